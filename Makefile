@@ -1,0 +1,59 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+# Debian packages the tests use: a real browser, CJK fonts, PDF tools, PostgreSQL.
+TEST_DEBS := chromium fonts-noto-cjk poppler-utils postgresql
+export FLASK_APP := surveyapp:create_app
+
+.PHONY: run test serve translations lint bench system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d surveyapp/translations
+
+run: $(VENV)/.installed translations
+	$(BIN)/surveyapp db upgrade
+	$(BIN)/surveyapp demo --if-empty
+	$(BIN)/surveyapp run --host 127.0.0.1 --port $(PORT)
+
+system-deps:
+	@missing=""; for p in $(TEST_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+test: system-deps $(VENV)/.installed-test translations
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+serve: $(VENV)/.installed translations
+	$(BIN)/pip install --quiet 'gunicorn>=22,<24'
+	$(BIN)/surveyapp db upgrade
+	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind 127.0.0.1:$(PORT) wsgi:app
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check surveyapp tests bench
+	$(BIN)/ruff format --check surveyapp tests bench
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance/surveyapp.sqlite*

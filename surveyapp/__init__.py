@@ -1,0 +1,30 @@
+"""surveyapp: public-security satisfaction surveys, from fieldwork to weighted estimates and reports."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints and CLI commands."""
+    app = Flask(__name__, instance_path=os.environ.get("SURVEYAPP_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    from . import config
+
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import auth, database, i18n, web
+    from .cli import register_commands
+
+    database.init_app(app)
+    auth.init_app(app)
+    i18n.init_app(app)
+    web.init_app(app)
+    register_commands(app)
+    return app

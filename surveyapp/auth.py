@@ -1,0 +1,49 @@
+"""Authentication (Flask-Login) and the role checks that every view declares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from flask import Flask, abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from .extensions import csrf, db, login_manager
+
+F = TypeVar("F", bound=Callable)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from .models import User
+
+    try:
+        return db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Let only logged-in users with one of ``roles`` through; others get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    csrf.init_app(app)

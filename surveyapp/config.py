@@ -1,0 +1,54 @@
+"""Configuration: defaults, overridden by ``SURVEYAPP_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"SURVEYAPP_{name}", default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """Return the configuration read from the environment, with defaults for local use."""
+    database_url = _env("DATABASE_URL") or "sqlite:///" + str(
+        Path(instance_path) / "surveyapp.sqlite"
+    )
+    secret = _env("SECRET_KEY")
+    if not secret:
+        secret_file = Path(instance_path) / "secret_key"
+        if secret_file.exists():
+            secret = secret_file.read_text().strip()
+        else:
+            # A per-instance random key keeps sessions valid across restarts without ever
+            # putting a key in the repository.
+            secret = secrets.token_hex(32)
+            Path(instance_path).mkdir(parents=True, exist_ok=True)
+            secret_file.write_text(secret)
+            secret_file.chmod(0o600)
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
+        "LANGUAGES": ("zh_CN", "en"),
+        "QUESTIONNAIRE_DIR": _env(
+            "QUESTIONNAIRE_DIR", str(Path(__file__).resolve().parent.parent / "questionnaires")
+        ),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
+        "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,1 @@
+"""Fieldwork: running interviews (navigation through a questionnaire) and assignments."""

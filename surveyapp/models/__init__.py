@@ -1,0 +1,21 @@
+"""Database models: localities, users, questionnaires, surveys and waves, responses."""
+
+from .localities import LEVELS, Locality, LocalityPopulation
+from .questionnaires import QuestionnaireVersion
+from .responses import Answer, Response
+from .surveys import Assignment, Survey, Wave
+from .users import ROLES, User
+
+__all__ = [
+    "LEVELS",
+    "ROLES",
+    "Answer",
+    "Assignment",
+    "Locality",
+    "LocalityPopulation",
+    "QuestionnaireVersion",
+    "Response",
+    "Survey",
+    "User",
+    "Wave",
+]

@@ -1,0 +1,70 @@
+"""The locality tree: province > city > district > street > community > grid."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+LEVELS = ("province", "city", "district", "street", "community", "grid")
+
+
+class Locality(db.Model):
+    __tablename__ = "locality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    population: Mapped[int | None]
+
+    parent: Mapped[Locality | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Locality]] = relationship(
+        back_populates="parent", order_by="Locality.code"
+    )
+    populations: Mapped[list[LocalityPopulation]] = relationship(
+        back_populates="locality", cascade="all, delete-orphan"
+    )
+
+    def name(self, lang: str) -> str:
+        """Return the name in the interface language, Chinese when no English name exists."""
+        if lang == "en" and self.name_en:
+            return self.name_en
+        return self.name_zh
+
+    def ancestors(self) -> list[Locality]:
+        """Return the path from the root down to this locality, inclusive."""
+        path: list[Locality] = []
+        node: Locality | None = self
+        while node is not None:
+            path.append(node)
+            node = node.parent
+        return list(reversed(path))
+
+    def path_by_level(self) -> dict[str, Locality]:
+        return {loc.level: loc for loc in self.ancestors()}
+
+    def is_within(self, other: Locality) -> bool:
+        """Tell whether this locality is ``other`` or lies below it."""
+        return any(loc.id == other.id for loc in self.ancestors())
+
+    def __repr__(self) -> str:
+        return f"<Locality {self.code} {self.level} {self.name_zh}>"
+
+
+class LocalityPopulation(db.Model):
+    """Population counts by sex and age group, from the census, for weighting."""
+
+    __tablename__ = "locality_population"
+    __table_args__ = (UniqueConstraint("locality_id", "sex", "age_group"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"), index=True)
+    sex: Mapped[str] = mapped_column(String(8))
+    age_group: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int]
+
+    locality: Mapped[Locality] = relationship(back_populates="populations")

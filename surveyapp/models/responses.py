@@ -1,0 +1,79 @@
+"""Responses and their answers, one row per answered question (or selected code)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .localities import Locality
+from .questionnaires import QuestionnaireVersion
+from .surveys import Survey, Wave
+from .users import User
+
+
+class Response(db.Model):
+    __tablename__ = "response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    mode: Mapped[str] = mapped_column(String(16))
+    enumerator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    # The full locality path, denormalised so that estimates group by any level cheaply.
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    # A hash of the submitted content, so a resent identical submission is recognised.
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    survey: Mapped[Survey] = relationship()
+    wave: Mapped[Wave] = relationship()
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    enumerator: Mapped[User | None] = relationship()
+    locality: Mapped[Locality] = relationship(foreign_keys=[locality_id])
+    street: Mapped[Locality | None] = relationship(foreign_keys=[street_id])
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Answer.id"
+    )
+
+    def answer_dict(self) -> dict[str, object]:
+        """Rebuild the answers as the questionnaire sees them (lists for multiple choice)."""
+        out: dict[str, object] = {}
+        for a in self.answers:
+            if a.multiple:
+                out.setdefault(a.question, []).append(a.value)  # type: ignore[union-attr]
+            elif a.number is not None and a.value == _number_text(a.number):
+                out[a.question] = int(a.number) if a.number.is_integer() else a.number
+            else:
+                out[a.question] = a.value
+        return out
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+class Answer(db.Model):
+    __tablename__ = "answer"
+    __table_args__ = (Index("ix_answer_question_value", "question", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(String(80))
+    value: Mapped[str] = mapped_column(Text)
+    number: Mapped[float | None]
+    multiple: Mapped[bool] = mapped_column(default=False)
+
+    response: Mapped[Response] = relationship(back_populates="answers")

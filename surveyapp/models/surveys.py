@@ -1,0 +1,77 @@
+"""Surveys, their waves, and enumerators' assignments to localities."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .localities import Locality
+from .questionnaires import QuestionnaireVersion
+from .users import User
+
+MODES = ("phone", "door")
+
+
+class Survey(db.Model):
+    __tablename__ = "survey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("locality.id"))
+    modes: Mapped[str] = mapped_column(String(40), default="phone,door")
+    # Design variables, weighting margins, CI method and level: shown with every output.
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    district: Mapped[Locality] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    waves: Mapped[list[Wave]] = relationship(
+        back_populates="survey", order_by="Wave.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def mode_list(self) -> list[str]:
+        return [m for m in self.modes.split(",") if m]
+
+
+class Wave(db.Model):
+    __tablename__ = "wave"
+    __table_args__ = (UniqueConstraint("survey_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    is_open: Mapped[bool] = mapped_column(default=True)
+
+    survey: Mapped[Survey] = relationship(back_populates="waves")
+
+
+class Assignment(db.Model):
+    """An enumerator's assignment: a survey wave in a locality (street, community or grid)."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("wave_id", "enumerator_id", "locality_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), index=True)
+    enumerator_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"))
+    mode: Mapped[str] = mapped_column(String(16), default="door")
+    target: Mapped[int] = mapped_column(default=0)
+    # Whether the enumerator may move a response to another grid or community below the
+    # assigned locality (a manager's rule); never outside it.
+    locality_editable: Mapped[bool] = mapped_column(default=True)
+
+    wave: Mapped[Wave] = relationship()
+    enumerator: Mapped[User] = relationship()
+    locality: Mapped[Locality] = relationship()

@@ -1,0 +1,1 @@
+"""Services: the operations that views and CLI commands share (no request objects here)."""

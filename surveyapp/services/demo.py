@@ -1,0 +1,324 @@
+"""The demo: a district of 13 streets, one user per role, a survey with two waves, and
+synthetic responses whose rates differ between streets, communities and waves.
+
+Running it again adds nothing that is already there (responses have UUIDs derived from the
+seed and their number).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid as uuidlib
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, insert, select
+
+from ..extensions import db
+from ..models import (
+    Answer,
+    Assignment,
+    Locality,
+    QuestionnaireVersion,
+    Response,
+    Survey,
+    User,
+    Wave,
+)
+from ..questionnaire import Question, Questionnaire
+from .localities import import_localities
+from .questionnaires import store_questionnaire
+from .responses import answer_rows
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+QUESTIONNAIRE_FILE = "public-security-satisfaction.yaml"
+SURVEY_NAME = "鼓楼区群众安全感满意度调查"
+DISTRICT_CODE = "320106"
+DEMO_USERS = (
+    # username, role, password, display name, jurisdiction
+    ("admin", "admin", "admin-demo-2026", "管理员", None),
+    ("manager", "manager", "manager-demo-2026", "调查主管 王芳", DISTRICT_CODE),
+    ("enumerator", "enumerator", "enumerator-demo-2026", "调查员 李强", None),
+    ("official", "official", "official-demo-2026", "区政法委 陈明", DISTRICT_CODE),
+    ("official-street", "official", "official-demo-2026", "宁海路街道 赵丽", "320106001"),
+)
+WAVES = (
+    ("2026-Q3", "2026年第三季度", date(2026, 7, 1), date(2026, 9, 30), False),
+    ("2026-Q4", "2026年第四季度", date(2026, 10, 1), date(2026, 12, 31), True),
+)
+FIELD_TEAM = 6
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _user(username, role, password, name, locality_code) -> tuple[User, bool]:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is not None:
+        return user, False
+    locality = None
+    if locality_code:
+        locality = db.session.scalar(select(Locality).where(Locality.code == locality_code))
+    user = User(username=username, role=role, display_name=name, locality=locality)
+    user.set_password(password)
+    db.session.add(user)
+    return user, True
+
+
+class _Generator:
+    """Draws plausible answers for one respondent, walking the questionnaire in order."""
+
+    def __init__(self, schema: Questionnaire, rng: random.Random):
+        self.schema = schema
+        self.rng = rng
+        self.indicator_questions = {}
+        for ind in schema.indicators:
+            self.indicator_questions.setdefault(ind.question, ind)
+
+    def respondent(self, effect: float, locality: Locality, base_rates: dict) -> dict:
+        rng = self.rng
+        answers: dict = {}
+        sex, age = self._demography(locality)
+        for group in self.schema.groups:
+            for q in group.questions:
+                if not self.schema.is_relevant(q.id, answers):
+                    continue
+                value = self._answer(q, answers, effect, base_rates, sex, age)
+                if value is None:
+                    continue
+                answers[q.id] = value
+                if q.other_code and (
+                    value == q.other_code or (isinstance(value, list) and q.other_code in value)
+                ):
+                    answers[f"{q.id}.other"] = rng.choice(["高空抛物", "电动车被盗", "夜间照明不足"])
+        return answers
+
+    def _demography(self, locality: Locality) -> tuple[str, str]:
+        node = locality
+        while node is not None and not node.populations:
+            node = node.parent
+        if node is None:
+            return self.rng.choice("mf"), self.rng.choice(
+                ["16_24", "25_34", "35_44", "45_54", "55_64", "65p"])
+        cells = [(p.sex, p.age_group, p.count) for p in node.populations]
+        total = sum(c for _, _, c in cells)
+        pick = self.rng.uniform(0, total)
+        for sex, age, count in cells:
+            pick -= count
+            if pick <= 0:
+                return sex, age
+        return cells[-1][0], cells[-1][1]
+
+    def _answer(self, q: Question, answers: dict, effect: float, base_rates: dict,
+                sex: str, age: str):
+        rng = self.rng
+        if q.id == "sex":
+            return sex
+        if q.id == "age_group":
+            return age
+        codes = [c.code for c in q.choices] or (["yes", "no"] if q.type == "yesno" else [])
+        indicator = self.indicator_questions.get(q.id)
+        if indicator is not None and codes:
+            p = _logistic(_logit(base_rates.get(indicator.id, 0.85)) + effect)
+            if indicator.excluded and rng.random() < 0.03:
+                return rng.choice(list(indicator.excluded))
+            positive = [c for c in codes if c in indicator.positive]
+            negative = [c for c in codes if c not in indicator.positive
+                        and c not in indicator.excluded]
+            pool = positive if (rng.random() < p or not negative) else negative
+            # Earlier codes of a scale are the stronger ones: weight them a little more.
+            weights = [len(pool) - i for i in range(len(pool))]
+            chosen = rng.choices(pool, weights=weights)[0]
+            return [chosen] if q.type == "multiple" else chosen
+        if q.type == "yesno":
+            if q.id.startswith(("resident", "eligible", "age_16", "consent")):
+                return "yes" if rng.random() < 0.97 else "no"
+            return "yes" if rng.random() < 0.25 else "no"
+        if q.type == "single":
+            if q.id.startswith(("resident", "eligible", "consent")):
+                return codes[0] if rng.random() < 0.97 else codes[-1]
+            return rng.choice(codes)
+        if q.type == "multiple":
+            exclusive = [c.code for c in q.choices if c.exclusive]
+            if exclusive and rng.random() < 0.35:
+                return [exclusive[0]]
+            pool = [c.code for c in q.choices if not c.exclusive and c.code != q.other_code]
+            k = min(len(pool), rng.choice([1, 1, 2, 2, 3]))
+            picked = set(rng.sample(pool, k))
+            if q.other_code and rng.random() < 0.03:
+                picked.add(q.other_code)
+            return [c.code for c in q.choices if c.code in picked]
+        if q.type == "integer":
+            lo = q.minimum if q.minimum is not None else 0
+            hi = q.maximum if q.maximum is not None else lo + 80
+            return rng.randint(lo, hi)
+        if q.type == "date":
+            return (date(2026, 1, 1) + timedelta(days=rng.randint(0, 300))).isoformat()
+        if q.type == "text":
+            if not q.required and rng.random() < 0.8:
+                return None
+            return rng.choice(["希望加强夜间巡逻", "小区路灯需要维修", "建议多开展反诈宣传",
+                               "电动车停放管理要加强", "总体满意"])
+        return None
+
+
+def load_demo(responses: int = 3000, seed: int = 20260901, if_empty: bool = False,
+              progress: Callable[[str], None] = lambda _msg: None) -> str:
+    """Create (or complete) the demo data set and return what to print for the user."""
+    if if_empty and db.session.scalar(select(func.count(User.id))):
+        return "The database already has data: the demo was not loaded."
+
+    progress("Localities…")
+    import_localities((DATA_DIR / "demo-localities.csv").read_text(encoding="utf-8"),
+                      source="demo-localities.csv")
+    district = db.session.scalar(select(Locality).where(Locality.code == DISTRICT_CODE))
+
+    progress("Questionnaire…")
+    qdir = Path(current_app.config["QUESTIONNAIRE_DIR"])
+    version, _ = store_questionnaire((qdir / QUESTIONNAIRE_FILE).read_text(encoding="utf-8"),
+                                     source=QUESTIONNAIRE_FILE)
+
+    progress("Users…")
+    created_users = []
+    for spec in DEMO_USERS:
+        user, created = _user(*spec)
+        if created:
+            created_users.append(spec)
+    team = []
+    rng = random.Random(seed)
+    for i in range(1, FIELD_TEAM + 1):
+        user, _ = _user(f"field{i:02d}", "enumerator", uuidlib.UUID(int=rng.getrandbits(128)).hex,
+                        f"外呼/入户调查员 {i:02d}", None)
+        team.append(user)
+    db.session.flush()
+
+    survey = db.session.scalar(select(Survey).where(Survey.name == SURVEY_NAME))
+    if survey is None:
+        manager = db.session.scalar(select(User).where(User.username == "manager"))
+        survey = Survey(
+            name=SURVEY_NAME,
+            questionnaire_version=version,
+            district=district,
+            modes="phone,door",
+            created_by=manager,
+            settings={
+                "design": {"strata": "street", "cluster": "community"},
+                "weighting": {"method": "rake", "margins": ["street", "sex", "age_group"]},
+                "ci_method": "logit",
+                "level": 0.95,
+            },
+        )
+        db.session.add(survey)
+        for position, (code, name, start, end, is_open) in enumerate(WAVES):
+            survey.waves.append(Wave(code=code, name=name, position=position, starts_on=start,
+                                     ends_on=end, is_open=is_open))
+        db.session.flush()
+
+    enumerator = db.session.scalar(select(User).where(User.username == "enumerator"))
+    streets = [loc for loc in district.children if loc.level == "street"]
+    current_wave = survey.waves[-1]
+    if not db.session.scalar(select(func.count(Assignment.id)).where(
+            Assignment.enumerator_id == enumerator.id)):
+        first_street = streets[0]
+        for community in first_street.children[:2]:
+            db.session.add(Assignment(wave=current_wave, enumerator=enumerator,
+                                      locality=community, mode="door", target=40))
+        db.session.add(Assignment(wave=current_wave, enumerator=enumerator, locality=district,
+                                  mode="phone", target=100, locality_editable=True))
+    db.session.commit()
+
+    added = _synthetic_responses(survey, version, streets, team, responses, seed, progress)
+    lines = ["Demo data ready: http://127.0.0.1:5000", "", "Log in as (user name / password):"]
+    for username, role, password, name, _loc in DEMO_USERS:
+        lines.append(f"  {role:<11} {username:<16} {password}   {name}")
+    lines.append("")
+    lines.append(f"Survey '{SURVEY_NAME}' (id {survey.id}), waves "
+                 + ", ".join(w.code for w in survey.waves)
+                 + f"; {added} synthetic responses added.")
+    return "\n".join(lines)
+
+
+def _synthetic_responses(survey: Survey, version: QuestionnaireVersion, streets: list[Locality],
+                         team: list[User], count: int, seed: int,
+                         progress: Callable[[str], None]) -> int:
+    if count <= 0:
+        return 0
+    schema = version.schema
+    rng = random.Random(seed)
+    generator = _Generator(schema, rng)
+    base_rates = {ind.id: 0.86 for ind in schema.indicators}
+    base_rates.update({"security": 0.93, "law_enforcement_satisfaction": 0.90,
+                       "grid_awareness": 0.62, "night_patrol": 0.55,
+                       "safety_participation": 0.30, "antigang_awareness": 0.80})
+    street_effect = {s.id: rng.gauss(0, 0.45) for s in streets}
+    communities = [c for s in streets for c in s.children]
+    community_effect = {c.id: rng.gauss(0, 0.25) for c in communities}
+    wave_effect = [0.0, 0.25]
+    weights = [c.population or 1 for c in communities]
+
+    existing = set(db.session.scalars(select(Response.uuid).where(Response.survey_id == survey.id)))
+    added = 0
+    response_rows: list[dict] = []
+    answer_batches: list[tuple[str, list[Answer]]] = []
+    for i in range(count):
+        wave_index = i % len(survey.waves)
+        wave = survey.waves[wave_index]
+        key = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"surveyapp-demo/{seed}/{i}"))
+        community = rng.choices(communities, weights=weights)[0]
+        grid = rng.choice(community.children) if community.children else community
+        effect = (street_effect[community.parent_id] + community_effect[community.id]
+                  + wave_effect[wave_index])
+        raw = generator.respondent(effect, grid, base_rates)
+        mode = "phone" if rng.random() < 0.6 else "door"
+        start = datetime.combine(wave.starts_on, datetime.min.time()) + timedelta(
+            days=rng.randint(0, 60), hours=rng.randint(9, 19), minutes=rng.randint(0, 59))
+        if key in existing:
+            continue
+        cleaned, errors = schema.clean_answers(raw)
+        if errors:
+            raise RuntimeError(f"demo generator produced invalid answers: {errors[:3]}")
+        response_rows.append({
+            "uuid": key, "survey_id": survey.id, "wave_id": wave.id,
+            "questionnaire_version_id": version.id, "mode": mode,
+            "enumerator_id": rng.choice(team).id, "language": "zh_CN",
+            "started_at": start, "ended_at": start + timedelta(seconds=rng.randint(300, 720)),
+            "submitted_at": start + timedelta(minutes=15), "locality_id": grid.id,
+            "district_id": survey.district_id, "street_id": community.parent_id,
+            "community_id": community.id,
+            "grid_id": grid.id if grid.level == "grid" else None,
+            "status": "submitted", "content_hash": "",
+        })
+        answer_batches.append((key, list(answer_rows(cleaned))))
+        added += 1
+        if len(response_rows) >= 500:
+            _flush(response_rows, answer_batches)
+            progress(f"  {added} responses…")
+    _flush(response_rows, answer_batches)
+    return added
+
+
+def _flush(response_rows: list[dict], answer_batches: list[tuple[str, list[Answer]]]) -> None:
+    if not response_rows:
+        return
+    db.session.execute(insert(Response), response_rows)
+    ids = dict(db.session.execute(
+        select(Response.uuid, Response.id).where(
+            Response.uuid.in_([r["uuid"] for r in response_rows]))
+    ).all())
+    rows = []
+    for key, answers in answer_batches:
+        for a in answers:
+            rows.append({"response_id": ids[key], "question": a.question, "value": a.value,
+                         "number": a.number, "multiple": bool(a.multiple)})
+    db.session.execute(insert(Answer), rows)
+    db.session.commit()
+    response_rows.clear()
+    answer_batches.clear()

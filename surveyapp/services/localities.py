@@ -1,0 +1,157 @@
+"""Import the locality tree and its population counts from a CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import LEVELS, Locality, LocalityPopulation
+
+REQUIRED_COLUMNS = ("code", "parent_code", "level", "name_zh")
+OPTIONAL_COLUMNS = ("name_en", "population")
+SEXES = ("m", "f")
+AGE_GROUPS = ("16_24", "25_34", "35_44", "45_54", "55_64", "65p")
+# Population by sex and age group: columns such as ``pop_m_16_24`` (optional).
+POP_COLUMNS = tuple(f"pop_{s}_{a}" for s in SEXES for a in AGE_GROUPS)
+
+
+class LocalityImportError(Exception):
+    """The file has problems; ``problems`` lists them with row numbers. Nothing was stored."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    codes: list[str] = field(default_factory=list)
+
+
+def _int_or_none(text: str, row: int, column: str, problems: list[str]) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        problems.append(f"row {row}: column '{column}': '{text}' is not a whole number")
+        return None
+    if value < 0:
+        problems.append(f"row {row}: column '{column}': {value} is negative")
+        return None
+    return value
+
+
+def import_localities(text: str, source: str = "file") -> ImportResult:
+    """Create or update localities from CSV ``text``; re-importing updates, never duplicates.
+
+    All rows are checked before anything is written: on any problem, nothing is stored and
+    :class:`LocalityImportError` lists every problem with its row number (the header is row 1).
+    """
+    problems: list[str] = []
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise LocalityImportError(
+            [f"{source}: missing column(s) {', '.join(missing)}; expected "
+             f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)} and optionally pop_<sex>_<age>"]
+        )
+    known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS + POP_COLUMNS)
+    unknown = [h for h in header if h not in known]
+    if unknown:
+        problems.append(f"{source}: unknown column(s) {', '.join(unknown)}")
+
+    rows: list[dict] = []
+    seen: dict[str, int] = {}
+    existing = {loc.code: loc for loc in db.session.scalars(select(Locality))}
+    for number, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if None in raw:
+            problems.append(f"row {number}: more fields than columns")
+        code, parent, level = row.get("code", ""), row.get("parent_code", ""), row.get("level", "")
+        if not code:
+            problems.append(f"row {number}: column 'code' is empty")
+            continue
+        if code in seen:
+            problems.append(f"row {number}: code '{code}' already given in row {seen[code]}")
+            continue
+        seen[code] = number
+        if level not in LEVELS:
+            problems.append(
+                f"row {number}: column 'level': '{level}' is not one of {', '.join(LEVELS)}"
+            )
+        if not row.get("name_zh"):
+            problems.append(f"row {number}: column 'name_zh' is empty")
+        population = _int_or_none(row.get("population", ""), number, "population", problems)
+        counts = {}
+        for column in POP_COLUMNS:
+            if row.get(column):
+                value = _int_or_none(row[column], number, column, problems)
+                if value is not None:
+                    counts[column] = value
+        rows.append({**row, "_row": number, "_population": population, "_counts": counts})
+
+    level_of = {code: loc.level for code, loc in existing.items()}
+    level_of.update({r["code"]: r["level"] for r in rows})
+    for r in rows:
+        parent = r["parent_code"]
+        if not parent:
+            if r["level"] in LEVELS and r["level"] != LEVELS[0] and r["level"] != "district":
+                problems.append(f"row {r['_row']}: a {r['level']} needs a parent_code")
+            continue
+        if parent == r["code"]:
+            problems.append(f"row {r['_row']}: locality '{r['code']}' is its own parent")
+        elif parent not in level_of:
+            problems.append(f"row {r['_row']}: parent_code '{parent}' is not a known locality")
+        elif r["level"] in LEVELS and level_of[parent] in LEVELS:
+            if LEVELS.index(level_of[parent]) >= LEVELS.index(r["level"]):
+                problems.append(
+                    f"row {r['_row']}: a {r['level']} cannot lie below a {level_of[parent]} "
+                    f"('{parent}')"
+                )
+    if problems:
+        raise LocalityImportError(problems)
+
+    result = ImportResult()
+    by_code = dict(existing)
+    # Parents before children: rows sorted by level depth.
+    for r in sorted(rows, key=lambda r: LEVELS.index(r["level"])):
+        loc = by_code.get(r["code"])
+        values = {
+            "level": r["level"],
+            "name_zh": r["name_zh"],
+            "name_en": r.get("name_en", ""),
+            "population": r["_population"],
+        }
+        if loc is None:
+            loc = Locality(code=r["code"], **values)
+            db.session.add(loc)
+            by_code[r["code"]] = loc
+            result.created += 1
+        else:
+            changed = any(getattr(loc, k) != v for k, v in values.items())
+            for k, v in values.items():
+                setattr(loc, k, v)
+            result.updated += int(changed)
+            result.unchanged += int(not changed)
+        loc.parent = by_code[r["parent_code"]] if r["parent_code"] else None
+        if r["_counts"]:
+            current = {(p.sex, p.age_group): p for p in loc.populations}
+            for column, value in r["_counts"].items():
+                _, sex, age = column.split("_", 2)
+                if (sex, age) in current:
+                    current[(sex, age)].count = value
+                else:
+                    loc.populations.append(LocalityPopulation(sex=sex, age_group=age, count=value))
+        result.codes.append(r["code"])
+    db.session.commit()
+    return result

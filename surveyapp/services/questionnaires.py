@@ -1,0 +1,56 @@
+"""Store questionnaire files as immutable versions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import QuestionnaireVersion
+from ..questionnaire import QuestionnaireError, load_questionnaire_text
+from ..questionnaire import Problem
+
+
+def store_questionnaire(text: str, source: str) -> tuple[QuestionnaireVersion, bool]:
+    """Validate ``text`` and store it as a published version; return (version, created).
+
+    The same content is never stored twice. A different content under a version number
+    that is already stored is refused: published versions are immutable.
+    """
+    schema = load_questionnaire_text(text, source=source)
+    existing = db.session.scalar(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.slug == schema.id,
+            QuestionnaireVersion.version == schema.version,
+        )
+    )
+    if existing is not None:
+        if existing.sha256 == schema.sha256:
+            return existing, False
+        latest = db.session.scalar(
+            select(func.max(QuestionnaireVersion.version)).where(
+                QuestionnaireVersion.slug == schema.id
+            )
+        )
+        raise QuestionnaireError(
+            [
+                Problem(
+                    source, 1, "version",
+                    f"version {schema.version} of '{schema.id}' is already published with "
+                    f"different content; published versions cannot change: give this file "
+                    f"version {int(latest or 0) + 1}",
+                )
+            ]
+        )
+    version = QuestionnaireVersion(
+        slug=schema.id,
+        version=schema.version,
+        title_zh=schema.title.get("zh_CN", schema.id),
+        sha256=schema.sha256,
+        source_text=text,
+        published_at=datetime.utcnow(),
+    )
+    db.session.add(version)
+    db.session.commit()
+    return version, True

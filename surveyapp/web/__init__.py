@@ -1,0 +1,66 @@
+"""Web layer: thin blueprints by area, security headers and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+HOME_BY_ROLE = {
+    "enumerator": "collect.index",
+    "manager": "manage.index",
+    "admin": "manage.index",
+    "official": "manage.index",
+}
+
+
+def init_app(app: Flask) -> None:
+    from . import auth, collect, manage
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(collect.bp)
+    app.register_blueprint(manage.bp)
+
+    @app.route("/")
+    def index():
+        """Send each user to the home page of their role."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        return redirect(url_for(HOME_BY_ROLE.get(current_user.role, "auth.login")))
+
+    @app.context_processor
+    def inject_locale():
+        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("error.html", code=400, message=error.description), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if request.path.startswith("/api/"):
+            return {"error": error.name, "message": error.description}, error.code
+        return (
+            render_template("error.html", code=error.code, message=error.description),
+            error.code,
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        # Users never see a stack trace; the log keeps it.
+        app.logger.exception("unhandled error on %s", request.path)
+        return render_template("error.html", code=500, message=None), 500

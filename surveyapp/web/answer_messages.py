@@ -1,0 +1,40 @@
+"""Human messages, in the interface language, for the questionnaire's answer errors."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from ..questionnaire import AnswerError, Questionnaire, translate
+
+
+def answer_error_message(schema: Questionnaire, error: AnswerError, lang: str) -> str:
+    p = error.params or {}
+    kind = error.kind
+    if kind == "required":
+        return _("Please answer this question.")
+    if kind == "not_relevant":
+        return _("This question is skipped for this respondent and must stay unanswered.")
+    if kind == "unknown_code":
+        return _("'%(code)s' is not one of the answers of this question.", code=p.get("code", ""))
+    if kind == "not_integer":
+        return _("Please enter a whole number.")
+    if kind == "out_of_range":
+        return _("Please enter a number from %(min)s to %(max)s.",
+                 min=p.get("min", "…"), max=p.get("max", "…"))
+    if kind == "bad_date":
+        return _("Please enter a date as YYYY-MM-DD.")
+    if kind == "too_long":
+        return _("This answer is too long (at most %(max)s characters).",
+                 max=p.get("max", p.get("max_length", "")))
+    if kind == "constraint":
+        question = schema.questions.get(error.question)
+        if question is not None and question.constraint_message:
+            return translate(question.constraint_message, lang)[0]
+        return _("This answer does not fit the other answers.")
+    if kind == "exclusive":
+        return _("This answer cannot be combined with other answers.")
+    if kind == "other_missing":
+        return _("Please specify the other answer.")
+    if kind == "unknown_question":
+        return _("This question is not part of the questionnaire.")
+    return _("This answer is not valid.")

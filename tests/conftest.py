@@ -1,0 +1,121 @@
+"""Shared fixtures: an app on a freshly migrated database, its client and CLI runner.
+
+The schema is created only by the migrations: once per session into a template database,
+then each test gets its own copy (SQLite) or a truncated schema (PostgreSQL, when
+``SURVEYAPP_TEST_DATABASE_URL`` is set; see tests/pg.py and the Makefile).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from surveyapp import create_app
+from surveyapp.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
+
+
+def _config(url: str, instance: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> str:
+    """Run the migrations once; return the URL (PostgreSQL) or template file (SQLite)."""
+    from flask_migrate import downgrade, upgrade
+
+    if PG_URL:
+        app = create_app(_config(PG_URL, tmp_path_factory.mktemp("instance")))
+        with app.app_context():
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            upgrade()
+            db.engine.dispose()
+        return PG_URL
+    template = tmp_path_factory.mktemp("db") / "template.sqlite"
+    app = create_app(_config(f"sqlite:///{template}", tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade()
+        # The downgrade path must work too: down to nothing and up again.
+        downgrade(revision="base")
+        upgrade()
+        db.engine.dispose()
+    return str(template)
+
+
+@pytest.fixture
+def app(migrated_database, tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEYAPP_INSTANCE_PATH", str(tmp_path / "instance"))
+    if PG_URL:
+        url = PG_URL
+    else:
+        copy = tmp_path / "test.sqlite"
+        shutil.copy(migrated_database, copy)
+        url = f"sqlite:///{copy}"
+    app = create_app(_config(url, tmp_path))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if PG_URL:
+            tables = ", ".join(
+                f'"{t.name}"' for t in reversed(db.metadata.sorted_tables)
+            )
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str, password: str):
+        return self._client.post(
+            "/auth/login", data={"username": username, "password": password}
+        )
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def demo(app):
+    """The demo data set with a small number of synthetic responses."""
+    from surveyapp.services.demo import load_demo
+
+    with app.app_context():
+        load_demo(responses=60, seed=7)
+    return app
