@@ -1,0 +1,229 @@
+"""Server-side checking of answers against a questionnaire: the one authority on what is valid.
+
+:func:`clean_answers` takes raw answers as a form posts them (text, or lists of text for multiple
+choices) and returns typed answers plus machine-readable errors. It produces no wording: the web
+layer translates each error ``kind`` into the interface language, except the constraint message,
+which comes from the questionnaire file (``params["message"]``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .model import DEFAULT_TEXT_MAX_LENGTH, Question
+
+if TYPE_CHECKING:
+    from .model import Questionnaire
+
+__all__ = ["ANSWER_ERROR_KINDS", "AnswerError", "clean_answers"]
+
+#: Every ``AnswerError.kind``, for the interface's table of messages.
+ANSWER_ERROR_KINDS: frozenset[str] = frozenset(
+    {
+        "required",  # a relevant, required question is unanswered
+        "not_relevant",  # a skipped question (or an unused "other" text) was answered
+        "unknown_code",  # params: code
+        "not_integer",
+        "out_of_range",  # params: min, max (either may be None)
+        "bad_date",  # expected YYYY-MM-DD
+        "too_long",  # params: max_length, length, and field for the "other" text
+        "constraint",  # params: message (the file's translated constraint_message, or None)
+        "exclusive",  # params: code (e.g. "none of these" combined with another choice)
+        "other_missing",  # "other" chosen but not specified; params: field
+        "unknown_question",  # a key that is no question of the questionnaire
+    }
+)
+
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+\Z")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_MAX_INTEGER_DIGITS = 15
+
+
+@dataclass(frozen=True)
+class AnswerError:
+    """One invalid answer: the question id (or unknown key), the error kind and its details."""
+
+    question: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _texts(raw: Any) -> list[str]:
+    """Return the non-blank texts of a raw form value (a text, a list of texts, or a number)."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list | tuple | set | frozenset) else [raw]
+    texts: list[str] = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, datetime.date):
+            text = item.isoformat()
+        else:
+            text = str(item)
+        text = text.replace("\r\n", "\n").strip()
+        if text:
+            texts.append(text)
+    return texts
+
+
+def _normalise(question: Question, raw: Any) -> tuple[Any, list[AnswerError]]:
+    """Return ``(value, errors)``; value None means unanswered."""
+    texts = _texts(raw)
+    if not texts:
+        return None, []
+    qid = question.id
+
+    if question.type == "multiple":
+        chosen: set[str] = set()
+        for text in texts:
+            chosen.update(text.split())  # "a b" is how ODK stores a multiple choice
+        codes = question.codes
+        unknown = sorted(code for code in chosen if code not in codes)
+        if unknown:
+            return None, [AnswerError(qid, "unknown_code", {"code": unknown[0]})]
+        if len(chosen) > 1:
+            for choice in question.choices:
+                if choice.exclusive and choice.code in chosen:
+                    return None, [AnswerError(qid, "exclusive", {"code": choice.code})]
+        return [code for code in codes if code in chosen], []
+
+    if question.type == "text":
+        text = "\n".join(texts)
+        limit = question.max_length or DEFAULT_TEXT_MAX_LENGTH
+        if len(text) > limit:
+            return None, [AnswerError(qid, "too_long", {"max_length": limit, "length": len(text)})]
+        return text, []
+
+    if question.type in ("single", "yesno"):
+        if len(texts) > 1 or texts[0] not in question.codes:
+            return None, [AnswerError(qid, "unknown_code", {"code": " ".join(texts)})]
+        return texts[0], []
+
+    # Full-width digits and dashes typed with a Chinese input method are ordinary ones.
+    text = unicodedata.normalize("NFKC", texts[0]).strip() if len(texts) == 1 else ""
+
+    if question.type == "integer":
+        if not _INTEGER_RE.match(text):
+            return None, [AnswerError(qid, "not_integer", {})]
+        bounds = {"min": question.minimum, "max": question.maximum}
+        if len(text.lstrip("+-")) > _MAX_INTEGER_DIGITS:
+            return None, [AnswerError(qid, "out_of_range", bounds)]
+        number = int(text)
+        if (question.minimum is not None and number < question.minimum) or (
+            question.maximum is not None and number > question.maximum
+        ):
+            return None, [AnswerError(qid, "out_of_range", bounds)]
+        return number, []
+
+    # date
+    if not _DATE_RE.match(text):
+        return None, [AnswerError(qid, "bad_date", {})]
+    try:
+        return datetime.date.fromisoformat(text).isoformat(), []
+    except ValueError:
+        return None, [AnswerError(qid, "bad_date", {})]
+
+
+def _check_other(question: Question, value: Any, other_text: str | None) -> list[AnswerError]:
+    key = question.other_key
+    chosen = value if isinstance(value, list) else [value] if value is not None else []
+    if question.other_code in chosen:
+        if not other_text:
+            return [AnswerError(question.id, "other_missing", {"field": key})]
+        if len(other_text) > DEFAULT_TEXT_MAX_LENGTH:
+            return [
+                AnswerError(
+                    question.id,
+                    "too_long",
+                    {
+                        "field": key,
+                        "max_length": DEFAULT_TEXT_MAX_LENGTH,
+                        "length": len(other_text),
+                    },
+                )
+            ]
+    elif other_text:
+        return [AnswerError(question.id, "not_relevant", {"field": key})]
+    return []
+
+
+def clean_answers(
+    questionnaire: Questionnaire,
+    raw: Mapping[str, Any],
+    groups: Iterable[str] | None = None,
+) -> tuple[dict[str, Any], list[AnswerError]]:
+    """Normalise ``raw`` answers and return ``(answers, errors)``.
+
+    ``raw`` maps question ids to a text or a list of texts (as a form posts them), and
+    ``"<qid>.other"`` to the text of an "other, specify" choice. The answers returned hold only
+    valid answers to relevant questions: ``single``/``yesno`` as the code, ``multiple`` as a list
+    of codes in questionnaire order, ``integer`` as int, ``date`` as ``YYYY-MM-DD``, ``text`` as
+    stripped text; empty answers are left out. Relevance is evaluated in questionnaire order on
+    the valid answers before each question.
+
+    With ``groups`` (group ids), only questions of those groups are checked and returned; the
+    other answers in ``raw`` still decide what is relevant, which is what page-by-page
+    navigation needs. An unknown group id is a programming error (KeyError).
+    """
+    selected: set[str] | None = None
+    if groups is not None:
+        selected = {groups} if isinstance(groups, str) else set(groups)
+        for group_id in selected:
+            questionnaire.group(group_id)  # raises KeyError for an unknown group
+
+    errors: list[AnswerError] = []
+    known: set[str] = set(questionnaire.questions)
+    known.update(q.other_key for q in questionnaire.questions.values() if q.other_key)
+    for key in raw:
+        if key not in known:
+            errors.append(AnswerError(str(key), "unknown_question", {}))
+
+    cleaned: dict[str, Any] = {}
+    valid: dict[str, Any] = {}  # valid answers to relevant questions so far
+    for group in questionnaire.groups:
+        checked = selected is None or group.id in selected
+        group_relevant = group.relevant is None or group.relevant.evaluate(valid)
+        for question in group.questions:
+            relevant = group_relevant and (
+                question.relevant is None or question.relevant.evaluate(valid)
+            )
+            other_texts = _texts(raw.get(question.other_key)) if question.other_key else []
+            other_text = "\n".join(other_texts) or None
+            if not relevant:
+                if checked and _texts(raw.get(question.id)):
+                    errors.append(AnswerError(question.id, "not_relevant", {}))
+                elif checked and other_text:
+                    errors.append(
+                        AnswerError(question.id, "not_relevant", {"field": question.other_key})
+                    )
+                continue
+
+            value, problems = _normalise(question, raw.get(question.id))
+            if value is None and not problems and question.required:
+                problems.append(AnswerError(question.id, "required", {}))
+            if not problems and question.other_code is not None:
+                problems.extend(_check_other(question, value, other_text))
+            if (
+                value is not None
+                and not problems
+                and question.constraint is not None
+                and not question.constraint.evaluate(valid, current=value)
+            ):
+                problems.append(
+                    AnswerError(question.id, "constraint", {"message": question.constraint_message})
+                )
+            if value is not None and not problems:
+                valid[question.id] = value
+                if checked:
+                    cleaned[question.id] = value
+                    if other_text and question.other_key:
+                        cleaned[question.other_key] = other_text
+            if checked:
+                errors.extend(problems)
+    return cleaned, errors

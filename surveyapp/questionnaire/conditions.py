@@ -1,0 +1,491 @@
+"""Skip-logic and constraint conditions: a small subset of XLSForm/XPath, parsed, never eval'd.
+
+The language is deliberately the one XLSForm uses, so that forms written for ODK/KoboToolbox can
+be imported by copying their ``relevant`` and ``constraint`` columns::
+
+    ${had_dispute} = 'yes' and not(selected(${dispute_type}, 'family'))
+    . >= 16 and . <= 120
+    count-selected(${unsafe_factors}) <= 3
+
+A hand-written tokenizer and recursive-descent parser build a small tree; evaluation walks the
+tree over an answers mapping. Evaluation never raises on user data: an unanswered question is the
+empty text ``''``, comparisons with numbers convert the other side to a number (a text that is not
+a number becomes NaN, which compares false), and an unanswered question never satisfies an
+ordering comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .problems import Problem, QuestionnaireError
+
+__all__ = [
+    "FUNCTIONS",
+    "Condition",
+    "ConditionSyntaxError",
+    "parse_condition",
+]
+
+#: Functions the language knows, with their number of arguments.
+FUNCTIONS: Mapping[str, int] = {
+    "not": 1,
+    "selected": 2,
+    "count-selected": 1,
+    "string-length": 1,
+}
+
+_COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
+_MAX_DEPTH = 50  # parentheses and calls nested deeper than this are surely a mistake
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NUMBER_TEXT_RE = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*\Z")
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+    |(?P<ref>\$\{(?P<refname>[^}]*)\})
+    |(?P<string>'[^']*'|"[^"]*")
+    |(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)
+    |(?P<op>!=|<=|>=|=|<|>|\(|\)|,|-)
+    |(?P<current>\.)
+    |(?P<name>[A-Za-z_][A-Za-z0-9_-]*)
+    """,
+    re.VERBOSE,
+)
+
+
+class ConditionSyntaxError(QuestionnaireError):
+    """A condition's text is not a valid expression; ``column`` is 1-based."""
+
+    def __init__(self, message: str, column: int, source: str = "") -> None:
+        self.message = message
+        self.column = column
+        self.source = source
+        super().__init__([Problem("<condition>", 1, "", f"{message} (column {column})")])
+
+
+# --- the tree ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Literal:
+    value: str | float
+    text: str  # as written, so that ``1`` can be checked against the answer code "1"
+
+
+@dataclass(frozen=True)
+class _Ref:
+    qid: str
+
+
+@dataclass(frozen=True)
+class _Current:
+    pass
+
+
+@dataclass(frozen=True)
+class _Binary:
+    op: str
+    left: _Node
+    right: _Node
+
+
+@dataclass(frozen=True)
+class _Call:
+    name: str
+    args: tuple[_Node, ...]
+
+
+_Node = _Literal | _Ref | _Current | _Binary | _Call
+
+
+def _walk(node: _Node) -> Iterator[_Node]:
+    yield node
+    if isinstance(node, _Binary):
+        yield from _walk(node.left)
+        yield from _walk(node.right)
+    elif isinstance(node, _Call):
+        for arg in node.args:
+            yield from _walk(arg)
+
+
+# --- tokenizer and parser ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # ref, string, number, op, current, name, end
+    text: str
+    column: int
+
+
+def _tokenize(source: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(source):
+        match = _TOKEN_RE.match(source, pos)
+        if match is None:
+            char = source[pos]
+            if char in "'\"":
+                raise ConditionSyntaxError(f"text starting with {char} is never closed", pos + 1)
+            if source.startswith("${", pos):
+                raise ConditionSyntaxError("'${' is never closed with '}'", pos + 1)
+            if char in "+*/|&!":
+                raise ConditionSyntaxError(f"operator '{char}' is not supported", pos + 1)
+            raise ConditionSyntaxError(f"unexpected character {char!r}", pos + 1)
+        kind = match.lastgroup
+        assert kind is not None
+        if kind != "ws":
+            text = match.group(kind)
+            if kind == "ref":
+                name = match.group("refname").strip()
+                if not _NAME_RE.match(name):
+                    raise ConditionSyntaxError(f"'{text}' does not name a question", pos + 1)
+                text = name
+            tokens.append(_Token(kind, text, pos + 1))
+        pos = match.end()
+    tokens.append(_Token("end", "", len(source) + 1))
+    return tokens
+
+
+class _Parser:
+    """Recursive descent; precedence from loosest: or, and, comparison, primary."""
+
+    def __init__(self, source: str) -> None:
+        self.tokens = _tokenize(source)
+        self.index = 0
+        self.depth = 0
+
+    def peek(self) -> _Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> _Token:
+        token = self.tokens[self.index]
+        if token.kind != "end":
+            self.index += 1
+        return token
+
+    def expect(self, text: str) -> _Token:
+        token = self.advance()
+        if token.kind != "op" or token.text != text:
+            raise ConditionSyntaxError(
+                f"expected '{text}' but found {_describe(token)}", token.column
+            )
+        return token
+
+    def parse(self) -> _Node:
+        node = self.or_expr()
+        token = self.peek()
+        if token.kind != "end":
+            raise ConditionSyntaxError(f"unexpected {_describe(token)}", token.column)
+        return node
+
+    def keyword(self, word: str) -> bool:
+        token = self.peek()
+        return token.kind == "name" and token.text == word
+
+    def or_expr(self) -> _Node:
+        node = self.and_expr()
+        while self.keyword("or"):
+            self.advance()
+            node = _Binary("or", node, self.and_expr())
+        return node
+
+    def and_expr(self) -> _Node:
+        node = self.comparison()
+        while self.keyword("and"):
+            self.advance()
+            node = _Binary("and", node, self.comparison())
+        return node
+
+    def comparison(self) -> _Node:
+        node = self.primary()
+        token = self.peek()
+        if token.kind == "op" and token.text in _COMPARISONS:
+            self.advance()
+            node = _Binary(token.text, node, self.primary())
+            following = self.peek()
+            if following.kind == "op" and following.text in _COMPARISONS:
+                raise ConditionSyntaxError(
+                    "comparisons cannot be chained; combine them with 'and'", following.column
+                )
+        return node
+
+    def primary(self) -> _Node:
+        token = self.advance()
+        if token.kind == "string":
+            return _Literal(token.text[1:-1], token.text)
+        if token.kind == "number":
+            return _Literal(float(token.text), token.text)
+        if token.kind == "ref":
+            return _Ref(token.text)
+        if token.kind == "current":
+            return _Current()
+        if token.kind == "op" and token.text == "-":
+            number = self.advance()
+            if number.kind != "number":
+                raise ConditionSyntaxError("'-' is only allowed before a number", token.column)
+            return _Literal(-float(number.text), "-" + number.text)
+        if token.kind == "op" and token.text == "(":
+            self.enter(token)
+            node = self.or_expr()
+            self.expect(")")
+            self.depth -= 1
+            return node
+        if token.kind == "name":
+            return self.name(token)
+        if token.kind == "end":
+            raise ConditionSyntaxError("the condition ends too early", token.column)
+        raise ConditionSyntaxError(f"unexpected {_describe(token)}", token.column)
+
+    def name(self, token: _Token) -> _Node:
+        if token.text in ("and", "or"):
+            raise ConditionSyntaxError(f"'{token.text}' needs something before it", token.column)
+        following = self.peek()
+        if not (following.kind == "op" and following.text == "("):
+            raise ConditionSyntaxError(
+                f"unknown name '{token.text}': write ${{{token.text}}} for a question's answer "
+                f"or '{token.text}' for a text",
+                token.column,
+            )
+        arity = FUNCTIONS.get(token.text)
+        if arity is None:
+            known = ", ".join(f"{name}()" for name in FUNCTIONS)
+            raise ConditionSyntaxError(
+                f"unknown function '{token.text}()' (known: {known})", token.column
+            )
+        self.advance()
+        self.enter(token)
+        args: list[_Node] = []
+        if not (self.peek().kind == "op" and self.peek().text == ")"):
+            args.append(self.or_expr())
+            while self.peek().kind == "op" and self.peek().text == ",":
+                self.advance()
+                args.append(self.or_expr())
+        self.expect(")")
+        self.depth -= 1
+        if len(args) != arity:
+            plural = "argument" if arity == 1 else "arguments"
+            raise ConditionSyntaxError(
+                f"{token.text}() takes {arity} {plural}, not {len(args)}", token.column
+            )
+        return _Call(token.text, tuple(args))
+
+    def enter(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise ConditionSyntaxError("the condition is nested too deeply", token.column)
+
+
+def _describe(token: _Token) -> str:
+    if token.kind == "end":
+        return "the end of the condition"
+    if token.kind == "ref":
+        return f"'${{{token.text}}}'"
+    return f"'{token.text}'"
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+# A value during evaluation: text, number, truth value, or the codes of a multiple choice.
+_Value = str | float | bool | tuple[str, ...]
+
+
+def _answer_value(answer: Any) -> _Value:
+    if answer is None:
+        return ""
+    if isinstance(answer, bool | str):
+        return answer
+    if isinstance(answer, int | float):
+        try:
+            return float(answer)
+        except OverflowError:
+            return math.inf if answer > 0 else -math.inf
+    if isinstance(answer, list | tuple | set | frozenset):
+        return tuple(str(item) for item in answer)
+    return str(answer)
+
+
+def _truth(value: _Value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return value != 0 and not math.isnan(value)
+    return len(value) > 0
+
+
+def _looks_numeric(value: _Value) -> bool:
+    return isinstance(value, str) and _NUMBER_TEXT_RE.match(value) is not None
+
+
+def _number(value: _Value) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, float):
+        return value
+    text = " ".join(value) if isinstance(value, tuple) else value
+    if _NUMBER_TEXT_RE.match(text):
+        return float(text)
+    return math.nan
+
+
+def _string(value: _Value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, tuple):
+        return " ".join(value)
+    return value
+
+
+def _codes(value: _Value) -> tuple[str, ...]:
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, bool):
+        return ()
+    return tuple(_string(value).split())
+
+
+def _equal(left: _Value, right: _Value) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return _truth(left) == _truth(right)
+    if isinstance(left, float) or isinstance(right, float):
+        return _number(left) == _number(right)
+    return _string(left) == _string(right)
+
+
+def _ordered(op: str, left: _Value, right: _Value) -> bool:
+    numeric = (
+        isinstance(left, float | bool)
+        or isinstance(right, float | bool)
+        or (_looks_numeric(left) and _looks_numeric(right))
+    )
+    a: float | str
+    b: float | str
+    if numeric:
+        a, b = _number(left), _number(right)
+        if math.isnan(a) or math.isnan(b):
+            return False
+    else:
+        a, b = _string(left), _string(right)
+        if a == "" or b == "":
+            return False
+    if op == "<":
+        return a < b  # type: ignore[operator]
+    if op == "<=":
+        return a <= b  # type: ignore[operator]
+    if op == ">":
+        return a > b  # type: ignore[operator]
+    return a >= b  # type: ignore[operator]
+
+
+def _evaluate(node: _Node, answers: Mapping[str, Any], current: Any) -> _Value:
+    if isinstance(node, _Literal):
+        return node.value
+    if isinstance(node, _Ref):
+        return _answer_value(answers.get(node.qid))
+    if isinstance(node, _Current):
+        return _answer_value(current)
+    if isinstance(node, _Binary):
+        if node.op == "and":
+            return _truth(_evaluate(node.left, answers, current)) and _truth(
+                _evaluate(node.right, answers, current)
+            )
+        if node.op == "or":
+            return _truth(_evaluate(node.left, answers, current)) or _truth(
+                _evaluate(node.right, answers, current)
+            )
+        left = _evaluate(node.left, answers, current)
+        right = _evaluate(node.right, answers, current)
+        if node.op == "=":
+            return _equal(left, right)
+        if node.op == "!=":
+            return not _equal(left, right)
+        return _ordered(node.op, left, right)
+    args = [_evaluate(arg, answers, current) for arg in node.args]
+    if node.name == "not":
+        return not _truth(args[0])
+    if node.name == "selected":
+        return _string(args[1]).strip() in _codes(args[0])
+    if node.name == "count-selected":
+        return float(len(_codes(args[0])))
+    return float(len(_string(args[0])))  # string-length
+
+
+# --- the public object ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed condition: ``source`` as written, ``refs`` the question ids it reads."""
+
+    source: str
+    refs: frozenset[str] = field(compare=False)
+    uses_current: bool = field(compare=False)
+    _tree: _Node = field(repr=False, compare=False)
+
+    def evaluate(self, answers: Mapping[str, Any], current: Any = None) -> bool:
+        """Return whether the condition holds; ``current`` is the value of ``.``.
+
+        ``answers`` maps question ids to answers as :meth:`Questionnaire.clean_answers` returns
+        them (text codes, lists of codes, ints, texts); a missing answer is the empty text.
+        """
+        return _truth(_evaluate(self._tree, answers, current))
+
+    def compared_codes(self) -> tuple[tuple[str | None, str], ...]:
+        """Return ``(qid, code)`` pairs the condition checks a choice answer against.
+
+        These come from ``${q} = 'code'``, ``${q} != 'code'`` (either side) and
+        ``selected(${q}, 'code')``; ``qid`` is None for ``.``. The loader uses them to report
+        codes that the question does not have.
+        """
+        pairs: list[tuple[str | None, str]] = []
+        for node in _walk(self._tree):
+            subject: _Node | None = None
+            literal: _Node | None = None
+            if isinstance(node, _Binary) and node.op in ("=", "!="):
+                subject, literal = node.left, node.right
+                if isinstance(subject, _Literal):
+                    subject, literal = literal, subject
+            elif isinstance(node, _Call) and node.name == "selected":
+                subject, literal = node.args
+            if isinstance(literal, _Literal) and isinstance(subject, _Ref | _Current):
+                qid = subject.qid if isinstance(subject, _Ref) else None
+                code = literal.value if isinstance(literal.value, str) else literal.text
+                pairs.append((qid, code.strip()))
+        return tuple(pairs)
+
+    def choice_functions(self) -> tuple[tuple[str, str | None], ...]:
+        """Return ``(function, qid)`` for each ``selected``/``count-selected`` call on a question.
+
+        ``qid`` is None for ``.``. Calls on anything else (a literal, a comparison) are left out.
+        """
+        uses: list[tuple[str, str | None]] = []
+        for node in _walk(self._tree):
+            if isinstance(node, _Call) and node.name in ("selected", "count-selected"):
+                subject = node.args[0]
+                if isinstance(subject, _Ref):
+                    uses.append((node.name, subject.qid))
+                elif isinstance(subject, _Current):
+                    uses.append((node.name, None))
+        return tuple(uses)
+
+
+def parse_condition(source: str) -> Condition:
+    """Parse ``source`` into a :class:`Condition`; raise :class:`ConditionSyntaxError`."""
+    try:
+        tree = _Parser(source).parse()
+    except ConditionSyntaxError as error:
+        raise ConditionSyntaxError(error.message, error.column, source) from None
+    nodes = list(_walk(tree))
+    refs = frozenset(node.qid for node in nodes if isinstance(node, _Ref))
+    uses_current = any(isinstance(node, _Current) for node in nodes)
+    return Condition(source, refs, uses_current, tree)

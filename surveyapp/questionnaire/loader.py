@@ -1,0 +1,1059 @@
+"""Read a questionnaire file (YAML) into an immutable :class:`Questionnaire`, or list its problems.
+
+The file is composed into PyYAML nodes rather than loaded into Python objects, so that every
+problem can name its line, and so that scalars keep the text the survey manager wrote (``1`` and
+``yes`` stay the codes ``"1"`` and ``"yes"``, not an int and a boolean). Every problem is reported,
+not just the first: a survey manager fixes a file in one pass. The format is documented for
+survey managers in ``questionnaires/README.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .conditions import Condition, ConditionSyntaxError, parse_condition
+from .model import (
+    CHOICE_TYPES,
+    DEFAULT_LANGUAGE,
+    DEFAULT_TEXT_MAX_LENGTH,
+    LANGUAGE_NAMES,
+    QUESTION_TYPES,
+    RTL_LANGUAGES,
+    YESNO_LABELS,
+    Choice,
+    Composite,
+    Group,
+    Indicator,
+    Language,
+    Question,
+    Questionnaire,
+    Text,
+)
+from .problems import Problem, QuestionnaireError
+
+__all__ = [
+    "load_questionnaire",
+    "load_questionnaire_text",
+    "validate_file",
+    "validate_text",
+]
+
+_SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+_IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
+_CODE_RE = re.compile(r"[A-Za-z0-9_]+\Z")
+_LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:_[A-Z][a-z]{3})?(?:_[A-Z]{2})?\Z")
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+_TOP_REQUIRED = ("id", "version", "title", "languages", "groups")
+_TOP_OPTIONAL = ("description", "choice_lists", "indicators", "composites")
+_GROUP_KEYS = ("id", "title", "relevant", "questions")
+_QUESTION_COMMON = (
+    "id",
+    "type",
+    "label",
+    "hint",
+    "required",
+    "relevant",
+    "constraint",
+    "constraint_message",
+)
+#: Keys that only some question types use.
+_QUESTION_TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
+    "single": ("choices", "other"),
+    "multiple": ("choices", "other"),
+    "yesno": ("choices",),
+    "integer": ("min", "max"),
+    "text": ("max_length",),
+    "date": (),
+}
+_QUESTION_ALL = _QUESTION_COMMON + ("choices", "other", "min", "max", "max_length")
+
+
+def load_questionnaire(path: str | PathLike[str]) -> Questionnaire:
+    """Load and validate a questionnaire file; raise :class:`QuestionnaireError` on problems."""
+    text, problems = _read(path)
+    if text is None:
+        raise QuestionnaireError(problems)
+    return load_questionnaire_text(text, source=str(path))
+
+
+def load_questionnaire_text(text: str, source: str = "<text>") -> Questionnaire:
+    """Load and validate questionnaire YAML ``text``; ``source`` names it in problems."""
+    questionnaire, problems = _Loader(text, source).load()
+    if problems or questionnaire is None:
+        raise QuestionnaireError(problems)
+    return questionnaire
+
+
+def validate_file(path: str | PathLike[str]) -> list[Problem]:
+    """Return every problem of a questionnaire file (an empty list if it is valid)."""
+    text, problems = _read(path)
+    if text is None:
+        return problems
+    return validate_text(text, source=str(path))
+
+
+def validate_text(text: str, source: str = "<text>") -> list[Problem]:
+    """Return every problem of questionnaire YAML ``text``."""
+    return _Loader(text, source).load()[1]
+
+
+def _read(path: str | PathLike[str]) -> tuple[str | None, list[Problem]]:
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return None, [Problem(source, 0, "", f"cannot read the file: {error.strerror or error}")]
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return None, [Problem(source, line, "", "the file is not UTF-8 text; save it as UTF-8")]
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if node.tag == _NULL_TAG:
+        return "empty"
+    return f"the value {node.value!r}"
+
+
+def _suggest(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass
+class _QuestionInfo:
+    question: Question
+    index: int  # position in the whole questionnaire
+    line: int
+
+
+@dataclass
+class _PendingCondition:
+    """A parsed condition whose references are checked once every question is known."""
+
+    condition: Condition
+    node: Node
+    path: str
+    scope: str  # "relevant", "constraint", "group", "base"
+    before: int | None  # questions at positions < before may be referenced; None: any
+    owner: str | None  # the question the condition belongs to (for "." and self-reference)
+
+
+class _Loader:
+    """One pass over the node tree collecting problems, then the cross-reference checks."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.source_text = text
+        self.source = source
+        self.problems: list[Problem] = []
+        self.constructor = SafeConstructor()
+        self.languages: tuple[str, ...] | None = None  # None: unknown, texts are not checked
+        self.choice_lists: dict[str, tuple[Choice, ...]] = {}
+        self.choice_cache: dict[int, tuple[Choice, ...]] = {}
+        self.questions: dict[str, _QuestionInfo] = {}
+        self.pending: list[_PendingCondition] = []
+        self.indicator_ids: dict[str, int] = {}
+
+    # --- entry point ---------------------------------------------------------------------
+
+    def load(self) -> tuple[Questionnaire | None, list[Problem]]:
+        try:
+            root = yaml.compose(self.source_text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line = mark.line + 1 if mark is not None else 1
+            message = error.problem or error.context or "invalid YAML"
+            if "\t" in message:
+                message += "; indent with spaces, not tabs"
+            self.report(line, "", f"YAML syntax error: {message}")
+            return None, self.problems
+        except yaml.YAMLError as error:
+            self.report(1, "", f"YAML syntax error: {error}")
+            return None, self.problems
+        except RecursionError:
+            self.report(1, "", "the file is nested too deeply to be a questionnaire")
+            return None, self.problems
+        if root is None:
+            self.report(1, "", "the file is empty")
+            return None, self.problems
+        questionnaire = self.questionnaire(root)
+        unique = list(dict.fromkeys(self.problems))  # a YAML alias can repeat a problem
+        unique.sort(key=lambda problem: problem.line)
+        return (None if unique else questionnaire), unique
+
+    # --- reporting and scalar helpers ----------------------------------------------------
+
+    def report(self, where: Node | int, path: str, message: str) -> None:
+        line = where if isinstance(where, int) else _line(where)
+        self.problems.append(Problem(self.source, line, path, message))
+
+    def mapping(
+        self, node: Node, path: str, required: Collection[str], optional: Collection[str] = ()
+    ) -> dict[str, Node] | None:
+        if not isinstance(node, MappingNode):
+            expected = ", ".join(required)
+            self.report(
+                node, path, f"must be a mapping with keys such as {expected}, not {_kind(node)}"
+            )
+            return None
+        allowed = (*required, *optional)
+        entries = self.entries(node, path)
+        result: dict[str, Node] = {}
+        for key, (key_node, value) in entries.items():
+            if key not in allowed:
+                self.report(
+                    key_node, _join(path, key), f"unknown key '{key}'{_suggest(key, allowed)}"
+                )
+                continue
+            result[key] = value
+        for key in required:
+            if key not in entries:
+                self.report(node, path, f"missing key '{key}'")
+        return result
+
+    def entries(self, node: MappingNode, path: str) -> dict[str, tuple[Node, Node]]:
+        """Return key -> (key node, value node), reporting odd and duplicate keys."""
+        entries: dict[str, tuple[Node, Node]] = {}
+        for key_node, value in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _NULL_TAG:
+                self.report(key_node, path, "keys must be plain names")
+                continue
+            key = key_node.value
+            if key in entries:
+                first = _line(entries[key][0])
+                self.report(
+                    key_node, _join(path, key), f"duplicate key '{key}' (first on line {first})"
+                )
+                continue
+            entries[key] = (key_node, value)
+        return entries
+
+    def sequence(self, node: Node, path: str) -> list[Node] | None:
+        if not isinstance(node, SequenceNode):
+            self.report(node, path, f"must be a list (lines starting with '- '), not {_kind(node)}")
+            return None
+        return list(node.value)
+
+    def string(self, node: Node, path: str) -> str | None:
+        if not isinstance(node, ScalarNode) or node.tag == _NULL_TAG:
+            self.report(node, path, f"must be a text, not {_kind(node)}")
+            return None
+        if not node.value.strip():
+            self.report(node, path, "must not be blank")
+            return None
+        return node.value
+
+    def identifier(self, node: Node, path: str, what: str) -> str | None:
+        value = self.string(node, path)
+        if value is not None and not _IDENTIFIER_RE.match(value):
+            self.report(
+                node,
+                path,
+                f"{what} '{value}' must be a name of letters, digits and "
+                f"underscores, not starting with a digit (at most 64)",
+            )
+            return None
+        return value
+
+    def code(self, node: Node, path: str) -> str | None:
+        value = self.string(node, path)
+        if value is not None and not _CODE_RE.match(value):
+            self.report(
+                node,
+                path,
+                f"answer code '{value}' may only contain letters, digits and underscores",
+            )
+            return None
+        return value
+
+    def integer(self, node: Node, path: str) -> int | None:
+        if isinstance(node, ScalarNode) and node.tag == _INT_TAG:
+            try:
+                return int(self.constructor.construct_yaml_int(node))
+            except ValueError:
+                pass
+        self.report(node, path, f"must be a whole number, not {_kind(node)}")
+        return None
+
+    def number(self, node: Node, path: str) -> float | None:
+        if isinstance(node, ScalarNode) and node.tag in (_INT_TAG, _FLOAT_TAG):
+            try:
+                if node.tag == _INT_TAG:
+                    value = float(self.constructor.construct_yaml_int(node))
+                else:
+                    value = float(self.constructor.construct_yaml_float(node))
+            except (ValueError, OverflowError):
+                value = math.nan
+            if math.isfinite(value):
+                return value
+        self.report(node, path, f"must be a number, not {_kind(node)}")
+        return None
+
+    def boolean(self, node: Node, path: str) -> bool | None:
+        if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG:
+            return bool(self.constructor.construct_yaml_bool(node))
+        self.report(node, path, f"must be true or false, not {_kind(node)}")
+        return None
+
+    def text(self, node: Node, path: str) -> Text:
+        """A translated text: {language: text}, every declared language present."""
+        if not isinstance(node, MappingNode):
+            example = ", ".join(f"{code}: ..." for code in (self.languages or ("zh_CN", "en")))
+            self.report(
+                node,
+                path,
+                f"must give the text in each language, like {{{example}}}, not {_kind(node)}",
+            )
+            return MappingProxyType({})
+        texts: dict[str, str] = {}
+        for lang, (key_node, value) in self.entries(node, path).items():
+            if self.languages is not None and lang not in self.languages:
+                message = f"'{lang}' is not a declared language{_suggest(lang, self.languages)}"
+                if not _LANGUAGE_RE.match(lang):
+                    message += "; if a text contains a comma, put the text in quotes"
+                self.report(key_node, _join(path, lang), message)
+                continue
+            if (
+                not isinstance(value, ScalarNode)
+                or value.tag == _NULL_TAG
+                or not value.value.strip()
+            ):
+                self.report(value, _join(path, lang), f"missing {lang} translation")
+                continue
+            texts[lang] = value.value
+        for lang in self.languages or ():
+            if lang not in texts and lang not in self.entries_silent(node):
+                self.report(node, path, f"missing {lang} translation")
+        return MappingProxyType(texts)
+
+    @staticmethod
+    def entries_silent(node: MappingNode) -> set[str]:
+        return {k.value for k, _ in node.value if isinstance(k, ScalarNode)}
+
+    def condition(self, node: Node, path: str) -> Condition | None:
+        source = self.string(node, path)
+        if source is None:
+            return None
+        try:
+            return parse_condition(source)
+        except ConditionSyntaxError as error:
+            self.report(
+                node,
+                path,
+                f"condition syntax error: {error.message} (column {error.column} of {source!r})",
+            )
+            return None
+
+    # --- the document --------------------------------------------------------------------
+
+    def questionnaire(self, root: Node) -> Questionnaire | None:
+        top = self.mapping(root, "", _TOP_REQUIRED, _TOP_OPTIONAL)
+        if top is None:
+            return None
+        languages = self.parse_languages(top["languages"]) if "languages" in top else ()
+
+        slug = ""
+        if "id" in top:
+            value = self.string(top["id"], "id")
+            if value is not None and not _SLUG_RE.match(value):
+                self.report(
+                    top["id"],
+                    "id",
+                    f"'{value}' must be a slug: lower-case letters, "
+                    f"digits and hyphens, like public-security-2024",
+                )
+            slug = value or ""
+        version = 0
+        if "version" in top:
+            number = self.integer(top["version"], "version")
+            if number is not None and number < 1:
+                self.report(top["version"], "version", "must be 1 or more")
+            version = number or 0
+        title = self.text(top["title"], "title") if "title" in top else MappingProxyType({})
+        description = self.text(top["description"], "description") if "description" in top else None
+        if "choice_lists" in top:
+            self.parse_choice_lists(top["choice_lists"])
+
+        groups: list[Group] = []
+        if "groups" in top:
+            group_nodes = self.sequence(top["groups"], "groups") or []
+            if isinstance(top["groups"], SequenceNode) and not group_nodes:
+                self.report(top["groups"], "groups", "must list at least one group")
+            for index, node in enumerate(group_nodes):
+                group = self.parse_group(node, f"groups[{index}]")
+                if group is not None:
+                    groups.append(group)
+        self.check_conditions()
+
+        indicators: list[Indicator] = []
+        composites: list[Composite] = []
+        if "indicators" in top:
+            for index, node in enumerate(self.sequence(top["indicators"], "indicators") or []):
+                indicator = self.parse_indicator(node, f"indicators[{index}]")
+                if indicator is not None:
+                    indicators.append(indicator)
+        if "composites" in top:
+            for index, node in enumerate(self.sequence(top["composites"], "composites") or []):
+                composite = self.parse_composite(node, f"composites[{index}]")
+                if composite is not None:
+                    composites.append(composite)
+        self.check_conditions()
+
+        return Questionnaire(
+            id=slug,
+            version=version,
+            title=title,
+            languages=languages,
+            groups=tuple(groups),
+            questions=MappingProxyType(
+                {qid: info.question for qid, info in self.questions.items()}
+            ),
+            indicators=tuple(indicators),
+            composites=tuple(composites),
+            source_text=self.source_text,
+            sha256=hashlib.sha256(self.source_text.encode("utf-8", "surrogatepass")).hexdigest(),
+            description=description,
+        )
+
+    def parse_languages(self, node: Node) -> tuple[Language, ...]:
+        items = self.sequence(node, "languages")
+        if items is None:
+            return ()
+        languages: list[Language] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            path = f"languages[{index}]"
+            name: str | None = None
+            rtl: bool | None = None
+            if isinstance(item, MappingNode):
+                entries = self.mapping(item, path, ("code",), ("name", "rtl"))
+                if entries is None or "code" not in entries:
+                    continue
+                code_node = entries["code"]
+                code = self.string(code_node, _join(path, "code"))
+                if "name" in entries:
+                    name = self.string(entries["name"], _join(path, "name"))
+                if "rtl" in entries:
+                    rtl = self.boolean(entries["rtl"], _join(path, "rtl"))
+            else:
+                code_node = item
+                code = self.string(item, path)
+            if code is None:
+                continue
+            if not _LANGUAGE_RE.match(code):
+                self.report(
+                    code_node, path, f"'{code}' is not a language code like zh_CN, en or ug"
+                )
+                continue
+            if code in seen:
+                self.report(
+                    code_node,
+                    path,
+                    f"language '{code}' is declared twice (first on line {seen[code]})",
+                )
+                continue
+            seen[code] = _line(code_node)
+            if name is None:
+                name = LANGUAGE_NAMES.get(code)
+                if name is None:
+                    self.report(
+                        item, path, f"give the name of language '{code}' (code: {code}, name: ...)"
+                    )
+                    name = code
+            languages.append(Language(code, name, code in RTL_LANGUAGES if rtl is None else rtl))
+        if not languages:
+            if not items:
+                self.report(node, "languages", f"must list the languages, {DEFAULT_LANGUAGE} first")
+            return ()
+        if languages[0].code != DEFAULT_LANGUAGE:
+            self.report(
+                items[0],
+                "languages[0]",
+                f"the first (default) language must be {DEFAULT_LANGUAGE}, "
+                f"not '{languages[0].code}'",
+            )
+        if "en" not in seen:
+            self.report(node, "languages", "English (en) must be one of the languages")
+        self.languages = tuple(language.code for language in languages)
+        return tuple(languages)
+
+    def parse_choice_lists(self, node: Node) -> None:
+        if not isinstance(node, MappingNode):
+            self.report(
+                node,
+                "choice_lists",
+                f"must be a mapping of list names to choices, not {_kind(node)}",
+            )
+            return
+        for name, (key_node, value) in self.entries(node, "choice_lists").items():
+            path = _join("choice_lists", name)
+            if not _IDENTIFIER_RE.match(name):
+                self.report(
+                    key_node,
+                    path,
+                    f"choice list name '{name}' must be a name of letters, digits and underscores",
+                )
+                continue
+            self.choice_lists[name] = self.parse_choices(value, path)
+
+    def parse_choices(self, node: Node, path: str) -> tuple[Choice, ...]:
+        cached = self.choice_cache.get(id(node))
+        if cached is not None:
+            return cached
+        items = self.sequence(node, path)
+        if items is None:
+            return ()
+        choices: list[Choice] = []
+        seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            item_path = f"{path}[{index}]"
+            entries = self.mapping(item, item_path, ("code", "label"), ("exclusive",))
+            if entries is None:
+                continue
+            code = (
+                self.code(entries["code"], _join(item_path, "code")) if "code" in entries else None
+            )
+            label = (
+                self.text(entries["label"], _join(item_path, "label"))
+                if "label" in entries
+                else MappingProxyType({})
+            )
+            exclusive = False
+            if "exclusive" in entries:
+                exclusive = bool(self.boolean(entries["exclusive"], _join(item_path, "exclusive")))
+            if code is None:
+                continue
+            if code in seen:
+                self.report(
+                    entries["code"],
+                    _join(item_path, "code"),
+                    f"duplicate answer code '{code}' (first on line {seen[code]})",
+                )
+                continue
+            seen[code] = _line(entries["code"])
+            choices.append(Choice(code, label, exclusive))
+        if not items:
+            self.report(node, path, "must list at least one choice")
+        result = tuple(choices)
+        self.choice_cache[id(node)] = result
+        return result
+
+    def parse_group(self, node: Node, path: str) -> Group | None:
+        entries = self.mapping(node, path, ("id", "title", "questions"), ("relevant",))
+        if entries is None:
+            return None
+        group_id = (
+            self.identifier(entries["id"], _join(path, "id"), "group id")
+            if "id" in entries
+            else None
+        )
+        title = (
+            self.text(entries["title"], _join(path, "title"))
+            if "title" in entries
+            else MappingProxyType({})
+        )
+        first_index = len(self.questions)
+        relevant = None
+        if "relevant" in entries:
+            relevant = self.condition(entries["relevant"], _join(path, "relevant"))
+            if relevant is not None:
+                self.pending.append(
+                    _PendingCondition(
+                        relevant,
+                        entries["relevant"],
+                        _join(path, "relevant"),
+                        "group",
+                        first_index,
+                        None,
+                    )
+                )
+        questions: list[Question] = []
+        if "questions" in entries:
+            items = self.sequence(entries["questions"], _join(path, "questions")) or []
+            if isinstance(entries["questions"], SequenceNode) and not items:
+                self.report(
+                    entries["questions"],
+                    _join(path, "questions"),
+                    "must list at least one question",
+                )
+            for index, item in enumerate(items):
+                question = self.parse_question(item, f"{path}.questions[{index}]", group_id or "")
+                if question is not None:
+                    questions.append(question)
+        if group_id is None:
+            return None
+        return Group(group_id, title, relevant, tuple(questions))
+
+    def parse_question(self, node: Node, path: str, group_id: str) -> Question | None:
+        entries = self.mapping(node, path, ("id", "type", "label"), _QUESTION_ALL[3:])
+        if entries is None:
+            return None
+        qid = (
+            self.identifier(entries["id"], _join(path, "id"), "question id")
+            if "id" in entries
+            else None
+        )
+        if qid is not None and qid in self.questions:
+            self.report(
+                entries["id"],
+                _join(path, "id"),
+                f"duplicate question id '{qid}' (first on line {self.questions[qid].line})",
+            )
+            qid = None
+
+        qtype: str | None = None
+        if "type" in entries:
+            qtype = self.string(entries["type"], _join(path, "type"))
+            if qtype is not None and qtype not in QUESTION_TYPES:
+                self.report(
+                    entries["type"],
+                    _join(path, "type"),
+                    f"unknown question type '{qtype}' (one of: "
+                    f"{', '.join(QUESTION_TYPES)}){_suggest(qtype, QUESTION_TYPES)}",
+                )
+                qtype = None
+        if qtype is not None:
+            for key in entries:
+                if key not in _QUESTION_COMMON and key not in _QUESTION_TYPE_KEYS[qtype]:
+                    self.report(
+                        entries[key],
+                        _join(path, key),
+                        f"'{key}' does not apply to {qtype} questions",
+                    )
+
+        label = (
+            self.text(entries["label"], _join(path, "label"))
+            if "label" in entries
+            else MappingProxyType({})
+        )
+        hint = self.text(entries["hint"], _join(path, "hint")) if "hint" in entries else None
+        required = True
+        if "required" in entries:
+            value = self.boolean(entries["required"], _join(path, "required"))
+            required = True if value is None else value
+
+        index = len(self.questions)
+        relevant = self.question_condition(entries, path, "relevant", index, qid)
+        constraint = self.question_condition(entries, path, "constraint", index, qid)
+        constraint_message = None
+        if "constraint_message" in entries:
+            constraint_message = self.text(
+                entries["constraint_message"], _join(path, "constraint_message")
+            )
+            if "constraint" not in entries:
+                self.report(
+                    entries["constraint_message"],
+                    _join(path, "constraint_message"),
+                    "constraint_message without a constraint",
+                )
+
+        choices: tuple[Choice, ...] = ()
+        other_code: str | None = None
+        if qtype in ("single", "multiple"):
+            choices = self.question_choices(entries, node, path)
+            other_code = self.other_code(entries, path, choices)
+        elif qtype == "yesno":
+            choices = self.yesno_choices(entries, path)
+
+        minimum = maximum = max_length = None
+        if qtype == "integer":
+            if "min" in entries:
+                minimum = self.integer(entries["min"], _join(path, "min"))
+            if "max" in entries:
+                maximum = self.integer(entries["max"], _join(path, "max"))
+            if minimum is not None and maximum is not None and minimum > maximum:
+                self.report(
+                    entries["min"],
+                    _join(path, "min"),
+                    f"min ({minimum}) is greater than max ({maximum})",
+                )
+        if qtype == "text":
+            max_length = DEFAULT_TEXT_MAX_LENGTH
+            if "max_length" in entries:
+                value = self.integer(entries["max_length"], _join(path, "max_length"))
+                if value is not None and value < 1:
+                    self.report(
+                        entries["max_length"], _join(path, "max_length"), "must be 1 or more"
+                    )
+                elif value is not None:
+                    max_length = value
+
+        if qid is None or qtype is None:
+            return None
+        question = Question(
+            id=qid,
+            type=qtype,  # type: ignore[arg-type]  # checked against QUESTION_TYPES above
+            label=label,
+            hint=hint,
+            choices=choices,
+            required=required,
+            relevant=relevant,
+            constraint=constraint,
+            constraint_message=constraint_message,
+            minimum=minimum,
+            maximum=maximum,
+            max_length=max_length,
+            other_code=other_code,
+            group_id=group_id,
+        )
+        self.questions[qid] = _QuestionInfo(question, index, _line(entries["id"]))
+        return question
+
+    def question_condition(
+        self, entries: dict[str, Node], path: str, key: str, index: int, qid: str | None
+    ) -> Condition | None:
+        if key not in entries:
+            return None
+        field = _join(path, key)
+        condition = self.condition(entries[key], field)
+        if condition is not None:
+            self.pending.append(_PendingCondition(condition, entries[key], field, key, index, qid))
+        return condition
+
+    def question_choices(
+        self, entries: dict[str, Node], node: Node, path: str
+    ) -> tuple[Choice, ...]:
+        if "choices" not in entries:
+            self.report(node, path, "missing key 'choices'")
+            return ()
+        choices_node = entries["choices"]
+        field = _join(path, "choices")
+        if isinstance(choices_node, ScalarNode) and choices_node.tag != _NULL_TAG:
+            name = choices_node.value
+            if name not in self.choice_lists:
+                self.report(
+                    choices_node,
+                    field,
+                    f"unknown choice list '{name}'{_suggest(name, self.choice_lists)}",
+                )
+                return ()
+            return self.choice_lists[name]
+        return self.parse_choices(choices_node, field)
+
+    def other_code(
+        self, entries: dict[str, Node], path: str, choices: tuple[Choice, ...]
+    ) -> str | None:
+        if "other" not in entries:
+            return None
+        field = _join(path, "other")
+        code = self.code(entries["other"], field)
+        if code is None or not choices:
+            return None
+        choice = next((c for c in choices if c.code == code), None)
+        if choice is None:
+            self.report(
+                entries["other"],
+                field,
+                f"'{code}' is not one of the codes ({', '.join(c.code for c in choices)})",
+            )
+            return None
+        if choice.exclusive:
+            self.report(entries["other"], field, f"the 'other' choice '{code}' cannot be exclusive")
+            return None
+        return code
+
+    def yesno_choices(self, entries: dict[str, Node], path: str) -> tuple[Choice, ...]:
+        if "choices" in entries:
+            choices = self.question_choices(entries, entries["choices"], path)
+            if choices and sorted(c.code for c in choices) != ["no", "yes"]:
+                self.report(
+                    entries["choices"],
+                    _join(path, "choices"),
+                    "yesno choices relabel the codes yes and no: give exactly those two",
+                )
+            return choices
+        for lang in self.languages or ():
+            if lang not in YESNO_LABELS["yes"]:
+                self.report(
+                    entries["type"],
+                    _join(path, "type"),
+                    f"no built-in yes/no labels in '{lang}': give choices with codes yes and no",
+                )
+        return tuple(Choice(code, YESNO_LABELS[code]) for code in ("yes", "no"))
+
+    # --- indicators and composites -------------------------------------------------------
+
+    def unique_result_id(self, node: Node, path: str) -> str | None:
+        result_id = self.identifier(node, path, "id")
+        if result_id is None:
+            return None
+        if result_id in self.indicator_ids:
+            self.report(
+                node,
+                path,
+                f"duplicate id '{result_id}' (first on line {self.indicator_ids[result_id]})",
+            )
+            return None
+        self.indicator_ids[result_id] = _line(node)
+        return result_id
+
+    def choice_question(
+        self, node: Node, path: str, types: Collection[str], what: str
+    ) -> Question | None:
+        qid = self.string(node, path)
+        if qid is None:
+            return None
+        info = self.questions.get(qid)
+        if info is None:
+            self.report(node, path, f"unknown question '{qid}'{_suggest(qid, self.questions)}")
+            return None
+        if info.question.type not in types:
+            self.report(node, path, f"{what}; '{qid}' is a {info.question.type} question")
+            return None
+        return info.question
+
+    def codes_of(
+        self, node: Node, path: str, question: Question | None, allow_empty: bool
+    ) -> tuple[tuple[str, ...], list[Node]]:
+        items = self.sequence(node, path)
+        if items is None:
+            return (), []
+        if not items and not allow_empty:
+            self.report(node, path, "must list at least one code")
+        codes: list[str] = []
+        nodes: list[Node] = []
+        for index, item in enumerate(items):
+            code = self.code(item, f"{path}[{index}]")
+            if code is None:
+                continue
+            if question is not None and code not in question.codes:
+                self.report(item, f"{path}[{index}]", self.unknown_code(code, question))
+                continue
+            codes.append(code)
+            nodes.append(item)
+        return tuple(codes), nodes
+
+    @staticmethod
+    def unknown_code(code: str, question: Question) -> str:
+        return (
+            f"unknown code '{code}' for question '{question.id}' "
+            f"(its codes: {', '.join(question.codes)})"
+        )
+
+    def parse_indicator(self, node: Node, path: str) -> Indicator | None:
+        entries = self.mapping(
+            node,
+            path,
+            ("id", "label", "question", "positive"),
+            ("excluded", "base", "target", "description"),
+        )
+        if entries is None:
+            return None
+        indicator_id = (
+            self.unique_result_id(entries["id"], _join(path, "id")) if "id" in entries else None
+        )
+        label = (
+            self.text(entries["label"], _join(path, "label"))
+            if "label" in entries
+            else MappingProxyType({})
+        )
+        description = (
+            self.text(entries["description"], _join(path, "description"))
+            if "description" in entries
+            else None
+        )
+        question = None
+        if "question" in entries:
+            question = self.choice_question(
+                entries["question"],
+                _join(path, "question"),
+                CHOICE_TYPES,
+                "an indicator needs a choice question",
+            )
+        positive: tuple[str, ...] = ()
+        excluded: tuple[str, ...] = ()
+        if "positive" in entries:
+            positive, _ = self.codes_of(
+                entries["positive"], _join(path, "positive"), question, allow_empty=False
+            )
+        if "excluded" in entries:
+            excluded, nodes = self.codes_of(
+                entries["excluded"], _join(path, "excluded"), question, allow_empty=True
+            )
+            for code, code_node in zip(excluded, nodes, strict=True):
+                if code in positive:
+                    self.report(
+                        code_node,
+                        _join(path, "excluded"),
+                        f"code '{code}' cannot be both positive and excluded",
+                    )
+        target = None
+        if "target" in entries:
+            target = self.number(entries["target"], _join(path, "target"))
+            if target is not None and not 0 < target <= 1:
+                self.report(
+                    entries["target"],
+                    _join(path, "target"),
+                    f"must be a share above 0 and at most 1 (0.9 for 90%), not {target:g}",
+                )
+                target = None
+        base = None
+        if "base" in entries:
+            base = self.condition(entries["base"], _join(path, "base"))
+            if base is not None:
+                self.pending.append(
+                    _PendingCondition(
+                        base, entries["base"], _join(path, "base"), "base", None, None
+                    )
+                )
+        if indicator_id is None or question is None:
+            return None
+        return Indicator(
+            indicator_id, label, question.id, positive, excluded, base, target, description
+        )
+
+    def parse_composite(self, node: Node, path: str) -> Composite | None:
+        entries = self.mapping(
+            node, path, ("id", "label", "question", "points"), ("excluded", "description")
+        )
+        if entries is None:
+            return None
+        composite_id = (
+            self.unique_result_id(entries["id"], _join(path, "id")) if "id" in entries else None
+        )
+        label = (
+            self.text(entries["label"], _join(path, "label"))
+            if "label" in entries
+            else MappingProxyType({})
+        )
+        description = (
+            self.text(entries["description"], _join(path, "description"))
+            if "description" in entries
+            else None
+        )
+        question = None
+        if "question" in entries:
+            question = self.choice_question(
+                entries["question"],
+                _join(path, "question"),
+                ("single", "yesno"),
+                "a composite needs a single-choice question",
+            )
+        excluded: tuple[str, ...] = ()
+        if "excluded" in entries:
+            excluded, _ = self.codes_of(
+                entries["excluded"], _join(path, "excluded"), question, allow_empty=True
+            )
+        points: dict[str, float] = {}
+        if "points" in entries:
+            points = self.parse_points(entries["points"], _join(path, "points"), question, excluded)
+        if composite_id is None or question is None:
+            return None
+        return Composite(
+            composite_id, label, question.id, MappingProxyType(points), excluded, description
+        )
+
+    def parse_points(
+        self, node: Node, path: str, question: Question | None, excluded: tuple[str, ...]
+    ) -> dict[str, float]:
+        if not isinstance(node, MappingNode):
+            self.report(node, path, f"must map answer codes to points (1: 100), not {_kind(node)}")
+            return {}
+        points: dict[str, float] = {}
+        for code, (key_node, value) in self.entries(node, path).items():
+            field = _join(path, code)
+            if question is not None and code not in question.codes:
+                self.report(key_node, field, f"points for {self.unknown_code(code, question)}")
+                continue
+            if code in excluded:
+                self.report(key_node, field, f"code '{code}' is excluded and cannot have points")
+                continue
+            number = self.number(value, field)
+            if number is not None:
+                points[code] = number
+        if question is not None:
+            entries = self.entries_silent(node)
+            for code in question.codes:
+                if code not in entries and code not in excluded:
+                    self.report(
+                        node,
+                        path,
+                        f"code '{code}' of question '{question.id}' has no "
+                        f"points and is not excluded",
+                    )
+        return points
+
+    # --- cross references ----------------------------------------------------------------
+
+    def check_conditions(self) -> None:
+        pending, self.pending = self.pending, []
+        for item in pending:
+            self.check_condition(item)
+
+    def check_condition(self, item: _PendingCondition) -> None:
+        condition, node, path = item.condition, item.node, item.path
+        if condition.uses_current and item.scope != "constraint":
+            self.report(node, path, "'.' (this question's answer) can only be used in a constraint")
+        for ref in sorted(condition.refs):
+            info = self.questions.get(ref)
+            if info is None:
+                self.report(node, path, f"unknown question '{ref}'{_suggest(ref, self.questions)}")
+            elif ref == item.owner:
+                hint = "; write '.' for its own answer" if item.scope == "constraint" else ""
+                self.report(node, path, f"refers to the question itself ('{ref}'){hint}")
+            elif item.before is not None and info.index >= item.before:
+                where = "this group's questions" if item.scope == "group" else "questions"
+                self.report(
+                    node,
+                    path,
+                    f"refers to '{ref}' (line {info.line}), which is asked later: "
+                    f"{where} can only depend on questions asked before",
+                )
+        owner = self.questions.get(item.owner) if item.owner else None
+        for qid, code in condition.compared_codes():
+            info = self.questions.get(qid) if qid is not None else owner
+            if info is None or info.question.type not in CHOICE_TYPES:
+                continue
+            if code not in info.question.codes:
+                self.report(node, path, self.unknown_code(code, info.question))
+        for function, qid in condition.choice_functions():
+            info = self.questions.get(qid) if qid is not None else owner
+            if info is None:
+                continue
+            qtype = info.question.type
+            if function == "selected" and qtype not in CHOICE_TYPES:
+                self.report(
+                    node,
+                    path,
+                    f"selected() needs a choice question; "
+                    f"'{info.question.id}' is a {qtype} question",
+                )
+            elif function == "count-selected" and qtype != "multiple":
+                self.report(
+                    node,
+                    path,
+                    f"count-selected() needs a multiple question; "
+                    f"'{info.question.id}' is a {qtype} question",
+                )
