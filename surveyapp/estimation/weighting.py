@@ -195,7 +195,7 @@ class GregCalibration:
         ----------
         .. [1] R package ``survey``, functions ``calibrate`` and ``svyrecvar``.
         .. [2] Särndal, C.-E., Swensson, B. and Wretman, J. (1992). *Model Assisted Survey
-           Sampling*, Springer, sec. 6.6 (variance of the GREG estimator).
+           Sampling*, Springer, ch. 6 (variance of the GREG estimator).
         """
         x = _as_matrix(scores)
         w = self.scale[:, None]
@@ -237,7 +237,7 @@ def base_weights(
     References
     ----------
     .. [1] Valliant, R., Dever, J. A. and Kreuter, F. (2018). *Practical Tools for Designing
-       and Weighting Survey Samples*, 2nd ed., Springer, ch. 13 (base weights).
+       and Weighting Survey Samples*, 2nd ed., Springer, ch. 13.
     """
     codes, labels = _encode(strata, "strata")
     pop = _population_vector(labels, population, what="stratum")
@@ -287,7 +287,7 @@ def poststratify(
     References
     ----------
     .. [1] R package ``survey``, function ``postStratify``.
-    .. [2] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, Wiley, sec. 7.2.
+    .. [2] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, Wiley, ch. 7.
     .. [3] Holt, D. and Smith, T. M. F. (1979). Post stratification. *JRSS A*, 142(1), 33-46.
     """
     weights = _weights(design)
@@ -345,7 +345,7 @@ def rake(
     .. [2] Deming, W. E. and Stephan, F. F. (1940). On a least squares adjustment of a sampled
        frequency table when the expected marginal totals are known. *Ann. Math. Stat.*, 11(4),
        427-444.
-    .. [3] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, Wiley, sec. 7.3.
+    .. [3] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, Wiley, ch. 7.
     """
     if maxit < 1:
         raise ValueError(f"maxit must be at least 1, got {maxit!r}")
@@ -455,7 +455,7 @@ def calibrate(
     .. [1] Deville, J.-C. and Särndal, C.-E. (1992). Calibration estimators in survey sampling.
        *JASA*, 87(418), 376-382.
     .. [2] R package ``survey``, functions ``calibrate``, ``regcalibrate`` and ``grake``.
-    .. [3] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, Wiley, sec. 7.4.
+    .. [3] Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*, Wiley, ch. 7.
     """
     weights = _weights(design)
     mm = np.asarray(X, dtype=float)
@@ -649,7 +649,7 @@ def kish_deff(weights: ArrayLike) -> float:
     .. [1] Kish, L. (1992). Weighting for unequal P_i. *Journal of Official Statistics*, 8(2),
        183-200.
     .. [2] Valliant, R., Dever, J. A. and Kreuter, F. (2018). *Practical Tools for Designing
-       and Weighting Survey Samples*, 2nd ed., Springer, sec. 14.4.
+       and Weighting Survey Samples*, 2nd ed., Springer, ch. 14.
     """
     w = _positive_part(weights)
     return float(w.size * np.sum(w**2) / np.sum(w) ** 2)
@@ -669,8 +669,7 @@ def effective_n(weights: ArrayLike) -> float:
 
     References
     ----------
-    .. [1] Kish, L. (1965). *Survey Sampling*, Wiley, sec. 11.7.
-    .. [2] Kish, L. (1992). Weighting for unequal P_i. *Journal of Official Statistics*, 8(2),
+    .. [1] Kish, L. (1992). Weighting for unequal P_i. *Journal of Official Statistics*, 8(2),
        183-200.
     """
     w = _positive_part(weights)
