@@ -707,8 +707,9 @@ def _safe_divide(num: FloatArray, den: FloatArray) -> FloatArray:
 
 
 def _group_sums(groups: NDArray[np.intp], x: FloatArray, k: int) -> FloatArray:
-    out = np.zeros((k, x.shape[1]))
-    np.add.at(out, groups, x)
+    out = np.empty((k, x.shape[1]))
+    for j in range(x.shape[1]):
+        out[:, j] = np.bincount(groups, weights=x[:, j], minlength=k)
     return out
 
 
