@@ -247,7 +247,10 @@ def difference_between_domains(
     -----
     Uses the joint covariance of the two domain means from one design, as R's
     ``svycontrast(svyby(~y, ~street, design, svymean, covmat = TRUE), c(1, -1))``: domains
-    share strata, clusters and calibration, so they are not independent samples.
+    share strata, clusters and calibration, so they are not independent samples. (survey 4.1-1's
+    ``svyby(covmat = TRUE)`` stops with an error on calibrated designs; there the delta method
+    on ``svytotal(~ya + ia + yb + ib)`` gives the joint answer, and is what the tests compare
+    with.)
 
     References
     ----------
