@@ -8,7 +8,7 @@ PORT ?= 5000
 TEST_DEBS := chromium fonts-noto-cjk poppler-utils postgresql
 export FLASK_APP := surveyapp:create_app
 
-.PHONY: run test serve translations lint bench system-deps clean
+.PHONY: run test serve translations translations-update lint bench system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d surveyapp/translations
+	$(BIN)/pybabel -q compile -d surveyapp/translations
+
+# After changing interface wording: extract the messages, update the catalogs, translate
+# the new entries in surveyapp/translations/*/LC_MESSAGES/messages.po.
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o surveyapp/translations/messages.pot .
+	$(BIN)/pybabel update -i surveyapp/translations/messages.pot -d surveyapp/translations
 
 run: $(VENV)/.installed translations
 	$(BIN)/surveyapp db upgrade

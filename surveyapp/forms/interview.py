@@ -18,6 +18,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 
 from ..questionnaire import Group, Question, Questionnaire, translate
 
@@ -52,10 +53,14 @@ def _label(question: Question, lang: str) -> str:
     return translate(question.label, lang)[0]
 
 
-def _choices(question: Question, lang: str) -> list[tuple[str, str]]:
+def _choices(question: Question, lang: str) -> list[SelectChoice]:
     if question.type == "yesno" and not question.choices:
-        return [(code, translate(text, lang)[0]) for code, text in YESNO.items()]
-    return [(c.code, translate(c.label, lang)[0]) for c in question.choices]
+        return [SelectChoice(code, translate(text, lang)[0]) for code, text in YESNO.items()]
+    return [
+        SelectChoice(c.code, translate(c.label, lang)[0],
+                     render_kw={"data-exclusive": "1"} if c.exclusive else {})
+        for c in question.choices
+    ]
 
 
 def _single(question: Question, lang: str) -> Field:

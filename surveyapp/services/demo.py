@@ -92,6 +92,12 @@ class _Generator:
                 if not self.schema.is_relevant(q.id, answers):
                     continue
                 value = self._answer(q, answers, effect, base_rates, sex, age)
+                # Consistency checks (e.g. years here <= age) are redrawn, not violated.
+                for _attempt in range(50):
+                    if value is None or q.constraint is None or q.constraint.evaluate(
+                            answers, current=value):
+                        break
+                    value = self._answer(q, answers, effect, base_rates, sex, age)
                 if value is None:
                     continue
                 answers[q.id] = value
@@ -139,7 +145,7 @@ class _Generator:
             chosen = rng.choices(pool, weights=weights)[0]
             return [chosen] if q.type == "multiple" else chosen
         if q.type == "yesno":
-            if q.id.startswith(("resident", "eligible", "age_16", "consent")):
+            if q.group_id == self.schema.groups[0].id:  # screening: nearly all eligible
                 return "yes" if rng.random() < 0.97 else "no"
             return "yes" if rng.random() < 0.25 else "no"
         if q.type == "single":
@@ -238,7 +244,7 @@ def load_demo(responses: int = 3000, seed: int = 20260901, if_empty: bool = Fals
     added = _synthetic_responses(survey, version, streets, team, responses, seed, progress)
     lines = ["Demo data ready: http://127.0.0.1:5000", "", "Log in as (user name / password):"]
     for username, role, password, name, _loc in DEMO_USERS:
-        lines.append(f"  {role:<11} {username:<16} {password}   {name}")
+        lines.append(f"  {role:<11} {username:<16} {password:<22} {name}")
     lines.append("")
     lines.append(f"Survey '{SURVEY_NAME}' (id {survey.id}), waves "
                  + ", ".join(w.code for w in survey.waves)

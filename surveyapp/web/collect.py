@@ -205,7 +205,7 @@ def interview(assignment_id: int):
     group = schema.groups[index]
     visible = flow.visible_questions(schema, group, raw)
     newly_shown = [q for q in visible if q.id not in state.shown and q.id not in raw]
-    _, errors = schema.clean_answers(raw, groups=[group.id])
+    _cleaned, errors = schema.clean_answers(raw, groups=[group.id])
     errors = [e for e in errors if e.question not in {q.id for q in newly_shown}]
     if errors:
         return _render_group(state, index, raw, _error_messages(state, errors), status=422)
@@ -226,11 +226,19 @@ def _render_review(state: _State, raw: dict, errors: dict[str, str] | None = Non
         questions = flow.visible_questions(schema, group, raw)
         if questions:
             rows.append((group, questions))
+    listed = {q.id for _, questions in rows for q in questions}
+    # Errors of questions the review does not list (e.g. a skipped one that was answered).
+    other_errors = [
+        (translate(schema.questions[qid].label, state.lang)[0] if qid in schema.questions
+         else qid, message)
+        for qid, message in (errors or {}).items() if qid not in listed
+    ]
     return render_template(
         "collect/review.html",
         state=state,
         schema=schema,
         rows=rows,
+        other_errors=other_errors,
         raw=raw,
         errors=errors or {},
         translate=translate,
@@ -256,8 +264,8 @@ def _submit(state: _State, raw: dict):
         if exc.answer_errors:
             flash(_("Some answers need attention before the interview can be submitted."),
                   "error")
-            return _render_review(state, flow.prune(state.schema, raw),
-                                  _error_messages(state, exc.answer_errors), status=exc.status)
+            return _render_review(state, raw, _error_messages(state, exc.answer_errors),
+                                  status=exc.status)
         abort(exc.status, description=exc.message)
     if not created:
         flash(_("This interview had already been submitted; it is stored once."), "info")
