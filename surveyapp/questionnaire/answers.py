@@ -165,7 +165,8 @@ def clean_answers(
     valid answers to relevant questions: ``single``/``yesno`` as the code, ``multiple`` as a list
     of codes in questionnaire order, ``integer`` as int, ``date`` as ``YYYY-MM-DD``, ``text`` as
     stripped text; empty answers are left out. Relevance is evaluated in questionnaire order on
-    the valid answers before each question.
+    the valid answers before each question. A constraint is not checked while an answer it refers
+    to is itself invalid: that error is reported once, where it is.
 
     With ``groups`` (group ids), only questions of those groups are checked and returned; the
     other answers in ``raw`` still decide what is relevant, which is what page-by-page
@@ -186,6 +187,7 @@ def clean_answers(
 
     cleaned: dict[str, Any] = {}
     valid: dict[str, Any] = {}  # valid answers to relevant questions so far
+    invalid: set[str] = set()
     for group in questionnaire.groups:
         checked = selected is None or group.id in selected
         group_relevant = group.relevant is None or group.relevant.evaluate(valid)
@@ -213,6 +215,8 @@ def clean_answers(
                 value is not None
                 and not problems
                 and question.constraint is not None
+                # an invalid earlier answer is reported there, not again here
+                and not question.constraint.refs & invalid
                 and not question.constraint.evaluate(valid, current=value)
             ):
                 problems.append(
@@ -224,6 +228,8 @@ def clean_answers(
                     cleaned[question.id] = value
                     if other_text and question.other_key:
                         cleaned[question.other_key] = other_text
+            if problems:
+                invalid.add(question.id)
             if checked:
                 errors.extend(problems)
     return cleaned, errors

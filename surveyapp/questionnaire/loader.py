@@ -195,7 +195,7 @@ class _Loader:
             mark = error.problem_mark or error.context_mark
             line = mark.line + 1 if mark is not None else 1
             message = error.problem or error.context or "invalid YAML"
-            if "\t" in message:
+            if "\t" in message or "'\\t'" in message:
                 message += "; indent with spaces, not tabs"
             self.report(line, "", f"YAML syntax error: {message}")
             return None, self.problems
@@ -341,7 +341,7 @@ class _Loader:
         for lang, (key_node, value) in self.entries(node, path).items():
             if self.languages is not None and lang not in self.languages:
                 message = f"'{lang}' is not a declared language{_suggest(lang, self.languages)}"
-                if not _LANGUAGE_RE.match(lang):
+                if not _LANGUAGE_RE.match(lang) or value.tag == _NULL_TAG:
                     message += "; if a text contains a comma, put the text in quotes"
                 self.report(key_node, _join(path, lang), message)
                 continue
@@ -801,7 +801,16 @@ class _Loader:
                     _join(path, "type"),
                     f"no built-in yes/no labels in '{lang}': give choices with codes yes and no",
                 )
-        return tuple(Choice(code, YESNO_LABELS[code]) for code in ("yes", "no"))
+        languages = self.languages or tuple(YESNO_LABELS["yes"])
+        return tuple(
+            Choice(
+                code,
+                MappingProxyType(
+                    {lang: text for lang, text in YESNO_LABELS[code].items() if lang in languages}
+                ),
+            )
+            for code in ("yes", "no")
+        )
 
     # --- indicators and composites -------------------------------------------------------
 
