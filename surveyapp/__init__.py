@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints and CLI commands."""
-    app = Flask(__name__, instance_path=os.environ.get("SURVEYAPP_INSTANCE_PATH") or None,
-                instance_relative_config=True)
-    from . import config
+    # Flask is imported here, not at module level, so that the pure packages
+    # (surveyapp.questionnaire, surveyapp.estimation) load without it.
+    from flask import Flask
 
+    from . import auth, config, database, i18n, web
+    from .cli import register_commands
+
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SURVEYAPP_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
-
-    from . import auth, database, i18n, web
-    from .cli import register_commands
 
     database.init_app(app)
     auth.init_app(app)
