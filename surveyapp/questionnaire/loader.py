@@ -197,6 +197,8 @@ class _Loader:
             message = error.problem or error.context or "invalid YAML"
             if "\t" in message or "'\\t'" in message:
                 message += "; indent with spaces, not tabs"
+            elif "expected ',' or '}'" in message or "expected ',' or ']'" in message:
+                message += "; inside { } or [ ], put a text containing , : ? [ ] { } in quotes"
             self.report(line, "", f"YAML syntax error: {message}")
             return None, self.problems
         except yaml.YAMLError as error:

@@ -81,6 +81,15 @@ class TestFileLevel:
         assert line == 3
         assert message.endswith("indent with spaces, not tabs")
 
+    def test_question_mark_in_a_flow_text_is_explained(self) -> None:
+        text = doc(YESNO.replace("en: Question one", "en: Question one?"))
+        line, _, message = only(text)
+        assert line == 11
+        assert message == (
+            "YAML syntax error: expected ',' or '}', but got '?'; "
+            "inside { } or [ ], put a text containing , : ? [ ] { } in quotes"
+        )
+
     def test_empty_file(self) -> None:
         assert only("") == (1, "", "the file is empty")
         assert only("# only a comment\n") == (1, "", "the file is empty")
