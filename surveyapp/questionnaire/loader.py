@@ -185,6 +185,7 @@ class _Loader:
         self.questions: dict[str, _QuestionInfo] = {}
         self.pending: list[_PendingCondition] = []
         self.indicator_ids: dict[str, int] = {}
+        self.group_ids: dict[str, int] = {}
 
     # --- entry point ---------------------------------------------------------------------
 
@@ -581,6 +582,15 @@ class _Loader:
             if "id" in entries
             else None
         )
+        if group_id is not None and group_id in self.group_ids:
+            self.report(
+                entries["id"],
+                _join(path, "id"),
+                f"duplicate group id '{group_id}' (first on line {self.group_ids[group_id]})",
+            )
+            group_id = None
+        elif group_id is not None:
+            self.group_ids[group_id] = _line(entries["id"])
         title = (
             self.text(entries["title"], _join(path, "title"))
             if "title" in entries

@@ -409,6 +409,15 @@ class TestIds:
             "duplicate question id 'q1' (first on line 9)",
         )
 
+    def test_duplicate_group_id(self) -> None:
+        text = doc(YESNO) + (
+            "  - id: g\n"
+            "    title: {zh_CN: 组二, en: Group two}\n"
+            "    questions:\n"
+            "      - {id: q2, type: yesno, label: {zh_CN: 二, en: Two}}\n"
+        )
+        assert only(text) == (12, "groups[1].id", "duplicate group id 'g' (first on line 6)")
+
     def test_empty_group_and_no_groups(self) -> None:
         text = HEADER.replace("    questions:\n", "    questions: []\n")
         assert only(text) == (8, "groups[0].questions", "must list at least one question")
