@@ -147,6 +147,10 @@ def _kind(node: Node) -> str:
     return f"the value {node.value!r}"
 
 
+def _key_names(node: MappingNode) -> set[str]:
+    return {key.value for key, _ in node.value if isinstance(key, ScalarNode)}
+
+
 def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -357,13 +361,9 @@ class _Loader:
                 continue
             texts[lang] = value.value
         for lang in self.languages or ():
-            if lang not in texts and lang not in self.entries_silent(node):
+            if lang not in texts and lang not in _key_names(node):
                 self.report(node, path, f"missing {lang} translation")
         return MappingProxyType(texts)
-
-    @staticmethod
-    def entries_silent(node: MappingNode) -> set[str]:
-        return {k.value for k, _ in node.value if isinstance(k, ScalarNode)}
 
     def condition(self, node: Node, path: str) -> Condition | None:
         source = self.string(node, path)
@@ -1015,7 +1015,7 @@ class _Loader:
             if number is not None:
                 points[code] = number
         if question is not None:
-            entries = self.entries_silent(node)
+            entries = _key_names(node)
             for code in question.codes:
                 if code not in entries and code not in excluded:
                     self.report(
