@@ -46,8 +46,13 @@ system-deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
+# The whole suite on SQLite, then everything that touches the database again on a real
+# PostgreSQL server started for the run (the pure cores do not depend on the database).
 test: system-deps $(VENV)/.installed-test translations
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+	scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PG_TEST_ARGS) $(PYTEST_ARGS)
+
+PG_TEST_ARGS := --ignore=tests/estimation --ignore=tests/questionnaire
 
 serve: $(VENV)/.installed translations
 	$(BIN)/pip install --quiet 'gunicorn>=22,<24'
