@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from surveyapp.estimation.design import Design
+from surveyapp.estimation.estimates import svyciprop, svymean, svytotal
 from surveyapp.estimation.weighting import (
     WeightingError,
     calibrate,
@@ -151,3 +152,21 @@ def test_calibration_failure_matches_r_iteration_count() -> None:
             bounds=(0.8, 1.5),
         )
     assert f"{float(eps):.6g}" in str(info.value)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_svymean_svytotal_svyciprop_on_weighted_designs_match_r(name: str) -> None:
+    case = reference()["cases"][name]
+    d = data(case["data"])
+    design = apply(base_design(case["data"]), case["spec"], d)
+    mean = svymean(d["api00"].astype(float), design)
+    assert mean.value == pytest.approx(case["mean_api00"], rel=RTOL)
+    assert mean.se == pytest.approx(case["se_mean_api00"], rel=RTOL)
+    assert mean.deff == pytest.approx(case["deff_mean_api00"], rel=RTOL)
+    total = svytotal(d["enroll"].astype(float), design)
+    assert total.value == pytest.approx(case["total_enroll"], rel=RTOL)
+    assert total.se == pytest.approx(case["se_total_enroll"], rel=RTOL)
+    rate = svyciprop(d["yes"].astype(float), design, method="logit")
+    assert rate.value == pytest.approx(case["mean_yes"], rel=RTOL)
+    assert rate.se == pytest.approx(case["se_mean_yes"], rel=RTOL)
+    np.testing.assert_allclose([rate.ci_low, rate.ci_high], case["ciprop_logit_yes"], rtol=RTOL)
