@@ -1,0 +1,939 @@
+"""Totals, means and proportions with confidence intervals, overall and by domain.
+
+The functions reproduce R's ``survey`` package (version 4.1): :func:`svytotal` and
+:func:`svymean` (``svytotal``/``svymean`` with ``deff=TRUE``), :func:`svyciprop` with every
+interval method of ``svyciprop`` (and the ``"wilson"`` method of later versions), and
+:func:`svyby` for domains, estimated as R does on ``subset(design, domain)``.
+
+References
+----------
+Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, sec. 2.3 (domains),
+3.2 (ratios), 9.2 (confidence intervals for proportions).
+Korn, E. L. and Graubard, B. I. (1998). Confidence intervals for proportions with small
+expected number of positive counts estimated from survey data. *Survey Methodology* 24, 193-201.
+Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+*JASA* 22, 209-212.
+Rao, J. N. K. and Scott, A. J. (1984). On chi-squared tests for multiway contingency tables
+with cell proportions estimated from survey data. *Annals of Statistics* 12, 46-60.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from .design import Design
+from .types import Estimate, EstimationError
+
+__all__ = [
+    "CI_METHODS",
+    "normal_quantile",
+    "svyby",
+    "svyciprop",
+    "svymean",
+    "svytotal",
+    "t_quantile",
+]
+
+CIMethod = Literal["logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson"]
+CI_METHODS: tuple[str, ...] = ("logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson")
+
+_EPS = float(np.finfo(float).eps)
+
+
+# ====================================================================== quantiles
+def normal_quantile(p: float) -> float:
+    """Quantile of the standard Normal distribution (R's ``qnorm``), to full double precision.
+
+    Acklam's rational approximation refined by Halley steps on ``math.erfc``; avoids importing
+    ``scipy.special`` so that the command line starts fast.
+    """
+    if not 0.0 < p < 1.0:
+        if p == 0.0:
+            return -math.inf
+        if p == 1.0:
+            return math.inf
+        raise ValueError(f"probability must be in [0, 1], got {p}")
+    a = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
+         1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)  # fmt: skip
+    b = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
+         6.680131188771972e01, -1.328068155288572e01)  # fmt: skip
+    c = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
+         -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)  # fmt: skip
+    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00,
+         3.754408661907416e00)  # fmt: skip
+    q = min(p, 1.0 - p)
+    if q < 0.02425:
+        r = math.sqrt(-2.0 * math.log(q))
+        x = (((((c[0] * r + c[1]) * r + c[2]) * r + c[3]) * r + c[4]) * r + c[5]) / (
+            (((d[0] * r + d[1]) * r + d[2]) * r + d[3]) * r + 1.0
+        )
+    else:
+        r = q - 0.5
+        s = r * r
+        x = (
+            (((((a[0] * s + a[1]) * s + a[2]) * s + a[3]) * s + a[4]) * s + a[5])
+            * r
+            / (((((b[0] * s + b[1]) * s + b[2]) * s + b[3]) * s + b[4]) * s + 1.0)
+        )
+    # x approximates the q-quantile (x <= 0). Halley refinement on the lower tail.
+    for _ in range(3):
+        e = 0.5 * math.erfc(-x / math.sqrt(2.0)) - q
+        u = e * math.sqrt(2.0 * math.pi) * math.exp(x * x / 2.0)
+        x = x - u / (1.0 + x * u / 2.0)
+    return x if p <= 0.5 else -x
+
+
+def _t_upper_tail(t: float, nu: int) -> float:
+    """P(T > t) for t >= 0 and integer ``nu`` (Abramowitz & Stegun 26.7.3-26.7.4)."""
+    theta = math.atan(t / math.sqrt(nu))
+    s, c2 = math.sin(theta), math.cos(theta) ** 2
+    if nu % 2 == 0:
+        k = np.arange(1, nu // 2, dtype=float)
+        terms = np.cumprod((2 * k - 1) / (2 * k) * c2) if k.size else np.zeros(0)
+        a = s * (1.0 + float(terms.sum()))
+    elif nu == 1:
+        a = 2.0 * theta / math.pi
+    else:
+        k = np.arange(1, (nu - 1) // 2, dtype=float)
+        terms = np.cumprod(2 * k / (2 * k + 1) * c2) if k.size else np.zeros(0)
+        a = 2.0 / math.pi * (theta + s * math.cos(theta) * (1.0 + float(terms.sum())))
+    return max(0.0, (1.0 - a) / 2.0)
+
+
+def t_quantile(p: float, df: float) -> float:
+    """Quantile of Student's t distribution (R's ``qt(p, df)``); ``df=inf`` gives the Normal.
+
+    Integer ``df`` up to 200 000 (and tail probabilities above 1e-6) is solved by Newton's
+    method on the exact finite series for the distribution function (relative error below
+    1e-12); anything else uses ``scipy.special.stdtrit``.
+    """
+    if math.isinf(df):
+        return normal_quantile(p)
+    if not df > 0:
+        raise EstimationError(f"degrees of freedom must be positive, got {df}")
+    if not 0.0 < p < 1.0:
+        return normal_quantile(p)  # +-inf, or ValueError
+    if df != int(df) or df > 200_000 or min(p, 1.0 - p) < 1e-6:
+        from scipy.special import stdtrit
+
+        return float(stdtrit(df, p))
+    nu = int(df)
+    q = min(p, 1.0 - p)
+    if nu == 1:
+        t = math.tan(math.pi * (0.5 - q))
+    elif nu == 2:
+        t = (1.0 - 2.0 * q) / math.sqrt(2.0 * q * (1.0 - q))
+    else:
+        z = -normal_quantile(q)
+        t = (
+            z
+            + (z**3 + z) / (4 * nu)
+            + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * nu**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * nu**3)
+        )
+        log_const = math.lgamma((nu + 1) / 2) - math.lgamma(nu / 2) - 0.5 * math.log(nu * math.pi)
+        for _ in range(100):
+            dens = math.exp(log_const - (nu + 1) / 2 * math.log1p(t * t / nu))
+            step = (_t_upper_tail(t, nu) - q) / dens
+            t_new = max(t + step, t / 10.0)
+            if abs(t_new - t) <= 4 * _EPS * t:
+                t = t_new
+                break
+            t = t_new
+    return t if p > 0.5 else -t
+
+
+def _beta_quantile(p: float, a: float, b: float) -> float:
+    """R's ``qbeta(p, a, b)``, including the point masses R uses at ``a == 0`` or ``b == 0``."""
+    if a == 0.0:
+        return 0.0
+    if b == 0.0:
+        return 1.0
+    from scipy.special import betaincinv
+
+    return float(betaincinv(a, b, p))
+
+
+# ====================================================================== domain sums
+@dataclass(frozen=True, slots=True, eq=False)
+class _Sums:
+    """Everything an estimator needs about one domain (``subset(design, domain)`` in R)."""
+
+    n: int  # respondents (rows of the domain with a valid value)
+    nrow: int  # rows of R's subset design (all rows for calibrated designs)
+    n_nonzero: int  # rows with non-zero weight
+    sw: float  # sum of weights
+    swy: float  # sum of weight * y
+    ss: float  # sum of weight * (y - swy/sw)^2
+    df: int  # degf(subset(design, domain))
+    total_var: Callable[[float], float]  # c -> Var of the estimated total of w * (y - c)
+    weight_scale: float  # mean weight over the subset's rows (svyglm's prior-weight scale)
+    irls_start: tuple[float, float, float] | None  # deviance, sum W, sum W z at glm's start
+
+
+def _check_level(level: float) -> None:
+    if not 0.0 < level < 1.0:
+        raise EstimationError(f"confidence level must be between 0 and 1, got {level}")
+
+
+def _valid_mask(y: np.ndarray, n: int) -> np.ndarray:
+    if y.shape != (n,):
+        raise EstimationError(f"expected {n} values, one per row of the design, got {y.shape}")
+    return ~np.isnan(y)
+
+
+def _as_float(y: Any) -> np.ndarray:
+    try:
+        return np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise EstimationError(f"values must be numbers (missing as NaN): {exc}") from None
+
+
+def _domain_sums(
+    design: Design,
+    y: np.ndarray,
+    codes: np.ndarray,
+    n_groups: int,
+    *,
+    irls: bool = False,
+) -> list[_Sums]:
+    """Per-domain sums in O(n): ``codes`` gives each row's domain (``-1``: not in any)."""
+    w = design.weights
+    keep = codes >= 0
+    cd = codes[keep]
+    wk = w[keep]
+    yk = y[keep]
+    counts = np.bincount(cd, minlength=n_groups)
+    sw = np.bincount(cd, weights=wk, minlength=n_groups)
+    swy = np.bincount(cd, weights=wk * yk, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(sw != 0, swy / sw, 0.0)
+    dev = yk - means[cd]
+    ss = np.bincount(cd, weights=wk * dev * dev, minlength=n_groups)
+    nonzero = wk != 0
+    n_nonzero = np.bincount(cd[nonzero], minlength=n_groups)
+
+    # degf of each subset: PSUs minus strata among rows with non-zero weight.
+    cz = cd[nonzero]
+    psu_seen = np.bincount(
+        cz * design.n_psu + design.psu[keep][nonzero], minlength=n_groups * design.n_psu
+    ).reshape(n_groups, design.n_psu)
+    strata_seen = np.bincount(
+        cz * design.n_strata + design.strata[keep][nonzero],
+        minlength=n_groups * design.n_strata,
+    ).reshape(n_groups, design.n_strata)
+    degf = np.count_nonzero(psu_seen, axis=1) - np.count_nonzero(strata_seen, axis=1)
+
+    calibrated = bool(design.calibrations)
+    if calibrated:
+        nrow = np.full(n_groups, design.n_rows)
+        # Rows outside the domain keep weight 0 in R's calibrated subset.
+        scale = sw / design.n_rows
+    else:
+        nrow = counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(counts > 0, sw / np.maximum(counts, 1), 1.0)
+
+    starts = None
+    if irls:
+        starts = _irls_start_sums(wk / np.where(scale != 0, scale, 1.0)[cd], yk, cd, n_groups)
+
+    m = design.n_units
+    unit_w = unit_wy = present = None
+    if not calibrated:
+        idx = cd * m + design.units[keep]
+        unit_w = np.bincount(idx, weights=wk, minlength=n_groups * m).reshape(n_groups, m)
+        unit_wy = np.bincount(idx, weights=wk * yk, minlength=n_groups * m).reshape(n_groups, m)
+        present = (np.bincount(idx, minlength=n_groups * m) > 0).reshape(n_groups, m)
+
+    def make_var(g: int) -> Callable[[float], float]:
+        if calibrated:
+            rows = codes == g
+            wy = np.where(rows, w * np.where(rows, y, 0.0), 0.0)
+            wr = np.where(rows, w, 0.0)
+
+            def var_rows(c: float) -> float:
+                return float(design.total_covariance(wy - c * wr, in_domain=rows)[0, 0])
+
+            return var_rows
+        assert unit_w is not None and unit_wy is not None and present is not None
+        uw, uwy, pres = unit_w[g], unit_wy[g], present[g]
+
+        def var_units(c: float) -> float:
+            z = uwy - c * uw
+            return float(design.covariance_from_unit_totals(z[:, None], pres)[0, 0])
+
+        return var_units
+
+    return [
+        _Sums(
+            n=int(counts[g]),
+            nrow=int(nrow[g]),
+            n_nonzero=int(n_nonzero[g]),
+            sw=float(sw[g]),
+            swy=float(swy[g]),
+            ss=float(ss[g]),
+            df=int(degf[g]),
+            total_var=make_var(g),
+            weight_scale=float(scale[g]),
+            irls_start=None
+            if starts is None
+            else (float(starts[0][g]), float(starts[1][g]), float(starts[2][g])),
+        )
+        for g in range(n_groups)
+    ]
+
+
+def _single_domain(
+    design: Design, y: Any, domain: Any, *, irls: bool = False, require_binary: bool = False
+) -> _Sums:
+    yv = _as_float(y)
+    valid = _valid_mask(yv, design.n_rows)
+    if require_binary and not np.isin(yv[valid], (0.0, 1.0)).all():
+        raise EstimationError("a proportion needs values 0 or 1 (missing as NaN)")
+    rows = valid
+    if domain is not None:
+        dm = np.asarray(domain, dtype=bool)
+        if dm.shape != (design.n_rows,):
+            raise EstimationError(f"domain mask must have {design.n_rows} entries")
+        rows = rows & dm
+    codes = np.where(rows, 0, -1)
+    return _domain_sums(design, np.where(valid, yv, 0.0), codes, 1, irls=irls)[0]
+
+
+def _require_rows(s: _Sums, what: str) -> None:
+    if s.n == 0:
+        raise EstimationError(f"no respondents with a valid value: cannot estimate {what}")
+    if s.sw <= 0:
+        raise EstimationError(f"the weights of the respondents sum to {s.sw:g}: cannot estimate")
+
+
+def _require_df(df: float, what: str = "a confidence interval") -> None:
+    if not df > 0:
+        raise EstimationError(
+            f"{df:g} degrees of freedom (PSUs minus strata among the respondents): {what} needs "
+            "respondents in at least two PSUs of one stratum"
+        )
+
+
+def _deff(v: float, vsrs: float) -> float | None:
+    if not (vsrs > 0 and math.isfinite(vsrs)) or not math.isfinite(v):
+        return None
+    return v / vsrs
+
+
+def _mean_deff(s: _Sums, v: float) -> float | None:
+    """R's ``deff=TRUE`` for ``svymean``: versus SRS without replacement of the same size."""
+    n = s.n_nonzero
+    if n < 2 or s.sw < n:
+        return None  # R: NaN, or NA with "Sample size greater than population size"
+    svyvar = s.ss / s.sw * n / (n - 1)
+    return _deff(v, svyvar * (s.sw - n) / (s.sw * n))
+
+
+# ====================================================================== totals and means
+def svytotal(
+    y: Any,
+    design: Design,
+    *,
+    domain: Any = None,
+    level: float = 0.95,
+    df: float | None = None,
+) -> Estimate:
+    """Estimated population total of ``y`` with a Taylor-linearisation standard error.
+
+    Parameters
+    ----------
+    y : array_like
+        One value per row of ``design``; NaN is missing (left out, as ``na.rm=TRUE``).
+    design : Design
+    domain : array_like of bool, optional
+        Rows of the domain (``subset(design, domain)`` in R).
+    level : float
+        Confidence level.
+    df : float, optional
+        Degrees of freedom of the t interval; default the domain's ``degf``. ``inf`` gives the
+        Normal interval of R's ``confint(svytotal(...))``.
+
+    Returns
+    -------
+    Estimate
+        ``deff`` as R's ``svytotal(..., deff=TRUE)``.
+
+    References
+    ----------
+    Lumley (2010), sec. 2.2; R ``survey`` ``svytotal.survey.design2``.
+    """
+    _check_level(level)
+    s = _single_domain(design, y, domain)
+    if s.n == 0:
+        raise EstimationError("no respondents with a valid value: cannot estimate a total")
+    v = s.total_var(0.0)
+    se = math.sqrt(max(v, 0.0))
+    dfu = s.df if df is None else df
+    _require_df(dfu)
+    t = t_quantile(1 - (1 - level) / 2, dfu)
+    deff = None
+    n = s.n_nonzero
+    if n >= 2 and s.sw > 0:
+        svyvar = s.ss / s.sw * n / (n - 1)
+        deff = _deff(v, svyvar * s.sw**2 * (s.sw - n) / (s.sw * n))
+    return Estimate(
+        value=s.swy, se=se, ci_low=s.swy - t * se, ci_high=s.swy + t * se, df=float(dfu),
+        n=s.n, deff=deff, level=level, method="t" if not math.isinf(dfu) else "normal",
+    )  # fmt: skip
+
+
+def svymean(
+    y: Any,
+    design: Design,
+    *,
+    domain: Any = None,
+    level: float = 0.95,
+    df: float | None = None,
+) -> Estimate:
+    """Estimated population mean of ``y`` (a ratio of totals) with a t confidence interval.
+
+    The standard error linearises the ratio ``sum(w y) / sum(w)`` (Lumley 2010, sec. 3.2); the
+    interval is ``mean +- t(df) * se`` with ``df`` the domain's design degrees of freedom,
+    i.e. ``svyciprop(method="mean")`` for a 0/1 variable. R's ``confint(svymean())`` uses a
+    Normal quantile instead: pass ``df=math.inf`` for that.
+
+    Parameters
+    ----------
+    y : array_like
+        One value per row of ``design``; NaN is missing.
+    design : Design
+    domain : array_like of bool, optional
+        Rows of the domain.
+    level : float
+    df : float, optional
+        Degrees of freedom; default ``degf`` of the domain.
+
+    Returns
+    -------
+    Estimate
+        ``deff`` as R's ``svymean(..., deff=TRUE)`` (SRS without replacement).
+
+    References
+    ----------
+    R ``survey`` ``svymean.survey.design2``; Lumley (2010), sec. 2.3.
+    """
+    _check_level(level)
+    s = _single_domain(design, y, domain)
+    return _mean_estimate(s, level, df)
+
+
+def _mean_estimate(s: _Sums, level: float, df: float | None) -> Estimate:
+    _require_rows(s, "a mean")
+    m = s.swy / s.sw
+    v = s.total_var(m) / s.sw**2
+    se = math.sqrt(max(v, 0.0))
+    dfu = s.df if df is None else df
+    _require_df(dfu)
+    t = t_quantile(1 - (1 - level) / 2, dfu)
+    return Estimate(
+        value=m, se=se, ci_low=m - t * se, ci_high=m + t * se, df=float(dfu), n=s.n,
+        deff=_mean_deff(s, v), level=level, method="t" if not math.isinf(dfu) else "normal",
+    )  # fmt: skip
+
+
+# ====================================================================== proportions
+def svyciprop(
+    y: Any,
+    design: Design,
+    method: str = "logit",
+    level: float = 0.95,
+    domain: Any = None,
+    *,
+    df: float | None = None,
+) -> Estimate:
+    """Proportion of a 0/1 variable with a confidence interval by any of R's methods.
+
+    Parameters
+    ----------
+    y : array_like
+        0/1 per row of ``design``; NaN is missing (left out).
+    design : Design
+    method : {"logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson"}
+        As R's ``svyciprop``:
+
+        - ``"logit"`` (default): Wald interval on the log-odds scale from the intercept-only
+          ``svyglm(family=quasibinomial)``. glm's iteratively reweighted least squares is
+          reproduced step by step, so the bounds agree with R to rounding.
+        - ``"likelihood"``: profile likelihood of that model with the Rao-Scott scaled
+          chi-squared cutoff. R interpolates a spline through a profile grid; here the
+          profile equation is solved exactly.
+        - ``"asin"``: arcsine square root transform, back-transformed.
+        - ``"beta"``: Korn & Graubard (1998): Clopper-Pearson with the effective sample size
+          ``p(1-p)/var``, times ``(qt(a/2, nrow-1) / qt(a/2, degf))^2``.
+        - ``"mean"``: Wald interval on the probability scale.
+        - ``"xlogit"``: Wald interval for ``logit(mean)``, back-transformed (SUDAAN, SPSS).
+        - ``"wilson"``: Wilson (1927) score interval with ``n`` the effective sample size
+          ``p(1-p)/var`` and the ``t(df)`` quantile in place of the Normal one (see the
+          fixture ``tests/fixtures/r/ciprop_wilson.R`` for the definition used).
+    level : float
+        Confidence level.
+    domain : array_like of bool, optional
+        Rows of the domain (``svyciprop(~y, subset(design, domain))``).
+    df : float, optional
+        Degrees of freedom (all methods except ``"beta"``, as in R); default ``degf`` of the
+        domain.
+
+    Returns
+    -------
+    Estimate
+        ``value`` is the weighted proportion (R's ``svymean``; R's logit and likelihood
+        report ``expit`` of the fitted coefficient, equal to it within glm's convergence
+        tolerance); ``se`` its standard error; ``deff`` as ``svymean(..., deff=TRUE)``.
+
+    Raises
+    ------
+    EstimationError
+        No respondents, zero degrees of freedom, or the likelihood method at 0% or 100%.
+
+    Notes
+    -----
+    At 0% or 100%, where R returns NaN for asin, beta, xlogit and wilson: asin, xlogit and
+    mean give the one-point interval ``[p, p]`` (the variance is 0); beta and wilson take the
+    design effect as 1 (effective sample size = respondents), as Korn & Graubard (1998)
+    recommend, giving a one-sided Clopper-Pearson or Wilson interval. The logit method
+    follows R (glm stops after 25 iterations near the boundary, giving a width of about
+    1e-11), with the bound at the estimate set to exactly 0 or 1.
+    """
+    if method not in CI_METHODS:
+        raise EstimationError(f"unknown method {method!r}; use one of {', '.join(CI_METHODS)}")
+    _check_level(level)
+    s = _single_domain(
+        design, y, domain, irls=method in ("logit", "likelihood"), require_binary=True
+    )
+    return _ciprop_estimate(s, method, level, df)
+
+
+def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> Estimate:
+    _require_rows(s, "a proportion")
+    p = s.swy / s.sw
+    p = min(max(p, 0.0), 1.0)
+    var = s.total_var(p) / s.sw**2
+    var = max(var, 0.0)
+    se = math.sqrt(var)
+    dfu = float(s.df if df is None else df)
+    alpha = 1.0 - level
+    deff = _mean_deff(s, var)
+    boundary = p in (0.0, 1.0)
+
+    if method == "mean":
+        _require_df(dfu)
+        t = t_quantile(1 - alpha / 2, dfu)
+        lo, hi = p - t * se, p + t * se
+    elif method == "asin":
+        _require_df(dfu)
+        if boundary:
+            lo = hi = p
+        else:
+            t = t_quantile(1 - alpha / 2, dfu)
+            r = math.sqrt(p)
+            grad = 1.0 / math.sqrt(1.0 - r * r) * (0.5 * p**-0.5)
+            x0, sx = math.asin(r), abs(grad) * se
+            lo, hi = math.sin(x0 - t * sx) ** 2, math.sin(x0 + t * sx) ** 2
+    elif method == "xlogit":
+        _require_df(dfu)
+        if boundary:
+            lo = hi = p
+        else:
+            t = t_quantile(1 - alpha / 2, dfu)
+            x0 = math.log(p / (1 - p))
+            sx = se / (p * (1 - p))
+            lo, hi = _expit(x0 - t * sx), _expit(x0 + t * sx)
+    elif method == "beta":
+        lo, hi = _korn_graubard(p, var, s.nrow, s.df, alpha)
+    elif method == "wilson":
+        _require_df(dfu)
+        n_eff = p * (1 - p) / var if var > 0 else float(s.n_nonzero)
+        z = t_quantile(1 - alpha / 2, dfu)
+        lo, hi = _wilson(p, n_eff, z)
+    else:  # logit, likelihood
+        _require_df(dfu)
+        fit = _quasibinomial_intercept(s)
+        t = t_quantile(1 - alpha / 2, dfu)
+        if method == "logit":
+            half = t * math.sqrt(max(fit.var_beta, 0.0))
+            lo, hi = _expit(fit.beta - half), _expit(fit.beta + half)
+        else:
+            if boundary:
+                raise EstimationError(
+                    "the likelihood interval does not exist at 0% or 100% (R stops with "
+                    '"profiling has found a better solution"); use method="beta"'
+                )
+            lo, hi = _likelihood_interval(fit, t)
+        if p == 0.0:
+            lo = 0.0
+        elif p == 1.0:
+            hi = 1.0
+    return Estimate(
+        value=p, se=se, ci_low=float(lo), ci_high=float(hi), df=dfu, n=s.n, deff=deff,
+        level=level, method=method,
+    )  # fmt: skip
+
+
+def _expit(eta: float) -> float:
+    # R's survey:::expit is exp(eta)/(1+exp(eta)); guard the overflow R turns into NaN.
+    if eta > 700:
+        return 1.0
+    e = math.exp(eta)
+    return e / (1.0 + e)
+
+
+def _korn_graubard(p: float, var: float, nrow: int, degf: int, alpha: float) -> tuple[float, float]:
+    """Korn & Graubard (1998) interval, as R's ``svyciprop(method="beta")``.
+
+    R uses ``nrow(design)`` and ``degf(design)`` here whatever ``df`` is given.
+    """
+    if nrow < 2:
+        raise EstimationError("the beta (Korn-Graubard) interval needs at least 2 respondents")
+    _require_df(degf, "the beta (Korn-Graubard) interval")
+    # Design effect 1 when the variance vanishes (0% or 100%): Korn & Graubard (1998), sec. 2.
+    n_eff = p * (1 - p) / var if var > 0 else float(nrow)
+    n_eff *= (t_quantile(alpha / 2, nrow - 1) / t_quantile(alpha / 2, degf)) ** 2
+    lo = _beta_quantile(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+    hi = _beta_quantile(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+    return lo, hi
+
+
+def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson (1927) score interval for proportion ``p`` from ``n`` (effective) trials."""
+    z2 = z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# ---------------------------------------------------------------------- glm emulation
+# R's binomial() link functions in C (src/library/stats/src/family.c).
+_THRESH, _MTHRESH, _INVEPS = 30.0, -30.0, 1.0 / _EPS
+
+
+def _linkinv(eta: float) -> float:
+    tmp = _EPS if eta < _MTHRESH else (_INVEPS if eta > _THRESH else math.exp(eta))
+    return tmp / (1.0 + tmp)
+
+
+def _mu_eta(eta: float) -> float:
+    if eta > _THRESH or eta < _MTHRESH:
+        return _EPS
+    opexp = 1.0 + math.exp(eta)
+    return math.exp(eta) / (opexp * opexp)
+
+
+def _binomial_deviance(s1: float, s0: float, mu: float) -> float:
+    """``sum(dev.resids(y, mu, wt))`` for 0/1 ``y``: weights summing to s0, s1 of them at y=1."""
+    out = 0.0
+    if s1 != 0:
+        out += s1 * math.log(1.0 / mu)
+    if s0 - s1 != 0:
+        out += (s0 - s1) * math.log(1.0 / (1.0 - mu))
+    return 2.0 * out
+
+
+def _irls_start_sums(
+    wt: np.ndarray, y: np.ndarray, codes: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """glm.fit's first iteration, per group: deviance at mustart, sum W and sum W z.
+
+    ``mustart = (wt y + 0.5) / (wt + 1)`` (binomial()$initialize) differs by row, so the first
+    step needs row sums; afterwards eta is a single number.
+    """
+    mustart = (wt * y + 0.5) / (wt + 1.0)
+    eta = np.log(mustart / (1.0 - mustart))
+    tmp = np.where(eta < _MTHRESH, _EPS, np.where(eta > _THRESH, _INVEPS, np.exp(eta)))
+    mu = tmp / (1.0 + tmp)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dres = 2.0 * wt * np.where(y != 0, y * np.log(y / mu), 0.0)
+        dres += 2.0 * wt * np.where(1 - y != 0, (1 - y) * np.log((1 - y) / (1 - mu)), 0.0)
+    opexp = 1.0 + np.exp(eta)
+    mu_eta = np.where((eta > _THRESH) | (eta < _MTHRESH), _EPS, np.exp(eta) / (opexp * opexp))
+    good = (wt > 0) & (mu_eta != 0)
+    var = mu * (1.0 - mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = eta + (y - mu) / mu_eta
+        ww = np.where(good, wt * mu_eta**2 / var, 0.0)
+    return (
+        np.bincount(codes, weights=dres, minlength=n_groups),
+        np.bincount(codes, weights=ww, minlength=n_groups),
+        np.bincount(codes, weights=np.where(good, ww * z, 0.0), minlength=n_groups),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _GlmFit:
+    beta: float
+    var_beta: float  # svyglm sandwich variance of the coefficient
+    naive_var: float  # summary.glm cov.unscaled: 1 / sum of working weights
+    deviance: float
+    dispersion: float  # summary.svyglm: svyvar of the Pearson residuals
+    s1: float  # sum of normalised prior weights at y = 1
+    s0: float  # sum of normalised prior weights
+
+
+def _quasibinomial_intercept(s: _Sums) -> _GlmFit:
+    """Reproduce ``svyglm(y ~ 1, design, family=quasibinomial)`` (glm.fit, epsilon 1e-8, maxit 25).
+
+    References
+    ----------
+    R ``stats::glm.fit``; R ``survey`` ``svyglm.survey.design``, ``svy.varcoef``.
+    """
+    assert s.irls_start is not None
+    scale = s.weight_scale
+    s0 = s.sw / scale  # prior weights .survey.prob.weights = w / mean(w)
+    s1 = s.swy / scale
+    devold, sum_w, sum_wz = s.irls_start
+    beta = sum_wz / sum_w
+    w_const: float | None = None  # working weight per unit prior weight, after iteration 1
+    for iteration in range(1, 26):
+        if iteration > 1:
+            mu_prev = _linkinv(beta)
+            me = _mu_eta(beta)
+            w_const = me * me / (mu_prev * (1.0 - mu_prev))
+            beta = beta + (s1 - mu_prev * s0) / (me * s0)
+        mu = _linkinv(beta)
+        dev = _binomial_deviance(s1, s0, mu)
+        if abs(dev - devold) / (abs(dev) + 0.1) < 1e-8:
+            break
+        devold = dev
+    if w_const is None:
+        raise EstimationError(
+            "glm converged at its first step, which the proportion code does not reproduce; "
+            'use method="xlogit"'
+        )
+    mu = _linkinv(beta)
+    me = _mu_eta(beta)
+    # estfun %*% Ainv = w~ (y - mu) / me * W / sum(W): design weights give the same ratio.
+    var_beta = s.total_var(mu) / (me * s.sw) ** 2
+    naive = 1.0 / (w_const * s0)
+    # Pearson residuals (y - mu) / sqrt(mu (1 - mu)) take two values; svyvar over the subset.
+    sd = math.sqrt(mu * (1.0 - mu))
+    r1, r0 = (1.0 - mu) / sd, -mu / sd
+    xbar = (s.swy * r1 + (s.sw - s.swy) * r0) / s.sw
+    n = s.n_nonzero
+    ssr = s.swy * (r1 - xbar) ** 2 + (s.sw - s.swy) * (r0 - xbar) ** 2
+    disp = ssr / s.sw * n / (n - 1) if n > 1 else math.nan
+    return _GlmFit(
+        beta=beta, var_beta=var_beta, naive_var=naive, deviance=dev, dispersion=disp,
+        s1=s1, s0=s0,
+    )  # fmt: skip
+
+
+def _likelihood_interval(fit: _GlmFit, t: float) -> tuple[float, float]:
+    """Solve the profile equation of ``confint(svyglm, method="likelihood")`` exactly.
+
+    The scaled deviance ``(D(b) - D(beta)) / dispersion`` equals ``(t * sqrt(lambda))^2``
+    with ``lambda = var_svy / var_naive`` (Rao & Scott 1984 first-order correction).
+    """
+    if not (fit.dispersion > 0 and math.isfinite(fit.dispersion)):
+        raise EstimationError("the likelihood interval needs at least 2 respondents")
+    lam = fit.var_beta / fit.naive_var
+    target = (t * t) * lam * fit.dispersion
+
+    def excess(b: float) -> float:
+        return _binomial_deviance(fit.s1, fit.s0, _linkinv(b)) - fit.deviance - target
+
+    se = math.sqrt(max(fit.var_beta, 0.0)) or 1e-3
+    bounds = []
+    for sign in (-1.0, 1.0):
+        near, step = fit.beta, se
+        far = fit.beta + sign * step
+        while excess(far) < 0:
+            near, step = far, step * 2
+            far = fit.beta + sign * step
+            if step > 1e4:
+                raise EstimationError("the likelihood interval is unbounded for these data")
+        for _ in range(200):  # bisection: monotone on each side, robust to flat deviance
+            mid = 0.5 * (near + far)
+            if mid in (near, far):
+                break
+            if excess(mid) < 0:
+                near = mid
+            else:
+                far = mid
+        bounds.append(0.5 * (near + far))
+    return _expit(bounds[0]), _expit(bounds[1])
+
+
+# ====================================================================== domains
+EstimatorName = Literal["total", "mean", "ciprop"]
+
+
+def svyby(
+    y: Any,
+    by: Any,
+    design: Design,
+    fn: Callable[..., Estimate],
+    *,
+    errors: Literal["raise", "keep"] = "raise",
+    **kwargs: Any,
+) -> list[tuple[Any, Any]]:
+    """Estimate in each domain, as R's ``svyby(~y, ~by, design, FUN)``.
+
+    Parameters
+    ----------
+    y : array_like
+        One value per row (NaN missing).
+    by : array_like or sequence of array_like
+        Domain variable, or several to cross (keys are then tuples). ``None``, NaN and ``""``
+        are missing: such rows belong to no domain.
+    design : Design
+    fn : callable
+        :func:`svytotal`, :func:`svymean` or :func:`svyciprop`.
+    errors : {"raise", "keep"}
+        What to do when a domain cannot be estimated (e.g. one respondent): raise the
+        :class:`~surveyapp.estimation.types.EstimationError` (its message names the domain),
+        or put the exception in place of the estimate.
+    **kwargs
+        Passed to ``fn`` (``method``, ``level``, ``df``).
+
+    Returns
+    -------
+    list of (key, Estimate)
+        Domains in sorted order of their keys; domains whose rows all have zero weight are
+        left out, as R does.
+
+    Notes
+    -----
+    Each domain is estimated on ``subset(design, domain)``: the variance keeps every PSU (R
+    pads the missing ones with zeros) and the degrees of freedom are those of the subset,
+    ``degf(subset)`` - the default ``df`` of ``svyciprop`` evaluated inside ``svyby``. All
+    domains are computed together in O(n) from per-domain unit totals.
+
+    References
+    ----------
+    Lumley (2010), sec. 2.3; R ``survey`` ``svyby.default``.
+    """
+    if fn not in (svytotal, svymean, svyciprop):
+        raise EstimationError("svyby supports svytotal, svymean and svyciprop")
+    codes, keys = domain_codes(by, design.n_rows)
+    yv = _as_float(y)
+    valid = _valid_mask(yv, design.n_rows)
+    method = kwargs.get("method", "logit")
+    level = kwargs.get("level", 0.95)
+    df = kwargs.get("df")
+    _check_level(level)
+    if fn is svyciprop:
+        if method not in CI_METHODS:
+            raise EstimationError(f"unknown method {method!r}")
+        if not np.isin(yv[valid], (0.0, 1.0)).all():
+            raise EstimationError("a proportion needs values 0 or 1 (missing as NaN)")
+    # R keeps domains with at least one row of non-zero weight (before removing missing y).
+    alive = np.bincount(codes[(codes >= 0) & (design.weights != 0)], minlength=len(keys)) > 0
+    row_codes = np.where(valid, codes, -1)
+    sums = _domain_sums(
+        design,
+        np.where(valid, yv, 0.0),
+        row_codes,
+        len(keys),
+        irls=fn is svyciprop and method in ("logit", "likelihood"),
+    )
+    out: list[tuple[Any, Any]] = []
+    for g, key in enumerate(keys):
+        if not alive[g]:
+            continue
+        try:
+            if fn is svyciprop:
+                est = _ciprop_estimate(sums[g], method, level, df)
+            elif fn is svymean:
+                est = _mean_estimate(sums[g], level, df)
+            else:
+                est = _total_from_sums(sums[g], level, df)
+        except EstimationError as exc:
+            err = EstimationError(f"domain {key}: {exc}")
+            if errors == "raise":
+                raise err from None
+            out.append((key, err))
+            continue
+        out.append((key, _with_domain(est, key)))
+    return out
+
+
+def _with_domain(est: Estimate, key: Any) -> Estimate:
+    from dataclasses import replace
+
+    return replace(est, domain=key)
+
+
+def _total_from_sums(s: _Sums, level: float, df: float | None) -> Estimate:
+    if s.n == 0:
+        raise EstimationError("no respondents with a valid value: cannot estimate a total")
+    v = s.total_var(0.0)
+    se = math.sqrt(max(v, 0.0))
+    dfu = s.df if df is None else df
+    _require_df(dfu)
+    t = t_quantile(1 - (1 - level) / 2, dfu)
+    n = s.n_nonzero
+    deff = None
+    if n >= 2 and s.sw > 0:
+        deff = _deff(v, s.ss / s.sw * n / (n - 1) * s.sw**2 * (s.sw - n) / (s.sw * n))
+    return Estimate(
+        value=s.swy, se=se, ci_low=s.swy - t * se, ci_high=s.swy + t * se, df=float(dfu),
+        n=s.n, deff=deff, level=level, method="t" if not math.isinf(dfu) else "normal",
+    )  # fmt: skip
+
+
+def domain_codes(by: Any, n: int) -> tuple[np.ndarray, list[Any]]:
+    """Codes ``0..G-1`` of the (crossed) domains of each row, ``-1`` where a key is missing.
+
+    Returns the codes and the sorted keys (labels, or tuples of labels when crossing).
+    """
+    arrays: Sequence[Any]
+    if isinstance(by, (list, tuple)) and by and np.ndim(by[0]) == 1:
+        arrays, crossed = by, True
+    else:
+        arrays, crossed = [by], False
+    combined = np.zeros(n, dtype=np.int64)
+    missing = np.zeros(n, dtype=bool)
+    label_lists: list[np.ndarray] = []
+    for arr in arrays:
+        a = np.asarray(arr)
+        if a.shape != (n,):
+            raise EstimationError(f"domain variable has {a.shape[0]} values, expected {n}")
+        miss = _missing(a)
+        try:
+            labels, inv = np.unique(a[~miss], return_inverse=True)
+        except TypeError:
+            raise EstimationError("domain labels must be all numbers or all text") from None
+        codes = np.zeros(n, dtype=np.int64)
+        codes[~miss] = inv.reshape(-1)
+        combined = combined * max(len(labels), 1) + codes
+        missing |= miss
+        label_lists.append(labels)
+    if missing.all():
+        return np.full(n, -1, dtype=np.int64), []
+    used, dense = np.unique(combined[~missing], return_inverse=True)
+    out = np.full(n, -1, dtype=np.int64)
+    out[~missing] = dense.reshape(-1)
+    keys: list[Any] = []
+    for c in used.tolist():
+        parts = []
+        for labels in reversed(label_lists):
+            c, r = divmod(c, len(labels))
+            value = labels[r]
+            parts.append(value.item() if isinstance(value, np.generic) else value)
+        parts.reverse()
+        keys.append(tuple(parts) if crossed else parts[0])
+    return out, keys
+
+
+def _missing(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind == "f":
+        return np.isnan(a)
+    if a.dtype.kind in "US":
+        return a == a.dtype.type()
+    if a.dtype.kind == "O":
+        return np.array(
+            [v is None or v == "" or (isinstance(v, float) and math.isnan(v)) for v in a],
+            dtype=bool,
+        )
+    return np.zeros(a.shape, dtype=bool)
