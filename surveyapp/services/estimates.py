@@ -1,0 +1,520 @@
+"""Estimates for a survey wave from the database: extract arrays, weight, estimate, compare.
+
+This is the one place where stored responses meet the pure estimation core. It extracts one
+array per indicator (1/0, NaN outside the base or for excluded codes), builds the survey's
+design (strata = street, PSU = community by default), weights it (base weights from the
+streets' populations, then raking to street, sex and age-group margins of the census counts),
+and computes every indicator overall, by street and by community, with comparisons against
+the district and the previous wave and rank intervals for the league table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Hashable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from ..estimation import Design, Estimate, EstimationError
+from ..estimation.compare import (
+    Comparison,
+    difference_between_waves,
+    difference_from_overall,
+    domain_means,
+)
+from ..estimation.estimates import svyby, svyciprop, svymean
+from ..estimation.ranks import RankInterval, rank_intervals
+from ..estimation.weighting import base_weights, effective_n, kish_deff, rake
+from ..extensions import db
+from ..models import Answer, Locality, Response, Survey, Wave
+from ..questionnaire import Questionnaire
+
+DEFAULT_SETTINGS = {
+    "design": {"strata": "street", "cluster": "community"},
+    "weighting": {"method": "rake", "margins": ["street", "sex", "age_group"]},
+    "ci_method": "logit",
+    "level": 0.95,
+}
+DOMAINS = ("street", "community", "grid", "mode", "sex", "age_group")
+# Below this many respondents a domain's estimate is marked unreliable in reports.
+MIN_RELIABLE_N = 30
+
+
+class EstimateRequestError(Exception):
+    """The request cannot be answered (unknown survey or wave, no data); the message says why."""
+
+
+def survey_settings(survey: Survey) -> dict:
+    """The survey's estimation settings, completed with the defaults."""
+    settings = json.loads(json.dumps(DEFAULT_SETTINGS))
+    for key, value in (survey.settings or {}).items():
+        if isinstance(value, dict) and isinstance(settings.get(key), dict):
+            settings[key].update(value)
+        else:
+            settings[key] = value
+    return settings
+
+
+@dataclass(frozen=True)
+class WaveData:
+    """One row per eligible, not rejected, response of a wave, as arrays."""
+
+    response_ids: np.ndarray
+    columns: dict[str, np.ndarray]  # street, community, grid, mode, sex, age_group (codes)
+    values: dict[str, np.ndarray]  # indicator or composite id -> float, NaN = not counted
+    shares: dict[str, dict[str, np.ndarray]]  # multiple-choice qid -> code -> 0/1/NaN
+
+    @property
+    def n(self) -> int:
+        return len(self.response_ids)
+
+
+def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
+    """Read a wave's responses and turn them into indicator arrays.
+
+    Screened-out respondents (no sex or age group: the demographic questions are asked of
+    eligible respondents only) and rejected interviews are left out.
+    """
+    needed = {"sex", "age_group"}
+    for ind in schema.indicators:
+        needed.add(ind.question)
+        if ind.base is not None:
+            needed |= set(ind.base.refs)
+    for comp in schema.composites:
+        needed.add(comp.question)
+    multiple = [q.id for q in schema.questions.values() if q.type == "multiple"]
+    needed |= set(multiple)
+
+    rows = db.session.execute(
+        select(Response.id, Response.street_id, Response.community_id, Response.grid_id,
+               Response.mode)
+        .where(Response.wave_id == wave.id, Response.status != "rejected")
+        .order_by(Response.id)
+    ).all()
+    codes = dict(db.session.execute(select(Locality.id, Locality.code)).all())
+    answers: dict[int, dict[str, Any]] = {r.id: {} for r in rows}
+    for response_id, question, value, number, is_multiple in db.session.execute(
+        select(Answer.response_id, Answer.question, Answer.value, Answer.number, Answer.multiple)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.wave_id == wave.id, Answer.question.in_(sorted(needed)))
+    ):
+        store = answers.get(response_id)
+        if store is None:
+            continue
+        if is_multiple:
+            store.setdefault(question, []).append(value)
+        else:
+            store[question] = number if number is not None else value
+
+    kept = [r for r in rows if answers[r.id].get("sex") and answers[r.id].get("age_group")]
+    ids = np.array([r.id for r in kept], dtype=np.int64)
+    columns = {
+        "street": np.array([codes.get(r.street_id, "") for r in kept], dtype=object),
+        "community": np.array([codes.get(r.community_id, "") for r in kept], dtype=object),
+        "grid": np.array([codes.get(r.grid_id, "") for r in kept], dtype=object),
+        "mode": np.array([r.mode for r in kept], dtype=object),
+        "sex": np.array([answers[r.id]["sex"] for r in kept], dtype=object),
+        "age_group": np.array([answers[r.id]["age_group"] for r in kept], dtype=object),
+    }
+    values: dict[str, np.ndarray] = {}
+    for item in (*schema.indicators, *schema.composites):
+        out = np.full(len(kept), np.nan)
+        for i, r in enumerate(kept):
+            v = item.value(answers[r.id])
+            if v is not None:
+                out[i] = v
+        values[item.id] = out
+    shares: dict[str, dict[str, np.ndarray]] = {}
+    for qid in multiple:
+        question = schema.questions[qid]
+        per_code = {c.code: np.full(len(kept), np.nan) for c in question.choices}
+        for i, r in enumerate(kept):
+            selected = answers[r.id].get(qid)
+            if selected is None:
+                continue
+            for code, arr in per_code.items():
+                arr[i] = 1.0 if code in selected else 0.0
+        shares[qid] = per_code
+    return WaveData(response_ids=ids, columns=columns, values=values, shares=shares)
+
+
+@dataclass(frozen=True)
+class WeightingReport:
+    method: str
+    margins: tuple[str, ...]
+    kish_deff: float
+    effective_n: float
+    note: str = ""
+
+
+def _population_cells(streets: list[Locality]) -> dict[tuple[str, str, str], float]:
+    cells: dict[tuple[str, str, str], float] = {}
+    for street in streets:
+        for p in street.populations:
+            cells[(street.code, p.sex, p.age_group)] = float(p.count)
+    return cells
+
+
+def build_design(data: WaveData, streets: list[Locality], settings: dict
+                 ) -> tuple[Design, WeightingReport]:
+    """Weight the wave: base weights from street populations, then the survey's weighting."""
+    if data.n < 2:
+        raise EstimateRequestError(
+            f"this wave has {data.n} eligible response(s): at least 2 are needed to estimate"
+        )
+    street = data.columns["street"]
+    cells = _population_cells(streets)
+    street_pop: dict[Hashable, float] = {}
+    for (code, _sex, _age), count in cells.items():
+        street_pop[code] = street_pop.get(code, 0.0) + count
+    for s in streets:
+        if s.code not in street_pop and s.population:
+            street_pop[s.code] = float(s.population)
+    present = set(street.tolist())
+    missing = sorted(present - set(street_pop))
+    if missing:
+        raise EstimateRequestError(
+            "no population count for street(s) " + ", ".join(missing)
+            + ": import them with `surveyapp localities import`"
+        )
+    weights = base_weights(street, {k: v for k, v in street_pop.items() if k in present},
+                           partial=True)
+    design_settings = settings.get("design", {})
+    strata = data.columns.get(design_settings.get("strata") or "", None)
+    cluster_name = design_settings.get("cluster")
+    clusters = [data.columns[cluster_name]] if cluster_name in data.columns else None
+    design = Design.create(weights=weights, strata=strata, clusters=clusters,
+                           lonely_psu=settings.get("lonely_psu", "adjust"))
+    weighting = settings.get("weighting", {})
+    method = weighting.get("method", "none")
+    note = ""
+    margins_used: tuple[str, ...] = ()
+    if method == "rake" and cells:
+        margins = []
+        for name in weighting.get("margins", ["street", "sex", "age_group"]):
+            totals: dict[Hashable, float] = {}
+            for (code, sex, age), count in cells.items():
+                if code not in present:
+                    continue
+                key = {"street": code, "sex": sex, "age_group": age}.get(name)
+                if key is None:
+                    raise EstimateRequestError(f"unknown weighting margin '{name}'")
+                totals[key] = totals.get(key, 0.0) + count
+            margins.append((data.columns[name], totals))
+            margins_used += (name,)
+        try:
+            design = rake(design, margins, maxit=50, epsilon=1e-6)
+        except EstimationError as exc:
+            note = f"raking failed ({exc}); base weights used"
+            margins_used = ()
+            method = "base"
+    elif method == "rake":
+        note = "no population counts by sex and age group: base weights only"
+        method = "base"
+    w = np.asarray(design.weights)
+    return design, WeightingReport(method=method, margins=margins_used,
+                                   kish_deff=float(kish_deff(w)), effective_n=float(effective_n(w)),
+                                   note=note)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One indicator (rate) or composite score (mean), overall and in every domain."""
+
+    id: str
+    kind: str  # "rate" or "score"
+    label: dict
+    target: float | None
+    overall: Estimate | None
+    by_street: dict[str, Estimate | None]
+    by_community: dict[str, Estimate | None]
+    vs_district: dict[str, Comparison | None]
+    vs_previous: dict[str, Comparison | None]  # street code or "ALL"
+    ranks: dict[str, RankInterval]
+    problems: dict[str, str] = field(default_factory=dict)  # domain -> why no estimate
+
+
+@dataclass(frozen=True)
+class WaveResults:
+    survey_id: int
+    survey_name: str
+    wave_code: str
+    wave_name: str
+    previous_wave_code: str | None
+    settings: dict
+    weighting: WeightingReport
+    n: int
+    n_by_street: dict[str, int]
+    n_by_mode: dict[str, int]
+    streets: list[tuple[str, str, str]]  # code, name_zh, name_en
+    communities: dict[str, tuple[str, str, str]]  # code -> (street code, name_zh, name_en)
+    items: list[ItemResult]
+    factor_shares: dict[str, dict[str, dict[str, Estimate | None]]]  # qid -> domain -> code
+
+    def item(self, item_id: str) -> ItemResult:
+        return next(i for i in self.items if i.id == item_id)
+
+
+def _estimate(fn, y, design, domain=None, **kwargs) -> tuple[Estimate | None, str]:
+    try:
+        return fn(y, design, domain=domain, **kwargs), ""
+    except EstimationError as exc:
+        return None, str(exc)
+
+
+def _by(fn, y, groups, design, **kwargs) -> tuple[dict[str, Estimate | None], dict[str, str]]:
+    out: dict[str, Estimate | None] = {}
+    problems: dict[str, str] = {}
+    for key, est in svyby(y, groups, design, fn, errors="keep", **kwargs):
+        if isinstance(est, Exception):
+            out[str(key)] = None
+            problems[str(key)] = str(est)
+        else:
+            out[str(key)] = est
+    return out, problems
+
+
+def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings: dict,
+                previous: dict[str, ItemResult] | None, seed: int) -> list[ItemResult]:
+    method = settings.get("ci_method", "logit")
+    level = float(settings.get("level", 0.95))
+    street = data.columns["street"]
+    items: list[ItemResult] = []
+    for item in (*schema.indicators, *schema.composites):
+        is_rate = item in schema.indicators
+        y = data.values[item.id]
+        fn = svyciprop if is_rate else svymean
+        kwargs = {"method": method, "level": level} if is_rate else {"level": level}
+        overall, overall_problem = _estimate(fn, y, design, **kwargs)
+        by_street, problems = _by(fn, y, street, design, **kwargs)
+        by_community, community_problems = _by(fn, y, data.columns["community"], design,
+                                               **kwargs)
+        problems.update(community_problems)
+        if overall_problem:
+            problems["ALL"] = overall_problem
+        vs_district: dict[str, Comparison | None] = {}
+        for code, est in by_street.items():
+            if est is None:
+                vs_district[code] = None
+                continue
+            try:
+                vs_district[code] = difference_from_overall(design, y, street == code,
+                                                            level=level)
+            except EstimationError:
+                vs_district[code] = None
+        vs_previous: dict[str, Comparison | None] = {}
+        if previous is not None and item.id in previous:
+            before = previous[item.id]
+            pairs = [("ALL", overall, before.overall)] + [
+                (code, est, before.by_street.get(code)) for code, est in by_street.items()
+            ]
+            for code, now, then in pairs:
+                vs_previous[code] = (difference_between_waves(now, then, level=level)
+                                     if now is not None and then is not None else None)
+        ranks: dict[str, RankInterval] = {}
+        estimable = [code for code, est in by_street.items() if est is not None]
+        if len(estimable) >= 2:
+            try:
+                dm = domain_means(design, y, street, levels=estimable)
+                intervals = rank_intervals(dm.means, dm.cov, level=level, seed=seed)
+                ranks = dict(zip(estimable, intervals, strict=True))
+            except EstimationError:
+                ranks = {}
+        items.append(ItemResult(
+            id=item.id, kind="rate" if is_rate else "score", label=dict(item.label),
+            target=getattr(item, "target", None), overall=overall, by_street=by_street,
+            by_community=by_community, vs_district=vs_district, vs_previous=vs_previous,
+            ranks=ranks, problems=problems,
+        ))
+    return items
+
+
+def _factor_shares(schema: Questionnaire, data: WaveData, design: Design, settings: dict
+                   ) -> dict[str, dict[str, dict[str, Estimate | None]]]:
+    method = settings.get("ci_method", "logit")
+    level = float(settings.get("level", 0.95))
+    out: dict[str, dict[str, dict[str, Estimate | None]]] = {}
+    for qid, per_code in data.shares.items():
+        table: dict[str, dict[str, Estimate | None]] = {"ALL": {}}
+        for code, y in per_code.items():
+            table["ALL"][code] = _estimate(svyciprop, y, design, method=method, level=level)[0]
+            by_street, _ = _by(svyciprop, y, data.columns["street"], design, method=method,
+                               level=level)
+            for street_code, est in by_street.items():
+                table.setdefault(street_code, {})[code] = est
+        out[qid] = table
+    return out
+
+
+def _survey_and_wave(survey_id: int, wave_code: str | None) -> tuple[Survey, Wave]:
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        raise EstimateRequestError(f"no survey with id {survey_id} (see `surveyapp surveys list`)")
+    if not survey.waves:
+        raise EstimateRequestError(f"survey {survey_id} has no wave")
+    if wave_code is None:
+        return survey, survey.waves[-1]
+    for wave in survey.waves:
+        if wave.code == wave_code:
+            return survey, wave
+    raise EstimateRequestError(
+        f"survey {survey_id} has no wave '{wave_code}'; its waves: "
+        + ", ".join(w.code for w in survey.waves)
+    )
+
+
+def wave_results(survey: Survey, wave: Wave, *, method: str | None = None,
+                 level: float | None = None, seed: int = 20260901,
+                 with_previous: bool = True) -> WaveResults:
+    """Every indicator and score of ``wave``: overall, by street and community, compared."""
+    settings = survey_settings(survey)
+    if method:
+        settings["ci_method"] = method
+    if level:
+        settings["level"] = level
+    schema = survey.questionnaire_version.schema
+    streets = [s for s in survey.district.children if s.level == "street"]
+    data = extract_wave(wave, schema)
+    design, weighting = build_design(data, streets, settings)
+
+    previous_items = None
+    previous_code = None
+    index = survey.waves.index(wave)
+    if with_previous and index > 0:
+        before = survey.waves[index - 1]
+        previous_code = before.code
+        try:
+            prev = wave_results(survey, before, method=method, level=level, seed=seed,
+                                with_previous=False)
+            previous_items = {i.id: i for i in prev.items}
+        except EstimateRequestError:
+            previous_items = None
+
+    street = data.columns["street"]
+    n_by_street = {s.code: int((street == s.code).sum()) for s in streets}
+    modes, counts = np.unique(data.columns["mode"].astype(str), return_counts=True)
+    communities = {
+        c.code: (s.code, c.name_zh, c.name_en) for s in streets for c in s.children
+    }
+    return WaveResults(
+        survey_id=survey.id,
+        survey_name=survey.name,
+        wave_code=wave.code,
+        wave_name=wave.name,
+        previous_wave_code=previous_code,
+        settings=settings,
+        weighting=weighting,
+        n=data.n,
+        n_by_street=n_by_street,
+        n_by_mode={str(m): int(c) for m, c in zip(modes, counts, strict=True)},
+        streets=[(s.code, s.name_zh, s.name_en) for s in streets],
+        communities=communities,
+        items=_wave_items(schema, data, design, settings, previous_items, seed),
+        factor_shares=_factor_shares(schema, data, design, settings),
+    )
+
+
+# ----------------------------------------------------------------------------- CLI output
+
+ROW_KEYS = ("domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff")
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _row(indicator: str, domain: str, est: Estimate) -> dict:
+    return {"indicator": indicator, "domain": domain, "n": est.n, "estimate": _clean(est.value),
+            "se": _clean(est.se), "ci_low": _clean(est.ci_low), "ci_high": _clean(est.ci_high),
+            "df": _clean(est.df), "deff": _clean(est.deff)}
+
+
+def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = None,
+                    method: str | None = None, level: float | None = None,
+                    fmt: str = "table", indicators: tuple[str, ...] = ()) -> str:
+    """Estimate every indicator of a survey wave from the database; return the formatted text.
+
+    The rows of each indicator are its domains (when ``by`` is given) followed by ``ALL``.
+    """
+    survey, wave_obj = _survey_and_wave(survey_id, wave)
+    if by is not None and by not in DOMAINS:
+        raise EstimateRequestError(f"--by must be one of {', '.join(DOMAINS)}, not '{by}'")
+    settings = survey_settings(survey)
+    if method:
+        settings["ci_method"] = method
+    if level:
+        settings["level"] = level
+    schema = survey.questionnaire_version.schema
+    known = [i.id for i in (*schema.indicators, *schema.composites)]
+    unknown = [i for i in indicators if i not in known]
+    if unknown:
+        raise EstimateRequestError(
+            f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    streets = [s for s in survey.district.children if s.level == "street"]
+    data = extract_wave(wave_obj, schema)
+    design, weighting = build_design(data, streets, settings)
+    ci_method = settings["ci_method"]
+    lvl = float(settings["level"])
+    rows: list[dict] = []
+    notes: list[str] = []
+    for item in (*schema.indicators, *schema.composites):
+        if indicators and item.id not in indicators:
+            continue
+        is_rate = item in schema.indicators
+        fn = svyciprop if is_rate else svymean
+        kwargs = {"method": ci_method, "level": lvl} if is_rate else {"level": lvl}
+        y = data.values[item.id]
+        if by:
+            table, problems = _by(fn, y, data.columns[by], design, **kwargs)
+            for domain, est in table.items():
+                if est is not None:
+                    rows.append(_row(item.id, domain, est))
+            notes.extend(f"{item.id} {d}: {msg}" for d, msg in problems.items())
+        est, problem = _estimate(fn, y, design, **kwargs)
+        if est is not None:
+            rows.append(_row(item.id, "ALL", est))
+        else:
+            notes.append(f"{item.id} ALL: {problem}")
+    header = {
+        "survey": {"id": survey.id, "name": survey.name},
+        "wave": wave_obj.code,
+        "settings": settings,
+        "weighting": asdict(weighting),
+        "n": data.n,
+    }
+    if fmt == "json":
+        return json.dumps({**header, "estimates": rows, "notes": notes}, ensure_ascii=False,
+                          indent=2)
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write(f"# survey {survey.id} {survey.name}; wave {wave_obj.code}; "
+                  f"CI {ci_method} {lvl:g}; weighting {weighting.method} "
+                  f"{'+'.join(weighting.margins)}; n {data.n}\n")
+        writer = csv.DictWriter(buf, fieldnames=("indicator", *ROW_KEYS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buf.getvalue()
+    lines = [
+        f"Survey {survey.id} {survey.name}, wave {wave_obj.code}: {data.n} eligible responses",
+        f"Design: strata={settings['design'].get('strata')} "
+        f"PSU={settings['design'].get('cluster')}; weighting: {weighting.method} "
+        f"({', '.join(weighting.margins) or 'no margins'}), Kish deff {weighting.kish_deff:.2f}, "
+        f"effective n {weighting.effective_n:.0f}; CI: {ci_method} {lvl:.0%}",
+        "",
+        f"{'indicator':<30} {'domain':<16} {'n':>6} {'estimate':>9} {'CI':>19} {'deff':>6}",
+    ]
+    for r in rows:
+        ci = (f"{r['ci_low']:.4f}–{r['ci_high']:.4f}" if r["ci_low"] is not None else "–")
+        deff = f"{r['deff']:.2f}" if r["deff"] is not None else "–"
+        lines.append(f"{r['indicator']:<30} {r['domain']:<16} {r['n']:>6} "
+                     f"{r['estimate']:>9.4f} {ci:>19} {deff:>6}")
+    lines.extend(f"note: {n}" for n in notes)
+    return "\n".join(lines) + "\n"
