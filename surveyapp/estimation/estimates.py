@@ -488,9 +488,11 @@ def svyciprop(
     Returns
     -------
     Estimate
-        ``value`` is the weighted proportion (R's ``svymean``; R's logit and likelihood
-        report ``expit`` of the fitted coefficient, equal to it within glm's convergence
-        tolerance); ``se`` its standard error; ``deff`` as ``svymean(..., deff=TRUE)``.
+        ``value`` is the weighted proportion (R's ``svymean``), except for logit and
+        likelihood where it is, as in R, ``expit`` of the fitted glm coefficient (equal to the
+        weighted proportion within glm's convergence tolerance, about 1e-8 relative); at 0%
+        or 100% it is exactly 0 or 1. ``se`` is the standard error of the weighted proportion;
+        ``deff`` as ``svymean(..., deff=TRUE)``.
 
     Raises
     ------
@@ -551,10 +553,10 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
             sx = se / (p * (1 - p))
             lo, hi = _expit(x0 - t * sx), _expit(x0 + t * sx)
     elif method == "beta":
-        lo, hi = _korn_graubard(p, var, s.nrow, s.df, alpha)
+        lo, hi = _korn_graubard(p, var, s.nrow, s.df, alpha, s.n)
     elif method == "wilson":
         _require_df(dfu)
-        n_eff = p * (1 - p) / var if var > 0 else float(s.n_nonzero)
+        n_eff = p * (1 - p) / var if var > 0 else float(s.n)
         z = t_quantile(1 - alpha / 2, dfu)
         lo, hi = _wilson(p, n_eff, z)
     else:  # logit, likelihood
@@ -575,6 +577,10 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
             lo = 0.0
         elif p == 1.0:
             hi = 1.0
+        else:
+            # R reports expit(coef) of the glm, which differs from the weighted mean by glm's
+            # convergence tolerance (about 1e-8 relative).
+            p = _expit(fit.beta)
     return Estimate(
         value=p, se=se, ci_low=float(lo), ci_high=float(hi), df=dfu, n=s.n, deff=deff,
         level=level, method=method,
@@ -589,16 +595,19 @@ def _expit(eta: float) -> float:
     return e / (1.0 + e)
 
 
-def _korn_graubard(p: float, var: float, nrow: int, degf: int, alpha: float) -> tuple[float, float]:
+def _korn_graubard(
+    p: float, var: float, nrow: int, degf: int, alpha: float, n: int
+) -> tuple[float, float]:
     """Korn & Graubard (1998) interval, as R's ``svyciprop(method="beta")``.
 
-    R uses ``nrow(design)`` and ``degf(design)`` here whatever ``df`` is given.
+    R uses ``nrow(design)`` and ``degf(design)`` here whatever ``df`` is given. When the
+    variance is 0 (0% or 100%), R returns NaN; the design effect is then taken as 1, i.e. the
+    effective sample size is the ``n`` respondents.
     """
     if nrow < 2:
         raise EstimationError("the beta (Korn-Graubard) interval needs at least 2 respondents")
     _require_df(degf, "the beta (Korn-Graubard) interval")
-    # Design effect 1 when the variance vanishes (0% or 100%): Korn & Graubard (1998), sec. 2.
-    n_eff = p * (1 - p) / var if var > 0 else float(nrow)
+    n_eff = p * (1 - p) / var if var > 0 else float(n)
     n_eff *= (t_quantile(alpha / 2, nrow - 1) / t_quantile(alpha / 2, degf)) ** 2
     lo = _beta_quantile(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
     hi = _beta_quantile(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
@@ -610,7 +619,9 @@ def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if p == 0.0 else max(0.0, centre - half)
+    hi = 1.0 if p == 1.0 else min(1.0, centre + half)
+    return lo, hi
 
 
 # ---------------------------------------------------------------------- glm emulation

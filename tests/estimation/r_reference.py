@@ -61,7 +61,9 @@ def domain_mask(data: str, domain: dict[str, str] | None) -> np.ndarray | None:
     return labels(data, domain["var"]) == domain["value"]
 
 
-def close(actual: float | None, expected: float | None, rtol: float = RTOL, atol: float = 0.0) -> bool:
+def close(
+    actual: float | None, expected: float | None, rtol: float = RTOL, atol: float = 0.0
+) -> bool:
     if expected is None:
         return actual is None
     if actual is None:
