@@ -19,3 +19,4 @@ __all__ = [
     "User",
     "Wave",
 ]
+from . import fieldwork  # noqa: E402, F401  (API tokens, paradata, reviews, CATI: models/fieldwork.py)
