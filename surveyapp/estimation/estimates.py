@@ -564,6 +564,11 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
         fit = _quasibinomial_intercept(s)
         t = t_quantile(1 - alpha / 2, dfu)
         if method == "logit":
+            # confint.svyglm passes the t quantile through a Normal level,
+            # tlevel = 1 - 2 pnorm(qt(a/2, df)), then qnorm((1 - tlevel)/2): at small df the
+            # rounding of 1 - tlevel moves the bound by ~1e-8, so do the same.
+            tlevel = 1.0 - 2.0 * 0.5 * math.erfc(t / math.sqrt(2.0))
+            t = -normal_quantile((1.0 - tlevel) / 2.0)
             half = t * math.sqrt(max(fit.var_beta, 0.0))
             lo, hi = _expit(fit.beta - half), _expit(fit.beta + half)
         else:
@@ -761,8 +766,13 @@ def _likelihood_interval(fit: _GlmFit, t: float) -> tuple[float, float]:
         while excess(far) < 0:
             near, step = far, step * 2
             far = fit.beta + sign * step
-            if step > 1e4:
-                raise EstimationError("the likelihood interval is unbounded for these data")
+            if abs(far) > 60:
+                # Beyond glm's clamp (|eta| > 30) the deviance is flat: the profile never
+                # reaches the cutoff and the interval extends to 0 or 1.
+                break
+        if excess(far) < 0:
+            bounds.append(sign * math.inf)
+            continue
         for _ in range(200):  # bisection: monotone on each side, robust to flat deviance
             mid = 0.5 * (near + far)
             if mid in (near, far):
@@ -772,7 +782,9 @@ def _likelihood_interval(fit: _GlmFit, t: float) -> tuple[float, float]:
             else:
                 far = mid
         bounds.append(0.5 * (near + far))
-    return _expit(bounds[0]), _expit(bounds[1])
+    return (0.0 if bounds[0] == -math.inf else _expit(bounds[0])), (
+        1.0 if bounds[1] == math.inf else _expit(bounds[1])
+    )
 
 
 # ====================================================================== domains
