@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
 
 
-def _config(url: str, instance: Path) -> dict:
+def _config(url: str) -> dict:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
@@ -30,13 +30,22 @@ def _config(url: str, instance: Path) -> dict:
     }
 
 
+def _close(app) -> None:
+    """Release every connection and fold the WAL into the file, so the file can be copied."""
+    db.session.remove()
+    if not PG_URL:
+        with db.engine.begin() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    db.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> str:
     """Run the migrations once; return the URL (PostgreSQL) or template file (SQLite)."""
     from flask_migrate import downgrade, upgrade
 
     if PG_URL:
-        app = create_app(_config(PG_URL, tmp_path_factory.mktemp("instance")))
+        app = create_app(_config(PG_URL))
         with app.app_context():
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -45,26 +54,52 @@ def migrated_database(tmp_path_factory) -> str:
             db.engine.dispose()
         return PG_URL
     template = tmp_path_factory.mktemp("db") / "template.sqlite"
-    app = create_app(_config(f"sqlite:///{template}", tmp_path_factory.mktemp("instance")))
+    app = create_app(_config(f"sqlite:///{template}"))
     with app.app_context():
         upgrade()
         # The downgrade path must work too: down to nothing and up again.
         downgrade(revision="base")
         upgrade()
-        db.engine.dispose()
+        _close(app)
+    return str(template)
+
+
+DEMO_RESPONSES, DEMO_SEED = 60, 7
+
+
+@pytest.fixture(scope="session")
+def demo_database(migrated_database, tmp_path_factory) -> str | None:
+    """A SQLite template with the demo loaded once (PostgreSQL loads it in each test)."""
+    if PG_URL:
+        return None
+    from surveyapp.services.demo import load_demo
+
+    template = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    shutil.copy(migrated_database, template)
+    app = create_app(_config(f"sqlite:///{template}"))
+    with app.app_context():
+        load_demo(responses=DEMO_RESPONSES, seed=DEMO_SEED)
+        _close(app)
     return str(template)
 
 
 @pytest.fixture
-def app(migrated_database, tmp_path, monkeypatch):
+def app(request, migrated_database, tmp_path, monkeypatch):
     monkeypatch.setenv("SURVEYAPP_INSTANCE_PATH", str(tmp_path / "instance"))
+    wants_demo = "demo" in request.fixturenames
     if PG_URL:
         url = PG_URL
     else:
+        source = request.getfixturevalue("demo_database") if wants_demo else migrated_database
         copy = tmp_path / "test.sqlite"
-        shutil.copy(migrated_database, copy)
+        shutil.copy(source, copy)
         url = f"sqlite:///{copy}"
-    app = create_app(_config(url, tmp_path))
+    app = create_app(_config(url))
+    if PG_URL and wants_demo:
+        from surveyapp.services.demo import load_demo
+
+        with app.app_context():
+            load_demo(responses=DEMO_RESPONSES, seed=DEMO_SEED)
     yield app
     with app.app_context():
         db.session.remove()
@@ -113,9 +148,5 @@ def auth(client):
 
 @pytest.fixture
 def demo(app):
-    """The demo data set with a small number of synthetic responses."""
-    from surveyapp.services.demo import load_demo
-
-    with app.app_context():
-        load_demo(responses=60, seed=7)
+    """The app on a database holding the demo data set with a few synthetic responses."""
     return app

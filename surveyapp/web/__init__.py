@@ -32,7 +32,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+        from ..i18n import select_locale
+
+        # current_locale is Babel's full name (zh_Hans_CN) for lang attributes; the switcher
+        # compares the configured codes (zh_CN, en).
+        return {"current_locale": str(get_locale()), "current_language": select_locale(),
+                "languages": app.config["LANGUAGES"]}
 
     @app.after_request
     def security_headers(response):

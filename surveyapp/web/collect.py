@@ -55,14 +55,22 @@ def index():
         select(Assignment).where(Assignment.enumerator_id == current_user.id)
         .order_by(Assignment.id)
     ).all()
-    done = dict(
-        db.session.execute(
-            select(Response.wave_id, func.count(Response.id))
-            .where(Response.enumerator_id == current_user.id)
-            .group_by(Response.wave_id)
-        ).all()
-    )
+    done = {a.id: _completed(a) for a in assignments}
     return render_template("collect/index.html", assignments=assignments, done=done)
+
+
+def _completed(assignment: Assignment) -> int:
+    """Interviews the enumerator submitted in the assignment's wave and locality."""
+    level = assignment.locality.level
+    column = getattr(Response, f"{level}_id", None)
+    query = select(func.count(Response.id)).where(
+        Response.enumerator_id == assignment.enumerator_id,
+        Response.wave_id == assignment.wave_id,
+        Response.mode == assignment.mode,
+    )
+    if column is not None:
+        query = query.where(column == assignment.locality_id)
+    return db.session.scalar(query) or 0
 
 
 @bp.route("/assignments/<int:assignment_id>/start")
