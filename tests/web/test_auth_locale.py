@@ -60,3 +60,13 @@ def test_security_headers_and_no_stack_trace(client):
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     missing = client.get("/no/such/page")
     assert missing.status_code == 404 and "Traceback" not in missing.get_data(as_text=True)
+
+
+def test_forms_without_csrf_token_are_refused(demo, client):
+    demo.config["WTF_CSRF_ENABLED"] = True
+    response = client.post("/auth/login", data={"username": "enumerator",
+                                                  "password": "enumerator-demo-2026"})
+    assert response.status_code == 400
+    assert client.post("/auth/language/en").status_code == 400
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert 'name="csrf_token"' in page
