@@ -4,12 +4,13 @@ The functions reproduce R's ``survey`` package (Lumley 2010): :class:`Design` fo
 design and variances, :mod:`.estimates` for totals, means, proportions and domains.
 """
 
-from .design import LONELY_PSU_RULES, Calibration, Design
+from .design import LONELY_PSU_RULES, Calibration, Categorical, Design
 from .types import DesignError, Estimate, EstimationError, LonelyPSUError
 
 __all__ = [
     "LONELY_PSU_RULES",
     "Calibration",
+    "Categorical",
     "Design",
     "DesignError",
     "Estimate",

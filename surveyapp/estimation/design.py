@@ -25,7 +25,7 @@ import numpy as np
 
 from .types import DesignError, EstimationError, LonelyPSUError
 
-__all__ = ["LONELY_PSU_RULES", "Calibration", "Design", "LonelyPSURule"]
+__all__ = ["LONELY_PSU_RULES", "Calibration", "Categorical", "Design", "LonelyPSURule"]
 
 LonelyPSURule = Literal["fail", "remove", "certainty", "adjust", "average"]
 LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "average")
@@ -34,6 +34,22 @@ LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "a
 _CERTAINTY_TOLERANCE = 1e-7
 # Above this many distinct keys, relabel with a sort instead of a lookup table.
 _DENSE_LIMIT = 1 << 26
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Categorical:
+    """Codes ``0..k-1`` with their labels, for ids and strata already encoded (e.g. from CSV).
+
+    Passing one to :meth:`Design.create` skips relabelling and keeps the labels for messages.
+    """
+
+    codes: np.ndarray
+    labels: Sequence[Any]
+
+    def as_array(self) -> np.ndarray:
+        """Labels per row (object array, ``None`` where the code is negative)."""
+        table = np.array([*self.labels, None], dtype=object)
+        return table[self.codes]
 
 
 @runtime_checkable
@@ -154,11 +170,11 @@ class Design:
         fpc_arrays = _as_stage_list(fpc, "fpc")
         prob_arrays = _as_stage_list(probs, "probs")
         n = _common_length(
-            weights=None if weights is None else np.shape(weights)[0],
-            strata=None if strata is None else np.shape(strata)[0],
-            clusters=[np.shape(a)[0] for a in id_arrays] or None,
-            fpc=[np.shape(a)[0] for a in fpc_arrays] or None,
-            probs=[np.shape(a)[0] for a in prob_arrays] or None,
+            weights=None if weights is None else _length(weights),
+            strata=None if strata is None else _length(strata),
+            clusters=[_length(a) for a in id_arrays] or None,
+            fpc=[_length(a) for a in fpc_arrays] or None,
+            probs=[_length(a) for a in prob_arrays] or None,
         )
         if n == 0:
             raise DesignError("the design has no rows")
@@ -175,7 +191,9 @@ class Design:
         # Strata.
         has_strata = strata is not None
         if has_strata:
-            strata_codes, strata_labels = factorize(np.asarray(strata))
+            strata_codes, strata_labels = factorize(
+                strata if isinstance(strata, Categorical) else np.asarray(strata)
+            )
         else:
             strata_codes = np.zeros(n, dtype=np.intp)
             strata_labels = np.array([1])
@@ -189,7 +207,7 @@ class Design:
         id_labels: list[np.ndarray] = []
         parent_codes, n_parents = strata_codes, n_strata
         for ids in raw:
-            id_codes, labels = factorize(np.asarray(ids))
+            id_codes, labels = factorize(ids if isinstance(ids, Categorical) else np.asarray(ids))
             unit_codes, keys = _combine(parent_codes, n_parents, id_codes, len(labels))
             codes.append(unit_codes)
             parents.append(keys // len(labels))
@@ -499,12 +517,20 @@ class Design:
 
 
 # ---------------------------------------------------------------------- helpers
-def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def factorize(values: np.ndarray | Categorical) -> tuple[np.ndarray, np.ndarray]:
     """Return integer codes ``0..m-1`` and the sorted distinct labels of ``values``.
 
     Small-range integers (and integral floats) are relabelled in O(n) with a lookup table;
     anything else goes through :func:`numpy.unique`.
     """
+    if isinstance(values, Categorical):
+        codes = np.asarray(values.codes)
+        if codes.size and codes.min() < 0:
+            raise DesignError("ids and strata must not be missing")
+        dense, used = _dense_factorize(codes.astype(np.int64)) if codes.size else (codes, codes)
+        assert dense is not None
+        names = np.array(list(values.labels) + [None], dtype=object)
+        return dense.astype(np.intp), names[used]
     a = np.asarray(values)
     if a.ndim != 1:
         raise DesignError("ids, strata and fpc must be one-dimensional")
@@ -599,9 +625,15 @@ def _sum_by(index: np.ndarray, z: np.ndarray, m: int) -> np.ndarray:
     return out
 
 
-def _as_stage_list(value: Any, name: str) -> list[np.ndarray]:
+def _length(a: Any) -> int:
+    return len(a.codes) if isinstance(a, Categorical) else int(np.shape(a)[0])
+
+
+def _as_stage_list(value: Any, name: str) -> list[Any]:
     if value is None:
         return []
+    if isinstance(value, Categorical):
+        return [value]
     if isinstance(value, np.ndarray):
         if value.ndim == 1:
             return [value]
@@ -611,8 +643,8 @@ def _as_stage_list(value: Any, name: str) -> list[np.ndarray]:
     if isinstance(value, (list, tuple)):
         if len(value) == 0:
             return []
-        if all(np.ndim(v) == 1 for v in value):
-            return [np.asarray(v) for v in value]
+        if all(isinstance(v, Categorical) or np.ndim(v) == 1 for v in value):
+            return [v if isinstance(v, Categorical) else np.asarray(v) for v in value]
         if all(np.ndim(v) == 0 for v in value):
             return [np.asarray(value)]
     raise DesignError(f"{name} must be one array or a sequence of arrays")

@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .design import Design
-from .types import Estimate, EstimationError
+from .design import Categorical, Design
+from .types import DesignError, Estimate, EstimationError
 
 __all__ = [
     "CI_METHODS",
@@ -806,16 +806,18 @@ def svyby(
     ----------
     y : array_like
         One value per row (NaN missing).
-    by : array_like or sequence of array_like
+    by : array_like, sequence of array_like, or Categorical
         Domain variable, or several to cross (keys are then tuples). ``None``, NaN and ``""``
-        are missing: such rows belong to no domain.
+        (or a negative Categorical code) are missing: such rows belong to no domain.
     design : Design
     fn : callable
         :func:`svytotal`, :func:`svymean` or :func:`svyciprop`.
     errors : {"raise", "keep"}
         What to do when a domain cannot be estimated (e.g. one respondent): raise the
         :class:`~surveyapp.estimation.types.EstimationError` (its message names the domain),
-        or put the exception in place of the estimate.
+        or put the exception in place of the estimate. Errors of the design itself
+        (:class:`~surveyapp.estimation.types.DesignError`, e.g. a lonely PSU under
+        ``lonely_psu="fail"``) are always raised.
     **kwargs
         Passed to ``fn`` (``method``, ``level``, ``df``).
 
@@ -871,6 +873,8 @@ def svyby(
                 est = _mean_estimate(sums[g], level, df)
             else:
                 est = _total_from_sums(sums[g], level, df)
+        except DesignError:
+            raise  # a property of the whole design (e.g. a lonely PSU), not of this domain
         except EstimationError as exc:
             err = EstimationError(f"domain {key}: {exc}")
             if errors == "raise":
@@ -910,6 +914,15 @@ def domain_codes(by: Any, n: int) -> tuple[np.ndarray, list[Any]]:
 
     Returns the codes and the sorted keys (labels, or tuples of labels when crossing).
     """
+    if isinstance(by, Categorical):
+        codes = np.asarray(by.codes, dtype=np.int64)
+        if codes.shape != (n,):
+            raise EstimationError(f"domain variable has {codes.shape[0]} values, expected {n}")
+        used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(by.labels)))
+        order = sorted(used.tolist(), key=lambda i: by.labels[i])
+        rank = np.full(len(by.labels) + 1, -1, dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank[codes], [by.labels[i] for i in order]
     arrays: Sequence[Any]
     if isinstance(by, (list, tuple)) and by and np.ndim(by[0]) == 1:
         arrays, crossed = by, True

@@ -16,7 +16,7 @@ class DesignError(EstimationError):
     """The sampling design description is inconsistent (bad fpc, one PSU, mismatched lengths)."""
 
 
-class LonelyPSUError(EstimationError):
+class LonelyPSUError(DesignError):
     """A stratum has a single sampled unit and the lonely-PSU rule is ``"fail"``.
 
     Attributes

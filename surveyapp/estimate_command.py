@@ -1,0 +1,246 @@
+"""The ``surveyapp estimate`` command: design-based estimates from a CSV file or the database.
+
+``--data FILE.csv`` needs neither Flask nor the database (see :func:`main_data`, which the
+console script calls before importing them); ``--survey ID`` estimates a stored survey wave
+through :func:`surveyapp.services.estimates.estimate_survey`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+__all__ = ["estimate", "main_data"]
+
+EXIT_USAGE = 2
+
+
+class EstimateFailure(click.ClickException):
+    """A user-facing error: the message goes to stderr, the exit status is 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@click.command("estimate")
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="CSV file, one row per respondent (UTF-8, header line).",
+)
+@click.option("--survey", "survey_id", type=int, help="Estimate a stored survey instead.")
+@click.option("--wave", help="Wave code (with --survey; default the latest).")
+@click.option(
+    "--indicator",
+    "indicators",
+    multiple=True,
+    help="Only this indicator (with --survey; repeatable).",
+)
+@click.option("--var", help="Column to estimate (with --data).")
+@click.option(
+    "--positive",
+    help="Answer codes counted as positive, e.g. 1,2,3: estimates a "
+    "proportion. Without it --var is numeric and its mean is estimated.",
+)
+@click.option("--weight", help="Column of sampling weights.")
+@click.option("--strata", help="Column of strata (e.g. street).")
+@click.option("--cluster", help="Cluster columns by stage: PSU[,SSU] (e.g. community).")
+@click.option("--fpc", help="Population sizes (or sampling fractions) per stage: COL[,COL2].")
+@click.option("--by", help="Domain column: one row per domain, then ALL.")
+@click.option(
+    "--rake",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Rake the weights to the margins in this CSV (variable,category,total).",
+)
+@click.option(
+    "--method",
+    default="logit",
+    show_default=True,
+    type=click.Choice(["logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson"]),
+    help="Confidence interval for proportions (R's svyciprop).",
+)
+@click.option("--level", default=0.95, show_default=True, type=float, help="Confidence level.")
+@click.option(
+    "--lonely-psu",
+    "lonely_psu",
+    default="fail",
+    show_default=True,
+    type=click.Choice(["fail", "remove", "certainty", "adjust", "average"]),
+    help="Strata with a single PSU, as R's options(survey.lonely.psu).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["json", "csv", "table"]),
+    help="Output format.",
+)
+def estimate(
+    data: Path | None,
+    survey_id: int | None,
+    wave: str | None,
+    indicators: tuple[str, ...],
+    var: str | None,
+    positive: str | None,
+    weight: str | None,
+    strata: str | None,
+    cluster: str | None,
+    fpc: str | None,
+    by: str | None,
+    rake: Path | None,
+    method: str,
+    level: float,
+    lonely_psu: str,
+    fmt: str,
+) -> None:
+    """Estimate a proportion or mean with confidence intervals, overall and by domain."""
+    if (data is None) == (survey_id is None):
+        raise EstimateFailure("give either --data FILE.csv or --survey ID")
+    if data is not None:
+        click.echo(
+            _estimate_data(
+                data,
+                var,
+                positive,
+                weight,
+                strata,
+                cluster,
+                fpc,
+                by,
+                rake,
+                method,
+                level,
+                lonely_psu,
+                fmt,
+            ),
+            nl=False,
+        )
+        return
+    assert survey_id is not None
+    for option, value in (
+        ("--var", var),
+        ("--positive", positive),
+        ("--weight", weight),
+        ("--strata", strata),
+        ("--cluster", cluster),
+        ("--fpc", fpc),
+        ("--rake", rake),
+    ):
+        if value:
+            raise EstimateFailure(
+                f"{option} is for --data; a survey's design and weighting come from its settings"
+            )
+    click.echo(_estimate_survey(survey_id, wave, by, method, level, fmt, indicators), nl=False)
+
+
+def _estimate_data(
+    data: Path,
+    var: str | None,
+    positive: str | None,
+    weight: str | None,
+    strata: str | None,
+    cluster: str | None,
+    fpc: str | None,
+    by: str | None,
+    rake: Path | None,
+    method: str,
+    level: float,
+    lonely_psu: str,
+    fmt: str,
+) -> str:
+    from .estimation import EstimationError
+    from .estimation.tabular import EstimateRequest, estimate_csv, format_rows
+
+    if not var:
+        raise EstimateFailure("--var is required with --data")
+    request = EstimateRequest(
+        data=data,
+        var=var,
+        positive=None if positive is None else _split(positive),
+        weight=weight,
+        strata=strata,
+        clusters=_split(cluster),
+        fpc=_split(fpc),
+        by=by,
+        rake=rake,
+        method=method,
+        level=level,
+        lonely_psu=lonely_psu,
+    )
+    if positive is not None and not request.positive:
+        raise EstimateFailure("--positive needs at least one answer code, e.g. --positive 1,2")
+
+    def warn(message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    try:
+        rows = estimate_csv(request, warn=warn)
+    except EstimationError as exc:
+        raise EstimateFailure(str(exc)) from None
+    except MemoryError:
+        raise EstimateFailure(f"{data}: not enough memory to read the file") from None
+    return format_rows(rows, fmt)
+
+
+def _estimate_survey(
+    survey_id: int,
+    wave: str | None,
+    by: str | None,
+    method: str,
+    level: float,
+    fmt: str,
+    indicators: tuple[str, ...],
+) -> str:
+    from flask import has_app_context
+
+    from .services.estimates import EstimateRequestError, estimate_survey
+
+    def run() -> str:
+        return estimate_survey(
+            survey_id, wave=wave, by=by, method=method, level=level, fmt=fmt, indicators=indicators
+        )
+
+    try:
+        if has_app_context():
+            return run()
+        from . import create_app
+
+        with create_app().app_context():
+            return run()
+    except EstimateRequestError as exc:
+        raise EstimateFailure(str(exc)) from None
+
+
+def main_data(argv: list[str]) -> int:
+    """Run ``surveyapp estimate ARGS`` without Flask; return the exit status.
+
+    Usage errors, bad files and impossible estimates print one message on stderr and return 2;
+    no traceback.
+    """
+    try:
+        estimate.main(args=list(argv), prog_name="surveyapp estimate", standalone_mode=False)
+    except click.exceptions.Exit as exc:  # --help
+        return int(exc.exit_code or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main_data(sys.argv[1:]))
