@@ -184,10 +184,180 @@ def demo(responses: int, seed: int, if_empty: bool) -> None:
     click.echo(report)
 
 
+# --- backup -----------------------------------------------------------------------------
+
+
+@click.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The backup file to write (gzip-compressed JSON lines).")
+@with_appcontext
+def backup(output: Path) -> None:
+    """Write the whole database to one portable file."""
+    from .services.backup import BackupError, write_backup
+
+    try:
+        counts = write_backup(output)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{output}: {sum(counts.values())} rows in {len(counts)} tables.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore(file: Path) -> None:
+    """Load a backup into a new, migrated, empty database."""
+    from .services.backup import BackupError, restore_backup
+
+    try:
+        counts = restore_backup(file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{file}: {sum(counts.values())} rows restored in {len(counts)} tables.")
+
+
 def register_commands(app: Flask) -> None:
     """Attach the project's commands to the app's CLI (``flask`` and ``surveyapp`` alike)."""
     from .estimate_command import estimate
 
     for command in (localities_group, questionnaire_group, surveys_group, users_group, demo,
-                    estimate):
+                    estimate, backup, restore):
         app.cli.add_command(command)
+    app.cli.add_command(cati_group)  # fieldwork (defined below)
+
+
+# --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------
+
+
+@users_group.command("token")
+@click.argument("username")
+@click.option("--label", default="", help="What the token is for, e.g. the tablet's name.")
+@click.option("--revoke-others", is_flag=True, help="Revoke the user's earlier tokens.")
+@with_appcontext
+def users_token(username: str, label: str, revoke_others: bool) -> None:
+    """Print a new API token for the sync API (shown only this once)."""
+    from .fieldwork.tokens import TokenError, issue_token
+
+    try:
+        token, user = issue_token(username, label=label, revoke_others=revoke_others)
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(token)
+    click.echo(f"API token for {user.role} '{user.username}'; send it as "
+               "'Authorization: Bearer <token>'. It is not stored and cannot be shown again.",
+               err=True)
+
+
+def _wave(value: str):
+    """Find a wave by id, or by code when exactly one survey has a wave with that code."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Wave
+
+    wave = db.session.get(Wave, int(value)) if value.isdigit() else None
+    if wave is None:
+        waves = db.session.scalars(select(Wave).where(Wave.code == value)).all()
+        if len(waves) > 1:
+            raise click.ClickException(
+                f"several surveys have a wave '{value}'; give the wave id "
+                "(surveyapp surveys list --format json)")
+        wave = waves[0] if waves else None
+    if wave is None:
+        raise click.ClickException(f"no wave '{value}' (surveyapp surveys list shows them)")
+    return wave
+
+
+def _print_import(report, file: Path) -> None:
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if report.problems:
+        click.echo("Nothing was imported.", err=True)
+        sys.exit(1)
+    for code, (frame, drawn) in report.drawn_by_street.items():
+        click.echo(f"  street {code}: {drawn} drawn from {frame}")
+    skipped = (f"; {len(report.already_listed)} already listed (rows "
+               + ", ".join(map(str, report.already_listed[:20]))
+               + (" …" if len(report.already_listed) > 20 else "") + ")"
+               if report.already_listed else "")
+    click.echo(f"{file}: {report.created} numbers added{skipped}.")
+
+
+def _read_text(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: cannot read the file as UTF-8 text ({exc})") from exc
+
+
+@click.group("cati")
+def cati_group() -> None:
+    """Telephone interviewing: call lists, samples, quotas, response rates."""
+
+
+@cati_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wave", "wave_ref", required=True, help="Wave id (or code).")
+@with_appcontext
+def cati_import(file: Path, wave_ref: str) -> None:
+    """Add a call list (CSV: phone, locality, notes) to a wave; problems are reported by row."""
+    from .fieldwork.cati import import_call_list
+
+    _print_import(import_call_list(_wave(wave_ref), _read_text(file), source=str(file)), file)
+
+
+@cati_group.command("sample")
+@click.argument("frame", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--wave", "wave_ref", required=True, help="Wave id (or code).")
+@click.option("--per-street", type=click.IntRange(min=1), required=True,
+              help="Numbers to draw in each street.")
+@click.option("--seed", type=int, required=True, help="Random seed (note it with the sample).")
+@with_appcontext
+def cati_sample(frame: Path, wave_ref: str, per_street: int, seed: int) -> None:
+    """Draw a simple random sample per street from a frame (CSV like a call list)."""
+    from .fieldwork.cati import draw_sample
+
+    report = draw_sample(_wave(wave_ref), _read_text(frame), per_street, seed,
+                         source=str(frame))
+    _print_import(report, frame)
+
+
+@cati_group.command("quota")
+@click.option("--wave", "wave_ref", required=True, help="Wave id (or code).")
+@click.option("--street", required=True, help="Street code.")
+@click.option("--target", type=click.IntRange(min=0), required=True)
+@click.option("--sex", type=click.Choice(["", "m", "f"]), default="")
+@click.option("--age-group", default="", help="e.g. 16_24, 25_34 … 65p (empty: any).")
+@with_appcontext
+def cati_quota(wave_ref: str, street: str, target: int, sex: str, age_group: str) -> None:
+    """Set the number of interviews wanted in a street (or in one of its sex x age cells)."""
+    from .fieldwork.cati import CatiError, set_quota
+
+    try:
+        quota = set_quota(_wave(wave_ref), street, target, sex=sex, age_group=age_group)
+    except CatiError as exc:
+        raise click.ClickException(exc.message) from exc
+    cell = " ".join(x for x in (quota.sex, quota.age_group) if x) or "all"
+    click.echo(f"Quota for street {street} ({cell}): {quota.target}.")
+
+
+@cati_group.command("rates")
+@click.option("--wave", "wave_ref", required=True, help="Wave id (or code).")
+@click.option("--e", "e_value", type=click.FloatRange(0, 1), default=None,
+              help="Eligible share of unknown cases (default: estimated from resolved cases).")
+@with_appcontext
+def cati_rates(wave_ref: str, e_value: float | None) -> None:
+    """Print AAPOR response, cooperation, refusal and contact rates, overall and per street."""
+    from .fieldwork.cati import wave_rates
+
+    table = wave_rates(_wave(wave_ref), e=e_value)
+    names = table.overall.RATE_NAMES
+
+    def fmt(value):
+        return "   -  " if value is None else f"{value:6.3f}"
+
+    click.echo(f"{'':12} {'cases':>5} {'e':>6} " + " ".join(f"{n:>6}" for n in names))
+    for label, rates in [("all", table.overall)] + [(s.code, r) for s, r in table.by_street]:
+        click.echo(f"{label:12} {rates.counts.total:>5} {fmt(rates.e)} "
+                   + " ".join(fmt(v) for v in rates.rates().values()))
+    click.echo(f"e: {table.overall.e_method}")
