@@ -1,5 +1,6 @@
 """Database models: localities, users, questionnaires, surveys and waves, responses."""
 
+from .audit import AuditEvent
 from .localities import LEVELS, Locality, LocalityPopulation
 from .questionnaires import QuestionnaireVersion
 from .responses import Answer, Response
@@ -10,6 +11,7 @@ __all__ = [
     "LEVELS",
     "ROLES",
     "Answer",
+    "AuditEvent",
     "Assignment",
     "Locality",
     "LocalityPopulation",

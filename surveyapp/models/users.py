@@ -25,6 +25,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Consecutive failed logins, and until when the account is locked after too many.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
 
     locality: Mapped[Locality | None] = relationship()

@@ -17,11 +17,15 @@ HOME_BY_ROLE = {
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, collect, manage
+    from . import admin, auth, collect, manage
 
+    app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(collect.bp)
     app.register_blueprint(manage.bp)
+    from . import api  # fieldwork: sync API
+
+    app.register_blueprint(api.bp)
 
     @app.route("/")
     def index():

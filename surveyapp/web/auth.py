@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -15,6 +16,11 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..models import User
+from ..services import audit
+
+# After this many failed logins in a row, the account is locked for LOCKOUT.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -41,10 +47,27 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.username == form.username.data))
+        now = datetime.utcnow()
+        if user is not None and user.locked_until and user.locked_until > now:
+            audit.record("login_refused_locked", user.username, user=user, commit=True)
+            minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+            flash(_("Too many failed logins: this account is locked for %(minutes)s more "
+                    "minute(s).", minutes=minutes), "error")
+            return render_template("auth/login.html", form=form), 429
         if user is None or not user.check_password(form.password.data) or not user.active:
+            if user is not None:
+                user.failed_logins += 1
+                if user.failed_logins >= MAX_FAILED_LOGINS:
+                    user.locked_until = now + LOCKOUT
+                    user.failed_logins = 0
+            audit.record("login_failed", form.username.data or "", user=user,
+                         username=form.username.data or "", commit=True)
             flash(_("Wrong user name or password."), "error")
             return render_template("auth/login.html", form=form), 401
+        user.failed_logins = 0
+        user.locked_until = None
         login_user(user)
+        audit.record("login", user.username, user=user, commit=True)
         return redirect(_safe_next(request.args.get("next")) or url_for("index"))
     return render_template("auth/login.html", form=form)
 

@@ -1,0 +1,52 @@
+"""Record what users do (append-only audit log), and read it back for admins."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import AuditEvent, User
+
+
+def record(action: str, target: str = "", *, user: User | None = None, commit: bool = False,
+           **detail) -> AuditEvent:
+    """Add an audit event (in the caller's transaction unless ``commit``)."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    ip = ""
+    if has_request_context():
+        ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0]
+    event = AuditEvent(
+        at=datetime.utcnow(), user_id=user.id if user else None,
+        username=user.username if user else str(detail.pop("username", "")),
+        action=action, target=target[:200], detail=detail, ip=ip[:64],
+    )
+    db.session.add(event)
+    if commit:
+        db.session.commit()
+    return event
+
+
+def recent(limit: int = 200, action: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query))
+
+
+def export_csv() -> bytes:
+    """The whole log as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["id", "at", "user", "action", "target", "detail", "ip"])
+    for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+        writer.writerow([e.id, e.at.isoformat(timespec="seconds"), e.username, e.action,
+                         e.target, json.dumps(e.detail, ensure_ascii=False), e.ip])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
