@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid as uuidlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +43,9 @@ class Submission:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     paradata: dict = field(default_factory=dict)
+    # Rows of other modules (fieldwork paradata, a CATI case's outcome) to store in the same
+    # transaction as a newly created response; not called for an identical resend.
+    extra_rows: Callable[[Response], Iterable[object]] | None = None
 
 
 def content_hash(sub: Submission, cleaned: dict) -> str:
@@ -65,11 +69,19 @@ def _check_uuid(value: str) -> str:
         raise SubmissionError(f"'{value}' is not a valid UUID", status=400) from exc
 
 
-def submit_response(sub: Submission) -> tuple[Response, bool]:
-    """Validate and store ``sub``; return (response, created).
+@dataclass(frozen=True)
+class CheckedSubmission:
+    """A submission that passed every check: its UUID, cleaned answers and content hash."""
 
-    An identical resend under a known UUID returns the stored response with ``created``
-    False; a different body under a known UUID raises a 409 :class:`SubmissionError`.
+    key: str
+    cleaned: dict
+    digest: str
+
+
+def check_submission(sub: Submission) -> CheckedSubmission:
+    """Run every check of :func:`submit_response` without storing anything.
+
+    Raise :class:`SubmissionError` for the first problem found.
     """
     key = _check_uuid(sub.uuid)
     survey = sub.wave.survey
@@ -89,15 +101,41 @@ def submit_response(sub: Submission) -> tuple[Response, bool]:
     cleaned, errors = schema.clean_answers(sub.answers)
     if errors:
         raise SubmissionError("some answers are not valid", status=422, answer_errors=errors)
-    digest = content_hash(sub, cleaned)
+    return CheckedSubmission(key, cleaned, content_hash(sub, cleaned))
+
+
+def submit_response(sub: Submission) -> tuple[Response, bool]:
+    """Validate and store ``sub``; return (response, created).
+
+    An identical resend under a known UUID returns the stored response with ``created``
+    False; a different body under a known UUID raises a 409 :class:`SubmissionError`.
+    """
+    checked = check_submission(sub)
+    key, digest = checked.key, checked.digest
 
     existing = db.session.scalar(select(Response).where(Response.uuid == key))
     if existing is not None:
         return _resend(existing, digest)
 
+    response = _new_response(sub, checked)
+    db.session.add(response)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request stored the same UUID between our check and our insert.
+        db.session.rollback()
+        existing = db.session.scalar(select(Response).where(Response.uuid == key))
+        if existing is None:
+            raise
+        return _resend(existing, digest)
+    return response, True
+
+
+def _new_response(sub: Submission, checked: CheckedSubmission) -> Response:
+    survey = sub.wave.survey
     path = sub.locality.path_by_level()
     response = Response(
-        uuid=key,
+        uuid=checked.key,
         survey_id=survey.id,
         wave_id=sub.wave.id,
         questionnaire_version_id=survey.questionnaire_version_id,
@@ -112,20 +150,72 @@ def submit_response(sub: Submission) -> tuple[Response, bool]:
         street_id=path["street"].id if "street" in path else None,
         community_id=path["community"].id if "community" in path else None,
         grid_id=path["grid"].id if "grid" in path else None,
-        content_hash=digest,
+        content_hash=checked.digest,
     )
-    response.answers = list(answer_rows(cleaned))
-    db.session.add(response)
+    response.answers = list(answer_rows(checked.cleaned))
+    if sub.extra_rows is not None:
+        db.session.add_all(list(sub.extra_rows(response)))
+    return response
+
+
+@dataclass
+class Outcome:
+    """What became of one submission of a batch: stored, recognised, or refused."""
+
+    response: Response | None = None
+    created: bool = False
+    error: SubmissionError | None = None
+
+
+def submit_responses(subs: list[Submission]) -> list[Outcome]:
+    """Validate and store several submissions in one transaction; one outcome per submission.
+
+    Each submission is judged exactly as by :func:`submit_response` (the same checks, the same
+    idempotency per UUID, a 409 for a different body under a known UUID); a refused one does
+    not stop the others. A UUID repeated within the batch counts as a resend of its first
+    occurrence. If a concurrent request stores one of the UUIDs first, the batch falls back to
+    storing its submissions one by one, which resolves the race per UUID.
+    """
+    outcomes = [Outcome() for _ in subs]
+    checked: dict[int, CheckedSubmission] = {}
+    for i, sub in enumerate(subs):
+        try:
+            checked[i] = check_submission(sub)
+        except SubmissionError as exc:
+            outcomes[i].error = exc
+    keys = {c.key for c in checked.values()}
+    existing = {
+        r.uuid: r
+        for r in db.session.scalars(select(Response).where(Response.uuid.in_(keys)))
+    } if keys else {}
+    fresh: list[int] = []
+    for i, c in checked.items():
+        known = existing.get(c.key)
+        if known is not None:
+            try:
+                outcomes[i].response, outcomes[i].created = _resend(known, c.digest)
+            except SubmissionError as exc:
+                outcomes[i].error = exc
+            continue
+        response = _new_response(subs[i], c)
+        db.session.add(response)
+        existing[c.key] = response
+        outcomes[i].response, outcomes[i].created = response, True
+        fresh.append(i)
+    if not fresh:
+        db.session.rollback()
+        return outcomes
     try:
         db.session.commit()
     except IntegrityError:
-        # Another request stored the same UUID between our check and our insert.
         db.session.rollback()
-        existing = db.session.scalar(select(Response).where(Response.uuid == key))
-        if existing is None:
-            raise
-        return _resend(existing, digest)
-    return response, True
+        for i in checked:
+            try:
+                outcomes[i].response, outcomes[i].created = submit_response(subs[i])
+                outcomes[i].error = None
+            except SubmissionError as exc:
+                outcomes[i] = Outcome(error=exc)
+    return outcomes
 
 
 def _resend(existing: Response, digest: str) -> tuple[Response, bool]:

@@ -1,0 +1,353 @@
+"""The sync API's service: read submitted interviews (JSON), check them against the sender's
+assignments, store them through :func:`surveyapp.services.responses.submit_responses`.
+
+Every item gets its own outcome (HTTP status and a message); nothing here knows about requests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Assignment, Locality, Response, User, Wave
+from ..models.fieldwork import ResponseParadata
+from ..questionnaire import AnswerError
+from ..services.responses import Submission, SubmissionError, submit_responses
+
+#: Most submissions one request may carry.
+MAX_BATCH = 500
+_MAX_TEXT = 200
+
+
+class BodyError(Exception):
+    """The request body as a whole cannot be read (HTTP 400, or 413 when too large)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class ItemError(Exception):
+    """One submission is refused before it reaches the questionnaire check."""
+
+    def __init__(self, status: int, outcome: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.outcome = outcome
+        self.message = message
+
+
+@dataclass
+class ItemResult:
+    """What happened to one submitted interview."""
+
+    index: int
+    uuid: str | None
+    status: int
+    outcome: str  # created, duplicate, conflict, invalid, forbidden, bad_request, closed
+    message: str = ""
+    answer_errors: list[AnswerError] = field(default_factory=list)
+    response: Response | None = None
+
+
+def read_body(data: bytes) -> tuple[list[Any], bool]:
+    """Parse a request body; return (items, is_batch).
+
+    A batch is a JSON array or an object with a ``submissions`` array; any other object is a
+    single submission.
+    """
+    if not data.strip():
+        raise BodyError("the request body is empty: send a submission as JSON")
+    try:
+        body = json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise BodyError(f"the request body is not UTF-8 text ({exc.reason})") from exc
+    except json.JSONDecodeError as exc:
+        raise BodyError(
+            f"the request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}"
+        ) from exc
+    except RecursionError as exc:
+        raise BodyError("the request body is nested too deeply") from exc
+    if isinstance(body, dict) and "submissions" in body:
+        items, batch = body["submissions"], True
+        if not isinstance(items, list):
+            raise BodyError("'submissions' must be an array of submissions")
+    elif isinstance(body, list):
+        items, batch = body, True
+    elif isinstance(body, dict):
+        items, batch = [body], False
+    else:
+        raise BodyError("the body must be a submission (a JSON object) or an array of them")
+    if batch and not items:
+        raise BodyError("the batch holds no submissions")
+    if len(items) > MAX_BATCH:
+        raise BodyError(
+            f"a batch holds at most {MAX_BATCH} submissions, this one {len(items)}: "
+            "send it in parts", status=413)
+    return items, batch
+
+
+def allowed_localities(assignment: Assignment) -> list[Locality]:
+    """The localities a response of ``assignment`` may be filed under (as the web form allows):
+    the assigned locality, or, if the enumerator may choose, the lowest localities below it."""
+    root = assignment.locality
+    if not assignment.locality_editable:
+        return [root]
+    leaves: list[Locality] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.children:
+            stack.extend(reversed(node.children))
+        else:
+            leaves.append(node)
+    return leaves or [root]
+
+
+def _text(item: dict, key: str, required: bool = True, limit: int = _MAX_TEXT) -> str | None:
+    value = item.get(key)
+    if value is None:
+        if required:
+            raise ItemError(400, "bad_request", f"'{key}' is missing")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ItemError(400, "bad_request", f"'{key}' must be a non-empty text")
+    if len(value) > limit:
+        raise ItemError(400, "bad_request", f"'{key}' is longer than {limit} characters")
+    return value.strip()
+
+
+def _integer(item: dict, key: str) -> int | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ItemError(400, "bad_request", f"'{key}' must be a whole number (an id)")
+    return value
+
+
+def parse_time(value: Any, key: str) -> datetime | None:
+    """Read an ISO 8601 time; with an offset it is converted to UTC, without one taken as UTC."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ItemError(400, "bad_request", f"'{key}' must be an ISO 8601 time text")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ItemError(400, "bad_request",
+                        f"'{key}': '{value}' is not an ISO 8601 time such as "
+                        "2026-11-23T09:30:00+08:00") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _answers(item: dict) -> dict:
+    answers = item.get("answers")
+    if not isinstance(answers, dict):
+        raise ItemError(400, "bad_request", "'answers' must be an object: question id -> answer")
+    for key, value in answers.items():
+        ok = value is None or isinstance(value, str | int | float) and not isinstance(value, bool)
+        if isinstance(value, list):
+            ok = all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)
+        if isinstance(value, float) and not math.isfinite(value):
+            ok = False
+        if not ok:
+            raise ItemError(400, "bad_request",
+                            f"answers.{key}: an answer is a text, a number or a list of codes")
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def _number(value: Any, key: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ItemError(400, "bad_request", f"paradata.{key} must be a number")
+    if not low <= value <= high:
+        raise ItemError(400, "bad_request", f"paradata.{key} must be between {low} and {high}")
+    return float(value)
+
+
+@dataclass
+class Paradata:
+    device: str = ""
+    group_seconds: dict = field(default_factory=dict)
+    saved_at: datetime | None = None
+    gps: tuple[float, float, float | None] | None = None
+
+    def row(self, response: Response, channel: str) -> ResponseParadata:
+        lat, lon, accuracy = self.gps or (None, None, None)
+        return ResponseParadata(response=response, channel=channel, device=self.device,
+                                group_seconds=self.group_seconds,
+                                client_saved_at=self.saved_at, gps_lat=lat, gps_lon=lon,
+                                gps_accuracy_m=accuracy)
+
+
+def parse_paradata(value: Any) -> Paradata:
+    """Read the optional paradata object: device, seconds per group, save time, GPS point."""
+    if value is None:
+        return Paradata()
+    if not isinstance(value, dict):
+        raise ItemError(400, "bad_request", "'paradata' must be an object")
+    out = Paradata()
+    device = value.get("device", "")
+    if not isinstance(device, str):
+        raise ItemError(400, "bad_request", "paradata.device must be a text")
+    out.device = device[:200]
+    seconds = value.get("group_seconds", {})
+    if not isinstance(seconds, dict) or len(seconds) > 200:
+        raise ItemError(400, "bad_request",
+                        "paradata.group_seconds must be an object: group id -> seconds")
+    out.group_seconds = {
+        str(k)[:80]: _number(v, f"group_seconds.{k}", 0, 86400) for k, v in seconds.items()
+    }
+    out.saved_at = parse_time(value.get("saved_at"), "paradata.saved_at")
+    gps = value.get("gps")
+    if gps is not None:
+        if not isinstance(gps, dict):
+            raise ItemError(400, "bad_request", "paradata.gps must be an object")
+        if gps.get("consent") is not True:
+            raise ItemError(400, "bad_request",
+                            "paradata.gps is only accepted with the respondent's consent "
+                            "(\"consent\": true); leave it out otherwise")
+        lat = _number(gps.get("lat"), "gps.lat", -90, 90)
+        lon = _number(gps.get("lon"), "gps.lon", -180, 180)
+        accuracy = gps.get("accuracy")
+        out.gps = (lat, lon, None if accuracy is None
+                   else _number(accuracy, "gps.accuracy", 0, 100000))
+    return out
+
+
+class _Context:
+    """What a batch needs from the database, loaded once: the sender's assignments."""
+
+    def __init__(self, user: User):
+        self.user = user
+        self.assignments = db.session.scalars(
+            select(Assignment).where(Assignment.enumerator_id == user.id)
+        ).all()
+        self._localities: dict[str, Locality | None] = {}
+        self._allowed: dict[int, set[int]] = {}
+
+    def locality(self, code: str) -> Locality | None:
+        if code not in self._localities:
+            self._localities[code] = db.session.scalar(
+                select(Locality).where(Locality.code == code))
+        return self._localities[code]
+
+    def allowed(self, assignment: Assignment) -> set[int]:
+        if assignment.id not in self._allowed:
+            self._allowed[assignment.id] = {loc.id for loc in allowed_localities(assignment)}
+        return self._allowed[assignment.id]
+
+
+def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submission:
+    if not isinstance(item, dict):
+        raise ItemError(400, "bad_request", "a submission is a JSON object")
+    uuid = _text(item, "uuid")
+    assignment_id = _integer(item, "assignment")
+    wave_id = _integer(item, "wave")
+    assignment = None
+    if assignment_id is not None:
+        assignment = next((a for a in ctx.assignments if a.id == assignment_id), None)
+        if assignment is None:
+            raise ItemError(403, "forbidden", f"assignment {assignment_id} is not yours")
+        if wave_id is not None and wave_id != assignment.wave_id:
+            raise ItemError(400, "bad_request",
+                            f"assignment {assignment_id} belongs to wave {assignment.wave_id}, "
+                            f"not {wave_id}")
+        wave_id = assignment.wave_id
+    if wave_id is None:
+        raise ItemError(400, "bad_request", "'wave' (or 'assignment') is missing")
+    candidates = [a for a in ctx.assignments if a.wave_id == wave_id]
+    if assignment is not None:
+        candidates = [assignment]
+    if not candidates:
+        raise ItemError(403, "forbidden", f"you have no assignment in wave {wave_id}")
+    wave: Wave = candidates[0].wave
+    code = _text(item, "locality", required=assignment is None) or assignment.locality.code
+    locality = ctx.locality(code)
+    if locality is None:
+        raise ItemError(400, "bad_request", f"no locality with code '{code}'")
+    if not any(locality.id in ctx.allowed(a) for a in candidates):
+        raise ItemError(403, "forbidden",
+                        f"locality {code} is not part of your assignments in wave {wave.code}")
+    mode = _text(item, "mode", required=assignment is None) or assignment.mode
+    schema = wave.survey.questionnaire_version.schema
+    language = _text(item, "language", required=False) or schema.default_language
+    started_at = parse_time(item.get("started_at"), "started_at")
+    ended_at = parse_time(item.get("ended_at"), "ended_at")
+    if started_at and ended_at and ended_at < started_at:
+        raise ItemError(400, "bad_request", "'ended_at' is before 'started_at'")
+    latest = datetime.utcnow() + timedelta(days=1)
+    for name, moment in (("started_at", started_at), ("ended_at", ended_at)):
+        if moment is not None and moment > latest:
+            raise ItemError(400, "bad_request", f"'{name}' is in the future; check the clock")
+    paradata = parse_paradata(item.get("paradata"))
+    extras: list[Callable[[Response], Iterable[object]]] = [
+        lambda response: [paradata.row(response, "api")]
+    ]
+    for hook in hooks:
+        extra = hook(ctx.user, item, wave)
+        if extra is not None:
+            extras.append(extra)
+    return Submission(
+        wave=wave, locality=locality, mode=mode, language=language, uuid=uuid,
+        answers=_answers(item), enumerator=ctx.user, started_at=started_at, ended_at=ended_at,
+        paradata={"device": paradata.device},
+        extra_rows=lambda response: [row for extra in extras for row in extra(response)],
+    )
+
+
+#: A check on an item beyond the standard ones (e.g. its CATI case): returns a function giving
+#: rows to store with a newly created response, or None; raises :class:`ItemError` to refuse.
+ItemHook = Callable[[User, dict, Wave], Callable[[Response], Iterable[object]] | None]
+
+
+def _outcome_of(error: SubmissionError, sub: Submission) -> str:
+    if error.status == 422:
+        return "invalid"
+    if error.status == 409:
+        return "closed" if not sub.wave.is_open else "conflict"
+    if error.status == 403:
+        return "forbidden"
+    return "bad_request"
+
+
+def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -> list[ItemResult]:
+    """Check and store ``items`` sent by ``user``; return one result per item, in order."""
+    ctx = _Context(user)
+    hooks = tuple(hooks)
+    results: list[ItemResult | None] = [None] * len(items)
+    pending: list[tuple[int, Submission]] = []
+    for i, item in enumerate(items):
+        uuid = item.get("uuid") if isinstance(item, dict) else None
+        uuid = uuid if isinstance(uuid, str) else None
+        try:
+            pending.append((i, _submission(ctx, item, hooks)))
+        except ItemError as exc:
+            results[i] = ItemResult(i, uuid, exc.status, exc.outcome, exc.message)
+    outcomes = submit_responses([sub for _, sub in pending]) if pending else []
+    for (i, sub), outcome in zip(pending, outcomes, strict=True):
+        if outcome.error is not None:
+            err = outcome.error
+            results[i] = ItemResult(i, sub.uuid, err.status, _outcome_of(err, sub), err.message,
+                                    answer_errors=list(err.answer_errors))
+        elif outcome.created:
+            results[i] = ItemResult(i, outcome.response.uuid, 201, "created",
+                                    "stored", response=outcome.response)
+        else:
+            results[i] = ItemResult(i, outcome.response.uuid, 200, "duplicate",
+                                    "already stored; nothing changed", response=outcome.response)
+    return [r for r in results if r is not None]

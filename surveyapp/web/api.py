@@ -1,0 +1,208 @@
+"""The JSON API for tablets and the offline app: assignments, questionnaires, submissions.
+
+Authentication is a per-user token (``Authorization: Bearer …``) or, for the app's own pages,
+the login session. The blueprint is exempt from CSRF tokens: a token is not sent by browsers on
+their own, and session requests must be JSON from this origin (see ``_authenticate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, send_file
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..extensions import csrf, db
+from ..fieldwork import offline, sync
+from ..fieldwork.cati import cati_item_hook
+from ..fieldwork.review import submission_status
+from ..i18n import select_locale
+from ..models import QuestionnaireVersion
+from .answer_messages import answer_error_message
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+OPENAPI_FILE = Path(__file__).resolve().parent.parent / "static" / "openapi.yaml"
+
+
+def _error(status: int, message: str, **extra):
+    body = {"error": status, "message": message, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="surveyapp"'
+    return response
+
+
+@bp.before_request
+def _authenticate():
+    """Find the caller: a bearer token, else the session of a logged-in user."""
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _error(401, "use 'Authorization: Bearer <token>' (surveyapp users token NAME)")
+        from ..fieldwork.tokens import user_for_token
+
+        user = user_for_token(token.strip())
+        if user is None:
+            return _error(401, "the API token is unknown or revoked")
+        g.api_user, g.api_auth = user, "token"
+        return None
+    if not current_user.is_authenticated:
+        return _error(401, "log in or send 'Authorization: Bearer <token>'")
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # A browser sends a cross-site request with the session cookie only as a "simple"
+        # request (form or text body) and always with Origin; both are refused here.
+        origin = request.headers.get("Origin")
+        if origin and _origin(origin) != _origin(request.host_url):
+            return _error(403, "cross-origin requests need a token")
+    g.api_user, g.api_auth = current_user._get_current_object(), "session"
+    return None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.netloc
+
+
+def _require_role(*roles: str) -> None:
+    if g.api_user.role not in roles:
+        abort(_error(403, f"this needs the role {' or '.join(roles)}, "
+                          f"not {g.api_user.role}"))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception):
+    # The API answers JSON even for what should never happen; the log keeps the trace.
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(error, HTTPException):
+        if error.response is not None:  # abort(_error(...)) carries its own response
+            return error.response
+        return _error(error.code or 500, error.description or error.name)
+    current_app.logger.exception("unhandled error on %s", request.path)
+    db.session.rollback()
+    return _error(500, "unexpected error; nothing was stored for the failing request")
+
+
+@bp.get("/openapi.yaml")
+def openapi():
+    """Send the OpenAPI description of this API."""
+    return send_file(OPENAPI_FILE, mimetype="application/yaml", max_age=300)
+
+
+@bp.get("/me")
+def me():
+    """Describe the authenticated user."""
+    user = g.api_user
+    return {"username": user.username, "display_name": user.display_name, "role": user.role,
+            "auth": g.api_auth}
+
+
+@bp.get("/assignments")
+def assignments():
+    """List the enumerator's assignments with their localities and questionnaires."""
+    _require_role("enumerator")
+    return {"assignments": offline.assignment_documents(g.api_user, select_locale())}
+
+
+@bp.get("/questionnaires/<int:version_id>")
+def questionnaire(version_id: int):
+    """Send a questionnaire version as JSON for interviewing offline."""
+    if not offline.may_read_questionnaire(g.api_user, version_id):
+        return _error(403, f"questionnaire {version_id} is not used by your assignments")
+    version = db.session.get(QuestionnaireVersion, version_id)
+    if version is None:
+        return _error(404, f"no questionnaire version {version_id}")
+    response = jsonify(offline.questionnaire_document(version))
+    response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
+    return response
+
+
+def _json_params(params: Mapping) -> dict:
+    return {k: dict(v) if isinstance(v, Mapping) else v for k, v in (params or {}).items()}
+
+
+def _result_json(result: sync.ItemResult, schemas: dict) -> dict:
+    body = {"index": result.index, "uuid": result.uuid, "status": result.status,
+            "outcome": result.outcome, "message": result.message}
+    if result.response is not None:
+        body["submitted_at"] = result.response.submitted_at.isoformat(timespec="seconds") + "Z"
+    if result.answer_errors:
+        schema, lang = schemas.get(result.index, (None, "zh_CN"))
+        body["errors"] = [
+            {"question": e.question, "kind": e.kind, "params": _json_params(e.params),
+             "message": answer_error_message(schema, e, lang) if schema else e.kind}
+            for e in result.answer_errors
+        ]
+    return body
+
+
+@bp.post("/submissions")
+def submissions():
+    """Store one interview or a batch; every item gets its own status."""
+    _require_role("enumerator")
+    if not request.is_json:
+        return _error(415, "send the submissions as JSON (Content-Type: application/json)")
+    try:
+        items, batch = sync.read_body(request.get_data(cache=False))
+    except sync.BodyError as exc:
+        return _error(exc.status, exc.message)
+    results = sync.submit_items(g.api_user, items, hooks=[cati_item_hook])
+    schemas = _answer_schemas(items, results)
+    bodies = [_result_json(r, schemas) for r in results]
+    if not batch:
+        response = jsonify(bodies[0])
+        response.status_code = bodies[0]["status"]
+        return response
+    counts: dict[str, int] = {}
+    for body in bodies:
+        counts[body["outcome"]] = counts.get(body["outcome"], 0) + 1
+    return {"results": bodies, "counts": counts}
+
+
+def _answer_schemas(items: list, results: list[sync.ItemResult]) -> dict:
+    """The questionnaire and language to word each item's answer errors with."""
+    out = {}
+    wanted = [r for r in results if r.answer_errors]
+    if not wanted:
+        return out
+    from ..models import Wave
+
+    for r in wanted:
+        item = items[r.index]
+        wave_id = item.get("wave")
+        if wave_id is None and item.get("assignment") is not None:
+            from ..models import Assignment
+
+            assignment = db.session.get(Assignment, item["assignment"])
+            wave_id = assignment.wave_id if assignment else None
+        wave = db.session.get(Wave, wave_id) if isinstance(wave_id, int) else None
+        if wave is not None:
+            schema = wave.survey.questionnaire_version.schema
+            lang = item.get("language") or schema.default_language
+            out[r.index] = (schema, lang)
+    return out
+
+
+@bp.get("/submissions/<uuid>")
+def submission(uuid: str):
+    """Tell the enumerator whether the server holds an interview, and its review state."""
+    _require_role("enumerator")
+    status = submission_status(g.api_user, uuid)
+    if status is None:
+        return _error(404, _("No interview of yours with this identifier."))
+    return status
+
+
+@bp.after_request
+def _no_sniff(response: Response) -> Response:
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
