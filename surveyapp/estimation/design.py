@@ -338,6 +338,16 @@ class Design:
         return self._stages[-1].n_units
 
     @property
+    def unit_psu(self) -> np.ndarray:
+        """First-stage unit (PSU code) of each unit of :attr:`units`."""
+        return self._stages[0].from_finest
+
+    @property
+    def psu_stratum(self) -> np.ndarray:
+        """Stratum code of each PSU."""
+        return self._stages[0].group
+
+    @property
     def n_stages(self) -> int:
         """Number of sampling stages whose variance is computed (1 without fpc)."""
         return len(self._stages)

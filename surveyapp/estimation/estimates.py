@@ -202,32 +202,47 @@ def _domain_sums(
     *,
     irls: bool = False,
 ) -> list[_Sums]:
-    """Per-domain sums in O(n): ``codes`` gives each row's domain (``-1``: not in any)."""
+    """Per-domain sums in O(n): ``codes`` gives each row's domain (``-1``: not in any).
+
+    Everything is accumulated per (domain, unit) with a few ``bincount`` passes; degrees of
+    freedom and the units present in each domain follow from those counts.
+    """
     w = design.weights
     keep = codes >= 0
-    cd = codes[keep]
-    wk = w[keep]
-    yk = y[keep]
-    counts = np.bincount(cd, minlength=n_groups)
-    sw = np.bincount(cd, weights=wk, minlength=n_groups)
-    swy = np.bincount(cd, weights=wk * yk, minlength=n_groups)
+    everything = bool(keep.all())
+    cd = codes if everything else codes[keep]
+    wk = w if everything else w[keep]
+    yk = y if everything else y[keep]
+    m = design.n_units
+    size = n_groups * m
+    idx = cd * m + (design.units if everything else design.units[keep])
+    cell_rows = np.bincount(idx, minlength=size).reshape(n_groups, m)
+    unit_w = np.bincount(idx, weights=wk, minlength=size).reshape(n_groups, m)
+    wy = wk * yk
+    unit_wy = np.bincount(idx, weights=wy, minlength=size).reshape(n_groups, m)
+    counts = cell_rows.sum(axis=1)
+    sw = unit_w.sum(axis=1)
+    swy = unit_wy.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(sw != 0, swy / sw, 0.0)
-    dev = yk - means[cd]
-    ss = np.bincount(cd, weights=wk * dev * dev, minlength=n_groups)
-    nonzero = wk != 0
-    n_nonzero = np.bincount(cd[nonzero], minlength=n_groups)
+    binary = bool(((yk == 0) | (yk == 1)).all())
+    if binary:
+        # sum w (y - m)^2 for 0/1 values, without another pass over the rows
+        ss = swy * (1 - means) ** 2 + (sw - swy) * means**2
+    else:
+        dev = yk - means[cd]
+        ss = np.bincount(cd, weights=wk * dev * dev, minlength=n_groups)
+    if (wk != 0).all():
+        cell_nonzero = cell_rows
+    else:
+        nz = wk != 0
+        cell_nonzero = np.bincount(idx[nz], minlength=size).reshape(n_groups, m)
+    n_nonzero = cell_nonzero.sum(axis=1)
 
     # degf of each subset: PSUs minus strata among rows with non-zero weight.
-    cz = cd[nonzero]
-    psu_seen = np.bincount(
-        cz * design.n_psu + design.psu[keep][nonzero], minlength=n_groups * design.n_psu
-    ).reshape(n_groups, design.n_psu)
-    strata_seen = np.bincount(
-        cz * design.n_strata + design.strata[keep][nonzero],
-        minlength=n_groups * design.n_strata,
-    ).reshape(n_groups, design.n_strata)
-    degf = np.count_nonzero(psu_seen, axis=1) - np.count_nonzero(strata_seen, axis=1)
+    psu_rows = _regroup(cell_nonzero, design.unit_psu, design.n_psu)
+    strata_rows = _regroup(psu_rows, design.psu_stratum, design.n_strata)
+    degf = np.count_nonzero(psu_rows, axis=1) - np.count_nonzero(strata_rows, axis=1)
 
     calibrated = bool(design.calibrations)
     if calibrated:
@@ -241,15 +256,9 @@ def _domain_sums(
 
     starts = None
     if irls:
-        starts = _irls_start_sums(wk / np.where(scale != 0, scale, 1.0)[cd], yk, cd, n_groups)
-
-    m = design.n_units
-    unit_w = unit_wy = present = None
-    if not calibrated:
-        idx = cd * m + design.units[keep]
-        unit_w = np.bincount(idx, weights=wk, minlength=n_groups * m).reshape(n_groups, m)
-        unit_wy = np.bincount(idx, weights=wk * yk, minlength=n_groups * m).reshape(n_groups, m)
-        present = (np.bincount(idx, minlength=n_groups * m) > 0).reshape(n_groups, m)
+        prior = wk / np.where(scale != 0, scale, 1.0)[cd]
+        starts = _irls_start_sums(prior, yk, cd, n_groups)
+    present = cell_rows > 0
 
     def make_var(g: int) -> Callable[[float], float]:
         if calibrated:
@@ -261,7 +270,6 @@ def _domain_sums(
                 return float(design.total_covariance(wy - c * wr, in_domain=rows)[0, 0])
 
             return var_rows
-        assert unit_w is not None and unit_wy is not None and present is not None
         uw, uwy, pres = unit_w[g], unit_wy[g], present[g]
 
         def var_units(c: float) -> float:
@@ -287,6 +295,15 @@ def _domain_sums(
         )
         for g in range(n_groups)
     ]
+
+
+def _regroup(table: np.ndarray, to: np.ndarray, k: int) -> np.ndarray:
+    """Sum the columns of ``table`` (groups x units) into ``k`` columns by the map ``to``."""
+    if table.shape[1] == k and np.array_equal(to, np.arange(k)):
+        return table
+    g = table.shape[0]
+    flat = (np.arange(g)[:, None] * k + to[None, :]).ravel()
+    return np.bincount(flat, weights=table.ravel(), minlength=g * k).reshape(g, k)
 
 
 def _single_domain(
@@ -662,8 +679,28 @@ def _irls_start_sums(
     """glm.fit's first iteration, per group: deviance at mustart, sum W and sum W z.
 
     ``mustart = (wt y + 0.5) / (wt + 1)`` (binomial()$initialize) differs by row, so the first
-    step needs row sums; afterwards eta is a single number.
+    step needs row sums; afterwards eta is a single number. For 0/1 ``y`` and ``a = 2 wt + 1``
+    glm's quantities have closed forms: ``eta = +-log(a)``, ``mu.eta = var = a / (a + 1)^2``,
+    ``z = +-(log(a) + (a + 1) / a)`` and the deviance residual ``2 wt log1p(1 / a)``.
     """
+    a = 2.0 * wt + 1.0
+    log_a = np.log(a)
+    if float(log_a.max(initial=0.0)) > _THRESH:
+        return _irls_start_sums_literal(wt, y, codes, n_groups)
+    ww = wt * a / ((a + 1.0) * (a + 1.0))
+    wz = ww * (log_a + (a + 1.0) / a) * (2.0 * y - 1.0)
+    dres = 2.0 * wt * np.log1p(1.0 / a)
+    return (
+        np.bincount(codes, weights=dres, minlength=n_groups),
+        np.bincount(codes, weights=ww, minlength=n_groups),
+        np.bincount(codes, weights=wz, minlength=n_groups),
+    )
+
+
+def _irls_start_sums_literal(
+    wt: np.ndarray, y: np.ndarray, codes: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The same sums step by step as glm.fit, for weights beyond glm's |eta| <= 30 clamp."""
     mustart = (wt * y + 0.5) / (wt + 1.0)
     eta = np.log(mustart / (1.0 - mustart))
     tmp = np.where(eta < _MTHRESH, _EPS, np.where(eta > _THRESH, _INVEPS, np.exp(eta)))

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ OUTPUT_KEYS = ("domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff
 _CHUNK_BYTES = 1 << 22
 _MISSING_TOKENS = (b"", b"NA")
 _POW10 = 10.0 ** np.arange(23)
+_INT_POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
 class TabularError(EstimationError):
@@ -102,18 +104,10 @@ def read_columns(
         non-numeric value in a numeric column (row and column named).
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise TabularError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise TabularError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise TabularError(f"{path}: cannot read the file ({exc.strerror})") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    end = data.find(b"\n")
-    header_line = data if end < 0 else data[:end]
+    raw, size = _read_padded(path)
+    begin = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    end = raw.find(b"\n", begin, size)
+    header_line = bytes(raw[begin : size if end < 0 else end])
     try:
         header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]))
     except (UnicodeDecodeError, StopIteration):
@@ -128,33 +122,71 @@ def read_columns(
             f"{path}: no column {', '.join(repr(c) for c in unknown)}; the columns are "
             f"{', '.join(header)}"
         )
-    body = b"" if end < 0 else data[end + 1 :]
-    if b"\r" in body:
-        body = body.replace(b"\r\n", b"\n")
-    if body and not body.endswith(b"\n"):
-        body += b"\n"
     positions = {c: header.index(c) for c in wanted}
     kinds = {c: "numeric" for c in numeric} | {c: "label" for c in labels}
-    if b'"' in body:
-        return _read_quoted(path, body, header, positions, kinds)
-    return _read_plain(path, body, len(header), positions, kinds)
+    body_start = size if end < 0 else end + 1
+    if raw.find(b"\r", body_start, size) >= 0:
+        body = bytes(raw[body_start:size]).replace(b"\r\n", b"\n")
+        raw, size, body_start = bytearray(body + b"\n" + bytes(_PAD)), len(body), 0
+        if body and not body.endswith(b"\n"):
+            size += 1
+    elif size > body_start and raw[size - 1] != 10:
+        raw[size] = 10  # the padding leaves room for a final newline
+        size += 1
+    if raw.find(b'"', body_start, size) >= 0:
+        return _read_quoted(path, bytes(raw[body_start:size]), header, positions, kinds)
+    return _read_plain(path, raw, body_start, size, len(header), positions, kinds)
+
+
+_PAD = 16
+
+
+def _read_padded(path: Path) -> tuple[bytearray, int]:
+    """The file's bytes followed by zero padding (room for a newline and 8-byte reads)."""
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            raw = bytearray(size + _PAD)
+            view = memoryview(raw)
+            got = 0
+            while got < size:
+                k = f.readinto(view[got:size])
+                if not k:
+                    break
+                got += k
+            view.release()
+    except FileNotFoundError:
+        raise TabularError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise TabularError(f"{path}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise TabularError(f"{path}: cannot read the file ({exc.strerror})") from None
+    return raw, got
 
 
 def _read_plain(
-    path: Path, body: bytes, n_fields: int, positions: dict[str, int], kinds: dict[str, str]
+    path: Path,
+    raw: bytearray,
+    body_start: int,
+    size: int,
+    n_fields: int,
+    positions: dict[str, int],
+    kinds: dict[str, str],
 ) -> tuple[int, dict[str, Any]]:
-    buf = np.frombuffer(body, dtype=np.uint8)
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    # Every 8-byte word of the file, one per byte offset: a field of w bytes is read with
+    # ceil(w / 8) gathers instead of w.
+    words = np.ndarray(shape=(len(raw) - 7,), dtype="<u8", buffer=raw, strides=(1,))
     numeric_parts: dict[str, list[np.ndarray]] = {c: [] for c, k in kinds.items() if k == "numeric"}
     builders = {c: _LabelBuilder() for c, k in kinds.items() if k == "label"}
     row0 = 0
-    start = 0
-    size = buf.size
+    start = body_start
     while start < size:
         stop = min(start + _CHUNK_BYTES, size)
         if stop < size:
-            stop = body.rfind(b"\n", start, stop) + 1
+            stop = raw.rfind(b"\n", start, stop) + 1
             if stop <= start:  # a single line longer than a chunk
-                stop = body.find(b"\n", start + _CHUNK_BYTES) + 1
+                stop = raw.find(b"\n", start + _CHUNK_BYTES, size) + 1
         chunk = buf[start:stop]
         newlines = np.flatnonzero(chunk == 10)
         n = newlines.size
@@ -163,17 +195,17 @@ def _read_plain(
         line_start[1:] = newlines[:-1] + 1
         commas = np.flatnonzero(chunk == 44)
         if commas.size != n * (n_fields - 1):
-            _bad_row(path, chunk, newlines, commas, n_fields, row0)
+            _bad_row(path, newlines, commas, n_fields, row0)
         commas = commas.reshape(n, n_fields - 1)
         if n_fields > 1 and ((commas[:, 0] < line_start).any() or (commas[:, -1] > newlines).any()):
-            _bad_row(path, chunk, newlines, commas.reshape(-1), n_fields, row0)
+            _bad_row(path, newlines, commas.reshape(-1), n_fields, row0)
         for name, j in positions.items():
-            lo = line_start if j == 0 else commas[:, j - 1] + 1
-            hi = newlines if j == n_fields - 1 else commas[:, j]
+            lo = (line_start if j == 0 else commas[:, j - 1] + 1) + start
+            hi = (newlines if j == n_fields - 1 else commas[:, j]) + start
             if kinds[name] == "numeric":
-                numeric_parts[name].append(_parse_numbers(path, name, chunk, lo, hi, row0))
+                numeric_parts[name].append(_parse_numbers(path, name, buf, words, lo, hi, row0))
             else:
-                builders[name].add(_parse_labels(chunk, lo, hi, builders[name]))
+                builders[name].add(_parse_labels(buf, words, lo, hi, builders[name]))
         row0 += n
         start = stop
     columns: dict[str, Any] = {}
@@ -186,7 +218,6 @@ def _read_plain(
 
 def _bad_row(
     path: Path,
-    chunk: np.ndarray,
     newlines: np.ndarray,
     commas: np.ndarray,
     n_fields: int,
@@ -200,61 +231,100 @@ def _bad_row(
     )
 
 
-def _field_matrix(chunk: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, int]:
+def _field_words(words: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Each field's bytes as little-endian 8-byte words, zeroed past the field's end."""
+    length = hi - lo
+    width = int(length.max()) if length.size else 0
+    k = (width + 7) // 8
+    out = np.empty((lo.size, k), dtype=np.uint64)
+    last = words.size - 1
+    for j in range(k):
+        word = words[np.minimum(lo + 8 * j, last)]
+        keep = np.clip(length - 8 * j, 0, 8)
+        mask = np.where(
+            keep >= 8,
+            np.uint64(0xFFFFFFFFFFFFFFFF),
+            (np.uint64(1) << (np.uint64(8) * keep.astype(np.uint64))) - np.uint64(1),
+        )
+        out[:, j] = word & mask
+    return out
+
+
+def _field_matrix(words: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, int]:
     """Bytes of each field in a zero-padded ``rows x width`` matrix."""
     length = hi - lo
     width = int(length.max()) if length.size else 0
     if width == 0:
         return np.zeros((lo.size, 0), dtype=np.uint8), 0
-    offsets = np.arange(width)
-    idx = lo[:, None] + offsets
-    inside = offsets < length[:, None]
-    np.minimum(idx, chunk.size - 1, out=idx)
-    matrix = chunk[idx]
-    matrix[~inside] = 0
-    return matrix, width
+    packed = _field_words(words, lo, hi)
+    return packed.view(np.uint8).reshape(lo.size, -1)[:, :width], width
 
 
 def _parse_numbers(
-    path: Path, name: str, chunk: np.ndarray, lo: np.ndarray, hi: np.ndarray, row0: int
+    path: Path,
+    name: str,
+    buf: np.ndarray,
+    words: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    row0: int,
 ) -> np.ndarray:
-    """Decimal numbers, vectorised; anything unusual goes through ``float()`` (exact)."""
+    """Decimal numbers, vectorised; anything unusual goes through ``float()`` (exact).
+
+    The fast path takes fields of at most 15 digits with an optional sign and decimal point:
+    the digits form an exact integer, divided once by a power of ten, so the result is the
+    correctly rounded double that ``float()`` (and R's ``strtod``) gives.
+    """
     n = lo.size
     out = np.full(n, np.nan)
     length = hi - lo
-    matrix, width = _field_matrix(chunk, lo, hi)
-    if width == 0:
+    if n == 0 or int(length.max()) == 0:
         return out
-    digits = matrix.astype(np.int16) - 48
-    is_digit = (digits >= 0) & (digits <= 9)
-    is_dot = matrix == 46
+    packed = _field_words(words, lo, hi)  # n x k words, zero past each field
+    k = packed.shape[1]
+    width = 8 * k
+    matrix = packed.view(np.uint8).reshape(n, width)
+    shifted = matrix - np.uint8(48)
+    is_digit = shifted < 10
+    digit_words = is_digit.view(np.uint64)
+    dot_words = (matrix == 46).view(np.uint64)
     first = matrix[:, 0]
-    signed = (first == 45) | (first == 43)
-    inside = np.arange(width) < length[:, None]
-    ok_char = is_digit | is_dot
-    ok_char[:, 0] |= signed
-    n_digits = is_digit.sum(axis=1)
-    simple = (
-        (ok_char | ~inside).all(axis=1)
-        & (is_dot.sum(axis=1) <= 1)
-        & (n_digits > 0)
-        & (n_digits <= 15)
-        & (length > 0)
-    )
-    mantissa = np.zeros(n, dtype=np.int64)
-    for k in range(width):
-        d = is_digit[:, k]
-        mantissa = np.where(d, mantissa * 10 + digits[:, k], mantissa)
-    dot_pos = np.where(is_dot.any(axis=1), is_dot.argmax(axis=1), width)
-    after_dot = (is_digit & (np.arange(width) > dot_pos[:, None])).sum(axis=1)
-    value = mantissa / _POW10[np.minimum(after_dot, 22)]
+    sign = ((first == 45) | (first == 43)).astype(np.uint64)
+    ones = np.uint64(0x0101010101010101)
+    n_digits = np.zeros(n, dtype=np.uint64)
+    n_dots = np.zeros(n, dtype=np.uint64)
+    ok = length > 0
+    for j in range(k):
+        inside = np.clip(length - 8 * j, 0, 8).astype(np.uint64)
+        mask = np.where(
+            inside >= 8, ones, ((np.uint64(1) << (np.uint64(8) * inside)) - np.uint64(1)) & ones
+        )
+        allowed = digit_words[:, j] | dot_words[:, j] | (sign if j == 0 else np.uint64(0))
+        ok &= (allowed & mask) == mask
+        n_digits += (digit_words[:, j] * ones) >> np.uint64(56)
+        n_dots += (dot_words[:, j] * ones) >> np.uint64(56)
+    simple = ok & (n_dots <= 1) & (n_digits > 0) & (n_digits <= 15) & (length <= 18)
+    digits = np.where(is_digit, shifted, np.uint8(0))[:, : min(width, 18)].astype(np.int64)
+    scale_desc = _INT_POW10[digits.shape[1] - 1 :: -1]
+    fixed = digits @ scale_desc  # every byte as a digit, padded to the full width
+    all_digits = fixed // _INT_POW10[np.clip(digits.shape[1] - length, 0, 18)]
+    # Drop the decimal point, which stood in as a 0 digit: p = its position.
+    has_dot = n_dots == 1
+    dot_bits = np.zeros(n, dtype=np.float64)
+    for j in range(k):
+        dot_bits += dot_words[:, j].astype(np.float64) * 2.0 ** (64 * j)
+    p = np.where(has_dot, (np.frexp(dot_bits)[1] - 1) // 8, 0)
+    frac = np.where(has_dot, length - 1 - p, 0)
+    tail = _INT_POW10[np.clip(frac, 0, 18)]
+    mantissa = np.where(has_dot, all_digits // (tail * 10) * tail + all_digits % tail, all_digits)
+    value = mantissa / _POW10[np.minimum(frac, 22)]
     value = np.where(first == 45, -value, value)
     out[simple] = value[simple]
     # Empty fields stay NaN; everything else not simple is parsed one by one.
     slow = np.flatnonzero(~simple & (length > 0))
     bad: list[int] = []
     for i in slow.tolist():
-        raw = chunk[lo[i] : hi[i]].tobytes().strip()
+        raw = buf[lo[i] : hi[i]].tobytes().strip()
         if raw in _MISSING_TOKENS:
             continue
         try:
@@ -265,7 +335,7 @@ def _parse_numbers(
         out[i] = v
     if bad:
         i = bad[0]
-        raw = chunk[lo[i] : hi[i]].tobytes().decode("utf-8", "replace")
+        raw = buf[lo[i] : hi[i]].tobytes().decode("utf-8", "replace")
         more = f" (and {len(bad) - 1} more rows)" if len(bad) > 1 else ""
         raise TabularError(
             f"{path}: row {row0 + i + 1} (line {row0 + i + 2}): column '{name}' has "
@@ -275,24 +345,30 @@ def _parse_numbers(
 
 
 def _parse_labels(
-    chunk: np.ndarray, lo: np.ndarray, hi: np.ndarray, builder: _LabelBuilder
+    buf: np.ndarray, words: np.ndarray, lo: np.ndarray, hi: np.ndarray, builder: _LabelBuilder
 ) -> np.ndarray:
     """Codes of the text fields, through a hash of their bytes checked for collisions."""
     n = lo.size
-    matrix, width = _field_matrix(chunk, lo, hi)
+    packed = _field_words(words, lo, hi)
     length = (hi - lo).astype(np.uint64)
     h = length * np.uint64(0x9E3779B97F4A7C15)
-    for k in range(width):
-        h = (h ^ matrix[:, k].astype(np.uint64)) * np.uint64(0x100000001B3)
+    for j in range(packed.shape[1]):
+        h = (h ^ packed[:, j]) * np.uint64(0x100000001B3)
+        h ^= h >> np.uint64(29)
     uniq, first, inverse = np.unique(h, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
-    reps = matrix[first]
-    if width and not (matrix == reps[inverse]).all():
+    same = (packed == packed[first][inverse]).all() and (length == length[first][inverse]).all()
+    if not same:
         # A 64-bit hash collision: fall back to exact bytes.
-        keys = [chunk[a:b].tobytes() for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
-        return np.array([_code_of(builder, k) for k in keys], dtype=np.int64).reshape(n)
+        return np.array(
+            [
+                _code_of(builder, buf[a:b].tobytes())
+                for a, b in zip(lo.tolist(), hi.tolist(), strict=True)
+            ],
+            dtype=np.int64,
+        ).reshape(n)
     table = np.array(
-        [_code_of(builder, chunk[lo[i] : hi[i]].tobytes()) for i in first.tolist()],
+        [_code_of(builder, buf[lo[i] : hi[i]].tobytes()) for i in first.tolist()],
         dtype=np.int64,
     )
     return table[inverse] if uniq.size else np.zeros(n, dtype=np.int64)
