@@ -486,7 +486,9 @@ def svyciprop(
         - ``"likelihood"``: profile likelihood of that model with the Rao-Scott scaled
           chi-squared cutoff. R interpolates a spline through a profile grid; here the
           profile equation is solved exactly.
-        - ``"asin"``: arcsine square root transform, back-transformed.
+        - ``"asin"``: arcsine square root transform, back-transformed (clipped to
+          ``[0, pi/2]`` first, where R's ``sin()^2`` wraps round and can put the lower
+          bound above the upper).
         - ``"beta"``: Korn & Graubard (1998): Clopper-Pearson with the effective sample size
           ``p(1-p)/var``, times ``(qt(a/2, nrow-1) / qt(a/2, degf))^2``.
         - ``"mean"``: Wald interval on the probability scale.
@@ -559,7 +561,10 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
             r = math.sqrt(p)
             grad = 1.0 / math.sqrt(1.0 - r * r) * (0.5 * p**-0.5)
             x0, sx = math.asin(r), abs(grad) * se
-            lo, hi = math.sin(x0 - t * sx) ** 2, math.sin(x0 + t * sx) ** 2
+            # R back-transforms with sin()^2, which wraps round when the interval leaves
+            # [0, pi/2] (lower bound above the upper); clip to the range of asin(sqrt(p)).
+            lo = math.sin(max(x0 - t * sx, 0.0)) ** 2
+            hi = math.sin(min(x0 + t * sx, math.pi / 2)) ** 2
     elif method == "xlogit":
         _require_df(dfu)
         if boundary:

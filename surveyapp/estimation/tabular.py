@@ -23,7 +23,7 @@ import numpy as np
 
 from .design import LONELY_PSU_RULES, Categorical, Design
 from .estimates import CI_METHODS, svyby, svyciprop, svymean
-from .types import Estimate, EstimationError
+from .types import DesignError, Estimate, EstimationError
 
 __all__ = [
     "OUTPUT_KEYS",
@@ -477,7 +477,14 @@ def estimate_csv(
         numeric.append(request.var)
     else:
         label_cols.append(request.var)
-    n, cols = read_columns(request.data, numeric=numeric, labels=label_cols)
+    try:
+        n, cols = read_columns(request.data, numeric=numeric, labels=label_cols)
+    except TabularError as exc:
+        if request.positive is None and f"column '{request.var}' has" in str(exc):
+            raise TabularError(
+                f"{exc}; to estimate the share of some answer codes use --positive CODES"
+            ) from None
+        raise
     if n == 0:
         raise TabularError(f"{request.data}: no data rows")
 
@@ -529,6 +536,8 @@ def estimate_csv(
             rows.append(_row(str(key), est, y, mask, design, kwargs, warn))
     try:
         est_all: Estimate | EstimationError = fn(y, design, **kwargs)
+    except DesignError:
+        raise  # e.g. a lonely PSU: the design as a whole needs fixing
     except EstimationError as exc:
         est_all = exc
     rows.append(_row("ALL", est_all, y, None, design, kwargs, warn))

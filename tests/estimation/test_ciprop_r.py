@@ -9,6 +9,8 @@ with fpc, domains, and 0%/100% domains. Tolerances:
   solve the profile equation exactly, so bounds agree within 2e-3 relative with R's
   ``svyciprop`` and within 1e-10 with the exact root of the same equation computed in R
   (``exact_ci_low``/``exact_ci_high``, uniroot to 1e-14);
+- ``asin``: where the interval on the arcsine scale leaves [0, pi/2], R's ``sin()^2`` wraps
+  round (the lower bound can exceed the upper); ours is clipped to 0 or 1 there;
 - ``logit`` at 0%/100%: R's glm stops after 25 iterations at a log-odds near +-25, so its
   estimate and bounds sit within 1e-10 of 0 or 1; we agree within 1e-9 absolute and report the
   estimate and the bound at the boundary as exactly 0 or 1.
@@ -66,8 +68,16 @@ def test_matches_r(case: dict) -> None:
         assert close(est.ci_low, expected["exact_ci_low"], rtol=1e-10)
         assert close(est.ci_high, expected["exact_ci_high"], rtol=1e-10)
     else:
-        assert close(est.ci_low, expected["ci_low"], atol=1e-300)
-        assert close(est.ci_high, expected["ci_high"])
+        for field in ("ci_low", "ci_high"):
+            ours, theirs = getattr(est, field), expected[field]
+            if asin_clipped(case, ours):
+                continue
+            assert close(ours, theirs, atol=1e-300), field
+
+
+def asin_clipped(case: dict, bound: float) -> bool:
+    """R's asin interval wraps round past 0 or pi/2 (sin^2); ours stops at 0 or 1."""
+    return case["method"] == "asin" and bound in (0.0, 1.0)
 
 
 BOUNDARY_ERRORS = [c for c in CASES if "error" in c["result"]]
