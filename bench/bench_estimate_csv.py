@@ -139,6 +139,11 @@ def main() -> int:
     m_ours = max(r[1] for r in ours)
     rows = json.loads(ours[0][2])
     print(f"surveyapp: {t_ours:6.2f} s  peak {m_ours:7.0f} MiB   ({' '.join(ours_cmd[:2])} ...)")
+    module_cmd = [sys.executable, "-m", "surveyapp.estimate_command", *command[1:]]
+    t_module = min(run(module_cmd)[0] for _ in range(args.repeat))
+    print(
+        f"           {t_module:6.2f} s  as python -m surveyapp.estimate_command (no Flask import)"
+    )
     if args.no_r or not shutil.which("Rscript"):
         print("R not run")
         return 0
