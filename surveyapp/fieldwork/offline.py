@@ -93,7 +93,8 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
                      "open": a.wave.is_open, "submitted_by_you": done.get(a.wave.id, 0)},
             "survey": {"id": survey.id, "name": survey.name, "modes": survey.mode_list},
             "locality": {"code": a.locality.code, "path": _path(a.locality, lang)},
-            "localities": [{"code": loc.code, "path": _path(loc, lang)}
+            "localities": [{"code": loc.code, "path": _path(loc, lang),
+                            "within": [anc.code for anc in loc.ancestors()]}
                            for loc in allowed_localities(a)],
             "questionnaire": {"version_id": survey.questionnaire_version_id,
                               "sha256": survey.questionnaire_version.sha256},

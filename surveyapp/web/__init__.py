@@ -23,9 +23,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(collect.bp)
     app.register_blueprint(manage.bp)
-    from . import api  # fieldwork: sync API
+    from . import api, offline  # fieldwork: sync API, offline interviews
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(offline.bp)
 
     @app.route("/")
     def index():

@@ -1,0 +1,526 @@
+/* The offline interview: runs a questionnaire entirely in the browser (one screen per question
+   group, skip logic through SurveyConditions, the same checks as the server where they can be
+   made here), saves the finished interview on the device and lets SurveySync send it. The
+   server checks everything again when the interview arrives. */
+(function () {
+  "use strict";
+  var root = document.getElementById("offline-app");
+  if (!root || !window.SurveySync || !window.SurveyConditions) return;
+  var M = JSON.parse(document.getElementById("offline-messages").textContent);
+  var user = root.dataset.user;
+  var uiLang = root.dataset.lang || "zh_CN";
+  var screen = document.getElementById("screen");
+  var params = new URLSearchParams(window.location.search);
+  SurveySync.submissionsUrl = root.dataset.submissions;
+  SurveySync.serviceWorkerUrl = root.dataset.sw;
+
+  var data = {assignments: [], questionnaires: {}, loadedFrom: null};
+  var iv = null;          /* the interview in progress */
+  var groupStarted = 0;   /* when the current group was shown (ms) */
+  var notice = "";
+
+  /* --- small helpers ---------------------------------------------------------------------- */
+  function fmt(text, vars) {
+    return String(text).replace(/%\((\w+)\)s/g, function (m, k) { return vars && k in vars ? vars[k] : m; });
+  }
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      var v = attrs[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k === "text") node.textContent = v;
+      else if (k === "value") node.value = v;
+      else if (k === "on") Object.keys(v).forEach(function (e) { node.addEventListener(e, v[e]); });
+      else if (k in node && typeof v !== "string") node[k] = v;
+      else node.setAttribute(k, v === true ? "" : v);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
+    return node;
+  }
+  function tr(text, lang) {
+    if (!text) return "";
+    lang = lang || uiLang;
+    if (text[lang]) return text[lang];
+    var base = lang.split("_")[0];
+    for (var k in text) if (k.split("_")[0] === base && text[k]) return text[k];
+    if (text.zh_CN) return text.zh_CN;
+    for (var j in text) if (text[j]) return text[j];
+    return "";
+  }
+  function blank(v) {
+    if (v === undefined || v === null) return true;
+    if (Array.isArray(v)) return v.length === 0;
+    return String(v).trim() === "";
+  }
+  function uuid4() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+  function show(nodes) {
+    screen.textContent = "";
+    nodes.forEach(function (n) { if (n) screen.appendChild(n); });
+    window.scrollTo(0, 0);
+  }
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}}).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  /* --- assignments and questionnaires: from the network, else from the device ------------ */
+  function load() {
+    var key = "assignments:" + user;
+    return getJSON(root.dataset.assignments).then(function (body) {
+      data.assignments = body.assignments || [];
+      data.loadedFrom = "network";
+      var versions = {};
+      data.assignments.forEach(function (a) { versions[a.questionnaire.version_id] = a.questionnaire.sha256; });
+      return Promise.all(Object.keys(versions).map(function (id) {
+        var qkey = "questionnaire:" + id;
+        return SurveySync.loadPackage(qkey).then(function (cached) {
+          if (cached && cached.sha256 === versions[id]) return cached;
+          return getJSON(root.dataset.questionnaire.replace(/\/0$/, "/" + id)).then(function (doc) {
+            return SurveySync.savePackage(qkey, doc).then(function () { return doc; });
+          });
+        }).then(function (doc) { data.questionnaires[id] = doc; });
+      })).then(function () { return SurveySync.savePackage(key, data.assignments); });
+    }).catch(function () {
+      return SurveySync.loadPackage(key).then(function (saved) {
+        data.assignments = saved || [];
+        data.loadedFrom = saved ? "device" : null;
+        return Promise.all(data.assignments.map(function (a) {
+          var id = a.questionnaire.version_id;
+          return SurveySync.loadPackage("questionnaire:" + id).then(function (doc) { if (doc) data.questionnaires[id] = doc; });
+        }));
+      });
+    });
+  }
+
+  /* --- skip logic ------------------------------------------------------------------------- */
+  function relevance(qv, answers) {
+    var effective = {}, rel = {};
+    function get(id) { return id in effective ? effective[id] : ""; }
+    qv.groups.forEach(function (g) {
+      var groupOk = !g.relevant || SurveyConditions.evaluate(g.relevant, get);
+      g.questions.forEach(function (q) {
+        var ok = groupOk && (!q.relevant || SurveyConditions.evaluate(q.relevant, get));
+        rel[q.id] = ok;
+        if (ok && !blank(answers[q.id])) effective[q.id] = answers[q.id];
+      });
+    });
+    rel._get = get;
+    return rel;
+  }
+  function groupShown(qv, index, rel) {
+    return qv.groups[index].questions.some(function (q) { return rel[q.id]; });
+  }
+  function nextGroup(after) {
+    var rel = relevance(iv.qv, iv.answers);
+    for (var i = after + 1; i < iv.qv.groups.length; i++) if (groupShown(iv.qv, i, rel)) return i;
+    return null;
+  }
+  function previousGroup(before) {
+    var rel = relevance(iv.qv, iv.answers);
+    for (var i = before - 1; i >= 0; i--) if (groupShown(iv.qv, i, rel)) return i;
+    return null;
+  }
+  function pruned() {
+    var rel = relevance(iv.qv, iv.answers), out = {};
+    iv.qv.groups.forEach(function (g) {
+      g.questions.forEach(function (q) {
+        if (!rel[q.id] || blank(iv.answers[q.id])) return;
+        out[q.id] = iv.answers[q.id];
+        var other = iv.answers[q.id + ".other"];
+        var chosen = Array.isArray(out[q.id]) ? out[q.id] : [out[q.id]];
+        if (q.other_code && chosen.indexOf(q.other_code) >= 0 && !blank(other)) out[q.id + ".other"] = other.trim();
+      });
+    });
+    return out;
+  }
+
+  /* --- checks (the server repeats them all) ----------------------------------------------- */
+  function check(q, rel) {
+    var v = iv.answers[q.id];
+    if (blank(v)) return q.required ? M.required : null;
+    var text = Array.isArray(v) ? "" : String(v).normalize("NFKC").trim();
+    if (q.type === "integer") {
+      if (!/^[+-]?[0-9]+$/.test(text)) return M.notInteger;
+      var n = parseInt(text, 10);
+      if ((q.min !== null && n < q.min) || (q.max !== null && n > q.max)) {
+        return fmt(M.range, {min: q.min === null ? "…" : q.min, max: q.max === null ? "…" : q.max});
+      }
+    }
+    if (q.type === "date" && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text)) return M.badDate;
+    if (q.type === "text" && text.length > (q.max_length || 500)) return fmt(M.tooLong, {max: q.max_length || 500});
+    if (q.other_code) {
+      var chosen = Array.isArray(v) ? v : [v];
+      if (chosen.indexOf(q.other_code) >= 0 && blank(iv.answers[q.id + ".other"])) return M.otherMissing;
+    }
+    if (q.constraint && !SurveyConditions.evaluate(q.constraint, rel._get, v)) {
+      return q.constraint_message ? tr(q.constraint_message, iv.lang) : M.constraint;
+    }
+    return null;
+  }
+
+  /* --- screens ---------------------------------------------------------------------------- */
+  function home() {
+    iv = null;
+    var cards = [];
+    if (notice) { cards.push(el("p", {"class": "flash", role: "status", text: notice})); notice = ""; }
+    SurveySync.loadPackage("draft:" + user).then(function (draft) {
+      if (draft && draft.uuid && iv === null) {
+        var resume = el("p", {"class": "card"}, [
+          el("button", {type: "button", "class": "primary", id: "resume-draft", text: M.started + " " + new Date(draft.started_at).toLocaleString(),
+            on: {click: function () { resumeDraft(draft); }}})]);
+        if (screen.firstChild) screen.insertBefore(resume, screen.firstChild);
+      }
+    });
+    cards.push(el("h1", {text: M.assignments}));
+    var door = data.assignments.filter(function (a) { return a.mode === "door"; });
+    if (!data.loadedFrom) cards.push(el("p", {"class": "card error-text", text: M.loadFailed}));
+    else if (!door.length) cards.push(el("p", {"class": "card", text: M.noAssignments}));
+    door.forEach(function (a) {
+      var qv = data.questionnaires[a.questionnaire.version_id];
+      var item = el("section", {"class": "card assignment", "data-assignment": String(a.id)}, [
+        el("h2", {text: a.survey.name + " · " + (a.wave.name || a.wave.code)}),
+        el("p", {"class": "path", text: a.locality.path})
+      ]);
+      if (!a.wave.open) item.appendChild(el("p", {text: M.closed}));
+      else if (qv) item.appendChild(el("button", {type: "button", "class": "primary start-interview", text: M.new,
+        on: {click: function () { startScreen(a); }}}));
+      cards.push(item);
+    });
+    show(cards);
+  }
+
+  function startScreen(a, caseId) {
+    var qv = data.questionnaires[a.questionnaire.version_id];
+    var localities = a.localities;
+    var within = params.get("within");
+    if (within) {
+      var narrowed = localities.filter(function (l) { return (l.within || []).indexOf(within) >= 0; });
+      if (narrowed.length) localities = narrowed;
+    }
+    var langs = el("fieldset", {}, [el("legend", {text: M.language})].concat(qv.languages.map(function (l, i) {
+      return el("label", {"class": "choice"}, [el("input", {type: "radio", name: "_lang", value: l.code, checked: i === 0}), el("span", {text: l.name})]);
+    })));
+    var select = el("select", {id: "locality", name: "_locality"}, localities.map(function (l) {
+      return el("option", {value: l.code, text: l.path});
+    }));
+    var consent = navigator.geolocation && !caseId ? el("label", {"class": "choice"}, [
+      el("input", {type: "checkbox", id: "gps-consent"}), el("span", {text: M.gpsConsent})]) : null;
+    var form = el("form", {"class": "card", id: "start-form", on: {submit: function (e) {
+      e.preventDefault();
+      var lang = form.querySelector('input[name="_lang"]:checked').value;
+      begin(a, qv, lang, select.value, consent && consent.querySelector("input").checked, caseId);
+    }}}, [
+      el("h1", {text: caseId ? fmt(M.casePhone, {id: caseId}) : M.new}),
+      el("p", {text: a.survey.name + " · " + (a.wave.name || a.wave.code)}),
+      langs, el("label", {"for": "locality", text: M.locality}), select, consent,
+      el("button", {type: "submit", "class": "primary", text: M.begin})
+    ]);
+    show([form]);
+  }
+
+  function begin(a, qv, lang, locality, gpsConsent, caseId) {
+    iv = {uuid: uuid4(), assignment: a.id, mode: caseId ? "phone" : a.mode, qv: qv, lang: lang,
+          locality: locality, answers: {}, group_seconds: {}, started_at: new Date().toISOString(),
+          gps: null, caseId: caseId || null, errors: {}, versionId: a.questionnaire.version_id};
+    if (gpsConsent) {
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        if (iv) iv.gps = {consent: true, lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy: pos.coords.accuracy};
+      }, function () { /* no fix: the interview goes on without a location */ }, {timeout: 20000, maximumAge: 60000});
+    }
+    var first = nextGroup(-1);
+    renderGroup(first === null ? 0 : first);
+  }
+
+  function saveDraft() {
+    if (!iv) return;
+    var copy = {};
+    for (var k in iv) if (k !== "qv") copy[k] = iv[k];
+    SurveySync.savePackage("draft:" + user, copy);
+  }
+  function resumeDraft(draft) {
+    var qv = data.questionnaires[draft.versionId];
+    if (!qv) return;
+    iv = draft; iv.qv = qv;
+    var g = nextGroup(-1);
+    renderGroup(iv.group === undefined ? (g === null ? 0 : g) : iv.group);
+  }
+  function clearDraft() { return SurveySync.savePackage("draft:" + user, null); }
+
+  function leaveGroup() {
+    if (iv && iv.group !== undefined && iv.group !== null && groupStarted) {
+      var id = iv.qv.groups[iv.group].id;
+      iv.group_seconds[id] = Math.round(((iv.group_seconds[id] || 0) + (Date.now() - groupStarted) / 1000) * 10) / 10;
+    }
+    groupStarted = 0;
+  }
+
+  function questionField(q) {
+    var label = tr(q.label, iv.lang);
+    var value = iv.answers[q.id];
+    var fs = el("fieldset", {"class": "question", id: "q-" + q.id, "data-question": q.id, "data-type": q.type}, [
+      el("legend", {}, [label, q.required ? null : el("span", {"class": "optional", text: " (" + M.optional + ")"})])
+    ]);
+    if (q.hint) fs.appendChild(el("p", {"class": "hint", text: tr(q.hint, iv.lang)}));
+    fs.appendChild(el("p", {"class": "error-text", role: "alert", hidden: true}));
+    if (q.type === "single" || q.type === "yesno" || q.type === "multiple") {
+      var multiple = q.type === "multiple";
+      var chosen = multiple ? (value || []) : [value];
+      fs.appendChild(el("div", {"class": "choices"}, q.choices.map(function (c) {
+        return el("label", {"class": "choice"}, [
+          el("input", {type: multiple ? "checkbox" : "radio", name: q.id, value: c.code,
+                       checked: chosen.indexOf(c.code) >= 0, "data-exclusive": c.exclusive ? "1" : null}),
+          el("span", {text: tr(c.label, iv.lang)})]);
+      })));
+      if (q.other_code) {
+        fs.appendChild(el("label", {"class": "other", "for": "other-" + q.id, text: M.specify}));
+        fs.appendChild(el("input", {type: "text", id: "other-" + q.id, name: q.id + ".other", value: iv.answers[q.id + ".other"] || ""}));
+      }
+    } else if (q.type === "text") {
+      fs.appendChild(el("textarea", {name: q.id, rows: "3", "aria-label": label, maxlength: String(q.max_length || 500), value: value || ""}));
+    } else {
+      fs.appendChild(el("input", {type: q.type === "integer" ? "text" : "date", inputmode: q.type === "integer" ? "numeric" : null,
+                                  name: q.id, "aria-label": label, value: value || ""}));
+    }
+    return fs;
+  }
+
+  function readGroup(form, group) {
+    group.questions.forEach(function (q) {
+      if (q.type === "multiple") {
+        iv.answers[q.id] = Array.prototype.map.call(form.querySelectorAll('input[name="' + q.id + '"]:checked'), function (i) { return i.value; });
+      } else if (q.type === "single" || q.type === "yesno") {
+        var checked = form.querySelector('input[name="' + q.id + '"]:checked');
+        iv.answers[q.id] = checked ? checked.value : "";
+      } else {
+        var field = form.querySelector('[name="' + q.id + '"]');
+        iv.answers[q.id] = field ? field.value : "";
+      }
+      if (blank(iv.answers[q.id])) delete iv.answers[q.id];
+      var other = form.querySelector('[name="' + q.id + '.other"]');
+      if (other) {
+        if (other.value.trim()) iv.answers[q.id + ".other"] = other.value; else delete iv.answers[q.id + ".other"];
+      }
+    });
+  }
+
+  function renderGroup(index) {
+    leaveGroup();
+    iv.group = index;
+    var qv = iv.qv, group = qv.groups[index];
+    var form = el("form", {"class": "interview", id: "interview", lang: iv.lang.replace("_", "-"), novalidate: true});
+    form.appendChild(el("p", {"class": "progress"}, [
+      el("span", {text: fmt(M.section, {n: index + 1, total: qv.groups.length})}),
+      el("progress", {max: String(qv.groups.length), value: String(index + 1)})]));
+    form.appendChild(el("h1", {text: tr(group.title, iv.lang)}));
+    if (iv.caseId) form.appendChild(el("p", {"class": "hint", text: fmt(M.casePhone, {id: iv.caseId})}));
+    group.questions.forEach(function (q) { form.appendChild(questionField(q)); });
+    var isFirst = previousGroup(index) === null;
+    form.appendChild(el("div", {"class": "nav-buttons"}, [
+      isFirst ? el("button", {type: "button", "class": "secondary", text: M.cancel, on: {click: cancel}})
+              : el("button", {type: "button", "class": "secondary", value: "back", text: M.back, on: {click: function () {
+                  readGroup(form, group); var p = previousGroup(index); renderGroup(p === null ? index : p); }}}),
+      el("button", {type: "submit", "class": "primary", value: "next", text: M.next})
+    ]));
+    function update() {
+      readGroup(form, group);
+      var rel = relevance(qv, iv.answers);
+      group.questions.forEach(function (q) {
+        var fs = form.querySelector('[data-question="' + q.id + '"]');
+        fs.hidden = !rel[q.id];
+        Array.prototype.forEach.call(fs.querySelectorAll("input, textarea, select"), function (i) { i.disabled = !rel[q.id]; });
+      });
+      saveDraft();
+    }
+    form.addEventListener("change", function (event) {
+      var t = event.target;
+      if (t.type === "checkbox" && t.checked) {
+        Array.prototype.forEach.call(form.querySelectorAll('input[type="checkbox"][name="' + t.name + '"]'), function (o) {
+          if (o !== t && (t.dataset.exclusive || o.dataset.exclusive)) o.checked = false;
+        });
+      }
+      update();
+    });
+    form.addEventListener("input", update);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      readGroup(form, group);
+      var rel = relevance(qv, iv.answers), bad = false;
+      group.questions.forEach(function (q) {
+        var fs = form.querySelector('[data-question="' + q.id + '"]');
+        var message = rel[q.id] ? check(q, rel) : null;
+        var box = fs.querySelector(".error-text");
+        box.textContent = message || "";
+        box.hidden = !message;
+        fs.classList.toggle("has-error", !!message);
+        if (message && !bad) { bad = true; fs.scrollIntoView({block: "center"}); }
+      });
+      if (bad) return;
+      var following = nextGroup(index);
+      if (following === null) renderReview(); else renderGroup(following);
+    });
+    update();
+    show([form]);
+    groupStarted = Date.now();
+  }
+
+  function cancel() {
+    if (!window.confirm(M.cancelConfirm)) return;
+    iv = null;
+    clearDraft().then(goHome);
+  }
+
+  function answerText(q, value) {
+    if (blank(value)) return M.noAnswer;
+    if (q.choices && q.choices.length) {
+      var codes = Array.isArray(value) ? value : [value];
+      var text = q.choices.filter(function (c) { return codes.indexOf(c.code) >= 0; })
+        .map(function (c) { return tr(c.label, iv.lang); }).join("；");
+      var other = iv.answers[q.id + ".other"];
+      return other && q.other_code && codes.indexOf(q.other_code) >= 0 ? text + "（" + other + "）" : text;
+    }
+    return String(value);
+  }
+
+  function renderReview(serverErrors) {
+    leaveGroup();
+    iv.group = null;
+    var qv = iv.qv, rel = relevance(qv, iv.answers), nodes = [el("h1", {text: M.review})];
+    var errors = {};
+    (serverErrors || []).forEach(function (e) { if (!(e.question in errors)) errors[e.question] = e.message; });
+    Object.keys(errors).forEach(function (qid) {
+      var known = qv.groups.some(function (g) { return g.questions.some(function (q) { return q.id === qid && rel[q.id]; }); });
+      if (!known) nodes.push(el("p", {"class": "flash flash-error", role: "alert", text: qid + ": " + errors[qid]}));
+    });
+    qv.groups.forEach(function (g, index) {
+      var shown = g.questions.filter(function (q) { return rel[q.id]; });
+      if (!shown.length) return;
+      var dl = el("dl");
+      shown.forEach(function (q) {
+        dl.appendChild(el("dt", {text: tr(q.label, iv.lang)}));
+        var dd = el("dd", {"data-answer": q.id, "class": errors[q.id] ? "has-error" : null, text: answerText(q, iv.answers[q.id])});
+        if (errors[q.id]) dd.appendChild(el("p", {"class": "error-text", role: "alert", text: errors[q.id]}));
+        dl.appendChild(dd);
+      });
+      nodes.push(el("section", {"class": "card"}, [
+        el("h2", {}, [tr(g.title, iv.lang), " ", el("button", {type: "button", "class": "link", text: M.change,
+          on: {click: function () { renderGroup(index); }}})]), dl]));
+    });
+    var last = previousGroup(qv.groups.length);
+    nodes.push(el("div", {"class": "nav-buttons"}, [
+      el("button", {type: "button", "class": "secondary", text: M.back, on: {click: function () { renderGroup(last === null ? 0 : last); }}}),
+      el("button", {type: "button", "class": "primary", id: "save-interview", value: "save", text: M.save, on: {click: save}})
+    ]));
+    saveDraft();
+    show(nodes);
+  }
+
+  function save() {
+    var now = new Date().toISOString();
+    var paradata = {device: (navigator.userAgent || "").slice(0, 200), group_seconds: iv.group_seconds, saved_at: now};
+    if (iv.gps) paradata.gps = iv.gps;
+    var submission = {uuid: iv.uuid, assignment: iv.assignment, locality: iv.locality, mode: iv.mode,
+                      language: iv.lang, started_at: iv.started_at, ended_at: now, answers: pruned(), paradata: paradata};
+    if (iv.caseId) submission.cati_case = iv.caseId;
+    var record = {uuid: iv.uuid, user: user, created: now, versionId: iv.versionId, caseId: iv.caseId,
+                  label: (iv.locality || "") + " · " + new Date(iv.started_at).toLocaleString(), submission: submission};
+    var caseId = iv.caseId;
+    iv = null;
+    SurveySync.saveInterview(record).then(clearDraft).then(function () {
+      notice = M.savedLocally;
+      return SurveySync.syncNow(user);
+    }).then(function () {
+      if (caseId && params.get("return")) window.location.assign(params.get("return"));
+      else goHome();
+    });
+  }
+
+  function reopen(record) {
+    var a = data.assignments.filter(function (x) { return x.id === record.submission.assignment; })[0];
+    var qv = data.questionnaires[record.versionId];
+    if (!a || !qv) return;
+    var s = record.submission;
+    iv = {uuid: s.uuid, assignment: s.assignment, mode: s.mode, qv: qv, lang: s.language, locality: s.locality,
+          answers: JSON.parse(JSON.stringify(s.answers)), group_seconds: (s.paradata || {}).group_seconds || {},
+          started_at: s.started_at, gps: (s.paradata || {}).gps || null, caseId: record.caseId || null,
+          versionId: record.versionId};
+    renderReview(record.result && record.result.errors);
+  }
+
+  function goHome() {
+    if (window.location.search) window.history.replaceState(null, "", root.dataset.home);
+    params = new URLSearchParams("");
+    home();
+  }
+
+  /* --- waiting interviews and sync status --------------------------------------------------- */
+  var countEl = document.getElementById("waiting-count");
+  var statusEl = document.getElementById("sync-status");
+  var netEl = document.getElementById("net-state");
+  var attention = document.getElementById("attention");
+  var attentionList = document.getElementById("attention-list");
+  var syncButton = document.getElementById("sync-now");
+
+  function outcomeText(result) {
+    if (!result) return "";
+    var key = {conflict: "conflict", forbidden: "forbidden", closed: "waveClosed", invalid: "invalid"}[result.outcome];
+    return (key ? M[key] : M.refused) + (result.message ? " (" + result.message + ")" : "");
+  }
+
+  function render(c) {
+    countEl.textContent = String(c.waiting);
+    countEl.dataset.count = String(c.waiting);
+    netEl.textContent = navigator.onLine === false ? "⚠ " + M.offline : "● " + M.online;
+    netEl.className = "net-state " + (navigator.onLine === false ? "is-offline" : "is-online");
+    var r = c.report;
+    if (r) {
+      var parts = [];
+      if (r.sent) parts.push(fmt(M.sent, {n: r.sent}));
+      if (r.error === "login") parts.push(M.loginAgain);
+      else if (r.error === "server") parts.push(M.serverError);
+      if (!r.error && !c.waiting && !c.refused) parts.push(M.synced);
+      statusEl.textContent = parts.join(" ");
+    }
+    var refused = c.interviews.filter(function (i) { return i.state === "refused"; });
+    attention.hidden = !refused.length;
+    attentionList.textContent = "";
+    refused.forEach(function (record) {
+      var actions = [];
+      if (record.result && record.result.outcome === "invalid") {
+        actions.push(el("button", {type: "button", "class": "secondary", text: M.edit, on: {click: function () { reopen(record); }}}));
+      }
+      actions.push(el("button", {type: "button", "class": "secondary", text: M.discard, on: {click: function () {
+        if (window.confirm(M.discardConfirm)) SurveySync.deleteInterview(user, record.uuid);
+      }}}));
+      attentionList.appendChild(el("li", {"class": "card", "data-uuid": record.uuid}, [
+        el("p", {text: record.label}),
+        el("p", {"class": "error-text", text: outcomeText(record.result)}),
+        el("p", {}, actions)]));
+    });
+  }
+
+  SurveySync.onChange(render);
+  syncButton.addEventListener("click", function () {
+    statusEl.textContent = M.syncing;
+    SurveySync.syncNow(user);
+  });
+  window.addEventListener("online", function () { SurveySync.counts(user).then(render); });
+  window.addEventListener("offline", function () { SurveySync.counts(user).then(render); });
+
+  load().then(function () {
+    SurveySync.start(user);
+    var caseId = params.get("case"), assignmentId = params.get("assignment");
+    var a = assignmentId && data.assignments.filter(function (x) { return String(x.id) === assignmentId; })[0];
+    if (a && caseId && data.questionnaires[a.questionnaire.version_id]) startScreen(a, parseInt(caseId, 10));
+    else home();
+    root.dataset.ready = "1";
+  });
+})();

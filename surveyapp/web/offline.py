@@ -1,0 +1,143 @@
+"""The installable offline interview: its page, the web app manifest and the service worker.
+
+The service worker is served from the site root so that its scope covers every page; the
+interviews themselves run in the browser (``static/js/offline.js``) and reach the server only
+through the sync API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..auth import roles_required
+
+bp = Blueprint("offline", __name__)
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+#: What the service worker keeps so the interview opens without a network.
+SHELL_STATIC = (
+    "css/app.css", "css/fieldwork.css", "js/conditions.js", "js/sync.js", "js/offline.js",
+    "icons/icon-192.png", "icons/icon-512.png",
+)
+
+
+@lru_cache(maxsize=4)
+def _shell_version(mtimes: tuple) -> str:  # noqa: ARG001  (cache key only)
+    digest = hashlib.sha256()
+    for name in (*SHELL_STATIC, "sw.js"):
+        digest.update((STATIC / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def shell_version() -> str:
+    """A hash of the app shell: a new one makes browsers install the new service worker."""
+    mtimes = tuple((STATIC / n).stat().st_mtime_ns for n in (*SHELL_STATIC, "sw.js"))
+    return _shell_version(mtimes)
+
+
+@bp.route("/offline/")
+@roles_required("enumerator")
+def index():
+    """Show the offline interview app: assignments, interviews waiting to be sent, sync."""
+    return render_template("offline/index.html", messages=_messages())
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """Send the service worker, stamped with the version of the app shell."""
+    shell = [url_for("offline.index"), url_for("offline.manifest")] + [
+        url_for("static", filename=name) for name in SHELL_STATIC]
+    text = (STATIC / "sw.js").read_text(encoding="utf-8")
+    text = text.replace("__VERSION__", shell_version()).replace(
+        "__SHELL__", ",".join(f'"{u}"' for u in shell))
+    response = Response(text, mimetype="application/javascript")
+    # Browsers check for a new worker on navigation; never let a cache answer for it.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """Describe the installable app (name, icons, start page)."""
+    lang = request.accept_languages.best_match(["zh", "en"]) or "zh"
+    body = {
+        "name": "群众安全感满意度调查 · 离线访问" if lang == "zh" else "Safety survey · offline",
+        "short_name": "安全感调查" if lang == "zh" else "Safety survey",
+        "start_url": url_for("offline.index"),
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "any",
+        "background_color": "#f4f6f9",
+        "theme_color": "#1d4f91",
+        "lang": "zh-CN",
+        "icons": [
+            {"src": url_for("static", filename=f"icons/icon-{size}.png"),
+             "sizes": f"{size}x{size}", "type": "image/png", "purpose": "any maskable"}
+            for size in (192, 512)
+        ],
+    }
+    response = current_app.json.response(body)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+def _messages() -> dict[str, str]:
+    """The interface wording of the offline app, translated here because the page is static."""
+    return {
+        "assignments": _("My assignments"),
+        "new": _("Start an interview"),
+        "closed": _("This wave is closed."),
+        "noAssignments": _("You have no door-to-door assignments."),
+        "waiting": _("Interviews waiting to be sent"),
+        "attention": _("Interviews that need attention"),
+        "syncNow": _("Send now"),
+        "syncing": _("Sending…"),
+        "offline": _("Offline: interviews are kept on this device and sent when the network "
+                     "is back."),
+        "online": _("Online"),
+        "synced": _("All interviews are on the server."),
+        "sent": _("%(n)s sent."),
+        "loginAgain": _("Your session has ended: log in again to send the waiting interviews."),
+        "serverError": _("The server could not be reached; the interviews stay on this device."),
+        "language": _("Questionnaire language"),
+        "locality": _("Locality"),
+        "gpsConsent": _("The respondent agrees that the location of the interview is recorded"),
+        "begin": _("Begin"),
+        "back": _("Back"),
+        "next": _("Next"),
+        "cancel": _("Cancel the interview"),
+        "cancelConfirm": _("Cancel this interview? Its answers are discarded."),
+        "review": _("Review the answers"),
+        "change": _("Change"),
+        "noAnswer": _("(no answer)"),
+        "save": _("Save the interview"),
+        "savedLocally": _("Interview saved on this device."),
+        "section": _("Section %(n)s of %(total)s"),
+        "optional": _("optional"),
+        "specify": _("Please specify"),
+        "required": _("Please answer this question."),
+        "notInteger": _("Please enter a whole number."),
+        "range": _("Please enter a number from %(min)s to %(max)s."),
+        "badDate": _("Please enter a date as YYYY-MM-DD."),
+        "tooLong": _("This answer is too long (at most %(max)s characters)."),
+        "constraint": _("This answer does not fit the other answers."),
+        "otherMissing": _("Please specify the other answer."),
+        "edit": _("Correct the answers"),
+        "discard": _("Discard"),
+        "discardConfirm": _("Discard this interview from the device? It cannot be recovered."),
+        "refused": _("Refused by the server"),
+        "conflict": _("A different interview is already stored under this reference."),
+        "forbidden": _("This locality or wave is not part of your assignments."),
+        "waveClosed": _("The wave is closed."),
+        "invalid": _("Some answers are not valid."),
+        "loadFailed": _("The assignments could not be loaded and none are saved on this device "
+                        "yet: connect to the network once."),
+        "ref": _("Reference"),
+        "started": _("Started"),
+        "casePhone": _("Telephone interview for case %(id)s"),
+    }

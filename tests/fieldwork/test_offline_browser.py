@@ -1,0 +1,170 @@
+"""A real browser (Playwright + Debian's chromium) interviews offline: two interviews are done
+without a network, kept on the device, and sent exactly once when the network is back."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from surveyapp.extensions import db
+from surveyapp.models import Response, User
+from surveyapp.models.fieldwork import ResponseParadata
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                       reason="Debian's chromium is not installed (make test installs it)"),
+]
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def live_server(demo):
+    demo.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, demo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def context():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True,
+                                      locale="zh-CN")
+        yield context
+        context.close()
+        browser.close()
+
+
+def enumerator_responses(app) -> list[dict]:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "enumerator"))
+        rows = db.session.scalars(select(Response).where(Response.enumerator_id == user.id)).all()
+        return [{"id": r.id, "uuid": r.uuid, "answers": r.answer_dict(), "mode": r.mode,
+                 "street": r.street.code} for r in rows]
+
+
+def choose(page, qid: str, code: str) -> None:
+    page.locator(f'#screen input[name="{qid}"][value="{code}"]').check()
+
+
+def answer_visible(page, plan: dict) -> None:
+    """Answer what the group shows: from ``plan``, else the first choice (or 5)."""
+    for fs in page.locator("#screen fieldset[data-question]:visible").all():
+        qid = fs.get_attribute("data-question")
+        kind = fs.get_attribute("data-type")
+        if qid in plan:
+            value = plan[qid]
+            if kind in ("single", "yesno"):
+                choose(page, qid, value)
+            elif kind == "multiple":
+                for code in value:
+                    page.locator(f'#screen input[name="{qid}"][value="{code}"]').check()
+            else:
+                fs.locator("input, textarea").first.fill(str(value))
+        elif kind in ("single", "yesno", "multiple"):
+            if not fs.locator("input:checked").count():
+                fs.locator("input").first.check()
+        elif kind == "integer":
+            fs.locator("input").first.fill("5")
+
+
+def start_interview(page) -> None:
+    page.click(".start-interview >> nth=0")
+    page.click("#start-form button[type=submit]")
+    page.wait_for_selector("#interview")
+
+
+def test_two_interviews_offline_are_sent_once_back_online(live_server, context, demo, tmp_path):
+    page = context.new_page()
+    page.goto(live_server + "/")
+    page.fill("#username", "enumerator")
+    page.fill("#password", "enumerator-demo-2026")
+    page.click("button[type=submit].primary")
+    page.click("text=离线访问")
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    # The service worker is installed and controls the page (so the app opens offline).
+    page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    assert enumerator_responses(demo) == []
+
+    context.set_offline(True)
+    # Offline, the page itself comes from the service worker's cache.
+    page.reload()
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    assert page.locator(".start-interview").count() >= 1
+    assert "离线" in page.locator("#net-state").inner_text()
+
+    # 1: a respondent screened out (not resident for six months).
+    start_interview(page)
+    choose(page, "resident_6m", "no")
+    choose(page, "age_16plus", "yes")
+    page.click("#screen button[value=next]")
+    page.wait_for_selector("#save-interview")
+    page.click("#save-interview")
+    page.wait_for_selector("#waiting-count[data-count='1']")
+
+    # 2: a whole interview, with skip logic following the answers in the browser.
+    start_interview(page)
+    plan = {"resident_6m": "yes", "age_16plus": "yes", "security_overall": "2",
+            "had_dispute": "yes", "dispute_mediated": "yes", "dispute_resolved": "1",
+            "reported_problem": "no", "antigang_aware": "no", "sex": "m", "age_group": "45_54",
+            "years_here": "20"}
+    saw_live_skip = False
+    for _ in range(30):
+        if page.locator("#save-interview").count():
+            break
+        if not saw_live_skip and page.locator("#q-had_dispute").count():
+            assert page.locator("#q-dispute_mediated").is_hidden()
+            choose(page, "had_dispute", "yes")
+            assert page.locator("#q-dispute_mediated").is_visible()
+            choose(page, "dispute_mediated", "yes")
+            assert page.locator("#q-dispute_resolved").is_visible()
+            choose(page, "dispute_mediated", "no")
+            assert page.locator("#q-dispute_resolved").is_hidden()
+            choose(page, "dispute_mediated", "yes")
+            saw_live_skip = True
+        answer_visible(page, plan)
+        page.click("#screen button[value=next]")
+    assert saw_live_skip
+    # A required question left empty is caught on the device already.
+    assert page.locator('[data-answer="dispute_resolved"]').count() == 1
+    assert page.locator('[data-answer="problem_solved"]').count() == 0
+    page.screenshot(path=str(tmp_path / "offline-review.png"), full_page=True)
+    page.click("#save-interview")
+    page.wait_for_selector("#waiting-count[data-count='2']")
+    assert enumerator_responses(demo) == []  # nothing reached the server
+
+    context.set_offline(False)
+    page.wait_for_selector("#waiting-count[data-count='0']", timeout=20000)
+    stored = enumerator_responses(demo)
+    assert len(stored) == 2
+    assert len({r["uuid"] for r in stored}) == 2
+    full = next(r for r in stored if r["answers"].get("resident_6m") == "yes")
+    answers = full["answers"]
+    assert answers["dispute_resolved"] == "1" and answers["years_here"] == 20
+    assert "problem_solved" not in answers
+    assert full["mode"] == "door" and full["street"] == "320106001"
+    with demo.app_context():
+        paradata = db.session.scalar(
+            select(ResponseParadata).where(ResponseParadata.response_id == full["id"]))
+        assert paradata is not None and "screening" in paradata.group_seconds
+        assert paradata.device
+    # Pressing the button again sends nothing twice.
+    page.click("#sync-now")
+    page.wait_for_timeout(500)
+    assert len(enumerator_responses(demo)) == 2
