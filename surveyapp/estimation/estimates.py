@@ -547,6 +547,7 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
     alpha = 1.0 - level
     deff = _mean_deff(s, var)
     boundary = p in (0.0, 1.0)
+    note = ""
 
     if method == "mean":
         _require_df(dfu)
@@ -604,13 +605,15 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
             lo = 0.0
         elif p == 1.0:
             hi = 1.0
-        else:
+        elif not fit.diverged:
             # R reports expit(coef) of the glm, which differs from the weighted mean by glm's
             # convergence tolerance (about 1e-8 relative).
             p = _expit(fit.beta)
+        if fit.diverged:
+            note = "glm did not converge (R gives NaN); interval from the exact fit logit(p)"
     return Estimate(
         value=p, se=se, ci_low=float(lo), ci_high=float(hi), df=dfu, n=s.n, deff=deff,
-        level=level, method=method,
+        level=level, method=method, note=note,
     )  # fmt: skip
 
 
@@ -736,6 +739,7 @@ class _GlmFit:
     dispersion: float  # summary.svyglm: svyvar of the Pearson residuals
     s1: float  # sum of normalised prior weights at y = 1
     s0: float  # sum of normalised prior weights
+    diverged: bool = False  # glm's iterations ran away; beta is the closed-form MLE logit(p)
 
 
 def _quasibinomial_intercept(s: _Sums) -> _GlmFit:
@@ -752,6 +756,7 @@ def _quasibinomial_intercept(s: _Sums) -> _GlmFit:
     devold, sum_w, sum_wz = s.irls_start
     beta = sum_wz / sum_w
     w_const: float | None = None  # working weight per unit prior weight, after iteration 1
+    converged = False
     for iteration in range(1, 26):
         if iteration > 1:
             mu_prev = _linkinv(beta)
@@ -761,8 +766,21 @@ def _quasibinomial_intercept(s: _Sums) -> _GlmFit:
         mu = _linkinv(beta)
         dev = _binomial_deviance(s1, s0, mu)
         if abs(dev - devold) / (abs(dev) + 0.1) < 1e-8:
+            converged = True
             break
         devold = dev
+    p = s1 / s0 if s0 > 0 else math.nan
+    diverged = False
+    if 0.0 < p < 1.0 and (not converged or not abs(_linkinv(beta) - p) <= 1e-6):
+        # glm's Newton steps overshoot from its start when a few large prior weights meet a
+        # wide design (R: "algorithm did not converge", estimate and bounds NaN). The
+        # intercept-only MLE is known in closed form, logit(p): use what glm would have
+        # converged to.
+        beta = math.log(p / (1.0 - p))
+        mu = p
+        dev = _binomial_deviance(s1, s0, mu)
+        w_const = p * (1.0 - p)
+        diverged = True
     if w_const is None:
         raise EstimationError(
             "glm converged at its first step, which the proportion code does not reproduce; "
@@ -782,7 +800,7 @@ def _quasibinomial_intercept(s: _Sums) -> _GlmFit:
     disp = ssr / s.sw * n / (n - 1) if n > 1 else math.nan
     return _GlmFit(
         beta=beta, var_beta=var_beta, naive_var=naive, deviance=dev, dispersion=disp,
-        s1=s1, s0=s0,
+        s1=s1, s0=s0, diverged=diverged,
     )  # fmt: skip
 
 

@@ -63,6 +63,8 @@ class Estimate:
         How the interval was computed (``"logit"``, ``"beta"``, ``"t"``, ...).
     domain : object
         Domain key when the estimate comes from :func:`~surveyapp.estimation.estimates.svyby`.
+    note : str
+        Why the estimate departs from R's computation, when it does (empty otherwise).
     """
 
     value: float
@@ -75,3 +77,4 @@ class Estimate:
     level: float = 0.95
     method: str = ""
     domain: Any = None
+    note: str = ""

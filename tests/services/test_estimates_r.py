@@ -55,6 +55,22 @@ def test_extracted_wave_is_the_data_r_was_given(wave_app):
         np.testing.assert_array_equal(data.values[item], expected)
 
 
+def _expected(ref: dict) -> dict:
+    """R's numbers for one domain, where R has some.
+
+    Where R's glm did not converge from its default start (estimate NaN), the reference is
+    the same svyglm started at its solution (``converged`` in the fixture). A bound R reports
+    as NaN is ``expit(Inf)``: confint.svyglm's Normal level rounds to 1 at one degree of
+    freedom or when the estimate is 100%; its limit is 1.
+    """
+    out = {k: ref[k] for k in ("estimate", "se", "ci_low", "ci_high")}
+    if out["estimate"] is None:
+        out.update(ref["converged"])
+    if out["ci_high"] is None:
+        out["ci_high"] = 1.0
+    return out
+
+
 def _compare_with_r(app, small: bool) -> int:
     with app.app_context():
         out = json.loads(estimate_survey(1, by="street", fmt="json", indicators=ITEMS))
@@ -66,11 +82,18 @@ def _compare_with_r(app, small: bool) -> int:
             if (ref["n"] < 10) != small:
                 continue
             got = rows.get((item, domain))
+            if ref["df"] == 0:
+                # R gives no interval (qt with 0 df); we give no estimate and say why.
+                assert got is None, (item, domain)
+                assert any(n.startswith(f"{item} {domain}:") and "0 degrees of freedom" in n
+                           for n in out["notes"]), out["notes"]
+                checked += 1
+                continue
             assert got is not None, (item, domain, "no estimate")
             assert got["n"] == ref["n"], (item, domain)
             assert got["df"] == ref["df"], (item, domain)
-            for key in ("estimate", "se", "ci_low", "ci_high"):
-                assert close(got[key], ref[key]), (item, domain, key, got[key], ref[key])
+            for key, value in _expected(ref).items():
+                assert close(got[key], value), (item, domain, key, got[key], value)
             checked += 1
     return checked
 
@@ -79,10 +102,9 @@ def test_estimates_agree_with_r(wave_app):
     assert _compare_with_r(wave_app, small=False) > 20
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: logit CIs of domains with fewer than 10 "
-                   "respondents on raked designs differ from R (svyglm on a calibrated subset)")
 def test_tiny_domains_on_raked_designs_agree_with_r(wave_app):
-    assert _compare_with_r(wave_app, small=True) > 0
+    # 14 domains of fewer than 10 respondents, three where R's glm does not converge.
+    assert _compare_with_r(wave_app, small=True) == 15
 
 
 def test_wave_results_are_consistent_with_the_cli_numbers(wave_app):
