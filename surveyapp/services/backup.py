@@ -146,7 +146,10 @@ def _reset_sequences(tables) -> None:
     for table in tables.values():
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and pk[0].autoincrement and pk[0].type.python_type is int:
-            db.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                f"COALESCE((SELECT MAX({pk[0].name}) FROM \"{table.name}\"), 0) + 1, false)"
-            ))
+            # Names go in as bound parameters and the maximum through the ORM: no SQL is
+            # built from strings.
+            following = (db.session.scalar(select(func.max(pk[0]))) or 0) + 1
+            db.session.execute(
+                text("SELECT setval(pg_get_serial_sequence(:table, :column), :value, false)"),
+                {"table": table.name, "column": pk[0].name, "value": following},
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -59,6 +60,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_template("error.html", code=400, message=error.description), 400
+
+    @app.errorhandler(413)
+    def too_large(error: HTTPException):
+        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
+        message = _("The request is too large: at most %(mb).1f MB can be sent at once.",
+                    mb=limit / 1024 / 1024)
+        if request.path.startswith("/api/"):
+            return {"error": 413, "message": message, "max_bytes": limit}, 413
+        return render_template("error.html", code=413, message=message), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
