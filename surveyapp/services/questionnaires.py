@@ -25,6 +25,16 @@ def store_questionnaire(text: str, source: str) -> tuple[QuestionnaireVersion, b
             QuestionnaireVersion.version == schema.version,
         )
     )
+    if existing is not None and existing.status == "draft":
+        raise QuestionnaireError(
+            [
+                Problem(
+                    source, 1, "version",
+                    f"version {schema.version} of '{schema.id}' is a draft in the designer: "
+                    f"publish or delete that draft first, or give this file another version",
+                )
+            ]
+        )
     if existing is not None:
         if existing.sha256 == schema.sha256:
             return existing, False
