@@ -126,3 +126,29 @@ def test_tablet_interview_with_skip_logic(live_server, browser, demo, tmp_path):
         assert "problem_solved" not in answers
         assert response.mode == "door" and response.language == "zh_CN"
         assert response.street.code == "320106001"
+
+
+@pytest.mark.parametrize("viewport",
+                         [{"width": 768, "height": 1024}, {"width": 1280, "height": 800}],
+                         ids=["portrait", "landscape"])
+def test_interview_page_fits_the_tablet(live_server, browser, viewport):
+    """No sideways scrolling, readable type and 44 px touch targets in both orientations."""
+    page = browser.new_page(viewport=viewport, has_touch=True)
+    page.goto(live_server + "/")
+    page.fill("#username", "enumerator")
+    page.fill("#password", "enumerator-demo-2026")
+    page.click("button[type=submit].primary")
+    page.click("text=开始访问 >> nth=0")
+    page.click("button.primary")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= viewport["width"]
+    for label in page.locator("label.choice").all():
+        box = label.bounding_box()
+        assert box["height"] >= 44
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+    for button in page.locator("button:visible").all():
+        assert button.bounding_box()["height"] >= 44, button.inner_text()
+    size = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('fieldset[data-question] legend, "
+        "fieldset[data-question] .question-text') || document.body).fontSize)")
+    assert size >= 16
