@@ -338,7 +338,9 @@ def next_case(user: User, now: datetime | None = None,
 
     Order: due appointments, then numbers never called, then retries whose earlier calls were
     at another time of day, then the longest-waiting retries. The claim is one conditional
-    UPDATE (``… WHERE status = 'available'``), so two interviewers never get the same case.
+    UPDATE (``… WHERE status = 'available'``), so two interviewers never get the same case;
+    on PostgreSQL the candidate is first locked with ``FOR UPDATE SKIP LOCKED`` so concurrent
+    interviewers pick different cases instead of racing for the same one.
     """
     now = now or datetime.utcnow()
     held = held_case(user)
@@ -370,12 +372,22 @@ def next_case(user: User, now: datetime | None = None,
             case((CatiCase.tried_slots.contains(slot), 1), else_=0),
             CatiCase.appointment_at, CatiCase.last_called_at, CatiCase.id,
         )
-        .limit(20)
     )
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        # Lock the first case nobody else is looking at; a second interviewer skips it.
+        query = query.limit(1).with_for_update(skip_locked=True, of=CatiCase)
+    else:
+        query = query.limit(20)
     for _round in range(5):
         candidates = db.session.scalars(query).all()
         if not candidates:
+            db.session.rollback()
             return None
+        if not postgres:
+            # SQLite cannot turn a read transaction into a write once another writer has
+            # committed: end it, so each claim below is a fresh, serialised write.
+            db.session.rollback()
         for case_id in candidates:
             claimed = db.session.execute(
                 update(CatiCase)

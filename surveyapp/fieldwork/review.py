@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Response, User
-from ..models.fieldwork import ResponseReview
+from ..models import Response, User, Wave
+from ..models.fieldwork import BackCheck, ResponseReview, ReviewEvent
 
 
 def submission_status(user: User, uuid: str) -> dict | None:
@@ -23,3 +29,192 @@ def submission_status(user: User, uuid: str) -> dict | None:
         "review": {"state": review.state if review else "pending",
                    "reason": review.reason if review else ""},
     }
+
+
+# --- decisions ---------------------------------------------------------------------------
+
+ACTIONS = {"approve": "approved", "reject": "rejected", "send_back": "sent_back"}
+#: The status a rejected response gets; estimates and reports leave such responses out.
+REJECTED = "rejected"
+MAX_REASON = 1000
+
+
+class ReviewError(Exception):
+    """A review decision is refused; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def counted_response_filter():
+    """The SQL condition of responses that count in estimates: all but rejected ones.
+
+    ``services.estimates.extract_wave`` applies the same rule (``status != 'rejected'``).
+    """
+    return Response.status != REJECTED
+
+
+def review_of(response: Response) -> ResponseReview | None:
+    return db.session.scalar(
+        select(ResponseReview).where(ResponseReview.response_id == response.id))
+
+
+def decide(response: Response, reviewer: User, action: str, reason: str = "") -> ResponseReview:
+    """Approve, reject (with a reason) or send back (with a reason) a response.
+
+    A rejected response keeps its answers for audit but gets the status ``rejected`` (so it
+    drops out of estimates); approving or sending it back later restores it. Every decision
+    is kept as a :class:`ReviewEvent`.
+    """
+    if action not in ACTIONS:
+        raise ReviewError(f"unknown review action '{action}'; use one of {', '.join(ACTIONS)}")
+    reason = (reason or "").strip()
+    if action in ("reject", "send_back") and not reason:
+        raise ReviewError("give the reason: the enumerator sees it")
+    if len(reason) > MAX_REASON:
+        raise ReviewError(f"the reason is longer than {MAX_REASON} characters")
+    now = datetime.utcnow()
+    review = review_of(response)
+    if review is None:
+        review = ResponseReview(response_id=response.id)
+        db.session.add(review)
+    review.state = ACTIONS[action]
+    review.reason = reason
+    review.reviewer_id = reviewer.id
+    review.reviewed_at = now
+    response.status = REJECTED if action == "reject" else "submitted"
+    db.session.add(ReviewEvent(response_id=response.id, actor_id=reviewer.id, action=action,
+                               reason=reason, at=now))
+    db.session.commit()
+    return review
+
+
+def history(response: Response) -> list[ReviewEvent]:
+    return list(db.session.scalars(select(ReviewEvent).where(
+        ReviewEvent.response_id == response.id).order_by(ReviewEvent.id)))
+
+
+def reviews_for_enumerator(user: User, limit: int = 200) -> list[tuple[Response, ResponseReview]]:
+    """The enumerator's interviews a supervisor rejected, sent back or approved, newest first."""
+    return list(db.session.execute(
+        select(Response, ResponseReview)
+        .join(ResponseReview, ResponseReview.response_id == Response.id)
+        .where(Response.enumerator_id == user.id)
+        .order_by(ResponseReview.reviewed_at.desc()).limit(limit)).tuples())
+
+
+def review_states(wave: Wave) -> dict[int, ResponseReview]:
+    return {r.response_id: r for r in db.session.scalars(
+        select(ResponseReview).join(Response, Response.id == ResponseReview.response_id)
+        .where(Response.wave_id == wave.id))}
+
+
+# --- back-checks (回访) ------------------------------------------------------------------
+
+#: Questions asked again on a back-check call, when the questionnaire has them.
+BACKCHECK_QUESTIONS = ("resident_6m", "sex", "age_group", "had_dispute", "reported_problem",
+                       "night_patrol_seen")
+
+
+def backcheck_questions(schema) -> list[str]:
+    found = [q for q in BACKCHECK_QUESTIONS if q in schema.questions]
+    if found:
+        return found
+    return [qid for qid, q in schema.questions.items() if q.type in ("single", "yesno")][:4]
+
+
+def draw_backchecks(wave: Wave, share: float, seed: int) -> int:
+    """Draw ``share`` of each enumerator's counted interviews (rounded up) for back-checks.
+
+    Interviews drawn before count towards the share; the draw depends only on the wave's
+    responses and ``seed``. Return the number of new back-checks.
+    """
+    if not 0 < share <= 1:
+        raise ReviewError(f"the back-check share is between 0 and 1, not {share}")
+    drawn = set(db.session.scalars(select(BackCheck.response_id).where(
+        BackCheck.wave_id == wave.id)))
+    by_enumerator: dict[int, list[int]] = defaultdict(list)
+    for rid, enumerator in db.session.execute(
+            select(Response.id, Response.enumerator_id)
+            .where(Response.wave_id == wave.id, counted_response_filter(),
+                   Response.enumerator_id.is_not(None)).order_by(Response.id)):
+        by_enumerator[enumerator].append(rid)
+    rng = random.Random(seed)
+    added = 0
+    for enumerator in sorted(by_enumerator):
+        ids = by_enumerator[enumerator]
+        wanted = math.ceil(share * len(ids)) - sum(1 for i in ids if i in drawn)
+        pool = [i for i in ids if i not in drawn]
+        for rid in rng.sample(pool, max(0, min(wanted, len(pool)))):
+            db.session.add(BackCheck(response_id=rid, wave_id=wave.id, enumerator_id=enumerator,
+                                     seed=seed))
+            added += 1
+    db.session.commit()
+    return added
+
+
+def record_backcheck(check: BackCheck, checker: User, confirmed: bool,
+                     answers: dict[str, str], notes: str = "") -> BackCheck:
+    """Store what the respondent said on the verification call and count the mismatches."""
+    if check.state == "done":
+        raise ReviewError("this back-check is already recorded", status=409)
+    schema = check.response.questionnaire_version.schema
+    asked = backcheck_questions(schema)
+    unknown = [q for q in answers if q not in asked]
+    if unknown:
+        raise ReviewError(f"not a back-check question: {', '.join(unknown)}")
+    for qid, code in answers.items():
+        codes = {c.code for c in schema.questions[qid].choices}
+        if codes and code not in codes:
+            raise ReviewError(f"{qid}: '{code}' is not one of the question's codes")
+    if len(notes) > MAX_REASON:
+        raise ReviewError(f"the notes are longer than {MAX_REASON} characters")
+    stored = check.response.answer_dict()
+    given = {q: c for q, c in answers.items() if c}
+    check.answers = given
+    check.confirmed = confirmed
+    check.items = len(given)
+    check.mismatches = sum(1 for q, c in given.items() if str(stored.get(q, "")) != c)
+    check.notes = notes
+    check.state = "done"
+    check.checked_by_id = checker.id
+    check.checked_at = datetime.utcnow()
+    db.session.commit()
+    return check
+
+
+@dataclass
+class BackCheckScore:
+    enumerator: User
+    drawn: int = 0
+    done: int = 0
+    not_confirmed: int = 0
+    items: int = 0
+    mismatches: int = 0
+
+    @property
+    def mismatch_rate(self) -> float | None:
+        return self.mismatches / self.items if self.items else None
+
+
+def backcheck_scores(wave: Wave) -> list[BackCheckScore]:
+    """Per enumerator: back-checks drawn and done, interviews not confirmed, answer mismatches."""
+    scores: dict[int, BackCheckScore] = {}
+    for check in db.session.scalars(select(BackCheck).where(BackCheck.wave_id == wave.id)):
+        if check.enumerator is None:
+            continue
+        s = scores.setdefault(check.enumerator_id, BackCheckScore(check.enumerator))
+        s.drawn += 1
+        if check.state == "done":
+            s.done += 1
+            s.not_confirmed += 0 if check.confirmed else 1
+            s.items += check.items
+            s.mismatches += check.mismatches
+    return sorted(scores.values(), key=lambda s: s.enumerator.username)
+
+
+def pending_backchecks(wave: Wave) -> list[BackCheck]:
+    return list(db.session.scalars(select(BackCheck).where(
+        BackCheck.wave_id == wave.id, BackCheck.state == "pending").order_by(BackCheck.id)))

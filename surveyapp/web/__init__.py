@@ -24,10 +24,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(collect.bp)
     app.register_blueprint(manage.bp)
-    from . import api, offline  # fieldwork: sync API, offline interviews
+    from . import api, assignments, cati, dashboard, offline, review  # fieldwork
 
-    app.register_blueprint(api.bp)
-    app.register_blueprint(offline.bp)
+    for fieldwork_bp in (api.bp, offline.bp, cati.bp, review.bp, dashboard.bp, assignments.bp):
+        app.register_blueprint(fieldwork_bp)
 
     @app.route("/")
     def index():

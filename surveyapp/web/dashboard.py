@@ -1,0 +1,54 @@
+"""Managers' dashboard: fieldwork progress of a wave, refreshed in place by a small script
+that polls a JSON endpoint (no full page reload)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth import roles_required
+from ..extensions import db
+from ..fieldwork.access import may_supervise
+from ..fieldwork.dashboard import dashboard_data
+from ..i18n import select_locale
+from ..models import Wave
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+#: How often the page asks for new figures.
+POLL_SECONDS = 15
+
+
+def _wave_or_abort(wave_id: int) -> Wave:
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        abort(404)
+    if not may_supervise(current_user, wave.survey):
+        abort(403)
+    return wave
+
+
+@bp.route("/")
+@roles_required("admin", "manager")
+def index():
+    """List the waves the user supervises, with links to their dashboards."""
+    waves = [w for w in db.session.scalars(select(Wave).order_by(Wave.survey_id, Wave.position))
+             if may_supervise(current_user, w.survey)]
+    return render_template("dashboard/index.html", waves=waves)
+
+
+@bp.route("/waves/<int:wave_id>")
+@roles_required("admin", "manager")
+def wave(wave_id: int):
+    """Show the dashboard of a wave; its script fills and refreshes the figures."""
+    found = _wave_or_abort(wave_id)
+    return render_template("dashboard/wave.html", wave=found, poll=POLL_SECONDS)
+
+
+@bp.route("/waves/<int:wave_id>/data.json")
+@roles_required("admin", "manager")
+def data(wave_id: int):
+    """Send the dashboard figures of a wave as JSON."""
+    response = jsonify(dashboard_data(_wave_or_abort(wave_id), select_locale()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
