@@ -212,9 +212,19 @@ def _estimate_survey(
     try:
         if has_app_context():
             return run()
-        from . import create_app
+        from flask.cli import ScriptInfo
 
-        with create_app().app_context():
+        # Under `flask`/`surveyapp` the group's ScriptInfo builds the app (a test runner's
+        # app too); called on its own, build the configured one.
+        ctx = click.get_current_context(silent=True)
+        info = ctx.find_object(ScriptInfo) if ctx is not None else None
+        if info is not None:
+            app = info.load_app()
+        else:
+            from . import create_app
+
+            app = create_app()
+        with app.app_context():
             return run()
     except EstimateRequestError as exc:
         raise EstimateFailure(str(exc)) from None

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..estimation import Design, Estimate, EstimationError
 from ..estimation.compare import (
@@ -32,8 +32,9 @@ from ..estimation.estimates import svyby, svyciprop, svymean
 from ..estimation.ranks import RankInterval, rank_intervals
 from ..estimation.weighting import base_weights, effective_n, kish_deff, rake
 from ..extensions import db
-from ..models import Answer, Locality, Response, Survey, Wave
+from ..models import Answer, Locality, QuestionnaireVersion, Response, Survey, Wave
 from ..questionnaire import Questionnaire
+from ..questionnaire.diff import indicator_comparable, indicator_definition
 
 DEFAULT_SETTINGS = {
     "design": {"strata": "street", "cluster": "community"},
@@ -238,6 +239,9 @@ class ItemResult:
     vs_previous: dict[str, Comparison | None]  # street code or "ALL"
     ranks: dict[str, RankInterval]
     problems: dict[str, str] = field(default_factory=dict)  # domain -> why no estimate
+    # Why there is no comparison with the previous wave ("" when compared): the item's
+    # definition changed between the two waves' questionnaire versions, or it is new.
+    vs_previous_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -280,8 +284,73 @@ def _by(fn, y, groups, design, **kwargs) -> tuple[dict[str, Estimate | None], di
     return out, problems
 
 
+def wave_version(survey: Survey, wave: Wave) -> QuestionnaireVersion:
+    """The questionnaire version a wave was collected with.
+
+    That of most of the wave's responses (the newest on a tie), or the survey's version when
+    the wave has no response yet.
+    """
+    count = func.count(Response.id)
+    row = db.session.execute(
+        select(Response.questionnaire_version_id, count)
+        .where(Response.wave_id == wave.id, Response.status != "rejected")
+        .group_by(Response.questionnaire_version_id)
+        .order_by(count.desc(), Response.questionnaire_version_id.desc())
+        .limit(1)
+    ).first()
+    if row is None or row[0] == survey.questionnaire_version_id:
+        return survey.questionnaire_version
+    return db.session.get(QuestionnaireVersion, row[0])
+
+
+def _composite_definition(item: Any, schema: Questionnaire) -> dict:
+    question = schema.questions.get(item.question)
+    return {
+        "question": item.question,
+        "points": sorted((str(k), float(v)) for k, v in item.points.items()),
+        "excluded": sorted(item.excluded),
+        "question_type": question.type if question else None,
+        "choices": [c.code for c in question.choices] if question else None,
+    }
+
+
+def not_comparable(old: Questionnaire, new: Questionnaire) -> dict[str, str]:
+    """Items of ``new`` that cannot be compared with a wave collected with ``old``, and why.
+
+    An indicator is comparable when it counts the same question (type, wording, codes) with
+    the same positive and excluded codes among the same base
+    (:func:`surveyapp.questionnaire.diff.indicator_comparable`); a composite score when it
+    scores the same question's codes with the same points.
+    """
+    if old is new:
+        return {}
+    out: dict[str, str] = {}
+    old_indicators = {i.id: i for i in old.indicators}
+    for item in new.indicators:
+        before = old_indicators.get(item.id)
+        if before is None:
+            out[item.id] = (f"indicator '{item.id}' is not in the previous wave's questionnaire "
+                            f"({old.id} version {old.version})")
+            continue
+        ok, reason = indicator_comparable(indicator_definition(before, old),
+                                          indicator_definition(item, new))
+        if not ok:
+            out[item.id] = reason
+    old_composites = {c.id: c for c in old.composites}
+    for item in new.composites:
+        before = old_composites.get(item.id)
+        if before is None:
+            out[item.id] = (f"score '{item.id}' is not in the previous wave's questionnaire "
+                            f"({old.id} version {old.version})")
+        elif _composite_definition(before, old) != _composite_definition(item, new):
+            out[item.id] = (f"score '{item.id}' is not comparable: its question, codes or "
+                            "points changed between the two questionnaire versions")
+    return out
+
+
 def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings: dict,
-                previous: dict[str, ItemResult] | None, seed: int) -> list[ItemResult]:
+                previous: dict[str, ItemResult] | None, seed: int,
+                incomparable: dict[str, str] | None = None) -> list[ItemResult]:
     method = settings.get("ci_method", "logit")
     level = float(settings.get("level", 0.95))
     street = data.columns["street"]
@@ -309,7 +378,10 @@ def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings:
             except EstimationError:
                 vs_district[code] = None
         vs_previous: dict[str, Comparison | None] = {}
-        if previous is not None and item.id in previous:
+        previous_note = (incomparable or {}).get(item.id, "")
+        if previous_note:
+            vs_previous = {code: None for code in ("ALL", *by_street)}
+        elif previous is not None and item.id in previous:
             before = previous[item.id]
             pairs = [("ALL", overall, before.overall)] + [
                 (code, est, before.by_street.get(code)) for code, est in by_street.items()
@@ -330,7 +402,7 @@ def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings:
             id=item.id, kind="rate" if is_rate else "score", label=dict(item.label),
             target=getattr(item, "target", None), overall=overall, by_street=by_street,
             by_community=by_community, vs_district=vs_district, vs_previous=vs_previous,
-            ranks=ranks, problems=problems,
+            ranks=ranks, problems=problems, vs_previous_note=previous_note,
         ))
     return items
 
@@ -378,17 +450,19 @@ def wave_results(survey: Survey, wave: Wave, *, method: str | None = None,
         settings["ci_method"] = method
     if level:
         settings["level"] = level
-    schema = survey.questionnaire_version.schema
+    schema = wave_version(survey, wave).schema
     streets = [s for s in survey.district.children if s.level == "street"]
     data = extract_wave(wave, schema)
     design, weighting = build_design(data, streets, settings)
 
     previous_items = None
     previous_code = None
+    incomparable: dict[str, str] = {}
     index = survey.waves.index(wave)
     if with_previous and index > 0:
         before = survey.waves[index - 1]
         previous_code = before.code
+        incomparable = not_comparable(wave_version(survey, before).schema, schema)
         try:
             prev = wave_results(survey, before, method=method, level=level, seed=seed,
                                 with_previous=False)
@@ -415,7 +489,7 @@ def wave_results(survey: Survey, wave: Wave, *, method: str | None = None,
         n_by_mode={str(m): int(c) for m, c in zip(modes, counts, strict=True)},
         streets=[(s.code, s.name_zh, s.name_en) for s in streets],
         communities=communities,
-        items=_wave_items(schema, data, design, settings, previous_items, seed),
+        items=_wave_items(schema, data, design, settings, previous_items, seed, incomparable),
         factor_shares=_factor_shares(schema, data, design, settings),
     )
 
@@ -452,7 +526,7 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
         settings["ci_method"] = method
     if level:
         settings["level"] = level
-    schema = survey.questionnaire_version.schema
+    schema = wave_version(survey, wave_obj).schema
     known = [i.id for i in (*schema.indicators, *schema.composites)]
     unknown = [i for i in indicators if i not in known]
     if unknown:
@@ -465,9 +539,20 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
     lvl = float(settings["level"])
     rows: list[dict] = []
     notes: list[str] = []
+    index = survey.waves.index(wave_obj)
+    incomparable: dict[str, str] = {}
+    if index > 0:
+        before = survey.waves[index - 1]
+        incomparable = {
+            item: f"not comparable with the previous wave {before.code}: {reason}"
+            for item, reason in not_comparable(wave_version(survey, before).schema,
+                                               schema).items()
+        }
     for item in (*schema.indicators, *schema.composites):
         if indicators and item.id not in indicators:
             continue
+        if item.id in incomparable:
+            notes.append(f"{item.id}: {incomparable[item.id]}")
         is_rate = item in schema.indicators
         fn = svyciprop if is_rate else svymean
         kwargs = {"method": ci_method, "level": lvl} if is_rate else {"level": lvl}
@@ -496,11 +581,14 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
     if fmt == "csv":
         buf = io.StringIO()
         buf.write(f"# survey {survey.id} {survey.name}; wave {wave_obj.code}; "
+                  f"strata {settings['design'].get('strata')}; "
+                  f"PSU {settings['design'].get('cluster')}; "
                   f"CI {ci_method} {lvl:g}; weighting {weighting.method} "
                   f"{'+'.join(weighting.margins)}; n {data.n}\n")
         writer = csv.DictWriter(buf, fieldnames=("indicator", *ROW_KEYS), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+        buf.writelines(f"# note: {n}\n" for n in notes)
         return buf.getvalue()
     lines = [
         f"Survey {survey.id} {survey.name}, wave {wave_obj.code}: {data.n} eligible responses",
