@@ -1,0 +1,893 @@
+"""XLSForm (ODK, KoboToolbox) import and export.
+
+Import reads and checks an ``.xlsx`` XLSForm with :mod:`pyxform` (the reference implementation:
+we never interpret XLSForm semantics by hand), converts pyxform's JSON to a questionnaire
+document, and says clearly what our format cannot represent. Export writes any questionnaire as
+an XLSForm workbook with :mod:`openpyxl`: ``label::简体中文 (zh-CN)`` columns, ``relevant``,
+``constraint``, ``required``, ``select_one``/``select_multiple`` lists and groups, which ODK
+Collect and KoboToolbox accept. What XLSForm has no column for (``yesno`` questions, the "other"
+choice, exclusive choices, ``min``/``max``, indicators, composites, translated titles) travels in
+extra ``surveyapp_*`` columns and sheets that pyxform passes through, so exporting and importing
+again gives the same questionnaire.
+
+Stages over plain data, as pyxform does: workbook bytes → pyxform JSON → document → YAML text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .export import dump_document, to_document
+from .model import DEFAULT_LANGUAGE, DEFAULT_TEXT_MAX_LENGTH, LANGUAGE_NAMES, Questionnaire, Text
+from .problems import Problem
+
+__all__ = [
+    "XLSFormImport",
+    "language_code",
+    "map_problems",
+    "xlsform_to_document",
+    "xlsform_to_yaml",
+    "to_xlsform",
+]
+
+#: pyxform's JSON type names for the question types we have.
+_TYPE_MAP = {
+    "select one": "single",
+    "select all that apply": "multiple",
+    "integer": "integer",
+    "text": "text",
+    "date": "date",
+}
+#: Metadata that ODK records by itself; surveyapp records its own (start/end time, device).
+_METADATA = frozenset(
+    {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "imei",
+        "username",
+        "email",
+        "phonenumber",
+        "simserial",
+        "subscriberid",
+        "audit",
+        "start-geopoint",
+        "background-audio",
+    }
+)
+#: Columns of a question that change nothing about what is asked or stored.
+_HARMLESS = frozenset(
+    {"type", "name", "label", "hint", "bind", "parameters", "itemset", "list_name", "choices"}
+)
+_LANGUAGE_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$")
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+_LIMITS = re.compile(r"^\s*\.\s*>=\s*(-?\d+)\s+and\s+\.\s*<=\s*(-?\d+)\s*$")
+_MAX_INT = 2**31 - 1
+
+#: Extra columns and sheets written by :func:`to_xlsform` (pyxform passes them through).
+EXTRA_SHEET = "surveyapp"
+RESULTS_SHEET = "surveyapp_indicators"
+
+
+@dataclass
+class XLSFormImport:
+    """The result of reading an XLSForm: the document, and what could not be represented.
+
+    ``problems`` make the import impossible (a repeat, an unsupported question type, a file
+    pyxform refuses); ``warnings`` name what was left out (notes, calculations, metadata,
+    appearances). ``rows`` maps question and group names to their survey-sheet rows.
+    """
+
+    document: dict[str, Any] | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str | None:
+        """The YAML text of the document (None when it could not be built)."""
+        return dump_document(self.document) if self.document is not None else None
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def language_code(name: str) -> str:
+    """Map an XLSForm language name (``English (en)``, ``中文 (zh-CN)``) to our code.
+
+    Chinese in any regional or script form (``zh``, ``zh-CN``, ``zh-Hans``) is ``zh_CN``;
+    ``xx-YY`` becomes ``xx_YY``. A name without a code in parentheses is matched against
+    the known language names, else kept lower-cased.
+    """
+    match = _LANGUAGE_CODE.search(name)
+    if match is None:
+        lowered = name.strip().lower()
+        for code, known in LANGUAGE_NAMES.items():
+            if known.lower() == lowered:
+                return code
+        aliases = {"english": "en", "chinese": "zh_CN", "uyghur": "ug", "uighur": "ug"}
+        return aliases.get(lowered, lowered)
+    code = match.group(1).replace("-", "_")
+    parts = code.split("_")
+    if parts[0].lower() == "zh" and (len(parts) == 1 or parts[1] in ("CN", "Hans", "cn", "hans")):
+        return DEFAULT_LANGUAGE
+    parts[0] = parts[0].lower()
+    if len(parts) > 1 and len(parts[1]) == 2:
+        parts[1] = parts[1].upper()
+    return "_".join(parts)
+
+
+def _language_display(name: str) -> str:
+    return _LANGUAGE_CODE.sub("", name).strip() or name
+
+
+class _Reader:
+    def __init__(self, source: str, data: dict[str, Any], rows: dict[str, int]) -> None:
+        self.source = source
+        self.data = data
+        self.rows = rows
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        self.default_name = str(data.get("default_language") or "default")
+        self.languages: dict[str, str] = {}  # XLSForm name -> our code
+        self.dropped: set[str] = set()
+        self.raw_survey: dict[str, dict[str, str]] = {}
+        self.loose_groups: list[dict[str, Any]] = []
+        self.has_form_id = True
+        self.raw_choices: dict[tuple[str, str], dict[str, str]] = {}
+
+    def raw_text(self, raw: Mapping[str, str] | None, column: str, value: Any) -> dict[str, str]:
+        """Texts of ``column`` as written in the sheet (pyxform rewrites curly quotes and
+        spacing), falling back to pyxform's value."""
+        parsed = self.text(value)
+        if not raw:
+            return parsed
+        texts: dict[str, str] = {}
+        for header, text in raw.items():
+            head, _, language = header.partition("::")
+            if head.strip().lower() != column or not text.strip():
+                continue
+            texts[self.language(language.strip() or "default")] = text
+        return texts if set(texts) == set(parsed) else parsed
+
+    def where(self, name: str) -> str:
+        row = self.rows.get(name)
+        return f"survey row {row} ('{name}')" if row else f"'{name}'"
+
+    def problem(self, name: str, message: str) -> None:
+        self.problems.append(Problem(self.source, self.rows.get(name, 1), name, message))
+
+    def warn(self, name: str, message: str) -> None:
+        self.warnings.append(f"{self.source}: {self.where(name)}: {message}")
+
+    def language(self, name: str) -> str:
+        if name not in self.languages:
+            if name == "default":
+                code = language_code(self.default_name) if self.default_name != "default" else ""
+                self.languages[name] = code or "default"
+            else:
+                self.languages[name] = language_code(name)
+        return self.languages[name]
+
+    def text(self, value: Any) -> dict[str, str]:
+        if value is None:
+            return {}
+        if isinstance(value, str):
+            return {self.language("default"): value}
+        return {
+            self.language(str(name)): str(text)
+            for name, text in value.items()
+            if text is not None and str(text).strip()
+        }
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _sheet_rows(workbook, sheet_name: str) -> list[tuple[int, dict[str, str]]]:
+    """Return (row number, {header: text}) for the non-empty rows of a sheet, as written."""
+    if sheet_name not in workbook.sheetnames:
+        return []
+    rows = workbook[sheet_name].iter_rows(values_only=True)
+    try:
+        header = [_cell(value).strip() for value in next(rows)]
+    except StopIteration:
+        return []
+    result = []
+    for index, row in enumerate(rows, start=2):
+        values = {
+            header[i]: _cell(value)
+            for i, value in enumerate(row)
+            if i < len(header) and header[i] and _cell(value).strip()
+        }
+        if values:
+            result.append((index, values))
+    return result
+
+
+def _survey_rows(workbook) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
+    rows: dict[str, int] = {}
+    raw: dict[str, dict[str, str]] = {}
+    for index, values in _sheet_rows(workbook, "survey"):
+        name = values.get("name", "").strip()
+        if name and name not in rows:
+            rows[name] = index
+            raw[name] = values
+    return rows, raw
+
+
+def _choice_rows(workbook) -> dict[tuple[str, str], dict[str, str]]:
+    raw: dict[tuple[str, str], dict[str, str]] = {}
+    for _index, values in _sheet_rows(workbook, "choices"):
+        key = (values.get("list_name", "").strip(), values.get("name", "").strip())
+        raw.setdefault(key, values)
+    return raw
+
+
+def _extra_sheets(workbook) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
+    texts: dict[str, dict[str, str]] = {}
+    results: list[dict[str, Any]] = []
+    if EXTRA_SHEET in workbook.sheetnames:
+        rows = list(workbook[EXTRA_SHEET].iter_rows(values_only=True))
+        if rows:
+            header = [str(value or "") for value in rows[0]]
+            for row in rows[1:]:
+                key = str(row[0] or "").strip()
+                for name, value in zip(header[1:], row[1:], strict=False):
+                    if key and value not in (None, ""):
+                        texts.setdefault(key, {})[name] = str(value)
+    if RESULTS_SHEET in workbook.sheetnames:
+        rows = list(workbook[RESULTS_SHEET].iter_rows(values_only=True))
+        if rows:
+            header = [str(value or "") for value in rows[0]]
+            for row in rows[1:]:
+                entry = {
+                    name: value
+                    for name, value in zip(header, row, strict=False)
+                    if value not in (None, "")
+                }
+                if entry:
+                    results.append(entry)
+    return texts, results
+
+
+def xlsform_to_document(data: bytes, source: str = "form.xlsx") -> XLSFormImport:
+    """Read an XLSForm workbook (``.xlsx`` bytes) into a questionnaire document.
+
+    pyxform reads and checks the form; its errors become problems. The document still has to
+    pass the questionnaire check (``load_questionnaire_text``), which reports, for example,
+    names that are not valid ids or conditions that use functions we do not evaluate.
+    """
+    import openpyxl
+    from pyxform import xls2xform
+    from pyxform.errors import PyXFormError
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        return XLSFormImport(
+            None, [Problem(source, 1, "", f"not an .xlsx workbook ({error.__class__.__name__})")]
+        )
+    rows, raw_survey = _survey_rows(workbook)
+    raw_choices = _choice_rows(workbook)
+    has_form_id = any(values.get("form_id") for _, values in _sheet_rows(workbook, "settings"))
+    texts, results = _extra_sheets(workbook)
+    workbook.close()
+    warnings: list[str] = []
+    try:
+        converted = xls2xform.convert(
+            xlsform=data, warnings=warnings, validate=False, file_type=".xlsx"
+        )
+    except PyXFormError as error:
+        return XLSFormImport(
+            None, [Problem(source, 1, "", f"pyxform refuses the form: {error}")], rows=rows
+        )
+    except Exception as error:  # noqa: BLE001 - pyxform lets some internal errors through
+        return XLSFormImport(
+            None,
+            [Problem(source, 1, "", f"pyxform cannot read the form ({error.__class__.__name__})")],
+            rows=rows,
+        )
+    reader = _Reader(source, converted._pyxform, rows)
+    reader.raw_survey, reader.raw_choices = raw_survey, raw_choices
+    reader.has_form_id = has_form_id
+    reader.warnings.extend(f"{source}: pyxform: {warning}" for warning in warnings)
+    document = _document(reader, texts, results)
+    return XLSFormImport(document, reader.problems, reader.warnings, rows)
+
+
+def _slug(form_id: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", form_id.lower()).strip("-")
+    return slug or "xlsform"
+
+
+def _document(
+    reader: _Reader, texts: Mapping[str, dict[str, str]], results: list[dict[str, Any]]
+) -> dict[str, Any]:
+    data = reader.data
+    # Languages: in the order of the columns, ours first.
+    for child in _walk(data.get("children") or []):
+        for key in ("label", "hint"):
+            value = child.get(key)
+            if isinstance(value, dict):
+                for name in value:
+                    reader.language(str(name))
+    groups: list[dict[str, Any]] = []
+    loose: list[dict[str, Any]] = []
+    for child in data.get("children") or []:
+        _child(reader, child, groups, loose, None)
+    for group in groups:
+        if group.get("_loose"):
+            del group["_loose"]
+            group["title"] = {}
+            reader.loose_groups.append(group)
+            reader.warn(
+                group["questions"][0]["id"],
+                f"questions outside any group are put in a group '{group['id']}' (one page)",
+            )
+    codes = [code for code in reader.languages.values() if code != "default"]
+    if "default" in reader.languages.values():
+        # Labels without a language: Chinese text is taken as zh_CN, anything else as English.
+        sample = " ".join(str(value) for value in _all_texts(groups))
+        guess = DEFAULT_LANGUAGE if _CHINESE.search(sample) else "en"
+        for name, code in reader.languages.items():
+            if code == "default":
+                reader.languages[name] = guess
+        _rename_language(groups, "default", guess)
+        codes.append(guess)
+    ordered = [DEFAULT_LANGUAGE] if DEFAULT_LANGUAGE in codes else []
+    ordered += ["en"] if "en" in codes else []
+    ordered += [code for code in dict.fromkeys(codes) if code not in ordered]
+    if DEFAULT_LANGUAGE not in ordered:
+        reader.problems.append(
+            Problem(
+                reader.source,
+                1,
+                "languages",
+                "the form has no Chinese labels: add label::简体中文 (zh) columns "
+                "(Chinese is the default language of every questionnaire)",
+            )
+        )
+    if "en" not in ordered:
+        reader.problems.append(
+            Problem(reader.source, 1, "languages", "the form has no English (en) labels")
+        )
+    words = {DEFAULT_LANGUAGE: "问题", "en": "Questions"}
+    for loose_group in reader.loose_groups:
+        loose_group["title"] = {code: words.get(code, words["en"]) for code in ordered}
+    languages: list[Any] = []
+    names = {code: name for name, code in reader.languages.items()}
+    for code in ordered:
+        name = names.get(code, code)
+        display = _language_display(name)
+        if LANGUAGE_NAMES.get(code) or display in (code, "default"):
+            languages.append(code if code in LANGUAGE_NAMES else {"code": code, "name": code})
+        else:
+            languages.append({"code": code, "name": display})
+    form_title = str(data.get("title") or "") if reader.has_form_id else ""
+    form_title = form_title or _slug(_form_id(reader, data))
+    title = {language_code(k): v for k, v in texts.get("title", {}).items()}
+    if DEFAULT_LANGUAGE in ordered:
+        title.setdefault(DEFAULT_LANGUAGE, form_title)
+    untitled = [code for code in ordered if code not in title]
+    for code in untitled:
+        title[code] = form_title
+    if untitled:
+        reader.warnings.append(
+            f"{reader.source}: settings: form_title '{form_title}' is used as the title in "
+            f"{', '.join(untitled)} too: translate it in the designer"
+        )
+    version_text = str(data.get("version") or "1").strip()
+    version = (
+        int(version_text) if version_text.isdigit() and 0 < int(version_text) <= _MAX_INT else 1
+    )
+    if version_text != str(version):
+        reader.warnings.append(
+            f"{reader.source}: settings: version '{version_text}' is not a whole number from 1 "
+            f"to {_MAX_INT}: the questionnaire is version 1"
+        )
+    document: dict[str, Any] = {
+        "id": _slug(_form_id(reader, data)),
+        "version": version,
+        "title": title,
+    }
+    if texts.get("description"):
+        document["description"] = {language_code(k): v for k, v in texts["description"].items()}
+    document["languages"] = languages
+    document["groups"] = groups
+    _results(reader, document, results)
+    return document
+
+
+def _form_id(reader: _Reader, data: Mapping[str, Any]) -> str:
+    if reader.has_form_id:
+        return str(data.get("id_string") or "")
+    # Without a settings sheet pyxform names every form "data": use the file's name.
+    name = reader.source.replace("\\", "/").rsplit("/", 1)[-1]
+    return re.sub(r"\.xls[xm]?$", "", name)
+
+
+def _walk(children: Iterable[Mapping[str, Any]]) -> Iterable[Mapping[str, Any]]:
+    for child in children:
+        yield child
+        yield from _walk(child.get("children") or [])
+
+
+def _all_texts(value: Any) -> Iterable[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _all_texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _all_texts(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _rename_language(value: Any, old: str, new: str) -> None:
+    if isinstance(value, dict):
+        if old in value and key_is_text(value):
+            value[new] = value.pop(old)
+        for item in value.values():
+            _rename_language(item, old, new)
+    elif isinstance(value, list):
+        for item in value:
+            _rename_language(item, old, new)
+
+
+def key_is_text(value: Mapping[str, Any]) -> bool:
+    return all(isinstance(item, str) for item in value.values())
+
+
+def _and(*conditions: str | None) -> str | None:
+    parts = [condition.strip() for condition in conditions if condition and condition.strip()]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return " and ".join(f"({part})" for part in parts)
+
+
+def _child(
+    reader: _Reader,
+    child: Mapping[str, Any],
+    groups: list[dict[str, Any]],
+    loose: list[dict[str, Any]],
+    parent: dict[str, Any] | None,
+) -> None:
+    kind = str(child.get("type") or "")
+    name = str(child.get("name") or "")
+    bind = child.get("bind") or {}
+    if kind == "group":
+        if name == "meta" and (child.get("control") or {}).get("bodyless"):
+            return  # pyxform's own instanceID
+        if parent is not None:
+            reader.warn(
+                name,
+                f"group '{name}' is inside group '{parent['id']}': it becomes a page of its own",
+            )
+        title = reader.raw_text(reader.raw_survey.get(name), "label", child.get("label"))
+        group: dict[str, Any] = {"id": name, "title": title}
+        if not group["title"] and parent is not None:
+            group["title"] = dict(parent["title"])
+        relevant = _and(parent.get("relevant") if parent else None, bind.get("relevant"))
+        if relevant:
+            group["relevant"] = relevant
+        group["questions"] = []
+        groups.append(group)
+        for item in child.get("children") or []:
+            _child(reader, item, groups, loose, group)
+        if not group["questions"]:
+            groups.remove(group)
+            reader.warn(name, f"group '{name}' has no question we can ask: left out")
+        return
+    if kind == "repeat":
+        reader.problem(
+            name, f"repeat '{name}' cannot be represented: questionnaires have no repeats"
+        )
+        return
+    if kind in _METADATA:
+        reader.warn(
+            name, f"'{kind}' metadata is left out (surveyapp records interview times itself)"
+        )
+        return
+    if kind == "note":
+        reader.warn(name, "notes are left out (a questionnaire has questions only; use a hint)")
+        reader.dropped.add(name)
+        return
+    if kind == "calculate":
+        reader.warn(
+            name,
+            f"calculation '{name}' is left out (questionnaires have no calculations; "
+            f"conditions that use it are reported)",
+        )
+        reader.dropped.add(name)
+        return
+    our_type = _TYPE_MAP.get(kind)
+    if our_type is None:
+        reader.problem(
+            name,
+            f"question type '{kind}' cannot be represented (supported: select_one, "
+            f"select_multiple, integer, text, date)",
+        )
+        return
+    raw = reader.raw_survey.get(name)
+    question: dict[str, Any] = {
+        "id": name,
+        "type": our_type,
+        "label": reader.raw_text(raw, "label", child.get("label")),
+    }
+    hint = reader.raw_text(raw, "hint", child.get("hint"))
+    if hint:
+        question["hint"] = hint
+    required = str(bind.get("required") or "").strip().lower()
+    if required not in ("yes", "true", "true()"):
+        question["required"] = False
+    if bind.get("relevant"):
+        question["relevant"] = str(bind["relevant"]).strip()
+    constraint = str(bind.get("constraint") or "").strip()
+    message = reader.raw_text(raw, "constraint_message", bind.get("jr:constraintMsg"))
+    if any(
+        key in child
+        for key in (
+            "surveyapp_constraint",
+            "surveyapp_min",
+            "surveyapp_max",
+            "surveyapp_max_length",
+        )
+    ):
+        constraint = str(child.get("surveyapp_constraint") or "").strip()
+        for key, target in (("surveyapp_min", "min"), ("surveyapp_max", "max")):
+            if str(child.get(key) or "").strip():
+                question[target] = _int(child[key])
+    elif our_type == "integer" and not message:
+        match = _LIMITS.match(constraint)
+        if match:  # ". >= 16 and . <= 120" is what min and max say
+            question["min"], question["max"] = int(match.group(1)), int(match.group(2))
+            constraint = ""
+    if constraint:
+        question["constraint"] = constraint
+        if message:
+            question["constraint_message"] = message
+    elif message:
+        reader.warn(name, "constraint_message without a constraint is left out")
+    if str(child.get("surveyapp_max_length") or "").strip():
+        question["max_length"] = _int(child["surveyapp_max_length"])
+    for key in sorted(set(child) - _HARMLESS):
+        if key.startswith("surveyapp_"):
+            continue
+        if key == "control" and isinstance(child[key], Mapping) and "appearance" in child[key]:
+            reader.warn(name, f"appearance '{child[key]['appearance']}' is left out")
+            continue
+        reader.warn(name, f"'{key}' is left out ({_describe(child[key])})")
+    for key in sorted(set(bind) - {"required", "relevant", "constraint", "jr:constraintMsg"}):
+        reader.warn(name, f"'{key}' is left out ({_describe(bind[key])})")
+    if our_type in ("single", "multiple"):
+        _choices(reader, child, question)
+    codes = [choice["code"] for choice in question.get("choices", [])]
+    if question["type"] == "single" and (
+        str(child.get("surveyapp_type") or "") == "yesno" or codes == ["yes", "no"]
+    ):
+        # A list of exactly yes and no is a yes/no question (relabelled unless built-in).
+        question["type"] = "yesno"
+        if child.get("surveyapp_builtin_labels"):
+            question.pop("choices", None)
+    if parent is None:
+        # Questions between groups form a page of their own, where they are in the form.
+        if not groups or not groups[-1].get("_loose"):
+            taken = {group["id"] for group in groups}
+            gid, number = "questions", 2
+            while gid in taken:
+                gid, number = f"questions_{number}", number + 1
+            groups.append({"id": gid, "title": {}, "questions": [], "_loose": True})
+        parent = groups[-1]
+    parent["questions"].append(question)
+
+
+def _int(value: Any) -> Any:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _describe(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _choices(reader: _Reader, child: Mapping[str, Any], question: dict[str, Any]) -> None:
+    choices = child.get("choices")
+    if not choices and child.get("itemset"):
+        choices = (reader.data.get("choices") or {}).get(child["itemset"])
+    if not choices:
+        reader.problem(
+            question["id"],
+            f"the choices of '{question['id']}' cannot be represented "
+            f"(choices from a file or another question)",
+        )
+        return
+    items: list[dict[str, Any]] = []
+    list_name = str(child.get("itemset") or child.get("list_name") or "")
+    for choice in choices:
+        raw = reader.raw_choices.get((list_name, str(choice.get("name"))))
+        label = reader.raw_text(raw, "label", choice.get("label"))
+        item: dict[str, Any] = {"code": str(choice.get("name")), "label": label}
+        if _truthy(choice.get("surveyapp_exclusive")):
+            item["exclusive"] = True
+        if _truthy(choice.get("surveyapp_other")):
+            question["other"] = item["code"]
+        items.append(item)
+    if str(child.get("type")) == "select one" and child.get("choice_filter"):
+        reader.warn(question["id"], "choice_filter is left out: every choice is shown")
+    question["choices"] = items
+
+
+def _truthy(value: Any) -> bool:
+    return str(value or "").strip().lower() in ("yes", "true", "1")
+
+
+def _results(reader: _Reader, document: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        kind = str(row.get("kind") or "indicator").strip()
+        entry: dict[str, Any] = {"id": str(row.get("id") or "").strip()}
+        label = {language_code(k[7:]): str(v) for k, v in row.items() if k.startswith("label::")}
+        entry["label"] = label
+        description = {
+            language_code(k[13:]): str(v) for k, v in row.items() if k.startswith("description::")
+        }
+        if description:
+            entry["description"] = description
+        entry["question"] = str(row.get("question") or "")
+        if kind == "composite":
+            points: dict[str, Any] = {}
+            for pair in str(row.get("points") or "").split():
+                code, _, value = pair.partition(":")
+                number = float(value) if value else value
+                points[code] = (
+                    int(number) if isinstance(number, float) and number.is_integer() else number
+                )
+            entry["points"] = points
+        else:
+            entry["positive"] = str(row.get("positive") or "").split()
+        excluded = str(row.get("excluded") or "").split()
+        if excluded:
+            entry["excluded"] = excluded
+        if kind != "composite":
+            if row.get("base"):
+                entry["base"] = str(row["base"])
+            if row.get("target") not in (None, ""):
+                entry["target"] = float(row["target"])
+        document.setdefault("composites" if kind == "composite" else "indicators", []).append(entry)
+
+
+def map_problems(result: XLSFormImport, problems: Iterable[Problem]) -> list[Problem]:
+    """Return questionnaire-check ``problems`` of an imported document, pointing at survey rows.
+
+    The check speaks of ``groups[1].questions[2].label``; an XLSForm user looks for the row of
+    question ``age``: the problem keeps its message, the field names the question.
+    """
+    document = result.document or {}
+    mapped: list[Problem] = []
+    for problem in problems:
+        field_name = problem.field
+        match = re.match(r"groups\[(\d+)\](?:\.questions\[(\d+)\])?(.*)", field_name)
+        name, rest = "", field_name
+        if match:
+            try:
+                group = document["groups"][int(match.group(1))]
+                if match.group(2) is not None:
+                    name = group["questions"][int(match.group(2))]["id"]
+                else:
+                    name = group["id"]
+                rest = match.group(3).lstrip(".")
+            except (KeyError, IndexError, TypeError):
+                name = ""
+        line = result.rows.get(name, 1) if name else 1
+        label = f"survey row {line} ('{name}')" if name and name in result.rows else name
+        where = f"{label}: {rest}" if label and rest else (label or rest)
+        mapped.append(Problem(problem.file, line, where, problem.message))
+    return mapped
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def _column_language(code: str, names: Mapping[str, str]) -> str:
+    # pyxform checks the code against the IANA language subtags: zh_CN is written "zh".
+    bcp = "zh" if code == DEFAULT_LANGUAGE else code.replace("_", "-")
+    return f"{names.get(code, code)} ({bcp})"
+
+
+def to_xlsform(questionnaire: Questionnaire) -> bytes:
+    """Return ``questionnaire`` as an XLSForm workbook (``.xlsx`` bytes).
+
+    The survey, choices and settings sheets are plain XLSForm; the ``surveyapp`` and
+    ``surveyapp_indicators`` sheets and the ``surveyapp_*`` columns keep what XLSForm has no
+    place for, so that :func:`xlsform_to_document` gives the questionnaire back.
+    """
+    import openpyxl
+
+    doc = to_document(questionnaire)
+    languages = [language.code for language in questionnaire.languages]
+    names = {language.code: language.name for language in questionnaire.languages}
+    columns = {code: _column_language(code, names) for code in languages}
+
+    workbook = openpyxl.Workbook()
+    survey = workbook.active
+    survey.title = "survey"
+    header = ["type", "name"]
+    header += [f"label::{columns[c]}" for c in languages]
+    header += [f"hint::{columns[c]}" for c in languages]
+    header += ["required", "relevant", "constraint"]
+    header += [f"constraint_message::{columns[c]}" for c in languages]
+    header += [
+        "surveyapp_type",
+        "surveyapp_builtin_labels",
+        "surveyapp_constraint",
+        "surveyapp_min",
+        "surveyapp_max",
+        "surveyapp_max_length",
+    ]
+    survey.append(header)
+    position = {name: index for index, name in enumerate(header)}
+
+    choices_sheet = workbook.create_sheet("choices")
+    choices_header = ["list_name", "name"] + [f"label::{columns[c]}" for c in languages]
+    choices_header += ["surveyapp_exclusive", "surveyapp_other"]
+    choices_sheet.append(choices_header)
+    lists: dict[tuple, str] = {}
+
+    def row(**values: Any) -> list[Any]:
+        cells: list[Any] = [None] * len(header)
+        for key, value in values.items():
+            cells[position[key]] = value
+        return cells
+
+    def texts(cells: list[Any], column: str, text: Text | None) -> None:
+        for code in languages:
+            if text and text.get(code):
+                cells[position[f"{column}::{columns[code]}"]] = text[code]
+
+    for group_doc, group in zip(doc["groups"], questionnaire.groups, strict=True):
+        cells = row(type="begin group", name=group.id, relevant=group_doc.get("relevant"))
+        texts(cells, "label", group.title)
+        survey.append(cells)
+        for question in group.questions:
+            survey.append(_question_row(question, row, texts, choices_sheet, lists, languages))
+        survey.append(row(type="end group"))
+
+    settings = workbook.create_sheet("settings")
+    settings.append(["form_title", "form_id", "version", "default_language"])
+    settings.append(
+        [
+            questionnaire.title.get(DEFAULT_LANGUAGE, questionnaire.id),
+            questionnaire.id,
+            str(questionnaire.version),
+            columns[languages[0]],
+        ]
+    )
+
+    extra = workbook.create_sheet(EXTRA_SHEET)
+    extra.append(["key"] + [columns[c] for c in languages])
+    extra.append(["title"] + [questionnaire.title.get(c) for c in languages])
+    if questionnaire.description:
+        extra.append(["description"] + [questionnaire.description.get(c) for c in languages])
+
+    results = workbook.create_sheet(RESULTS_SHEET)
+    results_header = ["kind", "id", "question", "positive", "excluded", "base", "target", "points"]
+    results_header += [f"label::{columns[c]}" for c in languages]
+    results_header += [f"description::{columns[c]}" for c in languages]
+    results.append(results_header)
+    for entry in doc.get("indicators", []):
+        results.append(_result_row("indicator", entry, results_header, columns, languages))
+    for entry in doc.get("composites", []):
+        results.append(_result_row("composite", entry, results_header, columns, languages))
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _question_row(question, row, texts, choices_sheet, lists, languages) -> list[Any]:
+    kind = {"single": "select_one", "multiple": "select_multiple", "yesno": "select_one"}.get(
+        question.type, question.type
+    )
+    limits: list[str] = []
+    if question.minimum is not None:
+        limits.append(f". >= {question.minimum}")
+    if question.maximum is not None:
+        limits.append(f". <= {question.maximum}")
+    own = question.constraint.source if question.constraint is not None else None
+    max_length = question.max_length if question.type == "text" else None
+    if max_length is not None and max_length != DEFAULT_TEXT_MAX_LENGTH:
+        limits.append(f"string-length(.) <= {max_length}")
+    else:
+        max_length = None
+    constraint = _and(" and ".join(limits) if limits else None, own)
+    values: dict[str, Any] = {
+        "name": question.id,
+        "required": "yes" if question.required else None,
+        "relevant": question.relevant.source if question.relevant is not None else None,
+        "constraint": constraint,
+    }
+    if limits:
+        values["surveyapp_constraint"] = own or ""
+        values["surveyapp_min"] = question.minimum
+        values["surveyapp_max"] = question.maximum
+        values["surveyapp_max_length"] = max_length
+    if question.type == "yesno":
+        values["surveyapp_type"] = "yesno"
+        from .export import _builtin_yesno
+
+        if _builtin_yesno(question, tuple(languages)):
+            values["surveyapp_builtin_labels"] = "yes"
+    if question.type in ("single", "multiple", "yesno"):
+        key = tuple(
+            (c.code, tuple(sorted(c.label.items())), c.exclusive, c.code == question.other_code)
+            for c in question.choices
+        )
+        list_name = lists.get(key)
+        if list_name is None:
+            list_name = question.id if question.id not in lists.values() else f"{question.id}_list"
+            lists[key] = list_name
+            for choice in question.choices:
+                cells = [list_name, choice.code] + [choice.label.get(c) for c in languages]
+                cells += [
+                    "yes" if choice.exclusive else None,
+                    "yes" if choice.code == question.other_code else None,
+                ]
+                choices_sheet.append(cells)
+        kind = f"{kind} {list_name}"
+    values["type"] = kind
+    cells = row(**values)
+    texts(cells, "label", question.label)
+    texts(cells, "hint", question.hint)
+    if own:
+        texts(cells, "constraint_message", question.constraint_message)
+    return cells
+
+
+def _result_row(kind, entry, header, columns, languages) -> list[Any]:
+    values: dict[str, Any] = {
+        "kind": kind,
+        "id": entry["id"],
+        "question": entry["question"],
+        "positive": " ".join(entry.get("positive", [])) or None,
+        "excluded": " ".join(entry.get("excluded", [])) or None,
+        "base": entry.get("base"),
+        "target": entry.get("target"),
+        "points": " ".join(f"{code}:{value}" for code, value in entry.get("points", {}).items())
+        or None,
+    }
+    for code in languages:
+        values[f"label::{columns[code]}"] = entry["label"].get(code)
+        if entry.get("description"):
+            values[f"description::{columns[code]}"] = entry["description"].get(code)
+    return [values.get(name) for name in header]
+
+
+def xlsform_to_yaml(data: bytes, source: str = "form.xlsx") -> tuple[str, list[str]]:
+    """Return ``(yaml_text, warnings)`` for an XLSForm; raise QuestionnaireError otherwise.
+
+    The problems name the survey row and question (``survey row 5 ('age')``) when they can.
+    """
+    from .loader import validate_text
+    from .problems import QuestionnaireError
+
+    result = xlsform_to_document(data, source)
+    if result.problems or result.text is None:
+        raise QuestionnaireError(result.problems)
+    text = result.text
+    problems = validate_text(text, source=source)
+    if problems:
+        raise QuestionnaireError(map_problems(result, problems))
+    return text, result.warnings
