@@ -96,10 +96,14 @@ def questionnaire_validate(files: tuple[Path, ...]) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def questionnaire_import(file: Path) -> None:
-    """Store a questionnaire file as a published version (unchanged files are not duplicated)."""
+    """Store a questionnaire file (YAML or XLSForm .xlsx) as a published version."""
     from .questionnaire import QuestionnaireError
     from .services.questionnaires import store_questionnaire
 
+    if file.suffix.lower() in (".xlsx", ".xlsm"):  # an XLSForm (ODK, KoboToolbox)
+        from .design_commands import import_xlsform_file
+
+        return import_xlsform_file(file)
     try:
         version, created = store_questionnaire(file.read_text(encoding="utf-8"), source=str(file))
     except QuestionnaireError as exc:
@@ -224,6 +228,8 @@ def register_commands(app: Flask) -> None:
                     estimate, backup, restore):
         app.cli.add_command(command)
     app.cli.add_command(cati_group)  # fieldwork (defined below)
+    from .design_commands import questionnaire_export  # questionnaire design
+    questionnaire_group.add_command(questionnaire_export)
 
 
 # --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------

@@ -1,0 +1,110 @@
+"""Commands of questionnaire design: ``questionnaire export`` and XLSForm ``questionnaire import``.
+
+They are attached to the ``questionnaire`` group of :mod:`surveyapp.cli`; the work is done by
+:mod:`surveyapp.questionnaire.export`, :mod:`surveyapp.questionnaire.xlsform` and the services.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+XLSFORM_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def find_version(reference: str):
+    """Return the version named by ``reference``: an id, ``slug`` (latest published) or ``slug@N``.
+
+    Raise :class:`click.ClickException` naming what was not found.
+    """
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import QuestionnaireVersion
+
+    reference = reference.strip()
+    if reference.isdigit():
+        version = db.session.get(QuestionnaireVersion, int(reference))
+        if version is None:
+            raise click.ClickException(f"no questionnaire version with id {reference}")
+        return version
+    slug, _, number = reference.partition("@")
+    query = select(QuestionnaireVersion).where(QuestionnaireVersion.slug == slug)
+    if number:
+        if not number.isdigit():
+            raise click.ClickException(f"'{reference}': write slug@N with a version number N")
+        query = query.where(QuestionnaireVersion.version == int(number))
+    else:
+        query = query.where(QuestionnaireVersion.status == "published")
+    version = db.session.scalar(query.order_by(QuestionnaireVersion.version.desc()))
+    if version is None:
+        raise click.ClickException(
+            f"no questionnaire '{reference}' (give a version id, a name or name@version; "
+            f"see the designer's list)"
+        )
+    return version
+
+
+@click.command("export")
+@click.argument("reference", metavar="ID")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.yaml (the questionnaire file as stored) or FILE.xlsx (an XLSForm).",
+)
+@with_appcontext
+def questionnaire_export(reference: str, output: Path) -> None:
+    """Write questionnaire version ID (id, name or name@version) to a YAML or XLSForm file."""
+    from .questionnaire import QuestionnaireError
+    from .questionnaire.xlsform import to_xlsform
+
+    version = find_version(reference)
+    suffix = output.suffix.lower()
+    try:
+        if suffix in XLSFORM_SUFFIXES:
+            try:
+                schema = version.schema
+            except QuestionnaireError as exc:
+                for problem in exc.problems:
+                    click.echo(str(problem), err=True)
+                raise click.ClickException(
+                    "this draft has problems: fix them before exporting it as an XLSForm"
+                ) from None
+            output.write_bytes(to_xlsform(schema))
+        elif suffix in (".yaml", ".yml"):
+            # The stored text itself: comments and layout kept, byte for byte.
+            output.write_text(version.source_text, encoding="utf-8")
+        else:
+            raise click.ClickException(f"{output}: the file name must end in .yaml, .yml or .xlsx")
+    except OSError as exc:
+        raise click.ClickException(f"{output}: {exc}") from exc
+    click.echo(f"{version.slug} v{version.version} ({version.status}) written to {output}.")
+
+
+def import_xlsform_file(file: Path) -> None:
+    """Convert an XLSForm and store it as a published version; print what was left out."""
+    from .questionnaire import QuestionnaireError
+    from .questionnaire.xlsform import xlsform_to_yaml
+    from .services.questionnaires import store_questionnaire
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    try:
+        text, warnings = xlsform_to_yaml(data, source=str(file))
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
+        version, created = store_questionnaire(text, source=str(file))
+    except QuestionnaireError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo("Nothing was imported.", err=True)
+        sys.exit(1)
+    state = "stored" if created else "already stored"
+    click.echo(f"{version.slug} v{version.version} {state} (id {version.id}).")

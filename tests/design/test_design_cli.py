@@ -1,0 +1,64 @@
+"""`surveyapp questionnaire export` and XLSForm `questionnaire import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from surveyapp.questionnaire import load_questionnaire, load_questionnaire_text
+from surveyapp.questionnaire.diff import diff_questionnaires
+from surveyapp.questionnaire.xlsform import xlsform_to_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+STANDARD = ROOT / "questionnaires" / "public-security-satisfaction.yaml"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_yaml_round_trip_is_byte_for_byte(runner, tmp_path):
+    result = runner.invoke(args=["questionnaire", "import", str(STANDARD)])
+    assert result.exit_code == 0, result.output
+    assert "public-security-satisfaction v1 stored (id 1)." in result.output
+    out = tmp_path / "out.yaml"
+    for reference in ("1", "public-security-satisfaction", "public-security-satisfaction@1"):
+        result = runner.invoke(args=["questionnaire", "export", reference, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes() == STANDARD.read_bytes()
+    # Importing the exported file again changes nothing.
+    result = runner.invoke(args=["questionnaire", "import", str(out)])
+    assert "public-security-satisfaction v1 already stored (id 1)." in result.output
+
+
+def test_export_xlsx_and_import_it_back(runner, tmp_path):
+    runner.invoke(args=["questionnaire", "import", str(STANDARD)])
+    out = tmp_path / "standard.xlsx"
+    result = runner.invoke(args=["questionnaire", "export", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text, warnings = xlsform_to_yaml(out.read_bytes(), str(out))
+    assert warnings == []
+    assert diff_questionnaires(load_questionnaire(STANDARD), load_questionnaire_text(text)) == []
+
+
+def test_import_xlsform(runner):
+    result = runner.invoke(
+        args=["questionnaire", "import", str(DATA / "odk_community_safety.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "community-safety v3 stored (id 1)." in result.output
+    assert "'start' metadata is left out" in result.output
+    result = runner.invoke(args=["questionnaire", "import", str(DATA / "unsupported.xlsx")])
+    assert result.exit_code == 1
+    assert "unsupported.xlsx:2: members: repeat 'members' cannot be represented" in result.output
+    assert "Nothing was imported." in result.output
+
+
+def test_export_errors_are_clear(runner, tmp_path):
+    result = runner.invoke(args=["questionnaire", "export", "7", "-o", str(tmp_path / "x.yaml")])
+    assert result.exit_code == 1
+    assert "no questionnaire version with id 7" in result.output
+    runner.invoke(args=["questionnaire", "import", str(STANDARD)])
+    result = runner.invoke(args=["questionnaire", "export", "1", "-o", str(tmp_path / "x.txt")])
+    assert result.exit_code == 1
+    assert "must end in .yaml, .yml or .xlsx" in result.output
+    result = runner.invoke(
+        args=["questionnaire", "export", "nope@x", "-o", str(tmp_path / "x.yaml")]
+    )
+    assert "write slug@N with a version number N" in result.output
