@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 # Debian packages the tests use: a real browser, CJK fonts, PDF tools, PostgreSQL.
-TEST_DEBS := chromium fonts-noto-cjk poppler-utils postgresql
+TEST_DEBS := chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils postgresql
 export FLASK_APP := surveyapp:create_app
 
 .PHONY: run test serve translations translations-update lint bench system-deps clean

@@ -228,6 +228,9 @@ def register_commands(app: Flask) -> None:
                     estimate, backup, restore):
         app.cli.add_command(command)
     app.cli.add_command(cati_group)  # fieldwork (defined below)
+    from .report_commands import export, report  # reports and exports
+    app.cli.add_command(report)
+    app.cli.add_command(export)
     from .design_commands import questionnaire_export  # questionnaire design
     questionnaire_group.add_command(questionnaire_export)
 

@@ -22,3 +22,4 @@ __all__ = [
     "Wave",
 ]
 from . import fieldwork  # noqa: E402, F401  (API tokens, paradata, reviews, CATI: models/fieldwork.py)
+from . import reports  # noqa: E402, F401  (background jobs of the officials' portal: models/reports.py)

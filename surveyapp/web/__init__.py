@@ -24,6 +24,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(collect.bp)
     app.register_blueprint(manage.bp)
+    from . import officials  # reports: the officials' portal
+
+    app.register_blueprint(officials.bp)
     from . import api, assignments, cati, dashboard, offline, review  # fieldwork
 
     for fieldwork_bp in (api.bp, offline.bp, cati.bp, review.bp, dashboard.bp, assignments.bp):

@@ -1,0 +1,203 @@
+"""Pieces shared by the street and district reports: names, cells, the methodology box."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..estimation import Estimate
+from ..estimation.compare import Comparison
+from ..questionnaire import translate
+from . import figures
+from .layout import ACCENT, HIGH, LOW, MUTED, Paragraph, Styles, boxed, colored, latin, text
+from .model import ReportError, ReportMeta
+
+if TYPE_CHECKING:
+    from ..services.estimates import ItemResult, WaveResults
+
+Gettext = Callable[[str], str]
+
+UP, DOWN = "▲", "▼"
+UNRELIABLE = "†"
+
+
+def label(texts: dict | None, lang: str) -> str:
+    """A translated label from a questionnaire text ({"zh_CN": …, "en": …})."""
+    return translate(texts or {}, lang)[0]
+
+
+def place_name(zh: str, en: str, lang: str) -> str:
+    return en if lang == "en" and en else zh
+
+
+def list_sep(lang: str) -> str:
+    return ", " if lang == "en" else "、"
+
+
+def colon(lang: str) -> str:
+    return ": " if lang == "en" else "："
+
+
+def street_names(results: WaveResults) -> dict[str, tuple[str, str]]:
+    return {code: (zh, en) for code, zh, en in results.streets}
+
+
+def check_street(results: WaveResults, street_code: str) -> tuple[str, str]:
+    """Return the street's (Chinese, English) names; ReportError for a code not in the district."""
+    names = street_names(results)
+    if street_code not in names:
+        raise ReportError(
+            f"street '{street_code}' is not in the survey's district; its streets: "
+            + ", ".join(sorted(names)))
+    return names[street_code]
+
+
+def mode_name(mode: str, _: Gettext) -> str:
+    return {"phone": _("Telephone (CATI)"), "door": _("Door to door")}.get(mode, mode)
+
+
+class Cells:
+    """Table cells as Paragraphs: figures in the Latin font, marks in the CJK font."""
+
+    def __init__(self, st: Styles, min_reliable_n: int):
+        self.st = st
+        self.fonts = st.fonts
+        self.min_n = min_reliable_n
+
+    def label(self, s: str, muted: bool = False) -> Paragraph:
+        markup = text(s)
+        return Paragraph(colored(markup, MUTED) if muted else markup, self.st.cell)
+
+    def head(self, s: str) -> Paragraph:
+        return Paragraph(text(s), self.st.head)
+
+    def num(self, s: str, muted: bool = False, align: str = "right") -> Paragraph:
+        markup = latin(s, self.fonts)
+        style = self.st.cell_right if align == "right" else self.st.cell_center
+        return Paragraph(colored(markup, MUTED) if muted else markup, style)
+
+    def n(self, n: int | None) -> Paragraph:
+        if n is None:
+            return self.num(figures.DASH)
+        if n < self.min_n:
+            return Paragraph(colored(latin(f"{n}{UNRELIABLE}", self.fonts), LOW),
+                             self.st.cell_right)
+        return self.num(str(n))
+
+    def unreliable(self, est: Estimate | None) -> bool:
+        return est is not None and est.n < self.min_n
+
+    def value(self, est: Estimate | None, kind: str) -> Paragraph:
+        return self.num(figures.value(est, kind), muted=self.unreliable(est))
+
+    def interval(self, est: Estimate | None, kind: str) -> Paragraph:
+        return self.num(figures.interval(est, kind), muted=self.unreliable(est))
+
+    def comparison(self, cmp: Comparison | None, kind: str) -> Paragraph:
+        """``+4.5 ▲`` when significant (green up, red down), plain ``+0.3`` otherwise."""
+        s = figures.difference(cmp, kind)
+        markup = latin(s, self.fonts)
+        if cmp is not None and cmp.significant and s != figures.DASH:
+            up = cmp.difference > 0
+            markup = colored(markup + " " + (UP if up else DOWN), HIGH if up else LOW)
+        return Paragraph(markup, self.st.cell_right)
+
+
+def level_text(results: WaveResults) -> str:
+    """The confidence level as printed: ``95%``."""
+    return f"{float(results.settings.get('level', 0.95)) * 100:g}%"
+
+
+def comparison_legend(_: Gettext, level: str) -> str:
+    return _("▲/▼: the difference is statistically significant at the {level} level (green "
+             "above, red below); a difference without a mark may be sampling error. "
+             "Differences of rates are in percentage points.").format(level=level)
+
+
+def reliability_legend(_: Gettext, min_n: int) -> str:
+    return _("{mark} fewer than {n} respondents: unreliable, shown in grey for information "
+             "only. — too few respondents to estimate.").format(mark=UNRELIABLE, n=min_n)
+
+
+def methodology(results: WaveResults, meta: ReportMeta, st: Styles, _: Gettext, lang: str,
+                extra: list[str] = ()) -> list:
+    """The methodology box: design, weighting, CI method, don't-know, significance, reliability."""
+    settings = results.settings
+    design = settings.get("design", {})
+    w = results.weighting
+    method = settings.get("ci_method", "logit")
+    method_names = {
+        "logit": _("logit (Wald interval on the log-odds scale, R survey's svyciprop)"),
+        "likelihood": _("profile likelihood (Rao–Scott scaled)"),
+        "beta": _("Korn–Graubard (Clopper–Pearson with the effective sample size)"),
+        "wilson": _("Wilson score interval with the effective sample size"),
+        "asin": _("arcsine square root"),
+        "mean": _("Wald interval on the probability scale"),
+        "xlogit": _("Wald interval for the logit of the mean"),
+    }
+    strata = design.get("strata")
+    cluster = design.get("cluster")
+    level_names = {"street": _("street"), "community": _("community"), "grid": _("grid")}
+    if strata and cluster:
+        design_text = _("Stratified cluster sample: strata are {strata}s, primary sampling units "
+                        "are {cluster}s.").format(strata=level_names.get(strata, strata),
+                                                  cluster=level_names.get(cluster, cluster))
+    elif strata:
+        design_text = _("Stratified sample: strata are {strata}s.").format(
+            strata=level_names.get(strata, strata))
+    else:
+        design_text = _("Simple random sample of respondents (no strata or clusters declared).")
+    margin_names = {"street": _("street"), "sex": _("sex"), "age_group": _("age group")}
+    if w.method == "rake":
+        weighting_text = _("Base weights from the streets' populations, then raked to census "
+                           "counts by {margins}.").format(
+            margins=list_sep(lang).join(margin_names.get(m, m) for m in w.margins))
+    elif w.method == "base":
+        weighting_text = _("Base weights from the streets' populations (no raking).")
+    else:
+        weighting_text = _("Unweighted.")
+    weighting_text += " " + _("Kish design effect of the weights {deff}; effective sample size "
+                              "{neff} of {n} respondents.").format(
+        deff=latin(f"{w.kish_deff:.2f}", st.fonts), neff=latin(f"{w.effective_n:.0f}", st.fonts),
+        n=latin(str(results.n), st.fonts))
+    if w.note:
+        weighting_text += " " + text(w.note)
+    paragraphs = [
+        (_("Sample design"), text(design_text)),
+        (_("Weighting"), weighting_text),
+        (_("Confidence intervals"),
+         text(_("{level} intervals by the {method} method, with the design's degrees of "
+                "freedom; they account for the weights, strata and clusters.").format(
+             level=level_text(results), method=method_names.get(method, method)))),
+        (_("Don't know"),
+         text(_("Answers such as “don't know” are left out of a rate's denominator; rates with a "
+                "base (for example the dispute resolution rate) count only the respondents "
+                "asked."))),
+        (_("Significance"),
+         text(_("A street is compared with its whole district taking into account that the "
+                "street is part of the district; a change since the previous wave compares two "
+                "independent samples. Differences are called significant when their {level} "
+                "interval excludes zero.").format(level=level_text(results)))),
+        (_("Reliability"),
+         text(_("Estimates from fewer than {n} respondents are marked unreliable.").format(
+             n=meta.options.min_reliable_n))),
+    ]
+    paragraphs += [(t, m) for t, m in extra]
+    flow = [Paragraph(text(_("Methodology")), st.h2)]
+    flow += [Paragraph(colored(text(t) + colon(lang), ACCENT) + m, st.box) for t, m in paragraphs]
+    return [boxed(flow)]
+
+
+def rate_items(results: WaveResults) -> list[ItemResult]:
+    return [i for i in results.items if i.kind == "rate"]
+
+
+def score_items(results: WaveResults) -> list[ItemResult]:
+    return [i for i in results.items if i.kind == "score"]
+
+
+def main_indicators(results: WaveResults, meta: ReportMeta) -> list[ItemResult]:
+    """The survey's main indicators (settings), those the questionnaire has; else the first two."""
+    by_id = {i.id: i for i in results.items}
+    chosen = [by_id[i] for i in meta.options.main_indicators if i in by_id]
+    return chosen or rate_items(results)[:2]

@@ -1,0 +1,403 @@
+"""Exports for analysts: the estimates table (CSV, XLSX) and the anonymised responses (CSV,
+XLSX, SPSS ``.sav`` with variable and value labels).
+
+Anonymised means: no telephone numbers or addresses (they live only in the fieldwork tables
+and are never read here), no free-text answers (a respondent may write a name or a number
+into them), no enumerator, no times, and respondents numbered 1…n in this file only.
+What remains is what a re-analysis needs: wave, mode, the locality path (the strata and
+clusters of the design), the final weight and every closed answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Answer, Locality, Response, Survey, Wave
+from ..questionnaire import translate
+from ..reports.wording import report_language
+from .estimates import EstimateRequestError, build_design, extract_wave, survey_settings
+from .reports import ReportBundle, survey_streets
+
+FORMATS = {"estimates": ("csv", "xlsx"), "responses": ("csv", "xlsx", "sav")}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/x-spss-sav",
+}
+#: Question types exported (free text and dates are left out: they can identify people).
+EXPORTED_TYPES = ("single", "yesno", "multiple", "integer")
+
+
+class ExportError(ValueError):
+    """An export cannot be made as asked (unknown format, no data); the message says why."""
+
+
+def check_format(what: str, fmt: str) -> str:
+    """Return ``fmt`` (lower case) if ``what`` can be exported in it, else raise ExportError."""
+    fmt = (fmt or "").lower()
+    if what not in FORMATS:
+        raise ExportError(f"unknown export '{what}': choose {' or '.join(FORMATS)}")
+    if fmt not in FORMATS[what]:
+        raise ExportError(f"{what} are exported as {', '.join(FORMATS[what])}, not '{fmt}'")
+    return fmt
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+@dataclass
+class Table:
+    """Columns of one export with their labels (the SPSS dictionary)."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    labels: dict[str, str] = field(default_factory=dict)  # column -> variable label
+    value_labels: dict[str, dict[Any, str]] = field(default_factory=dict)
+    numeric: set[str] = field(default_factory=set)  # columns stored as numbers
+    about: list[tuple[str, str]] = field(default_factory=list)  # file notes
+
+    def column(self, name: str) -> list[Any]:
+        i = self.columns.index(name)
+        return [r[i] for r in self.rows]
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def estimates_table(bundle: ReportBundle, lang: str = "zh_CN") -> Table:
+    """Every estimate of a wave: district, streets and communities, with comparisons and ranks."""
+    lang = report_language(lang)
+    r = bundle.results
+    names = {code: (en if lang == "en" and en else zh) for code, zh, en in r.streets}
+    communities = {code: (en if lang == "en" and en else zh)
+                   for code, (_s, zh, en) in r.communities.items()}
+    columns = ["wave", "indicator", "indicator_label", "kind", "level", "code", "name", "n",
+               "estimate", "se", "ci_low", "ci_high", "df", "deff", "target",
+               "vs_district", "vs_district_p", "vs_district_significant",
+               "vs_previous", "vs_previous_p", "vs_previous_significant",
+               "rank", "rank_low", "rank_high"]
+    rows: list[list[Any]] = []
+
+    def cmp_cells(cmp) -> list[Any]:
+        if cmp is None:
+            return [None, None, None]
+        return [_num(cmp.difference), _num(cmp.p_value), int(bool(cmp.significant))]
+
+    for item in (*r.items, *bundle.meta.departments):
+        name = translate(item.label, lang)[0]
+        domains: list[tuple[str, str, str, Any]] = [
+            ("district", bundle.meta.district_code, bundle.meta.district_name.get(lang, ""),
+             item.overall)]
+        domains += [("street", code, names.get(code, code), item.by_street.get(code))
+                    for code, _zh, _en in r.streets]
+        domains += [("community", code, communities.get(code, code), est)
+                    for code, est in sorted(item.by_community.items())]
+        for level, code, place, est in domains:
+            key = "ALL" if level == "district" else code
+            rank = item.ranks.get(code) if level == "street" else None
+            rows.append([
+                r.wave_code, item.id, name, item.kind, level, code, place,
+                est.n if est is not None else None,
+                *([_num(est.value), _num(est.se), _num(est.ci_low), _num(est.ci_high),
+                   _num(est.df), _num(est.deff) if est.deff is not None else None]
+                  if est is not None else [None] * 6),
+                item.target,
+                *(cmp_cells(item.vs_district.get(code)) if level == "street"
+                  else [None] * 3),
+                *(cmp_cells(item.vs_previous.get(key)) if level != "community"
+                  else [None] * 3),
+                *([rank.rank, rank.low, rank.high] if rank is not None else [None] * 3),
+            ])
+    settings = r.settings
+    about = [
+        ("survey", r.survey_name), ("wave", f"{r.wave_code} {r.wave_name}"),
+        ("previous wave", r.previous_wave_code or ""), ("respondents", str(r.n)),
+        ("CI", f"{settings.get('ci_method')} {float(settings.get('level', 0.95)):g}"),
+        ("design", f"strata={settings.get('design', {}).get('strata')} "
+                   f"PSU={settings.get('design', {}).get('cluster')}"),
+        ("weighting", f"{r.weighting.method} {'+'.join(r.weighting.margins)}"),
+        ("units", "rates as shares (0-1), scores in points; differences in the same unit"),
+    ]
+    numeric = {"n", "estimate", "se", "ci_low", "ci_high", "df", "deff", "target",
+               "vs_district", "vs_district_p", "vs_district_significant", "vs_previous",
+               "vs_previous_p", "vs_previous_significant", "rank", "rank_low", "rank_high"}
+    return Table(columns=columns, rows=rows, numeric=numeric, about=about)
+
+
+def _variable_name(text: str, used: set[str]) -> str:
+    """An SPSS-safe variable name (letters, digits, underscore; starts with a letter)."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", text)
+    if not name or not name[0].isalpha():
+        name = "v_" + name
+    name = name[:60]
+    base, i = name, 2
+    while name.lower() in used:
+        name = f"{base}_{i}"
+        i += 1
+    used.add(name.lower())
+    return name
+
+
+def _as_number(code: str) -> int | float | None:
+    try:
+        x = float(code)
+    except ValueError:
+        return None
+    return int(x) if x.is_integer() else x
+
+
+def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN") -> Table:
+    """The anonymised responses of a survey (one wave, or all), one row per respondent."""
+    lang = report_language(lang)
+    schema = survey.questionnaire_version.schema
+    waves = [wave] if wave is not None else list(survey.waves)
+    streets = survey_streets(survey)
+    settings = survey_settings(survey)
+    weights: dict[int, float] = {}
+    for w in waves:
+        data = extract_wave(w, schema)
+        try:
+            design, _report = build_design(data, streets, settings)
+        except EstimateRequestError:
+            continue
+        weights.update(zip(data.response_ids.tolist(),
+                           np.asarray(design.weights, dtype=float).tolist(), strict=True))
+
+    def tr(text) -> str:
+        return translate(text or {}, lang)[0]
+
+    used: set[str] = set()
+    columns: list[str] = []
+    labels: dict[str, str] = {}
+    value_labels: dict[str, dict[Any, str]] = {}
+    numeric: set[str] = set()
+
+    def add(name: str, label: str, values: dict | None = None, is_numeric: bool = False
+            ) -> str:
+        col = _variable_name(name, used)
+        columns.append(col)
+        labels[col] = label
+        if values:
+            value_labels[col] = values
+        if is_numeric:
+            numeric.add(col)
+        return col
+
+    english = lang == "en"
+    add("respondent", "Respondent (numbered in this file)" if english else "受访者编号（本文件内）",
+        is_numeric=True)
+    add("wave", "Wave" if english else "调查轮次",
+        {w.code: (w.name or w.code) for w in survey.waves})
+    add("mode", "Mode" if english else "调查方式",
+        {"phone": "Telephone" if english else "电话", "door": "Door to door" if english
+         else "入户"})
+    place_labels: dict[str, dict[str, str]] = {"district": {}, "street": {}, "community": {},
+                                               "grid": {}}
+    district = survey.district
+    place_labels["district"][district.code] = (district.name_en if english and district.name_en
+                                               else district.name_zh)
+    for street in streets:
+        place_labels["street"][street.code] = (street.name_en if english and street.name_en
+                                               else street.name_zh)
+        for community in street.children:
+            place_labels["community"][community.code] = (
+                community.name_en if english and community.name_en else community.name_zh)
+            for grid in community.children:
+                place_labels["grid"][grid.code] = (grid.name_en if english and grid.name_en
+                                                   else grid.name_zh)
+    level_names = {"district": ("District", "区县"), "street": ("Street", "街道"),
+                   "community": ("Community", "社区"), "grid": ("Grid", "网格")}
+    for level, (en, zh) in level_names.items():
+        add(level, en if english else zh, place_labels[level])
+    add("weight", "Final weight (base weight, raked)" if english
+        else "最终权重（基础权重经迭代比例调整）", is_numeric=True)
+
+    # question columns: (question, column, code or None)
+    question_columns: list[tuple[str, str, str | None]] = []
+    for group in schema.groups:
+        for q in group.questions:
+            qid = q.id
+            if q.type not in EXPORTED_TYPES:
+                continue
+            if q.type == "multiple":
+                for choice in q.choices:
+                    col = add(f"{qid}_{choice.code}", f"{tr(q.label)}: {tr(choice.label)}",
+                              {0: "not selected" if english else "未选",
+                               1: "selected" if english else "选中"}, is_numeric=True)
+                    question_columns.append((qid, col, choice.code))
+            elif q.type == "integer":
+                question_columns.append((qid, add(qid, tr(q.label), is_numeric=True), None))
+            else:
+                all_numeric = all(_as_number(c.code) is not None for c in q.choices)
+                values = {(_as_number(c.code) if all_numeric else c.code): tr(c.label)
+                          for c in q.choices}
+                question_columns.append(
+                    (qid, add(qid, tr(q.label), values, is_numeric=all_numeric), None))
+    wanted = sorted({qid for qid, _c, _code in question_columns})
+
+    wave_ids = [w.id for w in waves]
+    codes = dict(db.session.execute(select(Locality.id, Locality.code)).all())
+    wave_codes = {w.id: w.code for w in waves}
+    responses = db.session.execute(
+        select(Response.id, Response.wave_id, Response.mode, Response.district_id,
+               Response.street_id, Response.community_id, Response.grid_id)
+        .where(Response.wave_id.in_(wave_ids), Response.status != "rejected")
+        .order_by(Response.wave_id, Response.id)).all()
+    answers: dict[int, dict[str, Any]] = {r.id: {} for r in responses}
+    for response_id, question, value, multiple in db.session.execute(
+            select(Answer.response_id, Answer.question, Answer.value, Answer.multiple)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.wave_id.in_(wave_ids), Answer.question.in_(wanted))):
+        store = answers.get(response_id)
+        if store is None:
+            continue
+        if multiple:
+            store.setdefault(question, set()).add(value)
+        else:
+            store[question] = value
+    rows = []
+    for i, r in enumerate(responses, start=1):
+        a = answers[r.id]
+        row: list[Any] = [i, wave_codes[r.wave_id], r.mode, codes.get(r.district_id, ""),
+                          codes.get(r.street_id, ""), codes.get(r.community_id, ""),
+                          codes.get(r.grid_id, ""), weights.get(r.id)]
+        for qid, col, code in question_columns:
+            value = a.get(qid)
+            if code is not None:
+                row.append(None if value is None else int(code in value))
+            elif value is None:
+                row.append(None)
+            elif col in numeric:
+                row.append(_as_number(str(value)))
+            else:
+                row.append(str(value))
+        rows.append(row)
+    about = [
+        ("survey", survey.name),
+        ("waves", ", ".join(w.code for w in waves)),
+        ("respondents", str(len(rows))),
+        ("anonymised", "no telephone numbers, addresses, free text, enumerators or times; "
+                       "respondents numbered in this file only"),
+        ("weight", "empty for respondents screened out (not eligible)"),
+    ]
+    return Table(columns=columns, rows=rows, labels=labels, value_labels=value_labels,
+                 numeric=numeric, about=about)
+
+
+# ----------------------------------------------------------------------------- writers
+
+
+def _csv_value(x: Any) -> Any:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return repr(x) if not x.is_integer() else str(int(x)) if abs(x) < 1e15 else repr(x)
+    return x
+
+
+def to_csv(table: Table) -> bytes:
+    """UTF-8 with a byte-order mark (so that Excel reads the Chinese), header row first."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([_csv_value(x) for x in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table, sheet: str) -> bytes:
+    """A workbook: the data, then the variables and value labels (responses) and notes."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    data = wb.create_sheet(sheet)
+    data.append(table.columns)
+    for row in table.rows:
+        data.append(row)
+    if table.labels:
+        variables = wb.create_sheet("variables")
+        variables.append(["variable", "label"])
+        for col in table.columns:
+            variables.append([col, table.labels.get(col, "")])
+        values = wb.create_sheet("values")
+        values.append(["variable", "value", "label"])
+        for col in table.columns:
+            for value, text in table.value_labels.get(col, {}).items():
+                values.append([col, value, text])
+    about = wb.create_sheet("about")
+    for key, value in table.about:
+        about.append([key, value])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def to_sav(table: Table) -> bytes:
+    """An SPSS file with variable labels and value labels (pyreadstat)."""
+    import pandas as pd
+    import pyreadstat
+
+    frame = {}
+    for i, col in enumerate(table.columns):
+        values = [row[i] for row in table.rows]
+        if col in table.numeric:
+            frame[col] = pd.Series([np.nan if v is None else float(v) for v in values],
+                                   dtype="float64")
+        else:
+            frame[col] = pd.Series(["" if v is None else str(v) for v in values],
+                                   dtype="object")
+    df = pd.DataFrame(frame, columns=table.columns)
+    fd, path = tempfile.mkstemp(suffix=".sav")
+    os.close(fd)
+    try:
+        pyreadstat.write_sav(
+            df, path,
+            column_labels=[table.labels.get(c, "") for c in table.columns],
+            variable_value_labels={c: {(float(k) if c in table.numeric else k): v
+                                       for k, v in labels.items()}
+                                   for c, labels in table.value_labels.items()},
+            file_label=(dict(table.about).get("survey") or "")[:64],
+        )
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        os.unlink(path)
+
+
+def export_estimates(bundle: ReportBundle, fmt: str, lang: str = "zh_CN") -> bytes:
+    """The estimates table of a wave as CSV or XLSX."""
+    fmt = check_format("estimates", fmt)
+    table = estimates_table(bundle, lang)
+    return to_csv(table) if fmt == "csv" else to_xlsx(table, "estimates")
+
+
+def export_responses(survey: Survey, fmt: str, wave: Wave | None = None,
+                     lang: str = "zh_CN") -> bytes:
+    """The anonymised responses of a survey as CSV, XLSX or SPSS."""
+    fmt = check_format("responses", fmt)
+    table = responses_table(survey, wave, lang)
+    if not table.rows:
+        raise ExportError(f"survey {survey.id} has no responses to export yet")
+    if fmt == "csv":
+        return to_csv(table)
+    if fmt == "xlsx":
+        return to_xlsx(table, "responses")
+    return to_sav(table)
+
+
+def export_filename(survey: Survey, what: str, fmt: str, wave: Wave | None = None) -> str:
+    """``survey-1-responses-2026-Q4.sav``, ``survey-1-estimates-2026-Q4.xlsx``."""
+    part = f"-{wave.code}" if wave is not None else ""
+    return f"survey-{survey.id}-{what}{part}.{fmt}"

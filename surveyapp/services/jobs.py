@@ -1,0 +1,205 @@
+"""Background jobs for long work started from the web: the ZIP of every street's report and
+the exports of the responses.
+
+A job is a row of ``report_job`` (status, progress, result file), so any process can report
+and read its progress. Where it runs is configuration (``SURVEYAPP_JOB_BACKEND``):
+
+- ``thread`` (default): a thread of the web process itself, nothing to install or run;
+- ``rq``: an existing RQ queue on Redis (``SURVEYAPP_REDIS_URL``; ``pip install
+  'surveyapp[rq]'`` and run ``rq worker surveyapp`` with the same environment); the worker
+  builds its own app with ``create_app()``. Result files go to the report cache directory,
+  which several servers must then share (``SURVEYAPP_REPORT_CACHE_DIR``);
+- ``inline``: in the request itself (for debugging).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from ..extensions import db
+from ..models import Survey, User, Wave
+from ..models.reports import ReportJob
+from ..reports import ReportError, ReportLanguageError
+from .exports import ExportError, export_filename, export_responses
+from .reports import (
+    ReportRequestError,
+    ReportUnavailable,
+    report_bundle,
+    report_cache,
+    survey_streets,
+    zip_reports,
+)
+
+log = logging.getLogger(__name__)
+BACKENDS = ("thread", "rq", "inline")
+KINDS = ("zip", "responses")
+QUEUE_NAME = "surveyapp"
+
+
+class JobError(ValueError):
+    """A job cannot be started as asked (unknown kind or backend); the message says why."""
+
+
+def backend_name(app: Flask | None = None) -> str:
+    app = app or current_app
+    name = (app.config.get("JOB_BACKEND") or os.environ.get("SURVEYAPP_JOB_BACKEND")
+            or "thread").strip().lower()
+    if name not in BACKENDS:
+        raise JobError(f"SURVEYAPP_JOB_BACKEND must be one of {', '.join(BACKENDS)}, "
+                       f"not '{name}'")
+    return name
+
+
+def submit(kind: str, user: User, survey: Survey, wave: Wave | None, **params) -> ReportJob:
+    """Record a job and start it on the configured backend; return it (status ``queued``)."""
+    if kind not in KINDS:
+        raise JobError(f"unknown job '{kind}': one of {', '.join(KINDS)}")
+    backend = backend_name()
+    job = ReportJob(id=uuid.uuid4().hex, kind=kind, user_id=user.id, survey_id=survey.id,
+                    wave_id=wave.id if wave is not None else None, params=params,
+                    status="queued", done=0, total=0, message="", filename="",
+                    result_path="", created_at=datetime.utcnow())
+    db.session.add(job)
+    db.session.commit()
+    job_id = job.id
+    if backend == "inline":
+        run_job(job_id)
+    elif backend == "rq":
+        _enqueue_rq(job_id)
+    else:
+        app = current_app._get_current_object()
+        threading.Thread(target=_thread_main, args=(app, job_id), name=f"job-{job_id[:8]}",
+                         daemon=True).start()
+    return db.session.get(ReportJob, job_id)
+
+
+def _thread_main(app: Flask, job_id: str) -> None:
+    with app.app_context():
+        try:
+            run_job(job_id)
+        finally:
+            db.session.remove()
+
+
+def _enqueue_rq(job_id: str) -> None:
+    try:
+        from redis import Redis
+        from rq import Queue
+    except ImportError as exc:
+        raise JobError("SURVEYAPP_JOB_BACKEND=rq needs the rq extra: "
+                       "pip install 'surveyapp[rq]'") from exc
+    url = current_app.config.get("REDIS_URL") or os.environ.get("SURVEYAPP_REDIS_URL",
+                                                                 "redis://localhost:6379/0")
+    Queue(QUEUE_NAME, connection=Redis.from_url(url)).enqueue(
+        rq_run, job_id, job_timeout=3600, result_ttl=0)
+
+
+def rq_run(job_id: str) -> None:
+    """The RQ entry point: build the app from the environment and run the job."""
+    from .. import create_app
+
+    app = create_app()
+    with app.app_context():
+        run_job(job_id)
+
+
+def job_file(job: ReportJob) -> Path:
+    return Path(report_cache().root) / "jobs" / f"{job.id}{Path(job.filename).suffix}"
+
+
+def run_job(job_id: str) -> None:
+    """Do the work of job ``job_id``, recording progress; failures are recorded, not raised."""
+    job = db.session.get(ReportJob, job_id)
+    if job is None:
+        log.error("job %s does not exist", job_id)
+        return
+    job.status = "running"
+    db.session.commit()
+    try:
+        data, filename = _work(job)
+        job = db.session.get(ReportJob, job_id)
+        job.filename = filename
+        path = job_file(job)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        job.result_path = str(path)
+        job.status = "done"
+        job.done = job.total or 1
+        job.total = job.total or 1
+    except (ReportRequestError, ReportUnavailable, ReportError, ReportLanguageError,
+            ExportError) as exc:
+        db.session.rollback()
+        job = db.session.get(ReportJob, job_id)
+        job.status = "failed"
+        job.message = str(exc)
+    except Exception:  # noqa: BLE001  (recorded for the user; the log keeps the trace)
+        log.exception("job %s failed", job_id)
+        db.session.rollback()
+        job = db.session.get(ReportJob, job_id)
+        job.status = "failed"
+        job.message = "internal error (see the server log)"
+    job.finished_at = datetime.utcnow()
+    db.session.commit()
+
+
+def _work(job: ReportJob) -> tuple[bytes, str]:
+    survey = db.session.get(Survey, job.survey_id)
+    wave = db.session.get(Wave, job.wave_id) if job.wave_id else None
+    lang = job.params.get("lang", "zh_CN")
+    job_id = job.id
+    if job.kind == "zip":
+        cache = report_cache()
+        bundle = report_bundle(survey, wave, cache)
+        streets = job.params.get("streets") or [s.code for s in survey_streets(survey)]
+        targets = list(streets) + (["district"] if job.params.get("district", True) else [])
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done < total and now - last[0] < 0.5:
+                return
+            last[0] = now
+            row = db.session.get(ReportJob, job_id)
+            row.done, row.total = done, total
+            db.session.commit()
+
+        data = zip_reports(bundle, targets, lang, cache=cache, progress=progress)
+        suffix = "" if lang == "zh_CN" else f"-{lang}"
+        return data, f"{bundle.meta.district_code}-{bundle.results.wave_code}{suffix}.zip"
+    if job.kind == "responses":
+        fmt = job.params.get("format", "csv")
+        row = db.session.get(ReportJob, job_id)
+        row.total = 1
+        db.session.commit()
+        return (export_responses(survey, fmt, wave=wave, lang=lang),
+                export_filename(survey, "responses", fmt, wave))
+    raise JobError(f"unknown job kind {job.kind}")
+
+
+def job_for(user: User, job_id: str) -> ReportJob | None:
+    """The job ``job_id`` if ``user`` started it (admins see every job), else None."""
+    job = db.session.get(ReportJob, job_id)
+    if job is None or (job.user_id != user.id and user.role != "admin"):
+        return None
+    return job
+
+
+def wait(job_id: str, timeout: float = 60.0) -> ReportJob:
+    """Poll until the job is finished (for the CLI and tests); return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.expire_all()
+        job = db.session.get(ReportJob, job_id)
+        if job is None or job.finished or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)

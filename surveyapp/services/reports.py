@@ -1,0 +1,611 @@
+"""Reports for officials: a wave's estimates gathered once, reports and exports cached by content.
+
+Estimating a wave takes seconds (``wave_results``), a street's PDF a fraction of one, so the
+estimates and their report context (:class:`ReportBundle`) are computed once per *content*:
+the wave's responses (count, last id, last submission), those of the earlier waves, the
+questionnaire version, the survey settings, the localities and their population counts, and
+the code that computes them. Each PDF is then cached under that key plus its street, language
+and the code that draws it. Nothing is recomputed until one of these changes; a change of any
+of them is a new key, so a stale result is never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import pickle
+import threading
+import time
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..estimation import EstimationError
+from ..estimation.compare import difference_between_waves, difference_from_overall
+from ..estimation.estimates import svyby, svyciprop
+from ..extensions import db
+from ..models import Locality, Response, Survey, Wave
+from ..questionnaire import Indicator, Questionnaire
+from ..reports import (
+    ReportError,
+    ReportMeta,
+    ReportOptions,
+    WaveHistory,
+    build_district_pdf,
+    build_street_pdf,
+)
+from ..reports.fonts import report_fonts
+from ..reports.wording import report_language
+from .estimates import (
+    EstimateRequestError,
+    ItemResult,
+    WaveResults,
+    build_design,
+    extract_wave,
+    survey_settings,
+    wave_results,
+)
+
+log = logging.getLogger(__name__)
+PACKAGE = Path(__file__).resolve().parent.parent
+#: Bump to invalidate every cached bundle (the code hash below catches code changes too).
+CACHE_FORMAT = 1
+
+
+class ReportRequestError(Exception):
+    """The report asked for does not exist (unknown survey, wave or street): a 404 on the web."""
+
+
+class ReportUnavailable(Exception):
+    """The report cannot be made yet (no or too few responses): a 409 on the web."""
+
+
+# ----------------------------------------------------------------------------- look-ups
+
+
+def find_survey_wave(survey_id: int, wave_code: str | None = None) -> tuple[Survey, Wave]:
+    """Return the survey and its wave (the latest when ``wave_code`` is None)."""
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        raise ReportRequestError(f"no survey with id {survey_id} (see `surveyapp surveys list`)")
+    if not survey.waves:
+        raise ReportRequestError(f"survey {survey_id} has no wave yet")
+    if wave_code is None:
+        return survey, survey.waves[-1]
+    for wave in survey.waves:
+        if wave.code == wave_code:
+            return survey, wave
+    raise ReportRequestError(f"survey {survey_id} has no wave '{wave_code}'; its waves: "
+                             + ", ".join(w.code for w in survey.waves))
+
+
+def survey_streets(survey: Survey) -> list[Locality]:
+    return [s for s in survey.district.children if s.level == "street"]
+
+
+def check_street_code(survey: Survey, street_code: str) -> Locality:
+    """Return the street of the survey's district with ``street_code``, else ReportRequestError."""
+    for street in survey_streets(survey):
+        if street.code == street_code:
+            return street
+    raise ReportRequestError(
+        f"street '{street_code}' is not in the district of survey {survey.id} "
+        f"({survey.district.code}); its streets: "
+        + ", ".join(s.code for s in survey_streets(survey)))
+
+
+# ----------------------------------------------------------------------------- content keys
+
+
+@lru_cache(maxsize=4)
+def code_version(part: str) -> str:
+    """A hash of the source code behind cached ``part`` ("results" or "pdf")."""
+    files = sorted((PACKAGE / "estimation").glob("*.py")) + [
+        PACKAGE / "services" / "estimates.py", PACKAGE / "services" / "reports.py",
+        PACKAGE / "questionnaire" / "model.py"]
+    if part == "pdf":
+        files += sorted((PACKAGE / "reports").glob("*.py"))
+        files += sorted((PACKAGE / "translations").glob("*/LC_MESSAGES/messages.po"))
+    digest = hashlib.sha256(str(CACHE_FORMAT).encode())
+    for f in files:
+        digest.update(f.name.encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def wave_fingerprint(wave: Wave) -> list:
+    """What identifies a wave's data: counts, last id and last submission of its responses."""
+    rows = db.session.execute(
+        select(Response.status, func.count(Response.id), func.max(Response.id),
+               func.sum(Response.id), func.max(Response.submitted_at))
+        .where(Response.wave_id == wave.id).group_by(Response.status).order_by(Response.status)
+    ).all()
+    return [wave.id, wave.code, wave.name, str(wave.starts_on), str(wave.ends_on)] + [
+        [status, n, last, int(total or 0), str(when)] for status, n, last, total, when in rows]
+
+
+def _localities_fingerprint(survey: Survey) -> list:
+    out = []
+    for street in survey_streets(survey):
+        out.append([street.code, street.name_zh, street.name_en, street.population,
+                     sorted((p.sex, p.age_group, p.count) for p in street.populations),
+                     [(c.code, c.name_zh, c.name_en) for c in street.children]])
+    district = survey.district
+    return [district.code, district.name_zh, district.name_en, out]
+
+
+def bundle_key(survey: Survey, wave: Wave) -> str:
+    """The content key of a wave's estimates and report context."""
+    index = survey.waves.index(wave)
+    payload = {
+        "code": code_version("results"),
+        "survey": [survey.id, survey.name, survey.modes],
+        "settings": survey_settings(survey),
+        "questionnaire": survey.questionnaire_version.sha256,
+        "waves": [wave_fingerprint(w) for w in survey.waves[: index + 1]],
+        "localities": _localities_fingerprint(survey),
+    }
+    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# ----------------------------------------------------------------------------- the cache
+
+
+class ReportCache:
+    """Bundles and files on disk under ``root`` (shared by processes), recent bundles in memory.
+
+    Files are written to a temporary name and renamed, so a reader never sees half a file.
+    """
+
+    def __init__(self, root: str | Path, memory: int = 4, max_files: int = 5000):
+        self.root = Path(root)
+        self.memory: OrderedDict[str, Any] = OrderedDict()
+        self.memory_size = memory
+        self.max_files = max_files
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock(self, key: str) -> threading.Lock:
+        """A lock per key, so that two threads do not compute the same bundle twice."""
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def _path(self, kind: str, key: str, suffix: str) -> Path:
+        return self.root / kind / f"{key}{suffix}"
+
+    def get_bundle(self, key: str) -> ReportBundle | None:
+        if key in self.memory:
+            self.memory.move_to_end(key)
+            return self.memory[key]
+        path = self._path("bundles", key, ".pickle")
+        try:
+            with path.open("rb") as fh:
+                # Only this application writes these files (instance directory).
+                bundle = pickle.load(fh)  # noqa: S301
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001  (a corrupt or outdated file: recompute)
+            log.warning("report cache %s unreadable (%s): recomputing", path, exc)
+            return None
+        self._remember(key, bundle)
+        return bundle
+
+    def put_bundle(self, key: str, bundle: ReportBundle) -> None:
+        self._write(self._path("bundles", key, ".pickle"),
+                    pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL))
+        self._remember(key, bundle)
+
+    def _remember(self, key: str, bundle: Any) -> None:
+        self.memory[key] = bundle
+        self.memory.move_to_end(key)
+        while len(self.memory) > self.memory_size:
+            self.memory.popitem(last=False)
+
+    def get_file(self, kind: str, key: str, suffix: str) -> bytes | None:
+        try:
+            return self._path(kind, key, suffix).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def put_file(self, kind: str, key: str, suffix: str, data: bytes) -> None:
+        self._write(self._path(kind, key, suffix), data)
+
+    def _write(self, path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        self._prune(path.parent)
+
+    def _prune(self, folder: Path) -> None:
+        files = [p for p in folder.iterdir() if not p.name.startswith(".")]
+        if len(files) <= self.max_files:
+            return
+        files.sort(key=lambda p: p.stat().st_mtime)
+        for p in files[: len(files) - self.max_files]:
+            p.unlink(missing_ok=True)
+
+
+_caches: dict[str, ReportCache] = {}
+
+
+def report_cache() -> ReportCache:
+    """The application's cache (``SURVEYAPP_REPORT_CACHE_DIR``, by default
+    ``instance/report-cache``)."""
+    root = (current_app.config.get("REPORT_CACHE_DIR")
+            or os.environ.get("SURVEYAPP_REPORT_CACHE_DIR")
+            or os.path.join(current_app.instance_path, "report-cache"))
+    cache = _caches.get(root)
+    if cache is None:
+        cache = _caches[root] = ReportCache(root)
+    return cache
+
+
+# ----------------------------------------------------------------------------- gathering
+
+
+@dataclass(frozen=True)
+class ReportBundle:
+    """A wave's estimates and their report context, computed together and cached together."""
+
+    key: str
+    results: WaveResults
+    meta: ReportMeta
+
+
+def _department_indicators(schema: Questionnaire, options: ReportOptions) -> list[Indicator]:
+    """Satisfaction with each department, counted like the law-enforcement indicator."""
+    used = {ind.question for ind in schema.indicators}
+    if options.departments is not None:
+        unknown = [q for q in options.departments if q not in schema.questions]
+        if unknown:
+            raise ReportError(f"survey settings: reports.departments: no question "
+                              f"{', '.join(unknown)} in the questionnaire")
+        qids = list(options.departments)
+    else:
+        wanted = set(options.department_positive) | set(options.department_excluded)
+        qids = [q.id for q in schema.questions.values()
+                if q.type == "single" and q.id.endswith("_satisfaction") and q.id not in used
+                and wanted <= set(q.codes)]
+    return [Indicator(id=f"department:{qid}", label=schema.questions[qid].label, question=qid,
+                      positive=options.department_positive,
+                      excluded=options.department_excluded) for qid in qids]
+
+
+def _departments(indicators: list[Indicator], data, design, settings: dict,
+                 before: dict[str, ItemResult] | None) -> tuple[ItemResult, ...]:
+    """The departments' rates, district and streets, compared with the district and the
+    previous wave (the same estimators and settings as ``wave_results``)."""
+    method = settings.get("ci_method", "logit")
+    level = float(settings.get("level", 0.95))
+    street = data.columns["street"]
+    out = []
+    for ind in indicators:
+        y = data.values[ind.id]
+        try:
+            overall = svyciprop(y, design, method=method, level=level)
+        except EstimationError:
+            overall = None
+        by_street: dict[str, Any] = {}
+        for key, est in svyby(y, street, design, svyciprop, errors="keep", method=method,
+                              level=level):
+            by_street[str(key)] = None if isinstance(est, Exception) else est
+        vs_district: dict[str, Any] = {}
+        for code, est in by_street.items():
+            try:
+                vs_district[code] = (difference_from_overall(design, y, street == code,
+                                                             level=level) if est else None)
+            except EstimationError:
+                vs_district[code] = None
+        vs_previous: dict[str, Any] = {}
+        if before is not None and ind.id in before:
+            then = before[ind.id]
+            for code, now, prev in [("ALL", overall, then.overall)] + [
+                    (c, e, then.by_street.get(c)) for c, e in by_street.items()]:
+                vs_previous[code] = (difference_between_waves(now, prev, level=level)
+                                     if now is not None and prev is not None else None)
+        out.append(ItemResult(id=ind.id, kind="rate", label=dict(ind.label), target=None,
+                              overall=overall, by_street=by_street, by_community={},
+                              vs_district=vs_district, vs_previous=vs_previous, ranks={}))
+    return tuple(out)
+
+
+def _wave_arrays(survey: Survey, wave: Wave, schema: Questionnaire, settings: dict):
+    data = extract_wave(wave, schema)
+    design, _report = build_design(data, survey_streets(survey), settings)
+    return data, design
+
+
+def _history(survey: Survey, wave: Wave, cache: ReportCache | None) -> tuple[WaveHistory, ...]:
+    out = []
+    for earlier in survey.waves[: survey.waves.index(wave)]:
+        try:
+            res = _cached_results(survey, earlier, cache)
+        except EstimateRequestError:
+            continue
+        out.append(WaveHistory(
+            code=res.wave_code, name=res.wave_name,
+            overall={i.id: i.overall for i in res.items},
+            by_street={i.id: dict(i.by_street) for i in res.items}))
+    return tuple(out)
+
+
+def _cached_results(survey: Survey, wave: Wave, cache: ReportCache | None) -> WaveResults:
+    """An earlier wave's estimates on their own (no comparison with the wave before)."""
+    index = survey.waves.index(wave)
+    key = "history-" + hashlib.sha256(json.dumps(
+        [code_version("results"), survey_settings(survey), survey.questionnaire_version.sha256,
+         wave_fingerprint(wave), _localities_fingerprint(survey), index],
+        sort_keys=True, default=str).encode()).hexdigest()[:32]
+    if cache is not None:
+        hit = cache.get_bundle(key)
+        if hit is not None:
+            return hit
+    results = wave_results(survey, wave, with_previous=False)
+    if cache is not None:
+        cache.put_bundle(key, results)
+    return results
+
+
+def gather(survey: Survey, wave: Wave, cache: ReportCache | None = None,
+           key: str | None = None) -> ReportBundle:
+    """Compute a wave's estimates and everything its reports show (slow: seconds)."""
+    options = ReportOptions.from_settings(survey.settings)
+    try:
+        results = wave_results(survey, wave)
+    except EstimateRequestError as exc:
+        raise ReportUnavailable(str(exc)) from exc
+    schema = survey.questionnaire_version.schema
+    settings = survey_settings(survey)
+    departments = _department_indicators(schema, options)
+    extended = replace(schema, indicators=(*schema.indicators, *departments))
+    data, design = _wave_arrays(survey, wave, extended, settings)
+
+    before = None
+    index = survey.waves.index(wave)
+    if index > 0 and departments:
+        try:
+            prev_data, prev_design = _wave_arrays(survey, survey.waves[index - 1], extended,
+                                                  settings)
+            before = {i.id: i for i in _departments(departments, prev_data, prev_design,
+                                                    settings, None)}
+        except EstimateRequestError:
+            before = None
+
+    street = data.columns["street"]
+    mode = data.columns["mode"]
+    sample: dict[str, dict[str, int]] = {}
+    for s, m in zip(street.tolist(), mode.tolist(), strict=True):
+        sample.setdefault(s, {}).setdefault(m, 0)
+        sample[s][m] += 1
+    community = data.columns["community"]
+    weights = np.asarray(design.weights, dtype=float)
+    community_n: dict[str, dict[str, int]] = {}
+    community_value: dict[str, dict[str, float]] = {}
+    for item in (*schema.indicators, *schema.composites):
+        y = data.values[item.id]
+        valid = ~np.isnan(y)
+        counts: dict[str, int] = {}
+        values: dict[str, float] = {}
+        for code in np.unique(community[valid]).tolist():
+            rows = valid & (community == code)
+            counts[str(code)] = int(rows.sum())
+            # The weighted point estimate (Horvitz-Thompson ratio), shown where the design
+            # gives no interval for a community.
+            values[str(code)] = float(np.sum(weights[rows] * y[rows]) / np.sum(weights[rows]))
+        community_n[item.id] = counts
+        community_value[item.id] = values
+
+    factor_q = schema.questions.get(options.unsafe_factors)
+    last = db.session.scalar(select(func.max(Response.submitted_at)).where(
+        Response.wave_id == wave.id, Response.status != "rejected"))
+    district = survey.district
+    meta = ReportMeta(
+        survey_name=survey.name,
+        district_code=district.code,
+        district_name={"zh_CN": district.name_zh, "en": district.name_en or district.name_zh},
+        wave_code=wave.code,
+        wave_name=wave.name or wave.code,
+        starts_on=wave.starts_on,
+        ends_on=wave.ends_on,
+        modes=tuple(survey.mode_list),
+        data_as_of=last.strftime("%Y-%m-%d %H:%M") if last else "",
+        sample_by_street_mode=sample,
+        community_n=community_n,
+        community_value=community_value,
+        departments=_departments(departments, data, design, settings, before),
+        history=_history(survey, wave, cache),
+        factor_question=dict(factor_q.label) if factor_q is not None else None,
+        factor_labels={c.code: dict(c.label) for c in factor_q.choices} if factor_q else {},
+        options=options,
+    )
+    return ReportBundle(key=key or bundle_key(survey, wave), results=results, meta=meta)
+
+
+def report_bundle(survey: Survey, wave: Wave, cache: ReportCache | None = None) -> ReportBundle:
+    """The wave's bundle from the cache, computed (once, even with concurrent callers) if new."""
+    cache = cache if cache is not None else report_cache()
+    key = bundle_key(survey, wave)
+    bundle = cache.get_bundle(key)
+    if bundle is not None:
+        return bundle
+    with cache.lock(key):
+        bundle = cache.get_bundle(key)
+        if bundle is None:
+            started = time.perf_counter()
+            bundle = gather(survey, wave, cache, key)
+            cache.put_bundle(key, bundle)
+            log.info("report bundle %s (survey %s wave %s) computed in %.1f s", key, survey.id,
+                     wave.code, time.perf_counter() - started)
+    return _with_fieldwork_rates(bundle, wave)
+
+
+def _with_fieldwork_rates(bundle: ReportBundle, wave: Wave) -> ReportBundle:
+    """Add the telephone response rates, which change with every call (not cached)."""
+    from ..fieldwork.cati import wave_rates
+
+    try:
+        table = wave_rates(wave)
+    except Exception:  # noqa: BLE001  (rates are a bonus; a report never fails for them)
+        log.exception("telephone response rates of wave %s", wave.id)
+        return bundle
+    if not table.overall.counts.total:
+        return bundle
+    rates = {"ALL": table.overall.RR3}
+    rates.update({street.code: r.RR3 for street, r in table.by_street})
+    rates = {k: v for k, v in rates.items() if v is not None}
+    if not rates:
+        return bundle
+    return replace(bundle, meta=replace(bundle.meta, phone_response_rate=rates))
+
+
+# ----------------------------------------------------------------------------- PDFs
+
+
+def pdf_key(bundle: ReportBundle, what: str, lang: str) -> str:
+    """The content key of one PDF: its bundle, street (or district), language and drawing code."""
+    rates = sorted(bundle.meta.phone_response_rate.items())
+    text = json.dumps([bundle.key, what, lang, code_version("pdf"), rates,
+                       report_fonts().path])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _pdf(bundle: ReportBundle, what: str, lang: str, cache: ReportCache | None) -> bytes:
+    key = pdf_key(bundle, what, lang)
+    if cache is not None:
+        hit = cache.get_file("pdf", key, ".pdf")
+        if hit is not None:
+            return hit
+    data = build_pdf(bundle, what, lang)
+    if cache is not None:
+        cache.put_file("pdf", key, ".pdf", data)
+    return data
+
+
+def build_pdf(bundle: ReportBundle, what: str, lang: str) -> bytes:
+    """Draw one PDF: ``what`` is a street code or ``"district"``."""
+    if what == "district":
+        return build_district_pdf(bundle.results, bundle.meta, lang)
+    return build_street_pdf(bundle.results, what, bundle.meta, lang)
+
+
+def street_pdf(survey: Survey, wave: Wave, street_code: str, lang: str = "zh_CN",
+               cache: ReportCache | None = None) -> bytes:
+    """The PDF of one street (from the cache when its content has not changed)."""
+    check_street_code(survey, street_code)
+    lang = report_language(lang)
+    cache = cache if cache is not None else report_cache()
+    return _pdf(report_bundle(survey, wave, cache), street_code, lang, cache)
+
+
+def district_pdf(survey: Survey, wave: Wave, lang: str = "zh_CN",
+                 cache: ReportCache | None = None) -> bytes:
+    """The district overview PDF (from the cache when its content has not changed)."""
+    lang = report_language(lang)
+    cache = cache if cache is not None else report_cache()
+    return _pdf(report_bundle(survey, wave, cache), "district", lang, cache)
+
+
+def report_filename(bundle: ReportBundle, what: str, lang: str) -> str:
+    """``320106001-2026-Q4.pdf``, ``320106-district-2026-Q4-en.pdf``."""
+    suffix = "" if lang == "zh_CN" else f"-{lang}"
+    stem = (f"{bundle.meta.district_code}-district" if what == "district" else what)
+    return f"{stem}-{bundle.results.wave_code}{suffix}.pdf"
+
+
+# ----------------------------------------------------------------------------- many PDFs
+
+_worker_bundle: ReportBundle | None = None
+#: Below this many PDFs to draw, they are drawn in the calling process.
+MIN_PARALLEL = 16
+
+
+def _worker_start(payload: bytes) -> None:
+    global _worker_bundle
+    _worker_bundle = pickle.loads(payload)  # noqa: S301  (from the parent process)
+
+
+def _worker_build(what: str, lang: str) -> tuple[str, bytes]:
+    assert _worker_bundle is not None
+    return what, build_pdf(_worker_bundle, what, lang)
+
+
+def build_many(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
+               cache: ReportCache | None = None, workers: int | None = None,
+               progress: Callable[[str], None] = lambda _what: None,
+               ) -> Iterable[tuple[str, bytes]]:
+    """Yield ``(target, pdf)`` for street codes and ``"district"``, using every core.
+
+    Cached PDFs are yielded first; the others are drawn in worker processes (spawned, not
+    forked: the caller may be a threaded web server), which receive the bundle once.
+    """
+    lang = report_language(lang)
+    todo = []
+    for what in targets:
+        hit = cache.get_file("pdf", pdf_key(bundle, what, lang), ".pdf") if cache else None
+        if hit is not None:
+            progress(what)
+            yield what, hit
+        else:
+            todo.append(what)
+    if not todo:
+        return
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    if len(todo) < MIN_PARALLEL and workers > 1:
+        workers = 1  # starting worker processes costs more than a few PDFs
+    if workers == 1:
+        for what in todo:
+            data = build_pdf(bundle, what, lang)
+            if cache is not None:
+                cache.put_file("pdf", pdf_key(bundle, what, lang), ".pdf", data)
+            progress(what)
+            yield what, data
+        return
+    payload = pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL)
+    # The district overview is the longest: start it first.
+    todo.sort(key=lambda w: w != "district")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=_worker_start, initargs=(payload,)) as pool:
+        futures = [pool.submit(_worker_build, what, lang) for what in todo]
+        for future in as_completed(futures):
+            what, data = future.result()
+            if cache is not None:
+                cache.put_file("pdf", pdf_key(bundle, what, lang), ".pdf", data)
+            progress(what)
+            yield what, data
+
+
+def zip_reports(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
+                cache: ReportCache | None = None, workers: int | None = None,
+                progress: Callable[[int, int], None] = lambda _done, _total: None) -> bytes:
+    """A ZIP of the PDFs of ``targets`` (street codes and ``"district"``)."""
+    done = 0
+
+    def step(_what: str) -> None:
+        nonlocal done
+        done += 1
+        progress(done, len(targets))
+
+    buf = io.BytesIO()
+    pdfs = dict(build_many(bundle, targets, lang, cache=cache, workers=workers, progress=step))
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for what in targets:
+            info = zipfile.ZipInfo(report_filename(bundle, what, lang),
+                                   date_time=time.localtime()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, pdfs[what])
+    return buf.getvalue()

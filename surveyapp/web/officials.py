@@ -1,0 +1,271 @@
+"""The officials' portal: surveys and waves of their jurisdiction, report and export downloads.
+
+An official of a street sees that street's report only; an official of a district (or
+above) sees its streets, the district overview, the ZIP of all streets and the exports.
+Managers see the surveys of their locality (or that they created), admins everything.
+Anything else is 403.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..auth import roles_required
+from ..extensions import db
+from ..models import Locality, Survey, Wave
+from ..reports import ReportError, ReportLanguageError
+from ..services import audit, jobs
+from ..services.exports import (
+    MEDIA_TYPES,
+    ExportError,
+    check_format,
+    export_estimates,
+    export_filename,
+)
+from ..services.reports import (
+    ReportRequestError,
+    ReportUnavailable,
+    district_pdf,
+    report_bundle,
+    report_filename,
+    street_pdf,
+    survey_streets,
+)
+from ..services.surveys import counts_by_street
+
+bp = Blueprint("officials", __name__, url_prefix="/officials")
+ROLES = ("admin", "manager", "official")
+
+
+# ----------------------------------------------------------------------------- jurisdiction
+
+
+def visible_streets(survey: Survey) -> tuple[list[Locality], bool]:
+    """The streets of ``survey`` the current user may see, and whether they see the whole
+    district (district report, ZIP, exports). No street at all means no access."""
+    streets = survey_streets(survey)
+    user = current_user
+    if user.role == "admin":
+        return streets, True
+    place = user.locality
+    if user.role == "manager":
+        mine = survey.created_by_id == user.id or (
+            place is not None and survey.district.is_within(place))
+        return (streets, True) if mine else ([], False)
+    if user.role == "official" and place is not None:
+        if survey.district.is_within(place):
+            return streets, True
+        return [s for s in streets if s.id == place.id], False
+    return [], False
+
+
+def _survey_wave(survey_id: int, wave_code: str) -> tuple[Survey, Wave, list[Locality], bool]:
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        abort(404, _("There is no survey %(id)s.", id=survey_id))
+    wave = next((w for w in survey.waves if w.code == wave_code), None)
+    if wave is None:
+        abort(404, _("Survey %(id)s has no wave %(wave)s.", id=survey_id, wave=wave_code))
+    streets, whole = visible_streets(survey)
+    if not streets:
+        abort(403)
+    return survey, wave, streets, whole
+
+
+def _lang() -> str:
+    lang = request.args.get("lang", "zh_CN")
+    if lang not in ("zh_CN", "en"):
+        abort(400, _("Reports are written in zh_CN or en, not %(lang)s.", lang=lang[:20]))
+    return lang
+
+
+def _unavailable(exc: Exception):
+    """A report that cannot be made yet: say why on the wave page (409)."""
+    return render_template("error.html", code=409, message=str(exc)), 409
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+@bp.route("/")
+@roles_required(*ROLES)
+def index():
+    """List the surveys and waves of the user's jurisdiction."""
+    surveys = []
+    for survey in db.session.scalars(select(Survey).order_by(Survey.id)):
+        streets, whole = visible_streets(survey)
+        if streets:
+            surveys.append((survey, streets, whole))
+    return render_template("officials/index.html", surveys=surveys)
+
+
+@bp.route("/surveys/<int:survey_id>/waves/<wave_code>")
+@roles_required(*ROLES)
+def wave(survey_id: int, wave_code: str):
+    """Show one wave: a download per street report, the district report, ZIP and exports."""
+    survey, wave, streets, whole = _survey_wave(survey_id, wave_code)
+    counts = {street.id: n for street, n in counts_by_street(wave)}
+    recent = []
+    if whole:
+        from ..models.reports import ReportJob
+
+        recent = list(db.session.scalars(
+            select(ReportJob).where(ReportJob.user_id == current_user.id,
+                                    ReportJob.survey_id == survey.id)
+            .order_by(ReportJob.created_at.desc()).limit(5)))
+    return render_template("officials/wave.html", survey=survey, wave=wave, streets=streets,
+                           whole=whole, counts=counts, jobs=recent)
+
+
+@bp.route("/surveys/<int:survey_id>/waves/<wave_code>/streets/<street_code>.pdf")
+@roles_required(*ROLES)
+def street_report(survey_id: int, wave_code: str, street_code: str):
+    """Send the PDF report of one street."""
+    survey, wave, streets, _whole = _survey_wave(survey_id, wave_code)
+    if street_code not in {s.code for s in streets}:
+        if street_code in {s.code for s in survey_streets(survey)}:
+            abort(403)
+        abort(404, _("Street %(code)s is not in this survey's district.", code=street_code[:20]))
+    lang = _lang()
+    try:
+        data = street_pdf(survey, wave, street_code, lang)
+    except (ReportUnavailable, ReportError) as exc:
+        return _unavailable(exc)
+    return _send_pdf(data, f"{street_code}-{wave.code}{'' if lang == 'zh_CN' else '-en'}.pdf",
+                     f"report:{survey.id}:{wave.code}:{street_code}")
+
+
+@bp.route("/surveys/<int:survey_id>/waves/<wave_code>/district.pdf")
+@roles_required(*ROLES)
+def district_report(survey_id: int, wave_code: str):
+    """Send the district overview PDF."""
+    survey, wave, _streets, whole = _survey_wave(survey_id, wave_code)
+    if not whole:
+        abort(403)
+    lang = _lang()
+    try:
+        data = district_pdf(survey, wave, lang)
+        name = report_filename(report_bundle(survey, wave), "district", lang)
+    except (ReportUnavailable, ReportError) as exc:
+        return _unavailable(exc)
+    return _send_pdf(data, name, f"report:{survey.id}:{wave.code}:district")
+
+
+def _send_pdf(data: bytes, name: str, target: str):
+    audit.record("report", target, commit=True)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=name)
+
+
+@bp.route("/surveys/<int:survey_id>/waves/<wave_code>/estimates.<fmt>")
+@roles_required(*ROLES)
+def estimates(survey_id: int, wave_code: str, fmt: str):
+    """Send the wave's estimates table (CSV or XLSX)."""
+    survey, wave, _streets, whole = _survey_wave(survey_id, wave_code)
+    if not whole:
+        abort(403)
+    try:
+        fmt = check_format("estimates", fmt)
+    except ExportError as exc:
+        abort(404, str(exc))
+    lang = _lang()
+    try:
+        data = export_estimates(report_bundle(survey, wave), fmt, lang)
+    except (ReportUnavailable, ReportError) as exc:
+        return _unavailable(exc)
+    audit.record("export", f"estimates:{survey.id}:{wave.code}", format=fmt, commit=True)
+    return send_file(io.BytesIO(data), mimetype=MEDIA_TYPES[fmt], as_attachment=True,
+                     download_name=export_filename(survey, "estimates", fmt, wave))
+
+
+@bp.route("/surveys/<int:survey_id>/waves/<wave_code>/jobs", methods=["POST"])
+@roles_required(*ROLES)
+def start_job(survey_id: int, wave_code: str):
+    """Start the ZIP of all street reports or an export of the responses in the background."""
+    survey, wave, _streets, whole = _survey_wave(survey_id, wave_code)
+    if not whole:
+        abort(403)
+    kind = request.form.get("kind", "")
+    lang = request.form.get("lang", "zh_CN")
+    if lang not in ("zh_CN", "en"):
+        abort(400, _("Reports are written in zh_CN or en, not %(lang)s.", lang=lang[:20]))
+    params: dict = {"lang": lang}
+    if kind == "responses":
+        try:
+            params["format"] = check_format("responses", request.form.get("format", ""))
+        except ExportError as exc:
+            abort(400, str(exc))
+    elif kind != "zip":
+        abort(400, _("Unknown download %(kind)s: choose zip or responses.", kind=kind[:20]))
+    try:
+        job = jobs.submit(kind, current_user._get_current_object(), survey, wave, **params)
+    except (jobs.JobError, ReportLanguageError) as exc:
+        abort(400, str(exc))
+    audit.record("export", f"{kind}:{survey.id}:{wave.code}", job=job.id, commit=True)
+    return redirect(url_for("officials.job", job_id=job.id))
+
+
+def _job_or_404(job_id: str):
+    job = jobs.job_for(current_user._get_current_object(), job_id)
+    if job is None:
+        abort(404, _("There is no download %(id)s of yours.", id=job_id[:40]))
+    db.session.refresh(job)
+    return job
+
+
+@bp.route("/jobs/<job_id>")
+@roles_required(*ROLES)
+def job(job_id: str):
+    """Show a background job's progress (the page reloads itself until it is done)."""
+    job = _job_or_404(job_id)
+    survey = db.session.get(Survey, job.survey_id)
+    wave = db.session.get(Wave, job.wave_id) if job.wave_id else None
+    return render_template("officials/job.html", job=job, survey=survey, wave=wave)
+
+
+@bp.route("/jobs/<job_id>.json")
+@roles_required(*ROLES)
+def job_status(job_id: str):
+    """Return a background job's progress as JSON."""
+    job = _job_or_404(job_id)
+    return jsonify(id=job.id, kind=job.kind, status=job.status, done=job.done,
+                   total=job.total, percent=job.percent, message=job.message,
+                   download=url_for("officials.job_download", job_id=job.id)
+                   if job.status == "done" else None)
+
+
+@bp.route("/jobs/<job_id>/download")
+@roles_required(*ROLES)
+def job_download(job_id: str):
+    """Send the file a finished job made."""
+    job = _job_or_404(job_id)
+    if job.status != "done":
+        abort(409, _("This download is not ready yet."))
+    path = jobs.job_file(job)
+    if not path.exists():
+        abort(410, _("This download has expired: start it again."))
+    fmt = path.suffix.lstrip(".")
+    media = "application/zip" if fmt == "zip" else MEDIA_TYPES.get(fmt,
+                                                                  "application/octet-stream")
+    return send_file(path, mimetype=media, as_attachment=True, download_name=job.filename)
+
+
+@bp.errorhandler(ReportRequestError)
+def _not_found(exc: ReportRequestError):
+    flash(str(exc), "error")
+    return redirect(url_for("officials.index"))
