@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 HOME_BY_ROLE = {
     "enumerator": "collect.index",
@@ -17,7 +18,16 @@ HOME_BY_ROLE = {
 }
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` limited to what the databases' integer ids hold (PostgreSQL: 32 bits), so
+    that a huge number in a URL is a 404, not an overflow error in the database driver."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIdConverter
     from . import admin, auth, collect, manage
 
     app.register_blueprint(admin.bp)

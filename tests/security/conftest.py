@@ -105,6 +105,26 @@ def _populate(app) -> World:
                                    Response.enumerator_id != enumerator.id)
             .order_by(Response.id))
 
+        colleague_response = db.session.scalar(
+            select(Response).where(Response.wave_id == demo_wave.id,
+                                   Response.street_id == sibling_street.id)
+            .order_by(Response.id)) or colleague_response
+        # CATI cases held by the enumerator, by a colleague, and in the other survey; back-checks
+        # of an interview in each survey.
+        from surveyapp.models.fieldwork import BackCheck, CatiCase
+
+        now = datetime.utcnow()
+        cases = [CatiCase(wave_id=w.id, locality_id=loc.id, phone=phone, status="claimed",
+                          claimed_by_id=u.id, claimed_at=now, source="import")
+                 for w, loc, phone, u in (
+                     (demo_wave, own_assignment.locality, "13800000001", enumerator),
+                     (demo_wave, sibling_community, "13800000002", colleague),
+                     (wave2, loc("320102001001"), "13800000003", enumerator2))]
+        checks = [BackCheck(response_id=r.id, wave_id=r.wave_id, enumerator_id=r.enumerator_id)
+                  for r in (colleague_response, other_response)]
+        db.session.add_all(cases + checks)
+        db.session.commit()
+
         world.users = {
             "admin": user("admin").id,
             "manager": user("manager").id,
@@ -142,6 +162,11 @@ def _populate(app) -> World:
             "colleague_response_id": colleague_response.id,
             "other_response": other_response.uuid,
             "other_response_id": other_response.id,
+            "cati_case": cases[0].id,
+            "colleague_cati_case": cases[1].id,
+            "other_cati_case": cases[2].id,
+            "backcheck": checks[0].id,
+            "other_backcheck": checks[1].id,
         }
     return world
 
