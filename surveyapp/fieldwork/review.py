@@ -96,13 +96,13 @@ def history(response: Response) -> list[ReviewEvent]:
         ReviewEvent.response_id == response.id).order_by(ReviewEvent.id)))
 
 
-def reviews_for_enumerator(user: User, limit: int = 200) -> list[tuple[Response, ResponseReview]]:
+def reviews_for_enumerator(user: User, limit: int = 200) -> list:
     """The enumerator's interviews a supervisor rejected, sent back or approved, newest first."""
     return list(db.session.execute(
         select(Response, ResponseReview)
         .join(ResponseReview, ResponseReview.response_id == Response.id)
         .where(Response.enumerator_id == user.id)
-        .order_by(ResponseReview.reviewed_at.desc()).limit(limit)).tuples())
+        .order_by(ResponseReview.reviewed_at.desc()).limit(limit)).all())
 
 
 def review_states(wave: Wave) -> dict[int, ResponseReview]:
