@@ -118,6 +118,19 @@ def import_localities(text: str, source: str = "file") -> ImportResult:
                     f"row {r['_row']}: a {r['level']} cannot lie below a {level_of[parent]} "
                     f"('{parent}')"
                 )
+    # A locality already stored keeps the children the file does not mention: it must stay
+    # above them when the file changes its level.
+    row_by_code = {r["code"]: r for r in rows}
+    code_of = {loc.id: code for code, loc in existing.items()}
+    for code, loc in existing.items():
+        parent_row = row_by_code.get(code_of.get(loc.parent_id)) if loc.parent_id else None
+        if code in row_by_code or parent_row is None or parent_row["level"] not in LEVELS:
+            continue
+        if loc.level in LEVELS and LEVELS.index(parent_row["level"]) >= LEVELS.index(loc.level):
+            problems.append(
+                f"row {parent_row['_row']}: '{parent_row['code']}' cannot become a "
+                f"{parent_row['level']}: the {loc.level} '{code}' lies below it"
+            )
     if problems:
         raise LocalityImportError(problems)
 
