@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 from .types import EstimationError
 
@@ -379,10 +379,15 @@ def _comparison(difference: float, variance: float, df: float, level: float) -> 
         )
     # rounding can leave a tiny negative variance when the two estimates coincide
     se = math.sqrt(max(variance, 0.0))
-    reference = stats.norm if math.isinf(df) else stats.t(df)
-    quantile = float(reference.ppf(0.5 + level / 2.0))
+    # scipy.special's distribution functions directly: freezing stats.t costs a millisecond.
+    if math.isinf(df):
+        quantile = float(special.ndtri(0.5 + level / 2.0))
+    else:
+        quantile = float(special.stdtrit(df, 0.5 + level / 2.0))
     if se > 0.0:
-        p_value = float(2.0 * reference.sf(abs(difference) / se))
+        z = -abs(difference) / se
+        lower = special.ndtr(z) if math.isinf(df) else special.stdtr(df, z)
+        p_value = float(2.0 * lower)
     else:
         p_value = 1.0 if difference == 0.0 else 0.0
     return Comparison(

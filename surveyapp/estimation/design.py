@@ -426,6 +426,13 @@ class Design:
         if in_domain is not None:
             mask = np.asarray(in_domain, dtype=bool)
             x[~mask] = 0.0
+        if self.calibrations:
+            from .cells import cell_design
+
+            cells = cell_design(self)
+            if cells is not None:
+                totals = cells.residual_unit_totals(cells.cell_sums(x))
+                return self.covariance_from_unit_totals(totals, present=None)
         for cal in self.calibrations:
             x = np.asarray(cal.residuals(x, self), dtype=np.float64).reshape(x.shape)
         present = None

@@ -19,6 +19,7 @@ with cell proportions estimated from survey data. *Annals of Statistics* 12, 46-
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ def _t_upper_tail(t: float, nu: int) -> float:
     return max(0.0, (1.0 - a) / 2.0)
 
 
+@functools.lru_cache(maxsize=4096)  # few distinct (level, df) pairs in a wave's tables
 def t_quantile(p: float, df: float) -> float:
     """Quantile of Student's t distribution (R's ``qt(p, df)``); ``df=inf`` gives the Normal.
 
@@ -260,7 +262,28 @@ def _domain_sums(
         starts = _irls_start_sums(prior, yk, cd, n_groups)
     present = cell_rows > 0
 
+    batch = None
+    if calibrated:
+        from .cells import cell_design
+
+        cells = cell_design(design)
+        if cells is not None:
+            # Every domain's residual unit totals at once, from cell sums.
+            batch = cells.domain_unit_totals([y, np.ones_like(y)], codes, n_groups)
+
+    form = _unit_quadratic_form(design) if batch is not None else None
+
     def make_var(g: int) -> Callable[[float], float]:
+        if batch is not None:
+            res_wy, res_w = batch[0][g], batch[1][g]
+
+            def var_cells(c: float) -> float:
+                z = res_wy - c * res_w
+                if form is not None:
+                    return float(z @ form @ z)
+                return float(design.covariance_from_unit_totals(z[:, None], None)[0, 0])
+
+            return var_cells
         if calibrated:
             rows = codes == g
             wy = np.where(rows, w * np.where(rows, y, 0.0), 0.0)
@@ -295,6 +318,28 @@ def _domain_sums(
         )
         for g in range(n_groups)
     ]
+
+
+_FORMS: dict[int, tuple[Design, np.ndarray]] = {}
+
+
+def _unit_quadratic_form(design: Design) -> np.ndarray | None:
+    """``M`` with ``Var = z' M z`` for unit totals ``z`` of the whole design (no domain).
+
+    Every stage's contribution (centring within strata, fpc, lonely-PSU rule) is a fixed
+    quadratic form in the unit totals, so it is computed once from the identity; None for
+    designs with too many units to hold it.
+    """
+    hit = _FORMS.get(id(design))
+    if hit is not None and hit[0] is design:
+        return hit[1]
+    if design.n_units > 3000:
+        return None
+    form = design.covariance_from_unit_totals(np.eye(design.n_units), None)
+    if len(_FORMS) >= 8:
+        _FORMS.pop(next(iter(_FORMS)))
+    _FORMS[id(design)] = (design, form)
+    return form
 
 
 def _regroup(table: np.ndarray, to: np.ndarray, k: int) -> np.ndarray:
