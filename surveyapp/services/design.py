@@ -642,7 +642,15 @@ def preview_document(doc: Mapping[str, Any], marker: str) -> dict[str, Any]:
 
 
 __all__ += [
+    "AGE_GROUPS",
+    "PLAN_DEFAULTS",
     "ImmutableVersionError",
+    "allocate",
+    "draft_from_text",
+    "plan_parameters",
+    "plan_sample",
+    "save_plan",
+    "validate_text",
     "add_language",
     "delete_group",
     "delete_question",
@@ -666,3 +674,195 @@ __all__ += [
     "translatable_texts",
     "versions_of",
 ]
+
+
+# --- import into a draft -----------------------------------------------------------------------
+
+
+def draft_from_text(text: str, source: str, user=None) -> QuestionnaireVersion:
+    """Store an uploaded questionnaire text as a draft (problems allowed, fixed in the designer).
+
+    A new name keeps the file's version; a known name becomes the draft of its next version
+    (refused while another draft of it is open).
+    """
+    text = text.replace("\r\n", "\n")
+    try:
+        doc = read_document(text)
+    except (yaml.YAMLError, ValueError):
+        problems = validate_text(text, source=source)
+        raise DesignError(str(problems[0]) if problems else "not a questionnaire file") from None
+    slug = str(doc.get("id") or "").strip()
+    if not _SLUG_RE.match(slug):
+        raise DesignError(f"the file's id '{slug}' is not a questionnaire name (like night-safety)")
+    if draft_of(slug) is not None:
+        raise DesignError(
+            f"a draft of '{slug}' is open already: publish or delete it before importing again"
+        )
+    latest = db.session.scalar(
+        select(func.max(QuestionnaireVersion.version)).where(QuestionnaireVersion.slug == slug)
+    )
+    based_on = None
+    if latest is None:
+        number = doc.get("version") if isinstance(doc.get("version"), int) else 1
+        number = max(1, number)
+    else:
+        number = int(latest) + 1
+        based_on = db.session.scalar(
+            select(QuestionnaireVersion).where(
+                QuestionnaireVersion.slug == slug, QuestionnaireVersion.version == latest
+            )
+        )
+    if doc.get("version") != number:
+        text, count = _VERSION_LINE.subn(f"version: {number}", text, count=1)
+        if count == 0:
+            doc["version"] = number
+            text = dump_document(doc)
+    title = doc.get("title")
+    title_zh = str(title.get(DEFAULT_LANGUAGE) or slug) if isinstance(title, dict) else slug
+    draft = QuestionnaireVersion(
+        slug=slug,
+        version=number,
+        title_zh=title_zh.strip()[:200],
+        sha256=_sha256(text),
+        source_text=text,
+        status=DRAFT,
+        based_on_id=based_on.id if based_on is not None else None,
+        created_by_id=getattr(user, "id", None),
+        updated_at=datetime.utcnow(),
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+# --- sample and quota planning -------------------------------------------------------------------
+
+AGE_GROUPS = ("16_24", "25_34", "35_44", "45_54", "55_64", "65p")
+SEXES = ("m", "f")
+PLAN_DEFAULTS: dict[str, Any] = {
+    "margin": 0.05,
+    "p": 0.9,
+    "deff": 1.5,
+    "level": 0.95,
+    "method": "logit",
+}
+
+
+def plan_parameters(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check planning parameters (margin, anticipated rate p, deff, level, method)."""
+    params: dict[str, Any] = {}
+    bounds = {
+        "margin": (0.0, 0.5, "the margin of error, like 0.05 for ±5 points"),
+        "p": (0.0, 1.0, "the anticipated rate, like 0.9"),
+        "deff": (0.0, 100.0, "the design effect, like 1.5"),
+        "level": (0.0, 1.0, "the confidence level, like 0.95"),
+    }
+    for key, (low, high, what) in bounds.items():
+        value = raw.get(key)
+        if value in (None, ""):
+            params[key] = PLAN_DEFAULTS[key]
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise DesignError(f"{key} must be {what}, not '{value}'") from None
+        if not low < number < high and not (key == "deff" and number >= 1 and number < high):
+            raise DesignError(f"{key} must be {what} (between {low:g} and {high:g}), not {value}")
+        params[key] = number
+    method = raw.get("method") or PLAN_DEFAULTS["method"]
+    if method not in ("wald", "logit"):
+        raise DesignError(f"method must be wald or logit, not '{method}'")
+    params["method"] = method
+    return params
+
+
+def allocate(total: int, counts: Mapping[Any, int]) -> dict[Any, int]:
+    """Split ``total`` in proportion to ``counts`` in whole numbers that add up to ``total``.
+
+    Largest remainders (Hamilton's method): each cell gets the floor of its share, and the
+    interviews left over go to the cells with the largest fractional parts (ties: the larger
+    population, then the order given).
+    """
+    population = sum(max(0, count) for count in counts.values())
+    if total <= 0 or population <= 0:
+        return {key: 0 for key in counts}
+    shares = {key: total * max(0, count) / population for key, count in counts.items()}
+    result = {key: int(share) for key, share in shares.items()}
+    left = total - sum(result.values())
+    order = sorted(
+        counts,
+        key=lambda key: (-(shares[key] - result[key]), -counts[key], list(counts).index(key)),
+    )
+    for key in order[:left]:
+        result[key] += 1
+    return result
+
+
+def _streets(district) -> list:
+    streets, stack = [], [district]
+    while stack:
+        locality = stack.pop()
+        if locality.level == "street":
+            streets.append(locality)
+            continue
+        stack.extend(sorted(locality.children, key=lambda child: child.code, reverse=True))
+    return sorted(streets, key=lambda street: street.code)
+
+
+def plan_sample(
+    survey, margin: float, p: float, deff: float, level: float, method: str
+) -> list[dict[str, Any]]:
+    """Return, per street of the survey's district, the interviews needed and the quotas.
+
+    The target per street is :func:`surveyapp.estimation.samplesize.required_n` for the
+    street's population; it is split over the sex × age cells of the census counts
+    (:class:`LocalityPopulation`) in proportion to their population (:func:`allocate`).
+    """
+    from ..estimation.samplesize import required_n
+
+    rows = []
+    for street in _streets(survey.district):
+        counts = {(pop.sex, pop.age_group): pop.count for pop in street.populations}
+        population = street.population or sum(counts.values()) or None
+        target = required_n(margin, p, deff, level, population, method=method)
+        cells = {(sex, age): counts.get((sex, age), 0) for sex in SEXES for age in AGE_GROUPS}
+        quotas = allocate(target, cells) if sum(cells.values()) else {}
+        rows.append(
+            {"street": street, "population": population, "target": target, "quotas": quotas}
+        )
+    return rows
+
+
+def save_plan(survey, wave, params: Mapping[str, Any], rows: list[dict[str, Any]]) -> int:
+    """Store the plan in the survey's settings and as the wave's quotas; return quotas written."""
+    from ..models.fieldwork import Quota
+
+    if wave is None or wave.survey_id != survey.id:
+        raise DesignError("choose one of the survey's waves for the quotas")
+    existing = {
+        (quota.locality_id, quota.sex, quota.age_group): quota
+        for quota in db.session.scalars(select(Quota).where(Quota.wave_id == wave.id))
+    }
+    written = 0
+
+    def put(street, sex: str, age: str, target: int) -> None:
+        nonlocal written
+        quota = existing.get((street.id, sex, age))
+        if quota is None:
+            quota = Quota(wave_id=wave.id, locality_id=street.id, sex=sex, age_group=age)
+            db.session.add(quota)
+        quota.target = int(target)
+        written += 1
+
+    for row in rows:
+        put(row["street"], "", "", row["target"])
+        for (sex, age), target in row["quotas"].items():
+            put(row["street"], sex, age, target)
+    settings = dict(survey.settings or {})
+    settings["plan"] = {
+        **{key: params[key] for key in PLAN_DEFAULTS},
+        "targets": {row["street"].code: row["target"] for row in rows},
+    }
+    survey.settings = settings
+    db.session.commit()
+    return written

@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
     from . import officials  # reports: the officials' portal
 
     app.register_blueprint(officials.bp)
+    from . import design  # questionnaire design
+
+    app.register_blueprint(design.bp)
     from . import api, assignments, cati, dashboard, offline, review  # fieldwork
 
     for fieldwork_bp in (api.bp, offline.bp, cati.bp, review.bp, dashboard.bp, assignments.bp):

@@ -1,0 +1,928 @@
+"""The questionnaire designer for survey managers: drafts, preview, translations, versions.
+
+Views parse the form, call :mod:`surveyapp.services.design` and render. Drafts belong to the
+manager who started them (and admins); published versions are shared and read-only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..auth import may_see_survey, roles_required
+from ..extensions import db
+from ..models import QuestionnaireVersion, Survey
+from ..questionnaire import (
+    CHOICE_TYPES,
+    QUESTION_TYPES,
+    QuestionnaireError,
+    load_questionnaire_text,
+    translate,
+)
+from ..questionnaire.diff import comparable_indicators, diff_questionnaires
+from ..questionnaire.export import dump_document
+from ..services import design
+from ..services.design import DesignError
+
+bp = Blueprint("design", __name__, url_prefix="/design")
+
+ROLES = ("admin", "manager")
+#: Marks a text that is not translated yet in the preview of a draft (never shown).
+UNTRANSLATED = "\u2060untranslated\u2060"
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+def _version_or_404(version_id: int) -> QuestionnaireVersion:
+    version = db.session.get(QuestionnaireVersion, version_id)
+    if version is None:
+        abort(404)
+    if version.status == "draft" and not _may_edit(version):
+        abort(403)
+    return version
+
+
+def _may_edit(version: QuestionnaireVersion) -> bool:
+    if current_user.role == "admin":
+        return True
+    return version.created_by_id in (None, current_user.id) if version.status == "draft" else False
+
+
+def _draft_or_error(version_id: int) -> QuestionnaireVersion:
+    """Return the draft to change; a published version is refused with 409 (never changed)."""
+    version = _version_or_404(version_id)
+    if version.status != "draft":
+        abort(
+            409,
+            description=_(
+                "Version %(n)s is published and cannot change. Edit it to start a draft of "
+                "the next version.",
+                n=version.version,
+            ),
+        )
+    return version
+
+
+def _fail(message: str, status: int = 400):
+    flash(message, "error")
+    return None, status
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@bp.route("/")
+@roles_required(*ROLES)
+def index():
+    """List the questionnaires with their published version and open draft."""
+    entries = design.questionnaire_list()
+    for entry in entries:
+        draft = entry["draft"]
+        if draft is not None and not _may_edit(draft):
+            entry["draft"] = None
+            entry["draft_elsewhere"] = True
+    return render_template("design/index.html", entries=entries)
+
+
+@bp.post("/new")
+@roles_required(*ROLES)
+def new():
+    """Start a new questionnaire as a draft."""
+    slug = request.form.get("slug", "").strip()
+    title = {
+        "zh_CN": request.form.get("title_zh", "").strip(),
+        "en": request.form.get("title_en", "").strip(),
+    }
+    try:
+        draft = design.create_draft(slug, title, current_user)
+    except DesignError as error:
+        flash(str(error), "error")
+        return render_template("design/index.html", entries=design.questionnaire_list()), 400
+    flash(_("Draft started. Add a group, then questions."), "info")
+    return redirect(url_for("design.edit", version_id=draft.id))
+
+
+@bp.route("/v/<int:version_id>")
+@roles_required(*ROLES)
+def edit(version_id: int):
+    """Show a questionnaire version: its structure, problems and what can be done with it."""
+    version = _version_or_404(version_id)
+    try:
+        doc = design.document(version)
+    except DesignError as error:
+        flash(str(error), "error")
+        return redirect(url_for("design.text", version_id=version.id))
+    problems = design.draft_problems(version)
+    return render_template(
+        "design/edit.html",
+        version=version,
+        doc=doc,
+        problems=problems,
+        problem_paths=_problem_index(problems),
+        languages=design.language_entries(doc),
+        may_edit=version.status == "draft" and _may_edit(version),
+        untranslated=_untranslated_count(doc),
+    )
+
+
+def _problem_index(problems) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for problem in problems:
+        match = re.match(
+            r"(groups\[\d+\](?:\.questions\[\d+\])?|indicators\[\d+\]|composites\[\d+\])",
+            problem.field,
+        )
+        if match:
+            counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    return counts
+
+
+def _untranslated_count(doc: dict[str, Any]) -> int:
+    languages = [entry["code"] for entry in design.language_entries(doc)]
+    return sum(
+        1
+        for _path, text in design.translatable_texts(doc)
+        for lang in languages
+        if not str(text.get(lang) or "").strip()
+    )
+
+
+@bp.post("/v/<int:version_id>/edit")
+@roles_required(*ROLES)
+def start_draft(version_id: int):
+    """Start (or reopen) the draft of the next version of a published questionnaire."""
+    version = _version_or_404(version_id)
+    existing = design.draft_of(version.slug)
+    if existing is not None and not _may_edit(existing):
+        flash(_("Another manager is editing the next version of this questionnaire."), "error")
+        return redirect(url_for("design.edit", version_id=version.id)), 409
+    draft = design.edit_version(version, current_user)
+    return redirect(url_for("design.edit", version_id=draft.id))
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+def _texts(prefix: str, languages: list[str]) -> dict[str, str]:
+    return {lang: request.form.get(f"{prefix}-{lang}", "") for lang in languages}
+
+
+def _apply(version: QuestionnaireVersion, change, success: str, target: str | None = None):
+    """Apply ``change(doc)`` to the draft and save; a DesignError is a 400 naming the field."""
+    doc = design.document(version)
+    try:
+        change(doc)
+    except DesignError as error:
+        return str(error)
+    problems = design.save_document(version, doc)
+    flash(success, "info")
+    if problems:
+        flash(
+            _(
+                "The draft has %(n)s problem(s); they are listed on the draft's page.",
+                n=len(problems),
+            ),
+            "warning",
+        )
+    return None
+
+
+@bp.route("/v/<int:version_id>/group", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def group(version_id: int):
+    """Add a group of questions (a page), or change its id, title and skip logic."""
+    version = _draft_or_error(version_id)
+    doc = design.document(version)
+    original = request.values.get("gid") or None
+    languages = [entry["code"] for entry in design.language_entries(doc)]
+    current: dict[str, Any] = {"id": "", "title": {}, "relevant": ""}
+    if original:
+        try:
+            current = design.find_group(doc, original)
+        except DesignError:
+            abort(404)
+    error = None
+    if request.method == "POST":
+        gid = request.form.get("id", "")
+        title = _texts("title", languages)
+        relevant = request.form.get("relevant", "")
+        error = _apply(
+            version,
+            lambda d: design.set_group(d, original, gid, title, relevant),
+            _("Group saved."),
+        )
+        if error is None:
+            return redirect(url_for("design.edit", version_id=version.id))
+        current = {"id": gid, "title": title, "relevant": relevant}
+    index = _group_index(doc, original)
+    return render_template(
+        "design/group.html",
+        version=version,
+        current=current,
+        original=original,
+        languages=design.language_entries(doc),
+        error=error,
+        builder=_builder_questions(doc, before_group=index),
+    ), (400 if error else 200)
+
+
+def _group_index(doc: dict[str, Any], gid: str | None) -> int:
+    for index, group in enumerate(doc.get("groups") or []):
+        if isinstance(group, dict) and group.get("id") == gid:
+            return index
+    return len(doc.get("groups") or [])
+
+
+@bp.post("/v/<int:version_id>/group/<gid>/<action>")
+@roles_required(*ROLES)
+def group_action(version_id: int, gid: str, action: str):
+    """Move a group up or down, or delete an empty one."""
+    version = _draft_or_error(version_id)
+    actions = {
+        "up": lambda d: design.move_group(d, gid, -1),
+        "down": lambda d: design.move_group(d, gid, 1),
+        "delete": lambda d: design.delete_group(d, gid),
+    }
+    if action not in actions:
+        abort(404)
+    error = _apply(version, actions[action], _("Group updated."))
+    if error:
+        flash(error, "error")
+        return redirect(url_for("design.edit", version_id=version.id)), 400
+    return redirect(url_for("design.edit", version_id=version.id))
+
+
+# --- questions ------------------------------------------------------------------------------
+
+
+def _builder_questions(
+    doc: dict[str, Any], before_group: int | None = None, before_question: str | None = None
+) -> list[dict[str, Any]]:
+    """Questions a condition may use (those asked earlier), with codes, for the pick-lists."""
+    items: list[dict[str, Any]] = []
+    lists = doc.get("choice_lists") or {}
+    for g, group in enumerate(doc.get("groups") or []):
+        if not isinstance(group, dict):
+            continue
+        if before_group is not None and g >= before_group:
+            break
+        for question in group.get("questions") or []:
+            if not isinstance(question, dict):
+                continue
+            if before_question is not None and question.get("id") == before_question:
+                return items
+            choices = question.get("choices")
+            if isinstance(choices, str):
+                choices = lists.get(choices) or []
+            codes = []
+            if question.get("type") == "yesno" and not choices:
+                codes = [{"code": "yes", "label": "是 Yes"}, {"code": "no", "label": "否 No"}]
+            elif isinstance(choices, list):
+                for choice in choices:
+                    if isinstance(choice, dict):
+                        label = choice.get("label")
+                        text = translate(label, "zh_CN")[0] if isinstance(label, dict) else ""
+                        codes.append({"code": str(choice.get("code")), "label": text})
+            label = question.get("label")
+            items.append(
+                {
+                    "id": str(question.get("id")),
+                    "type": str(question.get("type")),
+                    "label": translate(label, "zh_CN")[0] if isinstance(label, dict) else "",
+                    "codes": codes,
+                }
+            )
+    return items
+
+
+def _int_field(name: str, label: str) -> int | None:
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise DesignError(f"{label} must be a whole number, not '{value}'") from None
+
+
+def _question_from_form(languages: list[str]) -> tuple[str, dict[str, Any]]:
+    """Return (group id, question) from the question form; raise DesignError for bad input."""
+    qtype = request.form.get("type", "")
+    if qtype not in QUESTION_TYPES:
+        raise DesignError(f"choose the question type (one of: {', '.join(QUESTION_TYPES)})")
+    question: dict[str, Any] = {
+        "id": request.form.get("id", "").strip(),
+        "type": qtype,
+        "label": {k: v.strip() for k, v in _texts("label", languages).items() if v.strip()},
+        "hint": {k: v.strip() for k, v in _texts("hint", languages).items() if v.strip()},
+        "relevant": request.form.get("relevant", "").strip(),
+        "constraint": request.form.get("constraint", "").strip(),
+    }
+    if not request.form.get("required"):
+        question["required"] = False
+    if question["constraint"]:
+        message = {
+            k: v.strip() for k, v in _texts("constraint_message", languages).items() if v.strip()
+        }
+        if message:
+            question["constraint_message"] = message
+    if qtype == "integer":
+        question["min"] = _int_field("min", "min")
+        question["max"] = _int_field("max", "max")
+    if qtype == "text":
+        question["max_length"] = _int_field("max_length", "max length")
+    if qtype in CHOICE_TYPES:
+        named = request.form.get("choice_list", "").strip()
+        if named:
+            question["choices"] = named
+        else:
+            question["choices"] = _choices_from_form(languages)
+        other = request.form.get("other", "").strip()
+        if other and qtype != "yesno":
+            question["other"] = other
+    return request.form.get("group", ""), question
+
+
+def _choices_from_form(languages: list[str]) -> list[dict[str, Any]]:
+    rows = sorted(
+        {int(m.group(1)) for key in request.form if (m := re.match(r"choice-(\d+)-code$", key))}
+    )
+    choices: list[dict[str, Any]] = []
+    for row in rows:
+        code = request.form.get(f"choice-{row}-code", "").strip()
+        label = {
+            lang: request.form.get(f"choice-{row}-label-{lang}", "").strip() for lang in languages
+        }
+        label = {lang: text for lang, text in label.items() if text}
+        if not code and not label:
+            continue  # an empty row
+        if not code:
+            raise DesignError(f"answer option {len(choices) + 1} has a label but no code")
+        choice: dict[str, Any] = {"code": code, "label": label}
+        if request.form.get(f"choice-{row}-exclusive"):
+            choice["exclusive"] = True
+        choices.append(choice)
+    return choices
+
+
+@bp.route("/v/<int:version_id>/question", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def question(version_id: int):
+    """Add or change a question: type, texts, answer options, skip logic and checks.
+
+    With ``check=1`` nothing is saved: the answer lists the problems the draft would have.
+    """
+    version = _draft_or_error(version_id)
+    doc = design.document(version)
+    languages = [entry["code"] for entry in design.language_entries(doc)]
+    original = request.values.get("qid") or None
+    group_id = request.values.get("group") or ""
+    current: dict[str, Any] = {"id": "", "type": "single", "label": {}, "required": True}
+    if original:
+        try:
+            found_group, index = design.find_question(doc, original)
+        except DesignError:
+            abort(404)
+        current = found_group["questions"][index]
+        group_id = str(found_group.get("id"))
+    error = None
+    if request.method == "POST":
+        checking = request.args.get("check") == "1"
+        try:
+            group_id, current = _question_from_form(languages)
+            design.set_question(doc, group_id, original, current)
+        except DesignError as exc:
+            if checking:
+                return jsonify({"problems": [str(exc)], "error": True}), 400
+            error = str(exc)
+        else:
+            if checking:
+                return jsonify(_check_question(version, doc, current["id"]))
+            problems = design.save_document(version, doc)
+            flash(_("Question saved."), "info")
+            if problems:
+                flash(
+                    _(
+                        "The draft has %(n)s problem(s); they are listed on the draft's page.",
+                        n=len(problems),
+                    ),
+                    "warning",
+                )
+            return redirect(
+                url_for("design.edit", version_id=version.id, _anchor=f"q-{current['id']}")
+            )
+    groups = [g for g in doc.get("groups") or [] if isinstance(g, dict)]
+    if not groups:
+        flash(_("Add a group first: questions belong to a group (a page)."), "error")
+        return redirect(url_for("design.edit", version_id=version.id))
+    choices = current.get("choices")
+    return render_template(
+        "design/question.html",
+        version=version,
+        current=current,
+        original=original,
+        group_id=group_id or str(groups[-1].get("id")),
+        groups=groups,
+        choice_lists=list((doc.get("choice_lists") or {}).keys()),
+        named_list=choices if isinstance(choices, str) else "",
+        choice_rows=(choices if isinstance(choices, list) else []) + [{}] * 3,
+        languages=design.language_entries(doc),
+        types=QUESTION_TYPES,
+        error=error,
+        builder=_builder_questions(doc, before_question=original or "\0"),
+    ), (400 if error else 200)
+
+
+def _check_question(version: QuestionnaireVersion, doc: dict[str, Any], qid: str) -> dict[str, Any]:
+    text = dump_document(doc)
+    problems = design.validate_text(text, source=f"{version.slug}.yaml")
+    try:
+        group, index = design.find_question(doc, qid)
+        g = doc["groups"].index(group)
+        prefix = f"groups[{g}].questions[{index}]"
+    except (DesignError, ValueError):
+        prefix = "\0"
+    mine = [str(p) for p in problems if p.field == prefix or p.field.startswith(prefix + ".")]
+    return {"problems": mine, "others": len(problems) - len(mine), "error": False}
+
+
+@bp.post("/v/<int:version_id>/question/<qid>/<action>")
+@roles_required(*ROLES)
+def question_action(version_id: int, qid: str, action: str):
+    """Move a question up or down in its group, or delete it."""
+    version = _draft_or_error(version_id)
+    actions = {
+        "up": lambda d: design.move_question(d, qid, -1),
+        "down": lambda d: design.move_question(d, qid, 1),
+        "delete": lambda d: design.delete_question(d, qid),
+    }
+    if action not in actions:
+        abort(404)
+    error = _apply(version, actions[action], _("Question updated."))
+    if error:
+        flash(error, "error")
+        return redirect(url_for("design.edit", version_id=version.id)), 400
+    return redirect(url_for("design.edit", version_id=version.id))
+
+
+# --- indicators and composites ---------------------------------------------------------------
+
+
+def _codes_field(name: str) -> list[str]:
+    return [code for code in re.split(r"[\s,，]+", request.form.get(name, "")) if code]
+
+
+def _result_from_form(kind: str, languages: list[str]) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": request.form.get("id", "").strip(),
+        "label": {k: v.strip() for k, v in _texts("label", languages).items() if v.strip()},
+        "description": {
+            k: v.strip() for k, v in _texts("description", languages).items() if v.strip()
+        },
+        "question": request.form.get("question", "").strip(),
+    }
+    if kind == "indicators":
+        item["positive"] = _codes_field("positive")
+        item["excluded"] = _codes_field("excluded")
+        item["base"] = request.form.get("base", "").strip()
+        target = request.form.get("target", "").strip()
+        if target:
+            try:
+                item["target"] = float(target)
+            except ValueError:
+                raise DesignError(f"target must be a share like 0.9, not '{target}'") from None
+    else:
+        points: dict[str, Any] = {}
+        for pair in re.split(r"[\s,，]+", request.form.get("points", "")):
+            if not pair:
+                continue
+            code, sep, value = pair.partition(":")
+            try:
+                number = float(value)
+            except ValueError:
+                raise DesignError(
+                    f"points are written code:points, like 1:100 2:80; '{pair}' is not"
+                ) from None
+            if not sep or not code:
+                raise DesignError(f"points are written code:points, like 1:100; '{pair}' is not")
+            points[code] = int(number) if number.is_integer() else number
+        item["points"] = points
+        item["excluded"] = _codes_field("excluded")
+    return item
+
+
+@bp.route("/v/<int:version_id>/result/<kind>", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def result(version_id: int, kind: str):
+    """Add or change an indicator (a rate) or a composite score (points per code)."""
+    if kind not in ("indicators", "composites"):
+        abort(404)
+    version = _draft_or_error(version_id)
+    doc = design.document(version)
+    languages = [entry["code"] for entry in design.language_entries(doc)]
+    original = request.values.get("rid") or None
+    current: dict[str, Any] = {"id": "", "label": {}}
+    if original:
+        found = [e for e in doc.get(kind) or [] if isinstance(e, dict) and e.get("id") == original]
+        if not found:
+            abort(404)
+        current = found[0]
+    error = None
+    if request.method == "POST":
+        try:
+            current = _result_from_form(kind, languages)
+        except DesignError as exc:
+            error = str(exc)
+        else:
+            item = current
+            error = _apply(
+                version,
+                lambda d: design.set_result(d, kind, original, item),
+                _("Indicator saved.") if kind == "indicators" else _("Composite saved."),
+            )
+            if error is None:
+                return redirect(url_for("design.edit", version_id=version.id, _anchor=kind))
+    return render_template(
+        "design/result.html",
+        version=version,
+        kind=kind,
+        current=current,
+        original=original,
+        languages=design.language_entries(doc),
+        error=error,
+        builder=_builder_questions(doc),
+    ), (400 if error else 200)
+
+
+@bp.post("/v/<int:version_id>/result/<kind>/<rid>/delete")
+@roles_required(*ROLES)
+def result_delete(version_id: int, kind: str, rid: str):
+    """Delete an indicator or a composite."""
+    if kind not in ("indicators", "composites"):
+        abort(404)
+    version = _draft_or_error(version_id)
+    error = _apply(version, lambda d: design.delete_result(d, kind, rid), _("Deleted."))
+    if error:
+        flash(error, "error")
+        return redirect(url_for("design.edit", version_id=version.id)), 400
+    return redirect(url_for("design.edit", version_id=version.id, _anchor=kind))
+
+
+# --- translations and languages ----------------------------------------------------------------
+
+
+@bp.route("/v/<int:version_id>/translations", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def translations(version_id: int):
+    """Show every text side by side in every language, untranslated ones highlighted."""
+    version = _version_or_404(version_id)
+    doc = design.document(version)
+    languages = design.language_entries(doc)
+    if request.method == "POST":
+        version = _draft_or_error(version_id)
+        values: dict[tuple[str, str], str] = {}
+        for key, value in request.form.items():
+            if key.startswith("t|"):
+                _prefix, path, lang = key.split("|", 2)
+                values[(path, lang)] = value
+        try:
+            changed = design.set_translations(doc, values)
+        except DesignError as error:
+            flash(str(error), "error")
+            return redirect(url_for("design.translations", version_id=version.id)), 400
+        design.save_document(version, doc)
+        flash(_("%(n)s text(s) changed.", n=changed), "info")
+        return redirect(url_for("design.translations", version_id=version.id))
+    rows = [
+        (path, _describe_path(doc, path), text) for path, text in design.translatable_texts(doc)
+    ]
+    return render_template(
+        "design/translations.html",
+        version=version,
+        rows=rows,
+        languages=languages,
+        may_edit=version.status == "draft" and _may_edit(version),
+    )
+
+
+def _describe_path(doc: dict[str, Any], path: str) -> str:
+    """Name a text for people: "question safety · label" rather than groups[1].questions[0]."""
+    match = re.match(
+        r"groups\[(\d+)\](?:\.questions\[(\d+)\])?(?:\.choices\[(\d+)\])?\.(\w+)$", path
+    )
+    if not match:
+        return path
+    try:
+        group = doc["groups"][int(match.group(1))]
+        if match.group(2) is None:
+            return f"{_('group')} {group.get('id')} · {match.group(4)}"
+        question = group["questions"][int(match.group(2))]
+        if match.group(3) is None:
+            return f"{_('question')} {question.get('id')} · {match.group(4)}"
+        choice = question["choices"][int(match.group(3))]
+        return f"{_('question')} {question.get('id')} · {_('option')} {choice.get('code')}"
+    except (KeyError, IndexError, TypeError):
+        return path
+
+
+@bp.post("/v/<int:version_id>/languages")
+@roles_required(*ROLES)
+def languages(version_id: int):
+    """Declare a further language (for example Uyghur, written right to left)."""
+    version = _draft_or_error(version_id)
+    code = request.form.get("code", "")
+    name = request.form.get("name", "")
+    rtl = bool(request.form.get("rtl"))
+    error = _apply(version, lambda d: design.add_language(d, code, name, rtl), _("Language added."))
+    if error:
+        flash(error, "error")
+        return redirect(url_for("design.translations", version_id=version.id)), 400
+    return redirect(url_for("design.translations", version_id=version.id))
+
+
+# --- text mode ------------------------------------------------------------------------------
+
+
+@bp.route("/v/<int:version_id>/text", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def text(version_id: int):
+    """Edit the questionnaire file itself (for experts); the check runs as you type."""
+    version = _version_or_404(version_id)
+    problems = design.draft_problems(version)
+    source = version.source_text
+    error = None
+    if request.method == "POST":
+        version = _draft_or_error(version_id)
+        source = request.form.get("source", "")
+        try:
+            problems = design.save_text(version, source)
+        except DesignError as exc:
+            error = str(exc)
+        else:
+            flash(_("Text saved."), "info")
+            return redirect(url_for("design.text", version_id=version.id))
+    return render_template(
+        "design/text.html",
+        version=version,
+        source=source,
+        problems=problems,
+        error=error,
+        may_edit=version.status == "draft" and _may_edit(version),
+    ), (400 if error else 200)
+
+
+@bp.post("/v/<int:version_id>/check")
+@roles_required(*ROLES)
+def check(version_id: int):
+    """Return the problems of a text as JSON, with the messages of ``questionnaire validate``."""
+    version = _version_or_404(version_id)
+    source = request.form.get("source", "")
+    problems = design.validate_text(source, source=f"{version.slug}.yaml")
+    return jsonify({"problems": [str(problem) for problem in problems]})
+
+
+# --- preview --------------------------------------------------------------------------------
+
+
+def _preview_translate(default: str):
+    def lookup(text, lang):
+        if text and text.get(lang) == UNTRANSLATED:
+            value = text.get(default)
+            if value and value != UNTRANSLATED:
+                return value, True
+        value, fallback = translate(text, lang, default)
+        if value == UNTRANSLATED:
+            return "", True
+        return value, fallback
+
+    return lookup
+
+
+@bp.route("/v/<int:version_id>/preview")
+@roles_required(*ROLES)
+def preview(version_id: int):
+    """Show the questionnaire as an enumerator's tablet does, in any of its languages."""
+    version = _version_or_404(version_id)
+    doc = design.document(version)
+    # Missing translations are filled with a marker, so a draft being translated can be
+    # previewed: the default-language text is shown in their place, marked.
+    preview_doc = design.preview_document(doc, UNTRANSLATED)
+    try:
+        schema = load_questionnaire_text(dump_document(preview_doc), source=f"{version.slug}.yaml")
+    except QuestionnaireError as error:
+        return render_template(
+            "design/preview.html", version=version, schema=None, problems=error.problems
+        ), 200
+    codes = [language.code for language in schema.languages]
+    lang = request.args.get("lang") or codes[0]
+    if lang not in codes:
+        abort(404)
+    language = schema.language(lang)
+    lookup = _preview_translate(schema.default_language)
+    return render_template(
+        "design/preview.html",
+        version=version,
+        schema=schema,
+        problems=[],
+        lang=lang,
+        rtl=language.rtl,
+        tr=lookup,
+        yesno=_yesno_labels(),
+    )
+
+
+def _yesno_labels():
+    from ..questionnaire.model import YESNO_LABELS
+
+    return YESNO_LABELS
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+@bp.route("/q/<slug>")
+@roles_required(*ROLES)
+def versions(slug: str):
+    """List the versions of a questionnaire, newest first, with their state."""
+    rows = design.versions_of(slug)
+    if not rows:
+        abort(404)
+    rows = [row for row in rows if row.status == "published" or _may_edit(row)]
+    return render_template("design/versions.html", slug=slug, rows=rows)
+
+
+@bp.route("/diff")
+@roles_required(*ROLES)
+def diff():
+    """Show what changed between two versions, and which indicators stay comparable."""
+    try:
+        old = _version_or_404(int(request.args.get("old", "")))
+        new = _version_or_404(int(request.args.get("new", "")))
+    except ValueError:
+        abort(400, description=_("Choose two versions to compare."))
+    problems = []
+    try:
+        old_schema = load_questionnaire_text(old.source_text, source=f"{old.slug}@v{old.version}")
+        new_schema = load_questionnaire_text(new.source_text, source=f"{new.slug}@v{new.version}")
+    except QuestionnaireError as error:
+        problems = error.problems
+        changes, comparable = [], {}
+    else:
+        changes = diff_questionnaires(old_schema, new_schema)
+        comparable = comparable_indicators(old_schema, new_schema)
+    return render_template(
+        "design/diff.html",
+        old=old,
+        new=new,
+        changes=changes,
+        comparable=comparable,
+        problems=problems,
+    )
+
+
+@bp.post("/v/<int:version_id>/publish")
+@roles_required(*ROLES)
+def publish(version_id: int):
+    """Publish a draft: it is frozen from now on and can be used by surveys."""
+    version = _draft_or_error(version_id)
+    try:
+        design.publish(version, current_user)
+    except DesignError as error:
+        flash(str(error), "error")
+        return redirect(url_for("design.edit", version_id=version.id)), 409
+    flash(_("Version %(n)s is published.", n=version.version), "info")
+    return redirect(url_for("design.edit", version_id=version.id))
+
+
+@bp.post("/v/<int:version_id>/delete")
+@roles_required(*ROLES)
+def delete(version_id: int):
+    """Delete a draft (published versions cannot be deleted)."""
+    version = _draft_or_error(version_id)
+    slug = version.slug
+    design.delete_draft(version)
+    flash(_("Draft deleted."), "info")
+    remaining = design.versions_of(slug)
+    if remaining:
+        return redirect(url_for("design.versions", slug=slug))
+    return redirect(url_for("design.index"))
+
+
+@bp.route("/v/<int:version_id>/export.<fmt>")
+@roles_required(*ROLES)
+def export(version_id: int, fmt: str):
+    """Download a version as its YAML file or as an XLSForm."""
+    version = _version_or_404(version_id)
+    name = f"{version.slug}-v{version.version}"
+    if fmt == "yaml":
+        return Response(
+            version.source_text,
+            mimetype="application/yaml",
+            headers={"Content-Disposition": f'attachment; filename="{name}.yaml"'},
+        )
+    if fmt == "xlsx":
+        from ..questionnaire.xlsform import to_xlsform
+
+        try:
+            data = to_xlsform(version.schema)
+        except QuestionnaireError:
+            abort(409, description=_("Fix the draft's problems before exporting it as an XLSForm."))
+        return Response(
+            data,
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    abort(404)
+
+
+@bp.post("/import")
+@roles_required(*ROLES)
+def import_file():
+    """Start a draft from an uploaded questionnaire file (YAML) or XLSForm (.xlsx)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a file to import."), "error")
+        return redirect(url_for("design.index")), 400
+    data = upload.read()
+    name = upload.filename
+    warnings: list[str] = []
+    try:
+        if name.lower().endswith((".xlsx", ".xlsm")):
+            from ..questionnaire.xlsform import xlsform_to_yaml
+
+            text, warnings = xlsform_to_yaml(data, source=name)
+        else:
+            text = data.decode("utf-8")
+        draft = design.draft_from_text(text, name, current_user)
+    except QuestionnaireError as error:
+        for problem in error.problems[:20]:
+            flash(str(problem), "error")
+        return redirect(url_for("design.index")), 400
+    except (DesignError, UnicodeDecodeError) as error:
+        flash(f"{name}: {error}", "error")
+        return redirect(url_for("design.index")), 400
+    for warning in warnings:
+        flash(warning, "warning")
+    flash(_("Imported as a draft: check it, then publish it."), "info")
+    return redirect(url_for("design.edit", version_id=draft.id))
+
+
+# --- sample and quota planning -------------------------------------------------------------------
+
+
+@bp.route("/surveys/<int:survey_id>/plan", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def plan(survey_id: int):
+    """Plan interviews per street (sample-size planner) and quotas by sex × age (census counts)."""
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        abort(404)
+    if not may_see_survey(current_user, survey):
+        abort(403)
+    saved = dict((survey.settings or {}).get("plan") or {})
+    source = request.form if request.method == "POST" else request.args
+    error = None
+    try:
+        params = design.plan_parameters(
+            {key: source.get(key) or saved.get(key) for key in design.PLAN_DEFAULTS}
+        )
+    except DesignError as exc:
+        error = str(exc)
+        params = design.plan_parameters({})
+    plan_rows = design.plan_sample(survey, **params)
+    if request.method == "POST" and error is None:
+        wave_id = request.form.get("wave", type=int)
+        wave = next((w for w in survey.waves if w.id == wave_id), None)
+        try:
+            saved_count = design.save_plan(survey, wave, params, plan_rows)
+        except DesignError as exc:
+            error = str(exc)
+        else:
+            flash(
+                _("Plan saved: %(n)s quotas for wave %(wave)s.", n=saved_count, wave=wave.code),
+                "info",
+            )
+            return redirect(url_for("design.plan", survey_id=survey.id))
+    return render_template(
+        "design/plan.html",
+        survey=survey,
+        params=params,
+        rows=plan_rows,
+        error=error,
+        age_groups=design.AGE_GROUPS,
+    ), (400 if error else 200)
