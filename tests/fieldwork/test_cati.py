@@ -347,7 +347,7 @@ def test_supervisor_pages_check_roles_and_jurisdiction(anytime, client, team):
     bad = client.post(f"/cati/waves/{wave_id}/import", data={
         "file": (__import__("io").BytesIO(f"phone,locality\n123,{street}\n".encode()), "l.csv")},
         content_type="multipart/form-data")
-    assert bad.status_code == 400 and "call list:2:" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "号码名单:2:" in bad.get_data(as_text=True)  # row 2
     good = client.post(f"/cati/waves/{wave_id}/sample", data={
         "frame": (__import__("io").BytesIO(call_list(numbers(30), [street]).encode()), "f.csv"),
         "per_street": "5", "seed": "7"}, content_type="multipart/form-data")
