@@ -1,4 +1,5 @@
-"""surveyapp: public-security satisfaction surveys, from fieldwork to weighted estimates and reports."""
+"""surveyapp: public-security satisfaction surveys, from fieldwork to weighted estimates
+and reports."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_port=hops, x_prefix=hops)
 
     database.init_app(app)
     auth.init_app(app)

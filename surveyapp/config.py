@@ -51,4 +51,7 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none,
+        # the headers are ignored, as they must be when clients can reach the app directly).
+        "PROXY_FIX": int(_env("PROXY_FIX", "0") or 0),
     }

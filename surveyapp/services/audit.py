@@ -22,7 +22,9 @@ def record(action: str, target: str = "", *, user: User | None = None, commit: b
         user = current_user._get_current_object()
     ip = ""
     if has_request_context():
-        ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0]
+        # Not X-Forwarded-For itself: any client can send one. Behind a reverse proxy,
+        # SURVEYAPP_PROXY_FIX makes remote_addr the address the proxy saw.
+        ip = request.remote_addr or ""
     event = AuditEvent(
         at=datetime.utcnow(), user_id=user.id if user else None,
         username=user.username if user else str(detail.pop("username", "")),

@@ -1,0 +1,437 @@
+"""Load test: 100 concurrent clients for 60 s against gunicorn on loopback, on SQLite and on
+PostgreSQL, with a trivial static file measured in the same run as the baseline.
+
+Setup (not timed): a database with the demo (``--responses`` synthetic interviews), gunicorn
+serving ``wsgi:app`` as ``make serve`` does (``--workers``, default 4), and per client a
+logged-in session (enumerator or official, CSRF token read from the pages) or an API token.
+
+Then, for each database:
+
+1. **baseline**: the clients GET a static file (``/static/css/app.css``) for a quarter of the
+   duration: what the server stack costs without the application's work;
+2. **mix**: for ``--duration`` seconds every client repeats a request drawn from the mix
+   (``--mix interview=4,submit=4,official=2``): ``interview`` opens an assignment's start page
+   and its first question page (enumerator session, CSRF form post); ``submit`` sends one
+   complete interview to POST /api/v1/submissions (token); ``official`` downloads the wave's
+   estimates CSV from the officials' portal as the district official (the survey's wave page
+   when the portal is not there). Kinds are functions in ``KINDS``: add one to extend the mix.
+
+Printed per phase and kind: requests, requests per second, p50/p95/p99 latency, errors (any
+status other than 2xx/3xx, or no answer); then the ratios of the mix to the baseline. Every
+interview acknowledged with 201 must be stored exactly once (checked at the end).
+
+PostgreSQL runs through scripts/with-postgres (a throwaway server; fsync off), which this
+script calls itself when SURVEYAPP_TEST_DATABASE_URL is not set.
+
+Usage: .venv/bin/python bench/bench_load.py [--clients 100] [--duration 60] [--db both]
+       [--workers 4] [--mix interview=4,submit=4,official=2] [--responses 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- an HTTP client with cookies ----------------------------------------------------------
+
+
+class Session:
+    """One client: a cookie jar over plain http.client (a new connection per request, as
+    gunicorn's sync workers close them)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.csrf = ""
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict | None = None, timeout: float = 180) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            all_headers = dict(headers or {})
+            if self.cookies:
+                all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            conn.request(method, path, body=body, headers=all_headers)
+            response = conn.getresponse()
+            data = response.read()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    key, _, rest = value.partition("=")
+                    self.cookies[key] = rest.split(";", 1)[0]
+            return response.status, data
+        finally:
+            conn.close()
+
+    def form(self, path: str, fields: dict | list) -> tuple[int, bytes]:
+        body = urlencode(fields, doseq=True).encode()
+        return self.request("POST", path, body,
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def login(self, username: str, password: str) -> None:
+        _status, page = self.request("GET", "/auth/login")
+        self.csrf = _csrf(page)
+        status, _ = self.form("/auth/login", {"csrf_token": self.csrf, "username": username,
+                                              "password": password})
+        if status != 302:
+            raise RuntimeError(f"login of {username} failed: HTTP {status}")
+
+
+def _csrf(page: bytes) -> str:
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if not match:
+        raise RuntimeError("no CSRF token on the page")
+    return match.group(1).decode()
+
+
+# --- what the clients do -----------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Ids and credentials the kinds of requests need (made during setup)."""
+
+    assignment_id: int = 0
+    grid: str = ""
+    token: str = ""
+    answers: list[dict] = field(default_factory=list)
+    official_path: str = ""
+    submitted: list[str] = field(default_factory=list)  # uuids acknowledged with 201
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def interview(session: Session, world: World, rng: random.Random) -> list[int]:
+    """Open the start page of an assignment, then the interview's first question page."""
+    status, page = session.request("GET", f"/collect/assignments/{world.assignment_id}/start")
+    if status != 200:
+        return [status]
+    fields = dict(re.findall(rb'type="hidden" name="([^"]+)" value="([^"]*)"', page))
+    form = {k.decode(): v.decode() for k, v in fields.items()}
+    form.update({"_lang": "zh_CN", "_mode": "door", "_locality": world.grid, "nav": "start"})
+    second, _ = session.form(f"/collect/assignments/{world.assignment_id}/interview", form)
+    return [status, second]
+
+
+def submit(session: Session, world: World, rng: random.Random) -> list[int]:
+    """Send one complete interview through the sync API."""
+    uid = str(uuidlib.UUID(int=rng.getrandbits(128)))
+    body = {"uuid": uid, "assignment": world.assignment_id, "locality": world.grid,
+            "mode": "door", "language": "zh_CN", "started_at": "2026-11-23T09:30:00+08:00",
+            "ended_at": "2026-11-23T09:38:00+08:00", "answers": rng.choice(world.answers)}
+    status, _ = session.request("POST", "/api/v1/submissions", json.dumps(body).encode(),
+                                {"Content-Type": "application/json",
+                                 "Authorization": f"Bearer {world.token}"})
+    if status == 201:
+        with world.lock:
+            world.submitted.append(uid)
+    return [status]
+
+
+def official(session: Session, world: World, rng: random.Random) -> list[int]:
+    """Download the wave's estimates as the district official."""
+    status, _ = session.request("GET", world.official_path)
+    return [status]
+
+
+def static(session: Session, world: World, rng: random.Random) -> list[int]:
+    status, _ = session.request("GET", "/static/css/app.css")
+    return [status]
+
+
+#: Who each kind logs in as before the clock starts (a client holds one session per user).
+LOGINS = {"interview": ("enumerator", "enumerator-demo-2026"),
+          "official": ("official", "official-demo-2026")}
+
+KINDS: dict[str, Callable[[Session, World, random.Random], list[int]]] = {
+    "interview": interview,
+    "submit": submit,
+    "official": official,
+    "static": static,
+}
+
+
+# --- running a phase ---------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_examples: list[str] = field(default_factory=list)
+
+
+def run_phase(port: int, world: World, mix: dict[str, int], clients: int, duration: float,
+              seed: int) -> tuple[dict[str, Tally], float]:
+    tallies = {kind: Tally() for kind in mix}
+    lock = threading.Lock()
+    kinds = [k for k, w in mix.items() for _ in range(w)]
+    start_gate = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        sessions = {}
+        try:
+            for kind in mix:
+                sessions[kind] = Session(port)
+                if kind in LOGINS:
+                    sessions[kind].login(*LOGINS[kind])
+        finally:
+            start_gate.wait()
+        while time.monotonic() < stop_at[0]:
+            kind = rng.choice(kinds)
+            began = time.perf_counter()
+            try:
+                statuses = KINDS[kind](sessions[kind], world, rng)
+                bad = [s for s in statuses if not 200 <= s < 400]
+                problem = f"HTTP {bad[0]}" if bad else None
+            except (OSError, http.client.HTTPException, RuntimeError) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            elapsed = time.perf_counter() - began
+            with lock:
+                tally = tallies[kind]
+                tally.latencies.append(elapsed)
+                if problem:
+                    tally.errors += 1
+                    if len(tally.error_examples) < 3:
+                        tally.error_examples.append(problem)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.monotonic() + 3600
+    start_gate.wait()  # every client has logged in
+    stop_at[0] = time.monotonic() + duration
+    began = time.monotonic()
+    for t in threads:
+        t.join()
+    return tallies, time.monotonic() - began
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary(name: str, tallies: dict[str, Tally], wall: float) -> dict:
+    rows = {}
+    every = Tally()
+    for kind, t in tallies.items():
+        every.latencies += t.latencies
+        every.errors += t.errors
+        every.error_examples += t.error_examples
+        rows[kind] = t
+    rows["all"] = every
+    print(f"  {name} ({wall:.0f} s)")
+    print(f"    {'kind':<10} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8} {'errors':>7}")
+    out = {}
+    for kind, t in rows.items():
+        n = len(t.latencies)
+        figures = {"n": n, "rps": n / wall, "p50": percentile(t.latencies, 50) * 1000,
+                   "p95": percentile(t.latencies, 95) * 1000,
+                   "p99": percentile(t.latencies, 99) * 1000, "errors": t.errors}
+        out[kind] = figures
+        print(f"    {kind:<10} {n:>9} {figures['rps']:>8.1f} {figures['p50']:>8.1f} "
+              f"{figures['p95']:>8.1f} {figures['p99']:>8.1f} {t.errors:>7}")
+    for example in every.error_examples[:5]:
+        print(f"    error example: {example}")
+    return out
+
+
+# --- setup and the two databases ---------------------------------------------------------
+
+
+def setup(url: str, responses: int, seed: int) -> World:
+    from sqlalchemy import select, text
+
+    from surveyapp import create_app
+    from surveyapp.extensions import db
+    from surveyapp.fieldwork.tokens import issue_token
+    from surveyapp.models import Assignment, User, Wave
+    from surveyapp.services.demo import _Generator, load_demo
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-load"})
+    world = World()
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        if url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        load_demo(responses=responses, seed=seed)
+        world.token, user = issue_token("enumerator", label="bench")
+        assignment = db.session.scalar(select(Assignment).where(
+            Assignment.enumerator_id == user.id, Assignment.mode == "door"
+        ).order_by(Assignment.id))
+        grid = assignment.locality.children[0]
+        world.assignment_id, world.grid = assignment.id, grid.code
+        wave = db.session.get(Wave, assignment.wave_id)
+        schema = wave.survey.questionnaire_version.schema
+        rng = random.Random(seed)
+        while len(world.answers) < 20:
+            raw = _Generator(schema, rng).respondent(0.0, grid, {})
+            if raw.get("resident_6m") == "yes" and raw.get("age_16plus") == "yes":
+                world.answers.append({k: (str(v) if isinstance(v, int) else v)
+                                      for k, v in raw.items()})
+        if "officials.estimates" in app.view_functions:
+            with app.test_request_context():
+                from flask import url_for
+
+                world.official_path = url_for("officials.estimates", survey_id=wave.survey_id,
+                                              wave_code=wave.code, fmt="csv")
+        else:
+            world.official_path = f"/manage/waves/{wave.id}"
+        assert db.session.scalar(select(User).where(User.username == "official"))
+        db.session.remove()
+        db.engine.dispose()
+    return world
+
+
+def stored_once(url: str, uuids: list[str]) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from surveyapp import create_app
+    from surveyapp.extensions import db
+    from surveyapp.models import Response
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-load"})
+    with app.app_context():
+        counts = []
+        for i in range(0, len(uuids), 500):
+            counts += db.session.execute(
+                select(Response.uuid, func.count(Response.id))
+                .where(Response.uuid.in_(uuids[i:i + 500])).group_by(Response.uuid)).all()
+        db.engine.dispose()
+    return len(counts), sum(1 for _uuid, n in counts if n != 1)
+
+
+def run_database(label: str, url: str, args, tmp: Path) -> dict:
+    print(f"{label}: setting up ({args.responses} demo responses)…", flush=True)
+    world = setup(url, args.responses, args.seed)
+    port = free_port()
+    env = {**os.environ, "SURVEYAPP_DATABASE_URL": url, "SURVEYAPP_SECRET_KEY": "bench-load",
+           "SURVEYAPP_INSTANCE_PATH": str(tmp / "instance")}
+    log = open(tmp / f"gunicorn-{label}.log", "wb")  # noqa: SIM115  (closed below)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads",
+         str(args.threads), "--timeout", "120", "--backlog", "2048", "--log-level", "warning",
+         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if Session(port).request("GET", "/static/css/app.css", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"gunicorn did not start; see {log.name}") from None
+                time.sleep(0.2)
+        base, base_wall = run_phase(port, world, {"static": 1}, args.clients,
+                                    max(5.0, args.duration / 4), args.seed)
+        baseline = summary("baseline: static file", base, base_wall)
+        mixed, wall = run_phase(port, world, args.mix, args.clients, args.duration,
+                                args.seed + 1)
+        figures = summary("mix: " + ", ".join(f"{k}={w}" for k, w in args.mix.items()),
+                          mixed, wall)
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+        log.close()
+    found, not_once = stored_once(url, world.submitted)
+    print(f"    interviews acknowledged 201: {len(world.submitted)}, stored: {found}, "
+          f"stored other than once: {not_once}")
+    b, m = baseline["all"], figures["all"]
+    print(f"    ratio mix/baseline: throughput {m['rps'] / b['rps']:.3f}, "
+          f"p50 {m['p50'] / b['p50']:.1f}x, p95 {m['p95'] / b['p95']:.1f}x, "
+          f"p99 {m['p99'] / b['p99']:.1f}x", flush=True)
+    ok = m["errors"] == 0 and b["errors"] == 0 and found == len(world.submitted) and not not_once
+    return {"ok": ok}
+
+
+def parse_mix(text: str) -> dict[str, int]:
+    mix = {}
+    for part in text.split(","):
+        name, _, weight = part.partition("=")
+        name = name.strip()
+        if name not in KINDS:
+            raise argparse.ArgumentTypeError(f"unknown kind '{name}'; known: {', '.join(KINDS)}")
+        mix[name] = int(weight or 1)
+    return mix
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of the mix")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--mix", type=parse_mix,
+                        default=parse_mix("interview=4,submit=4,official=2"))
+    parser.add_argument("--responses", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    pg_url = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
+    print(f"{args.clients} clients, {args.duration:g} s, gunicorn {args.workers} worker(s) x "
+          f"{args.threads} thread(s), {os.cpu_count()} CPU(s)", flush=True)
+    ok = True
+    if args.db in ("sqlite", "both"):
+        tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+        try:
+            ok &= run_database("SQLite", f"sqlite:///{tmp / 'load.sqlite'}", args, tmp)["ok"]
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if args.db in ("postgresql", "both"):
+        if pg_url:
+            tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+            try:
+                ok &= run_database("PostgreSQL", pg_url, args, tmp)["ok"]
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            argv = [a for a in sys.argv[1:]]
+            if "--db" in argv:
+                i = argv.index("--db")
+                del argv[i:i + 2]
+            code = subprocess.call([str(ROOT / "scripts" / "with-postgres"), sys.executable,
+                                    __file__, *argv, "--db", "postgresql"])
+            ok &= code == 0
+    print("errors: none" if ok else "FAILED: errors or interviews not stored exactly once")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
