@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ..estimation import Design, Estimate, EstimationError
 from ..estimation.compare import (
@@ -81,7 +81,52 @@ def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
 
     Screened-out respondents (no sex or age group: the demographic questions are asked of
     eligible respondents only) and rejected interviews are left out.
+
+    The answers are read one question at a time into integer columns; each indicator, score
+    and base condition is then evaluated once per distinct combination of the answers it
+    reads (the questionnaire's own :meth:`Indicator.value`), not once per respondent. The
+    result is kept in memory, keyed by the wave's content (:func:`wave_fingerprint`), so
+    estimating the same wave again does not read the answers again.
     """
+    key = wave_fingerprint(wave, schema)
+    hit = _SNAPSHOTS.get(key)
+    if hit is not None:
+        return hit
+    data = _read_wave(wave, schema)
+    if len(_SNAPSHOTS) >= _MAX_SNAPSHOTS:
+        _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
+    _SNAPSHOTS[key] = data
+    return data
+
+
+_SNAPSHOTS: dict[tuple, WaveData] = {}
+_MAX_SNAPSHOTS = 4
+
+
+def wave_fingerprint(wave: Wave, schema: Questionnaire) -> tuple:
+    """What identifies a wave's extracted data: cheap aggregates of its responses.
+
+    The questionnaire's content hash, the wave's responses (count, sums of their ids and of
+    their locality ids, the rejected and phone ones among them) and the newest answer id.
+    Answers are only ever inserted (a resubmission adds rows), so a new or changed response
+    changes the fingerprint; extraction reads the database again then.
+    """
+    r = Response
+    row = db.session.execute(
+        select(
+            func.count(r.id), func.sum(r.id), func.max(r.id),
+            func.sum(func.coalesce(r.street_id, 0) * 7 + func.coalesce(r.community_id, 0) * 3
+                     + func.coalesce(r.grid_id, 0)),
+            func.sum(case((r.status == "rejected", r.id), else_=0)),
+            func.sum(case((r.mode == "phone", r.id), else_=0)),
+        ).where(r.wave_id == wave.id)
+    ).one()
+    newest_answer = db.session.scalar(select(func.max(Answer.id)))
+    return (db.engine.url.render_as_string(), wave.id, schema.sha256, *tuple(row),
+            newest_answer)
+
+
+def _needed_questions(schema: Questionnaire) -> tuple[set[str], list[str]]:
     needed = {"sex", "age_group"}
     for ind in schema.indicators:
         needed.add(ind.question)
@@ -91,58 +136,158 @@ def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
         needed.add(comp.question)
     multiple = [q.id for q in schema.questions.values() if q.type == "multiple"]
     needed |= set(multiple)
+    return needed, multiple
 
+
+@dataclass
+class _Column:
+    """One question's answers: per response an index into ``values`` (-1: unanswered)."""
+
+    tokens: np.ndarray
+    values: list[Any]  # single: the answer; multiple: the list of selected codes
+
+
+def _read_wave(wave: Wave, schema: Questionnaire) -> WaveData:
+    needed, multiple = _needed_questions(schema)
+    multiple_set = set(multiple)
     rows = db.session.execute(
         select(Response.id, Response.street_id, Response.community_id, Response.grid_id,
                Response.mode)
         .where(Response.wave_id == wave.id, Response.status != "rejected")
         .order_by(Response.id)
     ).all()
-    codes = dict(db.session.execute(select(Locality.id, Locality.code)).all())
-    answers: dict[int, dict[str, Any]] = {r.id: {} for r in rows}
-    for response_id, question, value, number, is_multiple in db.session.execute(
-        select(Answer.response_id, Answer.question, Answer.value, Answer.number, Answer.multiple)
-        .join(Response, Response.id == Answer.response_id)
-        .where(Response.wave_id == wave.id, Answer.question.in_(sorted(needed)))
-    ):
-        store = answers.get(response_id)
-        if store is None:
-            continue
-        if is_multiple:
-            store.setdefault(question, []).append(value)
+    n_all = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n_all)
+    columns: dict[str, _Column] = {}
+    for question in sorted(needed):
+        answers = db.session.execute(
+            select(Answer.response_id, Answer.value, Answer.number)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.wave_id == wave.id, Answer.question == question)
+            .order_by(Answer.id)
+        ).all()
+        rid = np.fromiter((a[0] for a in answers), dtype=np.int64, count=len(answers))
+        pos = np.searchsorted(ids, rid)
+        pos_ok = pos < n_all
+        pos_ok[pos_ok] = ids[pos[pos_ok]] == rid[pos_ok]  # answers of rejected responses: out
+        index: dict[Any, int] = {}
+        if question in multiple_set:
+            codes = np.fromiter((index.setdefault(a[1], len(index)) for a in answers),
+                                dtype=np.int64, count=len(answers))
+            columns[question] = _multiple_column(pos[pos_ok], codes[pos_ok], list(index),
+                                                 n_all)
         else:
-            store[question] = number if number is not None else value
+            toks = np.fromiter(
+                (index.setdefault(a[2] if a[2] is not None else a[1], len(index))
+                 for a in answers), dtype=np.int64, count=len(answers))
+            tokens = np.full(n_all, -1, dtype=np.int64)
+            tokens[pos[pos_ok]] = toks[pos_ok]  # the newest answer wins, as in a dict
+            columns[question] = _Column(tokens, list(index))
 
-    kept = [r for r in rows if answers[r.id].get("sex") and answers[r.id].get("age_group")]
-    ids = np.array([r.id for r in kept], dtype=np.int64)
-    columns = {
-        "street": np.array([codes.get(r.street_id, "") for r in kept], dtype=object),
-        "community": np.array([codes.get(r.community_id, "") for r in kept], dtype=object),
-        "grid": np.array([codes.get(r.grid_id, "") for r in kept], dtype=object),
-        "mode": np.array([r.mode for r in kept], dtype=object),
-        "sex": np.array([answers[r.id]["sex"] for r in kept], dtype=object),
-        "age_group": np.array([answers[r.id]["age_group"] for r in kept], dtype=object),
+    def truthy(col: _Column) -> np.ndarray:
+        ok = np.array([bool(v) for v in col.values] + [False], dtype=bool)
+        return ok[col.tokens]  # -1 picks the trailing False
+
+    kept = truthy(columns["sex"]) & truthy(columns["age_group"])
+    keep_idx = np.flatnonzero(kept)
+    for col in columns.values():
+        col.tokens = col.tokens[keep_idx]
+    n = keep_idx.size
+
+    def locality_codes(position: int) -> np.ndarray:
+        raw = np.array([r[position] if r[position] is not None else -1 for r in rows],
+                       dtype=np.int64)[keep_idx]
+        uniq, inverse = np.unique(raw, return_inverse=True)
+        found = dict(db.session.execute(
+            select(Locality.id, Locality.code).where(Locality.id.in_(uniq.tolist()))).all())
+        labels = np.array([found.get(int(u), "") for u in uniq] + [""], dtype=object)
+        return labels[inverse.reshape(-1)] if n else np.array([], dtype=object)
+
+    modes = np.array([r[4] for r in rows], dtype=object)[keep_idx]
+    out_columns = {
+        "street": locality_codes(1),
+        "community": locality_codes(2),
+        "grid": locality_codes(3),
+        "mode": modes,
+        "sex": _column_values(columns["sex"]),
+        "age_group": _column_values(columns["age_group"]),
     }
     values: dict[str, np.ndarray] = {}
-    for item in (*schema.indicators, *schema.composites):
-        out = np.full(len(kept), np.nan)
-        for i, r in enumerate(kept):
-            v = item.value(answers[r.id])
-            if v is not None:
-                out[i] = v
-        values[item.id] = out
+    for ind in schema.indicators:
+        refs = [ind.question, *(sorted(ind.base.refs) if ind.base is not None else [])]
+        values[ind.id] = _evaluate(ind, [(q, columns.get(q)) for q in dict.fromkeys(refs)], n)
+    for comp in schema.composites:
+        values[comp.id] = _evaluate(comp, [(comp.question, columns.get(comp.question))], n)
     shares: dict[str, dict[str, np.ndarray]] = {}
     for qid in multiple:
-        question = schema.questions[qid]
-        per_code = {c.code: np.full(len(kept), np.nan) for c in question.choices}
-        for i, r in enumerate(kept):
-            selected = answers[r.id].get(qid)
-            if selected is None:
-                continue
-            for code, arr in per_code.items():
-                arr[i] = 1.0 if code in selected else 0.0
+        col = columns[qid]
+        answered = col.tokens >= 0
+        per_code: dict[str, np.ndarray] = {}
+        for choice in schema.questions[qid].choices:
+            has = np.array([choice.code in v for v in col.values] + [False], dtype=float)
+            out = has[col.tokens]
+            out[~answered] = np.nan
+            per_code[choice.code] = out
         shares[qid] = per_code
-    return WaveData(response_ids=ids, columns=columns, values=values, shares=shares)
+    return WaveData(response_ids=ids[keep_idx], columns=out_columns, values=values,
+                    shares=shares)
+
+
+def _multiple_column(pos: np.ndarray, codes: np.ndarray, labels: list[Any], n: int) -> _Column:
+    """Selected codes per response, as a token per distinct selection."""
+    order = np.lexsort((codes, pos))  # by response, then code, so a selection has one form
+    pos, codes = pos[order], codes[order]
+    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]]) if pos.size else pos
+    selections: dict[tuple[int, ...], int] = {}
+    tokens = np.full(n, -1, dtype=np.int64)
+    bounds = np.r_[starts, pos.size]
+    code_list = codes.tolist()
+    for i in range(len(starts)):
+        key = tuple(code_list[bounds[i]:bounds[i + 1]])
+        tokens[pos[bounds[i]]] = selections.setdefault(key, len(selections))
+    values = [[labels[c] for c in key] for key in selections]
+    return _Column(tokens, values)
+
+
+def _column_values(col: _Column) -> np.ndarray:
+    table = np.empty(len(col.values) + 1, dtype=object)
+    for i, v in enumerate(col.values):
+        table[i] = v
+    table[-1] = None
+    return table[col.tokens]
+
+
+def _evaluate(item: Any, refs: list[tuple[str, _Column | None]], n: int) -> np.ndarray:
+    """``item.value(answers)`` for every respondent, once per distinct combination of refs."""
+    present = [(q, c) for q, c in refs if c is not None]
+    span = 1
+    for _q, col in present:
+        span *= len(col.values) + 1
+    if span < 1 << 62:
+        key = np.zeros(n, dtype=np.int64)
+        for _q, col in present:
+            key = key * (len(col.values) + 1) + (col.tokens + 1)
+        combos, inverse = np.unique(key, return_inverse=True)
+    else:  # rare: many refs with many distinct answers; rows of tokens instead of one key
+        stacked = np.column_stack([col.tokens + 1 for _q, col in present])
+        rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        results = np.empty(rows.shape[0])
+        for j, row in enumerate(rows.tolist()):
+            answers = {q: col.values[t - 1] for (q, col), t in zip(present, row, strict=True)
+                       if t}
+            v = item.value(answers)
+            results[j] = np.nan if v is None else v
+        return results[inverse.reshape(-1)]
+    results = np.empty(combos.size)
+    for j, combo in enumerate(combos.tolist()):
+        answers: dict[str, Any] = {}
+        for q, col in reversed(present):
+            combo, token = divmod(combo, len(col.values) + 1)
+            if token:
+                answers[q] = col.values[token - 1]
+        v = item.value(answers)
+        results[j] = np.nan if v is None else v
+    return results[inverse.reshape(-1)] if n else np.zeros(0)
 
 
 @dataclass(frozen=True)
