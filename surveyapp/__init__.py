@@ -31,9 +31,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # The proxy sets For, Proto and Host (deploy/nginx.conf); Port and Prefix are not
+        # trusted, since a proxy that does not set them passes on what the client sent.
         hops = int(app.config["PROXY_FIX"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
-                                x_port=hops, x_prefix=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     database.init_app(app)
     auth.init_app(app)
