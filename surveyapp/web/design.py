@@ -248,11 +248,12 @@ def _group_index(doc: dict[str, Any], gid: str | None) -> int:
     return len(doc.get("groups") or [])
 
 
-@bp.post("/v/<int:version_id>/group/<gid>/<action>")
+@bp.post("/v/<int:version_id>/group-action")
 @roles_required(*ROLES)
-def group_action(version_id: int, gid: str, action: str):
+def group_action(version_id: int):
     """Move a group up or down, or delete an empty one."""
     version = _draft_or_error(version_id)
+    gid, action = request.form.get("gid", ""), request.form.get("action", "")
     actions = {
         "up": lambda d: design.move_group(d, gid, -1),
         "down": lambda d: design.move_group(d, gid, 1),
@@ -461,11 +462,12 @@ def _check_question(version: QuestionnaireVersion, doc: dict[str, Any], qid: str
     return {"problems": mine, "others": len(problems) - len(mine), "error": False}
 
 
-@bp.post("/v/<int:version_id>/question/<qid>/<action>")
+@bp.post("/v/<int:version_id>/question-action")
 @roles_required(*ROLES)
-def question_action(version_id: int, qid: str, action: str):
+def question_action(version_id: int):
     """Move a question up or down in its group, or delete it."""
     version = _draft_or_error(version_id)
+    qid, action = request.form.get("qid", ""), request.form.get("action", "")
     actions = {
         "up": lambda d: design.move_question(d, qid, -1),
         "down": lambda d: design.move_question(d, qid, 1),
@@ -526,10 +528,11 @@ def _result_from_form(kind: str, languages: list[str]) -> dict[str, Any]:
     return item
 
 
-@bp.route("/v/<int:version_id>/result/<kind>", methods=["GET", "POST"])
+@bp.route("/v/<int:version_id>/result", methods=["GET", "POST"])
 @roles_required(*ROLES)
-def result(version_id: int, kind: str):
+def result(version_id: int):
     """Add or change an indicator (a rate) or a composite score (points per code)."""
+    kind = request.values.get("kind", "indicators")
     if kind not in ("indicators", "composites"):
         abort(404)
     version = _draft_or_error(version_id)
@@ -569,10 +572,11 @@ def result(version_id: int, kind: str):
     ), (400 if error else 200)
 
 
-@bp.post("/v/<int:version_id>/result/<kind>/<rid>/delete")
+@bp.post("/v/<int:version_id>/result-delete")
 @roles_required(*ROLES)
-def result_delete(version_id: int, kind: str, rid: str):
+def result_delete(version_id: int):
     """Delete an indicator or a composite."""
+    kind, rid = request.form.get("kind", ""), request.form.get("rid", "")
     if kind not in ("indicators", "composites"):
         abort(404)
     version = _draft_or_error(version_id)
@@ -755,10 +759,11 @@ def _yesno_labels():
 # --- versions -------------------------------------------------------------------------------
 
 
-@bp.route("/q/<slug>")
+@bp.route("/versions")
 @roles_required(*ROLES)
-def versions(slug: str):
+def versions():
     """List the versions of a questionnaire, newest first, with their state."""
+    slug = request.args.get("slug", "")
     rows = design.versions_of(slug)
     if not rows:
         abort(404)

@@ -104,7 +104,7 @@ def test_designer_flow_create_publish_and_next_version(manager):
     assert schema.relevant_questions({"safe": "1"}) == ["safe"]
 
     response = client.post(
-        f"/design/v/{version_id}/result/indicators",
+        f"/design/v/{version_id}/result?kind=indicators",
         data={
             "id": "night_security",
             "label-zh_CN": "夜间安全感",
@@ -129,7 +129,7 @@ def test_designer_flow_create_publish_and_next_version(manager):
     assert _version("night-safety", 2).status == "draft"
     # Change the positive codes: the diff says the indicator is no longer comparable.
     response = client.post(
-        f"/design/v/{next_id}/result/indicators",
+        f"/design/v/{next_id}/result?kind=indicators",
         data={
             "rid": "night_security",
             "id": "night_security",
@@ -145,19 +145,19 @@ def test_designer_flow_create_publish_and_next_version(manager):
         "indicator &#39;night_security&#39; is not comparable: "
         "positive codes changed from [1] to [1, 2]" in diff
     )
-    versions = client.get("/design/q/night-safety").get_data(as_text=True)
+    versions = client.get("/design/versions?slug=night-safety").get_data(as_text=True)
     assert "v2" in versions and "v1" in versions
 
 
 MUTATING = [
     ("post", "/design/v/{id}/group", {"id": "x", "title-zh_CN": "x", "title-en": "x"}),
-    ("post", "/design/v/{id}/group/screening/up", {}),
-    ("post", "/design/v/{id}/group/screening/delete", {}),
+    ("post", "/design/v/{id}/group-action", {"gid": "screening", "action": "up"}),
+    ("post", "/design/v/{id}/group-action", {"gid": "screening", "action": "delete"}),
     ("post", "/design/v/{id}/question", {"group": "screening", "id": "q", "type": "text"}),
-    ("post", "/design/v/{id}/question/resident_6m/down", {}),
-    ("post", "/design/v/{id}/question/resident_6m/delete", {}),
-    ("post", "/design/v/{id}/result/indicators", {"id": "x", "question": "resident_6m"}),
-    ("post", "/design/v/{id}/result/indicators/security/delete", {}),
+    ("post", "/design/v/{id}/question-action", {"qid": "resident_6m", "action": "down"}),
+    ("post", "/design/v/{id}/question-action", {"qid": "resident_6m", "action": "delete"}),
+    ("post", "/design/v/{id}/result?kind=indicators", {"id": "x", "question": "resident_6m"}),
+    ("post", "/design/v/{id}/result-delete", {"kind": "indicators", "rid": "security"}),
     ("post", "/design/v/{id}/translations", {"t|title|en": "Changed"}),
     ("post", "/design/v/{id}/languages", {"code": "ug", "name": "ئۇيغۇرچە", "rtl": "1"}),
     ("post", "/design/v/{id}/text", {"source": "id: x\n"}),
