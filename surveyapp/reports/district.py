@@ -70,12 +70,10 @@ def point_ranks(values: dict[str, float | None]) -> dict[str, int]:
 
 
 def bottom_set(values: dict[str, float | None], bottom: int) -> set[str]:
-    """The streets in the last ``bottom`` places (ties with the last included place count)."""
-    ranks = point_ranks(values)
-    if not ranks:
-        return set()
-    cut = len(ranks) - bottom + 1
-    return {c for c, r in ranks.items() if r >= cut} if cut > 1 else set(ranks)
+    """The streets in the last ``bottom`` places: fewer than ``bottom`` streets are lower
+    (so streets tied at the boundary are all in)."""
+    known = [v for v in values.values() if v is not None]
+    return {c for c, v in values.items() if v is not None and sum(w < v for w in known) < bottom}
 
 
 def street_statuses(results: WaveResults, meta: ReportMeta) -> dict[str, StreetStatus]:

@@ -57,6 +57,7 @@ from .estimates import (
     extract_wave,
     survey_settings,
     wave_results,
+    wave_version,
 )
 
 log = logging.getLogger(__name__)
@@ -286,6 +287,20 @@ def _department_indicators(schema: Questionnaire, options: ReportOptions) -> lis
                       excluded=options.department_excluded) for qid in qids]
 
 
+def _with_departments(schema: Questionnaire, options: ReportOptions
+                      ) -> tuple[list[Indicator], Questionnaire]:
+    """The department indicators and the questionnaire with them added. The copy gets its
+    own content hash: extracted waves are cached by that hash, and the copy has more columns
+    than the questionnaire itself."""
+    departments = _department_indicators(schema, options)
+    if not departments:
+        return departments, schema
+    tag = hashlib.sha256(("departments:" + ",".join(d.id for d in departments)).encode())
+    extended = replace(schema, indicators=(*schema.indicators, *departments),
+                       sha256=f"{schema.sha256}+{tag.hexdigest()[:16]}")
+    return departments, extended
+
+
 def _departments(indicators: list[Indicator], data, design, settings: dict,
                  before: dict[str, ItemResult] | None) -> tuple[ItemResult, ...]:
     """The departments' rates, district and streets, compared with the district and the
@@ -369,21 +384,22 @@ def gather(survey: Survey, wave: Wave, cache: ReportCache | None = None,
         results = wave_results(survey, wave)
     except EstimateRequestError as exc:
         raise ReportUnavailable(str(exc)) from exc
-    schema = survey.questionnaire_version.schema
+    schema = wave_version(survey, wave).schema
     settings = survey_settings(survey)
-    departments = _department_indicators(schema, options)
-    extended = replace(schema, indicators=(*schema.indicators, *departments))
+    departments, extended = _with_departments(schema, options)
     data, design = _wave_arrays(survey, wave, extended, settings)
 
     before = None
     index = survey.waves.index(wave)
     if index > 0 and departments:
+        earlier = survey.waves[index - 1]
         try:
-            prev_data, prev_design = _wave_arrays(survey, survey.waves[index - 1], extended,
-                                                  settings)
-            before = {i.id: i for i in _departments(departments, prev_data, prev_design,
+            prev_departments, prev_extended = _with_departments(
+                wave_version(survey, earlier).schema, options)
+            prev_data, prev_design = _wave_arrays(survey, earlier, prev_extended, settings)
+            before = {i.id: i for i in _departments(prev_departments, prev_data, prev_design,
                                                     settings, None)}
-        except EstimateRequestError:
+        except (EstimateRequestError, ReportError):
             before = None
 
     street = data.columns["street"]

@@ -1,0 +1,155 @@
+"""The district overview read back (league table, rank intervals, warnings) and the warning
+rules on hand-made histories."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from surveyapp.estimation import Estimate
+from surveyapp.reports import ReportError, ReportOptions, WarningRules, WaveHistory
+from surveyapp.reports.district import build_district_pdf, street_statuses
+
+from .conftest import pct, pdf_lines, pdftotext, signed
+
+
+def est(value: float, n: int = 100) -> Estimate:
+    return Estimate(value=value, se=0.01, ci_low=value - 0.02, ci_high=value + 0.02, df=50.0,
+                    n=n, deff=1.0)
+
+
+def fmt_cmp(cmp, kind="rate"):
+    if cmp is None:
+        return "—"
+    s = signed(cmp.difference, kind)
+    if cmp.significant and s != "0.0":
+        s += " ▲" if cmp.difference > 0 else " ▼"
+    return s
+
+
+def test_league_table_prints_places_estimates_and_rank_intervals(report_wave):
+    b = report_wave.bundle
+    r = b.results
+    item = r.item("security")
+    lines = pdf_lines(build_district_pdf(r, b.meta, "zh_CN"))
+    start = lines.index("状态")  # the league table's last header cell
+    values = {code: e.value for code, e in item.by_street.items() if e is not None}
+    assert len(values) == 13
+    # places by hand: 1 + the number of streets with a higher rate
+    places = {c: 1 + sum(w > v for w in values.values()) for c, v in values.items()}
+    names = {code: zh for code, zh, _en in r.streets}
+    for code in sorted(values, key=lambda c: places[c]):
+        e, rank = item.by_street[code], item.ranks[code]
+        i = lines.index(names[code], start)
+        assert lines[i - 1] == str(places[code])
+        n = f"{e.n}†" if e.n < 30 else str(e.n)
+
+        def whole(x):
+            return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+
+        assert lines[i + 1:i + 7] == [
+            n, pct(e.value), f"{pct(e.ci_low)}–{pct(e.ci_high)}",
+            f"{whole(rank.low)}–{whole(rank.high)}", fmt_cmp(item.vs_district[code]),
+            fmt_cmp(item.vs_previous.get(code))]
+        start = i
+    # the district's own row
+    i = lines.index("区县", start)
+    assert lines[i + 1:i + 4] == [str(item.overall.n), pct(item.overall.value),
+                                  f"{pct(item.overall.ci_low)}–{pct(item.overall.ci_high)}"]
+
+
+def test_district_warnings_follow_the_rules_by_hand(report_wave):
+    b = report_wave.bundle
+    r = b.results
+    item = r.item("security")
+    now = {c: e.value for c, e in item.by_street.items()}
+    before = {c: e.value for c, e in b.meta.history[-1].by_street["security"].items() if e}
+    bottom_now = set(sorted(now, key=now.get)[:5])
+    bottom_before = set(sorted(before, key=before.get)[:5])
+    statuses = street_statuses(r, b.meta)
+    for code in now:
+        expected = ("yellow_card" if code in bottom_now and code in bottom_before
+                    else "interview" if code in bottom_now else None)
+        assert statuses[code].status == expected, code
+        assert statuses[code].below_floor == (now[code] < 0.8)
+    text = pdftotext(build_district_pdf(r, b.meta, "zh_CN"))
+    names = {code: zh for code, zh, _en in r.streets}
+    yellow = [c for c in now if statuses[c].status == "yellow_card"]
+    for code in yellow:
+        assert f"{names[code]}（2轮）" in text
+
+
+def _with_history(bundle, histories, current, rules=None):
+    """The real bundle with the security rates replaced by hand-made ones."""
+    r, m = bundle.results, bundle.meta
+    item = r.item("security")
+    codes = [c for c, _zh, _en in r.streets]
+    new_item = replace(item, by_street={c: est(current[c]) if c in current else None
+                                        for c in codes}, ranks={})
+    items = [new_item if i.id == "security" else i for i in r.items]
+    history = tuple(WaveHistory(code=f"W{k}", name=f"W{k}", overall={},
+                                by_street={"security": {c: est(v) for c, v in h.items()}})
+                    for k, h in enumerate(histories))
+    options = m.options if rules is None else replace(m.options, warnings=rules)
+    return replace(r, items=items), replace(m, history=history, options=options)
+
+
+def test_consecutive_bottom_places_escalate(report_wave):
+    codes = [c for c, _zh, _en in report_wave.bundle.results.streets]
+    # street A is last three waves running, B twice, C only now, D was bottom before but not now
+    a, b_, c, d = codes[:4]
+    rest = codes[4:]
+
+    def wave(bottom: list[str]) -> dict[str, float]:
+        values = {code: 0.95 + 0.001 * k for k, code in enumerate(rest)}
+        for k, code in enumerate([x for x in codes[:4] if x not in bottom]):
+            values[code] = 0.99 - 0.001 * k
+        for k, code in enumerate(bottom):
+            values[code] = 0.70 + 0.01 * k
+        return values
+
+    histories = [wave([a, d]), wave([a, b_, d])]
+    current = wave([a, b_, c])
+    rules = WarningRules(bottom=3, floor=0.705)
+    results, meta = _with_history(report_wave.bundle, histories, current, rules)
+    s = street_statuses(results, meta)
+    assert (s[a].status, s[a].bottom_waves) == ("rectification", 3)
+    assert (s[b_].status, s[b_].bottom_waves) == ("yellow_card", 2)
+    assert (s[c].status, s[c].bottom_waves) == ("interview", 1)
+    assert s[d].status is None and s[d].bottom_waves == 0
+    assert [code for code in codes if s[code].below_floor] == [a]  # 0.70 < 0.705
+    text = pdftotext(build_district_pdf(results, meta, "zh_CN"))
+    assert "挂牌整治" in text and "黄牌警告" in text and "约谈" in text
+    english = pdftotext(build_district_pdf(results, meta, "en"))
+    assert "listed for rectification" in english and "yellow card" in english
+
+
+def test_ties_share_a_place_and_missing_streets_have_none(report_wave):
+    codes = [c for c, _zh, _en in report_wave.bundle.results.streets]
+    current = {c: 0.9 for c in codes[:12]}  # twelve tied, the thirteenth without estimate
+    results, meta = _with_history(report_wave.bundle, [], current, WarningRules(bottom=5))
+    s = street_statuses(results, meta)
+    assert {s[c].rank for c in codes[:12]} == {1}
+    assert s[codes[12]].rank is None and s[codes[12]].status is None
+    # all twelve tie for the last places too: each is in the bottom five
+    assert all(s[c].status == "interview" for c in codes[:12])
+
+
+def test_warning_rules_from_settings_are_checked():
+    options = ReportOptions.from_settings({"reports": {"warnings": {"bottom": 3}}})
+    assert options.warnings.bottom == 3
+    with pytest.raises(ReportError, match="reports.warnings.bottom"):
+        ReportOptions.from_settings({"reports": {"warnings": {"bottom": 0}}})
+    with pytest.raises(ReportError, match="floor"):
+        ReportOptions.from_settings({"reports": {"warnings": {"floor": 80}}})
+    with pytest.raises(ReportError, match="unknown key"):
+        ReportOptions.from_settings({"reports": {"colour": "red"}})
+
+
+def test_unknown_warning_indicator_is_a_clear_error(report_wave):
+    b = report_wave.bundle
+    meta = replace(b.meta, options=replace(b.meta.options,
+                                           warnings=WarningRules(indicator="nope")))
+    with pytest.raises(ReportError, match="'nope' is not an indicator"):
+        build_district_pdf(b.results, meta)
