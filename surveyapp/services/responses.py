@@ -214,7 +214,10 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
                 for i in fresh for values in answer_values(checked[i].cleaned)]
         if rows:
             db.session.execute(insert(Answer), rows)
+        ids = [outcomes[i].response.id for i in fresh]
         db.session.commit()
+        # The commit expired the new responses: reload them in one query, not one each.
+        db.session.scalars(select(Response).where(Response.id.in_(ids))).all()
     except IntegrityError:
         db.session.rollback()
         for i in checked:
