@@ -3,7 +3,7 @@ that polls a JSON endpoint (no full page reload)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from ..i18n import select_locale
 from ..models import Wave
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-#: How often the page asks for new figures.
+#: How often the page asks for new figures (the app's DASHBOARD_POLL_SECONDS overrides it).
 POLL_SECONDS = 15
 
 
@@ -42,7 +42,8 @@ def index():
 def wave(wave_id: int):
     """Show the dashboard of a wave; its script fills and refreshes the figures."""
     found = _wave_or_abort(wave_id)
-    return render_template("dashboard/wave.html", wave=found, poll=POLL_SECONDS)
+    poll = current_app.config.get("DASHBOARD_POLL_SECONDS", POLL_SECONDS)
+    return render_template("dashboard/wave.html", wave=found, poll=poll)
 
 
 @bp.route("/waves/<int:wave_id>/data.json")

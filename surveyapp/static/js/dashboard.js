@@ -4,7 +4,7 @@
   "use strict";
   var root = document.getElementById("dashboard");
   if (!root) return;
-  var url = root.dataset.url, every = (parseInt(root.dataset.poll, 10) || 15) * 1000;
+  var url = root.dataset.url, every = (parseFloat(root.dataset.poll) || 15) * 1000;
 
   function cell(text, cls) {
     var td = document.createElement("td");
