@@ -733,7 +733,8 @@ def preview(version_id: int):
             "design/preview.html", version=version, schema=None, problems=error.problems
         ), 200
     codes = [language.code for language in schema.languages]
-    lang = request.args.get("lang") or codes[0]
+    # Not "lang": that query parameter switches the interface language (surveyapp.i18n).
+    lang = request.args.get("language") or codes[0]
     if lang not in codes:
         abort(404)
     language = schema.language(lang)

@@ -94,7 +94,7 @@ def test_designer_flow_create_publish_and_next_version(manager):
     assert "public-security-satisfaction" in client.get("/design/").get_data(as_text=True)
     version_id = _new_questionnaire(client)
     page = client.get(f"/design/v/{version_id}").get_data(as_text=True)
-    assert "No problems" in page
+    assert "没有问题" in page
     db.session.expire_all()
     draft = db.session.get(QuestionnaireVersion, version_id)
     assert draft.status == "draft"
@@ -172,7 +172,7 @@ def test_published_version_cannot_change_through_any_route(manager, method, url,
     before = (version.source_text, version.sha256, version.status, version.published_at)
     response = getattr(manager, method)(url.format(id=version.id), data=data)
     assert response.status_code == 409
-    assert "published and cannot change" in response.get_data(as_text=True)
+    assert "已发布，不能修改" in response.get_data(as_text=True)
     db.session.expire_all()
     version = _version("public-security-satisfaction", 1)
     assert (version.source_text, version.sha256, version.status, version.published_at) == before
@@ -306,7 +306,7 @@ def test_translations_highlight_missing_and_preview_falls_back_marked(manager):
     page = client.get(f"/design/v/{version_id}/translations").get_data(as_text=True)
     assert page.count('<td class="untranslated">') == 7
 
-    preview = client.get(f"/design/v/{version_id}/preview?lang=ug").get_data(as_text=True)
+    preview = client.get(f"/design/v/{version_id}/preview?language=ug").get_data(as_text=True)
     assert 'lang="ug" dir="rtl"' in preview
     assert "كەچتە بىخەتەرمۇ؟</legend>" in preview
     # Untranslated: the Chinese text, marked, never blank.
@@ -314,9 +314,9 @@ def test_translations_highlight_missing_and_preview_falls_back_marked(manager):
     assert re.search(r'<span class="fallback" title="尚未翻译">\s*太黑</span>', preview)
     # The skip logic travels with the page for conditions.js.
     assert 'data-relevant="${safe} = 2" hidden' in preview
-    english = client.get(f"/design/v/{version_id}/preview?lang=en").get_data(as_text=True)
+    english = client.get(f"/design/v/{version_id}/preview?language=en").get_data(as_text=True)
     assert "Safe at night?</legend>" in english and 'dir="rtl"' not in english
-    assert client.get(f"/design/v/{version_id}/preview?lang=fr").status_code == 404
+    assert client.get(f"/design/v/{version_id}/preview?language=fr").status_code == 404
     # The draft cannot be published while Uyghur is missing.
     assert client.post(f"/design/v/{version_id}/publish").status_code == 409
 
