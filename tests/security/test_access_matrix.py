@@ -251,15 +251,42 @@ def _rules(app) -> list[Rule]:
     return sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint))
 
 
-def test_every_endpoint_declares_its_roles(world_app):
+def undeclared_endpoints(app) -> tuple[list[str], list[str]]:
+    """Endpoints that declare no roles and are not public; roles that do not exist."""
     undeclared, unknown = [], []
-    for rule in _rules(world_app):
-        roles = declared_roles(world_app, rule.endpoint)
+    for rule in _rules(app):
+        roles = declared_roles(app, rule.endpoint)
         if roles is None and rule.endpoint not in PUBLIC:
             undeclared.append(f"{rule.endpoint} ({rule.rule})")
         for role in roles or ():
             if role not in ROLES:
                 unknown.append(f"{rule.endpoint}: {role}")
+    return undeclared, unknown
+
+
+def test_a_new_route_without_roles_is_caught(tmp_path, monkeypatch):
+    from surveyapp import create_app
+    from surveyapp.auth import roles_required
+
+    monkeypatch.setenv("SURVEYAPP_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"})
+
+    @app.route("/forgotten/<int:survey_id>")
+    def forgotten(survey_id):
+        return "open to all"
+
+    @app.route("/typo")
+    @roles_required("admin", "offical")
+    def typo():
+        return "nobody"
+
+    undeclared, unknown = undeclared_endpoints(app)
+    assert undeclared == ["forgotten (/forgotten/<int:survey_id>)"]
+    assert unknown == ["typo: offical"]
+
+
+def test_every_endpoint_declares_its_roles(world_app):
+    undeclared, unknown = undeclared_endpoints(world_app)
     assert not undeclared, (
         "these endpoints declare no roles: protect them with surveyapp.auth.roles_required(...)"
         " (or, if they are public on purpose, add them to PUBLIC in this file): "
