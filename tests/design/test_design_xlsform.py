@@ -67,9 +67,8 @@ def test_odk_form_is_converted_as_written():
         assert expected in joined
     assert "age_band" not in q.questions and "intro" not in q.questions
     # Skip logic works on the imported questionnaire.
-    assert q.relevant_questions({"resident": "no"}) == ["resident", "age", "comment"][:1] + [
-        "comment"
-    ]
+    # Skip logic works on the imported questionnaire: a non-resident skips the safety group.
+    assert q.relevant_questions({"resident": "no"}) == ["resident", "comment"]
 
 
 def test_kobo_form_with_uyghur_is_right_to_left():
