@@ -60,7 +60,7 @@ class Server:
             self.process = subprocess.Popen(
                 [*GUNICORN, "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # importing the app is slow on a busy machine
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
@@ -71,7 +71,7 @@ class Server:
                     return
             except OSError:
                 time.sleep(0.1)
-        raise AssertionError("gunicorn did not start within 20 s")
+        raise AssertionError("gunicorn did not start within 60 s")
 
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)
@@ -138,10 +138,10 @@ def test_sigkill_mid_stream_then_retry_stores_each_interview_once(demo_database,
     failures = []  # (uuid, what) of attempts that got no answer
     lock = threading.Lock()
     killed = threading.Event()
-    deadline = time.monotonic() + 25
+    deadline = [time.monotonic() + 3600]  # set once the server is up
 
     def client() -> None:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline[0]:
             with lock:
                 if not pending:
                     return
@@ -163,18 +163,20 @@ def test_sigkill_mid_stream_then_retry_stores_each_interview_once(demo_database,
 
     try:
         server.start()
+        deadline[0] = time.monotonic() + 30
         threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
         for t in threads:
             t.start()
-        while len(acknowledged) < INTERVIEWS // 3 and time.monotonic() < deadline:
+        while len(acknowledged) < INTERVIEWS // 3 and time.monotonic() < deadline[0]:
             time.sleep(0.005)
         server.kill()
         killed.set()
         acked_at_kill = len(acknowledged)
         time.sleep(0.3)  # the clients meet a dead server for a while
         server.start()
+        deadline[0] = time.monotonic() + 30  # the clients' time to catch up after the restart
         for t in threads:
-            t.join(timeout=max(0.0, deadline - time.monotonic()) + 1)
+            t.join(timeout=31)
     finally:
         server.stop()
 
