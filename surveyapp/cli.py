@@ -82,7 +82,12 @@ def questionnaire_validate(files: tuple[Path, ...]) -> None:
 
     failed = False
     for file in files:
-        problems = validate_file(file)
+        if file.suffix.lower() in (".xlsx", ".xlsm"):  # an XLSForm: converted, then checked
+            from .design_commands import validate_xlsform_file
+
+            problems = validate_xlsform_file(file)
+        else:
+            problems = validate_file(file)
         for problem in problems:
             click.echo(str(problem))
         if problems:

@@ -108,3 +108,24 @@ def import_xlsform_file(file: Path) -> None:
         sys.exit(1)
     state = "stored" if created else "already stored"
     click.echo(f"{version.slug} v{version.version} {state} (id {version.id}).")
+
+
+def validate_xlsform_file(file: Path) -> list:
+    """Return the problems of an XLSForm as ``questionnaire validate`` lists them.
+
+    What the conversion leaves out is printed as warnings (they are not problems).
+    """
+    from .questionnaire import Problem, QuestionnaireError
+    from .questionnaire.xlsform import xlsform_to_yaml
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        return [Problem(str(file), 1, "", f"cannot read the file ({exc.strerror})")]
+    try:
+        _text, warnings = xlsform_to_yaml(data, source=str(file))
+    except QuestionnaireError as exc:
+        return list(exc.problems)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return []

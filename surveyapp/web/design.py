@@ -78,11 +78,6 @@ def _draft_or_error(version_id: int) -> QuestionnaireVersion:
     return version
 
 
-def _fail(message: str, status: int = 400):
-    flash(message, "error")
-    return None, status
-
-
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -182,7 +177,7 @@ def _texts(prefix: str, languages: list[str]) -> dict[str, str]:
     return {lang: request.form.get(f"{prefix}-{lang}", "") for lang in languages}
 
 
-def _apply(version: QuestionnaireVersion, change, success: str, target: str | None = None):
+def _apply(version: QuestionnaireVersion, change, success: str) -> str | None:
     """Apply ``change(doc)`` to the draft and save; a DesignError is a 400 naming the field."""
     doc = design.document(version)
     try:

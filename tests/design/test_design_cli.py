@@ -62,3 +62,15 @@ def test_export_errors_are_clear(runner, tmp_path):
         args=["questionnaire", "export", "nope@x", "-o", str(tmp_path / "x.yaml")]
     )
     assert "write slug@N with a version number N" in result.output
+
+
+def test_validate_xlsform(runner):
+    result = runner.invoke(
+        args=["questionnaire", "validate", str(DATA / "kobo_police_uyghur.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "kobo_police_uyghur.xlsx: OK" in result.output
+    assert "warning:" in result.output and "'today' metadata is left out" in result.output
+    result = runner.invoke(args=["questionnaire", "validate", str(DATA / "english_only.xlsx")])
+    assert result.exit_code == 1
+    assert "english_only.xlsx:1: languages: the form has no Chinese labels" in result.output
