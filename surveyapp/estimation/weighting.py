@@ -714,18 +714,38 @@ def _group_sums(groups: NDArray[np.intp], x: FloatArray, k: int) -> FloatArray:
 
 
 def _encode(values: ArrayLike, name: str, n: int | None = None) -> tuple[NDArray[np.intp], list]:
-    """Integer codes and labels (in order of first appearance) of a categorical variable."""
+    """Integer codes and labels (in order of first appearance) of a categorical variable.
+
+    A :class:`~surveyapp.estimation.design.Categorical` is used as it is (labels of unused
+    codes dropped).
+    """
+    from .design import Categorical
+
+    if isinstance(values, Categorical):
+        raw = np.asarray(values.codes, dtype=np.intp).reshape(-1)
+        if n is not None and raw.size != n:
+            raise WeightingError(
+                f"{name} has {raw.size} values but the design has {n} respondents")
+        if raw.size and raw.min() < 0:
+            i = int(np.flatnonzero(raw < 0)[0])
+            raise WeightingError(
+                f"{name} is missing for respondent {i}: impute or drop the respondent first")
+        used = np.flatnonzero(np.bincount(raw, minlength=len(values.labels)))
+        remap = np.full(len(values.labels), -1, dtype=np.intp)
+        remap[used] = np.arange(used.size)
+        return remap[raw], [values.labels[i] for i in used.tolist()]
     arr = np.asarray(values, dtype=object).reshape(-1)
     if n is not None and arr.size != n:
         raise WeightingError(f"{name} has {arr.size} values but the design has {n} respondents")
     index: dict[Any, int] = {}
-    codes = np.empty(arr.size, dtype=np.intp)
-    for i, value in enumerate(arr):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in arr.tolist()),
+                        dtype=np.intp, count=arr.size)
+    for label, code in index.items():
+        if label is None or (isinstance(label, float) and math.isnan(label)):
+            i = int(np.flatnonzero(codes == code)[0])
             raise WeightingError(
                 f"{name} is missing for respondent {i}: impute or drop the respondent first"
             )
-        codes[i] = index.setdefault(value, len(index))
     return codes, list(index)
 
 

@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import case, func, select
 
-from ..estimation import Design, Estimate, EstimationError
+from ..estimation import Categorical, Design, Estimate, EstimationError
 from ..estimation.compare import (
     Comparison,
     difference_between_waves,
     difference_from_overall,
+    differences_from_overall,
     domain_means,
 )
 from ..estimation.estimates import svyby, svyciprop, svymean
@@ -70,10 +71,16 @@ class WaveData:
     columns: dict[str, np.ndarray]  # street, community, grid, mode, sex, age_group (codes)
     values: dict[str, np.ndarray]  # indicator or composite id -> float, NaN = not counted
     shares: dict[str, dict[str, np.ndarray]]  # multiple-choice qid -> code -> 0/1/NaN
+    # The same columns as integer codes with their labels, when extraction made them.
+    codes: dict[str, Categorical] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
         return len(self.response_ids)
+
+    def domain(self, name: str) -> Categorical | np.ndarray:
+        """A column for grouping: coded (fast to group by) when available."""
+        return self.codes.get(name, self.columns[name])
 
 
 def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
@@ -194,21 +201,33 @@ def _read_wave(wave: Wave, schema: Questionnaire) -> WaveData:
         col.tokens = col.tokens[keep_idx]
     n = keep_idx.size
 
-    def locality_codes(position: int) -> np.ndarray:
-        raw = np.array([r[position] if r[position] is not None else -1 for r in rows],
-                       dtype=np.int64)[keep_idx]
+    coded: dict[str, Categorical] = {}
+
+    def locality_codes(name: str, position: int) -> np.ndarray:
+        raw = np.fromiter((r[position] if r[position] is not None else -1 for r in rows),
+                          dtype=np.int64, count=n_all)[keep_idx]
         uniq, inverse = np.unique(raw, return_inverse=True)
         found = dict(db.session.execute(
             select(Locality.id, Locality.code).where(Locality.id.in_(uniq.tolist()))).all())
-        labels = np.array([found.get(int(u), "") for u in uniq] + [""], dtype=object)
-        return labels[inverse.reshape(-1)] if n else np.array([], dtype=object)
+        labels = [found.get(int(u), "") for u in uniq.tolist()]
+        codes = inverse.reshape(-1).astype(np.intp)
+        if "" in labels:  # no locality at this level: missing, as svyby treats ""
+            codes = np.where(np.array(labels + [""], dtype=object)[codes] == "", -1, codes)
+        coded[name] = Categorical(codes, labels)
+        table = np.array([*labels, ""], dtype=object)
+        return table[inverse.reshape(-1)] if n else np.array([], dtype=object)
 
-    modes = np.array([r[4] for r in rows], dtype=object)[keep_idx]
+    mode_index: dict[Any, int] = {}
+    mode_codes = np.fromiter((mode_index.setdefault(r[4], len(mode_index)) for r in rows),
+                             dtype=np.intp, count=n_all)[keep_idx]
+    coded["mode"] = Categorical(mode_codes, list(mode_index))
+    for name in ("sex", "age_group"):
+        coded[name] = Categorical(columns[name].tokens.astype(np.intp), list(columns[name].values))
     out_columns = {
-        "street": locality_codes(1),
-        "community": locality_codes(2),
-        "grid": locality_codes(3),
-        "mode": modes,
+        "street": locality_codes("street", 1),
+        "community": locality_codes("community", 2),
+        "grid": locality_codes("grid", 3),
+        "mode": coded["mode"].as_array(),
         "sex": _column_values(columns["sex"]),
         "age_group": _column_values(columns["age_group"]),
     }
@@ -230,7 +249,7 @@ def _read_wave(wave: Wave, schema: Questionnaire) -> WaveData:
             per_code[choice.code] = out
         shares[qid] = per_code
     return WaveData(response_ids=ids[keep_idx], columns=out_columns, values=values,
-                    shares=shares)
+                    shares=shares, codes=coded)
 
 
 def _multiple_column(pos: np.ndarray, codes: np.ndarray, labels: list[Any], n: int) -> _Column:
@@ -314,7 +333,9 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
         raise EstimateRequestError(
             f"this wave has {data.n} eligible response(s): at least 2 are needed to estimate"
         )
-    street = data.columns["street"]
+    street = data.domain("street")
+    if isinstance(street, Categorical) and (np.asarray(street.codes) < 0).any():
+        street = data.columns["street"]
     cells = _population_cells(streets)
     street_pop: dict[Hashable, float] = {}
     for (code, _sex, _age), count in cells.items():
@@ -322,7 +343,7 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
     for s in streets:
         if s.code not in street_pop and s.population:
             street_pop[s.code] = float(s.population)
-    present = set(street.tolist())
+    present = set(data.columns["street"].tolist())
     missing = sorted(present - set(street_pop))
     if missing:
         raise EstimateRequestError(
@@ -332,9 +353,9 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
     weights = base_weights(street, {k: v for k, v in street_pop.items() if k in present},
                            partial=True)
     design_settings = settings.get("design", {})
-    strata = data.columns.get(design_settings.get("strata") or "", None)
-    cluster_name = design_settings.get("cluster")
-    clusters = [data.columns[cluster_name]] if cluster_name in data.columns else None
+    strata = _design_column(data, design_settings.get("strata") or "")
+    cluster_name = design_settings.get("cluster") or ""
+    clusters = [_design_column(data, cluster_name)] if cluster_name in data.columns else None
     design = Design.create(weights=weights, strata=strata, clusters=clusters,
                            lonely_psu=settings.get("lonely_psu", "adjust"))
     weighting = settings.get("weighting", {})
@@ -352,7 +373,7 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
                 if key is None:
                     raise EstimateRequestError(f"unknown weighting margin '{name}'")
                 totals[key] = totals.get(key, 0.0) + count
-            margins.append((data.columns[name], totals))
+            margins.append((_design_column(data, name), totals))
             margins_used += (name,)
         try:
             design = rake(design, margins, maxit=50, epsilon=1e-6)
@@ -493,12 +514,58 @@ def not_comparable(old: Questionnaire, new: Questionnaire) -> dict[str, str]:
     return out
 
 
+def _counts(data: WaveData, name: str) -> dict[str, int]:
+    """Respondents per value of a column, labels as text, sorted."""
+    coded = data.codes.get(name)
+    if coded is None:
+        values, counts = np.unique(data.columns[name].astype(str), return_counts=True)
+        return dict(zip(values.tolist(), counts.tolist(), strict=True))
+    codes = np.asarray(coded.codes)
+    counts = np.bincount(codes[codes >= 0], minlength=len(coded.labels))
+    return dict(sorted((str(lb), int(c)) for lb, c in zip(coded.labels, counts, strict=True)
+                       if c))
+
+
+def _design_column(data: WaveData, name: str) -> Categorical | np.ndarray | None:
+    """A design variable: coded when every respondent has one (faster to group by)."""
+    if name not in data.columns:
+        return None
+    coded = data.codes.get(name)
+    if coded is not None and not (np.asarray(coded.codes) < 0).any():
+        return coded
+    return data.columns[name]
+
+
+def _vs_district(design: Design, y: np.ndarray, street: Categorical | np.ndarray,
+                 by_street: dict[str, Estimate | None], level: float
+                 ) -> dict[str, Comparison | None]:
+    """Each estimable street against the whole district (the street is part of it)."""
+    out: dict[str, Comparison | None] = {code: None for code in by_street}
+    estimable = [code for code, est in by_street.items() if est is not None]
+    if isinstance(street, Categorical):
+        labels = {str(lb): lb for lb in street.labels}
+        levels = [labels.get(code, code) for code in estimable]
+    else:
+        levels = list(estimable)
+    try:
+        found = differences_from_overall(design, y, street, levels, level=level)
+        out.update({str(k): v for k, v in found.items()})
+    except EstimationError:
+        labels_all = (street.as_array() if isinstance(street, Categorical) else street)
+        for code in estimable:
+            try:
+                out[code] = difference_from_overall(design, y, labels_all == code, level=level)
+            except EstimationError:
+                out[code] = None
+    return out
+
+
 def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings: dict,
                 previous: dict[str, ItemResult] | None, seed: int,
                 incomparable: dict[str, str] | None = None) -> list[ItemResult]:
     method = settings.get("ci_method", "logit")
     level = float(settings.get("level", 0.95))
-    street = data.columns["street"]
+    street = data.domain("street")
     items: list[ItemResult] = []
     for item in (*schema.indicators, *schema.composites):
         is_rate = item in schema.indicators
@@ -507,21 +574,12 @@ def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings:
         kwargs = {"method": method, "level": level} if is_rate else {"level": level}
         overall, overall_problem = _estimate(fn, y, design, **kwargs)
         by_street, problems = _by(fn, y, street, design, **kwargs)
-        by_community, community_problems = _by(fn, y, data.columns["community"], design,
+        by_community, community_problems = _by(fn, y, data.domain("community"), design,
                                                **kwargs)
         problems.update(community_problems)
         if overall_problem:
             problems["ALL"] = overall_problem
-        vs_district: dict[str, Comparison | None] = {}
-        for code, est in by_street.items():
-            if est is None:
-                vs_district[code] = None
-                continue
-            try:
-                vs_district[code] = difference_from_overall(design, y, street == code,
-                                                            level=level)
-            except EstimationError:
-                vs_district[code] = None
+        vs_district = _vs_district(design, y, street, by_street, level)
         vs_previous: dict[str, Comparison | None] = {}
         previous_note = (incomparable or {}).get(item.id, "")
         if previous_note:
@@ -561,7 +619,7 @@ def _factor_shares(schema: Questionnaire, data: WaveData, design: Design, settin
         table: dict[str, dict[str, Estimate | None]] = {"ALL": {}}
         for code, y in per_code.items():
             table["ALL"][code] = _estimate(svyciprop, y, design, method=method, level=level)[0]
-            by_street, _ = _by(svyciprop, y, data.columns["street"], design, method=method,
+            by_street, _ = _by(svyciprop, y, data.domain("street"), design, method=method,
                                level=level)
             for street_code, est in by_street.items():
                 table.setdefault(street_code, {})[code] = est
@@ -615,9 +673,10 @@ def wave_results(survey: Survey, wave: Wave, *, method: str | None = None,
         except EstimateRequestError:
             previous_items = None
 
-    street = data.columns["street"]
-    n_by_street = {s.code: int((street == s.code).sum()) for s in streets}
-    modes, counts = np.unique(data.columns["mode"].astype(str), return_counts=True)
+    n_by_street = _counts(data, "street")
+    n_by_street = {s.code: n_by_street.get(s.code, 0) for s in streets}
+    mode_counts = _counts(data, "mode")
+    modes, counts = list(mode_counts), list(mode_counts.values())
     communities = {
         c.code: (s.code, c.name_zh, c.name_en) for s in streets for c in s.children
     }
@@ -703,7 +762,7 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
         kwargs = {"method": ci_method, "level": lvl} if is_rate else {"level": lvl}
         y = data.values[item.id]
         if by:
-            table, problems = _by(fn, y, data.columns[by], design, **kwargs)
+            table, problems = _by(fn, y, data.domain(by), design, **kwargs)
             for domain, est in table.items():
                 if est is not None:
                     rows.append(_row(item.id, domain, est))
