@@ -1,21 +1,12 @@
-"""Who may supervise which wave: admins any, managers the surveys they run."""
+"""Who may supervise which wave's fieldwork: admins any, managers the surveys they run."""
 
 from __future__ import annotations
 
-from ..models import Survey, User, Wave
+from ..auth import may_see_survey
+from ..models import Survey, User
 
 
 def may_supervise(user: User, survey: Survey) -> bool:
-    """Admins supervise every survey; a manager those they created or whose district lies in
-    their own jurisdiction (if they have one)."""
-    if user.role == "admin":
-        return True
-    if user.role != "manager":
-        return False
-    if survey.created_by_id == user.id:
-        return True
-    return user.locality is not None and survey.district.is_within(user.locality)
-
-
-def supervised_waves(user: User, waves: list[Wave]) -> list[Wave]:
-    return [w for w in waves if may_supervise(user, w.survey)]
+    """Admins supervise every survey; a manager those they may see (the ones they created),
+    by the same rule as the rest of the application (:func:`surveyapp.auth.may_see_survey`)."""
+    return user.role in ("admin", "manager") and may_see_survey(user, survey)
