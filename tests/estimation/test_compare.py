@@ -124,3 +124,34 @@ def test_domain_means_feed_rank_intervals() -> None:
     assert [r.rank for r in intervals] == list(
         np.argsort(np.argsort(-means.means)).astype(float) + 1
     )
+
+
+@pytest.mark.parametrize("calibrated", [True, False])
+def test_all_streets_against_the_district_at_once_equal_one_by_one(calibrated):
+    from surveyapp.estimation.compare import differences_from_overall
+    from surveyapp.estimation.design import Categorical
+
+    design, data = district(11)
+    if not calibrated:
+        design = Design.create(weights=design.weights, strata=data["street"],
+                               clusters=[np.arange(design.n_rows) // 3])
+    y = data["y"].copy()
+    y[::17] = np.nan
+    levels = ["S1", "S2", "S3", "S4"]
+    labels, codes = np.unique(data["street"], return_inverse=True)
+    for domains in (data["street"], Categorical(codes, list(labels))):
+        together = differences_from_overall(design, y, domains, levels)
+        for s in levels:
+            alone = difference_from_overall(design, y, data["street"] == s)
+            got = together[s]
+            assert got.difference == pytest.approx(alone.difference, rel=1e-12)
+            assert got.se == pytest.approx(alone.se, rel=1e-9)
+            assert got.p_value == pytest.approx(alone.p_value, rel=1e-9, abs=1e-15)
+        means = domain_means(design, y, domains, levels=levels)
+        # the scores row by row (n x 4) through the design's calibration residuals
+        from surveyapp.estimation.compare import _mean_scores
+
+        scores, expected, _ = _mean_scores(design, y, [data["street"] == s for s in levels],
+                                           levels)
+        np.testing.assert_allclose(means.means, expected, rtol=1e-12)
+        np.testing.assert_allclose(means.cov, design.total_covariance(scores), rtol=1e-9)
