@@ -9,7 +9,7 @@ from ..estimation import Estimate
 from ..estimation.compare import Comparison
 from ..questionnaire import translate
 from . import figures
-from .layout import ACCENT, HIGH, LOW, MUTED, Paragraph, Styles, boxed, colored, latin, text
+from .layout import ACCENT, HIGH, LOW, MUTED, Line, Paragraph, Styles, boxed, colored, latin, text
 from .model import ReportError, ReportMeta
 
 if TYPE_CHECKING:
@@ -71,36 +71,39 @@ class Cells:
     def head(self, s: str) -> Paragraph:
         return Paragraph(text(s), self.st.head)
 
-    def num(self, s: str, muted: bool = False, align: str = "right") -> Paragraph:
-        markup = latin(s, self.fonts)
-        style = self.st.cell_right if align == "right" else self.st.cell_center
-        return Paragraph(colored(markup, MUTED) if muted else markup, style)
+    def line(self, parts, color=None, align: str = "right") -> Line:
+        style = self.st.cell
+        return Line(parts, style.fontSize, style.leading, color or style.textColor, align)
 
-    def n(self, n: int | None) -> Paragraph:
+    def num(self, s: str, muted: bool = False, align: str = "right") -> Line:
+        """A figure in the Latin font (the dash of a missing one in the CJK font)."""
+        font = self.fonts.cjk if s == figures.DASH else self.fonts.latin
+        return self.line([(s, font)], MUTED if muted else None, align)
+
+    def n(self, n: int | None) -> Line:
         if n is None:
             return self.num(figures.DASH)
         if n < self.min_n:
-            return Paragraph(colored(latin(f"{n}{UNRELIABLE}", self.fonts), LOW),
-                             self.st.cell_right)
+            return self.line([(str(n), self.fonts.latin), (UNRELIABLE, self.fonts.cjk)], LOW)
         return self.num(str(n))
 
     def unreliable(self, est: Estimate | None) -> bool:
         return est is not None and est.n < self.min_n
 
-    def value(self, est: Estimate | None, kind: str) -> Paragraph:
+    def value(self, est: Estimate | None, kind: str) -> Line:
         return self.num(figures.value(est, kind), muted=self.unreliable(est))
 
-    def interval(self, est: Estimate | None, kind: str) -> Paragraph:
+    def interval(self, est: Estimate | None, kind: str) -> Line:
         return self.num(figures.interval(est, kind), muted=self.unreliable(est))
 
-    def comparison(self, cmp: Comparison | None, kind: str) -> Paragraph:
+    def comparison(self, cmp: Comparison | None, kind: str) -> Line:
         """``+4.5 ▲`` when significant (green up, red down), plain ``+0.3`` otherwise."""
         s = figures.difference(cmp, kind)
-        markup = latin(s, self.fonts)
         if cmp is not None and cmp.significant and s != figures.DASH:
             up = cmp.difference > 0
-            markup = colored(markup + " " + (UP if up else DOWN), HIGH if up else LOW)
-        return Paragraph(markup, self.st.cell_right)
+            return self.line([(s, self.fonts.latin), (" " + (UP if up else DOWN),
+                                                       self.fonts.cjk)], HIGH if up else LOW)
+        return self.num(s)
 
 
 def level_text(results: WaveResults) -> str:

@@ -361,17 +361,18 @@ class _DistrictReport:
                     level=level_text(self.r), mark=UNRELIABLE,
                     n=self.meta.options.min_reliable_n))]
 
-    def _marked(self, item: ItemResult, est, cmp) -> Paragraph:
-        c = self.cells
+    def _marked(self, item: ItemResult, est, cmp):
+        c, fonts = self.cells, self.st.fonts
         s = figures.number(est.value if est else None, item.kind)
+        if est is None:
+            return c.num(s)
         if c.unreliable(est):
-            return Paragraph(colored(latin(s + UNRELIABLE, self.st.fonts), MUTED),
-                             self.st.cell_right)
-        markup = latin(s, self.st.fonts)
-        if cmp is not None and cmp.significant and est is not None:
+            return c.line([(s, fonts.latin), (UNRELIABLE, fonts.cjk)], MUTED)
+        if cmp is not None and cmp.significant:
             up = cmp.difference > 0
-            markup = colored(markup + ("▲" if up else "▼"), HIGH if up else LOW)
-        return Paragraph(markup, self.st.cell_right)
+            return c.line([(s, fonts.latin), ("▲" if up else "▼", fonts.cjk)],
+                          HIGH if up else LOW)
+        return c.num(s)
 
 
 def _rank_interval(r) -> str:

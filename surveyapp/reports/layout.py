@@ -13,6 +13,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -77,6 +78,40 @@ def styles(fonts: FontSet | None = None) -> Styles:
         head=style("head", 7.8, 10, alignment=TA_CENTER, textColor=colors.white),
         box=style("box", 8.3, 12, spaceAfter=2),
     )
+
+
+class Line(Flowable):
+    """One line of text that never wraps (a figure in a table cell), drawn without the
+    markup parsing of a Paragraph: ``parts`` are ``(text, font)`` runs in one size and colour.
+    """
+
+    def __init__(self, parts: Sequence[tuple[str, str]], size: float, leading: float,
+                 color=colors.black, align: str = "right"):
+        super().__init__()
+        self.parts = [(t, f) for t, f in parts if t]
+        self.size = size
+        self.leading = leading
+        self.color = color
+        self.align = align
+        self.text_width = sum(stringWidth(t, f, size) for t, f in self.parts)
+
+    def wrap(self, available_width, available_height):
+        self.width = max(available_width, self.text_width)
+        self.height = self.leading
+        return self.width, self.height
+
+    def draw(self):
+        canvas = self.canv
+        x = {"right": self.width - self.text_width,
+             "center": (self.width - self.text_width) / 2}.get(self.align, 0.0)
+        y = self.leading - self.size
+        canvas.setFillColor(self.color)
+        # one text object, so that text extractors read the runs as one line
+        obj = canvas.beginText(x, y)
+        for t, font in self.parts:
+            obj.setFont(font, self.size)
+            obj.textOut(t)
+        canvas.drawText(obj)
 
 
 def text(s: str) -> str:
@@ -161,6 +196,7 @@ def render(story: list[Flowable], *, title: str, author: str, on_page) -> bytes:
 __all__ = [
     "FRAME_WIDTH",
     "KeepTogether",
+    "Line",
     "Paragraph",
     "Spacer",
     "Styles",

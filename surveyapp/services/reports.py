@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
@@ -566,8 +566,11 @@ def build_many(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
                ) -> Iterable[tuple[str, bytes]]:
     """Yield ``(target, pdf)`` for street codes and ``"district"``, using every core.
 
-    Cached PDFs are yielded first; the others are drawn in worker processes (spawned, not
-    forked: the caller may be a threaded web server), which receive the bundle once.
+    Cached PDFs are yielded first; the others are drawn in worker processes. A caller with
+    one thread (the CLI) forks them: they start at once with the bundle already in memory.
+    A threaded caller (the web server) must not fork, so its workers are spawned and receive
+    the bundle once; a spawned worker first imports the application (seconds on a busy
+    machine), which is why few PDFs are drawn in the calling process instead.
     """
     lang = report_language(lang)
     todo = []
@@ -591,11 +594,17 @@ def build_many(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
             progress(what)
             yield what, data
         return
-    payload = pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL)
     # The district overview is the longest: start it first.
     todo.sort(key=lambda w: w != "district")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                             initializer=_worker_start, initargs=(payload,)) as pool:
+    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+        global _worker_bundle
+        _worker_bundle = bundle  # inherited by the forked workers
+        options: dict[str, Any] = {"mp_context": get_context("fork")}
+    else:
+        payload = pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL)
+        options = {"mp_context": get_context("spawn"), "initializer": _worker_start,
+                   "initargs": (payload,)}
+    with ProcessPoolExecutor(max_workers=workers, **options) as pool:
         futures = [pool.submit(_worker_build, what, lang) for what in todo]
         for future in as_completed(futures):
             what, data = future.result()
@@ -603,6 +612,7 @@ def build_many(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
                 cache.put_file("pdf", pdf_key(bundle, what, lang), ".pdf", data)
             progress(what)
             yield what, data
+    _worker_bundle = None
 
 
 def zip_reports(bundle: ReportBundle, targets: Sequence[str], lang: str, *,

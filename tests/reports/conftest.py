@@ -57,6 +57,26 @@ def pdf_lines(data: bytes) -> list[str]:
     return lines
 
 
+def pdf_tokens(data: bytes) -> list[str]:
+    """The words of a PDF read back by pypdf (cells of a table row may share a line)."""
+    return [word for line in pdf_lines(data) for word in line.split()]
+
+
+def row_after(tokens: list[str], start: int, label: str, count: int) -> tuple[list[str], int]:
+    """The ``count`` words after the first ``label`` (one or more words) at or after ``start``;
+    return them and the position just after the label."""
+    words = label.split()
+    for i in range(start, len(tokens) - len(words) + 1):
+        if tokens[i:i + len(words)] == words:
+            j = i + len(words)
+            return tokens[j:j + count], j
+    raise AssertionError(f"{label!r} not found after word {start}")
+
+
+def words(cells: list[str]) -> list[str]:
+    return [w for cell in cells for w in cell.split()]
+
+
 def pdftotext(data: bytes) -> str:
     """The text of a PDF read back by poppler's pdftotext (an independent extractor)."""
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data,

@@ -11,7 +11,7 @@ from surveyapp.estimation import Estimate
 from surveyapp.reports import ReportError, ReportOptions, WarningRules, WaveHistory
 from surveyapp.reports.district import build_district_pdf, street_statuses
 
-from .conftest import pct, pdf_lines, pdftotext, signed
+from .conftest import pct, pdf_tokens, pdftotext, row_after, signed, words
 
 
 def est(value: float, n: int = 100) -> Estimate:
@@ -23,7 +23,7 @@ def fmt_cmp(cmp, kind="rate"):
     if cmp is None:
         return "—"
     s = signed(cmp.difference, kind)
-    if cmp.significant and s != "0.0":
+    if cmp.significant:
         s += " ▲" if cmp.difference > 0 else " ▼"
     return s
 
@@ -32,31 +32,30 @@ def test_league_table_prints_places_estimates_and_rank_intervals(report_wave):
     b = report_wave.bundle
     r = b.results
     item = r.item("security")
-    lines = pdf_lines(build_district_pdf(r, b.meta, "zh_CN"))
-    start = lines.index("状态")  # the league table's last header cell
+    tokens = pdf_tokens(build_district_pdf(r, b.meta, "zh_CN"))
+    start = tokens.index("状态")  # the league table's last header cell
     values = {code: e.value for code, e in item.by_street.items() if e is not None}
     assert len(values) == 13
     # places by hand: 1 + the number of streets with a higher rate
     places = {c: 1 + sum(w > v for w in values.values()) for c, v in values.items()}
     names = {code: zh for code, zh, _en in r.streets}
+
+    def whole(x):
+        return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
+
     for code in sorted(values, key=lambda c: places[c]):
         e, rank = item.by_street[code], item.ranks[code]
-        i = lines.index(names[code], start)
-        assert lines[i - 1] == str(places[code])
-        n = f"{e.n}†" if e.n < 30 else str(e.n)
-
-        def whole(x):
-            return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
-
-        assert lines[i + 1:i + 7] == [
-            n, pct(e.value), f"{pct(e.ci_low)}–{pct(e.ci_high)}",
-            f"{whole(rank.low)}–{whole(rank.high)}", fmt_cmp(item.vs_district[code]),
-            fmt_cmp(item.vs_previous.get(code))]
-        start = i
+        expected = words([f"{e.n}†" if e.n < 30 else str(e.n), pct(e.value),
+                          f"{pct(e.ci_low)}–{pct(e.ci_high)}",
+                          f"{whole(rank.low)}–{whole(rank.high)}",
+                          fmt_cmp(item.vs_district[code]), fmt_cmp(item.vs_previous.get(code))])
+        got, start = row_after(tokens, start, names[code], len(expected))
+        assert tokens[start - 2] == str(places[code])
+        assert got == expected, code
     # the district's own row
-    i = lines.index("区县", start)
-    assert lines[i + 1:i + 4] == [str(item.overall.n), pct(item.overall.value),
-                                  f"{pct(item.overall.ci_low)}–{pct(item.overall.ci_high)}"]
+    got, _ = row_after(tokens, start, "区县", 3)
+    assert got == [str(item.overall.n), pct(item.overall.value),
+                   f"{pct(item.overall.ci_low)}–{pct(item.overall.ci_high)}"]
 
 
 def test_district_warnings_follow_the_rules_by_hand(report_wave):

@@ -12,7 +12,17 @@ from pypdf import PdfReader
 from surveyapp.reports import build_street_pdf
 from surveyapp.reports.fonts import report_fonts
 
-from .conftest import NUMBER, pct, pdf_lines, pdftotext, pts, signed
+from .conftest import (
+    NUMBER,
+    pct,
+    pdf_lines,
+    pdf_tokens,
+    pdftotext,
+    pts,
+    row_after,
+    signed,
+    words,
+)
 
 MIN_N = 30
 
@@ -34,7 +44,7 @@ def fmt_cmp(cmp, kind):
     if cmp is None:
         return "—"
     s = signed(cmp.difference, kind)
-    if cmp.significant and s != "0.0":
+    if cmp.significant:
         s += " ▲" if cmp.difference > 0 else " ▼"
     return s
 
@@ -46,16 +56,21 @@ def fmt_n(est):
 
 
 def expected_row(item, code):
+    """The cells of an indicator's row after its label."""
     est = item.by_street.get(code)
-    row = [item.label["zh_CN"], fmt_n(est), fmt_value(est, item.kind), fmt_ci(est, item.kind),
-           fmt_value(item.overall, item.kind), fmt_cmp(item.vs_district.get(code), item.kind),
-           fmt_cmp(item.vs_previous.get(code), item.kind)]
-    return row
+    return [fmt_n(est), fmt_value(est, item.kind), fmt_ci(est, item.kind),
+            fmt_value(item.overall, item.kind), fmt_cmp(item.vs_district.get(code), item.kind),
+            fmt_cmp(item.vs_previous.get(code), item.kind)]
 
 
-def cells_after(lines, start, label, count):
-    i = lines.index(label, start)
-    return lines[i:i + count], i
+def target_cell(item, code):
+    if item.target is None:
+        return "—"
+    est = item.by_street.get(code)
+    goal = "≥" + pct(item.target) + "%"
+    if est is None:
+        return goal
+    return goal + (" 达标" if est.value >= item.target else " 未达标")
 
 
 @pytest.fixture(scope="module")
@@ -69,27 +84,17 @@ def test_indicator_and_score_tables_print_the_estimates(report_wave, street_pdfs
     results = report_wave.bundle.results
     checked = 0
     for code, pdf in street_pdfs.items():
-        lines = pdf_lines(pdf)
-        head = lines.index("综合得分")
+        tokens = pdf_tokens(pdf)
+        head = tokens.index("综合得分")
         for item in (i for i in results.items if i.kind == "score"):
-            row = expected_row(item, code)
-            got, _ = cells_after(lines, head, row[0], len(row))
-            assert got == row, (code, item.id)
-        start = lines.index("目标")  # the indicator table's last header cell
+            expected = words(expected_row(item, code))
+            got, _ = row_after(tokens, head, item.label["zh_CN"], len(expected))
+            assert got == expected, (code, item.id)
+        start = tokens.index("目标")  # the indicator table's last header cell
         for item in (i for i in results.items if i.kind == "rate"):
-            row = expected_row(item, code)
-            got, i = cells_after(lines, start, row[0], len(row))
-            assert got == row, (code, item.id)
-            target = lines[i + len(row)]
-            if item.target is None:
-                assert target == "—"
-            else:
-                est = item.by_street.get(code)
-                assert target.startswith("≥" + pct(item.target) + "%")
-                if est is not None:
-                    word = " ".join(lines[i + len(row): i + len(row) + 2])
-                    met = est.value >= item.target
-                    assert ("未达标" not in word) == met, (code, item.id, word)
+            expected = words(expected_row(item, code) + [target_cell(item, code)])
+            got, _ = row_after(tokens, start, item.label["zh_CN"], len(expected))
+            assert got == expected, (code, item.id)
             checked += 1
     assert checked == 13 * 10
 
@@ -97,15 +102,15 @@ def test_indicator_and_score_tables_print_the_estimates(report_wave, street_pdfs
 def test_sample_counts(report_wave, street_pdfs):
     b = report_wave.bundle
     for code, pdf in street_pdfs.items():
-        lines = pdf_lines(pdf)
-        start = lines.index("样本")
+        tokens = pdf_tokens(pdf)
+        start = tokens.index("样本")
         mine = b.meta.sample_by_street_mode.get(code, {})
-        got, _ = cells_after(lines, start, "电话访问（CATI）", 3)
-        assert got[1:] == [str(mine.get("phone", 0)), str(b.results.n_by_mode["phone"])]
-        got, _ = cells_after(lines, start, "入户访问", 3)
-        assert got[1:] == [str(mine.get("door", 0)), str(b.results.n_by_mode["door"])]
-        got, _ = cells_after(lines, start, "合计", 3)
-        assert got[1:] == [str(b.results.n_by_street[code]), str(b.results.n)]
+        got, _ = row_after(tokens, start, "电话访问（CATI）", 2)
+        assert got == [str(mine.get("phone", 0)), str(b.results.n_by_mode["phone"])]
+        got, _ = row_after(tokens, start, "入户访问", 2)
+        assert got == [str(mine.get("door", 0)), str(b.results.n_by_mode["door"])]
+        got, _ = row_after(tokens, start, "合计", 2)
+        assert got == [str(b.results.n_by_street[code]), str(b.results.n)]
         assert sum(mine.values()) == b.results.n_by_street[code]
 
 
@@ -115,31 +120,31 @@ def test_communities_and_factors(report_wave, street_pdfs):
     main = [r.item("security"), r.item("law_enforcement_satisfaction")]
     factors = r.factor_shares["unsafe_factors"]
     for code, pdf in street_pdfs.items():
-        lines = pdf_lines(pdf)
-        start = lines.index("各社区情况")
+        tokens = pdf_tokens(pdf)
+        start = tokens.index("各社区情况")
         for community, (street, zh, _en) in sorted(r.communities.items()):
             if street != code:
                 continue
-            i = lines.index(zh, start)
-            start = i + 1
-            cells = lines[i + 1:i + 7]
-            for k, item in enumerate(main):
+            expected = []
+            for item in main:
                 n = b.meta.community_n[item.id].get(community, 0)
-                assert cells[3 * k] == (f"{n}†" if n < MIN_N else str(n))
                 point = b.meta.community_value[item.id].get(community)
                 est = item.by_community.get(community)
                 if est is not None:
                     point = est.value
-                assert cells[3 * k + 1] == (pct(point) if point is not None else "—")
-                assert cells[3 * k + 2] == fmt_ci(est, "rate")
-        start = lines.index("影响安全感的因素")
+                expected += [f"{n}†" if n < MIN_N else str(n),
+                             pct(point) if point is not None else "—", fmt_ci(est, "rate")]
+            got, start = row_after(tokens, start, zh, len(expected))
+            assert got == expected, (code, community)
+        start = tokens.index("影响安全感的因素")
         for factor, label in b.meta.factor_labels.items():
             if factor == "none":
                 continue
-            got, _ = cells_after(lines, start, label["zh_CN"], 5)
             mine, district = factors[code].get(factor), factors["ALL"].get(factor)
-            assert got[1:] == [fmt_value(mine, "rate"), fmt_ci(mine, "rate"),
-                               fmt_value(district, "rate"), fmt_ci(district, "rate")]
+            expected = [fmt_value(mine, "rate"), fmt_ci(mine, "rate"),
+                        fmt_value(district, "rate"), fmt_ci(district, "rate")]
+            got, _ = row_after(tokens, start, label["zh_CN"], 4)
+            assert got == expected, (code, factor)
 
 
 def _expected_numbers(b, code) -> set[str]:
@@ -243,9 +248,8 @@ def test_english_report(report_wave):
     pdf = build_street_pdf(b.results, "320106001", b.meta, "en")
     lines = pdf_lines(pdf)
     assert any(line.endswith("public security and satisfaction survey") for line in lines[:4])
+    tokens = pdf_tokens(pdf)
     item = b.results.item("security")
-    start = lines.index("Target")
-    row = expected_row(item, "320106001")
-    row[0] = item.label["en"]
-    got, _ = cells_after(lines, start, row[0], len(row))
-    assert got == row
+    expected = words(expected_row(item, "320106001"))
+    got, _ = row_after(tokens, tokens.index("Target"), item.label["en"], len(expected))
+    assert got == expected
