@@ -326,9 +326,31 @@ def _population_cells(streets: list[Locality]) -> dict[tuple[str, str, str], flo
     return cells
 
 
+_DESIGNS: dict[tuple, tuple[WaveData, Design, WeightingReport]] = {}
+
+
 def build_design(data: WaveData, streets: list[Locality], settings: dict
                  ) -> tuple[Design, WeightingReport]:
-    """Weight the wave: base weights from street populations, then the survey's weighting."""
+    """Weight the wave: base weights from street populations, then the survey's weighting.
+
+    The result is kept for the same extracted wave, settings and population counts (raking a
+    large wave takes a while and every table of a report needs the same weights).
+    """
+    key = (id(data), json.dumps(settings, sort_keys=True, default=str),
+           tuple(sorted(_population_cells(streets).items())),
+           tuple(sorted((s.code, s.population) for s in streets)))
+    hit = _DESIGNS.get(key)
+    if hit is not None and hit[0] is data:
+        return hit[1], hit[2]
+    design, report = _build_design(data, streets, settings)
+    if len(_DESIGNS) >= 8:
+        _DESIGNS.pop(next(iter(_DESIGNS)))
+    _DESIGNS[key] = (data, design, report)
+    return design, report
+
+
+def _build_design(data: WaveData, streets: list[Locality], settings: dict
+                  ) -> tuple[Design, WeightingReport]:
     if data.n < 2:
         raise EstimateRequestError(
             f"this wave has {data.n} eligible response(s): at least 2 are needed to estimate"
