@@ -175,3 +175,18 @@ def test_reports_are_cached_by_content(demo, monkeypatch):
         reports.street_pdf(survey, wave, "320106001")
         reports.district_pdf(survey, wave)
         assert len(calls) == 2
+
+
+def test_job_backends_from_configuration(demo, client, auth):
+    auth.login("official", PASSWORD)
+    demo.config["JOB_BACKEND"] = "inline"  # in the request itself: done on return
+    response = client.post(f"{BASE}/jobs", data={"kind": "responses", "format": "csv"})
+    status = client.get(response.location + ".json").get_json()
+    assert status["status"] == "done" and status["percent"] == 100
+    rows = client.get(status["download"]).data.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("respondent,wave,mode,district,street")
+    demo.config["JOB_BACKEND"] = "carrier-pigeon"
+    response = client.post(f"{BASE}/jobs", data={"kind": "zip"})
+    assert response.status_code == 400
+    assert "SURVEYAPP_JOB_BACKEND must be one of thread, rq, inline" in response.get_data(
+        as_text=True)
