@@ -211,6 +211,13 @@ class _StreetReport:
         else:
             out.append(self.note(_("Previous wave: {wave}.").format(
                 wave=self.r.previous_wave_code)))
+            changed = [label(i.label, self.lang) for i in self.r.items
+                       if getattr(i, "vs_previous_note", "")]
+            if changed:
+                out.append(self.note(_("Not compared with the previous wave (the definition "
+                                       "changed between the questionnaire versions, or the "
+                                       "indicator is new): {items}.").format(
+                    items=list_sep(self.lang).join(changed))))
         return out
 
     def chart(self) -> list:

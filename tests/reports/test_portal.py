@@ -190,3 +190,31 @@ def test_job_backends_from_configuration(demo, client, auth):
     assert response.status_code == 400
     assert "SURVEYAPP_JOB_BACKEND must be one of thread, rq, inline" in response.get_data(
         as_text=True)
+
+
+def test_telephone_response_rate_in_the_street_report(demo):
+    """RR3 by hand: street I=6 R=2 NC=1 UH=1 NE=1 -> e = 9/10, RR3 = 6 / (9 + 0.9) = 60.6%;
+    district adds I=4 R=4 -> e = 17/18, RR3 = 10 / (17 + 17/18) = 55.7%."""
+    from surveyapp.models.fieldwork import CatiCase
+    from surveyapp.services import reports
+
+    from .conftest import pdf_tokens, pdftotext, row_after
+
+    codes = {"320106001": ["1.1"] * 6 + ["2.111"] * 2 + ["2.21", "3.13", "4.70"],
+             "320106002": ["1.1"] * 4 + ["2.111"] * 4}
+    with demo.app_context():
+        survey, wave = reports.find_survey_wave(1)
+        phone = 13800000000
+        for street_code, finals in codes.items():
+            street = db.session.scalar(select(Locality).where(Locality.code == street_code))
+            for final in finals:
+                phone += 1
+                db.session.add(CatiCase(wave_id=wave.id, locality_id=street.id,
+                                        phone=str(phone), status="closed", final_code=final))
+        db.session.commit()
+        pdf = reports.street_pdf(survey, wave, "320106001")
+    tokens = pdf_tokens(pdf)
+    got, _ = row_after(tokens, 0, "电话访问应答率（AAPOR RR3）", 2)
+    assert got == ["60.6%", "55.7%"]
+    text = pdftotext(pdf)
+    assert "1380000" not in text  # telephone numbers never reach a report
