@@ -26,7 +26,13 @@ from ..extensions import db
 from ..models import Answer, Locality, Response, Survey, Wave
 from ..questionnaire import translate
 from ..reports.wording import report_language
-from .estimates import EstimateRequestError, build_design, extract_wave, survey_settings
+from .estimates import (
+    EstimateRequestError,
+    build_design,
+    extract_wave,
+    survey_settings,
+    wave_version,
+)
 from .reports import ReportBundle, survey_streets
 
 FORMATS = {"estimates": ("csv", "xlsx"), "responses": ("csv", "xlsx", "sav")}
@@ -161,13 +167,15 @@ def _as_number(code: str) -> int | float | None:
 def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN") -> Table:
     """The anonymised responses of a survey (one wave, or all), one row per respondent."""
     lang = report_language(lang)
-    schema = survey.questionnaire_version.schema
     waves = [wave] if wave is not None else list(survey.waves)
+    # Each wave was collected with its own questionnaire version: the columns are the union of
+    # their questions, in the order of the newest version first.
+    schemas = {w.id: wave_version(survey, w).schema for w in waves}
     streets = survey_streets(survey)
     settings = survey_settings(survey)
     weights: dict[int, float] = {}
     for w in waves:
-        data = extract_wave(w, schema)
+        data = extract_wave(w, schemas[w.id])
         try:
             design, _report = build_design(data, streets, settings)
         except EstimateRequestError:
@@ -226,9 +234,15 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
 
     # question columns: (question, column, code or None)
     question_columns: list[tuple[str, str, str | None]] = []
-    for group in schema.groups:
+    seen: set[str] = set()
+    ordered = sorted(set(schemas.values()), key=lambda x: -x.version) or [
+        survey.questionnaire_version.schema]
+    for group in (g for sch in ordered for g in sch.groups):
         for q in group.questions:
             qid = q.id
+            if qid in seen:
+                continue
+            seen.add(qid)
             if q.type not in EXPORTED_TYPES:
                 continue
             if q.type == "multiple":
