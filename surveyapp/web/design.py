@@ -621,6 +621,13 @@ def translations(version_id: int):
 
 def _describe_path(doc: dict[str, Any], path: str) -> str:
     """Name a text for people: "question safety · label" rather than groups[1].questions[0]."""
+    listed = re.match(r"choice_lists\.(\w+)\[(\d+)\]\.label$", path)
+    if listed:
+        try:
+            code = doc["choice_lists"][listed.group(1)][int(listed.group(2))].get("code")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            return path
+        return f"{_('list')} {listed.group(1)} · {_('option')} {code}"
     match = re.match(
         r"groups\[(\d+)\](?:\.questions\[(\d+)\])?(?:\.choices\[(\d+)\])?\.(\w+)$", path
     )

@@ -192,3 +192,19 @@
   }
   if (resultQuestion && codesHelp) { resultQuestion.addEventListener("change", showCodes); showCodes(); }
 })();
+
+/* Preview: a group's heading is shown only while one of its questions is. */
+(function () {
+  "use strict";
+  var form = document.getElementById("interview");
+  if (!form) return;
+  function headings() {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-group-title]"), function (h) {
+      var shown = form.querySelector('fieldset[data-group="' + h.dataset.groupTitle + '"]:not([hidden])');
+      h.hidden = !shown;
+    });
+  }
+  form.addEventListener("change", headings);
+  form.addEventListener("input", headings);
+  headings();
+})();
