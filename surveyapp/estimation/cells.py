@@ -120,6 +120,19 @@ class CellDesign:
         ``w * v * (codes == g)``, the scores of domain ``g``. None when the cells x domains
         matrix would be too large (estimate the domains one by one then).
         """
+        found = self.domain_cell_sums(values, codes, n_groups)
+        if found is None:
+            return None
+        return self.unit_totals_from_cell_sums(*found, n_groups)
+
+    def domain_cell_sums(
+        self, values: list[np.ndarray], codes: np.ndarray, n_groups: int
+    ) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """Sums of each ``v`` per occupied (cell, domain) pair ``cell * n_groups + domain``.
+
+        Returns the occupied pairs and, per ``v``, its sums over the pair's rows (unweighted);
+        None when the cells x domains table would be too large.
+        """
         if self.n_cells * n_groups * len(values) > _MAX_BATCH:
             return None
         keep = codes >= 0
@@ -130,9 +143,16 @@ class CellDesign:
         occupied = np.flatnonzero(np.bincount(idx, minlength=size))
         sums = [
             np.bincount(idx, weights=v if everything else v[keep], minlength=size)[occupied]
-            * self.weight[occupied // n_groups]
             for v in values
         ]
+        return occupied, sums
+
+    def unit_totals_from_cell_sums(
+        self, occupied: np.ndarray, raw: list[np.ndarray], n_groups: int
+    ) -> list[np.ndarray]:
+        """:meth:`domain_unit_totals` from :meth:`domain_cell_sums`' output."""
+        size = self.n_cells * n_groups
+        sums = [v * self.weight[occupied // n_groups] for v in raw]
         if self.operator is not None and occupied.size * 4 < size:
             # Domains within sampling units (streets, communities): each cell lies in few
             # domains, so multiply the residual map by a sparse cells x domains matrix.
@@ -154,7 +174,7 @@ class CellDesign:
             dense[occupied] = v
             blocks.append(dense.reshape(self.n_cells, n_groups))
         z = self.residual_unit_totals(np.hstack(blocks))
-        return [z[:, i * n_groups:(i + 1) * n_groups].T for i in range(len(values))]
+        return [z[:, i * n_groups:(i + 1) * n_groups].T for i in range(len(sums))]
 
 
 _CACHE: dict[int, tuple[Any, CellDesign | None]] = {}

@@ -257,19 +257,27 @@ def _domain_sums(
             scale = np.where(counts > 0, sw / np.maximum(counts, 1), 1.0)
 
     starts = None
-    if irls:
-        prior = wk / np.where(scale != 0, scale, 1.0)[cd]
-        starts = _irls_start_sums(prior, yk, cd, n_groups)
-    present = cell_rows > 0
-
     batch = None
+    safe_scale = np.where(scale != 0, scale, 1.0)
     if calibrated:
         from .cells import cell_design
 
         cells = cell_design(design)
-        if cells is not None:
+        found = None if cells is None else cells.domain_cell_sums(
+            [y, np.ones_like(y)], codes, n_groups)
+        if found is not None:
             # Every domain's residual unit totals at once, from cell sums.
-            batch = cells.domain_unit_totals([y, np.ones_like(y)], codes, n_groups)
+            occupied, (cell_y, cell_n) = found
+            batch = cells.unit_totals_from_cell_sums(occupied, [cell_y, cell_n], n_groups)
+            if irls and binary:
+                # A cell's rows share their prior weight: glm's first step per cell.
+                group = occupied % n_groups
+                prior_cell = cells.weight[occupied // n_groups] / safe_scale[group]
+                starts = _irls_start_sums_grouped(prior_cell, cell_y, cell_n, group, n_groups)
+    if irls and starts is None:
+        prior = wk / safe_scale[cd]
+        starts = _irls_start_sums(prior, yk, cd, n_groups)
+    present = cell_rows > 0
 
     form = _unit_quadratic_form(design) if batch is not None else None
 
@@ -746,6 +754,28 @@ def _irls_start_sums(
     return (
         np.bincount(codes, weights=dres, minlength=n_groups),
         np.bincount(codes, weights=ww, minlength=n_groups),
+        np.bincount(codes, weights=wz, minlength=n_groups),
+    )
+
+
+def _irls_start_sums_grouped(
+    wt: np.ndarray, ones: np.ndarray, rows: np.ndarray, codes: np.ndarray, n_groups: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_irls_start_sums` for groups of rows sharing the prior weight ``wt``.
+
+    ``ones`` and ``rows`` count the group's rows at y = 1 and in all; None when a weight is
+    beyond glm's clamp (use the rows then).
+    """
+    a = 2.0 * wt + 1.0
+    log_a = np.log(a)
+    if float(log_a.max(initial=0.0)) > _THRESH:
+        return None
+    ww = wt * a / ((a + 1.0) * (a + 1.0))
+    wz = ww * (log_a + (a + 1.0) / a) * (2.0 * ones - rows)
+    dres = 2.0 * wt * np.log1p(1.0 / a) * rows
+    return (
+        np.bincount(codes, weights=dres, minlength=n_groups),
+        np.bincount(codes, weights=ww * rows, minlength=n_groups),
         np.bincount(codes, weights=wz, minlength=n_groups),
     )
 
