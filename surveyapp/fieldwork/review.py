@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import math
 import random
+import uuid as uuidlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from ..extensions import db
-from ..models import Response, User, Wave
+from ..models import Answer, Assignment, Response, User, Wave
 from ..models.fieldwork import BackCheck, ResponseReview, ReviewEvent
+from ..services.responses import Submission, answer_values, check_submission
 
 
 def submission_status(user: User, uuid: str) -> dict | None:
@@ -218,3 +220,88 @@ def backcheck_scores(wave: Wave) -> list[BackCheckScore]:
 def pending_backchecks(wave: Wave) -> list[BackCheck]:
     return list(db.session.scalars(select(BackCheck).where(
         BackCheck.wave_id == wave.id, BackCheck.state == "pending").order_by(BackCheck.id)))
+
+
+# --- sent back: the enumerator corrects and sends the interview again -----------------------
+
+
+def sent_back_for(user: User) -> list[dict]:
+    """The user's interviews a supervisor sent back, each with the reason and the submission
+    to correct (as the sync API takes it: same UUID, assignment, locality, answers)."""
+    from .sync import allowed_localities
+
+    assignments = db.session.scalars(select(Assignment).where(
+        Assignment.enumerator_id == user.id)).all()
+    out = []
+    for response, review in db.session.execute(
+            select(Response, ResponseReview)
+            .join(ResponseReview, ResponseReview.response_id == Response.id)
+            .where(Response.enumerator_id == user.id, ResponseReview.state == "sent_back")
+            .order_by(ResponseReview.reviewed_at)).all():
+        assignment = next((a for a in assignments if a.wave_id == response.wave_id
+                           and a.mode == response.mode
+                           and response.locality_id in {loc.id for loc in
+                                                        allowed_localities(a)}), None)
+        if assignment is None:
+            continue  # no longer assigned there: nothing the device could send
+        out.append({
+            "uuid": response.uuid, "reason": review.reason,
+            "reviewed_at": review.reviewed_at.isoformat(timespec="seconds") + "Z",
+            "questionnaire_version": response.questionnaire_version_id,
+            "submission": {k: v for k, v in {
+                "uuid": response.uuid, "assignment": assignment.id,
+                "locality": response.locality.code, "mode": response.mode,
+                "language": response.language,
+                "started_at": _iso(response.started_at), "ended_at": _iso(response.ended_at),
+                "answers": response.answer_dict(),
+            }.items() if v is not None},
+        })
+    return out
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
+
+
+def sent_back_responses(user: User, uuids: list[str]) -> dict[str, Response]:
+    """Those of ``uuids`` that are the user's responses sent back by a supervisor, by UUID."""
+    keys = set()
+    for value in uuids:
+        try:
+            keys.add(str(uuidlib.UUID(value)))
+        except (ValueError, AttributeError, TypeError):
+            continue
+    if not keys:
+        return {}
+    return {r.uuid: r for r in db.session.scalars(
+        select(Response).join(ResponseReview, ResponseReview.response_id == Response.id)
+        .where(Response.uuid.in_(keys), Response.enumerator_id == user.id,
+               ResponseReview.state == "sent_back"))}
+
+
+def resubmit(response: Response, sub: Submission, user: User) -> bool:
+    """Replace a sent-back interview's answers with the corrected ones; back to ``pending``.
+
+    The corrected submission is checked exactly like a new one; return False (nothing
+    changed) when it is identical to what is stored. Raise :class:`SubmissionError` otherwise.
+    """
+    checked = check_submission(sub)
+    if checked.digest == response.content_hash:
+        return False
+    db.session.execute(delete(Answer).where(Answer.response_id == response.id))
+    db.session.execute(insert(Answer), [{"response_id": response.id, **values}
+                                        for values in answer_values(checked.cleaned)])
+    path = sub.locality.path_by_level()
+    response.locality_id = sub.locality.id
+    for level in ("district", "street", "community", "grid"):
+        setattr(response, f"{level}_id", path[level].id if level in path else None)
+    response.language = sub.language
+    response.started_at, response.ended_at = sub.started_at, sub.ended_at
+    response.content_hash = checked.digest
+    review = review_of(response)
+    review.state = "pending"
+    review.enumerator_note = "corrected after being sent back"
+    db.session.add(ReviewEvent(response_id=response.id, actor_id=user.id, action="resubmitted",
+                               reason=review.reason, at=datetime.utcnow()))
+    db.session.commit()
+    return True

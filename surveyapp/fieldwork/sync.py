@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid as uuidlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -338,6 +339,7 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
             pending.append((i, _submission(ctx, item, hooks)))
         except ItemError as exc:
             results[i] = ItemResult(i, uuid, exc.status, exc.outcome, exc.message)
+    pending = _corrections(user, pending, results)
     outcomes = submit_responses([sub for _, sub in pending]) if pending else []
     for (i, sub), outcome in zip(pending, outcomes, strict=True):
         if outcome.error is not None:
@@ -351,3 +353,38 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
             results[i] = ItemResult(i, outcome.response.uuid, 200, "duplicate",
                                     "already stored; nothing changed", response=outcome.response)
     return [r for r in results if r is not None]
+
+
+def _corrections(user: User, pending: list[tuple[int, Submission]],
+                 results: list[ItemResult | None]) -> list[tuple[int, Submission]]:
+    """Store corrections of interviews a supervisor sent back; return the other items.
+
+    A sent-back interview may come again under its UUID with different answers: it replaces
+    the stored answers (checked like any submission) and goes back to the review queue.
+    """
+    from .review import resubmit, sent_back_responses
+
+    sent_back = sent_back_responses(user, [sub.uuid for _, sub in pending])
+    if not sent_back:
+        return pending
+    rest = []
+    for i, sub in pending:
+        try:
+            response = sent_back.get(str(uuidlib.UUID(sub.uuid)))
+        except (ValueError, AttributeError, TypeError):
+            response = None
+        if response is None:
+            rest.append((i, sub))
+            continue
+        try:
+            changed = resubmit(response, sub, user)
+        except SubmissionError as err:
+            db.session.rollback()
+            results[i] = ItemResult(i, sub.uuid, err.status, _outcome_of(err, sub), err.message,
+                                    answer_errors=list(err.answer_errors))
+            continue
+        results[i] = ItemResult(
+            i, response.uuid, 200, "corrected" if changed else "duplicate",
+            "correction stored; back in the review queue" if changed
+            else "already stored; nothing changed", response=response)
+    return rest

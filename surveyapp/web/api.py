@@ -18,7 +18,7 @@ from flask_login import current_user
 from ..extensions import csrf, db
 from ..fieldwork import offline, sync
 from ..fieldwork.cati import cati_item_hook
-from ..fieldwork.review import submission_status
+from ..fieldwork.review import sent_back_for, submission_status
 from ..i18n import select_locale
 from ..models import QuestionnaireVersion
 from .answer_messages import answer_error_message
@@ -190,6 +190,17 @@ def _answer_schemas(items: list, results: list[sync.ItemResult]) -> dict:
             lang = item.get("language") or schema.default_language
             out[r.index] = (schema, lang)
     return out
+
+
+@bp.get("/sent-back")
+def sent_back():
+    """List the enumerator's interviews a supervisor sent back, with reasons, to correct."""
+    _require_role("enumerator")
+    return {"interviews": sent_back_for(g.api_user)}
+
+
+# The API checks roles inside its views (token or session); declared for the access matrix.
+sent_back.allowed_roles = ("enumerator",)  # type: ignore[attr-defined]
 
 
 @bp.get("/submissions/<uuid>")

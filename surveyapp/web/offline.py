@@ -140,4 +140,5 @@ def _messages() -> dict[str, str]:
         "ref": _("Reference"),
         "started": _("Started"),
         "casePhone": _("Telephone interview for case %(id)s"),
+        "sentBack": _("Sent back by the supervisor"),
     }

@@ -168,3 +168,45 @@ def test_two_interviews_offline_are_sent_once_back_online(live_server, context, 
     page.click("#sync-now")
     page.wait_for_timeout(500)
     assert len(enumerator_responses(demo)) == 2
+
+
+def test_interview_sent_back_is_corrected_on_the_device(live_server, context, demo):
+    import uuid as uuidlib
+
+    from surveyapp.fieldwork.review import decide, review_of
+    from surveyapp.models import Locality, Wave
+    from surveyapp.services.responses import Submission, submit_response
+
+    with demo.app_context():
+        wave = db.session.scalar(select(Wave).where(Wave.code == "2026-Q4"))
+        grid = db.session.scalar(select(Locality).where(Locality.code == "32010600100101"))
+        enumerator = db.session.scalar(select(User).where(User.username == "enumerator"))
+        manager = db.session.scalar(select(User).where(User.username == "manager"))
+        response, _created = submit_response(Submission(
+            wave=wave, locality=grid, mode="door", language="zh_CN", uuid=str(uuidlib.uuid4()),
+            enumerator=enumerator, answers={"resident_6m": "no", "age_16plus": "yes"}))
+        decide(response, manager, "send_back", "请核实受访者年龄")
+        rid = response.id
+    page = context.new_page()
+    page.goto(live_server + "/")
+    page.fill("#username", "enumerator")
+    page.fill("#password", "enumerator-demo-2026")
+    page.click("button[type=submit].primary")
+    page.click("text=离线访问")
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    item = page.locator("#attention-list li")
+    item.wait_for()
+    assert "请核实受访者年龄" in item.inner_text()
+    item.locator("button").first.click()  # correct the answers
+    page.wait_for_selector("#save-interview")
+    page.locator("#screen h2 button.link").first.click()  # change the screening group
+    page.locator('#screen input[name="age_16plus"][value="no"]').check()
+    page.click("#screen button[value=next]")
+    page.click("#save-interview")
+    page.wait_for_selector("#waiting-count[data-count='0']")
+    page.wait_for_selector("#attention", state="hidden")
+    with demo.app_context():
+        response = db.session.get(Response, rid)
+        assert response.answer_dict() == {"resident_6m": "no", "age_16plus": "no"}
+        assert review_of(response).state == "pending"
+        assert len(enumerator_responses(demo)) == 1

@@ -187,3 +187,50 @@ def test_assignments_by_manager(demo, client):
     assert "field05" in page
     login(client, *ENUM)
     assert client.get(f"/assignments/waves/{wave_id}").status_code == 403
+
+
+def test_sent_back_interview_is_corrected_under_its_uuid(demo, client, token, door):
+    from .conftest import bearer, full_answers, submission
+
+    answers = full_answers(demo, seed=5)
+    body = submission(door, answers)
+    assert client.post("/api/v1/submissions", json=body, headers=bearer(token)).status_code == 201
+    with demo.app_context():
+        rid = db.session.scalar(select(Response.id).where(Response.uuid == body["uuid"]))
+    assert client.get("/api/v1/sent-back", headers=bearer(token)).get_json() == {
+        "interviews": []}
+    login(client, *MANAGER)
+    assert client.post(f"/review/responses/{rid}", data={
+        "action": "send_back", "reason": "第3题请重新核实"}).status_code == 303
+    client.post("/auth/logout")
+    listed = client.get("/api/v1/sent-back", headers=bearer(token)).get_json()["interviews"]
+    assert [i["uuid"] for i in listed] == [body["uuid"]]
+    assert listed[0]["reason"] == "第3题请重新核实"
+    assert listed[0]["submission"]["assignment"] == door["id"]
+    assert listed[0]["submission"]["answers"]["security_overall"] == answers["security_overall"]
+    # The same interview again: nothing changes.
+    again = client.post("/api/v1/submissions", json=body, headers=bearer(token))
+    assert again.status_code == 200 and again.get_json()["outcome"] == "duplicate"
+    # An invalid correction is refused and changes nothing.
+    wrong = dict(body, answers={**answers, "security_overall": "99"})
+    refused = client.post("/api/v1/submissions", json=wrong, headers=bearer(token))
+    assert refused.status_code == 422
+    # A valid correction replaces the answers and goes back to the queue.
+    new_code = "1" if answers["security_overall"] != "1" else "2"
+    fixed = dict(body, answers={**answers, "security_overall": new_code})
+    done = client.post("/api/v1/submissions", json=fixed, headers=bearer(token))
+    assert done.status_code == 200 and done.get_json()["outcome"] == "corrected"
+    with demo.app_context():
+        response = db.session.get(Response, rid)
+        assert response.answer_dict()["security_overall"] == new_code
+        assert reviews.review_of(response).state == "pending"
+        actions = [e.action for e in reviews.history(response)]
+        assert actions == ["send_back", "resubmitted"]
+        assert db.session.scalar(select(func.count(Response.id)).where(
+            Response.uuid == body["uuid"])) == 1
+    assert client.get("/api/v1/sent-back", headers=bearer(token)).get_json() == {
+        "interviews": []}
+    # No longer sent back: a different body is a conflict again.
+    other = dict(body, answers={**answers, "security_overall": answers["security_overall"]})
+    assert client.post("/api/v1/submissions", json=other,
+                       headers=bearer(token)).status_code == 409

@@ -88,7 +88,8 @@
             return SurveySync.savePackage(qkey, doc).then(function () { return doc; });
           });
         }).then(function (doc) { data.questionnaires[id] = doc; });
-      })).then(function () { return SurveySync.savePackage(key, data.assignments); });
+      })).then(function () { return SurveySync.savePackage(key, data.assignments); })
+        .then(loadSentBack);
     }).catch(function () {
       return SurveySync.loadPackage(key).then(function (saved) {
         data.assignments = saved || [];
@@ -99,6 +100,22 @@
         }));
       });
     });
+  }
+
+  /* Interviews a supervisor sent back: kept on the device to correct and send again. */
+  function loadSentBack() {
+    if (!root.dataset.sentBack) return null;
+    return getJSON(root.dataset.sentBack).then(function (body) {
+      return Promise.all((body.interviews || []).map(function (item) {
+        return SurveySync.getInterview(item.uuid).then(function (known) {
+          if (known && known.state === "waiting") return null;  /* a correction is on its way */
+          return SurveySync.putInterview({uuid: item.uuid, user: user, created: item.reviewed_at,
+            versionId: item.questionnaire_version, caseId: null, submission: item.submission,
+            label: item.submission.locality + " · " + M.sentBack, state: "refused",
+            result: {outcome: "sent_back", status: 200, message: item.reason}});
+        });
+      }));
+    }).catch(function () { /* offline or refused: asked again next time */ });
   }
 
   /* --- skip logic ------------------------------------------------------------------------- */
@@ -471,7 +488,8 @@
 
   function outcomeText(result) {
     if (!result) return "";
-    var key = {conflict: "conflict", forbidden: "forbidden", closed: "waveClosed", invalid: "invalid"}[result.outcome];
+    var key = {conflict: "conflict", forbidden: "forbidden", closed: "waveClosed", invalid: "invalid",
+               sent_back: "sentBack"}[result.outcome];
     return (key ? M[key] : M.refused) + (result.message ? " (" + result.message + ")" : "");
   }
 
@@ -494,10 +512,11 @@
     attentionList.textContent = "";
     refused.forEach(function (record) {
       var actions = [];
-      if (record.result && record.result.outcome === "invalid") {
+      var sentBack = record.result && record.result.outcome === "sent_back";
+      if (record.result && (record.result.outcome === "invalid" || sentBack)) {
         actions.push(el("button", {type: "button", "class": "secondary", text: M.edit, on: {click: function () { reopen(record); }}}));
       }
-      actions.push(el("button", {type: "button", "class": "secondary", text: M.discard, on: {click: function () {
+      if (!sentBack) actions.push(el("button", {type: "button", "class": "secondary", text: M.discard, on: {click: function () {
         if (window.confirm(M.discardConfirm)) SurveySync.deleteInterview(user, record.uuid);
       }}}));
       attentionList.appendChild(el("li", {"class": "card", "data-uuid": record.uuid}, [

@@ -145,6 +145,7 @@
     listInterviews: listInterviews,
     deleteInterview: function (user, uuid) { return remove("interviews", uuid).then(function () { return notify(user); }); },
     getInterview: function (uuid) { return get("interviews", uuid); },
+    putInterview: function (record) { return put("interviews", record).then(function () { return notify(record.user); }); },
     savePackage: function (key, value) { return put("packages", {key: key, value: value}); },
     loadPackage: function (key) { return get("packages", key).then(function (r) { return r ? r.value : null; }); },
     counts: counts,
