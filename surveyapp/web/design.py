@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..auth import may_see_survey, roles_required
 from ..extensions import db
@@ -91,7 +92,12 @@ def index():
         if draft is not None and not _may_edit(draft):
             entry["draft"] = None
             entry["draft_elsewhere"] = True
-    return render_template("design/index.html", entries=entries)
+    surveys = [
+        survey
+        for survey in db.session.scalars(select(Survey).order_by(Survey.id))
+        if may_see_survey(current_user, survey)
+    ]
+    return render_template("design/index.html", entries=entries, surveys=surveys)
 
 
 @bp.post("/new")

@@ -91,7 +91,9 @@ def _new_questionnaire(client) -> int:
 
 def test_designer_flow_create_publish_and_next_version(manager):
     client = manager
-    assert "public-security-satisfaction" in client.get("/design/").get_data(as_text=True)
+    index = client.get("/design/").get_data(as_text=True)
+    assert "public-security-satisfaction" in index
+    assert "/design/surveys/1/plan" in index  # the demo survey is the manager's
     version_id = _new_questionnaire(client)
     page = client.get(f"/design/v/{version_id}").get_data(as_text=True)
     assert "没有问题" in page
@@ -220,7 +222,11 @@ def test_drafts_belong_to_their_manager(manager, auth, client):
     auth.login("manager2", "manager-demo-2026")
     assert client.get(f"/design/v/{version_id}").status_code == 403
     assert client.post(f"/design/v/{version_id}/publish").status_code == 403
-    assert client.get("/design/").status_code == 200
+    index = client.get("/design/")
+    assert index.status_code == 200
+    # Another manager's survey: no plan link, and the plan page is refused.
+    assert "/plan" not in index.get_data(as_text=True)
+    assert client.get("/design/surveys/1/plan").status_code == 403
 
 
 def test_live_check_uses_the_validate_messages(manager):
