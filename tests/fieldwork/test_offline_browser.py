@@ -203,6 +203,12 @@ def test_interview_sent_back_is_corrected_on_the_device(live_server, context, de
     page.locator('#screen input[name="age_16plus"][value="no"]').check()
     page.click("#screen button[value=next]")
     page.click("#save-interview")
+    # Saved on the device, then sent: wait until the server holds the correction.
+    for _ in range(100):
+        with demo.app_context():
+            if review_of(db.session.get(Response, rid)).state == "pending":
+                break
+        page.wait_for_timeout(200)
     page.wait_for_selector("#waiting-count[data-count='0']")
     page.wait_for_selector("#attention", state="hidden")
     with demo.app_context():
