@@ -11,7 +11,7 @@ from surveyapp.estimation import Estimate
 from surveyapp.reports import ReportError, ReportOptions, WarningRules, WaveHistory
 from surveyapp.reports.district import build_district_pdf, street_statuses
 
-from .conftest import pct, pdf_tokens, pdftotext, row_after, signed, words
+from .conftest import NUMBER, pct, pdf_tokens, pdftotext, row_after, signed, words
 
 
 def est(value: float, n: int = 100) -> Estimate:
@@ -152,3 +152,38 @@ def test_unknown_warning_indicator_is_a_clear_error(report_wave):
                                            warnings=WarningRules(indicator="nope")))
     with pytest.raises(ReportError, match="'nope' is not an indicator"):
         build_district_pdf(b.results, meta)
+
+
+def test_every_decimal_in_the_overview_comes_from_the_estimates(report_wave):
+    b = report_wave.bundle
+    r = b.results
+    allowed: set[str] = {f"{r.weighting.kish_deff:.2f}", pct(0.8)}
+    for item in r.items:
+        f = pct if item.kind == "rate" else (lambda x: f"{x:.1f}")
+        for est in [item.overall, *item.by_street.values()]:
+            if est is not None:
+                allowed |= {f(est.value), f(est.ci_low), f(est.ci_high)}
+        for cmp in [*item.vs_district.values(), *item.vs_previous.values()]:
+            if cmp is not None:
+                allowed.add(signed(cmp.difference, item.kind).lstrip("+-"))
+        for rank in item.ranks.values():
+            allowed |= {f"{x:.1f}" for x in (rank.low, rank.high)}
+    text = pdftotext(build_district_pdf(r, b.meta, "zh_CN"))
+    printed = {t.lstrip("+-") for t in NUMBER.findall(text) if "." in t}
+    assert printed and printed <= allowed, sorted(printed - allowed)
+    # and the indicator matrix: each street's rates, ▲/▼ where it differs from the district
+    tokens = pdf_tokens(build_district_pdf(r, b.meta, "zh_CN"))
+    start = tokens.index("各街道全部指标（%）")
+    rates = [i for i in r.items if i.kind == "rate"]
+    for code, zh, _en in sorted(r.streets):
+        expected = []
+        for item in rates:
+            est, cmp = item.by_street.get(code), item.vs_district.get(code)
+            cell = pct(est.value) if est is not None else "—"
+            if est is not None and est.n < 30:
+                cell += "†"
+            elif est is not None and cmp is not None and cmp.significant:
+                cell += "▲" if cmp.difference > 0 else "▼"
+            expected.append(cell)
+        got, start = row_after(tokens, start, zh, len(expected))
+        assert got == expected, code
