@@ -701,6 +701,15 @@ def map_problems(result: XLSFormImport, problems: Iterable[Problem]) -> list[Pro
 # --- export -----------------------------------------------------------------------------------
 
 
+def _append(sheet, cells: list[Any]) -> None:
+    """Append a row of plain values: a text starting with "=" (or reading like an error code,
+    "#N/A") stays a text, never a formula, so it reads back as written."""
+    sheet.append(cells)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.data_type in ("f", "e"):
+            cell.data_type = "s"
+
+
 def _column_language(code: str, names: Mapping[str, str]) -> str:
     # pyxform checks the code against the IANA language subtags: zh_CN is written "zh".
     bcp = "zh" if code == DEFAULT_LANGUAGE else code.replace("_", "-")
@@ -737,13 +746,13 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
         "surveyapp_max",
         "surveyapp_max_length",
     ]
-    survey.append(header)
+    _append(survey, header)
     position = {name: index for index, name in enumerate(header)}
 
     choices_sheet = workbook.create_sheet("choices")
     choices_header = ["list_name", "name"] + [f"label::{columns[c]}" for c in languages]
     choices_header += ["surveyapp_exclusive", "surveyapp_other"]
-    choices_sheet.append(choices_header)
+    _append(choices_sheet, choices_header)
     lists: dict[tuple, str] = {}
 
     def row(**values: Any) -> list[Any]:
@@ -760,37 +769,38 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
     for group_doc, group in zip(doc["groups"], questionnaire.groups, strict=True):
         cells = row(type="begin group", name=group.id, relevant=group_doc.get("relevant"))
         texts(cells, "label", group.title)
-        survey.append(cells)
+        _append(survey, cells)
         for question in group.questions:
-            survey.append(_question_row(question, row, texts, choices_sheet, lists, languages))
-        survey.append(row(type="end group"))
+            _append(survey, _question_row(question, row, texts, choices_sheet, lists, languages))
+        _append(survey, row(type="end group"))
 
     settings = workbook.create_sheet("settings")
-    settings.append(["form_title", "form_id", "version", "default_language"])
-    settings.append(
+    _append(settings, ["form_title", "form_id", "version", "default_language"])
+    _append(
+        settings,
         [
             questionnaire.title.get(DEFAULT_LANGUAGE, questionnaire.id),
             questionnaire.id,
             str(questionnaire.version),
             columns[languages[0]],
-        ]
+        ],
     )
 
     extra = workbook.create_sheet(EXTRA_SHEET)
-    extra.append(["key"] + [columns[c] for c in languages])
-    extra.append(["title"] + [questionnaire.title.get(c) for c in languages])
+    _append(extra, ["key"] + [columns[c] for c in languages])
+    _append(extra, ["title"] + [questionnaire.title.get(c) for c in languages])
     if questionnaire.description:
-        extra.append(["description"] + [questionnaire.description.get(c) for c in languages])
+        _append(extra, ["description"] + [questionnaire.description.get(c) for c in languages])
 
     results = workbook.create_sheet(RESULTS_SHEET)
     results_header = ["kind", "id", "question", "positive", "excluded", "base", "target", "points"]
     results_header += [f"label::{columns[c]}" for c in languages]
     results_header += [f"description::{columns[c]}" for c in languages]
-    results.append(results_header)
+    _append(results, results_header)
     for entry in doc.get("indicators", []):
-        results.append(_result_row("indicator", entry, results_header, columns, languages))
+        _append(results, _result_row("indicator", entry, results_header, columns, languages))
     for entry in doc.get("composites", []):
-        results.append(_result_row("composite", entry, results_header, columns, languages))
+        _append(results, _result_row("composite", entry, results_header, columns, languages))
 
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -845,7 +855,7 @@ def _question_row(question, row, texts, choices_sheet, lists, languages) -> list
                     "yes" if choice.exclusive else None,
                     "yes" if choice.code == question.other_code else None,
                 ]
-                choices_sheet.append(cells)
+                _append(choices_sheet, cells)
         kind = f"{kind} {list_name}"
     values["type"] = kind
     cells = row(**values)

@@ -183,3 +183,30 @@ def test_language_codes():
     assert language_code("Uyghur (ug)") == "ug"
     assert language_code("Français (fr-CA)") == "fr_CA"
     assert language_code("English") == "en"
+
+
+def test_texts_that_look_like_formulas_stay_texts():
+    # Found by the round-trip property test: openpyxl writes "=..." as a formula and "#N/A"
+    # as an error unless told otherwise, and a formula has no value when read back.
+    text = """
+id: formulas
+version: 1
+title: {zh_CN: "=1+1", en: "#N/A"}
+languages: [zh_CN, en]
+groups:
+  - id: g
+    title: {zh_CN: "=SUM(A1)", en: x}
+    questions:
+      - id: q
+        type: single
+        label: {zh_CN: "=q", en: "#REF!"}
+        choices:
+          - {code: 1, label: {zh_CN: "=a", en: "=b"}}
+          - {code: 2, label: {zh_CN: b, en: c}}
+indicators:
+  - {id: r, label: {zh_CN: "=x", en: "=y"}, question: q, positive: [1]}
+"""
+    original = load_questionnaire_text(text)
+    back = load_questionnaire_text(xlsform_to_yaml(to_xlsform(original), "f.xlsx")[0])
+    assert to_document(back) == to_document(original)
+    assert back.questions["q"].label["en"] == "#REF!"
