@@ -91,6 +91,11 @@ def import_localities(text: str, source: str = "file") -> ImportResult:
             )
         if not row.get("name_zh"):
             problems.append(f"row {number}: column 'name_zh' is empty")
+        for column in ("code", "parent_code", "name_zh", "name_en"):
+            limit = Locality.__table__.c["code" if column == "parent_code" else column].type.length
+            if len(row.get(column, "")) > limit:
+                problems.append(f"row {number}: column '{column}' is longer than {limit} "
+                                "characters")
         population = _int_or_none(row.get("population", ""), number, "population", problems)
         counts = {}
         for column in POP_COLUMNS:

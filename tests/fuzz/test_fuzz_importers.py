@@ -26,7 +26,10 @@ SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
-junk = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+junk = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12),
+    # Longer than the columns (32 for codes, 120 for names): PostgreSQL refuses those.
+    st.sampled_from(["1" * 33, "名" * 121, "x" * 600]))
 CODES = ["1", "11", "111", "1111", "11111", "111111", "2", "21", "211", "x", "", " 1 "]
 cells = {
     "code": st.one_of(st.sampled_from(CODES), junk),
@@ -178,6 +181,25 @@ def test_cati_call_list_import(demo, ctx, text):
         assert locality.is_within(district) and locality.level in ("street", "community", "grid")
     phones = db.session.scalars(select(CatiCase.phone).where(CatiCase.wave_id == wave.id)).all()
     assert len(phones) == len(set(phones)), "a number listed twice for one wave"
+
+
+def test_too_long_values_are_refused_by_row(app, ctx):
+    """Found on PostgreSQL (which enforces VARCHAR lengths): a too long code or name made the
+    import fail with a database error instead of naming the row."""
+    from surveyapp.services.localities import LocalityImportError, import_localities
+
+    text = ("code,parent_code,level,name_zh,name_en\n"
+            + "1" * 33 + ",,province,省,\n"
+            + "2,,province," + "名" * 121 + ",Province\n")
+    try:
+        import_localities(text)
+    except LocalityImportError as error:
+        assert error.problems == ["row 2: column 'code' is longer than 32 characters",
+                                  "row 3: column 'name_zh' is longer than 120 characters"]
+    else:
+        raise AssertionError("accepted")
+    db.session.rollback()
+    assert _snapshot() == []
 
 
 def test_relevelling_a_locality_above_its_stored_children_is_refused(app, ctx):
