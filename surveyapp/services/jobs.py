@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 BACKENDS = ("thread", "rq", "inline")
 KINDS = ("zip", "responses")
 QUEUE_NAME = "surveyapp"
+#: The longest a job may run (RQ's job timeout too); an older unfinished job was lost.
+JOB_LIMIT = timedelta(hours=1)
 
 
 class JobError(ValueError):
@@ -99,7 +101,7 @@ def _enqueue_rq(job_id: str) -> None:
     url = current_app.config.get("REDIS_URL") or os.environ.get("SURVEYAPP_REDIS_URL",
                                                                  "redis://localhost:6379/0")
     Queue(QUEUE_NAME, connection=Redis.from_url(url)).enqueue(
-        rq_run, job_id, job_timeout=3600, result_ttl=0)
+        rq_run, job_id, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0)
 
 
 def rq_run(job_id: str) -> None:
@@ -187,10 +189,19 @@ def _work(job: ReportJob) -> tuple[bytes, str]:
 
 
 def job_for(user: User, job_id: str) -> ReportJob | None:
-    """The job ``job_id`` if ``user`` started it (admins see every job), else None."""
+    """The job ``job_id`` if ``user`` started it (admins see every job), else None.
+
+    A job still unfinished long after its time limit was lost with the process that ran it
+    (a restart): it is marked failed, so that its page stops waiting.
+    """
     job = db.session.get(ReportJob, job_id)
     if job is None or (job.user_id != user.id and user.role != "admin"):
         return None
+    if not job.finished and datetime.utcnow() - job.created_at > JOB_LIMIT:
+        job.status = "failed"
+        job.message = "interrupted (the server was restarted): start it again"
+        job.finished_at = datetime.utcnow()
+        db.session.commit()
     return job
 
 

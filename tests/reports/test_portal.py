@@ -218,3 +218,23 @@ def test_telephone_response_rate_in_the_street_report(demo):
     assert got == ["60.6%", "55.7%"]
     text = pdftotext(pdf)
     assert "1380000" not in text  # telephone numbers never reach a report
+
+
+def test_a_job_lost_with_its_process_is_failed_not_waited_for(demo, client, auth):
+    from datetime import datetime, timedelta
+
+    from surveyapp.models import User
+    from surveyapp.models.reports import ReportJob
+
+    with demo.app_context():
+        user = db.session.scalar(select(User).where(User.username == "official"))
+        db.session.add(ReportJob(id="lost", kind="zip", user_id=user.id, survey_id=1,
+                                 params={}, status="running", done=3, total=14, message="",
+                                 filename="", result_path="",
+                                 created_at=datetime.utcnow() - timedelta(hours=2)))
+        db.session.commit()
+    auth.login("official", PASSWORD)
+    status = client.get("/officials/jobs/lost.json").get_json()
+    assert status["status"] == "failed" and "restarted" in status["message"]
+    assert 'http-equiv="refresh"' not in client.get("/officials/jobs/lost").get_data(
+        as_text=True)
