@@ -14,7 +14,7 @@ HOME_BY_ROLE = {
     "enumerator": "collect.index",
     "manager": "manage.index",
     "admin": "manage.index",
-    "official": "manage.index",
+    "official": "officials.index",
 }
 
 

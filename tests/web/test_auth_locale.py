@@ -47,6 +47,19 @@ def test_roles(demo, client, auth, user, password, path, status):
     assert client.get(path).status_code == status
 
 
+@pytest.mark.parametrize(("user", "password", "home"), [
+    ("enumerator", "enumerator-demo-2026", "/collect/"),
+    ("manager", "manager-demo-2026", "/manage/"),
+    ("official", "official-demo-2026", "/officials/"),
+    ("official-street", "official-demo-2026", "/officials/"),
+])
+def test_each_role_lands_on_its_home_page(demo, client, auth, user, password, home):
+    auth.login(user, password)
+    landing = client.get("/")
+    assert landing.status_code == 302 and landing.location == home
+    assert client.get(home).status_code == 200
+
+
 def test_street_official_sees_only_their_street(demo, client, auth):
     auth.login("official-street", "official-demo-2026")
     html = client.get("/manage/waves/2").get_data(as_text=True)
