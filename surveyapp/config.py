@@ -18,6 +18,20 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_seconds(name: str, default: float) -> float:
+    value = _env(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"SURVEYAPP_{name} must be a number of seconds (0 or more), "
+                         f"not {value!r}")
+    return seconds
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the configuration read from the environment, with defaults for local use."""
     database_url = _env("DATABASE_URL") or "sqlite:///" + str(
@@ -54,4 +68,6 @@ def from_environment(instance_path: str) -> dict:
         # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none,
         # the headers are ignored, as they must be when clients can reach the app directly).
         "PROXY_FIX": int(_env("PROXY_FIX", "0") or 0),
+        # How long an open wave's reports may lag behind its newest responses (0: exact).
+        "REPORT_MAX_AGE": _env_seconds("REPORT_MAX_AGE", 300.0),
     }

@@ -452,19 +452,70 @@ def gather(survey: Survey, wave: Wave, cache: ReportCache | None = None,
     return ReportBundle(key=key or bundle_key(survey, wave), results=results, meta=meta)
 
 
+def _setting_key(survey: Survey, wave: Wave) -> str:
+    """What identifies a wave's reports apart from its incoming responses: code, settings,
+    questionnaire, localities and the earlier waves."""
+    index = survey.waves.index(wave)
+    text = json.dumps([code_version("results"), survey.id, survey.name, survey.modes,
+                       survey_settings(survey), survey.questionnaire_version.sha256, wave.id,
+                       [wave_fingerprint(w) for w in survey.waves[:index]],
+                       _localities_fingerprint(survey)], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_now = time.time  # the clock of the freshness window (a test moves it)
+
+
+def report_max_age() -> float:
+    """Seconds an open wave's reports may lag behind its newest responses
+    (``SURVEYAPP_REPORT_MAX_AGE``, default 300; 0: always exact)."""
+    return float(current_app.config.get("REPORT_MAX_AGE", 300))
+
+
+def _recent_bundle(cache: ReportCache, setting_key: str, max_age: float) -> ReportBundle | None:
+    raw = cache.get_file("latest", setting_key, ".json")
+    if raw is None:
+        return None
+    try:
+        latest = json.loads(raw)
+        age = _now() - float(latest["at"])
+        key = str(latest["key"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not 0 <= age < max_age:
+        return None
+    return cache.get_bundle(key)
+
+
 def report_bundle(survey: Survey, wave: Wave, cache: ReportCache | None = None) -> ReportBundle:
-    """The wave's bundle from the cache, computed (once, even with concurrent callers) if new."""
+    """The wave's bundle from the cache, computed (once, even with concurrent callers) if new.
+
+    While a wave is open, responses arrive all the time; recomputing the estimates for every
+    download would let a few officials keep the server busy. So an open wave's bundle is reused
+    for up to ``report_max_age()`` seconds after it was computed (reports print the time of the
+    newest response they include); a closed wave's reports always match its data exactly.
+    """
     cache = cache if cache is not None else report_cache()
     key = bundle_key(survey, wave)
     bundle = cache.get_bundle(key)
     if bundle is not None:
-        return bundle
-    with cache.lock(key):
+        return _with_fieldwork_rates(bundle, wave)
+    max_age = report_max_age() if wave.is_open else 0.0
+    setting_key = _setting_key(survey, wave)
+    if max_age:
+        bundle = _recent_bundle(cache, setting_key, max_age)
+        if bundle is not None:
+            return _with_fieldwork_rates(bundle, wave)
+    with cache.lock(setting_key):
         bundle = cache.get_bundle(key)
+        if bundle is None and max_age:
+            bundle = _recent_bundle(cache, setting_key, max_age)
         if bundle is None:
             started = time.perf_counter()
             bundle = gather(survey, wave, cache, key)
             cache.put_bundle(key, bundle)
+            cache.put_file("latest", setting_key, ".json",
+                           json.dumps({"key": key, "at": _now()}).encode())
             log.info("report bundle %s (survey %s wave %s) computed in %.1f s", key, survey.id,
                      wave.code, time.perf_counter() - started)
     return _with_fieldwork_rates(bundle, wave)

@@ -160,6 +160,7 @@ def test_reports_are_cached_by_content(demo, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(reports, "gather", counting)
+    demo.config["REPORT_MAX_AGE"] = 0  # exact: no freshness window for the open wave
     with demo.app_context():
         survey, wave = reports.find_survey_wave(1)
         first = reports.street_pdf(survey, wave, "320106001")
@@ -175,6 +176,55 @@ def test_reports_are_cached_by_content(demo, monkeypatch):
         reports.street_pdf(survey, wave, "320106001")
         reports.district_pdf(survey, wave)
         assert len(calls) == 2
+
+
+def test_open_wave_reports_are_reused_for_the_freshness_window(demo, monkeypatch):
+    """New responses in an open wave do not recompute its reports within REPORT_MAX_AGE
+    seconds; after the window they do; a closed wave is always exact."""
+    from surveyapp.services import reports
+
+    calls = []
+    real = reports.gather
+    monkeypatch.setattr(reports, "gather", lambda *a, **k: calls.append(1) or real(*a, **k))
+    clock = [1_000_000.0]
+    monkeypatch.setattr(reports, "_now", lambda: clock[0])
+    demo.config["REPORT_MAX_AGE"] = 300
+    with demo.app_context():
+        survey, wave = reports.find_survey_wave(1)
+        assert wave.is_open
+        first = reports.report_bundle(survey, wave)
+        assert len(calls) == 1
+
+        def reject_one():
+            response = db.session.scalars(select(Response).where(
+                Response.wave_id == wave.id, Response.status != "rejected")).first()
+            response.status = "rejected"
+            db.session.commit()
+
+        reject_one()
+        clock[0] += 299
+        assert reports.report_bundle(survey, wave).key == first.key and len(calls) == 1
+        clock[0] += 2  # 301 s after the computation: the window is over
+        fresh = reports.report_bundle(survey, wave)
+        assert fresh.key != first.key and len(calls) == 2
+        assert fresh.results.n == first.results.n - 1
+
+        wave.is_open = False
+        db.session.commit()
+        reject_one()
+        clock[0] += 1
+        closed = reports.report_bundle(survey, wave)
+        assert closed.key != fresh.key and len(calls) == 3
+
+
+def test_report_max_age_must_be_seconds(monkeypatch, tmp_path):
+    from surveyapp.config import from_environment
+
+    monkeypatch.setenv("SURVEYAPP_REPORT_MAX_AGE", "five minutes")
+    with pytest.raises(ValueError, match="SURVEYAPP_REPORT_MAX_AGE must be a number of seconds"):
+        from_environment(str(tmp_path))
+    monkeypatch.setenv("SURVEYAPP_REPORT_MAX_AGE", "60")
+    assert from_environment(str(tmp_path))["REPORT_MAX_AGE"] == 60.0
 
 
 def test_job_backends_from_configuration(demo, client, auth):
