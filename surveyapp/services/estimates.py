@@ -107,7 +107,7 @@ def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
 
 
 _SNAPSHOTS: dict[tuple, WaveData] = {}
-_MAX_SNAPSHOTS = 4
+_MAX_SNAPSHOTS = 2  # a wave and the previous one (a million responses: ~0.6 GB each)
 
 
 def wave_fingerprint(wave: Wave, schema: Questionnaire) -> tuple:
