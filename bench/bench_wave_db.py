@@ -89,6 +89,9 @@ def main() -> int:
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
+    ignore = CACHE / ".gitignore"  # the multi-gigabyte database is never committed
+    if not ignore.exists():
+        ignore.write_text("*\n")
     path = CACHE / f"wave-{args.responses}.sqlite"
     if args.rebuild and path.exists():
         path.unlink()
