@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 # Debian packages the tests use: a real browser, CJK fonts, PDF tools, PostgreSQL.
-TEST_DEBS := chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils postgresql
+TEST_DEBS := chromium fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core poppler-utils postgresql
+# Debian packages the application itself uses: the PDF fonts (Chinese; Arabic script for Uyghur).
+RUN_DEBS := fonts-wqy-microhei fonts-dejavu-core
+DEBS ?= $(TEST_DEBS)
 export FLASK_APP := surveyapp:create_app
 
 .PHONY: run test serve translations translations-update lint bench system-deps clean
@@ -32,12 +35,13 @@ translations-update: $(VENV)/.installed
 	$(BIN)/pybabel update -i surveyapp/translations/messages.pot -d surveyapp/translations
 
 run: $(VENV)/.installed translations
+	@$(MAKE) --no-print-directory system-deps DEBS="$(RUN_DEBS)"
 	$(BIN)/surveyapp db upgrade
 	$(BIN)/surveyapp demo --if-empty
 	$(BIN)/surveyapp run --host 127.0.0.1 --port $(PORT)
 
 system-deps:
-	@missing=""; for p in $(TEST_DEBS); do \
+	@missing=""; for p in $(DEBS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -236,8 +236,9 @@ def register_commands(app: Flask) -> None:
     from .report_commands import export, report  # reports and exports
     app.cli.add_command(report)
     app.cli.add_command(export)
-    from .design_commands import questionnaire_export  # questionnaire design
+    from .design_commands import questionnaire_export, questionnaire_pdf  # questionnaire design
     questionnaire_group.add_command(questionnaire_export)
+    questionnaire_group.add_command(questionnaire_pdf)
 
 
 # --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------

@@ -129,3 +129,41 @@ def validate_xlsform_file(file: Path) -> list:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     return []
+
+
+@click.command("pdf")
+@click.argument("reference", metavar="ID")
+@click.option("--language", "language", default=None,
+              help="A language code of the questionnaire (default: its default language).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.pdf to write.")
+@with_appcontext
+def questionnaire_pdf(reference: str, language: str | None, output: Path) -> None:
+    """Write questionnaire version ID (id, name or name@version) as a printable PDF (the paper
+    questionnaire for fieldwork), in one of its languages; right-to-left ones right-aligned."""
+    from .questionnaire import QuestionnaireError
+    from .reports.questionnaire_pdf import QuestionnairePdfError, build_questionnaire_pdf
+
+    version = find_version(reference)
+    try:
+        schema = version.schema
+    except QuestionnaireError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException("this draft has problems: fix them before printing it") from None
+    code = language or schema.default_language
+    if schema.language(code) is None:
+        codes = ", ".join(lang.code for lang in schema.languages)
+        raise click.BadParameter(
+            f"'{code}' is not a language of {version.slug} v{version.version} ({codes})",
+            param_hint="--language",
+        )
+    try:
+        data = build_questionnaire_pdf(schema, code)
+    except QuestionnairePdfError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"{output}: {exc}") from exc
+    click.echo(f"{version.slug} v{version.version} ({code}) written to {output}.")

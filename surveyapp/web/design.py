@@ -864,6 +864,32 @@ def export(version_id: int, fmt: str):
     abort(404)
 
 
+@bp.route("/v/<int:version_id>/questionnaire.pdf")
+@roles_required(*ROLES)
+def questionnaire_pdf(version_id: int):
+    """Download the printable questionnaire (paper backup for fieldwork) in one language."""
+    from ..reports.questionnaire_pdf import QuestionnairePdfError, build_questionnaire_pdf
+
+    version = _version_or_404(version_id)
+    try:
+        schema = version.schema
+    except QuestionnaireError:
+        abort(409, description=_("Fix the draft's problems before printing it."))
+    code = request.args.get("language") or schema.default_language
+    if schema.language(code) is None:
+        abort(400, description=_("'%(code)s' is not a language of this questionnaire.", code=code))
+    try:
+        data = build_questionnaire_pdf(schema, code)
+    except QuestionnairePdfError as error:
+        abort(503, description=str(error))
+    name = f"{version.slug}-v{version.version}-{code}"
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
+
+
 @bp.post("/import")
 @roles_required(*ROLES)
 def import_file():
