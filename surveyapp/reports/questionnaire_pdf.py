@@ -125,6 +125,19 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
 _OPERATORS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
 
+def _translate(text, lang: str, default: str, marker: str | None) -> tuple[str, bool]:
+    """:func:`translate`, where a value equal to ``marker`` (a draft's missing translation,
+    as the designer's preview fills it) counts as missing."""
+    if marker is not None and text:
+        if text.get(lang) == marker:
+            value = text.get(default)
+            if value and value != marker:
+                return value, True
+        value, fallback = translate(text, lang, default)
+        return ("", True) if value == marker else (value, fallback)
+    return translate(text, lang, default)
+
+
 def _words(lang: str) -> Mapping[str, str]:
     return _WORDS.get(lang) or _WORDS.get(lang.split("_")[0]) or _WORDS["en"]
 
@@ -141,17 +154,23 @@ class _Text:
         return f"{self.value} {FALLBACK_MARK}" if self.fallback else self.value
 
 
-def _literal_label(question: Question | None, literal: _Literal, lang: str, default: str) -> str:
+def _literal_label(
+    question: Question | None, literal: _Literal, lang: str, default: str, marker: str | None
+) -> str:
     code = literal.value if isinstance(literal.value, str) else literal.text
     choice = question.choice(code.strip()) if question is not None else None
     if choice is None:
         return code
-    text, fallback = translate(choice.label, lang, default)
+    text, fallback = _translate(choice.label, lang, default, marker)
     return f"{text} {FALLBACK_MARK}" if fallback else text
 
 
 def describe_condition(
-    condition: Condition, schema: Questionnaire, lang: str, current: str | None = None
+    condition: Condition,
+    schema: Questionnaire,
+    lang: str,
+    current: str | None = None,
+    untranslated: str | None = None,
 ) -> str:
     """Return ``condition`` in words in ``lang``: question codes, choice labels, ``and``/``or``.
 
@@ -184,7 +203,7 @@ def describe_condition(
                 ):
                     if node.op == "!=":
                         return words["answered"].format(q=qid)
-                value = _literal_label(question, right, lang, default)
+                value = _literal_label(question, right, lang, default, untranslated)
                 return f"{qid} {_OPERATORS[node.op]} {value}"
             return f"{walk(left, node.op)} {_OPERATORS[node.op]} {walk(right, node.op)}"
         if isinstance(node, _Call):
@@ -192,7 +211,7 @@ def describe_condition(
                 named = subject(node.args[0])
                 if named is not None and isinstance(node.args[1], _Literal):
                     qid, question = named
-                    label = _literal_label(question, node.args[1], lang, default)
+                    label = _literal_label(question, node.args[1], lang, default, untranslated)
                     return words["selected"].format(q=qid, c=label)
             if node.name == "count-selected" and len(node.args) == 1:
                 named = subject(node.args[0])
@@ -427,10 +446,17 @@ def _needs_arabic(schema: Questionnaire, lang: str) -> bool:
     return bool(language and language.rtl) or bool(_ARABIC_RE.search(schema.source_text))
 
 
-def build_questionnaire_pdf(schema: Questionnaire, language: str) -> bytes:
+def build_questionnaire_pdf(
+    schema: Questionnaire, language: str, untranslated: str | None = None
+) -> bytes:
     """Return the printable questionnaire ``schema`` in ``language`` (a declared language code)
     as PDF bytes. Raise :class:`QuestionnairePdfError` for an undeclared language or when the
-    font a right-to-left language needs is missing."""
+    font a right-to-left language needs is missing.
+
+    A published questionnaire has every text in every language; a draft being translated is
+    loaded with its missing translations set to a marker (the designer's preview document):
+    pass it as ``untranslated`` and those texts are printed in the default language, marked.
+    """
     declared = schema.language(language)
     if declared is None:
         codes = ", ".join(lang.code for lang in schema.languages)
@@ -452,7 +478,7 @@ def build_questionnaire_pdf(schema: Questionnaire, language: str) -> bytes:
     arrow = "" if rtl else "→ "
 
     def tr(text) -> _Text:
-        return _Text(*translate(text, language, default))
+        return _Text(*_translate(text, language, default, untranslated))
 
     title = tr(schema.title)
     page.paragraph(title.marked, 16, after=1 * mm)
@@ -464,7 +490,7 @@ def build_questionnaire_pdf(schema: Questionnaire, language: str) -> bytes:
     )
     if schema.description:
         page.paragraph(tr(schema.description).marked, 9.5, gray=0.2)
-    if _any_fallback(schema, language):
+    if _any_fallback(schema, language, untranslated):
         default_name = schema.languages[0].name
         page.paragraph(
             words["fallback"].format(mark=FALLBACK_MARK, lang=declared.name, default=default_name),
@@ -476,13 +502,15 @@ def build_questionnaire_pdf(schema: Questionnaire, language: str) -> bytes:
         page.rule()
         page.paragraph(tr(group.title).marked, 13, after=1 * mm)
         if group.relevant is not None:
-            cond = describe_condition(group.relevant, schema, language)
+            cond = describe_condition(group.relevant, schema, language, None, untranslated)
             page.paragraph(arrow + words["group_if"].format(cond=cond), 9, gray=0.3)
         for question in group.questions:
             page.room(22 * mm)
             page.y -= 2 * mm
             if question.relevant is not None:
-                cond = describe_condition(question.relevant, schema, language, question.id)
+                cond = describe_condition(
+                    question.relevant, schema, language, question.id, untranslated
+                )
                 ask = arrow + words["ask_if"].format(cond=cond)
                 page.paragraph(ask, 8.5, gray=0.3, after=0.5 * mm)
             label = tr(question.label).marked
@@ -508,7 +536,7 @@ def build_questionnaire_pdf(schema: Questionnaire, language: str) -> bytes:
     return page.finish(title.value)
 
 
-def _any_fallback(schema: Questionnaire, language: str) -> bool:
+def _any_fallback(schema: Questionnaire, language: str, marker: str | None) -> bool:
     default = schema.default_language
     texts = [schema.title] + [group.title for group in schema.groups]
     for question in schema.questions.values():
@@ -516,5 +544,5 @@ def _any_fallback(schema: Questionnaire, language: str) -> bool:
         if question.hint:
             texts.append(question.hint)
         texts.extend(choice.label for choice in question.choices)
-    return any(translate(text, language, default)[1] for text in texts)
+    return any(_translate(text, language, default, marker)[1] for text in texts)
 

@@ -868,18 +868,19 @@ def export(version_id: int, fmt: str):
 @roles_required(*ROLES)
 def questionnaire_pdf(version_id: int):
     """Download the printable questionnaire (paper backup for fieldwork) in one language."""
+    from ..design_commands import printable_schema
     from ..reports.questionnaire_pdf import QuestionnairePdfError, build_questionnaire_pdf
 
     version = _version_or_404(version_id)
     try:
-        schema = version.schema
+        schema, marker = printable_schema(version)
     except QuestionnaireError:
         abort(409, description=_("Fix the draft's problems before printing it."))
     code = request.args.get("language") or schema.default_language
     if schema.language(code) is None:
         abort(400, description=_("'%(code)s' is not a language of this questionnaire.", code=code))
     try:
-        data = build_questionnaire_pdf(schema, code)
+        data = build_questionnaire_pdf(schema, code, marker)
     except QuestionnairePdfError as error:
         abort(503, description=str(error))
     name = f"{version.slug}-v{version.version}-{code}"
