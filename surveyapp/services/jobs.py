@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Survey, User, Wave
@@ -44,6 +46,46 @@ KINDS = ("zip", "responses")
 QUEUE_NAME = "surveyapp"
 #: The longest a job may run (RQ's job timeout too); an older unfinished job was lost.
 JOB_LIMIT = timedelta(hours=1)
+
+
+#: Failure messages a job stores (English, for logs and the CLI); :func:`failure_text`
+#: translates them for the interface.
+INTERNAL_ERROR = "internal error (see the server log)"
+INTERRUPTED = "interrupted (the server was restarted): start it again"
+
+
+def _failure_messages() -> list[tuple[re.Pattern, object]]:
+    """(English message stored by a failed job, its translation with the captured values).
+
+    The messages come from the services a job calls (estimates, exports); the tests make
+    those failures happen for real, so a change of their wording shows there.
+    """
+    return [
+        (re.compile(re.escape(INTERNAL_ERROR) + "$"),
+         lambda m: _("internal error (see the server log)")),
+        (re.compile(re.escape(INTERRUPTED) + "$"),
+         lambda m: _("interrupted (the server was restarted): start it again")),
+        (re.compile(r"this wave has (\d+) eligible response\(s\): at least 2 are needed "
+                    r"to estimate$"),
+         lambda m: _("this wave has %(n)s eligible response(s): at least 2 are needed to "
+                     "compute the estimates", n=m.group(1))),
+        (re.compile(r"survey (\d+) has no responses to export yet$"),
+         lambda m: _("survey %(id)s has no responses to export yet", id=m.group(1))),
+        (re.compile(r"no population count for street\(s\) (.+): import them with "
+                    r"`surveyapp localities import`$"),
+         lambda m: _("no population count for street(s) %(streets)s: import them with "
+                     "`surveyapp localities import`", streets=m.group(1))),
+    ]
+
+
+def failure_text(message: str) -> str:
+    """The stored failure ``message`` of a job in the interface language; a message of no
+    known form (a survey settings error, for the administrator) is shown as it is."""
+    for pattern, translate in _failure_messages():
+        match = pattern.match(message or "")
+        if match:
+            return translate(match)
+    return message
 
 
 class JobError(ValueError):
@@ -98,14 +140,23 @@ def _enqueue_rq(job_id: str) -> None:
     except ImportError as exc:
         raise JobError("SURVEYAPP_JOB_BACKEND=rq needs the rq extra: "
                        "pip install 'surveyapp[rq]'") from exc
-    url = current_app.config.get("REDIS_URL") or os.environ.get("SURVEYAPP_REDIS_URL",
-                                                                 "redis://localhost:6379/0")
-    Queue(QUEUE_NAME, connection=Redis.from_url(url)).enqueue(
+    # REDIS_CONNECTION: a ready connection object (the tests inject fakeredis); otherwise
+    # one is opened from SURVEYAPP_REDIS_URL.
+    connection = current_app.config.get("REDIS_CONNECTION")
+    if connection is None:
+        url = current_app.config.get("REDIS_URL") or os.environ.get(
+            "SURVEYAPP_REDIS_URL", "redis://localhost:6379/0")
+        connection = Redis.from_url(url)
+    Queue(QUEUE_NAME, connection=connection).enqueue(
         rq_run, job_id, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0)
 
 
 def rq_run(job_id: str) -> None:
-    """The RQ entry point: build the app from the environment and run the job."""
+    """The RQ entry point: build the app from the environment and run the job (a worker
+    started inside an app context, as in the tests, uses that app)."""
+    if has_app_context():
+        run_job(job_id)
+        return
     from .. import create_app
 
     app = create_app()
@@ -149,7 +200,7 @@ def run_job(job_id: str) -> None:
         db.session.rollback()
         job = db.session.get(ReportJob, job_id)
         job.status = "failed"
-        job.message = "internal error (see the server log)"
+        job.message = INTERNAL_ERROR
     job.finished_at = datetime.utcnow()
     db.session.commit()
 
@@ -199,7 +250,7 @@ def job_for(user: User, job_id: str) -> ReportJob | None:
         return None
     if not job.finished and datetime.utcnow() - job.created_at > JOB_LIMIT:
         job.status = "failed"
-        job.message = "interrupted (the server was restarted): start it again"
+        job.message = INTERRUPTED
         job.finished_at = datetime.utcnow()
         db.session.commit()
     return job

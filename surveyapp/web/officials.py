@@ -23,11 +23,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from ..auth import roles_required
 from ..extensions import db
-from ..models import Locality, Survey, Wave
+from ..fieldwork.review import counted_response_filter
+from ..models import Answer, Locality, Response, Survey, Wave
 from ..reports import ReportError, ReportLanguageError
 from ..services import audit, jobs
 from ..services.exports import (
@@ -46,7 +47,6 @@ from ..services.reports import (
     street_pdf,
     survey_streets,
 )
-from ..services.surveys import counts_by_street
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
 ROLES = ("admin", "manager", "official")
@@ -99,6 +99,36 @@ def _unavailable(exc: Exception):
     return render_template("error.html", code=409, message=str(exc)), 409
 
 
+def eligible_counts_by_street(wave: Wave) -> dict[int, int]:
+    """Street id -> the wave's interviews that count in its reports.
+
+    The reports' rule (``services.estimates.extract_wave``): not rejected by review
+    (:func:`counted_response_filter`) and eligible, i.e. the newest answers to ``sex`` and
+    ``age_group`` are both given (screened-out respondents are not asked them).
+    """
+    newest = (
+        select(func.max(Answer.id).label("id"))
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.wave_id == wave.id, counted_response_filter(),
+               Answer.question.in_(("sex", "age_group")))
+        .group_by(Answer.response_id, Answer.question)
+        .subquery()
+    )
+    given = or_(and_(Answer.number.is_not(None), Answer.number != 0),
+                and_(Answer.number.is_(None), Answer.value != ""))
+    eligible = (
+        select(Answer.response_id)
+        .join(newest, newest.c.id == Answer.id)
+        .where(given)
+        .group_by(Answer.response_id)
+        .having(func.count(func.distinct(Answer.question)) == 2)
+    )
+    return dict(db.session.execute(
+        select(Response.street_id, func.count(Response.id))
+        .where(Response.id.in_(eligible))
+        .group_by(Response.street_id)).all())
+
+
 # ----------------------------------------------------------------------------- pages
 
 
@@ -119,7 +149,7 @@ def index():
 def wave(survey_id: int, wave_code: str):
     """Show one wave: a download per street report, the district report, ZIP and exports."""
     survey, wave, streets, whole = _survey_wave(survey_id, wave_code)
-    counts = {street.id: n for street, n in counts_by_street(wave)}
+    counts = eligible_counts_by_street(wave)
     recent = []
     if whole:
         from ..models.reports import ReportJob
@@ -235,7 +265,8 @@ def job(job_id: str):
     job = _job_or_404(job_id)
     survey = db.session.get(Survey, job.survey_id)
     wave = db.session.get(Wave, job.wave_id) if job.wave_id else None
-    return render_template("officials/job.html", job=job, survey=survey, wave=wave)
+    return render_template("officials/job.html", job=job, survey=survey, wave=wave,
+                           failure=jobs.failure_text(job.message))
 
 
 @bp.route("/jobs/<job_id>.json")
@@ -244,7 +275,8 @@ def job_status(job_id: str):
     """Return a background job's progress as JSON."""
     job = _job_or_404(job_id)
     return jsonify(id=job.id, kind=job.kind, status=job.status, done=job.done,
-                   total=job.total, percent=job.percent, message=job.message,
+                   total=job.total, percent=job.percent,
+                   message=jobs.failure_text(job.message), reason=job.message,
                    download=url_for("officials.job_download", job_id=job.id)
                    if job.status == "done" else None)
 
