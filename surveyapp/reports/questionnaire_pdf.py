@@ -306,6 +306,40 @@ class _Fonts:
         return sum(pdfmetrics.stringWidth(t, name, size) for name, t in self.runs(text))
 
 
+@lru_cache(maxsize=1)
+def _joining_forms() -> tuple[dict[str, str], dict[str, str]]:
+    from arabic_reshaper.letters import LETTERS_ARABIC
+
+    to_initial: dict[str, str] = {}
+    to_medial: dict[str, str] = {}
+    for base, (isolated, initial, medial, final) in LETTERS_ARABIC.items():
+        if initial:
+            to_initial[isolated or base] = initial
+            to_initial.setdefault(base, initial)
+        if final and medial:
+            to_medial[final] = medial
+    return to_initial, to_medial
+
+
+def _join_before_ae(shaped: str) -> str:
+    """Join the letter before Uyghur ە (AE) to it.
+
+    ە joins on its right side only, but Unicode has no presentation form for its joined (final)
+    shape, so the reshaper leaves the letter before it unjoined (ئەمەس drawn as ئ ەم ەس).
+    That letter takes its initial (or medial) form; ە keeps its own glyph and code, so the
+    text read back from the PDF is unchanged.
+    """
+    if "\u06d5" not in shaped:
+        return shaped
+    to_initial, to_medial = _joining_forms()
+    chars = list(shaped)
+    for index in range(1, len(chars)):
+        if chars[index] == "\u06d5":
+            before = chars[index - 1]
+            chars[index - 1] = to_initial.get(before) or to_medial.get(before) or before
+    return "".join(chars)
+
+
 def _visual(text: str, rtl: bool) -> str:
     """Return one line of ``text`` shaped and in visual (left-to-right drawing) order."""
     if not _RTL_RE.search(text):
@@ -313,7 +347,8 @@ def _visual(text: str, rtl: bool) -> str:
     import arabic_reshaper
     from bidi import get_display
 
-    return get_display(arabic_reshaper.reshape(text), base_dir="R" if rtl else "L")
+    shaped = _join_before_ae(arabic_reshaper.reshape(text))
+    return get_display(shaped, base_dir="R" if rtl else "L")
 
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"

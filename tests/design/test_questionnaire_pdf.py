@@ -150,6 +150,10 @@ def test_uyghur_is_shaped_right_aligned_and_in_embedded_fonts(tmp_path):
     # Shaped: the letters are drawn as contextual forms (presentation forms), not base letters.
     raw = _pdftotext(pdf)
     assert re.search("[\ufb50-\ufdff\ufe70-\ufeff]", raw)
+    # ئەمەس: the letter before ە (AE, joined on its right only) is in its joining form: ئ
+    # initial U+FE8B, not isolated U+FE89; م initial U+FEE3 (after ە, which does not join on).
+    assert "\ufe8b\u06d5\ufee3\u06d5\ufeb1" in raw
+    assert "\ufe89\u06d5" not in raw
     # Right-aligned: every line holding Uyghur ends at the right margin, or at the margin less
     # the indent of hints (4 mm) or of choices (6 mm, the tick box of 8.5 pt, 2.5 mm); the
     # left ends vary with the length of the text.
