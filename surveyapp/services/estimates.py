@@ -89,17 +89,22 @@ def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
     Screened-out respondents (no sex or age group: the demographic questions are asked of
     eligible respondents only) and rejected interviews are left out.
 
-    The answers are read one question at a time into integer columns; each indicator, score
-    and base condition is then evaluated once per distinct combination of the answers it
-    reads (the questionnaire's own :meth:`Indicator.value`), not once per respondent. The
-    result is kept in memory, keyed by the wave's content (:func:`wave_fingerprint`), so
-    estimating the same wave again does not read the answers again.
+    The answers are read in one query per block of responses into integer columns; each
+    indicator, score and base condition is then evaluated once per distinct combination of
+    the answers it reads (the questionnaire's own :meth:`Indicator.value`), not once per
+    respondent. The result is kept in memory, keyed by the wave's content
+    (:func:`wave_fingerprint`), and on disk as a columnar snapshot
+    (:mod:`surveyapp.services.wave_snapshot`) that a new process verifies against the
+    database, extends with the responses submitted since, or rebuilds when anything else
+    changed.
     """
     key = wave_fingerprint(wave, schema)
     hit = _SNAPSHOTS.get(key)
     if hit is not None:
         return hit
-    data = _read_wave(wave, schema)
+    from .wave_snapshot import load_or_build
+
+    data = load_or_build(wave, schema)
     if len(_SNAPSHOTS) >= _MAX_SNAPSHOTS:
         _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
     _SNAPSHOTS[key] = data
@@ -154,39 +159,55 @@ class _Column:
     values: list[Any]  # single: the answer; multiple: the list of selected codes
 
 
-def _read_wave(wave: Wave, schema: Questionnaire) -> WaveData:
+# Responses whose answers one query reads (a block of ids: the answer table's index on
+# response_id keeps each query to its block, whatever the table's size).
+_READ_BLOCK = 20_000
+
+
+def _read_wave(wave: Wave, schema: Questionnaire, after_id: int = 0,
+               upto_id: int | None = None) -> WaveData:
+    """Extract the wave's responses with ``after_id < id <= upto_id`` (all by default)."""
     needed, multiple = _needed_questions(schema)
     multiple_set = set(multiple)
+    where = [Response.wave_id == wave.id, Response.status != "rejected", Response.id > after_id]
+    if upto_id is not None:
+        where.append(Response.id <= upto_id)
     rows = db.session.execute(
         select(Response.id, Response.street_id, Response.community_id, Response.grid_id,
-               Response.mode)
-        .where(Response.wave_id == wave.id, Response.status != "rejected")
-        .order_by(Response.id)
+               Response.mode).where(*where).order_by(Response.id)
     ).all()
     n_all = len(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n_all)
+    # One pass over the answers of the block's responses, tokenised per question as read.
+    per_question: dict[str, tuple[list[int], list[int], dict[Any, int], bool]] = {
+        q: ([], [], {}, q in multiple_set) for q in sorted(needed)}
+    questions = sorted(needed)
+    cursor = db.session.connection().connection.cursor()
+    mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"SELECT response_id, question, value, number FROM answer "
+           f"WHERE response_id >= {mark} AND response_id <= {mark} "
+           f"AND question IN ({', '.join([mark] * len(questions))}) ORDER BY id")
+    try:
+        for start in range(0, n_all, _READ_BLOCK):
+            block = ids[start:start + _READ_BLOCK]
+            cursor.execute(sql, (int(block[0]), int(block[-1]), *questions))
+            for rid, question, value, number in cursor.fetchall():
+                rids, toks, index, is_multiple = per_question[question]
+                token = value if is_multiple or number is None else number
+                rids.append(rid)
+                toks.append(index.setdefault(token, len(index)))
+    finally:
+        cursor.close()
     columns: dict[str, _Column] = {}
-    for question in sorted(needed):
-        answers = db.session.execute(
-            select(Answer.response_id, Answer.value, Answer.number)
-            .join(Response, Response.id == Answer.response_id)
-            .where(Response.wave_id == wave.id, Answer.question == question)
-            .order_by(Answer.id)
-        ).all()
-        rid = np.fromiter((a[0] for a in answers), dtype=np.int64, count=len(answers))
+    for question, (rid_list, tok_list, index, is_multiple) in per_question.items():
+        rid = np.array(rid_list, dtype=np.int64)
+        toks = np.array(tok_list, dtype=np.int64)
         pos = np.searchsorted(ids, rid)
         pos_ok = pos < n_all
         pos_ok[pos_ok] = ids[pos[pos_ok]] == rid[pos_ok]  # answers of rejected responses: out
-        index: dict[Any, int] = {}
-        if question in multiple_set:
-            codes = np.fromiter((index.setdefault(a[1], len(index)) for a in answers),
-                                dtype=np.int64, count=len(answers))
-            columns[question] = _multiple_column(pos[pos_ok], codes[pos_ok], list(index),
-                                                 n_all)
+        if is_multiple:
+            columns[question] = _multiple_column(pos[pos_ok], toks[pos_ok], list(index), n_all)
         else:
-            toks = np.fromiter(
-                (index.setdefault(a[2] if a[2] is not None else a[1], len(index))
-                 for a in answers), dtype=np.int64, count=len(answers))
             tokens = np.full(n_all, -1, dtype=np.int64)
             tokens[pos[pos_ok]] = toks[pos_ok]  # the newest answer wins, as in a dict
             columns[question] = _Column(tokens, list(index))

@@ -1,0 +1,273 @@
+"""A wave's extracted answers, persisted as one columnar file, so a new process starts fast.
+
+:func:`load_or_build` returns the same :class:`~surveyapp.services.estimates.WaveData` as a
+fresh extraction. The snapshot file (``<dir>/wave-<db>-<wave id>-<questionnaire sha>.snap``;
+the directory is ``SURVEYAPP_SNAPSHOT_DIR`` in the app config or environment, else
+``<instance>/wave-snapshots``) records what it covers:
+
+- the highest response id of the wave it read (``max_id``);
+- per response status, among the wave's responses with ``id <= max_id``: their number, the
+  sums of their ids, of their locality ids and of the ids of phone interviews, and the last
+  ``submitted_at`` (a response deleted, rejected, sent back, moved to another locality or
+  resubmitted changes these);
+- the newest answer id when it was built (answers are never updated in place: a corrected
+  response gets new answer rows, so an answer newer than that one belonging to a covered
+  response means its answers changed).
+
+On read the aggregates are computed again (one query over the wave's response rows) and the
+newer answers checked (a range of the answer table's primary key). When they agree, only the
+responses with ``id > max_id`` are read and appended (each respondent's values depend only on
+their own answers), and the snapshot is written again; when anything differs, or the file is
+missing, unreadable or fails its checksum, the wave is extracted afresh and the snapshot
+replaced. Files are written to a temporary name and renamed, so concurrent workers at worst
+build the same snapshot twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import and_, case, func, select
+
+from ..estimation import Categorical
+from ..extensions import db
+from ..models import Answer, Response, Wave
+from ..questionnaire import Questionnaire
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"SURVEYAPP-WAVE-SNAPSHOT-1\n"
+_ALIGN = 64
+
+
+def snapshot_dir() -> Path:
+    configured = current_app.config.get("SURVEYAPP_SNAPSHOT_DIR") or os.environ.get(
+        "SURVEYAPP_SNAPSHOT_DIR")
+    if configured:
+        return Path(configured)
+    return Path(current_app.instance_path) / "wave-snapshots"
+
+
+def snapshot_path(wave: Wave, schema: Questionnaire) -> Path:
+    database = hashlib.sha256(db.engine.url.render_as_string().encode()).hexdigest()[:12]
+    return snapshot_dir() / f"wave-{database}-{wave.id}-{schema.sha256[:16]}.snap"
+
+
+def load_or_build(wave: Wave, schema: Questionnaire):
+    """The wave's extracted data: from the snapshot (extended if need be) or read afresh."""
+    from .estimates import _read_wave
+
+    path = snapshot_path(wave, schema)
+    snap = read_snapshot(path)
+    if snap is not None:
+        meta, data = snap
+        if meta.get("schema") == schema.sha256 and meta.get("wave") == wave.id:
+            newest_answer = _newest_answer()
+            if (_status_aggregates(wave, meta["max_id"]) == meta["aggregates"]
+                    and not _answers_changed(wave, meta["max_id"], meta["newest_answer"])):
+                newest = _newest_response(wave)
+                if newest <= meta["max_id"]:
+                    return data
+                aggregates = _status_aggregates(wave, newest)
+                added = _read_wave(wave, schema, after_id=meta["max_id"], upto_id=newest)
+                data = concatenate(data, added)
+                _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
+                return data
+    # Missing, unreadable or out of date: extract the whole wave again.
+    newest_answer = _newest_answer()
+    newest = _newest_response(wave)
+    aggregates = _status_aggregates(wave, newest)
+    data = _read_wave(wave, schema, upto_id=newest)
+    _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
+    return data
+
+
+# -- what the snapshot is checked against ------------------------------------------------------
+
+
+def _newest_answer() -> int:
+    return int(db.session.scalar(select(func.max(Answer.id))) or 0)
+
+
+def _newest_response(wave: Wave) -> int:
+    return int(db.session.scalar(select(func.max(Response.id)).where(
+        Response.wave_id == wave.id)) or 0)
+
+
+def _status_aggregates(wave: Wave, max_id: int) -> list[list[Any]]:
+    r = Response
+    rows = db.session.execute(
+        select(r.status, func.count(r.id), func.sum(r.id),
+               func.sum(func.coalesce(r.street_id, 0) * 7 + func.coalesce(r.community_id, 0) * 3
+                        + func.coalesce(r.grid_id, 0) + func.coalesce(r.locality_id, 0) * 11),
+               func.sum(case((r.mode == "phone", r.id), else_=0)),
+               func.max(r.submitted_at), func.max(r.content_hash), func.min(r.content_hash))
+        .where(r.wave_id == wave.id, r.id <= max_id).group_by(r.status).order_by(r.status)
+    ).all()
+    return [[str(s), int(n), int(ids or 0), int(loc or 0), int(phone or 0),
+             None if at is None else str(at), hi or "", lo or ""]
+            for s, n, ids, loc, phone, at, hi, lo in rows]
+
+
+def _answers_changed(wave: Wave, max_id: int, newest_answer: int) -> bool:
+    """Whether an answer newer than the snapshot belongs to a response it covers."""
+    hit = db.session.execute(
+        select(Answer.id).join(Response, Response.id == Answer.response_id)
+        .where(and_(Answer.id > newest_answer, Answer.response_id <= max_id,
+                    Response.wave_id == wave.id)).limit(1)
+    ).first()
+    return hit is not None
+
+
+# -- appending ------------------------------------------------------------------------------------
+
+
+def _merge_categorical(a: Categorical, b: Categorical) -> Categorical:
+    labels = list(a.labels)
+    where = {label: i for i, label in enumerate(labels)}
+    remap = np.empty(len(b.labels) + 1, dtype=np.intp)
+    for i, label in enumerate(b.labels):
+        if label not in where:
+            where[label] = len(labels)
+            labels.append(label)
+        remap[i] = where[label]
+    remap[-1] = -1
+    codes = remap[np.asarray(b.codes, dtype=np.intp)]
+    return Categorical(np.concatenate([np.asarray(a.codes, dtype=np.intp), codes]), labels)
+
+
+def concatenate(a, b):
+    """The data of ``a``'s responses followed by ``b``'s (``b``'s ids all larger)."""
+    from .estimates import WaveData
+
+    if b.n == 0:
+        return a
+    codes = {name: _merge_categorical(a.codes[name], b.codes[name]) for name in a.codes}
+    return _assemble(
+        np.concatenate([a.response_ids, b.response_ids]), codes,
+        {k: np.concatenate([a.values[k], b.values[k]]) for k in a.values},
+        {q: {c: np.concatenate([v, b.shares[q][c]]) for c, v in per.items()}
+         for q, per in a.shares.items()},
+        WaveData)
+
+
+def _assemble(ids, codes: dict[str, Categorical], values, shares, cls=None):
+    """A WaveData from its coded columns (the label columns are derived from the codes)."""
+    if cls is None:
+        from .estimates import WaveData as cls
+    columns: dict[str, np.ndarray] = {}
+    for name, cat in codes.items():
+        codes_arr = np.asarray(cat.codes, dtype=np.intp)
+        if name in ("street", "community", "grid"):  # no locality at a level: ""
+            table = np.array([*cat.labels, ""], dtype=object)
+        else:
+            table = np.array([*cat.labels, None], dtype=object)
+        columns[name] = table[codes_arr] if ids.size else np.array([], dtype=object)
+    return cls(response_ids=ids, columns=columns, values=values, shares=shares, codes=codes)
+
+
+# -- the file -------------------------------------------------------------------------------------
+
+
+def _write_quietly(path: Path, data, wave: Wave, schema: Questionnaire, max_id: int,
+                   aggregates: list, newest_answer: int) -> None:
+    meta = {"wave": wave.id, "schema": schema.sha256, "max_id": max_id,
+            "aggregates": aggregates, "newest_answer": newest_answer}
+    try:
+        write_snapshot(path, meta, data)
+    except OSError as exc:  # a read-only or full disk: estimates still work, only slower
+        log.warning("could not write the wave snapshot %s: %s", path, exc)
+
+
+def write_snapshot(path: Path, meta: dict, data) -> None:
+    """Write ``data`` with ``meta`` to ``path`` atomically (temporary file, then rename)."""
+    arrays: list[tuple[list[str], np.ndarray]] = [(["ids"], data.response_ids)]
+    labels = {}
+    for name, cat in data.codes.items():
+        arrays.append((["codes", name], np.asarray(cat.codes, dtype=np.int64)))
+        labels[name] = list(cat.labels)
+    for key, v in data.values.items():
+        arrays.append((["values", key], v))
+    for qid, per in data.shares.items():
+        for code, v in per.items():
+            arrays.append((["shares", qid, code], v))
+    entries = []
+    offset = 0
+    for key, arr in arrays:
+        arr = np.ascontiguousarray(arr)
+        entries.append({"key": key, "dtype": arr.dtype.str, "n": int(arr.size), "offset": offset})
+        offset += -(-arr.nbytes // _ALIGN) * _ALIGN
+    crc = 0
+    for _key, arr in arrays:
+        crc = zlib.crc32(np.ascontiguousarray(arr).data, crc)
+    header = json.dumps({**meta, "labels": labels, "arrays": entries, "size": offset,
+                         "crc32": crc}).encode()
+    head_len = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(MAGIC + len(header).to_bytes(8, "little") + header)
+            out.write(b"\0" * (head_len - len(MAGIC) - 8 - len(header)))
+            for _key, arr in arrays:
+                raw = np.ascontiguousarray(arr).tobytes()
+                out.write(raw)
+                out.write(b"\0" * (-(-len(raw) // _ALIGN) * _ALIGN - len(raw)))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_snapshot(path: Path):
+    """``(meta, WaveData)`` from ``path``; None when missing, truncated or corrupt."""
+    try:
+        blob = np.fromfile(path, dtype=np.uint8)
+    except (OSError, ValueError):
+        return None
+    try:
+        raw = blob.data
+        if bytes(raw[:len(MAGIC)]) != MAGIC:
+            raise ValueError("not a wave snapshot")
+        n_header = int.from_bytes(bytes(raw[len(MAGIC):len(MAGIC) + 8]), "little")
+        start = len(MAGIC) + 8
+        meta = json.loads(bytes(raw[start:start + n_header]))
+        head_len = -(-(start + n_header) // _ALIGN) * _ALIGN
+        if blob.size != head_len + meta["size"]:
+            raise ValueError("truncated")
+        body = blob[head_len:]
+        crc = 0
+        found: dict[tuple[str, ...], np.ndarray] = {}
+        for entry in meta["arrays"]:
+            dtype = np.dtype(entry["dtype"])
+            lo = entry["offset"]
+            arr = body[lo:lo + entry["n"] * dtype.itemsize].view(dtype)
+            if arr.size != entry["n"]:
+                raise ValueError("truncated")
+            crc = zlib.crc32(arr.data, crc)
+            found[tuple(entry["key"])] = arr
+        if crc != meta["crc32"]:
+            raise ValueError("checksum mismatch")
+        ids = found.pop(("ids",))
+        codes, values, shares = {}, {}, {}
+        for key, arr in found.items():
+            if key[0] == "codes":
+                codes[key[1]] = Categorical(arr.astype(np.intp, copy=False),
+                                            meta["labels"][key[1]])
+            elif key[0] == "values":
+                values[key[1]] = arr
+            else:
+                shares.setdefault(key[1], {})[key[2]] = arr
+        return meta, _assemble(ids, codes, values, shares)
+    except (ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
+        log.warning("wave snapshot %s is unreadable (%s): rebuilding it", path, exc)
+        return None
