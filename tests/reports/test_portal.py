@@ -285,6 +285,7 @@ def test_a_job_lost_with_its_process_is_failed_not_waited_for(demo, client, auth
         db.session.commit()
     auth.login("official", PASSWORD)
     status = client.get("/officials/jobs/lost.json").get_json()
-    assert status["status"] == "failed" and "restarted" in status["message"]
+    assert status["status"] == "failed" and "restarted" in status["reason"]
+    assert status["message"] == "已中断（服务器曾重启）：请重新开始"  # the interface language
     assert 'http-equiv="refresh"' not in client.get("/officials/jobs/lost").get_data(
         as_text=True)
