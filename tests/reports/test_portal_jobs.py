@@ -50,9 +50,9 @@ def _download(client, kind: str, fmt: str = "") -> str:
     return response.location
 
 
-def test_rq_backend_runs_jobs_on_redis(demo, client, auth, fake_redis):
+def test_rq_backend_runs_jobs_on_redis(demo, client, auth, fake_redis, monkeypatch):
     auth.login("official", PASSWORD)
-    demo.config["JOB_BACKEND"] = "rq"
+    monkeypatch.setenv("SURVEYAPP_JOB_BACKEND", "rq")  # as a deployment selects it
     csv_url = _download(client, "responses", "csv")
     zip_url = _download(client, "zip")
     # queued on Redis, nothing runs it yet: the page waits
@@ -74,7 +74,7 @@ def test_rq_backend_runs_jobs_on_redis(demo, client, auth, fake_redis):
     assert zip_status["done"] == zip_status["total"] == 14
 
     # the same downloads on the thread backend give the same content
-    demo.config["JOB_BACKEND"] = "thread"
+    monkeypatch.setenv("SURVEYAPP_JOB_BACKEND", "thread")
     thread_csv = client.get(_wait(client, _download(client, "responses", "csv"))[
         "download"]).data
     thread_zip = client.get(_wait(client, _download(client, "zip"))["download"]).data
