@@ -8,11 +8,15 @@ the directory is ``SURVEYAPP_SNAPSHOT_DIR`` in the app config or environment, el
 - the highest response id of the wave it read (``max_id``);
 - per response status, among the wave's responses with ``id <= max_id``: their number, the
   sums of their ids, of their locality ids and of the ids of phone interviews, and the last
-  ``submitted_at`` (a response deleted, rejected, sent back, moved to another locality or
-  resubmitted changes these);
+  ``submitted_at`` (a response deleted, rejected, restored or moved to another locality
+  changes these);
 - the newest answer id when it was built (answers are never updated in place: a corrected
-  response gets new answer rows, so an answer newer than that one belonging to a covered
-  response means its answers changed).
+  response gets new answer rows -- review's resubmission deletes and inserts them -- so an
+  answer newer than that one belonging to a covered response means its answers changed).
+
+Not detected: answer rows deleted without any being inserted, and a locality's code renamed
+(no code path of the application does either); delete the snapshot file after such a manual
+change. Values that are only 0, 1 or NaN are stored as int8.
 
 On read the aggregates are computed again (one query over the wave's response rows) and the
 newer answers checked (a range of the answer table's primary key). When they agree, only the
@@ -110,12 +114,11 @@ def _status_aggregates(wave: Wave, max_id: int) -> list[list[Any]]:
                func.sum(func.coalesce(r.street_id, 0) * 7 + func.coalesce(r.community_id, 0) * 3
                         + func.coalesce(r.grid_id, 0) + func.coalesce(r.locality_id, 0) * 11),
                func.sum(case((r.mode == "phone", r.id), else_=0)),
-               func.max(r.submitted_at), func.max(r.content_hash), func.min(r.content_hash))
+               func.max(r.submitted_at))
         .where(r.wave_id == wave.id, r.id <= max_id).group_by(r.status).order_by(r.status)
     ).all()
     return [[str(s), int(n), int(ids or 0), int(loc or 0), int(phone or 0),
-             None if at is None else str(at), hi or "", lo or ""]
-            for s, n, ids, loc, phone, at, hi, lo in rows]
+             None if at is None else str(at)] for s, n, ids, loc, phone, at in rows]
 
 
 def _answers_changed(wave: Wave, max_id: int, newest_answer: int) -> bool:
@@ -188,6 +191,22 @@ def _write_quietly(path: Path, data, wave: Wave, schema: Questionnaire, max_id: 
         log.warning("could not write the wave snapshot %s: %s", path, exc)
 
 
+def _compact(v: np.ndarray) -> np.ndarray:
+    """A 0/1/NaN array as int8 (-1 = NaN, 8 times smaller); any other one as it is."""
+    small = np.where(np.isnan(v), -1, v)
+    if small.size and not np.isin(small, (-1.0, 0.0, 1.0)).all():
+        return v
+    return small.astype(np.int8)
+
+
+def _expand(arr: np.ndarray) -> np.ndarray:
+    if arr.dtype != np.int8:
+        return arr
+    out = arr.astype(np.float64)
+    out[arr < 0] = np.nan
+    return out
+
+
 def write_snapshot(path: Path, meta: dict, data) -> None:
     """Write ``data`` with ``meta`` to ``path`` atomically (temporary file, then rename)."""
     arrays: list[tuple[list[str], np.ndarray]] = [(["ids"], data.response_ids)]
@@ -196,10 +215,10 @@ def write_snapshot(path: Path, meta: dict, data) -> None:
         arrays.append((["codes", name], np.asarray(cat.codes, dtype=np.int64)))
         labels[name] = list(cat.labels)
     for key, v in data.values.items():
-        arrays.append((["values", key], v))
+        arrays.append((["values", key], _compact(v)))
     for qid, per in data.shares.items():
         for code, v in per.items():
-            arrays.append((["shares", qid, code], v))
+            arrays.append((["shares", qid, code], _compact(v)))
     entries = []
     offset = 0
     for key, arr in arrays:
@@ -264,9 +283,9 @@ def read_snapshot(path: Path):
                 codes[key[1]] = Categorical(arr.astype(np.intp, copy=False),
                                             meta["labels"][key[1]])
             elif key[0] == "values":
-                values[key[1]] = arr
+                values[key[1]] = _expand(arr)
             else:
-                shares.setdefault(key[1], {})[key[2]] = arr
+                shares.setdefault(key[1], {})[key[2]] = _expand(arr)
         return meta, _assemble(ids, codes, values, shares)
     except (ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
         log.warning("wave snapshot %s is unreadable (%s): rebuilding it", path, exc)
