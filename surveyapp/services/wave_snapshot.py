@@ -193,18 +193,19 @@ def _write_quietly(path: Path, data, wave: Wave, schema: Questionnaire, max_id: 
 
 def _compact(v: np.ndarray) -> np.ndarray:
     """A 0/1/NaN array as int8 (-1 = NaN, 8 times smaller); any other one as it is."""
-    small = np.where(np.isnan(v), -1, v)
-    if small.size and not np.isin(small, (-1.0, 0.0, 1.0)).all():
+    small = np.where(np.isnan(v), -1.0, v)
+    if not ((small == 0.0) | (small == 1.0) | (small == -1.0)).all():
         return v
     return small.astype(np.int8)
+
+
+_FROM_INT8 = np.array([np.nan, 0.0, 1.0])
 
 
 def _expand(arr: np.ndarray) -> np.ndarray:
     if arr.dtype != np.int8:
         return arr
-    out = arr.astype(np.float64)
-    out[arr < 0] = np.nan
-    return out
+    return _FROM_INT8[arr.astype(np.intp) + 1]
 
 
 def write_snapshot(path: Path, meta: dict, data) -> None:
