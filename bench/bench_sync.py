@@ -17,6 +17,7 @@ batches of 20 valid interviews (answers drawn like the demo's synthetic responde
    the run, one transaction per batch of 20 (as the server commits), in the same WAL mode.
 
 Usage: .venv/bin/python bench/bench_sync.py [--tablets 50] [--batches 5] [--workers 4]
+       [--synchronous FULL|NORMAL]
 """
 
 from __future__ import annotations
@@ -155,7 +156,8 @@ def resend_last(port: int, plan: dict) -> dict:
 TABLES = ("response", "answer", "response_paradata")
 
 
-def raw_insert_rate(served: Path, before: Path, work: Path) -> tuple[float, int]:
+def raw_insert_rate(served: Path, before: Path, work: Path,
+                    synchronous: str = "FULL") -> tuple[float, int]:
     """Insert the served run's new rows into a copy of the pre-run database with sqlite3."""
     target = work / "raw.sqlite"
     shutil.copy(before, target)
@@ -176,6 +178,7 @@ def raw_insert_rate(served: Path, before: Path, work: Path) -> tuple[float, int]
     dst = sqlite3.connect(target, isolation_level=None)
     dst.execute("PRAGMA journal_mode=WAL")
     dst.execute("PRAGMA foreign_keys=ON")
+    dst.execute(f"PRAGMA synchronous={synchronous}")
     sql = {t: f"INSERT INTO {t} ({', '.join(cols[t])}) VALUES "
               f"({', '.join('?' * len(cols[t]))})" for t in TABLES}
     started = time.perf_counter()
@@ -196,6 +199,9 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=5, help="batches of 20 per tablet")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL",
+                        help="SQLite synchronous level of the server and of the raw baseline "
+                             "(SURVEYAPP_SQLITE_SYNCHRONOUS; the application's default is FULL)")
     args = parser.parse_args()
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
         print("gunicorn is not installed: pip install -e '.[test]' (make bench does)")
@@ -213,7 +219,8 @@ def main() -> int:
 
         port = free_port()
         env = dict(os.environ, SURVEYAPP_DATABASE_URL=f"sqlite:///{db_path}",
-                   SURVEYAPP_INSTANCE_PATH=str(work), SURVEYAPP_SECRET_KEY="bench")
+                   SURVEYAPP_INSTANCE_PATH=str(work), SURVEYAPP_SECRET_KEY="bench",
+                   SURVEYAPP_SQLITE_SYNCHRONOUS=args.synchronous)
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         proc = subprocess.Popen(
             [gunicorn, "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
@@ -255,16 +262,18 @@ def main() -> int:
         lost = len(sent_uuids - stored_uuids)
         duplicated = stored - distinct
         throughput = totals.get("created", 0) / elapsed
-        raw_rate, raw_n = raw_insert_rate(db_path, before, work)
+        raw_rate, raw_n = raw_insert_rate(db_path, before, work, args.synchronous)
 
-        print(f"served: gunicorn --workers {args.workers}, SQLite (WAL), 127.0.0.1")
+        print(f"served: gunicorn --workers {args.workers}, SQLite (WAL, "
+              f"synchronous={args.synchronous}), 127.0.0.1")
         print(f"outcomes: {totals}; resent last batches: {resent}")
         print(f"stored {stored} responses ({answers} answer rows); lost {lost}, "
               f"duplicated {duplicated}")
         print(f"sync API throughput:  {throughput:8.0f} interviews/s "
               f"({totals.get('created', 0)} in {elapsed:.2f} s)")
         print(f"raw SQLite inserts:   {raw_rate:8.0f} interviews/s (same {raw_n} interviews "
-              f"with their answer and paradata rows, executemany, one commit per {BATCH})")
+              f"with their answer and paradata rows, executemany, one commit per {BATCH}, "
+              f"synchronous={args.synchronous})")
         print(f"ratio API / raw insert: {throughput / raw_rate:.3f}; "
               f"target {TARGET:.0f}/s: {'met' if throughput >= TARGET else 'NOT met'}")
         print("(measured on a shared 2-core machine under load from other work)")

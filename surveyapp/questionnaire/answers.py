@@ -57,6 +57,9 @@ def _texts(raw: Any) -> list[str]:
     """Return the non-blank texts of a raw form value (a text, a list of texts, or a number)."""
     if raw is None:
         return []
+    if type(raw) is str:  # the usual case, answered without the general loop below
+        text = raw.replace("\r\n", "\n").strip()
+        return [text] if text else []
     items = raw if isinstance(raw, list | tuple | set | frozenset) else [raw]
     texts: list[str] = []
     for item in items:
@@ -179,8 +182,7 @@ def clean_answers(
             questionnaire.group(group_id)  # raises KeyError for an unknown group
 
     errors: list[AnswerError] = []
-    known: set[str] = set(questionnaire.questions)
-    known.update(q.other_key for q in questionnaire.questions.values() if q.other_key)
+    known = questionnaire.answer_keys
     for key in raw:
         if key not in known:
             errors.append(AnswerError(str(key), "unknown_question", {}))

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .problems import Problem, QuestionnaireError
@@ -420,6 +421,45 @@ def _evaluate(node: _Node, answers: Mapping[str, Any], current: Any) -> _Value:
     return float(len(_string(args[0])))  # string-length
 
 
+def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
+    """Turn a tree into nested closures computing what :func:`_evaluate` computes.
+
+    Submissions are checked against the same few conditions thousands of times; closures skip
+    the per-node type dispatch of walking the tree.
+    """
+    if isinstance(node, _Literal):
+        value = node.value
+        return lambda answers, current: value
+    if isinstance(node, _Ref):
+        qid = node.qid
+        return lambda answers, current: _answer_value(answers.get(qid))
+    if isinstance(node, _Current):
+        return lambda answers, current: _answer_value(current)
+    if isinstance(node, _Binary):
+        left, right, op = _compile(node.left), _compile(node.right), node.op
+        if op == "and":
+            return lambda a, c: _truth(left(a, c)) and _truth(right(a, c))
+        if op == "or":
+            return lambda a, c: _truth(left(a, c)) or _truth(right(a, c))
+        if op == "=":
+            return lambda a, c: _equal(left(a, c), right(a, c))
+        if op == "!=":
+            return lambda a, c: not _equal(left(a, c), right(a, c))
+        return lambda a, c: _ordered(op, left(a, c), right(a, c))
+    args = tuple(_compile(arg) for arg in node.args)
+    if node.name == "not":
+        first = args[0]
+        return lambda a, c: not _truth(first(a, c))
+    if node.name == "selected":
+        first, second = args
+        return lambda a, c: _string(second(a, c)).strip() in _codes(first(a, c))
+    if node.name == "count-selected":
+        first = args[0]
+        return lambda a, c: float(len(_codes(first(a, c))))
+    first = args[0]
+    return lambda a, c: float(len(_string(first(a, c))))  # string-length
+
+
 # --- the public object ---------------------------------------------------------------------
 
 
@@ -438,7 +478,11 @@ class Condition:
         ``answers`` maps question ids to answers as :meth:`Questionnaire.clean_answers` returns
         them (text codes, lists of codes, ints, texts); a missing answer is the empty text.
         """
-        return _truth(_evaluate(self._tree, answers, current))
+        return _truth(self._compiled(answers, current))
+
+    @cached_property
+    def _compiled(self) -> Callable[[Mapping[str, Any], Any], _Value]:
+        return _compile(self._tree)
 
     def compared_codes(self) -> tuple[tuple[str | None, str], ...]:
         """Return ``(qid, code)`` pairs the condition checks a choice answer against.

@@ -154,12 +154,12 @@ class Question:
     other_code: str | None = None
     group_id: str = ""
 
-    @property
+    @cached_property
     def codes(self) -> tuple[str, ...]:
         """The answer codes in questionnaire order (empty for non-choice questions)."""
         return tuple(choice.code for choice in self.choices)
 
-    @property
+    @cached_property
     def other_key(self) -> str | None:
         """The answer key of the "other, specify" text, or None if there is none."""
         return f"{self.id}.other" if self.other_code is not None else None
@@ -285,6 +285,13 @@ class Questionnaire:
     @cached_property
     def _groups_by_id(self) -> Mapping[str, Group]:
         return MappingProxyType({group.id: group for group in self.groups})
+
+    @cached_property
+    def answer_keys(self) -> frozenset[str]:
+        """Every key an answer may have: the question ids and their "other" texts."""
+        keys = set(self.questions)
+        keys.update(q.other_key for q in self.questions.values() if q.other_key)
+        return frozenset(keys)
 
     def group(self, group_id: str) -> Group:
         """Return the group with ``group_id``; raise KeyError if there is none."""
