@@ -296,3 +296,28 @@ def test_designer_download_is_refused_to_other_roles(demo, ctx, client, auth, us
     version_id = _standard_version_id()
     auth.login(user, password)
     assert client.get(f"/design/v/{version_id}/questionnaire.pdf").status_code == 403
+
+
+def test_designer_prints_a_draft_being_translated(demo, ctx, client, auth):
+    from surveyapp.models import User
+    from surveyapp.services.design import draft_from_text
+
+    manager = db.session.scalar(select(User).where(User.username == "manager"))
+    text, _ = xlsform_to_yaml(UYGHUR_XLSX.read_bytes(), UYGHUR_XLSX.name)
+    doc = read_document(text)
+    del doc["groups"][0]["questions"][2]["label"]["ug"]  # contacts: Uyghur label not yet there
+    draft = draft_from_text(dump_document(doc), "draft.yaml", manager)
+    db.session.commit()
+    broken = draft_from_text(dump_document({**doc, "id": "broken", "groups": []}), "b.yaml",
+                             manager)
+    db.session.commit()
+    auth.login("manager", "manager-demo-2026")
+    response = client.get(f"/design/v/{draft.id}/questionnaire.pdf?language=ug")
+    assert response.status_code == 200
+    line = next(line for line in _lines(response.data) if "contacts" in line[2])
+    assert line[2] == ["contacts", "今年您联系过公安几次？", "†"]
+    assert "untranslated" not in _pdftotext(response.data)
+    # A draft with other problems is refused with a message, not printed.
+    refused = client.get(f"/design/v/{broken.id}/questionnaire.pdf")
+    assert refused.status_code == 409
+    assert "打印" in refused.get_data(as_text=True)
