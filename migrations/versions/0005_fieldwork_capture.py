@@ -1,14 +1,14 @@
-"""fieldwork: capture, review and CATI additions (filled by the fieldwork work)
+"""fieldwork: when a response's answers were last replaced (revised_at)
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23 11:00:00
 
-Reserved so that work on separate areas can chain its schema changes without creating
-several Alembic heads; an empty upgrade is a no-op.
+A sent-back interview corrected by its enumerator keeps its row and gets new answers;
+``revised_at`` records when, so that cached reports notice the change.
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -19,8 +19,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('response', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('revised_at', sa.DateTime(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('response', schema=None) as batch_op:
+        batch_op.drop_column('revised_at')

@@ -298,6 +298,7 @@ def resubmit(response: Response, sub: Submission, user: User) -> bool:
     response.language = sub.language
     response.started_at, response.ended_at = sub.started_at, sub.ended_at
     response.content_hash = checked.digest
+    response.revised_at = datetime.utcnow()
     review = review_of(response)
     review.state = "pending"
     review.enumerator_note = "corrected after being sent back"

@@ -28,6 +28,8 @@ class Response(db.Model):
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    # When the answers were last replaced (a sent-back interview corrected); None if never.
+    revised_at: Mapped[datetime | None]
     # The full locality path, denormalised so that estimates group by any level cheaply.
     locality_id: Mapped[int] = mapped_column(ForeignKey("locality.id"))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))

@@ -128,14 +128,17 @@ def code_version(part: str) -> str:
 
 
 def wave_fingerprint(wave: Wave) -> list:
-    """What identifies a wave's data: counts, last id and last submission of its responses."""
+    """What identifies a wave's data: counts, ids, last submission and last correction of its
+    responses (a corrected sent-back interview keeps its id but gets ``revised_at``)."""
     rows = db.session.execute(
         select(Response.status, func.count(Response.id), func.max(Response.id),
-               func.sum(Response.id), func.max(Response.submitted_at))
+               func.sum(Response.id), func.max(Response.submitted_at),
+               func.max(Response.revised_at))
         .where(Response.wave_id == wave.id).group_by(Response.status).order_by(Response.status)
     ).all()
     return [wave.id, wave.code, wave.name, str(wave.starts_on), str(wave.ends_on)] + [
-        [status, n, last, int(total or 0), str(when)] for status, n, last, total, when in rows]
+        [status, n, last, int(total or 0), str(when), str(revised)]
+        for status, n, last, total, when, revised in rows]
 
 
 def _localities_fingerprint(survey: Survey) -> list:

@@ -218,11 +218,18 @@ def test_sent_back_interview_is_corrected_under_its_uuid(demo, client, token, do
     # A valid correction replaces the answers and goes back to the queue.
     new_code = "1" if answers["security_overall"] != "1" else "2"
     fixed = dict(body, answers={**answers, "security_overall": new_code})
+    from surveyapp.services.reports import wave_fingerprint
+
+    with demo.app_context():
+        before = wave_fingerprint(db.session.get(Response, rid).wave)
     done = client.post("/api/v1/submissions", json=fixed, headers=bearer(token))
     assert done.status_code == 200 and done.get_json()["outcome"] == "corrected"
     with demo.app_context():
         response = db.session.get(Response, rid)
         assert response.answer_dict()["security_overall"] == new_code
+        # Same rows, new answers: cached reports of the wave must not be reused.
+        assert response.revised_at is not None
+        assert wave_fingerprint(response.wave) != before
         assert reviews.review_of(response).state == "pending"
         actions = [e.action for e in reviews.history(response)]
         assert actions == ["send_back", "resubmitted"]
