@@ -150,3 +150,32 @@ def auth(client):
 def demo(app):
     """The app on a database holding the demo data set with a few synthetic responses."""
     return app
+
+
+@pytest.fixture
+def live_server(demo):
+    """The demo app served on a free loopback port, CSRF on (a browser goes through it)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    demo.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, demo, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium driven by Playwright, headless."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, LAUNCH_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()

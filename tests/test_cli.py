@@ -36,7 +36,8 @@ def test_validate_lists_every_problem_with_line_and_field(runner, tmp_path):
     assert result.exit_code == 1
     out = result.output
     assert f"{bad}:{target + 1}:" in out and "maybe" in out
-    second = next(i for i, line in enumerate(lines) if i > dup and line.strip() == "- id: age_group")
+    second = next(i for i, line in enumerate(lines)
+                  if i > dup and line.strip() == "- id: age_group")
     assert f"{bad}:{second + 1}: groups[8].questions[1].id: duplicate question id 'age_group' " \
         f"(first on line {dup + 1})" in out
 

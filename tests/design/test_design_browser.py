@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import threading
-
-import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from surveyapp.extensions import db
 from surveyapp.models import QuestionnaireVersion
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (make test installs it)",
-    ),
-]
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from ..browser import MARKS
 
-
-@pytest.fixture
-def live_server(demo):
-    demo.config["WTF_CSRF_ENABLED"] = True  # the browser goes through CSRF like a user
-    server = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+pytestmark = MARKS
 
 
 def test_design_question_with_skip_logic_preview_and_publish(live_server, browser, demo):

@@ -10,7 +10,7 @@ from surveyapp.fieldwork import cati
 from surveyapp.models import Response, Wave
 from surveyapp.models.fieldwork import CatiCase
 
-from .test_offline_browser import context, live_server, pytestmark  # noqa: F401
+from .test_offline_browser import context, pytestmark  # noqa: F401
 
 PHONE = "13900001234"
 

@@ -11,7 +11,7 @@ from surveyapp.extensions import db
 from surveyapp.models import Locality, User, Wave
 from surveyapp.services.responses import Submission, submit_response
 
-from .test_offline_browser import context, live_server, pytestmark  # noqa: F401
+from .test_offline_browser import context, pytestmark  # noqa: F401
 
 
 def test_dashboard_updates_in_place(live_server, context, demo):  # noqa: F811

@@ -3,49 +3,25 @@ without a network, kept on the device, and sent exactly once when the network is
 
 from __future__ import annotations
 
-import os
-import threading
-
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from surveyapp.extensions import db
 from surveyapp.models import Response, User
 from surveyapp.models.fieldwork import ResponseParadata
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (make test installs it)"),
-]
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+from ..browser import MARKS
+
+pytestmark = MARKS
 
 
 @pytest.fixture
-def live_server(demo):
-    demo.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, demo, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture
-def context():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True,
-                                      locale="zh-CN")
-        yield context
-        context.close()
-        browser.close()
+def context(browser):
+    """A tablet: portrait, touch, Chinese."""
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True,
+                                  locale="zh-CN")
+    yield context
+    context.close()
 
 
 def enumerator_responses(app) -> list[dict]:
