@@ -21,5 +21,7 @@ __all__ = [
     "User",
     "Wave",
 ]
-from . import fieldwork  # noqa: E402, F401  (API tokens, paradata, reviews, CATI: models/fieldwork.py)
-from . import reports  # noqa: E402, F401  (background jobs of the officials' portal: models/reports.py)
+from . import (
+    fieldwork,  # noqa: E402, F401  (API tokens, paradata, reviews, CATI: models/fieldwork.py)
+    reports,  # noqa: E402, F401  (background jobs of the officials' portal: models/reports.py)
+)

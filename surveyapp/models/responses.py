@@ -72,7 +72,8 @@ class Answer(db.Model):
     __table_args__ = (Index("ix_answer_question_value", "question", "value"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"),
+                                             index=True)
     question: Mapped[str] = mapped_column(String(80))
     value: Mapped[str] = mapped_column(Text)
     number: Mapped[float | None]

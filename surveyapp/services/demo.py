@@ -104,7 +104,8 @@ class _Generator:
                 if q.other_code and (
                     value == q.other_code or (isinstance(value, list) and q.other_code in value)
                 ):
-                    answers[f"{q.id}.other"] = rng.choice(["高空抛物", "电动车被盗", "夜间照明不足"])
+                    answers[f"{q.id}.other"] = rng.choice(
+                        ["高空抛物", "电动车被盗", "夜间照明不足"])
         return answers
 
     def _demography(self, locality: Locality) -> tuple[str, str]:

@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import QuestionnaireVersion
-from ..questionnaire import QuestionnaireError, load_questionnaire_text
-from ..questionnaire import Problem
+from ..questionnaire import Problem, QuestionnaireError, load_questionnaire_text
 
 
 def store_questionnaire(text: str, source: str) -> tuple[QuestionnaireVersion, bool]:
