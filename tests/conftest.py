@@ -67,12 +67,34 @@ def migrated_database(tmp_path_factory) -> str:
 DEMO_RESPONSES, DEMO_SEED = 60, 7
 
 
+# PostgreSQL keeps the demo rows once in this schema; each test copies them into ``public``.
+PG_DEMO_SCHEMA = "demo_template"
+
+
+def _pg_tables():
+    return [f'"{t.name}"' for t in db.metadata.sorted_tables]
+
+
 @pytest.fixture(scope="session")
 def demo_database(migrated_database, tmp_path_factory) -> str | None:
-    """A SQLite template with the demo loaded once (PostgreSQL loads it in each test)."""
-    if PG_URL:
-        return None
+    """The demo loaded once: a SQLite template file, or (PostgreSQL) a template schema."""
     from surveyapp.services.demo import load_demo
+
+    if PG_URL:
+        app = create_app(_config(PG_URL))
+        with app.app_context():
+            load_demo(responses=DEMO_RESPONSES, seed=DEMO_SEED)
+            db.session.remove()
+            with db.engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_DEMO_SCHEMA} CASCADE"))
+                conn.execute(text(f"CREATE SCHEMA {PG_DEMO_SCHEMA}"))
+                for table in _pg_tables():
+                    conn.execute(text(f"CREATE TABLE {PG_DEMO_SCHEMA}.{table} AS "
+                                      f"SELECT * FROM public.{table}"))
+                conn.execute(text(f"TRUNCATE {', '.join(reversed(_pg_tables()))} "
+                                  "RESTART IDENTITY CASCADE"))
+            db.engine.dispose()
+        return None
 
     template = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     shutil.copy(migrated_database, template)
@@ -96,10 +118,17 @@ def app(request, migrated_database, tmp_path, monkeypatch):
         url = f"sqlite:///{copy}"
     app = create_app(_config(url))
     if PG_URL and wants_demo:
-        from surveyapp.services.demo import load_demo
+        request.getfixturevalue("demo_database")
+        from surveyapp.services.backup import _reset_sequences
 
         with app.app_context():
-            load_demo(responses=DEMO_RESPONSES, seed=DEMO_SEED)
+            with db.engine.begin() as conn:
+                for table in _pg_tables():
+                    conn.execute(text(f"INSERT INTO public.{table} "
+                                      f"SELECT * FROM {PG_DEMO_SCHEMA}.{table}"))
+            _reset_sequences({t.name: t for t in db.metadata.sorted_tables})
+            db.session.commit()
+            db.session.remove()
     yield app
     with app.app_context():
         db.session.remove()
