@@ -37,7 +37,7 @@ translations-update: $(VENV)/.installed
 run: $(VENV)/.installed translations
 	@$(MAKE) --no-print-directory system-deps DEBS="$(RUN_DEBS)"
 	$(BIN)/surveyapp db upgrade
-	$(BIN)/surveyapp demo --if-empty
+	PORT=$(PORT) $(BIN)/surveyapp demo --if-empty
 	$(BIN)/surveyapp run --host 127.0.0.1 --port $(PORT)
 
 system-deps:

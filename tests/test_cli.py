@@ -71,10 +71,12 @@ def test_users_create(runner, app):
         assert user.check_password("long-enough-1") and user.password_hash != "long-enough-1"
 
 
-def test_demo_is_idempotent_and_listed(runner, app):
+def test_demo_is_idempotent_and_listed(runner, app, monkeypatch):
+    monkeypatch.setenv("PORT", "5123")  # `PORT=5123 make run` serves there
     first = runner.invoke(args=["demo", "--responses", "40", "--seed", "3"])
     assert first.exit_code == 0, first.output
     assert "enumerator-demo-2026" in first.output  # the passwords are printed
+    assert "http://127.0.0.1:5123" in first.output
     with app.app_context():
         counts = (db.session.scalar(select(func.count(Locality.id))),
                   db.session.scalar(select(func.count(User.id))),

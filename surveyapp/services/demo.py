@@ -8,6 +8,7 @@ seed and their number).
 from __future__ import annotations
 
 import math
+import os
 import random
 import uuid as uuidlib
 from collections.abc import Callable
@@ -243,7 +244,8 @@ def load_demo(responses: int = 3000, seed: int = 20260901, if_empty: bool = Fals
     db.session.commit()
 
     added = _synthetic_responses(survey, version, streets, team, responses, seed, progress)
-    lines = ["Demo data ready: http://127.0.0.1:5000", "", "Log in as (user name / password):"]
+    port = os.environ.get("PORT") or "5000"  # `make run` serves on $PORT
+    lines = [f"Demo data ready: http://127.0.0.1:{port}", "", "Log in as (user name / password):"]
     for username, role, password, name, _loc in DEMO_USERS:
         lines.append(f"  {role:<11} {username:<16} {password:<22} {name}")
     lines.append("")
