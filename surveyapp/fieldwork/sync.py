@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Assignment, Locality, Response, User, Wave
+from ..models import Assignment, Locality, Response, Survey, User, Wave
 from ..models.fieldwork import ResponseParadata
 from ..questionnaire import AnswerError
 from ..services.responses import Submission, SubmissionError, submit_responses
@@ -235,22 +236,46 @@ class _Context:
 
     def __init__(self, user: User):
         self.user = user
+        # One query for the assignments with their waves, surveys, questionnaires and
+        # localities, instead of a lazy load of each when the first item touches it.
         self.assignments = db.session.scalars(
-            select(Assignment).where(Assignment.enumerator_id == user.id)
-        ).all()
+            select(Assignment).where(Assignment.enumerator_id == user.id).options(
+                joinedload(Assignment.locality),
+                joinedload(Assignment.wave).joinedload(Wave.survey).options(
+                    joinedload(Survey.questionnaire_version), joinedload(Survey.district)),
+            )
+        ).unique().all()
         self._localities: dict[str, Locality | None] = {}
         self._allowed: dict[int, set[int]] = {}
+        self._chains: list[list[Locality]] = []
 
     def locality(self, code: str) -> Locality | None:
+        """The locality with ``code``, its ancestors loaded in the same query."""
         if code not in self._localities:
-            self._localities[code] = db.session.scalar(
-                select(Locality).where(Locality.code == code))
+            chain = _with_ancestors(code)
+            # Held here: the session's identity map keeps only objects something refers to.
+            self._chains.append(chain)
+            self._localities[code] = next((loc for loc in chain if loc.code == code), None)
         return self._localities[code]
 
     def allowed(self, assignment: Assignment) -> set[int]:
         if assignment.id not in self._allowed:
             self._allowed[assignment.id] = {loc.id for loc in allowed_localities(assignment)}
         return self._allowed[assignment.id]
+
+
+def _with_ancestors(code: str) -> list[Locality]:
+    """Load a locality and every locality above it in one recursive query.
+
+    The ancestors land in the session's identity map, so walking ``parent`` (the district,
+    street, community and grid of a response) needs no further query.
+    """
+    chain = select(Locality.id, Locality.parent_id).where(Locality.code == code).cte(
+        "chain", recursive=True)
+    chain = chain.union_all(
+        select(Locality.id, Locality.parent_id).where(Locality.id == chain.c.parent_id))
+    return list(db.session.scalars(
+        select(Locality).where(Locality.id.in_(select(chain.c.id)))).all())
 
 
 def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submission:

@@ -45,8 +45,8 @@ class ResponseParadata(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(
-        ForeignKey("response.id", ondelete="CASCADE"), unique=True
-    )
+        ForeignKey("response.id", ondelete="CASCADE"), unique=True, insert_sentinel=True
+    )  # unique: a batch's paradata rows go in as one INSERT … RETURNING (see Response.uuid)
     channel: Mapped[str] = mapped_column(String(16), default="api")
     device: Mapped[str] = mapped_column(String(200), default="")
     # Seconds spent on each question group, as the client measured them.

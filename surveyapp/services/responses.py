@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import sqlite_write_lock
 from ..extensions import db
 from ..models import Answer, Locality, Response, User, Wave
 from ..questionnaire import AnswerError
@@ -131,30 +133,33 @@ def submit_response(sub: Submission) -> tuple[Response, bool]:
     return response, True
 
 
-def _new_response(sub: Submission, checked: CheckedSubmission,
-                  with_answers: bool = True) -> Response:
+def _response_values(sub: Submission, checked: CheckedSubmission) -> dict:
+    """The column values of a new response row for ``sub``."""
     survey = sub.wave.survey
     path = sub.locality.path_by_level()
-    response = Response(
-        uuid=checked.key,
-        survey_id=survey.id,
-        wave_id=sub.wave.id,
-        questionnaire_version_id=survey.questionnaire_version_id,
-        mode=sub.mode,
-        enumerator_id=sub.enumerator.id if sub.enumerator else None,
-        language=sub.language,
-        started_at=sub.started_at,
-        ended_at=sub.ended_at,
-        submitted_at=datetime.utcnow(),
-        locality_id=sub.locality.id,
-        district_id=path["district"].id if "district" in path else None,
-        street_id=path["street"].id if "street" in path else None,
-        community_id=path["community"].id if "community" in path else None,
-        grid_id=path["grid"].id if "grid" in path else None,
-        content_hash=checked.digest,
-    )
-    if with_answers:
-        response.answers = list(answer_rows(checked.cleaned))
+    return {
+        "uuid": checked.key,
+        "survey_id": survey.id,
+        "wave_id": sub.wave.id,
+        "questionnaire_version_id": survey.questionnaire_version_id,
+        "mode": sub.mode,
+        "enumerator_id": sub.enumerator.id if sub.enumerator else None,
+        "language": sub.language,
+        "started_at": sub.started_at,
+        "ended_at": sub.ended_at,
+        "submitted_at": datetime.utcnow(),
+        "locality_id": sub.locality.id,
+        "district_id": path["district"].id if "district" in path else None,
+        "street_id": path["street"].id if "street" in path else None,
+        "community_id": path["community"].id if "community" in path else None,
+        "grid_id": path["grid"].id if "grid" in path else None,
+        "content_hash": checked.digest,
+    }
+
+
+def _new_response(sub: Submission, checked: CheckedSubmission) -> Response:
+    response = Response(**_response_values(sub, checked))
+    response.answers = list(answer_rows(checked.cleaned))
     if sub.extra_rows is not None:
         db.session.add_all(list(sub.extra_rows(response)))
     return response
@@ -191,6 +196,8 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
         for r in db.session.scalars(select(Response).where(Response.uuid.in_(keys)))
     } if keys else {}
     fresh: list[int] = []
+    first: dict[str, int] = {}  # UUID -> the item of this batch that stores it
+    repeats: list[int] = []
     for i, c in checked.items():
         known = existing.get(c.key)
         if known is not None:
@@ -198,23 +205,33 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
                 outcomes[i].response, outcomes[i].created = _resend(known, c.digest)
             except SubmissionError as exc:
                 outcomes[i].error = exc
-            continue
-        # Answers go in below as one multi-row INSERT: far cheaper than an ORM object each.
-        response = _new_response(subs[i], c, with_answers=False)
-        db.session.add(response)
-        existing[c.key] = response
-        outcomes[i].response, outcomes[i].created = response, True
-        fresh.append(i)
+        elif c.key in first:
+            repeats.append(i)
+        else:
+            first[c.key] = i
+            fresh.append(i)
     if not fresh:
         db.session.rollback()
         return outcomes
+    # Prepared before taking the writers' lock: the rows of the responses and of their answers.
+    rows = [_response_values(subs[i], checked[i]) for i in fresh]
+    answers = [list(_answer_tuples(checked[i].cleaned)) for i in fresh]
     try:
-        db.session.flush()
-        _insert_answers([(outcomes[i].response.id, checked[i].cleaned) for i in fresh])
-        ids = [outcomes[i].response.id for i in fresh]
-        db.session.commit()
-        # The commit expired the new responses: reload them in one query, not one each.
-        db.session.scalars(select(Response).where(Response.id.in_(ids))).all()
+        with sqlite_write_lock():
+            # One INSERT … RETURNING for the batch (ORM bulk insert: no unit-of-work
+            # bookkeeping per object); the responses come back in the order of ``rows``.
+            stored = db.session.scalars(
+                insert(Response).returning(Response, sort_by_parameter_order=True), rows
+            ).all()
+            extras = []
+            for i, response in zip(fresh, stored, strict=True):
+                outcomes[i].response, outcomes[i].created = response, True
+                if subs[i].extra_rows is not None:
+                    extras.extend(subs[i].extra_rows(response))
+            _bulk_insert(extras)
+            _insert_answer_rows([(response.id, *row) for response, batch in
+                                 zip(stored, answers, strict=True) for row in batch])
+            _commit_keeping_state()
     except IntegrityError:
         db.session.rollback()
         for i in checked:
@@ -223,8 +240,14 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
                 outcomes[i].error = None
             except SubmissionError as exc:
                 outcomes[i] = Outcome(error=exc)
+        return outcomes
+    for i in repeats:  # a UUID sent twice in one batch: the second is a resend of the first
+        try:
+            outcomes[i].response, outcomes[i].created = _resend(
+                outcomes[first[checked[i].key]].response, checked[i].digest)
+        except SubmissionError as exc:
+            outcomes[i].error = exc
     return outcomes
-
 
 _ANSWER_COLUMNS = ("response_id", "question", "value", "number", "multiple")
 # The same statement for each driver's placeholder style (sqlite3: ?, psycopg: %s).
@@ -238,14 +261,44 @@ _INSERT_ANSWERS = {
 }
 
 
-def _insert_answers(cleaned_by_response: list[tuple[int, dict]]) -> None:
-    """Insert the answer rows of several new responses with one ``executemany``.
+def _bulk_insert(objects: list) -> None:
+    """Insert new ORM objects (paradata, call attempts) as ORM bulk INSERTs, one per class.
+
+    Their column values are read from the objects, and the keys of the many-to-one
+    relationships they were given (``response=…``) from the related rows, which already have
+    their ids; the objects themselves are not added to the session.
+    """
+    groups: dict[type, list[dict]] = {}
+    for obj in objects:
+        mapper = sa_inspect(type(obj))
+        state = obj.__dict__
+        values = {prop.key: state[prop.key] for prop in mapper.column_attrs
+                  if prop.key in state}
+        for rel in mapper.relationships:
+            target = state.get(rel.key)
+            if target is None or rel.direction.name != "MANYTOONE":
+                continue
+            for local, remote in rel.local_remote_pairs:
+                values[mapper.get_property_by_column(local).key] = getattr(
+                    target, sa_inspect(type(target)).get_property_by_column(remote).key)
+        groups.setdefault(type(obj), []).append(values)
+    for model, rows in groups.items():
+        db.session.execute(insert(model), rows)
+
+
+def _answer_tuples(cleaned: dict):
+    """The (question, value, number, multiple) of each answer row of ``cleaned``."""
+    for v in answer_values(cleaned):
+        yield v["question"], v["value"], v["number"], v["multiple"]
+
+
+def _insert_answer_rows(rows: list[tuple]) -> None:
+    """Insert answer rows (response_id, question, value, number, multiple) with one
+    ``executemany``.
 
     The rows go to the driver as tuples in the session's transaction: the ORM's bulk path (and
     even a Core insert) spends more per row on bookkeeping than SQLite spends storing it.
     """
-    rows = [(response_id, v["question"], v["value"], v["number"], v["multiple"])
-            for response_id, cleaned in cleaned_by_response for v in answer_values(cleaned)]
     if not rows:
         return
     connection = db.session.connection()
@@ -255,6 +308,22 @@ def _insert_answers(cleaned_by_response: list[tuple[int, dict]]) -> None:
                            [dict(zip(_ANSWER_COLUMNS, row, strict=True)) for row in rows])
         return
     connection.exec_driver_sql(_INSERT_ANSWERS[paramstyle], rows)
+
+
+def _commit_keeping_state() -> None:
+    """Commit without expiring the session's objects.
+
+    The new responses hold exactly what was written (their ids came back with the INSERT), so
+    reading them again after the commit, and expiring every locality, wave and survey the
+    batch loaded, would only cost time.
+    """
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _resend(existing: Response, digest: str) -> tuple[Response, bool]:
