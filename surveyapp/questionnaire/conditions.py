@@ -421,6 +421,32 @@ def _evaluate(node: _Node, answers: Mapping[str, Any], current: Any) -> _Value:
     return float(len(_string(args[0])))  # string-length
 
 
+def _compile_comparison(node: _Binary) -> Callable[[Mapping[str, Any], Any], _Value] | None:
+    """``${q} = 'text'`` and ``${q} != 'text'`` (either side), the commonest conditions, with
+    a shortcut for the usual answer, a code as text; None for any other node."""
+    if node.op not in ("=", "!="):
+        return None
+    if isinstance(node.left, _Ref) and isinstance(node.right, _Literal):
+        ref, literal = node.left, node.right
+    elif isinstance(node.right, _Ref) and isinstance(node.left, _Literal):
+        ref, literal = node.right, node.left
+    else:
+        return None
+    if not isinstance(literal.value, str) or isinstance(literal.value, bool):
+        return None
+    qid, text = ref.qid, literal.value
+
+    def equal(a, c):
+        value = a.get(qid)
+        if type(value) is str:
+            return value == text  # what _equal does for two texts
+        return _equal(_answer_value(value), text)
+
+    if node.op == "=":
+        return equal
+    return lambda a, c: not equal(a, c)
+
+
 def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
     """Turn a tree into nested closures computing what :func:`_evaluate` computes.
 
@@ -436,6 +462,9 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
     if isinstance(node, _Current):
         return lambda answers, current: _answer_value(current)
     if isinstance(node, _Binary):
+        fast = _compile_comparison(node)
+        if fast is not None:
+            return fast
         left, right, op = _compile(node.left), _compile(node.right), node.op
         if op == "and":
             return lambda a, c: _truth(left(a, c)) and _truth(right(a, c))
@@ -452,6 +481,17 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
         return lambda a, c: not _truth(first(a, c))
     if node.name == "selected":
         first, second = args
+        if isinstance(node.args[0], _Ref) and isinstance(node.args[1], _Literal) \
+                and isinstance(node.args[1].value, str):
+            qid, code = node.args[0].qid, node.args[1].value.strip()
+
+            def selected(a, c):
+                value = a.get(qid)
+                if type(value) is list and all(type(v) is str for v in value):
+                    return code in value  # a cleaned multiple choice: a list of codes
+                return code in _codes(_answer_value(value))
+
+            return selected
         return lambda a, c: _string(second(a, c)).strip() in _codes(first(a, c))
     if node.name == "count-selected":
         first = args[0]

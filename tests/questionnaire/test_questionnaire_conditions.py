@@ -182,3 +182,42 @@ def test_syntax_errors(source: str, column: int, fragment: str) -> None:
     assert caught.value.column == column
     assert isinstance(caught.value, QuestionnaireError)
     assert caught.value.problems[0].message.endswith(f"(column {column})")
+
+
+# --- the compiled closures compute what walking the tree computes ----------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from surveyapp.questionnaire.conditions import _evaluate, _truth  # noqa: E402
+
+_OPERANDS = st.sampled_from(["${a}", "${m}", ".", "'x'", "' x '", "'1'", "''", "1", "2.5"])
+
+
+def _conditions() -> st.SearchStrategy[str]:
+    comparison = st.builds(lambda l, op, r: f"{l} {op} {r}", _OPERANDS,
+                           st.sampled_from(["=", "!=", "<", ">="]), _OPERANDS)
+    selected = st.builds(lambda q, c: f"selected({q}, {c})",
+                         st.sampled_from(["${m}", "${a}", "."]),
+                         st.sampled_from(["'x'", "' x'", "'1'", "1", "${a}"]))
+    leaf = comparison | selected
+    return st.recursive(leaf, lambda inner: st.builds(
+        lambda l, op, r: f"({l}) {op} ({r})", inner, st.sampled_from(["and", "or"]), inner)
+        | inner.map(lambda c: f"not({c})"), max_leaves=4)
+
+
+_TEXTS = st.sampled_from(["x", "1", "", " x", "y"])
+_ANSWER = st.one_of(_TEXTS, st.none(), st.integers(-1, 2), st.floats(allow_nan=False, width=32),
+                    st.lists(_TEXTS, max_size=3), st.lists(st.integers(0, 2), max_size=2))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_conditions(), st.fixed_dictionaries({}, optional={"a": _ANSWER, "m": _ANSWER}),
+       _ANSWER)
+def test_compiled_conditions_agree_with_the_tree(source, answers, current) -> None:
+    try:
+        condition = parse_condition(source)
+    except QuestionnaireError:
+        return
+    expected = _truth(_evaluate(condition._tree, answers, current))
+    assert condition.evaluate(answers, current) is expected
