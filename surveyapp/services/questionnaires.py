@@ -63,3 +63,21 @@ def store_questionnaire(text: str, source: str) -> tuple[QuestionnaireVersion, b
     db.session.add(version)
     db.session.commit()
     return version, True
+
+
+def parse_open_questionnaires() -> int:
+    """Parse the questionnaire of every open wave into this process's cache; return how many.
+
+    The gunicorn master calls this before it forks its workers (``gunicorn.conf.py``), so that
+    no worker spends its first submission on parsing a questionnaire.
+    """
+    from ..models import Survey, Wave
+
+    versions = db.session.scalars(
+        select(QuestionnaireVersion).join(Survey, Survey.questionnaire_version_id
+                                          == QuestionnaireVersion.id)
+        .join(Wave, Wave.survey_id == Survey.id).where(Wave.is_open.is_(True)).distinct()
+    ).all()
+    for version in versions:
+        version.schema  # noqa: B018  (parses and caches)
+    return len(versions)

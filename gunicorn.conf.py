@@ -1,0 +1,27 @@
+"""gunicorn settings, read from the working directory (``make serve``, the benchmarks).
+
+The application is imported once, in the master, and forked into the workers: they start at
+once (importing it costs each process about 2 s of CPU) and share its memory. Before forking,
+the master parses the questionnaires of the open waves, so that no worker spends its first
+submissions on that either. Command-line options (``--workers``, ``--bind``) still apply.
+"""
+
+preload_app = True
+
+
+def when_ready(server):
+    """Warm the caches the workers inherit; a database that is not there yet is no error."""
+    app = server.app.wsgi()
+    from surveyapp.extensions import db
+    from surveyapp.services.questionnaires import parse_open_questionnaires
+
+    try:
+        with app.app_context():
+            try:
+                count = parse_open_questionnaires()
+            finally:
+                db.session.remove()
+                db.engine.dispose()  # no connection of the master's may reach a worker
+        server.log.info("parsed %d questionnaire(s) of open waves before forking", count)
+    except Exception as exc:  # noqa: BLE001 - the workers parse on first use instead
+        server.log.warning("questionnaires not parsed before forking: %s", exc)
