@@ -134,6 +134,14 @@ def test_batch_gives_each_item_its_own_status(demo, client, token, door):
     assert [r["status"] for r in as_array.get_json()["results"]] == [201, 201]
 
 
+def test_a_uuid_twice_in_one_batch_is_stored_once(demo, client, token, door):
+    first = submission(door)
+    changed = dict(first, answers={"resident_6m": "yes", "age_16plus": "no"})
+    response = post(client, {"submissions": [first, first, changed]}, token)
+    assert [r["status"] for r in response.get_json()["results"]] == [201, 200, 409]
+    assert count(demo, first["uuid"]) == 1
+
+
 def test_paradata_is_stored_with_the_response(demo, client, token, door):
     body = submission(door, paradata={
         "device": "Android 14; Chrome 131", "group_seconds": {"screening": 12.5},
