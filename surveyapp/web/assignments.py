@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from ..auth import roles_required
 from ..extensions import db
-from ..fieldwork.access import may_supervise
 from ..fieldwork.assignments import AssignmentError, assign, progress
 from ..models import Wave
+from .access import supervised_wave
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
-
-
-def _wave_or_abort(wave_id: int) -> Wave:
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        abort(404)
-    if not may_supervise(current_user, wave.survey):
-        abort(403)
-    return wave
 
 
 def _page(wave: Wave, status: int = 200, error: str | None = None):
@@ -33,7 +23,7 @@ def _page(wave: Wave, status: int = 200, error: str | None = None):
 @roles_required("admin", "manager")
 def wave(wave_id: int):
     """List the wave's assignments with progress; add one or change its target."""
-    found = _wave_or_abort(wave_id)
+    found = supervised_wave(wave_id)
     if request.method == "GET":
         return _page(found)
     try:

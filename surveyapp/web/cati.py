@@ -11,7 +11,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 from ..auth import roles_required
 from ..extensions import db
 from ..fieldwork import cati
-from ..fieldwork.access import may_supervise
 from ..fieldwork.dispositions import DISPOSITIONS
 from ..fieldwork.settings import FieldworkSettings, settings_for
 from ..i18n import select_locale
 from ..models import Assignment, Wave
 from ..models.fieldwork import CallAttempt, CatiCase
+from .access import supervised_wave
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
 
@@ -129,15 +129,6 @@ def outcome(case_id: int):
 # --- supervisors ---------------------------------------------------------------------------
 
 
-def _wave_or_abort(wave_id: int) -> Wave:
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        abort(404)
-    if not may_supervise(current_user, wave.survey):
-        abort(403)
-    return wave
-
-
 def _wave_page(wave: Wave, status: int = 200, problems: list[str] | None = None):
     settings = settings_for(wave.survey)
     total = db.session.scalar(select(func.count(CatiCase.id)).where(CatiCase.wave_id == wave.id))
@@ -161,7 +152,7 @@ def _wave_page(wave: Wave, status: int = 200, problems: list[str] | None = None)
 @roles_required("admin", "manager")
 def wave(wave_id: int):
     """Show a wave's telephone cases, quotas and AAPOR rates, with the import forms."""
-    return _wave_page(_wave_or_abort(wave_id))
+    return _wave_page(supervised_wave(wave_id))
 
 
 def _uploaded_text(field: str) -> str:
@@ -190,7 +181,7 @@ def _import_done(wave: Wave, report) -> tuple:
 @roles_required("admin", "manager")
 def import_list(wave_id: int):
     """Add an uploaded call list to the wave; nothing is stored if a row has a problem."""
-    wave = _wave_or_abort(wave_id)
+    wave = supervised_wave(wave_id)
     try:
         text = _uploaded_text("file")
     except cati.CatiError as exc:
@@ -202,7 +193,7 @@ def import_list(wave_id: int):
 @roles_required("admin", "manager")
 def sample(wave_id: int):
     """Draw a random sample of numbers per street from an uploaded frame."""
-    wave = _wave_or_abort(wave_id)
+    wave = supervised_wave(wave_id)
     try:
         per_street = _whole(request.form.get("per_street", ""), _("numbers per street"), 1)
         seed = _whole(request.form.get("seed", ""), _("seed"), 0)
@@ -228,7 +219,7 @@ def _whole(text: str, what: str, low: int) -> int:
 @roles_required("admin", "manager")
 def quota(wave_id: int):
     """Set the number of interviews wanted in a street or one of its sex x age cells."""
-    wave = _wave_or_abort(wave_id)
+    wave = supervised_wave(wave_id)
     try:
         target = _whole(request.form.get("target", ""), _("target"), 0)
         cati.set_quota(wave, request.form.get("street", "").strip(), target,
@@ -260,7 +251,7 @@ def cases_csv(wave: Wave) -> bytes:
 @roles_required("admin", "manager")
 def cases_export(wave_id: int):
     """Download the wave's cases with masked numbers and their dispositions."""
-    wave = _wave_or_abort(wave_id)
+    wave = supervised_wave(wave_id)
     from ..services.audit import record
 
     record("export", f"cati cases of wave {wave.id}", commit=True)

@@ -3,7 +3,7 @@ that polls a JSON endpoint (no full page reload)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,19 +13,11 @@ from ..fieldwork.access import may_supervise
 from ..fieldwork.dashboard import dashboard_data
 from ..i18n import select_locale
 from ..models import Wave
+from .access import supervised_wave
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 #: How often the page asks for new figures (the app's DASHBOARD_POLL_SECONDS overrides it).
 POLL_SECONDS = 15
-
-
-def _wave_or_abort(wave_id: int) -> Wave:
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        abort(404)
-    if not may_supervise(current_user, wave.survey):
-        abort(403)
-    return wave
 
 
 @bp.route("/")
@@ -41,7 +33,7 @@ def index():
 @roles_required("admin", "manager")
 def wave(wave_id: int):
     """Show the dashboard of a wave; its script fills and refreshes the figures."""
-    found = _wave_or_abort(wave_id)
+    found = supervised_wave(wave_id)
     poll = current_app.config.get("DASHBOARD_POLL_SECONDS", POLL_SECONDS)
     return render_template("dashboard/wave.html", wave=found, poll=poll)
 
@@ -50,6 +42,6 @@ def wave(wave_id: int):
 @roles_required("admin", "manager")
 def data(wave_id: int):
     """Send the dashboard figures of a wave as JSON."""
-    response = jsonify(dashboard_data(_wave_or_abort(wave_id), select_locale()))
+    response = jsonify(dashboard_data(supervised_wave(wave_id), select_locale()))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -15,20 +15,12 @@ from ..fieldwork.access import may_supervise
 from ..fieldwork.cati import local_time
 from ..fieldwork.quality import FLAGS, wave_quality
 from ..fieldwork.settings import settings_for
-from ..models import Response, Wave
+from ..models import Response
 from ..models.fieldwork import BackCheck, ResponseParadata
+from .access import supervised_wave
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 PAGE = 100
-
-
-def _wave_or_abort(wave_id: int) -> Wave:
-    wave = db.session.get(Wave, wave_id)
-    if wave is None:
-        abort(404)
-    if not may_supervise(current_user, wave.survey):
-        abort(403)
-    return wave
 
 
 def _local(moment, settings) -> str:
@@ -39,7 +31,7 @@ def _local(moment, settings) -> str:
 @roles_required("admin", "manager")
 def queue(wave_id: int):
     """List a wave's interviews with their flags and review state, flagged ones first."""
-    wave = _wave_or_abort(wave_id)
+    wave = supervised_wave(wave_id)
     state = request.args.get("state", "pending")
     flag = request.args.get("flag", "")
     if state not in ("pending", "approved", "rejected", "sent_back", "all"):
@@ -131,7 +123,7 @@ def mine():
 @roles_required("admin", "manager")
 def backchecks(wave_id: int, status: int = 200, error: str | None = None):
     """List the wave's back-checks to do and the discrepancy score of each enumerator."""
-    wave = _wave_or_abort(wave_id)
+    wave = supervised_wave(wave_id)
     settings = settings_for(wave.survey)
     return render_template("review/backchecks.html", wave=wave, settings=settings,
                            pending=reviews.pending_backchecks(wave),
@@ -142,7 +134,7 @@ def backchecks(wave_id: int, status: int = 200, error: str | None = None):
 @roles_required("admin", "manager")
 def draw(wave_id: int):
     """Draw the configured share of each enumerator's interviews for back-checks."""
-    wave = _wave_or_abort(wave_id)
+    wave = supervised_wave(wave_id)
     settings = settings_for(wave.survey)
     try:
         seed = int(request.form.get("seed", "").strip())

@@ -195,14 +195,15 @@ _OPERANDS = st.sampled_from(["${a}", "${m}", ".", "'x'", "' x '", "'1'", "''", "
 
 
 def _conditions() -> st.SearchStrategy[str]:
-    comparison = st.builds(lambda l, op, r: f"{l} {op} {r}", _OPERANDS,
+    comparison = st.builds(lambda left, op, right: f"{left} {op} {right}", _OPERANDS,
                            st.sampled_from(["=", "!=", "<", ">="]), _OPERANDS)
     selected = st.builds(lambda q, c: f"selected({q}, {c})",
                          st.sampled_from(["${m}", "${a}", "."]),
                          st.sampled_from(["'x'", "' x'", "'1'", "1", "${a}"]))
     leaf = comparison | selected
+    connectives = st.sampled_from(["and", "or"])
     return st.recursive(leaf, lambda inner: st.builds(
-        lambda l, op, r: f"({l}) {op} ({r})", inner, st.sampled_from(["and", "or"]), inner)
+        lambda left, op, right: f"({left}) {op} ({right})", inner, connectives, inner)
         | inner.map(lambda c: f"not({c})"), max_leaves=4)
 
 

@@ -1,0 +1,20 @@
+"""Lookups shared by the supervisors' pages: the object, or 404, or 403 outside one's surveys."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+
+from ..extensions import db
+from ..fieldwork.access import may_supervise
+from ..models import Wave
+
+
+def supervised_wave(wave_id: int) -> Wave:
+    """The wave, if the current user supervises its survey; else 404 (none) or 403."""
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        abort(404)
+    if not may_supervise(current_user, wave.survey):
+        abort(403)
+    return wave
