@@ -73,6 +73,9 @@ class WaveData:
     shares: dict[str, dict[str, np.ndarray]]  # multiple-choice qid -> code -> 0/1/NaN
     # The same columns as integer codes with their labels, when extraction made them.
     codes: dict[str, Categorical] = field(default_factory=dict)
+    # Names the content when it is exactly that of a snapshot file (its name and checksum):
+    # the weighted design of such data is persisted next to it (see build_design).
+    content_key: str = field(default="", compare=False)
 
     @property
     def n(self) -> int:
@@ -355,7 +358,9 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
     """Weight the wave: base weights from street populations, then the survey's weighting.
 
     The result is kept for the same extracted wave, settings and population counts (raking a
-    large wave takes a while and every table of a report needs the same weights).
+    large wave takes a while and every table of a report needs the same weights): in memory,
+    and, when the wave came from its snapshot file, on disk next to it, so that a new process
+    does not rake again (:func:`surveyapp.services.wave_snapshot.load_design`).
     """
     key = (id(data), json.dumps(settings, sort_keys=True, default=str),
            tuple(sorted(_population_cells(streets).items())),
@@ -363,7 +368,15 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
     hit = _DESIGNS.get(key)
     if hit is not None and hit[0] is data:
         return hit[1], hit[2]
-    design, report = _build_design(data, streets, settings)
+    from .wave_snapshot import load_design, save_design
+
+    stored_key = json.dumps([key[1], key[2], key[3]], default=str)
+    loaded = load_design(data, stored_key)
+    if loaded is not None:
+        design, report = loaded
+    else:
+        design, report = _build_design(data, streets, settings)
+        save_design(data, stored_key, (design, report))
     if len(_DESIGNS) >= 8:
         _DESIGNS.pop(next(iter(_DESIGNS)))
     _DESIGNS[key] = (data, design, report)

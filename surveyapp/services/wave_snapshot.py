@@ -14,6 +14,10 @@ the directory is ``SURVEYAPP_SNAPSHOT_DIR`` in the app config or environment, el
   response gets new answer rows -- review's resubmission deletes and inserts them -- so an
   answer newer than that one belonging to a covered response means its answers changed).
 
+The weighted design of the snapshot's content (base weights raked to the census margins, which
+takes seconds for a million respondents) is stored next to it, per weighting settings and
+population counts, signed with the application's secret key (:func:`load_design`).
+
 Not detected: answer rows deleted without any being inserted, and a locality's code renamed
 (no code path of the application does either); delete the snapshot file after such a manual
 change. Values that are only 0, 1 or NaN are stored as int8.
@@ -30,11 +34,14 @@ build the same snapshot twice.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
+import pickle
 import tempfile
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +91,14 @@ def load_or_build(wave: Wave, schema: Questionnaire):
                 aggregates = _status_aggregates(wave, newest)
                 added = _read_wave(wave, schema, after_id=meta["max_id"], upto_id=newest)
                 data = concatenate(data, added)
-                _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
-                return data
+                return _write_quietly(path, data, wave, schema, newest, aggregates,
+                                      newest_answer)
     # Missing, unreadable or out of date: extract the whole wave again.
     newest_answer = _newest_answer()
     newest = _newest_response(wave)
     aggregates = _status_aggregates(wave, newest)
     data = _read_wave(wave, schema, upto_id=newest)
-    _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
-    return data
+    return _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
 
 
 # -- what the snapshot is checked against ------------------------------------------------------
@@ -182,13 +188,15 @@ def _assemble(ids, codes: dict[str, Categorical], values, shares, cls=None):
 
 
 def _write_quietly(path: Path, data, wave: Wave, schema: Questionnaire, max_id: int,
-                   aggregates: list, newest_answer: int) -> None:
+                   aggregates: list, newest_answer: int):
+    """Write the snapshot; return ``data`` carrying the written file's content key."""
     meta = {"wave": wave.id, "schema": schema.sha256, "max_id": max_id,
             "aggregates": aggregates, "newest_answer": newest_answer}
     try:
-        write_snapshot(path, meta, data)
+        return replace(data, content_key=write_snapshot(path, meta, data))
     except OSError as exc:  # a read-only or full disk: estimates still work, only slower
         log.warning("could not write the wave snapshot %s: %s", path, exc)
+        return data
 
 
 def _compact(v: np.ndarray) -> np.ndarray:
@@ -208,8 +216,9 @@ def _expand(arr: np.ndarray) -> np.ndarray:
     return _FROM_INT8[arr.astype(np.intp) + 1]
 
 
-def write_snapshot(path: Path, meta: dict, data) -> None:
-    """Write ``data`` with ``meta`` to ``path`` atomically (temporary file, then rename)."""
+def write_snapshot(path: Path, meta: dict, data) -> str:
+    """Write ``data`` with ``meta`` to ``path`` atomically (temporary file, then rename);
+    return the content key of what was written (see ``WaveData.content_key``)."""
     arrays: list[tuple[list[str], np.ndarray]] = [(["ids"], data.response_ids)]
     labels = {}
     for name, cat in data.codes.items():
@@ -246,6 +255,7 @@ def write_snapshot(path: Path, meta: dict, data) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return f"{path.name}:{crc}:{offset}"
 
 
 def read_snapshot(path: Path):
@@ -287,7 +297,82 @@ def read_snapshot(path: Path):
                 values[key[1]] = _expand(arr)
             else:
                 shares.setdefault(key[1], {})[key[2]] = _expand(arr)
-        return meta, _assemble(ids, codes, values, shares)
+        data = _assemble(ids, codes, values, shares)
+        return meta, replace(data, content_key=f"{path.name}:{meta['crc32']}:{meta['size']}")
     except (ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
         log.warning("wave snapshot %s is unreadable (%s): rebuilding it", path, exc)
         return None
+
+
+# -- the weighted design, persisted next to the snapshot ------------------------------------------
+
+_DESIGN_MAGIC = b"SURVEYAPP-WAVE-DESIGN-1\n"
+
+
+def _design_path(data, settings_key: str) -> Path | None:
+    if not data.content_key:
+        return None
+    name, _sep, _rest = data.content_key.partition(":")
+    content = hashlib.sha256(data.content_key.encode()).hexdigest()[:16]
+    settings = hashlib.sha256(settings_key.encode()).hexdigest()[:16]
+    return snapshot_dir() / f"{name}.design-{content}-{settings}"
+
+
+def _signature(blob: bytes) -> bytes:
+    key = str(current_app.config.get("SECRET_KEY") or "").encode()
+    return hmac.new(key, blob, hashlib.sha256).digest()
+
+
+def load_design(data, settings_key: str):
+    """The weighted design stored for exactly this snapshot content and these settings, or
+    None. The file is signed with the application's secret key: one not written by this
+    application (or by one with another key) is ignored and rebuilt, never unpickled."""
+    path = _design_path(data, settings_key)
+    if path is None:
+        return None
+    try:
+        blob = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_DESIGN_MAGIC)
+    if blob[:head] != _DESIGN_MAGIC or len(blob) < head + 32:
+        return None
+    signature, body = blob[head:head + 32], blob[head + 32:]
+    if not hmac.compare_digest(signature, _signature(body)):
+        log.warning("weighted design %s is not signed by this application: rebuilding it", path)
+        return None
+    try:
+        design, report = pickle.loads(body)  # noqa: S301 - signed by this application
+    except Exception as exc:  # noqa: BLE001 - an unreadable file is rebuilt
+        log.warning("weighted design %s is unreadable (%s): rebuilding it", path, exc)
+        return None
+    if len(design.weights) != data.n:
+        return None
+    return design, report
+
+
+def save_design(data, settings_key: str, value) -> None:
+    """Store ``(design, report)`` for this snapshot content; drop the designs of older content
+    of the same snapshot. Failing to write only costs the next process the raking."""
+    path = _design_path(data, settings_key)
+    if path is None:
+        return
+    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(_DESIGN_MAGIC + _signature(body) + body)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        stem, _sep, rest = path.name.rpartition(".design-")
+        content = rest.split("-")[0]
+        for old in path.parent.glob(f"{stem}.design-*"):
+            if not old.name.startswith(f"{stem}.design-{content}-") and not old.name.endswith(
+                    ".tmp"):
+                old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not write the weighted design %s: %s", path, exc)

@@ -242,3 +242,83 @@ def test_snapshot_dir_setting_and_unwritable_dir(wave_app, reads, tmp_path, monk
         _forget()
         data = extract_wave(wave, schema)  # cannot write: still estimates
         assert_same(data, _read_wave(wave, schema))
+
+
+# -- the weighted design is persisted next to the snapshot ------------------------------------
+
+
+@pytest.fixture
+def rakings(monkeypatch):
+    """Every time the design is weighted (raked) rather than loaded."""
+    calls: list[int] = []
+    real = estimates._build_design
+
+    def spy(data, streets, settings):
+        calls.append(data.n)
+        return real(data, streets, settings)
+
+    monkeypatch.setattr(estimates, "_build_design", spy)
+    return calls
+
+
+def _design(wave, schema):
+    survey = wave.survey
+    streets = [s for s in survey.district.children if s.level == "street"]
+    data = extract_wave(wave, schema)
+    return data, estimates.build_design(data, streets, estimates.survey_settings(survey))
+
+
+def _designs(wave, schema) -> list:
+    return sorted(ws.snapshot_dir().glob(ws.snapshot_path(wave, schema).name + ".design-*"))
+
+
+def test_new_process_loads_the_weighted_design(wave_app, reads, rakings):
+    with wave_app.app_context():
+        wave, schema = _wave()
+        data, (design, report) = _design(wave, schema)
+        assert rakings == [data.n] and len(_designs(wave, schema)) == 1
+        assert report.method == "rake"
+        _forget()  # a new process: snapshot and design from their files
+        again, (loaded, loaded_report) = _design(wave, schema)
+        assert rakings == [data.n] and len(reads) == 1
+        np.testing.assert_array_equal(loaded.weights, design.weights)
+        assert loaded_report == report
+        # The estimates from the loaded design equal those of a design raked afresh.
+        y = again.values["security"]
+        fresh, _ = estimates._build_design(again, [s for s in wave.survey.district.children
+                                                   if s.level == "street"],
+                                           estimates.survey_settings(wave.survey))
+        a = estimates.svyciprop(y, loaded)
+        b = estimates.svyciprop(y, fresh)
+        assert (a.value, a.se, a.ci_low, a.ci_high) == (b.value, b.se, b.ci_low, b.ci_high)
+
+
+def test_design_not_signed_by_the_app_is_rebuilt(wave_app, reads, rakings):
+    with wave_app.app_context():
+        wave, schema = _wave()
+        data, (design, _report) = _design(wave, schema)
+        (path,) = _designs(wave, schema)
+        blob = bytearray(path.read_bytes())
+        blob[-1] ^= 0xFF  # any change to the pickled body breaks the signature
+        path.write_bytes(bytes(blob))
+        _forget()
+        _again, (rebuilt, _report) = _design(wave, schema)
+        assert rakings == [data.n, data.n]
+        np.testing.assert_array_equal(rebuilt.weights, design.weights)
+        wave_app.config["SECRET_KEY"] = "another key"  # another application's file
+        _forget()
+        _design(wave, schema)
+        assert len(rakings) == 3
+
+
+def test_designs_of_older_content_are_removed(wave_app, reads, rakings):
+    with wave_app.app_context():
+        wave, schema = _wave()
+        _design(wave, schema)
+        (first,) = _designs(wave, schema)
+        _copy_responses(wave, 3)
+        _forget()
+        data, (design, _report) = _design(wave, schema)
+        (second,) = _designs(wave, schema)
+        assert second != first and len(design.weights) == data.n
+        assert len(rakings) == 2
