@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..estimation import Categorical, Design, Estimate, EstimationError
 from ..estimation.compare import (
@@ -33,7 +33,7 @@ from ..estimation.estimates import svyby, svyciprop, svymean
 from ..estimation.ranks import RankInterval, rank_intervals
 from ..estimation.weighting import base_weights, effective_n, kish_deff, rake
 from ..extensions import db
-from ..models import Answer, Locality, QuestionnaireVersion, Response, Survey, Wave
+from ..models import Locality, QuestionnaireVersion, Response, Survey, Wave
 from ..questionnaire import Questionnaire
 from ..questionnaire.diff import indicator_comparable, indicator_definition
 
@@ -101,13 +101,14 @@ def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
     database, extends with the responses submitted since, or rebuilds when anything else
     changed.
     """
-    key = wave_fingerprint(wave, schema)
+    from .wave_snapshot import current_state, load_or_build
+
+    current = current_state(wave)
+    key = _fingerprint(wave, schema, current)
     hit = _SNAPSHOTS.get(key)
     if hit is not None:
         return hit
-    from .wave_snapshot import load_or_build
-
-    data = load_or_build(wave, schema)
+    data = load_or_build(wave, schema, current)
     if len(_SNAPSHOTS) >= _MAX_SNAPSHOTS:
         _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
     _SNAPSHOTS[key] = data
@@ -121,24 +122,21 @@ _MAX_SNAPSHOTS = 2  # a wave and the previous one (a million responses: ~0.6 GB 
 def wave_fingerprint(wave: Wave, schema: Questionnaire) -> tuple:
     """What identifies a wave's extracted data: cheap aggregates of its responses.
 
-    The questionnaire's content hash, the wave's responses (count, sums of their ids and of
-    their locality ids, the rejected and phone ones among them) and the newest answer id.
-    Answers are only ever inserted (a resubmission adds rows), so a new or changed response
-    changes the fingerprint; extraction reads the database again then.
+    The questionnaire's content hash, per response status the wave's responses (count, sums
+    of their ids, of their locality ids and of the phone ones, last submission time), the
+    highest response id and the newest answer id. Answers are only ever inserted (a
+    resubmission adds rows), so a new or changed response changes the fingerprint;
+    extraction reads the database again then.
     """
-    r = Response
-    row = db.session.execute(
-        select(
-            func.count(r.id), func.sum(r.id), func.max(r.id),
-            func.sum(func.coalesce(r.street_id, 0) * 7 + func.coalesce(r.community_id, 0) * 3
-                     + func.coalesce(r.grid_id, 0)),
-            func.sum(case((r.status == "rejected", r.id), else_=0)),
-            func.sum(case((r.mode == "phone", r.id), else_=0)),
-        ).where(r.wave_id == wave.id)
-    ).one()
-    newest_answer = db.session.scalar(select(func.max(Answer.id)))
-    return (db.engine.url.render_as_string(), wave.id, schema.sha256, *tuple(row),
-            newest_answer)
+    from .wave_snapshot import current_state
+
+    return _fingerprint(wave, schema, current_state(wave))
+
+
+def _fingerprint(wave: Wave, schema: Questionnaire, current: tuple) -> tuple:
+    aggregates, newest, newest_answer = current
+    return (db.engine.url.render_as_string(), wave.id, schema.sha256,
+            json.dumps(aggregates), newest, newest_answer)
 
 
 def _needed_questions(schema: Questionnaire) -> tuple[set[str], list[str]]:

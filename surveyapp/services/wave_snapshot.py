@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from ..estimation import Categorical
 from ..extensions import db
@@ -73,32 +73,46 @@ def snapshot_path(wave: Wave, schema: Questionnaire) -> Path:
     return snapshot_dir() / f"wave-{database}-{wave.id}-{schema.sha256[:16]}.snap"
 
 
-def load_or_build(wave: Wave, schema: Questionnaire):
-    """The wave's extracted data: from the snapshot (extended if need be) or read afresh."""
+def load_or_build(wave: Wave, schema: Questionnaire, current: tuple | None = None):
+    """The wave's extracted data: from the snapshot (extended if need be) or read afresh.
+
+    ``current`` is what :func:`current_state` returns, when the caller already asked.
+    """
     from .estimates import _read_wave
 
+    aggregates, newest, newest_answer = current if current is not None else current_state(wave)
     path = snapshot_path(wave, schema)
     snap = read_snapshot(path)
     if snap is not None:
         meta, data = snap
         if meta.get("schema") == schema.sha256 and meta.get("wave") == wave.id:
-            newest_answer = _newest_answer()
-            if (_status_aggregates(wave, meta["max_id"]) == meta["aggregates"]
+            # With no response above the snapshot's highest id, the wave's aggregates are
+            # those of the responses it covers: no second pass over the wave's rows.
+            covered = (aggregates if newest <= meta["max_id"]
+                       else _status_aggregates(wave, meta["max_id"]))
+            if (covered == meta["aggregates"]
                     and not _answers_changed(wave, meta["max_id"], meta["newest_answer"])):
-                newest = _newest_response(wave)
                 if newest <= meta["max_id"]:
                     return data
-                aggregates = _status_aggregates(wave, newest)
                 added = _read_wave(wave, schema, after_id=meta["max_id"], upto_id=newest)
                 data = concatenate(data, added)
                 return _write_quietly(path, data, wave, schema, newest, aggregates,
                                       newest_answer)
     # Missing, unreadable or out of date: extract the whole wave again.
-    newest_answer = _newest_answer()
-    newest = _newest_response(wave)
-    aggregates = _status_aggregates(wave, newest)
     data = _read_wave(wave, schema, upto_id=newest)
     return _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
+
+
+def current_state(wave: Wave) -> tuple[list[list[Any]], int, int]:
+    """``(aggregates, newest response id, newest answer id)`` of the wave as it is now.
+
+    One pass over the wave's response rows; the aggregates are those of
+    :func:`_status_aggregates` over all its responses.
+    """
+    newest_answer = _newest_answer()  # first: an answer stored meanwhile is then seen as new
+    rows = _aggregate_rows(wave, None)
+    newest = max((int(row[-1] or 0) for row in rows), default=0)
+    return [row[:-1] for row in rows], newest, newest_answer
 
 
 # -- what the snapshot is checked against ------------------------------------------------------
@@ -113,28 +127,45 @@ def _newest_response(wave: Wave) -> int:
         Response.wave_id == wave.id)) or 0)
 
 
-def _status_aggregates(wave: Wave, max_id: int) -> list[list[Any]]:
+def _aggregate_rows(wave: Wave, max_id: int | None) -> list[list[Any]]:
     r = Response
-    rows = db.session.execute(
+    query = (
         select(r.status, func.count(r.id), func.sum(r.id),
                func.sum(func.coalesce(r.street_id, 0) * 7 + func.coalesce(r.community_id, 0) * 3
                         + func.coalesce(r.grid_id, 0) + func.coalesce(r.locality_id, 0) * 11),
                func.sum(case((r.mode == "phone", r.id), else_=0)),
-               func.max(r.submitted_at))
-        .where(r.wave_id == wave.id, r.id <= max_id).group_by(r.status).order_by(r.status)
-    ).all()
+               func.max(r.submitted_at), func.max(r.id))
+        .where(r.wave_id == wave.id).group_by(r.status).order_by(r.status)
+    )
+    if max_id is not None:
+        query = query.where(r.id <= max_id)
     return [[str(s), int(n), int(ids or 0), int(loc or 0), int(phone or 0),
-             None if at is None else str(at)] for s, n, ids, loc, phone, at in rows]
+             None if at is None else str(at), top]
+            for s, n, ids, loc, phone, at, top in db.session.execute(query).all()]
+
+
+def _status_aggregates(wave: Wave, max_id: int) -> list[list[Any]]:
+    """Per response status, among the wave's responses with ``id <= max_id``: their number,
+    the sums of their ids, of their locality ids and of the ids of phone interviews, and the
+    last ``submitted_at``."""
+    return [row[:-1] for row in _aggregate_rows(wave, max_id)]
 
 
 def _answers_changed(wave: Wave, max_id: int, newest_answer: int) -> bool:
     """Whether an answer newer than the snapshot belongs to a response it covers."""
-    hit = db.session.execute(
-        select(Answer.id).join(Response, Response.id == Answer.response_id)
-        .where(and_(Answer.id > newest_answer, Answer.response_id <= max_id,
-                    Response.wave_id == wave.id)).limit(1)
-    ).first()
-    return hit is not None
+    # The answers stored since the snapshot, found by the primary key (usually none, or
+    # those of new responses); only then their responses are looked up.
+    newer = {rid for rid in db.session.scalars(
+        select(Answer.response_id).where(Answer.id > newest_answer).order_by(Answer.id))
+        if rid <= max_id}
+    candidates = sorted(newer)
+    for start in range(0, len(candidates), 500):
+        hit = db.session.execute(
+            select(Response.id).where(Response.id.in_(candidates[start:start + 500]),
+                                      Response.wave_id == wave.id).limit(1)).first()
+        if hit is not None:
+            return True
+    return False
 
 
 # -- appending ------------------------------------------------------------------------------------
