@@ -6,10 +6,10 @@ the directory is ``SURVEYAPP_SNAPSHOT_DIR`` in the app config or environment, el
 ``<instance>/wave-snapshots``) records what it covers:
 
 - the highest response id of the wave it read (``max_id``);
-- per response status, among the wave's responses with ``id <= max_id``: their number, the
-  sums of their ids, of their locality ids and of the ids of phone interviews, and the last
-  ``submitted_at`` (a response deleted, rejected, restored or moved to another locality
-  changes these);
+- among the wave's responses with ``id <= max_id``: their number, the sums of their ids, of
+  their locality ids and of the ids of phone interviews, the last ``submitted_at``, and the
+  number and id sum of the rejected ones (a response deleted, rejected, restored or moved to
+  another locality changes these);
 - the newest answer id when it was built (answers are never updated in place: a corrected
   response gets new answer rows -- review's resubmission deletes and inserts them -- so an
   answer newer than that one belonging to a covered response means its answers changed).
@@ -128,26 +128,33 @@ def _newest_response(wave: Wave) -> int:
 
 
 def _aggregate_rows(wave: Wave, max_id: int | None) -> list[list[Any]]:
+    # One pass, no GROUP BY (sorting a million rows by status cost a third of the time): only
+    # rejection changes which responses the extraction keeps, so the rejected ones are
+    # summed apart; approving or sending back a response leaves its extracted values as
+    # they are (a resubmission inserts answers, which _answers_changed sees).
     r = Response
-    query = (
-        select(r.status, func.count(r.id), func.sum(r.id),
-               func.sum(func.coalesce(r.street_id, 0) * 7 + func.coalesce(r.community_id, 0) * 3
-                        + func.coalesce(r.grid_id, 0) + func.coalesce(r.locality_id, 0) * 11),
-               func.sum(case((r.mode == "phone", r.id), else_=0)),
-               func.max(r.submitted_at), func.max(r.id))
-        .where(r.wave_id == wave.id).group_by(r.status).order_by(r.status)
-    )
+    rejected = r.status == "rejected"
+    query = select(
+        func.count(r.id), func.sum(r.id),
+        func.sum(func.coalesce(r.street_id, 0) * 7 + func.coalesce(r.community_id, 0) * 3
+                 + func.coalesce(r.grid_id, 0) + func.coalesce(r.locality_id, 0) * 11),
+        func.sum(case((r.mode == "phone", r.id), else_=0)),
+        func.max(r.submitted_at),
+        func.sum(case((rejected, 1), else_=0)), func.sum(case((rejected, r.id), else_=0)),
+        func.max(r.id),
+    ).where(r.wave_id == wave.id)
     if max_id is not None:
         query = query.where(r.id <= max_id)
-    return [[str(s), int(n), int(ids or 0), int(loc or 0), int(phone or 0),
-             None if at is None else str(at), top]
-            for s, n, ids, loc, phone, at, top in db.session.execute(query).all()]
+    n, ids, loc, phone, at, n_rejected, rejected_ids, top = db.session.execute(query).one()
+    return [[int(n), int(ids or 0), int(loc or 0), int(phone or 0),
+             None if at is None else str(at), int(n_rejected or 0), int(rejected_ids or 0),
+             int(top or 0)]]
 
 
 def _status_aggregates(wave: Wave, max_id: int) -> list[list[Any]]:
-    """Per response status, among the wave's responses with ``id <= max_id``: their number,
-    the sums of their ids, of their locality ids and of the ids of phone interviews, and the
-    last ``submitted_at``."""
+    """Among the wave's responses with ``id <= max_id``: their number, the sums of their ids,
+    of their locality ids and of the ids of phone interviews, the last ``submitted_at``, and
+    the number and id sum of the rejected ones."""
     return [row[:-1] for row in _aggregate_rows(wave, max_id)]
 
 
