@@ -122,9 +122,9 @@ _MAX_SNAPSHOTS = 2  # a wave and the previous one (a million responses: ~0.6 GB 
 def wave_fingerprint(wave: Wave, schema: Questionnaire) -> tuple:
     """What identifies a wave's extracted data: cheap aggregates of its responses.
 
-    The questionnaire's content hash, per response status the wave's responses (count, sums
-    of their ids, of their locality ids and of the phone ones, last submission time), the
-    highest response id and the newest answer id. Answers are only ever inserted (a
+    The questionnaire's content hash, the wave's responses (count, sums of their ids, of their
+    locality ids and of the phone ones, last submission time, the rejected ones), the highest
+    response id and the newest answer id. Answers are only ever inserted (a
     resubmission adds rows), so a new or changed response changes the fingerprint;
     extraction reads the database again then.
     """
