@@ -96,7 +96,7 @@ def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
     indicator, score and base condition is then evaluated once per distinct combination of
     the answers it reads (the questionnaire's own :meth:`Indicator.value`), not once per
     respondent. The result is kept in memory, keyed by the wave's content
-    (:func:`wave_fingerprint`), and on disk as a columnar snapshot
+    (:func:`_fingerprint`), and on disk as a columnar snapshot
     (:mod:`surveyapp.services.wave_snapshot`) that a new process verifies against the
     database, extends with the responses submitted since, or rebuilds when anything else
     changed.
@@ -119,21 +119,11 @@ _SNAPSHOTS: dict[tuple, WaveData] = {}
 _MAX_SNAPSHOTS = 2  # a wave and the previous one (a million responses: ~0.6 GB each)
 
 
-def wave_fingerprint(wave: Wave, schema: Questionnaire) -> tuple:
-    """What identifies a wave's extracted data: cheap aggregates of its responses.
-
-    The questionnaire's content hash, the wave's responses (count, sums of their ids, of their
-    locality ids and of the phone ones, last submission time, the rejected ones), the highest
-    response id and the newest answer id. Answers are only ever inserted (a
-    resubmission adds rows), so a new or changed response changes the fingerprint;
-    extraction reads the database again then.
-    """
-    from .wave_snapshot import current_state
-
-    return _fingerprint(wave, schema, current_state(wave))
-
-
 def _fingerprint(wave: Wave, schema: Questionnaire, current: tuple) -> tuple:
+    """What identifies a wave's extracted data: the questionnaire's content hash and
+    :func:`~surveyapp.services.wave_snapshot.current_state` (aggregates of the wave's
+    responses, the highest response id, the newest answer id). Answers are only ever
+    inserted (a resubmission adds rows), so a new or changed response changes it."""
     aggregates, newest, newest_answer = current
     return (db.engine.url.render_as_string(), wave.id, schema.sha256,
             json.dumps(aggregates), newest, newest_answer)
@@ -387,9 +377,7 @@ def _build_design(data: WaveData, streets: list[Locality], settings: dict
         raise EstimateRequestError(
             f"this wave has {data.n} eligible response(s): at least 2 are needed to estimate"
         )
-    street = data.domain("street")
-    if isinstance(street, Categorical) and (np.asarray(street.codes) < 0).any():
-        street = data.columns["street"]
+    street = _design_column(data, "street")
     cells = _population_cells(streets)
     street_pop: dict[Hashable, float] = {}
     for (code, _sex, _age), count in cells.items():

@@ -215,7 +215,7 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
         return outcomes
     # Prepared before taking the writers' lock: the rows of the responses and of their answers.
     rows = [_response_values(subs[i], checked[i]) for i in fresh]
-    answers = [list(_answer_tuples(checked[i].cleaned)) for i in fresh]
+    answers = [list(answer_tuples(checked[i].cleaned)) for i in fresh]
     try:
         with sqlite_write_lock():
             # One INSERT … RETURNING for the batch (ORM bulk insert: no unit-of-work
@@ -250,15 +250,8 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
     return outcomes
 
 _ANSWER_COLUMNS = ("response_id", "question", "value", "number", "multiple")
-# The same statement for each driver's placeholder style (sqlite3: ?, psycopg: %s).
-_INSERT_ANSWERS = {
-    "qmark": "INSERT INTO answer (response_id, question, value, number, multiple) "
-             "VALUES (?, ?, ?, ?, ?)",
-    "format": "INSERT INTO answer (response_id, question, value, number, multiple) "
-              "VALUES (%s, %s, %s, %s, %s)",
-    "pyformat": "INSERT INTO answer (response_id, question, value, number, multiple) "
-                "VALUES (%s, %s, %s, %s, %s)",
-}
+# The driver's placeholder for each DB-API parameter style (sqlite3: ?, psycopg: %s).
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
 def _bulk_insert(objects: list) -> None:
@@ -286,12 +279,6 @@ def _bulk_insert(objects: list) -> None:
         db.session.execute(insert(model), rows)
 
 
-def _answer_tuples(cleaned: dict):
-    """The (question, value, number, multiple) of each answer row of ``cleaned``."""
-    for v in answer_values(cleaned):
-        yield v["question"], v["value"], v["number"], v["multiple"]
-
-
 def _insert_answer_rows(rows: list[tuple]) -> None:
     """Insert answer rows (response_id, question, value, number, multiple) with one
     ``executemany``.
@@ -302,12 +289,14 @@ def _insert_answer_rows(rows: list[tuple]) -> None:
     if not rows:
         return
     connection = db.session.connection()
-    paramstyle = connection.dialect.paramstyle
-    if paramstyle not in _INSERT_ANSWERS:
+    mark = _PLACEHOLDERS.get(connection.dialect.paramstyle)
+    if mark is None:
         db.session.execute(insert(Answer.__table__),
                            [dict(zip(_ANSWER_COLUMNS, row, strict=True)) for row in rows])
         return
-    connection.exec_driver_sql(_INSERT_ANSWERS[paramstyle], rows)
+    connection.exec_driver_sql(
+        f"INSERT INTO answer ({', '.join(_ANSWER_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_ANSWER_COLUMNS))})", rows)
 
 
 def _commit_keeping_state() -> None:
@@ -334,22 +323,25 @@ def _resend(existing: Response, digest: str) -> tuple[Response, bool]:
     return existing, False
 
 
-def answer_values(cleaned: dict):
-    """Turn cleaned answers into the column values of answer rows (one per selected code)."""
+def answer_tuples(cleaned: dict):
+    """Turn cleaned answers into (question, value, number, multiple) of answer rows (one per
+    selected code)."""
     for question, value in cleaned.items():
         if isinstance(value, list):
             for code in value:
-                yield {"question": question, "value": str(code), "number": None,
-                       "multiple": True}
+                yield question, str(code), None, True
         elif isinstance(value, bool):
-            yield {"question": question, "value": str(value).lower(), "number": None,
-                   "multiple": False}
+            yield question, str(value).lower(), None, False
         elif isinstance(value, int | float):
-            yield {"question": question, "value": str(value), "number": float(value),
-                   "multiple": False}
+            yield question, str(value), float(value), False
         else:
-            yield {"question": question, "value": str(value), "number": None,
-                   "multiple": False}
+            yield question, str(value), None, False
+
+
+def answer_values(cleaned: dict):
+    """Turn cleaned answers into the column values of answer rows (one per selected code)."""
+    for row in answer_tuples(cleaned):
+        yield dict(zip(_ANSWER_COLUMNS[1:], row, strict=True))
 
 
 def answer_rows(cleaned: dict):
