@@ -280,6 +280,7 @@ class _Fonts:
         self.names = [arabic, cjk.cjk] if rtl else [cjk.cjk, arabic]
         self.names = [name for name in self.names if name]
         self.arabic = arabic
+        self._font_of: dict[str, str] = {}  # every character is measured many times
 
     def _has(self, name: str, ch: str) -> bool:
         if name == self.arabic or self.cjk.embedded:
@@ -287,10 +288,11 @@ class _Fonts:
         return not _ARABIC_RE.match(ch)
 
     def font_for(self, ch: str) -> str:
-        for name in self.names:
-            if self._has(name, ch):
-                return name
-        return self.names[0]
+        found = self._font_of.get(ch)
+        if found is None:
+            found = next((name for name in self.names if self._has(name, ch)), self.names[0])
+            self._font_of[ch] = found
+        return found
 
     def runs(self, text: str) -> list[tuple[str, str]]:
         runs: list[tuple[str, str]] = []
@@ -302,8 +304,9 @@ class _Fonts:
                 runs.append((name, ch))
         return runs
 
-    def width(self, text: str, size: float) -> float:
-        return sum(pdfmetrics.stringWidth(t, name, size) for name, t in self.runs(text))
+    def width(self, text: str, size: float, runs: list[tuple[str, str]] | None = None) -> float:
+        runs = runs if runs is not None else self.runs(text)
+        return sum(pdfmetrics.stringWidth(t, name, size) for name, t in runs)
 
 
 @lru_cache(maxsize=1)
@@ -408,14 +411,15 @@ class _Page:
 
     def _draw(self, line: str, size: float, y: float, indent: float, centre: bool = False) -> float:
         visual = _visual(line, self.rtl)
-        width = self.fonts.width(visual, size)
+        runs = self.fonts.runs(visual)
+        width = self.fonts.width(visual, size, runs)
         if centre:
             x = (self.WIDTH - width) / 2
         elif self.rtl:
             x = self.WIDTH - self.RIGHT - indent - width
         else:
             x = self.LEFT + indent
-        for name, text in self.fonts.runs(visual):
+        for name, text in runs:
             self.canvas.setFont(name, size)
             self.canvas.drawString(x, y, text)
             x += pdfmetrics.stringWidth(text, name, size)

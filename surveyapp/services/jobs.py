@@ -54,34 +54,31 @@ INTERNAL_ERROR = "internal error (see the server log)"
 INTERRUPTED = "interrupted (the server was restarted): start it again"
 
 
-def _failure_messages() -> list[tuple[re.Pattern, object]]:
-    """(English message stored by a failed job, its translation with the captured values).
-
-    The messages come from the services a job calls (estimates, exports); the tests make
-    those failures happen for real, so a change of their wording shows there.
-    """
-    return [
-        (re.compile(re.escape(INTERNAL_ERROR) + "$"),
-         lambda m: _("internal error (see the server log)")),
-        (re.compile(re.escape(INTERRUPTED) + "$"),
-         lambda m: _("interrupted (the server was restarted): start it again")),
-        (re.compile(r"this wave has (\d+) eligible response\(s\): at least 2 are needed "
-                    r"to estimate$"),
-         lambda m: _("this wave has %(n)s eligible response(s): at least 2 are needed to "
-                     "compute the estimates", n=m.group(1))),
-        (re.compile(r"survey (\d+) has no responses to export yet$"),
-         lambda m: _("survey %(id)s has no responses to export yet", id=m.group(1))),
-        (re.compile(r"no population count for street\(s\) (.+): import them with "
-                    r"`surveyapp localities import`$"),
-         lambda m: _("no population count for street(s) %(streets)s: import them with "
-                     "`surveyapp localities import`", streets=m.group(1))),
-    ]
+#: (English message stored by a failed job, its translation with the captured values). The
+#: messages come from the services a job calls (estimates, exports); the tests make those
+#: failures happen for real, so a change of their wording shows there.
+_FAILURE_MESSAGES: list[tuple[re.Pattern, object]] = [
+    (re.compile(re.escape(INTERNAL_ERROR) + "$"),
+     lambda m: _("internal error (see the server log)")),
+    (re.compile(re.escape(INTERRUPTED) + "$"),
+     lambda m: _("interrupted (the server was restarted): start it again")),
+    (re.compile(r"this wave has (\d+) eligible response\(s\): at least 2 are needed "
+                r"to estimate$"),
+     lambda m: _("this wave has %(n)s eligible response(s): at least 2 are needed to "
+                 "compute the estimates", n=m.group(1))),
+    (re.compile(r"survey (\d+) has no responses to export yet$"),
+     lambda m: _("survey %(id)s has no responses to export yet", id=m.group(1))),
+    (re.compile(r"no population count for street\(s\) (.+): import them with "
+                r"`surveyapp localities import`$"),
+     lambda m: _("no population count for street(s) %(streets)s: import them with "
+                 "`surveyapp localities import`", streets=m.group(1))),
+]
 
 
 def failure_text(message: str) -> str:
     """The stored failure ``message`` of a job in the interface language; a message of no
     known form (a survey settings error, for the administrator) is shown as it is."""
-    for pattern, translate in _failure_messages():
+    for pattern, translate in _FAILURE_MESSAGES:
         match = pattern.match(message or "")
         if match:
             return translate(match)

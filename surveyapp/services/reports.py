@@ -151,16 +151,29 @@ def _localities_fingerprint(survey: Survey) -> list:
     return [district.code, district.name_zh, district.name_en, out]
 
 
-def bundle_key(survey: Survey, wave: Wave) -> str:
-    """The content key of a wave's estimates and report context."""
+def _key_parts(survey: Survey, wave: Wave) -> dict:
+    """What both of a wave's report keys depend on (the earlier waves' fingerprints and the
+    localities take several queries): computed once per request, see :func:`report_bundle`."""
     index = survey.waves.index(wave)
-    payload = {
+    return {
         "code": code_version("results"),
-        "survey": [survey.id, survey.name, survey.modes],
         "settings": survey_settings(survey),
         "questionnaire": survey.questionnaire_version.sha256,
-        "waves": [wave_fingerprint(w) for w in survey.waves[: index + 1]],
+        "earlier": [wave_fingerprint(w) for w in survey.waves[:index]],
         "localities": _localities_fingerprint(survey),
+    }
+
+
+def bundle_key(survey: Survey, wave: Wave, parts: dict | None = None) -> str:
+    """The content key of a wave's estimates and report context."""
+    parts = parts if parts is not None else _key_parts(survey, wave)
+    payload = {
+        "code": parts["code"],
+        "survey": [survey.id, survey.name, survey.modes],
+        "settings": parts["settings"],
+        "questionnaire": parts["questionnaire"],
+        "waves": [*parts["earlier"], wave_fingerprint(wave)],
+        "localities": parts["localities"],
     }
     text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -455,14 +468,12 @@ def gather(survey: Survey, wave: Wave, cache: ReportCache | None = None,
     return ReportBundle(key=key or bundle_key(survey, wave), results=results, meta=meta)
 
 
-def _setting_key(survey: Survey, wave: Wave) -> str:
+def _setting_key(survey: Survey, wave: Wave, parts: dict) -> str:
     """What identifies a wave's reports apart from its incoming responses: code, settings,
     questionnaire, localities and the earlier waves."""
-    index = survey.waves.index(wave)
-    text = json.dumps([code_version("results"), survey.id, survey.name, survey.modes,
-                       survey_settings(survey), survey.questionnaire_version.sha256, wave.id,
-                       [wave_fingerprint(w) for w in survey.waves[:index]],
-                       _localities_fingerprint(survey)], sort_keys=True, default=str)
+    text = json.dumps([parts["code"], survey.id, survey.name, survey.modes, parts["settings"],
+                       parts["questionnaire"], wave.id, parts["earlier"], parts["localities"]],
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -499,12 +510,13 @@ def report_bundle(survey: Survey, wave: Wave, cache: ReportCache | None = None) 
     newest response they include); a closed wave's reports always match its data exactly.
     """
     cache = cache if cache is not None else report_cache()
-    key = bundle_key(survey, wave)
+    parts = _key_parts(survey, wave)
+    key = bundle_key(survey, wave, parts)
     bundle = cache.get_bundle(key)
     if bundle is not None:
         return _with_fieldwork_rates(bundle, wave)
     max_age = report_max_age() if wave.is_open else 0.0
-    setting_key = _setting_key(survey, wave)
+    setting_key = _setting_key(survey, wave, parts)
     if max_age:
         bundle = _recent_bundle(cache, setting_key, max_age)
         if bundle is not None:
