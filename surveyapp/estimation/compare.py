@@ -185,12 +185,13 @@ def differences_from_overall(
     values = _values(design, y)
     codes, levels = _level_codes(domains, levels, design.n_rows)
     joint = _joint_scores(design, values, codes, levels)
-    overall = _joint_scores(design, values, np.where(np.isnan(values), -1, 0), ["ALL"])
-    dfu = design.degf() if df is None else df
+    overall = None if joint is None else _joint_scores(
+        design, values, np.where(np.isnan(values), -1, 0), ["ALL"])
     if joint is None or overall is None:
         everyone = np.ones(design.n_rows, dtype=bool)
         return {lv: _difference(design, values, codes == j, everyone, level, df)
                 for j, lv in enumerate(levels)}
+    dfu = design.degf() if df is None else df
     means, _, z = joint
     mean_all, _, z_all = overall
     cov = design.covariance_from_unit_totals(np.vstack([z, z_all]).T)

@@ -14,7 +14,12 @@ from sqlalchemy import delete, insert, select
 from ..extensions import db
 from ..models import Answer, Assignment, Response, User, Wave
 from ..models.fieldwork import BackCheck, ResponseReview, ReviewEvent
-from ..services.responses import Submission, answer_values, check_submission
+from ..services.responses import (
+    Submission,
+    answer_values,
+    check_submission,
+    response_values,
+)
 
 
 def submission_status(user: User, uuid: str) -> dict | None:
@@ -279,6 +284,11 @@ def sent_back_responses(user: User, uuids: list[str]) -> dict[str, Response]:
                ResponseReview.state == "sent_back"))}
 
 
+#: What a correction replaces of a response (its id, UUID, wave, mode and enumerator stay).
+_CORRECTED_COLUMNS = ("locality_id", "district_id", "street_id", "community_id", "grid_id",
+                      "language", "started_at", "ended_at", "content_hash")
+
+
 def resubmit(response: Response, sub: Submission, user: User) -> bool:
     """Replace a sent-back interview's answers with the corrected ones; back to ``pending``.
 
@@ -291,13 +301,9 @@ def resubmit(response: Response, sub: Submission, user: User) -> bool:
     db.session.execute(delete(Answer).where(Answer.response_id == response.id))
     db.session.execute(insert(Answer), [{"response_id": response.id, **values}
                                         for values in answer_values(checked.cleaned)])
-    path = sub.locality.path_by_level()
-    response.locality_id = sub.locality.id
-    for level in ("district", "street", "community", "grid"):
-        setattr(response, f"{level}_id", path[level].id if level in path else None)
-    response.language = sub.language
-    response.started_at, response.ended_at = sub.started_at, sub.ended_at
-    response.content_hash = checked.digest
+    values = response_values(sub, checked)  # the columns a new response would get
+    for key in _CORRECTED_COLUMNS:
+        setattr(response, key, values[key])
     response.revised_at = datetime.utcnow()
     review = review_of(response)
     review.state = "pending"

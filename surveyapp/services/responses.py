@@ -133,7 +133,7 @@ def submit_response(sub: Submission) -> tuple[Response, bool]:
     return response, True
 
 
-def _response_values(sub: Submission, checked: CheckedSubmission) -> dict:
+def response_values(sub: Submission, checked: CheckedSubmission) -> dict:
     """The column values of a new response row for ``sub``."""
     survey = sub.wave.survey
     path = sub.locality.path_by_level()
@@ -158,7 +158,7 @@ def _response_values(sub: Submission, checked: CheckedSubmission) -> dict:
 
 
 def _new_response(sub: Submission, checked: CheckedSubmission) -> Response:
-    response = Response(**_response_values(sub, checked))
+    response = Response(**response_values(sub, checked))
     response.answers = list(answer_rows(checked.cleaned))
     if sub.extra_rows is not None:
         db.session.add_all(list(sub.extra_rows(response)))
@@ -214,7 +214,7 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
         db.session.rollback()
         return outcomes
     # Prepared before taking the writers' lock: the rows of the responses and of their answers.
-    rows = [_response_values(subs[i], checked[i]) for i in fresh]
+    rows = [response_values(subs[i], checked[i]) for i in fresh]
     answers = [list(answer_tuples(checked[i].cleaned)) for i in fresh]
     try:
         with sqlite_write_lock():
