@@ -131,35 +131,6 @@ def validate_xlsform_file(file: Path) -> list:
     return []
 
 
-#: What a draft's missing translations are set to before it is printed (never printed).
-UNTRANSLATED = "\u2060untranslated\u2060"
-
-
-def printable_schema(version):
-    """Return ``(schema, marker)`` to print ``version``: a published version as it is (marker
-    None); a draft whose only problems are missing translations loaded with them set to the
-    marker (printed in the default language, marked). Raise QuestionnaireError otherwise."""
-    from .questionnaire import QuestionnaireError, load_questionnaire_text
-    from .questionnaire.export import dump_document
-    from .services import design
-    from .services.design import DesignError
-
-    try:
-        return version.schema, None
-    except QuestionnaireError as error:
-        if version.status != "draft":
-            raise
-        try:
-            doc = design.preview_document(design.document(version), UNTRANSLATED)
-        except DesignError:
-            raise error from None
-        try:
-            schema = load_questionnaire_text(dump_document(doc), source=f"{version.slug}.yaml")
-        except QuestionnaireError:
-            raise error from None
-        return schema, UNTRANSLATED
-
-
 @click.command("pdf")
 @click.argument("reference", metavar="ID")
 @click.option("--language", "language", default=None,
@@ -172,6 +143,7 @@ def questionnaire_pdf(reference: str, language: str | None, output: Path) -> Non
     questionnaire for fieldwork), in one of its languages; right-to-left ones right-aligned."""
     from .questionnaire import QuestionnaireError
     from .reports.questionnaire_pdf import QuestionnairePdfError, build_questionnaire_pdf
+    from .services.design import printable_schema
 
     version = find_version(reference)
     try:

@@ -22,6 +22,7 @@ from .model import (
     QuestionType,
     Text,
     translate,
+    translate_marked,
 )
 from .problems import Problem, QuestionnaireError
 
@@ -49,6 +50,7 @@ __all__ = [
     "load_questionnaire_text",
     "parse_condition",
     "translate",
+    "translate_marked",
     "validate_file",
     "validate_text",
 ]

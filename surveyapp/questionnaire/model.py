@@ -100,6 +100,20 @@ def translate(text: Text | None, lang: str, default: str = DEFAULT_LANGUAGE) -> 
     return "", True
 
 
+def translate_marked(text: Text | None, lang: str, default: str,
+                     marker: str | None) -> tuple[str, bool]:
+    """:func:`translate`, where a value equal to ``marker`` (a draft's missing translation, as
+    the designer fills it for previewing and printing) counts as missing."""
+    if marker is not None and text:
+        if text.get(lang) == marker:
+            value = text.get(default)
+            if value and value != marker:
+                return value, True
+        value, fallback = translate(text, lang, default)
+        return ("", True) if value == marker else (value, fallback)
+    return translate(text, lang, default)
+
+
 def _language_candidates(lang: str, text: Text) -> list[str]:
     parts = [part for part in lang.replace("-", "_").split("_") if part]
     if not parts:

@@ -31,7 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ..questionnaire.conditions import _Binary, _Call, _Current, _Literal, _Node, _Ref
-from ..questionnaire.model import Condition, Question, Questionnaire, translate
+from ..questionnaire.model import Condition, Question, Questionnaire, translate_marked
 from .fonts import FontSet, report_fonts
 
 #: The Debian package whose font has the Arabic-script (Uyghur) glyphs.
@@ -125,19 +125,6 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
 _OPERATORS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
 
-def _translate(text, lang: str, default: str, marker: str | None) -> tuple[str, bool]:
-    """:func:`translate`, where a value equal to ``marker`` (a draft's missing translation,
-    as the designer's preview fills it) counts as missing."""
-    if marker is not None and text:
-        if text.get(lang) == marker:
-            value = text.get(default)
-            if value and value != marker:
-                return value, True
-        value, fallback = translate(text, lang, default)
-        return ("", True) if value == marker else (value, fallback)
-    return translate(text, lang, default)
-
-
 def _words(lang: str) -> Mapping[str, str]:
     return _WORDS.get(lang) or _WORDS.get(lang.split("_")[0]) or _WORDS["en"]
 
@@ -161,7 +148,7 @@ def _literal_label(
     choice = question.choice(code.strip()) if question is not None else None
     if choice is None:
         return code
-    text, fallback = _translate(choice.label, lang, default, marker)
+    text, fallback = translate_marked(choice.label, lang, default, marker)
     return f"{text} {FALLBACK_MARK}" if fallback else text
 
 
@@ -517,7 +504,7 @@ def build_questionnaire_pdf(
     arrow = "" if rtl else "→ "
 
     def tr(text) -> _Text:
-        return _Text(*_translate(text, language, default, untranslated))
+        return _Text(*translate_marked(text, language, default, untranslated))
 
     title = tr(schema.title)
     page.paragraph(title.marked, 16, after=1 * mm)
@@ -583,5 +570,5 @@ def _any_fallback(schema: Questionnaire, language: str, marker: str | None) -> b
         if question.hint:
             texts.append(question.hint)
         texts.extend(choice.label for choice in question.choices)
-    return any(_translate(text, language, default, marker)[1] for text in texts)
+    return any(translate_marked(text, language, default, marker)[1] for text in texts)
 

@@ -866,3 +866,31 @@ def save_plan(survey, wave, params: Mapping[str, Any], rows: list[dict[str, Any]
     survey.settings = settings
     db.session.commit()
     return written
+
+
+#: What a draft's missing translations are set to for previewing and printing it (never shown:
+#: the default-language text is, marked).
+UNTRANSLATED = "\u2060untranslated\u2060"
+
+
+def printable_schema(version):
+    """Return ``(schema, marker)`` to print ``version``: a published version as it is (marker
+    None); a draft whose only problems are missing translations loaded with them set to the
+    marker (printed in the default language, marked). Raise QuestionnaireError otherwise."""
+    from ..questionnaire import QuestionnaireError, load_questionnaire_text
+    from ..questionnaire.export import dump_document
+
+    try:
+        return version.schema, None
+    except QuestionnaireError as error:
+        if version.status != "draft":
+            raise
+        try:
+            doc = preview_document(document(version), UNTRANSLATED)
+        except DesignError:
+            raise error from None
+        try:
+            schema = load_questionnaire_text(dump_document(doc), source=f"{version.slug}.yaml")
+        except QuestionnaireError:
+            raise error from None
+        return schema, UNTRANSLATED

@@ -33,6 +33,7 @@ from ..questionnaire import (
     QuestionnaireError,
     load_questionnaire_text,
     translate,
+    translate_marked,
 )
 from ..questionnaire.diff import comparable_indicators, diff_questionnaires
 from ..questionnaire.export import dump_document
@@ -42,8 +43,6 @@ from ..services.design import DesignError
 bp = Blueprint("design", __name__, url_prefix="/design")
 
 ROLES = ("admin", "manager")
-#: Marks a text that is not translated yet in the preview of a draft (never shown).
-UNTRANSLATED = "\u2060untranslated\u2060"
 
 
 # --- access ---------------------------------------------------------------------------------
@@ -712,17 +711,7 @@ def check(version_id: int):
 
 
 def _preview_translate(default: str):
-    def lookup(text, lang):
-        if text and text.get(lang) == UNTRANSLATED:
-            value = text.get(default)
-            if value and value != UNTRANSLATED:
-                return value, True
-        value, fallback = translate(text, lang, default)
-        if value == UNTRANSLATED:
-            return "", True
-        return value, fallback
-
-    return lookup
+    return lambda text, lang: translate_marked(text, lang, default, design.UNTRANSLATED)
 
 
 @bp.route("/v/<int:version_id>/preview")
@@ -733,7 +722,7 @@ def preview(version_id: int):
     doc = design.document(version)
     # Missing translations are filled with a marker, so a draft being translated can be
     # previewed: the default-language text is shown in their place, marked.
-    preview_doc = design.preview_document(doc, UNTRANSLATED)
+    preview_doc = design.preview_document(doc, design.UNTRANSLATED)
     try:
         schema = load_questionnaire_text(dump_document(preview_doc), source=f"{version.slug}.yaml")
     except QuestionnaireError as error:
@@ -868,12 +857,11 @@ def export(version_id: int, fmt: str):
 @roles_required(*ROLES)
 def questionnaire_pdf(version_id: int):
     """Download the printable questionnaire (paper backup for fieldwork) in one language."""
-    from ..design_commands import printable_schema
     from ..reports.questionnaire_pdf import QuestionnairePdfError, build_questionnaire_pdf
 
     version = _version_or_404(version_id)
     try:
-        schema, marker = printable_schema(version)
+        schema, marker = design.printable_schema(version)
     except QuestionnaireError:
         abort(409, description=_("Fix the draft's problems before printing it."))
     code = request.args.get("language") or schema.default_language

@@ -20,7 +20,6 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from surveyapp.design_commands import UNTRANSLATED
 from surveyapp.extensions import db
 from surveyapp.models import QuestionnaireVersion
 from surveyapp.questionnaire import QuestionnaireError, load_questionnaire, load_questionnaire_text
@@ -28,7 +27,7 @@ from surveyapp.questionnaire.export import dump_document, read_document
 from surveyapp.questionnaire.xlsform import xlsform_to_yaml
 from surveyapp.reports import questionnaire_pdf
 from surveyapp.reports.questionnaire_pdf import QuestionnairePdfError, build_questionnaire_pdf
-from surveyapp.services.design import preview_document
+from surveyapp.services.design import UNTRANSLATED, preview_document
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD = ROOT / "questionnaires" / "public-security-satisfaction.yaml"
