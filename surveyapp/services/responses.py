@@ -250,8 +250,12 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
     return outcomes
 
 _ANSWER_COLUMNS = ("response_id", "question", "value", "number", "multiple")
-# The driver's placeholder for each DB-API parameter style (sqlite3: ?, psycopg: %s).
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_INSERT_ANSWERS_QMARK = ("INSERT INTO answer (response_id, question, value, number, multiple) "
+                         "VALUES (?, ?, ?, ?, ?)")
+# The same constant statement in each driver's placeholder style (sqlite3: ?, psycopg: %s).
+_INSERT_ANSWERS = {"qmark": _INSERT_ANSWERS_QMARK,
+                   "format": _INSERT_ANSWERS_QMARK.replace("?", "%s"),
+                   "pyformat": _INSERT_ANSWERS_QMARK.replace("?", "%s")}
 
 
 def _bulk_insert(objects: list) -> None:
@@ -289,14 +293,12 @@ def _insert_answer_rows(rows: list[tuple]) -> None:
     if not rows:
         return
     connection = db.session.connection()
-    mark = _PLACEHOLDERS.get(connection.dialect.paramstyle)
-    if mark is None:
+    statement = _INSERT_ANSWERS.get(connection.dialect.paramstyle)
+    if statement is None:
         db.session.execute(insert(Answer.__table__),
                            [dict(zip(_ANSWER_COLUMNS, row, strict=True)) for row in rows])
         return
-    connection.exec_driver_sql(
-        f"INSERT INTO answer ({', '.join(_ANSWER_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_ANSWER_COLUMNS))})", rows)
+    connection.exec_driver_sql(statement, rows)
 
 
 def _commit_keeping_state() -> None:
