@@ -95,6 +95,11 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
     """Read a call list or frame: UTF-8 CSV with the columns phone, locality and notes."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\x00" in text:  # no text column of PostgreSQL can hold it; not a CSV text file anyway
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        report.problems.append(f"{source}:{line}: contains a NUL character (0x00): save the list "
+                               "as a UTF-8 CSV text file")
+        return []
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in ("phone", "locality") if c not in header]

@@ -79,6 +79,9 @@ def read_body(data: bytes) -> tuple[list[Any], bool]:
         ) from exc
     except RecursionError as exc:
         raise BodyError("the request body is nested too deeply") from exc
+    if b"\\u0000" in data.lower() and _has_nul(body):
+        raise BodyError("the body contains a NUL character (\\u0000), which cannot be stored: "
+                        "remove it from the texts")
     if isinstance(body, dict) and "submissions" in body:
         items, batch = body["submissions"], True
         if not isinstance(items, list):
@@ -96,6 +99,23 @@ def read_body(data: bytes) -> tuple[list[Any], bool]:
             f"a batch holds at most {MAX_BATCH} submissions, this one {len(items)}: "
             "send it in parts", status=413)
     return items, batch
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a NUL character is in any text (key or value) of a parsed JSON body: no text
+    column of PostgreSQL can hold one."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def allowed_localities(assignment: Assignment) -> list[Locality]:

@@ -230,6 +230,20 @@ def test_import_reports_rows_and_masks_numbers(demo, runner, tmp_path):
     assert "13800138000" not in result.output
 
 
+
+def test_import_refuses_a_nul_character_with_its_line(demo):
+    # Found by the importers' fuzz test on PostgreSQL, whose text columns cannot hold 0x00:
+    # the lookup of the locality code failed with a database error instead of a row message.
+    with demo.app_context():
+        street = _streets()[0].code
+        text = f"phone,locality,notes\n13800138000,{street},\n13900000001,\x00,\n"
+        report = cati.import_call_list(_wave(), text, source="list.csv")
+        assert report.created == 0
+        assert report.problems == ["list.csv:3: contains a NUL character (0x00): save the list "
+                                   "as a UTF-8 CSV text file"]
+        assert db.session.scalar(select(CatiCase.id)) is None
+
+
 # --- the web pages -------------------------------------------------------------------------
 
 

@@ -386,3 +386,13 @@ def test_officials_cannot_read_assignments_or_questionnaires(demo, client, runne
     assert client.get("/api/v1/questionnaires/1", headers=bearer(official)).status_code == 403
     assert client.get("/api/v1/nothing", headers=bearer(official)).status_code == 404
     assert client.put(URL, headers=bearer(official)).status_code == 405
+
+
+def test_a_nul_character_is_refused_not_a_500(demo, client, token, door):
+    # PostgreSQL's text columns cannot hold 0x00: before this check a device name with one
+    # was a 500 there (and stored on SQLite).
+    body = submission(door, paradata={"device": "tablet\x00"})
+    response = post(client, {"submissions": [body]}, token)
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["message"]
+    assert count(demo, body["uuid"]) == 0
