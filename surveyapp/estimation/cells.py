@@ -123,29 +123,56 @@ class CellDesign:
         found = self.domain_cell_sums(values, codes, n_groups)
         if found is None:
             return None
-        return self.unit_totals_from_cell_sums(*found, n_groups)
+        occupied, _rows, sums = found
+        return self.unit_totals_from_cell_sums(occupied, sums, n_groups)
 
     def domain_cell_sums(
-        self, values: list[np.ndarray], codes: np.ndarray, n_groups: int
-    ) -> tuple[np.ndarray, list[np.ndarray]] | None:
-        """Sums of each ``v`` per occupied (cell, domain) pair ``cell * n_groups + domain``.
+        self, values: list[np.ndarray], codes: np.ndarray, n_groups: int,
+        rows: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
+        """Rows and sums of each ``v`` per occupied (cell, domain) pair, ``cell * n_groups + g``.
 
-        Returns the occupied pairs and, per ``v``, its sums over the pair's rows (unweighted);
-        None when the cells x domains table would be too large.
+        ``rows`` marks the rows that count (None: all); the values of the others must be 0.
+        Returns the occupied pairs, their numbers of rows and, per ``v``, its sums over the
+        pair's rows (unweighted); None when the cells x domains table would be too large.
         """
-        if self.n_cells * n_groups * len(values) > _MAX_BATCH:
+        if n_groups == 0:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64), [
+                np.zeros(0) for _ in values]
+        if self.n_cells * (n_groups + 1) * (len(values) + 1) > _MAX_BATCH:
             return None
-        keep = codes >= 0
-        everything = bool(keep.all())
-        idx = (self.cell if everything else self.cell[keep]) * n_groups + (
-            codes if everything else codes[keep])
-        size = self.n_cells * n_groups
-        occupied = np.flatnonzero(np.bincount(idx, minlength=size))
-        sums = [
-            np.bincount(idx, weights=v if everything else v[keep], minlength=size)[occupied]
-            for v in values
-        ]
-        return occupied, sums
+        idx, width, counts = self._pair_index(codes, n_groups)
+        size = self.n_cells * width
+        if rows is not None:  # less the rows that do not count (usually few)
+            counts = counts - np.bincount(idx[np.flatnonzero(~rows)], minlength=size)
+        table = counts.reshape(self.n_cells, width)[:, :n_groups]
+        occupied = np.flatnonzero(table)
+        pair_rows = np.rint(table.ravel()[occupied]).astype(np.int64)
+        at = occupied + (occupied // n_groups) * (width - n_groups)  # the same pairs in idx
+        sums = [np.bincount(idx, weights=v, minlength=size)[at] for v in values]
+        return occupied, pair_rows, sums
+
+    def _pair_index(self, codes: np.ndarray, n_groups: int
+                    ) -> tuple[np.ndarray, int, np.ndarray]:
+        """Each row's (cell, domain) pair ``cell * width + domain`` and the rows per pair; rows
+        in no domain (code -1) get a column of their own (``width = n_groups + 1``). Kept for
+        the last few code arrays: the indicators of a wave are all estimated by the same
+        domains (treat the arrays as read-only)."""
+        key = (id(self), id(codes), n_groups)
+        hit = _PAIR_INDEX.get(key)
+        if hit is not None and hit[0] is self and hit[1] is codes:
+            return hit[2]
+        if (codes < 0).any():
+            width = n_groups + 1
+            idx = self.cell * width + np.where(codes < 0, n_groups, codes)
+        else:
+            width = n_groups
+            idx = self.cell * width + codes
+        found = (idx, width, np.bincount(idx, minlength=self.n_cells * width))
+        if len(_PAIR_INDEX) >= 4:
+            _PAIR_INDEX.pop(next(iter(_PAIR_INDEX)))
+        _PAIR_INDEX[key] = (self, codes, found)
+        return found
 
     def unit_totals_from_cell_sums(
         self, occupied: np.ndarray, raw: list[np.ndarray], n_groups: int
@@ -178,6 +205,8 @@ class CellDesign:
 
 
 _CACHE: dict[int, tuple[Any, CellDesign | None]] = {}
+_PAIR_INDEX: dict[tuple[int, int, int],
+                  tuple[CellDesign, np.ndarray, tuple[np.ndarray, int, np.ndarray]]] = {}
 
 
 def cell_design(design: Design) -> CellDesign | None:

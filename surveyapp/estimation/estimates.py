@@ -203,42 +203,96 @@ def _domain_sums(
     n_groups: int,
     *,
     irls: bool = False,
+    valid: np.ndarray | None = None,
+    binary: bool | None = None,
 ) -> list[_Sums]:
     """Per-domain sums in O(n): ``codes`` gives each row's domain (``-1``: not in any).
 
+    ``valid`` marks the rows with a value (None: all; ``y`` must be 0 on the others) and
+    ``binary`` says that the values are all 0 or 1 when the caller checked it already.
+
     Everything is accumulated per (domain, unit) with a few ``bincount`` passes; degrees of
-    freedom and the units present in each domain follow from those counts.
+    freedom and the units present in each domain follow from those counts. For a raked or
+    post-stratified design whose rows merge into cells (:mod:`.cells`: a cell lies in one unit
+    and its rows share their weight), the rows are only summed per (cell, domain) and the rest
+    follows from those sums.
     """
+    if n_groups == 0:
+        return []
     w = design.weights
-    keep = codes >= 0
-    everything = bool(keep.all())
-    cd = codes if everything else codes[keep]
-    wk = w if everything else w[keep]
-    yk = y if everything else y[keep]
     m = design.n_units
     size = n_groups * m
-    idx = cd * m + (design.units if everything else design.units[keep])
-    cell_rows = np.bincount(idx, minlength=size).reshape(n_groups, m)
-    unit_w = np.bincount(idx, weights=wk, minlength=size).reshape(n_groups, m)
-    wy = wk * yk
-    unit_wy = np.bincount(idx, weights=wy, minlength=size).reshape(n_groups, m)
+    calibrated = bool(design.calibrations)
+    cells = None
+    found = None
+    if calibrated:
+        from .cells import cell_design
+
+        cells = cell_design(design)
+        if cells is not None:
+            if binary is None:
+                binary = bool(((y == 0) | (y == 1) | (codes < 0)).all())
+            if binary or not irls:
+                found = cells.domain_cell_sums([y] if binary else [y, y * y], codes, n_groups,
+                                               rows=valid)
+
+    batch = None
+    starts = None
+    if found is not None:
+        assert cells is not None
+        occupied, pair_rows, pair_sums = found
+        pair_cell = occupied // n_groups
+        pair_group = occupied % n_groups
+        pair_w = cells.weight[pair_cell]
+        idx = pair_group * m + cells.units.codes[pair_cell]
+        rows_f = pair_rows.astype(np.float64)
+        cell_rows = np.bincount(idx, weights=rows_f, minlength=size).reshape(n_groups, m)
+        cell_rows = np.rint(cell_rows).astype(np.int64)
+        unit_w = np.bincount(idx, weights=pair_w * rows_f, minlength=size).reshape(n_groups, m)
+        unit_wy = np.bincount(idx, weights=pair_w * pair_sums[0],
+                              minlength=size).reshape(n_groups, m)
+        if (pair_w != 0).all():
+            cell_nonzero = cell_rows
+        else:
+            cell_nonzero = np.rint(np.bincount(idx, weights=rows_f * (pair_w != 0),
+                                               minlength=size)).astype(np.int64)
+            cell_nonzero = cell_nonzero.reshape(n_groups, m)
+        swyy = (None if binary else
+                np.bincount(pair_group, weights=pair_w * pair_sums[1], minlength=n_groups))
+        # Every domain's residual unit totals at once, from cell sums.
+        batch = cells.unit_totals_from_cell_sums(occupied, [pair_sums[0], rows_f], n_groups)
+    else:
+        if valid is not None:
+            codes = np.where(valid, codes, -1)
+        keep = codes >= 0
+        everything = bool(keep.all())
+        cd = codes if everything else codes[keep]
+        wk = w if everything else w[keep]
+        yk = y if everything else y[keep]
+        idx = cd * m + (design.units if everything else design.units[keep])
+        cell_rows = np.bincount(idx, minlength=size).reshape(n_groups, m)
+        unit_w = np.bincount(idx, weights=wk, minlength=size).reshape(n_groups, m)
+        unit_wy = np.bincount(idx, weights=wk * yk, minlength=size).reshape(n_groups, m)
+        if binary is None:
+            binary = bool(((yk == 0) | (yk == 1)).all())
+        if (wk != 0).all():
+            cell_nonzero = cell_rows
+        else:
+            nz = wk != 0
+            cell_nonzero = np.bincount(idx[nz], minlength=size).reshape(n_groups, m)
     counts = cell_rows.sum(axis=1)
     sw = unit_w.sum(axis=1)
     swy = unit_wy.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(sw != 0, swy / sw, 0.0)
-    binary = bool(((yk == 0) | (yk == 1)).all())
     if binary:
         # sum w (y - m)^2 for 0/1 values, without another pass over the rows
         ss = swy * (1 - means) ** 2 + (sw - swy) * means**2
+    elif found is not None:
+        ss = np.maximum(swyy - 2 * means * swy + means**2 * sw, 0.0)
     else:
         dev = yk - means[cd]
         ss = np.bincount(cd, weights=wk * dev * dev, minlength=n_groups)
-    if (wk != 0).all():
-        cell_nonzero = cell_rows
-    else:
-        nz = wk != 0
-        cell_nonzero = np.bincount(idx[nz], minlength=size).reshape(n_groups, m)
     n_nonzero = cell_nonzero.sum(axis=1)
 
     # degf of each subset: PSUs minus strata among rows with non-zero weight.
@@ -246,7 +300,6 @@ def _domain_sums(
     strata_rows = _regroup(psu_rows, design.psu_stratum, design.n_strata)
     degf = np.count_nonzero(psu_rows, axis=1) - np.count_nonzero(strata_rows, axis=1)
 
-    calibrated = bool(design.calibrations)
     if calibrated:
         nrow = np.full(n_groups, design.n_rows)
         # Rows outside the domain keep weight 0 in R's calibrated subset.
@@ -256,25 +309,16 @@ def _domain_sums(
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(counts > 0, sw / np.maximum(counts, 1), 1.0)
 
-    starts = None
-    batch = None
     safe_scale = np.where(scale != 0, scale, 1.0)
-    if calibrated:
-        from .cells import cell_design
-
-        cells = cell_design(design)
-        found = None if cells is None else cells.domain_cell_sums(
-            [y, np.ones_like(y)], codes, n_groups)
-        if found is not None:
-            # Every domain's residual unit totals at once, from cell sums.
-            occupied, (cell_y, cell_n) = found
-            batch = cells.unit_totals_from_cell_sums(occupied, [cell_y, cell_n], n_groups)
-            if irls and binary:
-                # A cell's rows share their prior weight: glm's first step per cell.
-                group = occupied % n_groups
-                prior_cell = cells.weight[occupied // n_groups] / safe_scale[group]
-                starts = _irls_start_sums_grouped(prior_cell, cell_y, cell_n, group, n_groups)
+    if irls and found is not None:
+        # A cell's rows share their prior weight: glm's first step per cell.
+        prior_cell = pair_w / safe_scale[pair_group]
+        starts = _irls_start_sums_grouped(prior_cell, pair_sums[0], rows_f, pair_group,
+                                          n_groups)
     if irls and starts is None:
+        if found is not None:  # a weight beyond glm's clamp: the rows' own first step
+            keep = codes >= 0 if valid is None else (codes >= 0) & valid
+            cd, wk, yk = codes[keep], w[keep], y[keep]
         prior = wk / safe_scale[cd]
         starts = _irls_start_sums(prior, yk, cd, n_groups)
     present = cell_rows > 0
@@ -364,16 +408,39 @@ def _single_domain(
 ) -> _Sums:
     yv = _as_float(y)
     valid = _valid_mask(yv, design.n_rows)
-    if require_binary and not np.isin(yv[valid], (0.0, 1.0)).all():
+    if require_binary and not _all_binary(yv, valid):
         raise EstimationError("a proportion needs values 0 or 1 (missing as NaN)")
-    rows = valid
-    if domain is not None:
+    if domain is None:
+        codes = _everyone(design.n_rows)
+    else:
         dm = np.asarray(domain, dtype=bool)
         if dm.shape != (design.n_rows,):
             raise EstimationError(f"domain mask must have {design.n_rows} entries")
-        rows = rows & dm
-    codes = np.where(rows, 0, -1)
-    return _domain_sums(design, np.where(valid, yv, 0.0), codes, 1, irls=irls)[0]
+        codes = np.where(dm, 0, -1)
+    return _domain_sums(design, np.where(valid, yv, 0.0), codes, 1, irls=irls,
+                        valid=None if valid.all() else valid,
+                        binary=True if require_binary else None)[0]
+
+
+def _everyone(n: int) -> np.ndarray:
+    """Domain codes putting all ``n`` rows in domain 0: one read-only array per ``n`` (so that
+    the cells' pair index of the whole sample is computed once, see :mod:`.cells`)."""
+    hit = _EVERYONE.get(n)
+    if hit is None:
+        hit = np.zeros(n, dtype=np.intp)
+        hit.setflags(write=False)
+        if len(_EVERYONE) >= 4:
+            _EVERYONE.pop(next(iter(_EVERYONE)))
+        _EVERYONE[n] = hit
+    return hit
+
+
+_EVERYONE: dict[int, np.ndarray] = {}
+
+
+def _all_binary(y: np.ndarray, valid: np.ndarray) -> bool:
+    """Whether every valid value is 0 or 1."""
+    return bool(((y == 0) | (y == 1) | ~valid).all())
 
 
 def _require_rows(s: _Sums, what: str) -> None:
@@ -985,17 +1052,23 @@ def svyby(
     if fn is svyciprop:
         if method not in CI_METHODS:
             raise EstimationError(f"unknown method {method!r}")
-        if not np.isin(yv[valid], (0.0, 1.0)).all():
+        if not _all_binary(yv, valid):
             raise EstimationError("a proportion needs values 0 or 1 (missing as NaN)")
-    # R keeps domains with at least one row of non-zero weight (before removing missing y).
-    alive = np.bincount(codes[(codes >= 0) & (design.weights != 0)], minlength=len(keys)) > 0
-    row_codes = np.where(valid, codes, -1)
+    # R keeps domains with at least one row of non-zero weight (before removing missing y);
+    # every key has a row, so with no weight 0 every domain is kept.
+    nonzero = design.weights != 0
+    if nonzero.all():
+        alive = np.ones(len(keys), dtype=bool)
+    else:
+        alive = np.bincount(codes[(codes >= 0) & nonzero], minlength=len(keys)) > 0
     sums = _domain_sums(
         design,
         np.where(valid, yv, 0.0),
-        row_codes,
+        codes,
         len(keys),
         irls=fn is svyciprop and method in ("logit", "likelihood"),
+        valid=None if valid.all() else valid,
+        binary=True if fn is svyciprop else None,
     )
     out: list[tuple[Any, Any]] = []
     for g, key in enumerate(keys):
@@ -1047,17 +1120,38 @@ def _total_from_sums(s: _Sums, level: float, df: float | None) -> Estimate:
 def domain_codes(by: Any, n: int) -> tuple[np.ndarray, list[Any]]:
     """Codes ``0..G-1`` of the (crossed) domains of each row, ``-1`` where a key is missing.
 
-    Returns the codes and the sorted keys (labels, or tuples of labels when crossing).
+    Returns the codes and the sorted keys (labels, or tuples of labels when crossing). The
+    result for a :class:`Categorical` is kept for the last few (the indicators of a wave are
+    estimated by the same domains); its codes are read-only.
     """
     if isinstance(by, Categorical):
-        codes = np.asarray(by.codes, dtype=np.int64)
-        if codes.shape != (n,):
-            raise EstimationError(f"domain variable has {codes.shape[0]} values, expected {n}")
-        used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(by.labels)))
-        order = sorted(used.tolist(), key=lambda i: by.labels[i])
-        rank = np.full(len(by.labels) + 1, -1, dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        return rank[codes], [by.labels[i] for i in order]
+        hit = _DOMAIN_CODES.get(id(by))
+        if hit is not None and hit[0] is by and hit[1][0].shape == (n,):
+            return hit[1]
+        found = _categorical_codes(by, n)
+        found[0].setflags(write=False)
+        if len(_DOMAIN_CODES) >= 8:
+            _DOMAIN_CODES.pop(next(iter(_DOMAIN_CODES)))
+        _DOMAIN_CODES[id(by)] = (by, found)
+        return found
+    return _array_codes(by, n)
+
+
+_DOMAIN_CODES: dict[int, tuple[Categorical, tuple[np.ndarray, list[Any]]]] = {}
+
+
+def _categorical_codes(by: Categorical, n: int) -> tuple[np.ndarray, list[Any]]:
+    codes = np.asarray(by.codes, dtype=np.int64)
+    if codes.shape != (n,):
+        raise EstimationError(f"domain variable has {codes.shape[0]} values, expected {n}")
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(by.labels)))
+    order = sorted(used.tolist(), key=lambda i: by.labels[i])
+    rank = np.full(len(by.labels) + 1, -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], [by.labels[i] for i in order]
+
+
+def _array_codes(by: Any, n: int) -> tuple[np.ndarray, list[Any]]:
     arrays: Sequence[Any]
     if isinstance(by, (list, tuple)) and by and np.ndim(by[0]) == 1:
         arrays, crossed = by, True

@@ -76,3 +76,74 @@ def test_domains_at_once_equal_one_domain_at_a_time():
                     z = _row_path(design, x[:, None])
                     var = design.covariance_from_unit_totals(z)[0, 0]
                     assert est.se == pytest.approx(np.sqrt(var), rel=1e-9)
+
+
+def _zero_weight_designs(seed: int):
+    """Raked and post-stratified designs where some respondents have weight 0."""
+    rng, n, psu, (raked, both, post) = _designs(seed, False)
+    out = []
+    for design in (raked, both, post):
+        w = np.asarray(design.weights).copy()
+        w[rng.random(n) < 0.05] = 0.0
+        base = Design.create(weights=w, strata=psu // 10, clusters=[psu], lonely_psu="adjust")
+        sex = rng.integers(0, 2, n)
+        out.append(poststratify(base, sex, {0: float(w.sum()) * 0.55, 1: float(w.sum()) * 0.6}))
+    return rng, n, psu, out
+
+
+@pytest.mark.parametrize("zero_weights", [False, True])
+def test_cell_sums_equal_the_row_sums(monkeypatch, zero_weights):
+    """Every domain estimate from per-cell sums equals the one from per-row sums: binary and
+    non-binary values, rows in no domain, respondents with weight 0, glm's first step from the
+    rows when a cell's prior weight is beyond its clamp."""
+    from surveyapp.estimation import cells as cells_module
+    from surveyapp.estimation import estimates as est_module
+
+    rng, n, psu, designs = (_zero_weight_designs(3) if zero_weights else _designs(3, False))
+    y = (rng.random(n) < 0.6).astype(float)
+    y[rng.random(n) < 0.1] = np.nan
+    score = np.round(rng.normal(70, 15, n))
+    score[rng.random(n) < 0.1] = np.nan
+    by = psu.astype(object)
+    by[rng.random(n) < 0.05] = None  # rows in no domain
+
+    def everything(design):
+        out = []
+        for fn, values, kwargs in ((svyciprop, y, {"method": "logit"}),
+                                   (svyciprop, y, {"method": "likelihood"}),
+                                   (svyciprop, y, {"method": "beta"}),
+                                   (svymean, score, {})):
+            out.append([(k, e) for k, e in svyby(values, by, design, fn, errors="keep",
+                                                   **kwargs)])
+            out.append(fn(values, design, **kwargs))
+        return out
+
+    for design in designs:
+        assert cell_design(design) is not None
+        by_cells = everything(design)
+        with monkeypatch.context() as patch:
+            patch.setattr(est_module, "_irls_start_sums_grouped", lambda *a: None)
+            by_cells_rows_start = everything(design)
+        with monkeypatch.context() as patch:
+            patch.setattr(cells_module, "cell_design", lambda d: None)
+            by_rows = everything(design)
+        for got, other in ((by_cells, by_rows), (by_cells_rows_start, by_rows)):
+            for a, b in zip(_flatten(got), _flatten(other), strict=True):
+                assert a[0] == b[0]
+                if isinstance(b[1], Exception):
+                    assert str(a[1]) == str(b[1])
+                    continue
+                for field in ("value", "se", "ci_low", "ci_high", "deff"):
+                    x, z = getattr(a[1], field), getattr(b[1], field)
+                    assert (x is None) == (z is None), field
+                    if z is not None:
+                        assert x == pytest.approx(z, rel=1e-9, abs=1e-12), (a[0], field)
+                assert (a[1].n, a[1].df) == (b[1].n, b[1].df)
+
+
+def _flatten(results):
+    for part in results:
+        if isinstance(part, list):
+            yield from part
+        else:
+            yield ("ALL", part)
