@@ -126,6 +126,9 @@ def main() -> int:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()  # a database cached by an older checkout gets the newer migrations' indexes
         survey = db.session.get(Survey, 1)
         wave = survey.waves[-1]
         schema = wave_version(survey, wave).schema

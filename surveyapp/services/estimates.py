@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..estimation import Categorical, Design, Estimate, EstimationError
 from ..estimation.compare import (
@@ -36,6 +36,7 @@ from ..extensions import db
 from ..models import Locality, QuestionnaireVersion, Response, Survey, Wave
 from ..questionnaire import Questionnaire
 from ..questionnaire.diff import indicator_comparable, indicator_definition
+from .wave_snapshot import current_state, load_design, load_or_build, save_design, version_counts
 
 DEFAULT_SETTINGS = {
     "design": {"strata": "street", "cluster": "community"},
@@ -86,7 +87,7 @@ class WaveData:
         return self.codes.get(name, self.columns[name])
 
 
-def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
+def extract_wave(wave: Wave, schema: Questionnaire, current: tuple | None = None) -> WaveData:
     """Read a wave's responses and turn them into indicator arrays.
 
     Screened-out respondents (no sex or age group: the demographic questions are asked of
@@ -99,11 +100,11 @@ def extract_wave(wave: Wave, schema: Questionnaire) -> WaveData:
     (:func:`_fingerprint`), and on disk as a columnar snapshot
     (:mod:`surveyapp.services.wave_snapshot`) that a new process verifies against the
     database, extends with the responses submitted since, or rebuilds when anything else
-    changed.
+    changed. ``current`` is what :func:`~surveyapp.services.wave_snapshot.current_state`
+    returns, when the caller already asked (see :func:`wave_version`).
     """
-    from .wave_snapshot import current_state, load_or_build
-
-    current = current_state(wave)
+    if current is None:
+        current = current_state(wave)
     key = _fingerprint(wave, schema, current)
     hit = _SNAPSHOTS.get(key)
     if hit is not None:
@@ -356,8 +357,6 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
     hit = _DESIGNS.get(key)
     if hit is not None and hit[0] is data:
         return hit[1], hit[2]
-    from .wave_snapshot import load_design, save_design
-
     stored_key = json.dumps([key[1], key[2], key[3]], default=str)
     loaded = load_design(data, stored_key)
     if loaded is not None:
@@ -492,23 +491,22 @@ def _by(fn, y, groups, design, **kwargs) -> tuple[dict[str, Estimate | None], di
     return out, problems
 
 
-def wave_version(survey: Survey, wave: Wave) -> QuestionnaireVersion:
+def wave_version(survey: Survey, wave: Wave, current: tuple | None = None
+                 ) -> QuestionnaireVersion:
     """The questionnaire version a wave was collected with.
 
-    That of most of the wave's responses (the newest on a tie), or the survey's version when
-    the wave has no response yet.
+    That of most of the wave's responses not rejected (the newest on a tie), or the survey's
+    version when the wave has none yet. ``current`` is what
+    :func:`~surveyapp.services.wave_snapshot.current_state` returns, when the caller already
+    asked (estimating a wave needs both: one pass over its responses).
     """
-    count = func.count(Response.id)
-    row = db.session.execute(
-        select(Response.questionnaire_version_id, count)
-        .where(Response.wave_id == wave.id, Response.status != "rejected")
-        .group_by(Response.questionnaire_version_id)
-        .order_by(count.desc(), Response.questionnaire_version_id.desc())
-        .limit(1)
-    ).first()
-    if row is None or row[0] == survey.questionnaire_version_id:
+    counts = version_counts((current if current is not None else current_state(wave))[0])
+    if not counts:
         return survey.questionnaire_version
-    return db.session.get(QuestionnaireVersion, row[0])
+    version_id = max(counts, key=lambda v: (counts[v], v))
+    if version_id == survey.questionnaire_version_id:
+        return survey.questionnaire_version
+    return db.session.get(QuestionnaireVersion, version_id)
 
 
 def _composite_definition(item: Any, schema: Questionnaire) -> dict:
@@ -695,9 +693,10 @@ def wave_results(survey: Survey, wave: Wave, *, method: str | None = None,
         settings["ci_method"] = method
     if level:
         settings["level"] = level
-    schema = wave_version(survey, wave).schema
+    current = current_state(wave)
+    schema = wave_version(survey, wave, current).schema
     streets = [s for s in survey.district.children if s.level == "street"]
-    data = extract_wave(wave, schema)
+    data = extract_wave(wave, schema, current)
     design, weighting = build_design(data, streets, settings)
 
     previous_items = None
@@ -772,14 +771,15 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
         settings["ci_method"] = method
     if level:
         settings["level"] = level
-    schema = wave_version(survey, wave_obj).schema
+    current = current_state(wave_obj)
+    schema = wave_version(survey, wave_obj, current).schema
     known = [i.id for i in (*schema.indicators, *schema.composites)]
     unknown = [i for i in indicators if i not in known]
     if unknown:
         raise EstimateRequestError(
             f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(known)}")
     streets = [s for s in survey.district.children if s.level == "street"]
-    data = extract_wave(wave_obj, schema)
+    data = extract_wave(wave_obj, schema, current)
     design, weighting = build_design(data, streets, settings)
     ci_method = settings["ci_method"]
     lvl = float(settings["level"])

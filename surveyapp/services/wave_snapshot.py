@@ -6,10 +6,10 @@ the directory is ``SURVEYAPP_SNAPSHOT_DIR`` in the app config or environment, el
 ``<instance>/wave-snapshots``) records what it covers:
 
 - the highest response id of the wave it read (``max_id``);
-- among the wave's responses with ``id <= max_id``: their number, the sums of their ids, of
-  their locality ids and of the ids of phone interviews, the last ``submitted_at``, and the
-  number and id sum of the rejected ones (a response deleted, rejected, restored or moved to
-  another locality changes these);
+- among the wave's responses with ``id <= max_id``, per questionnaire version, rejected or
+  not, and mode: their number and the sums of their ids and of their street, community and
+  grid ids (a response deleted, rejected, restored or moved to another locality changes
+  these);
 - the newest answer id when it was built (answers are never updated in place: a corrected
   response gets new answer rows -- review's resubmission deletes and inserts them -- so an
   answer newer than that one belonging to a covered response means its answers changed).
@@ -22,7 +22,8 @@ Not detected: answer rows deleted without any being inserted, and a locality's c
 (no code path of the application does either); delete the snapshot file after such a manual
 change. Values that are only 0, 1 or NaN are stored as int8.
 
-On read the aggregates are computed again (one query over the wave's response rows) and the
+On read the aggregates are computed again (one query over an index of the wave's responses,
+which also gives the questionnaire version of the wave: :func:`version_counts`) and the
 newer answers checked (a range of the answer table's primary key). When they agree, only the
 responses with ``id > max_id`` are read and appended (each respondent's values depend only on
 their own answers), and the snapshot is written again; when anything differs, or the file is
@@ -41,13 +42,14 @@ import os
 import pickle
 import tempfile
 import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..estimation import Categorical
 from ..extensions import db
@@ -106,13 +108,22 @@ def load_or_build(wave: Wave, schema: Questionnaire, current: tuple | None = Non
 def current_state(wave: Wave) -> tuple[list[list[Any]], int, int]:
     """``(aggregates, newest response id, newest answer id)`` of the wave as it is now.
 
-    One pass over the wave's response rows; the aggregates are those of
-    :func:`_status_aggregates` over all its responses.
+    One pass over the wave's responses (index only: migration 0008); the aggregates are those
+    of :func:`_status_aggregates` over all its responses, and also tell which questionnaire
+    version the wave was collected with (:func:`version_counts`).
     """
     newest_answer = _newest_answer()  # first: an answer stored meanwhile is then seen as new
-    rows = _aggregate_rows(wave, None)
-    newest = max((int(row[-1] or 0) for row in rows), default=0)
-    return [row[:-1] for row in rows], newest, newest_answer
+    rows, newest = _aggregate_rows(wave, None)
+    return rows, newest, newest_answer
+
+
+def version_counts(aggregates: list[list[Any]]) -> dict[int, int]:
+    """Questionnaire version id -> number of the wave's responses not rejected."""
+    out: dict[int, int] = {}
+    for version, rejected, _mode, n, *_sums in aggregates:
+        if not rejected:
+            out[version] = out.get(version, 0) + n
+    return out
 
 
 # -- what the snapshot is checked against ------------------------------------------------------
@@ -122,40 +133,40 @@ def _newest_answer() -> int:
     return int(db.session.scalar(select(func.max(Answer.id))) or 0)
 
 
-def _newest_response(wave: Wave) -> int:
-    return int(db.session.scalar(select(func.max(Response.id)).where(
-        Response.wave_id == wave.id)) or 0)
+def _aggregate_rows(wave: Wave, max_id: int | None) -> tuple[list[list[Any]], int]:
+    """The aggregates of the wave's responses (``id <= max_id`` when given) and their highest id.
 
-
-def _aggregate_rows(wave: Wave, max_id: int | None) -> list[list[Any]]:
-    # One pass, no GROUP BY (sorting a million rows by status cost a third of the time): only
-    # rejection changes which responses the extraction keeps, so the rejected ones are
-    # summed apart; approving or sending back a response leaves its extracted values as
-    # they are (a resubmission inserts answers, which _answers_changed sees).
+    Per questionnaire version, rejected or not, and mode: the number of responses and the sums
+    of their ids and of their street, community and grid ids -- what the extraction reads of a
+    response. Grouped in the order of the index ``ix_response_wave_state``, so the database
+    neither sorts nor reads the table; the statuses other than "rejected" are added up here
+    (approving or sending back a response leaves its extracted values as they are; a
+    resubmission inserts answers, which :func:`_answers_changed` sees).
+    """
     r = Response
-    rejected = r.status == "rejected"
     query = select(
-        func.count(r.id), func.sum(r.id),
-        func.sum(func.coalesce(r.street_id, 0) * 7 + func.coalesce(r.community_id, 0) * 3
-                 + func.coalesce(r.grid_id, 0) + func.coalesce(r.locality_id, 0) * 11),
-        func.sum(case((r.mode == "phone", r.id), else_=0)),
-        func.max(r.submitted_at),
-        func.sum(case((rejected, 1), else_=0)), func.sum(case((rejected, r.id), else_=0)),
-        func.max(r.id),
+        r.questionnaire_version_id, r.status, r.mode, func.count(), func.sum(r.id),
+        func.sum(r.street_id), func.sum(r.community_id), func.sum(r.grid_id), func.max(r.id),
     ).where(r.wave_id == wave.id)
     if max_id is not None:
         query = query.where(r.id <= max_id)
-    n, ids, loc, phone, at, n_rejected, rejected_ids, top = db.session.execute(query).one()
-    return [[int(n), int(ids or 0), int(loc or 0), int(phone or 0),
-             None if at is None else str(at), int(n_rejected or 0), int(rejected_ids or 0),
-             int(top or 0)]]
+    query = query.group_by(r.questionnaire_version_id, r.status, r.mode).order_by(
+        r.questionnaire_version_id, r.status, r.mode)
+    folded: dict[tuple[int, int, str], list[int]] = {}
+    newest = 0
+    for version, status, mode, *sums, top in db.session.execute(query):
+        key = (int(version), int(status == "rejected"), str(mode))
+        into = folded.setdefault(key, [0] * len(sums))
+        for i, value in enumerate(sums):
+            into[i] += int(value or 0)
+        newest = max(newest, int(top or 0))
+    return [[*key, *sums] for key, sums in sorted(folded.items())], newest
 
 
 def _status_aggregates(wave: Wave, max_id: int) -> list[list[Any]]:
-    """Among the wave's responses with ``id <= max_id``: their number, the sums of their ids,
-    of their locality ids and of the ids of phone interviews, the last ``submitted_at``, and
-    the number and id sum of the rejected ones."""
-    return [row[:-1] for row in _aggregate_rows(wave, max_id)]
+    """The aggregates (see :func:`_aggregate_rows`) of the wave's responses with
+    ``id <= max_id``."""
+    return _aggregate_rows(wave, max_id)[0]
 
 
 def _answers_changed(wave: Wave, max_id: int, newest_answer: int) -> bool:
@@ -207,18 +218,46 @@ def concatenate(a, b):
         WaveData)
 
 
+class Lazy(Mapping):
+    """A read-only mapping whose values are made from their stored form on first use.
+
+    A snapshot holds some ninety columns of a million values; estimating reads a dozen of them,
+    so the others are never expanded (int8 to float) or labelled (codes to labels).
+    """
+
+    def __init__(self, stored: dict[str, Any], make: Callable[[Any], np.ndarray]) -> None:
+        self._stored = stored
+        self._make = make
+        self._made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        hit = self._made.get(key)
+        if hit is None:
+            hit = self._made[key] = self._make(self._stored[key])
+        return hit
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stored)
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+
+def _labels(cat_and_fill: tuple[Categorical, str | None]) -> np.ndarray:
+    cat, fill = cat_and_fill
+    codes_arr = np.asarray(cat.codes, dtype=np.intp)
+    if not codes_arr.size:
+        return np.array([], dtype=object)
+    return np.array([*cat.labels, fill], dtype=object)[codes_arr]
+
+
 def _assemble(ids, codes: dict[str, Categorical], values, shares, cls=None):
-    """A WaveData from its coded columns (the label columns are derived from the codes)."""
+    """A WaveData from its coded columns (the label columns are made from the codes when
+    first used)."""
     if cls is None:
         from .estimates import WaveData as cls
-    columns: dict[str, np.ndarray] = {}
-    for name, cat in codes.items():
-        codes_arr = np.asarray(cat.codes, dtype=np.intp)
-        if name in ("street", "community", "grid"):  # no locality at a level: ""
-            table = np.array([*cat.labels, ""], dtype=object)
-        else:
-            table = np.array([*cat.labels, None], dtype=object)
-        columns[name] = table[codes_arr] if ids.size else np.array([], dtype=object)
+    columns = Lazy({name: (cat, "" if name in ("street", "community", "grid") else None)
+                    for name, cat in codes.items()}, _labels)  # no locality at a level: ""
     return cls(response_ids=ids, columns=columns, values=values, shares=shares, codes=codes)
 
 
@@ -332,10 +371,11 @@ def read_snapshot(path: Path):
                 codes[key[1]] = Categorical(arr.astype(np.intp, copy=False),
                                             meta["labels"][key[1]])
             elif key[0] == "values":
-                values[key[1]] = _expand(arr)
+                values[key[1]] = arr
             else:
-                shares.setdefault(key[1], {})[key[2]] = _expand(arr)
-        data = _assemble(ids, codes, values, shares)
+                shares.setdefault(key[1], {})[key[2]] = arr
+        data = _assemble(ids, codes, Lazy(values, _expand),
+                         {qid: Lazy(per, _expand) for qid, per in shares.items()})
         return meta, replace(data, content_key=f"{path.name}:{meta['crc32']}:{meta['size']}")
     except (ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
         log.warning("wave snapshot %s is unreadable (%s): rebuilding it", path, exc)

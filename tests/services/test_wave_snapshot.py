@@ -206,6 +206,37 @@ def test_deleted_response_rebuilds(wave_app, reads):
         assert_same(after, _read_wave(wave, schema))
 
 
+def test_moved_response_rebuilds(wave_app, reads):
+    """A response moved to another community of its street: the by-community estimates change."""
+    with wave_app.app_context():
+        wave, schema = _wave()
+        before = extract_wave(wave, schema)
+        moved = db.session.get(Response, int(before.response_ids[5]))
+        other = next(c for c in moved.street.children if c.id != moved.community_id)
+        moved.community_id, moved.grid_id, moved.locality_id = other.id, None, other.id
+        db.session.commit()
+        _forget()
+        after = extract_wave(wave, schema)
+        assert reads[-1][0] == 0 and len(reads) == 2
+        assert after.columns["community"][5] == other.code != before.columns["community"][5]
+        assert_same(after, _read_wave(wave, schema))
+
+
+def test_approval_keeps_the_snapshot(wave_app, reads):
+    """Approving or sending back leaves the extracted values as they are: nothing is re-read."""
+    with wave_app.app_context():
+        wave, schema = _wave()
+        before = extract_wave(wave, schema)
+        for rid, status in ((before.response_ids[0], "approved"),
+                            (before.response_ids[1], "sent_back")):
+            db.session.get(Response, int(rid)).status = status
+        db.session.commit()
+        _forget()
+        after = extract_wave(wave, schema)
+        assert len(reads) == 1  # the snapshot, not the database
+        assert_same(after, before)
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "empty"])
 def test_corrupt_snapshot_is_rebuilt(wave_app, reads, damage):
     with wave_app.app_context():
