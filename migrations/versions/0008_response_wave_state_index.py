@@ -1,5 +1,7 @@
-"""responses: one index on (wave_id, questionnaire_version_id, status, mode, street_id,
-community_id, grid_id) instead of (wave_id)
+"""responses: one index on a wave's state instead of the index on (wave_id) alone
+
+The index is on (wave_id, questionnaire_version_id, status, mode, street_id, community_id,
+grid_id).
 
 Revision ID: 0008
 Revises: 0007
