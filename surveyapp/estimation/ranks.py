@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 __all__ = ["RankInterval", "rank_intervals"]
 
@@ -105,8 +104,12 @@ def rank_intervals(
     if k == 0:
         return []
 
+    # Imported here: scipy.stats takes about a second to import, and every worker and command
+    # that only estimates rates would pay for it.
+    from scipy.stats import rankdata
+
     sign = -1.0 if descending else 1.0
-    point = stats.rankdata(sign * theta, method="average")
+    point = rankdata(sign * theta, method="average")
 
     eigval, eigvec = np.linalg.eigh((sigma + sigma.T) / 2.0)
     scale = float(np.max(np.abs(eigval))) if eigval.size else 0.0
@@ -115,7 +118,7 @@ def rank_intervals(
     root = eigvec * np.sqrt(np.clip(eigval, 0.0, None))
     rng = np.random.default_rng(seed)
     draws = theta + rng.standard_normal((n_sim, k)) @ root.T
-    ranks = stats.rankdata(sign * draws, method="average", axis=1)
+    ranks = rankdata(sign * draws, method="average", axis=1)
 
     alpha = 1.0 - level
     low = np.quantile(ranks, alpha / 2.0, axis=0, method="lower")

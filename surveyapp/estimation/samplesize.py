@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from scipy import stats
+from scipy import special
 
 Method = Literal["wald", "logit"]
 
@@ -29,7 +29,7 @@ def _check(p: float, deff: float, level: float, population: float | None) -> Non
 
 
 def _z(level: float) -> float:
-    return float(stats.norm.ppf(0.5 + level / 2.0))
+    return float(special.ndtri(0.5 + level / 2.0))  # the Normal quantile
 
 
 def _unit_variance(p: float, population: float | None) -> float:
