@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -24,6 +24,13 @@ class DatabaseIdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _refuse_nul(kind: str, name: str) -> None:
+    shown = name.replace("\x00", "\\0")[:60]
+    abort(400, description=_(
+        "The %(kind)s “%(name)s” contains a NUL character (0x00), which cannot be stored: "
+        "remove it and send again.", kind=kind, name=shown))
 
 
 def init_app(app: Flask) -> None:
@@ -60,6 +67,22 @@ def init_app(app: Flask) -> None:
         # compares the configured codes (zh_CN, en).
         return {"current_locale": str(get_locale()), "current_language": select_locale(),
                 "languages": app.config["LANGUAGES"]}
+
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL character (0x00) in a query parameter, form field or path is refused with a
+        400 naming the field, before any view reads it: no text column of PostgreSQL can hold
+        one (the database would fail with a 500), and no form of this application needs it.
+        Uploaded files are not checked (spreadsheets are binary); their importers check
+        their own text."""
+        fields = [(_("query parameter"), request.args), (_("form field"), request.form)]
+        for kind, values in fields:
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    _refuse_nul(kind, key)
+        for key, value in (request.view_args or {}).items():
+            if isinstance(value, str) and "\x00" in value:
+                _refuse_nul(_("address part"), key)
 
     @app.after_request
     def security_headers(response):

@@ -235,3 +235,37 @@ def test_no_string_built_sql():
                                  "string built at run time")
     assert not offenders, ("build SQL with the ORM or bound parameters (text(':name') with a "
                            "parameter dict):\n" + "\n".join(offenders))
+
+
+# --- NUL characters -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "data", "named"), [
+    ("post", "/auth/login", {"username": "manager\x00", "password": "manager-demo-2026"},
+     "表单字段“username”"),
+    ("post", "/auth/login", {"username\x00": "manager", "password": "x"},
+     "表单字段“username\\0”"),
+    ("get", "/admin/audit?action=login\x00", None, "查询参数“action”"),
+    ("get", "/manage/?q=%00", None, "查询参数“q”"),
+])
+def test_nul_character_gets_a_clear_400_and_changes_nothing(demo, client, auth, method, path,
+                                                          data, named):
+    """No text column of PostgreSQL can hold a NUL (0x00): a form field or query parameter
+    holding one is refused before any view reads it, on either database."""
+    from sqlalchemy import func, select
+
+    from surveyapp.extensions import db
+    from surveyapp.models import AuditEvent
+
+    if not path.startswith("/auth/"):
+        auth.login("admin" if path.startswith("/admin") else "manager",
+                   "admin-demo-2026" if path.startswith("/admin") else "manager-demo-2026")
+    with demo.app_context():
+        before = db.session.scalar(select(func.count(AuditEvent.id)))
+    response = getattr(client, method)(path, data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "NUL" in page and "空字符" in page and "Traceback" not in page
+    assert named in page  # which field (page in Chinese, the default language)
+    with demo.app_context():
+        assert db.session.scalar(select(func.count(AuditEvent.id))) == before
