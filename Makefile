@@ -53,6 +53,8 @@ system-deps:
 # The whole suite on SQLite, then everything that touches the database again on a real
 # PostgreSQL server started for the run (the pure cores do not depend on the database).
 test: system-deps $(VENV)/.installed-test translations
+	$(BIN)/ruff check surveyapp tests bench
+	$(BIN)/ruff format --check surveyapp tests bench
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 	scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PG_TEST_ARGS) $(PYTEST_ARGS)
 

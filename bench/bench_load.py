@@ -70,8 +70,14 @@ class Session:
         self.cookies: dict[str, str] = {}
         self.csrf = ""
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict | None = None, timeout: float = 180) -> tuple[int, bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        timeout: float = 180,
+    ) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             all_headers = dict(headers or {})
@@ -90,14 +96,16 @@ class Session:
 
     def form(self, path: str, fields: dict | list) -> tuple[int, bytes]:
         body = urlencode(fields, doseq=True).encode()
-        return self.request("POST", path, body,
-                            {"Content-Type": "application/x-www-form-urlencoded"})
+        return self.request(
+            "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
 
     def login(self, username: str, password: str) -> None:
         _status, page = self.request("GET", "/auth/login")
         self.csrf = _csrf(page)
-        status, _ = self.form("/auth/login", {"csrf_token": self.csrf, "username": username,
-                                              "password": password})
+        status, _ = self.form(
+            "/auth/login", {"csrf_token": self.csrf, "username": username, "password": password}
+        )
         if status != 302:
             raise RuntimeError(f"login of {username} failed: HTTP {status}")
 
@@ -140,12 +148,22 @@ def interview(session: Session, world: World, rng: random.Random) -> list[int]:
 def submit(session: Session, world: World, rng: random.Random) -> list[int]:
     """Send one complete interview through the sync API."""
     uid = str(uuidlib.UUID(int=rng.getrandbits(128)))
-    body = {"uuid": uid, "assignment": world.assignment_id, "locality": world.grid,
-            "mode": "door", "language": "zh_CN", "started_at": "2026-11-23T09:30:00+08:00",
-            "ended_at": "2026-11-23T09:38:00+08:00", "answers": rng.choice(world.answers)}
-    status, _ = session.request("POST", "/api/v1/submissions", json.dumps(body).encode(),
-                                {"Content-Type": "application/json",
-                                 "Authorization": f"Bearer {world.token}"})
+    body = {
+        "uuid": uid,
+        "assignment": world.assignment_id,
+        "locality": world.grid,
+        "mode": "door",
+        "language": "zh_CN",
+        "started_at": "2026-11-23T09:30:00+08:00",
+        "ended_at": "2026-11-23T09:38:00+08:00",
+        "answers": rng.choice(world.answers),
+    }
+    status, _ = session.request(
+        "POST",
+        "/api/v1/submissions",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {world.token}"},
+    )
     if status == 201:
         with world.lock:
             world.submitted.append(uid)
@@ -164,8 +182,10 @@ def static(session: Session, world: World, rng: random.Random) -> list[int]:
 
 
 #: Who each kind logs in as before the clock starts (a client holds one session per user).
-LOGINS = {"interview": ("enumerator", "enumerator-demo-2026"),
-          "official": ("official", "official-demo-2026")}
+LOGINS = {
+    "interview": ("enumerator", "enumerator-demo-2026"),
+    "official": ("official", "official-demo-2026"),
+}
 
 KINDS: dict[str, Callable[[Session, World, random.Random], list[int]]] = {
     "interview": interview,
@@ -185,8 +205,9 @@ class Tally:
     error_examples: list[str] = field(default_factory=list)
 
 
-def run_phase(port: int, world: World, mix: dict[str, int], clients: int, duration: float,
-              seed: int) -> tuple[dict[str, Tally], float]:
+def run_phase(
+    port: int, world: World, mix: dict[str, int], clients: int, duration: float, seed: int
+) -> tuple[dict[str, Tally], float]:
     tallies = {kind: Tally() for kind in mix}
     lock = threading.Lock()
     kinds = [k for k, w in mix.items() for _ in range(w)]
@@ -251,17 +272,26 @@ def summary(name: str, tallies: dict[str, Tally], wall: float) -> dict:
         rows[kind] = t
     rows["all"] = every
     print(f"  {name} ({wall:.0f} s)")
-    print(f"    {'kind':<10} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'errors':>7}")
+    print(
+        f"    {'kind':<10} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'errors':>7}"
+    )
     out = {}
     for kind, t in rows.items():
         n = len(t.latencies)
-        figures = {"n": n, "rps": n / wall, "p50": percentile(t.latencies, 50) * 1000,
-                   "p95": percentile(t.latencies, 95) * 1000,
-                   "p99": percentile(t.latencies, 99) * 1000, "errors": t.errors}
+        figures = {
+            "n": n,
+            "rps": n / wall,
+            "p50": percentile(t.latencies, 50) * 1000,
+            "p95": percentile(t.latencies, 95) * 1000,
+            "p99": percentile(t.latencies, 99) * 1000,
+            "errors": t.errors,
+        }
         out[kind] = figures
-        print(f"    {kind:<10} {n:>9} {figures['rps']:>8.1f} {figures['p50']:>8.1f} "
-              f"{figures['p95']:>8.1f} {figures['p99']:>8.1f} {t.errors:>7}")
+        print(
+            f"    {kind:<10} {n:>9} {figures['rps']:>8.1f} {figures['p50']:>8.1f} "
+            f"{figures['p95']:>8.1f} {figures['p99']:>8.1f} {t.errors:>7}"
+        )
     for example in every.error_examples[:5]:
         print(f"    error example: {example}")
     return out
@@ -291,9 +321,11 @@ def setup(url: str, responses: int, seed: int) -> World:
         upgrade()
         load_demo(responses=responses, seed=seed)
         world.token, user = issue_token("enumerator", label="bench")
-        assignment = db.session.scalar(select(Assignment).where(
-            Assignment.enumerator_id == user.id, Assignment.mode == "door"
-        ).order_by(Assignment.id))
+        assignment = db.session.scalar(
+            select(Assignment)
+            .where(Assignment.enumerator_id == user.id, Assignment.mode == "door")
+            .order_by(Assignment.id)
+        )
         grid = assignment.locality.children[0]
         world.assignment_id, world.grid = assignment.id, grid.code
         wave = db.session.get(Wave, assignment.wave_id)
@@ -302,14 +334,16 @@ def setup(url: str, responses: int, seed: int) -> World:
         while len(world.answers) < 20:
             raw = _Generator(schema, rng).respondent(0.0, grid, {})
             if raw.get("resident_6m") == "yes" and raw.get("age_16plus") == "yes":
-                world.answers.append({k: (str(v) if isinstance(v, int) else v)
-                                      for k, v in raw.items()})
+                world.answers.append(
+                    {k: (str(v) if isinstance(v, int) else v) for k, v in raw.items()}
+                )
         if "officials.estimates" in app.view_functions:
             with app.test_request_context():
                 from flask import url_for
 
-                world.official_path = url_for("officials.estimates", survey_id=wave.survey_id,
-                                              wave_code=wave.code, fmt="csv")
+                world.official_path = url_for(
+                    "officials.estimates", survey_id=wave.survey_id, wave_code=wave.code, fmt="csv"
+                )
         else:
             world.official_path = f"/manage/waves/{wave.id}"
         assert db.session.scalar(select(User).where(User.username == "official"))
@@ -331,7 +365,9 @@ def stored_once(url: str, uuids: list[str]) -> tuple[int, int]:
         for i in range(0, len(uuids), 500):
             counts += db.session.execute(
                 select(Response.uuid, func.count(Response.id))
-                .where(Response.uuid.in_(uuids[i:i + 500])).group_by(Response.uuid)).all()
+                .where(Response.uuid.in_(uuids[i : i + 500]))
+                .group_by(Response.uuid)
+            ).all()
         db.engine.dispose()
     return len(counts), sum(1 for _uuid, n in counts if n != 1)
 
@@ -340,16 +376,40 @@ def run_database(label: str, url: str, args, tmp: Path) -> dict:
     print(f"{label}: setting up ({args.responses} demo responses)…", flush=True)
     world = setup(url, args.responses, args.seed)
     port = free_port()
-    env = {**os.environ, "SURVEYAPP_DATABASE_URL": url, "SURVEYAPP_SECRET_KEY": "bench-load",
-           "SURVEYAPP_INSTANCE_PATH": str(tmp / "instance")}
+    env = {
+        **os.environ,
+        "SURVEYAPP_DATABASE_URL": url,
+        "SURVEYAPP_SECRET_KEY": "bench-load",
+        "SURVEYAPP_INSTANCE_PATH": str(tmp / "instance"),
+    }
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
     log = open(out / f"load-gunicorn-{label}.log", "wb")  # noqa: SIM115  (closed below)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads",
-         str(args.threads), "--timeout", "120", "--backlog", "2048", "--log-level", "warning",
-         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--timeout",
+            "120",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180  # a loaded machine imports slowly
         while True:
@@ -368,24 +428,28 @@ def run_database(label: str, url: str, args, tmp: Path) -> dict:
                 warm.cookies.clear()
                 warm.login(*LOGINS[kind])
             KINDS[kind](warm, world, random.Random(0))
-        base, base_wall = run_phase(port, world, {"static": 1}, args.clients,
-                                    max(5.0, args.duration / 4), args.seed)
+        base, base_wall = run_phase(
+            port, world, {"static": 1}, args.clients, max(5.0, args.duration / 4), args.seed
+        )
         baseline = summary("baseline: static file", base, base_wall)
-        mixed, wall = run_phase(port, world, args.mix, args.clients, args.duration,
-                                args.seed + 1)
-        figures = summary("mix: " + ", ".join(f"{k}={w}" for k, w in args.mix.items()),
-                          mixed, wall)
+        mixed, wall = run_phase(port, world, args.mix, args.clients, args.duration, args.seed + 1)
+        figures = summary("mix: " + ", ".join(f"{k}={w}" for k, w in args.mix.items()), mixed, wall)
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
         log.close()
     found, not_once = stored_once(url, world.submitted)
-    print(f"    interviews acknowledged 201: {len(world.submitted)}, stored: {found}, "
-          f"stored other than once: {not_once}")
+    print(
+        f"    interviews acknowledged 201: {len(world.submitted)}, stored: {found}, "
+        f"stored other than once: {not_once}"
+    )
     b, m = baseline["all"], figures["all"]
-    print(f"    ratio mix/baseline: throughput {m['rps'] / b['rps']:.3f}, "
-          f"p50 {m['p50'] / b['p50']:.1f}x, p95 {m['p95'] / b['p95']:.1f}x, "
-          f"p99 {m['p99'] / b['p99']:.1f}x", flush=True)
+    print(
+        f"    ratio mix/baseline: throughput {m['rps'] / b['rps']:.3f}, "
+        f"p50 {m['p50'] / b['p50']:.1f}x, p95 {m['p95'] / b['p95']:.1f}x, "
+        f"p99 {m['p99'] / b['p99']:.1f}x",
+        flush=True,
+    )
     ok = m["errors"] == 0 and b["errors"] == 0 and found == len(world.submitted) and not not_once
     if not ok:
         print(f"    server log: {log.name}")
@@ -410,15 +474,19 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--mix", type=parse_mix,
-                        default=parse_mix("interview=4,submit=4,official=2"))
+    parser.add_argument(
+        "--mix", type=parse_mix, default=parse_mix("interview=4,submit=4,official=2")
+    )
     parser.add_argument("--responses", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
     pg_url = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
-    print(f"{args.clients} clients, {args.duration:g} s, gunicorn {args.workers} worker(s) x "
-          f"{args.threads} thread(s), {os.cpu_count()} CPU(s)", flush=True)
+    print(
+        f"{args.clients} clients, {args.duration:g} s, gunicorn {args.workers} worker(s) x "
+        f"{args.threads} thread(s), {os.cpu_count()} CPU(s)",
+        flush=True,
+    )
     ok = True
     if args.db in ("sqlite", "both"):
         tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
@@ -437,9 +505,17 @@ def main() -> int:
             argv = [a for a in sys.argv[1:]]
             if "--db" in argv:
                 i = argv.index("--db")
-                del argv[i:i + 2]
-            code = subprocess.call([str(ROOT / "scripts" / "with-postgres"), sys.executable,
-                                    __file__, *argv, "--db", "postgresql"])
+                del argv[i : i + 2]
+            code = subprocess.call(
+                [
+                    str(ROOT / "scripts" / "with-postgres"),
+                    sys.executable,
+                    __file__,
+                    *argv,
+                    "--db",
+                    "postgresql",
+                ]
+            )
             ok &= code == 0
     print("errors: none" if ok else "FAILED: errors or interviews not stored exactly once")
     return 0 if ok else 1

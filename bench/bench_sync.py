@@ -59,19 +59,20 @@ def setup(db_path: Path, tablets: int, batches: int, seed: int) -> list[dict]:
     from surveyapp.models import Assignment, Locality, User, Wave
     from surveyapp.services.demo import _Generator, load_demo
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-                      "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench"})
     plans = []
     with app.app_context():
         from flask_migrate import upgrade
 
         upgrade()
         load_demo(responses=0, seed=seed)
-        wave = db.session.scalar(select(Wave).where(Wave.is_open.is_(True))
-                                 .order_by(Wave.position.desc()))
+        wave = db.session.scalar(
+            select(Wave).where(Wave.is_open.is_(True)).order_by(Wave.position.desc())
+        )
         schema = wave.survey.questionnaire_version.schema
-        grids = db.session.scalars(select(Locality).where(Locality.level == "grid")
-                                   .order_by(Locality.code)).all()
+        grids = db.session.scalars(
+            select(Locality).where(Locality.level == "grid").order_by(Locality.code)
+        ).all()
         rng = random.Random(seed)
         for t in range(tablets):
             name = f"tablet{t:02d}"
@@ -80,27 +81,43 @@ def setup(db_path: Path, tablets: int, batches: int, seed: int) -> list[dict]:
             db.session.add(user)
             grid = grids[t % len(grids)]
             db.session.flush()
-            db.session.add(Assignment(wave_id=wave.id, enumerator_id=user.id,
-                                      locality_id=grid.id, mode="door", target=200,
-                                      locality_editable=False))
+            db.session.add(
+                Assignment(
+                    wave_id=wave.id,
+                    enumerator_id=user.id,
+                    locality_id=grid.id,
+                    mode="door",
+                    target=200,
+                    locality_editable=False,
+                )
+            )
             db.session.commit()
             token, _user = issue_token(name, label="bench")
             plan = {"token": token, "batches": []}
-            assignment_id = db.session.scalar(select(Assignment.id).where(
-                Assignment.enumerator_id == user.id))
+            assignment_id = db.session.scalar(
+                select(Assignment.id).where(Assignment.enumerator_id == user.id)
+            )
             for _b in range(batches):
                 items = []
                 for _i in range(BATCH):
                     raw = _Generator(schema, rng).respondent(0.0, grid, {})
-                    items.append({
-                        "uuid": str(uuidlib.UUID(int=rng.getrandbits(128), version=4)),
-                        "assignment": assignment_id, "mode": "door", "language": "zh_CN",
-                        "started_at": "2026-11-23T09:30:00+08:00",
-                        "ended_at": "2026-11-23T09:38:00+08:00",
-                        "answers": {k: (str(v) if isinstance(v, int) else v)
-                                    for k, v in raw.items()},
-                        "paradata": {"device": "bench tablet", "group_seconds": {"screening": 9}},
-                    })
+                    items.append(
+                        {
+                            "uuid": str(uuidlib.UUID(int=rng.getrandbits(128), version=4)),
+                            "assignment": assignment_id,
+                            "mode": "door",
+                            "language": "zh_CN",
+                            "started_at": "2026-11-23T09:30:00+08:00",
+                            "ended_at": "2026-11-23T09:38:00+08:00",
+                            "answers": {
+                                k: (str(v) if isinstance(v, int) else v) for k, v in raw.items()
+                            },
+                            "paradata": {
+                                "device": "bench tablet",
+                                "group_seconds": {"screening": 9},
+                            },
+                        }
+                    )
                 plan["batches"].append(json.dumps({"submissions": items}).encode())
             plans.append(plan)
         db.session.remove()
@@ -144,9 +161,12 @@ def tablet(port: int, plan: dict, start: threading.Barrier, out: dict, key: int)
 
 def resend_last(port: int, plan: dict) -> dict:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    conn.request("POST", "/api/v1/submissions", body=plan["batches"][-1],
-                 headers={"Authorization": f"Bearer {plan['token']}",
-                          "Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/submissions",
+        body=plan["batches"][-1],
+        headers={"Authorization": f"Bearer {plan['token']}", "Content-Type": "application/json"},
+    )
     response = conn.getresponse()
     counts = json.loads(response.read()).get("counts", {})
     conn.close()
@@ -156,8 +176,9 @@ def resend_last(port: int, plan: dict) -> dict:
 TABLES = ("response", "answer", "response_paradata")
 
 
-def raw_insert_rate(served: Path, before: Path, work: Path,
-                    synchronous: str = "FULL") -> tuple[float, int]:
+def raw_insert_rate(
+    served: Path, before: Path, work: Path, synchronous: str = "FULL"
+) -> tuple[float, int]:
     """Insert the served run's new rows into a copy of the pre-run database with sqlite3."""
     target = work / "raw.sqlite"
     shutil.copy(before, target)
@@ -179,11 +200,13 @@ def raw_insert_rate(served: Path, before: Path, work: Path,
     dst.execute("PRAGMA journal_mode=WAL")
     dst.execute("PRAGMA foreign_keys=ON")
     dst.execute(f"PRAGMA synchronous={synchronous}")
-    sql = {t: f"INSERT INTO {t} ({', '.join(cols[t])}) VALUES "
-              f"({', '.join('?' * len(cols[t]))})" for t in TABLES}
+    sql = {
+        t: f"INSERT INTO {t} ({', '.join(cols[t])}) VALUES ({', '.join('?' * len(cols[t]))})"
+        for t in TABLES
+    }
     started = time.perf_counter()
     for i in range(0, len(ids), BATCH):
-        chunk = ids[i:i + BATCH]
+        chunk = ids[i : i + BATCH]
         dst.execute("BEGIN")
         for table in TABLES:
             dst.executemany(sql[table], [r for rid in chunk for r in by_response[rid][table]])
@@ -199,9 +222,13 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=5, help="batches of 20 per tablet")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--seed", type=int, default=20261123)
-    parser.add_argument("--synchronous", choices=("FULL", "NORMAL"), default="FULL",
-                        help="SQLite synchronous level of the server and of the raw baseline "
-                             "(SURVEYAPP_SQLITE_SYNCHRONOUS; the application's default is FULL)")
+    parser.add_argument(
+        "--synchronous",
+        choices=("FULL", "NORMAL"),
+        default="FULL",
+        help="SQLite synchronous level of the server and of the raw baseline "
+        "(SURVEYAPP_SQLITE_SYNCHRONOUS; the application's default is FULL)",
+    )
     args = parser.parse_args()
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
         print("gunicorn is not installed: pip install -e '.[test]' (make bench does)")
@@ -214,24 +241,44 @@ def main() -> int:
         before = work / "before.sqlite"
         shutil.copy(db_path, before)
         expected = args.tablets * args.batches * BATCH
-        print(f"setup: {args.tablets} tablets x {args.batches} batches x {BATCH} interviews "
-              f"= {expected} in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"setup: {args.tablets} tablets x {args.batches} batches x {BATCH} interviews "
+            f"= {expected} in {time.perf_counter() - t0:.1f} s"
+        )
 
         port = free_port()
-        env = dict(os.environ, SURVEYAPP_DATABASE_URL=f"sqlite:///{db_path}",
-                   SURVEYAPP_INSTANCE_PATH=str(work), SURVEYAPP_SECRET_KEY="bench",
-                   SURVEYAPP_SQLITE_SYNCHRONOUS=args.synchronous)
+        env = dict(
+            os.environ,
+            SURVEYAPP_DATABASE_URL=f"sqlite:///{db_path}",
+            SURVEYAPP_INSTANCE_PATH=str(work),
+            SURVEYAPP_SECRET_KEY="bench",
+            SURVEYAPP_SQLITE_SYNCHRONOUS=args.synchronous,
+        )
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
         proc = subprocess.Popen(
-            [gunicorn, "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "--timeout", "300", "wsgi:app"],
-            cwd=ROOT, env=env)
+            [
+                gunicorn,
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "--timeout",
+                "300",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         try:
             wait_for(port, proc)
             start = threading.Barrier(args.tablets + 1)
             out: dict[int, dict] = {}
-            threads = [threading.Thread(target=tablet, args=(port, plan, start, out, i))
-                       for i, plan in enumerate(plans)]
+            threads = [
+                threading.Thread(target=tablet, args=(port, plan, start, out, i))
+                for i, plan in enumerate(plans)
+            ]
             for t in threads:
                 t.start()
             start.wait()
@@ -253,9 +300,14 @@ def main() -> int:
                 totals[k] = totals.get(k, 0) + v
         con = sqlite3.connect(db_path)
         stored, distinct = con.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT uuid) FROM response").fetchone()
-        sent_uuids = {item["uuid"] for plan in plans for body in plan["batches"]
-                      for item in json.loads(body)["submissions"]}
+            "SELECT COUNT(*), COUNT(DISTINCT uuid) FROM response"
+        ).fetchone()
+        sent_uuids = {
+            item["uuid"]
+            for plan in plans
+            for body in plan["batches"]
+            for item in json.loads(body)["submissions"]
+        }
         stored_uuids = {u for (u,) in con.execute("SELECT uuid FROM response")}
         answers = con.execute("SELECT COUNT(*) FROM answer").fetchone()[0]
         con.close()
@@ -264,21 +316,35 @@ def main() -> int:
         throughput = totals.get("created", 0) / elapsed
         raw_rate, raw_n = raw_insert_rate(db_path, before, work, args.synchronous)
 
-        print(f"served: gunicorn --workers {args.workers}, SQLite (WAL, "
-              f"synchronous={args.synchronous}), 127.0.0.1")
+        print(
+            f"served: gunicorn --workers {args.workers}, SQLite (WAL, "
+            f"synchronous={args.synchronous}), 127.0.0.1"
+        )
         print(f"outcomes: {totals}; resent last batches: {resent}")
-        print(f"stored {stored} responses ({answers} answer rows); lost {lost}, "
-              f"duplicated {duplicated}")
-        print(f"sync API throughput:  {throughput:8.0f} interviews/s "
-              f"({totals.get('created', 0)} in {elapsed:.2f} s)")
-        print(f"raw SQLite inserts:   {raw_rate:8.0f} interviews/s (same {raw_n} interviews "
-              f"with their answer and paradata rows, executemany, one commit per {BATCH}, "
-              f"synchronous={args.synchronous})")
-        print(f"ratio API / raw insert: {throughput / raw_rate:.3f}; "
-              f"target {TARGET:.0f}/s: {'met' if throughput >= TARGET else 'NOT met'}")
+        print(
+            f"stored {stored} responses ({answers} answer rows); lost {lost}, "
+            f"duplicated {duplicated}"
+        )
+        print(
+            f"sync API throughput:  {throughput:8.0f} interviews/s "
+            f"({totals.get('created', 0)} in {elapsed:.2f} s)"
+        )
+        print(
+            f"raw SQLite inserts:   {raw_rate:8.0f} interviews/s (same {raw_n} interviews "
+            f"with their answer and paradata rows, executemany, one commit per {BATCH}, "
+            f"synchronous={args.synchronous})"
+        )
+        print(
+            f"ratio API / raw insert: {throughput / raw_rate:.3f}; "
+            f"target {TARGET:.0f}/s: {'met' if throughput >= TARGET else 'NOT met'}"
+        )
         print("(measured on a shared 2-core machine under load from other work)")
-        ok = (lost == 0 and duplicated == 0 and stored == expected
-              and resent.get("duplicate", 0) == args.tablets * BATCH)
+        ok = (
+            lost == 0
+            and duplicated == 0
+            and stored == expected
+            and resent.get("duplicate", 0) == args.tablets * BATCH
+        )
         if not ok:
             print("FAILED: lost, duplicated or unexpected outcomes")
         return 0 if ok else 1

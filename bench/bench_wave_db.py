@@ -58,23 +58,32 @@ def build(path: Path, responses: int) -> None:
     con.execute("PRAGMA journal_mode=OFF")
     con.execute("PRAGMA synchronous=OFF")
     wave_id = con.execute("SELECT max(id) FROM wave").fetchone()[0]
-    con.execute("CREATE TEMP TABLE orig AS SELECT id, row_number() OVER (ORDER BY id) AS k "
-                "FROM response WHERE wave_id = ?", (wave_id,))
+    con.execute(
+        "CREATE TEMP TABLE orig AS SELECT id, row_number() OVER (ORDER BY id) AS k "
+        "FROM response WHERE wave_id = ?",
+        (wave_id,),
+    )
     n_orig = con.execute("SELECT count(*) FROM orig").fetchone()[0]
-    columns = ("survey_id, wave_id, questionnaire_version_id, mode, enumerator_id, language, "
-               "started_at, ended_at, submitted_at, locality_id, district_id, street_id, "
-               "community_id, grid_id, status, content_hash")
+    columns = (
+        "survey_id, wave_id, questionnaire_version_id, mode, enumerator_id, language, "
+        "started_at, ended_at, submitted_at, locality_id, district_id, street_id, "
+        "community_id, grid_id, status, content_hash"
+    )
     copy = 1
     while n_orig * (copy + 1) <= responses:
         base = con.execute("SELECT max(id) FROM response").fetchone()[0]
         con.execute(
             f"INSERT INTO response (id, uuid, {columns}) SELECT ? + o.k, r.uuid || '-' || ?, "
             f"{', '.join('r.' + c.strip() for c in columns.split(','))} "
-            "FROM response r JOIN orig o ON o.id = r.id ORDER BY o.k", (base, copy))
+            "FROM response r JOIN orig o ON o.id = r.id ORDER BY o.k",
+            (base, copy),
+        )
         con.execute(
             "INSERT INTO answer (response_id, question, value, number, multiple) "
             "SELECT ? + o.k, a.question, a.value, a.number, a.multiple "
-            "FROM answer a JOIN orig o ON o.id = a.response_id ORDER BY a.id", (base,))
+            "FROM answer a JOIN orig o ON o.id = a.response_id ORDER BY a.id",
+            (base,),
+        )
         copy += 1
         if copy % 50 == 0:
             con.commit()
@@ -157,20 +166,35 @@ def main() -> int:
         # 1,000 new responses (copies of the wave's first ones), rolled back afterwards.
         con = db.session.connection()
         base = con.execute(text("SELECT max(id) FROM response")).scalar()
-        cols = ("survey_id, wave_id, questionnaire_version_id, mode, enumerator_id, language, "
-                "started_at, ended_at, submitted_at, locality_id, district_id, street_id, "
-                "community_id, grid_id, status, content_hash")
-        con.execute(text("CREATE TEMP TABLE added AS SELECT id, row_number() OVER (ORDER BY id) "
-                         "AS k FROM response WHERE wave_id = :w AND status != 'rejected' "
-                         "ORDER BY id LIMIT 1000"), {"w": wave.id})
-        con.execute(text(
-            f"INSERT INTO response (id, uuid, {cols}) SELECT :b + a.k, r.uuid || '-new', "
-            f"{', '.join('r.' + c.strip() for c in cols.split(','))} "
-            "FROM response r JOIN added a ON a.id = r.id ORDER BY a.k"), {"b": base})
-        con.execute(text(
-            "INSERT INTO answer (response_id, question, value, number, multiple) "
-            "SELECT :b + a.k, x.question, x.value, x.number, x.multiple "
-            "FROM answer x JOIN added a ON a.id = x.response_id ORDER BY x.id"), {"b": base})
+        cols = (
+            "survey_id, wave_id, questionnaire_version_id, mode, enumerator_id, language, "
+            "started_at, ended_at, submitted_at, locality_id, district_id, street_id, "
+            "community_id, grid_id, status, content_hash"
+        )
+        con.execute(
+            text(
+                "CREATE TEMP TABLE added AS SELECT id, row_number() OVER (ORDER BY id) "
+                "AS k FROM response WHERE wave_id = :w AND status != 'rejected' "
+                "ORDER BY id LIMIT 1000"
+            ),
+            {"w": wave.id},
+        )
+        con.execute(
+            text(
+                f"INSERT INTO response (id, uuid, {cols}) SELECT :b + a.k, r.uuid || '-new', "
+                f"{', '.join('r.' + c.strip() for c in cols.split(','))} "
+                "FROM response r JOIN added a ON a.id = r.id ORDER BY a.k"
+            ),
+            {"b": base},
+        )
+        con.execute(
+            text(
+                "INSERT INTO answer (response_id, question, value, number, multiple) "
+                "SELECT :b + a.k, x.question, x.value, x.number, x.multiple "
+                "FROM answer x JOIN added a ON a.id = x.response_id ORDER BY x.id"
+            ),
+            {"b": base},
+        )
         forget()
         table_incr, t_incr = streets()
         n_incr = extract_wave(wave, schema).n
@@ -178,20 +202,31 @@ def main() -> int:
     assert table_snap == table_full, "the snapshot gives other estimates than the full read"
     assert n_incr > n_full and table_incr != table_full
     rows = table_full.count('"indicator"')
-    print(f"wave {wave_code}: {n_full} eligible responses; all indicators x all streets "
-          f"(estimate_survey by street, {rows} rows); snapshot {size / 2**20:.0f} MiB")
-    print(f"full read from the database + estimate (no snapshot): {t_full:7.2f} s "
-          f"(read {t_read:.2f} s, estimate {t_est_full:.2f} s)  (baseline)")
-    print(f"new process, snapshot on disk, estimate:               {t_first:7.2f} s  "
-          f"ratio {t_full / t_first:6.1f}x faster; target < {TARGET_SECONDS:.0f} s: "
-          f"{'met' if t_first < TARGET_SECONDS else 'NOT met'}")
-    print(f"  of which verify + load the snapshot:                 {t_load:7.2f} s "
-          f"(reading the file {t_file:.2f} s)")
+    print(
+        f"wave {wave_code}: {n_full} eligible responses; all indicators x all streets "
+        f"(estimate_survey by street, {rows} rows); snapshot {size / 2**20:.0f} MiB"
+    )
+    print(
+        f"full read from the database + estimate (no snapshot): {t_full:7.2f} s "
+        f"(read {t_read:.2f} s, estimate {t_est_full:.2f} s)  (baseline)"
+    )
+    print(
+        f"new process, snapshot on disk, estimate:               {t_first:7.2f} s  "
+        f"ratio {t_full / t_first:6.1f}x faster; target < {TARGET_SECONDS:.0f} s: "
+        f"{'met' if t_first < TARGET_SECONDS else 'NOT met'}"
+    )
+    print(
+        f"  of which verify + load the snapshot:                 {t_load:7.2f} s "
+        f"(reading the file {t_file:.2f} s)"
+    )
     print(f"  the same call again (wave and weights in memory):    {t_again:7.2f} s")
-    print(f"1,000 responses added, caches cleared, estimate:       {t_incr:7.2f} s  "
-          f"ratio {t_full / t_incr:6.1f}x faster ({n_incr - n_full} new eligible appended)")
-    print(f"(measured on a shared 2-core machine under load; load average "
-          f"{os.getloadavg()[0]:.1f})")
+    print(
+        f"1,000 responses added, caches cleared, estimate:       {t_incr:7.2f} s  "
+        f"ratio {t_full / t_incr:6.1f}x faster ({n_incr - n_full} new eligible appended)"
+    )
+    print(
+        f"(measured on a shared 2-core machine under load; load average {os.getloadavg()[0]:.1f})"
+    )
     shutil.rmtree(instance, ignore_errors=True)  # the snapshot of a million responses
     return 0
 

@@ -72,7 +72,15 @@ def may_see_survey(user, survey) -> bool:
 
         from .models import Assignment, Wave
 
-        return bool(db.session.scalar(select(exists().where(
-            Assignment.enumerator_id == user.id, Assignment.wave_id == Wave.id,
-            Wave.survey_id == survey.id))))
+        return bool(
+            db.session.scalar(
+                select(
+                    exists().where(
+                        Assignment.enumerator_id == user.id,
+                        Assignment.wave_id == Wave.id,
+                        Wave.survey_id == survey.id,
+                    )
+                )
+            )
+        )
     return False

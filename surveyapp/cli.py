@@ -57,13 +57,12 @@ def localities_import(file: Path) -> None:
         result = import_localities(text, source=str(file))
     except LocalityImportError as exc:
         for problem in exc.problems:
-            click.echo(f"{file}: {problem}" if not problem.startswith(str(file)) else problem,
-                       err=True)
+            click.echo(
+                f"{file}: {problem}" if not problem.startswith(str(file)) else problem, err=True
+            )
         click.echo("Nothing was imported.", err=True)
         sys.exit(1)
-    click.echo(
-        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged."
-    )
+    click.echo(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged.")
 
 
 # --- questionnaires ---------------------------------------------------------------------
@@ -156,21 +155,28 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "manager", "enumerator", "official"]),
-              required=True)
+@click.option(
+    "--role", type=click.Choice(["admin", "manager", "enumerator", "official"]), required=True
+)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", default="", help="Name shown in the interface.")
-@click.option("--locality", "locality_code", default=None,
-              help="Jurisdiction (officials, managers): a locality code.")
+@click.option(
+    "--locality",
+    "locality_code",
+    default=None,
+    help="Jurisdiction (officials, managers): a locality code.",
+)
 @with_appcontext
-def users_create(username: str, role: str, password: str, display_name: str,
-                 locality_code: str | None) -> None:
+def users_create(
+    username: str, role: str, password: str, display_name: str, locality_code: str | None
+) -> None:
     """Create a user account."""
     from .services.users import UserError, create_user
 
     try:
-        user = create_user(username, role, password, display_name=display_name,
-                           locality_code=locality_code)
+        user = create_user(
+            username, role, password, display_name=display_name, locality_code=locality_code
+        )
     except UserError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {user.role} '{user.username}' (id {user.id}).")
@@ -188,8 +194,12 @@ def demo(responses: int, seed: int, if_empty: bool) -> None:
     """Create the demo district, users, survey with two waves and synthetic responses."""
     from .services.demo import load_demo
 
-    report = load_demo(responses=responses, seed=seed, if_empty=if_empty,
-                       progress=lambda msg: click.echo(msg, err=True))
+    report = load_demo(
+        responses=responses,
+        seed=seed,
+        if_empty=if_empty,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
     click.echo(report)
 
 
@@ -197,8 +207,13 @@ def demo(responses: int, seed: int, if_empty: bool) -> None:
 
 
 @click.command("backup")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The backup file to write (gzip-compressed JSON lines).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The backup file to write (gzip-compressed JSON lines).",
+)
 @with_appcontext
 def backup(output: Path) -> None:
     """Write the whole database to one portable file."""
@@ -229,14 +244,24 @@ def register_commands(app: Flask) -> None:
     """Attach the project's commands to the app's CLI (``flask`` and ``surveyapp`` alike)."""
     from .estimate_command import estimate
 
-    for command in (localities_group, questionnaire_group, surveys_group, users_group, demo,
-                    estimate, backup, restore):
+    for command in (
+        localities_group,
+        questionnaire_group,
+        surveys_group,
+        users_group,
+        demo,
+        estimate,
+        backup,
+        restore,
+    ):
         app.cli.add_command(command)
     app.cli.add_command(cati_group)  # fieldwork (defined below)
     from .report_commands import export, report  # reports and exports
+
     app.cli.add_command(report)
     app.cli.add_command(export)
     from .design_commands import questionnaire_export, questionnaire_pdf  # questionnaire design
+
     questionnaire_group.add_command(questionnaire_export)
     questionnaire_group.add_command(questionnaire_pdf)
 
@@ -258,9 +283,11 @@ def users_token(username: str, label: str, revoke_others: bool) -> None:
     except TokenError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(token)
-    click.echo(f"API token for {user.role} '{user.username}'; send it as "
-               "'Authorization: Bearer <token>'. It is not stored and cannot be shown again.",
-               err=True)
+    click.echo(
+        f"API token for {user.role} '{user.username}'; send it as "
+        "'Authorization: Bearer <token>'. It is not stored and cannot be shown again.",
+        err=True,
+    )
 
 
 def _wave(value: str):
@@ -276,7 +303,8 @@ def _wave(value: str):
         if len(waves) > 1:
             raise click.ClickException(
                 f"several surveys have a wave '{value}'; give the wave id "
-                "(surveyapp surveys list --format json)")
+                "(surveyapp surveys list --format json)"
+            )
         wave = waves[0] if waves else None
     if wave is None:
         raise click.ClickException(f"no wave '{value}' (surveyapp surveys list shows them)")
@@ -291,10 +319,14 @@ def _print_import(report, file: Path) -> None:
         sys.exit(1)
     for code, (frame, drawn) in report.drawn_by_street.items():
         click.echo(f"  street {code}: {drawn} drawn from {frame}")
-    skipped = (f"; {len(report.already_listed)} already listed (rows "
-               + ", ".join(map(str, report.already_listed[:20]))
-               + (" …" if len(report.already_listed) > 20 else "") + ")"
-               if report.already_listed else "")
+    skipped = (
+        f"; {len(report.already_listed)} already listed (rows "
+        + ", ".join(map(str, report.already_listed[:20]))
+        + (" …" if len(report.already_listed) > 20 else "")
+        + ")"
+        if report.already_listed
+        else ""
+    )
     click.echo(f"{file}: {report.created} numbers added{skipped}.")
 
 
@@ -324,16 +356,19 @@ def cati_import(file: Path, wave_ref: str) -> None:
 @cati_group.command("sample")
 @click.argument("frame", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--wave", "wave_ref", required=True, help="Wave id (or code).")
-@click.option("--per-street", type=click.IntRange(min=1), required=True,
-              help="Numbers to draw in each street.")
+@click.option(
+    "--per-street",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Numbers to draw in each street.",
+)
 @click.option("--seed", type=int, required=True, help="Random seed (note it with the sample).")
 @with_appcontext
 def cati_sample(frame: Path, wave_ref: str, per_street: int, seed: int) -> None:
     """Draw a simple random sample per street from a frame (CSV like a call list)."""
     from .fieldwork.cati import draw_sample
 
-    report = draw_sample(_wave(wave_ref), _read_text(frame), per_street, seed,
-                         source=str(frame))
+    report = draw_sample(_wave(wave_ref), _read_text(frame), per_street, seed, source=str(frame))
     _print_import(report, frame)
 
 
@@ -358,8 +393,13 @@ def cati_quota(wave_ref: str, street: str, target: int, sex: str, age_group: str
 
 @cati_group.command("rates")
 @click.option("--wave", "wave_ref", required=True, help="Wave id (or code).")
-@click.option("--e", "e_value", type=click.FloatRange(0, 1), default=None,
-              help="Eligible share of unknown cases (default: estimated from resolved cases).")
+@click.option(
+    "--e",
+    "e_value",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Eligible share of unknown cases (default: estimated from resolved cases).",
+)
 @with_appcontext
 def cati_rates(wave_ref: str, e_value: float | None) -> None:
     """Print AAPOR response, cooperation, refusal and contact rates, overall and per street."""
@@ -373,6 +413,8 @@ def cati_rates(wave_ref: str, e_value: float | None) -> None:
 
     click.echo(f"{'':12} {'cases':>5} {'e':>6} " + " ".join(f"{n:>6}" for n in names))
     for label, rates in [("all", table.overall)] + [(s.code, r) for s, r in table.by_street]:
-        click.echo(f"{label:12} {rates.counts.total:>5} {fmt(rates.e)} "
-                   + " ".join(fmt(v) for v in rates.rates().values()))
+        click.echo(
+            f"{label:12} {rates.counts.total:>5} {fmt(rates.e)} "
+            + " ".join(fmt(v) for v in rates.rates().values())
+        )
     click.echo(f"e: {table.overall.e_method}")

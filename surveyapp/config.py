@@ -27,8 +27,7 @@ def _env_seconds(name: str, default: float) -> float:
     except ValueError:
         seconds = -1.0
     if not 0 <= seconds < float("inf"):
-        raise ValueError(f"SURVEYAPP_{name} must be a number of seconds (0 or more), "
-                         f"not {value!r}")
+        raise ValueError(f"SURVEYAPP_{name} must be a number of seconds (0 or more), not {value!r}")
     return seconds
 
 

@@ -36,8 +36,10 @@ def sqlite_synchronous() -> str:
     """
     level = os.environ.get("SURVEYAPP_SQLITE_SYNCHRONOUS", "FULL").strip().upper() or "FULL"
     if level not in SYNCHRONOUS_LEVELS:
-        raise ValueError(f"SURVEYAPP_SQLITE_SYNCHRONOUS must be one of "
-                         f"{', '.join(SYNCHRONOUS_LEVELS)}, not '{level}'")
+        raise ValueError(
+            f"SURVEYAPP_SQLITE_SYNCHRONOUS must be one of "
+            f"{', '.join(SYNCHRONOUS_LEVELS)}, not '{level}'"
+        )
     return level
 
 

@@ -133,10 +133,19 @@ def validate_xlsform_file(file: Path) -> list:
 
 @click.command("pdf")
 @click.argument("reference", metavar="ID")
-@click.option("--language", "language", default=None,
-              help="A language code of the questionnaire (default: its default language).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="FILE.pdf to write.")
+@click.option(
+    "--language",
+    "language",
+    default=None,
+    help="A language code of the questionnaire (default: its default language).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="FILE.pdf to write.",
+)
 @with_appcontext
 def questionnaire_pdf(reference: str, language: str | None, output: Path) -> None:
     """Write questionnaire version ID (id, name or name@version) as a printable PDF (the paper

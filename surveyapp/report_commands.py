@@ -19,16 +19,37 @@ def _fail(message: str) -> None:
 @click.option("--wave", help="Wave code (default: the latest).")
 @click.option("--street", help="Street code: one street's report.")
 @click.option("--district", help="District code: the district overview.")
-@click.option("--all", "everything", is_flag=True,
-              help="Every street's report and the district overview into the directory -o.")
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Every street's report and the district overview into the directory -o.",
+)
 @click.option("--lang", default="zh_CN", show_default=True, help="zh_CN or en.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="FILE.pdf (--street, --district) or DIR/ (--all).")
-@click.option("--workers", type=int, default=None,
-              help="Processes drawing PDFs with --all (default: one per core).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="FILE.pdf (--street, --district) or DIR/ (--all).",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Processes drawing PDFs with --all (default: one per core).",
+)
 @with_appcontext
-def report(survey_id: int, wave: str | None, street: str | None, district: str | None,
-           everything: bool, lang: str, output: Path, workers: int | None) -> None:
+def report(
+    survey_id: int,
+    wave: str | None,
+    street: str | None,
+    district: str | None,
+    everything: bool,
+    lang: str,
+    output: Path,
+    workers: int | None,
+) -> None:
     """Write PDF reports of a survey wave (cached: unchanged data is not recomputed)."""
     from .reports import ReportError, ReportLanguageError, report_language
     from .services.reports import (
@@ -58,8 +79,10 @@ def report(survey_id: int, wave: str | None, street: str | None, district: str |
             return
         if district:
             if district != survey.district.code:
-                _fail(f"district '{district}' is not the district of survey {survey_id} "
-                      f"({survey.district.code})")
+                _fail(
+                    f"district '{district}' is not the district of survey {survey_id} "
+                    f"({survey.district.code})"
+                )
             _write(output, district_pdf(survey, wave_obj, lang))
             click.echo(f"{output}: district overview {district}, wave {wave_obj.code}")
             return
@@ -68,17 +91,21 @@ def report(survey_id: int, wave: str | None, street: str | None, district: str |
         output.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         cache = report_cache()
-        click.echo(f"Estimating wave {wave_obj.code} (cached when its data did not change)…",
-                   err=True)
+        click.echo(
+            f"Estimating wave {wave_obj.code} (cached when its data did not change)…", err=True
+        )
         bundle = report_bundle(survey, wave_obj, cache)
         targets = [s.code for s in survey_streets(survey)] + ["district"]
-        with click.progressbar(length=len(targets), label="Reports", file=sys.stderr,
-                               show_pos=True) as bar:
+        with click.progressbar(
+            length=len(targets), label="Reports", file=sys.stderr, show_pos=True
+        ) as bar:
             for what, data in build_many(bundle, targets, lang, cache=cache, workers=workers):
                 _write(output / report_filename(bundle, what, lang), data)
                 bar.update(1)
-        click.echo(f"{output}: {len(targets) - 1} street reports and the district overview "
-                   f"in {time.perf_counter() - started:.1f} s")
+        click.echo(
+            f"{output}: {len(targets) - 1} street reports and the district overview "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
     except (ReportRequestError, ReportUnavailable, ReportError, ReportLanguageError) as exc:
         _fail(str(exc))
 
@@ -95,14 +122,18 @@ def _write(path: Path, data: bytes) -> None:
 @click.command("export")
 @click.option("--survey", "survey_id", type=int, required=True, help="Survey ID.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav"]), required=True)
-@click.option("--what", type=click.Choice(["responses", "estimates"]), default="responses",
-              show_default=True, help="Anonymised responses, or the estimates of a wave.")
+@click.option(
+    "--what",
+    type=click.Choice(["responses", "estimates"]),
+    default="responses",
+    show_default=True,
+    help="Anonymised responses, or the estimates of a wave.",
+)
 @click.option("--wave", help="Wave code (responses: default every wave; estimates: the latest).")
 @click.option("--lang", default="zh_CN", show_default=True, help="Labels in zh_CN or en.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @with_appcontext
-def export(survey_id: int, fmt: str, what: str, wave: str | None, lang: str,
-           output: Path) -> None:
+def export(survey_id: int, fmt: str, what: str, wave: str | None, lang: str, output: Path) -> None:
     """Export anonymised responses (CSV, XLSX, SPSS) or estimates (CSV, XLSX)."""
     from .reports import ReportError, ReportLanguageError
     from .services import audit
@@ -121,10 +152,21 @@ def export(survey_id: int, fmt: str, what: str, wave: str | None, lang: str,
             data = export_estimates(report_bundle(survey, wave_obj), fmt, lang)
         else:
             data = export_responses(survey, fmt, wave=wave_obj if wave else None, lang=lang)
-    except (ReportRequestError, ReportUnavailable, ReportError, ReportLanguageError,
-            ExportError) as exc:
+    except (
+        ReportRequestError,
+        ReportUnavailable,
+        ReportError,
+        ReportLanguageError,
+        ExportError,
+    ) as exc:
         _fail(str(exc))
     _write(output, data)
-    audit.record("export", f"{what}:{survey_id}:{wave or 'all'}", format=fmt, source="cli",
-                 username="(command line)", commit=True)
+    audit.record(
+        "export",
+        f"{what}:{survey_id}:{wave or 'all'}",
+        format=fmt,
+        source="cli",
+        username="(command line)",
+        commit=True,
+    )
     click.echo(f"{output}: {what} of survey {survey_id} ({fmt}, {len(data)} bytes)")

@@ -89,10 +89,14 @@ def demo_database(migrated_database, tmp_path_factory) -> str | None:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_DEMO_SCHEMA} CASCADE"))
                 conn.execute(text(f"CREATE SCHEMA {PG_DEMO_SCHEMA}"))
                 for table in _pg_tables():
-                    conn.execute(text(f"CREATE TABLE {PG_DEMO_SCHEMA}.{table} AS "
-                                      f"SELECT * FROM public.{table}"))
-                conn.execute(text(f"TRUNCATE {', '.join(reversed(_pg_tables()))} "
-                                  "RESTART IDENTITY CASCADE"))
+                    conn.execute(
+                        text(
+                            f"CREATE TABLE {PG_DEMO_SCHEMA}.{table} AS SELECT * FROM public.{table}"
+                        )
+                    )
+                conn.execute(
+                    text(f"TRUNCATE {', '.join(reversed(_pg_tables()))} RESTART IDENTITY CASCADE")
+                )
             db.engine.dispose()
         return None
 
@@ -124,8 +128,9 @@ def app(request, migrated_database, tmp_path, monkeypatch):
         with app.app_context():
             with db.engine.begin() as conn:
                 for table in _pg_tables():
-                    conn.execute(text(f"INSERT INTO public.{table} "
-                                      f"SELECT * FROM {PG_DEMO_SCHEMA}.{table}"))
+                    conn.execute(
+                        text(f"INSERT INTO public.{table} SELECT * FROM {PG_DEMO_SCHEMA}.{table}")
+                    )
             _reset_sequences({t.name: t for t in db.metadata.sorted_tables})
             db.session.commit()
             db.session.remove()
@@ -133,9 +138,7 @@ def app(request, migrated_database, tmp_path, monkeypatch):
     with app.app_context():
         db.session.remove()
         if PG_URL:
-            tables = ", ".join(
-                f'"{t.name}"' for t in reversed(db.metadata.sorted_tables)
-            )
+            tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
             with db.engine.begin() as conn:
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
@@ -162,9 +165,7 @@ class AuthActions:
         self._client = client
 
     def login(self, username: str, password: str):
-        return self._client.post(
-            "/auth/login", data={"username": username, "password": password}
-        )
+        return self._client.post("/auth/login", data={"username": username, "password": password})
 
     def logout(self):
         return self._client.post("/auth/logout")

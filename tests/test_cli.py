@@ -36,35 +36,53 @@ def test_validate_lists_every_problem_with_line_and_field(runner, tmp_path):
     assert result.exit_code == 1
     out = result.output
     assert f"{bad}:{target + 1}:" in out and "maybe" in out
-    second = next(i for i, line in enumerate(lines)
-                  if i > dup and line.strip() == "- id: age_group")
-    assert f"{bad}:{second + 1}: groups[8].questions[1].id: duplicate question id 'age_group' " \
+    second = next(
+        i for i, line in enumerate(lines) if i > dup and line.strip() == "- id: age_group"
+    )
+    assert (
+        f"{bad}:{second + 1}: groups[8].questions[1].id: duplicate question id 'age_group' "
         f"(first on line {dup + 1})" in out
+    )
 
 
 def test_console_script_is_a_flask_group():
     result = subprocess.run(
         [sys.executable, "-c", "from surveyapp.cli import main; main()", "--help"],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert result.returncode == 0
-    for command in ("run", "db", "localities", "questionnaire", "surveys", "users", "demo",
-                    "estimate"):
+    for command in (
+        "run",
+        "db",
+        "localities",
+        "questionnaire",
+        "surveys",
+        "users",
+        "demo",
+        "estimate",
+    ):
         assert f"  {command}" in result.stdout
 
 
 def test_users_create(runner, app):
-    result = runner.invoke(args=["users", "create", "wang", "--role", "manager",
-                                 "--password", "long-enough-1"])
+    result = runner.invoke(
+        args=["users", "create", "wang", "--role", "manager", "--password", "long-enough-1"]
+    )
     assert result.exit_code == 0, result.output
-    short = runner.invoke(args=["users", "create", "li", "--role", "manager",
-                                "--password", "short"])
+    short = runner.invoke(
+        args=["users", "create", "li", "--role", "manager", "--password", "short"]
+    )
     assert short.exit_code != 0 and "at least 8" in short.output
-    again = runner.invoke(args=["users", "create", "wang", "--role", "admin",
-                                "--password", "long-enough-1"])
+    again = runner.invoke(
+        args=["users", "create", "wang", "--role", "admin", "--password", "long-enough-1"]
+    )
     assert again.exit_code != 0 and "already exists" in again.output
-    official = runner.invoke(args=["users", "create", "zhao", "--role", "official",
-                                   "--password", "long-enough-1"])
+    official = runner.invoke(
+        args=["users", "create", "zhao", "--role", "official", "--password", "long-enough-1"]
+    )
     assert official.exit_code != 0 and "jurisdiction" in official.output
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "wang"))
@@ -78,21 +96,28 @@ def test_demo_is_idempotent_and_listed(runner, app, monkeypatch):
     assert "enumerator-demo-2026" in first.output  # the passwords are printed
     assert "http://127.0.0.1:5123" in first.output
     with app.app_context():
-        counts = (db.session.scalar(select(func.count(Locality.id))),
-                  db.session.scalar(select(func.count(User.id))),
-                  db.session.scalar(select(func.count(Response.id))),
-                  db.session.scalar(select(func.count(Answer.id))))
-        streets = db.session.scalar(select(func.count(Locality.id)).where(
-            Locality.level == "street", Locality.parent.has(code="320106")))
+        counts = (
+            db.session.scalar(select(func.count(Locality.id))),
+            db.session.scalar(select(func.count(User.id))),
+            db.session.scalar(select(func.count(Response.id))),
+            db.session.scalar(select(func.count(Answer.id))),
+        )
+        streets = db.session.scalar(
+            select(func.count(Locality.id)).where(
+                Locality.level == "street", Locality.parent.has(code="320106")
+            )
+        )
     assert streets == 13
     assert counts[2] == 40
     second = runner.invoke(args=["demo", "--responses", "40", "--seed", "3"])
     assert second.exit_code == 0
     with app.app_context():
-        again = (db.session.scalar(select(func.count(Locality.id))),
-                 db.session.scalar(select(func.count(User.id))),
-                 db.session.scalar(select(func.count(Response.id))),
-                 db.session.scalar(select(func.count(Answer.id))))
+        again = (
+            db.session.scalar(select(func.count(Locality.id))),
+            db.session.scalar(select(func.count(User.id))),
+            db.session.scalar(select(func.count(Response.id))),
+            db.session.scalar(select(func.count(Answer.id))),
+        )
         survey_id = db.session.scalar(select(Survey.id))
     assert again == counts
     skipped = runner.invoke(args=["demo", "--if-empty"])
@@ -117,8 +142,10 @@ def test_demo_rates_differ_between_streets(runner, app):
     by_street: dict[int, list[int]] = {}
     for street, value, n in rows:
         pos, total = by_street.setdefault(street, [0, 0])
-        by_street[street] = [pos + (n if value in ("1", "2", "3") else 0),
-                             total + (n if value != "9" else 0)]
+        by_street[street] = [
+            pos + (n if value in ("1", "2", "3") else 0),
+            total + (n if value != "9" else 0),
+        ]
     rates = [pos / total for pos, total in by_street.values()]
     assert len(rates) == 13
     assert 0.7 < min(rates) < max(rates) < 1.0

@@ -69,8 +69,10 @@ class CellDesign:
     def cell_sums(self, x: np.ndarray) -> np.ndarray:
         """Sum the rows of ``x`` (n x k) within cells."""
         return np.column_stack(
-            [np.bincount(self.cell, weights=x[:, j], minlength=self.n_cells)
-             for j in range(x.shape[1])]
+            [
+                np.bincount(self.cell, weights=x[:, j], minlength=self.n_cells)
+                for j in range(x.shape[1])
+            ]
         ).reshape(self.n_cells, x.shape[1])
 
     operator: np.ndarray | None  # n_units x n_cells: cell sums -> residual unit totals
@@ -97,8 +99,12 @@ class CellDesign:
                         ratio = np.zeros_like(x)
                         np.divide(x, psw[:, None], out=ratio, where=(psw != 0)[:, None])
                         means = np.zeros((count.shape[0], x.shape[1]))
-                        np.divide(grouping.sums(ratio), count[:, None], out=means,
-                                  where=(count > 0)[:, None])
+                        np.divide(
+                            grouping.sums(ratio),
+                            count[:, None],
+                            out=means,
+                            where=(count > 0)[:, None],
+                        )
                         x -= scale[:, None] * means[grouping.codes]
             else:
                 _, grouping, psw, oldw, den = step
@@ -127,7 +133,10 @@ class CellDesign:
         return self.unit_totals_from_cell_sums(occupied, sums, n_groups)
 
     def domain_cell_sums(
-        self, values: list[np.ndarray], codes: np.ndarray, n_groups: int,
+        self,
+        values: list[np.ndarray],
+        codes: np.ndarray,
+        n_groups: int,
         rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
         """Rows and sums of each ``v`` per occupied (cell, domain) pair, ``cell * n_groups + g``.
@@ -137,8 +146,11 @@ class CellDesign:
         pair's rows (unweighted); None when the cells x domains table would be too large.
         """
         if n_groups == 0:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64), [
-                np.zeros(0) for _ in values]
+            return (
+                np.zeros(0, dtype=np.intp),
+                np.zeros(0, dtype=np.int64),
+                [np.zeros(0) for _ in values],
+            )
         if self.n_cells * (n_groups + 1) * (len(values) + 1) > _MAX_BATCH:
             return None
         idx, width, counts = self._pair_index(codes, n_groups)
@@ -152,8 +164,7 @@ class CellDesign:
         sums = [np.bincount(idx, weights=v, minlength=size)[at] for v in values]
         return occupied, pair_rows, sums
 
-    def _pair_index(self, codes: np.ndarray, n_groups: int
-                    ) -> tuple[np.ndarray, int, np.ndarray]:
+    def _pair_index(self, codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, int, np.ndarray]:
         """Each row's (cell, domain) pair ``cell * width + domain`` and the rows per pair; rows
         in no domain (code -1) get a column of their own (``width = n_groups + 1``). Kept for
         the last few code arrays: the indicators of a wave are all estimated by the same
@@ -190,7 +201,7 @@ class CellDesign:
                 order = np.argsort(cols, kind="stable")
                 bounds = np.searchsorted(cols[order], np.arange(n_groups + 1))
                 for g in range(n_groups):
-                    sel = order[bounds[g]:bounds[g + 1]]
+                    sel = order[bounds[g] : bounds[g + 1]]
                     if sel.size:
                         z[g] = self.operator[:, rows[sel]] @ v[sel]
                 out.append(z)
@@ -201,12 +212,13 @@ class CellDesign:
             dense[occupied] = v
             blocks.append(dense.reshape(self.n_cells, n_groups))
         z = self.residual_unit_totals(np.hstack(blocks))
-        return [z[:, i * n_groups:(i + 1) * n_groups].T for i in range(len(sums))]
+        return [z[:, i * n_groups : (i + 1) * n_groups].T for i in range(len(sums))]
 
 
 _CACHE: dict[int, tuple[Any, CellDesign | None]] = {}
-_PAIR_INDEX: dict[tuple[int, int, int],
-                  tuple[CellDesign, np.ndarray, tuple[np.ndarray, int, np.ndarray]]] = {}
+_PAIR_INDEX: dict[
+    tuple[int, int, int], tuple[CellDesign, np.ndarray, tuple[np.ndarray, int, np.ndarray]]
+] = {}
 
 
 def cell_design(design: Design) -> CellDesign | None:
@@ -242,8 +254,12 @@ def _build(design: Design) -> CellDesign | None:
                 floats.append(np.asarray(psw, dtype=np.float64))
         else:
             keys.append(np.asarray(cal.groups))
-            floats.extend([np.asarray(cal.new_weights, dtype=np.float64),
-                           np.asarray(cal.old_weights, dtype=np.float64)])
+            floats.extend(
+                [
+                    np.asarray(cal.new_weights, dtype=np.float64),
+                    np.asarray(cal.old_weights, dtype=np.float64),
+                ]
+            )
     cell, n_cells = _factorize_rows(keys)
     for values in floats:
         if not _constant_within(values, cell, n_cells):
@@ -304,8 +320,9 @@ def _operator(
         out = np.zeros((k, n_cells))
         out[codes, cells] = s
         for r_t, codes_t, k_t, q_t in terms:
-            cross = np.bincount(codes * k_t + codes_t, weights=s * r_t,
-                                minlength=k * k_t).reshape(k, k_t)
+            cross = np.bincount(codes * k_t + codes_t, weights=s * r_t, minlength=k * k_t).reshape(
+                k, k_t
+            )
             out -= cross @ q_t
         return out
 
@@ -318,8 +335,14 @@ def _operator(
         if step[0] == "rake":
             first_term = len(terms)
             for grouping, _psw, scale, _count in step[1]:
-                terms.append((scale, grouping.codes, grouping.n_groups,
-                              np.zeros((grouping.n_groups, n_cells))))
+                terms.append(
+                    (
+                        scale,
+                        grouping.codes,
+                        grouping.n_groups,
+                        np.zeros((grouping.n_groups, n_cells)),
+                    )
+                )
             for _ in range(_RAKING_VARIANCE_SWEEPS):
                 for j, (grouping, psw, _scale, count) in enumerate(step[1]):
                     means = category_sums(grouping.codes, grouping.n_groups, inverse(psw))
@@ -333,8 +356,9 @@ def _operator(
     out = np.zeros((units.n_groups, n_cells))
     out[units.codes, cells] = 1.0
     for r_t, codes_t, k_t, q_t in terms:
-        w_t = np.bincount(units.codes * k_t + codes_t, weights=r_t,
-                          minlength=units.n_groups * k_t).reshape(units.n_groups, k_t)
+        w_t = np.bincount(
+            units.codes * k_t + codes_t, weights=r_t, minlength=units.n_groups * k_t
+        ).reshape(units.n_groups, k_t)
         out -= w_t @ q_t
     return out
 

@@ -185,20 +185,29 @@ def differences_from_overall(
     values = _values(design, y)
     codes, levels = _level_codes(domains, levels, design.n_rows)
     joint = _joint_scores(design, values, codes, levels)
-    overall = None if joint is None else _joint_scores(
-        design, values, np.where(np.isnan(values), -1, 0), ["ALL"])
+    overall = (
+        None
+        if joint is None
+        else _joint_scores(design, values, np.where(np.isnan(values), -1, 0), ["ALL"])
+    )
     if joint is None or overall is None:
         everyone = np.ones(design.n_rows, dtype=bool)
-        return {lv: _difference(design, values, codes == j, everyone, level, df)
-                for j, lv in enumerate(levels)}
+        return {
+            lv: _difference(design, values, codes == j, everyone, level, df)
+            for j, lv in enumerate(levels)
+        }
     dfu = design.degf() if df is None else df
     means, _, z = joint
     mean_all, _, z_all = overall
     cov = design.covariance_from_unit_totals(np.vstack([z, z_all]).T)
     k = len(levels)
     return {
-        lv: _comparison(float(means[j] - mean_all[0]),
-                        float(cov[j, j] + cov[k, k] - 2.0 * cov[j, k]), dfu, level)
+        lv: _comparison(
+            float(means[j] - mean_all[0]),
+            float(cov[j, j] + cov[k, k] - 2.0 * cov[j, k]),
+            dfu,
+            level,
+        )
         for j, lv in enumerate(levels)
     }
 
@@ -213,8 +222,9 @@ def _level_codes(
     else:
         arr = np.asarray(domains, dtype=object).reshape(-1)
         index: dict[Hashable, int] = {}
-        raw = np.fromiter((index.setdefault(v, len(index)) for v in arr.tolist()),
-                          dtype=np.intp, count=arr.size)
+        raw = np.fromiter(
+            (index.setdefault(v, len(index)) for v in arr.tolist()), dtype=np.intp, count=arr.size
+        )
         labels = list(index)
     if raw.size != n:
         raise EstimationError(f"domains has {raw.size} values but the design has {n}")

@@ -233,8 +233,9 @@ def _domain_sums(
             if binary is None:
                 binary = bool(((y == 0) | (y == 1) | (codes < 0)).all())
             if binary or not irls:
-                found = cells.domain_cell_sums([y] if binary else [y, y * y], codes, n_groups,
-                                               rows=valid)
+                found = cells.domain_cell_sums(
+                    [y] if binary else [y, y * y], codes, n_groups, rows=valid
+                )
 
     batch = None
     starts = None
@@ -249,16 +250,21 @@ def _domain_sums(
         cell_rows = np.bincount(idx, weights=rows_f, minlength=size).reshape(n_groups, m)
         cell_rows = np.rint(cell_rows).astype(np.int64)
         unit_w = np.bincount(idx, weights=pair_w * rows_f, minlength=size).reshape(n_groups, m)
-        unit_wy = np.bincount(idx, weights=pair_w * pair_sums[0],
-                              minlength=size).reshape(n_groups, m)
+        unit_wy = np.bincount(idx, weights=pair_w * pair_sums[0], minlength=size).reshape(
+            n_groups, m
+        )
         if (pair_w != 0).all():
             cell_nonzero = cell_rows
         else:
-            cell_nonzero = np.rint(np.bincount(idx, weights=rows_f * (pair_w != 0),
-                                               minlength=size)).astype(np.int64)
+            cell_nonzero = np.rint(
+                np.bincount(idx, weights=rows_f * (pair_w != 0), minlength=size)
+            ).astype(np.int64)
             cell_nonzero = cell_nonzero.reshape(n_groups, m)
-        swyy = (None if binary else
-                np.bincount(pair_group, weights=pair_w * pair_sums[1], minlength=n_groups))
+        swyy = (
+            None
+            if binary
+            else np.bincount(pair_group, weights=pair_w * pair_sums[1], minlength=n_groups)
+        )
         # Every domain's residual unit totals at once, from cell sums.
         batch = cells.unit_totals_from_cell_sums(occupied, [pair_sums[0], rows_f], n_groups)
     else:
@@ -313,8 +319,7 @@ def _domain_sums(
     if irls and found is not None:
         # A cell's rows share their prior weight: glm's first step per cell.
         prior_cell = pair_w / safe_scale[pair_group]
-        starts = _irls_start_sums_grouped(prior_cell, pair_sums[0], rows_f, pair_group,
-                                          n_groups)
+        starts = _irls_start_sums_grouped(prior_cell, pair_sums[0], rows_f, pair_group, n_groups)
     if irls and starts is None:
         if found is not None:  # a weight beyond glm's clamp: the rows' own first step
             keep = codes >= 0 if valid is None else (codes >= 0) & valid
@@ -417,9 +422,15 @@ def _single_domain(
         if dm.shape != (design.n_rows,):
             raise EstimationError(f"domain mask must have {design.n_rows} entries")
         codes = np.where(dm, 0, -1)
-    return _domain_sums(design, np.where(valid, yv, 0.0), codes, 1, irls=irls,
-                        valid=None if valid.all() else valid,
-                        binary=True if require_binary else None)[0]
+    return _domain_sums(
+        design,
+        np.where(valid, yv, 0.0),
+        codes,
+        1,
+        irls=irls,
+        valid=None if valid.all() else valid,
+        binary=True if require_binary else None,
+    )[0]
 
 
 def _everyone(n: int) -> np.ndarray:

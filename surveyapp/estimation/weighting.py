@@ -724,12 +724,12 @@ def _encode(values: ArrayLike, name: str, n: int | None = None) -> tuple[NDArray
     if isinstance(values, Categorical):
         raw = np.asarray(values.codes, dtype=np.intp).reshape(-1)
         if n is not None and raw.size != n:
-            raise WeightingError(
-                f"{name} has {raw.size} values but the design has {n} respondents")
+            raise WeightingError(f"{name} has {raw.size} values but the design has {n} respondents")
         if raw.size and raw.min() < 0:
             i = int(np.flatnonzero(raw < 0)[0])
             raise WeightingError(
-                f"{name} is missing for respondent {i}: impute or drop the respondent first")
+                f"{name} is missing for respondent {i}: impute or drop the respondent first"
+            )
         used = np.flatnonzero(np.bincount(raw, minlength=len(values.labels)))
         remap = np.full(len(values.labels), -1, dtype=np.intp)
         remap[used] = np.arange(used.size)
@@ -738,8 +738,9 @@ def _encode(values: ArrayLike, name: str, n: int | None = None) -> tuple[NDArray
     if n is not None and arr.size != n:
         raise WeightingError(f"{name} has {arr.size} values but the design has {n} respondents")
     index: dict[Any, int] = {}
-    codes = np.fromiter((index.setdefault(v, len(index)) for v in arr.tolist()),
-                        dtype=np.intp, count=arr.size)
+    codes = np.fromiter(
+        (index.setdefault(v, len(index)) for v in arr.tolist()), dtype=np.intp, count=arr.size
+    )
     for label, code in index.items():
         if label is None or (isinstance(label, float) and math.isnan(label)):
             i = int(np.flatnonzero(codes == code)[0])

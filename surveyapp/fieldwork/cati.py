@@ -97,8 +97,10 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
         text = text[1:]
     if "\x00" in text:  # no text column of PostgreSQL can hold it; not a CSV text file anyway
         line = text.count("\n", 0, text.index("\x00")) + 1
-        report.problems.append(f"{source}:{line}: contains a NUL character (0x00): save the list "
-                               "as a UTF-8 CSV text file")
+        report.problems.append(
+            f"{source}:{line}: contains a NUL character (0x00): save the list "
+            "as a UTF-8 CSV text file"
+        )
         return []
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -106,15 +108,18 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
     if missing:
         report.problems.append(
             f"{source}:1: the header needs the columns phone, locality (and optionally notes); "
-            f"missing: {', '.join(missing)}")
+            f"missing: {', '.join(missing)}"
+        )
         return []
     district = wave.survey.district
     localities: dict[str, Locality | None] = {}
     seen: dict[str, int] = {}
     rows: list[ListRow] = []
     for line, record in enumerate(reader, start=2):
-        record = {(k or "").strip(): (v or "").strip() if isinstance(v, str) else ""
-                  for k, v in record.items()}
+        record = {
+            (k or "").strip(): (v or "").strip() if isinstance(v, str) else ""
+            for k, v in record.items()
+        }
         raw = record.get("phone", "")
         phone = normalise_phone(raw)
         code = record.get("locality", "")
@@ -124,11 +129,13 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
         if phone is None:
             report.problems.append(
                 f"{source}:{line}: phone '{mask_phone(raw)}' is not a mobile number (11 digits "
-                "starting 13-19) or a landline with its area code")
+                "starting 13-19) or a landline with its area code"
+            )
             continue
         if phone in seen:
             report.problems.append(
-                f"{source}:{line}: phone {mask_phone(phone)} is already on row {seen[phone]}")
+                f"{source}:{line}: phone {mask_phone(phone)} is already on row {seen[phone]}"
+            )
             continue
         seen[phone] = line
         if code not in localities:
@@ -139,13 +146,14 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
             continue
         if not locality.is_within(district):
             report.problems.append(
-                f"{source}:{line}: locality {code} is outside the survey's district "
-                f"{district.code}")
+                f"{source}:{line}: locality {code} is outside the survey's district {district.code}"
+            )
             continue
         if locality.level not in ("street", "community", "grid"):
             report.problems.append(
                 f"{source}:{line}: locality {code} is a {locality.level}; give a street, "
-                "community or grid")
+                "community or grid"
+            )
             continue
         if len(notes) > MAX_NOTE:
             report.problems.append(f"{source}:{line}: notes are longer than {MAX_NOTE} characters")
@@ -161,8 +169,15 @@ def _listed_numbers(wave: Wave) -> set[str]:
 def _store(wave: Wave, rows: Iterable[ListRow], source: str) -> int:
     n = 0
     for r in rows:
-        db.session.add(CatiCase(wave_id=wave.id, locality_id=r.locality.id, phone=r.phone,
-                                notes=r.notes, source=source))
+        db.session.add(
+            CatiCase(
+                wave_id=wave.id,
+                locality_id=r.locality.id,
+                phone=r.phone,
+                notes=r.notes,
+                source=source,
+            )
+        )
         n += 1
     db.session.commit()
     return n
@@ -192,8 +207,9 @@ def street_of(locality: Locality) -> Locality | None:
     return locality.path_by_level().get("street")
 
 
-def draw_sample(wave: Wave, text: str, per_street: int, seed: int,
-                source: str = "frame") -> ImportReport:
+def draw_sample(
+    wave: Wave, text: str, per_street: int, seed: int, source: str = "frame"
+) -> ImportReport:
     """Draw a simple random sample of ``per_street`` numbers per street from a frame file.
 
     The frame has the columns of a call list. Numbers already listed for the wave are left out
@@ -226,8 +242,9 @@ def draw_sample(wave: Wave, text: str, per_street: int, seed: int,
 # --- quotas ---------------------------------------------------------------
 
 
-def set_quota(wave: Wave, street_code: str, target: int, sex: str = "",
-              age_group: str = "") -> Quota:
+def set_quota(
+    wave: Wave, street_code: str, target: int, sex: str = "", age_group: str = ""
+) -> Quota:
     """Create or change the quota of a street (optionally of one sex x age cell)."""
     street = db.session.scalar(select(Locality).where(Locality.code == street_code))
     if street is None or street.level != "street":
@@ -238,9 +255,14 @@ def set_quota(wave: Wave, street_code: str, target: int, sex: str = "",
         raise CatiError("a quota target is a number of interviews (0 or more)")
     if sex not in ("", "m", "f"):
         raise CatiError(f"sex is m or f (or empty for both), not '{sex}'")
-    quota = db.session.scalar(select(Quota).where(
-        Quota.wave_id == wave.id, Quota.locality_id == street.id, Quota.sex == sex,
-        Quota.age_group == age_group))
+    quota = db.session.scalar(
+        select(Quota).where(
+            Quota.wave_id == wave.id,
+            Quota.locality_id == street.id,
+            Quota.sex == sex,
+            Quota.age_group == age_group,
+        )
+    )
     if quota is None:
         quota = Quota(wave_id=wave.id, locality_id=street.id, sex=sex, age_group=age_group)
         db.session.add(quota)
@@ -250,35 +272,51 @@ def set_quota(wave: Wave, street_code: str, target: int, sex: str = "",
 
 
 def _answered(question: str, value: str):
-    return exists().where(Answer.response_id == Response.id, Answer.question == question,
-                          Answer.value == value)
+    return exists().where(
+        Answer.response_id == Response.id, Answer.question == question, Answer.value == value
+    )
 
 
 def quota_progress(wave: Wave) -> list[dict]:
     """Return each quota of ``wave`` with the completed interviews that count towards it."""
     out = []
     quotas = db.session.scalars(
-        select(Quota).where(Quota.wave_id == wave.id).order_by(Quota.locality_id, Quota.sex,
-                                                               Quota.age_group)).all()
+        select(Quota)
+        .where(Quota.wave_id == wave.id)
+        .order_by(Quota.locality_id, Quota.sex, Quota.age_group)
+    ).all()
     for q in quotas:
         query = select(func.count(Response.id)).where(
-            Response.wave_id == wave.id, Response.street_id == q.locality_id,
-            Response.status != "rejected")
+            Response.wave_id == wave.id,
+            Response.street_id == q.locality_id,
+            Response.status != "rejected",
+        )
         if q.sex:
             query = query.where(_answered("sex", q.sex))
         if q.age_group:
             query = query.where(_answered("age_group", q.age_group))
         achieved = db.session.scalar(query) or 0
-        out.append({"quota": q, "street": q.locality, "sex": q.sex, "age_group": q.age_group,
-                    "target": q.target, "achieved": achieved,
-                    "full": q.target > 0 and achieved >= q.target})
+        out.append(
+            {
+                "quota": q,
+                "street": q.locality,
+                "sex": q.sex,
+                "age_group": q.age_group,
+                "target": q.target,
+                "achieved": achieved,
+                "full": q.target > 0 and achieved >= q.target,
+            }
+        )
     return out
 
 
 def full_streets(wave: Wave) -> set[int]:
     """Streets whose overall quota is reached: the queue gives out none of their numbers."""
-    return {row["street"].id for row in quota_progress(wave)
-            if row["full"] and not row["sex"] and not row["age_group"]}
+    return {
+        row["street"].id
+        for row in quota_progress(wave)
+        if row["full"] and not row["sex"] and not row["age_group"]
+    }
 
 
 # --- the queue ---------------------------------------------------------------
@@ -303,8 +341,9 @@ def time_slot(moment: datetime, settings: FieldworkSettings) -> str:
 def phone_localities(user: User) -> dict[int, set[int]]:
     """Wave id -> ids of the localities the user's telephone assignments cover (with all below)."""
     out: dict[int, set[int]] = defaultdict(set)
-    assignments = db.session.scalars(select(Assignment).where(
-        Assignment.enumerator_id == user.id, Assignment.mode == "phone")).all()
+    assignments = db.session.scalars(
+        select(Assignment).where(Assignment.enumerator_id == user.id, Assignment.mode == "phone")
+    ).all()
     for a in assignments:
         if not a.wave.is_open:
             continue
@@ -318,8 +357,11 @@ def phone_localities(user: User) -> dict[int, set[int]]:
 
 def held_case(user: User) -> CatiCase | None:
     """The open case the interviewer holds, if any (one case at a time)."""
-    return db.session.scalar(select(CatiCase).where(
-        CatiCase.claimed_by_id == user.id, CatiCase.status == "claimed").limit(1))
+    return db.session.scalar(
+        select(CatiCase)
+        .where(CatiCase.claimed_by_id == user.id, CatiCase.status == "claimed")
+        .limit(1)
+    )
 
 
 def release_stale_claims(now: datetime, minutes: int) -> int:
@@ -337,8 +379,9 @@ class OutsideCallingHours(CatiError):
     pass
 
 
-def next_case(user: User, now: datetime | None = None,
-              settings: FieldworkSettings | None = None) -> CatiCase | None:
+def next_case(
+    user: User, now: datetime | None = None, settings: FieldworkSettings | None = None
+) -> CatiCase | None:
     """Give ``user`` one case to call, or None when nothing is due.
 
     Order: due appointments, then numbers never called, then retries whose earlier calls were
@@ -357,7 +400,8 @@ def next_case(user: User, now: datetime | None = None,
     settings = settings or settings_for(db.session.get(Wave, next(iter(scope))).survey)
     if not in_calling_hours(now, settings):
         raise OutsideCallingHours(
-            f"calls are made between {settings.hours_text()} ({settings.timezone})", status=409)
+            f"calls are made between {settings.hours_text()} ({settings.timezone})", status=409
+        )
     release_stale_claims(now, settings.claim_minutes)
     slot = time_slot(now, settings)
     conditions = []
@@ -370,12 +414,17 @@ def next_case(user: User, now: datetime | None = None,
     due = and_(CatiCase.appointment_at.is_not(None), CatiCase.appointment_at <= now)
     query = (
         select(CatiCase.id)
-        .where(CatiCase.status == "available", or_(*conditions),
-               or_(CatiCase.next_call_at.is_(None), CatiCase.next_call_at <= now))
+        .where(
+            CatiCase.status == "available",
+            or_(*conditions),
+            or_(CatiCase.next_call_at.is_(None), CatiCase.next_call_at <= now),
+        )
         .order_by(
             case((due, 0), (CatiCase.attempts == 0, 1), else_=2),
             case((CatiCase.tried_slots.contains(slot), 1), else_=0),
-            CatiCase.appointment_at, CatiCase.last_called_at, CatiCase.id,
+            CatiCase.appointment_at,
+            CatiCase.last_called_at,
+            CatiCase.id,
         )
     )
     postgres = db.engine.dialect.name == "postgresql"
@@ -417,18 +466,31 @@ def case_for(user: User, case_id: int) -> CatiCase:
     if found is None:
         raise CatiError(f"no case {case_id}", status=404)
     if found.claimed_by_id != user.id or found.status != "claimed":
-        raise CatiError("this case is not yours to call (take the next case from the queue)",
-                        status=403)
+        raise CatiError(
+            "this case is not yours to call (take the next case from the queue)", status=403
+        )
     return found
 
 
-def _close_or_requeue(found: CatiCase, code: str, final: bool, recall: timedelta | None,
-                      appointment_at: datetime | None, now: datetime,
-                      settings: FieldworkSettings) -> dict:
+def _close_or_requeue(
+    found: CatiCase,
+    code: str,
+    final: bool,
+    recall: timedelta | None,
+    appointment_at: datetime | None,
+    now: datetime,
+    settings: FieldworkSettings,
+) -> dict:
     attempts = found.attempts + 1
     slots = "".join(sorted(set(found.tried_slots) | {time_slot(now, settings)}))
-    values: dict = {"attempts": attempts, "last_code": code, "last_called_at": now,
-                    "tried_slots": slots, "claimed_by_id": None, "claimed_at": None}
+    values: dict = {
+        "attempts": attempts,
+        "last_code": code,
+        "last_called_at": now,
+        "tried_slots": slots,
+        "claimed_by_id": None,
+        "claimed_at": None,
+    }
     if final or (attempts >= settings.max_attempts and appointment_at is None):
         if not final:
             code = closing_code([a.code for a in found.attempt_log] + [code])
@@ -439,9 +501,15 @@ def _close_or_requeue(found: CatiCase, code: str, final: bool, recall: timedelta
     return values
 
 
-def record_outcome(user: User, case_id: int, key: str, note: str = "",
-                   appointment_at: datetime | None = None, now: datetime | None = None,
-                   settings: FieldworkSettings | None = None) -> CatiCase:
+def record_outcome(
+    user: User,
+    case_id: int,
+    key: str,
+    note: str = "",
+    appointment_at: datetime | None = None,
+    now: datetime | None = None,
+    settings: FieldworkSettings | None = None,
+) -> CatiCase:
     """Record the outcome of a call of the case ``user`` holds, and requeue or close it."""
     now = now or datetime.utcnow()
     found = case_for(user, case_id)
@@ -463,27 +531,39 @@ def record_outcome(user: User, case_id: int, key: str, note: str = "",
             raise CatiError("the appointment is more than 60 days ahead")
     else:
         appointment_at = None
-    values = _close_or_requeue(found, outcome.aapor, outcome.final, outcome.recall,
-                               appointment_at, now, settings)
+    values = _close_or_requeue(
+        found, outcome.aapor, outcome.final, outcome.recall, appointment_at, now, settings
+    )
     changed = db.session.execute(
         update(CatiCase)
-        .where(CatiCase.id == found.id, CatiCase.status == "claimed",
-               CatiCase.claimed_by_id == user.id)
+        .where(
+            CatiCase.id == found.id, CatiCase.status == "claimed", CatiCase.claimed_by_id == user.id
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:
         db.session.rollback()
-        raise CatiError("this case went back to the queue meanwhile; take the next case",
-                        status=409)
-    db.session.add(CallAttempt(case_id=found.id, interviewer_id=user.id, called_at=now,
-                               code=outcome.aapor, note=note, appointment_at=appointment_at))
+        raise CatiError(
+            "this case went back to the queue meanwhile; take the next case", status=409
+        )
+    db.session.add(
+        CallAttempt(
+            case_id=found.id,
+            interviewer_id=user.id,
+            called_at=now,
+            code=outcome.aapor,
+            note=note,
+            appointment_at=appointment_at,
+        )
+    )
     db.session.commit()
     return db.session.get(CatiCase, found.id, populate_existing=True)
 
 
-def cati_item_hook(user: User, item: dict, wave: Wave
-                   ) -> Callable[[Response], Iterable[object]] | None:
+def cati_item_hook(
+    user: User, item: dict, wave: Wave
+) -> Callable[[Response], Iterable[object]] | None:
     """Sync API hook: an interview sent with ``cati_case`` completes the case the sender holds."""
     case_id = item.get("cati_case")
     if case_id is None:
@@ -500,13 +580,20 @@ def cati_item_hook(user: User, item: dict, wave: Wave
     def rows(response: Response) -> list[object]:
         now = datetime.utcnow()
         with db.session.no_autoflush:
-            values = _close_or_requeue(found, DISPOSITIONS["complete"].aapor, True, None, None,
-                                       now, settings)
+            values = _close_or_requeue(
+                found, DISPOSITIONS["complete"].aapor, True, None, None, now, settings
+            )
             for name, value in values.items():
                 setattr(found, name, value)
         found.response_uuid = response.uuid
-        return [CallAttempt(case_id=found.id, interviewer_id=user.id, called_at=now,
-                            code=DISPOSITIONS["complete"].aapor)]
+        return [
+            CallAttempt(
+                case_id=found.id,
+                interviewer_id=user.id,
+                called_at=now,
+                code=DISPOSITIONS["complete"].aapor,
+            )
+        ]
 
     return rows
 
@@ -541,6 +628,8 @@ def wave_rates(wave: Wave, e: float | None = None) -> RatesTable:
             streets[street.id] = street
             by_street[street.id].append(code)
     overall = aapor_rates(DispositionCounts.from_codes(codes), e)
-    rows = [(streets[sid], aapor_rates(DispositionCounts.from_codes(by_street[sid]), e))
-            for sid in sorted(streets, key=lambda i: streets[i].code)]
+    rows = [
+        (streets[sid], aapor_rates(DispositionCounts.from_codes(by_street[sid]), e))
+        for sid in sorted(streets, key=lambda i: streets[i].code)
+    ]
     return RatesTable(overall, rows)

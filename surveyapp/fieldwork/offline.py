@@ -35,8 +35,7 @@ def _question(q: Question) -> dict[str, Any]:
         "max_length": q.max_length,
         "other_code": q.other_code,
         "choices": [
-            {"code": c.code, "label": _text(c.label), "exclusive": c.exclusive}
-            for c in q.choices
+            {"code": c.code, "label": _text(c.label), "exclusive": c.exclusive} for c in q.choices
         ],
     }
 
@@ -51,8 +50,9 @@ def questionnaire_document(version: QuestionnaireVersion) -> dict[str, Any]:
         "sha256": version.sha256,
         "title": _text(schema.title),
         "description": _text(schema.description),
-        "languages": [{"code": lang.code, "name": lang.name, "rtl": lang.rtl}
-                      for lang in schema.languages],
+        "languages": [
+            {"code": lang.code, "name": lang.name, "rtl": lang.rtl} for lang in schema.languages
+        ],
         "groups": [
             {
                 "id": g.id,
@@ -66,8 +66,9 @@ def questionnaire_document(version: QuestionnaireVersion) -> dict[str, Any]:
 
 
 def _path(locality, lang: str) -> str:
-    return " › ".join(loc.name(lang) for loc in locality.ancestors()
-                      if loc.level not in ("province", "city"))
+    return " › ".join(
+        loc.name(lang) for loc in locality.ancestors() if loc.level not in ("province", "city")
+    )
 
 
 def user_assignments(user: User) -> list[Assignment]:
@@ -78,27 +79,44 @@ def user_assignments(user: User) -> list[Assignment]:
 
 def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]]:
     """Return ``user``'s assignments with the localities they may file interviews under."""
-    done = dict(db.session.execute(
-        select(Response.wave_id, func.count(Response.id))
-        .where(Response.enumerator_id == user.id).group_by(Response.wave_id)
-    ).all())
+    done = dict(
+        db.session.execute(
+            select(Response.wave_id, func.count(Response.id))
+            .where(Response.enumerator_id == user.id)
+            .group_by(Response.wave_id)
+        ).all()
+    )
     out = []
     for a in user_assignments(user):
         survey = a.wave.survey
-        out.append({
-            "id": a.id,
-            "mode": a.mode,
-            "target": a.target,
-            "wave": {"id": a.wave.id, "code": a.wave.code, "name": a.wave.name,
-                     "open": a.wave.is_open, "submitted_by_you": done.get(a.wave.id, 0)},
-            "survey": {"id": survey.id, "name": survey.name, "modes": survey.mode_list},
-            "locality": {"code": a.locality.code, "path": _path(a.locality, lang)},
-            "localities": [{"code": loc.code, "path": _path(loc, lang),
-                            "within": [anc.code for anc in loc.ancestors()]}
-                           for loc in allowed_localities(a)],
-            "questionnaire": {"version_id": survey.questionnaire_version_id,
-                              "sha256": survey.questionnaire_version.sha256},
-        })
+        out.append(
+            {
+                "id": a.id,
+                "mode": a.mode,
+                "target": a.target,
+                "wave": {
+                    "id": a.wave.id,
+                    "code": a.wave.code,
+                    "name": a.wave.name,
+                    "open": a.wave.is_open,
+                    "submitted_by_you": done.get(a.wave.id, 0),
+                },
+                "survey": {"id": survey.id, "name": survey.name, "modes": survey.mode_list},
+                "locality": {"code": a.locality.code, "path": _path(a.locality, lang)},
+                "localities": [
+                    {
+                        "code": loc.code,
+                        "path": _path(loc, lang),
+                        "within": [anc.code for anc in loc.ancestors()],
+                    }
+                    for loc in allowed_localities(a)
+                ],
+                "questionnaire": {
+                    "version_id": survey.questionnaire_version_id,
+                    "sha256": survey.questionnaire_version.sha256,
+                },
+            }
+        )
     return out
 
 
@@ -108,5 +126,4 @@ def may_read_questionnaire(user: User, version_id: int) -> bool:
         return True
     if user.role != "enumerator":
         return False
-    return any(a.wave.survey.questionnaire_version_id == version_id
-               for a in user_assignments(user))
+    return any(a.wave.survey.questionnaire_version_id == version_id for a in user_assignments(user))

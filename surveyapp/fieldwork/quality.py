@@ -69,14 +69,22 @@ def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
 
 
-def wave_quality(wave: Wave, settings: FieldworkSettings | None = None
-                 ) -> dict[int, InterviewQuality]:
+def wave_quality(
+    wave: Wave, settings: FieldworkSettings | None = None
+) -> dict[int, InterviewQuality]:
     """Return the duration and flags of every response of ``wave``, by response id."""
     settings = settings or settings_for(wave.survey)
     rows = db.session.execute(
-        select(Response.id, Response.enumerator_id, Response.mode, Response.started_at,
-               Response.ended_at, Response.locality_id, ResponseParadata.gps_lat,
-               ResponseParadata.gps_lon)
+        select(
+            Response.id,
+            Response.enumerator_id,
+            Response.mode,
+            Response.started_at,
+            Response.ended_at,
+            Response.locality_id,
+            ResponseParadata.gps_lat,
+            ResponseParadata.gps_lon,
+        )
         .outerjoin(ResponseParadata, ResponseParadata.response_id == Response.id)
         .where(Response.wave_id == wave.id)
     ).all()
@@ -105,15 +113,19 @@ def wave_quality(wave: Wave, settings: FieldworkSettings | None = None
         wanted = {qid for qids in scale_sets for qid in qids}
         answers: dict[int, dict[str, str]] = defaultdict(dict)
         for rid, question, value in db.session.execute(
-                select(Answer.response_id, Answer.question, Answer.value)
-                .join(Response, Response.id == Answer.response_id)
-                .where(Response.wave_id == wave.id, Answer.question.in_(wanted))):
+            select(Answer.response_id, Answer.question, Answer.value)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.wave_id == wave.id, Answer.question.in_(wanted))
+        ):
             answers[rid][question] = value
         for rid, given in answers.items():
             if straightlines(given, scale_sets, settings.straightlining_min_items):
                 out[rid].flags.append("straightlining")
-    centres = {loc: (statistics.median(p[0] for p in pts), statistics.median(p[1] for p in pts))
-               for loc, pts in points.items() if len(pts) >= MIN_POINTS}
+    centres = {
+        loc: (statistics.median(p[0] for p in pts), statistics.median(p[1] for p in pts))
+        for loc, pts in points.items()
+        if len(pts) >= MIN_POINTS
+    }
     for rid, _e, _m, _s, _en, locality, lat, lon in rows:
         if lat is None or lon is None or locality not in centres:
             continue

@@ -82,8 +82,22 @@ class AaporRates:
     CON3: float | None
 
     RATE_NAMES = (
-        "RR1", "RR2", "RR3", "RR4", "RR5", "RR6", "COOP1", "COOP2", "COOP3", "COOP4",
-        "REF1", "REF2", "REF3", "CON1", "CON2", "CON3",
+        "RR1",
+        "RR2",
+        "RR3",
+        "RR4",
+        "RR5",
+        "RR6",
+        "COOP1",
+        "COOP2",
+        "COOP3",
+        "COOP4",
+        "REF1",
+        "REF2",
+        "REF3",
+        "CON1",
+        "CON2",
+        "CON3",
     )
 
     def rates(self) -> dict[str, float | None]:
@@ -102,8 +116,9 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
 
-def aapor_rates(counts: DispositionCounts | Mapping[str, int], e: float | None = None
-                ) -> AaporRates:
+def aapor_rates(
+    counts: DispositionCounts | Mapping[str, int], e: float | None = None
+) -> AaporRates:
     """Compute RR1-RR6, COOP1-COOP4, REF1-REF3 and CON1-CON3 from case counts by class.
 
     ``e`` defaults to :func:`estimate_e`; give a number in [0, 1] to use another estimate.

@@ -28,13 +28,16 @@ def submission_status(user: User, uuid: str) -> dict | None:
     if response is None or response.enumerator_id != user.id:
         return None
     review = db.session.scalar(
-        select(ResponseReview).where(ResponseReview.response_id == response.id))
+        select(ResponseReview).where(ResponseReview.response_id == response.id)
+    )
     return {
         "uuid": response.uuid,
         "stored": True,
         "submitted_at": response.submitted_at.isoformat(timespec="seconds") + "Z",
-        "review": {"state": review.state if review else "pending",
-                   "reason": review.reason if review else ""},
+        "review": {
+            "state": review.state if review else "pending",
+            "reason": review.reason if review else "",
+        },
     }
 
 
@@ -65,7 +68,8 @@ def counted_response_filter():
 
 def review_of(response: Response) -> ResponseReview | None:
     return db.session.scalar(
-        select(ResponseReview).where(ResponseReview.response_id == response.id))
+        select(ResponseReview).where(ResponseReview.response_id == response.id)
+    )
 
 
 def decide(response: Response, reviewer: User, action: str, reason: str = "") -> ResponseReview:
@@ -92,37 +96,60 @@ def decide(response: Response, reviewer: User, action: str, reason: str = "") ->
     review.reviewer_id = reviewer.id
     review.reviewed_at = now
     response.status = REJECTED if action == "reject" else "submitted"
-    db.session.add(ReviewEvent(response_id=response.id, actor_id=reviewer.id, action=action,
-                               reason=reason, at=now))
+    db.session.add(
+        ReviewEvent(
+            response_id=response.id, actor_id=reviewer.id, action=action, reason=reason, at=now
+        )
+    )
     db.session.commit()
     return review
 
 
 def history(response: Response) -> list[ReviewEvent]:
-    return list(db.session.scalars(select(ReviewEvent).where(
-        ReviewEvent.response_id == response.id).order_by(ReviewEvent.id)))
+    return list(
+        db.session.scalars(
+            select(ReviewEvent)
+            .where(ReviewEvent.response_id == response.id)
+            .order_by(ReviewEvent.id)
+        )
+    )
 
 
 def reviews_for_enumerator(user: User, limit: int = 200) -> list:
     """The enumerator's interviews a supervisor rejected, sent back or approved, newest first."""
-    return list(db.session.execute(
-        select(Response, ResponseReview)
-        .join(ResponseReview, ResponseReview.response_id == Response.id)
-        .where(Response.enumerator_id == user.id)
-        .order_by(ResponseReview.reviewed_at.desc()).limit(limit)).all())
+    return list(
+        db.session.execute(
+            select(Response, ResponseReview)
+            .join(ResponseReview, ResponseReview.response_id == Response.id)
+            .where(Response.enumerator_id == user.id)
+            .order_by(ResponseReview.reviewed_at.desc())
+            .limit(limit)
+        ).all()
+    )
 
 
 def review_states(wave: Wave) -> dict[int, ResponseReview]:
-    return {r.response_id: r for r in db.session.scalars(
-        select(ResponseReview).join(Response, Response.id == ResponseReview.response_id)
-        .where(Response.wave_id == wave.id))}
+    return {
+        r.response_id: r
+        for r in db.session.scalars(
+            select(ResponseReview)
+            .join(Response, Response.id == ResponseReview.response_id)
+            .where(Response.wave_id == wave.id)
+        )
+    }
 
 
 # --- back-checks (回访) ------------------------------------------------------------------
 
 #: Questions asked again on a back-check call, when the questionnaire has them.
-BACKCHECK_QUESTIONS = ("resident_6m", "sex", "age_group", "had_dispute", "reported_problem",
-                       "night_patrol_seen")
+BACKCHECK_QUESTIONS = (
+    "resident_6m",
+    "sex",
+    "age_group",
+    "had_dispute",
+    "reported_problem",
+    "night_patrol_seen",
+)
 
 
 def backcheck_questions(schema) -> list[str]:
@@ -140,13 +167,19 @@ def draw_backchecks(wave: Wave, share: float, seed: int) -> int:
     """
     if not 0 < share <= 1:
         raise ReviewError(f"the back-check share is between 0 and 1, not {share}")
-    drawn = set(db.session.scalars(select(BackCheck.response_id).where(
-        BackCheck.wave_id == wave.id)))
+    drawn = set(
+        db.session.scalars(select(BackCheck.response_id).where(BackCheck.wave_id == wave.id))
+    )
     by_enumerator: dict[int, list[int]] = defaultdict(list)
     for rid, enumerator in db.session.execute(
-            select(Response.id, Response.enumerator_id)
-            .where(Response.wave_id == wave.id, counted_response_filter(),
-                   Response.enumerator_id.is_not(None)).order_by(Response.id)):
+        select(Response.id, Response.enumerator_id)
+        .where(
+            Response.wave_id == wave.id,
+            counted_response_filter(),
+            Response.enumerator_id.is_not(None),
+        )
+        .order_by(Response.id)
+    ):
         by_enumerator[enumerator].append(rid)
     rng = random.Random(seed)
     added = 0
@@ -155,15 +188,17 @@ def draw_backchecks(wave: Wave, share: float, seed: int) -> int:
         wanted = math.ceil(share * len(ids)) - sum(1 for i in ids if i in drawn)
         pool = [i for i in ids if i not in drawn]
         for rid in rng.sample(pool, max(0, min(wanted, len(pool)))):
-            db.session.add(BackCheck(response_id=rid, wave_id=wave.id, enumerator_id=enumerator,
-                                     seed=seed))
+            db.session.add(
+                BackCheck(response_id=rid, wave_id=wave.id, enumerator_id=enumerator, seed=seed)
+            )
             added += 1
     db.session.commit()
     return added
 
 
-def record_backcheck(check: BackCheck, checker: User, confirmed: bool,
-                     answers: dict[str, str], notes: str = "") -> BackCheck:
+def record_backcheck(
+    check: BackCheck, checker: User, confirmed: bool, answers: dict[str, str], notes: str = ""
+) -> BackCheck:
     """Store what the respondent said on the verification call and count the mismatches."""
     if check.state == "done":
         raise ReviewError("this back-check is already recorded", status=409)
@@ -223,8 +258,13 @@ def backcheck_scores(wave: Wave) -> list[BackCheckScore]:
 
 
 def pending_backchecks(wave: Wave) -> list[BackCheck]:
-    return list(db.session.scalars(select(BackCheck).where(
-        BackCheck.wave_id == wave.id, BackCheck.state == "pending").order_by(BackCheck.id)))
+    return list(
+        db.session.scalars(
+            select(BackCheck)
+            .where(BackCheck.wave_id == wave.id, BackCheck.state == "pending")
+            .order_by(BackCheck.id)
+        )
+    )
 
 
 # --- sent back: the enumerator corrects and sends the interview again -----------------------
@@ -235,32 +275,50 @@ def sent_back_for(user: User) -> list[dict]:
     to correct (as the sync API takes it: same UUID, assignment, locality, answers)."""
     from .sync import allowed_localities
 
-    assignments = db.session.scalars(select(Assignment).where(
-        Assignment.enumerator_id == user.id)).all()
+    assignments = db.session.scalars(
+        select(Assignment).where(Assignment.enumerator_id == user.id)
+    ).all()
     out = []
     for response, review in db.session.execute(
-            select(Response, ResponseReview)
-            .join(ResponseReview, ResponseReview.response_id == Response.id)
-            .where(Response.enumerator_id == user.id, ResponseReview.state == "sent_back")
-            .order_by(ResponseReview.reviewed_at)).all():
-        assignment = next((a for a in assignments if a.wave_id == response.wave_id
-                           and a.mode == response.mode
-                           and response.locality_id in {loc.id for loc in
-                                                        allowed_localities(a)}), None)
+        select(Response, ResponseReview)
+        .join(ResponseReview, ResponseReview.response_id == Response.id)
+        .where(Response.enumerator_id == user.id, ResponseReview.state == "sent_back")
+        .order_by(ResponseReview.reviewed_at)
+    ).all():
+        assignment = next(
+            (
+                a
+                for a in assignments
+                if a.wave_id == response.wave_id
+                and a.mode == response.mode
+                and response.locality_id in {loc.id for loc in allowed_localities(a)}
+            ),
+            None,
+        )
         if assignment is None:
             continue  # no longer assigned there: nothing the device could send
-        out.append({
-            "uuid": response.uuid, "reason": review.reason,
-            "reviewed_at": review.reviewed_at.isoformat(timespec="seconds") + "Z",
-            "questionnaire_version": response.questionnaire_version_id,
-            "submission": {k: v for k, v in {
-                "uuid": response.uuid, "assignment": assignment.id,
-                "locality": response.locality.code, "mode": response.mode,
-                "language": response.language,
-                "started_at": _iso(response.started_at), "ended_at": _iso(response.ended_at),
-                "answers": response.answer_dict(),
-            }.items() if v is not None},
-        })
+        out.append(
+            {
+                "uuid": response.uuid,
+                "reason": review.reason,
+                "reviewed_at": review.reviewed_at.isoformat(timespec="seconds") + "Z",
+                "questionnaire_version": response.questionnaire_version_id,
+                "submission": {
+                    k: v
+                    for k, v in {
+                        "uuid": response.uuid,
+                        "assignment": assignment.id,
+                        "locality": response.locality.code,
+                        "mode": response.mode,
+                        "language": response.language,
+                        "started_at": _iso(response.started_at),
+                        "ended_at": _iso(response.ended_at),
+                        "answers": response.answer_dict(),
+                    }.items()
+                    if v is not None
+                },
+            }
+        )
     return out
 
 
@@ -278,15 +336,32 @@ def sent_back_responses(user: User, uuids: list[str]) -> dict[str, Response]:
             continue
     if not keys:
         return {}
-    return {r.uuid: r for r in db.session.scalars(
-        select(Response).join(ResponseReview, ResponseReview.response_id == Response.id)
-        .where(Response.uuid.in_(keys), Response.enumerator_id == user.id,
-               ResponseReview.state == "sent_back"))}
+    return {
+        r.uuid: r
+        for r in db.session.scalars(
+            select(Response)
+            .join(ResponseReview, ResponseReview.response_id == Response.id)
+            .where(
+                Response.uuid.in_(keys),
+                Response.enumerator_id == user.id,
+                ResponseReview.state == "sent_back",
+            )
+        )
+    }
 
 
 #: What a correction replaces of a response (its id, UUID, wave, mode and enumerator stay).
-_CORRECTED_COLUMNS = ("locality_id", "district_id", "street_id", "community_id", "grid_id",
-                      "language", "started_at", "ended_at", "content_hash")
+_CORRECTED_COLUMNS = (
+    "locality_id",
+    "district_id",
+    "street_id",
+    "community_id",
+    "grid_id",
+    "language",
+    "started_at",
+    "ended_at",
+    "content_hash",
+)
 
 
 def resubmit(response: Response, sub: Submission, user: User) -> bool:
@@ -299,8 +374,10 @@ def resubmit(response: Response, sub: Submission, user: User) -> bool:
     if checked.digest == response.content_hash:
         return False
     db.session.execute(delete(Answer).where(Answer.response_id == response.id))
-    db.session.execute(insert(Answer), [{"response_id": response.id, **values}
-                                        for values in answer_values(checked.cleaned)])
+    db.session.execute(
+        insert(Answer),
+        [{"response_id": response.id, **values} for values in answer_values(checked.cleaned)],
+    )
     values = response_values(sub, checked)  # the columns a new response would get
     for key in _CORRECTED_COLUMNS:
         setattr(response, key, values[key])
@@ -308,7 +385,14 @@ def resubmit(response: Response, sub: Submission, user: User) -> bool:
     review = review_of(response)
     review.state = "pending"
     review.enumerator_note = "corrected after being sent back"
-    db.session.add(ReviewEvent(response_id=response.id, actor_id=user.id, action="resubmitted",
-                               reason=review.reason, at=datetime.utcnow()))
+    db.session.add(
+        ReviewEvent(
+            response_id=response.id,
+            actor_id=user.id,
+            action="resubmitted",
+            reason=review.reason,
+            at=datetime.utcnow(),
+        )
+    )
     db.session.commit()
     return True

@@ -68,7 +68,8 @@ def parse_hours(text: str) -> tuple[time, time]:
     m = _HOURS_RE.match(str(text))
     if not m:
         raise FieldworkSettingsError(
-            f"calling_hours: '{text}' is not a time range like 09:00-21:00")
+            f"calling_hours: '{text}' is not a time range like 09:00-21:00"
+        )
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     start = time(h1, m1)
     end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
@@ -109,7 +110,8 @@ def merge(base: FieldworkSettings, overrides: Mapping[str, Any] | None) -> Field
     for name, value in overrides.items():
         if name not in known:
             raise FieldworkSettingsError(
-                f"unknown fieldwork setting '{name}'; known: {', '.join(sorted(known))}")
+                f"unknown fieldwork setting '{name}'; known: {', '.join(sorted(known))}"
+            )
         changes[name] = _convert(name, value, getattr(base, name))
     return replace(base, **changes)
 

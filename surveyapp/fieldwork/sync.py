@@ -80,8 +80,10 @@ def read_body(data: bytes) -> tuple[list[Any], bool]:
     except RecursionError as exc:
         raise BodyError("the request body is nested too deeply") from exc
     if b"\\u0000" in data.lower() and _has_nul(body):
-        raise BodyError("the body contains a NUL character (\\u0000), which cannot be stored: "
-                        "remove it from the texts")
+        raise BodyError(
+            "the body contains a NUL character (\\u0000), which cannot be stored: "
+            "remove it from the texts"
+        )
     if isinstance(body, dict) and "submissions" in body:
         items, batch = body["submissions"], True
         if not isinstance(items, list):
@@ -97,7 +99,9 @@ def read_body(data: bytes) -> tuple[list[Any], bool]:
     if len(items) > MAX_BATCH:
         raise BodyError(
             f"a batch holds at most {MAX_BATCH} submissions, this one {len(items)}: "
-            "send it in parts", status=413)
+            "send it in parts",
+            status=413,
+        )
     return items, batch
 
 
@@ -169,9 +173,11 @@ def parse_time(value: Any, key: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ItemError(400, "bad_request",
-                        f"'{key}': '{value}' is not an ISO 8601 time such as "
-                        "2026-11-23T09:30:00+08:00") from exc
+        raise ItemError(
+            400,
+            "bad_request",
+            f"'{key}': '{value}' is not an ISO 8601 time such as 2026-11-23T09:30:00+08:00",
+        ) from exc
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
@@ -188,8 +194,11 @@ def _answers(item: dict) -> dict:
         if isinstance(value, float) and not math.isfinite(value):
             ok = False
         if not ok:
-            raise ItemError(400, "bad_request",
-                            f"answers.{key}: an answer is a text, a number or a list of codes")
+            raise ItemError(
+                400,
+                "bad_request",
+                f"answers.{key}: an answer is a text, a number or a list of codes",
+            )
     return {k: v for k, v in answers.items() if v is not None}
 
 
@@ -210,10 +219,16 @@ class Paradata:
 
     def row(self, response: Response, channel: str) -> ResponseParadata:
         lat, lon, accuracy = self.gps or (None, None, None)
-        return ResponseParadata(response=response, channel=channel, device=self.device,
-                                group_seconds=self.group_seconds,
-                                client_saved_at=self.saved_at, gps_lat=lat, gps_lon=lon,
-                                gps_accuracy_m=accuracy)
+        return ResponseParadata(
+            response=response,
+            channel=channel,
+            device=self.device,
+            group_seconds=self.group_seconds,
+            client_saved_at=self.saved_at,
+            gps_lat=lat,
+            gps_lon=lon,
+            gps_accuracy_m=accuracy,
+        )
 
 
 def parse_paradata(value: Any) -> Paradata:
@@ -229,8 +244,9 @@ def parse_paradata(value: Any) -> Paradata:
     out.device = device[:200]
     seconds = value.get("group_seconds", {})
     if not isinstance(seconds, dict) or len(seconds) > 200:
-        raise ItemError(400, "bad_request",
-                        "paradata.group_seconds must be an object: group id -> seconds")
+        raise ItemError(
+            400, "bad_request", "paradata.group_seconds must be an object: group id -> seconds"
+        )
     out.group_seconds = {
         str(k)[:80]: _number(v, f"group_seconds.{k}", 0, 86400) for k, v in seconds.items()
     }
@@ -240,14 +256,20 @@ def parse_paradata(value: Any) -> Paradata:
         if not isinstance(gps, dict):
             raise ItemError(400, "bad_request", "paradata.gps must be an object")
         if gps.get("consent") is not True:
-            raise ItemError(400, "bad_request",
-                            "paradata.gps is only accepted with the respondent's consent "
-                            "(\"consent\": true); leave it out otherwise")
+            raise ItemError(
+                400,
+                "bad_request",
+                "paradata.gps is only accepted with the respondent's consent "
+                '("consent": true); leave it out otherwise',
+            )
         lat = _number(gps.get("lat"), "gps.lat", -90, 90)
         lon = _number(gps.get("lon"), "gps.lon", -180, 180)
         accuracy = gps.get("accuracy")
-        out.gps = (lat, lon, None if accuracy is None
-                   else _number(accuracy, "gps.accuracy", 0, 100000))
+        out.gps = (
+            lat,
+            lon,
+            None if accuracy is None else _number(accuracy, "gps.accuracy", 0, 100000),
+        )
     return out
 
 
@@ -258,13 +280,20 @@ class _Context:
         self.user = user
         # One query for the assignments with their waves, surveys, questionnaires and
         # localities, instead of a lazy load of each when the first item touches it.
-        self.assignments = db.session.scalars(
-            select(Assignment).where(Assignment.enumerator_id == user.id).options(
-                joinedload(Assignment.locality),
-                joinedload(Assignment.wave).joinedload(Wave.survey).options(
-                    joinedload(Survey.questionnaire_version), joinedload(Survey.district)),
+        self.assignments = (
+            db.session.scalars(
+                select(Assignment)
+                .where(Assignment.enumerator_id == user.id)
+                .options(
+                    joinedload(Assignment.locality),
+                    joinedload(Assignment.wave)
+                    .joinedload(Wave.survey)
+                    .options(joinedload(Survey.questionnaire_version), joinedload(Survey.district)),
+                )
             )
-        ).unique().all()
+            .unique()
+            .all()
+        )
         self._localities: dict[str, Locality | None] = {}
         self._allowed: dict[int, set[int]] = {}
         self._chains: list[list[Locality]] = []
@@ -290,12 +319,17 @@ def _with_ancestors(code: str) -> list[Locality]:
     The ancestors land in the session's identity map, so walking ``parent`` (the district,
     street, community and grid of a response) needs no further query.
     """
-    chain = select(Locality.id, Locality.parent_id).where(Locality.code == code).cte(
-        "chain", recursive=True)
+    chain = (
+        select(Locality.id, Locality.parent_id)
+        .where(Locality.code == code)
+        .cte("chain", recursive=True)
+    )
     chain = chain.union_all(
-        select(Locality.id, Locality.parent_id).where(Locality.id == chain.c.parent_id))
-    return list(db.session.scalars(
-        select(Locality).where(Locality.id.in_(select(chain.c.id)))).all())
+        select(Locality.id, Locality.parent_id).where(Locality.id == chain.c.parent_id)
+    )
+    return list(
+        db.session.scalars(select(Locality).where(Locality.id.in_(select(chain.c.id)))).all()
+    )
 
 
 def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submission:
@@ -310,9 +344,11 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
         if assignment is None:
             raise ItemError(403, "forbidden", f"assignment {assignment_id} is not yours")
         if wave_id is not None and wave_id != assignment.wave_id:
-            raise ItemError(400, "bad_request",
-                            f"assignment {assignment_id} belongs to wave {assignment.wave_id}, "
-                            f"not {wave_id}")
+            raise ItemError(
+                400,
+                "bad_request",
+                f"assignment {assignment_id} belongs to wave {assignment.wave_id}, not {wave_id}",
+            )
         wave_id = assignment.wave_id
     if wave_id is None:
         raise ItemError(400, "bad_request", "'wave' (or 'assignment') is missing")
@@ -327,8 +363,9 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
     if locality is None:
         raise ItemError(400, "bad_request", f"no locality with code '{code}'")
     if not any(locality.id in ctx.allowed(a) for a in candidates):
-        raise ItemError(403, "forbidden",
-                        f"locality {code} is not part of your assignments in wave {wave.code}")
+        raise ItemError(
+            403, "forbidden", f"locality {code} is not part of your assignments in wave {wave.code}"
+        )
     mode = _text(item, "mode", required=assignment is None) or assignment.mode
     schema = wave.survey.questionnaire_version.schema
     language = _text(item, "language", required=False) or schema.default_language
@@ -349,8 +386,15 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
         if extra is not None:
             extras.append(extra)
     return Submission(
-        wave=wave, locality=locality, mode=mode, language=language, uuid=uuid,
-        answers=_answers(item), enumerator=ctx.user, started_at=started_at, ended_at=ended_at,
+        wave=wave,
+        locality=locality,
+        mode=mode,
+        language=language,
+        uuid=uuid,
+        answers=_answers(item),
+        enumerator=ctx.user,
+        started_at=started_at,
+        ended_at=ended_at,
         paradata={"device": paradata.device},
         extra_rows=lambda response: [row for extra in extras for row in extra(response)],
     )
@@ -389,19 +433,33 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
     for (i, sub), outcome in zip(pending, outcomes, strict=True):
         if outcome.error is not None:
             err = outcome.error
-            results[i] = ItemResult(i, sub.uuid, err.status, _outcome_of(err, sub), err.message,
-                                    answer_errors=list(err.answer_errors))
+            results[i] = ItemResult(
+                i,
+                sub.uuid,
+                err.status,
+                _outcome_of(err, sub),
+                err.message,
+                answer_errors=list(err.answer_errors),
+            )
         elif outcome.created:
-            results[i] = ItemResult(i, outcome.response.uuid, 201, "created",
-                                    "stored", response=outcome.response)
+            results[i] = ItemResult(
+                i, outcome.response.uuid, 201, "created", "stored", response=outcome.response
+            )
         else:
-            results[i] = ItemResult(i, outcome.response.uuid, 200, "duplicate",
-                                    "already stored; nothing changed", response=outcome.response)
+            results[i] = ItemResult(
+                i,
+                outcome.response.uuid,
+                200,
+                "duplicate",
+                "already stored; nothing changed",
+                response=outcome.response,
+            )
     return [r for r in results if r is not None]
 
 
-def _corrections(user: User, pending: list[tuple[int, Submission]],
-                 results: list[ItemResult | None]) -> list[tuple[int, Submission]]:
+def _corrections(
+    user: User, pending: list[tuple[int, Submission]], results: list[ItemResult | None]
+) -> list[tuple[int, Submission]]:
     """Store corrections of interviews a supervisor sent back; return the other items.
 
     A sent-back interview may come again under its UUID with different answers: it replaces
@@ -425,11 +483,23 @@ def _corrections(user: User, pending: list[tuple[int, Submission]],
             changed = resubmit(response, sub, user)
         except SubmissionError as err:
             db.session.rollback()
-            results[i] = ItemResult(i, sub.uuid, err.status, _outcome_of(err, sub), err.message,
-                                    answer_errors=list(err.answer_errors))
+            results[i] = ItemResult(
+                i,
+                sub.uuid,
+                err.status,
+                _outcome_of(err, sub),
+                err.message,
+                answer_errors=list(err.answer_errors),
+            )
             continue
         results[i] = ItemResult(
-            i, response.uuid, 200, "corrected" if changed else "duplicate",
-            "correction stored; back in the review queue" if changed
-            else "already stored; nothing changed", response=response)
+            i,
+            response.uuid,
+            200,
+            "corrected" if changed else "duplicate",
+            "correction stored; back in the review queue"
+            if changed
+            else "already stored; nothing changed",
+            response=response,
+        )
     return rest

@@ -43,8 +43,9 @@ def issue_token(username: str, label: str = "", revoke_others: bool = False) -> 
             .values(revoked_at=now)
         )
     token = PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), label=label,
-                            created_at=now))
+    db.session.add(
+        ApiToken(user_id=user.id, token_hash=token_hash(token), label=label, created_at=now)
+    )
     db.session.commit()
     return token, user
 
@@ -54,8 +55,9 @@ def user_for_token(token: str) -> User | None:
     if not token or len(token) > 200:
         return None
     row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(token),
-                               ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None)
+        )
     )
     if row is None or not row.user.active:
         return None

@@ -57,8 +57,11 @@ def _choices(question: Question, lang: str) -> list[SelectChoice]:
     if question.type == "yesno" and not question.choices:
         return [SelectChoice(code, translate(text, lang)[0]) for code, text in YESNO.items()]
     return [
-        SelectChoice(c.code, translate(c.label, lang)[0],
-                     render_kw={"data-exclusive": "1"} if c.exclusive else {})
+        SelectChoice(
+            c.code,
+            translate(c.label, lang)[0],
+            render_kw={"data-exclusive": "1"} if c.exclusive else {},
+        )
         for c in question.choices
     ]
 
@@ -98,6 +101,7 @@ FIELD_BUILDERS: dict[str, Callable[[Question, str], Field]] = {
     "text": _text,
     "date": _date,
 }
+
 
 def other_field_name(question_id: str) -> str:
     """Name of the "other, specify" text box (the questionnaire stores it as ``qid.other``)."""

@@ -44,8 +44,18 @@ class Response(db.Model):
 
     # A wave's version, status, mode and localities: the estimates' check of a wave's stored
     # snapshot reads only this index, grouped in its order (migration 0008).
-    __table_args__ = (Index("ix_response_wave_state", "wave_id", "questionnaire_version_id",
-                            "status", "mode", "street_id", "community_id", "grid_id"),)
+    __table_args__ = (
+        Index(
+            "ix_response_wave_state",
+            "wave_id",
+            "questionnaire_version_id",
+            "status",
+            "mode",
+            "street_id",
+            "community_id",
+            "grid_id",
+        ),
+    )
 
     survey: Mapped[Survey] = relationship()
     wave: Mapped[Wave] = relationship()

@@ -481,8 +481,11 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
         return lambda a, c: not _truth(first(a, c))
     if node.name == "selected":
         first, second = args
-        if isinstance(node.args[0], _Ref) and isinstance(node.args[1], _Literal) \
-                and isinstance(node.args[1].value, str):
+        if (
+            isinstance(node.args[0], _Ref)
+            and isinstance(node.args[1], _Literal)
+            and isinstance(node.args[1].value, str)
+        ):
             qid, code = node.args[0].qid, node.args[1].value.strip()
 
             def selected(a, c):

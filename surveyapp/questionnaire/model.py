@@ -100,8 +100,9 @@ def translate(text: Text | None, lang: str, default: str = DEFAULT_LANGUAGE) -> 
     return "", True
 
 
-def translate_marked(text: Text | None, lang: str, default: str,
-                     marker: str | None) -> tuple[str, bool]:
+def translate_marked(
+    text: Text | None, lang: str, default: str, marker: str | None
+) -> tuple[str, bool]:
     """:func:`translate`, where a value equal to ``marker`` (a draft's missing translation, as
     the designer fills it for previewing and printing) counts as missing."""
     if marker is not None and text:

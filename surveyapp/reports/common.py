@@ -48,7 +48,8 @@ def check_street(results: WaveResults, street_code: str) -> tuple[str, str]:
     if street_code not in names:
         raise ReportError(
             f"street '{street_code}' is not in the survey's district; its streets: "
-            + ", ".join(sorted(names)))
+            + ", ".join(sorted(names))
+        )
     return names[street_code]
 
 
@@ -101,8 +102,10 @@ class Cells:
         s = figures.difference(cmp, kind)
         if cmp is not None and cmp.significant and s != figures.DASH:
             up = cmp.difference > 0
-            return self.line([(s, self.fonts.latin), (" " + (UP if up else DOWN),
-                                                       self.fonts.cjk)], HIGH if up else LOW)
+            return self.line(
+                [(s, self.fonts.latin), (" " + (UP if up else DOWN), self.fonts.cjk)],
+                HIGH if up else LOW,
+            )
         return self.num(s)
 
 
@@ -112,18 +115,23 @@ def level_text(results: WaveResults) -> str:
 
 
 def comparison_legend(_: Gettext, level: str) -> str:
-    return _("▲/▼: the difference is statistically significant at the {level} level (green "
-             "above, red below); a difference without a mark may be sampling error. "
-             "Differences of rates are in percentage points.").format(level=level)
+    return _(
+        "▲/▼: the difference is statistically significant at the {level} level (green "
+        "above, red below); a difference without a mark may be sampling error. "
+        "Differences of rates are in percentage points."
+    ).format(level=level)
 
 
 def reliability_legend(_: Gettext, min_n: int) -> str:
-    return _("{mark} fewer than {n} respondents: unreliable, shown in grey for information "
-             "only. — too few respondents to estimate.").format(mark=UNRELIABLE, n=min_n)
+    return _(
+        "{mark} fewer than {n} respondents: unreliable, shown in grey for information "
+        "only. — too few respondents to estimate."
+    ).format(mark=UNRELIABLE, n=min_n)
 
 
-def methodology(results: WaveResults, meta: ReportMeta, st: Styles, _: Gettext, lang: str,
-                extra: list[str] = ()) -> list:
+def methodology(
+    results: WaveResults, meta: ReportMeta, st: Styles, _: Gettext, lang: str, extra: list[str] = ()
+) -> list:
     """The methodology box: design, weighting, CI method, don't-know, significance, reliability."""
     settings = results.settings
     design = settings.get("design", {})
@@ -142,48 +150,76 @@ def methodology(results: WaveResults, meta: ReportMeta, st: Styles, _: Gettext, 
     cluster = design.get("cluster")
     level_names = {"street": _("street"), "community": _("community"), "grid": _("grid")}
     if strata and cluster:
-        design_text = _("Stratified cluster sample: strata are {strata}s, primary sampling units "
-                        "are {cluster}s.").format(strata=level_names.get(strata, strata),
-                                                  cluster=level_names.get(cluster, cluster))
+        design_text = _(
+            "Stratified cluster sample: strata are {strata}s, primary sampling units "
+            "are {cluster}s."
+        ).format(strata=level_names.get(strata, strata), cluster=level_names.get(cluster, cluster))
     elif strata:
         design_text = _("Stratified sample: strata are {strata}s.").format(
-            strata=level_names.get(strata, strata))
+            strata=level_names.get(strata, strata)
+        )
     else:
         design_text = _("Simple random sample of respondents (no strata or clusters declared).")
     margin_names = {"street": _("street"), "sex": _("sex"), "age_group": _("age group")}
     if w.method == "rake":
-        weighting_text = _("Base weights from the streets' populations, then raked to census "
-                           "counts by {margins}.").format(
-            margins=list_sep(lang).join(margin_names.get(m, m) for m in w.margins))
+        weighting_text = _(
+            "Base weights from the streets' populations, then raked to census counts by {margins}."
+        ).format(margins=list_sep(lang).join(margin_names.get(m, m) for m in w.margins))
     elif w.method == "base":
         weighting_text = _("Base weights from the streets' populations (no raking).")
     else:
         weighting_text = _("Unweighted.")
-    weighting_text += " " + _("Kish design effect of the weights {deff}; effective sample size "
-                              "{neff} of {n} respondents.").format(
-        deff=latin(f"{w.kish_deff:.2f}", st.fonts), neff=latin(f"{w.effective_n:.0f}", st.fonts),
-        n=latin(str(results.n), st.fonts))
+    weighting_text += " " + _(
+        "Kish design effect of the weights {deff}; effective sample size {neff} of {n} respondents."
+    ).format(
+        deff=latin(f"{w.kish_deff:.2f}", st.fonts),
+        neff=latin(f"{w.effective_n:.0f}", st.fonts),
+        n=latin(str(results.n), st.fonts),
+    )
     if w.note:
         weighting_text += " " + text(w.note)
     paragraphs = [
         (_("Sample design"), text(design_text)),
         (_("Weighting"), weighting_text),
-        (_("Confidence intervals"),
-         text(_("{level} intervals by the {method} method, with the design's degrees of "
-                "freedom; they account for the weights, strata and clusters.").format(
-             level=level_text(results), method=method_names.get(method, method)))),
-        (_("Don't know"),
-         text(_("Answers such as “don't know” are left out of a rate's denominator; rates with a "
-                "base (for example the dispute resolution rate) count only the respondents "
-                "asked."))),
-        (_("Significance"),
-         text(_("A street is compared with its whole district taking into account that the "
-                "street is part of the district; a change since the previous wave compares two "
-                "independent samples. Differences are called significant when their {level} "
-                "interval excludes zero.").format(level=level_text(results)))),
-        (_("Reliability"),
-         text(_("Estimates from fewer than {n} respondents are marked unreliable.").format(
-             n=meta.options.min_reliable_n))),
+        (
+            _("Confidence intervals"),
+            text(
+                _(
+                    "{level} intervals by the {method} method, with the design's degrees of "
+                    "freedom; they account for the weights, strata and clusters."
+                ).format(level=level_text(results), method=method_names.get(method, method))
+            ),
+        ),
+        (
+            _("Don't know"),
+            text(
+                _(
+                    "Answers such as “don't know” are left out of a rate's denominator; "
+                    "rates with a "
+                    "base (for example the dispute resolution rate) count only the respondents "
+                    "asked."
+                )
+            ),
+        ),
+        (
+            _("Significance"),
+            text(
+                _(
+                    "A street is compared with its whole district taking into account that the "
+                    "street is part of the district; a change since the previous wave compares two "
+                    "independent samples. Differences are called significant when their {level} "
+                    "interval excludes zero."
+                ).format(level=level_text(results))
+            ),
+        ),
+        (
+            _("Reliability"),
+            text(
+                _("Estimates from fewer than {n} respondents are marked unreliable.").format(
+                    n=meta.options.min_reliable_n
+                )
+            ),
+        ),
     ]
     paragraphs += [(t, m) for t, m in extra]
     flow = [Paragraph(text(_("Methodology")), st.h2)]

@@ -82,8 +82,8 @@ def street_statuses(results: WaveResults, meta: ReportMeta) -> dict[str, StreetS
     item = _warning_item(results, rules)
     current = {c: (e.value if e is not None else None) for c, e in item.by_street.items()}
     waves = [
-        {c: (e.value if e is not None else None)
-         for c, e in h.by_street.get(item.id, {}).items()} for h in meta.history
+        {c: (e.value if e is not None else None) for c, e in h.by_street.get(item.id, {}).items()}
+        for h in meta.history
     ] + [current]
     bottoms = [bottom_set(w, rules.bottom) for w in waves]
     ranks = point_ranks(current)
@@ -105,11 +105,17 @@ def street_statuses(results: WaveResults, meta: ReportMeta) -> dict[str, StreetS
         value = current.get(code)
         interval = item.ranks.get(code)
         out[code] = StreetStatus(
-            code=code, rank=ranks.get(code), bottom_waves=run, status=status,
-            below_floor=(rules.floor is not None and value is not None and value < rules.floor
-                         and item.kind == "rate"),
-            possibly_bottom=(interval is not None
-                             and interval.high >= n_ranked - rules.bottom + 1),
+            code=code,
+            rank=ranks.get(code),
+            bottom_waves=run,
+            status=status,
+            below_floor=(
+                rules.floor is not None
+                and value is not None
+                and value < rules.floor
+                and item.kind == "rate"
+            ),
+            possibly_bottom=(interval is not None and interval.high >= n_ranked - rules.bottom + 1),
         )
     return out
 
@@ -120,7 +126,8 @@ def _warning_item(results: WaveResults, rules: WarningRules) -> ItemResult:
             return item
     raise ReportError(
         f"survey settings: reports.warnings.indicator '{rules.indicator}' is not an indicator "
-        "of the questionnaire; its indicators: " + ", ".join(i.id for i in results.items))
+        "of the questionnaire; its indicators: " + ", ".join(i.id for i in results.items)
+    )
 
 
 def build_district_pdf(results: WaveResults, meta: ReportMeta, lang: str = "zh_CN") -> bytes:
@@ -155,19 +162,36 @@ class _DistrictReport:
         story += self.warnings()
         story += self.indicator_matrix()
         story.append(Spacer(1, 8))
-        story += methodology(self.r, self.meta, self.st, _, self.lang, extra=[
-            (_("Ranks"), text(_("Streets are placed by their point estimate. The plausible "
-                                "ranks are a {level} interval of each street's rank, "
-                                "simulated from the estimates and their joint sampling "
-                                "error: streets whose intervals overlap cannot be told apart "
-                                "by this sample.").format(level=level_text(self.r))))])
+        story += methodology(
+            self.r,
+            self.meta,
+            self.st,
+            _,
+            self.lang,
+            extra=[
+                (
+                    _("Ranks"),
+                    text(
+                        _(
+                            "Streets are placed by their point estimate. The plausible "
+                            "ranks are a {level} interval of each street's rank, "
+                            "simulated from the estimates and their joint sampling "
+                            "error: streets whose intervals overlap cannot be told apart "
+                            "by this sample."
+                        ).format(level=level_text(self.r))
+                    ),
+                )
+            ],
+        )
         wave = self.r.wave_name or self.r.wave_code
-        title = _("{district}: district overview, {wave}").format(district=self.district,
-                                                                  wave=wave)
+        title = _("{district}: district overview, {wave}").format(district=self.district, wave=wave)
         left = f"{self.meta.survey_name} · {wave} · {self.district}"
-        return render(story, title=title, author=self.district,
-                      on_page=footer(left, lambda p: _("Page {page}").format(page=p),
-                                     self.st.fonts))
+        return render(
+            story,
+            title=title,
+            author=self.district,
+            on_page=footer(left, lambda p: _("Page {page}").format(page=p), self.st.fonts),
+        )
 
     def h2(self, s: str) -> Paragraph:
         return Paragraph(text(s), self.st.h2)
@@ -180,54 +204,82 @@ class _DistrictReport:
         wave = self.r.wave_name or self.r.wave_code
         dates = figures.DASH
         if m.starts_on or m.ends_on:
-            dates = (f"{m.starts_on.isoformat() if m.starts_on else '…'} {figures.EN_DASH} "
-                     f"{m.ends_on.isoformat() if m.ends_on else '…'}")
+            dates = (
+                f"{m.starts_on.isoformat() if m.starts_on else '…'} {figures.EN_DASH} "
+                f"{m.ends_on.isoformat() if m.ends_on else '…'}"
+            )
         modes = list_sep(self.lang).join(
-            f"{mode_name(x, _)} {self.r.n_by_mode.get(x, 0)}" for x in m.modes)
+            f"{mode_name(x, _)} {self.r.n_by_mode.get(x, 0)}" for x in m.modes
+        )
         rows = [
             (_("Survey"), text(m.survey_name)),
             (_("District"), text(f"{self.district} ({m.district_code})")),
             (_("Wave"), text(f"{wave} ({self.r.wave_code})")),
             (_("Fieldwork"), latin(dates, st.fonts)),
-            (_("Completed interviews"),
-             latin(str(self.r.n), st.fonts) + text(f" ({modes})")),
+            (_("Completed interviews"), latin(str(self.r.n), st.fonts) + text(f" ({modes})")),
             (_("Streets"), latin(str(len(self.r.streets)), st.fonts)),
         ]
         if m.data_as_of:
             rows.append((_("Data as of"), latin(m.data_as_of, st.fonts)))
-        out = [Paragraph(text(_("{district} public security and satisfaction survey: district "
-                                "overview").format(district=self.district)), st.title),
-               Paragraph(text(wave), st.subtitle)]
-        t = Table([[c.label(k), Paragraph(v, st.cell)] for k, v in rows],
-                  colWidths=[100, FRAME_WIDTH - 100])
-        t.setStyle([("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+        out = [
+            Paragraph(
+                text(
+                    _(
+                        "{district} public security and satisfaction survey: district overview"
+                    ).format(district=self.district)
+                ),
+                st.title,
+            ),
+            Paragraph(text(wave), st.subtitle),
+        ]
+        t = Table(
+            [[c.label(k), Paragraph(v, st.cell)] for k, v in rows],
+            colWidths=[100, FRAME_WIDTH - 100],
+        )
+        t.setStyle(
+            [
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
         return out + [t]
 
     # ---------------------------------------------------------------- league table
     def status_cell(self, s: StreetStatus) -> Paragraph:
         _ = self._
-        words = {"rectification": _("listed for rectification"),
-                 "yellow_card": _("yellow card"), "interview": _("interview")}
+        words = {
+            "rectification": _("listed for rectification"),
+            "yellow_card": _("yellow card"),
+            "interview": _("interview"),
+        }
         parts = []
         if s.status:
             parts.append(colored(text(words[s.status]), LOW))
         if s.below_floor:
             parts.append(colored(text(_("below the floor")), LOW))
         if not parts and s.possibly_bottom:
-            parts.append(colored(text(_("possibly bottom {n}").format(n=self.rules.bottom)),
-                                 MUTED))
+            parts.append(colored(text(_("possibly bottom {n}").format(n=self.rules.bottom)), MUTED))
         return Paragraph("; ".join(parts) if parts else "", self.st.cell)
 
     def league(self) -> list:
         _, c, item = self._, self.cells, self.item
         kind = item.kind
-        order = sorted(self.r.streets, key=lambda s: (
-            self.statuses[s[0]].rank is None, self.statuses[s[0]].rank or 0, s[0]))
-        head = [c.head(_("Place")), c.head(_("Street")), c.head(_("n")),
-                c.head(label(item.label, self.lang) + (" (%)" if kind == "rate" else "")),
-                c.head(_("95% CI")), c.head(_("Plausible ranks")), c.head(_("vs district")),
-                c.head(_("vs previous wave")), c.head(_("Status"))]
+        order = sorted(
+            self.r.streets,
+            key=lambda s: (self.statuses[s[0]].rank is None, self.statuses[s[0]].rank or 0, s[0]),
+        )
+        head = [
+            c.head(_("Place")),
+            c.head(_("Street")),
+            c.head(_("n")),
+            c.head(label(item.label, self.lang) + (" (%)" if kind == "rate" else "")),
+            c.head(_("95% CI")),
+            c.head(_("Plausible ranks")),
+            c.head(_("vs district")),
+            c.head(_("vs previous wave")),
+            c.head(_("Status")),
+        ]
         widths = [30, 92, 32, 50, 62, 50, 50, 50]
         widths.append(FRAME_WIDTH - sum(widths))
         rows = [head]
@@ -235,30 +287,45 @@ class _DistrictReport:
             est = item.by_street.get(code)
             s = self.statuses[code]
             interval = item.ranks.get(code)
-            rows.append([
-                c.num(str(s.rank) if s.rank is not None else figures.DASH, align="center"),
-                c.label(self.names[code]), c.n(est.n if est else None),
-                c.num(figures.number(est.value if est else None, kind),
-                      muted=c.unreliable(est)),
-                c.interval(est, kind),
-                c.num(_rank_interval(interval), align="center"),
-                c.comparison(item.vs_district.get(code), kind),
-                c.comparison(item.vs_previous.get(code), kind),
-                self.status_cell(s),
-            ])
+            rows.append(
+                [
+                    c.num(str(s.rank) if s.rank is not None else figures.DASH, align="center"),
+                    c.label(self.names[code]),
+                    c.n(est.n if est else None),
+                    c.num(
+                        figures.number(est.value if est else None, kind), muted=c.unreliable(est)
+                    ),
+                    c.interval(est, kind),
+                    c.num(_rank_interval(interval), align="center"),
+                    c.comparison(item.vs_district.get(code), kind),
+                    c.comparison(item.vs_previous.get(code), kind),
+                    self.status_cell(s),
+                ]
+            )
         overall = item.overall
-        rows.append([c.label(""), c.label(_("District")), c.num(str(overall.n) if overall else
-                                                                figures.DASH),
-                     c.num(figures.number(overall.value if overall else None, kind)),
-                     c.interval(overall, kind), c.label(""), c.label(""),
-                     c.comparison(item.vs_previous.get("ALL"), kind), c.label("")])
+        rows.append(
+            [
+                c.label(""),
+                c.label(_("District")),
+                c.num(str(overall.n) if overall else figures.DASH),
+                c.num(figures.number(overall.value if overall else None, kind)),
+                c.interval(overall, kind),
+                c.label(""),
+                c.label(""),
+                c.comparison(item.vs_previous.get("ALL"), kind),
+                c.label(""),
+            ]
+        )
         title = _("League table: {indicator}").format(indicator=label(item.label, self.lang))
-        notes = [comparison_legend(_, level_text(self.r)),
-                 reliability_legend(_, self.meta.options.min_reliable_n),
-                 _("Plausible ranks: the {level} interval of the street's place; "
-                   "“possibly bottom {n}”: the interval reaches the last {n} places although "
-                   "the point estimate does not.").format(level=level_text(self.r),
-                                                          n=self.rules.bottom)]
+        notes = [
+            comparison_legend(_, level_text(self.r)),
+            reliability_legend(_, self.meta.options.min_reliable_n),
+            _(
+                "Plausible ranks: the {level} interval of the street's place; "
+                "“possibly bottom {n}”: the interval reaches the last {n} places although "
+                "the point estimate does not."
+            ).format(level=level_text(self.r), n=self.rules.bottom),
+        ]
         if self.r.previous_wave_code:
             notes.append(_("Previous wave: {wave}.").format(wave=self.r.previous_wave_code))
         return [self.h2(title), table(rows, widths)] + [self.note(n) for n in notes]
@@ -267,74 +334,120 @@ class _DistrictReport:
         _, item = self._, self.item
         if len(self.r.streets) > MAX_CHART_ROWS:
             return []
-        order = sorted(self.r.streets, key=lambda s: (
-            item.by_street.get(s[0]) is None,
-            -(item.by_street[s[0]].value if item.by_street.get(s[0]) else 0)))
+        order = sorted(
+            self.r.streets,
+            key=lambda s: (
+                item.by_street.get(s[0]) is None,
+                -(item.by_street[s[0]].value if item.by_street.get(s[0]) else 0),
+            ),
+        )
         bottom = {c for c, s in self.statuses.items() if s.status}
-        rows = [ChartRow(self.names[code], item.by_street.get(code), highlight=code in bottom)
-                for code, _zh, _en in order]
-        drawing = ci_chart(rows, self.st.fonts, width=FRAME_WIDTH, kind=item.kind,
-                           reference_line=item.overall.value if item.overall else None,
-                           legend=(_("street, with 95% CI"), _("district")))
+        rows = [
+            ChartRow(self.names[code], item.by_street.get(code), highlight=code in bottom)
+            for code, _zh, _en in order
+        ]
+        drawing = ci_chart(
+            rows,
+            self.st.fonts,
+            width=FRAME_WIDTH,
+            kind=item.kind,
+            reference_line=item.overall.value if item.overall else None,
+            legend=(_("street, with 95% CI"), _("district")),
+        )
         unit = " (%)" if item.kind == "rate" else ""
-        return [CondPageBreak(drawing.height + 40),
-                self.h2(_("Streets against the district: {indicator}").format(
-                    indicator=label(item.label, self.lang)) + unit), drawing,
-                self.note(_("Highlighted: streets with a warning this wave."))]
+        return [
+            CondPageBreak(drawing.height + 40),
+            self.h2(
+                _("Streets against the district: {indicator}").format(
+                    indicator=label(item.label, self.lang)
+                )
+                + unit
+            ),
+            drawing,
+            self.note(_("Highlighted: streets with a warning this wave.")),
+        ]
 
     def warnings(self) -> list:
         _, r = self._, self.rules
         rule_lines = [
             _("Bottom {n} on {indicator} this wave: interview.").format(
-                n=r.bottom, indicator=label(self.item.label, self.lang))
-            if r.interview_waves == 1 else
-            _("Bottom {n} on {indicator} {k} waves running: interview.").format(
-                n=r.bottom, indicator=label(self.item.label, self.lang), k=r.interview_waves),
-            _("Bottom {n} {k} waves running: yellow card.").format(n=r.bottom,
-                                                                   k=r.yellow_card_waves),
+                n=r.bottom, indicator=label(self.item.label, self.lang)
+            )
+            if r.interview_waves == 1
+            else _("Bottom {n} on {indicator} {k} waves running: interview.").format(
+                n=r.bottom, indicator=label(self.item.label, self.lang), k=r.interview_waves
+            ),
+            _("Bottom {n} {k} waves running: yellow card.").format(
+                n=r.bottom, k=r.yellow_card_waves
+            ),
             _("Bottom {n} {k} waves running: listed for rectification.").format(
-                n=r.bottom, k=r.rectification_waves),
+                n=r.bottom, k=r.rectification_waves
+            ),
         ]
         if r.floor is not None:
-            rule_lines.append(_("A rate below {floor}: flagged.").format(
-                floor=figures.share(r.floor)))
+            rule_lines.append(
+                _("A rate below {floor}: flagged.").format(floor=figures.share(r.floor))
+            )
         out = [CondPageBreak(160), self.h2(_("Warnings"))]
         out += [Paragraph(text("• " + line), self.st.body) for line in rule_lines]
-        words = {"rectification": _("Listed for rectification"),
-                 "yellow_card": _("Yellow card"), "interview": _("Interview")}
+        words = {
+            "rectification": _("Listed for rectification"),
+            "yellow_card": _("Yellow card"),
+            "interview": _("Interview"),
+        }
         c = self.cells
         rows = [[c.head(_("Warning")), c.head(_("Streets"))]]
         for status in STATUSES:
-            streets = [self._street_with_run(s) for s in self._sorted_statuses()
-                       if s.status == status]
-            rows.append([c.label(words[status]),
-                         c.label(list_sep(self.lang).join(streets) or figures.DASH)])
+            streets = [
+                self._street_with_run(s) for s in self._sorted_statuses() if s.status == status
+            ]
+            rows.append(
+                [c.label(words[status]), c.label(list_sep(self.lang).join(streets) or figures.DASH)]
+            )
         if r.floor is not None:
             flagged = [self.names[s.code] for s in self._sorted_statuses() if s.below_floor]
-            rows.append([c.label(_("Below {floor}").format(floor=figures.share(r.floor))),
-                         c.label(list_sep(self.lang).join(flagged) or figures.DASH)])
+            rows.append(
+                [
+                    c.label(_("Below {floor}").format(floor=figures.share(r.floor))),
+                    c.label(list_sep(self.lang).join(flagged) or figures.DASH),
+                ]
+            )
         out.append(table(rows, [110, FRAME_WIDTH - 110]))
         waves = len(self.meta.history) + 1
-        out.append(self.note(_("Counted over the {k} wave(s) of this survey so far; a street "
-                               "without an estimate in a wave is not in that wave's bottom "
-                               "places.").format(k=waves)))
-        significant = [self.names[s.code] for s in self._sorted_statuses()
-                       if s.status and (cmp := self.item.vs_district.get(s.code)) is not None
-                       and cmp.significant and cmp.difference < 0]
+        out.append(
+            self.note(
+                _(
+                    "Counted over the {k} wave(s) of this survey so far; a street "
+                    "without an estimate in a wave is not in that wave's bottom "
+                    "places."
+                ).format(k=waves)
+            )
+        )
+        significant = [
+            self.names[s.code]
+            for s in self._sorted_statuses()
+            if s.status
+            and (cmp := self.item.vs_district.get(s.code)) is not None
+            and cmp.significant
+            and cmp.difference < 0
+        ]
         if any(s.status for s in self.statuses.values()):
-            out.append(self.note(_("Of the streets with a warning, significantly below the "
-                                   "district: {streets}. The others' gap may be sampling "
-                                   "error.").format(
-                streets=list_sep(self.lang).join(significant) or figures.DASH)))
+            out.append(
+                self.note(
+                    _(
+                        "Of the streets with a warning, significantly below the "
+                        "district: {streets}. The others' gap may be sampling "
+                        "error."
+                    ).format(streets=list_sep(self.lang).join(significant) or figures.DASH)
+                )
+            )
         return out
 
     def _sorted_statuses(self) -> list[StreetStatus]:
-        return sorted(self.statuses.values(), key=lambda s: (s.rank is None, s.rank or 0,
-                                                              s.code))
+        return sorted(self.statuses.values(), key=lambda s: (s.rank is None, s.rank or 0, s.code))
 
     def _street_with_run(self, s: StreetStatus) -> str:
-        return self._("{street} ({k} waves)").format(street=self.names[s.code],
-                                                     k=s.bottom_waves)
+        return self._("{street} ({k} waves)").format(street=self.names[s.code], k=s.bottom_waves)
 
     # ---------------------------------------------------------------- all indicators
     def indicator_matrix(self) -> list:
@@ -349,17 +462,25 @@ class _DistrictReport:
         for code, _zh, _en in sorted(self.r.streets):
             row = [c.label(self.names[code])]
             for item in items:
-                row.append(self._marked(item, item.by_street.get(code),
-                                        item.vs_district.get(code)))
+                row.append(self._marked(item, item.by_street.get(code), item.vs_district.get(code)))
             rows.append(row)
-        rows.append([c.label(_("District"))] + [c.num(figures.number(
-            i.overall.value if i.overall else None, i.kind)) for i in items])
-        return [PageBreak(), self.h2(_("All indicators by street (%)")),
-                table(rows, [first] + [per] * len(items)),
-                self.note(_("▲/▼ after a rate: significantly above/below the district at the "
-                            "{level} level; grey with {mark}: fewer than {n} respondents.").format(
-                    level=level_text(self.r), mark=UNRELIABLE,
-                    n=self.meta.options.min_reliable_n))]
+        rows.append(
+            [c.label(_("District"))]
+            + [c.num(figures.number(i.overall.value if i.overall else None, i.kind)) for i in items]
+        )
+        return [
+            PageBreak(),
+            self.h2(_("All indicators by street (%)")),
+            table(rows, [first] + [per] * len(items)),
+            self.note(
+                _(
+                    "▲/▼ after a rate: significantly above/below the district at the "
+                    "{level} level; grey with {mark}: fewer than {n} respondents."
+                ).format(
+                    level=level_text(self.r), mark=UNRELIABLE, n=self.meta.options.min_reliable_n
+                )
+            ),
+        ]
 
     def _marked(self, item: ItemResult, est, cmp):
         c, fonts = self.cells, self.st.fonts
@@ -370,8 +491,7 @@ class _DistrictReport:
             return c.line([(s, fonts.latin), (UNRELIABLE, fonts.cjk)], MUTED)
         if cmp is not None and cmp.significant:
             up = cmp.difference > 0
-            return c.line([(s, fonts.latin), ("▲" if up else "▼", fonts.cjk)],
-                          HIGH if up else LOW)
+            return c.line([(s, fonts.latin), ("▲" if up else "▼", fonts.cjk)], HIGH if up else LOW)
         return c.num(s)
 
 

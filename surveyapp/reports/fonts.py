@@ -73,7 +73,10 @@ def report_fonts(path: str | None = None) -> FontSet:
             return FontSet(cjk="ReportCJK", embedded=True, path=candidate)
         except (TTFError, OSError, ValueError) as exc:
             log.warning("report font %s cannot be embedded (%s)", candidate, exc)
-    log.warning("no embeddable Chinese font (install fonts-wqy-microhei): using %s, which PDF "
-                "readers must supply", CID_FONT)
+    log.warning(
+        "no embeddable Chinese font (install fonts-wqy-microhei): using %s, which PDF "
+        "readers must supply",
+        CID_FONT,
+    )
     pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
     return FontSet(cjk=CID_FONT)

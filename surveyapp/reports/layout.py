@@ -61,8 +61,9 @@ def styles(fonts: FontSet | None = None) -> Styles:
     cjk = fonts.cjk
 
     def style(name, size, leading=None, **kw):
-        return ParagraphStyle(name, fontName=cjk, fontSize=size,
-                              leading=leading or size * 1.35, **kw)
+        return ParagraphStyle(
+            name, fontName=cjk, fontSize=size, leading=leading or size * 1.35, **kw
+        )
 
     return Styles(
         fonts=fonts,
@@ -85,8 +86,14 @@ class Line(Flowable):
     markup parsing of a Paragraph: ``parts`` are ``(text, font)`` runs in one size and colour.
     """
 
-    def __init__(self, parts: Sequence[tuple[str, str]], size: float, leading: float,
-                 color=colors.black, align: str = "right"):
+    def __init__(
+        self,
+        parts: Sequence[tuple[str, str]],
+        size: float,
+        leading: float,
+        color=colors.black,
+        align: str = "right",
+    ):
         super().__init__()
         self.parts = [(t, f) for t, f in parts if t]
         self.size = size
@@ -102,8 +109,10 @@ class Line(Flowable):
 
     def draw(self):
         canvas = self.canv
-        x = {"right": self.width - self.text_width,
-             "center": (self.width - self.text_width) / 2}.get(self.align, 0.0)
+        x = {
+            "right": self.width - self.text_width,
+            "center": (self.width - self.text_width) / 2,
+        }.get(self.align, 0.0)
         y = self.leading - self.size
         canvas.setFillColor(self.color)
         # one text object, so that text extractors read the runs as one line
@@ -128,11 +137,18 @@ def colored(markup: str, color) -> str:
     return f'<font color="{color.hexval()}">{markup}</font>'
 
 
-def table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: int = 1,
-          extra: Sequence[tuple] = (), repeat: bool = True) -> Table:
+def table(
+    rows: Sequence[Sequence],
+    widths: Sequence[float],
+    *,
+    header_rows: int = 1,
+    extra: Sequence[tuple] = (),
+    repeat: bool = True,
+) -> Table:
     """A report table: blue header, light zebra rows, thin rules."""
-    t = Table([list(r) for r in rows], colWidths=list(widths),
-              repeatRows=header_rows if repeat else 0)
+    t = Table(
+        [list(r) for r in rows], colWidths=list(widths), repeatRows=header_rows if repeat else 0
+    )
     cmds: list[tuple] = [
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), ACCENT),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -153,14 +169,18 @@ def table(rows: Sequence[Sequence], widths: Sequence[float], *, header_rows: int
 def boxed(flowables: list[Flowable], width: float = FRAME_WIDTH) -> Table:
     """Flowables in a framed, lightly shaded box (the methodology notes)."""
     t = Table([[flowables]], colWidths=[width])
-    t.setStyle(TableStyle([
-        ("BOX", (0, 0), (-1, -1), 0.6, ACCENT),
-        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f9fc")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 8),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-        ("TOPPADDING", (0, 0), (-1, -1), 6),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.6, ACCENT),
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f7f9fc")),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
     return t
 
 
@@ -185,8 +205,15 @@ def render(story: list[Flowable], *, title: str, author: str, on_page) -> bytes:
     """Lay out ``story`` on A4 pages and return the PDF bytes (identical for identical input)."""
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-        bottomMargin=MARGIN + 4 * mm, title=title, author=author, creator="surveyapp",
+        buf,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        title=title,
+        author=author,
+        creator="surveyapp",
         invariant=1,
     )
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)

@@ -56,22 +56,31 @@ class ReportOptions:
         raw = (settings or {}).get("reports") or {}
         if not isinstance(raw, dict):
             raise ReportError("survey settings: 'reports' must be an object")
-        known = {"main_indicators", "unsafe_factors", "departments", "department_positive",
-                 "department_excluded", "min_reliable_n", "warnings"}
+        known = {
+            "main_indicators",
+            "unsafe_factors",
+            "departments",
+            "department_positive",
+            "department_excluded",
+            "min_reliable_n",
+            "warnings",
+        }
         unknown = sorted(set(raw) - known)
         if unknown:
-            raise ReportError("survey settings: unknown key(s) reports."
-                              + ", reports.".join(unknown)
-                              + f"; known: {', '.join(sorted(known))}")
+            raise ReportError(
+                "survey settings: unknown key(s) reports."
+                + ", reports.".join(unknown)
+                + f"; known: {', '.join(sorted(known))}"
+            )
         kwargs: dict[str, Any] = {}
-        for key in ("main_indicators", "departments", "department_positive",
-                    "department_excluded"):
+        for key in ("main_indicators", "departments", "department_positive", "department_excluded"):
             if key in raw:
                 value = raw[key]
                 if value is None and key == "departments":
                     continue
                 if not isinstance(value, list | tuple) or not all(
-                        isinstance(v, str | int) for v in value):
+                    isinstance(v, str | int) for v in value
+                ):
                     raise ReportError(f"survey settings: reports.{key} must be a list of codes")
                 kwargs[key] = tuple(str(v) for v in value)
         if "unsafe_factors" in raw:
@@ -94,12 +103,20 @@ def _int(value: Any, name: str, minimum: int) -> int:
 def _warning_rules(raw: Any) -> WarningRules:
     if not isinstance(raw, dict):
         raise ReportError("survey settings: reports.warnings must be an object")
-    known = {"indicator", "bottom", "interview_waves", "yellow_card_waves",
-             "rectification_waves", "floor"}
+    known = {
+        "indicator",
+        "bottom",
+        "interview_waves",
+        "yellow_card_waves",
+        "rectification_waves",
+        "floor",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise ReportError(f"survey settings: unknown key(s) reports.warnings.{unknown[0]}; "
-                          f"known: {', '.join(sorted(known))}")
+        raise ReportError(
+            f"survey settings: unknown key(s) reports.warnings.{unknown[0]}; "
+            f"known: {', '.join(sorted(known))}"
+        )
     kwargs: dict[str, Any] = {}
     if "indicator" in raw:
         if not isinstance(raw["indicator"], str):
@@ -110,15 +127,20 @@ def _warning_rules(raw: Any) -> WarningRules:
             kwargs[key] = _int(raw[key], f"reports.warnings.{key}", 1)
     if "floor" in raw:
         floor = raw["floor"]
-        if floor is not None and (isinstance(floor, bool) or not isinstance(floor, int | float)
-                                  or not 0 <= floor <= 1):
-            raise ReportError("survey settings: reports.warnings.floor must be a share between "
-                              "0 and 1 (0.8 for 80%) or null")
+        if floor is not None and (
+            isinstance(floor, bool) or not isinstance(floor, int | float) or not 0 <= floor <= 1
+        ):
+            raise ReportError(
+                "survey settings: reports.warnings.floor must be a share between "
+                "0 and 1 (0.8 for 80%) or null"
+            )
         kwargs["floor"] = None if floor is None else float(floor)
     rules = WarningRules(**kwargs)
     if not rules.interview_waves <= rules.yellow_card_waves <= rules.rectification_waves:
-        raise ReportError("survey settings: reports.warnings needs interview_waves <= "
-                          "yellow_card_waves <= rectification_waves")
+        raise ReportError(
+            "survey settings: reports.warnings needs interview_waves <= "
+            "yellow_card_waves <= rectification_waves"
+        )
     return rules
 
 

@@ -386,9 +386,11 @@ class _Page:
             line = ""
             for token in _TOKEN_RE.findall(paragraph):
                 candidate = line + token
-                if line and not token.isspace() and self.fonts.width(
-                    _visual(candidate.strip(), self.rtl), size
-                ) > width:
+                if (
+                    line
+                    and not token.isspace()
+                    and self.fonts.width(_visual(candidate.strip(), self.rtl), size) > width
+                ):
                     lines.append(line.strip())
                     line = token
                 else:
@@ -571,4 +573,3 @@ def _any_fallback(schema: Questionnaire, language: str, marker: str | None) -> b
             texts.append(question.hint)
         texts.extend(choice.label for choice in question.choices)
     return any(translate_marked(text, language, default, marker)[1] for text in texts)
-

@@ -47,8 +47,9 @@ if TYPE_CHECKING:
     from ..services.estimates import ItemResult, WaveResults
 
 
-def build_street_pdf(results: WaveResults, street_code: str, meta: ReportMeta,
-                     lang: str = "zh_CN") -> bytes:
+def build_street_pdf(
+    results: WaveResults, street_code: str, meta: ReportMeta, lang: str = "zh_CN"
+) -> bytes:
     """Return the PDF report of one street for one wave.
 
     ``results`` are the wave's estimates (``wave_results``), ``meta`` the context gathered
@@ -87,11 +88,15 @@ class _StreetReport:
         story.append(Spacer(1, 8))
         story += methodology(self.r, self.meta, self.st, _, self.lang)
         title = _("{street}: public security and satisfaction survey, {wave}").format(
-            street=self.street, wave=self.r.wave_name or self.r.wave_code)
+            street=self.street, wave=self.r.wave_name or self.r.wave_code
+        )
         left = f"{self.meta.survey_name} · {self.r.wave_name or self.r.wave_code} · {self.street}"
-        return render(story, title=title, author=self.district,
-                      on_page=footer(left, lambda p: _("Page {page}").format(page=p),
-                                     self.st.fonts))
+        return render(
+            story,
+            title=title,
+            author=self.district,
+            on_page=footer(left, lambda p: _("Page {page}").format(page=p), self.st.fonts),
+        )
 
     def h2(self, s: str) -> Paragraph:
         return Paragraph(text(s), self.st.h2)
@@ -104,14 +109,20 @@ class _StreetReport:
         _, st, m = self._, self.st, self.meta
         wave = self.r.wave_name or self.r.wave_code
         out = [
-            Paragraph(text(_("{street} public security and satisfaction survey").format(
-                street=self.street)), st.title),
+            Paragraph(
+                text(
+                    _("{street} public security and satisfaction survey").format(street=self.street)
+                ),
+                st.title,
+            ),
             Paragraph(text(f"{self.district} · {wave}"), st.subtitle),
         ]
         dates = figures.DASH
         if m.starts_on or m.ends_on:
-            dates = (f"{m.starts_on.isoformat() if m.starts_on else '…'} {figures.EN_DASH} "
-                     f"{m.ends_on.isoformat() if m.ends_on else '…'}")
+            dates = (
+                f"{m.starts_on.isoformat() if m.starts_on else '…'} {figures.EN_DASH} "
+                f"{m.ends_on.isoformat() if m.ends_on else '…'}"
+            )
         rows = [
             (_("Survey"), text(m.survey_name)),
             (_("District"), text(f"{self.district} ({m.district_code})")),
@@ -122,10 +133,17 @@ class _StreetReport:
         ]
         if m.data_as_of:
             rows.append((_("Data as of"), latin(m.data_as_of, st.fonts)))
-        t = Table([[Paragraph(text(k), st.cell), Paragraph(v, st.cell)] for k, v in rows],
-                  colWidths=[80, FRAME_WIDTH - 80])
-        t.setStyle([("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+        t = Table(
+            [[Paragraph(text(k), st.cell), Paragraph(v, st.cell)] for k, v in rows],
+            colWidths=[80, FRAME_WIDTH - 80],
+        )
+        t.setStyle(
+            [
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
         return out + [t]
 
     def sample(self) -> list:
@@ -133,32 +151,67 @@ class _StreetReport:
         mine = m.sample_by_street_mode.get(self.code, {})
         modes = list(m.modes) + sorted(set(mine) - set(m.modes))
         district_by_mode = self.r.n_by_mode
-        rows = [[c.head(_("Mode")), c.head(_("Completed interviews, street")),
-                 c.head(_("Completed interviews, district"))]]
+        rows = [
+            [
+                c.head(_("Mode")),
+                c.head(_("Completed interviews, street")),
+                c.head(_("Completed interviews, district")),
+            ]
+        ]
         for mode in modes:
-            rows.append([c.label(mode_name(mode, _)), c.num(str(mine.get(mode, 0))),
-                         c.num(str(district_by_mode.get(mode, 0)))])
-        rows.append([c.label(_("Total")), c.num(str(self.r.n_by_street.get(self.code, 0))),
-                     c.num(str(self.r.n))])
+            rows.append(
+                [
+                    c.label(mode_name(mode, _)),
+                    c.num(str(mine.get(mode, 0))),
+                    c.num(str(district_by_mode.get(mode, 0))),
+                ]
+            )
+        rows.append(
+            [
+                c.label(_("Total")),
+                c.num(str(self.r.n_by_street.get(self.code, 0))),
+                c.num(str(self.r.n)),
+            ]
+        )
         rr_street = m.phone_response_rate.get(self.code)
         rr_all = m.phone_response_rate.get("ALL")
         if rr_street is not None or rr_all is not None:
-            rows.append([c.label(_("Telephone response rate (AAPOR RR3)")),
-                         c.num(figures.share(rr_street)), c.num(figures.share(rr_all))])
+            rows.append(
+                [
+                    c.label(_("Telephone response rate (AAPOR RR3)")),
+                    c.num(figures.share(rr_street)),
+                    c.num(figures.share(rr_all)),
+                ]
+            )
         out = [self.h2(_("Sample")), table(rows, [200, 150, 165])]
         if rr_street is None and rr_all is None:
-            out.append(self.note(_("The telephone response rate is shown once fieldwork records "
-                                   "call outcomes.")))
-        out.append(self.note(_("Completed interviews with eligible respondents (resident for "
-                               "six months or more, aged 16 or over); rejected interviews are "
-                               "left out.")))
+            out.append(
+                self.note(
+                    _("The telephone response rate is shown once fieldwork records call outcomes.")
+                )
+            )
+        out.append(
+            self.note(
+                _(
+                    "Completed interviews with eligible respondents (resident for "
+                    "six months or more, aged 16 or over); rejected interviews are "
+                    "left out."
+                )
+            )
+        )
         return out
 
     def _comparison_table(self, items: list[ItemResult], *, with_target: bool) -> Table:
         _, c = self._, self.cells
-        head = [c.head(_("Indicator")), c.head(_("n")), c.head(_("Street")),
-                c.head(_("95% CI")), c.head(_("District")), c.head(_("vs district")),
-                c.head(_("vs previous wave"))]
+        head = [
+            c.head(_("Indicator")),
+            c.head(_("n")),
+            c.head(_("Street")),
+            c.head(_("95% CI")),
+            c.head(_("District")),
+            c.head(_("vs district")),
+            c.head(_("vs previous wave")),
+        ]
         widths = [118, 34, 50, 70, 50, 62, 62]
         if with_target:
             head.append(c.head(_("Target")))
@@ -168,11 +221,15 @@ class _StreetReport:
         rows = [head]
         for item in items:
             est = item.by_street.get(self.code)
-            row = [c.label(label(item.label, self.lang)), c.n(est.n if est else None),
-                   c.value(est, item.kind), c.interval(est, item.kind),
-                   c.value(item.overall, item.kind),
-                   c.comparison(item.vs_district.get(self.code), item.kind),
-                   c.comparison(item.vs_previous.get(self.code), item.kind)]
+            row = [
+                c.label(label(item.label, self.lang)),
+                c.n(est.n if est else None),
+                c.value(est, item.kind),
+                c.interval(est, item.kind),
+                c.value(item.overall, item.kind),
+                c.comparison(item.vs_district.get(self.code), item.kind),
+                c.comparison(item.vs_previous.get(self.code), item.kind),
+            ]
             if with_target:
                 row.append(self.target_cell(item, est))
             rows.append(row)
@@ -194,40 +251,72 @@ class _StreetReport:
         if not items:
             return []
         _ = self._
-        return [self.h2(_("Composite scores")),
-                self._comparison_table(items, with_target=False),
-                self.note(_("Mean points per respondent (for example very safe 100, safe 80, "
-                            "fairly safe 60, not very safe 40, unsafe 0); differences in "
-                            "points."))]
+        return [
+            self.h2(_("Composite scores")),
+            self._comparison_table(items, with_target=False),
+            self.note(
+                _(
+                    "Mean points per respondent (for example very safe 100, safe 80, "
+                    "fairly safe 60, not very safe 40, unsafe 0); differences in "
+                    "points."
+                )
+            ),
+        ]
 
     def indicators(self) -> list:
         _ = self._
         items = rate_items(self.r)
-        out = [self.h2(_("Indicators")), self._comparison_table(items, with_target=True),
-               self.note(comparison_legend(_, level_text(self.r))),
-               self.note(reliability_legend(_, self.meta.options.min_reliable_n))]
+        out = [
+            self.h2(_("Indicators")),
+            self._comparison_table(items, with_target=True),
+            self.note(comparison_legend(_, level_text(self.r))),
+            self.note(reliability_legend(_, self.meta.options.min_reliable_n)),
+        ]
         if self.r.previous_wave_code is None:
             out.append(self.note(_("There is no previous wave to compare with.")))
         else:
-            out.append(self.note(_("Previous wave: {wave}.").format(
-                wave=self.r.previous_wave_code)))
-            changed = [label(i.label, self.lang) for i in self.r.items
-                       if getattr(i, "vs_previous_note", "")]
+            out.append(
+                self.note(_("Previous wave: {wave}.").format(wave=self.r.previous_wave_code))
+            )
+            changed = [
+                label(i.label, self.lang)
+                for i in self.r.items
+                if getattr(i, "vs_previous_note", "")
+            ]
             if changed:
-                out.append(self.note(_("Not compared with the previous wave (the definition "
-                                       "changed between the questionnaire versions, or the "
-                                       "indicator is new): {items}.").format(
-                    items=list_sep(self.lang).join(changed))))
+                out.append(
+                    self.note(
+                        _(
+                            "Not compared with the previous wave (the definition "
+                            "changed between the questionnaire versions, or the "
+                            "indicator is new): {items}."
+                        ).format(items=list_sep(self.lang).join(changed))
+                    )
+                )
         return out
 
     def chart(self) -> list:
         _ = self._
-        rows = [ChartRow(label(i.label, self.lang), i.by_street.get(self.code),
-                         i.overall.value if i.overall else None) for i in rate_items(self.r)]
-        drawing = ci_chart(rows, self.st.fonts, width=FRAME_WIDTH, kind="rate",
-                           legend=(_("street, with 95% CI"), _("district")))
-        return [CondPageBreak(drawing.height + 40),
-                self.h2(_("The street's indicators against the district (%)")), drawing]
+        rows = [
+            ChartRow(
+                label(i.label, self.lang),
+                i.by_street.get(self.code),
+                i.overall.value if i.overall else None,
+            )
+            for i in rate_items(self.r)
+        ]
+        drawing = ci_chart(
+            rows,
+            self.st.fonts,
+            width=FRAME_WIDTH,
+            kind="rate",
+            legend=(_("street, with 95% CI"), _("district")),
+        )
+        return [
+            CondPageBreak(drawing.height + 40),
+            self.h2(_("The street's indicators against the district (%)")),
+            drawing,
+        ]
 
     def trend(self) -> list:
         _ = self._
@@ -237,15 +326,25 @@ class _StreetReport:
             return [self.note(_("Only one wave so far: trends appear from the second wave."))]
         charts = []
         for item in items:
-            points = [TrendPoint(h.code, h.by_street.get(item.id, {}).get(self.code),
-                                 h.overall.get(item.id)) for h in history]
-            points.append(TrendPoint(self.r.wave_code, item.by_street.get(self.code),
-                                     item.overall))
+            points = [
+                TrendPoint(
+                    h.code, h.by_street.get(item.id, {}).get(self.code), h.overall.get(item.id)
+                )
+                for h in history
+            ]
+            points.append(TrendPoint(self.r.wave_code, item.by_street.get(self.code), item.overall))
             unit = " (%)" if item.kind == "rate" else ""
-            charts.append(trend_chart(label(item.label, self.lang) + unit, points,
-                                      self.st.fonts, width=FRAME_WIDTH / 2 - 4, kind=item.kind,
-                                      legend=(_("street, with 95% CI"), _("district"))))
-        grid = [charts[i:i + 2] for i in range(0, len(charts), 2)]
+            charts.append(
+                trend_chart(
+                    label(item.label, self.lang) + unit,
+                    points,
+                    self.st.fonts,
+                    width=FRAME_WIDTH / 2 - 4,
+                    kind=item.kind,
+                    legend=(_("street, with 95% CI"), _("district")),
+                )
+            )
+        grid = [charts[i : i + 2] for i in range(0, len(charts), 2)]
         if len(grid[-1]) == 1:
             grid[-1].append("")
         t = Table(grid, colWidths=[FRAME_WIDTH / 2] * 2)
@@ -266,23 +365,44 @@ class _StreetReport:
             est = mine.get(code)
             return -(est.value if est is not None else -1.0)
 
-        rows = [[c.head(_("Factor")), c.head(_("Street")), c.head(_("95% CI")),
-                 c.head(_("District")), c.head(_("95% CI"))]]
+        rows = [
+            [
+                c.head(_("Factor")),
+                c.head(_("Street")),
+                c.head(_("95% CI")),
+                c.head(_("District")),
+                c.head(_("95% CI")),
+            ]
+        ]
         for code in sorted(codes, key=key):
             est = mine.get(code)
-            rows.append([c.label(label(m.factor_labels[code], self.lang)),
-                         c.value(est, "rate"), c.interval(est, "rate"),
-                         c.value(district.get(code), "rate"),
-                         c.interval(district.get(code), "rate")])
-        out = [self.h2(_("What makes people feel unsafe")),
-               self.note(label(m.factor_question, self.lang)),
-               table(rows, [FRAME_WIDTH - 4 * 72, 72, 72, 72, 72])]
+            rows.append(
+                [
+                    c.label(label(m.factor_labels[code], self.lang)),
+                    c.value(est, "rate"),
+                    c.interval(est, "rate"),
+                    c.value(district.get(code), "rate"),
+                    c.interval(district.get(code), "rate"),
+                ]
+            )
+        out = [
+            self.h2(_("What makes people feel unsafe")),
+            self.note(label(m.factor_question, self.lang)),
+            table(rows, [FRAME_WIDTH - 4 * 72, 72, 72, 72, 72]),
+        ]
         none = mine.get("none")
         if "none" in m.factor_labels:
-            out.append(self.note(_("Share answering that nothing makes them feel unsafe: {street} "
-                                   "(district {district}). Several answers were allowed, so the "
-                                   "shares add up to more than 100%.").format(
-                street=figures.value(none), district=figures.value(district.get("none")))))
+            out.append(
+                self.note(
+                    _(
+                        "Share answering that nothing makes them feel unsafe: {street} "
+                        "(district {district}). Several answers were allowed, so the "
+                        "shares add up to more than 100%."
+                    ).format(
+                        street=figures.value(none), district=figures.value(district.get("none"))
+                    )
+                )
+            )
         return out
 
     def departments(self) -> list:
@@ -290,23 +410,34 @@ class _StreetReport:
         items = list(self.meta.departments)
         if not items:
             return []
-        return [CondPageBreak(200), self.h2(_("Satisfaction with departments")),
-                self._comparison_table(items, with_target=False),
-                self.note(_("Share very satisfied, satisfied or fairly satisfied among those who "
-                            "gave an opinion (“don't know” left out)."))]
+        return [
+            CondPageBreak(200),
+            self.h2(_("Satisfaction with departments")),
+            self._comparison_table(items, with_target=False),
+            self.note(
+                _(
+                    "Share very satisfied, satisfied or fairly satisfied among those who "
+                    "gave an opinion (“don't know” left out)."
+                )
+            ),
+        ]
 
     def communities(self) -> list:
         _, c, m = self._, self.cells, self.meta
         items = main_indicators(self.r, self.meta)[:2]
-        communities = sorted(code for code, (street, _zh, _en) in self.r.communities.items()
-                             if street == self.code)
+        communities = sorted(
+            code for code, (street, _zh, _en) in self.r.communities.items() if street == self.code
+        )
         if not communities or not items:
             return []
         head = [c.head(_("Community"))]
         for item in items:
             unit = " (%)" if item.kind == "rate" else ""
-            head += [c.head(_("n")), c.head(label(item.label, self.lang) + unit),
-                     c.head(_("95% CI"))]
+            head += [
+                c.head(_("n")),
+                c.head(label(item.label, self.lang) + unit),
+                c.head(_("95% CI")),
+            ]
         rows = [head]
         missing_ci = False
         for code in communities:
@@ -315,29 +446,49 @@ class _StreetReport:
             for item in items:
                 n = m.community_n.get(item.id, {}).get(code, 0)
                 est = item.by_community.get(code)
-                point = est.value if est is not None else m.community_value.get(item.id, {}).get(
-                    code)
+                point = (
+                    est.value if est is not None else m.community_value.get(item.id, {}).get(code)
+                )
                 shaky = n < m.options.min_reliable_n
-                row += [c.n(n), c.num(figures.number(point, item.kind), muted=shaky),
-                        c.num(figures.interval(est, item.kind), muted=shaky)]
+                row += [
+                    c.n(n),
+                    c.num(figures.number(point, item.kind), muted=shaky),
+                    c.num(figures.interval(est, item.kind), muted=shaky),
+                ]
                 missing_ci |= est is None and point is not None
             rows.append(row)
         rest = FRAME_WIDTH - 110
         per = rest / len(items)
         widths = [110] + [per * 0.2, per * 0.35, per * 0.45] * len(items)
-        out = [CondPageBreak(160), self.h2(_("Communities")), table(rows, widths),
-               self.note(reliability_legend(_, m.options.min_reliable_n))]
+        out = [
+            CondPageBreak(160),
+            self.h2(_("Communities")),
+            table(rows, widths),
+            self.note(reliability_legend(_, m.options.min_reliable_n)),
+        ]
         if missing_ci:
             design = self.r.settings.get("design", {})
             if design.get("cluster") == "community":
-                out.append(self.note(_("No confidence interval for a community: communities are "
-                                       "the primary sampling units of the design, so the "
-                                       "sample holds one unit per community and its sampling "
-                                       "error cannot be estimated. The rates are weighted "
-                                       "point estimates.")))
+                out.append(
+                    self.note(
+                        _(
+                            "No confidence interval for a community: communities are "
+                            "the primary sampling units of the design, so the "
+                            "sample holds one unit per community and its sampling "
+                            "error cannot be estimated. The rates are weighted "
+                            "point estimates."
+                        )
+                    )
+                )
             else:
-                out.append(self.note(_("— in the interval column: the sampling error of the "
-                                       "community cannot be estimated from this sample.")))
+                out.append(
+                    self.note(
+                        _(
+                            "— in the interval column: the sampling error of the "
+                            "community cannot be estimated from this sample."
+                        )
+                    )
+                )
         return out
 
 

@@ -16,8 +16,17 @@ from babel.messages.pofile import read_po
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 #: Report languages and the catalog directory of each (Babel's full locale names).
 LANGUAGES = {"zh_CN": "zh_Hans_CN", "en": "en"}
-_ALIASES = {"zh": "zh_CN", "zh-cn": "zh_CN", "zh_cn": "zh_CN", "zh_hans_cn": "zh_CN",
-            "zh-hans-cn": "zh_CN", "en": "en", "en_us": "en", "en-us": "en", "en_gb": "en"}
+_ALIASES = {
+    "zh": "zh_CN",
+    "zh-cn": "zh_CN",
+    "zh_cn": "zh_CN",
+    "zh_hans_cn": "zh_CN",
+    "zh-hans-cn": "zh_CN",
+    "en": "en",
+    "en_us": "en",
+    "en-us": "en",
+    "en_gb": "en",
+}
 
 
 class ReportLanguageError(ValueError):
@@ -30,8 +39,7 @@ def report_language(lang: str | None) -> str:
         return "zh_CN"
     code = _ALIASES.get(str(lang).strip().lower())
     if code is None:
-        raise ReportLanguageError(
-            f"reports are written in {' and '.join(LANGUAGES)}, not '{lang}'")
+        raise ReportLanguageError(f"reports are written in {' and '.join(LANGUAGES)}, not '{lang}'")
     return code
 
 
@@ -42,8 +50,11 @@ def _catalog(lang: str) -> dict[str, str]:
         return {}
     with path.open("rb") as fh:
         catalog = read_po(fh)
-    return {str(m.id): str(m.string) for m in catalog
-            if m.id and isinstance(m.id, str) and m.string and not m.fuzzy}
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
 
 
 def translator(lang: str) -> Callable[[str], str]:

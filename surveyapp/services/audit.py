@@ -15,8 +15,9 @@ from ..extensions import db
 from ..models import AuditEvent, User
 
 
-def record(action: str, target: str = "", *, user: User | None = None, commit: bool = False,
-           **detail) -> AuditEvent:
+def record(
+    action: str, target: str = "", *, user: User | None = None, commit: bool = False, **detail
+) -> AuditEvent:
     """Add an audit event (in the caller's transaction unless ``commit``)."""
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
@@ -26,9 +27,13 @@ def record(action: str, target: str = "", *, user: User | None = None, commit: b
         # SURVEYAPP_PROXY_FIX makes remote_addr the address the proxy saw.
         ip = request.remote_addr or ""
     event = AuditEvent(
-        at=datetime.utcnow(), user_id=user.id if user else None,
+        at=datetime.utcnow(),
+        user_id=user.id if user else None,
         username=user.username if user else str(detail.pop("username", "")),
-        action=action, target=target[:200], detail=detail, ip=ip[:64],
+        action=action,
+        target=target[:200],
+        detail=detail,
+        ip=ip[:64],
     )
     db.session.add(event)
     if commit:
@@ -49,6 +54,15 @@ def export_csv() -> bytes:
     writer = csv.writer(buf)
     writer.writerow(["id", "at", "user", "action", "target", "detail", "ip"])
     for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-        writer.writerow([e.id, e.at.isoformat(timespec="seconds"), e.username, e.action,
-                         e.target, json.dumps(e.detail, ensure_ascii=False), e.ip])
+        writer.writerow(
+            [
+                e.id,
+                e.at.isoformat(timespec="seconds"),
+                e.username,
+                e.action,
+                e.target,
+                json.dumps(e.detail, ensure_ascii=False),
+                e.ip,
+            ]
+        )
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -61,15 +61,25 @@ def write_backup(path: Path, progress: Callable[[str], None] = lambda _m: None) 
     tmp = path.with_suffix(path.suffix + ".partial")
     try:
         with gzip.open(tmp, "wt", encoding="utf-8") as out:
-            out.write(json.dumps({"format": FORMAT, "revision": _revision(),
-                                  "created": dt.datetime.utcnow().isoformat(),
-                                  "tables": [t.name for t in tables]}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "format": FORMAT,
+                        "revision": _revision(),
+                        "created": dt.datetime.utcnow().isoformat(),
+                        "tables": [t.name for t in tables],
+                    }
+                )
+                + "\n"
+            )
             for table in tables:
                 n = 0
                 order = [c for c in table.primary_key.columns] or list(table.columns)
                 for row in db.session.execute(select(table).order_by(*order)):
-                    out.write(json.dumps([table.name, [_encode(v) for v in row]],
-                                         ensure_ascii=False) + "\n")
+                    out.write(
+                        json.dumps([table.name, [_encode(v) for v in row]], ensure_ascii=False)
+                        + "\n"
+                    )
                     n += 1
                 counts[table.name] = n
                 progress(f"{table.name}: {n} rows")
@@ -80,8 +90,7 @@ def write_backup(path: Path, progress: Callable[[str], None] = lambda _m: None) 
     return counts
 
 
-def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None
-                   ) -> dict[str, int]:
+def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
     """Load ``path`` into the current, empty database; return the row count per table."""
     try:
         handle = gzip.open(path, "rt", encoding="utf-8")
@@ -100,8 +109,10 @@ def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None
         tables = {t.name: t for t in db.metadata.sorted_tables}
         for name in tables:
             if db.session.scalar(select(func.count()).select_from(tables[name])):
-                raise BackupError(f"the database is not empty (table {name} has rows); "
-                                  "restore into a new database")
+                raise BackupError(
+                    f"the database is not empty (table {name} has rows); "
+                    "restore into a new database"
+                )
         decoders = {name: [_decoder(c) for c in t.columns] for name, t in tables.items()}
         names = {name: [c.name for c in t.columns] for name, t in tables.items()}
         counts: dict[str, int] = {name: 0 for name in tables}
@@ -111,8 +122,10 @@ def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None
             for number, line in enumerate(handle, start=2):
                 try:
                     name, values = json.loads(line)
-                    row = {k: dec(v) for k, dec, v in
-                           zip(names[name], decoders[name], values, strict=True)}
+                    row = {
+                        k: dec(v)
+                        for k, dec, v in zip(names[name], decoders[name], values, strict=True)
+                    }
                 except (ValueError, KeyError, TypeError) as exc:
                     raise BackupError(f"{path}: line {number} is damaged ({exc})") from exc
                 # Rows come in foreign-key order; flush earlier tables before a later one.

@@ -95,8 +95,11 @@ class _Generator:
                 value = self._answer(q, answers, effect, base_rates, sex, age)
                 # Consistency checks (e.g. years here <= age) are redrawn, not violated.
                 for _attempt in range(50):
-                    if value is None or q.constraint is None or q.constraint.evaluate(
-                            answers, current=value):
+                    if (
+                        value is None
+                        or q.constraint is None
+                        or q.constraint.evaluate(answers, current=value)
+                    ):
                         break
                     value = self._answer(q, answers, effect, base_rates, sex, age)
                 if value is None:
@@ -106,7 +109,8 @@ class _Generator:
                     value == q.other_code or (isinstance(value, list) and q.other_code in value)
                 ):
                     answers[f"{q.id}.other"] = rng.choice(
-                        ["高空抛物", "电动车被盗", "夜间照明不足"])
+                        ["高空抛物", "电动车被盗", "夜间照明不足"]
+                    )
         return answers
 
     def _demography(self, locality: Locality) -> tuple[str, str]:
@@ -115,7 +119,8 @@ class _Generator:
             node = node.parent
         if node is None:
             return self.rng.choice("mf"), self.rng.choice(
-                ["16_24", "25_34", "35_44", "45_54", "55_64", "65p"])
+                ["16_24", "25_34", "35_44", "45_54", "55_64", "65p"]
+            )
         cells = [(p.sex, p.age_group, p.count) for p in node.populations]
         total = sum(c for _, _, c in cells)
         pick = self.rng.uniform(0, total)
@@ -125,8 +130,9 @@ class _Generator:
                 return sex, age
         return cells[-1][0], cells[-1][1]
 
-    def _answer(self, q: Question, answers: dict, effect: float, base_rates: dict,
-                sex: str, age: str):
+    def _answer(
+        self, q: Question, answers: dict, effect: float, base_rates: dict, sex: str, age: str
+    ):
         rng = self.rng
         if q.id == "sex":
             return sex
@@ -139,8 +145,9 @@ class _Generator:
             if indicator.excluded and rng.random() < 0.03:
                 return rng.choice(list(indicator.excluded))
             positive = [c for c in codes if c in indicator.positive]
-            negative = [c for c in codes if c not in indicator.positive
-                        and c not in indicator.excluded]
+            negative = [
+                c for c in codes if c not in indicator.positive and c not in indicator.excluded
+            ]
             pool = positive if (rng.random() < p or not negative) else negative
             # Earlier codes of a scale are the stronger ones: weight them a little more.
             weights = [len(pool) - i for i in range(len(pool))]
@@ -173,26 +180,39 @@ class _Generator:
         if q.type == "text":
             if not q.required and rng.random() < 0.8:
                 return None
-            return rng.choice(["希望加强夜间巡逻", "小区路灯需要维修", "建议多开展反诈宣传",
-                               "电动车停放管理要加强", "总体满意"])
+            return rng.choice(
+                [
+                    "希望加强夜间巡逻",
+                    "小区路灯需要维修",
+                    "建议多开展反诈宣传",
+                    "电动车停放管理要加强",
+                    "总体满意",
+                ]
+            )
         return None
 
 
-def load_demo(responses: int = 3000, seed: int = 20260901, if_empty: bool = False,
-              progress: Callable[[str], None] = lambda _msg: None) -> str:
+def load_demo(
+    responses: int = 3000,
+    seed: int = 20260901,
+    if_empty: bool = False,
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> str:
     """Create (or complete) the demo data set and return what to print for the user."""
     if if_empty and db.session.scalar(select(func.count(User.id))):
         return "The database already has data: the demo was not loaded."
 
     progress("Localities…")
-    import_localities((DATA_DIR / "demo-localities.csv").read_text(encoding="utf-8"),
-                      source="demo-localities.csv")
+    import_localities(
+        (DATA_DIR / "demo-localities.csv").read_text(encoding="utf-8"), source="demo-localities.csv"
+    )
     district = db.session.scalar(select(Locality).where(Locality.code == DISTRICT_CODE))
 
     progress("Questionnaire…")
     qdir = Path(current_app.config["QUESTIONNAIRE_DIR"])
-    version, _ = store_questionnaire((qdir / QUESTIONNAIRE_FILE).read_text(encoding="utf-8"),
-                                     source=QUESTIONNAIRE_FILE)
+    version, _ = store_questionnaire(
+        (qdir / QUESTIONNAIRE_FILE).read_text(encoding="utf-8"), source=QUESTIONNAIRE_FILE
+    )
 
     progress("Users…")
     created_users = []
@@ -203,8 +223,13 @@ def load_demo(responses: int = 3000, seed: int = 20260901, if_empty: bool = Fals
     team = []
     rng = random.Random(seed)
     for i in range(1, FIELD_TEAM + 1):
-        user, _ = _user(f"field{i:02d}", "enumerator", uuidlib.UUID(int=rng.getrandbits(128)).hex,
-                        f"外呼/入户调查员 {i:02d}", None)
+        user, _ = _user(
+            f"field{i:02d}",
+            "enumerator",
+            uuidlib.UUID(int=rng.getrandbits(128)).hex,
+            f"外呼/入户调查员 {i:02d}",
+            None,
+        )
         team.append(user)
     db.session.flush()
 
@@ -226,21 +251,45 @@ def load_demo(responses: int = 3000, seed: int = 20260901, if_empty: bool = Fals
         )
         db.session.add(survey)
         for position, (code, name, start, end, is_open) in enumerate(WAVES):
-            survey.waves.append(Wave(code=code, name=name, position=position, starts_on=start,
-                                     ends_on=end, is_open=is_open))
+            survey.waves.append(
+                Wave(
+                    code=code,
+                    name=name,
+                    position=position,
+                    starts_on=start,
+                    ends_on=end,
+                    is_open=is_open,
+                )
+            )
         db.session.flush()
 
     enumerator = db.session.scalar(select(User).where(User.username == "enumerator"))
     streets = [loc for loc in district.children if loc.level == "street"]
     current_wave = survey.waves[-1]
-    if not db.session.scalar(select(func.count(Assignment.id)).where(
-            Assignment.enumerator_id == enumerator.id)):
+    if not db.session.scalar(
+        select(func.count(Assignment.id)).where(Assignment.enumerator_id == enumerator.id)
+    ):
         first_street = streets[0]
         for community in first_street.children[:2]:
-            db.session.add(Assignment(wave=current_wave, enumerator=enumerator,
-                                      locality=community, mode="door", target=40))
-        db.session.add(Assignment(wave=current_wave, enumerator=enumerator, locality=district,
-                                  mode="phone", target=100, locality_editable=True))
+            db.session.add(
+                Assignment(
+                    wave=current_wave,
+                    enumerator=enumerator,
+                    locality=community,
+                    mode="door",
+                    target=40,
+                )
+            )
+        db.session.add(
+            Assignment(
+                wave=current_wave,
+                enumerator=enumerator,
+                locality=district,
+                mode="phone",
+                target=100,
+                locality_editable=True,
+            )
+        )
     db.session.commit()
 
     added = _synthetic_responses(survey, version, streets, team, responses, seed, progress)
@@ -249,24 +298,39 @@ def load_demo(responses: int = 3000, seed: int = 20260901, if_empty: bool = Fals
     for username, role, password, name, _loc in DEMO_USERS:
         lines.append(f"  {role:<11} {username:<16} {password:<22} {name}")
     lines.append("")
-    lines.append(f"Survey '{SURVEY_NAME}' (id {survey.id}), waves "
-                 + ", ".join(w.code for w in survey.waves)
-                 + f"; {added} synthetic responses added.")
+    lines.append(
+        f"Survey '{SURVEY_NAME}' (id {survey.id}), waves "
+        + ", ".join(w.code for w in survey.waves)
+        + f"; {added} synthetic responses added."
+    )
     return "\n".join(lines)
 
 
-def _synthetic_responses(survey: Survey, version: QuestionnaireVersion, streets: list[Locality],
-                         team: list[User], count: int, seed: int,
-                         progress: Callable[[str], None]) -> int:
+def _synthetic_responses(
+    survey: Survey,
+    version: QuestionnaireVersion,
+    streets: list[Locality],
+    team: list[User],
+    count: int,
+    seed: int,
+    progress: Callable[[str], None],
+) -> int:
     if count <= 0:
         return 0
     schema = version.schema
     rng = random.Random(seed)
     generator = _Generator(schema, rng)
     base_rates = {ind.id: 0.86 for ind in schema.indicators}
-    base_rates.update({"security": 0.93, "law_enforcement_satisfaction": 0.90,
-                       "grid_awareness": 0.62, "night_patrol": 0.55,
-                       "safety_participation": 0.30, "antigang_awareness": 0.80})
+    base_rates.update(
+        {
+            "security": 0.93,
+            "law_enforcement_satisfaction": 0.90,
+            "grid_awareness": 0.62,
+            "night_patrol": 0.55,
+            "safety_participation": 0.30,
+            "antigang_awareness": 0.80,
+        }
+    )
     street_effect = {s.id: rng.gauss(0, 0.45) for s in streets}
     communities = [c for s in streets for c in s.children]
     community_effect = {c.id: rng.gauss(0, 0.25) for c in communities}
@@ -283,28 +347,42 @@ def _synthetic_responses(survey: Survey, version: QuestionnaireVersion, streets:
         key = str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"surveyapp-demo/{seed}/{i}"))
         community = rng.choices(communities, weights=weights)[0]
         grid = rng.choice(community.children) if community.children else community
-        effect = (street_effect[community.parent_id] + community_effect[community.id]
-                  + wave_effect[wave_index])
+        effect = (
+            street_effect[community.parent_id]
+            + community_effect[community.id]
+            + wave_effect[wave_index]
+        )
         raw = generator.respondent(effect, grid, base_rates)
         mode = "phone" if rng.random() < 0.6 else "door"
         start = datetime.combine(wave.starts_on, datetime.min.time()) + timedelta(
-            days=rng.randint(0, 60), hours=rng.randint(9, 19), minutes=rng.randint(0, 59))
+            days=rng.randint(0, 60), hours=rng.randint(9, 19), minutes=rng.randint(0, 59)
+        )
         if key in existing:
             continue
         cleaned, errors = schema.clean_answers(raw)
         if errors:
             raise RuntimeError(f"demo generator produced invalid answers: {errors[:3]}")
-        response_rows.append({
-            "uuid": key, "survey_id": survey.id, "wave_id": wave.id,
-            "questionnaire_version_id": version.id, "mode": mode,
-            "enumerator_id": rng.choice(team).id, "language": "zh_CN",
-            "started_at": start, "ended_at": start + timedelta(seconds=rng.randint(300, 720)),
-            "submitted_at": start + timedelta(minutes=15), "locality_id": grid.id,
-            "district_id": survey.district_id, "street_id": community.parent_id,
-            "community_id": community.id,
-            "grid_id": grid.id if grid.level == "grid" else None,
-            "status": "submitted", "content_hash": "",
-        })
+        response_rows.append(
+            {
+                "uuid": key,
+                "survey_id": survey.id,
+                "wave_id": wave.id,
+                "questionnaire_version_id": version.id,
+                "mode": mode,
+                "enumerator_id": rng.choice(team).id,
+                "language": "zh_CN",
+                "started_at": start,
+                "ended_at": start + timedelta(seconds=rng.randint(300, 720)),
+                "submitted_at": start + timedelta(minutes=15),
+                "locality_id": grid.id,
+                "district_id": survey.district_id,
+                "street_id": community.parent_id,
+                "community_id": community.id,
+                "grid_id": grid.id if grid.level == "grid" else None,
+                "status": "submitted",
+                "content_hash": "",
+            }
+        )
         answer_batches.append((key, list(answer_rows(cleaned))))
         added += 1
         if len(response_rows) >= 500:
@@ -318,15 +396,25 @@ def _flush(response_rows: list[dict], answer_batches: list[tuple[str, list[Answe
     if not response_rows:
         return
     db.session.execute(insert(Response), response_rows)
-    ids = dict(db.session.execute(
-        select(Response.uuid, Response.id).where(
-            Response.uuid.in_([r["uuid"] for r in response_rows]))
-    ).all())
+    ids = dict(
+        db.session.execute(
+            select(Response.uuid, Response.id).where(
+                Response.uuid.in_([r["uuid"] for r in response_rows])
+            )
+        ).all()
+    )
     rows = []
     for key, answers in answer_batches:
         for a in answers:
-            rows.append({"response_id": ids[key], "question": a.question, "value": a.value,
-                         "number": a.number, "multiple": bool(a.multiple)})
+            rows.append(
+                {
+                    "response_id": ids[key],
+                    "question": a.question,
+                    "value": a.value,
+                    "number": a.number,
+                    "multiple": bool(a.multiple),
+                }
+            )
     db.session.execute(insert(Answer), rows)
     db.session.commit()
     response_rows.clear()

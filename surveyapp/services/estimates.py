@@ -126,8 +126,14 @@ def _fingerprint(wave: Wave, schema: Questionnaire, current: tuple) -> tuple:
     responses, the highest response id, the newest answer id). Answers are only ever
     inserted (a resubmission adds rows), so a new or changed response changes it."""
     aggregates, newest, newest_answer = current
-    return (db.engine.url.render_as_string(), wave.id, schema.sha256,
-            json.dumps(aggregates), newest, newest_answer)
+    return (
+        db.engine.url.render_as_string(),
+        wave.id,
+        schema.sha256,
+        json.dumps(aggregates),
+        newest,
+        newest_answer,
+    )
 
 
 def _needed_questions(schema: Questionnaire) -> tuple[set[str], list[str]]:
@@ -156,8 +162,9 @@ class _Column:
 _READ_BLOCK = 20_000
 
 
-def _read_wave(wave: Wave, schema: Questionnaire, after_id: int = 0,
-               upto_id: int | None = None) -> WaveData:
+def _read_wave(
+    wave: Wave, schema: Questionnaire, after_id: int = 0, upto_id: int | None = None
+) -> WaveData:
     """Extract the wave's responses with ``after_id < id <= upto_id`` (all by default)."""
     needed, multiple = _needed_questions(schema)
     multiple_set = set(multiple)
@@ -165,23 +172,29 @@ def _read_wave(wave: Wave, schema: Questionnaire, after_id: int = 0,
     if upto_id is not None:
         where.append(Response.id <= upto_id)
     rows = db.session.execute(
-        select(Response.id, Response.street_id, Response.community_id, Response.grid_id,
-               Response.mode).where(*where).order_by(Response.id)
+        select(
+            Response.id, Response.street_id, Response.community_id, Response.grid_id, Response.mode
+        )
+        .where(*where)
+        .order_by(Response.id)
     ).all()
     n_all = len(rows)
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n_all)
     # One pass over the answers of the block's responses, tokenised per question as read.
     per_question: dict[str, tuple[list[int], list[int], dict[Any, int], bool]] = {
-        q: ([], [], {}, q in multiple_set) for q in sorted(needed)}
+        q: ([], [], {}, q in multiple_set) for q in sorted(needed)
+    }
     questions = sorted(needed)
     cursor = db.session.connection().connection.cursor()
     mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"SELECT response_id, question, value, number FROM answer "
-           f"WHERE response_id >= {mark} AND response_id <= {mark} "
-           f"AND question IN ({', '.join([mark] * len(questions))}) ORDER BY id")
+    sql = (
+        f"SELECT response_id, question, value, number FROM answer "
+        f"WHERE response_id >= {mark} AND response_id <= {mark} "
+        f"AND question IN ({', '.join([mark] * len(questions))}) ORDER BY id"
+    )
     try:
         for start in range(0, n_all, _READ_BLOCK):
-            block = ids[start:start + _READ_BLOCK]
+            block = ids[start : start + _READ_BLOCK]
             cursor.execute(sql, (int(block[0]), int(block[-1]), *questions))
             for rid, question, value, number in cursor.fetchall():
                 rids, toks, index, is_multiple = per_question[question]
@@ -217,11 +230,17 @@ def _read_wave(wave: Wave, schema: Questionnaire, after_id: int = 0,
     coded: dict[str, Categorical] = {}
 
     def locality_codes(name: str, position: int) -> np.ndarray:
-        raw = np.fromiter((r[position] if r[position] is not None else -1 for r in rows),
-                          dtype=np.int64, count=n_all)[keep_idx]
+        raw = np.fromiter(
+            (r[position] if r[position] is not None else -1 for r in rows),
+            dtype=np.int64,
+            count=n_all,
+        )[keep_idx]
         uniq, inverse = np.unique(raw, return_inverse=True)
-        found = dict(db.session.execute(
-            select(Locality.id, Locality.code).where(Locality.id.in_(uniq.tolist()))).all())
+        found = dict(
+            db.session.execute(
+                select(Locality.id, Locality.code).where(Locality.id.in_(uniq.tolist()))
+            ).all()
+        )
         labels = [found.get(int(u), "") for u in uniq.tolist()]
         codes = inverse.reshape(-1).astype(np.intp)
         if "" in labels:  # no locality at this level: missing, as svyby treats ""
@@ -231,8 +250,9 @@ def _read_wave(wave: Wave, schema: Questionnaire, after_id: int = 0,
         return table[inverse.reshape(-1)] if n else np.array([], dtype=object)
 
     mode_index: dict[Any, int] = {}
-    mode_codes = np.fromiter((mode_index.setdefault(r[4], len(mode_index)) for r in rows),
-                             dtype=np.intp, count=n_all)[keep_idx]
+    mode_codes = np.fromiter(
+        (mode_index.setdefault(r[4], len(mode_index)) for r in rows), dtype=np.intp, count=n_all
+    )[keep_idx]
     coded["mode"] = Categorical(mode_codes, list(mode_index))
     for name in ("sex", "age_group"):
         coded[name] = Categorical(columns[name].tokens.astype(np.intp), list(columns[name].values))
@@ -261,8 +281,9 @@ def _read_wave(wave: Wave, schema: Questionnaire, after_id: int = 0,
             out[~answered] = np.nan
             per_code[choice.code] = out
         shares[qid] = per_code
-    return WaveData(response_ids=ids[keep_idx], columns=out_columns, values=values,
-                    shares=shares, codes=coded)
+    return WaveData(
+        response_ids=ids[keep_idx], columns=out_columns, values=values, shares=shares, codes=coded
+    )
 
 
 def _multiple_column(pos: np.ndarray, codes: np.ndarray, labels: list[Any], n: int) -> _Column:
@@ -275,7 +296,7 @@ def _multiple_column(pos: np.ndarray, codes: np.ndarray, labels: list[Any], n: i
     bounds = np.r_[starts, pos.size]
     code_list = codes.tolist()
     for i in range(len(starts)):
-        key = tuple(code_list[bounds[i]:bounds[i + 1]])
+        key = tuple(code_list[bounds[i] : bounds[i + 1]])
         tokens[pos[bounds[i]]] = selections.setdefault(key, len(selections))
     values = [[labels[c] for c in key] for key in selections]
     return _Column(tokens, values)
@@ -305,8 +326,7 @@ def _evaluate(item: Any, refs: list[tuple[str, _Column | None]], n: int) -> np.n
         rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
         results = np.empty(rows.shape[0])
         for j, row in enumerate(rows.tolist()):
-            answers = {q: col.values[t - 1] for (q, col), t in zip(present, row, strict=True)
-                       if t}
+            answers = {q: col.values[t - 1] for (q, col), t in zip(present, row, strict=True) if t}
             v = item.value(answers)
             results[j] = np.nan if v is None else v
         return results[inverse.reshape(-1)]
@@ -342,8 +362,9 @@ def _population_cells(streets: list[Locality]) -> dict[tuple[str, str, str], flo
 _DESIGNS: dict[tuple, tuple[WaveData, Design, WeightingReport]] = {}
 
 
-def build_design(data: WaveData, streets: list[Locality], settings: dict
-                 ) -> tuple[Design, WeightingReport]:
+def build_design(
+    data: WaveData, streets: list[Locality], settings: dict
+) -> tuple[Design, WeightingReport]:
     """Weight the wave: base weights from street populations, then the survey's weighting.
 
     The result is kept for the same extracted wave, settings and population counts (raking a
@@ -351,9 +372,12 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
     and, when the wave came from its snapshot file, on disk next to it, so that a new process
     does not rake again (:func:`surveyapp.services.wave_snapshot.load_design`).
     """
-    key = (id(data), json.dumps(settings, sort_keys=True, default=str),
-           tuple(sorted(_population_cells(streets).items())),
-           tuple(sorted((s.code, s.population) for s in streets)))
+    key = (
+        id(data),
+        json.dumps(settings, sort_keys=True, default=str),
+        tuple(sorted(_population_cells(streets).items())),
+        tuple(sorted((s.code, s.population) for s in streets)),
+    )
     hit = _DESIGNS.get(key)
     if hit is not None and hit[0] is data:
         return hit[1], hit[2]
@@ -370,8 +394,9 @@ def build_design(data: WaveData, streets: list[Locality], settings: dict
     return design, report
 
 
-def _build_design(data: WaveData, streets: list[Locality], settings: dict
-                  ) -> tuple[Design, WeightingReport]:
+def _build_design(
+    data: WaveData, streets: list[Locality], settings: dict
+) -> tuple[Design, WeightingReport]:
     if data.n < 2:
         raise EstimateRequestError(
             f"this wave has {data.n} eligible response(s): at least 2 are needed to estimate"
@@ -388,17 +413,23 @@ def _build_design(data: WaveData, streets: list[Locality], settings: dict
     missing = sorted(present - set(street_pop))
     if missing:
         raise EstimateRequestError(
-            "no population count for street(s) " + ", ".join(missing)
+            "no population count for street(s) "
+            + ", ".join(missing)
             + ": import them with `surveyapp localities import`"
         )
-    weights = base_weights(street, {k: v for k, v in street_pop.items() if k in present},
-                           partial=True)
+    weights = base_weights(
+        street, {k: v for k, v in street_pop.items() if k in present}, partial=True
+    )
     design_settings = settings.get("design", {})
     strata = _design_column(data, design_settings.get("strata") or "")
     cluster_name = design_settings.get("cluster") or ""
     clusters = [_design_column(data, cluster_name)] if cluster_name in data.columns else None
-    design = Design.create(weights=weights, strata=strata, clusters=clusters,
-                           lonely_psu=settings.get("lonely_psu", "adjust"))
+    design = Design.create(
+        weights=weights,
+        strata=strata,
+        clusters=clusters,
+        lonely_psu=settings.get("lonely_psu", "adjust"),
+    )
     weighting = settings.get("weighting", {})
     method = weighting.get("method", "none")
     note = ""
@@ -426,9 +457,13 @@ def _build_design(data: WaveData, streets: list[Locality], settings: dict
         note = "no population counts by sex and age group: base weights only"
         method = "base"
     w = np.asarray(design.weights)
-    return design, WeightingReport(method=method, margins=margins_used,
-                                   kish_deff=float(kish_deff(w)), effective_n=float(effective_n(w)),
-                                   note=note)
+    return design, WeightingReport(
+        method=method,
+        margins=margins_used,
+        kish_deff=float(kish_deff(w)),
+        effective_n=float(effective_n(w)),
+        note=note,
+    )
 
 
 @dataclass(frozen=True)
@@ -491,8 +526,7 @@ def _by(fn, y, groups, design, **kwargs) -> tuple[dict[str, Estimate | None], di
     return out, problems
 
 
-def wave_version(survey: Survey, wave: Wave, current: tuple | None = None
-                 ) -> QuestionnaireVersion:
+def wave_version(survey: Survey, wave: Wave, current: tuple | None = None) -> QuestionnaireVersion:
     """The questionnaire version a wave was collected with.
 
     That of most of the wave's responses not rejected (the newest on a tie), or the survey's
@@ -535,22 +569,29 @@ def not_comparable(old: Questionnaire, new: Questionnaire) -> dict[str, str]:
     for item in new.indicators:
         before = old_indicators.get(item.id)
         if before is None:
-            out[item.id] = (f"indicator '{item.id}' is not in the previous wave's questionnaire "
-                            f"({old.id} version {old.version})")
+            out[item.id] = (
+                f"indicator '{item.id}' is not in the previous wave's questionnaire "
+                f"({old.id} version {old.version})"
+            )
             continue
-        ok, reason = indicator_comparable(indicator_definition(before, old),
-                                          indicator_definition(item, new))
+        ok, reason = indicator_comparable(
+            indicator_definition(before, old), indicator_definition(item, new)
+        )
         if not ok:
             out[item.id] = reason
     old_composites = {c.id: c for c in old.composites}
     for item in new.composites:
         before = old_composites.get(item.id)
         if before is None:
-            out[item.id] = (f"score '{item.id}' is not in the previous wave's questionnaire "
-                            f"({old.id} version {old.version})")
+            out[item.id] = (
+                f"score '{item.id}' is not in the previous wave's questionnaire "
+                f"({old.id} version {old.version})"
+            )
         elif _composite_definition(before, old) != _composite_definition(item, new):
-            out[item.id] = (f"score '{item.id}' is not comparable: its question, codes or "
-                            "points changed between the two questionnaire versions")
+            out[item.id] = (
+                f"score '{item.id}' is not comparable: its question, codes or "
+                "points changed between the two questionnaire versions"
+            )
     return out
 
 
@@ -562,8 +603,7 @@ def _counts(data: WaveData, name: str) -> dict[str, int]:
         return dict(zip(values.tolist(), counts.tolist(), strict=True))
     codes = np.asarray(coded.codes)
     counts = np.bincount(codes[codes >= 0], minlength=len(coded.labels))
-    return dict(sorted((str(lb), int(c)) for lb, c in zip(coded.labels, counts, strict=True)
-                       if c))
+    return dict(sorted((str(lb), int(c)) for lb, c in zip(coded.labels, counts, strict=True) if c))
 
 
 def _design_column(data: WaveData, name: str) -> Categorical | np.ndarray | None:
@@ -576,9 +616,13 @@ def _design_column(data: WaveData, name: str) -> Categorical | np.ndarray | None
     return data.columns[name]
 
 
-def _vs_district(design: Design, y: np.ndarray, street: Categorical | np.ndarray,
-                 by_street: dict[str, Estimate | None], level: float
-                 ) -> dict[str, Comparison | None]:
+def _vs_district(
+    design: Design,
+    y: np.ndarray,
+    street: Categorical | np.ndarray,
+    by_street: dict[str, Estimate | None],
+    level: float,
+) -> dict[str, Comparison | None]:
     """Each estimable street against the whole district (the street is part of it)."""
     out: dict[str, Comparison | None] = {code: None for code in by_street}
     estimable = [code for code, est in by_street.items() if est is not None]
@@ -591,7 +635,7 @@ def _vs_district(design: Design, y: np.ndarray, street: Categorical | np.ndarray
         found = differences_from_overall(design, y, street, levels, level=level)
         out.update({str(k): v for k, v in found.items()})
     except EstimationError:
-        labels_all = (street.as_array() if isinstance(street, Categorical) else street)
+        labels_all = street.as_array() if isinstance(street, Categorical) else street
         for code in estimable:
             try:
                 out[code] = difference_from_overall(design, y, labels_all == code, level=level)
@@ -600,9 +644,15 @@ def _vs_district(design: Design, y: np.ndarray, street: Categorical | np.ndarray
     return out
 
 
-def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings: dict,
-                previous: dict[str, ItemResult] | None, seed: int,
-                incomparable: dict[str, str] | None = None) -> list[ItemResult]:
+def _wave_items(
+    schema: Questionnaire,
+    data: WaveData,
+    design: Design,
+    settings: dict,
+    previous: dict[str, ItemResult] | None,
+    seed: int,
+    incomparable: dict[str, str] | None = None,
+) -> list[ItemResult]:
     method = settings.get("ci_method", "logit")
     level = float(settings.get("level", 0.95))
     street = data.domain("street")
@@ -614,8 +664,7 @@ def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings:
         kwargs = {"method": method, "level": level} if is_rate else {"level": level}
         overall, overall_problem = _estimate(fn, y, design, **kwargs)
         by_street, problems = _by(fn, y, street, design, **kwargs)
-        by_community, community_problems = _by(fn, y, data.domain("community"), design,
-                                               **kwargs)
+        by_community, community_problems = _by(fn, y, data.domain("community"), design, **kwargs)
         problems.update(community_problems)
         if overall_problem:
             problems["ALL"] = overall_problem
@@ -630,8 +679,11 @@ def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings:
                 (code, est, before.by_street.get(code)) for code, est in by_street.items()
             ]
             for code, now, then in pairs:
-                vs_previous[code] = (difference_between_waves(now, then, level=level)
-                                     if now is not None and then is not None else None)
+                vs_previous[code] = (
+                    difference_between_waves(now, then, level=level)
+                    if now is not None and then is not None
+                    else None
+                )
         ranks: dict[str, RankInterval] = {}
         estimable = [code for code, est in by_street.items() if est is not None]
         if len(estimable) >= 2:
@@ -641,17 +693,28 @@ def _wave_items(schema: Questionnaire, data: WaveData, design: Design, settings:
                 ranks = dict(zip(estimable, intervals, strict=True))
             except EstimationError:
                 ranks = {}
-        items.append(ItemResult(
-            id=item.id, kind="rate" if is_rate else "score", label=dict(item.label),
-            target=getattr(item, "target", None), overall=overall, by_street=by_street,
-            by_community=by_community, vs_district=vs_district, vs_previous=vs_previous,
-            ranks=ranks, problems=problems, vs_previous_note=previous_note,
-        ))
+        items.append(
+            ItemResult(
+                id=item.id,
+                kind="rate" if is_rate else "score",
+                label=dict(item.label),
+                target=getattr(item, "target", None),
+                overall=overall,
+                by_street=by_street,
+                by_community=by_community,
+                vs_district=vs_district,
+                vs_previous=vs_previous,
+                ranks=ranks,
+                problems=problems,
+                vs_previous_note=previous_note,
+            )
+        )
     return items
 
 
-def _factor_shares(schema: Questionnaire, data: WaveData, design: Design, settings: dict
-                   ) -> dict[str, dict[str, dict[str, Estimate | None]]]:
+def _factor_shares(
+    schema: Questionnaire, data: WaveData, design: Design, settings: dict
+) -> dict[str, dict[str, dict[str, Estimate | None]]]:
     method = settings.get("ci_method", "logit")
     level = float(settings.get("level", 0.95))
     out: dict[str, dict[str, dict[str, Estimate | None]]] = {}
@@ -659,8 +722,9 @@ def _factor_shares(schema: Questionnaire, data: WaveData, design: Design, settin
         table: dict[str, dict[str, Estimate | None]] = {"ALL": {}}
         for code, y in per_code.items():
             table["ALL"][code] = _estimate(svyciprop, y, design, method=method, level=level)[0]
-            by_street, _ = _by(svyciprop, y, data.domain("street"), design, method=method,
-                               level=level)
+            by_street, _ = _by(
+                svyciprop, y, data.domain("street"), design, method=method, level=level
+            )
             for street_code, est in by_street.items():
                 table.setdefault(street_code, {})[code] = est
         out[qid] = table
@@ -684,9 +748,15 @@ def _survey_and_wave(survey_id: int, wave_code: str | None) -> tuple[Survey, Wav
     )
 
 
-def wave_results(survey: Survey, wave: Wave, *, method: str | None = None,
-                 level: float | None = None, seed: int = 20260901,
-                 with_previous: bool = True) -> WaveResults:
+def wave_results(
+    survey: Survey,
+    wave: Wave,
+    *,
+    method: str | None = None,
+    level: float | None = None,
+    seed: int = 20260901,
+    with_previous: bool = True,
+) -> WaveResults:
     """Every indicator and score of ``wave``: overall, by street and community, compared."""
     settings = survey_settings(survey)
     if method:
@@ -708,8 +778,9 @@ def wave_results(survey: Survey, wave: Wave, *, method: str | None = None,
         previous_code = before.code
         incomparable = not_comparable(wave_version(survey, before).schema, schema)
         try:
-            prev = wave_results(survey, before, method=method, level=level, seed=seed,
-                                with_previous=False)
+            prev = wave_results(
+                survey, before, method=method, level=level, seed=seed, with_previous=False
+            )
             previous_items = {i.id: i for i in prev.items}
         except EstimateRequestError:
             previous_items = None
@@ -718,9 +789,7 @@ def wave_results(survey: Survey, wave: Wave, *, method: str | None = None,
     n_by_street = {s.code: n_by_street.get(s.code, 0) for s in streets}
     mode_counts = _counts(data, "mode")
     modes, counts = list(mode_counts), list(mode_counts.values())
-    communities = {
-        c.code: (s.code, c.name_zh, c.name_en) for s in streets for c in s.children
-    }
+    communities = {c.code: (s.code, c.name_zh, c.name_en) for s in streets for c in s.children}
     return WaveResults(
         survey_id=survey.id,
         survey_name=survey.name,
@@ -751,14 +820,28 @@ def _clean(x: Any) -> Any:
 
 
 def _row(indicator: str, domain: str, est: Estimate) -> dict:
-    return {"indicator": indicator, "domain": domain, "n": est.n, "estimate": _clean(est.value),
-            "se": _clean(est.se), "ci_low": _clean(est.ci_low), "ci_high": _clean(est.ci_high),
-            "df": _clean(est.df), "deff": _clean(est.deff)}
+    return {
+        "indicator": indicator,
+        "domain": domain,
+        "n": est.n,
+        "estimate": _clean(est.value),
+        "se": _clean(est.se),
+        "ci_low": _clean(est.ci_low),
+        "ci_high": _clean(est.ci_high),
+        "df": _clean(est.df),
+        "deff": _clean(est.deff),
+    }
 
 
-def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = None,
-                    method: str | None = None, level: float | None = None,
-                    fmt: str = "table", indicators: tuple[str, ...] = ()) -> str:
+def estimate_survey(
+    survey_id: int,
+    wave: str | None = None,
+    by: str | None = None,
+    method: str | None = None,
+    level: float | None = None,
+    fmt: str = "table",
+    indicators: tuple[str, ...] = (),
+) -> str:
     """Estimate every indicator of a survey wave from the database; return the formatted text.
 
     The rows of each indicator are its domains (when ``by`` is given) followed by ``ALL``.
@@ -777,7 +860,8 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
     unknown = [i for i in indicators if i not in known]
     if unknown:
         raise EstimateRequestError(
-            f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(known)}")
+            f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
     streets = [s for s in survey.district.children if s.level == "street"]
     data = extract_wave(wave_obj, schema, current)
     design, weighting = build_design(data, streets, settings)
@@ -791,8 +875,7 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
         before = survey.waves[index - 1]
         incomparable = {
             item: f"not comparable with the previous wave {before.code}: {reason}"
-            for item, reason in not_comparable(wave_version(survey, before).schema,
-                                               schema).items()
+            for item, reason in not_comparable(wave_version(survey, before).schema, schema).items()
         }
     for item in (*schema.indicators, *schema.composites):
         if indicators and item.id not in indicators:
@@ -822,15 +905,18 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
         "n": data.n,
     }
     if fmt == "json":
-        return json.dumps({**header, "estimates": rows, "notes": notes}, ensure_ascii=False,
-                          indent=2)
+        return json.dumps(
+            {**header, "estimates": rows, "notes": notes}, ensure_ascii=False, indent=2
+        )
     if fmt == "csv":
         buf = io.StringIO()
-        buf.write(f"# survey {survey.id} {survey.name}; wave {wave_obj.code}; "
-                  f"strata {settings['design'].get('strata')}; "
-                  f"PSU {settings['design'].get('cluster')}; "
-                  f"CI {ci_method} {lvl:g}; weighting {weighting.method} "
-                  f"{'+'.join(weighting.margins)}; n {data.n}\n")
+        buf.write(
+            f"# survey {survey.id} {survey.name}; wave {wave_obj.code}; "
+            f"strata {settings['design'].get('strata')}; "
+            f"PSU {settings['design'].get('cluster')}; "
+            f"CI {ci_method} {lvl:g}; weighting {weighting.method} "
+            f"{'+'.join(weighting.margins)}; n {data.n}\n"
+        )
         writer = csv.DictWriter(buf, fieldnames=("indicator", *ROW_KEYS), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
@@ -846,9 +932,11 @@ def estimate_survey(survey_id: int, wave: str | None = None, by: str | None = No
         f"{'indicator':<30} {'domain':<16} {'n':>6} {'estimate':>9} {'CI':>19} {'deff':>6}",
     ]
     for r in rows:
-        ci = (f"{r['ci_low']:.4f}–{r['ci_high']:.4f}" if r["ci_low"] is not None else "–")
+        ci = f"{r['ci_low']:.4f}–{r['ci_high']:.4f}" if r["ci_low"] is not None else "–"
         deff = f"{r['deff']:.2f}" if r["deff"] is not None else "–"
-        lines.append(f"{r['indicator']:<30} {r['domain']:<16} {r['n']:>6} "
-                     f"{r['estimate']:>9.4f} {ci:>19} {deff:>6}")
+        lines.append(
+            f"{r['indicator']:<30} {r['domain']:<16} {r['n']:>6} "
+            f"{r['estimate']:>9.4f} {ci:>19} {deff:>6}"
+        )
     lines.extend(f"note: {n}" for n in notes)
     return "\n".join(lines) + "\n"

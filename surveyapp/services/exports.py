@@ -87,13 +87,35 @@ def estimates_table(bundle: ReportBundle, lang: str = "zh_CN") -> Table:
     lang = report_language(lang)
     r = bundle.results
     names = {code: (en if lang == "en" and en else zh) for code, zh, en in r.streets}
-    communities = {code: (en if lang == "en" and en else zh)
-                   for code, (_s, zh, en) in r.communities.items()}
-    columns = ["wave", "indicator", "indicator_label", "kind", "level", "code", "name", "n",
-               "estimate", "se", "ci_low", "ci_high", "df", "deff", "target",
-               "vs_district", "vs_district_p", "vs_district_significant",
-               "vs_previous", "vs_previous_p", "vs_previous_significant",
-               "rank", "rank_low", "rank_high"]
+    communities = {
+        code: (en if lang == "en" and en else zh) for code, (_s, zh, en) in r.communities.items()
+    }
+    columns = [
+        "wave",
+        "indicator",
+        "indicator_label",
+        "kind",
+        "level",
+        "code",
+        "name",
+        "n",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "df",
+        "deff",
+        "target",
+        "vs_district",
+        "vs_district_p",
+        "vs_district_significant",
+        "vs_previous",
+        "vs_previous_p",
+        "vs_previous_significant",
+        "rank",
+        "rank_low",
+        "rank_high",
+    ]
     rows: list[list[Any]] = []
 
     def cmp_cells(cmp) -> list[Any]:
@@ -104,41 +126,86 @@ def estimates_table(bundle: ReportBundle, lang: str = "zh_CN") -> Table:
     for item in (*r.items, *bundle.meta.departments):
         name = translate(item.label, lang)[0]
         domains: list[tuple[str, str, str, Any]] = [
-            ("district", bundle.meta.district_code, bundle.meta.district_name.get(lang, ""),
-             item.overall)]
-        domains += [("street", code, names.get(code, code), item.by_street.get(code))
-                    for code, _zh, _en in r.streets]
-        domains += [("community", code, communities.get(code, code), est)
-                    for code, est in sorted(item.by_community.items())]
+            (
+                "district",
+                bundle.meta.district_code,
+                bundle.meta.district_name.get(lang, ""),
+                item.overall,
+            )
+        ]
+        domains += [
+            ("street", code, names.get(code, code), item.by_street.get(code))
+            for code, _zh, _en in r.streets
+        ]
+        domains += [
+            ("community", code, communities.get(code, code), est)
+            for code, est in sorted(item.by_community.items())
+        ]
         for level, code, place, est in domains:
             key = "ALL" if level == "district" else code
             rank = item.ranks.get(code) if level == "street" else None
-            rows.append([
-                r.wave_code, item.id, name, item.kind, level, code, place,
-                est.n if est is not None else None,
-                *([_num(est.value), _num(est.se), _num(est.ci_low), _num(est.ci_high),
-                   _num(est.df), _num(est.deff) if est.deff is not None else None]
-                  if est is not None else [None] * 6),
-                item.target,
-                *(cmp_cells(item.vs_district.get(code)) if level == "street"
-                  else [None] * 3),
-                *(cmp_cells(item.vs_previous.get(key)) if level != "community"
-                  else [None] * 3),
-                *([rank.rank, rank.low, rank.high] if rank is not None else [None] * 3),
-            ])
+            rows.append(
+                [
+                    r.wave_code,
+                    item.id,
+                    name,
+                    item.kind,
+                    level,
+                    code,
+                    place,
+                    est.n if est is not None else None,
+                    *(
+                        [
+                            _num(est.value),
+                            _num(est.se),
+                            _num(est.ci_low),
+                            _num(est.ci_high),
+                            _num(est.df),
+                            _num(est.deff) if est.deff is not None else None,
+                        ]
+                        if est is not None
+                        else [None] * 6
+                    ),
+                    item.target,
+                    *(cmp_cells(item.vs_district.get(code)) if level == "street" else [None] * 3),
+                    *(cmp_cells(item.vs_previous.get(key)) if level != "community" else [None] * 3),
+                    *([rank.rank, rank.low, rank.high] if rank is not None else [None] * 3),
+                ]
+            )
     settings = r.settings
     about = [
-        ("survey", r.survey_name), ("wave", f"{r.wave_code} {r.wave_name}"),
-        ("previous wave", r.previous_wave_code or ""), ("respondents", str(r.n)),
+        ("survey", r.survey_name),
+        ("wave", f"{r.wave_code} {r.wave_name}"),
+        ("previous wave", r.previous_wave_code or ""),
+        ("respondents", str(r.n)),
         ("CI", f"{settings.get('ci_method')} {float(settings.get('level', 0.95)):g}"),
-        ("design", f"strata={settings.get('design', {}).get('strata')} "
-                   f"PSU={settings.get('design', {}).get('cluster')}"),
+        (
+            "design",
+            f"strata={settings.get('design', {}).get('strata')} "
+            f"PSU={settings.get('design', {}).get('cluster')}",
+        ),
         ("weighting", f"{r.weighting.method} {'+'.join(r.weighting.margins)}"),
         ("units", "rates as shares (0-1), scores in points; differences in the same unit"),
     ]
-    numeric = {"n", "estimate", "se", "ci_low", "ci_high", "df", "deff", "target",
-               "vs_district", "vs_district_p", "vs_district_significant", "vs_previous",
-               "vs_previous_p", "vs_previous_significant", "rank", "rank_low", "rank_high"}
+    numeric = {
+        "n",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "df",
+        "deff",
+        "target",
+        "vs_district",
+        "vs_district_p",
+        "vs_district_significant",
+        "vs_previous",
+        "vs_previous_p",
+        "vs_previous_significant",
+        "rank",
+        "rank_low",
+        "rank_high",
+    }
     return Table(columns=columns, rows=rows, numeric=numeric, about=about)
 
 
@@ -180,8 +247,13 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
             design, _report = build_design(data, streets, settings)
         except EstimateRequestError:
             continue
-        weights.update(zip(data.response_ids.tolist(),
-                           np.asarray(design.weights, dtype=float).tolist(), strict=True))
+        weights.update(
+            zip(
+                data.response_ids.tolist(),
+                np.asarray(design.weights, dtype=float).tolist(),
+                strict=True,
+            )
+        )
 
     def tr(text) -> str:
         return translate(text or {}, lang)[0]
@@ -192,8 +264,7 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
     value_labels: dict[str, dict[Any, str]] = {}
     numeric: set[str] = set()
 
-    def add(name: str, label: str, values: dict | None = None, is_numeric: bool = False
-            ) -> str:
+    def add(name: str, label: str, values: dict | None = None, is_numeric: bool = False) -> str:
         col = _variable_name(name, used)
         columns.append(col)
         labels[col] = label
@@ -204,39 +275,66 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
         return col
 
     english = lang == "en"
-    add("respondent", "Respondent (numbered in this file)" if english else "受访者编号（本文件内）",
-        is_numeric=True)
-    add("wave", "Wave" if english else "调查轮次",
-        {w.code: (w.name or w.code) for w in survey.waves})
-    add("mode", "Mode" if english else "调查方式",
-        {"phone": "Telephone" if english else "电话", "door": "Door to door" if english
-         else "入户"})
-    place_labels: dict[str, dict[str, str]] = {"district": {}, "street": {}, "community": {},
-                                               "grid": {}}
+    add(
+        "respondent",
+        "Respondent (numbered in this file)" if english else "受访者编号（本文件内）",
+        is_numeric=True,
+    )
+    add(
+        "wave",
+        "Wave" if english else "调查轮次",
+        {w.code: (w.name or w.code) for w in survey.waves},
+    )
+    add(
+        "mode",
+        "Mode" if english else "调查方式",
+        {
+            "phone": "Telephone" if english else "电话",
+            "door": "Door to door" if english else "入户",
+        },
+    )
+    place_labels: dict[str, dict[str, str]] = {
+        "district": {},
+        "street": {},
+        "community": {},
+        "grid": {},
+    }
     district = survey.district
-    place_labels["district"][district.code] = (district.name_en if english and district.name_en
-                                               else district.name_zh)
+    place_labels["district"][district.code] = (
+        district.name_en if english and district.name_en else district.name_zh
+    )
     for street in streets:
-        place_labels["street"][street.code] = (street.name_en if english and street.name_en
-                                               else street.name_zh)
+        place_labels["street"][street.code] = (
+            street.name_en if english and street.name_en else street.name_zh
+        )
         for community in street.children:
             place_labels["community"][community.code] = (
-                community.name_en if english and community.name_en else community.name_zh)
+                community.name_en if english and community.name_en else community.name_zh
+            )
             for grid in community.children:
-                place_labels["grid"][grid.code] = (grid.name_en if english and grid.name_en
-                                                   else grid.name_zh)
-    level_names = {"district": ("District", "区县"), "street": ("Street", "街道"),
-                   "community": ("Community", "社区"), "grid": ("Grid", "网格")}
+                place_labels["grid"][grid.code] = (
+                    grid.name_en if english and grid.name_en else grid.name_zh
+                )
+    level_names = {
+        "district": ("District", "区县"),
+        "street": ("Street", "街道"),
+        "community": ("Community", "社区"),
+        "grid": ("Grid", "网格"),
+    }
     for level, (en, zh) in level_names.items():
         add(level, en if english else zh, place_labels[level])
-    add("weight", "Final weight (base weight, raked)" if english
-        else "最终权重（基础权重经迭代比例调整）", is_numeric=True)
+    add(
+        "weight",
+        "Final weight (base weight, raked)" if english else "最终权重（基础权重经迭代比例调整）",
+        is_numeric=True,
+    )
 
     # question columns: (question, column, code or None)
     question_columns: list[tuple[str, str, str | None]] = []
     seen: set[str] = set()
     ordered = sorted(set(schemas.values()), key=lambda x: -x.version) or [
-        survey.questionnaire_version.schema]
+        survey.questionnaire_version.schema
+    ]
     for group in (g for sch in ordered for g in sch.groups):
         for q in group.questions:
             qid = q.id
@@ -247,33 +345,50 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
                 continue
             if q.type == "multiple":
                 for choice in q.choices:
-                    col = add(f"{qid}_{choice.code}", f"{tr(q.label)}: {tr(choice.label)}",
-                              {0: "not selected" if english else "未选",
-                               1: "selected" if english else "选中"}, is_numeric=True)
+                    col = add(
+                        f"{qid}_{choice.code}",
+                        f"{tr(q.label)}: {tr(choice.label)}",
+                        {
+                            0: "not selected" if english else "未选",
+                            1: "selected" if english else "选中",
+                        },
+                        is_numeric=True,
+                    )
                     question_columns.append((qid, col, choice.code))
             elif q.type == "integer":
                 question_columns.append((qid, add(qid, tr(q.label), is_numeric=True), None))
             else:
                 all_numeric = all(_as_number(c.code) is not None for c in q.choices)
-                values = {(_as_number(c.code) if all_numeric else c.code): tr(c.label)
-                          for c in q.choices}
+                values = {
+                    (_as_number(c.code) if all_numeric else c.code): tr(c.label) for c in q.choices
+                }
                 question_columns.append(
-                    (qid, add(qid, tr(q.label), values, is_numeric=all_numeric), None))
+                    (qid, add(qid, tr(q.label), values, is_numeric=all_numeric), None)
+                )
     wanted = sorted({qid for qid, _c, _code in question_columns})
 
     wave_ids = [w.id for w in waves]
     codes = dict(db.session.execute(select(Locality.id, Locality.code)).all())
     wave_codes = {w.id: w.code for w in waves}
     responses = db.session.execute(
-        select(Response.id, Response.wave_id, Response.mode, Response.district_id,
-               Response.street_id, Response.community_id, Response.grid_id)
+        select(
+            Response.id,
+            Response.wave_id,
+            Response.mode,
+            Response.district_id,
+            Response.street_id,
+            Response.community_id,
+            Response.grid_id,
+        )
         .where(Response.wave_id.in_(wave_ids), Response.status != "rejected")
-        .order_by(Response.wave_id, Response.id)).all()
+        .order_by(Response.wave_id, Response.id)
+    ).all()
     answers: dict[int, dict[str, Any]] = {r.id: {} for r in responses}
     for response_id, question, value, multiple in db.session.execute(
-            select(Answer.response_id, Answer.question, Answer.value, Answer.multiple)
-            .join(Response, Response.id == Answer.response_id)
-            .where(Response.wave_id.in_(wave_ids), Answer.question.in_(wanted))):
+        select(Answer.response_id, Answer.question, Answer.value, Answer.multiple)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.wave_id.in_(wave_ids), Answer.question.in_(wanted))
+    ):
         store = answers.get(response_id)
         if store is None:
             continue
@@ -284,9 +399,16 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
     rows = []
     for i, r in enumerate(responses, start=1):
         a = answers[r.id]
-        row: list[Any] = [i, wave_codes[r.wave_id], r.mode, codes.get(r.district_id, ""),
-                          codes.get(r.street_id, ""), codes.get(r.community_id, ""),
-                          codes.get(r.grid_id, ""), weights.get(r.id)]
+        row: list[Any] = [
+            i,
+            wave_codes[r.wave_id],
+            r.mode,
+            codes.get(r.district_id, ""),
+            codes.get(r.street_id, ""),
+            codes.get(r.community_id, ""),
+            codes.get(r.grid_id, ""),
+            weights.get(r.id),
+        ]
         for qid, col, code in question_columns:
             value = a.get(qid)
             if code is not None:
@@ -302,12 +424,21 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
         ("survey", survey.name),
         ("waves", ", ".join(w.code for w in waves)),
         ("respondents", str(len(rows))),
-        ("anonymised", "no telephone numbers, addresses, free text, enumerators or times; "
-                       "respondents numbered in this file only"),
+        (
+            "anonymised",
+            "no telephone numbers, addresses, free text, enumerators or times; "
+            "respondents numbered in this file only",
+        ),
         ("weight", "empty for respondents screened out (not eligible)"),
     ]
-    return Table(columns=columns, rows=rows, labels=labels, value_labels=value_labels,
-                 numeric=numeric, about=about)
+    return Table(
+        columns=columns,
+        rows=rows,
+        labels=labels,
+        value_labels=value_labels,
+        numeric=numeric,
+        about=about,
+    )
 
 
 # ----------------------------------------------------------------------------- writers
@@ -367,21 +498,23 @@ def to_sav(table: Table) -> bytes:
     for i, col in enumerate(table.columns):
         values = [row[i] for row in table.rows]
         if col in table.numeric:
-            frame[col] = pd.Series([np.nan if v is None else float(v) for v in values],
-                                   dtype="float64")
+            frame[col] = pd.Series(
+                [np.nan if v is None else float(v) for v in values], dtype="float64"
+            )
         else:
-            frame[col] = pd.Series(["" if v is None else str(v) for v in values],
-                                   dtype="object")
+            frame[col] = pd.Series(["" if v is None else str(v) for v in values], dtype="object")
     df = pd.DataFrame(frame, columns=table.columns)
     fd, path = tempfile.mkstemp(suffix=".sav")
     os.close(fd)
     try:
         pyreadstat.write_sav(
-            df, path,
+            df,
+            path,
             column_labels=[table.labels.get(c, "") for c in table.columns],
-            variable_value_labels={c: {(float(k) if c in table.numeric else k): v
-                                       for k, v in labels.items()}
-                                   for c, labels in table.value_labels.items()},
+            variable_value_labels={
+                c: {(float(k) if c in table.numeric else k): v for k, v in labels.items()}
+                for c, labels in table.value_labels.items()
+            },
             file_label=(dict(table.about).get("survey") or "")[:64],
         )
         with open(path, "rb") as fh:
@@ -397,8 +530,9 @@ def export_estimates(bundle: ReportBundle, fmt: str, lang: str = "zh_CN") -> byt
     return to_csv(table) if fmt == "csv" else to_xlsx(table, "estimates")
 
 
-def export_responses(survey: Survey, fmt: str, wave: Wave | None = None,
-                     lang: str = "zh_CN") -> bytes:
+def export_responses(
+    survey: Survey, fmt: str, wave: Wave | None = None, lang: str = "zh_CN"
+) -> bytes:
     """The anonymised responses of a survey as CSV, XLSX or SPSS."""
     fmt = check_format("responses", fmt)
     table = responses_table(survey, wave, lang)

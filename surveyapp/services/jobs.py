@@ -58,20 +58,40 @@ INTERRUPTED = "interrupted (the server was restarted): start it again"
 #: messages come from the services a job calls (estimates, exports); the tests make those
 #: failures happen for real, so a change of their wording shows there.
 _FAILURE_MESSAGES: list[tuple[re.Pattern, object]] = [
-    (re.compile(re.escape(INTERNAL_ERROR) + "$"),
-     lambda m: _("internal error (see the server log)")),
-    (re.compile(re.escape(INTERRUPTED) + "$"),
-     lambda m: _("interrupted (the server was restarted): start it again")),
-    (re.compile(r"this wave has (\d+) eligible response\(s\): at least 2 are needed "
-                r"to estimate$"),
-     lambda m: _("this wave has %(n)s eligible response(s): at least 2 are needed to "
-                 "compute the estimates", n=m.group(1))),
-    (re.compile(r"survey (\d+) has no responses to export yet$"),
-     lambda m: _("survey %(id)s has no responses to export yet", id=m.group(1))),
-    (re.compile(r"no population count for street\(s\) (.+): import them with "
-                r"`surveyapp localities import`$"),
-     lambda m: _("no population count for street(s) %(streets)s: import them with "
-                 "`surveyapp localities import`", streets=m.group(1))),
+    (
+        re.compile(re.escape(INTERNAL_ERROR) + "$"),
+        lambda m: _("internal error (see the server log)"),
+    ),
+    (
+        re.compile(re.escape(INTERRUPTED) + "$"),
+        lambda m: _("interrupted (the server was restarted): start it again"),
+    ),
+    (
+        re.compile(
+            r"this wave has (\d+) eligible response\(s\): at least 2 are needed "
+            r"to estimate$"
+        ),
+        lambda m: _(
+            "this wave has %(n)s eligible response(s): at least 2 are needed to "
+            "compute the estimates",
+            n=m.group(1),
+        ),
+    ),
+    (
+        re.compile(r"survey (\d+) has no responses to export yet$"),
+        lambda m: _("survey %(id)s has no responses to export yet", id=m.group(1)),
+    ),
+    (
+        re.compile(
+            r"no population count for street\(s\) (.+): import them with "
+            r"`surveyapp localities import`$"
+        ),
+        lambda m: _(
+            "no population count for street(s) %(streets)s: import them with "
+            "`surveyapp localities import`",
+            streets=m.group(1),
+        ),
+    ),
 ]
 
 
@@ -91,11 +111,13 @@ class JobError(ValueError):
 
 def backend_name(app: Flask | None = None) -> str:
     app = app or current_app
-    name = (app.config.get("JOB_BACKEND") or os.environ.get("SURVEYAPP_JOB_BACKEND")
-            or "thread").strip().lower()
+    name = (
+        (app.config.get("JOB_BACKEND") or os.environ.get("SURVEYAPP_JOB_BACKEND") or "thread")
+        .strip()
+        .lower()
+    )
     if name not in BACKENDS:
-        raise JobError(f"SURVEYAPP_JOB_BACKEND must be one of {', '.join(BACKENDS)}, "
-                       f"not '{name}'")
+        raise JobError(f"SURVEYAPP_JOB_BACKEND must be one of {', '.join(BACKENDS)}, not '{name}'")
     return name
 
 
@@ -104,10 +126,21 @@ def submit(kind: str, user: User, survey: Survey, wave: Wave | None, **params) -
     if kind not in KINDS:
         raise JobError(f"unknown job '{kind}': one of {', '.join(KINDS)}")
     backend = backend_name()
-    job = ReportJob(id=uuid.uuid4().hex, kind=kind, user_id=user.id, survey_id=survey.id,
-                    wave_id=wave.id if wave is not None else None, params=params,
-                    status="queued", done=0, total=0, message="", filename="",
-                    result_path="", created_at=datetime.utcnow())
+    job = ReportJob(
+        id=uuid.uuid4().hex,
+        kind=kind,
+        user_id=user.id,
+        survey_id=survey.id,
+        wave_id=wave.id if wave is not None else None,
+        params=params,
+        status="queued",
+        done=0,
+        total=0,
+        message="",
+        filename="",
+        result_path="",
+        created_at=datetime.utcnow(),
+    )
     db.session.add(job)
     db.session.commit()
     job_id = job.id
@@ -117,8 +150,9 @@ def submit(kind: str, user: User, survey: Survey, wave: Wave | None, **params) -
         _enqueue_rq(job_id)
     else:
         app = current_app._get_current_object()
-        threading.Thread(target=_thread_main, args=(app, job_id), name=f"job-{job_id[:8]}",
-                         daemon=True).start()
+        threading.Thread(
+            target=_thread_main, args=(app, job_id), name=f"job-{job_id[:8]}", daemon=True
+        ).start()
     return db.session.get(ReportJob, job_id)
 
 
@@ -135,17 +169,20 @@ def _enqueue_rq(job_id: str) -> None:
         from redis import Redis
         from rq import Queue
     except ImportError as exc:
-        raise JobError("SURVEYAPP_JOB_BACKEND=rq needs the rq extra: "
-                       "pip install 'surveyapp[rq]'") from exc
+        raise JobError(
+            "SURVEYAPP_JOB_BACKEND=rq needs the rq extra: pip install 'surveyapp[rq]'"
+        ) from exc
     # REDIS_CONNECTION: a ready connection object (the tests inject fakeredis); otherwise
     # one is opened from SURVEYAPP_REDIS_URL.
     connection = current_app.config.get("REDIS_CONNECTION")
     if connection is None:
         url = current_app.config.get("REDIS_URL") or os.environ.get(
-            "SURVEYAPP_REDIS_URL", "redis://localhost:6379/0")
+            "SURVEYAPP_REDIS_URL", "redis://localhost:6379/0"
+        )
         connection = Redis.from_url(url)
     Queue(QUEUE_NAME, connection=connection).enqueue(
-        rq_run, job_id, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0)
+        rq_run, job_id, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0
+    )
 
 
 def rq_run(job_id: str) -> None:
@@ -186,8 +223,13 @@ def run_job(job_id: str) -> None:
         job.status = "done"
         job.done = job.total or 1
         job.total = job.total or 1
-    except (ReportRequestError, ReportUnavailable, ReportError, ReportLanguageError,
-            ExportError) as exc:
+    except (
+        ReportRequestError,
+        ReportUnavailable,
+        ReportError,
+        ReportLanguageError,
+        ExportError,
+    ) as exc:
         db.session.rollback()
         job = db.session.get(ReportJob, job_id)
         job.status = "failed"
@@ -231,8 +273,10 @@ def _work(job: ReportJob) -> tuple[bytes, str]:
         row = db.session.get(ReportJob, job_id)
         row.total = 1
         db.session.commit()
-        return (export_responses(survey, fmt, wave=wave, lang=lang),
-                export_filename(survey, "responses", fmt, wave))
+        return (
+            export_responses(survey, fmt, wave=wave, lang=lang),
+            export_filename(survey, "responses", fmt, wave),
+        )
     raise JobError(f"unknown job kind {job.kind}")
 
 

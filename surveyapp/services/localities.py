@@ -62,8 +62,10 @@ def import_localities(text: str, source: str = "file") -> ImportResult:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise LocalityImportError(
-            [f"{source}: missing column(s) {', '.join(missing)}; expected "
-             f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)} and optionally pop_<sex>_<age>"]
+            [
+                f"{source}: missing column(s) {', '.join(missing)}; expected "
+                f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)} and optionally pop_<sex>_<age>"
+            ]
         )
     known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS + POP_COLUMNS)
     unknown = [h for h in header if h not in known]
@@ -94,8 +96,9 @@ def import_localities(text: str, source: str = "file") -> ImportResult:
         for column in ("code", "parent_code", "name_zh", "name_en"):
             limit = Locality.__table__.c["code" if column == "parent_code" else column].type.length
             if len(row.get(column, "")) > limit:
-                problems.append(f"row {number}: column '{column}' is longer than {limit} "
-                                "characters")
+                problems.append(
+                    f"row {number}: column '{column}' is longer than {limit} characters"
+                )
         population = _int_or_none(row.get("population", ""), number, "population", problems)
         counts = {}
         for column in POP_COLUMNS:

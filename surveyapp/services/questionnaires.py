@@ -28,7 +28,9 @@ def store_questionnaire(text: str, source: str) -> tuple[QuestionnaireVersion, b
         raise QuestionnaireError(
             [
                 Problem(
-                    source, 1, "version",
+                    source,
+                    1,
+                    "version",
                     f"version {schema.version} of '{schema.id}' is a draft in the designer: "
                     f"publish or delete that draft first, or give this file another version",
                 )
@@ -45,7 +47,9 @@ def store_questionnaire(text: str, source: str) -> tuple[QuestionnaireVersion, b
         raise QuestionnaireError(
             [
                 Problem(
-                    source, 1, "version",
+                    source,
+                    1,
+                    "version",
                     f"version {schema.version} of '{schema.id}' is already published with "
                     f"different content; published versions cannot change: give this file "
                     f"version {int(latest or 0) + 1}",
@@ -74,9 +78,11 @@ def parse_open_questionnaires() -> int:
     from ..models import Survey, Wave
 
     versions = db.session.scalars(
-        select(QuestionnaireVersion).join(Survey, Survey.questionnaire_version_id
-                                          == QuestionnaireVersion.id)
-        .join(Wave, Wave.survey_id == Survey.id).where(Wave.is_open.is_(True)).distinct()
+        select(QuestionnaireVersion)
+        .join(Survey, Survey.questionnaire_version_id == QuestionnaireVersion.id)
+        .join(Wave, Wave.survey_id == Survey.id)
+        .where(Wave.is_open.is_(True))
+        .distinct()
     ).all()
     for version in versions:
         version.schema  # noqa: B018  (parses and caches)

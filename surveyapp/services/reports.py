@@ -89,8 +89,10 @@ def find_survey_wave(survey_id: int, wave_code: str | None = None) -> tuple[Surv
     for wave in survey.waves:
         if wave.code == wave_code:
             return survey, wave
-    raise ReportRequestError(f"survey {survey_id} has no wave '{wave_code}'; its waves: "
-                             + ", ".join(w.code for w in survey.waves))
+    raise ReportRequestError(
+        f"survey {survey_id} has no wave '{wave_code}'; its waves: "
+        + ", ".join(w.code for w in survey.waves)
+    )
 
 
 def survey_streets(survey: Survey) -> list[Locality]:
@@ -105,7 +107,8 @@ def check_street_code(survey: Survey, street_code: str) -> Locality:
     raise ReportRequestError(
         f"street '{street_code}' is not in the district of survey {survey.id} "
         f"({survey.district.code}); its streets: "
-        + ", ".join(s.code for s in survey_streets(survey)))
+        + ", ".join(s.code for s in survey_streets(survey))
+    )
 
 
 # ----------------------------------------------------------------------------- content keys
@@ -115,8 +118,10 @@ def check_street_code(survey: Survey, street_code: str) -> Locality:
 def code_version(part: str) -> str:
     """A hash of the source code behind cached ``part`` ("results" or "pdf")."""
     files = sorted((PACKAGE / "estimation").glob("*.py")) + [
-        PACKAGE / "services" / "estimates.py", PACKAGE / "services" / "reports.py",
-        PACKAGE / "questionnaire" / "model.py"]
+        PACKAGE / "services" / "estimates.py",
+        PACKAGE / "services" / "reports.py",
+        PACKAGE / "questionnaire" / "model.py",
+    ]
     if part == "pdf":
         files += sorted((PACKAGE / "reports").glob("*.py"))
         files += sorted((PACKAGE / "translations").glob("*/LC_MESSAGES/messages.po"))
@@ -131,22 +136,37 @@ def wave_fingerprint(wave: Wave) -> list:
     """What identifies a wave's data: counts, ids, last submission and last correction of its
     responses (a corrected sent-back interview keeps its id but gets ``revised_at``)."""
     rows = db.session.execute(
-        select(Response.status, func.count(Response.id), func.max(Response.id),
-               func.sum(Response.id), func.max(Response.submitted_at),
-               func.max(Response.revised_at))
-        .where(Response.wave_id == wave.id).group_by(Response.status).order_by(Response.status)
+        select(
+            Response.status,
+            func.count(Response.id),
+            func.max(Response.id),
+            func.sum(Response.id),
+            func.max(Response.submitted_at),
+            func.max(Response.revised_at),
+        )
+        .where(Response.wave_id == wave.id)
+        .group_by(Response.status)
+        .order_by(Response.status)
     ).all()
     return [wave.id, wave.code, wave.name, str(wave.starts_on), str(wave.ends_on)] + [
         [status, n, last, int(total or 0), str(when), str(revised)]
-        for status, n, last, total, when, revised in rows]
+        for status, n, last, total, when, revised in rows
+    ]
 
 
 def _localities_fingerprint(survey: Survey) -> list:
     out = []
     for street in survey_streets(survey):
-        out.append([street.code, street.name_zh, street.name_en, street.population,
-                     sorted((p.sex, p.age_group, p.count) for p in street.populations),
-                     [(c.code, c.name_zh, c.name_en) for c in street.children]])
+        out.append(
+            [
+                street.code,
+                street.name_zh,
+                street.name_en,
+                street.population,
+                sorted((p.sex, p.age_group, p.count) for p in street.populations),
+                [(c.code, c.name_zh, c.name_en) for c in street.children],
+            ]
+        )
     district = survey.district
     return [district.code, district.name_zh, district.name_en, out]
 
@@ -222,8 +242,10 @@ class ReportCache:
         return bundle
 
     def put_bundle(self, key: str, bundle: ReportBundle) -> None:
-        self._write(self._path("bundles", key, ".pickle"),
-                    pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL))
+        self._write(
+            self._path("bundles", key, ".pickle"),
+            pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL),
+        )
         self._remember(key, bundle)
 
     def _remember(self, key: str, bundle: Any) -> None:
@@ -263,9 +285,11 @@ _caches: dict[str, ReportCache] = {}
 def report_cache() -> ReportCache:
     """The application's cache (``SURVEYAPP_REPORT_CACHE_DIR``, by default
     ``instance/report-cache``)."""
-    root = (current_app.config.get("REPORT_CACHE_DIR")
-            or os.environ.get("SURVEYAPP_REPORT_CACHE_DIR")
-            or os.path.join(current_app.instance_path, "report-cache"))
+    root = (
+        current_app.config.get("REPORT_CACHE_DIR")
+        or os.environ.get("SURVEYAPP_REPORT_CACHE_DIR")
+        or os.path.join(current_app.instance_path, "report-cache")
+    )
     cache = _caches.get(root)
     if cache is None:
         cache = _caches[root] = ReportCache(root)
@@ -290,21 +314,36 @@ def _department_indicators(schema: Questionnaire, options: ReportOptions) -> lis
     if options.departments is not None:
         unknown = [q for q in options.departments if q not in schema.questions]
         if unknown:
-            raise ReportError(f"survey settings: reports.departments: no question "
-                              f"{', '.join(unknown)} in the questionnaire")
+            raise ReportError(
+                f"survey settings: reports.departments: no question "
+                f"{', '.join(unknown)} in the questionnaire"
+            )
         qids = list(options.departments)
     else:
         wanted = set(options.department_positive) | set(options.department_excluded)
-        qids = [q.id for q in schema.questions.values()
-                if q.type == "single" and q.id.endswith("_satisfaction") and q.id not in used
-                and wanted <= set(q.codes)]
-    return [Indicator(id=f"department:{qid}", label=schema.questions[qid].label, question=qid,
-                      positive=options.department_positive,
-                      excluded=options.department_excluded) for qid in qids]
+        qids = [
+            q.id
+            for q in schema.questions.values()
+            if q.type == "single"
+            and q.id.endswith("_satisfaction")
+            and q.id not in used
+            and wanted <= set(q.codes)
+        ]
+    return [
+        Indicator(
+            id=f"department:{qid}",
+            label=schema.questions[qid].label,
+            question=qid,
+            positive=options.department_positive,
+            excluded=options.department_excluded,
+        )
+        for qid in qids
+    ]
 
 
-def _with_departments(schema: Questionnaire, options: ReportOptions
-                      ) -> tuple[list[Indicator], Questionnaire]:
+def _with_departments(
+    schema: Questionnaire, options: ReportOptions
+) -> tuple[list[Indicator], Questionnaire]:
     """The department indicators and the questionnaire with them added. The copy gets its
     own content hash: extracted waves are cached by that hash, and the copy has more columns
     than the questionnaire itself."""
@@ -312,13 +351,17 @@ def _with_departments(schema: Questionnaire, options: ReportOptions
     if not departments:
         return departments, schema
     tag = hashlib.sha256(("departments:" + ",".join(d.id for d in departments)).encode())
-    extended = replace(schema, indicators=(*schema.indicators, *departments),
-                       sha256=f"{schema.sha256}+{tag.hexdigest()[:16]}")
+    extended = replace(
+        schema,
+        indicators=(*schema.indicators, *departments),
+        sha256=f"{schema.sha256}+{tag.hexdigest()[:16]}",
+    )
     return departments, extended
 
 
-def _departments(indicators: list[Indicator], data, design, settings: dict,
-                 before: dict[str, ItemResult] | None) -> tuple[ItemResult, ...]:
+def _departments(
+    indicators: list[Indicator], data, design, settings: dict, before: dict[str, ItemResult] | None
+) -> tuple[ItemResult, ...]:
     """The departments' rates, district and streets, compared with the district and the
     previous wave (the same estimators and settings as ``wave_results``)."""
     method = settings.get("ci_method", "logit")
@@ -332,26 +375,43 @@ def _departments(indicators: list[Indicator], data, design, settings: dict,
         except EstimationError:
             overall = None
         by_street: dict[str, Any] = {}
-        for key, est in svyby(y, street, design, svyciprop, errors="keep", method=method,
-                              level=level):
+        for key, est in svyby(
+            y, street, design, svyciprop, errors="keep", method=method, level=level
+        ):
             by_street[str(key)] = None if isinstance(est, Exception) else est
         vs_district: dict[str, Any] = {}
         for code, est in by_street.items():
             try:
-                vs_district[code] = (difference_from_overall(design, y, street == code,
-                                                             level=level) if est else None)
+                vs_district[code] = (
+                    difference_from_overall(design, y, street == code, level=level) if est else None
+                )
             except EstimationError:
                 vs_district[code] = None
         vs_previous: dict[str, Any] = {}
         if before is not None and ind.id in before:
             then = before[ind.id]
             for code, now, prev in [("ALL", overall, then.overall)] + [
-                    (c, e, then.by_street.get(c)) for c, e in by_street.items()]:
-                vs_previous[code] = (difference_between_waves(now, prev, level=level)
-                                     if now is not None and prev is not None else None)
-        out.append(ItemResult(id=ind.id, kind="rate", label=dict(ind.label), target=None,
-                              overall=overall, by_street=by_street, by_community={},
-                              vs_district=vs_district, vs_previous=vs_previous, ranks={}))
+                (c, e, then.by_street.get(c)) for c, e in by_street.items()
+            ]:
+                vs_previous[code] = (
+                    difference_between_waves(now, prev, level=level)
+                    if now is not None and prev is not None
+                    else None
+                )
+        out.append(
+            ItemResult(
+                id=ind.id,
+                kind="rate",
+                label=dict(ind.label),
+                target=None,
+                overall=overall,
+                by_street=by_street,
+                by_community={},
+                vs_district=vs_district,
+                vs_previous=vs_previous,
+                ranks={},
+            )
+        )
     return tuple(out)
 
 
@@ -368,20 +428,37 @@ def _history(survey: Survey, wave: Wave, cache: ReportCache | None) -> tuple[Wav
             res = _cached_results(survey, earlier, cache)
         except EstimateRequestError:
             continue
-        out.append(WaveHistory(
-            code=res.wave_code, name=res.wave_name,
-            overall={i.id: i.overall for i in res.items},
-            by_street={i.id: dict(i.by_street) for i in res.items}))
+        out.append(
+            WaveHistory(
+                code=res.wave_code,
+                name=res.wave_name,
+                overall={i.id: i.overall for i in res.items},
+                by_street={i.id: dict(i.by_street) for i in res.items},
+            )
+        )
     return tuple(out)
 
 
 def _cached_results(survey: Survey, wave: Wave, cache: ReportCache | None) -> WaveResults:
     """An earlier wave's estimates on their own (no comparison with the wave before)."""
     index = survey.waves.index(wave)
-    key = "history-" + hashlib.sha256(json.dumps(
-        [code_version("results"), survey_settings(survey), survey.questionnaire_version.sha256,
-         wave_fingerprint(wave), _localities_fingerprint(survey), index],
-        sort_keys=True, default=str).encode()).hexdigest()[:32]
+    key = (
+        "history-"
+        + hashlib.sha256(
+            json.dumps(
+                [
+                    code_version("results"),
+                    survey_settings(survey),
+                    survey.questionnaire_version.sha256,
+                    wave_fingerprint(wave),
+                    _localities_fingerprint(survey),
+                    index,
+                ],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        ).hexdigest()[:32]
+    )
     if cache is not None:
         hit = cache.get_bundle(key)
         if hit is not None:
@@ -392,8 +469,9 @@ def _cached_results(survey: Survey, wave: Wave, cache: ReportCache | None) -> Wa
     return results
 
 
-def gather(survey: Survey, wave: Wave, cache: ReportCache | None = None,
-           key: str | None = None) -> ReportBundle:
+def gather(
+    survey: Survey, wave: Wave, cache: ReportCache | None = None, key: str | None = None
+) -> ReportBundle:
     """Compute a wave's estimates and everything its reports show (slow: seconds)."""
     options = ReportOptions.from_settings(survey.settings)
     try:
@@ -411,10 +489,13 @@ def gather(survey: Survey, wave: Wave, cache: ReportCache | None = None,
         earlier = survey.waves[index - 1]
         try:
             prev_departments, prev_extended = _with_departments(
-                wave_version(survey, earlier).schema, options)
+                wave_version(survey, earlier).schema, options
+            )
             prev_data, prev_design = _wave_arrays(survey, earlier, prev_extended, settings)
-            before = {i.id: i for i in _departments(prev_departments, prev_data, prev_design,
-                                                    settings, None)}
+            before = {
+                i.id: i
+                for i in _departments(prev_departments, prev_data, prev_design, settings, None)
+            }
         except (EstimateRequestError, ReportError):
             before = None
 
@@ -443,8 +524,11 @@ def gather(survey: Survey, wave: Wave, cache: ReportCache | None = None,
         community_value[item.id] = values
 
     factor_q = schema.questions.get(options.unsafe_factors)
-    last = db.session.scalar(select(func.max(Response.submitted_at)).where(
-        Response.wave_id == wave.id, Response.status != "rejected"))
+    last = db.session.scalar(
+        select(func.max(Response.submitted_at)).where(
+            Response.wave_id == wave.id, Response.status != "rejected"
+        )
+    )
     district = survey.district
     meta = ReportMeta(
         survey_name=survey.name,
@@ -471,9 +555,21 @@ def gather(survey: Survey, wave: Wave, cache: ReportCache | None = None,
 def _setting_key(survey: Survey, wave: Wave, parts: dict) -> str:
     """What identifies a wave's reports apart from its incoming responses: code, settings,
     questionnaire, localities and the earlier waves."""
-    text = json.dumps([parts["code"], survey.id, survey.name, survey.modes, parts["settings"],
-                       parts["questionnaire"], wave.id, parts["earlier"], parts["localities"]],
-                      sort_keys=True, default=str)
+    text = json.dumps(
+        [
+            parts["code"],
+            survey.id,
+            survey.name,
+            survey.modes,
+            parts["settings"],
+            parts["questionnaire"],
+            wave.id,
+            parts["earlier"],
+            parts["localities"],
+        ],
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -529,10 +625,16 @@ def report_bundle(survey: Survey, wave: Wave, cache: ReportCache | None = None) 
             started = time.perf_counter()
             bundle = gather(survey, wave, cache, key)
             cache.put_bundle(key, bundle)
-            cache.put_file("latest", setting_key, ".json",
-                           json.dumps({"key": key, "at": _now()}).encode())
-            log.info("report bundle %s (survey %s wave %s) computed in %.1f s", key, survey.id,
-                     wave.code, time.perf_counter() - started)
+            cache.put_file(
+                "latest", setting_key, ".json", json.dumps({"key": key, "at": _now()}).encode()
+            )
+            log.info(
+                "report bundle %s (survey %s wave %s) computed in %.1f s",
+                key,
+                survey.id,
+                wave.code,
+                time.perf_counter() - started,
+            )
     return _with_fieldwork_rates(bundle, wave)
 
 
@@ -561,8 +663,7 @@ def _with_fieldwork_rates(bundle: ReportBundle, wave: Wave) -> ReportBundle:
 def pdf_key(bundle: ReportBundle, what: str, lang: str) -> str:
     """The content key of one PDF: its bundle, street (or district), language and drawing code."""
     rates = sorted(bundle.meta.phone_response_rate.items())
-    text = json.dumps([bundle.key, what, lang, code_version("pdf"), rates,
-                       report_fonts().path])
+    text = json.dumps([bundle.key, what, lang, code_version("pdf"), rates, report_fonts().path])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -585,8 +686,13 @@ def build_pdf(bundle: ReportBundle, what: str, lang: str) -> bytes:
     return build_street_pdf(bundle.results, what, bundle.meta, lang)
 
 
-def street_pdf(survey: Survey, wave: Wave, street_code: str, lang: str = "zh_CN",
-               cache: ReportCache | None = None) -> bytes:
+def street_pdf(
+    survey: Survey,
+    wave: Wave,
+    street_code: str,
+    lang: str = "zh_CN",
+    cache: ReportCache | None = None,
+) -> bytes:
     """The PDF of one street (from the cache when its content has not changed)."""
     check_street_code(survey, street_code)
     lang = report_language(lang)
@@ -594,8 +700,9 @@ def street_pdf(survey: Survey, wave: Wave, street_code: str, lang: str = "zh_CN"
     return _pdf(report_bundle(survey, wave, cache), street_code, lang, cache)
 
 
-def district_pdf(survey: Survey, wave: Wave, lang: str = "zh_CN",
-                 cache: ReportCache | None = None) -> bytes:
+def district_pdf(
+    survey: Survey, wave: Wave, lang: str = "zh_CN", cache: ReportCache | None = None
+) -> bytes:
     """The district overview PDF (from the cache when its content has not changed)."""
     lang = report_language(lang)
     cache = cache if cache is not None else report_cache()
@@ -605,7 +712,7 @@ def district_pdf(survey: Survey, wave: Wave, lang: str = "zh_CN",
 def report_filename(bundle: ReportBundle, what: str, lang: str) -> str:
     """``320106001-2026-Q4.pdf``, ``320106-district-2026-Q4-en.pdf``."""
     suffix = "" if lang == "zh_CN" else f"-{lang}"
-    stem = (f"{bundle.meta.district_code}-district" if what == "district" else what)
+    stem = f"{bundle.meta.district_code}-district" if what == "district" else what
     return f"{stem}-{bundle.results.wave_code}{suffix}.pdf"
 
 
@@ -626,10 +733,15 @@ def _worker_build(what: str, lang: str) -> tuple[str, bytes]:
     return what, build_pdf(_worker_bundle, what, lang)
 
 
-def build_many(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
-               cache: ReportCache | None = None, workers: int | None = None,
-               progress: Callable[[str], None] = lambda _what: None,
-               ) -> Iterable[tuple[str, bytes]]:
+def build_many(
+    bundle: ReportBundle,
+    targets: Sequence[str],
+    lang: str,
+    *,
+    cache: ReportCache | None = None,
+    workers: int | None = None,
+    progress: Callable[[str], None] = lambda _what: None,
+) -> Iterable[tuple[str, bytes]]:
     """Yield ``(target, pdf)`` for street codes and ``"district"``, using every core.
 
     Cached PDFs are yielded first; the others are drawn in worker processes. A caller with
@@ -668,8 +780,11 @@ def build_many(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
         options: dict[str, Any] = {"mp_context": get_context("fork")}
     else:
         payload = pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL)
-        options = {"mp_context": get_context("spawn"), "initializer": _worker_start,
-                   "initargs": (payload,)}
+        options = {
+            "mp_context": get_context("spawn"),
+            "initializer": _worker_start,
+            "initargs": (payload,),
+        }
     with ProcessPoolExecutor(max_workers=workers, **options) as pool:
         futures = [pool.submit(_worker_build, what, lang) for what in todo]
         for future in as_completed(futures):
@@ -681,9 +796,15 @@ def build_many(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
     _worker_bundle = None
 
 
-def zip_reports(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
-                cache: ReportCache | None = None, workers: int | None = None,
-                progress: Callable[[int, int], None] = lambda _done, _total: None) -> bytes:
+def zip_reports(
+    bundle: ReportBundle,
+    targets: Sequence[str],
+    lang: str,
+    *,
+    cache: ReportCache | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] = lambda _done, _total: None,
+) -> bytes:
     """A ZIP of the PDFs of ``targets`` (street codes and ``"district"``)."""
     done = 0
 
@@ -696,8 +817,9 @@ def zip_reports(bundle: ReportBundle, targets: Sequence[str], lang: str, *,
     pdfs = dict(build_many(bundle, targets, lang, cache=cache, workers=workers, progress=step))
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for what in targets:
-            info = zipfile.ZipInfo(report_filename(bundle, what, lang),
-                                   date_time=time.localtime()[:6])
+            info = zipfile.ZipInfo(
+                report_filename(bundle, what, lang), date_time=time.localtime()[:6]
+            )
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, pdfs[what])
     return buf.getvalue()

@@ -25,8 +25,9 @@ class SubmissionError(Exception):
     ``status`` is the HTTP status a web caller should answer with (400, 403, 409, 422).
     """
 
-    def __init__(self, message: str, status: int = 422,
-                 answer_errors: list[AnswerError] | None = None):
+    def __init__(
+        self, message: str, status: int = 422, answer_errors: list[AnswerError] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
@@ -191,10 +192,11 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
         except SubmissionError as exc:
             outcomes[i].error = exc
     keys = {c.key for c in checked.values()}
-    existing = {
-        r.uuid: r
-        for r in db.session.scalars(select(Response).where(Response.uuid.in_(keys)))
-    } if keys else {}
+    existing = (
+        {r.uuid: r for r in db.session.scalars(select(Response).where(Response.uuid.in_(keys)))}
+        if keys
+        else {}
+    )
     fresh: list[int] = []
     first: dict[str, int] = {}  # UUID -> the item of this batch that stores it
     repeats: list[int] = []
@@ -229,8 +231,13 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
                 if subs[i].extra_rows is not None:
                     extras.extend(subs[i].extra_rows(response))
             _bulk_insert(extras)
-            _insert_answer_rows([(response.id, *row) for response, batch in
-                                 zip(stored, answers, strict=True) for row in batch])
+            _insert_answer_rows(
+                [
+                    (response.id, *row)
+                    for response, batch in zip(stored, answers, strict=True)
+                    for row in batch
+                ]
+            )
             _commit_keeping_state()
     except IntegrityError:
         db.session.rollback()
@@ -244,18 +251,23 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
     for i in repeats:  # a UUID sent twice in one batch: the second is a resend of the first
         try:
             outcomes[i].response, outcomes[i].created = _resend(
-                outcomes[first[checked[i].key]].response, checked[i].digest)
+                outcomes[first[checked[i].key]].response, checked[i].digest
+            )
         except SubmissionError as exc:
             outcomes[i].error = exc
     return outcomes
 
+
 _ANSWER_COLUMNS = ("response_id", "question", "value", "number", "multiple")
-_INSERT_ANSWERS_QMARK = ("INSERT INTO answer (response_id, question, value, number, multiple) "
-                         "VALUES (?, ?, ?, ?, ?)")
+_INSERT_ANSWERS_QMARK = (
+    "INSERT INTO answer (response_id, question, value, number, multiple) VALUES (?, ?, ?, ?, ?)"
+)
 # The same constant statement in each driver's placeholder style (sqlite3: ?, psycopg: %s).
-_INSERT_ANSWERS = {"qmark": _INSERT_ANSWERS_QMARK,
-                   "format": _INSERT_ANSWERS_QMARK.replace("?", "%s"),
-                   "pyformat": _INSERT_ANSWERS_QMARK.replace("?", "%s")}
+_INSERT_ANSWERS = {
+    "qmark": _INSERT_ANSWERS_QMARK,
+    "format": _INSERT_ANSWERS_QMARK.replace("?", "%s"),
+    "pyformat": _INSERT_ANSWERS_QMARK.replace("?", "%s"),
+}
 
 
 def _bulk_insert(objects: list) -> None:
@@ -269,15 +281,15 @@ def _bulk_insert(objects: list) -> None:
     for obj in objects:
         mapper = sa_inspect(type(obj))
         state = obj.__dict__
-        values = {prop.key: state[prop.key] for prop in mapper.column_attrs
-                  if prop.key in state}
+        values = {prop.key: state[prop.key] for prop in mapper.column_attrs if prop.key in state}
         for rel in mapper.relationships:
             target = state.get(rel.key)
             if target is None or rel.direction.name != "MANYTOONE":
                 continue
             for local, remote in rel.local_remote_pairs:
                 values[mapper.get_property_by_column(local).key] = getattr(
-                    target, sa_inspect(type(target)).get_property_by_column(remote).key)
+                    target, sa_inspect(type(target)).get_property_by_column(remote).key
+                )
         groups.setdefault(type(obj), []).append(values)
     for model, rows in groups.items():
         db.session.execute(insert(model), rows)
@@ -295,8 +307,9 @@ def _insert_answer_rows(rows: list[tuple]) -> None:
     connection = db.session.connection()
     statement = _INSERT_ANSWERS.get(connection.dialect.paramstyle)
     if statement is None:
-        db.session.execute(insert(Answer.__table__),
-                           [dict(zip(_ANSWER_COLUMNS, row, strict=True)) for row in rows])
+        db.session.execute(
+            insert(Answer.__table__), [dict(zip(_ANSWER_COLUMNS, row, strict=True)) for row in rows]
+        )
         return
     connection.exec_driver_sql(statement, rows)
 

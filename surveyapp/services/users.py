@@ -14,7 +14,8 @@ MAX_PASSWORD_LENGTH = 256
 
 #: Passwords found at the top of published leak lists (English and Chinese sites), and the
 #: obvious ones for this application; compared case-insensitively.
-COMMON_PASSWORDS = frozenset("""
+COMMON_PASSWORDS = frozenset(
+    """
 password password1 password12 password123 passw0rd p@ssw0rd p@ssword pa55word
 12345678 123456789 1234567890 0123456789 87654321 98765432 11111111 00000000 88888888
 66666666 99999999 12341234 11223344 12121212 123123123 147258369 159357258 741852963
@@ -26,7 +27,8 @@ letmein1 welcome1 welcome123 trustno1 whatever changeme changeme1 secret123 admi
 admin1234 administrator root1234 test1234 testtest guest123 default1 master12
 computer internet michael1 jennifer shadow12 charlie1 liverpool chelsea1 arsenal1
 survey123 surveyapp surveyapp1 survey2026 enumerator official manager1 manager123
-""".split())
+""".split()
+)
 
 
 class UserError(Exception):
@@ -41,9 +43,12 @@ def password_problem(password: str, username: str = "") -> str | None:
         return f"a password has at most {MAX_PASSWORD_LENGTH} characters"
     lowered = password.lower()
     name = username.lower()
-    if name and (lowered == name or lowered == name[::-1]
-                 or (lowered.startswith(name) and lowered[len(name):].isdigit())
-                 or (lowered.endswith(name) and lowered[:-len(name)].isdigit())):
+    if name and (
+        lowered == name
+        or lowered == name[::-1]
+        or (lowered.startswith(name) and lowered[len(name) :].isdigit())
+        or (lowered.endswith(name) and lowered[: -len(name)].isdigit())
+    ):
         return "the password must not be the user name (or the user name with digits)"
     if lowered in COMMON_PASSWORDS:
         return "this password is among the most commonly used ones; choose another"
@@ -52,8 +57,14 @@ def password_problem(password: str, username: str = "") -> str | None:
     return None
 
 
-def create_user(username: str, role: str, password: str, *, display_name: str = "",
-                locality_code: str | None = None) -> User:
+def create_user(
+    username: str,
+    role: str,
+    password: str,
+    *,
+    display_name: str = "",
+    locality_code: str | None = None,
+) -> User:
     if role not in ROLES:
         raise UserError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
     if not username or len(username) > 64:
@@ -70,8 +81,9 @@ def create_user(username: str, role: str, password: str, *, display_name: str = 
             raise UserError(f"no locality with code '{locality_code}'")
     elif role == "official":
         raise UserError("an official needs a jurisdiction: give --locality CODE")
-    user = User(username=username, role=role, display_name=display_name or username,
-                locality=locality)
+    user = User(
+        username=username, role=role, display_name=display_name or username, locality=locality
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.commit()

@@ -64,7 +64,8 @@ _ALIGN = 64
 
 def snapshot_dir() -> Path:
     configured = current_app.config.get("SURVEYAPP_SNAPSHOT_DIR") or os.environ.get(
-        "SURVEYAPP_SNAPSHOT_DIR")
+        "SURVEYAPP_SNAPSHOT_DIR"
+    )
     if configured:
         return Path(configured)
     return Path(current_app.instance_path) / "wave-snapshots"
@@ -90,16 +91,17 @@ def load_or_build(wave: Wave, schema: Questionnaire, current: tuple | None = Non
         if meta.get("schema") == schema.sha256 and meta.get("wave") == wave.id:
             # With no response above the snapshot's highest id, the wave's aggregates are
             # those of the responses it covers: no second pass over the wave's rows.
-            covered = (aggregates if newest <= meta["max_id"]
-                       else _status_aggregates(wave, meta["max_id"]))
-            if (covered == meta["aggregates"]
-                    and not _answers_changed(wave, meta["max_id"], meta["newest_answer"])):
+            covered = (
+                aggregates if newest <= meta["max_id"] else _status_aggregates(wave, meta["max_id"])
+            )
+            if covered == meta["aggregates"] and not _answers_changed(
+                wave, meta["max_id"], meta["newest_answer"]
+            ):
                 if newest <= meta["max_id"]:
                     return data
                 added = _read_wave(wave, schema, after_id=meta["max_id"], upto_id=newest)
                 data = concatenate(data, added)
-                return _write_quietly(path, data, wave, schema, newest, aggregates,
-                                      newest_answer)
+                return _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
     # Missing, unreadable or out of date: extract the whole wave again.
     data = _read_wave(wave, schema, upto_id=newest)
     return _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
@@ -145,13 +147,21 @@ def _aggregate_rows(wave: Wave, max_id: int | None) -> tuple[list[list[Any]], in
     """
     r = Response
     query = select(
-        r.questionnaire_version_id, r.status, r.mode, func.count(), func.sum(r.id),
-        func.sum(r.street_id), func.sum(r.community_id), func.sum(r.grid_id), func.max(r.id),
+        r.questionnaire_version_id,
+        r.status,
+        r.mode,
+        func.count(),
+        func.sum(r.id),
+        func.sum(r.street_id),
+        func.sum(r.community_id),
+        func.sum(r.grid_id),
+        func.max(r.id),
     ).where(r.wave_id == wave.id)
     if max_id is not None:
         query = query.where(r.id <= max_id)
     query = query.group_by(r.questionnaire_version_id, r.status, r.mode).order_by(
-        r.questionnaire_version_id, r.status, r.mode)
+        r.questionnaire_version_id, r.status, r.mode
+    )
     folded: dict[tuple[int, int, str], list[int]] = {}
     newest = 0
     for version, status, mode, *sums, top in db.session.execute(query):
@@ -173,14 +183,20 @@ def _answers_changed(wave: Wave, max_id: int, newest_answer: int) -> bool:
     """Whether an answer newer than the snapshot belongs to a response it covers."""
     # The answers stored since the snapshot, found by the primary key (usually none, or
     # those of new responses); only then their responses are looked up.
-    newer = {rid for rid in db.session.scalars(
-        select(Answer.response_id).where(Answer.id > newest_answer).order_by(Answer.id))
-        if rid <= max_id}
+    newer = {
+        rid
+        for rid in db.session.scalars(
+            select(Answer.response_id).where(Answer.id > newest_answer).order_by(Answer.id)
+        )
+        if rid <= max_id
+    }
     candidates = sorted(newer)
     for start in range(0, len(candidates), 500):
         hit = db.session.execute(
-            select(Response.id).where(Response.id.in_(candidates[start:start + 500]),
-                                      Response.wave_id == wave.id).limit(1)).first()
+            select(Response.id)
+            .where(Response.id.in_(candidates[start : start + 500]), Response.wave_id == wave.id)
+            .limit(1)
+        ).first()
         if hit is not None:
             return True
     return False
@@ -211,11 +227,15 @@ def concatenate(a, b):
         return a
     codes = {name: _merge_categorical(a.codes[name], b.codes[name]) for name in a.codes}
     return _assemble(
-        np.concatenate([a.response_ids, b.response_ids]), codes,
+        np.concatenate([a.response_ids, b.response_ids]),
+        codes,
         {k: np.concatenate([a.values[k], b.values[k]]) for k in a.values},
-        {q: {c: np.concatenate([v, b.shares[q][c]]) for c, v in per.items()}
-         for q, per in a.shares.items()},
-        WaveData)
+        {
+            q: {c: np.concatenate([v, b.shares[q][c]]) for c, v in per.items()}
+            for q, per in a.shares.items()
+        },
+        WaveData,
+    )
 
 
 class Lazy(Mapping):
@@ -256,19 +276,36 @@ def _assemble(ids, codes: dict[str, Categorical], values, shares, cls=None):
     first used)."""
     if cls is None:
         from .estimates import WaveData as cls
-    columns = Lazy({name: (cat, "" if name in ("street", "community", "grid") else None)
-                    for name, cat in codes.items()}, _labels)  # no locality at a level: ""
+    columns = Lazy(
+        {
+            name: (cat, "" if name in ("street", "community", "grid") else None)
+            for name, cat in codes.items()
+        },
+        _labels,
+    )  # no locality at a level: ""
     return cls(response_ids=ids, columns=columns, values=values, shares=shares, codes=codes)
 
 
 # -- the file -------------------------------------------------------------------------------------
 
 
-def _write_quietly(path: Path, data, wave: Wave, schema: Questionnaire, max_id: int,
-                   aggregates: list, newest_answer: int):
+def _write_quietly(
+    path: Path,
+    data,
+    wave: Wave,
+    schema: Questionnaire,
+    max_id: int,
+    aggregates: list,
+    newest_answer: int,
+):
     """Write the snapshot; return ``data`` carrying the written file's content key."""
-    meta = {"wave": wave.id, "schema": schema.sha256, "max_id": max_id,
-            "aggregates": aggregates, "newest_answer": newest_answer}
+    meta = {
+        "wave": wave.id,
+        "schema": schema.sha256,
+        "max_id": max_id,
+        "aggregates": aggregates,
+        "newest_answer": newest_answer,
+    }
     try:
         return replace(data, content_key=write_snapshot(path, meta, data))
     except OSError as exc:  # a read-only or full disk: estimates still work, only slower
@@ -315,8 +352,9 @@ def write_snapshot(path: Path, meta: dict, data) -> str:
     crc = 0
     for _key, arr in arrays:
         crc = zlib.crc32(np.ascontiguousarray(arr).data, crc)
-    header = json.dumps({**meta, "labels": labels, "arrays": entries, "size": offset,
-                         "crc32": crc}).encode()
+    header = json.dumps(
+        {**meta, "labels": labels, "arrays": entries, "size": offset, "crc32": crc}
+    ).encode()
     head_len = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -343,11 +381,11 @@ def read_snapshot(path: Path):
         return None
     try:
         raw = blob.data
-        if bytes(raw[:len(MAGIC)]) != MAGIC:
+        if bytes(raw[: len(MAGIC)]) != MAGIC:
             raise ValueError("not a wave snapshot")
-        n_header = int.from_bytes(bytes(raw[len(MAGIC):len(MAGIC) + 8]), "little")
+        n_header = int.from_bytes(bytes(raw[len(MAGIC) : len(MAGIC) + 8]), "little")
         start = len(MAGIC) + 8
-        meta = json.loads(bytes(raw[start:start + n_header]))
+        meta = json.loads(bytes(raw[start : start + n_header]))
         head_len = -(-(start + n_header) // _ALIGN) * _ALIGN
         if blob.size != head_len + meta["size"]:
             raise ValueError("truncated")
@@ -357,7 +395,7 @@ def read_snapshot(path: Path):
         for entry in meta["arrays"]:
             dtype = np.dtype(entry["dtype"])
             lo = entry["offset"]
-            arr = body[lo:lo + entry["n"] * dtype.itemsize].view(dtype)
+            arr = body[lo : lo + entry["n"] * dtype.itemsize].view(dtype)
             if arr.size != entry["n"]:
                 raise ValueError("truncated")
             crc = zlib.crc32(arr.data, crc)
@@ -368,14 +406,17 @@ def read_snapshot(path: Path):
         codes, values, shares = {}, {}, {}
         for key, arr in found.items():
             if key[0] == "codes":
-                codes[key[1]] = Categorical(arr.astype(np.intp, copy=False),
-                                            meta["labels"][key[1]])
+                codes[key[1]] = Categorical(arr.astype(np.intp, copy=False), meta["labels"][key[1]])
             elif key[0] == "values":
                 values[key[1]] = arr
             else:
                 shares.setdefault(key[1], {})[key[2]] = arr
-        data = _assemble(ids, codes, Lazy(values, _expand),
-                         {qid: Lazy(per, _expand) for qid, per in shares.items()})
+        data = _assemble(
+            ids,
+            codes,
+            Lazy(values, _expand),
+            {qid: Lazy(per, _expand) for qid, per in shares.items()},
+        )
         return meta, replace(data, content_key=f"{path.name}:{meta['crc32']}:{meta['size']}")
     except (ValueError, KeyError, TypeError, IndexError, json.JSONDecodeError) as exc:
         log.warning("wave snapshot %s is unreadable (%s): rebuilding it", path, exc)
@@ -415,7 +456,7 @@ def load_design(data, settings_key: str):
     head = len(_DESIGN_MAGIC)
     if blob[:head] != _DESIGN_MAGIC or len(blob) < head + 32:
         return None
-    signature, body = blob[head:head + 32], blob[head + 32:]
+    signature, body = blob[head : head + 32], blob[head + 32 :]
     if not hmac.compare_digest(signature, _signature(body)):
         log.warning("weighted design %s is not signed by this application: rebuilding it", path)
         return None
@@ -450,7 +491,8 @@ def save_design(data, settings_key: str, value) -> None:
         content = rest.split("-")[0]
         for old in path.parent.glob(f"{stem}.design-*"):
             if not old.name.startswith(f"{stem}.design-{content}-") and not old.name.endswith(
-                    ".tmp"):
+                ".tmp"
+            ):
                 old.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not write the weighted design %s: %s", path, exc)

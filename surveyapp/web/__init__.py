@@ -28,9 +28,15 @@ class DatabaseIdConverter(IntegerConverter):
 
 def _refuse_nul(kind: str, name: str) -> None:
     shown = name.replace("\x00", "\\0")[:60]
-    abort(400, description=_(
-        "The %(kind)s “%(name)s” contains a NUL character (0x00), which cannot be stored: "
-        "remove it and send again.", kind=kind, name=shown))
+    abort(
+        400,
+        description=_(
+            "The %(kind)s “%(name)s” contains a NUL character (0x00), which cannot be stored: "
+            "remove it and send again.",
+            kind=kind,
+            name=shown,
+        ),
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -65,8 +71,11 @@ def init_app(app: Flask) -> None:
 
         # current_locale is Babel's full name (zh_Hans_CN) for lang attributes; the switcher
         # compares the configured codes (zh_CN, en).
-        return {"current_locale": str(get_locale()), "current_language": select_locale(),
-                "languages": app.config["LANGUAGES"]}
+        return {
+            "current_locale": str(get_locale()),
+            "current_language": select_locale(),
+            "languages": app.config["LANGUAGES"],
+        }
 
     @app.before_request
     def refuse_nul_characters():
@@ -103,8 +112,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(413)
     def too_large(error: HTTPException):
         limit = app.config.get("MAX_CONTENT_LENGTH") or 0
-        message = _("The request is too large: at most %(mb).1f MB can be sent at once.",
-                    mb=limit / 1024 / 1024)
+        message = _(
+            "The request is too large: at most %(mb).1f MB can be sent at once.",
+            mb=limit / 1024 / 1024,
+        )
         if request.path.startswith("/api/"):
             return {"error": 413, "message": message, "max_bytes": limit}, 413
         return render_template("error.html", code=413, message=message), 413

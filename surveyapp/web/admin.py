@@ -23,5 +23,8 @@ def audit_log():
 def audit_csv():
     """Download the whole audit log as CSV."""
     audit.record("audit_exported", "audit.csv", commit=True)
-    return Response(audit.export_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=audit.csv"})
+    return Response(
+        audit.export_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit.csv"},
+    )

@@ -19,13 +19,18 @@ def answer_error_message(schema: Questionnaire, error: AnswerError, lang: str) -
     if kind == "not_integer":
         return _("Please enter a whole number.")
     if kind == "out_of_range":
-        return _("Please enter a number from %(min)s to %(max)s.",
-                 min=p.get("min", "…"), max=p.get("max", "…"))
+        return _(
+            "Please enter a number from %(min)s to %(max)s.",
+            min=p.get("min", "…"),
+            max=p.get("max", "…"),
+        )
     if kind == "bad_date":
         return _("Please enter a date as YYYY-MM-DD.")
     if kind == "too_long":
-        return _("This answer is too long (at most %(max)s characters).",
-                 max=p.get("max", p.get("max_length", "")))
+        return _(
+            "This answer is too long (at most %(max)s characters).",
+            max=p.get("max", p.get("max_length", "")),
+        )
     if kind == "constraint":
         question = schema.questions.get(error.question)
         if question is not None and question.constraint_message:

@@ -74,8 +74,7 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _require_role(*roles: str) -> None:
     if g.api_user.role not in roles:
-        abort(_error(403, f"this needs the role {' or '.join(roles)}, "
-                          f"not {g.api_user.role}"))
+        abort(_error(403, f"this needs the role {' or '.join(roles)}, not {g.api_user.role}"))
 
 
 @bp.errorhandler(Exception)
@@ -102,8 +101,12 @@ def openapi():
 def me():
     """Describe the authenticated user."""
     user = g.api_user
-    return {"username": user.username, "display_name": user.display_name, "role": user.role,
-            "auth": g.api_auth}
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "auth": g.api_auth,
+    }
 
 
 @bp.get("/assignments")
@@ -131,15 +134,24 @@ def _json_params(params: Mapping) -> dict:
 
 
 def _result_json(result: sync.ItemResult, schemas: dict) -> dict:
-    body = {"index": result.index, "uuid": result.uuid, "status": result.status,
-            "outcome": result.outcome, "message": result.message}
+    body = {
+        "index": result.index,
+        "uuid": result.uuid,
+        "status": result.status,
+        "outcome": result.outcome,
+        "message": result.message,
+    }
     if result.response is not None:
         body["submitted_at"] = result.response.submitted_at.isoformat(timespec="seconds") + "Z"
     if result.answer_errors:
         schema, lang = schemas.get(result.index, (None, "zh_CN"))
         body["errors"] = [
-            {"question": e.question, "kind": e.kind, "params": _json_params(e.params),
-             "message": answer_error_message(schema, e, lang) if schema else e.kind}
+            {
+                "question": e.question,
+                "kind": e.kind,
+                "params": _json_params(e.params),
+                "message": answer_error_message(schema, e, lang) if schema else e.kind,
+            }
             for e in result.answer_errors
         ]
     return body

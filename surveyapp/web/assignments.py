@@ -15,8 +15,9 @@ bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 
 
 def _page(wave: Wave, status: int = 200, error: str | None = None):
-    return render_template("assignments/wave.html", wave=wave, rows=progress(wave),
-                           error=error, form=request.form), status
+    return render_template(
+        "assignments/wave.html", wave=wave, rows=progress(wave), error=error, form=request.form
+    ), status
 
 
 @bp.route("/waves/<int:wave_id>", methods=["GET", "POST"])
@@ -29,12 +30,23 @@ def wave(wave_id: int):
     try:
         target = int(request.form.get("target", "").strip())
     except ValueError:
-        return _page(found, 400, _("target: '%(value)s' is not a whole number.",
-                                   value=request.form.get("target", "")[:20]))
+        return _page(
+            found,
+            400,
+            _(
+                "target: '%(value)s' is not a whole number.",
+                value=request.form.get("target", "")[:20],
+            ),
+        )
     try:
-        _a, created = assign(found, request.form.get("enumerator", ""),
-                             request.form.get("locality", ""), request.form.get("mode", ""),
-                             target, request.form.get("locality_editable") == "yes")
+        _a, created = assign(
+            found,
+            request.form.get("enumerator", ""),
+            request.form.get("locality", ""),
+            request.form.get("mode", ""),
+            target,
+            request.form.get("locality_editable") == "yes",
+        )
     except AssignmentError as exc:
         db.session.rollback()
         return _page(found, 400, str(exc))

@@ -60,8 +60,14 @@ def login():
         if user is not None and user.locked_until and user.locked_until > now:
             audit.record("login_refused_locked", user.username, user=user, commit=True)
             minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-            flash(_("Too many failed logins: this account is locked for %(minutes)s more "
-                    "minute(s).", minutes=minutes), "error")
+            flash(
+                _(
+                    "Too many failed logins: this account is locked for %(minutes)s more "
+                    "minute(s).",
+                    minutes=minutes,
+                ),
+                "error",
+            )
             return render_template("auth/login.html", form=form), 429
         if user is None or not user.check_password(form.password.data) or not user.active:
             if user is not None:
@@ -69,8 +75,13 @@ def login():
                 if user.failed_logins >= MAX_FAILED_LOGINS:
                     user.locked_until = now + LOCKOUT
                     user.failed_logins = 0
-            audit.record("login_failed", form.username.data or "", user=user,
-                         username=form.username.data or "", commit=True)
+            audit.record(
+                "login_failed",
+                form.username.data or "",
+                user=user,
+                username=form.username.data or "",
+                commit=True,
+            )
             flash(_("Wrong user name or password."), "error")
             return render_template("auth/login.html", form=form), 401
         user.failed_logins = 0

@@ -46,30 +46,43 @@ def shown_phone(found: CatiCase, user) -> str:
 
 
 def _phone_assignments(user) -> list[Assignment]:
-    return db.session.scalars(select(Assignment).where(
-        Assignment.enumerator_id == user.id, Assignment.mode == "phone"
-    ).order_by(Assignment.id)).all()
+    return db.session.scalars(
+        select(Assignment)
+        .where(Assignment.enumerator_id == user.id, Assignment.mode == "phone")
+        .order_by(Assignment.id)
+    ).all()
 
 
 def _desk(status: int = 200, error: str | None = None):
     user = current_user
     held = cati.held_case(user)
     assignments = _phone_assignments(user)
-    settings = settings_for(held.wave.survey if held else
-                            (assignments[0].wave.survey if assignments else None))
+    settings = settings_for(
+        held.wave.survey if held else (assignments[0].wave.survey if assignments else None)
+    )
     assignment = None
     if held is not None:
         assignment = next((a for a in assignments if a.wave_id == held.wave_id), None)
     recent = db.session.scalars(
-        select(CatiCase).join(CallAttempt, CallAttempt.case_id == CatiCase.id)
+        select(CatiCase)
+        .join(CallAttempt, CallAttempt.case_id == CatiCase.id)
         .where(CallAttempt.interviewer_id == user.id, CatiCase.id != (held.id if held else -1))
-        .group_by(CatiCase.id).order_by(func.max(CallAttempt.id).desc()).limit(10)
+        .group_by(CatiCase.id)
+        .order_by(func.max(CallAttempt.id).desc())
+        .limit(10)
     ).all()
     outcomes = [d for d in DISPOSITIONS.values() if d.key != "complete"]
     return render_template(
-        "cati/desk.html", held=held, assignment=assignment, assignments=assignments,
-        settings=settings, recent=recent, outcomes=outcomes, error=error,
-        phone=lambda c: shown_phone(c, user), local=lambda m: _local(m, settings),
+        "cati/desk.html",
+        held=held,
+        assignment=assignment,
+        assignments=assignments,
+        settings=settings,
+        recent=recent,
+        outcomes=outcomes,
+        error=error,
+        phone=lambda c: shown_phone(c, user),
+        local=lambda m: _local(m, settings),
     ), status
 
 
@@ -89,8 +102,13 @@ def take_next():
     except cati.CatiError as exc:
         return _desk(exc.status, exc.message)
     if found is None:
-        flash(_("No number is due now: every case is in progress, waiting for its recall "
-                "time, or closed."), "info")
+        flash(
+            _(
+                "No number is due now: every case is in progress, waiting for its recall "
+                "time, or closed."
+            ),
+            "info",
+        )
     return redirect(url_for("cati.desk"))
 
 
@@ -103,8 +121,11 @@ def _appointment(text: str, settings: FieldworkSettings) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise cati.CatiError(
-            _("The appointment '%(value)s' is not a date and time such as 2026-11-24T18:30.",
-              value=text[:40])) from exc
+            _(
+                "The appointment '%(value)s' is not a date and time such as 2026-11-24T18:30.",
+                value=text[:40],
+            )
+        ) from exc
     return moment.replace(tzinfo=settings.zone).astimezone(UTC).replace(tzinfo=None)
 
 
@@ -116,9 +137,14 @@ def outcome(case_id: int):
         found = cati.case_for(current_user, case_id)
         settings = settings_for(found.wave.survey)
         appointment = _appointment(request.form.get("appointment", ""), settings)
-        cati.record_outcome(current_user, case_id, request.form.get("outcome", ""),
-                            note=request.form.get("note", "").strip(),
-                            appointment_at=appointment, settings=settings)
+        cati.record_outcome(
+            current_user,
+            case_id,
+            request.form.get("outcome", ""),
+            note=request.form.get("note", "").strip(),
+            appointment_at=appointment,
+            settings=settings,
+        )
     except cati.CatiError as exc:
         db.session.rollback()
         return _desk(exc.status, exc.message)
@@ -132,19 +158,33 @@ def outcome(case_id: int):
 def _wave_page(wave: Wave, status: int = 200, problems: list[str] | None = None):
     settings = settings_for(wave.survey)
     total = db.session.scalar(select(func.count(CatiCase.id)).where(CatiCase.wave_id == wave.id))
-    by_status = dict(db.session.execute(
-        select(CatiCase.status, func.count(CatiCase.id)).where(CatiCase.wave_id == wave.id)
-        .group_by(CatiCase.status)).all())
-    cases = db.session.scalars(select(CatiCase).where(CatiCase.wave_id == wave.id)
-                               .order_by(CatiCase.id).limit(CASES_SHOWN)).all()
+    by_status = dict(
+        db.session.execute(
+            select(CatiCase.status, func.count(CatiCase.id))
+            .where(CatiCase.wave_id == wave.id)
+            .group_by(CatiCase.status)
+        ).all()
+    )
+    cases = db.session.scalars(
+        select(CatiCase).where(CatiCase.wave_id == wave.id).order_by(CatiCase.id).limit(CASES_SHOWN)
+    ).all()
     rates = cati.wave_rates(wave)
     lang = select_locale()
     rate_rows = [(_("All"), rates.overall)] + [(s.name(lang), r) for s, r in rates.by_street]
     return render_template(
-        "cati/wave.html", wave=wave, settings=settings, total=total, by_status=by_status,
-        cases=cases, shown=CASES_SHOWN, quotas=cati.quota_progress(wave),
-        rates=rates, rate_rows=rate_rows, problems=problems or [],
-        mask=cati.mask_phone, local=lambda m: _local(m, settings),
+        "cati/wave.html",
+        wave=wave,
+        settings=settings,
+        total=total,
+        by_status=by_status,
+        cases=cases,
+        shown=CASES_SHOWN,
+        quotas=cati.quota_progress(wave),
+        rates=rates,
+        rate_rows=rate_rows,
+        problems=problems or [],
+        mask=cati.mask_phone,
+        local=lambda m: _local(m, settings),
     ), status
 
 
@@ -165,15 +205,22 @@ def _uploaded_text(field: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise cati.CatiError(_("%(file)s is not UTF-8 text (save the CSV as UTF-8).",
-                               file=upload.filename)) from exc
+        raise cati.CatiError(
+            _("%(file)s is not UTF-8 text (save the CSV as UTF-8).", file=upload.filename)
+        ) from exc
 
 
 def _import_done(wave: Wave, report) -> tuple:
     if report.problems:
         return _wave_page(wave, 400, report.problems)
-    flash(_("%(n)s numbers added; %(skipped)s were already listed.", n=report.created,
-            skipped=len(report.already_listed)), "info")
+    flash(
+        _(
+            "%(n)s numbers added; %(skipped)s were already listed.",
+            n=report.created,
+            skipped=len(report.already_listed),
+        ),
+        "info",
+    )
     return redirect(url_for("cati.wave", wave_id=wave.id)), 303
 
 
@@ -208,8 +255,9 @@ def _whole(text: str, what: str, low: int) -> int:
     try:
         value = int(str(text).strip())
     except ValueError:
-        raise cati.CatiError(_("%(what)s: '%(value)s' is not a whole number.", what=what,
-                               value=str(text)[:20])) from None
+        raise cati.CatiError(
+            _("%(what)s: '%(value)s' is not a whole number.", what=what, value=str(text)[:20])
+        ) from None
     if value < low:
         raise cati.CatiError(_("%(what)s must be at least %(low)s.", what=what, low=low))
     return value
@@ -222,9 +270,13 @@ def quota(wave_id: int):
     wave = supervised_wave(wave_id)
     try:
         target = _whole(request.form.get("target", ""), _("target"), 0)
-        cati.set_quota(wave, request.form.get("street", "").strip(), target,
-                       sex=request.form.get("sex", "").strip(),
-                       age_group=request.form.get("age_group", "").strip())
+        cati.set_quota(
+            wave,
+            request.form.get("street", "").strip(),
+            target,
+            sex=request.form.get("sex", "").strip(),
+            age_group=request.form.get("age_group", "").strip(),
+        )
     except cati.CatiError as exc:
         db.session.rollback()
         return _wave_page(wave, exc.status, [exc.message])
@@ -237,13 +289,35 @@ def cases_csv(wave: Wave) -> bytes:
     settings = settings_for(wave.survey)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["case", "phone_masked", "locality", "status", "attempts", "last_code",
-                     "final_code", "last_called_local", "closed_local"])
-    for c in db.session.scalars(select(CatiCase).where(CatiCase.wave_id == wave.id)
-                                .order_by(CatiCase.id)):
-        writer.writerow([c.id, cati.mask_phone(c.phone), c.locality.code, c.status, c.attempts,
-                         c.last_code, c.final_code, _local(c.last_called_at, settings),
-                         _local(c.closed_at, settings)])
+    writer.writerow(
+        [
+            "case",
+            "phone_masked",
+            "locality",
+            "status",
+            "attempts",
+            "last_code",
+            "final_code",
+            "last_called_local",
+            "closed_local",
+        ]
+    )
+    for c in db.session.scalars(
+        select(CatiCase).where(CatiCase.wave_id == wave.id).order_by(CatiCase.id)
+    ):
+        writer.writerow(
+            [
+                c.id,
+                cati.mask_phone(c.phone),
+                c.locality.code,
+                c.status,
+                c.attempts,
+                c.last_code,
+                c.final_code,
+                _local(c.last_called_at, settings),
+                _local(c.closed_at, settings),
+            ]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -255,6 +329,8 @@ def cases_export(wave_id: int):
     from ..services.audit import record
 
     record("export", f"cati cases of wave {wave.id}", commit=True)
-    return Response(cases_csv(wave), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             f"attachment; filename=cati-cases-wave-{wave.id}.csv"})
+    return Response(
+        cases_csv(wave),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=cati-cases-wave-{wave.id}.csv"},
+    )

@@ -52,7 +52,8 @@ def _locality_choices(assignment: Assignment) -> list[Locality]:
 def index():
     """Show the enumerator's assignments with their progress."""
     assignments = db.session.scalars(
-        select(Assignment).where(Assignment.enumerator_id == current_user.id)
+        select(Assignment)
+        .where(Assignment.enumerator_id == current_user.id)
         .order_by(Assignment.id)
     ).all()
     done = {a.id: _completed(a) for a in assignments}
@@ -129,19 +130,24 @@ class _State:
         }
 
 
-def _render_group(state: _State, index: int, raw: dict, errors: dict[str, str] | None = None,
-                  status: int = 200):
+def _render_group(
+    state: _State, index: int, raw: dict, errors: dict[str, str] | None = None, status: int = 200
+):
     schema = state.schema
     group = schema.groups[index]
     form_class = build_group_form(schema, group, state.lang)
     formdata = _formdata(raw)
     form = form_class(formdata=formdata, meta={"csrf": True})
     visible = {q.id for q in flow.visible_questions(schema, group, raw)}
-    carried = {k: v for k, v in raw.items() if k.split(".", 1)[0] not in
-               {q.id for q in group.questions}}
+    carried = {
+        k: v for k, v in raw.items() if k.split(".", 1)[0] not in {q.id for q in group.questions}
+    }
     lang_info = next(lang for lang in schema.languages if lang.code == state.lang)
-    position = sum(1 for i in range(index + 1) if i == index or flow.visible_questions(
-        schema, schema.groups[i], raw))
+    position = sum(
+        1
+        for i in range(index + 1)
+        if i == index or flow.visible_questions(schema, schema.groups[i], raw)
+    )
     return render_template(
         "collect/interview.html",
         state=state,
@@ -226,8 +232,9 @@ def interview(assignment_id: int):
     return _render_group(state, following, raw)
 
 
-def _render_review(state: _State, raw: dict, errors: dict[str, str] | None = None,
-                   status: int = 200):
+def _render_review(
+    state: _State, raw: dict, errors: dict[str, str] | None = None, status: int = 200
+):
     schema = state.schema
     rows = []
     for group in schema.groups:
@@ -237,9 +244,14 @@ def _render_review(state: _State, raw: dict, errors: dict[str, str] | None = Non
     listed = {q.id for _, questions in rows for q in questions}
     # Errors of questions the review does not list (e.g. a skipped one that was answered).
     other_errors = [
-        (translate(schema.questions[qid].label, state.lang)[0] if qid in schema.questions
-         else qid, message)
-        for qid, message in (errors or {}).items() if qid not in listed
+        (
+            translate(schema.questions[qid].label, state.lang)[0]
+            if qid in schema.questions
+            else qid,
+            message,
+        )
+        for qid, message in (errors or {}).items()
+        if qid not in listed
     ]
     return render_template(
         "collect/review.html",
@@ -270,15 +282,16 @@ def _submit(state: _State, raw: dict):
         response, created = submit_response(submission)
     except SubmissionError as exc:
         if exc.answer_errors:
-            flash(_("Some answers need attention before the interview can be submitted."),
-                  "error")
-            return _render_review(state, raw, _error_messages(state, exc.answer_errors),
-                                  status=exc.status)
+            flash(_("Some answers need attention before the interview can be submitted."), "error")
+            return _render_review(
+                state, raw, _error_messages(state, exc.answer_errors), status=exc.status
+            )
         abort(exc.status, description=exc.message)
     if not created:
         flash(_("This interview had already been submitted; it is stored once."), "info")
-    return redirect(url_for("collect.done", assignment_id=state.assignment.id,
-                            response_uuid=response.uuid))
+    return redirect(
+        url_for("collect.done", assignment_id=state.assignment.id, response_uuid=response.uuid)
+    )
 
 
 @bp.route("/assignments/<int:assignment_id>/done/<response_uuid>")
@@ -290,5 +303,6 @@ def done(assignment_id: int, response_uuid: str):
     if response is None or response.enumerator_id != current_user.id:
         abort(404)
     counts = counts_by_street(assignment.wave)
-    return render_template("collect/done.html", assignment=assignment, response=response,
-                           counts=counts)
+    return render_template(
+        "collect/done.html", assignment=assignment, response=response, counts=counts
+    )

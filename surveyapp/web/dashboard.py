@@ -24,8 +24,11 @@ POLL_SECONDS = 15
 @roles_required("admin", "manager")
 def index():
     """List the waves the user supervises, with links to their dashboards."""
-    waves = [w for w in db.session.scalars(select(Wave).order_by(Wave.survey_id, Wave.position))
-             if may_supervise(current_user, w.survey)]
+    waves = [
+        w
+        for w in db.session.scalars(select(Wave).order_by(Wave.survey_id, Wave.position))
+        if may_supervise(current_user, w.survey)
+    ]
     return render_template("dashboard/index.html", waves=waves)
 
 

@@ -17,8 +17,11 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 @roles_required("admin", "manager", "official")
 def index():
     """List the surveys the user may see, with their waves and response counts."""
-    surveys = [s for s in survey_overview()
-               if may_see_survey(current_user, db.session.get(Survey, s["id"]))]
+    surveys = [
+        s
+        for s in survey_overview()
+        if may_see_survey(current_user, db.session.get(Survey, s["id"]))
+    ]
     return render_template("manage/index.html", surveys=surveys)
 
 
@@ -34,6 +37,9 @@ def wave(wave_id: int):
     counts = counts_by_street(wave)
     if current_user.role == "official":
         jurisdiction = current_user.locality
-        counts = [(street, n) for street, n in counts
-                  if street.is_within(jurisdiction) or jurisdiction.is_within(street)]
+        counts = [
+            (street, n)
+            for street, n in counts
+            if street.is_within(jurisdiction) or jurisdiction.is_within(street)
+        ]
     return render_template("manage/wave.html", wave=wave, counts=counts)

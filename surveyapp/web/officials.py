@@ -65,7 +65,8 @@ def visible_streets(survey: Survey) -> tuple[list[Locality], bool]:
     place = user.locality
     if user.role == "manager":
         mine = survey.created_by_id == user.id or (
-            place is not None and survey.district.is_within(place))
+            place is not None and survey.district.is_within(place)
+        )
         return (streets, True) if mine else ([], False)
     if user.role == "official" and place is not None:
         if survey.district.is_within(place):
@@ -109,13 +110,18 @@ def eligible_counts_by_street(wave: Wave) -> dict[int, int]:
     newest = (
         select(func.max(Answer.id).label("id"))
         .join(Response, Response.id == Answer.response_id)
-        .where(Response.wave_id == wave.id, counted_response_filter(),
-               Answer.question.in_(("sex", "age_group")))
+        .where(
+            Response.wave_id == wave.id,
+            counted_response_filter(),
+            Answer.question.in_(("sex", "age_group")),
+        )
         .group_by(Answer.response_id, Answer.question)
         .subquery()
     )
-    given = or_(and_(Answer.number.is_not(None), Answer.number != 0),
-                and_(Answer.number.is_(None), Answer.value != ""))
+    given = or_(
+        and_(Answer.number.is_not(None), Answer.number != 0),
+        and_(Answer.number.is_(None), Answer.value != ""),
+    )
     eligible = (
         select(Answer.response_id)
         .join(newest, newest.c.id == Answer.id)
@@ -123,10 +129,13 @@ def eligible_counts_by_street(wave: Wave) -> dict[int, int]:
         .group_by(Answer.response_id)
         .having(func.count(func.distinct(Answer.question)) == 2)
     )
-    return dict(db.session.execute(
-        select(Response.street_id, func.count(Response.id))
-        .where(Response.id.in_(eligible))
-        .group_by(Response.street_id)).all())
+    return dict(
+        db.session.execute(
+            select(Response.street_id, func.count(Response.id))
+            .where(Response.id.in_(eligible))
+            .group_by(Response.street_id)
+        ).all()
+    )
 
 
 # ----------------------------------------------------------------------------- pages
@@ -154,12 +163,23 @@ def wave(survey_id: int, wave_code: str):
     if whole:
         from ..models.reports import ReportJob
 
-        recent = list(db.session.scalars(
-            select(ReportJob).where(ReportJob.user_id == current_user.id,
-                                    ReportJob.survey_id == survey.id)
-            .order_by(ReportJob.created_at.desc()).limit(5)))
-    return render_template("officials/wave.html", survey=survey, wave=wave, streets=streets,
-                           whole=whole, counts=counts, jobs=recent)
+        recent = list(
+            db.session.scalars(
+                select(ReportJob)
+                .where(ReportJob.user_id == current_user.id, ReportJob.survey_id == survey.id)
+                .order_by(ReportJob.created_at.desc())
+                .limit(5)
+            )
+        )
+    return render_template(
+        "officials/wave.html",
+        survey=survey,
+        wave=wave,
+        streets=streets,
+        whole=whole,
+        counts=counts,
+        jobs=recent,
+    )
 
 
 @bp.route("/surveys/<int:survey_id>/waves/<wave_code>/streets/<street_code>.pdf")
@@ -176,8 +196,11 @@ def street_report(survey_id: int, wave_code: str, street_code: str):
         data = street_pdf(survey, wave, street_code, lang)
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
-    return _send_pdf(data, f"{street_code}-{wave.code}{'' if lang == 'zh_CN' else '-en'}.pdf",
-                     f"report:{survey.id}:{wave.code}:{street_code}")
+    return _send_pdf(
+        data,
+        f"{street_code}-{wave.code}{'' if lang == 'zh_CN' else '-en'}.pdf",
+        f"report:{survey.id}:{wave.code}:{street_code}",
+    )
 
 
 @bp.route("/surveys/<int:survey_id>/waves/<wave_code>/district.pdf")
@@ -198,8 +221,9 @@ def district_report(survey_id: int, wave_code: str):
 
 def _send_pdf(data: bytes, name: str, target: str):
     audit.record("report", target, commit=True)
-    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=name)
+    return send_file(
+        io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name
+    )
 
 
 @bp.route("/surveys/<int:survey_id>/waves/<wave_code>/estimates.<fmt>")
@@ -219,8 +243,12 @@ def estimates(survey_id: int, wave_code: str, fmt: str):
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
     audit.record("export", f"estimates:{survey.id}:{wave.code}", format=fmt, commit=True)
-    return send_file(io.BytesIO(data), mimetype=MEDIA_TYPES[fmt], as_attachment=True,
-                     download_name=export_filename(survey, "estimates", fmt, wave))
+    return send_file(
+        io.BytesIO(data),
+        mimetype=MEDIA_TYPES[fmt],
+        as_attachment=True,
+        download_name=export_filename(survey, "estimates", fmt, wave),
+    )
 
 
 @bp.route("/surveys/<int:survey_id>/waves/<wave_code>/jobs", methods=["POST"])
@@ -265,8 +293,13 @@ def job(job_id: str):
     job = _job_or_404(job_id)
     survey = db.session.get(Survey, job.survey_id)
     wave = db.session.get(Wave, job.wave_id) if job.wave_id else None
-    return render_template("officials/job.html", job=job, survey=survey, wave=wave,
-                           failure=jobs.failure_text(job.message))
+    return render_template(
+        "officials/job.html",
+        job=job,
+        survey=survey,
+        wave=wave,
+        failure=jobs.failure_text(job.message),
+    )
 
 
 @bp.route("/jobs/<job_id>.json")
@@ -274,11 +307,17 @@ def job(job_id: str):
 def job_status(job_id: str):
     """Return a background job's progress as JSON."""
     job = _job_or_404(job_id)
-    return jsonify(id=job.id, kind=job.kind, status=job.status, done=job.done,
-                   total=job.total, percent=job.percent,
-                   message=jobs.failure_text(job.message), reason=job.message,
-                   download=url_for("officials.job_download", job_id=job.id)
-                   if job.status == "done" else None)
+    return jsonify(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        done=job.done,
+        total=job.total,
+        percent=job.percent,
+        message=jobs.failure_text(job.message),
+        reason=job.message,
+        download=url_for("officials.job_download", job_id=job.id) if job.status == "done" else None,
+    )
 
 
 @bp.route("/jobs/<job_id>/download")
@@ -292,8 +331,7 @@ def job_download(job_id: str):
     if not path.exists():
         abort(410, _("This download has expired: start it again."))
     fmt = path.suffix.lstrip(".")
-    media = "application/zip" if fmt == "zip" else MEDIA_TYPES.get(fmt,
-                                                                  "application/octet-stream")
+    media = "application/zip" if fmt == "zip" else MEDIA_TYPES.get(fmt, "application/octet-stream")
     return send_file(path, mimetype=media, as_attachment=True, download_name=job.filename)
 
 

@@ -21,8 +21,13 @@ bp = Blueprint("offline", __name__)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 #: What the service worker keeps so the interview opens without a network.
 SHELL_STATIC = (
-    "css/app.css", "css/fieldwork.css", "js/conditions.js", "js/sync.js", "js/offline.js",
-    "icons/icon-192.png", "icons/icon-512.png",
+    "css/app.css",
+    "css/fieldwork.css",
+    "js/conditions.js",
+    "js/sync.js",
+    "js/offline.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
 )
 
 
@@ -51,10 +56,12 @@ def index():
 def service_worker():
     """Send the service worker, stamped with the version of the app shell."""
     shell = [url_for("offline.index"), url_for("offline.manifest")] + [
-        url_for("static", filename=name) for name in SHELL_STATIC]
+        url_for("static", filename=name) for name in SHELL_STATIC
+    ]
     text = (STATIC / "sw.js").read_text(encoding="utf-8")
     text = text.replace("__VERSION__", shell_version()).replace(
-        "__SHELL__", ",".join(f'"{u}"' for u in shell))
+        "__SHELL__", ",".join(f'"{u}"' for u in shell)
+    )
     response = Response(text, mimetype="application/javascript")
     # Browsers check for a new worker on navigation; never let a cache answer for it.
     response.headers["Cache-Control"] = "no-cache"
@@ -76,8 +83,12 @@ def manifest():
         "theme_color": "#1d4f91",
         "lang": "zh-CN",
         "icons": [
-            {"src": url_for("static", filename=f"icons/icon-{size}.png"),
-             "sizes": f"{size}x{size}", "type": "image/png", "purpose": "any maskable"}
+            {
+                "src": url_for("static", filename=f"icons/icon-{size}.png"),
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": "any maskable",
+            }
             for size in (192, 512)
         ],
     }
@@ -97,8 +108,9 @@ def _messages() -> dict[str, str]:
         "attention": _("Interviews that need attention"),
         "syncNow": _("Send now"),
         "syncing": _("Sending…"),
-        "offline": _("Offline: interviews are kept on this device and sent when the network "
-                     "is back."),
+        "offline": _(
+            "Offline: interviews are kept on this device and sent when the network is back."
+        ),
         "online": _("Online"),
         "synced": _("All interviews are on the server."),
         "sent": _("%(n)s sent."),
@@ -135,8 +147,10 @@ def _messages() -> dict[str, str]:
         "forbidden": _("This locality or wave is not part of your assignments."),
         "waveClosed": _("The wave is closed."),
         "invalid": _("Some answers are not valid."),
-        "loadFailed": _("The assignments could not be loaded and none are saved on this device "
-                        "yet: connect to the network once."),
+        "loadFailed": _(
+            "The assignments could not be loaded and none are saved on this device "
+            "yet: connect to the network once."
+        ),
         "ref": _("Reference"),
         "started": _("Started"),
         "casePhone": _("Telephone interview for case %(id)s"),

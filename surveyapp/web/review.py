@@ -41,18 +41,33 @@ def queue(wave_id: int):
     settings = settings_for(wave.survey)
     quality = wave_quality(wave, settings)
     states = reviews.review_states(wave)
-    ids = [rid for rid, q in quality.items()
-           if (state == "all" or (states[rid].state if rid in states else "pending") == state)
-           and (not flag or flag in q.flags)]
+    ids = [
+        rid
+        for rid, q in quality.items()
+        if (state == "all" or (states[rid].state if rid in states else "pending") == state)
+        and (not flag or flag in q.flags)
+    ]
     ids.sort(key=lambda rid: (not quality[rid].flags, -rid))
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    shown = ids[(page - 1) * PAGE: page * PAGE]
-    responses = {r.id: r for r in db.session.scalars(
-        select(Response).where(Response.id.in_(shown)))} if shown else {}
+    shown = ids[(page - 1) * PAGE : page * PAGE]
+    responses = (
+        {r.id: r for r in db.session.scalars(select(Response).where(Response.id.in_(shown)))}
+        if shown
+        else {}
+    )
     rows = [(responses[rid], quality[rid], states.get(rid)) for rid in shown]
-    return render_template("review/queue.html", wave=wave, rows=rows, state=state, flag=flag,
-                           flags=FLAGS, total=len(ids), page=page, pages=(len(ids) - 1) // PAGE + 1,
-                           local=lambda m: _local(m, settings))
+    return render_template(
+        "review/queue.html",
+        wave=wave,
+        rows=rows,
+        state=state,
+        flag=flag,
+        flags=FLAGS,
+        total=len(ids),
+        page=page,
+        pages=(len(ids) - 1) // PAGE + 1,
+        local=lambda m: _local(m, settings),
+    )
 
 
 def _response_or_abort(response_id: int) -> Response:
@@ -67,8 +82,9 @@ def _response_or_abort(response_id: int) -> Response:
 def _detail(response: Response, status: int = 200, error: str | None = None):
     settings = settings_for(response.survey)
     quality = wave_quality(response.wave, settings).get(response.id)
-    paradata = db.session.scalar(select(ResponseParadata).where(
-        ResponseParadata.response_id == response.id))
+    paradata = db.session.scalar(
+        select(ResponseParadata).where(ResponseParadata.response_id == response.id)
+    )
     schema = response.questionnaire_version.schema
     lang = schema.default_language
     answers = response.answer_dict()
@@ -77,14 +93,22 @@ def _detail(response: Response, status: int = 200, error: str | None = None):
         if qid in answers:
             value = answers[qid]
             codes = value if isinstance(value, list) else [value]
-            labels = {c.code: c.label.get(lang, c.code) if c.label else c.code
-                      for c in question.choices}
+            labels = {
+                c.code: c.label.get(lang, c.code) if c.label else c.code for c in question.choices
+            }
             text = "；".join(str(labels.get(str(c), c)) for c in codes)
             shown.append((qid, question.label.get(lang, qid) if question.label else qid, text))
     return render_template(
-        "review/response.html", response=response, quality=quality, paradata=paradata,
-        answers=shown, review=reviews.review_of(response), history=reviews.history(response),
-        error=error, local=lambda m: _local(m, settings)), status
+        "review/response.html",
+        response=response,
+        quality=quality,
+        paradata=paradata,
+        answers=shown,
+        review=reviews.review_of(response),
+        history=reviews.history(response),
+        error=error,
+        local=lambda m: _local(m, settings),
+    ), status
 
 
 @bp.route("/responses/<int:response_id>")
@@ -100,8 +124,9 @@ def decide(response_id: int):
     """Approve, reject (with a reason) or send back (with a reason) an interview."""
     found = _response_or_abort(response_id)
     try:
-        reviews.decide(found, current_user, request.form.get("action", ""),
-                       request.form.get("reason", ""))
+        reviews.decide(
+            found, current_user, request.form.get("action", ""), request.form.get("reason", "")
+        )
     except reviews.ReviewError as exc:
         db.session.rollback()
         return _detail(found, exc.status, exc.message)
@@ -125,9 +150,14 @@ def backchecks(wave_id: int, status: int = 200, error: str | None = None):
     """List the wave's back-checks to do and the discrepancy score of each enumerator."""
     wave = supervised_wave(wave_id)
     settings = settings_for(wave.survey)
-    return render_template("review/backchecks.html", wave=wave, settings=settings,
-                           pending=reviews.pending_backchecks(wave),
-                           scores=reviews.backcheck_scores(wave), error=error), status
+    return render_template(
+        "review/backchecks.html",
+        wave=wave,
+        settings=settings,
+        pending=reviews.pending_backchecks(wave),
+        scores=reviews.backcheck_scores(wave),
+        error=error,
+    ), status
 
 
 @bp.route("/waves/<int:wave_id>/backchecks/draw", methods=["POST"])
@@ -161,8 +191,9 @@ def _check_page(check: BackCheck, status: int = 200, error: str | None = None):
     schema = check.response.questionnaire_version.schema
     lang = schema.default_language
     questions = [schema.questions[q] for q in reviews.backcheck_questions(schema)]
-    return render_template("review/backcheck.html", check=check, questions=questions,
-                           lang=lang, error=error), status
+    return render_template(
+        "review/backcheck.html", check=check, questions=questions, lang=lang, error=error
+    ), status
 
 
 @bp.route("/backchecks/<int:check_id>", methods=["GET", "POST"])
@@ -173,12 +204,17 @@ def backcheck(check_id: int):
     if request.method == "GET":
         return _check_page(check)
     schema = check.response.questionnaire_version.schema
-    answers = {q: request.form.get(f"q_{q}", "").strip()
-               for q in reviews.backcheck_questions(schema)}
+    answers = {
+        q: request.form.get(f"q_{q}", "").strip() for q in reviews.backcheck_questions(schema)
+    }
     try:
-        reviews.record_backcheck(check, current_user, request.form.get("confirmed") == "yes",
-                                 {q: v for q, v in answers.items() if v},
-                                 request.form.get("notes", "").strip())
+        reviews.record_backcheck(
+            check,
+            current_user,
+            request.form.get("confirmed") == "yes",
+            {q: v for q, v in answers.items() if v},
+            request.form.get("notes", "").strip(),
+        )
     except reviews.ReviewError as exc:
         db.session.rollback()
         return _check_page(check, exc.status, exc.message)

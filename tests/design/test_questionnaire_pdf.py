@@ -127,9 +127,7 @@ def _lines(pdf: bytes, page: int | None = None) -> list[tuple[float, float, list
         ):
             if float(y0) > 841.89 - 15 * MM:
                 continue
-            lines.setdefault((number, round(float(y0), 1)), []).append(
-                (float(x0), float(x1), word)
-            )
+            lines.setdefault((number, round(float(y0), 1)), []).append((float(x0), float(x1), word))
     result = []
     for words in lines.values():
         words.sort()
@@ -167,14 +165,33 @@ def test_uyghur_is_shaped_right_aligned_and_in_embedded_fonts(tmp_path):
         line = next(line for line in uyghur_lines if qid in line[2])
         assert abs(line[1] - RIGHT_EDGE) < 0.6 and line[2][-1] == qid
     # The same questionnaire in English is left-aligned.
-    english = [line for line in _lines(build_questionnaire_pdf(schema, "en"))
-               if line[2][0] in ("police_sat", "why", "contacts")]
+    english = [
+        line
+        for line in _lines(build_questionnaire_pdf(schema, "en"))
+        if line[2][0] in ("police_sat", "why", "contacts")
+    ]
     assert len(english) == 3 and all(abs(x0 - LEFT_EDGE) < 0.5 for x0, _x1, _w in english)
     _assert_glyphs_embedded(pdf)
     # Page 1 rendered: there is ink, more of it in the right half than in the left half.
     png = tmp_path / "page"
-    subprocess.run(["pdftoppm", "-r", "50", "-png", "-gray", "-f", "1", "-l", "1",
-                    "-singlefile", "-", str(png)], input=pdf, check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "50",
+            "-png",
+            "-gray",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            "-",
+            str(png),
+        ],
+        input=pdf,
+        check=True,
+    )
     image = Image.open(f"{png}.png").convert("L")
     width, height = image.size
     pixels = image.load()
@@ -202,10 +219,15 @@ def _assert_glyphs_embedded(pdf: bytes) -> None:
         descriptor = fonts[name]["/FontDescriptor"].get_object()
         assert "/FontFile2" in descriptor, f"{name} is not embedded"
         family = re.sub(r"-\d+$", "", name.split("+", 1)[-1])  # reportlab adds -N in a TTC
-        file = subprocess.run(["fc-match", "-f", "%{file}", family], capture_output=True,
-                              text=True, check=True).stdout
-        faces = subprocess.run(["fc-query", "--format=%{postscriptname}|%{charset}\n", file],
-                               capture_output=True, text=True, check=True).stdout.splitlines()
+        file = subprocess.run(
+            ["fc-match", "-f", "%{file}", family], capture_output=True, text=True, check=True
+        ).stdout
+        faces = subprocess.run(
+            ["fc-query", "--format=%{postscriptname}|%{charset}\n", file],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
         ranges = next(face.split("|")[1] for face in faces if face.split("|")[0] == family).split()
         covered = []
         for item in ranges:
@@ -252,8 +274,9 @@ def test_command_writes_the_pdf_and_refuses_a_bad_language(runner, tmp_path):
         )
         assert result.exit_code == 0, result.output
         assert "Askifhad_dispute=Yes" in _plain(_pdftotext(out.read_bytes()))
-    result = runner.invoke(args=["questionnaire", "pdf", "1", "--language", "ug", "-o",
-                                 str(tmp_path / "x.pdf")])
+    result = runner.invoke(
+        args=["questionnaire", "pdf", "1", "--language", "ug", "-o", str(tmp_path / "x.pdf")]
+    )
     assert result.exit_code == 2
     assert "'ug' is not a language of public-security-satisfaction v1 (zh_CN, en)" in result.output
     assert not (tmp_path / "x.pdf").exists()
@@ -307,8 +330,9 @@ def test_designer_prints_a_draft_being_translated(demo, ctx, client, auth):
     del doc["groups"][0]["questions"][2]["label"]["ug"]  # contacts: Uyghur label not yet there
     draft = draft_from_text(dump_document(doc), "draft.yaml", manager)
     db.session.commit()
-    broken = draft_from_text(dump_document({**doc, "id": "broken", "groups": []}), "b.yaml",
-                             manager)
+    broken = draft_from_text(
+        dump_document({**doc, "id": "broken", "groups": []}), "b.yaml", manager
+    )
     db.session.commit()
     auth.login("manager", "manager-demo-2026")
     response = client.get(f"/design/v/{draft.id}/questionnaire.pdf?language=ug")

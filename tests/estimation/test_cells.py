@@ -50,8 +50,9 @@ def test_cell_residual_unit_totals_equal_the_rows(varying_weights):
         expected = _row_path(design, x)
         sums = cells.cell_sums(x)
         scale = np.abs(expected).max()
-        np.testing.assert_allclose(cells.residual_unit_totals(sums), expected, rtol=0,
-                                   atol=1e-12 * scale)
+        np.testing.assert_allclose(
+            cells.residual_unit_totals(sums), expected, rtol=0, atol=1e-12 * scale
+        )
         np.testing.assert_allclose(cells.iterate(sums), expected, rtol=0, atol=1e-12 * scale)
 
 
@@ -99,7 +100,7 @@ def test_cell_sums_equal_the_row_sums(monkeypatch, zero_weights):
     from surveyapp.estimation import cells as cells_module
     from surveyapp.estimation import estimates as est_module
 
-    rng, n, psu, designs = (_zero_weight_designs(3) if zero_weights else _designs(3, False))
+    rng, n, psu, designs = _zero_weight_designs(3) if zero_weights else _designs(3, False)
     y = (rng.random(n) < 0.6).astype(float)
     y[rng.random(n) < 0.1] = np.nan
     score = np.round(rng.normal(70, 15, n))
@@ -109,12 +110,13 @@ def test_cell_sums_equal_the_row_sums(monkeypatch, zero_weights):
 
     def everything(design):
         out = []
-        for fn, values, kwargs in ((svyciprop, y, {"method": "logit"}),
-                                   (svyciprop, y, {"method": "likelihood"}),
-                                   (svyciprop, y, {"method": "beta"}),
-                                   (svymean, score, {})):
-            out.append([(k, e) for k, e in svyby(values, by, design, fn, errors="keep",
-                                                   **kwargs)])
+        for fn, values, kwargs in (
+            (svyciprop, y, {"method": "logit"}),
+            (svyciprop, y, {"method": "likelihood"}),
+            (svyciprop, y, {"method": "beta"}),
+            (svymean, score, {}),
+        ):
+            out.append([(k, e) for k, e in svyby(values, by, design, fn, errors="keep", **kwargs)])
             out.append(fn(values, design, **kwargs))
         return out
 

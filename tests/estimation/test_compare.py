@@ -133,8 +133,9 @@ def test_all_streets_against_the_district_at_once_equal_one_by_one(calibrated):
 
     design, data = district(11)
     if not calibrated:
-        design = Design.create(weights=design.weights, strata=data["street"],
-                               clusters=[np.arange(design.n_rows) // 3])
+        design = Design.create(
+            weights=design.weights, strata=data["street"], clusters=[np.arange(design.n_rows) // 3]
+        )
     y = data["y"].copy()
     y[::17] = np.nan
     levels = ["S1", "S2", "S3", "S4"]
@@ -151,7 +152,6 @@ def test_all_streets_against_the_district_at_once_equal_one_by_one(calibrated):
         # the scores row by row (n x 4) through the design's calibration residuals
         from surveyapp.estimation.compare import _mean_scores
 
-        scores, expected, _ = _mean_scores(design, y, [data["street"] == s for s in levels],
-                                           levels)
+        scores, expected, _ = _mean_scores(design, y, [data["street"] == s for s in levels], levels)
         np.testing.assert_allclose(means.means, expected, rtol=1e-12)
         np.testing.assert_allclose(means.cov, design.total_covariance(scores), rtol=1e-9)

@@ -28,9 +28,11 @@ def door(demo):
     """The demo enumerator's first door-to-door assignment: (id, wave id, a grid code)."""
     with demo.app_context():
         user = db.session.scalar(select(User).where(User.username == "enumerator"))
-        a = db.session.scalar(select(Assignment).where(
-            Assignment.enumerator_id == user.id, Assignment.mode == "door"
-        ).order_by(Assignment.id))
+        a = db.session.scalar(
+            select(Assignment)
+            .where(Assignment.enumerator_id == user.id, Assignment.mode == "door")
+            .order_by(Assignment.id)
+        )
         grid = a.locality.children[0]
         return {"id": a.id, "wave": a.wave_id, "grid": grid.code, "community": a.locality.code}
 

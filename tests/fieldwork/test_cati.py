@@ -47,9 +47,15 @@ def team(demo):
         wave = _wave()
         for name in TEAM[1:]:
             user = db.session.scalar(select(User).where(User.username == name))
-            db.session.add(Assignment(wave_id=wave.id, enumerator_id=user.id,
-                                      locality_id=wave.survey.district_id, mode="phone",
-                                      target=50))
+            db.session.add(
+                Assignment(
+                    wave_id=wave.id,
+                    enumerator_id=user.id,
+                    locality_id=wave.survey.district_id,
+                    mode="phone",
+                    target=50,
+                )
+            )
         db.session.commit()
         return wave.id
 
@@ -139,8 +145,9 @@ def test_queue_order_appointments_fresh_retries_and_closing(demo):
         assert cati.next_case(me, now=NOW).id == b
         with pytest.raises(cati.CatiError, match="appointment needs a date"):
             cati.record_outcome(me, b, "appointment", now=NOW)
-        cati.record_outcome(me, b, "appointment", now=NOW,
-                            appointment_at=NOW + timedelta(minutes=30))
+        cati.record_outcome(
+            me, b, "appointment", now=NOW, appointment_at=NOW + timedelta(minutes=30)
+        )
         # The appointment is not due yet, the retry neither: the fresh number comes next.
         assert cati.next_case(me, now=NOW).id == c
         cati.record_outcome(me, c, "busy", now=NOW)
@@ -189,15 +196,28 @@ def test_rates_from_recorded_outcomes_by_hand(demo):
     add_cases(demo, 6)
     with demo.app_context():
         me = user("enumerator")
-        outcomes = ["refusal_household_hard", "disconnected", "business", "no_answer",
-                    "language_barrier"]
+        outcomes = [
+            "refusal_household_hard",
+            "disconnected",
+            "business",
+            "no_answer",
+            "language_barrier",
+        ]
         for key in outcomes:
             found = cati.next_case(me, now=NOW)
             cati.record_outcome(me, found.id, key, now=NOW)
         table = cati.wave_rates(_wave())
         # 6 cases: R=1, NE=2, UH=2 (one no answer, one never called: 3.11), O=1.
-        assert table.overall.counts.as_dict() == {"I": 0, "P": 0, "R": 1, "NC": 0, "O": 1,
-                                                  "UH": 2, "UO": 0, "NE": 2}
+        assert table.overall.counts.as_dict() == {
+            "I": 0,
+            "P": 0,
+            "R": 1,
+            "NC": 0,
+            "O": 1,
+            "UH": 2,
+            "UO": 0,
+            "NE": 2,
+        }
         assert table.overall.e == pytest.approx(2 / 4)
         assert table.overall.REF1 == pytest.approx(1 / 4)
         assert table.overall.REF2 == pytest.approx(1 / (2 + 0.5 * 2))
@@ -208,17 +228,22 @@ def test_rates_from_recorded_outcomes_by_hand(demo):
 def test_import_reports_rows_and_masks_numbers(demo, runner, tmp_path):
     with demo.app_context():
         street = _streets()[0].code
-        text = ("phone,locality,notes\n"
-                f"138-0013-8000,{street},\n"
-                "12345,{street},\n"
-                f"13800138000,{street},\n"
-                "13900000001,nowhere,\n")
+        text = (
+            "phone,locality,notes\n"
+            f"138-0013-8000,{street},\n"
+            "12345,{street},\n"
+            f"13800138000,{street},\n"
+            "13900000001,nowhere,\n"
+        )
         report = cati.import_call_list(_wave(), text, source="list.csv")
         assert report.created == 0
-        assert report.problems[0].startswith("list.csv:3: phone '12*45'") or \
-            report.problems[0].startswith("list.csv:3:")
-        assert any(p.startswith("list.csv:4: phone 138******00 is already on row 2")
-                   for p in report.problems)
+        assert report.problems[0].startswith("list.csv:3: phone '12*45'") or report.problems[
+            0
+        ].startswith("list.csv:3:")
+        assert any(
+            p.startswith("list.csv:4: phone 138******00 is already on row 2")
+            for p in report.problems
+        )
         assert any("list.csv:5: no locality with code 'nowhere'" in p for p in report.problems)
         assert not any("13800138000" in p for p in report.problems)
         assert db.session.scalar(select(CatiCase.id)) is None
@@ -230,7 +255,6 @@ def test_import_reports_rows_and_masks_numbers(demo, runner, tmp_path):
     assert "13800138000" not in result.output
 
 
-
 def test_import_refuses_a_nul_character_with_its_line(demo):
     # Found by the importers' fuzz test on PostgreSQL, whose text columns cannot hold 0x00:
     # the lookup of the locality code failed with a database error instead of a row message.
@@ -239,8 +263,9 @@ def test_import_refuses_a_nul_character_with_its_line(demo):
         text = f"phone,locality,notes\n13800138000,{street},\n13900000001,\x00,\n"
         report = cati.import_call_list(_wave(), text, source="list.csv")
         assert report.created == 0
-        assert report.problems == ["list.csv:3: contains a NUL character (0x00): save the list "
-                                   "as a UTF-8 CSV text file"]
+        assert report.problems == [
+            "list.csv:3: contains a NUL character (0x00): save the list as a UTF-8 CSV text file"
+        ]
         assert db.session.scalar(select(CatiCase.id)) is None
 
 
@@ -277,29 +302,42 @@ def test_desk_shows_the_number_only_while_the_case_is_held(anytime, client, toke
     # Bad input: 4xx with a message, nothing changed.
     bad = client.post(f"/cati/cases/{case_id}/outcome", data={"outcome": "nonsense"})
     assert bad.status_code == 400 and "unknown call outcome" in bad.get_data(as_text=True)
-    bad = client.post(f"/cati/cases/{case_id}/outcome",
-                      data={"outcome": "appointment", "appointment": "tomorrow"})
+    bad = client.post(
+        f"/cati/cases/{case_id}/outcome", data={"outcome": "appointment", "appointment": "tomorrow"}
+    )
     assert bad.status_code == 400 and "tomorrow" in bad.get_data(as_text=True)
     ok = client.post(f"/cati/cases/{case_id}/outcome", data={"outcome": "fax"})
     assert ok.status_code == 302
     page = client.get("/cati/").get_data(as_text=True)
     assert phones[0] not in page and cati.mask_phone(phones[0]) in page
     # Another interviewer cannot record outcomes of a case they do not hold.
-    assert client.post(f"/cati/cases/{case_id}/outcome",
-                       data={"outcome": "fax"}).status_code in (403, 409)
+    assert client.post(f"/cati/cases/{case_id}/outcome", data={"outcome": "fax"}).status_code in (
+        403,
+        409,
+    )
 
     # The second case completes through the sync API with the interview.
     assert client.post("/cati/next").status_code == 302
     with anytime.app_context():
         second = db.session.scalar(select(CatiCase).where(CatiCase.phone == phones[1]))
         assert second.status == "claimed"
-        phone_assignment = db.session.scalar(select(Assignment.id).where(
-            Assignment.mode == "phone", Assignment.enumerator_id == second.claimed_by_id))
+        phone_assignment = db.session.scalar(
+            select(Assignment.id).where(
+                Assignment.mode == "phone", Assignment.enumerator_id == second.claimed_by_id
+            )
+        )
         wave_id, street = second.wave_id, second.locality.code
     answers = full_answers(anytime, seed=3)
-    body = {"uuid": "5f0c6a0e-8b1e-4c1e-9d7a-0a0b0c0d0e01", "assignment": phone_assignment,
-            "wave": wave_id, "locality": street, "mode": "phone", "language": "zh_CN",
-            "answers": answers, "cati_case": second.id}
+    body = {
+        "uuid": "5f0c6a0e-8b1e-4c1e-9d7a-0a0b0c0d0e01",
+        "assignment": phone_assignment,
+        "wave": wave_id,
+        "locality": street,
+        "mode": "phone",
+        "language": "zh_CN",
+        "answers": answers,
+        "cati_case": second.id,
+    }
     # A street is above the leaves an editable assignment allows: file it under a grid.
     with anytime.app_context():
         loc = db.session.scalar(select(Locality).where(Locality.code == street))
@@ -315,10 +353,15 @@ def test_desk_shows_the_number_only_while_the_case_is_held(anytime, client, toke
 
     # Masking in every view and export once the cases are closed.
     login(client, *MANAGER)
-    pages = [f"/cati/waves/{wave_id}", f"/cati/waves/{wave_id}/cases.csv",
-             f"/review/waves/{wave_id}?state=all", f"/dashboard/waves/{wave_id}/data.json",
-             f"/dashboard/waves/{wave_id}", f"/assignments/waves/{wave_id}",
-             f"/review/waves/{wave_id}/backchecks"]
+    pages = [
+        f"/cati/waves/{wave_id}",
+        f"/cati/waves/{wave_id}/cases.csv",
+        f"/review/waves/{wave_id}?state=all",
+        f"/dashboard/waves/{wave_id}/data.json",
+        f"/dashboard/waves/{wave_id}",
+        f"/assignments/waves/{wave_id}",
+        f"/review/waves/{wave_id}/backchecks",
+    ]
     with anytime.app_context():
         from surveyapp.models import Response
 
@@ -358,18 +401,36 @@ def test_supervisor_pages_check_roles_and_jurisdiction(anytime, client, team):
     # Uploads: problems by row, nothing stored, 400 not 500.
     with anytime.app_context():
         street = _streets()[0].code
-    bad = client.post(f"/cati/waves/{wave_id}/import", data={
-        "file": (__import__("io").BytesIO(f"phone,locality\n123,{street}\n".encode()), "l.csv")},
-        content_type="multipart/form-data")
+    bad = client.post(
+        f"/cati/waves/{wave_id}/import",
+        data={
+            "file": (__import__("io").BytesIO(f"phone,locality\n123,{street}\n".encode()), "l.csv")
+        },
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 400 and "号码名单:2:" in bad.get_data(as_text=True)  # row 2
-    good = client.post(f"/cati/waves/{wave_id}/sample", data={
-        "frame": (__import__("io").BytesIO(call_list(numbers(30), [street]).encode()), "f.csv"),
-        "per_street": "5", "seed": "7"}, content_type="multipart/form-data")
+    good = client.post(
+        f"/cati/waves/{wave_id}/sample",
+        data={
+            "frame": (__import__("io").BytesIO(call_list(numbers(30), [street]).encode()), "f.csv"),
+            "per_street": "5",
+            "seed": "7",
+        },
+        content_type="multipart/form-data",
+    )
     assert good.status_code == 303
     with anytime.app_context():
         assert Counter(c.source for c in db.session.scalars(select(CatiCase))) == {"sample": 5}
-    assert client.post(f"/cati/waves/{wave_id}/quota", data={
-        "street": street, "target": "x"}).status_code == 400
-    assert client.post(f"/cati/waves/{wave_id}/quota", data={
-        "street": street, "target": "3"}).status_code == 303
+    assert (
+        client.post(
+            f"/cati/waves/{wave_id}/quota", data={"street": street, "target": "x"}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/cati/waves/{wave_id}/quota", data={"street": street, "target": "3"}
+        ).status_code
+        == 303
+    )
     assert "quotas" in client.get(f"/cati/waves/{wave_id}").get_data(as_text=True)

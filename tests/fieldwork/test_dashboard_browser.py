@@ -32,9 +32,17 @@ def test_dashboard_updates_in_place(live_server, context, demo):  # noqa: F811
         wave = db.session.get(Wave, wave_id)
         grid = db.session.scalar(select(Locality).where(Locality.code == "32010600100101"))
         enumerator = db.session.scalar(select(User).where(User.username == "enumerator"))
-        submit_response(Submission(wave=wave, locality=grid, mode="door", language="zh_CN",
-                                   uuid=str(uuidlib.uuid4()), enumerator=enumerator,
-                                   answers={"resident_6m": "no", "age_16plus": "yes"}))
+        submit_response(
+            Submission(
+                wave=wave,
+                locality=grid,
+                mode="door",
+                language="zh_CN",
+                uuid=str(uuidlib.uuid4()),
+                enumerator=enumerator,
+                answers={"resident_6m": "no", "age_16plus": "yes"},
+            )
+        )
     expect(page.locator("#dash-completed")).to_have_text(str(before + 1), timeout=15000)
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
     assert page.locator("#dash-streets td[data-street='320106001']").count() == 1

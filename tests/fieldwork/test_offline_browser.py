@@ -18,8 +18,9 @@ pytestmark = MARKS
 @pytest.fixture
 def context(browser):
     """A tablet: portrait, touch, Chinese."""
-    context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True,
-                                  locale="zh-CN")
+    context = browser.new_context(
+        viewport={"width": 768, "height": 1024}, has_touch=True, locale="zh-CN"
+    )
     yield context
     context.close()
 
@@ -28,8 +29,16 @@ def enumerator_responses(app) -> list[dict]:
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "enumerator"))
         rows = db.session.scalars(select(Response).where(Response.enumerator_id == user.id)).all()
-        return [{"id": r.id, "uuid": r.uuid, "answers": r.answer_dict(), "mode": r.mode,
-                 "street": r.street.code} for r in rows]
+        return [
+            {
+                "id": r.id,
+                "uuid": r.uuid,
+                "answers": r.answer_dict(),
+                "mode": r.mode,
+                "street": r.street.code,
+            }
+            for r in rows
+        ]
 
 
 def choose(page, qid: str, code: str) -> None:
@@ -96,10 +105,19 @@ def test_two_interviews_offline_are_sent_once_back_online(live_server, context, 
 
     # 2: a whole interview, with skip logic following the answers in the browser.
     start_interview(page)
-    plan = {"resident_6m": "yes", "age_16plus": "yes", "security_overall": "2",
-            "had_dispute": "yes", "dispute_mediated": "yes", "dispute_resolved": "1",
-            "reported_problem": "no", "antigang_aware": "no", "sex": "m", "age_group": "45_54",
-            "years_here": "20"}
+    plan = {
+        "resident_6m": "yes",
+        "age_16plus": "yes",
+        "security_overall": "2",
+        "had_dispute": "yes",
+        "dispute_mediated": "yes",
+        "dispute_resolved": "1",
+        "reported_problem": "no",
+        "antigang_aware": "no",
+        "sex": "m",
+        "age_group": "45_54",
+        "years_here": "20",
+    }
     saw_live_skip = False
     for _ in range(30):
         if page.locator("#save-interview").count():
@@ -137,7 +155,8 @@ def test_two_interviews_offline_are_sent_once_back_online(live_server, context, 
     assert full["mode"] == "door" and full["street"] == "320106001"
     with demo.app_context():
         paradata = db.session.scalar(
-            select(ResponseParadata).where(ResponseParadata.response_id == full["id"]))
+            select(ResponseParadata).where(ResponseParadata.response_id == full["id"])
+        )
         assert paradata is not None and "screening" in paradata.group_seconds
         assert paradata.device
     # Pressing the button again sends nothing twice.
@@ -158,9 +177,17 @@ def test_interview_sent_back_is_corrected_on_the_device(live_server, context, de
         grid = db.session.scalar(select(Locality).where(Locality.code == "32010600100101"))
         enumerator = db.session.scalar(select(User).where(User.username == "enumerator"))
         manager = db.session.scalar(select(User).where(User.username == "manager"))
-        response, _created = submit_response(Submission(
-            wave=wave, locality=grid, mode="door", language="zh_CN", uuid=str(uuidlib.uuid4()),
-            enumerator=enumerator, answers={"resident_6m": "no", "age_16plus": "yes"}))
+        response, _created = submit_response(
+            Submission(
+                wave=wave,
+                locality=grid,
+                mode="door",
+                language="zh_CN",
+                uuid=str(uuidlib.uuid4()),
+                enumerator=enumerator,
+                answers={"resident_6m": "no", "age_16plus": "yes"},
+            )
+        )
         decide(response, manager, "send_back", "请核实受访者年龄")
         rid = response.id
     page = context.new_page()

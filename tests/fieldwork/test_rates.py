@@ -17,13 +17,24 @@ def test_all_sixteen_rates_by_hand_with_a_given_e():
     r = aapor_rates(COUNTS, e=0.8)
     # Denominators: all cases but NE = 1000; known eligible = 750; with e: 750 + 0.8*250 = 950.
     expected = {
-        "RR1": 400 / 1000, "RR2": 450 / 1000, "RR3": 400 / 950, "RR4": 450 / 950,
-        "RR5": 400 / 750, "RR6": 450 / 750,
+        "RR1": 400 / 1000,
+        "RR2": 450 / 1000,
+        "RR3": 400 / 950,
+        "RR4": 450 / 950,
+        "RR5": 400 / 750,
+        "RR6": 450 / 750,
         # COOP: interviews among contacted eligible cases (1, 2 with O; 3, 4 without).
-        "COOP1": 400 / 600, "COOP2": 450 / 600, "COOP3": 400 / 550, "COOP4": 450 / 550,
-        "REF1": 100 / 1000, "REF2": 100 / 950, "REF3": 100 / 750,
+        "COOP1": 400 / 600,
+        "COOP2": 450 / 600,
+        "COOP3": 400 / 550,
+        "COOP4": 450 / 550,
+        "REF1": 100 / 1000,
+        "REF2": 100 / 950,
+        "REF3": 100 / 750,
         # CON: contacted cases (I+P+R+O = 600).
-        "CON1": 600 / 1000, "CON2": 600 / 950, "CON3": 600 / 750,
+        "CON1": 600 / 1000,
+        "CON2": 600 / 950,
+        "CON3": 600 / 750,
     }
     assert r.e == 0.8 and r.e_method == "given"
     for name, value in expected.items():
@@ -49,11 +60,17 @@ def test_e_zero_and_one_bound_rr3_between_rr5_and_rr1():
 def test_small_example_from_dispositions():
     # Ten numbers: 3 completes, 1 partial, 1 hard refusal, 1 respondent unavailable,
     # 1 language barrier, 2 no answers, 1 disconnected.
-    keys = ["complete"] * 3 + ["partial", "refusal_household_hard", "respondent_unavailable",
-                               "language_barrier", "no_answer", "no_answer", "disconnected"]
+    keys = ["complete"] * 3 + [
+        "partial",
+        "refusal_household_hard",
+        "respondent_unavailable",
+        "language_barrier",
+        "no_answer",
+        "no_answer",
+        "disconnected",
+    ]
     counts = DispositionCounts.from_codes(DISPOSITIONS[k].aapor for k in keys)
-    assert counts.as_dict() == {"I": 3, "P": 1, "R": 1, "NC": 1, "O": 1, "UH": 2, "UO": 0,
-                                "NE": 1}
+    assert counts.as_dict() == {"I": 3, "P": 1, "R": 1, "NC": 1, "O": 1, "UH": 2, "UO": 0, "NE": 1}
     r = aapor_rates(counts, e=0.5)
     assert r.RR1 == pytest.approx(3 / 9)
     assert r.RR2 == pytest.approx(4 / 9)

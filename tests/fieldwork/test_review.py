@@ -42,8 +42,9 @@ def test_flags_on_constructed_interviews(demo):
         schema = wave.survey.questionnaire_version.schema
         satisfaction = next(qids for qids in scales(schema) if "police_satisfaction" in qids)
         assert len(satisfaction) >= 5
-        rows = db.session.scalars(select(Response).where(Response.wave_id == wave.id)
-                                  .order_by(Response.id)).all()
+        rows = db.session.scalars(
+            select(Response).where(Response.wave_id == wave.id).order_by(Response.id)
+        ).all()
         assert len(rows) >= 10
         # Ten interviews of 10 minutes at 10:00 local (02:00 UTC), then three special ones.
         base = datetime(2026, 11, 20, 2, 0)
@@ -56,8 +57,9 @@ def test_flags_on_constructed_interviews(demo):
         for i, r in enumerate(rows[2:8]):
             # Five points near the locality's centre, one 5 km north of it.
             lat = 32.06 + (0.045 if r is far else 0.0001 * i)
-            db.session.add(ResponseParadata(response_id=r.id, gps_lat=lat, gps_lon=118.78,
-                                            gps_accuracy_m=10))
+            db.session.add(
+                ResponseParadata(response_id=r.id, gps_lat=lat, gps_lon=118.78, gps_accuracy_m=10)
+            )
             r.locality_id = rows[2].locality_id
         db.session.commit()
         quality = wave_quality(wave)
@@ -80,9 +82,11 @@ def test_reject_removes_from_estimates_keeps_for_audit_and_enumerator_sees_why(d
         schema = wave.survey.questionnaire_version.schema
         before = extract_wave(wave, schema)
         enumerator = _user("enumerator")
-        target = db.session.scalar(select(Response).where(
-            Response.wave_id == wave.id, Response.id.in_(before.response_ids.tolist()))
-            .order_by(Response.id))
+        target = db.session.scalar(
+            select(Response)
+            .where(Response.wave_id == wave.id, Response.id.in_(before.response_ids.tolist()))
+            .order_by(Response.id)
+        )
         target.enumerator_id = enumerator.id
         db.session.commit()
         rid = target.id
@@ -91,8 +95,9 @@ def test_reject_removes_from_estimates_keeps_for_audit_and_enumerator_sees_why(d
     assert missing.status_code == 400 and "reason" in missing.get_data(as_text=True)
     bad = client.post(f"/review/responses/{rid}", data={"action": "delete"})
     assert bad.status_code == 400
-    done = client.post(f"/review/responses/{rid}",
-                       data={"action": "reject", "reason": "录音显示未实际入户"})
+    done = client.post(
+        f"/review/responses/{rid}", data={"action": "reject", "reason": "录音显示未实际入户"}
+    )
     assert done.status_code == 303
     with demo.app_context():
         wave = _wave()
@@ -119,9 +124,13 @@ def test_reject_removes_from_estimates_keeps_for_audit_and_enumerator_sees_why(d
 def test_backchecks_drawn_per_enumerator_and_scored(demo, client):
     with demo.app_context():
         wave = _wave()
-        counts = dict(db.session.execute(
-            select(Response.enumerator_id, func.count(Response.id))
-            .where(Response.wave_id == wave.id).group_by(Response.enumerator_id)).all())
+        counts = dict(
+            db.session.execute(
+                select(Response.enumerator_id, func.count(Response.id))
+                .where(Response.wave_id == wave.id)
+                .group_by(Response.enumerator_id)
+            ).all()
+        )
         added = reviews.draw_backchecks(wave, 0.25, seed=3)
         # ceil(25% of n) per enumerator, computed here independently.
         assert added == sum(-(-n // 4) for e, n in counts.items() if e is not None)
@@ -138,8 +147,9 @@ def test_backchecks_drawn_per_enumerator_and_scored(demo, client):
     assert client.post(f"/review/backchecks/{check_id}", data=form).status_code == 303
     assert client.post(f"/review/backchecks/{check_id}", data=form).status_code == 409
     with demo.app_context():
-        score = next(s for s in reviews.backcheck_scores(_wave())
-                     if s.enumerator.username == enumerator)
+        score = next(
+            s for s in reviews.backcheck_scores(_wave()) if s.enumerator.username == enumerator
+        )
         assert score.done == 1 and score.items == len(asked) and score.mismatches == 1
     page = client.get(f"/review/waves/{_wave_id(demo)}/backchecks").get_data(as_text=True)
     assert enumerator in page
@@ -174,14 +184,20 @@ def test_assignments_by_manager(demo, client):
     with demo.app_context():
         street = next(c for c in _wave().survey.district.children if c.level == "street")
         community = street.children[0].code
-    bad = client.post(f"/assignments/waves/{wave_id}", data={
-        "enumerator": "nobody", "locality": community, "mode": "door", "target": "30"})
+    bad = client.post(
+        f"/assignments/waves/{wave_id}",
+        data={"enumerator": "nobody", "locality": community, "mode": "door", "target": "30"},
+    )
     assert bad.status_code == 400 and "no enumerator named" in bad.get_data(as_text=True)
-    bad = client.post(f"/assignments/waves/{wave_id}", data={
-        "enumerator": "field05", "locality": "000", "mode": "door", "target": "30"})
+    bad = client.post(
+        f"/assignments/waves/{wave_id}",
+        data={"enumerator": "field05", "locality": "000", "mode": "door", "target": "30"},
+    )
     assert bad.status_code == 400 and "no locality with code" in bad.get_data(as_text=True)
-    ok = client.post(f"/assignments/waves/{wave_id}", data={
-        "enumerator": "field05", "locality": community, "mode": "door", "target": "30"})
+    ok = client.post(
+        f"/assignments/waves/{wave_id}",
+        data={"enumerator": "field05", "locality": community, "mode": "door", "target": "30"},
+    )
     assert ok.status_code == 303
     page = client.get(f"/assignments/waves/{wave_id}").get_data(as_text=True)
     assert "field05" in page
@@ -197,11 +213,14 @@ def test_sent_back_interview_is_corrected_under_its_uuid(demo, client, token, do
     assert client.post("/api/v1/submissions", json=body, headers=bearer(token)).status_code == 201
     with demo.app_context():
         rid = db.session.scalar(select(Response.id).where(Response.uuid == body["uuid"]))
-    assert client.get("/api/v1/sent-back", headers=bearer(token)).get_json() == {
-        "interviews": []}
+    assert client.get("/api/v1/sent-back", headers=bearer(token)).get_json() == {"interviews": []}
     login(client, *MANAGER)
-    assert client.post(f"/review/responses/{rid}", data={
-        "action": "send_back", "reason": "第3题请重新核实"}).status_code == 303
+    assert (
+        client.post(
+            f"/review/responses/{rid}", data={"action": "send_back", "reason": "第3题请重新核实"}
+        ).status_code
+        == 303
+    )
     client.post("/auth/logout")
     listed = client.get("/api/v1/sent-back", headers=bearer(token)).get_json()["interviews"]
     assert [i["uuid"] for i in listed] == [body["uuid"]]
@@ -233,11 +252,11 @@ def test_sent_back_interview_is_corrected_under_its_uuid(demo, client, token, do
         assert reviews.review_of(response).state == "pending"
         actions = [e.action for e in reviews.history(response)]
         assert actions == ["send_back", "resubmitted"]
-        assert db.session.scalar(select(func.count(Response.id)).where(
-            Response.uuid == body["uuid"])) == 1
-    assert client.get("/api/v1/sent-back", headers=bearer(token)).get_json() == {
-        "interviews": []}
+        assert (
+            db.session.scalar(select(func.count(Response.id)).where(Response.uuid == body["uuid"]))
+            == 1
+        )
+    assert client.get("/api/v1/sent-back", headers=bearer(token)).get_json() == {"interviews": []}
     # No longer sent back: a different body is a conflict again.
     other = dict(body, answers={**answers, "security_overall": answers["security_overall"]})
-    assert client.post("/api/v1/submissions", json=other,
-                       headers=bearer(token)).status_code == 409
+    assert client.post("/api/v1/submissions", json=other, headers=bearer(token)).status_code == 409

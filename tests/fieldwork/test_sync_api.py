@@ -23,8 +23,13 @@ URL = "/api/v1/submissions"
 def post(client, body, token=None, **kw):
     headers = {**(bearer(token) if token else {}), **kw.pop("headers", {})}
     if isinstance(body, bytes | str):
-        return client.post(URL, data=body, headers=headers,
-                           content_type=kw.pop("content_type", "application/json"), **kw)
+        return client.post(
+            URL,
+            data=body,
+            headers=headers,
+            content_type=kw.pop("content_type", "application/json"),
+            **kw,
+        )
     return client.post(URL, json=body, headers=headers, **kw)
 
 
@@ -98,19 +103,20 @@ def test_batch_gives_each_item_its_own_status(demo, client, token, door):
     existing = submission(door)
     assert post(client, existing, token).status_code == 201
     with demo.app_context():
-        elsewhere = db.session.scalar(
-            select(Locality).where(Locality.code == "320106005")).children[0].code
+        elsewhere = (
+            db.session.scalar(select(Locality).where(Locality.code == "320106005")).children[0].code
+        )
     fresh = submission(door)
     items = [
-        fresh,                                                     # 201 created
-        existing,                                                  # 200 duplicate
+        fresh,  # 201 created
+        existing,  # 200 duplicate
         dict(existing, answers={"resident_6m": "yes", "age_16plus": "no"}),  # 409 conflict
-        submission(door, {"resident_6m": "maybe"}),                # 422 invalid
-        submission(door, locality=elsewhere),                      # 403 outside the assignment
-        {"uuid": str(uuidlib.uuid4()), "answers": {}},             # 400 no wave
-        "not an object",                                           # 400
-        fresh,                                                     # 200 repeated in the batch
-        dict(submission(door), uuid="not-a-uuid"),                 # 400
+        submission(door, {"resident_6m": "maybe"}),  # 422 invalid
+        submission(door, locality=elsewhere),  # 403 outside the assignment
+        {"uuid": str(uuidlib.uuid4()), "answers": {}},  # 400 no wave
+        "not an object",  # 400
+        fresh,  # 200 repeated in the batch
+        dict(submission(door), uuid="not-a-uuid"),  # 400
     ]
     response = post(client, {"submissions": items}, token)
     assert response.status_code == 200
@@ -118,7 +124,12 @@ def test_batch_gives_each_item_its_own_status(demo, client, token, door):
     assert [r["status"] for r in results] == [201, 200, 409, 422, 403, 400, 400, 200, 400]
     assert [r["index"] for r in results] == list(range(len(items)))
     assert [r["outcome"] for r in results][:5] == [
-        "created", "duplicate", "conflict", "invalid", "forbidden"]
+        "created",
+        "duplicate",
+        "conflict",
+        "invalid",
+        "forbidden",
+    ]
     invalid = results[3]
     named = {e["question"]: e for e in invalid["errors"]}
     assert named["resident_6m"]["kind"] == "unknown_code"
@@ -126,8 +137,13 @@ def test_batch_gives_each_item_its_own_status(demo, client, token, door):
     assert "age_16plus" in named and named["age_16plus"]["kind"] == "required"
     assert "wave" in results[5]["message"]
     assert response.get_json()["counts"] == {
-        "created": 1, "duplicate": 2, "conflict": 1, "invalid": 1, "forbidden": 1,
-        "bad_request": 3}
+        "created": 1,
+        "duplicate": 2,
+        "conflict": 1,
+        "invalid": 1,
+        "forbidden": 1,
+        "bad_request": 3,
+    }
     assert count(demo, fresh["uuid"]) == 1
     # A JSON array is a batch too.
     as_array = post(client, [submission(door), submission(door)], token)
@@ -143,14 +159,20 @@ def test_a_uuid_twice_in_one_batch_is_stored_once(demo, client, token, door):
 
 
 def test_paradata_is_stored_with_the_response(demo, client, token, door):
-    body = submission(door, paradata={
-        "device": "Android 14; Chrome 131", "group_seconds": {"screening": 12.5},
-        "saved_at": "2026-11-23T09:38:05+08:00",
-        "gps": {"consent": True, "lat": 32.06, "lon": 118.78, "accuracy": 15}})
+    body = submission(
+        door,
+        paradata={
+            "device": "Android 14; Chrome 131",
+            "group_seconds": {"screening": 12.5},
+            "saved_at": "2026-11-23T09:38:05+08:00",
+            "gps": {"consent": True, "lat": 32.06, "lon": 118.78, "accuracy": 15},
+        },
+    )
     assert post(client, body, token).status_code == 201
     with demo.app_context():
-        row = db.session.scalar(select(ResponseParadata).join(Response).where(
-            Response.uuid == body["uuid"]))
+        row = db.session.scalar(
+            select(ResponseParadata).join(Response).where(Response.uuid == body["uuid"])
+        )
         assert row.device.startswith("Android") and row.group_seconds == {"screening": 12.5}
         assert (row.gps_lat, row.gps_lon, row.gps_accuracy_m) == (32.06, 118.78, 15.0)
         assert row.channel == "api"
@@ -167,10 +189,12 @@ def test_gps_without_consent_is_refused(demo, client, token, door):
 def test_assignment_checks(demo, client, token, door):
     with demo.app_context():
         field = db.session.scalar(select(User).where(User.username == "field01"))
-        other = Assignment(wave_id=door["wave"], enumerator_id=field.id,
-                           locality_id=db.session.scalar(
-                               select(Locality.id).where(Locality.code == "320106005")),
-                           mode="door")
+        other = Assignment(
+            wave_id=door["wave"],
+            enumerator_id=field.id,
+            locality_id=db.session.scalar(select(Locality.id).where(Locality.code == "320106005")),
+            mode="door",
+        )
         db.session.add(other)
         db.session.commit()
         other_id = other.id
@@ -196,15 +220,18 @@ def test_only_enumerators_submit(demo, client, runner, door):
     assert response.status_code == 403 and "enumerator" in response.get_json()["message"]
 
 
-@pytest.mark.parametrize("body, status, words", [
-    (b"{not json", 400, "not valid JSON"),
-    (b"", 400, "empty"),
-    (b"\xff\xfe", 400, "JSON"),
-    (b"42", 400, "submission"),
-    (b'{"submissions": 5}', 400, "array"),
-    (b'{"submissions": []}', 400, "no submissions"),
-    (b"[" + b"[" * 5000 + b"]" * 5001, 400, ""),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"", 400, "empty"),
+        (b"\xff\xfe", 400, "JSON"),
+        (b"42", 400, "submission"),
+        (b'{"submissions": 5}', 400, "array"),
+        (b'{"submissions": []}', 400, "no submissions"),
+        (b"[" + b"[" * 5000 + b"]" * 5001, 400, ""),
+    ],
+)
 def test_bad_bodies_get_a_message_and_400(demo, client, token, body, status, words):
     response = post(client, body, token)
     assert response.status_code == status
@@ -213,30 +240,34 @@ def test_bad_bodies_get_a_message_and_400(demo, client, token, body, status, wor
 
 
 def test_wrong_content_type_and_huge_batches(demo, client, token, door):
-    response = client.post(URL, data=json.dumps(submission(door)), headers=bearer(token),
-                           content_type="text/plain")
+    response = client.post(
+        URL, data=json.dumps(submission(door)), headers=bearer(token), content_type="text/plain"
+    )
     assert response.status_code == 415
     response = post(client, [submission(door)] * 501, token)
     assert response.status_code == 413 and "500" in response.get_json()["message"]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"answers": []}, "answers"),
-    ({"answers": {"resident_6m": {"x": 1}}}, "answers.resident_6m"),
-    ({"answers": {"resident_6m": True}}, "answers.resident_6m"),
-    ({"started_at": "yesterday"}, "started_at"),
-    ({"started_at": 5}, "started_at"),
-    ({"ended_at": "2026-11-23T08:00:00+08:00"}, "ended_at"),
-    ({"ended_at": "2099-01-01T00:00:00Z"}, "future"),
-    ({"assignment": "1"}, "assignment"),
-    ({"mode": "fax"}, "mode"),
-    ({"language": "xx"}, "language"),
-    ({"uuid": 7}, "uuid"),
-    ({"paradata": []}, "paradata"),
-    ({"paradata": {"group_seconds": {"a": -1}}}, "group_seconds"),
-    ({"paradata": {"device": 3}}, "device"),
-    ({"cati_case": "x"}, "cati_case"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"answers": []}, "answers"),
+        ({"answers": {"resident_6m": {"x": 1}}}, "answers.resident_6m"),
+        ({"answers": {"resident_6m": True}}, "answers.resident_6m"),
+        ({"started_at": "yesterday"}, "started_at"),
+        ({"started_at": 5}, "started_at"),
+        ({"ended_at": "2026-11-23T08:00:00+08:00"}, "ended_at"),
+        ({"ended_at": "2099-01-01T00:00:00Z"}, "future"),
+        ({"assignment": "1"}, "assignment"),
+        ({"mode": "fax"}, "mode"),
+        ({"language": "xx"}, "language"),
+        ({"uuid": 7}, "uuid"),
+        ({"paradata": []}, "paradata"),
+        ({"paradata": {"group_seconds": {"a": -1}}}, "group_seconds"),
+        ({"paradata": {"device": 3}}, "device"),
+        ({"cati_case": "x"}, "cati_case"),
+    ],
+)
 def test_malformed_items_are_400_naming_the_field(demo, client, token, door, change, field):
     body = submission(door)
     body.update(change)
@@ -271,16 +302,20 @@ def test_submission_status_for_own_interviews_only(demo, client, token, runner, 
     assert response.status_code == 200
     assert response.get_json()["review"]["state"] == "pending"
     assert client.get(f"{URL}/{uuidlib.uuid4()}", headers=bearer(token)).status_code == 404
-    runner.invoke(args=["users", "create", "enum2", "--role", "enumerator",
-                        "--password", "enum2-password"])
+    runner.invoke(
+        args=["users", "create", "enum2", "--role", "enumerator", "--password", "enum2-password"]
+    )
     other = runner.invoke(args=["users", "token", "enum2"]).stdout.split()[0]
     assert client.get(f"{URL}/{body['uuid']}", headers=bearer(other)).status_code == 404
 
 
-@pytest.mark.parametrize("plan", [
-    {"resident_6m": "no", "age_16plus": "yes"},
-    "full",
-])
+@pytest.mark.parametrize(
+    "plan",
+    [
+        {"resident_6m": "no", "age_16plus": "yes"},
+        "full",
+    ],
+)
 def test_api_stores_what_the_web_form_stores(demo, client, auth, token, door, plan):
     """The same answers through the web form and the API give the same stored answers."""
     if plan == "full":
@@ -295,8 +330,9 @@ def test_api_stores_what_the_web_form_stores(demo, client, auth, token, door, pl
             continue
         key = key.replace("__other", ".other")
         if key in answers:
-            answers[key] = [*answers[key], value] if isinstance(answers[key], list) else [
-                answers[key], value]
+            answers[key] = (
+                [*answers[key], value] if isinstance(answers[key], list) else [answers[key], value]
+            )
         else:
             answers[key] = value
     with demo.app_context():
@@ -310,12 +346,15 @@ def test_api_stores_what_the_web_form_stores(demo, client, auth, token, door, pl
         assert api.answer_dict() == web_answers
 
 
-@pytest.mark.parametrize("tamper", [
-    ("security_overall", "7"),        # a code outside the question's list
-    ("problem_solved", "1"),          # a question the skip logic skips
-    ("years_here", "abc"),            # not a number
-    ("nonexistent", "1"),             # no such question
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        ("security_overall", "7"),  # a code outside the question's list
+        ("problem_solved", "1"),  # a question the skip logic skips
+        ("years_here", "abc"),  # not a number
+        ("nonexistent", "1"),  # no such question
+    ],
+)
 def test_api_refuses_what_the_web_form_refuses(demo, client, auth, token, door, tamper):
     plan = full_answers(demo, seed=5)
     plan.pop("reported_problem", None)
@@ -354,15 +393,25 @@ def test_openapi_description_is_served_and_matches_the_repository(demo, client):
     doc = yaml.safe_load(response.get_data(as_text=True))
     assert response.get_data() == OPENAPI_FILE.read_bytes()
     assert doc["openapi"].startswith("3.")
-    assert set(doc["paths"]) >= {"/submissions", "/submissions/{uuid}", "/assignments",
-                                 "/questionnaires/{version_id}", "/me"}
+    assert set(doc["paths"]) >= {
+        "/submissions",
+        "/submissions/{uuid}",
+        "/assignments",
+        "/questionnaires/{version_id}",
+        "/me",
+    }
     statuses = set(doc["paths"]["/submissions"]["post"]["responses"])
     assert {"200", "201", "400", "401", "403", "409", "413", "415", "422"} <= statuses
     # Every route of the blueprint is described.
-    rules = {r.rule.removeprefix("/api/v1") for r in demo.url_map.iter_rules()
-             if r.endpoint.startswith("api.")}
-    described = {p.replace("{version_id}", "<int:version_id>").replace("{uuid}", "<uuid>")
-                 for p in doc["paths"]}
+    rules = {
+        r.rule.removeprefix("/api/v1")
+        for r in demo.url_map.iter_rules()
+        if r.endpoint.startswith("api.")
+    }
+    described = {
+        p.replace("{version_id}", "<int:version_id>").replace("{uuid}", "<uuid>")
+        for p in doc["paths"]
+    }
     assert rules <= described
 
 

@@ -22,14 +22,17 @@ from sqlalchemy import func, select
 from surveyapp.extensions import db
 from surveyapp.models import LEVELS, Locality
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 junk = st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12),
     # Longer than the columns (32 for codes, 120 for names): PostgreSQL refuses those.
-    st.sampled_from(["1" * 33, "名" * 121, "x" * 600]))
+    st.sampled_from(["1" * 33, "名" * 121, "x" * 600]),
+)
 CODES = ["1", "11", "111", "1111", "11111", "111111", "2", "21", "211", "x", "", " 1 "]
 cells = {
     "code": st.one_of(st.sampled_from(CODES), junk),
@@ -37,8 +40,9 @@ cells = {
     "level": st.one_of(st.sampled_from([*LEVELS, "", "District", "村"]), junk),
     "name_zh": st.one_of(st.sampled_from(["鼓楼区", "宁海路街道", ""]), junk),
     "name_en": junk,
-    "population": st.one_of(st.integers(-5, 10**7).map(str), st.sampled_from(["", "1e3", "1,000"]),
-                            junk),
+    "population": st.one_of(
+        st.integers(-5, 10**7).map(str), st.sampled_from(["", "1e3", "1,000"]), junk
+    ),
     "pop_f_65p": st.one_of(st.integers(-5, 10**5).map(str), junk),
     "pop_x_1": junk,
 }
@@ -48,8 +52,13 @@ cells = {
 def locality_files(draw) -> str:
     columns = draw(st.lists(st.sampled_from(list(cells)), min_size=0, max_size=8, unique=True))
     if draw(st.booleans()):  # usually a usable header
-        columns = ["code", "parent_code", "level", "name_zh",
-                   *[c for c in columns if c not in ("code", "parent_code", "level", "name_zh")]]
+        columns = [
+            "code",
+            "parent_code",
+            "level",
+            "name_zh",
+            *[c for c in columns if c not in ("code", "parent_code", "level", "name_zh")],
+        ]
     rows = draw(st.lists(st.fixed_dictionaries({c: cells[c] for c in columns}), max_size=8))
     out = io.StringIO()
     writer = csv.writer(out)
@@ -65,10 +74,18 @@ def locality_files(draw) -> str:
     return text
 
 
-TREE = [("1", "", "province"), ("11", "1", "city"), ("111", "11", "district"),
-        ("1111", "111", "street"), ("11111", "1111", "community"),
-        ("111111", "11111", "grid"), ("2", "", "province"), ("21", "2", "city"),
-        ("211", "21", "district"), ("2111", "211", "street")]
+TREE = [
+    ("1", "", "province"),
+    ("11", "1", "city"),
+    ("111", "11", "district"),
+    ("1111", "111", "street"),
+    ("11111", "1111", "community"),
+    ("111111", "11111", "grid"),
+    ("2", "", "province"),
+    ("21", "2", "city"),
+    ("211", "21", "district"),
+    ("2111", "211", "street"),
+]
 
 
 @st.composite
@@ -82,8 +99,9 @@ def nearly_valid_locality_files(draw) -> str:
         row = [code, parent, level, f"地方{code}", str(draw(st.integers(0, 10**6)))]
         if draw(st.integers(0, 3)) == 0:
             column = draw(st.integers(0, 4))
-            row[column] = draw(st.one_of(st.sampled_from(
-                [c for c, _, _ in TREE] + list(LEVELS) + [""]), junk))
+            row[column] = draw(
+                st.one_of(st.sampled_from([c for c, _, _ in TREE] + list(LEVELS) + [""]), junk)
+            )
         writer.writerow(row)
     return out.getvalue()
 
@@ -102,8 +120,10 @@ def _tree_is_valid() -> None:
 
 
 def _snapshot() -> list[tuple]:
-    return [(loc.code, loc.parent_id, loc.level, loc.name_zh, loc.population)
-            for loc in db.session.scalars(select(Locality).order_by(Locality.code))]
+    return [
+        (loc.code, loc.parent_id, loc.level, loc.name_zh, loc.population)
+        for loc in db.session.scalars(select(Locality).order_by(Locality.code))
+    ]
 
 
 @SETTINGS
@@ -128,20 +148,39 @@ def test_localities_import(app, ctx, text):
         assert db.session.scalar(select(Locality).where(Locality.code == code)) is not None
 
 
-PHONES = ["13800138000", "138 0013 8000", "+86 138-0013-8001", "025-83201234", "83201234",
-          "12345678901", "1380013800", "", "电话"]
+PHONES = [
+    "13800138000",
+    "138 0013 8000",
+    "+86 138-0013-8001",
+    "025-83201234",
+    "83201234",
+    "12345678901",
+    "1380013800",
+    "",
+    "电话",
+]
 
 
 @st.composite
 def call_lists(draw, codes: list[str]) -> str:
-    header = draw(st.sampled_from([["phone", "locality", "notes"]] * 3 + [
-        ["phone", "locality"], ["locality", "phone"], ["tel", "locality"], []]))
+    header = draw(
+        st.sampled_from(
+            [["phone", "locality", "notes"]] * 3
+            + [["phone", "locality"], ["locality", "phone"], ["tel", "locality"], []]
+        )
+    )
     good_phone = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
     good_code = st.sampled_from(codes[:3])
-    rows = draw(st.lists(st.tuples(
-        st.one_of(good_phone, good_phone, st.sampled_from(PHONES), junk),
-        st.one_of(good_code, good_code, st.sampled_from(codes), junk),
-        st.one_of(st.just(""), st.just(""), junk, st.just("x" * 600))), max_size=6))
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.one_of(good_phone, good_phone, st.sampled_from(PHONES), junk),
+                st.one_of(good_code, good_code, st.sampled_from(codes), junk),
+                st.one_of(st.just(""), st.just(""), junk, st.just("x" * 600)),
+            ),
+            max_size=6,
+        )
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     if header:
@@ -188,14 +227,21 @@ def test_too_long_values_are_refused_by_row(app, ctx):
     import fail with a database error instead of naming the row."""
     from surveyapp.services.localities import LocalityImportError, import_localities
 
-    text = ("code,parent_code,level,name_zh,name_en\n"
-            + "1" * 33 + ",,province,省,\n"
-            + "2,,province," + "名" * 121 + ",Province\n")
+    text = (
+        "code,parent_code,level,name_zh,name_en\n"
+        + "1" * 33
+        + ",,province,省,\n"
+        + "2,,province,"
+        + "名" * 121
+        + ",Province\n"
+    )
     try:
         import_localities(text)
     except LocalityImportError as error:
-        assert error.problems == ["row 2: column 'code' is longer than 32 characters",
-                                  "row 3: column 'name_zh' is longer than 120 characters"]
+        assert error.problems == [
+            "row 2: column 'code' is longer than 32 characters",
+            "row 3: column 'name_zh' is longer than 120 characters",
+        ]
     else:
         raise AssertionError("accepted")
     db.session.rollback()
@@ -208,14 +254,17 @@ def test_relevelling_a_locality_above_its_stored_children_is_refused(app, ctx):
     from surveyapp.services.localities import LocalityImportError, import_localities
 
     header = "code,parent_code,level,name_zh\n"
-    import_localities(header + "1,,province,省\n11,1,city,市\n111,11,district,区\n"
-                      "1111,111,street,街道\n11111,1111,community,社区\n")
+    import_localities(
+        header + "1,,province,省\n11,1,city,市\n111,11,district,区\n"
+        "1111,111,street,街道\n11111,1111,community,社区\n"
+    )
     before = _snapshot()
     try:
         import_localities(header + "1111,111,grid,街道\n", source="relevel.csv")
     except LocalityImportError as error:
         assert error.problems == [
-            "row 2: '1111' cannot become a grid: the community '11111' lies below it"]
+            "row 2: '1111' cannot become a grid: the community '11111' lies below it"
+        ]
     else:
         raise AssertionError("the re-levelling import was accepted")
     db.session.rollback()

@@ -87,21 +87,33 @@ class Bool:
 
 
 CODES = ["a", "b", "c", "1"]
-numbers = st.one_of(st.integers(-3, 12).map(Num), st.sampled_from([Ref("n1"), Ref("n2")]),
-                    st.just(Count()), st.just(Length()))
+numbers = st.one_of(
+    st.integers(-3, 12).map(Num),
+    st.sampled_from([Ref("n1"), Ref("n2")]),
+    st.just(Count()),
+    st.just(Length()),
+)
 atoms = st.one_of(
     st.builds(Cmp, numbers, st.sampled_from(["=", "!=", "<", "<=", ">", ">="]), numbers),
     st.builds(Eq, st.booleans(), st.sampled_from(CODES)),
     st.builds(Selected, st.sampled_from(["m", "s"]), st.sampled_from(CODES)),
 )
-trees = st.recursive(atoms, lambda inner: st.one_of(
-    st.builds(Not, inner), st.builds(Bool, st.sampled_from(["and", "or"]), inner, inner)),
-    max_leaves=8)
-answers = st.fixed_dictionaries({}, optional={
-    "n1": st.integers(-5, 15), "n2": st.integers(-5, 15),
-    "m": st.lists(st.sampled_from(CODES), unique=True, max_size=4),
-    "s": st.sampled_from(["a", "b", "c", "1", "xyz"]),
-})
+trees = st.recursive(
+    atoms,
+    lambda inner: st.one_of(
+        st.builds(Not, inner), st.builds(Bool, st.sampled_from(["and", "or"]), inner, inner)
+    ),
+    max_leaves=8,
+)
+answers = st.fixed_dictionaries(
+    {},
+    optional={
+        "n1": st.integers(-5, 15),
+        "n2": st.integers(-5, 15),
+        "m": st.lists(st.sampled_from(CODES), unique=True, max_size=4),
+        "s": st.sampled_from(["a", "b", "c", "1", "xyz"]),
+    },
+)
 
 
 def render(node: Any) -> str:
@@ -171,16 +183,33 @@ def test_conditions_agree_with_the_reference(tree, given):
 
 # --- the standard questionnaire, changed in its YAML tree --------------------------------
 
-STANDARD_TEXT = (Path(__file__).resolve().parents[2] / "questionnaires"
-                 / "public-security-satisfaction.yaml").read_text(encoding="utf-8")
+STANDARD_TEXT = (
+    Path(__file__).resolve().parents[2] / "questionnaires" / "public-security-satisfaction.yaml"
+).read_text(encoding="utf-8")
 # Mutations work on the node tree (yaml.compose), not on Python values: a round trip through
 # Python would turn codes such as 16_24 or yes into numbers and booleans.
-STR, INT, FLOAT, BOOL, NULL = (f"tag:yaml.org,2002:{t}" for t in
-                               ("str", "int", "float", "bool", "null"))
-REPLACEMENTS = [(NULL, "null"), (BOOL, "true"), (INT, "0"), (INT, "-1"),
-                (INT, "1000000000000"), (FLOAT, "2.5"), (STR, ""), (STR, "x"),
-                (STR, "${nope} = 'a'"), (STR, ". >"), (STR, "single"), (STR, "multiple"),
-                (STR, "yesno"), (STR, "integer"), (STR, "中文"), ("seq", ""), ("map", "")]
+STR, INT, FLOAT, BOOL, NULL = (
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null")
+)
+REPLACEMENTS = [
+    (NULL, "null"),
+    (BOOL, "true"),
+    (INT, "0"),
+    (INT, "-1"),
+    (INT, "1000000000000"),
+    (FLOAT, "2.5"),
+    (STR, ""),
+    (STR, "x"),
+    (STR, "${nope} = 'a'"),
+    (STR, ". >"),
+    (STR, "single"),
+    (STR, "multiple"),
+    (STR, "yesno"),
+    (STR, "integer"),
+    (STR, "中文"),
+    ("seq", ""),
+    ("map", ""),
+]
 
 
 def _new_node(kind: tuple[str, str]) -> yaml.Node:
@@ -188,8 +217,9 @@ def _new_node(kind: tuple[str, str]) -> yaml.Node:
     if tag == "seq":
         return yaml.SequenceNode("tag:yaml.org,2002:seq", [yaml.ScalarNode(STR, "x")])
     if tag == "map":
-        return yaml.MappingNode("tag:yaml.org,2002:map",
-                                [(yaml.ScalarNode(STR, "en"), yaml.ScalarNode(STR, "only"))])
+        return yaml.MappingNode(
+            "tag:yaml.org,2002:map", [(yaml.ScalarNode(STR, "en"), yaml.ScalarNode(STR, "only"))]
+        )
     return yaml.ScalarNode(tag, text)
 
 
@@ -223,8 +253,11 @@ def _mutate(root: yaml.Node, rng: random.Random) -> None:
     elif action == "duplicate":
         container.value.insert(i, container.value[i])
     else:  # give this value the text of some id elsewhere (duplicate ids, wrong refs)
-        ids = [(c, j) for c, j in slots if isinstance(c, yaml.MappingNode)
-               and c.value[j][0].value == "id"]
+        ids = [
+            (c, j)
+            for c, j in slots
+            if isinstance(c, yaml.MappingNode) and c.value[j][0].value == "id"
+        ]
         source_container, j = rng.choice(ids)
         node = source_container.value[j][1]
         if mapping:

@@ -195,26 +195,42 @@ _OPERANDS = st.sampled_from(["${a}", "${m}", ".", "'x'", "' x '", "'1'", "''", "
 
 
 def _conditions() -> st.SearchStrategy[str]:
-    comparison = st.builds(lambda left, op, right: f"{left} {op} {right}", _OPERANDS,
-                           st.sampled_from(["=", "!=", "<", ">="]), _OPERANDS)
-    selected = st.builds(lambda q, c: f"selected({q}, {c})",
-                         st.sampled_from(["${m}", "${a}", "."]),
-                         st.sampled_from(["'x'", "' x'", "'1'", "1", "${a}"]))
+    comparison = st.builds(
+        lambda left, op, right: f"{left} {op} {right}",
+        _OPERANDS,
+        st.sampled_from(["=", "!=", "<", ">="]),
+        _OPERANDS,
+    )
+    selected = st.builds(
+        lambda q, c: f"selected({q}, {c})",
+        st.sampled_from(["${m}", "${a}", "."]),
+        st.sampled_from(["'x'", "' x'", "'1'", "1", "${a}"]),
+    )
     leaf = comparison | selected
     connectives = st.sampled_from(["and", "or"])
-    return st.recursive(leaf, lambda inner: st.builds(
-        lambda left, op, right: f"({left}) {op} ({right})", inner, connectives, inner)
-        | inner.map(lambda c: f"not({c})"), max_leaves=4)
+    return st.recursive(
+        leaf,
+        lambda inner: (
+            st.builds(lambda left, op, right: f"({left}) {op} ({right})", inner, connectives, inner)
+            | inner.map(lambda c: f"not({c})")
+        ),
+        max_leaves=4,
+    )
 
 
 _TEXTS = st.sampled_from(["x", "1", "", " x", "y"])
-_ANSWER = st.one_of(_TEXTS, st.none(), st.integers(-1, 2), st.floats(allow_nan=False, width=32),
-                    st.lists(_TEXTS, max_size=3), st.lists(st.integers(0, 2), max_size=2))
+_ANSWER = st.one_of(
+    _TEXTS,
+    st.none(),
+    st.integers(-1, 2),
+    st.floats(allow_nan=False, width=32),
+    st.lists(_TEXTS, max_size=3),
+    st.lists(st.integers(0, 2), max_size=2),
+)
 
 
 @settings(max_examples=1000, deadline=None)
-@given(_conditions(), st.fixed_dictionaries({}, optional={"a": _ANSWER, "m": _ANSWER}),
-       _ANSWER)
+@given(_conditions(), st.fixed_dictionaries({}, optional={"a": _ANSWER, "m": _ANSWER}), _ANSWER)
 def test_compiled_conditions_agree_with_the_tree(source, answers, current) -> None:
     try:
         condition = parse_condition(source)

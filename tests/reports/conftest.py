@@ -67,9 +67,9 @@ def row_after(tokens: list[str], start: int, label: str, count: int) -> tuple[li
     return them and the position just after the label."""
     words = label.split()
     for i in range(start, len(tokens) - len(words) + 1):
-        if tokens[i:i + len(words)] == words:
+        if tokens[i : i + len(words)] == words:
             j = i + len(words)
-            return tokens[j:j + count], j
+            return tokens[j : j + count], j
     raise AssertionError(f"{label!r} not found after word {start}")
 
 
@@ -79,8 +79,9 @@ def words(cells: list[str]) -> list[str]:
 
 def pdftotext(data: bytes) -> str:
     """The text of a PDF read back by poppler's pdftotext (an independent extractor)."""
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=data,
-                         capture_output=True, check=True)
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-", "-"], input=data, capture_output=True, check=True
+    )
     return out.stdout.decode("utf-8")
 
 

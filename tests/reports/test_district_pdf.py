@@ -15,8 +15,9 @@ from .conftest import NUMBER, pct, pdf_tokens, pdftotext, row_after, signed, wor
 
 
 def est(value: float, n: int = 100) -> Estimate:
-    return Estimate(value=value, se=0.01, ci_low=value - 0.02, ci_high=value + 0.02, df=50.0,
-                    n=n, deff=1.0)
+    return Estimate(
+        value=value, se=0.01, ci_low=value - 0.02, ci_high=value + 0.02, df=50.0, n=n, deff=1.0
+    )
 
 
 def fmt_cmp(cmp, kind="rate"):
@@ -45,17 +46,26 @@ def test_league_table_prints_places_estimates_and_rank_intervals(report_wave):
 
     for code in sorted(values, key=lambda c: places[c]):
         e, rank = item.by_street[code], item.ranks[code]
-        expected = words([f"{e.n}†" if e.n < 30 else str(e.n), pct(e.value),
-                          f"{pct(e.ci_low)}–{pct(e.ci_high)}",
-                          f"{whole(rank.low)}–{whole(rank.high)}",
-                          fmt_cmp(item.vs_district[code]), fmt_cmp(item.vs_previous.get(code))])
+        expected = words(
+            [
+                f"{e.n}†" if e.n < 30 else str(e.n),
+                pct(e.value),
+                f"{pct(e.ci_low)}–{pct(e.ci_high)}",
+                f"{whole(rank.low)}–{whole(rank.high)}",
+                fmt_cmp(item.vs_district[code]),
+                fmt_cmp(item.vs_previous.get(code)),
+            ]
+        )
         got, start = row_after(tokens, start, names[code], len(expected))
         assert tokens[start - 2] == str(places[code])
         assert got == expected, code
     # the district's own row
     got, _ = row_after(tokens, start, "区县", 3)
-    assert got == [str(item.overall.n), pct(item.overall.value),
-                   f"{pct(item.overall.ci_low)}–{pct(item.overall.ci_high)}"]
+    assert got == [
+        str(item.overall.n),
+        pct(item.overall.value),
+        f"{pct(item.overall.ci_low)}–{pct(item.overall.ci_high)}",
+    ]
 
 
 def test_district_warnings_follow_the_rules_by_hand(report_wave):
@@ -68,8 +78,13 @@ def test_district_warnings_follow_the_rules_by_hand(report_wave):
     bottom_before = set(sorted(before, key=before.get)[:5])
     statuses = street_statuses(r, b.meta)
     for code in now:
-        expected = ("yellow_card" if code in bottom_now and code in bottom_before
-                    else "interview" if code in bottom_now else None)
+        expected = (
+            "yellow_card"
+            if code in bottom_now and code in bottom_before
+            else "interview"
+            if code in bottom_now
+            else None
+        )
         assert statuses[code].status == expected, code
         assert statuses[code].below_floor == (now[code] < 0.8)
     text = pdftotext(build_district_pdf(r, b.meta, "zh_CN"))
@@ -84,12 +99,19 @@ def _with_history(bundle, histories, current, rules=None):
     r, m = bundle.results, bundle.meta
     item = r.item("security")
     codes = [c for c, _zh, _en in r.streets]
-    new_item = replace(item, by_street={c: est(current[c]) if c in current else None
-                                        for c in codes}, ranks={})
+    new_item = replace(
+        item, by_street={c: est(current[c]) if c in current else None for c in codes}, ranks={}
+    )
     items = [new_item if i.id == "security" else i for i in r.items]
-    history = tuple(WaveHistory(code=f"W{k}", name=f"W{k}", overall={},
-                                by_street={"security": {c: est(v) for c, v in h.items()}})
-                    for k, h in enumerate(histories))
+    history = tuple(
+        WaveHistory(
+            code=f"W{k}",
+            name=f"W{k}",
+            overall={},
+            by_street={"security": {c: est(v) for c, v in h.items()}},
+        )
+        for k, h in enumerate(histories)
+    )
     options = m.options if rules is None else replace(m.options, warnings=rules)
     return replace(r, items=items), replace(m, history=history, options=options)
 
@@ -148,8 +170,7 @@ def test_warning_rules_from_settings_are_checked():
 
 def test_unknown_warning_indicator_is_a_clear_error(report_wave):
     b = report_wave.bundle
-    meta = replace(b.meta, options=replace(b.meta.options,
-                                           warnings=WarningRules(indicator="nope")))
+    meta = replace(b.meta, options=replace(b.meta.options, warnings=WarningRules(indicator="nope")))
     with pytest.raises(ReportError, match="'nope' is not an indicator"):
         build_district_pdf(b.results, meta)
 

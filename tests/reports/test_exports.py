@@ -75,8 +75,11 @@ def test_estimates_csv_and_xlsx_hold_every_estimate(ctx_wave):
 
 
 def _non_rejected(survey_id: int) -> int:
-    return db.session.scalar(select(func.count(Response.id)).where(
-        Response.survey_id == survey_id, Response.status != "rejected"))
+    return db.session.scalar(
+        select(func.count(Response.id)).where(
+            Response.survey_id == survey_id, Response.status != "rejected"
+        )
+    )
 
 
 def test_responses_csv_is_anonymised_and_complete(ctx_wave):
@@ -92,15 +95,22 @@ def test_responses_csv_is_anonymised_and_complete(ctx_wave):
             assert not PHONE.search(value)
     # multiple choice: one 0/1 column per code, matching the stored answers (SQL count here)
     selected = db.session.scalar(
-        select(func.count(Answer.id)).join(Response, Response.id == Answer.response_id)
-        .where(Response.survey_id == 1, Response.status != "rejected",
-               Answer.question == "unsafe_factors", Answer.value == "theft_robbery"))
+        select(func.count(Answer.id))
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Response.survey_id == 1,
+            Response.status != "rejected",
+            Answer.question == "unsafe_factors",
+            Answer.value == "theft_robbery",
+        )
+    )
     assert sum(r["unsafe_factors_theft_robbery"] == "1" for r in rows) == selected
     # weights: raked to the census, so each wave's weights add up to the streets' population
     population = db.session.scalar(
-        select(func.sum(LocalityPopulation.count)).join(
-            Locality, Locality.id == LocalityPopulation.locality_id)
-        .where(Locality.level == "street"))
+        select(func.sum(LocalityPopulation.count))
+        .join(Locality, Locality.id == LocalityPopulation.locality_id)
+        .where(Locality.level == "street")
+    )
     for wave in ("2026-Q3", "2026-Q4"):
         total = sum(float(r["weight"]) for r in rows if r["wave"] == wave and r["weight"])
         assert math.isclose(total, population, rel_tol=1e-6), wave
@@ -117,10 +127,12 @@ def test_responses_sav_keeps_variable_and_value_labels(ctx_wave, tmp_path):
     question = schema.questions["security_overall"]
     assert labels["security_overall"] == question.label["zh_CN"]
     assert meta.variable_value_labels["security_overall"] == {
-        float(c.code): c.label["zh_CN"] for c in question.choices}
+        float(c.code): c.label["zh_CN"] for c in question.choices
+    }
     assert meta.variable_value_labels["street"]["320106001"] == "宁海路街道"
     assert labels["unsafe_factors_theft_robbery"].startswith(
-        schema.questions["unsafe_factors"].label["zh_CN"])
+        schema.questions["unsafe_factors"].label["zh_CN"]
+    )
     # the same data as the CSV
     rows = _csv(export_responses(survey, "csv"))
     for k in (0, len(rows) // 2, len(rows) - 1):

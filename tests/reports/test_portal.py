@@ -34,8 +34,11 @@ ALLOWED = {
     "official-elsewhere": {"index"},
     "enumerator": set(),
 }
-LOGINS = {"admin": "admin-demo-2026", "manager": "manager-demo-2026",
-          "enumerator": "enumerator-demo-2026"}
+LOGINS = {
+    "admin": "admin-demo-2026",
+    "manager": "manager-demo-2026",
+    "enumerator": "enumerator-demo-2026",
+}
 
 
 @pytest.fixture
@@ -43,8 +46,9 @@ def elsewhere(demo):
     """An official of another district, outside the demo survey."""
     with demo.app_context():
         city = db.session.scalar(select(Locality).where(Locality.code == "320106")).parent
-        other = Locality(code="320105", name_zh="建邺区", name_en="Jianye", level="district",
-                         parent=city)
+        other = Locality(
+            code="320105", name_zh="建邺区", name_en="Jianye", level="district", parent=city
+        )
         db.session.add(other)
         db.session.commit()
         create_user("official-elsewhere", "official", PASSWORD, locality_code="320105")
@@ -107,8 +111,9 @@ def test_bad_requests_are_4xx(demo, client, auth):
     assert client.get(f"{BASE}/streets/320106001.pdf?lang=fr").status_code == 400
     assert client.get(f"{BASE}/estimates.pdf").status_code == 404
     assert client.post(f"{BASE}/jobs", data={"kind": "everything"}).status_code == 400
-    assert client.post(f"{BASE}/jobs", data={"kind": "responses",
-                                             "format": "doc"}).status_code == 400
+    assert (
+        client.post(f"{BASE}/jobs", data={"kind": "responses", "format": "doc"}).status_code == 400
+    )
     assert client.get("/officials/jobs/nope.json").status_code == 404
 
 
@@ -128,8 +133,7 @@ def test_zip_of_all_streets_runs_in_the_background(demo, client, auth):
     assert "320106001-2026-Q4.pdf" in names
     assert all(archive.read(n).startswith(b"%PDF") for n in names)
     # the PDF in the ZIP is the one the street download serves (same cached content)
-    assert archive.read("320106001-2026-Q4.pdf") == client.get(
-        f"{BASE}/streets/320106001.pdf").data
+    assert archive.read("320106001-2026-Q4.pdf") == client.get(f"{BASE}/streets/320106001.pdf").data
 
 
 def test_responses_export_job_sav(demo, client, auth, tmp_path):
@@ -143,8 +147,11 @@ def test_responses_export_job_sav(demo, client, auth, tmp_path):
     path.write_bytes(client.get(status["download"]).data)
     frame, meta = pyreadstat.read_sav(str(path))
     with demo.app_context():
-        n = db.session.scalar(select(db.func.count(Response.id)).join(Response.wave).where(
-            Response.status != "rejected", Response.wave.has(code="2026-Q4")))
+        n = db.session.scalar(
+            select(db.func.count(Response.id))
+            .join(Response.wave)
+            .where(Response.status != "rejected", Response.wave.has(code="2026-Q4"))
+        )
     assert len(frame) == n
     assert meta.column_names_to_labels["street"] == "街道"
 
@@ -169,8 +176,9 @@ def test_reports_are_cached_by_content(demo, monkeypatch):
         english = reports.street_pdf(survey, wave, "320106001", "en")
         assert english != first and len(calls) == 1
         # a response rejected by review changes the data: recomputed, once
-        response = db.session.scalars(select(Response).where(
-            Response.wave_id == wave.id, Response.status != "rejected")).first()
+        response = db.session.scalars(
+            select(Response).where(Response.wave_id == wave.id, Response.status != "rejected")
+        ).first()
         response.status = "rejected"
         db.session.commit()
         reports.street_pdf(survey, wave, "320106001")
@@ -196,8 +204,9 @@ def test_open_wave_reports_are_reused_for_the_freshness_window(demo, monkeypatch
         assert len(calls) == 1
 
         def reject_one():
-            response = db.session.scalars(select(Response).where(
-                Response.wave_id == wave.id, Response.status != "rejected")).first()
+            response = db.session.scalars(
+                select(Response).where(Response.wave_id == wave.id, Response.status != "rejected")
+            ).first()
             response.status = "rejected"
             db.session.commit()
 
@@ -239,7 +248,8 @@ def test_job_backends_from_configuration(demo, client, auth):
     response = client.post(f"{BASE}/jobs", data={"kind": "zip"})
     assert response.status_code == 400
     assert "SURVEYAPP_JOB_BACKEND must be one of thread, rq, inline" in response.get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_telephone_response_rate_in_the_street_report(demo):
@@ -250,8 +260,10 @@ def test_telephone_response_rate_in_the_street_report(demo):
 
     from .conftest import pdf_tokens, pdftotext, row_after
 
-    codes = {"320106001": ["1.1"] * 6 + ["2.111"] * 2 + ["2.21", "3.13", "4.70"],
-             "320106002": ["1.1"] * 4 + ["2.111"] * 4}
+    codes = {
+        "320106001": ["1.1"] * 6 + ["2.111"] * 2 + ["2.21", "3.13", "4.70"],
+        "320106002": ["1.1"] * 4 + ["2.111"] * 4,
+    }
     with demo.app_context():
         survey, wave = reports.find_survey_wave(1)
         phone = 13800000000
@@ -259,8 +271,15 @@ def test_telephone_response_rate_in_the_street_report(demo):
             street = db.session.scalar(select(Locality).where(Locality.code == street_code))
             for final in finals:
                 phone += 1
-                db.session.add(CatiCase(wave_id=wave.id, locality_id=street.id,
-                                        phone=str(phone), status="closed", final_code=final))
+                db.session.add(
+                    CatiCase(
+                        wave_id=wave.id,
+                        locality_id=street.id,
+                        phone=str(phone),
+                        status="closed",
+                        final_code=final,
+                    )
+                )
         db.session.commit()
         pdf = reports.street_pdf(survey, wave, "320106001")
     tokens = pdf_tokens(pdf)
@@ -278,14 +297,25 @@ def test_a_job_lost_with_its_process_is_failed_not_waited_for(demo, client, auth
 
     with demo.app_context():
         user = db.session.scalar(select(User).where(User.username == "official"))
-        db.session.add(ReportJob(id="lost", kind="zip", user_id=user.id, survey_id=1,
-                                 params={}, status="running", done=3, total=14, message="",
-                                 filename="", result_path="",
-                                 created_at=datetime.utcnow() - timedelta(hours=2)))
+        db.session.add(
+            ReportJob(
+                id="lost",
+                kind="zip",
+                user_id=user.id,
+                survey_id=1,
+                params={},
+                status="running",
+                done=3,
+                total=14,
+                message="",
+                filename="",
+                result_path="",
+                created_at=datetime.utcnow() - timedelta(hours=2),
+            )
+        )
         db.session.commit()
     auth.login("official", PASSWORD)
     status = client.get("/officials/jobs/lost.json").get_json()
     assert status["status"] == "failed" and "restarted" in status["reason"]
     assert status["message"] == "已中断（服务器曾重启）：请重新开始"  # the interface language
-    assert 'http-equiv="refresh"' not in client.get("/officials/jobs/lost").get_data(
-        as_text=True)
+    assert 'http-equiv="refresh"' not in client.get("/officials/jobs/lost").get_data(as_text=True)

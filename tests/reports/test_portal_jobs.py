@@ -75,8 +75,7 @@ def test_rq_backend_runs_jobs_on_redis(demo, client, auth, fake_redis, monkeypat
 
     # the same downloads on the thread backend give the same content
     monkeypatch.setenv("SURVEYAPP_JOB_BACKEND", "thread")
-    thread_csv = client.get(_wait(client, _download(client, "responses", "csv"))[
-        "download"]).data
+    thread_csv = client.get(_wait(client, _download(client, "responses", "csv"))["download"]).data
     thread_zip = client.get(_wait(client, _download(client, "zip"))["download"]).data
     assert rq_files[csv_url] == thread_csv
     assert rq_files[csv_url].decode("utf-8-sig").startswith("respondent,wave,mode")
@@ -102,8 +101,15 @@ def test_rq_job_failure_is_recorded(demo, client, auth, fake_redis):
 
 def _empty_wave(demo) -> str:
     with demo.app_context():
-        empty = Wave(survey_id=1, code="2027-Q1", name="2027-Q1", position=99,
-                     starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31), is_open=True)
+        empty = Wave(
+            survey_id=1,
+            code="2027-Q1",
+            name="2027-Q1",
+            position=99,
+            starts_on=date(2027, 1, 1),
+            ends_on=date(2027, 3, 31),
+            is_open=True,
+        )
         db.session.add(empty)
         db.session.commit()
         return empty.code
@@ -119,8 +125,9 @@ def test_failed_jobs_speak_chinese(demo, client, auth):
     zip_url = client.post(base, data={"kind": "zip"}).location
     status = client.get(zip_url + ".json").get_json()
     assert status["status"] == "failed"
-    assert status["reason"] == ("this wave has 0 eligible response(s): at least 2 are needed "
-                                "to estimate")
+    assert status["reason"] == (
+        "this wave has 0 eligible response(s): at least 2 are needed to estimate"
+    )
     assert status["message"] == "本轮只有 0 份合格问卷：计算估计值至少需要 2 份"
     page = client.get(zip_url).get_data(as_text=True)
     assert "生成失败：本轮只有 0 份合格问卷：计算估计值至少需要 2 份" in page
@@ -144,21 +151,26 @@ def test_failure_texts_in_both_languages(demo):
             assert failure_text(INTERRUPTED) == "已中断（服务器曾重启）：请重新开始"
             assert failure_text(
                 "no population count for street(s) 320106001, 320106002: import them with "
-                "`surveyapp localities import`") == (
-                "街道 320106001, 320106002 没有人口数：请用 `surveyapp localities import` 导入")
+                "`surveyapp localities import`"
+            ) == ("街道 320106001, 320106002 没有人口数：请用 `surveyapp localities import` 导入")
             # a message of no known form is shown as it is
             assert failure_text("survey settings: reports.warnings must be an object") == (
-                "survey settings: reports.warnings must be an object")
+                "survey settings: reports.warnings must be an object"
+            )
         with force_locale("en"):
             assert failure_text(INTERNAL_ERROR) == INTERNAL_ERROR
             assert failure_text("survey 7 has no responses to export yet") == (
-                "survey 7 has no responses to export yet")
+                "survey 7 has no responses to export yet"
+            )
 
 
 def _page_counts(client) -> dict[str, int]:
     page = client.get(BASE).get_data(as_text=True)
-    found = re.findall(r'<td class="num">(\d+)</td>\s*<td>\s*<a class="button" '
-                       r'data-street="(\d+)"', page)
+    found = re.findall(
+        r'<td class="num">(\d+)</td>\s*<td>\s*<a class="button" '
+        r'data-street="(\d+)"',
+        page,
+    )
     assert len(found) == 13, page
     return {code: int(n) for n, code in found}
 
@@ -175,23 +187,32 @@ def test_wave_page_counts_what_the_reports_count(demo, client, auth):
     with demo.app_context():
         street = db.session.scalar(select(Locality).where(Locality.code == code))
         survey, wave = reports.find_survey_wave(1, "2026-Q4")
-        all_responses = db.session.scalar(select(db.func.count(Response.id)).where(
-            Response.wave_id == wave.id, Response.street_id == street.id))
+        all_responses = db.session.scalar(
+            select(db.func.count(Response.id)).where(
+                Response.wave_id == wave.id, Response.street_id == street.id
+            )
+        )
         bundle = reports.report_bundle(survey, wave)
         assert before == bundle.results.n_by_street
-        counted = db.session.scalars(select(Response).where(
-            Response.wave_id == wave.id, Response.street_id == street.id,
-            Response.status != "rejected").order_by(Response.id)).all()
+        counted = db.session.scalars(
+            select(Response)
+            .where(
+                Response.wave_id == wave.id,
+                Response.street_id == street.id,
+                Response.status != "rejected",
+            )
+            .order_by(Response.id)
+        ).all()
         assert len(counted) >= before[code] >= 2
         counted[0].status = "rejected"
         # a resubmission without the screening answer: the newest "sex" answer is empty
-        db.session.add(Answer(response_id=counted[1].id, question="sex", value="",
-                              number=None))
+        db.session.add(Answer(response_id=counted[1].id, question="sex", value="", number=None))
         db.session.commit()
         after_bundle = reports.report_bundle(survey, wave)
     after = _page_counts(client)
     assert after[code] == before[code] - 2
     assert {k: v for k, v in after.items() if k != code} == {
-        k: v for k, v in before.items() if k != code}
+        k: v for k, v in before.items() if k != code
+    }
     assert after == after_bundle.results.n_by_street
     assert all_responses > after[code]  # counting every response would disagree

@@ -11,19 +11,34 @@ from .conftest import pdftotext
 
 def test_report_street_district_and_all(demo, runner, tmp_path):
     out = tmp_path / "street.pdf"
-    result = runner.invoke(args=["report", "--survey", "1", "--street", "320106001", "-o",
-                                 str(out)])
+    result = runner.invoke(
+        args=["report", "--survey", "1", "--street", "320106001", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "宁海路街道" in pdftotext(out.read_bytes())
     english = tmp_path / "street-en.pdf"
-    result = runner.invoke(args=["report", "--survey", "1", "--wave", "2026-Q3", "--street",
-                                 "320106001", "--lang", "en", "-o", str(english)])
+    result = runner.invoke(
+        args=[
+            "report",
+            "--survey",
+            "1",
+            "--wave",
+            "2026-Q3",
+            "--street",
+            "320106001",
+            "--lang",
+            "en",
+            "-o",
+            str(english),
+        ]
+    )
     assert result.exit_code == 0, result.output
     text = pdftotext(english.read_bytes())
     assert "Sense of security" in text and "2026-Q3" in text
     district = tmp_path / "district.pdf"
-    result = runner.invoke(args=["report", "--survey", "1", "--district", "320106", "-o",
-                                 str(district)])
+    result = runner.invoke(
+        args=["report", "--survey", "1", "--district", "320106", "-o", str(district)]
+    )
     assert result.exit_code == 0, result.output
     assert "排名表" in pdftotext(district.read_bytes())
     folder = tmp_path / "all"
@@ -57,11 +72,13 @@ def test_export_responses_and_estimates(demo, runner, tmp_path):
     _frame, meta = pyreadstat.read_sav(str(sav), metadataonly=True)
     assert meta.variable_value_labels["mode"] == {"phone": "电话", "door": "入户"}
     est = tmp_path / "e.csv"
-    result = runner.invoke(args=["export", "--survey", "1", "--what", "estimates", "--format",
-                                 "csv", "-o", str(est)])
+    result = runner.invoke(
+        args=["export", "--survey", "1", "--what", "estimates", "--format", "csv", "-o", str(est)]
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(est.read_text(encoding="utf-8-sig").splitlines()))
     assert {r["level"] for r in rows} == {"district", "street", "community"}
-    result = runner.invoke(args=["export", "--survey", "1", "--what", "estimates", "--format",
-                                 "sav", "-o", str(est)])
+    result = runner.invoke(
+        args=["export", "--survey", "1", "--what", "estimates", "--format", "sav", "-o", str(est)]
+    )
     assert result.exit_code != 0 and "not 'sav'" in result.output

@@ -58,9 +58,14 @@ def fmt_n(est):
 def expected_row(item, code):
     """The cells of an indicator's row after its label."""
     est = item.by_street.get(code)
-    return [fmt_n(est), fmt_value(est, item.kind), fmt_ci(est, item.kind),
-            fmt_value(item.overall, item.kind), fmt_cmp(item.vs_district.get(code), item.kind),
-            fmt_cmp(item.vs_previous.get(code), item.kind)]
+    return [
+        fmt_n(est),
+        fmt_value(est, item.kind),
+        fmt_ci(est, item.kind),
+        fmt_value(item.overall, item.kind),
+        fmt_cmp(item.vs_district.get(code), item.kind),
+        fmt_cmp(item.vs_previous.get(code), item.kind),
+    ]
 
 
 def target_cell(item, code):
@@ -76,8 +81,10 @@ def target_cell(item, code):
 @pytest.fixture(scope="module")
 def street_pdfs(report_wave):
     b = report_wave.bundle
-    return {code: build_street_pdf(b.results, code, b.meta, "zh_CN")
-            for code, _zh, _en in b.results.streets}
+    return {
+        code: build_street_pdf(b.results, code, b.meta, "zh_CN")
+        for code, _zh, _en in b.results.streets
+    }
 
 
 def test_indicator_and_score_tables_print_the_estimates(report_wave, street_pdfs):
@@ -132,8 +139,11 @@ def test_communities_and_factors(report_wave, street_pdfs):
                 est = item.by_community.get(community)
                 if est is not None:
                     point = est.value
-                expected += [f"{n}†" if n < MIN_N else str(n),
-                             pct(point) if point is not None else "—", fmt_ci(est, "rate")]
+                expected += [
+                    f"{n}†" if n < MIN_N else str(n),
+                    pct(point) if point is not None else "—",
+                    fmt_ci(est, "rate"),
+                ]
             got, start = row_after(tokens, start, zh, len(expected))
             assert got == expected, (code, community)
         start = tokens.index("影响安全感的因素")
@@ -141,8 +151,12 @@ def test_communities_and_factors(report_wave, street_pdfs):
             if factor == "none":
                 continue
             mine, district = factors[code].get(factor), factors["ALL"].get(factor)
-            expected = [fmt_value(mine, "rate"), fmt_ci(mine, "rate"),
-                        fmt_value(district, "rate"), fmt_ci(district, "rate")]
+            expected = [
+                fmt_value(mine, "rate"),
+                fmt_ci(mine, "rate"),
+                fmt_value(district, "rate"),
+                fmt_ci(district, "rate"),
+            ]
             got, _ = row_after(tokens, start, label["zh_CN"], 4)
             assert got == expected, (code, factor)
 
@@ -215,8 +229,7 @@ def test_chinese_text_is_embedded_with_its_glyphs(report_wave, street_pdfs, tmp_
     if not fonts_list:  # pdffonts reads files only
         path = tmp_path / "street.pdf"
         path.write_bytes(pdf)
-        fonts_list = subprocess.run(["pdffonts", str(path)], capture_output=True,
-                                    check=True).stdout
+        fonts_list = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True).stdout
     for line in fonts_list.decode().splitlines()[2:]:
         if "WenQuanYi" in line:
             assert " yes yes yes " in line  # embedded, subset, with a Unicode map
@@ -226,8 +239,10 @@ def test_chinese_text_is_embedded_with_its_glyphs(report_wave, street_pdfs, tmp_
 def test_first_page_renders_to_png(report_wave, street_pdfs, tmp_path):
     path = tmp_path / "320106001.pdf"
     path.write_bytes(street_pdfs["320106001"])
-    subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", str(path),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")],
+        check=True,
+    )
     png = next(tmp_path.glob("page*.png"))
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

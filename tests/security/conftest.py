@@ -59,13 +59,20 @@ def _populate(app) -> World:
         enumerator2 = create_user("enumerator-xuanwu", "enumerator", "Xuanwu-Enum-2026!")
         other_district = loc("320102")
         source = (ROOT / "questionnaires" / "public-security-satisfaction.yaml").read_text(
-            encoding="utf-8")
+            encoding="utf-8"
+        )
         version2, _created = store_questionnaire(
-            source.replace("\nversion: 1\n", "\nversion: 99\n", 1), source="v99.yaml")
+            source.replace("\nversion: 1\n", "\nversion: 99\n", 1), source="v99.yaml"
+        )
         demo_survey = db.session.scalar(select(Survey).order_by(Survey.id))
-        survey2 = Survey(name="玄武区 survey", questionnaire_version=version2,
-                         district=other_district, modes="phone,door", created_by=manager2,
-                         settings=dict(demo_survey.settings))
+        survey2 = Survey(
+            name="玄武区 survey",
+            questionnaire_version=version2,
+            district=other_district,
+            modes="phone,door",
+            created_by=manager2,
+            settings=dict(demo_survey.settings),
+        )
         survey2.waves.append(Wave(code="2026-Q4", name="2026 Q4", position=0, is_open=True))
         db.session.add(survey2)
         db.session.flush()
@@ -73,55 +80,94 @@ def _populate(app) -> World:
         demo_wave = demo_survey.waves[-1]
         enumerator = user("enumerator")
         own_assignment = db.session.scalar(
-            select(Assignment).where(Assignment.enumerator_id == enumerator.id,
-                                     Assignment.mode == "door").order_by(Assignment.id))
+            select(Assignment)
+            .where(Assignment.enumerator_id == enumerator.id, Assignment.mode == "door")
+            .order_by(Assignment.id)
+        )
         street = loc("320106001")
-        sibling_street = next(s for s in street.parent.children
-                              if s.level == "street" and s.id != street.id)
+        sibling_street = next(
+            s for s in street.parent.children if s.level == "street" and s.id != street.id
+        )
         sibling_community = sibling_street.children[0]
         # Another enumerator in the same wave (in another street), and one in the other survey.
         colleague = user("field01")
-        same_wave_other = Assignment(wave=demo_wave, enumerator=colleague,
-                                     locality=sibling_community, mode="door", target=5)
-        other_survey_assignment = Assignment(wave=wave2, enumerator=enumerator2,
-                                             locality=loc("320102001001"), mode="door",
-                                             target=5)
+        same_wave_other = Assignment(
+            wave=demo_wave, enumerator=colleague, locality=sibling_community, mode="door", target=5
+        )
+        other_survey_assignment = Assignment(
+            wave=wave2, enumerator=enumerator2, locality=loc("320102001001"), mode="door", target=5
+        )
         db.session.add_all([same_wave_other, other_survey_assignment])
         db.session.commit()
 
         # One response of the demo enumerator (the demo's synthetic ones are the field team's).
         grid = own_assignment.locality.children[0]
         answers = {"resident_6m": "no", "age_16plus": "yes"}
-        own_response, _ = submit_response(Submission(
-            wave=demo_wave, locality=grid, mode="door", language="zh_CN",
-            uuid=str(uuidlib.uuid4()), answers=answers, enumerator=enumerator,
-            started_at=datetime(2026, 11, 23, 9), ended_at=datetime(2026, 11, 23, 9, 7)))
-        other_response, _ = submit_response(Submission(
-            wave=wave2, locality=loc("320102001001001"), mode="door", language="zh_CN",
-            uuid=str(uuidlib.uuid4()), answers=answers, enumerator=enumerator2,
-            started_at=datetime(2026, 11, 23, 9), ended_at=datetime(2026, 11, 23, 9, 7)))
+        own_response, _ = submit_response(
+            Submission(
+                wave=demo_wave,
+                locality=grid,
+                mode="door",
+                language="zh_CN",
+                uuid=str(uuidlib.uuid4()),
+                answers=answers,
+                enumerator=enumerator,
+                started_at=datetime(2026, 11, 23, 9),
+                ended_at=datetime(2026, 11, 23, 9, 7),
+            )
+        )
+        other_response, _ = submit_response(
+            Submission(
+                wave=wave2,
+                locality=loc("320102001001001"),
+                mode="door",
+                language="zh_CN",
+                uuid=str(uuidlib.uuid4()),
+                answers=answers,
+                enumerator=enumerator2,
+                started_at=datetime(2026, 11, 23, 9),
+                ended_at=datetime(2026, 11, 23, 9, 7),
+            )
+        )
         colleague_response = db.session.scalar(
-            select(Response).where(Response.wave_id == demo_wave.id,
-                                   Response.enumerator_id != enumerator.id)
-            .order_by(Response.id))
+            select(Response)
+            .where(Response.wave_id == demo_wave.id, Response.enumerator_id != enumerator.id)
+            .order_by(Response.id)
+        )
 
-        colleague_response = db.session.scalar(
-            select(Response).where(Response.wave_id == demo_wave.id,
-                                   Response.street_id == sibling_street.id)
-            .order_by(Response.id)) or colleague_response
+        colleague_response = (
+            db.session.scalar(
+                select(Response)
+                .where(Response.wave_id == demo_wave.id, Response.street_id == sibling_street.id)
+                .order_by(Response.id)
+            )
+            or colleague_response
+        )
         # CATI cases held by the enumerator, by a colleague, and in the other survey; back-checks
         # of an interview in each survey.
         from surveyapp.models.fieldwork import BackCheck, CatiCase
 
         now = datetime.utcnow()
-        cases = [CatiCase(wave_id=w.id, locality_id=loc.id, phone=phone, status="claimed",
-                          claimed_by_id=u.id, claimed_at=now, source="import")
-                 for w, loc, phone, u in (
-                     (demo_wave, own_assignment.locality, "13800000001", enumerator),
-                     (demo_wave, sibling_community, "13800000002", colleague),
-                     (wave2, loc("320102001001"), "13800000003", enumerator2))]
-        checks = [BackCheck(response_id=r.id, wave_id=r.wave_id, enumerator_id=r.enumerator_id)
-                  for r in (colleague_response, other_response)]
+        cases = [
+            CatiCase(
+                wave_id=w.id,
+                locality_id=loc.id,
+                phone=phone,
+                status="claimed",
+                claimed_by_id=u.id,
+                claimed_at=now,
+                source="import",
+            )
+            for w, loc, phone, u in (
+                (demo_wave, own_assignment.locality, "13800000001", enumerator),
+                (demo_wave, sibling_community, "13800000002", colleague),
+                (wave2, loc("320102001001"), "13800000003", enumerator2),
+            )
+        ]
+        checks = [
+            BackCheck(response_id=r.id, wave_id=r.wave_id, enumerator_id=r.enumerator_id)
+            for r in (colleague_response, other_response)
+        ]
         db.session.add_all(cases + checks)
         db.session.commit()
 
@@ -143,10 +189,21 @@ def _populate(app) -> World:
             "other_community": "320102001001",
             "grid": grid.code,
             "other_grid": "320102001001001",
-            "locality_ids": {c: loc(c).id for c in (
-                "320106", "320102", street.code, sibling_street.code, "320102001",
-                own_assignment.locality.code, sibling_community.code, "320102001001",
-                grid.code, "320102001001001")},
+            "locality_ids": {
+                c: loc(c).id
+                for c in (
+                    "320106",
+                    "320102",
+                    street.code,
+                    sibling_street.code,
+                    "320102001",
+                    own_assignment.locality.code,
+                    sibling_community.code,
+                    "320102001001",
+                    grid.code,
+                    "320102001001001",
+                )
+            },
             "survey": demo_survey.id,
             "other_survey": survey2.id,
             "wave": demo_wave.id,
@@ -203,4 +260,3 @@ def world_app(request, migrated_database, tmp_path_factory):
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
     mp.undo()
-

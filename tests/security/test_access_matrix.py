@@ -207,8 +207,11 @@ def _values(rule: Rule, ids: dict, user: str) -> dict[str, Value]:
         if name in ARGUMENTS:
             values[name] = ARGUMENTS[name](ids, user)
         elif type(converter).__name__ == "AnyConverter":
-            values[name] = Value(sorted(converter.items)[0] if hasattr(converter, "items")
-                                 else converter.regex.split("|")[0])
+            values[name] = Value(
+                sorted(converter.items)[0]
+                if hasattr(converter, "items")
+                else converter.regex.split("|")[0]
+            )
         else:
             names = [cls.__name__ for cls in type(converter).__mro__]
             fallback = next((CONVERTERS[n] for n in names if n in CONVERTERS), "x")
@@ -291,7 +294,8 @@ def test_every_endpoint_declares_its_roles(world_app):
     assert not undeclared, (
         "these endpoints declare no roles: protect them with surveyapp.auth.roles_required(...)"
         " (or, if they are public on purpose, add them to PUBLIC in this file): "
-        + "; ".join(undeclared))
+        + "; ".join(undeclared)
+    )
     assert not unknown, "unknown roles declared: " + "; ".join(unknown)
 
 
@@ -341,7 +345,8 @@ def test_access_matrix(world_app, user):
                 if status not in (403, 404):
                     failures.append(
                         f"{where} -> {status}, expected 403/404: '{foreign}' is outside the "
-                        "user's jurisdiction")
+                        "user's jurisdiction"
+                    )
             elif status < 400:
                 admitted_ok += 1
             response.close()
@@ -353,12 +358,15 @@ def test_access_matrix(world_app, user):
 
 def test_argument_table_covers_the_url_map(world_app):
     """Arguments without an entry are only role-checked; name them so someone adds one."""
-    unknown = sorted({
-        f"{name} ({rule.endpoint})"
-        for rule in world_app.url_map.iter_rules()
-        for name in rule.arguments
-        if name not in ARGUMENTS and rule.endpoint not in PUBLIC
-    })
+    unknown = sorted(
+        {
+            f"{name} ({rule.endpoint})"
+            for rule in world_app.url_map.iter_rules()
+            for name in rule.arguments
+            if name not in ARGUMENTS and rule.endpoint not in PUBLIC
+        }
+    )
     assert not unknown, (
         "add these URL arguments to ARGUMENTS in tests/security/test_access_matrix.py so the "
-        "matrix tries values inside and outside each jurisdiction: " + ", ".join(unknown))
+        "matrix tries values inside and outside each jurisdiction: " + ", ".join(unknown)
+    )

@@ -21,8 +21,9 @@ def tokens(world_app):
     from surveyapp.fieldwork.tokens import issue_token
 
     with world_app.app_context():
-        out = {name: issue_token(name, label="schemathesis")[0]
-               for name in ("enumerator", "manager")}
+        out = {
+            name: issue_token(name, label="schemathesis")[0] for name in ("enumerator", "manager")
+        }
         db.session.remove()
     return out
 
@@ -41,14 +42,20 @@ def test_the_app_serves_the_described_schema(world_app):
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 def test_no_server_error(case, tokens, world_app):
     for who in ("enumerator", "manager", None):
         headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
-        response = case.call(base_url="http://localhost/api/v1", headers=headers,
-                             app=world_app)
+        response = case.call(base_url="http://localhost/api/v1", headers=headers, app=world_app)
         assert response.status_code < 500, (
             f"{who}: {case.method} {case.formatted_path} -> {response.status_code}: "
-            f"{response.text[:500]}\nbody: {case.body!r}")
+            f"{response.text[:500]}\nbody: {case.body!r}"
+        )

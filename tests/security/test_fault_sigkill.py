@@ -38,8 +38,19 @@ pytestmark = pytest.mark.slow
 
 INTERVIEWS = 90
 CLIENTS = 4
-GUNICORN = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "2",
-            "--graceful-timeout", "1", "--log-level", "warning"]
+GUNICORN = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "--workers",
+    "2",
+    "--threads",
+    "2",
+    "--graceful-timeout",
+    "1",
+    "--log-level",
+    "warning",
+]
 
 
 def _free_port() -> int:
@@ -59,7 +70,12 @@ class Server:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [*GUNICORN, "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True)
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60  # importing the app is slow on a busy machine
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -90,9 +106,12 @@ class Server:
 def _post(port: int, token: str, body: dict) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("POST", "/api/v1/submissions", body=json.dumps(body),
-                     headers={"Content-Type": "application/json",
-                              "Authorization": f"Bearer {token}"})
+        conn.request(
+            "POST",
+            "/api/v1/submissions",
+            body=json.dumps(body),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
         response = conn.getresponse()
         response.read()
         return response.status
@@ -105,9 +124,12 @@ def test_sigkill_mid_stream_then_retry_stores_each_interview_once(demo_database,
     db_file = tmp_path / "fault.sqlite"
     shutil.copy(demo_database, db_file)
     url = f"sqlite:///{db_file}"
-    env = {**os.environ, "SURVEYAPP_DATABASE_URL": url,
-           "SURVEYAPP_INSTANCE_PATH": str(tmp_path / "instance"),
-           "SURVEYAPP_SECRET_KEY": "fault-test"}
+    env = {
+        **os.environ,
+        "SURVEYAPP_DATABASE_URL": url,
+        "SURVEYAPP_INSTANCE_PATH": str(tmp_path / "instance"),
+        "SURVEYAPP_SECRET_KEY": "fault-test",
+    }
     env.pop("SURVEYAPP_TEST_DATABASE_URL", None)
 
     app = create_app(_config(url))
@@ -115,9 +137,11 @@ def test_sigkill_mid_stream_then_retry_stores_each_interview_once(demo_database,
 
     with app.app_context():
         token, user = issue_token("enumerator", label="fault test")
-        assignment = db.session.scalar(select(Assignment).where(
-            Assignment.enumerator_id == user.id, Assignment.mode == "door"
-        ).order_by(Assignment.id))
+        assignment = db.session.scalar(
+            select(Assignment)
+            .where(Assignment.enumerator_id == user.id, Assignment.mode == "door")
+            .order_by(Assignment.id)
+        )
         grid = assignment.locality.children[0].code
         assignment_id = assignment.id
         before = db.session.scalar(select(func.count(Response.id)))
@@ -125,11 +149,16 @@ def test_sigkill_mid_stream_then_retry_stores_each_interview_once(demo_database,
     answer_sets = [full_answers(app, seed) for seed in range(1, 6)]
     interviews = {}
     for i in range(INTERVIEWS):
-        body = {"uuid": str(uuidlib.uuid4()), "assignment": assignment_id, "locality": grid,
-                "mode": "door", "language": "zh_CN",
-                "started_at": "2026-11-23T09:30:00+08:00",
-                "ended_at": "2026-11-23T09:38:00+08:00",
-                "answers": answer_sets[i % len(answer_sets)]}
+        body = {
+            "uuid": str(uuidlib.uuid4()),
+            "assignment": assignment_id,
+            "locality": grid,
+            "mode": "door",
+            "language": "zh_CN",
+            "started_at": "2026-11-23T09:30:00+08:00",
+            "ended_at": "2026-11-23T09:38:00+08:00",
+            "answers": answer_sets[i % len(answer_sets)],
+        }
         interviews[body["uuid"]] = body
 
     server = Server(_free_port(), env, tmp_path / "gunicorn.log")
@@ -186,24 +215,34 @@ def test_sigkill_mid_stream_then_retry_stores_each_interview_once(demo_database,
     assert failures, "the kill should have cut some requests off"
     assert not [f for f in failures if f[1].startswith("HTTP 5")], failures
     assert set(acknowledged) == set(interviews), (
-        f"{INTERVIEWS - len(acknowledged)} interviews never acknowledged; see "
-        f"{server.log}")
+        f"{INTERVIEWS - len(acknowledged)} interviews never acknowledged; see {server.log}"
+    )
 
     with app.app_context():
-        stored = dict(db.session.execute(
-            select(Response.uuid, func.count(Response.id))
-            .where(Response.uuid.in_(list(interviews))).group_by(Response.uuid)).all())
+        stored = dict(
+            db.session.execute(
+                select(Response.uuid, func.count(Response.id))
+                .where(Response.uuid.in_(list(interviews)))
+                .group_by(Response.uuid)
+            ).all()
+        )
         assert stored == {uid: 1 for uid in interviews}, "each interview exactly once"
         assert db.session.scalar(select(func.count(Response.id))) == before + INTERVIEWS
         # Nothing partial: every stored interview has all its answer rows.
         for uid, body in interviews.items():
             response = db.session.scalar(select(Response).where(Response.uuid == uid))
-            n = db.session.scalar(select(func.count(Answer.id))
-                                  .where(Answer.response_id == response.id))
-            expected = sum(len(v) if isinstance(v, list) else 1
-                           for v in body["answers"].values() if v not in ("", [], None))
+            n = db.session.scalar(
+                select(func.count(Answer.id)).where(Answer.response_id == response.id)
+            )
+            expected = sum(
+                len(v) if isinstance(v, list) else 1
+                for v in body["answers"].values()
+                if v not in ("", [], None)
+            )
             assert n == expected, (uid, n, expected)
         enumerator = db.session.scalar(select(User).where(User.username == "enumerator"))
-        assert {r.enumerator_id for r in db.session.scalars(
-            select(Response).where(Response.uuid.in_(list(interviews))))} == {enumerator.id}
+        assert {
+            r.enumerator_id
+            for r in db.session.scalars(select(Response).where(Response.uuid.in_(list(interviews))))
+        } == {enumerator.id}
         db.engine.dispose()

@@ -17,32 +17,38 @@ from ..conftest import ROOT, _config
 # --- password policy ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("password", "username", "message"), [
-    ("short7!", "li", "at least 8 characters"),
-    ("x" * 257, "li", "at most 256 characters"),
-    ("zhangwei", "zhangwei", "must not be the user name"),
-    ("ZhangWei", "zhangwei", "must not be the user name"),
-    ("iewgnahz", "zhangwei", "must not be the user name"),  # reversed
-    ("zhangwei2026", "zhangwei", "must not be the user name"),
-    ("2026zhangwei", "zhangwei", "must not be the user name"),
-    ("password123", "li", "most commonly used"),
-    ("Password123", "li", "most commonly used"),
-    ("woaini1314", "li", "most commonly used"),
-    ("12345678", "li", "most commonly used"),
-    ("qwertyuiop", "li", "most commonly used"),
-    ("zzzzzzzzzz", "li", "one repeated character"),
-])
+@pytest.mark.parametrize(
+    ("password", "username", "message"),
+    [
+        ("short7!", "li", "at least 8 characters"),
+        ("x" * 257, "li", "at most 256 characters"),
+        ("zhangwei", "zhangwei", "must not be the user name"),
+        ("ZhangWei", "zhangwei", "must not be the user name"),
+        ("iewgnahz", "zhangwei", "must not be the user name"),  # reversed
+        ("zhangwei2026", "zhangwei", "must not be the user name"),
+        ("2026zhangwei", "zhangwei", "must not be the user name"),
+        ("password123", "li", "most commonly used"),
+        ("Password123", "li", "most commonly used"),
+        ("woaini1314", "li", "most commonly used"),
+        ("12345678", "li", "most commonly used"),
+        ("qwertyuiop", "li", "most commonly used"),
+        ("zzzzzzzzzz", "li", "one repeated character"),
+    ],
+)
 def test_password_policy_refuses(password, username, message):
     problem = password_problem(password, username)
     assert problem is not None and message in problem
 
 
-@pytest.mark.parametrize(("password", "username"), [
-    ("long-enough-1", "wang"),
-    ("zhangwei-likes-tea", "zhangwei"),  # contains the name but is not the name
-    ("汉字密码也可以用", "li"),  # 8 characters, not bytes
-    ("correct horse battery staple", "li"),
-])
+@pytest.mark.parametrize(
+    ("password", "username"),
+    [
+        ("long-enough-1", "wang"),
+        ("zhangwei-likes-tea", "zhangwei"),  # contains the name but is not the name
+        ("汉字密码也可以用", "li"),  # 8 characters, not bytes
+        ("correct horse battery staple", "li"),
+    ],
+)
 def test_password_policy_accepts(password, username):
     assert password_problem(password, username) is None
 
@@ -61,8 +67,9 @@ def test_create_user_applies_the_policy(app, ctx):
 
 
 def test_cli_reports_the_policy(runner):
-    result = runner.invoke(args=["users", "create", "wangfang", "--role", "manager",
-                                 "--password", "wangfang"])
+    result = runner.invoke(
+        args=["users", "create", "wangfang", "--role", "manager", "--password", "wangfang"]
+    )
     assert result.exit_code != 0
     assert "must not be the user name" in result.output
 
@@ -72,8 +79,7 @@ def test_cli_reports_the_policy(runner):
 
 def _login_cookie(app) -> str:
     client = app.test_client()
-    response = client.post("/auth/login", data={"username": "admin",
-                                                "password": "admin-demo-2026"})
+    response = client.post("/auth/login", data={"username": "admin", "password": "admin-demo-2026"})
     assert response.status_code == 302
     return "; ".join(v for k, v in response.headers.items() if k == "Set-Cookie")
 
@@ -124,8 +130,12 @@ def test_too_large_api_body_gets_413_json_and_stores_nothing(app, client, runner
         before = db.session.scalar(select(func.count(Response.id)))
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     body = b'{"submissions": [' + b",".join([b'{"uuid": "x"}'] * 100_000) + b"]}"
-    response = client.post("/api/v1/submissions", data=body, content_type="application/json",
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/submissions",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 413
     payload = response.get_json()
     assert payload["max_bytes"] == 1024 * 1024 and "1.0 MB" in payload["message"]
@@ -148,17 +158,25 @@ SECRET_PATTERNS = [
     (re.compile(r"AKIA[0-9A-Z]{16}"), "an AWS access key"),
     (re.compile(r"\bsa_[A-Za-z0-9_-]{40,}"), "a surveyapp API token"),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"), "a GitHub token"),
-    (re.compile(r"postgres(?:ql)?(?:\+\w+)?://[^:/\s'\"]+:(?!pass@|password@|secret@|\.\.\.)"
-                r"[^@\s'\"]{6,}@(?!localhost|127\.0\.0\.1|/)"), "a database password"),
-    (re.compile(r"""SECRET_KEY["']?\s*[:=]\s*["'][A-Za-z0-9+/=_-]{16,}["']"""),
-     "a hard-coded secret key"),
+    (
+        re.compile(
+            r"postgres(?:ql)?(?:\+\w+)?://[^:/\s'\"]+:(?!pass@|password@|secret@|\.\.\.)"
+            r"[^@\s'\"]{6,}@(?!localhost|127\.0\.0\.1|/)"
+        ),
+        "a database password",
+    ),
+    (
+        re.compile(r"""SECRET_KEY["']?\s*[:=]\s*["'][A-Za-z0-9+/=_-]{16,}["']"""),
+        "a hard-coded secret key",
+    ),
 ]
 
 
 def _tracked_files() -> list[str]:
     try:
-        out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
     return out.splitlines()
@@ -201,8 +219,11 @@ def _string_built(node: ast.AST) -> bool:
         return any(isinstance(v, ast.FormattedValue) for v in node.values)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod | ast.Add):
         return True
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "format")
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+    )
 
 
 def _sql_texts(module: ast.Module) -> set[str]:
@@ -216,8 +237,11 @@ def _sql_texts(module: ast.Module) -> set[str]:
 
 def test_no_string_built_sql():
     offenders = []
-    files = [*(ROOT / "surveyapp").rglob("*.py"), *(ROOT / "migrations").rglob("*.py"),
-             *(ROOT / "scripts").rglob("*.py")]
+    files = [
+        *(ROOT / "surveyapp").rglob("*.py"),
+        *(ROOT / "migrations").rglob("*.py"),
+        *(ROOT / "scripts").rglob("*.py"),
+    ]
     for path in files:
         module = ast.parse(path.read_text(encoding="utf-8"))
         text_names = _sql_texts(module)
@@ -231,25 +255,41 @@ def test_no_string_built_sql():
             if name == "text" and isinstance(func, ast.Name) and name not in text_names:
                 continue  # another function called text (e.g. the PDF markup helper)
             if _string_built(node.args[0]):
-                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}(...) of a "
-                                 "string built at run time")
-    assert not offenders, ("build SQL with the ORM or bound parameters (text(':name') with a "
-                           "parameter dict):\n" + "\n".join(offenders))
+                offenders.append(
+                    f"{path.relative_to(ROOT)}:{node.lineno}: {name}(...) of a "
+                    "string built at run time"
+                )
+    assert not offenders, (
+        "build SQL with the ORM or bound parameters (text(':name') with a "
+        "parameter dict):\n" + "\n".join(offenders)
+    )
 
 
 # --- NUL characters -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("method", "path", "data", "named"), [
-    ("post", "/auth/login", {"username": "manager\x00", "password": "manager-demo-2026"},
-     "表单字段“username”"),
-    ("post", "/auth/login", {"username\x00": "manager", "password": "x"},
-     "表单字段“username\\0”"),
-    ("get", "/admin/audit?action=login\x00", None, "查询参数“action”"),
-    ("get", "/manage/?q=%00", None, "查询参数“q”"),
-])
-def test_nul_character_gets_a_clear_400_and_changes_nothing(demo, client, auth, method, path,
-                                                          data, named):
+@pytest.mark.parametrize(
+    ("method", "path", "data", "named"),
+    [
+        (
+            "post",
+            "/auth/login",
+            {"username": "manager\x00", "password": "manager-demo-2026"},
+            "表单字段“username”",
+        ),
+        (
+            "post",
+            "/auth/login",
+            {"username\x00": "manager", "password": "x"},
+            "表单字段“username\\0”",
+        ),
+        ("get", "/admin/audit?action=login\x00", None, "查询参数“action”"),
+        ("get", "/manage/?q=%00", None, "查询参数“q”"),
+    ],
+)
+def test_nul_character_gets_a_clear_400_and_changes_nothing(
+    demo, client, auth, method, path, data, named
+):
     """No text column of PostgreSQL can hold a NUL (0x00): a form field or query parameter
     holding one is refused before any view reads it, on either database."""
     from sqlalchemy import func, select
@@ -258,8 +298,10 @@ def test_nul_character_gets_a_clear_400_and_changes_nothing(demo, client, auth, 
     from surveyapp.models import AuditEvent
 
     if not path.startswith("/auth/"):
-        auth.login("admin" if path.startswith("/admin") else "manager",
-                   "admin-demo-2026" if path.startswith("/admin") else "manager-demo-2026")
+        auth.login(
+            "admin" if path.startswith("/admin") else "manager",
+            "admin-demo-2026" if path.startswith("/admin") else "manager-demo-2026",
+        )
     with demo.app_context():
         before = db.session.scalar(select(func.count(AuditEvent.id)))
     response = getattr(client, method)(path, data=data)

@@ -14,8 +14,11 @@ from surveyapp.models import AuditEvent
 
 from ..conftest import PG_URL, _config
 
-FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https",
-             "X-Forwarded-Host": "survey.example.org"}
+FORWARDED = {
+    "X-Forwarded-For": "203.0.113.9",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "survey.example.org",
+}
 
 
 @pytest.fixture(params=[0, 1], ids=["direct", "behind-proxy"])
@@ -34,8 +37,9 @@ def proxied(request, demo_database, tmp_path, monkeypatch):
 def test_audit_address(proxied):
     app, hops = proxied
     client = app.test_client()
-    client.post("/auth/login", data={"username": "admin", "password": "wrong-password"},
-                headers=FORWARDED)
+    client.post(
+        "/auth/login", data={"username": "admin", "password": "wrong-password"}, headers=FORWARDED
+    )
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login_failed"))
         assert event.ip == ("203.0.113.9" if hops else "127.0.0.1")
@@ -46,11 +50,15 @@ def test_https_origin_of_the_offline_app(proxied):
     with the URL the request came to, which only the proxy headers tell."""
     app, hops = proxied
     client = app.test_client()
-    response = client.post("/auth/login", data={"username": "enumerator",
-                                                "password": "enumerator-demo-2026"})
+    response = client.post(
+        "/auth/login", data={"username": "enumerator", "password": "enumerator-demo-2026"}
+    )
     assert response.status_code == 302
-    response = client.post("/api/v1/submissions", json=[],
-                           headers={**FORWARDED, "Origin": "https://survey.example.org"})
+    response = client.post(
+        "/api/v1/submissions",
+        json=[],
+        headers={**FORWARDED, "Origin": "https://survey.example.org"},
+    )
     if hops:
         assert response.status_code == 400  # an empty batch: past the origin check
     else:

@@ -42,8 +42,9 @@ def test_round_trip(demo, runner, tmp_path, migrated_database, monkeypatch):
     else:
         empty = tmp_path / "empty.sqlite"
         shutil.copy(migrated_database, empty)
-        target_app = create_app({"TESTING": True, "SECRET_KEY": "x",
-                                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{empty}"})
+        target_app = create_app(
+            {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{empty}"}
+        )
     restored = target_app.test_cli_runner().invoke(args=["restore", str(file)])
     assert restored.exit_code == 0, restored.output
     with target_app.app_context():

@@ -85,8 +85,10 @@ def _compare_with_r(app, small: bool) -> int:
             if ref["df"] == 0:
                 # R gives no interval (qt with 0 df); we give no estimate and say why.
                 assert got is None, (item, domain)
-                assert any(n.startswith(f"{item} {domain}:") and "0 degrees of freedom" in n
-                           for n in out["notes"]), out["notes"]
+                assert any(
+                    n.startswith(f"{item} {domain}:") and "0 degrees of freedom" in n
+                    for n in out["notes"]
+                ), out["notes"]
                 checked += 1
                 continue
             assert got is not None, (item, domain, "no estimate")
@@ -129,13 +131,18 @@ def test_wave_results_are_consistent_with_the_cli_numbers(wave_app):
     assert "ALL" in security.vs_previous
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"survey_id": 99}, "no survey with id 99"),
-    ({"survey_id": 1, "wave": "1999-Q1"}, "has no wave '1999-Q1'"),
-    ({"survey_id": 1, "by": "planet"}, "--by must be one of"),
-    ({"survey_id": 1, "indicators": ("nope",)}, "unknown indicator(s) nope"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"survey_id": 99}, "no survey with id 99"),
+        ({"survey_id": 1, "wave": "1999-Q1"}, "has no wave '1999-Q1'"),
+        ({"survey_id": 1, "by": "planet"}, "--by must be one of"),
+        ({"survey_id": 1, "indicators": ("nope",)}, "unknown indicator(s) nope"),
+    ],
+)
 def test_bad_requests_are_named(demo, kwargs, message):
-    with demo.app_context(), pytest.raises(EstimateRequestError, match=message.replace("(", r"\(")
-                                           .replace(")", r"\)")):
+    with (
+        demo.app_context(),
+        pytest.raises(EstimateRequestError, match=message.replace("(", r"\(").replace(")", r"\)")),
+    ):
         estimate_survey(**kwargs)

@@ -20,8 +20,9 @@ from surveyapp.services.estimates import (
 )
 from surveyapp.services.questionnaires import store_questionnaire
 
-QUESTIONNAIRE = (Path(__file__).resolve().parents[2] / "questionnaires"
-                 / "public-security-satisfaction.yaml")
+QUESTIONNAIRE = (
+    Path(__file__).resolve().parents[2] / "questionnaires" / "public-security-satisfaction.yaml"
+)
 
 
 def _version_two() -> str:
@@ -41,8 +42,11 @@ def two_versions(demo):
         survey = db.session.get(Survey, 1)
         v2, created = store_questionnaire(_version_two(), source="v2.yaml")
         assert created
-        db.session.execute(update(Response).where(Response.wave_id == survey.waves[-1].id)
-                           .values(questionnaire_version_id=v2.id))
+        db.session.execute(
+            update(Response)
+            .where(Response.wave_id == survey.waves[-1].id)
+            .values(questionnaire_version_id=v2.id)
+        )
         db.session.commit()
     return demo
 
@@ -55,16 +59,22 @@ def test_each_wave_is_read_with_its_own_version(two_versions):
         assert wave_version(survey, now).version == 2
         data = extract_wave(now, wave_version(survey, now).schema)
         # Recount the indicator from the stored answers with version 2's definition.
-        answers = dict(db.session.execute(
-            select(Answer.response_id, Answer.value).where(
-                Answer.question == "security_overall",
-                Answer.response_id.in_(data.response_ids.tolist()))
-        ).all())
-        expected = np.array([
-            np.nan if rid not in answers or answers[rid] == "9"
-            else (1.0 if answers[rid] in ("1", "2") else 0.0)
-            for rid in data.response_ids.tolist()
-        ])
+        answers = dict(
+            db.session.execute(
+                select(Answer.response_id, Answer.value).where(
+                    Answer.question == "security_overall",
+                    Answer.response_id.in_(data.response_ids.tolist()),
+                )
+            ).all()
+        )
+        expected = np.array(
+            [
+                np.nan
+                if rid not in answers or answers[rid] == "9"
+                else (1.0 if answers[rid] in ("1", "2") else 0.0)
+                for rid in data.response_ids.tolist()
+            ]
+        )
         np.testing.assert_array_equal(data.values["security"], expected)
 
 
@@ -85,12 +95,15 @@ def test_changed_indicator_is_not_compared_with_the_previous_wave(two_versions):
 
 def test_estimate_command_says_why(two_versions):
     with two_versions.app_context():
-        out = json.loads(estimate_survey(1, fmt="json",
-                                         indicators=("security", "law_enforcement_satisfaction")))
+        out = json.loads(
+            estimate_survey(1, fmt="json", indicators=("security", "law_enforcement_satisfaction"))
+        )
         table = estimate_survey(1, indicators=("security",))
         csv_text = estimate_survey(1, fmt="csv", indicators=("security",))
-    expected = ("security: not comparable with the previous wave 2026-Q3: indicator 'security' "
-                "is not comparable: positive codes changed from [1, 2, 3] to [1, 2]")
+    expected = (
+        "security: not comparable with the previous wave 2026-Q3: indicator 'security' "
+        "is not comparable: positive codes changed from [1, 2, 3] to [1, 2]"
+    )
     assert expected in out["notes"]
     assert not any(n.startswith("law_enforcement_satisfaction") for n in out["notes"])
     assert f"note: {expected}" in table
@@ -99,7 +112,8 @@ def test_estimate_command_says_why(two_versions):
 
 def test_cli_prints_the_message(two_versions):
     result = two_versions.test_cli_runner().invoke(
-        args=["estimate", "--survey", "1", "--indicator", "security"])
+        args=["estimate", "--survey", "1", "--indicator", "security"]
+    )
     assert result.exit_code == 0, result.output
     assert "not comparable with the previous wave 2026-Q3" in result.output
 

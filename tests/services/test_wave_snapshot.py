@@ -54,9 +54,11 @@ def by_hand(wave, schema) -> tuple[list[int], dict[str, list[float]]]:
     """Indicator values response by response, from the stored answers, without arrays."""
     ids: list[int] = []
     values: dict[str, list[float]] = {i.id: [] for i in [*schema.indicators, *schema.composites]}
-    for r in db.session.scalars(select(Response).where(Response.wave_id == wave.id,
-                                                       Response.status != "rejected")
-                                .order_by(Response.id)):
+    for r in db.session.scalars(
+        select(Response)
+        .where(Response.wave_id == wave.id, Response.status != "rejected")
+        .order_by(Response.id)
+    ):
         answers = r.answer_dict()
         if not (answers.get("sex") and answers.get("age_group")):
             continue
@@ -99,14 +101,25 @@ def reads(monkeypatch):
 def _copy_responses(wave, k: int) -> list[int]:
     """Add ``k`` new responses to the wave: copies of its first eligible ones."""
     new_ids = []
-    sources = db.session.scalars(select(Response).where(
-        Response.wave_id == wave.id, Response.status == "submitted").order_by(Response.id)
-        .limit(k)).all()
+    sources = db.session.scalars(
+        select(Response)
+        .where(Response.wave_id == wave.id, Response.status == "submitted")
+        .order_by(Response.id)
+        .limit(k)
+    ).all()
     for src in sources:
-        copy = Response(**{c.name: getattr(src, c.name) for c in Response.__table__.columns
-                           if c.name not in ("id", "uuid")}, uuid=str(uuid.uuid4()))
-        copy.answers = [Answer(question=a.question, value=a.value, number=a.number,
-                               multiple=a.multiple) for a in src.answers]
+        copy = Response(
+            **{
+                c.name: getattr(src, c.name)
+                for c in Response.__table__.columns
+                if c.name not in ("id", "uuid")
+            },
+            uuid=str(uuid.uuid4()),
+        )
+        copy.answers = [
+            Answer(question=a.question, value=a.value, number=a.number, multiple=a.multiple)
+            for a in src.answers
+        ]
         db.session.add(copy)
         db.session.flush()
         new_ids.append(copy.id)
@@ -135,8 +148,14 @@ def test_new_responses_are_appended(wave_app, reads):
     with wave_app.app_context():
         wave, schema = _wave()
         before = extract_wave(wave, schema)
-        max_id = int(db.session.scalar(select(Response.id).where(Response.wave_id == wave.id)
-                                       .order_by(Response.id.desc()).limit(1)))
+        max_id = int(
+            db.session.scalar(
+                select(Response.id)
+                .where(Response.wave_id == wave.id)
+                .order_by(Response.id.desc())
+                .limit(1)
+            )
+        )
         new_ids = _copy_responses(wave, 25)
         _forget()
         after = extract_wave(wave, schema)
@@ -173,12 +192,17 @@ def test_changed_answers_rebuild(wave_app, reads):
         j = int(np.flatnonzero(before.values["security"] == 1.0)[0])
         target = db.session.get(Response, int(before.response_ids[j]))
         answers = target.answer_dict()
-        replaced = [Answer(question=a.question, value=a.value, number=a.number,
-                           multiple=a.multiple) for a in target.answers]
+        replaced = [
+            Answer(question=a.question, value=a.value, number=a.number, multiple=a.multiple)
+            for a in target.answers
+        ]
         for a in replaced:
             if a.question == security.question:
-                a.value = next(c.code for c in schema.questions[security.question].choices
-                               if security.value({**answers, security.question: c.code}) == 0)
+                a.value = next(
+                    c.code
+                    for c in schema.questions[security.question].choices
+                    if security.value({**answers, security.question: c.code}) == 0
+                )
                 a.number = None
         target.answers = []
         db.session.flush()
@@ -227,8 +251,10 @@ def test_approval_keeps_the_snapshot(wave_app, reads):
     with wave_app.app_context():
         wave, schema = _wave()
         before = extract_wave(wave, schema)
-        for rid, status in ((before.response_ids[0], "approved"),
-                            (before.response_ids[1], "sent_back")):
+        for rid, status in (
+            (before.response_ids[0], "approved"),
+            (before.response_ids[1], "sent_back"),
+        ):
             db.session.get(Response, int(rid)).status = status
         db.session.commit()
         _forget()
@@ -316,9 +342,11 @@ def test_new_process_loads_the_weighted_design(wave_app, reads, rakings):
         assert loaded_report == report
         # The estimates from the loaded design equal those of a design raked afresh.
         y = again.values["security"]
-        fresh, _ = estimates._build_design(again, [s for s in wave.survey.district.children
-                                                   if s.level == "street"],
-                                           estimates.survey_settings(wave.survey))
+        fresh, _ = estimates._build_design(
+            again,
+            [s for s in wave.survey.district.children if s.level == "street"],
+            estimates.survey_settings(wave.survey),
+        )
         a = estimates.svyciprop(y, loaded)
         b = estimates.svyciprop(y, fresh)
         assert (a.value, a.se, a.ci_low, a.ci_high) == (b.value, b.se, b.ci_low, b.ci_high)

@@ -23,7 +23,7 @@ def all_questions(html: str) -> list[str]:
 def interview_form(html: str) -> str:
     """The interview form's HTML (not the header's language and logout forms)."""
     start = html.index('class="interview')
-    return html[start:html.index("</form>", start)]
+    return html[start : html.index("</form>", start)]
 
 
 def hidden_fields(html: str) -> list[tuple[str, str]]:
@@ -58,8 +58,15 @@ class Interviewer:
         html = page.get_data(as_text=True)
         self.uuid = re.search(r'name="_uuid" value="([^"]+)"', html).group(1)
         locality = locality or re.search(r'<option value="([^"]+)"', html).group(1)
-        return self.post({"_uuid": self.uuid, "_lang": lang, "_mode": mode,
-                          "_locality": locality, "nav": "start"})
+        return self.post(
+            {
+                "_uuid": self.uuid,
+                "_lang": lang,
+                "_mode": mode,
+                "_locality": locality,
+                "nav": "start",
+            }
+        )
 
     def post(self, data):
         if isinstance(data, list):

@@ -30,29 +30,37 @@ def test_wrong_password_is_refused(demo, client, auth):
 
 
 def test_login_redirect_stays_on_site(demo, client):
-    response = client.post("/auth/login?next=https://evil.example/",
-                           data={"username": "enumerator", "password": "enumerator-demo-2026"})
+    response = client.post(
+        "/auth/login?next=https://evil.example/",
+        data={"username": "enumerator", "password": "enumerator-demo-2026"},
+    )
     assert response.status_code == 302 and response.location == "/"
 
 
-@pytest.mark.parametrize(("user", "password", "path", "status"), [
-    ("enumerator", "enumerator-demo-2026", "/manage/", 403),
-    ("official", "official-demo-2026", "/collect/", 403),
-    ("manager", "manager-demo-2026", "/collect/", 403),
-    ("manager", "manager-demo-2026", "/manage/", 200),
-    ("official-street", "official-demo-2026", "/manage/waves/2", 200),
-])
+@pytest.mark.parametrize(
+    ("user", "password", "path", "status"),
+    [
+        ("enumerator", "enumerator-demo-2026", "/manage/", 403),
+        ("official", "official-demo-2026", "/collect/", 403),
+        ("manager", "manager-demo-2026", "/collect/", 403),
+        ("manager", "manager-demo-2026", "/manage/", 200),
+        ("official-street", "official-demo-2026", "/manage/waves/2", 200),
+    ],
+)
 def test_roles(demo, client, auth, user, password, path, status):
     auth.login(user, password)
     assert client.get(path).status_code == status
 
 
-@pytest.mark.parametrize(("user", "password", "home"), [
-    ("enumerator", "enumerator-demo-2026", "/collect/"),
-    ("manager", "manager-demo-2026", "/manage/"),
-    ("official", "official-demo-2026", "/officials/"),
-    ("official-street", "official-demo-2026", "/officials/"),
-])
+@pytest.mark.parametrize(
+    ("user", "password", "home"),
+    [
+        ("enumerator", "enumerator-demo-2026", "/collect/"),
+        ("manager", "manager-demo-2026", "/manage/"),
+        ("official", "official-demo-2026", "/officials/"),
+        ("official-street", "official-demo-2026", "/officials/"),
+    ],
+)
 def test_each_role_lands_on_its_home_page(demo, client, auth, user, password, home):
     auth.login(user, password)
     landing = client.get("/")
@@ -77,8 +85,9 @@ def test_security_headers_and_no_stack_trace(client):
 
 def test_forms_without_csrf_token_are_refused(demo, client):
     demo.config["WTF_CSRF_ENABLED"] = True
-    response = client.post("/auth/login", data={"username": "enumerator",
-                                                  "password": "enumerator-demo-2026"})
+    response = client.post(
+        "/auth/login", data={"username": "enumerator", "password": "enumerator-demo-2026"}
+    )
     assert response.status_code == 400
     assert client.post("/auth/language/en").status_code == 400
     page = client.get("/auth/login").get_data(as_text=True)

@@ -56,9 +56,17 @@ def test_tablet_interview_with_skip_logic(live_server, browser, demo, tmp_path):
             elif kind == "integer":
                 fs.locator("input").first.fill("5")
 
-    plan = {"security_overall": "2", "had_dispute": "yes", "dispute_mediated": "yes",
-            "dispute_resolved": "1", "reported_problem": "no", "antigang_aware": "no",
-            "sex": "m", "age_group": "45_54", "years_here": "20"}
+    plan = {
+        "security_overall": "2",
+        "had_dispute": "yes",
+        "dispute_mediated": "yes",
+        "dispute_resolved": "1",
+        "reported_problem": "no",
+        "antigang_aware": "no",
+        "sex": "m",
+        "age_group": "45_54",
+        "years_here": "20",
+    }
     saw_live_skip = False
     for _ in range(30):
         if page.locator("button[value=submit]").count():
@@ -98,9 +106,11 @@ def test_tablet_interview_with_skip_logic(live_server, browser, demo, tmp_path):
         assert response.street.code == "320106001"
 
 
-@pytest.mark.parametrize("viewport",
-                         [{"width": 768, "height": 1024}, {"width": 1280, "height": 800}],
-                         ids=["portrait", "landscape"])
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 768, "height": 1024}, {"width": 1280, "height": 800}],
+    ids=["portrait", "landscape"],
+)
 def test_interview_page_fits_the_tablet(live_server, browser, viewport):
     """No sideways scrolling, readable type and 44 px touch targets in both orientations."""
     page = browser.new_page(viewport=viewport, has_touch=True)
@@ -120,5 +130,6 @@ def test_interview_page_fits_the_tablet(live_server, browser, viewport):
         assert button.bounding_box()["height"] >= 44, button.inner_text()
     size = page.evaluate(
         "parseFloat(getComputedStyle(document.querySelector('fieldset[data-question] legend, "
-        "fieldset[data-question] .question-text') || document.body).fontSize)")
+        "fieldset[data-question] .question-text') || document.body).fontSize)"
+    )
     assert size >= 16

@@ -21,8 +21,7 @@ def enumerator(demo, client, auth):
     with demo.app_context():
         user = db.session.scalar(select(User).where(User.username == "enumerator"))
         door = db.session.scalar(
-            select(Assignment).where(Assignment.enumerator_id == user.id,
-                                     Assignment.mode == "door")
+            select(Assignment).where(Assignment.enumerator_id == user.id, Assignment.mode == "door")
         )
         return door.id
 
@@ -32,10 +31,18 @@ def stored(uuid: str) -> Response | None:
 
 
 PLAN_DISPUTE_MEDIATED = {
-    "resident_6m": "yes", "age_16plus": "yes", "security_overall": "2",
-    "had_dispute": "yes", "dispute_mediated": "yes", "dispute_resolved": "1",
-    "reported_problem": "no", "antigang_aware": "no", "sex": "f", "age_group": "35_44",
-    "years_here": "12", "unsafe_factors": ["telecom_fraud", "traffic"],
+    "resident_6m": "yes",
+    "age_16plus": "yes",
+    "security_overall": "2",
+    "had_dispute": "yes",
+    "dispute_mediated": "yes",
+    "dispute_resolved": "1",
+    "reported_problem": "no",
+    "antigang_aware": "no",
+    "sex": "f",
+    "age_group": "35_44",
+    "years_here": "12",
+    "unsafe_factors": ["telecom_fraud", "traffic"],
     "suggestion": "希望多开展反诈宣传",
 }
 
@@ -72,11 +79,17 @@ def test_full_interview_follows_skip_logic_and_is_stored(demo, client, enumerato
         assert response.community_id == path["community"].id
         assert response.grid_id == path["grid"].id
         # Answers are queryable per question.
-        n = db.session.scalar(select(func.count(Answer.id)).where(
-            Answer.question == "dispute_resolved", Answer.response_id == response.id))
+        n = db.session.scalar(
+            select(func.count(Answer.id)).where(
+                Answer.question == "dispute_resolved", Answer.response_id == response.id
+            )
+        )
         assert n == 1
-        street_count = db.session.scalar(select(func.count(Response.id)).where(
-            Response.street_id == response.street_id, Response.wave_id == response.wave_id))
+        street_count = db.session.scalar(
+            select(func.count(Response.id)).where(
+                Response.street_id == response.street_id, Response.wave_id == response.wave_id
+            )
+        )
     # The confirmation page shows the street's count, including this response.
     row = re.search(r'data-street="320106001">(\d+)<', page.get_data(as_text=True))
     assert int(row.group(1)) == street_count
@@ -102,8 +115,10 @@ def test_missing_answer_is_reported_on_the_page(demo, client, enumerator):
 def test_answer_outside_codes_is_refused_and_nothing_stored(demo, client, enumerator):
     interviewer = Interviewer(client, enumerator)
     review = interviewer.run(PLAN_DISPUTE_MEDIATED)
-    data = [(k, "7" if k == "security_overall" else v)
-            for k, v in hidden_fields(review.get_data(as_text=True))]
+    data = [
+        (k, "7" if k == "security_overall" else v)
+        for k, v in hidden_fields(review.get_data(as_text=True))
+    ]
     response = interviewer.post(data + [("nav", "submit")])
     assert response.status_code == 422
     assert "不是本题的选项" in response.get_data(as_text=True)
@@ -128,13 +143,16 @@ def test_double_submit_stores_once_and_changed_resend_conflicts(demo, client, en
     assert interviewer.submit(review).status_code == 302
     again = interviewer.submit(review)
     assert again.status_code == 302
-    data = [(k, "1" if k == "security_overall" else v)
-            for k, v in hidden_fields(review.get_data(as_text=True))]
+    data = [
+        (k, "1" if k == "security_overall" else v)
+        for k, v in hidden_fields(review.get_data(as_text=True))
+    ]
     conflict = interviewer.post(data + [("nav", "submit")])
     assert conflict.status_code == 409
     with demo.app_context():
-        n = db.session.scalar(select(func.count(Response.id)).where(
-            Response.uuid == interviewer.uuid))
+        n = db.session.scalar(
+            select(func.count(Response.id)).where(Response.uuid == interviewer.uuid)
+        )
         assert n == 1
         assert stored(interviewer.uuid).answer_dict()["security_overall"] == "2"
 
@@ -147,8 +165,10 @@ def test_forged_locality_is_forbidden(demo, client, enumerator):
     response = interviewer.start(locality=elsewhere)
     assert response.status_code == 403
     review = interviewer.run(PLAN_DISPUTE_MEDIATED)
-    data = [(k, elsewhere if k == "_locality" else v)
-            for k, v in hidden_fields(review.get_data(as_text=True))]
+    data = [
+        (k, elsewhere if k == "_locality" else v)
+        for k, v in hidden_fields(review.get_data(as_text=True))
+    ]
     assert interviewer.post(data + [("nav", "submit")]).status_code == 403
     with demo.app_context():
         assert stored(interviewer.uuid) is None
@@ -174,13 +194,16 @@ def test_interview_in_english(demo, client, enumerator):
     assert "Next" in html
 
 
-@pytest.mark.parametrize("crafted", [
-    {"_uuid": "not-a-uuid"},
-    {"_lang": "xx"},
-    {"_mode": "fax"},
-    {"_group": "nope", "nav": "next"},
-    {"nav": "teleport"},
-])
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        {"_uuid": "not-a-uuid"},
+        {"_lang": "xx"},
+        {"_mode": "fax"},
+        {"_group": "nope", "nav": "next"},
+        {"nav": "teleport"},
+    ],
+)
 def test_crafted_state_gives_4xx(demo, client, enumerator, crafted):
     interviewer = Interviewer(client, enumerator)
     html = interviewer.start().get_data(as_text=True)
