@@ -1,7 +1,7 @@
 """A wave's extracted answers, persisted as one columnar file, so a new process starts fast.
 
 :func:`load_or_build` returns the same :class:`~surveyapp.services.estimates.WaveData` as a
-fresh extraction. The snapshot file (``<dir>/wave-<db>-<wave id>-<questionnaire sha>.snap``;
+fresh extraction. The snapshot file (``<dir>/wave-<db>-<wave id>-<questionnaire hash>.snap``;
 the directory is ``SURVEYAPP_SNAPSHOT_DIR`` in the app config or environment, else
 ``<instance>/wave-snapshots``) records what it covers:
 
@@ -73,7 +73,10 @@ def snapshot_dir() -> Path:
 
 def snapshot_path(wave: Wave, schema: Questionnaire) -> Path:
     database = hashlib.sha256(db.engine.url.render_as_string().encode()).hexdigest()[:12]
-    return snapshot_dir() / f"wave-{database}-{wave.id}-{schema.sha256[:16]}.snap"
+    # A hash of the whole content hash: the reports' questionnaire with department indicators
+    # added has the questionnaire's hash with a suffix, and must not share its file.
+    content = hashlib.sha256(schema.sha256.encode()).hexdigest()[:16]
+    return snapshot_dir() / f"wave-{database}-{wave.id}-{content}.snap"
 
 
 def load_or_build(wave: Wave, schema: Questionnaire, current: tuple | None = None):

@@ -263,6 +263,29 @@ def test_approval_keeps_the_snapshot(wave_app, reads):
         assert_same(after, before)
 
 
+def test_reports_questionnaire_has_its_own_snapshot(wave_app, reads):
+    """The reports extract the wave with department indicators added to the questionnaire (its
+    content hash with a suffix). Both extractions are kept on disk side by side: alternating
+    them reads the database once each, not at every call (they used to share one file)."""
+    from surveyapp.services.reports import ReportOptions, _with_departments
+
+    with wave_app.app_context():
+        wave, schema = _wave()
+        options = ReportOptions.from_settings(wave.survey.settings)
+        departments, extended = _with_departments(schema, options)
+        assert departments and extended.sha256.startswith(schema.sha256)
+        assert ws.snapshot_path(wave, extended) != ws.snapshot_path(wave, schema)
+        first = [extract_wave(wave, schema), extract_wave(wave, extended)]
+        for _ in range(2):
+            _forget()
+            again = [extract_wave(wave, schema), extract_wave(wave, extended)]
+            for a, b in zip(first, again, strict=True):
+                assert_same(a, b)
+        assert len(reads) == 2
+        assert set(extended_values := again[1].values) > set(again[0].values)
+        assert all(d.id in extended_values for d in departments)
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "empty"])
 def test_corrupt_snapshot_is_rebuilt(wave_app, reads, damage):
     with wave_app.app_context():
