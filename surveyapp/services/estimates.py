@@ -616,7 +616,7 @@ def _design_column(data: WaveData, name: str) -> Categorical | np.ndarray | None
     return data.columns[name]
 
 
-def _vs_district(
+def streets_vs_district(
     design: Design,
     y: np.ndarray,
     street: Categorical | np.ndarray,
@@ -668,7 +668,7 @@ def _wave_items(
         problems.update(community_problems)
         if overall_problem:
             problems["ALL"] = overall_problem
-        vs_district = _vs_district(design, y, street, by_street, level)
+        vs_district = streets_vs_district(design, y, street, by_street, level)
         vs_previous: dict[str, Comparison | None] = {}
         previous_note = (incomparable or {}).get(item.id, "")
         if previous_note:

@@ -34,7 +34,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..estimation import EstimationError
-from ..estimation.compare import difference_between_waves, difference_from_overall
+from ..estimation.compare import difference_between_waves
 from ..estimation.estimates import svyby, svyciprop
 from ..extensions import db
 from ..models import Locality, Response, Survey, Wave
@@ -55,6 +55,7 @@ from .estimates import (
     WaveResults,
     build_design,
     extract_wave,
+    streets_vs_district,
     survey_settings,
     wave_results,
     wave_version,
@@ -366,7 +367,7 @@ def _departments(
     previous wave (the same estimators and settings as ``wave_results``)."""
     method = settings.get("ci_method", "logit")
     level = float(settings.get("level", 0.95))
-    street = data.columns["street"]
+    street = data.domain("street")  # coded: grouped without comparing a million labels
     out = []
     for ind in indicators:
         y = data.values[ind.id]
@@ -379,14 +380,7 @@ def _departments(
             y, street, design, svyciprop, errors="keep", method=method, level=level
         ):
             by_street[str(key)] = None if isinstance(est, Exception) else est
-        vs_district: dict[str, Any] = {}
-        for code, est in by_street.items():
-            try:
-                vs_district[code] = (
-                    difference_from_overall(design, y, street == code, level=level) if est else None
-                )
-            except EstimationError:
-                vs_district[code] = None
+        vs_district = streets_vs_district(design, y, street, by_street, level)
         vs_previous: dict[str, Any] = {}
         if before is not None and ind.id in before:
             then = before[ind.id]
@@ -413,6 +407,35 @@ def _departments(
             )
         )
     return tuple(out)
+
+
+def _coded(data, name: str, missing: str | None) -> tuple[np.ndarray, list[Any]]:
+    """A column as codes ``0..k-1`` and their labels as text; rows without a value get the
+    label ``missing`` (as the label column shows them)."""
+    coded = data.codes.get(name)
+    if coded is None:
+        labels, codes = np.unique(data.columns[name].astype(str), return_inverse=True)
+        return codes.reshape(-1), labels.tolist()
+    codes = np.asarray(coded.codes, dtype=np.intp)
+    labels: list[Any] = [str(label) for label in coded.labels]
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels.append(missing)
+    return codes, labels
+
+
+def _sample_by_street_mode(data) -> dict[str, dict[Any, int]]:
+    """Respondents per street and mode, streets and modes in the order they first appear."""
+    street, street_labels = _coded(data, "street", "")
+    mode, mode_labels = _coded(data, "mode", None)
+    pairs, first, counts = np.unique(
+        street * len(mode_labels) + mode, return_index=True, return_counts=True
+    )
+    sample: dict[str, dict[Any, int]] = {}
+    for j in np.argsort(first, kind="stable").tolist():
+        s, m = divmod(int(pairs[j]), len(mode_labels))
+        sample.setdefault(street_labels[s], {})[mode_labels[m]] = int(counts[j])
+    return sample
 
 
 def _wave_arrays(survey: Survey, wave: Wave, schema: Questionnaire, settings: dict):
@@ -499,29 +522,25 @@ def gather(
         except (EstimateRequestError, ReportError):
             before = None
 
-    street = data.columns["street"]
-    mode = data.columns["mode"]
-    sample: dict[str, dict[str, int]] = {}
-    for s, m in zip(street.tolist(), mode.tolist(), strict=True):
-        sample.setdefault(s, {}).setdefault(m, 0)
-        sample[s][m] += 1
-    community = data.columns["community"]
+    sample = _sample_by_street_mode(data)
+    community, community_labels = _coded(data, "community", "")
     weights = np.asarray(design.weights, dtype=float)
     community_n: dict[str, dict[str, int]] = {}
     community_value: dict[str, dict[str, float]] = {}
     for item in (*schema.indicators, *schema.composites):
         y = data.values[item.id]
         valid = ~np.isnan(y)
-        counts: dict[str, int] = {}
-        values: dict[str, float] = {}
-        for code in np.unique(community[valid]).tolist():
-            rows = valid & (community == code)
-            counts[str(code)] = int(rows.sum())
-            # The weighted point estimate (Horvitz-Thompson ratio), shown where the design
-            # gives no interval for a community.
-            values[str(code)] = float(np.sum(weights[rows] * y[rows]) / np.sum(weights[rows]))
-        community_n[item.id] = counts
-        community_value[item.id] = values
+        codes = community[valid]
+        k = len(community_labels)
+        n = np.bincount(codes, minlength=k)
+        sw = np.bincount(codes, weights=weights[valid], minlength=k)
+        swy = np.bincount(codes, weights=weights[valid] * y[valid], minlength=k)
+        present = sorted((community_labels[i], i) for i in np.flatnonzero(n).tolist())
+        community_n[item.id] = {label: int(n[i]) for label, i in present}
+        # The weighted point estimate (Horvitz-Thompson ratio), shown where the design
+        # gives no interval for a community.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            community_value[item.id] = {label: float(swy[i] / sw[i]) for label, i in present}
 
     factor_q = schema.questions.get(options.unsafe_factors)
     last = db.session.scalar(

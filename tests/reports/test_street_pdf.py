@@ -268,3 +268,40 @@ def test_english_report(report_wave):
     expected = words(expected_row(item, "320106001"))
     got, _ = row_after(tokens, tokens.index("Target"), item.label["en"], len(expected))
     assert got == expected
+
+
+def test_sample_and_community_figures_by_hand(report_wave):
+    """The report's sample table (street x mode, in order of appearance) and its communities'
+    counts and weighted points equal a response-by-response count over the extracted wave."""
+    from surveyapp.services.estimates import build_design, extract_wave, survey_settings
+    from surveyapp.services.estimates import wave_version as version_of
+    from surveyapp.services.reports import find_survey_wave, survey_streets
+
+    meta = report_wave.bundle.meta
+    with report_wave.app.app_context():
+        survey, wave = find_survey_wave(1)
+        schema = version_of(survey, wave).schema
+        data = extract_wave(wave, schema)
+        design, _ = build_design(data, survey_streets(survey), survey_settings(survey))
+        streets = data.columns["street"].tolist()
+        sample: dict = {}
+        for street, mode in zip(streets, data.columns["mode"].tolist(), strict=True):
+            sample.setdefault(street, {})
+            sample[street][mode] = sample[street].get(mode, 0) + 1
+        assert list(meta.sample_by_street_mode.items()) == list(sample.items())
+        weights = [float(w) for w in design.weights]
+        communities = data.columns["community"].tolist()
+        for item in (*schema.indicators, *schema.composites):
+            n: dict[str, int] = {}
+            sums: dict[str, list[float]] = {}
+            for c, w, y in zip(communities, weights, data.values[item.id].tolist(), strict=True):
+                if y != y:  # NaN: not counted
+                    continue
+                n[c] = n.get(c, 0) + 1
+                s = sums.setdefault(c, [0.0, 0.0])
+                s[0] += w * y
+                s[1] += w
+            assert meta.community_n[item.id] == dict(sorted(n.items())), item.id
+            assert list(meta.community_value[item.id]) == sorted(n)
+            for c, (swy, sw) in sums.items():
+                assert meta.community_value[item.id][c] == pytest.approx(swy / sw, rel=1e-12)
