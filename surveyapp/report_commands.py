@@ -135,15 +135,14 @@ def _write(path: Path, data: bytes) -> None:
 @with_appcontext
 def export(survey_id: int, fmt: str, what: str, wave: str | None, lang: str, output: Path) -> None:
     """Export anonymised responses (CSV, XLSX, SPSS) or estimates (CSV, XLSX)."""
-    from .reports import ReportError, ReportLanguageError
     from .services import audit
-    from .services.exports import ExportError, check_format, export_estimates, export_responses
-    from .services.reports import (
-        ReportRequestError,
-        ReportUnavailable,
-        find_survey_wave,
-        report_bundle,
+    from .services.exports import (
+        REQUEST_ERRORS,
+        check_format,
+        export_estimates,
+        export_responses,
     )
+    from .services.reports import find_survey_wave, report_bundle
 
     try:
         check_format(what, fmt)
@@ -152,13 +151,7 @@ def export(survey_id: int, fmt: str, what: str, wave: str | None, lang: str, out
             data = export_estimates(report_bundle(survey, wave_obj), fmt, lang)
         else:
             data = export_responses(survey, fmt, wave=wave_obj if wave else None, lang=lang)
-    except (
-        ReportRequestError,
-        ReportUnavailable,
-        ReportError,
-        ReportLanguageError,
-        ExportError,
-    ) as exc:
+    except REQUEST_ERRORS as exc:
         _fail(str(exc))
     _write(output, data)
     audit.record(

@@ -405,6 +405,18 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
 ItemHook = Callable[[User, dict, Wave], Callable[[Response], Iterable[object]] | None]
 
 
+def _refused(index: int, sub: Submission, error: SubmissionError) -> ItemResult:
+    """The result of a submission refused with ``error``."""
+    return ItemResult(
+        index,
+        sub.uuid,
+        error.status,
+        _outcome_of(error, sub),
+        error.message,
+        answer_errors=list(error.answer_errors),
+    )
+
+
 def _outcome_of(error: SubmissionError, sub: Submission) -> str:
     if error.status == 422:
         return "invalid"
@@ -432,15 +444,7 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
     outcomes = submit_responses([sub for _, sub in pending]) if pending else []
     for (i, sub), outcome in zip(pending, outcomes, strict=True):
         if outcome.error is not None:
-            err = outcome.error
-            results[i] = ItemResult(
-                i,
-                sub.uuid,
-                err.status,
-                _outcome_of(err, sub),
-                err.message,
-                answer_errors=list(err.answer_errors),
-            )
+            results[i] = _refused(i, sub, outcome.error)
         elif outcome.created:
             results[i] = ItemResult(
                 i, outcome.response.uuid, 201, "created", "stored", response=outcome.response
@@ -483,14 +487,7 @@ def _corrections(
             changed = resubmit(response, sub, user)
         except SubmissionError as err:
             db.session.rollback()
-            results[i] = ItemResult(
-                i,
-                sub.uuid,
-                err.status,
-                _outcome_of(err, sub),
-                err.message,
-                answer_errors=list(err.answer_errors),
-            )
+            results[i] = _refused(i, sub, err)
             continue
         results[i] = ItemResult(
             i,

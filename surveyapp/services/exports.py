@@ -25,6 +25,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Answer, Locality, Response, Survey, Wave
 from ..questionnaire import translate
+from ..reports import ReportError, ReportLanguageError
 from ..reports.wording import report_language
 from .estimates import (
     EstimateRequestError,
@@ -33,7 +34,7 @@ from .estimates import (
     survey_settings,
     wave_version,
 )
-from .reports import ReportBundle, survey_streets
+from .reports import ReportBundle, ReportRequestError, ReportUnavailable, survey_streets
 
 FORMATS = {"estimates": ("csv", "xlsx"), "responses": ("csv", "xlsx", "sav")}
 MEDIA_TYPES = {
@@ -47,6 +48,17 @@ EXPORTED_TYPES = ("single", "yesno", "multiple", "integer")
 
 class ExportError(ValueError):
     """An export cannot be made as asked (unknown format, no data); the message says why."""
+
+
+#: What a report or export request can fail with that is the user's to fix: the message is
+#: shown as it is (the command line and the background jobs catch the same ones).
+REQUEST_ERRORS = (
+    ReportRequestError,
+    ReportUnavailable,
+    ReportError,
+    ReportLanguageError,
+    ExportError,
+)
 
 
 def check_format(what: str, fmt: str) -> str:
@@ -187,25 +199,7 @@ def estimates_table(bundle: ReportBundle, lang: str = "zh_CN") -> Table:
         ("weighting", f"{r.weighting.method} {'+'.join(r.weighting.margins)}"),
         ("units", "rates as shares (0-1), scores in points; differences in the same unit"),
     ]
-    numeric = {
-        "n",
-        "estimate",
-        "se",
-        "ci_low",
-        "ci_high",
-        "df",
-        "deff",
-        "target",
-        "vs_district",
-        "vs_district_p",
-        "vs_district_significant",
-        "vs_previous",
-        "vs_previous_p",
-        "vs_previous_significant",
-        "rank",
-        "rank_low",
-        "rank_high",
-    }
+    numeric = set(columns[columns.index("n") :])  # every column from the sample size on
     return Table(columns=columns, rows=rows, numeric=numeric, about=about)
 
 

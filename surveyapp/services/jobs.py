@@ -29,11 +29,8 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Survey, User, Wave
 from ..models.reports import ReportJob
-from ..reports import ReportError, ReportLanguageError
-from .exports import ExportError, export_filename, export_responses
+from .exports import REQUEST_ERRORS, export_filename, export_responses
 from .reports import (
-    ReportRequestError,
-    ReportUnavailable,
     report_bundle,
     report_cache,
     survey_streets,
@@ -223,13 +220,7 @@ def run_job(job_id: str) -> None:
         job.status = "done"
         job.done = job.total or 1
         job.total = job.total or 1
-    except (
-        ReportRequestError,
-        ReportUnavailable,
-        ReportError,
-        ReportLanguageError,
-        ExportError,
-    ) as exc:
+    except REQUEST_ERRORS as exc:
         db.session.rollback()
         job = db.session.get(ReportJob, job_id)
         job.status = "failed"
