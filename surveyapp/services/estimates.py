@@ -756,8 +756,13 @@ def wave_results(
     level: float | None = None,
     seed: int = 20260901,
     with_previous: bool = True,
+    previous: WaveResults | None = None,
 ) -> WaveResults:
-    """Every indicator and score of ``wave``: overall, by street and community, compared."""
+    """Every indicator and score of ``wave``: overall, by street and community, compared.
+
+    ``previous``: the previous wave's results on their own (``with_previous=False``, the same
+    method, level and seed), when the caller has them already (the reports keep them).
+    """
     settings = survey_settings(survey)
     if method:
         settings["ci_method"] = method
@@ -778,7 +783,7 @@ def wave_results(
         previous_code = before.code
         incomparable = not_comparable(wave_version(survey, before).schema, schema)
         try:
-            prev = wave_results(
+            prev = previous or wave_results(
                 survey, before, method=method, level=level, seed=seed, with_previous=False
             )
             previous_items = {i.id: i for i in prev.items}

@@ -497,8 +497,15 @@ def gather(
 ) -> ReportBundle:
     """Compute a wave's estimates and everything its reports show (slow: seconds)."""
     options = ReportOptions.from_settings(survey.settings)
+    index = survey.waves.index(wave)
+    previous = None
+    if index > 0:  # the history needs them too: computed (and cached) once
+        try:
+            previous = _cached_results(survey, survey.waves[index - 1], cache)
+        except EstimateRequestError:
+            previous = None
     try:
-        results = wave_results(survey, wave)
+        results = wave_results(survey, wave, previous=previous)
     except EstimateRequestError as exc:
         raise ReportUnavailable(str(exc)) from exc
     schema = wave_version(survey, wave).schema
@@ -507,7 +514,6 @@ def gather(
     data, design = _wave_arrays(survey, wave, extended, settings)
 
     before = None
-    index = survey.waves.index(wave)
     if index > 0 and departments:
         earlier = survey.waves[index - 1]
         try:
