@@ -14,7 +14,9 @@ from flask import (
     Response,
     abort,
     flash,
+    current_app,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -43,6 +45,18 @@ from ..services.design import DesignError
 bp = Blueprint("design", __name__, url_prefix="/design")
 
 ROLES = ("admin", "manager")
+
+
+def _stay(status: int, endpoint: str, **values: Any) -> Response:
+    """Show the page the manager stays on, with the problem just flashed, under an error status.
+
+    A redirect carrying a 4xx status is not followed by browsers (they show Werkzeug's English
+    "Redirecting..." page), so a refused action renders its page directly instead.
+    """
+    db.session.rollback()
+    response = make_response(current_app.view_functions[endpoint](**values))
+    response.status_code = status
+    return response
 
 
 # --- access ---------------------------------------------------------------------------------
@@ -170,7 +184,7 @@ def start_draft(version_id: int):
     existing = design.draft_of(version.slug)
     if existing is not None and not _may_edit(existing):
         flash(_("Another manager is editing the next version of this questionnaire."), "error")
-        return redirect(url_for("design.edit", version_id=version.id)), 409
+        return _stay(409, "design.edit", version_id=version.id)
     draft = design.edit_version(version, current_user)
     return redirect(url_for("design.edit", version_id=draft.id))
 
@@ -264,7 +278,7 @@ def group_action(version_id: int):
     error = _apply(version, actions[action], _("Group updated."))
     if error:
         flash(error, "error")
-        return redirect(url_for("design.edit", version_id=version.id)), 400
+        return _stay(400, "design.edit", version_id=version.id)
     return redirect(url_for("design.edit", version_id=version.id))
 
 
@@ -478,7 +492,7 @@ def question_action(version_id: int):
     error = _apply(version, actions[action], _("Question updated."))
     if error:
         flash(error, "error")
-        return redirect(url_for("design.edit", version_id=version.id)), 400
+        return _stay(400, "design.edit", version_id=version.id)
     return redirect(url_for("design.edit", version_id=version.id))
 
 
@@ -583,7 +597,7 @@ def result_delete(version_id: int):
     error = _apply(version, lambda d: design.delete_result(d, kind, rid), _("Deleted."))
     if error:
         flash(error, "error")
-        return redirect(url_for("design.edit", version_id=version.id)), 400
+        return _stay(400, "design.edit", version_id=version.id)
     return redirect(url_for("design.edit", version_id=version.id, _anchor=kind))
 
 
@@ -608,7 +622,7 @@ def translations(version_id: int):
             changed = design.set_translations(doc, values)
         except DesignError as error:
             flash(str(error), "error")
-            return redirect(url_for("design.translations", version_id=version.id)), 400
+            return _stay(400, "design.translations", version_id=version.id)
         design.save_document(version, doc)
         flash(_("%(n)s text(s) changed.", n=changed), "info")
         return redirect(url_for("design.translations", version_id=version.id))
@@ -662,7 +676,7 @@ def languages(version_id: int):
     error = _apply(version, lambda d: design.add_language(d, code, name, rtl), _("Language added."))
     if error:
         flash(error, "error")
-        return redirect(url_for("design.translations", version_id=version.id)), 400
+        return _stay(400, "design.translations", version_id=version.id)
     return redirect(url_for("design.translations", version_id=version.id))
 
 
@@ -807,7 +821,7 @@ def publish(version_id: int):
         design.publish(version, current_user)
     except DesignError as error:
         flash(str(error), "error")
-        return redirect(url_for("design.edit", version_id=version.id)), 409
+        return _stay(409, "design.edit", version_id=version.id)
     flash(_("Version %(n)s is published.", n=version.version), "info")
     return redirect(url_for("design.edit", version_id=version.id))
 
@@ -886,7 +900,7 @@ def import_file():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Choose a file to import."), "error")
-        return redirect(url_for("design.index")), 400
+        return _stay(400, "design.index")
     data = upload.read()
     name = upload.filename
     warnings: list[str] = []
@@ -901,10 +915,10 @@ def import_file():
     except QuestionnaireError as error:
         for problem in error.problems[:20]:
             flash(str(problem), "error")
-        return redirect(url_for("design.index")), 400
+        return _stay(400, "design.index")
     except (DesignError, UnicodeDecodeError) as error:
         flash(f"{name}: {error}", "error")
-        return redirect(url_for("design.index")), 400
+        return _stay(400, "design.index")
     for warning in warnings:
         flash(warning, "warning")
     flash(_("Imported as a draft: check it, then publish it."), "info")

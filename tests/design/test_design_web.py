@@ -435,3 +435,26 @@ def test_sample_and_quota_plan(manager):
             )
         ).all()
         assert sum(cells) == total
+
+
+def test_refusals_render_the_page_a_browser_stays_on(manager):
+    """A refused action answers its page with the problem and an error status, never a redirect.
+
+    Browsers do not follow a redirect that carries a 4xx status: they showed Werkzeug's English
+    "Redirecting..." page instead of the designer.
+    """
+    client = manager
+    version_id = _new_questionnaire(client)
+    client.post(f"/design/v/{version_id}/languages", data={"code": "ug", "name": "ئۇيغۇرچە"})
+    refusals = [
+        (f"/design/v/{version_id}/publish", {}, 409),
+        (f"/design/v/{version_id}/group-action", {"gid": "main", "action": "delete"}, 400),
+        ("/design/import", {}, 400),
+    ]
+    for url, data, status in refusals:
+        response = client.post(url, data=data)
+        body = response.get_data(as_text=True)
+        assert response.status_code == status, url
+        assert "Location" not in response.headers, url
+        assert "Redirecting" not in body and "<form" in body, url
+        assert 'class="flash flash-error"' in body, url
