@@ -17,12 +17,18 @@ F = TypeVar("F", bound=Callable)
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The session's user, if the session is still theirs (see ``surveyapp.sessions``)."""
+    from . import sessions
     from .models import User
 
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except ValueError:
+        user = None
+    if user is None or not sessions.is_current(user):
+        sessions.end()
         return None
+    return user
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -31,6 +32,29 @@ def _env_seconds(name: str, default: float) -> float:
     return seconds
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _env_duration(name: str, default: float) -> float:
+    """A positive duration: seconds, or a number with a unit (``90m``, ``12h``, ``1d``)."""
+    value = _env(name)
+    if value is None or not value.strip():
+        return default
+    text = value.strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise ValueError(
+            f"SURVEYAPP_{name} must be a duration above 0: seconds, or a number followed by "
+            f"s, m, h or d (e.g. 12h), not {value!r}"
+        )
+    return seconds
+
+
 def from_environment(instance_path: str) -> dict:
     """Return the configuration read from the environment, with defaults for local use."""
     database_url = _env("DATABASE_URL") or "sqlite:///" + str(
@@ -48,6 +72,7 @@ def from_environment(instance_path: str) -> dict:
             Path(instance_path).mkdir(parents=True, exist_ok=True)
             secret_file.write_text(secret)
             secret_file.chmod(0o600)
+    session_lifetime = _env_duration("SESSION_LIFETIME", 12 * 3600.0)
     return {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -62,6 +87,12 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
         "REMEMBER_COOKIE_SECURE": _env_bool("SECURE_COOKIES", False),
+        # A login lasts at most SESSION_LIFETIME, and ends after SESSION_IDLE_TIMEOUT without a
+        # request (shared tablets); both are checked on the server (surveyapp/sessions.py), the
+        # cookie's own expiry only tidies the browser.
+        "SESSION_LIFETIME": session_lifetime,
+        "SESSION_IDLE_TIMEOUT": _env_duration("SESSION_IDLE_TIMEOUT", 2 * 3600.0),
+        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=session_lifetime),
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,
         # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none,

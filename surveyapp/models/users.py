@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,6 +28,12 @@ class User(UserMixin, db.Model):
     # Consecutive failed logins, and until when the account is locked after too many.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # Stored in every session at login and compared on every request: adding one ends every
+    # session of the account at once (logout, disabling, a password change or reset).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set by an administrator's password reset: the temporary password opens only the page
+    # that changes it.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
 
     locality: Mapped[Locality | None] = relationship()

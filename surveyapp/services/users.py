@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import ROLES, Locality, User
@@ -88,3 +88,37 @@ def create_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def revoke_sessions(user: User, *, commit: bool = True) -> None:
+    """End every login session of ``user``, on every device, at once."""
+    # One UPDATE adding one: two revocations at the same time both take effect.
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user, ["session_generation"])
+    if commit:
+        db.session.commit()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Enable or disable ``user``; disabling ends their sessions (their API tokens stop
+    working too: ``fieldwork.tokens.user_for_token`` admits only active users)."""
+    user.active = active
+    revoke_sessions(user, commit=False)
+    db.session.commit()
+
+
+def set_password(user: User, password: str, *, temporary: bool = False) -> None:
+    """Give ``user`` a new password and end their sessions. A ``temporary`` password (an
+    administrator's reset) must be changed at the next login."""
+    problem = password_problem(password, user.username)
+    if problem:
+        raise UserError(problem)
+    user.set_password(password)
+    user.must_change_password = temporary
+    revoke_sessions(user, commit=False)
+    db.session.commit()

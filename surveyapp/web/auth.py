@@ -17,15 +17,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from .. import sessions
 from ..extensions import db
 from ..models import User
 from ..services import audit
+from ..services.users import revoke_sessions
 
 # After this many failed logins in a row, the account is locked for LOCKOUT.
 MAX_FAILED_LOGINS = 5
@@ -87,6 +89,7 @@ def login():
         user.failed_logins = 0
         user.locked_until = None
         login_user(user)
+        sessions.start(user)
         audit.record("login", user.username, user=user, commit=True)
         return redirect(_safe_next(request.args.get("next")) or url_for("index"))
     return render_template("auth/login.html", form=form)
@@ -94,8 +97,13 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log the user out."""
+    """Log the user out, here and on every other device."""
+    if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        revoke_sessions(user, commit=False)
+        audit.record("logout", user.username, user=user, commit=True)
     logout_user()
+    sessions.end()
     return redirect(url_for("auth.login"))
 
 

@@ -244,9 +244,16 @@ def _requests(app, rule: Rule, ids: dict, user: str):
 def _client(app, user_id: int | None):
     client = app.test_client()
     if user_id is not None:
+        from surveyapp import sessions
+        from surveyapp.extensions import db
+        from surveyapp.models import User
+
+        with app.app_context():
+            stamp = sessions.fields(db.session.get(User, user_id))
         with client.session_transaction() as session:
             session["_user_id"] = str(user_id)
             session["_fresh"] = True
+            session.update(stamp)
     return client
 
 

@@ -38,7 +38,7 @@ def test_audit_log_records_and_is_admin_only(demo, client, auth):
     assert csv_text.splitlines()[0] == "id,at,user,action,target,detail,ip"
     with demo.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
-        assert actions[:3] == ["login_failed", "login", "login"]
+        assert actions[:4] == ["login_failed", "login", "logout", "login"]
         assert actions[-1] == "audit_exported"
         event = db.session.scalar(select(AuditEvent))
         event.action = "tampered"

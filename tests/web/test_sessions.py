@@ -1,0 +1,176 @@
+"""Sessions end on the server: a copied cookie stops working after logout, a password change,
+disabling the account or revoking its sessions; and after the idle or absolute time limit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from surveyapp import sessions
+from surveyapp.extensions import db
+from surveyapp.fieldwork.tokens import issue_token
+from surveyapp.models import User
+from surveyapp.services import users as user_service
+
+PASSWORD = "Kestrel-Harbour-42"
+
+
+@pytest.fixture
+def people(app):
+    with app.app_context():
+        user_service.create_user("wang", "manager", PASSWORD, display_name="王芳")
+        user_service.create_user("li", "enumerator", PASSWORD)
+    return app
+
+
+def _login(app, username: str = "wang", password: str = PASSWORD):
+    client = app.test_client()
+    response = client.post("/auth/login", data={"username": username, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def _copy(app, client):
+    """A second browser holding a copy of ``client``'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def _me(client) -> int:
+    return client.get("/api/v1/me").status_code
+
+
+def _user(name: str) -> User:
+    return db.session.scalar(select(User).where(User.username == name))
+
+
+def test_a_copied_cookie_is_refused_after_logout(people):
+    client = _login(people)
+    other_device = _login(people)
+    thief = _copy(people, client)
+    assert _me(thief) == 200
+    assert client.post("/auth/logout").status_code == 302
+    assert _me(client) == 401
+    assert _me(thief) == 401
+    assert _me(other_device) == 401  # logout ends every session of the account
+    page = thief.get("/manage/")
+    assert page.status_code == 302 and "/auth/login" in page.headers["Location"]
+    # Another account is not affected, and logging in again works.
+    assert _me(_login(people, "li")) == 200
+    assert _me(_login(people)) == 200
+
+
+def test_a_copied_cookie_is_refused_after_a_password_change(people):
+    client = _login(people)
+    thief = _copy(people, client)
+    with people.app_context():
+        user_service.set_password(_user("wang"), "Another-Long-Secret-7")
+    assert _me(thief) == 401
+    assert _me(client) == 401
+    assert _me(_login(people, password="Another-Long-Secret-7")) == 200
+
+
+def test_a_copied_cookie_and_the_tokens_are_refused_after_disabling(people):
+    client = _login(people, "li")
+    thief = _copy(people, client)
+    with people.app_context():
+        token, _user_row = issue_token("li", label="tablet 1")
+    api = people.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/me", headers=bearer).status_code == 200
+    with people.app_context():
+        user_service.set_active(_user("li"), False)
+    assert _me(thief) == 401
+    assert _me(client) == 401
+    assert api.get("/api/v1/me", headers=bearer).status_code == 401
+    # Enabled again: the old sessions stay ended, the token works again, a new login works.
+    with people.app_context():
+        user_service.set_active(_user("li"), True)
+    assert _me(thief) == 401
+    assert api.get("/api/v1/me", headers=bearer).status_code == 200
+    assert _me(_login(people, "li")) == 200
+
+
+def test_revoking_sessions_spares_other_accounts(people):
+    wang, li = _login(people), _login(people, "li")
+    with people.app_context():
+        user_service.revoke_sessions(_user("wang"))
+    assert _me(wang) == 401
+    assert _me(li) == 200
+
+
+def test_a_forged_session_without_the_generation_is_refused(people):
+    """A session holding only Flask-Login's user id (as before this check existed) is
+    refused: the cookie must have been made by a login."""
+    client = people.test_client()
+    with people.app_context():
+        user_id = _user("wang").id
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    assert _me(client) == 401
+
+
+class Clock:
+    def __init__(self, start: float = 1_800_000_000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(sessions, "clock", fake)
+    return fake
+
+
+def test_defaults_are_twelve_hours_and_two_idle(people):
+    assert people.config["SESSION_LIFETIME"] == 12 * 3600
+    assert people.config["SESSION_IDLE_TIMEOUT"] == 2 * 3600
+
+
+def test_idle_sessions_end(people, clock):
+    client = _login(people)
+    clock.advance(2 * 3600 - 60)
+    assert _me(client) == 200  # the request renews the idle limit
+    clock.advance(2 * 3600 - 60)
+    assert _me(client) == 200
+    clock.advance(2 * 3600 + 1)
+    assert _me(client) == 401
+    clock.advance(-3600)  # not even if the clock is put back: the session is gone
+    assert _me(client) == 401
+
+
+def test_sessions_end_after_their_lifetime_even_when_active(people, clock):
+    client = _login(people)
+    for _hour in range(12):
+        assert _me(client) == 200
+        clock.advance(3600)
+    assert _me(client) == 200  # exactly 12 h
+    clock.advance(1)
+    assert _me(client) == 401
+    assert _me(_login(people)) == 200
+
+
+def test_limits_come_from_the_environment(tmp_path, monkeypatch):
+    from surveyapp.config import from_environment
+
+    monkeypatch.setenv("SURVEYAPP_SECRET_KEY", "x")
+    monkeypatch.setenv("SURVEYAPP_SESSION_LIFETIME", "8h")
+    monkeypatch.setenv("SURVEYAPP_SESSION_IDLE_TIMEOUT", "900")
+    config = from_environment(str(tmp_path))
+    assert config["SESSION_LIFETIME"] == 8 * 3600
+    assert config["SESSION_IDLE_TIMEOUT"] == 900
+    assert config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 8 * 3600
+    monkeypatch.setenv("SURVEYAPP_SESSION_IDLE_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="SURVEYAPP_SESSION_IDLE_TIMEOUT"):
+        from_environment(str(tmp_path))
+    monkeypatch.setenv("SURVEYAPP_SESSION_IDLE_TIMEOUT", "0")
+    with pytest.raises(ValueError, match="above 0"):
+        from_environment(str(tmp_path))
