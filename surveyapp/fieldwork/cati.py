@@ -23,7 +23,6 @@ from ..models.fieldwork import CallAttempt, CatiCase, Quota
 from .dispositions import DISPOSITIONS, closing_code, disposition
 from .rates import AaporRates, DispositionCounts, aapor_rates
 from .settings import FieldworkSettings, settings_for
-from .sync import ItemError
 
 MAX_NOTE = 500
 _SEPARATORS = re.compile(r"[\s\-().·]")
@@ -564,17 +563,17 @@ def record_outcome(
 def cati_item_hook(
     user: User, item: dict, wave: Wave
 ) -> Callable[[Response], Iterable[object]] | None:
-    """Sync API hook: an interview sent with ``cati_case`` completes the case the sender holds."""
+    """Sync API hook: an interview sent with ``cati_case`` completes the case the sender holds.
+
+    Whether the case may be used at all is the assignment rule's to say
+    (:func:`surveyapp.fieldwork.assignments.check_filing`, asked before any hook).
+    """
     case_id = item.get("cati_case")
     if case_id is None:
         return None
-    if isinstance(case_id, bool) or not isinstance(case_id, int):
-        raise ItemError(400, "bad_request", "'cati_case' must be a case id (a whole number)")
     found = db.session.get(CatiCase, case_id)
-    if found is None or found.claimed_by_id != user.id or found.status != "claimed":
-        raise ItemError(403, "forbidden", f"case {case_id} is not an open case of yours")
-    if found.wave_id != wave.id:
-        raise ItemError(400, "bad_request", f"case {case_id} belongs to another wave")
+    if found is None or found.status != "claimed" or found.claimed_by_id != user.id:
+        return None  # already completed by this very interview: a resend stores nothing new
     settings = settings_for(wave.survey)
 
     def rows(response: Response) -> list[object]:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Assignment, QuestionnaireVersion, Response, User
 from ..questionnaire import Question, Questionnaire
-from .sync import allowed_localities
+from .assignments import filing_localities
 
 
 def _text(text) -> dict[str, str] | None:
@@ -109,7 +109,7 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
                         "path": _path(loc, lang),
                         "within": [anc.code for anc in loc.ancestors()],
                     }
-                    for loc in allowed_localities(a)
+                    for loc in filing_localities(a)
                 ],
                 "questionnaire": {
                     "version_id": survey.questionnaire_version_id,

@@ -273,7 +273,7 @@ def pending_backchecks(wave: Wave) -> list[BackCheck]:
 def sent_back_for(user: User) -> list[dict]:
     """The user's interviews a supervisor sent back, each with the reason and the submission
     to correct (as the sync API takes it: same UUID, assignment, locality, answers)."""
-    from .sync import allowed_localities
+    from .assignments import may_file
 
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.enumerator_id == user.id)
@@ -286,13 +286,7 @@ def sent_back_for(user: User) -> list[dict]:
         .order_by(ResponseReview.reviewed_at)
     ).all():
         assignment = next(
-            (
-                a
-                for a in assignments
-                if a.wave_id == response.wave_id
-                and a.mode == response.mode
-                and response.locality_id in {loc.id for loc in allowed_localities(a)}
-            ),
+            (a for a in assignments if may_file(a, response)),
             None,
         )
         if assignment is None:

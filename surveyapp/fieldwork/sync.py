@@ -19,9 +19,10 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Assignment, Locality, Response, Survey, User, Wave
-from ..models.fieldwork import ResponseParadata
+from ..models.fieldwork import CatiCase, ResponseParadata
 from ..questionnaire import AnswerError
 from ..services.responses import Submission, SubmissionError, submit_responses
+from .assignments import FilingRefused, check_filing, filing_assignment
 
 #: Most submissions one request may carry.
 MAX_BATCH = 500
@@ -120,23 +121,6 @@ def _has_nul(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
-
-
-def allowed_localities(assignment: Assignment) -> list[Locality]:
-    """The localities a response of ``assignment`` may be filed under (as the web form allows):
-    the assigned locality, or, if the enumerator may choose, the lowest localities below it."""
-    root = assignment.locality
-    if not assignment.locality_editable:
-        return [root]
-    leaves: list[Locality] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.children:
-            stack.extend(reversed(node.children))
-        else:
-            leaves.append(node)
-    return leaves or [root]
 
 
 def _text(item: dict, key: str, required: bool = True, limit: int = _MAX_TEXT) -> str | None:
@@ -295,7 +279,6 @@ class _Context:
             .all()
         )
         self._localities: dict[str, Locality | None] = {}
-        self._allowed: dict[int, set[int]] = {}
         self._chains: list[list[Locality]] = []
 
     def locality(self, code: str) -> Locality | None:
@@ -306,11 +289,6 @@ class _Context:
             self._chains.append(chain)
             self._localities[code] = next((loc for loc in chain if loc.code == code), None)
         return self._localities[code]
-
-    def allowed(self, assignment: Assignment) -> set[int]:
-        if assignment.id not in self._allowed:
-            self._allowed[assignment.id] = {loc.id for loc in allowed_localities(assignment)}
-        return self._allowed[assignment.id]
 
 
 def _with_ancestors(code: str) -> list[Locality]:
@@ -358,15 +336,33 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
     if not candidates:
         raise ItemError(403, "forbidden", f"you have no assignment in wave {wave_id}")
     wave: Wave = candidates[0].wave
+    # Without a locality an item is filed under its assignment's own locality (documented).
     code = _text(item, "locality", required=assignment is None) or assignment.locality.code
     locality = ctx.locality(code)
     if locality is None:
         raise ItemError(400, "bad_request", f"no locality with code '{code}'")
-    if not any(locality.id in ctx.allowed(a) for a in candidates):
-        raise ItemError(
-            403, "forbidden", f"locality {code} is not part of your assignments in wave {wave.code}"
-        )
     mode = _text(item, "mode", required=assignment is None) or assignment.mode
+    case_id = _integer(item, "cati_case")
+    case = None
+    if case_id is not None:
+        case = db.session.get(CatiCase, case_id)
+        if case is None:
+            raise ItemError(403, "forbidden", f"case {case_id} is not an open case of yours")
+    try:
+        key = str(uuidlib.UUID(uuid))
+    except ValueError:
+        key = uuid  # refused with its message when stored
+    try:
+        if assignment is not None:
+            check_filing(assignment, locality=locality, mode=mode, wave=wave, case=case, uuid=key)
+        else:
+            filing_assignment(
+                candidates, wave=wave, locality=locality, mode=mode, case=case, uuid=key
+            )
+    except FilingRefused as exc:
+        raise ItemError(
+            exc.status, "forbidden" if exc.status == 403 else "bad_request", exc.message
+        ) from exc
     schema = wave.survey.questionnaire_version.schema
     language = _text(item, "language", required=False) or schema.default_language
     started_at = parse_time(item.get("started_at"), "started_at")

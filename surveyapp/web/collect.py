@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from ..auth import roles_required
 from ..extensions import db
 from ..fieldwork import interview as flow
+from ..fieldwork.assignments import FilingRefused, check_filing, filing_localities
 from ..forms import build_group_form
 from ..models import Assignment, Locality, Response
 from ..questionnaire import translate
@@ -29,22 +30,6 @@ def _assignment_or_404(assignment_id: int) -> Assignment:
     if assignment is None or assignment.enumerator_id != current_user.id:
         abort(404)
     return assignment
-
-
-def _locality_choices(assignment: Assignment) -> list[Locality]:
-    """The localities a response may be filed under: the assignment's, or grids below it."""
-    root = assignment.locality
-    if not assignment.locality_editable:
-        return [root]
-    leaves: list[Locality] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.children:
-            stack.extend(reversed(node.children))
-        else:
-            leaves.append(node)
-    return leaves or [root]
 
 
 @bp.route("/")
@@ -77,14 +62,17 @@ def _completed(assignment: Assignment) -> int:
 @bp.route("/assignments/<int:assignment_id>/start")
 @roles_required("enumerator")
 def start(assignment_id: int):
-    """Choose the questionnaire language, mode and locality before an interview."""
+    """Choose the questionnaire language and locality before a door-to-door interview; a
+    telephone assignment's interviews start from the CATI desk, for a case."""
     assignment = _assignment_or_404(assignment_id)
+    if assignment.mode == "phone":
+        return render_template("collect/phone.html", assignment=assignment)
     schema = assignment.wave.survey.questionnaire_version.schema
     return render_template(
         "collect/start.html",
         assignment=assignment,
         schema=schema,
-        localities=_locality_choices(assignment),
+        localities=filing_localities(assignment),
         new_uuid=str(uuidlib.uuid4()),
     )
 
@@ -109,10 +97,13 @@ class _State:
         if self.mode not in survey.mode_list:
             abort(400, description=_("Unknown interview mode."))
         code = form.get("_locality", assignment.locality.code)
-        allowed = {loc.code: loc for loc in _locality_choices(assignment)}
-        if code not in allowed:
-            abort(403, description=_("This locality is not part of your assignment."))
-        self.locality = allowed[code]
+        self.locality = db.session.scalar(select(Locality).where(Locality.code == code))
+        if self.locality is None:
+            abort(400, description=_("Unknown locality."))
+        try:
+            check_filing(assignment, locality=self.locality, mode=self.mode)
+        except FilingRefused as exc:
+            abort(exc.status, description=_filing_message(assignment, self.mode, exc))
         self.started = form.get("_started") or datetime.utcnow().isoformat(timespec="seconds")
         try:
             self.started_at = datetime.fromisoformat(self.started)
@@ -128,6 +119,20 @@ class _State:
             "_locality": self.locality.code,
             "_started": self.started,
         }
+
+
+def _filing_message(assignment: Assignment, mode: str, exc: FilingRefused) -> str:
+    """The refusal of the assignment rule, in the interface language."""
+    if assignment.mode == "door" and mode != "door":
+        return _(
+            "This assignment is door to door: telephone interviews are made from the "
+            "telephone desk, for a case of the wave."
+        )
+    if assignment.mode == "phone":
+        return _("Telephone interviews are made from the telephone desk, for a case of the wave.")
+    if exc.status == 403:
+        return _("This locality is not part of your assignment.")
+    return exc.message
 
 
 def _render_group(

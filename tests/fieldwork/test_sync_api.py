@@ -207,8 +207,9 @@ def test_assignment_checks(demo, client, token, door):
     del no_assignment["assignment"]
     response = post(client, no_assignment, token)
     assert response.status_code == 403
-    # The community itself is not a grid the enumerator may choose (as in the web form).
-    assert post(client, submission(door, locality=door["community"]), token).status_code == 403
+    # A locality outside the assignment (another street's community) is refused.
+    response = post(client, submission(door, locality="320106005"), token)
+    assert response.status_code == 403 and "320106005" in response.get_json()["message"]
     # An unknown locality code is a bad request, named.
     response = post(client, submission(door, locality="999"), token)
     assert response.status_code == 400 and "999" in response.get_json()["message"]

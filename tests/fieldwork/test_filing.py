@@ -1,0 +1,236 @@
+"""Mode and locality: the assignment rule (``check_filing``) through the web form and the API.
+
+A door-to-door assignment accepts only door-to-door interviews inside its localities; telephone
+interviews are made only from the CATI desk, for a case of the wave. Every refusal is a 403
+(or 400 for a malformed request) and stores nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from surveyapp.extensions import db
+from surveyapp.fieldwork import cati
+from surveyapp.models import Assignment, Locality, Response, User, Wave
+from surveyapp.models.fieldwork import CatiCase
+from tests.web.interviewer import Interviewer
+
+from .conftest import ENUMERATOR_PASSWORD, bearer, full_answers, submission
+
+NOW = datetime(2026, 11, 23, 2, 0)  # 10:00 in Shanghai, inside the calling hours
+
+
+def post(client, body, token):
+    return client.post("/api/v1/submissions", json=body, headers=bearer(token))
+
+
+def stored(app, uuid: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Response.id)).where(Response.uuid == uuid))
+
+
+def responses(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Response.id)))
+
+
+@pytest.fixture
+def phone(demo):
+    """The demo enumerator's district-wide telephone assignment: (id, wave id)."""
+    with demo.app_context():
+        user = db.session.scalar(select(User).where(User.username == "enumerator"))
+        a = db.session.scalar(
+            select(Assignment).where(
+                Assignment.enumerator_id == user.id, Assignment.mode == "phone"
+            )
+        )
+        return {"id": a.id, "wave": a.wave_id}
+
+
+def _outside_grid(door: dict) -> str:
+    """A grid of the district outside the door assignments (another street)."""
+    street = db.session.scalar(select(Locality).where(Locality.code == "320106005"))
+    loc = street
+    while loc.children:
+        loc = loc.children[0]
+    return loc.code
+
+
+def _claim_case(app, phones: list[str]) -> dict:
+    """Import ``phones`` for the current wave's first street; the enumerator claims one."""
+    with app.app_context():
+        wave = db.session.scalar(select(Wave).where(Wave.code == "2026-Q4"))
+        street = next(c for c in wave.survey.district.children if c.level == "street")
+        text = "phone,locality\n" + "".join(f"{p},{street.code}\n" for p in phones)
+        assert cati.import_call_list(wave, text).problems == []
+        user = db.session.scalar(select(User).where(User.username == "enumerator"))
+        case = cati.next_case(user, now=NOW)
+        grid = case.locality
+        while grid.children:
+            grid = grid.children[0]
+        return {"id": case.id, "wave": wave.id, "street": street.code, "grid": grid.code}
+
+
+# --- the web form ---------------------------------------------------------------------------
+
+
+def _door_form(client, door: dict, **change):
+    interviewer = Interviewer(client, door["id"])
+    page = client.get(f"/collect/assignments/{door['id']}/start")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    interviewer.uuid = re.search(r'name="_uuid" value="([^"]+)"', html).group(1)
+    data = {
+        "_uuid": interviewer.uuid,
+        "_lang": "zh_CN",
+        "_mode": "door",
+        "_locality": door["grid"],
+        "nav": "start",
+    }
+    data.update(change)
+    return interviewer, data
+
+
+def test_form_refuses_a_telephone_interview_under_a_door_assignment(demo, client, auth, door):
+    auth.login("enumerator", ENUMERATOR_PASSWORD)
+    start = client.get(f"/collect/assignments/{door['id']}/start").get_data(as_text=True)
+    assert 'value="phone"' not in start  # no telephone choice on a door assignment's page
+    interviewer, data = _door_form(client, door, _mode="phone")
+    response = interviewer.post(data)
+    assert response.status_code == 403
+    assert "电话" in response.get_data(as_text=True)
+    # Submitting a whole interview with the mode changed is refused too, and stores nothing.
+    before = responses(demo)
+    assert interviewer.post({**data, "nav": "submit", "resident_6m": "no"}).status_code == 403
+    assert responses(demo) == before
+
+
+def test_form_refuses_a_locality_outside_a_door_assignment(demo, client, auth, door):
+    auth.login("enumerator", ENUMERATOR_PASSWORD)
+    with demo.app_context():
+        outside = _outside_grid(door)
+    interviewer, data = _door_form(client, door, _locality=outside)
+    assert interviewer.post(data).status_code == 403
+    before = responses(demo)
+    assert interviewer.post({**data, "nav": "submit", "resident_6m": "no"}).status_code == 403
+    assert responses(demo) == before
+    # The assigned community itself (no grid chosen) is a locality of the assignment.
+    interviewer, data = _door_form(client, door, _locality=door["community"])
+    assert interviewer.post(data).status_code == 200
+
+
+def test_phone_assignment_opens_no_free_interview(demo, client, auth, phone):
+    auth.login("enumerator", ENUMERATOR_PASSWORD)
+    page = client.get(f"/collect/assignments/{phone['id']}/start")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "/interview" not in html and 'name="_uuid"' not in html
+    assert 'href="/cati/"' in html  # it sends the interviewer to the telephone desk
+    index = client.get("/collect/").get_data(as_text=True)
+    assert f"/collect/assignments/{phone['id']}/start" not in index
+    # A crafted free telephone interview is refused and stores nothing.
+    with demo.app_context():
+        grid = db.session.scalar(select(Locality).where(Locality.level == "grid")).code
+    uuid = str(uuidlib.uuid4())
+    data = {"_uuid": uuid, "_lang": "zh_CN", "_mode": "phone", "_locality": grid}
+    url = f"/collect/assignments/{phone['id']}/interview"
+    assert client.post(url, data={**data, "nav": "start"}).status_code == 403
+    answers = {"resident_6m": "no", "age_16plus": "yes"}
+    assert client.post(url, data={**data, **answers, "nav": "submit"}).status_code == 403
+    assert stored(demo, uuid) == 0
+
+
+# --- the sync API ---------------------------------------------------------------------------
+
+
+def test_api_refuses_a_telephone_item_under_a_door_assignment(demo, client, token, door):
+    body = submission(door, mode="phone")
+    response = post(client, body, token)
+    assert response.status_code == 403, response.get_json()
+    assert "door to door" in response.get_json()["message"]
+    assert stored(demo, body["uuid"]) == 0
+
+
+def test_api_refuses_door_items_outside_the_door_assignments(demo, client, token, door):
+    """The district-wide telephone assignment does not open the district to door interviews."""
+    with demo.app_context():
+        outside = _outside_grid(door)
+    body = submission(door, locality=outside)
+    response = post(client, body, token)
+    assert response.status_code == 403 and outside in response.get_json()["message"]
+    # Without an assignment (wave only) the same item is refused: no door assignment has it.
+    body = submission(door, locality=outside, wave=door["wave"])
+    del body["assignment"]
+    response = post(client, body, token)
+    assert response.status_code == 403, response.get_json()
+    assert stored(demo, body["uuid"]) == 0
+
+
+def test_api_refuses_free_telephone_items(demo, client, token, phone):
+    with demo.app_context():
+        grid = db.session.scalar(select(Locality).where(Locality.level == "grid")).code
+    free = submission({"id": phone["id"], "grid": grid}, mode="phone")
+    response = post(client, free, token)
+    assert response.status_code == 403 and "CATI" in response.get_json()["message"]
+    # Nor with only the wave: the telephone assignment needs a case.
+    free = submission({"id": phone["id"], "grid": grid}, mode="phone", wave=phone["wave"])
+    del free["assignment"]
+    assert post(client, free, token).status_code == 403
+    assert stored(demo, free["uuid"]) == 0
+
+
+def test_api_telephone_items_need_a_case_the_interviewer_holds(demo, client, token, phone):
+    case = _claim_case(demo, ["13900001111", "13900002222"])
+    answers = full_answers(demo, seed=2)
+    with demo.app_context():
+        other = db.session.scalar(select(CatiCase).where(CatiCase.id != case["id"]))
+        other_id = other.id
+    base = {"id": phone["id"], "grid": case["grid"]}
+    before = responses(demo)
+    # A case nobody claimed is not the interviewer's.
+    body = submission(base, answers, mode="phone", cati_case=other_id)
+    assert post(client, body, token).status_code == 403
+    # A locality outside the case's street is refused.
+    with demo.app_context():
+        outside = _outside_grid({})
+    body = submission({**base, "grid": outside}, answers, mode="phone", cati_case=case["id"])
+    response = post(client, body, token)
+    assert response.status_code == 403 and str(case["id"]) in response.get_json()["message"]
+    # A door-to-door item cannot carry a case.
+    with demo.app_context():
+        door_id = db.session.scalar(
+            select(Assignment.id).where(Assignment.mode == "door").order_by(Assignment.id)
+        )
+    body = submission({"id": door_id, "grid": case["grid"]}, answers, cati_case=case["id"])
+    assert post(client, body, token).status_code in (400, 403)
+    assert responses(demo) == before
+    # The held case files the interview, closes the case; resending it is a duplicate.
+    body = submission(base, answers, mode="phone", cati_case=case["id"])
+    response = post(client, body, token)
+    assert response.status_code == 201, response.get_json()
+    again = post(client, body, token)
+    assert again.status_code == 200 and again.get_json()["outcome"] == "duplicate"
+    with demo.app_context():
+        found = db.session.get(CatiCase, case["id"])
+        assert found.status == "closed" and found.response_uuid == body["uuid"]
+        assert db.session.scalar(select(func.count(Response.id)).where(Response.mode == "phone"))
+    # The closed case cannot file a second interview.
+    second = submission(base, answers, mode="phone", cati_case=case["id"])
+    assert post(client, second, token).status_code == 403
+    assert stored(demo, second["uuid"]) == 0
+
+
+def test_api_default_locality_is_the_assignments_own(demo, client, token, door):
+    """openapi.yaml: `assignment` gives the default locality and mode."""
+    body = submission(door)
+    del body["locality"], body["mode"]
+    response = post(client, body, token)
+    assert response.status_code == 201, response.get_json()
+    with demo.app_context():
+        found = db.session.scalar(select(Response).where(Response.uuid == body["uuid"]))
+        assert found.locality.code == door["community"] and found.mode == "door"
