@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select, update
 
 from ..extensions import db
@@ -513,6 +514,8 @@ def record_outcome(
     now = now or datetime.utcnow()
     found = case_for(user, case_id)
     settings = settings or settings_for(found.wave.survey)
+    if not key:
+        raise CatiError(_("Choose the outcome of this call."))
     try:
         outcome = disposition(key)
     except KeyError as exc:

@@ -1,6 +1,8 @@
 """Quality control of interviews: durations and the flags a supervisor looks at.
 
-Flags: ``speeding`` (duration under a configurable share of the median of the same mode),
+Flags: ``speeding`` (duration under a configurable share of the median of the same mode,
+among eligible respondents: a screened-out interview is short by design, so it is neither flagged
+nor part of the median),
 ``straightlining`` (at least N answers on one answer scale, all the same code),
 ``out_of_hours`` (started outside the calling hours, local time) and ``out_of_area`` (a GPS
 point farther than a configured distance from the median point of its locality's interviews).
@@ -14,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Answer, Response, Wave
@@ -24,6 +26,9 @@ from .cati import local_time
 from .settings import FieldworkSettings, settings_for
 
 FLAGS = ("speeding", "straightlining", "out_of_hours", "out_of_area")
+#: The demographic questions asked of eligible respondents only: a response without them was
+#: screened out (the estimates leave it out by the same rule, ``services.estimates.extract_wave``).
+ELIGIBILITY_QUESTIONS = ("sex", "age_group")
 #: Points needed in a locality before its median point is trusted for ``out_of_area``.
 MIN_POINTS = 3
 
@@ -69,6 +74,18 @@ def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(a)))
 
 
+def _eligible_responses(wave: Wave) -> set[int]:
+    """Ids of the responses of ``wave`` that answered every eligibility question."""
+    rows = db.session.execute(
+        select(Answer.response_id)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.wave_id == wave.id, Answer.question.in_(ELIGIBILITY_QUESTIONS))
+        .group_by(Answer.response_id)
+        .having(func.count(func.distinct(Answer.question)) == len(ELIGIBILITY_QUESTIONS))
+    )
+    return {rid for (rid,) in rows}
+
+
 def wave_quality(
     wave: Wave, settings: FieldworkSettings | None = None
 ) -> dict[int, InterviewQuality]:
@@ -88,6 +105,7 @@ def wave_quality(
         .outerjoin(ResponseParadata, ResponseParadata.response_id == Response.id)
         .where(Response.wave_id == wave.id)
     ).all()
+    eligible = _eligible_responses(wave)
     out: dict[int, InterviewQuality] = {}
     durations: dict[str, list[float]] = defaultdict(list)
     points: dict[int, list[tuple[float, float]]] = defaultdict(list)
@@ -95,7 +113,7 @@ def wave_quality(
     for rid, enumerator, mode, started, ended, locality, lat, lon in rows:
         q = InterviewQuality(rid, enumerator, mode, duration_seconds(started, ended))
         out[rid] = q
-        if q.duration_s is not None:
+        if q.duration_s is not None and rid in eligible:
             durations[mode].append(q.duration_s)
         if started is not None:
             if not start <= local_time(started, settings).time() <= end:
@@ -105,6 +123,8 @@ def wave_quality(
     medians = {mode: statistics.median(v) for mode, v in durations.items() if v}
     for q in out.values():
         median = medians.get(q.mode)
+        if q.response_id not in eligible:
+            continue
         if q.duration_s is not None and median and q.duration_s < settings.speeding_share * median:
             q.flags.insert(0, "speeding")
     schema = wave.survey.questionnaire_version.schema

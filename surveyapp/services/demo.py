@@ -41,16 +41,19 @@ DISTRICT_CODE = "320106"
 DEMO_USERS = (
     # username, role, password, display name, jurisdiction
     ("admin", "admin", "admin-demo-2026", "管理员", None),
-    ("manager", "manager", "manager-demo-2026", "调查主管 王芳", DISTRICT_CODE),
-    ("enumerator", "enumerator", "enumerator-demo-2026", "调查员 李强", None),
-    ("official", "official", "official-demo-2026", "区政法委 陈明", DISTRICT_CODE),
-    ("official-street", "official", "official-demo-2026", "宁海路街道 赵丽", "320106001"),
+    ("manager", "manager", "manager-demo-2026", "王芳", DISTRICT_CODE),
+    ("enumerator", "enumerator", "enumerator-demo-2026", "李强", None),
+    ("official", "official", "official-demo-2026", "陈明", DISTRICT_CODE),
+    ("official-street", "official", "official-demo-2026", "赵丽", "320106001"),
 )
 WAVES = (
     ("2026-Q3", "2026年第三季度", date(2026, 7, 1), date(2026, 9, 30), False),
     ("2026-Q4", "2026年第四季度", date(2026, 10, 1), date(2026, 12, 31), True),
 )
 FIELD_TEAM = 6
+# Display names are people's names: the interface adds their role where it is needed (the
+# telephone script reads "……的调查员{name}").
+FIELD_TEAM_NAMES = ("张伟", "王静", "刘洋", "陈杰", "杨敏", "赵磊")
 
 
 def _logistic(x: float) -> float:
@@ -227,7 +230,7 @@ def load_demo(
             f"field{i:02d}",
             "enumerator",
             uuidlib.UUID(int=rng.getrandbits(128)).hex,
-            f"外呼/入户调查员 {i:02d}",
+            FIELD_TEAM_NAMES[i - 1],
             None,
         )
         team.append(user)

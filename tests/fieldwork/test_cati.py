@@ -3,6 +3,7 @@ and closing, rates from recorded outcomes, and masking of numbers in every view 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
@@ -302,6 +303,12 @@ def test_desk_shows_the_number_only_while_the_case_is_held(anytime, client, toke
     # Bad input: 4xx with a message, nothing changed.
     bad = client.post(f"/cati/cases/{case_id}/outcome", data={"outcome": "nonsense"})
     assert bad.status_code == 400 and "unknown call outcome" in bad.get_data(as_text=True)
+    # The desk offers no outcome until one is chosen: pressing 记录结果 at once records nothing.
+    desk = client.get("/cati/").get_data(as_text=True)
+    assert "的调查员李强" in desk and "调查员调查员" not in desk
+    assert re.search(r'<select name="outcome"[^>]*>\s*<option value="" selected disabled>', desk)
+    bad = client.post(f"/cati/cases/{case_id}/outcome", data={"outcome": ""})
+    assert bad.status_code == 400 and "请选择本次通话的结果" in bad.get_data(as_text=True)
     bad = client.post(
         f"/cati/cases/{case_id}/outcome", data={"outcome": "appointment", "appointment": "tomorrow"}
     )

@@ -260,3 +260,26 @@ def test_sent_back_interview_is_corrected_under_its_uuid(demo, client, token, do
     # No longer sent back: a different body is a conflict again.
     other = dict(body, answers={**answers, "security_overall": answers["security_overall"]})
     assert client.post("/api/v1/submissions", json=other, headers=bearer(token)).status_code == 409
+
+
+def test_a_screened_out_interview_is_not_speeding(demo):
+    """A screen-out ends after the screening questions: short by design, not a quality problem."""
+    with demo.app_context():
+        wave = _wave()
+        rows = db.session.scalars(
+            select(Response).where(Response.wave_id == wave.id).order_by(Response.id)
+        ).all()
+        base = datetime(2026, 11, 20, 2, 0)
+        for r in rows:
+            r.started_at, r.ended_at = base, base + timedelta(minutes=10)
+        eligible = [r for r in rows if {"sex", "age_group"} <= set(r.answer_dict())]
+        screened, fast = eligible[0], eligible[1]
+        for answer in list(screened.answers):
+            if answer.question in ("sex", "age_group"):
+                db.session.delete(answer)
+        screened.ended_at = screened.started_at + timedelta(minutes=1)
+        fast.ended_at = fast.started_at + timedelta(minutes=4)
+        db.session.commit()
+        quality = wave_quality(wave)
+        assert "speeding" not in quality[screened.id].flags
+        assert "speeding" in quality[fast.id].flags
