@@ -55,38 +55,5 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
 
-def may_see_survey(user, survey) -> bool:
-    """Tell whether ``user`` may see ``survey`` and its waves.
-
-    Admins see every survey; a manager the surveys they created; an official those whose
-    district overlaps their jurisdiction; an enumerator those they have an assignment in.
-    """
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == "admin":
-        return True
-    if user.role == "manager":
-        return survey.created_by_id == user.id
-    if user.role == "official":
-        jurisdiction = user.locality
-        if jurisdiction is None:
-            return False
-        district = survey.district
-        return district.is_within(jurisdiction) or jurisdiction.is_within(district)
-    if user.role == "enumerator":
-        from sqlalchemy import exists, select
-
-        from .models import Assignment, Wave
-
-        return bool(
-            db.session.scalar(
-                select(
-                    exists().where(
-                        Assignment.enumerator_id == user.id,
-                        Assignment.wave_id == Wave.id,
-                        Wave.survey_id == survey.id,
-                    )
-                )
-            )
-        )
-    return False
+# The access rules live in :mod:`surveyapp.policy`; this name stays importable from here.
+from .policy import may_see_survey  # noqa: E402, F401

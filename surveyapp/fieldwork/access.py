@@ -1,12 +1,7 @@
-"""Who may supervise which wave's fieldwork: admins any, managers the surveys they run."""
+"""Who may supervise which wave's fieldwork: see :func:`surveyapp.policy.may_manage_survey`."""
 
 from __future__ import annotations
 
-from ..auth import may_see_survey
-from ..models import Survey, User
+from ..policy import may_manage_survey as may_supervise
 
-
-def may_supervise(user: User, survey: Survey) -> bool:
-    """Admins supervise every survey; a manager those they may see (the ones they created),
-    by the same rule as the rest of the application (:func:`surveyapp.auth.may_see_survey`)."""
-    return user.role in ("admin", "manager") and may_see_survey(user, survey)
+__all__ = ["may_supervise"]

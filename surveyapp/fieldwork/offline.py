@@ -118,12 +118,3 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
             }
         )
     return out
-
-
-def may_read_questionnaire(user: User, version_id: int) -> bool:
-    """Managers and admins read any questionnaire; enumerators those of their assignments."""
-    if user.role in ("admin", "manager"):
-        return True
-    if user.role != "enumerator":
-        return False
-    return any(a.wave.survey.questionnaire_version_id == version_id for a in user_assignments(user))

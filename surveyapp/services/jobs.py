@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Survey, User, Wave
 from ..models.reports import ReportJob
+from ..policy import may_run_job, may_see_job
 from .exports import REQUEST_ERRORS, export_filename, export_responses
 from .reports import (
     report_bundle,
@@ -49,6 +50,7 @@ JOB_LIMIT = timedelta(hours=1)
 #: translates them for the interface.
 INTERNAL_ERROR = "internal error (see the server log)"
 INTERRUPTED = "interrupted (the server was restarted): start it again"
+REFUSED = "refused: you may no longer download all of this survey"
 
 
 #: (English message stored by a failed job, its translation with the captured values). The
@@ -58,6 +60,10 @@ _FAILURE_MESSAGES: list[tuple[re.Pattern, object]] = [
     (
         re.compile(re.escape(INTERNAL_ERROR) + "$"),
         lambda m: _("internal error (see the server log)"),
+    ),
+    (
+        re.compile(re.escape(REFUSED) + "$"),
+        lambda m: _("refused: you may no longer download all of this survey"),
     ),
     (
         re.compile(re.escape(INTERRUPTED) + "$"),
@@ -106,6 +112,10 @@ class JobError(ValueError):
     """A job cannot be started as asked (unknown kind or backend); the message says why."""
 
 
+class JobRefused(Exception):
+    """A job whose starter may no longer see what it makes; recorded as failed."""
+
+
 def backend_name(app: Flask | None = None) -> str:
     app = app or current_app
     name = (
@@ -122,6 +132,8 @@ def submit(kind: str, user: User, survey: Survey, wave: Wave | None, **params) -
     """Record a job and start it on the configured backend; return it (status ``queued``)."""
     if kind not in KINDS:
         raise JobError(f"unknown job '{kind}': one of {', '.join(KINDS)}")
+    if not may_run_job(user, survey):
+        raise JobError(f"user '{user.username}' may not download all of survey {survey.id}")
     backend = backend_name()
     job = ReportJob(
         id=uuid.uuid4().hex,
@@ -220,7 +232,7 @@ def run_job(job_id: str) -> None:
         job.status = "done"
         job.done = job.total or 1
         job.total = job.total or 1
-    except REQUEST_ERRORS as exc:
+    except (*REQUEST_ERRORS, JobRefused) as exc:
         db.session.rollback()
         job = db.session.get(ReportJob, job_id)
         job.status = "failed"
@@ -237,6 +249,10 @@ def run_job(job_id: str) -> None:
 
 def _work(job: ReportJob) -> tuple[bytes, str]:
     survey = db.session.get(Survey, job.survey_id)
+    starter = db.session.get(User, job.user_id)
+    if starter is None or not may_run_job(starter, survey):
+        # The jurisdiction (or the account) changed since the job was started.
+        raise JobRefused(REFUSED)
     wave = db.session.get(Wave, job.wave_id) if job.wave_id else None
     lang = job.params.get("lang", "zh_CN")
     job_id = job.id
@@ -278,7 +294,7 @@ def job_for(user: User, job_id: str) -> ReportJob | None:
     (a restart): it is marked failed, so that its page stops waiting.
     """
     job = db.session.get(ReportJob, job_id)
-    if job is None or (job.user_id != user.id and user.role != "admin"):
+    if job is None or not may_see_job(user, job):
         return None
     if not job.finished and datetime.utcnow() - job.created_at > JOB_LIMIT:
         job.status = "failed"

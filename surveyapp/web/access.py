@@ -6,8 +6,8 @@ from flask import abort
 from flask_login import current_user
 
 from ..extensions import db
-from ..fieldwork.access import may_supervise
 from ..models import Wave
+from ..policy import may_manage_wave
 
 
 def supervised_wave(wave_id: int) -> Wave:
@@ -15,6 +15,6 @@ def supervised_wave(wave_id: int) -> Wave:
     wave = db.session.get(Wave, wave_id)
     if wave is None:
         abort(404)
-    if not may_supervise(current_user, wave.survey):
+    if not may_manage_wave(current_user, wave):
         abort(403)
     return wave

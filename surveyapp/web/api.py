@@ -21,6 +21,7 @@ from ..fieldwork.cati import cati_item_hook
 from ..fieldwork.review import sent_back_for, submission_status
 from ..i18n import select_locale
 from ..models import QuestionnaireVersion
+from ..policy import may_read_questionnaire
 from .answer_messages import answer_error_message
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -119,7 +120,7 @@ def assignments():
 @bp.get("/questionnaires/<int:version_id>")
 def questionnaire(version_id: int):
     """Send a questionnaire version as JSON for interviewing offline."""
-    if not offline.may_read_questionnaire(g.api_user, version_id):
+    if not may_read_questionnaire(g.api_user, version_id):
         return _error(403, f"questionnaire {version_id} is not used by your assignments")
     version = db.session.get(QuestionnaireVersion, version_id)
     if version is None:

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from ..auth import roles_required
 from ..extensions import db
-from ..fieldwork.access import may_supervise
 from ..fieldwork.dashboard import dashboard_data
 from ..i18n import select_locale
 from ..models import Wave
+from ..policy import may_manage_survey
 from .access import supervised_wave
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -27,7 +27,7 @@ def index():
     waves = [
         w
         for w in db.session.scalars(select(Wave).order_by(Wave.survey_id, Wave.position))
-        if may_supervise(current_user, w.survey)
+        if may_manage_survey(current_user, w.survey)
     ]
     return render_template("dashboard/index.html", waves=waves)
 

@@ -26,7 +26,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..auth import may_see_survey, roles_required
+from .. import policy
+from ..auth import roles_required
 from ..extensions import db
 from ..models import QuestionnaireVersion, Survey
 from ..questionnaire import (
@@ -72,9 +73,7 @@ def _version_or_404(version_id: int) -> QuestionnaireVersion:
 
 
 def _may_edit(version: QuestionnaireVersion) -> bool:
-    if current_user.role == "admin":
-        return True
-    return version.created_by_id in (None, current_user.id) if version.status == "draft" else False
+    return policy.may_edit_draft(current_user, version)
 
 
 def _draft_or_error(version_id: int) -> QuestionnaireVersion:
@@ -108,7 +107,7 @@ def index():
     surveys = [
         survey
         for survey in db.session.scalars(select(Survey).order_by(Survey.id))
-        if may_see_survey(current_user, survey)
+        if policy.may_see_survey(current_user, survey)
     ]
     return render_template("design/index.html", entries=entries, surveys=surveys)
 
@@ -935,7 +934,7 @@ def plan(survey_id: int):
     survey = db.session.get(Survey, survey_id)
     if survey is None:
         abort(404)
-    if not may_see_survey(current_user, survey):
+    if not policy.may_manage_survey(current_user, survey):
         abort(403)
     saved = dict((survey.settings or {}).get("plan") or {})
     source = request.form if request.method == "POST" else request.args

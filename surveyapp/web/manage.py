@@ -1,11 +1,17 @@
-"""Survey managers' pages: surveys, waves and responses per street."""
+"""Survey managers' pages: surveys, waves and responses per street.
+
+Officials may open them too, read-only, and see only the streets of their jurisdiction
+(:func:`surveyapp.policy.visible_streets`): a street's official never sees district totals.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
+from sqlalchemy import select
 
-from ..auth import may_see_survey, roles_required
+from .. import policy
+from ..auth import roles_required
 from ..extensions import db
 from ..models import Survey, Wave
 from ..services.surveys import counts_by_street, survey_overview
@@ -17,12 +23,12 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 @roles_required("admin", "manager", "official")
 def index():
     """List the surveys the user may see, with their waves and response counts."""
-    surveys = [
-        s
-        for s in survey_overview()
-        if may_see_survey(current_user, db.session.get(Survey, s["id"]))
-    ]
-    return render_template("manage/index.html", surveys=surveys)
+    visible = {}
+    for survey in db.session.scalars(select(Survey).order_by(Survey.id)):
+        view = policy.visible_streets(current_user, survey)
+        if view:
+            visible[survey.id] = None if view.whole else view.street_ids
+    return render_template("manage/index.html", surveys=survey_overview(visible))
 
 
 @bp.route("/waves/<int:wave_id>")
@@ -32,14 +38,10 @@ def wave(wave_id: int):
     wave = db.session.get(Wave, wave_id)
     if wave is None:
         abort(404)
-    if not may_see_survey(current_user, wave.survey):
+    view = policy.visible_streets(current_user, wave.survey)
+    if not view or not policy.may_see_wave(current_user, wave):
         abort(403)
     counts = counts_by_street(wave)
-    if current_user.role == "official":
-        jurisdiction = current_user.locality
-        counts = [
-            (street, n)
-            for street, n in counts
-            if street.is_within(jurisdiction) or jurisdiction.is_within(street)
-        ]
+    if not view.whole:
+        counts = [(street, n) for street, n in counts if street.id in view.street_ids]
     return render_template("manage/wave.html", wave=wave, counts=counts)

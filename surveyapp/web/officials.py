@@ -2,8 +2,8 @@
 
 An official of a street sees that street's report only; an official of a district (or
 above) sees its streets, the district overview, the ZIP of all streets and the exports.
-Managers see the surveys of their locality (or that they created), admins everything.
-Anything else is 403.
+Managers see the surveys they run, admins everything (:mod:`surveyapp.policy`). Anything
+else is 403.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 
+from .. import policy
 from ..auth import roles_required
 from ..extensions import db
 from ..fieldwork.review import counted_response_filter
@@ -58,21 +59,8 @@ ROLES = ("admin", "manager", "official")
 def visible_streets(survey: Survey) -> tuple[list[Locality], bool]:
     """The streets of ``survey`` the current user may see, and whether they see the whole
     district (district report, ZIP, exports). No street at all means no access."""
-    streets = survey_streets(survey)
-    user = current_user
-    if user.role == "admin":
-        return streets, True
-    place = user.locality
-    if user.role == "manager":
-        mine = survey.created_by_id == user.id or (
-            place is not None and survey.district.is_within(place)
-        )
-        return (streets, True) if mine else ([], False)
-    if user.role == "official" and place is not None:
-        if survey.district.is_within(place):
-            return streets, True
-        return [s for s in streets if s.id == place.id], False
-    return [], False
+    view = policy.visible_streets(current_user, survey, survey_streets(survey))
+    return list(view.streets), view.whole
 
 
 def _survey_wave(survey_id: int, wave_code: str) -> tuple[Survey, Wave, list[Locality], bool]:

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from ..auth import roles_required
 from ..extensions import db
 from ..fieldwork import review as reviews
-from ..fieldwork.access import may_supervise
 from ..fieldwork.cati import local_time
 from ..fieldwork.quality import FLAGS, wave_quality
 from ..fieldwork.settings import settings_for
 from ..models import Response
 from ..models.fieldwork import BackCheck, ResponseParadata
+from ..policy import may_manage_survey
 from .access import supervised_wave
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -74,7 +74,7 @@ def _response_or_abort(response_id: int) -> Response:
     response = db.session.get(Response, response_id)
     if response is None:
         abort(404)
-    if not may_supervise(current_user, response.survey):
+    if not may_manage_survey(current_user, response.survey):
         abort(403)
     return response
 
@@ -182,7 +182,7 @@ def _check_or_abort(check_id: int) -> BackCheck:
     check = db.session.get(BackCheck, check_id)
     if check is None:
         abort(404)
-    if not may_supervise(current_user, check.response.survey):
+    if not may_manage_survey(current_user, check.response.survey):
         abort(403)
     return check
 

@@ -4,7 +4,9 @@ The access-control matrix needs, for every kind of object a URL can name, one th
 each test user's jurisdiction and one that lies outside it. The demo has one district; this adds
 a second one (玄武区 with a street, a community and a grid), a second manager's survey there
 with its own questionnaire version and wave, and assignments and responses of another
-enumerator, so that "someone else's" object exists for every role.
+enumerator, so that "someone else's" object exists for every role. The demo manager's
+locality becomes the city, which contains both districts: managers see the surveys they
+run, whatever their locality.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ def _populate(app) -> World:
             return db.session.scalar(select(Locality).where(Locality.code == code))
 
         manager2 = create_user("manager-xuanwu", "manager", "Xuanwu-Manager-2026!")
+        # The demo manager's locality is the whole city, so that the other manager's survey
+        # (in 玄武区) lies within it: a locality must grant a manager nothing (issue 14, 7).
+        user("manager").locality = loc("3201")
         enumerator2 = create_user("enumerator-xuanwu", "enumerator", "Xuanwu-Enum-2026!")
         other_district = loc("320102")
         source = (ROOT / "questionnaires" / "public-security-satisfaction.yaml").read_text(

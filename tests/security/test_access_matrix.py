@@ -377,3 +377,43 @@ def test_argument_table_covers_the_url_map(world_app):
         "add these URL arguments to ARGUMENTS in tests/security/test_access_matrix.py so the "
         "matrix tries values inside and outside each jurisdiction: " + ", ".join(unknown)
     )
+
+
+def _numbers(html: str) -> list[int]:
+    import re
+
+    return [int(n) for n in re.findall(r'<td class="num"[^>]*>(\d+)</td>', html)]
+
+
+def test_a_street_official_sees_no_district_totals(world_app):
+    """An official of one street sees their street's counts on the managers' pages, never the
+    district's (the survey list showed every wave's district total)."""
+    from sqlalchemy import func, select
+
+    from surveyapp.extensions import db
+    from surveyapp.models import Locality, Response, Survey
+
+    world = world_app.world
+    with world_app.app_context():
+        street = db.session.scalar(select(Locality).where(Locality.code == world.ids["street"]))
+        survey = db.session.get(Survey, world.ids["survey"])
+
+        def count(wave, street_id=None):
+            query = select(func.count(Response.id)).where(Response.wave_id == wave.id)
+            if street_id is not None:
+                query = query.where(Response.street_id == street_id)
+            return db.session.scalar(query)
+
+        own = [count(w, street.id) for w in survey.waves]
+        whole = [count(w) for w in survey.waves]
+        wave_id = survey.waves[-1].id
+    assert own != whole  # the demo has interviews in other streets
+
+    client = _client(world_app, world.users["official_street"])
+    assert _numbers(client.get("/manage/").get_data(as_text=True)) == own
+    page = client.get(f"/manage/waves/{wave_id}").get_data(as_text=True)
+    assert _numbers(page) == [own[-1]]
+    assert f'data-street="{world.ids["sibling_street"]}"' not in page
+
+    client = _client(world_app, world.users["official_district"])
+    assert _numbers(client.get("/manage/").get_data(as_text=True)) == whole

@@ -1,0 +1,116 @@
+"""The access rules of :mod:`surveyapp.policy`, asked directly, and their use by the jobs.
+
+The expected answers are written out by hand from the rules (issue 14, item 7): a manager sees
+the surveys they run whatever their locality; an official sees the surveys overlapping their
+jurisdiction, the whole survey only when its district lies within it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from surveyapp import policy
+from surveyapp.extensions import db
+from surveyapp.models import Survey, User
+
+# user key -> (demo survey, other district's survey), each as (see, manage, whole)
+EXPECTED = {
+    "admin": ((True, True, True), (True, True, True)),
+    "manager": ((True, True, True), (False, False, False)),  # locality: the whole city
+    "enumerator": ((True, False, False), (False, False, False)),
+    "official_district": ((True, False, True), (False, False, False)),
+    "official_street": ((True, False, False), (False, False, False)),
+}
+
+
+@pytest.mark.parametrize("user", list(EXPECTED))
+def test_who_sees_which_survey(world_app, user):
+    with world_app.app_context():
+        person = db.session.get(User, world_app.world.users[user])
+        for survey_key, expected in zip(("survey", "other_survey"), EXPECTED[user], strict=True):
+            survey = db.session.get(Survey, world_app.world.ids[survey_key])
+            got = (
+                policy.may_see_survey(person, survey),
+                policy.may_manage_survey(person, survey),
+                policy.may_see_whole_survey(person, survey),
+            )
+            assert got == expected, (user, survey_key)
+            for wave in survey.waves:
+                assert policy.may_see_wave(person, wave) == expected[0]
+                assert policy.may_manage_wave(person, wave) == expected[1]
+
+
+def test_a_street_official_sees_their_street_only(world_app):
+    with world_app.app_context():
+        person = db.session.get(User, world_app.world.users["official_street"])
+        survey = db.session.get(Survey, world_app.world.ids["survey"])
+        view = policy.visible_streets(person, survey)
+        assert [s.code for s in view.streets] == [world_app.world.ids["street"]]
+        assert not view.whole and view
+
+
+def test_nobody_anonymous(world_app):
+    from flask_login import AnonymousUserMixin
+
+    with world_app.app_context():
+        survey = db.session.get(Survey, world_app.world.ids["survey"])
+        for user in (None, AnonymousUserMixin()):
+            assert not policy.may_see_survey(user, survey)
+            assert not policy.visible_streets(user, survey)
+
+
+def test_a_job_is_refused_when_its_starter_lost_the_survey(demo):
+    """A job checks the rule again when it runs: an official moved to another district
+    between the start and the run gets a failed job, not the district's data."""
+    from surveyapp.models import Locality
+    from surveyapp.services import jobs
+
+    demo.config["JOB_BACKEND"] = "inline"
+    with demo.app_context():
+        official = db.session.scalar(select(User).where(User.username == "official"))
+        survey = db.session.scalar(select(Survey).order_by(Survey.id))
+        street = db.session.scalar(select(Locality).where(Locality.code == "320106001"))
+        with pytest.raises(jobs.JobError):
+            jobs.submit("responses", _as(official, street), survey, survey.waves[-1])
+        db.session.rollback()
+
+        job = _queued_job(official, survey)
+        official.locality = street  # moved to one street before the job ran
+        db.session.commit()
+        jobs.run_job(job)
+        row = db.session.get(jobs.ReportJob, job)
+        assert row.status == "failed" and row.message == jobs.REFUSED
+        assert not jobs.job_file(row).exists()
+
+
+def _as(user: User, locality) -> User:
+    user.locality = locality
+    return user
+
+
+def _queued_job(user: User, survey: Survey) -> str:
+    """A job row as ``submit`` records it, not yet run."""
+    import uuid
+    from datetime import datetime
+
+    from surveyapp.models.reports import ReportJob
+
+    job = ReportJob(
+        id=uuid.uuid4().hex,
+        kind="responses",
+        user_id=user.id,
+        survey_id=survey.id,
+        wave_id=survey.waves[-1].id,
+        params={"format": "csv", "lang": "zh_CN"},
+        status="queued",
+        done=0,
+        total=0,
+        message="",
+        filename="",
+        result_path="",
+        created_at=datetime.utcnow(),
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job.id
