@@ -12,9 +12,9 @@ creators or jurisdictions itself. The rules:
 - an **enumerator** sees the surveys they have an assignment in, and only for fieldwork.
 
 The command line acts for the operator of the server (who holds the database anyway) and
-asks no rule. A wave is visible when its survey is (the survey-operations work adds release gating in
-:func:`may_see_wave`). Functions take the user object (``flask_login.current_user`` works)
-and never abort: the caller turns ``False`` into 403 or 404.
+asks no rule. A wave is visible when its survey is (the survey-operations work adds release
+gating in :func:`may_see_wave`). Functions take the user object (``flask_login.current_user``
+works) and never abort: the caller turns ``False`` into 403 or 404.
 """
 
 from __future__ import annotations
