@@ -1,7 +1,8 @@
 """What a tablet needs to interview offline: its assignments and their questionnaires as JSON.
 
-The questionnaire document carries the conditions as written, so the browser evaluates them
-with ``static/js/conditions.js``; the server checks every answer again on sync.
+The questionnaire document carries each condition parsed, as the JSON tree of
+:meth:`Condition.to_json`, which ``static/js/conditions.js`` evaluates without parsing anything;
+the server checks every answer again on sync.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Assignment, QuestionnaireVersion, Response, User
 from ..questionnaire import Question, Questionnaire
+from ..questionnaire.conditions import FORMAT as CONDITION_FORMAT
 from .assignments import filing_localities
 
 
@@ -27,8 +29,8 @@ def _question(q: Question) -> dict[str, Any]:
         "label": _text(q.label),
         "hint": _text(q.hint),
         "required": q.required,
-        "relevant": q.relevant.source if q.relevant else None,
-        "constraint": q.constraint.source if q.constraint else None,
+        "relevant": q.relevant.to_json() if q.relevant else None,
+        "constraint": q.constraint.to_json() if q.constraint else None,
         "constraint_message": _text(q.constraint_message),
         "min": q.minimum,
         "max": q.maximum,
@@ -48,6 +50,8 @@ def questionnaire_document(version: QuestionnaireVersion) -> dict[str, Any]:
         "id": schema.id,
         "version": schema.version,
         "sha256": version.sha256,
+        # A tablet holding a document of another condition format fetches it again.
+        "condition_format": CONDITION_FORMAT,
         "title": _text(schema.title),
         "description": _text(schema.description),
         "languages": [
@@ -57,7 +61,7 @@ def questionnaire_document(version: QuestionnaireVersion) -> dict[str, Any]:
             {
                 "id": g.id,
                 "title": _text(g.title),
-                "relevant": g.relevant.source if g.relevant else None,
+                "relevant": g.relevant.to_json() if g.relevant else None,
                 "questions": [_question(q) for q in g.questions],
             }
             for g in schema.groups

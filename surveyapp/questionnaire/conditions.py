@@ -26,6 +26,7 @@ from typing import Any
 from .problems import Problem, QuestionnaireError
 
 __all__ = [
+    "FORMAT",
     "FUNCTIONS",
     "Condition",
     "ConditionSyntaxError",
@@ -40,10 +41,14 @@ FUNCTIONS: Mapping[str, int] = {
     "string-length": 1,
 }
 
+#: Version of the JSON a parsed condition is sent to the browser in (:meth:`Condition.to_json`);
+#: ``static/js/conditions.js`` refuses, and so hides the question for, any other version.
+FORMAT = 1
+
 _COMPARISONS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 _MAX_DEPTH = 50  # parentheses and calls nested deeper than this are surely a mistake
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_NUMBER_TEXT_RE = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*\Z")
+_NUMBER_TEXT_RE = re.compile(r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*\Z")
 _TOKEN_RE = re.compile(
     r"""
     (?P<ws>\s+)
@@ -111,6 +116,24 @@ def _walk(node: _Node) -> Iterator[_Node]:
     elif isinstance(node, _Call):
         for arg in node.args:
             yield from _walk(arg)
+
+
+def _tree_json(node: _Node) -> list[Any]:
+    """One node as a JSON array: ``[kind, ...operands]`` (see :meth:`Condition.to_json`)."""
+    if isinstance(node, _Literal):
+        if isinstance(node.value, str):
+            return ["str", node.value]
+        if math.isfinite(node.value):
+            return ["num", node.value]
+        # JSON has no infinity; a literal of 400 digits is one. The browser reads the text back.
+        return ["num", "Infinity" if node.value > 0 else "-Infinity"]
+    if isinstance(node, _Ref):
+        return ["ref", node.qid]
+    if isinstance(node, _Current):
+        return ["current"]
+    if isinstance(node, _Binary):
+        return [node.op, _tree_json(node.left), _tree_json(node.right)]
+    return [node.name, *(_tree_json(arg) for arg in node.args)]
 
 
 # --- tokenizer and parser ------------------------------------------------------------------
@@ -328,8 +351,10 @@ def _number(value: _Value) -> float:
     if isinstance(value, float):
         return value
     text = " ".join(value) if isinstance(value, tuple) else value
-    if _NUMBER_TEXT_RE.match(text):
-        return float(text)
+    match = _NUMBER_TEXT_RE.match(text)
+    if match:
+        # float() itself strips fewer kinds of space than \s matches ("\x1c3" would raise).
+        return float(match.group(1))
     return math.nan
 
 
@@ -526,6 +551,18 @@ class Condition:
     @cached_property
     def _compiled(self) -> Callable[[Mapping[str, Any], Any], _Value]:
         return _compile(self._tree)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the parsed condition as the JSON ``static/js/conditions.js`` evaluates.
+
+        ``{"format": FORMAT, "source": <text>, "tree": <node>}``, where a node is an array whose
+        first item says what it is: ``["str", text]``, ``["num", number]`` (or the text
+        ``"Infinity"``/``"-Infinity"``), ``["ref", question id]``, ``["current"]`` (``.``),
+        ``[op, left, right]`` for ``and or = != < <= > >=``, and ``[function, *arguments]`` for
+        the :data:`FUNCTIONS`. The browser never parses condition text: this tree is the only
+        thing it evaluates, so server and tablet cannot disagree about what a condition means.
+        """
+        return {"format": FORMAT, "source": self.source, "tree": _tree_json(self._tree)}
 
     def compared_codes(self) -> tuple[tuple[str | None, str], ...]:
         """Return ``(qid, code)`` pairs the condition checks a choice answer against.

@@ -319,7 +319,7 @@ def test_translations_highlight_missing_and_preview_falls_back_marked(manager):
     assert '<legend class="fallback" title="尚未翻译">为什么？</legend>' in preview
     assert re.search(r'<span class="fallback" title="尚未翻译">\s*太黑</span>', preview)
     # The skip logic travels with the page for conditions.js.
-    assert 'data-relevant="${safe} = 2" hidden' in preview
+    assert 'data-relevant=\'{"format": 1, "source": "${safe} = 2"' in preview
     english = client.get(f"/design/v/{version_id}/preview?language=en").get_data(as_text=True)
     assert "Safe at night?</legend>" in english and 'dir="rtl"' not in english
     assert client.get(f"/design/v/{version_id}/preview?language=fr").status_code == 404

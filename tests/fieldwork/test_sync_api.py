@@ -426,7 +426,10 @@ def test_assignments_and_questionnaire_for_the_tablet(demo, client, token, door)
     doc = client.get(f"/api/v1/questionnaires/{version_id}", headers=bearer(token)).get_json()
     assert doc["groups"][0]["id"] == "screening"
     security = next(g for g in doc["groups"] if g["id"] == "security")
-    assert security["relevant"].startswith("${resident_6m}")
+    # Conditions arrive parsed: the tablet evaluates the tree and never parses the text.
+    assert security["relevant"]["source"].startswith("${resident_6m}")
+    assert security["relevant"]["tree"][0] == "and"
+    assert doc["condition_format"] == security["relevant"]["format"] == 1
     assert client.get("/api/v1/questionnaires/9999", headers=bearer(token)).status_code == 403
 
 

@@ -1,125 +1,153 @@
-/* Skip-logic conditions in the browser: the same small XLSForm-like language the server
-   evaluates (surveyapp/questionnaire). The server re-checks everything; this only makes
-   the screen follow the answers as they change. */
+/* Skip-logic conditions in the browser. The server parses every condition once
+   (surveyapp/questionnaire/conditions.py) and sends its tree as JSON:
+     {"format": 1, "source": "...", "tree": node}
+   node: ["str", text] | ["num", number] | ["ref", qid] | ["current"]
+       | [op, left, right] (op: and or = != < <= > >=) | [function, ...arguments].
+   This file only evaluates such trees, with the server's rules value for value; it has no
+   parser. Anything it cannot evaluate (another format, an unknown node) counts as false, so a
+   question whose condition cannot be checked is hidden: the tablet never shows what the server
+   would skip. */
 (function (global) {
   "use strict";
+  var FORMAT = 1;
 
-  function tokenize(src) {
-    var tokens = [], i = 0, m;
-    var re = /\s*(?:(\$\{[A-Za-z0-9_]+\})|('(?:[^']*)'|"(?:[^"]*)")|(\d+(?:\.\d+)?)|(<=|>=|!=|=|<|>|\(|\)|,|\.)|([A-Za-z_][A-Za-z0-9_-]*))/y;
-    while (i < src.length) {
-      if (/^\s*$/.test(src.slice(i))) break;
-      re.lastIndex = i;
-      m = re.exec(src);
-      if (!m) throw new Error("syntax");
-      i = re.lastIndex;
-      if (m[1]) tokens.push({t: "ref", v: m[1].slice(2, -1)});
-      else if (m[2]) tokens.push({t: "str", v: m[2].slice(1, -1)});
-      else if (m[3]) tokens.push({t: "num", v: parseFloat(m[3])});
-      else if (m[4]) tokens.push({t: "op", v: m[4]});
-      else tokens.push({t: "name", v: m[5]});
-    }
-    return tokens;
+  /* Python's str.isspace() characters: the server's \s, str.strip() and str.split(). */
+  var WS = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+  var NUMBER_TEXT = new RegExp("^" + WS + "*([+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))" + WS + "*$");
+  var STRIP = new RegExp("^" + WS + "+|" + WS + "+$", "g");
+  var SPLIT = new RegExp(WS + "+");
+
+  function fail(what) { throw new Error("condition: " + what); }
+
+  /* A value is a text, a number, a truth value or an array of codes (a multiple choice). */
+  function answerValue(answer) {
+    if (answer === undefined || answer === null) return "";
+    if (typeof answer === "boolean" || typeof answer === "string" || typeof answer === "number") return answer;
+    if (Array.isArray(answer)) return answer.map(function (item) { return String(item); });
+    return String(answer);
   }
-
-  function parse(src) {
-    var toks = tokenize(src), pos = 0;
-    function peek() { return toks[pos]; }
-    function accept(t, v) {
-      var k = toks[pos];
-      if (k && k.t === t && (v === undefined || k.v === v)) { pos++; return k; }
-      return null;
-    }
-    function expect(t, v) { var k = accept(t, v); if (!k) throw new Error("syntax"); return k; }
-    function orExpr() {
-      var left = andExpr();
-      while (accept("name", "or")) { var l = left, r = andExpr(); left = (function (a, b) { return function (env) { return truthy(a(env)) || truthy(b(env)); }; })(l, r); }
-      return left;
-    }
-    function andExpr() {
-      var left = cmpExpr();
-      while (accept("name", "and")) { var l = left, r = cmpExpr(); left = (function (a, b) { return function (env) { return truthy(a(env)) && truthy(b(env)); }; })(l, r); }
-      return left;
-    }
-    function cmpExpr() {
-      var left = primary(), k = peek();
-      if (k && k.t === "op" && ["=", "!=", "<", "<=", ">", ">="].indexOf(k.v) >= 0) {
-        pos++;
-        var right = primary(), op = k.v;
-        return function (env) { return compare(op, left(env), right(env)); };
-      }
-      return left;
-    }
-    function args() {
-      var list = [];
-      expect("op", "(");
-      if (!accept("op", ")")) {
-        list.push(orExpr());
-        while (accept("op", ",")) list.push(orExpr());
-        expect("op", ")");
-      }
-      return list;
-    }
-    function primary() {
-      var k = peek();
-      if (!k) throw new Error("syntax");
-      if (accept("op", "(")) { var e = orExpr(); expect("op", ")"); return e; }
-      if (accept("op", ".")) return function (env) { return env.current; };
-      if (k.t === "ref") { pos++; return function (env) { return env.get(k.v); }; }
-      if (k.t === "str" || k.t === "num") { pos++; return function () { return k.v; }; }
-      if (k.t === "name") {
-        pos++;
-        var a = args();
-        if (k.v === "not") return function (env) { return !truthy(a[0](env)); };
-        if (k.v === "selected") return function (env) {
-          var v = a[0](env), code = String(a[1](env));
-          return Array.isArray(v) ? v.indexOf(code) >= 0 : String(v) === code;
-        };
-        if (k.v === "count-selected") return function (env) {
-          var v = a[0](env); return Array.isArray(v) ? v.length : (v === "" ? 0 : 1);
-        };
-        if (k.v === "string-length") return function (env) { return String(scalar(a[0](env))).length; };
-        throw new Error("unknown function " + k.v);
-      }
-      throw new Error("syntax");
-    }
-    var expr = orExpr();
-    if (pos !== toks.length) throw new Error("syntax");
-    return expr;
-  }
-
-  function scalar(v) { return Array.isArray(v) ? v.join(" ") : (v === undefined || v === null ? "" : v); }
-  function truthy(v) {
-    if (Array.isArray(v)) return v.length > 0;
-    if (typeof v === "number") return v !== 0 && !isNaN(v);
+  function truth(v) {
     if (typeof v === "boolean") return v;
-    return v !== "" && v !== undefined && v !== null;
+    if (typeof v === "number") return v !== 0 && !isNaN(v);
+    return v.length > 0;
   }
-  function compare(op, a, b) {
-    a = scalar(a); b = scalar(b);
-    var na = Number(a), nb = Number(b);
-    var numeric = (typeof a === "number" || typeof b === "number") && a !== "" && b !== "" && !isNaN(na) && !isNaN(nb);
-    if (numeric) { a = na; b = nb; } else { a = String(a); b = String(b); if ((op !== "=" && op !== "!=") && (a === "" || b === "")) return false; }
-    switch (op) {
-      case "=": return a === b;
-      case "!=": return a !== b;
-      case "<": return a < b;
-      case "<=": return a <= b;
-      case ">": return a > b;
-      case ">=": return a >= b;
+  function strip(text) { return text.replace(STRIP, ""); }
+  function looksNumeric(v) { return typeof v === "string" && NUMBER_TEXT.test(v); }
+  function number(v) {
+    if (typeof v === "boolean") return v ? 1 : 0;
+    if (typeof v === "number") return v;
+    var text = Array.isArray(v) ? v.join(" ") : v;
+    var match = NUMBER_TEXT.exec(text);
+    return match ? Number(match[1]) : NaN;
+  }
+  /* Python's repr() of a float that is not a whole number: shortest digits, exponent below 1e-4. */
+  function floatRepr(x) {
+    var parts = x.toExponential().split("e"), exponent = parseInt(parts[1], 10);
+    if (exponent >= -4 && exponent < 16) return String(x);
+    var e = Math.abs(exponent);
+    return parts[0] + "e" + (exponent < 0 ? "-" : "+") + (e < 10 ? "0" : "") + e;
+  }
+  function string(v) {
+    if (typeof v === "boolean") return v ? "true" : "false";
+    if (typeof v === "number") {
+      if (isNaN(v)) return "NaN";
+      if (!isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
+      return Number.isInteger(v) ? BigInt(v).toString() : floatRepr(v);
     }
-    return false;
+    if (Array.isArray(v)) return v.join(" ");
+    return v;
+  }
+  function codes(v) {
+    if (Array.isArray(v)) return v;
+    if (typeof v === "boolean") return [];
+    return string(v).split(SPLIT).filter(function (c) { return c !== ""; });
+  }
+  function equal(a, b) {
+    if (typeof a === "boolean" || typeof b === "boolean") return truth(a) === truth(b);
+    if (typeof a === "number" || typeof b === "number") return number(a) === number(b);
+    return string(a) === string(b);
+  }
+  /* Texts are ordered by code point, as in Python (not by UTF-16 unit). */
+  function compareText(a, b) {
+    var i = 0, j = 0;
+    while (i < a.length && j < b.length) {
+      var x = a.codePointAt(i), y = b.codePointAt(j);
+      if (x !== y) return x < y ? -1 : 1;
+      i += x > 0xffff ? 2 : 1;
+      j += y > 0xffff ? 2 : 1;
+    }
+    return (i < a.length) - (j < b.length);
+  }
+  function ordered(op, a, b) {
+    var order;
+    var numeric = typeof a === "number" || typeof a === "boolean" || typeof b === "number" ||
+      typeof b === "boolean" || (looksNumeric(a) && looksNumeric(b));
+    if (numeric) {
+      var x = number(a), y = number(b);
+      if (isNaN(x) || isNaN(y)) return false;
+      order = x < y ? -1 : (x > y ? 1 : 0);
+    } else {
+      var s = string(a), t = string(b);
+      if (s === "" || t === "") return false;
+      order = compareText(s, t);
+    }
+    if (op === "<") return order < 0;
+    if (op === "<=") return order <= 0;
+    if (op === ">") return order > 0;
+    return order >= 0;
+  }
+  function arity(node, n) { if (node.length !== n + 1) fail(node[0] + " takes " + n); }
+
+  function evaluateNode(node, get, current) {
+    if (!Array.isArray(node)) fail("not a node");
+    var kind = node[0];
+    switch (kind) {
+      case "str":
+        arity(node, 1);
+        if (typeof node[1] !== "string") fail("str");
+        return node[1];
+      case "num":
+        arity(node, 1);
+        if (typeof node[1] === "number") return node[1];
+        if (node[1] === "Infinity" || node[1] === "-Infinity") return Number(node[1]);
+        return fail("num");
+      case "ref":
+        arity(node, 1);
+        return answerValue(get(node[1]));
+      case "current":
+        arity(node, 0);
+        return answerValue(current);
+      case "and":
+        arity(node, 2);
+        return truth(evaluateNode(node[1], get, current)) && truth(evaluateNode(node[2], get, current));
+      case "or":
+        arity(node, 2);
+        return truth(evaluateNode(node[1], get, current)) || truth(evaluateNode(node[2], get, current));
+    }
+    var args = node.slice(1).map(function (arg) { return evaluateNode(arg, get, current); });
+    switch (kind) {
+      case "=": arity(node, 2); return equal(args[0], args[1]);
+      case "!=": arity(node, 2); return !equal(args[0], args[1]);
+      case "<": case "<=": case ">": case ">=": arity(node, 2); return ordered(kind, args[0], args[1]);
+      case "not": arity(node, 1); return !truth(args[0]);
+      case "selected": arity(node, 2); return codes(args[0]).indexOf(strip(string(args[1]))) >= 0;
+      case "count-selected": arity(node, 1); return codes(args[0]).length;
+      case "string-length": arity(node, 1); return Array.from(string(args[0])).length;
+    }
+    return fail("unknown node " + kind);
   }
 
-  var cache = {};
-  function evaluate(src, get, current) {
+  /* Whether ``condition`` (the server's JSON) holds: ``get(qid)`` gives a question's answer,
+     ``current`` the value of ".". Anything that cannot be evaluated is false (fail closed). */
+  function evaluate(condition, get, current) {
     try {
-      if (!cache[src]) cache[src] = parse(src);
-      return truthy(cache[src]({get: get, current: current === undefined ? "" : current}));
+      if (!condition || condition.format !== FORMAT) fail("format");
+      return truth(evaluateNode(condition.tree, get, current));
     } catch (e) {
-      return true;  /* the server decides; never hide a question because of a script error */
+      if (global.console) global.console.warn(e.message, condition && condition.source);
+      return false;
     }
   }
 
-  global.SurveyConditions = {evaluate: evaluate, parse: parse};
-})(window);
+  global.SurveyConditions = {FORMAT: FORMAT, evaluate: evaluate};
+})(typeof window !== "undefined" ? window : globalThis);

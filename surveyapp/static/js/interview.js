@@ -20,10 +20,15 @@
     return values.length ? values[0] : "";
   }
 
+  /* A condition as the server sent it (its parsed tree as JSON); one that cannot be read hides. */
+  function holds(json) {
+    if (!json) return true;
+    try { return window.SurveyConditions.evaluate(JSON.parse(json), valueOf); } catch (e) { return false; }
+  }
+
   function update() {
     questions.forEach(function (fs) {
-      var src = fs.dataset.relevant;
-      var show = !src || window.SurveyConditions.evaluate(src, valueOf);
+      var show = holds(fs.dataset.groupRelevant) && holds(fs.dataset.relevant);
       fs.hidden = !show;
       Array.prototype.forEach.call(fs.querySelectorAll("input, select, textarea"), function (el) {
         el.disabled = !show;

@@ -83,7 +83,7 @@
       return Promise.all(Object.keys(versions).map(function (id) {
         var qkey = "questionnaire:" + id;
         return SurveySync.loadPackage(qkey).then(function (cached) {
-          if (cached && cached.sha256 === versions[id]) return cached;
+          if (cached && cached.sha256 === versions[id] && cached.condition_format === SurveyConditions.FORMAT) return cached;
           return getJSON(root.dataset.questionnaire.replace(/\/0$/, "/" + id)).then(function (doc) {
             return SurveySync.savePackage(qkey, doc).then(function () { return doc; });
           });

@@ -1,0 +1,93 @@
+"""On the tablet (the offline interview in a real browser), a question the server skips is hidden.
+
+The conditions here are the ones the browser once parsed itself and got wrong (``${q1} > -1``,
+``${q1} != -1``, ``${q1} < .5``: refused as syntax errors, and then shown). Now the server sends
+them parsed; what the page shows is compared with what the server decides for the same answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from surveyapp.extensions import db
+from surveyapp.models import Survey
+from surveyapp.services.questionnaires import store_questionnaire
+
+from ..browser import MARKS
+
+pytestmark = MARKS
+
+QUESTIONNAIRE = """\
+id: skip-numbers
+version: 1
+title: {zh_CN: 跳转测试, en: Skip test}
+languages: [zh_CN, en]
+groups:
+  - id: numbers
+    title: {zh_CN: 数字, en: Numbers}
+    questions:
+      - id: q1
+        type: integer
+        min: -10
+        max: 10
+        label: {zh_CN: 数字？, en: "A number?"}
+      - id: above
+        type: text
+        required: false
+        relevant: ${q1} > -1
+        label: {zh_CN: 大于负一, en: Above minus one}
+      - id: not_minus_one
+        type: text
+        required: false
+        relevant: ${q1} != -1
+        label: {zh_CN: 不是负一, en: Not minus one}
+      - id: below_half
+        type: text
+        required: false
+        relevant: ${q1} < .5
+        label: {zh_CN: 小于半, en: Below a half}
+"""
+FOLLOWING = ("above", "not_minus_one", "below_half")
+
+
+@pytest.fixture
+def schema(demo):
+    """Every demo survey interviews with the questionnaire above; its parsed schema."""
+    with demo.app_context():
+        version, _ = store_questionnaire(QUESTIONNAIRE, "skip-numbers.yaml")
+        for survey in db.session.scalars(select(Survey)):
+            survey.questionnaire_version_id = version.id
+        db.session.commit()
+        return version.schema
+
+
+def test_a_question_the_server_skips_is_hidden_on_the_tablet(live_server, browser, schema):
+    context = browser.new_context(
+        viewport={"width": 768, "height": 1024}, has_touch=True, locale="zh-CN"
+    )
+    page = context.new_page()
+    page.goto(live_server + "/")
+    page.fill("#username", "enumerator")
+    page.fill("#password", "enumerator-demo-2026")
+    page.click("button[type=submit].primary")
+    page.click("text=离线访问")
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    page.click(".start-interview >> nth=0")
+    page.click("#start-form button[type=submit]")
+    page.wait_for_selector("#q-q1")
+
+    for answer in (-5, -1, 0, 2, -0):
+        page.fill('#screen input[name="q1"]', str(answer))
+        shown = {qid for qid in FOLLOWING if page.locator(f"#q-{qid}").is_visible()}
+        server = set(schema.relevant_questions({"q1": answer})) & set(FOLLOWING)
+        assert shown == server, answer
+    # And by hand, so that the comparison above cannot be vacuous.
+    page.fill('#screen input[name="q1"]', "-1")
+    assert page.locator("#q-above").is_hidden()
+    assert page.locator("#q-not_minus_one").is_hidden()
+    assert page.locator("#q-below_half").is_visible()
+    page.fill('#screen input[name="q1"]', "2")
+    assert page.locator("#q-above").is_visible()
+    assert page.locator("#q-below_half").is_hidden()
+    context.close()

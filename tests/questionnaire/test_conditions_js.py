@@ -1,0 +1,264 @@
+"""The browser's condition evaluator (``static/js/conditions.js``, run in node) and the server's
+(``questionnaire/conditions.py``) give the same answer for every condition and every answer.
+
+The server parses the condition once and the browser only evaluates the JSON tree it receives,
+so these tests drive the JavaScript with exactly what a tablet gets: ``Condition.to_json()``
+after a trip through JSON. Anything the browser cannot evaluate counts as false (the question
+is hidden), never as true.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from surveyapp.questionnaire.conditions import FORMAT, parse_condition
+from surveyapp.questionnaire.problems import QuestionnaireError
+
+ROOT = Path(__file__).resolve().parents[2]
+HARNESS = ROOT / "tests" / "js" / "evaluate_conditions.js"
+SCRIPT = ROOT / "surveyapp" / "static" / "js" / "conditions.js"
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+class Browser:
+    """One node process evaluating conditions with conditions.js, a JSON line per request."""
+
+    def __init__(self) -> None:
+        assert NODE is not None
+        self.process = subprocess.Popen(
+            [NODE, str(HARNESS)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def evaluate(self, condition: Any, answers: dict[str, Any], current: Any = None) -> bool:
+        request = {"condition": condition, "answers": answers, "current": current}
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, "node stopped"
+        return json.loads(line)["result"]
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def browser_conditions():
+    browser = Browser()
+    yield browser
+    browser.close()
+
+
+def both(browser: Browser, source: str, answers: dict[str, Any], current: Any = None):
+    """Return (server, browser) for ``source`` over ``answers``, as a tablet receives it."""
+    condition = parse_condition(source)
+    sent = json.loads(json.dumps(condition.to_json(), allow_nan=False))
+    return condition.evaluate(answers, current), browser.evaluate(sent, answers, current)
+
+
+# --- the defect: conditions the old browser parser refused, and then showed the question -----
+
+
+@pytest.mark.parametrize(
+    ("source", "answer", "expected"),
+    [
+        ("${q1} != -1", "-1", False),
+        ("${q1} != -1", "3", True),
+        ("${q1} != -1", -1, False),
+        ("${q1} > -1", "-5", False),
+        ("${q1} > -1", "0", True),
+        ("${q1} > -1", "", False),
+        ("${q1} < .5", "0.25", True),
+        ("${q1} < .5", "2", False),
+        ("${q1} < .5", "", False),
+        ("${q1} >= -0.5 and ${q1} <= .5", "-0.5", True),
+    ],
+)
+def test_negative_and_leading_dot_numbers(browser_conditions, source, answer, expected):
+    server, browser = both(browser_conditions, source, {"q1": answer})
+    assert server is expected
+    assert browser is expected
+
+
+def test_the_browser_has_no_parser():
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert "tokenize" not in text and "parse(" not in text.replace("JSON.parse(", "")
+    assert re.search(r"var FORMAT = (\d+);", text).group(1) == str(FORMAT)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        None,
+        "${q1} = 'yes'",  # text, as the old tablet documents carried: not evaluated any more
+        {"format": FORMAT + 1, "tree": ["str", "x"]},
+        {"format": FORMAT, "tree": ["unknown", ["str", "x"]]},
+        {"format": FORMAT, "tree": ["not"]},
+        {"format": FORMAT, "tree": ["num", "12"]},
+        {"format": FORMAT, "tree": "yes"},
+    ],
+)
+def test_what_cannot_be_evaluated_is_false(browser_conditions, condition):
+    """Fail closed: a condition the browser cannot evaluate hides its question."""
+    assert browser_conditions.evaluate(condition, {"q1": "yes"}) is False
+
+
+def test_tree_json():
+    tree = parse_condition("selected(${m}, 'a') and not(. > -1.5) or ${m} = 'x'").to_json()
+    assert tree == {
+        "format": FORMAT,
+        "source": "selected(${m}, 'a') and not(. > -1.5) or ${m} = 'x'",
+        "tree": [
+            "or",
+            [
+                "and",
+                ["selected", ["ref", "m"], ["str", "a"]],
+                ["not", [">", ["current"], ["num", -1.5]]],
+            ],
+            ["=", ["ref", "m"], ["str", "x"]],
+        ],
+    }
+    huge = parse_condition("${a} < " + "9" * 400).to_json()
+    assert huge["tree"] == ["<", ["ref", "a"], ["num", "Infinity"]]
+
+
+# --- any condition, any answers: the two evaluators agree -----------------------------------
+
+# Texts chosen for the rules that differ between naive JavaScript and Python: numbers as text
+# with signs, dots and Python's whitespace (\x1c, \x85, U+3000), code-point order (an astral
+# character against U+FFFF), and codes separated by several spaces.
+_TEXTS = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "x",
+            "yes",
+            "a b",
+            " a  b ",
+            "1",
+            "-1",
+            "-0",
+            "+.5",
+            "1.",
+            " 2.5 ",
+            ".5",
+            "0.25",
+            "\x1c3\x85",
+            "\u30003",
+            "\ufeff3",
+            "1e5",
+            "\uffff",
+            "\U0001f600",
+            "é",
+            "NaN",
+            "Infinity",
+            "true",
+        ]
+    ),
+    st.text(max_size=6),
+)
+_NUMBERS = st.one_of(
+    st.integers(-(2**53), 2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.1, 1e-05, -1.5e-07, 1e16, 1e300, 123456.789, -0.0, 0.5, -1.0]),
+)
+_ANSWERS = st.one_of(
+    st.none(),
+    _TEXTS,
+    _NUMBERS,
+    st.booleans(),
+    st.lists(_TEXTS, max_size=3),
+)
+
+
+def _quote(text: str) -> str:
+    return f"'{text}'" if "'" not in text else f'"{text}"'
+
+
+_STRING_LITERALS = _TEXTS.filter(lambda t: not ("'" in t and '"' in t)).map(_quote)
+_NUMBER_LITERALS = st.one_of(
+    st.sampled_from(["-1", ".5", "0", "1", "2.50", "-0.5", "1" + "0" * 400]),
+    st.integers(-1000, 1000).map(str),
+    st.decimals(-1000, 1000, places=3, allow_nan=False, allow_infinity=False).map(str),
+)
+_REFS = st.sampled_from(["${a}", "${b}", "${q1}", "."])
+
+
+def _expressions() -> st.SearchStrategy[str]:
+    operand = st.one_of(_REFS, _STRING_LITERALS, _NUMBER_LITERALS)
+    call = st.one_of(
+        st.builds(lambda x, y: f"selected({x}, {y})", operand, operand),
+        st.builds(lambda x: f"count-selected({x})", operand),
+        st.builds(lambda x: f"string-length({x})", operand),
+    )
+    leaf = st.one_of(operand, call)
+    comparison = st.builds(
+        lambda left, op, right: f"{left} {op} {right}",
+        leaf,
+        st.sampled_from(["=", "!=", "<", "<=", ">", ">="]),
+        leaf,
+    )
+    return st.recursive(
+        comparison | leaf,
+        lambda inner: st.one_of(
+            st.builds(
+                lambda x, op, y: f"({x}) {op} ({y})", inner, st.sampled_from(["and", "or"]), inner
+            ),
+            inner.map(lambda x: f"not({x})"),
+            st.builds(lambda x: f"count-selected({x})", inner),
+            st.builds(lambda x: f"string-length({x})", inner),
+            st.builds(lambda x, y: f"selected({x}, {y})", inner, inner),
+            st.builds(lambda x, y: f"({x}) = ({y})", inner, inner),
+            st.builds(lambda x, y: f"({x}) < ({y})", inner, inner),
+        ),
+        max_leaves=6,
+    )
+
+
+_NAMES = ("a", "b", "q1")
+
+
+@settings(deadline=None)
+@given(
+    _expressions(),
+    st.fixed_dictionaries({}, optional={name: _ANSWERS for name in _NAMES}),
+    _ANSWERS,
+)
+@example("${q1} != -1", {"q1": "-1"}, None)
+@example("${q1} > -1", {"q1": -0.5}, None)
+@example("${q1} < .5", {"q1": "0.25"}, None)
+@example("selected(${a}, 1e-05)", {"a": ["1e-05"]}, None)
+@example("selected(${a}, .)", {"a": ["1e-05"]}, 1e-05)
+@example("string-length(${a}) = 1", {"a": "\U0001f600"}, None)
+@example("${a} < ${b}", {"a": "\uffff", "b": "\U0001f600"}, None)
+@example("${a} = 3", {"a": "\x1c3\x85"}, None)
+@example("${a} = 3", {"a": "\ufeff3"}, None)
+@example("string-length(.) = 301", {}, 1e300)
+def test_browser_and_server_agree(browser_conditions, source, answers, current):
+    try:
+        parse_condition(source)
+    except QuestionnaireError:
+        return
+    assert not any(isinstance(v, float) and not math.isfinite(v) for v in answers.values())
+    server, browser = both(browser_conditions, source, answers, current)
+    assert browser is server, (source, answers, current)
