@@ -13,12 +13,13 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select, update
 
 from ..extensions import db
+from ..localtime import to_local
 from ..models import Answer, Assignment, Locality, Response, User, Wave
 from ..models.fieldwork import CallAttempt, CatiCase, Quota
 from .dispositions import DISPOSITIONS, closing_code, disposition
@@ -324,7 +325,7 @@ def full_streets(wave: Wave) -> set[int]:
 
 def local_time(moment: datetime, settings: FieldworkSettings) -> datetime:
     """Convert a naive UTC time to the survey's local time."""
-    return moment.replace(tzinfo=UTC).astimezone(settings.zone)
+    return to_local(moment, settings.zone)
 
 
 def in_calling_hours(moment: datetime, settings: FieldworkSettings) -> bool:

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -37,6 +38,8 @@ from ..estimation import EstimationError
 from ..estimation.compare import difference_between_waves
 from ..estimation.estimates import svyby, svyciprop
 from ..extensions import db
+from ..fieldwork.settings import settings_for
+from ..localtime import format_local
 from ..models import Locality, Response, Survey, Wave
 from ..questionnaire import Indicator, Questionnaire
 from ..reports import (
@@ -564,7 +567,7 @@ def gather(
         starts_on=wave.starts_on,
         ends_on=wave.ends_on,
         modes=tuple(survey.mode_list),
-        data_as_of=last.strftime("%Y-%m-%d %H:%M") if last else "",
+        data_as_of=_data_as_of(last, survey),
         sample_by_street_mode=sample,
         community_n=community_n,
         community_value=community_value,
@@ -848,3 +851,11 @@ def zip_reports(
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, pdfs[what])
     return buf.getvalue()
+
+
+def _data_as_of(last: datetime | None, survey: Survey) -> str:
+    """The latest submission, in the survey's time zone, with the zone named."""
+    if last is None:
+        return ""
+    zone = settings_for(survey).timezone
+    return f"{format_local(last, zone)} ({zone})"

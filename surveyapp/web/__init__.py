@@ -68,6 +68,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject_locale():
         from ..i18n import select_locale
+        from ..localtime import format_local, zone_label
 
         # current_locale is Babel's full name (zh_Hans_CN) for lang attributes; the switcher
         # compares the configured codes (zh_CN, en).
@@ -75,6 +76,12 @@ def init_app(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "current_language": select_locale(),
             "languages": app.config["LANGUAGES"],
+            # Times in the deployment's zone unless a view passes its survey's (review, CATI).
+            "local": lambda moment, seconds=False: format_local(
+                moment, app.config["BABEL_DEFAULT_TIMEZONE"], seconds=seconds
+            ),
+            "time_zone": app.config["BABEL_DEFAULT_TIMEZONE"],
+            "zone_label": zone_label,
         }
 
     @app.before_request

@@ -83,6 +83,7 @@ def _desk(status: int = 200, error: str | None = None):
         error=error,
         phone=lambda c: shown_phone(c, user),
         local=lambda m: _local(m, settings),
+        time_zone=settings.timezone,
     ), status
 
 
@@ -185,6 +186,7 @@ def _wave_page(wave: Wave, status: int = 200, problems: list[str] | None = None)
         problems=problems or [],
         mask=cati.mask_phone,
         local=lambda m: _local(m, settings),
+        time_zone=settings.timezone,
     ), status
 
 

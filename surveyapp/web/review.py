@@ -67,6 +67,7 @@ def queue(wave_id: int):
         page=page,
         pages=(len(ids) - 1) // PAGE + 1,
         local=lambda m: _local(m, settings),
+        time_zone=settings.timezone,
     )
 
 
@@ -108,6 +109,7 @@ def _detail(response: Response, status: int = 200, error: str | None = None):
         history=reviews.history(response),
         error=error,
         local=lambda m: _local(m, settings),
+        time_zone=settings.timezone,
     ), status
 
 

@@ -458,3 +458,15 @@ def test_refusals_render_the_page_a_browser_stays_on(manager):
         assert "Location" not in response.headers, url
         assert "Redirecting" not in body and "<form" in body, url
         assert 'class="flash flash-error"' in body, url
+
+
+def test_times_are_shown_in_the_survey_time_zone_with_the_zone_named(manager):
+    """The designer showed UTC while the review queue showed Beijing time."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    version = _version("public-security-satisfaction", 1)
+    local = version.published_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    page = manager.get(f"/design/versions?slug={version.slug}").get_data(as_text=True)
+    assert f"{local:%Y-%m-%d %H:%M}" in page
+    assert "本页时间均为中国时间（Asia/Shanghai）。" in page

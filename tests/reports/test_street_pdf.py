@@ -305,3 +305,25 @@ def test_sample_and_community_figures_by_hand(report_wave):
             assert list(meta.community_value[item.id]) == sorted(n)
             for c, (swy, sw) in sums.items():
                 assert meta.community_value[item.id][c] == pytest.approx(swy / sw, rel=1e-12)
+
+
+def test_data_as_of_is_in_the_survey_time_zone_and_names_it(report_wave, street_pdfs):
+    """数据截至: the latest counted submission, converted to Asia/Shanghai here independently."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func, select
+
+    from surveyapp.extensions import db
+    from surveyapp.models import Response, Wave
+
+    with report_wave.app.app_context():
+        wave = db.session.scalar(select(Wave).where(Wave.code == report_wave.bundle.meta.wave_code))
+        last = db.session.scalar(
+            select(func.max(Response.submitted_at)).where(
+                Response.wave_id == wave.id, Response.status != "rejected"
+            )
+        )
+    shanghai = last.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    text = pdftotext(street_pdfs["320106001"])
+    assert f"{shanghai:%Y-%m-%d %H:%M} (Asia/Shanghai)" in text
