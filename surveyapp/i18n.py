@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, session
 
 from .extensions import babel
 
 
 def select_locale() -> str:
-    """Pick the interface language: the user's choice in the session, else Chinese."""
+    """Pick the interface language: the user's choice in the session, else Chinese.
+
+    Only the language switcher (``POST /auth/language/<lang>``) changes it: a ``?lang=`` in a
+    URL is the language of a download (a report, an export), never of the interface.
+    """
     languages = current_app.config["LANGUAGES"]
-    lang = request.args.get("lang") if request else None
-    if lang in languages:
-        session["lang"] = lang
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

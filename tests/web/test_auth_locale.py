@@ -92,3 +92,12 @@ def test_forms_without_csrf_token_are_refused(demo, client):
     assert client.post("/auth/language/en").status_code == 400
     page = client.get("/auth/login").get_data(as_text=True)
     assert 'name="csrf_token"' in page
+
+
+def test_a_download_language_never_switches_the_interface(demo, client, auth):
+    """An official clicked "English" beside a street's PDF: the interface stayed English."""
+    auth.login("official", "official-demo-2026")
+    client.get("/officials/surveys/1/waves/2026-Q4/streets/320106001.pdf?lang=en")
+    client.get("/auth/login?lang=en")
+    html = client.get("/officials/").get_data(as_text=True)
+    assert 'lang="zh' in html and "退出" in html
