@@ -5,7 +5,7 @@ from .localities import LEVELS, Locality, LocalityPopulation
 from .questionnaires import QuestionnaireVersion
 from .responses import Answer, Response
 from .surveys import Assignment, Survey, Wave
-from .users import ROLES, User
+from .users import ROLES, LoginThrottle, User
 
 __all__ = [
     "LEVELS",
@@ -15,6 +15,7 @@ __all__ = [
     "Assignment",
     "Locality",
     "LocalityPopulation",
+    "LoginThrottle",
     "QuestionnaireVersion",
     "Response",
     "Survey",

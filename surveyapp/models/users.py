@@ -25,9 +25,6 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     locality_id: Mapped[int | None] = mapped_column(ForeignKey("locality.id"))
     active: Mapped[bool] = mapped_column(default=True)
-    # Consecutive failed logins, and until when the account is locked after too many.
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None]
     # Stored in every session at login and compared on every request: adding one ends every
     # session of the account at once (logout, disabling, a password change or reset).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -50,3 +47,18 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class LoginThrottle(db.Model):
+    """Login attempts counted per client address, per account name, and per both
+    (``services/login.py``). The key is a hash: no typed name or address is kept here."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # address, account, address_account
+    attempts: Mapped[int]
+    # Seconds since the epoch (plain numbers: the same arithmetic in SQL on every database).
+    first_at: Mapped[float]
+    last_at: Mapped[float] = mapped_column(index=True)
+    blocked_until: Mapped[float] = mapped_column(default=0.0)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from math import ceil
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -19,19 +20,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from .. import sessions
-from ..extensions import db
-from ..models import User
 from ..services import audit
+from ..services.login import authenticate
 from ..services.users import revoke_sessions
-
-# After this many failed logins in a row, the account is locked for LOCKOUT.
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -57,37 +52,31 @@ def login():
     """Show the login form and log the user in."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data))
-        now = datetime.utcnow()
-        if user is not None and user.locked_until and user.locked_until > now:
-            audit.record("login_refused_locked", user.username, user=user, commit=True)
-            minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+        typed = form.username.data or ""
+        result = authenticate(typed, form.password.data or "", request.remote_addr or "")
+        if result.outcome == "throttled":
+            audit.record("login_throttled", typed, username=typed, commit=True)
+            minutes = ceil(result.retry_after / 60)
             flash(
                 _(
-                    "Too many failed logins: this account is locked for %(minutes)s more "
-                    "minute(s).",
+                    "Too many failed logins: try again in %(minutes)s minute(s).",
                     minutes=minutes,
                 ),
                 "error",
             )
-            return render_template("auth/login.html", form=form), 429
-        if user is None or not user.check_password(form.password.data) or not user.active:
-            if user is not None:
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILED_LOGINS:
-                    user.locked_until = now + LOCKOUT
-                    user.failed_logins = 0
-            audit.record(
-                "login_failed",
-                form.username.data or "",
-                user=user,
-                username=form.username.data or "",
-                commit=True,
-            )
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(result.retry_after)
+            return response
+        if result.outcome == "disabled":
+            audit.record("login_refused_disabled", typed, username=typed, commit=True)
+            flash(_("This account is disabled: ask an administrator."), "error")
+            return render_template("auth/login.html", form=form), 403
+        if result.outcome != "ok":
+            # The same answer for an unknown name and a wrong password.
+            audit.record("login_failed", typed, username=typed, commit=True)
             flash(_("Wrong user name or password."), "error")
             return render_template("auth/login.html", form=form), 401
-        user.failed_logins = 0
-        user.locked_until = None
+        user = result.user
         login_user(user)
         sessions.start(user)
         audit.record("login", user.username, user=user, commit=True)

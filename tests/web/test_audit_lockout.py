@@ -1,28 +1,32 @@
-"""Login lockout after repeated failures, and the append-only audit log."""
+"""Login throttling after repeated failures, and the append-only audit log."""
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from surveyapp.extensions import db
-from surveyapp.models import AuditEvent, User
+from surveyapp.models import AuditEvent
 from surveyapp.models.audit import AppendOnlyError
 
 
-def test_account_locks_after_five_failures(demo, client, auth):
+def test_five_failures_throttle_the_address_for_the_account(demo, client, auth, monkeypatch):
+    """Five failures from one address make that address wait for the account; the account is
+    not locked (others still log in: tests/web/test_login_throttle.py)."""
+    from surveyapp import sessions
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(sessions, "clock", lambda: now[0])
     for _ in range(5):
         assert auth.login("enumerator", "wrong").status_code == 401
-    locked = auth.login("enumerator", "enumerator-demo-2026")
-    assert locked.status_code == 429
-    assert "锁定" in locked.get_data(as_text=True)
+    throttled = auth.login("enumerator", "enumerator-demo-2026")
+    assert throttled.status_code == 429
+    assert "分钟后再试" in throttled.get_data(as_text=True)
+    assert int(throttled.headers["Retry-After"]) == 15 * 60
     with demo.app_context():
-        user = db.session.scalar(select(User).where(User.username == "enumerator"))
-        assert user.locked_until > datetime.utcnow() + timedelta(minutes=14)
-        user.locked_until = datetime.utcnow() - timedelta(seconds=1)  # the lock expires
-        db.session.commit()
+        actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        assert actions == ["login_failed"] * 5 + ["login_throttled"]
+    now[0] += 15 * 60  # the window passes
     assert auth.login("enumerator", "enumerator-demo-2026").status_code == 302
 
 
