@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, false
+from sqlalchemy import Float, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -59,6 +59,6 @@ class LoginThrottle(db.Model):
     kind: Mapped[str] = mapped_column(String(16))  # address, account, address_account
     attempts: Mapped[int]
     # Seconds since the epoch (plain numbers: the same arithmetic in SQL on every database).
-    first_at: Mapped[float]
-    last_at: Mapped[float] = mapped_column(index=True)
-    blocked_until: Mapped[float] = mapped_column(default=0.0)
+    first_at: Mapped[float] = mapped_column(Float)
+    last_at: Mapped[float] = mapped_column(Float, index=True)
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
