@@ -41,6 +41,9 @@ def _refuse_nul(kind: str, name: str) -> None:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
+    from .terms import term
+
+    app.add_template_global(term)
     from . import admin, auth, collect, manage
 
     app.register_blueprint(admin.bp)

@@ -283,3 +283,28 @@ def test_a_screened_out_interview_is_not_speeding(demo):
         quality = wave_quality(wave)
         assert "speeding" not in quality[screened.id].flags
         assert "speeding" in quality[fast.id].flags
+
+
+def test_the_review_queue_speaks_words_not_codes(demo, client):
+    """door, pending, speeding were shown as stored; supervisors read words (code in a title)."""
+    import re
+
+    with demo.app_context():
+        wave = _wave()
+        rows = db.session.scalars(
+            select(Response).where(Response.wave_id == wave.id).order_by(Response.id)
+        ).all()
+        base = datetime(2026, 11, 20, 2, 0)
+        for r in rows:
+            r.started_at, r.ended_at = base, base + timedelta(minutes=10)
+        eligible = [r for r in rows if {"sex", "age_group"} <= set(r.answer_dict())]
+        eligible[0].ended_at = base + timedelta(minutes=2)
+        wave_id = wave.id
+        db.session.commit()
+    login(client, *MANAGER)
+    page = client.get(f"/review/waves/{wave_id}?state=all").get_data(as_text=True)
+    visible = re.sub(r"<[^>]+>", " ", page)
+    for code in ("speeding", "pending", "door", "phone", "sent_back"):
+        assert not re.search(rf"\b{code}\b", visible), code
+    for word in ("用时过短", "待审核", "入户访问", "已发回修改"):
+        assert word in visible, word
