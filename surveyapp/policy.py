@@ -159,7 +159,7 @@ def may_read_questionnaire(user: User, version_id: int) -> bool:
         return False
     from .fieldwork.offline import user_assignments
 
-    return any(a.wave.survey.questionnaire_version_id == version_id for a in user_assignments(user))
+    return any(a.wave.questionnaire_version_id == version_id for a in user_assignments(user))
 
 
 # ----------------------------------------------------------------------------- jobs

@@ -192,7 +192,7 @@ def assign(
         )
     if target < 0 or target > 100000:
         raise AssignmentError("target: a number of interviews from 0 to 100000")
-    if not wave.is_open:
+    if wave.state == "closed":  # a planned wave takes assignments before it opens
         raise AssignmentError(f"wave {wave.code} is closed")
     found = db.session.scalar(
         select(Assignment).where(

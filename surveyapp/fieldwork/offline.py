@@ -116,8 +116,8 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
                     for loc in filing_localities(a)
                 ],
                 "questionnaire": {
-                    "version_id": survey.questionnaire_version_id,
-                    "sha256": survey.questionnaire_version.sha256,
+                    "version_id": a.wave.questionnaire_version_id,
+                    "sha256": a.wave.questionnaire_version.sha256,
                 },
             }
         )

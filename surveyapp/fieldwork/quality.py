@@ -127,7 +127,7 @@ def wave_quality(
             continue
         if q.duration_s is not None and median and q.duration_s < settings.speeding_share * median:
             q.flags.insert(0, "speeding")
-    schema = wave.survey.questionnaire_version.schema
+    schema = wave.questionnaire_version.schema
     scale_sets = scales(schema)
     if scale_sets:
         wanted = {qid for qids in scale_sets for qid in qids}

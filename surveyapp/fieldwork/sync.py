@@ -270,9 +270,10 @@ class _Context:
                 .where(Assignment.enumerator_id == user.id)
                 .options(
                     joinedload(Assignment.locality),
-                    joinedload(Assignment.wave)
-                    .joinedload(Wave.survey)
-                    .options(joinedload(Survey.questionnaire_version), joinedload(Survey.district)),
+                    joinedload(Assignment.wave).options(
+                        joinedload(Wave.questionnaire_version),
+                        joinedload(Wave.survey).joinedload(Survey.district),
+                    ),
                 )
             )
             .unique()
@@ -363,7 +364,7 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
         raise ItemError(
             exc.status, "forbidden" if exc.status == 403 else "bad_request", exc.message
         ) from exc
-    schema = wave.survey.questionnaire_version.schema
+    schema = wave.questionnaire_version.schema
     language = _text(item, "language", required=False) or schema.default_language
     started_at = parse_time(item.get("started_at"), "started_at")
     ended_at = parse_time(item.get("ended_at"), "ended_at")

@@ -27,12 +27,13 @@ from ..models import (
     Response,
     Survey,
     User,
-    Wave,
 )
 from ..questionnaire import Question, Questionnaire
 from .localities import import_localities
 from .questionnaires import store_questionnaire
 from .responses import answer_rows
+from .surveys import create_survey
+from .waves import close_wave, create_wave, open_wave, release_wave
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 QUESTIONNAIRE_FILE = "public-security-satisfaction.yaml"
@@ -238,13 +239,14 @@ def load_demo(
 
     survey = db.session.scalar(select(Survey).where(Survey.name == SURVEY_NAME))
     if survey is None:
+        # Through the same services as the pages and the commands (audit log included).
         manager = db.session.scalar(select(User).where(User.username == "manager"))
-        survey = Survey(
+        survey = create_survey(
             name=SURVEY_NAME,
-            questionnaire_version=version,
+            questionnaire=version,
             district=district,
             modes="phone,door",
-            created_by=manager,
+            owner=manager,
             settings={
                 "design": {"strata": "street", "cluster": "community"},
                 "weighting": {"method": "rake", "margins": ["street", "sex", "age_group"]},
@@ -252,19 +254,16 @@ def load_demo(
                 "level": 0.95,
             },
         )
-        db.session.add(survey)
-        for position, (code, name, start, end, is_open) in enumerate(WAVES):
-            survey.waves.append(
-                Wave(
-                    code=code,
-                    name=name,
-                    position=position,
-                    starts_on=start,
-                    ends_on=end,
-                    is_open=is_open,
-                )
+        for code, name, start, end, is_open in WAVES:
+            wave = create_wave(
+                survey, code=code, name=name, starts_on=start, ends_on=end, questionnaire=version
             )
-        db.session.flush()
+            open_wave(wave)
+            if not is_open:
+                close_wave(wave)
+            # The demo shows officials every wave: the current one as interviews come in.
+            release_wave(wave)
+        db.session.refresh(survey)
 
     enumerator = db.session.scalar(select(User).where(User.username == "enumerator"))
     streets = [loc for loc in district.children if loc.level == "street"]
@@ -370,7 +369,7 @@ def _synthetic_responses(
                 "uuid": key,
                 "survey_id": survey.id,
                 "wave_id": wave.id,
-                "questionnaire_version_id": version.id,
+                "questionnaire_version_id": wave.questionnaire_version_id,
                 "mode": mode,
                 "enumerator_id": rng.choice(team).id,
                 "language": "zh_CN",

@@ -536,10 +536,10 @@ def wave_version(survey: Survey, wave: Wave, current: tuple | None = None) -> Qu
     """
     counts = version_counts((current if current is not None else current_state(wave))[0])
     if not counts:
-        return survey.questionnaire_version
+        return wave.questionnaire_version
     version_id = max(counts, key=lambda v: (counts[v], v))
-    if version_id == survey.questionnaire_version_id:
-        return survey.questionnaire_version
+    if version_id == wave.questionnaire_version_id:
+        return wave.questionnaire_version
     return db.session.get(QuestionnaireVersion, version_id)
 
 

@@ -327,7 +327,7 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
     question_columns: list[tuple[str, str, str | None]] = []
     seen: set[str] = set()
     ordered = sorted(set(schemas.values()), key=lambda x: -x.version) or [
-        survey.questionnaire_version.schema
+        (wave or survey).questionnaire_version.schema
     ]
     for group in (g for sch in ordered for g in sch.groups):
         for q in group.questions:

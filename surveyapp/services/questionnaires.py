@@ -75,12 +75,11 @@ def parse_open_questionnaires() -> int:
     The gunicorn master calls this before it forks its workers (``gunicorn.conf.py``), so that
     no worker spends its first submission on parsing a questionnaire.
     """
-    from ..models import Survey, Wave
+    from ..models import Wave
 
     versions = db.session.scalars(
         select(QuestionnaireVersion)
-        .join(Survey, Survey.questionnaire_version_id == QuestionnaireVersion.id)
-        .join(Wave, Wave.survey_id == Survey.id)
+        .join(Wave, Wave.questionnaire_version_id == QuestionnaireVersion.id)
         .where(Wave.is_open.is_(True))
         .distinct()
     ).all()

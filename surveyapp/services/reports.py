@@ -182,7 +182,7 @@ def _key_parts(survey: Survey, wave: Wave) -> dict:
     return {
         "code": code_version("results"),
         "settings": survey_settings(survey),
-        "questionnaire": survey.questionnaire_version.sha256,
+        "questionnaire": wave.questionnaire_version.sha256,
         "earlier": [wave_fingerprint(w) for w in survey.waves[:index]],
         "localities": _localities_fingerprint(survey),
     }
@@ -475,7 +475,7 @@ def _cached_results(survey: Survey, wave: Wave, cache: ReportCache | None) -> Wa
                 [
                     code_version("results"),
                     survey_settings(survey),
-                    survey.questionnaire_version.sha256,
+                    wave.questionnaire_version.sha256,
                     wave_fingerprint(wave),
                     _localities_fingerprint(survey),
                     index,

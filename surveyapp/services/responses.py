@@ -92,7 +92,7 @@ def check_submission(sub: Submission) -> CheckedSubmission:
         raise SubmissionError(f"wave {sub.wave.code} is closed", status=409)
     if sub.mode not in survey.mode_list:
         raise SubmissionError(f"mode '{sub.mode}' is not used by this survey", status=400)
-    schema = survey.questionnaire_version.schema
+    schema = sub.wave.questionnaire_version.schema
     if sub.language not in {lang.code for lang in schema.languages}:
         raise SubmissionError(f"the questionnaire has no language '{sub.language}'", status=400)
     district = survey.district
@@ -142,7 +142,7 @@ def response_values(sub: Submission, checked: CheckedSubmission) -> dict:
         "uuid": checked.key,
         "survey_id": survey.id,
         "wave_id": sub.wave.id,
-        "questionnaire_version_id": survey.questionnaire_version_id,
+        "questionnaire_version_id": sub.wave.questionnaire_version_id,
         "mode": sub.mode,
         "enumerator_id": sub.enumerator.id if sub.enumerator else None,
         "language": sub.language,

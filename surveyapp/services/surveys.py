@@ -71,3 +71,150 @@ def counts_by_street(wave: Wave) -> list[tuple[Locality, int]]:
         .order_by(Locality.code)
     )
     return [(street, counts.get(street.id, 0)) for street in streets]
+
+
+# ----------------------------------------------------------------------------- creating
+
+
+def _mode_list(modes) -> list[str]:
+    from ..models.surveys import MODES
+    from .waves import SurveyOperationError
+
+    items = modes.split(",") if isinstance(modes, str) else list(modes or ())
+    items = [m.strip() for m in items if m and m.strip()]
+    unknown = [m for m in items if m not in MODES]
+    if unknown or not items:
+        raise SurveyOperationError(
+            "modes: '%(modes)s' is not a list of modes: door, phone or door,phone",
+            field="modes",
+            modes=",".join(items)[:40] or "",
+        )
+    return [m for m in MODES if m in items]
+
+
+def find_district(code: str) -> Locality:
+    from .waves import SurveyOperationError
+
+    code = (code or "").strip()
+    district = db.session.scalar(select(Locality).where(Locality.code == code))
+    if district is None:
+        raise SurveyOperationError(
+            "district: no locality with code '%(code)s'", field="district", code=code[:40]
+        )
+    if district.level != "district":
+        raise SurveyOperationError(
+            "district: %(code)s is a %(level)s, not a district",
+            field="district",
+            code=code,
+            level=district.level,
+        )
+    return district
+
+
+def find_owner(username: str):
+    from ..models import User
+    from .waves import SurveyOperationError
+
+    name = (username or "").strip()
+    owner = db.session.scalar(select(User).where(User.username == name))
+    if owner is None or owner.role not in ("manager", "admin"):
+        raise SurveyOperationError(
+            "owner: no manager named '%(name)s'", field="owner", name=name[:64]
+        )
+    if not owner.active:
+        raise SurveyOperationError(
+            "owner: '%(name)s' is disabled", field="owner", name=owner.username
+        )
+    return owner
+
+
+def _check_name(name: str, survey: Survey | None = None) -> str:
+    from .waves import SurveyOperationError
+
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise SurveyOperationError(
+            "name: a survey needs a name of 1 to 200 characters", field="name"
+        )
+    query = select(Survey.id).where(Survey.name == name)
+    if survey is not None:
+        query = query.where(Survey.id != survey.id)
+    if db.session.scalar(query):
+        raise SurveyOperationError(
+            "name: a survey named '%(name)s' exists already", field="name", status=409, name=name
+        )
+    return name
+
+
+def create_survey(
+    *,
+    name: str,
+    questionnaire,
+    district,
+    modes,
+    owner,
+    settings: dict | None = None,
+    user=None,
+) -> Survey:
+    """Create a survey (no wave yet) and record it in the audit log.
+
+    ``questionnaire``: a published version or its name (``slug`` or ``slug@N``); ``district``
+    a locality or its code; ``owner`` the manager who runs it (a user or a user name).
+    """
+    from ..models import QuestionnaireVersion
+    from . import audit
+    from .survey_settings import DEFAULT_SURVEY_SETTINGS, check_settings
+    from .waves import _actor, find_questionnaire
+
+    name = _check_name(name)
+    version = (
+        questionnaire
+        if isinstance(questionnaire, QuestionnaireVersion)
+        else find_questionnaire(str(questionnaire or ""))
+    )
+    if not isinstance(district, Locality):
+        district = find_district(str(district or ""))
+    if isinstance(owner, str):
+        owner = find_owner(owner)
+    mode_text = ",".join(_mode_list(modes))
+    checked = check_settings(settings if settings is not None else DEFAULT_SURVEY_SETTINGS)
+    survey = Survey(
+        name=name,
+        questionnaire_version=version,
+        district=district,
+        modes=mode_text,
+        created_by=owner,
+        settings=checked,
+        settings_version=1,
+    )
+    db.session.add(survey)
+    db.session.flush()
+    audit.record(
+        "survey_created",
+        f"survey {survey.id}",
+        **_actor(user),
+        survey=survey.id,
+        name=name,
+        questionnaire=f"{version.slug}@{version.version}",
+        district=district.code,
+        modes=mode_text,
+        owner=owner.username if owner else None,
+        settings=checked,
+        settings_version=1,
+    )
+    db.session.commit()
+    return survey
+
+
+def find_survey(survey_id) -> Survey:
+    from .waves import SurveyOperationError
+
+    survey = db.session.get(Survey, int(survey_id)) if str(survey_id).isdigit() else None
+    if survey is None:
+        raise SurveyOperationError(
+            "survey: there is no survey %(id)s (surveyapp surveys list shows them)",
+            field="survey",
+            status=404,
+            id=str(survey_id)[:20],
+        )
+    return survey

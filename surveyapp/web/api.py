@@ -199,7 +199,7 @@ def _answer_schemas(items: list, results: list[sync.ItemResult]) -> dict:
             wave_id = assignment.wave_id if assignment else None
         wave = db.session.get(Wave, wave_id) if isinstance(wave_id, int) else None
         if wave is not None:
-            schema = wave.survey.questionnaire_version.schema
+            schema = wave.questionnaire_version.schema
             lang = item.get("language") or schema.default_language
             out[r.index] = (schema, lang)
     return out
