@@ -213,7 +213,10 @@ def second_wave(demo):
 
 
 def test_tablets_get_each_waves_version_without_reinstalling(
-    demo, client, token, second_wave  # noqa: F811
+    demo,
+    client,
+    token,
+    second_wave,  # noqa: F811
 ):
     listed = client.get("/api/v1/assignments", headers=bearer(token))
     assert listed.status_code == 200
