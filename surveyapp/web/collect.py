@@ -65,13 +65,9 @@ def start(assignment_id: int):
     """Choose the questionnaire language and locality before a door-to-door interview; a
     telephone assignment's interviews start from the CATI desk, for a case."""
     assignment = _assignment_or_404(assignment_id)
-<<<<<<< HEAD
     if assignment.mode == "phone":
         return render_template("collect/phone.html", assignment=assignment)
-    schema = assignment.wave.survey.questionnaire_version.schema
-=======
     schema = assignment.wave.questionnaire_version.schema
->>>>>>> 1a3b527 (Waves: a service to create, open, close, reopen and release them (audited, checked), each wave pinning its own questionnaire version (migration 0009); the form, tablets, sync API and estimates use the wave's version; the demo goes through the service)
     return render_template(
         "collect/start.html",
         assignment=assignment,

@@ -215,8 +215,8 @@ def second_wave(demo):
 def test_tablets_get_each_waves_version_without_reinstalling(
     demo,
     client,
-    token,
-    second_wave,  # noqa: F811
+    token,  # noqa: F811
+    second_wave,
 ):
     listed = client.get("/api/v1/assignments", headers=bearer(token))
     assert listed.status_code == 200
