@@ -1,4 +1,4 @@
-"""Migration 0010 on a database with data: waves keep their rows, get their survey's
+"""Migration 0011 on a database with data: waves keep their rows, get their survey's
 questionnaire version, count as released, and the way down keeps every row too."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def test_waves_migrate_down_and_up_with_their_data(demo):
         counts = {t: _rows(t) for t in ("wave", "assignment", "response", "answer", "survey")}
         assert counts["response"] and counts["assignment"]
         db.session.remove()
-        downgrade(revision="0009")
+        downgrade(revision="0010")
         assert "released_at" not in {c["name"] for c in inspect(db.engine).get_columns("wave")}
         # A wave closed before the migration (the demo's first) and an open one.
         db.session.execute(

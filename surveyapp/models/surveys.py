@@ -61,7 +61,7 @@ class Wave(db.Model):
     # The questionnaire version this wave's interviews use (the web form, the tablets, the
     # sync API's checks, the estimates). Nullable in the database only because SQLite cannot
     # add a NOT NULL column to a referenced table without recreating it; the waves service
-    # always sets it, and migration 0010 filled it for the waves before it.
+    # always sets it, and migration 0011 filled it for the waves before it.
     questionnaire_version_id: Mapped[int] = mapped_column(
         ForeignKey("questionnaire_version.id"), nullable=True
     )

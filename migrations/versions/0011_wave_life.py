@@ -1,7 +1,7 @@
 """waves: their own questionnaire version, opening, closing and release; survey settings version
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 07:45:00
 
 Each wave pins the questionnaire version its interviews use (filled here with its survey's
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
