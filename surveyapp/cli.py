@@ -156,7 +156,9 @@ def users_group() -> None:
 @users_group.command("create")
 @click.argument("username")
 @click.option(
-    "--role", type=click.Choice(["admin", "manager", "enumerator", "official"]), required=True
+    "--role",
+    type=click.Choice(["admin", "manager", "enumerator", "official", "clerk"]),
+    required=True,
 )
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--name", "display_name", default="", help="Name shown in the interface.")
@@ -264,6 +266,9 @@ def register_commands(app: Flask) -> None:
 
     questionnaire_group.add_command(questionnaire_export)
     questionnaire_group.add_command(questionnaire_pdf)
+    from .index_commands import index_group  # the monthly safety index (平安指数)
+
+    app.cli.add_command(index_group)
 
 
 # --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------

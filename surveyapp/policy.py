@@ -175,3 +175,37 @@ def may_run_job(user: User, survey: Survey) -> bool:
     """Background jobs (ZIP of all streets, response exports) need the whole survey; checked
     when the job is started and again when it runs (a jurisdiction may have changed)."""
     return may_see_whole_survey(user, survey)
+
+
+# ----------------------------------------------------------------------------- safety index
+
+#: Roles that upload the safety index's monthly series (data clerks, managers, admins).
+SAFETY_INDEX_UPLOADERS = ("admin", "manager", "clerk")
+#: Roles that change the safety index's definition.
+SAFETY_INDEX_EDITORS = ("admin", "manager")
+#: Roles that see the safety index (their jurisdiction only).
+SAFETY_INDEX_VIEWERS = ("admin", "manager", "official", "clerk")
+
+
+def safety_index_streets(user: User, district: Locality) -> StreetView:
+    """The streets of ``district`` whose safety index ``user`` may see, and whether they see
+    the whole district (league table, bulletin, exports). The index belongs to a district,
+    not to a survey: managers, officials and clerks see it by their jurisdiction."""
+    streets = [s for s in district.children if s.level == "street"]
+    role = _role(user)
+    if role == "admin":
+        return StreetView(tuple(streets), True)
+    place = user.locality if role in SAFETY_INDEX_VIEWERS else None
+    if place is None:
+        return StreetView((), False)
+    if district.is_within(place):
+        return StreetView(tuple(streets), True)
+    return StreetView(tuple(s for s in streets if s.is_within(place)), False)
+
+
+def may_upload_safety_data(user: User) -> bool:
+    return _role(user) in SAFETY_INDEX_UPLOADERS
+
+
+def may_edit_safety_definition(user: User) -> bool:
+    return _role(user) in SAFETY_INDEX_EDITORS

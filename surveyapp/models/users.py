@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from .localities import Locality
 
-ROLES = ("admin", "manager", "enumerator", "official")
+ROLES = ("admin", "manager", "enumerator", "official", "clerk")
 
 
 class User(UserMixin, db.Model):

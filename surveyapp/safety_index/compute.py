@@ -138,7 +138,7 @@ _MISSING_NOTES = {
     "worst": "缺数据，按0分计",
     "population": "缺常住人口数，无法折算每万人",
     "no_base": "缺去年同月数据",
-    "survey": "该街道无调查估计",
+    "survey": "该街道无调查估计（或样本太少，无置信区间）",
 }
 
 
@@ -223,8 +223,8 @@ def _survey_draws(
     z = rng.standard_normal((draws, len(streets)))  # drawn for every street: stable streams
     for j, s in enumerate(streets):
         sv = values.get(s.code)
-        if sv is None or not math.isfinite(sv.value):
-            continue
+        if sv is None or not all(map(math.isfinite, (sv.value, sv.low, sv.high))):
+            continue  # no estimate, or one without an interval (too few answers): missing
         point[0, j] = sv.value
         zc = NormalDist().inv_cdf(1 - (1 - sv.level) / 2)
         up = max(sv.high - sv.value, 0.0) / zc
@@ -515,7 +515,7 @@ def as_dict(result: MonthIndex, district: str, definition, lang: str = "zh_CN") 
     """The index of a month as the ``index compute --format json`` command prints it."""
 
     def r(x: float | None, digits: int = 2) -> float | None:
-        return None if x is None else round(x, digits)
+        return None if x is None or not math.isfinite(x) else round(x, digits)
 
     return {
         "district": district,

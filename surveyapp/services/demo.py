@@ -46,6 +46,7 @@ DEMO_USERS = (
     ("enumerator", "enumerator", "enumerator-demo-2026", "李强", None),
     ("official", "official", "official-demo-2026", "陈明", DISTRICT_CODE),
     ("official-street", "official", "official-demo-2026", "赵丽", "320106001"),
+    ("clerk", "clerk", "clerk-demo-2026", "孙磊", DISTRICT_CODE),
 )
 WAVES = (
     ("2026-Q3", "2026年第三季度", date(2026, 7, 1), date(2026, 9, 30), False),
@@ -305,6 +306,9 @@ def load_demo(
         + ", ".join(w.code for w in survey.waves)
         + f"; {added} synthetic responses added."
     )
+    from .safety_index_demo import load_demo_index  # the monthly safety index (平安指数)
+
+    lines.append(load_demo_index(district))
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ HOME_BY_ROLE = {
     "manager": "manage.index",
     "admin": "manage.index",
     "official": "officials.index",
+    "clerk": "safety_index.upload",  # data clerks upload the safety index series
 }
 
 
