@@ -1,7 +1,7 @@
 """safety index: definition versions and monthly administrative values per street
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 08:00:00
 
 ``safety_index_definition`` keeps every version of an index definition (its YAML text, the
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
