@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Comparison",
+    "consistent_with_interval",
     "DomainMeans",
     "difference_between_domains",
     "difference_between_waves",
@@ -53,6 +54,8 @@ class Comparison:
         ``p_value < 1 - level``, i.e. the interval excludes zero.
     level : float
         Confidence level.
+    note : str
+        Why the test's verdict was overruled (see :func:`consistent_with_interval`), else "".
     """
 
     difference: float
@@ -63,6 +66,7 @@ class Comparison:
     df: float
     significant: bool
     level: float = 0.95
+    note: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -514,4 +518,40 @@ def _comparison(difference: float, variance: float, df: float, level: float) -> 
         df=float(df),
         significant=p_value < 1.0 - level,
         level=level,
+    )
+
+
+class IntervalLike(Protocol):
+    """Anything with a published confidence interval (an ``Estimate``)."""
+
+    @property
+    def ci_low(self) -> float: ...
+
+    @property
+    def ci_high(self) -> float: ...
+
+
+def consistent_with_interval(
+    comparison: Comparison, estimate: IntervalLike, reference: float
+) -> Comparison:
+    """Withdraw "significant" when the estimate's own published interval holds ``reference``.
+
+    A street compared with its district (or with its previous wave) is printed on one line
+    with its own confidence interval. When the Wald test of the difference rejects but that
+    interval contains the district's value (which happens at a rate of 0% or 100%, where the
+    standard error is 0 and the interval published is Korn-Graubard's, see
+    :func:`~surveyapp.estimation.estimates.svyciprop`), the line would contradict itself;
+    the more cautious of the two verdicts is kept and the reason recorded in ``note``.
+    """
+    if not comparison.significant:
+        return comparison
+    low, high = float(estimate.ci_low), float(estimate.ci_high)
+    if not (math.isfinite(low) and math.isfinite(high)) or not low <= reference <= high:
+        return comparison
+    from dataclasses import replace
+
+    return replace(
+        comparison,
+        significant=False,
+        note="not significant: the estimate's own interval contains the value it is compared with",
     )

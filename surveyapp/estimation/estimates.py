@@ -156,6 +156,11 @@ def _beta_quantile(p: float, a: float, b: float) -> float:
         return 0.0
     if b == 0.0:
         return 1.0
+    # Closed forms of the 0%/100% Korn-Graubard bounds (no scipy import for them).
+    if b == 1.0:
+        return p ** (1.0 / a)
+    if a == 1.0:
+        return 1.0 - (1.0 - p) ** (1.0 / b)
     from scipy.special import betaincinv
 
     return float(betaincinv(a, b, p))
@@ -680,6 +685,14 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
     boundary = p in (0.0, 1.0)
     note = ""
 
+    if (boundary or var == 0.0) and method not in ("beta", "wilson"):
+        # Every method but these two gives an interval of zero width here (R's logit gives
+        # [1, 1] at 100%): publish the Korn-Graubard interval instead, design effect 1.
+        lo, hi = _korn_graubard(p, 0.0, s.nrow, dfu, alpha, s.n)
+        return Estimate(
+            value=p, se=se, ci_low=float(lo), ci_high=float(hi), df=dfu, n=s.n,
+            deff=deff, level=level, method="beta", note=_BOUNDARY_NOTE, fallback="beta",
+        )  # fmt: skip
     if method == "mean":
         _require_df(dfu)
         t = t_quantile(1 - alpha / 2, dfu)
@@ -707,7 +720,9 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
             sx = se / (p * (1 - p))
             lo, hi = _expit(x0 - t * sx), _expit(x0 + t * sx)
     elif method == "beta":
-        lo, hi = _korn_graubard(p, var, s.nrow, s.df, alpha, s.n)
+        lo, hi = _korn_graubard(p, 0.0 if boundary else var, s.nrow, s.df, alpha, s.n)
+        if boundary or var == 0.0:
+            note = _BOUNDARY_NOTE
     elif method == "wilson":
         _require_df(dfu)
         n_eff = p * (1 - p) / var if var > 0 else float(s.n)
@@ -748,6 +763,12 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
     )  # fmt: skip
 
 
+_BOUNDARY_NOTE = (
+    "standard error 0 (a rate of 0% or 100%): Korn-Graubard interval with design effect 1 "
+    "(effective sample size = respondents, adjusted for the design's degrees of freedom)"
+)
+
+
 def _expit(eta: float) -> float:
     # R's survey:::expit is exp(eta)/(1+exp(eta)); guard the overflow R turns into NaN.
     if eta > 700:
@@ -762,14 +783,28 @@ def _korn_graubard(
     """Korn & Graubard (1998) interval, as R's ``svyciprop(method="beta")``.
 
     R uses ``nrow(design)`` and ``degf(design)`` here whatever ``df`` is given. When the
-    variance is 0 (0% or 100%), R returns NaN; the design effect is then taken as 1, i.e. the
-    effective sample size is the ``n`` respondents.
+    variance is 0 (0% or 100%, or a standard error of 0), R returns NaN; as Korn & Graubard
+    (1998) recommend, the design effect is then taken as 1: the effective sample size is the
+    ``n`` respondents, times ``(qt(a/2, n - 1) / qt(a/2, degf))^2`` if below 1 (the respondents, not
+    ``nrow``, which for a domain of a calibrated design counts the whole sample). A single
+    respondent gets the Clopper-Pearson interval of one trial (no degrees of freedom to
+    adjust for).
     """
-    if nrow < 2:
-        raise EstimationError("the beta (Korn-Graubard) interval needs at least 2 respondents")
-    _require_df(degf, "the beta (Korn-Graubard) interval")
-    n_eff = p * (1 - p) / var if var > 0 else float(n)
-    n_eff *= (t_quantile(alpha / 2, nrow - 1) / t_quantile(alpha / 2, degf)) ** 2
+    if var > 0:
+        if nrow < 2:
+            raise EstimationError("the beta (Korn-Graubard) interval needs at least 2 respondents")
+        _require_df(degf, "the beta (Korn-Graubard) interval")
+        n_eff = p * (1 - p) / var
+        n_eff *= (t_quantile(alpha / 2, nrow - 1) / t_quantile(alpha / 2, degf)) ** 2
+    elif n < 2:
+        if n < 1:
+            raise EstimationError("no respondents: the beta (Korn-Graubard) interval needs one")
+        n_eff = float(n)
+    else:
+        _require_df(degf, "the beta (Korn-Graubard) interval")
+        # Never more than the respondents (Korn & Graubard truncate the design effect at 1).
+        ratio = t_quantile(alpha / 2, n - 1) / t_quantile(alpha / 2, degf)
+        n_eff = float(n) * min(1.0, ratio) ** 2
     lo = _beta_quantile(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
     hi = _beta_quantile(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
     return lo, hi

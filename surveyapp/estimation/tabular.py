@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Keys of every output row, in order.
-OUTPUT_KEYS = ("domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff")
+OUTPUT_KEYS = ("domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff", "fallback")
 
 _CHUNK_BYTES = 1 << 22
 _MISSING_TOKENS = (b"", b"NA")
@@ -576,6 +576,8 @@ def _row(
     warn: Callable[[str], None] | None,
 ) -> dict[str, Any]:
     if isinstance(est, Estimate):
+        if est.fallback and warn:
+            warn(f"{domain}: {est.note}")
         return {
             "domain": domain,
             "n": est.n,
@@ -585,6 +587,7 @@ def _row(
             "ci_high": est.ci_high,
             "df": _number(est.df),
             "deff": est.deff,
+            "fallback": est.fallback,
         }
     if warn:
         warn(f"{domain}: no confidence interval: {est}")
@@ -592,6 +595,7 @@ def _row(
     row["domain"] = domain
     valid = ~np.isnan(y) if mask is None else ~np.isnan(y) & mask
     row["n"] = int(np.count_nonzero(valid))
+    row["fallback"] = ""
     try:  # the estimate and its SE exist without degrees of freedom
         fallback = svymean(y, design, domain=mask, level=kwargs["level"], df=math.inf)
     except EstimationError:
@@ -685,14 +689,14 @@ def format_rows(rows: list[dict[str, Any]], fmt: str) -> str:
         width = max([len("domain"), *(_display_width(str(r["domain"])) for r in rows)])
         lines = [
             f"{'domain':<{width}} {'n':>8} {'estimate':>10} {'se':>10} {'ci_low':>10} "
-            f"{'ci_high':>10} {'df':>6} {'deff':>7}"
+            f"{'ci_high':>10} {'df':>6} {'deff':>7} fallback"
         ]
         for r in rows:
             lines.append(
                 f"{_pad(str(r['domain']), width)} {r['n']:>8} {_cell(r['estimate'], '.4f', 10)} "
                 f"{_cell(r['se'], '.4f', 10)} {_cell(r['ci_low'], '.4f', 10)} "
                 f"{_cell(r['ci_high'], '.4f', 10)} {_cell(r['df'], '', 6)} "
-                f"{_cell(r['deff'], '.2f', 7)}"
+                f"{_cell(r['deff'], '.2f', 7)} {r['fallback'] or ''}".rstrip()
             )
         return "\n".join(lines) + "\n"
     raise TabularError(f"unknown format '{fmt}'; use json, csv or table")

@@ -65,6 +65,12 @@ class Estimate:
         Domain key when the estimate comes from :func:`~surveyapp.estimation.estimates.svyby`.
     note : str
         Why the estimate departs from R's computation, when it does (empty otherwise).
+    fallback : str
+        Which documented fallback replaced the requested computation (empty otherwise):
+        ``"beta"`` when the requested interval had zero width (a rate of 0% or 100%, or a
+        standard error of 0) and the Korn-Graubard interval was published instead;
+        ``"respondents"`` when the domain lies in a single PSU and its variance was computed
+        with its respondents as the PSUs (see ``docs/methods.md``); both joined by ``+``.
     """
 
     value: float
@@ -78,3 +84,4 @@ class Estimate:
     method: str = ""
     domain: Any = None
     note: str = ""
+    fallback: str = ""

@@ -19,6 +19,7 @@ Gettext = Callable[[str], str]
 
 UP, DOWN = "▲", "▼"
 UNRELIABLE = "†"
+FALLBACK = "‡"
 
 
 def label(texts: dict | None, lang: str) -> str:
@@ -94,8 +95,14 @@ class Cells:
     def value(self, est: Estimate | None, kind: str) -> Line:
         return self.num(figures.value(est, kind), muted=self.unreliable(est))
 
-    def interval(self, est: Estimate | None, kind: str) -> Line:
-        return self.num(figures.interval(est, kind), muted=self.unreliable(est))
+    def interval(self, est: Estimate | None, kind: str, muted: bool | None = None) -> Line:
+        s = figures.interval(est, kind)
+        muted = self.unreliable(est) if muted is None else muted
+        if est is not None and est.fallback and s != figures.DASH:
+            # Korn-Graubard at 0%/100%, or respondents as PSUs: see the methodology box.
+            color = MUTED if muted else None
+            return self.line([(s, self.fonts.latin), (FALLBACK, self.fonts.cjk)], color)
+        return self.num(s, muted=muted)
 
     def comparison(self, cmp: Comparison | None, kind: str) -> Line:
         """``+4.5 ▲`` when significant (green up, red down), plain ``+0.3`` otherwise."""
@@ -188,6 +195,14 @@ def methodology(
                     "{level} intervals by the {method} method, with the design's degrees of "
                     "freedom; they account for the weights, strata and clusters."
                 ).format(level=level_text(results), method=method_names.get(method, method))
+                + " "
+                + _(
+                    "{mark} Where that interval would have zero width (every respondent or none "
+                    "answering positively), "
+                    "the Korn–Graubard interval (Clopper–Pearson with the respondents as the "
+                    "effective sample size, adjusted for the degrees of freedom) is given "
+                    "instead."
+                ).format(mark=FALLBACK)
             ),
         ),
         (
@@ -210,6 +225,11 @@ def methodology(
                     "independent samples. Differences are called significant when their {level} "
                     "interval excludes zero."
                 ).format(level=level_text(results))
+                + " "
+                + _(
+                    "A difference is never called significant when the street's own interval "
+                    "contains the value it is compared with."
+                )
             ),
         ),
         (

@@ -453,7 +453,7 @@ class _StreetReport:
                 row += [
                     c.n(n),
                     c.num(figures.number(point, item.kind), muted=shaky),
-                    c.num(figures.interval(est, item.kind), muted=shaky),
+                    c.interval(est, item.kind, muted=shaky),
                 ]
                 missing_ci |= est is None and point is not None
             rows.append(row)

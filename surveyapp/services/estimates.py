@@ -24,6 +24,7 @@ from sqlalchemy import select
 from ..estimation import Categorical, Design, Estimate, EstimationError
 from ..estimation.compare import (
     Comparison,
+    consistent_with_interval,
     difference_between_waves,
     difference_from_overall,
     differences_from_overall,
@@ -641,7 +642,21 @@ def streets_vs_district(
                 out[code] = difference_from_overall(design, y, labels_all == code, level=level)
             except EstimationError:
                 out[code] = None
+    for code, cmp in out.items():
+        est = by_street.get(code)
+        if cmp is not None and est is not None:
+            out[code] = consistent_with_interval(cmp, est, est.value - cmp.difference)
     return out
+
+
+def vs_previous_wave(now: Estimate, then: Estimate, level: float) -> Comparison | None:
+    """An estimate against the previous wave's, never significant inside its own interval;
+    None when the two have no degrees of freedom between them (one respondent each)."""
+    try:
+        cmp = difference_between_waves(now, then, level=level)
+    except EstimationError:
+        return None
+    return consistent_with_interval(cmp, now, then.value)
 
 
 def _wave_items(
@@ -680,7 +695,7 @@ def _wave_items(
             ]
             for code, now, then in pairs:
                 vs_previous[code] = (
-                    difference_between_waves(now, then, level=level)
+                    vs_previous_wave(now, then, level)
                     if now is not None and then is not None
                     else None
                 )
@@ -815,7 +830,7 @@ def wave_results(
 
 # ----------------------------------------------------------------------------- CLI output
 
-ROW_KEYS = ("domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff")
+ROW_KEYS = ("domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff", "fallback")
 
 
 def _clean(x: Any) -> Any:
@@ -835,6 +850,7 @@ def _row(indicator: str, domain: str, est: Estimate) -> dict:
         "ci_high": _clean(est.ci_high),
         "df": _clean(est.df),
         "deff": _clean(est.deff),
+        "fallback": est.fallback,
     }
 
 

@@ -35,7 +35,6 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..estimation import EstimationError
-from ..estimation.compare import difference_between_waves
 from ..estimation.estimates import svyby, svyciprop
 from ..extensions import db
 from ..fieldwork.settings import settings_for
@@ -60,6 +59,7 @@ from .estimates import (
     extract_wave,
     streets_vs_district,
     survey_settings,
+    vs_previous_wave,
     wave_results,
     wave_version,
 )
@@ -391,7 +391,7 @@ def _departments(
                 (c, e, then.by_street.get(c)) for c, e in by_street.items()
             ]:
                 vs_previous[code] = (
-                    difference_between_waves(now, prev, level=level)
+                    vs_previous_wave(now, prev, level)
                     if now is not None and prev is not None
                     else None
                 )

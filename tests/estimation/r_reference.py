@@ -69,3 +69,22 @@ def close(
     if actual is None:
         return False
     return math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol)
+
+
+def boundary_beta(data: str, var: str, by: str | list[str], key: Any, level: float) -> dict:
+    """R's Korn-Graubard interval (design effect 1) for a 0%/100% domain (boundary_beta.R)."""
+    by_list = [by] if isinstance(by, str) else list(by)
+    keys = [key] if not isinstance(key, tuple | list) else list(key)
+    for case in reference("boundary_beta.json"):
+        spec_data = "design_generated.csv"  # every boundary case of the fixtures
+        case_by = [case["by"]] if isinstance(case["by"], str) else case["by"]
+        case_key = case["key"] if isinstance(case["key"], list) else [case["key"]]
+        if (
+            data == spec_data
+            and case["var"] == var
+            and case_by == by_list
+            and case_key == [str(k) for k in keys]
+            and math.isclose(case["level"], level)
+        ):
+            return case
+    raise KeyError((data, var, by, key, level))

@@ -18,13 +18,26 @@ with fpc, domains, and 0%/100% domains. Tolerances:
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
-from r_reference import close, design_from_spec, domain_mask, numeric, reference
+from r_reference import (
+    FIXTURES,
+    boundary_beta,
+    close,
+    design_from_spec,
+    domain_mask,
+    numeric,
+    reference,
+)
 
-from surveyapp.estimation import EstimationError
 from surveyapp.estimation.estimates import svyciprop, t_quantile
+
+
+def json_fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
 
 CASES = reference("ciprop_reference.json")
 WILSON = reference("ciprop_wilson.json")
@@ -56,10 +69,11 @@ def test_matches_r(case: dict) -> None:
     assert est.n == expected["n"]
     assert close(est.se, expected["se"], atol=1e-300)
     assert close(est.deff, expected["deff"])
-    if case["method"] == "logit" and is_boundary(case):
-        for field in ("value", "ci_low", "ci_high"):
-            assert math.isclose(getattr(est, field), expected[field], abs_tol=1e-9)
+    if is_boundary(case):
+        # R's logit and mean intervals have zero width here: see test_where_r_gives_no_interval.
+        assert math.isclose(est.value, expected["value"], abs_tol=1e-9)
         assert est.value in (0.0, 1.0)
+        assert_boundary_beta(case, est)
         return
     assert close(est.value, expected["value"])
     if case["method"] == "likelihood":
@@ -87,28 +101,38 @@ BOUNDARY_ERRORS = [c for c in CASES if "error" in c["result"]]
 def test_where_r_gives_no_interval(case: dict) -> None:
     """0% and 100% domains: R stops (likelihood) or returns NaN (asin, beta, xlogit)."""
     assert is_boundary(case)
-    method = case["method"]
-    if method == "likelihood":
-        with pytest.raises(EstimationError, match="0% or 100%"):
-            run(case)
-        return
     est = run(case)
-    p = est.value
-    assert p in (0.0, 1.0)
+    assert est.value in (0.0, 1.0)
     assert est.se == 0.0
-    if method in ("asin", "xlogit"):
-        assert est.ci_low == est.ci_high == p
-        return
-    assert method == "beta"
-    # Design effect 1 (Korn & Graubard 1998): n_eff = respondents, df-adjusted as in R.
+    assert_boundary_beta(case, est)
+
+
+def assert_boundary_beta(case: dict, est) -> None:
+    """No interval of zero width (issue 18): the Korn-Graubard interval with design effect 1,
+    as R computes it in boundary_beta.R, for every method; marked when it replaced another."""
+    spec = case["design"]
+    domain = case["domain"]
+    ref = boundary_beta(spec["data"], case["var"], domain["var"], domain["value"], case["level"])
+    assert est.n == ref["n"] and est.df == ref["df"]
+    assert est.method == "beta"
+    assert est.fallback == ("" if case["method"] == "beta" else "beta")
+    assert "Korn-Graubard" in est.note
+    assert est.ci_high - est.ci_low > 0.1
+    for field in ("ci_low", "ci_high"):
+        assert close(getattr(est, field), ref[field], rtol=1e-12, atol=1e-300), field
+    # The same numbers from the formula (Korn & Graubard 1998, design effect 1).
     a = 1 - case["level"]
     n_eff = est.n * (t_quantile(a / 2, est.n - 1) / t_quantile(a / 2, est.df)) ** 2
-    if p == 1.0:
+    if est.value == 1.0:
         assert est.ci_high == 1.0
         assert math.isclose(est.ci_low, (a / 2) ** (1 / n_eff), rel_tol=1e-12)
     else:
         assert est.ci_low == 0.0
         assert math.isclose(est.ci_high, 1 - (a / 2) ** (1 / n_eff), rel_tol=1e-12)
+
+
+def test_r_beta_code_is_svyciprop_beta() -> None:
+    assert json_fixture("boundary_beta.json")["beta_check"] is True
 
 
 @pytest.mark.parametrize("case", WILSON, ids=[c["id"] for c in WILSON])

@@ -20,7 +20,7 @@ TWO_STAGE = [
     "--strata", "street", "--cluster", "community,household", "--fpc", "N_comm,N_hh",
     "--weight", "w",
 ]  # fmt: skip
-KEYS = ["domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff"]
+KEYS = ["domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff", "fallback"]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -170,10 +170,12 @@ def test_domain_without_interval_keeps_its_row(capsys, tmp_path: Path) -> None:
     assert code == 0
     rows = json.loads(out)
     by_domain = {r["domain"]: r for r in rows}
-    # A single respondent: 0 degrees of freedom, so no interval (R gives NaN); the row stays.
-    assert by_domain["b1"]["n"] == 1 and by_domain["b1"]["ci_low"] is None
-    assert by_domain["b1"]["estimate"] == 1.0 and by_domain["b1"]["df"] is None
-    assert "warning: b1" in err and "degrees of freedom" in err
+    # A single respondent (R gives NaN): no interval of zero width is published (issue 18),
+    # but the Clopper-Pearson interval of one trial, [0.025, 1], marked as a fallback.
+    b1 = by_domain["b1"]
+    assert b1["n"] == 1 and b1["estimate"] == 1.0 and b1["fallback"] == "beta"
+    assert math.isclose(b1["ci_low"], 0.025, rel_tol=1e-12) and b1["ci_high"] == 1.0
+    assert "warning: b1" in err and "Korn-Graubard" in err
     assert by_domain["ALL"]["ci_low"] is not None
 
 
@@ -296,5 +298,5 @@ def test_values_are_finite_json(capsys) -> None:
     rows = run_json(capsys, "--data", GENERATED, "--var", "y", "--positive", "1", "--by",
                     "street", *ONE_STAGE, "--method", "likelihood")  # fmt: skip
     for row in rows:
-        for key in KEYS[2:]:
+        for key in KEYS[2:-1]:
             assert row[key] is None or math.isfinite(row[key])

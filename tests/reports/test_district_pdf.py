@@ -50,7 +50,8 @@ def test_league_table_prints_places_estimates_and_rank_intervals(report_wave):
             [
                 f"{e.n}†" if e.n < 30 else str(e.n),
                 pct(e.value),
-                f"{pct(e.ci_low)}–{pct(e.ci_high)}",
+                # ‡: the Korn-Graubard interval at 100% (see the methodology box)
+                f"{pct(e.ci_low)}–{pct(e.ci_high)}" + ("‡" if e.fallback else ""),
                 f"{whole(rank.low)}–{whole(rank.high)}",
                 fmt_cmp(item.vs_district[code]),
                 fmt_cmp(item.vs_previous.get(code)),

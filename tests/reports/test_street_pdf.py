@@ -37,7 +37,8 @@ def fmt_ci(est, kind):
     if est is None:
         return "—"
     f = pct if kind == "rate" else pts
-    return f"{f(est.ci_low)}–{f(est.ci_high)}"
+    # ‡: an interval from a documented fallback (Korn-Graubard at 0%/100%; see methodology)
+    return f"{f(est.ci_low)}–{f(est.ci_high)}" + ("‡" if est.fallback else "")
 
 
 def fmt_cmp(cmp, kind):

@@ -27,6 +27,13 @@ from surveyapp.services.estimates import (
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "survey"
 REFERENCE = json.loads((FIXTURES / "reference.json").read_text())
+# Street x indicator cells at 0% or 100%, where R's logit interval has zero width: the
+# Korn-Graubard interval with design effect 1, from R (survey_wave_boundary.R; issue 18).
+# (R's logit width is below 1e-9, or NaN where its expit overflows.)
+BOUNDARY = {
+    (c["item"], c["street"]): c
+    for c in json.loads((FIXTURES / "boundary.json").read_text(encoding="utf-8"))
+}
 ITEMS = ("security", "dispute_resolution", "grid_awareness", "security_score")
 
 
@@ -82,7 +89,7 @@ def _compare_with_r(app, small: bool) -> int:
             if (ref["n"] < 10) != small:
                 continue
             got = rows.get((item, domain))
-            if ref["df"] == 0:
+            if ref["df"] == 0 and (item, domain) not in BOUNDARY:
                 # R gives no interval (qt with 0 df); we give no estimate and say why.
                 assert got is None, (item, domain)
                 assert any(
@@ -94,6 +101,15 @@ def _compare_with_r(app, small: bool) -> int:
             assert got is not None, (item, domain, "no estimate")
             assert got["n"] == ref["n"], (item, domain)
             assert got["df"] == ref["df"], (item, domain)
+            if (item, domain) in BOUNDARY:
+                kg = BOUNDARY[(item, domain)]
+                assert (kg["logit_width"] or 0.0) < 1e-9 and got["estimate"] == kg["estimate"]
+                assert got["fallback"] == "beta" and got["ci_high"] - got["ci_low"] > 0.1
+                for key in ("ci_low", "ci_high"):
+                    assert math.isclose(got[key], kg[key], rel_tol=1e-12), (item, domain, key)
+                checked += 1
+                continue
+            assert got["fallback"] == ""
             for key, value in _expected(ref).items():
                 assert close(got[key], value), (item, domain, key, got[key], value)
             checked += 1
