@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -120,31 +119,6 @@ def questionnaire_import(file: Path) -> None:
     click.echo(f"{version.slug} v{version.version} {state} (id {version.id}).")
 
 
-# --- surveys ----------------------------------------------------------------------------
-
-
-@click.group("surveys")
-def surveys_group() -> None:
-    """List surveys."""
-
-
-@surveys_group.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@with_appcontext
-def surveys_list(fmt: str) -> None:
-    """List surveys with their IDs, waves and response counts."""
-    from .services.surveys import survey_overview
-
-    rows = survey_overview()
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for s in rows:
-        click.echo(f"{s['id']:>4}  {s['name']}  ({s['questionnaire']}, {s['district']})")
-        for w in s["waves"]:
-            click.echo(f"        wave {w['code']:<10} {w['responses']:>7} responses")
-
-
 # --- users ------------------------------------------------------------------------------
 
 
@@ -249,7 +223,6 @@ def register_commands(app: Flask) -> None:
     for command in (
         localities_group,
         questionnaire_group,
-        surveys_group,
         users_group,
         demo,
         estimate,
@@ -258,6 +231,10 @@ def register_commands(app: Flask) -> None:
     ):
         app.cli.add_command(command)
     app.cli.add_command(cati_group)  # fieldwork (defined below)
+    from .survey_commands import surveys_group, waves_group  # surveys and waves
+
+    app.cli.add_command(surveys_group)
+    app.cli.add_command(waves_group)
     from .report_commands import export, report  # reports and exports
 
     app.cli.add_command(report)

@@ -89,7 +89,8 @@ def check_submission(sub: Submission) -> CheckedSubmission:
     key = _check_uuid(sub.uuid)
     survey = sub.wave.survey
     if not sub.wave.is_open:
-        raise SubmissionError(f"wave {sub.wave.code} is closed", status=409)
+        state = "not open yet" if sub.wave.state == "planned" else "closed"
+        raise SubmissionError(f"wave {sub.wave.code} is {state}", status=409)
     if sub.mode not in survey.mode_list:
         raise SubmissionError(f"mode '{sub.mode}' is not used by this survey", status=400)
     schema = sub.wave.questionnaire_version.schema

@@ -11,29 +11,44 @@ from ..models import Locality, Response, Survey, Wave
 
 
 def survey_overview(visible: Mapping[int, Collection[int] | None] | None = None) -> list[dict]:
-    """Return the surveys with their waves and their response counts.
+    """Return the surveys with their waves (state, release, questionnaire version) and their
+    response counts: ``responses`` stored, ``counted_responses`` those the estimates count
+    (all but the ones rejected in review).
 
     ``visible`` (survey id -> the street ids whose responses count, or None for the whole
     survey) limits the list and the counts, as :func:`surveyapp.policy.visible_streets`
     says; without it every survey is listed whole (the command line).
     """
-    by_street: dict[int, dict[int, int]] = {}
-    for wave_id, street_id, n in db.session.execute(
-        select(Response.wave_id, Response.street_id, func.count(Response.id)).group_by(
+    from ..fieldwork.review import counted_response_filter
+    from .waves import wave_summary
+
+    by_street: dict[int, dict[int, list[int]]] = {}
+    counted = func.count(Response.id).filter(counted_response_filter())
+    for wave_id, street_id, n, kept in db.session.execute(
+        select(Response.wave_id, Response.street_id, func.count(Response.id), counted).group_by(
             Response.wave_id, Response.street_id
         )
     ):
-        by_street.setdefault(wave_id, {})[street_id] = n
+        by_street.setdefault(wave_id, {})[street_id] = [n, kept]
     out = []
     for survey in db.session.scalars(select(Survey).order_by(Survey.id)):
         if visible is not None and survey.id not in visible:
             continue
         streets = visible.get(survey.id) if visible is not None else None
         counts = {
-            wave_id: sum(n for street, n in per.items() if streets is None or street in streets)
+            wave_id: [
+                sum(n[i] for street, n in per.items() if streets is None or street in streets)
+                for i in (0, 1)
+            ]
             for wave_id, per in by_street.items()
         }
         qv = survey.questionnaire_version
+        waves = []
+        for w in survey.waves:
+            stored, kept = counts.get(w.id, (0, 0))
+            row = wave_summary(w, counted=kept)
+            row["responses"] = stored
+            waves.append(row)
         out.append(
             {
                 "id": survey.id,
@@ -41,16 +56,11 @@ def survey_overview(visible: Mapping[int, Collection[int] | None] | None = None)
                 "questionnaire": f"{qv.slug} v{qv.version}",
                 "district": survey.district.code,
                 "modes": survey.mode_list,
-                "waves": [
-                    {
-                        "id": w.id,
-                        "code": w.code,
-                        "name": w.name,
-                        "responses": counts.get(w.id, 0),
-                    }
-                    for w in survey.waves
-                ],
-                "responses": sum(counts.get(w.id, 0) for w in survey.waves),
+                "owner": survey.created_by.username if survey.created_by else None,
+                "settings_version": survey.settings_version,
+                "waves": waves,
+                "responses": sum(w["responses"] for w in waves),
+                "counted_responses": sum(w["counted_responses"] for w in waves),
             }
         )
     return out
@@ -218,3 +228,78 @@ def find_survey(survey_id) -> Survey:
             id=str(survey_id)[:20],
         )
     return survey
+
+
+def update_survey(
+    survey: Survey, *, name=None, district=None, modes=None, owner=None, user=None
+) -> dict:
+    """Change a survey's name, district, modes or owner; return the changes (audited).
+
+    The district cannot change once the survey has responses (they carry its localities),
+    and a mode cannot be dropped while assignments of that mode exist.
+    """
+    from ..models import Assignment
+    from . import audit
+    from .survey_settings import has_responses
+    from .waves import SurveyOperationError, _actor
+
+    changes: dict = {}
+    if name is not None and name.strip() != survey.name:
+        new_name = _check_name(name, survey)
+        changes["name"] = [survey.name, new_name]
+        survey.name = new_name
+    if district not in (None, ""):
+        place = district if isinstance(district, Locality) else find_district(str(district))
+        if place.id != survey.district_id:
+            if has_responses(survey):
+                raise SurveyOperationError(
+                    "district: survey %(id)s has responses in district %(code)s: its district "
+                    "cannot change (create a new survey)",
+                    field="district",
+                    status=409,
+                    id=survey.id,
+                    code=survey.district.code,
+                )
+            changes["district"] = [survey.district.code, place.code]
+            survey.district = place
+    if modes not in (None, ""):
+        new_modes = _mode_list(modes)
+        dropped = [m for m in survey.mode_list if m not in new_modes]
+        if dropped:
+            used = db.session.scalar(
+                select(Assignment.mode)
+                .join(Wave, Wave.id == Assignment.wave_id)
+                .where(Wave.survey_id == survey.id, Assignment.mode.in_(dropped))
+                .limit(1)
+            )
+            if used:
+                raise SurveyOperationError(
+                    "modes: survey %(id)s has %(mode)s assignments: end them before dropping "
+                    "that mode",
+                    field="modes",
+                    status=409,
+                    id=survey.id,
+                    mode=used,
+                )
+        text = ",".join(new_modes)
+        if text != survey.modes:
+            changes["modes"] = [survey.modes, text]
+            survey.modes = text
+    if owner not in (None, ""):
+        person = find_owner(owner) if isinstance(owner, str) else owner
+        if person.id != survey.created_by_id:
+            changes["owner"] = [
+                survey.created_by.username if survey.created_by else None,
+                person.username,
+            ]
+            survey.created_by = person
+    if changes:
+        audit.record(
+            "survey_edited",
+            f"survey {survey.id}",
+            **_actor(user),
+            survey=survey.id,
+            changes=changes,
+        )
+    db.session.commit()
+    return changes

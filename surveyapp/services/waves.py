@@ -160,7 +160,7 @@ def find_wave(survey: Survey, code: str) -> Wave:
     wave = db.session.scalar(select(Wave).where(Wave.survey_id == survey.id, Wave.code == code))
     if wave is None:
         raise SurveyOperationError(
-            "wave: survey %(survey)s has no wave '%(code)s'",
+            "code: survey %(survey)s has no wave '%(code)s'",
             field="code",
             status=404,
             survey=survey.id,
