@@ -246,6 +246,9 @@ def register_commands(app: Flask) -> None:
     from .index_commands import index_group  # the monthly safety index (平安指数)
 
     app.cli.add_command(index_group)
+    from .odk_commands import users_odk  # ODK Collect app passwords
+
+    users_group.add_command(users_odk)
 
 
 # --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------

@@ -98,6 +98,9 @@ def from_environment(instance_path: str) -> dict:
         # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none,
         # the headers are ignored, as they must be when clients can reach the app directly).
         "PROXY_FIX": int(_env("PROXY_FIX", "0") or 0),
+        # The address tablets reach the server at (ODK Collect's server URL); empty: the
+        # address of the request (web page) or http://127.0.0.1:5000 (command line).
+        "PUBLIC_URL": _env("PUBLIC_URL", ""),
         # How long an open wave's reports may lag behind its newest responses (0: exact).
         "REPORT_MAX_AGE": _env_seconds("REPORT_MAX_AGE", 300.0),
     }

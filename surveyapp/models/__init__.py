@@ -24,6 +24,7 @@ __all__ = [
 ]
 from . import (
     fieldwork,  # noqa: E402, F401  (API tokens, paradata, reviews, CATI: models/fieldwork.py)
+    odk,  # noqa: E402, F401  (ODK Collect / Enketo app credentials: models/odk.py)
     reports,  # noqa: E402, F401  (background jobs of the officials' portal: models/reports.py)
     safety_index,  # noqa: E402, F401  (平安指数 definitions and monthly series)
 )

@@ -61,6 +61,9 @@ def init_app(app: Flask) -> None:
 
     for fieldwork_bp in (api.bp, offline.bp, cati.bp, review.bp, dashboard.bp, assignments.bp):
         app.register_blueprint(fieldwork_bp)
+    from . import openrosa  # ODK Collect and Enketo
+
+    app.register_blueprint(openrosa.bp)
 
     @app.route("/")
     def index():

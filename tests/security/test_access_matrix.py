@@ -51,6 +51,11 @@ API_ROLES = {
     "api.submission": ("enumerator",),
 }
 
+#: The OpenRosa endpoints (ODK Collect, Enketo) take only HTTP Basic or Digest with an app
+#: password: without one, every role gets 401 and a challenge (the login session means nothing
+#: there). With an app password they are tested in tests/openrosa.
+OPENROSA_PREFIX = "openrosa."
+
 #: Test users: key -> the role name the application knows.
 USERS = {
     "anonymous": None,
@@ -178,6 +183,7 @@ ARGUMENTS: dict[str, Callable[[dict, str], Value]] = {
     "job_id": _fixed("0" * 32),
     "lang": _fixed("en"),
     "filename": _fixed("css/app.css"),
+    "form_id": _fixed("surveyapp-w2"),  # OpenRosa: 401 without an app password
 }
 
 #: Fallback by converter for argument names not in ARGUMENTS (the role checks still run).
@@ -323,7 +329,7 @@ def test_access_matrix(world_app, user):
         roles = declared_roles(world_app, rule.endpoint)
         public = rule.endpoint in PUBLIC
         admitted = public or (role is not None and role in (roles or ()))
-        is_api = rule.rule.startswith("/api/")
+        is_api = rule.rule.startswith("/api/") or rule.endpoint.startswith(OPENROSA_PREFIX)
         for method, url, foreign in _requests(world_app, rule, ids, user):
             client = _client(world_app, user_id)
             response = client.open(url, method=method)
@@ -343,6 +349,9 @@ def test_access_matrix(world_app, user):
                         location = response.headers.get("Location", "")
                         expected_ok = status == 302 and "/auth/login" in location
                         expected = "302 to the login page"
+                elif rule.endpoint.startswith(OPENROSA_PREFIX):
+                    expected_ok = status == 401
+                    expected = "401 (no app password)"
                 else:
                     expected_ok = status == 403
                     expected = "403"
