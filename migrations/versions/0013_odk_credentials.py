@@ -1,7 +1,7 @@
 """odk: app credentials of enumerators for ODK Collect and Enketo (OpenRosa)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 07:40:00
 
 One row per issued app password: its SHA-256 (HTTP Basic) and its HTTP Digest HA1; a new
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
