@@ -30,7 +30,8 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..fieldwork import sync
-from ..models import Assignment, Survey, User, Wave
+from ..fieldwork.assignments import filing_localities
+from ..models import Assignment, User, Wave
 from ..questionnaire import Questionnaire
 
 #: Names of the fields fieldwork adds to every form (not questions of the questionnaire).
@@ -100,18 +101,24 @@ def _assignments(user: User, wave_id: int | None = None) -> list[Assignment]:
     query = (
         select(Assignment)
         .join(Wave, Assignment.wave_id == Wave.id)
-        .where(Assignment.enumerator_id == user.id, Wave.is_open.is_(True))
+        .where(
+            Assignment.enumerator_id == user.id,
+            Wave.is_open.is_(True),
+            # Telephone interviews are made from the CATI desk, for a case (check_filing).
+            Assignment.mode == "door",
+        )
         .options(
             joinedload(Assignment.locality),
-            joinedload(Assignment.wave)
-            .joinedload(Wave.survey)
-            .joinedload(Survey.questionnaire_version),
+            joinedload(Assignment.wave).options(
+                joinedload(Wave.survey), joinedload(Wave.questionnaire_version)
+            ),
         )
         .order_by(Assignment.wave_id, Assignment.id)
     )
     if wave_id is not None:
         query = query.where(Assignment.wave_id == wave_id)
-    return list(db.session.scalars(query).unique())
+    # An assignment that has ended files nothing more (check_filing).
+    return [a for a in db.session.scalars(query).unique() if getattr(a, "ended_at", None) is None]
 
 
 def enumerator_forms(user: User) -> list[OdkForm]:
@@ -134,7 +141,7 @@ def enumerator_form(user: User, form_id: str) -> OdkForm | None:
 def _form(assignments: list[Assignment]) -> OdkForm:
     wave = assignments[0].wave
     survey = wave.survey
-    version = survey.questionnaire_version
+    version = wave.questionnaire_version
     schema: Questionnaire = version.schema
     languages = [language.code for language in schema.languages]
     tasks = tuple(
@@ -142,7 +149,7 @@ def _form(assignments: list[Assignment]) -> OdkForm:
             a.id,
             a.mode,
             _place(a.locality, languages),
-            tuple(_place(loc, languages) for loc in sync.allowed_localities(a)),
+            tuple(_place(loc, languages) for loc in filing_localities(a)),
         )
         for a in assignments
     )
@@ -380,7 +387,7 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
     wave = db.session.get(Wave, wave_id)
     if wave is None:
         raise FormError(f"form '{form_id}' no longer exists (no wave {wave_id})", status=404)
-    schema: Questionnaire = wave.survey.questionnaire_version.schema
+    schema: Questionnaire = wave.questionnaire_version.schema
     others = other_fields(schema)
     item: dict[str, Any] = {"wave": wave_id}
     answers: dict[str, str] = {}
@@ -434,4 +441,4 @@ def submit(user: User, xml: bytes) -> tuple[sync.ItemResult, Questionnaire | Non
     item = submission_item(user, xml)
     result = sync.submit_items(user, [item], hooks=[cati_item_hook])[0]
     wave = db.session.get(Wave, item["wave"])
-    return result, wave.survey.questionnaire_version.schema if wave else None
+    return result, wave.questionnaire_version.schema if wave else None

@@ -36,7 +36,7 @@ def instance_xml(
 
     with app.app_context():
         wave = db.session.get(Wave, int(form_id.split("-w")[1]))
-        schema = wave.survey.questionnaire_version.schema
+        schema = wave.questionnaire_version.schema
         others = {key: name for name, key in other_fields(schema).items()}
     parts = [f'<data xmlns:jr="http://openrosa.org/javarosa" id="{form_id}" version="1">']
     for name, value in (fields or {}).items():

@@ -198,7 +198,7 @@ def test_form_list_form_and_manifest(demo, client, odk):
 
 
 def test_the_locality_select_offers_exactly_the_assignments_localities(demo, client, odk):
-    from surveyapp.fieldwork.sync import allowed_localities
+    from surveyapp.fieldwork.assignments import filing_localities
 
     form = door_form(demo, client, odk)
     xform = client.get(local(form["downloadUrl"]), headers=basic(odk)).text
@@ -214,9 +214,10 @@ def test_the_locality_select_offers_exactly_the_assignments_localities(demo, cli
                 select(Assignment).where(
                     Assignment.enumerator_id == user.id,
                     Assignment.wave_id == int(form["formID"].split("-w")[1]),
+                    Assignment.mode == "door",
                 )
             )
-            for loc in allowed_localities(a)
+            for loc in filing_localities(a)
         )
     assert sorted(offered) == expected
     assert (
@@ -352,7 +353,7 @@ def test_locality_outside_the_assignment_is_refused(demo, client, odk):
         fields=dict(f, surveyapp_locality=elsewhere),
     )
     response = send(client, odk, xml)
-    assert response.status_code == 403 and "not part of your assignments" in response.text
+    assert response.status_code == 403 and "is not part of assignment" in response.text
     assert stored(demo, uuid) is None
 
 
