@@ -215,7 +215,7 @@ class _DistrictReport:
             (_("Survey"), text(m.survey_name)),
             (_("District"), text(f"{self.district} ({m.district_code})")),
             (_("Wave"), text(f"{wave} ({self.r.wave_code})")),
-            (_("Fieldwork"), latin(dates, st.fonts)),
+            (_("Fieldwork dates"), latin(dates, st.fonts)),
             (_("Completed interviews"), latin(str(self.r.n), st.fonts) + text(f" ({modes})")),
             (_("Streets"), latin(str(len(self.r.streets)), st.fonts)),
         ]

@@ -128,7 +128,7 @@ class _StreetReport:
             (_("District"), text(f"{self.district} ({m.district_code})")),
             (_("Street"), text(f"{self.street} ({self.code})")),
             (_("Wave"), text(f"{wave} ({self.r.wave_code})")),
-            (_("Fieldwork"), latin(dates, st.fonts)),
+            (_("Fieldwork dates"), latin(dates, st.fonts)),
             (_("Modes"), text(list_sep(self.lang).join(mode_name(x, _) for x in m.modes))),
         ]
         if m.data_as_of:

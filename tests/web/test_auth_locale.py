@@ -101,3 +101,10 @@ def test_a_download_language_never_switches_the_interface(demo, client, auth):
     client.get("/auth/login?lang=en")
     html = client.get("/officials/").get_data(as_text=True)
     assert 'lang="zh' in html and "退出" in html
+
+
+def test_the_fieldwork_menu_is_named_for_what_it_opens(demo, client, auth):
+    """The menu entry of the fieldwork dashboard read 调查时间 ("survey time")."""
+    auth.login("manager", "manager-demo-2026")
+    html = client.get("/officials/").get_data(as_text=True)
+    assert ">调查执行</a>" in html and "调查时间" not in html
