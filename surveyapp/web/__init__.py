@@ -54,6 +54,9 @@ def init_app(app: Flask) -> None:
     from . import officials  # reports: the officials' portal
 
     app.register_blueprint(officials.bp)
+    from . import safety_index  # the monthly safety index (平安指数)
+
+    app.register_blueprint(safety_index.bp)
     from . import design  # questionnaire design
 
     app.register_blueprint(design.bp)
