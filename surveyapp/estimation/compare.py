@@ -9,7 +9,7 @@ variances add. Every comparison uses a t reference with the design degrees of fr
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -179,12 +179,16 @@ def differences_from_overall(
     levels: Sequence[Hashable] | None = None,
     *,
     level: float = 0.95,
-    df: float | None = None,
+    df: float | Mapping[Hashable, float] | None = None,
 ) -> dict[Hashable, Comparison]:
     """:func:`difference_from_overall` for every domain at once (streets against the district).
 
     One joint covariance of all domain means and the overall mean, from unit totals of their
     linearised scores, instead of one pass over the respondents per domain.
+
+    ``df`` may map each level to its own degrees of freedom (a street's, so that the test
+    agrees with the street's interval printed on the same line); a level whose degrees of
+    freedom are not positive is left out of the result.
     """
     values = _values(design, y)
     codes, levels = _level_codes(domains, levels, design.n_rows)
@@ -194,25 +198,29 @@ def differences_from_overall(
         if joint is None
         else _joint_scores(design, values, np.where(np.isnan(values), -1, 0), ["ALL"])
     )
+    if isinstance(df, Mapping):
+        dfs = {lv: float(df[lv]) for lv in levels}
+    else:
+        dfs = dict.fromkeys(levels, float(design.degf() if df is None else df))
+    keep = [j for j, lv in enumerate(levels) if dfs[lv] > 0]
     if joint is None or overall is None:
         everyone = np.ones(design.n_rows, dtype=bool)
         return {
-            lv: _difference(design, values, codes == j, everyone, level, df)
-            for j, lv in enumerate(levels)
+            levels[j]: _difference(design, values, codes == j, everyone, level, dfs[levels[j]])
+            for j in keep
         }
-    dfu = design.degf() if df is None else df
     means, _, z = joint
     mean_all, _, z_all = overall
     cov = design.covariance_from_unit_totals(np.vstack([z, z_all]).T)
     k = len(levels)
     return {
-        lv: _comparison(
+        levels[j]: _comparison(
             float(means[j] - mean_all[0]),
             float(cov[j, j] + cov[k, k] - 2.0 * cov[j, k]),
-            dfu,
+            dfs[levels[j]],
             level,
         )
-        for j, lv in enumerate(levels)
+        for j in keep
     }
 
 

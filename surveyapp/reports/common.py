@@ -230,6 +230,11 @@ def methodology(
                     "A difference is never called significant when the street's own interval "
                     "contains the value it is compared with."
                 )
+                + " "
+                + _(
+                    "A street is tested against its district with the street's own degrees of "
+                    "freedom, those of its interval."
+                )
             ),
         ),
         (

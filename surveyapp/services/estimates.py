@@ -624,7 +624,14 @@ def streets_vs_district(
     by_street: dict[str, Estimate | None],
     level: float,
 ) -> dict[str, Comparison | None]:
-    """Each estimable street against the whole district (the street is part of it)."""
+    """Each estimable street against the whole district (the street is part of it).
+
+    The test uses the street's degrees of freedom, those of the street's interval printed on
+    the same line (PSUs minus strata among the street's respondents), not the district's:
+    the difference's variance is dominated by the street's, and a test with the district's
+    63 degrees of freedom called differences significant that the street's own interval
+    (3 to 6 degrees of freedom) does not support (issue 18; docs/methods.md).
+    """
     out: dict[str, Comparison | None] = {code: None for code in by_street}
     estimable = [code for code, est in by_street.items() if est is not None]
     if isinstance(street, Categorical):
@@ -632,14 +639,17 @@ def streets_vs_district(
         levels = [labels.get(code, code) for code in estimable]
     else:
         levels = list(estimable)
+    dfs = {lv: by_street[code].df for lv, code in zip(levels, estimable, strict=True)}
     try:
-        found = differences_from_overall(design, y, street, levels, level=level)
+        found = differences_from_overall(design, y, street, levels, level=level, df=dfs)
         out.update({str(k): v for k, v in found.items()})
     except EstimationError:
         labels_all = street.as_array() if isinstance(street, Categorical) else street
-        for code in estimable:
+        for lv, code in zip(levels, estimable, strict=True):
             try:
-                out[code] = difference_from_overall(design, y, labels_all == code, level=level)
+                out[code] = difference_from_overall(
+                    design, y, labels_all == code, level=level, df=dfs[lv]
+                )
             except EstimationError:
                 out[code] = None
     for code, cmp in out.items():
