@@ -165,7 +165,9 @@ def _normalise(
         if norm.kind == "per_10k":
             return values / populations * 10_000.0
         if norm.kind == "district":
-            mean = np.nanmean(values, axis=1, keepdims=True) if values.size else values
+            count = np.isfinite(values).sum(axis=1, keepdims=True)
+            total = np.nansum(values, axis=1, keepdims=True)
+            mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
             return np.where(mean > 0, values / np.where(mean > 0, mean, 1.0), 1.0) + values * 0
         # yoy: the change on the same month last year, against at least 1 (a count of 0)
         return (values - base) / np.maximum(base, 1.0)

@@ -513,12 +513,8 @@ def _series(district: Locality, first: str, last: str) -> dict:
 
 
 def usable_wave(wave: Wave) -> bool:
-    """Whether a wave's results may feed the index: released ones once waves have a release
-    (the ``released`` or ``released_at`` attribute), closed ones until then."""
-    for name in ("released_at", "released"):
-        if hasattr(Wave, name):
-            return bool(getattr(wave, name))
-    return not wave.is_open
+    """Whether a wave's results may feed the index: once released (as for officials)."""
+    return wave.is_released
 
 
 def survey_wave_for(survey: Survey, month: str) -> Wave | None:
@@ -559,6 +555,7 @@ class _SurveyPart:
             if wave is None:
                 out[ind.source.key] = {}
                 notes.append(f"{ind.source.questionnaire}: 无可用调查轮次")
+                notes = list(dict.fromkeys(notes))
                 continue
             if wave.id not in self.results:
                 self.results[wave.id] = report_bundle(survey, wave).results
@@ -575,6 +572,8 @@ class _SurveyPart:
                 if est is not None and math.isfinite(est.value)
             }
             note = f"{survey.name} {wave.code}"
+            if wave.ends_on is None or wave.ends_on.isoformat() >= f"{month_add(month, 1)}-01":
+                note += "（尚无本月底前结束的已发布轮次，用最早发布的一轮）"
             if note not in notes:
                 notes.append(note)
         return out, "；".join(notes)

@@ -134,3 +134,30 @@ def test_data_import_command(demo, tmp_path) -> None:
     assert (
         result.exit_code == 1 and "row 2" in result.output and "nothing was stored" in result.output
     )
+
+
+def test_the_survey_part_uses_released_waves_only(demo) -> None:
+    from datetime import datetime
+
+    from sqlalchemy import select
+
+    from surveyapp.extensions import db
+    from surveyapp.models import Wave
+    from surveyapp.services.safety_index import compute_index, district_by_code
+
+    with demo.app_context():
+        q3, q4 = db.session.scalars(select(Wave).order_by(Wave.position)).all()
+        assert q3.is_released and q4.is_released  # the demo releases both
+        # November: the latest released wave that ended by the end of the month (Q3)
+        out = compute_index(district_by_code(DISTRICT))
+        assert "2026-Q3" in out.result.survey_note and "2026-Q4" not in out.result.survey_note
+        q3.released_at = q4.released_at = None
+        db.session.commit()
+        out = compute_index(district_by_code(DISTRICT))
+        assert out.result.survey_note == "public-security-satisfaction: 无可用调查轮次"
+        public = {s.code: s.group_points["public"] for s in out.result.streets}
+        assert set(public.values()) == {0.0}
+        q4.released_at = datetime(2026, 12, 1)
+        db.session.commit()
+        out = compute_index(district_by_code(DISTRICT), "2026-11")
+        assert "2026-Q4" in out.result.survey_note and "最早发布" in out.result.survey_note
