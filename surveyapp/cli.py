@@ -235,6 +235,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(surveys_group)
     app.cli.add_command(waves_group)
+    from .assignment_commands import assignments_group  # assignments
+
+    app.cli.add_command(assignments_group)
     from .report_commands import export, report  # reports and exports
 
     app.cli.add_command(report)

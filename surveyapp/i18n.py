@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 
 from .extensions import babel
 
@@ -13,6 +13,8 @@ def select_locale() -> str:
     Only the language switcher (``POST /auth/language/<lang>``) changes it: a ``?lang=`` in a
     URL is the language of a download (a report, an export), never of the interface.
     """
+    if not has_request_context():  # a command or a job: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:

@@ -346,7 +346,7 @@ def phone_localities(user: User) -> dict[int, set[int]]:
         select(Assignment).where(Assignment.enumerator_id == user.id, Assignment.mode == "phone")
     ).all()
     for a in assignments:
-        if not a.wave.is_open:
+        if not a.wave.is_open or a.ended_at is not None:
             continue
         stack = [a.locality]
         while stack:

@@ -98,6 +98,7 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
                 "id": a.id,
                 "mode": a.mode,
                 "target": a.target,
+                "ended": a.ended_at is not None,
                 "wave": {
                     "id": a.wave.id,
                     "code": a.wave.code,

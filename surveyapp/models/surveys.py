@@ -112,6 +112,8 @@ class Assignment(db.Model):
     # Whether the enumerator may move a response to another grid or community below the
     # assigned locality (a manager's rule); never outside it.
     locality_editable: Mapped[bool] = mapped_column(default=True)
+    # When a manager ended the assignment: nothing more is filed under it; its interviews stay.
+    ended_at: Mapped[datetime | None]
 
     wave: Mapped[Wave] = relationship()
     enumerator: Mapped[User] = relationship()

@@ -834,7 +834,9 @@ def plan_sample(
 
 
 def save_plan(survey, wave, params: Mapping[str, Any], rows: list[dict[str, Any]]) -> int:
-    """Store the plan in the survey's settings and as the wave's quotas; return quotas written."""
+    """Store the plan in the survey's settings, as the wave's quotas and as the targets of the
+    wave's assignments, in one step (one transaction); return the quotas written."""
+    from ..fieldwork.assignments import targets_from_plan
     from ..models.fieldwork import Quota
 
     if wave is None or wave.survey_id != survey.id:
@@ -864,6 +866,7 @@ def save_plan(survey, wave, params: Mapping[str, Any], rows: list[dict[str, Any]
         "targets": {row["street"].code: row["target"] for row in rows},
     }
     survey.settings = settings
+    targets_from_plan(wave, {row["street"].id: int(row["target"]) for row in rows})
     db.session.commit()
     return written
 

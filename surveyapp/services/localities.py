@@ -1,4 +1,5 @@
-"""Import the locality tree and its population counts from a CSV file."""
+"""Import the locality tree and its population counts from a CSV or XLSX file (the command and
+the administrators' page use the same checks), and edit one locality's names and population."""
 
 from __future__ import annotations
 
@@ -50,11 +51,12 @@ def _int_or_none(text: str, row: int, column: str, problems: list[str]) -> int |
     return value
 
 
-def import_localities(text: str, source: str = "file") -> ImportResult:
+def import_localities(text: str, source: str = "file", dry_run: bool = False) -> ImportResult:
     """Create or update localities from CSV ``text``; re-importing updates, never duplicates.
 
     All rows are checked before anything is written: on any problem, nothing is stored and
     :class:`LocalityImportError` lists every problem with its row number (the header is row 1).
+    With ``dry_run`` the result says what the import would do and nothing is stored.
     """
     problems: list[str] = []
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
@@ -174,5 +176,91 @@ def import_localities(text: str, source: str = "file") -> ImportResult:
                 else:
                     loc.populations.append(LocalityPopulation(sex=sex, age_group=age, count=value))
         result.codes.append(r["code"])
-    db.session.commit()
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
     return result
+
+
+MAX_UPLOAD = 10 * 1024 * 1024
+
+
+def upload_text(filename: str, data: bytes) -> str:
+    """The CSV text of an uploaded locality file: UTF-8 CSV as it is, an XLSX workbook's first
+    sheet converted (the same columns, the header in its first row)."""
+    name = filename or "file"
+    if len(data) > MAX_UPLOAD:
+        raise LocalityImportError([f"{name}: the file is larger than 10 MB"])
+    if name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK":
+        return _xlsx_text(name, data)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LocalityImportError(
+            [f"{name}: not UTF-8 text at byte {exc.start} (save the CSV as UTF-8, or upload XLSX)"]
+        ) from None
+
+
+def _xlsx_text(name: str, data: bytes) -> str:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise LocalityImportError([f"{name}: not an XLSX workbook ({exc})"]) from None
+    try:
+        sheet = workbook.worksheets[0]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow([_cell(v) for v in row])
+    finally:
+        workbook.close()
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # codes and counts typed as numbers
+    return str(value).strip()
+
+
+class LocalityEditError(Exception):
+    """A locality cannot be changed as asked; the message names the field."""
+
+
+def edit_locality(locality: Locality, name_zh: str, name_en: str, population: str) -> Locality:
+    """Change a locality's names and total population (empty: unknown)."""
+    name_zh, name_en, population = name_zh.strip(), name_en.strip(), population.strip()
+    if not name_zh:
+        raise LocalityEditError("name_zh: the Chinese name is required")
+    for column, value in (("name_zh", name_zh), ("name_en", name_en)):
+        limit = Locality.__table__.c[column].type.length
+        if len(value) > limit:
+            raise LocalityEditError(f"{column}: longer than {limit} characters")
+    problems: list[str] = []
+    count = _int_or_none(population, 0, "population", problems)
+    if problems:
+        raise LocalityEditError(problems[0].split(": ", 1)[1])
+    locality.name_zh, locality.name_en, locality.population = name_zh, name_en, count
+    db.session.commit()
+    return locality
+
+
+def locality_tree() -> list[tuple[Locality, int]]:
+    """Every locality in tree order with its depth (one query)."""
+    children: dict[int | None, list[Locality]] = {}
+    for loc in db.session.scalars(select(Locality).order_by(Locality.code)):
+        children.setdefault(loc.parent_id, []).append(loc)
+    out: list[tuple[Locality, int]] = []
+    stack = [(loc, 0) for loc in reversed(children.get(None, []))]
+    while stack:
+        node, depth = stack.pop()
+        out.append((node, depth))
+        stack.extend((c, depth + 1) for c in reversed(children.get(node.id, [])))
+    return out

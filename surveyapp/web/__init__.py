@@ -60,6 +60,9 @@ def init_app(app: Flask) -> None:
     from . import design  # questionnaire design
 
     app.register_blueprint(design.bp)
+    from . import localities  # the locality tree
+
+    app.register_blueprint(localities.bp)
     from . import api, assignments, cati, dashboard, offline, review  # fieldwork
 
     for fieldwork_bp in (api.bp, offline.bp, cati.bp, review.bp, dashboard.bp, assignments.bp):

@@ -188,12 +188,12 @@ def test_assignments_by_manager(demo, client):
         f"/assignments/waves/{wave_id}",
         data={"enumerator": "nobody", "locality": community, "mode": "door", "target": "30"},
     )
-    assert bad.status_code == 400 and "no enumerator named" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "没有名为“nobody”的调查员" in bad.get_data(as_text=True)
     bad = client.post(
         f"/assignments/waves/{wave_id}",
         data={"enumerator": "field05", "locality": "000", "mode": "door", "target": "30"},
     )
-    assert bad.status_code == 400 and "no locality with code" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "没有代码为“000”的地区" in bad.get_data(as_text=True)
     ok = client.post(
         f"/assignments/waves/{wave_id}",
         data={"enumerator": "field05", "locality": community, "mode": "door", "target": "30"},

@@ -207,7 +207,7 @@
         el("h2", {text: a.survey.name + " · " + (a.wave.name || a.wave.code)}),
         el("p", {"class": "path", text: a.locality.path})
       ]);
-      if (!a.wave.open) item.appendChild(el("p", {text: M.closed}));
+      if (!a.wave.open || a.ended) item.appendChild(el("p", {text: M.closed}));
       else if (qv) item.appendChild(el("button", {type: "button", "class": "primary start-interview", text: M.new,
         on: {click: function () { startScreen(a); }}}));
       cards.push(item);
