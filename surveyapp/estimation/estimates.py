@@ -33,6 +33,7 @@ from .types import DesignError, Estimate, EstimationError
 __all__ = [
     "CI_METHODS",
     "normal_quantile",
+    "respondents_as_psus",
     "svyby",
     "svyciprop",
     "svymean",
@@ -1046,6 +1047,7 @@ def svyby(
     fn: Callable[..., Estimate],
     *,
     errors: Literal["raise", "keep"] = "raise",
+    single_psu: Literal["fail", "respondents"] = "fail",
     **kwargs: Any,
 ) -> list[tuple[Any, Any]]:
     """Estimate in each domain, as R's ``svyby(~y, ~by, design, FUN)``.
@@ -1066,6 +1068,11 @@ def svyby(
         or put the exception in place of the estimate. Errors of the design itself
         (:class:`~surveyapp.estimation.types.DesignError`, e.g. a lonely PSU under
         ``lonely_psu="fail"``) are always raised.
+    single_psu : {"fail", "respondents"}
+        A domain whose respondents all lie in one PSU has no degrees of freedom (R gives no
+        interval). ``"respondents"``: estimate it on a design of its own respondents, each
+        its own PSU, with their final weights (:func:`respondents_as_psus`), marked
+        ``fallback="respondents"``.
     **kwargs
         Passed to ``fn`` (``method``, ``level``, ``df``).
 
@@ -1130,6 +1137,13 @@ def svyby(
         except DesignError:
             raise  # a property of the whole design (e.g. a lonely PSU), not of this domain
         except EstimationError as exc:
+            if single_psu == "respondents" and sums[g].df <= 0 and sums[g].n >= 1:
+                try:
+                    fallback = respondents_as_psus(fn, yv, design, codes == g, **kwargs)
+                    out.append((key, _with_domain(fallback, key)))
+                    continue
+                except EstimationError:
+                    pass
             err = EstimationError(f"domain {key}: {exc}")
             if errors == "raise":
                 raise err from None
@@ -1137,6 +1151,48 @@ def svyby(
             continue
         out.append((key, _with_domain(est, key)))
     return out
+
+
+def respondents_as_psus(
+    fn: Callable[..., Estimate], y: Any, design: Design, domain: Any, **kwargs: Any
+) -> Estimate:
+    """Estimate a domain that lies in a single PSU, with its respondents as the PSUs.
+
+    A street interviewed in one community has no degrees of freedom in the survey's design
+    (one PSU, so PSUs minus strata is 0) and R gives it no interval. Rather than drop it from
+    the tables (and from the league table, where sanctions fall), its respondents are taken
+    as a simple random sample with replacement within the street: a design of the domain's
+    rows alone, unstratified, each respondent its own PSU, with the final (calibrated)
+    weights held fixed; ``n - 1`` degrees of freedom. The point estimate is the design's.
+    The variance ignores the clustering within the one community and the calibration, so
+    the interval is too narrow if answers are alike within communities: it is marked
+    (``fallback`` gets ``"respondents"``) and explained in the methodology note.
+
+    References
+    ----------
+    Lumley (2010), sec. 2.2 (with-replacement approximation); Valliant, R. and Dever, J. A.
+    (2018). *Survey Weights: A Step-by-Step Guide to Calculation*, Stata Press (ch. on
+    variance estimation with few PSUs).
+    """
+    rows = np.asarray(domain, dtype=bool)
+    if rows.shape != (design.n_rows,):
+        raise EstimationError(f"domain mask must have {design.n_rows} entries")
+    w = np.asarray(design.weights, dtype=float)[rows]
+    yv = _as_float(y)[rows]
+    keep = ~np.isnan(yv) & (w != 0)
+    if not keep.any():
+        raise EstimationError("no respondents with a valid value in the domain")
+    sub = Design.create(weights=w[keep])
+    kw = {k: v for k, v in kwargs.items() if k in ("method", "level")}
+    est = fn(yv[keep], sub, **kw)
+    fallback = "+".join(x for x in (est.fallback, "respondents") if x)
+    note = (
+        "a single PSU: variance with the respondents as PSUs (simple random sample within "
+        "the domain, weights fixed)"
+    )
+    from dataclasses import replace
+
+    return replace(est, fallback=fallback, note=f"{est.note}; {note}" if est.note else note)
 
 
 def _with_domain(est: Estimate, key: Any) -> Estimate:

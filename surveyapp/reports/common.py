@@ -203,6 +203,12 @@ def methodology(
                     "effective sample size, adjusted for the degrees of freedom) is given "
                     "instead."
                 ).format(mark=FALLBACK)
+                + " "
+                + _(
+                    "{mark} also marks a street interviewed in a single community: its interval "
+                    "takes its respondents as the sampling units, which ignores the clustering "
+                    "and may be too narrow."
+                ).format(mark=FALLBACK)
             ),
         ),
         (

@@ -515,10 +515,12 @@ def _estimate(fn, y, design, domain=None, **kwargs) -> tuple[Estimate | None, st
         return None, str(exc)
 
 
-def _by(fn, y, groups, design, **kwargs) -> tuple[dict[str, Estimate | None], dict[str, str]]:
+def _by(
+    fn, y, groups, design, single_psu: str = "fail", **kwargs
+) -> tuple[dict[str, Estimate | None], dict[str, str]]:
     out: dict[str, Estimate | None] = {}
     problems: dict[str, str] = {}
-    for key, est in svyby(y, groups, design, fn, errors="keep", **kwargs):
+    for key, est in svyby(y, groups, design, fn, errors="keep", single_psu=single_psu, **kwargs):
         if isinstance(est, Exception):
             out[str(key)] = None
             problems[str(key)] = str(est)
@@ -688,7 +690,8 @@ def _wave_items(
         fn = svyciprop if is_rate else svymean
         kwargs = {"method": method, "level": level} if is_rate else {"level": level}
         overall, overall_problem = _estimate(fn, y, design, **kwargs)
-        by_street, problems = _by(fn, y, street, design, **kwargs)
+        # A street interviewed in one community stays in every table (issue 18).
+        by_street, problems = _by(fn, y, street, design, single_psu="respondents", **kwargs)
         by_community, community_problems = _by(fn, y, data.domain("community"), design, **kwargs)
         problems.update(community_problems)
         if overall_problem:
@@ -748,7 +751,13 @@ def _factor_shares(
         for code, y in per_code.items():
             table["ALL"][code] = _estimate(svyciprop, y, design, method=method, level=level)[0]
             by_street, _ = _by(
-                svyciprop, y, data.domain("street"), design, method=method, level=level
+                svyciprop,
+                y,
+                data.domain("street"),
+                design,
+                single_psu="respondents",
+                method=method,
+                level=level,
             )
             for street_code, est in by_street.items():
                 table.setdefault(street_code, {})[code] = est
@@ -918,7 +927,14 @@ def estimate_survey(
         kwargs = {"method": ci_method, "level": lvl} if is_rate else {"level": lvl}
         y = data.values[item.id]
         if by:
-            table, problems = _by(fn, y, data.domain(by), design, **kwargs)
+            table, problems = _by(
+                fn,
+                y,
+                data.domain(by),
+                design,
+                single_psu="respondents" if by == "street" else "fail",
+                **kwargs,
+            )
             for domain, est in table.items():
                 if est is not None:
                     rows.append(_row(item.id, domain, est))

@@ -380,7 +380,14 @@ def _departments(
             overall = None
         by_street: dict[str, Any] = {}
         for key, est in svyby(
-            y, street, design, svyciprop, errors="keep", method=method, level=level
+            y,
+            street,
+            design,
+            svyciprop,
+            errors="keep",
+            single_psu="respondents",
+            method=method,
+            level=level,
         ):
             by_street[str(key)] = None if isinstance(est, Exception) else est
         vs_district = streets_vs_district(design, y, street, by_street, level)
