@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from reportlab.platypus import CondPageBreak
 
 from ..estimation.types import Estimate
-from ..safety_index import Definition, MonthIndex, StreetIndex, streets_to_watch, top_changes
+from ..safety_index import (
+    Component,
+    Definition,
+    MonthIndex,
+    StreetIndex,
+    missing_note,
+    streets_to_watch,
+    top_changes,
+)
 from .charts import ChartRow, TrendPoint, ci_chart, trend_chart
 from .layout import (
     FRAME_WIDTH,
@@ -32,7 +40,26 @@ from .layout import (
 from .model import ReportError
 from .wording import report_language, translator
 
-__all__ = ["build_bulletin_pdf", "build_street_index_pdf", "fmt_index", "fmt_change"]
+__all__ = [
+    "build_bulletin_pdf",
+    "build_street_index_pdf",
+    "fmt_change",
+    "fmt_index",
+    "missing_text",
+]
+
+
+def missing_text(component: Component, _, lang: str) -> str:
+    """How a component's missing value was handled, in the report's language."""
+    texts = {
+        "carried": _("no value this month; the value of {month} is used"),
+        "reweight": _("no value; its weight goes to the other indicators of its group"),
+        "worst": _("no value; scored 0"),
+        "population": _("no resident count, so no rate per 10,000"),
+        "no_base": _("no value for the same month last year"),
+        "survey": _("no survey estimate for this street (or too few interviews for an interval)"),
+    }
+    return missing_note(component.missing, texts, "；" if lang != "en" else "; ")
 
 
 def fmt_index(x: float | None) -> str:
@@ -349,7 +376,7 @@ class _Bulletin(_Report):
                         [
                             self.cell(self.name(s)),
                             self.cell(self.d.indicator(c.indicator).name(self.lang)),
-                            self.cell(c.note),
+                            self.cell(missing_text(c, _, self.lang)),
                         ]
                     )
         if len(rows) == 1:
@@ -424,7 +451,7 @@ class _StreetPage(_Report):
                         self.num(f"{c.points:.2f}"),
                         self.num(f"{c.max_points:.2f}"),
                         self.num(fmt_change(c.change)),
-                        self.cell(c.note, self.st.small),
+                        self.cell(missing_text(c, _, self.lang), self.st.small),
                     ]
                 )
         widths = [120, 60, 34, 36, 32, 36, 0]

@@ -35,6 +35,8 @@ __all__ = [
     "SurveyValue",
     "as_dict",
     "compute_month",
+    "MISSING_NOTES",
+    "missing_note",
     "month_add",
     "streets_to_watch",
     "top_changes",
@@ -84,6 +86,7 @@ class Component:
     points_low: float
     points_high: float
     note: str = ""  # how a missing value was handled ("" when the month had a value)
+    missing: tuple[str, ...] = ()  # the same as codes: "carried:2026-10", "reweight", ...
     change: float | None = None  # points minus last month's points (same indicator)
 
 
@@ -132,7 +135,9 @@ class MonthIndex:
 
 # ------------------------------------------------------------------------------ computing
 
-_MISSING_NOTES = {
+#: How a missing value was handled, in Chinese (the JSON's ``note``); reports translate the
+#: parts themselves (see :func:`missing_note`).
+MISSING_NOTES = {
     "carried": "缺当月数据，沿用{month}数据",
     "reweight": "缺数据，权重分给同组其他指标",
     "worst": "缺数据，按0分计",
@@ -140,6 +145,16 @@ _MISSING_NOTES = {
     "no_base": "缺去年同月数据",
     "survey": "该街道无调查估计（或样本太少，无置信区间）",
 }
+
+
+def missing_note(parts: tuple[str, ...], texts: Mapping[str, str] = MISSING_NOTES,
+                 sep: str = "；") -> str:  # fmt: skip
+    """Words for a component's ``missing`` parts (``"carried:2026-10"``, ``"reweight"``, …)."""
+    out = []
+    for part in parts:
+        code, _, month = part.partition(":")
+        out.append(texts[code].format(month=month))
+    return sep.join(out)
 
 
 def _score(x: np.ndarray, indicator: Indicator) -> np.ndarray:
@@ -274,9 +289,9 @@ def compute_month(
     shown_values: dict[str, np.ndarray] = {}
     shown_x: dict[str, np.ndarray] = {}
     present: dict[str, np.ndarray] = {}
-    notes: dict[str, list[str]] = {}
+    notes: dict[str, list[tuple[str, ...]]] = {}
     for ind in definition.indicators:
-        note = [""] * n
+        note: list[tuple[str, ...]] = [()] * n
         if ind.source.kind == "series":
             data = series.get(ind.source.series, {})
             values, x, reasons = _series_x(ind, data, streets, populations, month)
@@ -291,19 +306,15 @@ def compute_month(
                         v2, x2, r2 = _series_x(ind, data, streets, populations, earlier)
                         if not r2[j]:
                             values[0, j], x[0, j] = v2[0, j], x2[0, j]
-                            note[j] = _MISSING_NOTES["carried"].format(month=earlier)
+                            note[j] = (f"carried:{earlier}",)
                             break
                     else:
-                        note[j] = _MISSING_NOTES["reweight"]
+                        note[j] = ("reweight",)
                 elif reason == "population":
-                    note[j] = (
-                        _MISSING_NOTES["population"]
-                        + "；"
-                        + _MISSING_NOTES["worst" if rule == "worst" else "reweight"]
-                    )
+                    note[j] = ("population", "worst" if rule == "worst" else "reweight")
                 else:
-                    detail = _MISSING_NOTES["no_base"] + "；" if reason == "no_base" else ""
-                    note[j] = detail + _MISSING_NOTES["worst" if rule == "worst" else "reweight"]
+                    detail = ("no_base",) if reason == "no_base" else ()
+                    note[j] = (*detail, "worst" if rule == "worst" else "reweight")
             point_score = _score(x, ind)
             sim_score = point_score
         else:
@@ -316,11 +327,7 @@ def compute_month(
             sim_score = _score(sim_x, ind)
             for j in range(n):
                 if not math.isfinite(point_v[0, j]):
-                    note[j] = (
-                        _MISSING_NOTES["survey"]
-                        + "；"
-                        + _MISSING_NOTES["worst" if rule == "worst" else "reweight"]
-                    )
+                    note[j] = ("survey", "worst" if rule == "worst" else "reweight")
         has = np.isfinite(x[0])
         if rule == "worst":
             inside = np.ones(n, dtype=bool)
@@ -387,7 +394,8 @@ def compute_month(
                     max_points=float(max_pts[j]),
                     points_low=float(min(p_lo, p_point[j])),
                     points_high=float(max(p_hi, p_point[j])),
-                    note=notes[ind.id][j],
+                    note=missing_note(notes[ind.id][j]),
+                    missing=notes[ind.id][j],
                 )
             )
         above_next = None

@@ -18,6 +18,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -26,10 +27,19 @@ from .. import policy
 from ..auth import roles_required
 from ..extensions import db
 from ..models import Locality
+from ..reports.safety_index import missing_text
 from ..safety_index import DefinitionError, streets_to_watch, top_changes
 from ..services import safety_index as service
 
 bp = Blueprint("safety_index", __name__, url_prefix="/safety-index")
+
+
+@bp.app_template_global("safety_index_note")
+def note_text(component) -> str:
+    """How a component's missing value was handled, in the interface language."""
+    return missing_text(component, _, "en" if str(get_locale()) == "en" else "zh_CN")
+
+
 VIEWERS = policy.SAFETY_INDEX_VIEWERS
 MAX_UPLOAD = 5 * 1024 * 1024
 

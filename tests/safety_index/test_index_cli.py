@@ -161,3 +161,15 @@ def test_the_survey_part_uses_released_waves_only(demo) -> None:
         db.session.commit()
         out = compute_index(district_by_code(DISTRICT), "2026-11")
         assert "2026-Q4" in out.result.survey_note and "最早发布" in out.result.survey_note
+
+
+def test_english_bulletin_translates_the_missing_value_notes(demo, tmp_path) -> None:
+    runner = demo.test_cli_runner()
+    pdf = tmp_path / "en.pdf"
+    result = runner.invoke(
+        args=["index", "report", "--district", DISTRICT, "--lang", "en", "-o", str(pdf)]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(pdf_lines(pdf.read_bytes()))
+    assert "safety index bulletin" in text and "League table" in text
+    assert "no value this month; the value of 20" in text and "沿用" not in text
