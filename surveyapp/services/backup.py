@@ -1,22 +1,27 @@
 """Backup and restore of the whole database as one portable file (SQLite and PostgreSQL alike).
 
 The file is gzip-compressed JSON lines: a header (format, schema revision, table list), then
-one line per row, tables in foreign-key order. Restoring needs an empty database at the same
-schema revision (``surveyapp db upgrade`` first); it runs in one transaction, so a failed
-restore leaves nothing behind.
+one line per row, tables in foreign-key order, all read from one snapshot of the database
+(a backup of a live server is consistent), verified after writing and renamed into place
+only then; the file is readable by its owner only (0600). Restoring needs an empty database
+at the same schema revision (``surveyapp db upgrade`` first); it runs in one transaction, so
+a failed restore leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import gzip
+import io
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.types import Date, DateTime, LargeBinary
 
 from ..extensions import db
@@ -28,7 +33,11 @@ class BackupError(Exception):
     """The backup cannot be written or restored; the message says why. Nothing was changed."""
 
 
-def _revision() -> str | None:
+def _revision(conn: Connection | None = None) -> str | None:
+    if conn is not None:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     try:
         return db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except Exception:  # noqa: BLE001  (no alembic table: not a migrated database)
@@ -55,38 +64,161 @@ def _decoder(column) -> Callable[[Any], Any]:
 
 
 def write_backup(path: Path, progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
-    """Write every table to ``path``; return the row count per table."""
+    """Write every table to ``path`` from one snapshot, verify the file, then give it its name.
+
+    All tables are read in one read-only transaction (:func:`_snapshot`), so interviews
+    stored meanwhile are either wholly in the file or not at all. The file is written under a
+    temporary name with mode 0600, synced to disk, read back (:func:`verify_backup`: every
+    line parses, the row counts match, every foreign key points to a row of the file) and
+    only then renamed over ``path``. Return the row count per table.
+    """
+    path = Path(path)
     tables = db.metadata.sorted_tables
     counts: dict[str, int] = {}
-    tmp = path.with_suffix(path.suffix + ".partial")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        with gzip.open(tmp, "wt", encoding="utf-8") as out:
-            out.write(
-                json.dumps(
-                    {
-                        "format": FORMAT,
-                        "revision": _revision(),
-                        "created": dt.datetime.utcnow().isoformat(),
-                        "tables": [t.name for t in tables],
-                    }
-                )
-                + "\n"
-            )
-            for table in tables:
-                n = 0
-                order = [c for c in table.primary_key.columns] or list(table.columns)
-                for row in db.session.execute(select(table).order_by(*order)):
-                    out.write(
-                        json.dumps([table.name, [_encode(v) for v in row]], ensure_ascii=False)
-                        + "\n"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # an older partial file keeps its mode otherwise
+        with os.fdopen(fd, "wb") as raw:
+            with (
+                _snapshot() as conn,
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw) as packed,
+                io.TextIOWrapper(packed, encoding="utf-8") as out,
+            ):
+                out.write(
+                    json.dumps(
+                        {
+                            "format": FORMAT,
+                            "revision": _revision(conn),
+                            "created": dt.datetime.utcnow().isoformat(),
+                            "tables": [t.name for t in tables],
+                        }
                     )
-                    n += 1
-                counts[table.name] = n
-                progress(f"{table.name}: {n} rows")
-        tmp.replace(path)  # only a complete file takes the final name
+                    + "\n"
+                )
+                for table in tables:
+                    n = 0
+                    order = [c for c in table.primary_key.columns] or list(table.columns)
+                    for row in conn.execute(select(table).order_by(*order)):
+                        out.write(
+                            json.dumps([table.name, [_encode(v) for v in row]], ensure_ascii=False)
+                            + "\n"
+                        )
+                        n += 1
+                    counts[table.name] = n
+                    progress(f"{table.name}: {n} rows")
+            raw.flush()
+            os.fsync(raw.fileno())
+        verify_backup(tmp, counts)
+        os.replace(tmp, path)  # only a complete, verified file takes the final name
+        _fsync_directory(path.parent)
+    except BackupError:
+        tmp.unlink(missing_ok=True)
+        raise
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise BackupError(f"{path}: cannot write the backup ({exc})") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return counts
+
+
+@contextlib.contextmanager
+def _snapshot() -> Iterator[Connection]:
+    """A connection inside one read-only transaction that sees one state of the database.
+
+    PostgreSQL: REPEATABLE READ READ ONLY (every statement sees the snapshot taken at the
+    first one). SQLite: an explicit ``BEGIN`` on a connection the driver does not manage; in
+    WAL mode the reads see the database as of the first read while writers go on.
+    """
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin() as transaction:
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield conn
+                transaction.rollback()
+        elif conn.dialect.name == "sqlite":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.exec_driver_sql("ROLLBACK")
+        else:  # pragma: no cover - the application runs on SQLite and PostgreSQL only
+            raise BackupError(f"backups of {conn.dialect.name} databases are not supported")
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot sync a directory; the file itself is synced
+    finally:
+        os.close(fd)
+
+
+def verify_backup(path: Path, expected: dict[str, int] | None = None) -> dict[str, int]:
+    """Read ``path`` back: every line parses, the counts are ``expected``, and every foreign
+    key value of every row names a row in the file. Return the row count per table; raise
+    :class:`BackupError` naming the first problem.
+
+    Memory grows with the distinct key values that foreign keys use (ids of responses,
+    localities, users …), not with the rows that refer to them (answers, paradata).
+    """
+    tables = {t.name: t for t in db.metadata.sorted_tables}
+    position = {name: {c.name: i for i, c in enumerate(t.columns)} for name, t in tables.items()}
+    # Per table: (column positions, set) pairs collecting the keys present in the file and the
+    # values its rows refer to; checks: (table, fk columns, referenced table, referring, keys).
+    collect: dict[str, list[tuple[tuple[int, ...], set, bool]]] = {n: [] for n in tables}
+    keys: dict[tuple[str, tuple[str, ...]], set] = {}
+    checks = []
+    for name, table in tables.items():
+        for fk in table.foreign_key_constraints:
+            target = fk.referred_table.name
+            columns = tuple(e.column.name for e in fk.elements)
+            if (target, columns) not in keys:
+                keys[target, columns] = set()
+                at = tuple(position[target][c] for c in columns)
+                collect[target].append((at, keys[target, columns], False))
+            referring: set = set()
+            at = tuple(position[name][c.name] for c in fk.columns)
+            collect[name].append((at, referring, True))
+            label = ", ".join(c.name for c in fk.columns)
+            checks.append((name, label, target, referring, keys[target, columns]))
+
+    counts = {name: 0 for name in tables}
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            header = json.loads(handle.readline())
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                raise BackupError(f"{path}: not a surveyapp backup")
+            for number, line in enumerate(handle, start=2):
+                try:
+                    name, values = json.loads(line)
+                    counts[name] += 1
+                    for at, found, nullable in collect[name]:
+                        value = tuple(values[i] for i in at)
+                        if not (nullable and None in value):
+                            found.add(value)
+                except (ValueError, KeyError, TypeError, IndexError) as exc:
+                    raise BackupError(f"{path}: line {number} is damaged ({exc})") from exc
+    except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
+        raise BackupError(f"{path}: the backup cannot be read back ({exc})") from exc
+    if expected is not None and counts != expected:
+        raise BackupError(f"{path}: read back {counts}, written {expected}")
+    for name, label, target, referring, present in checks:
+        missing = referring - present
+        if missing:
+            raise BackupError(
+                f"{path}: {len(missing)} value(s) of {name}.{label} name no {target} row "
+                f"(e.g. {sorted(missing, key=repr)[0]}): the backup is inconsistent"
+            )
     return counts
 
 
