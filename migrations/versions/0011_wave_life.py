@@ -27,16 +27,25 @@ depends_on = None
 
 FK_VERSION = 'fk_wave_questionnaire_version_id_questionnaire_version'
 FK_RELEASED_BY = 'fk_wave_released_by_id_user_account'
+# Written out in full: no SQL is built from strings at run time (tests/security).
+SQLITE_ADD = {
+    'questionnaire_version_id': (
+        'ALTER TABLE wave ADD COLUMN questionnaire_version_id INTEGER '
+        'CONSTRAINT fk_wave_questionnaire_version_id_questionnaire_version '
+        'REFERENCES questionnaire_version (id)'
+    ),
+    'released_by_id': (
+        'ALTER TABLE wave ADD COLUMN released_by_id INTEGER '
+        'CONSTRAINT fk_wave_released_by_id_user_account REFERENCES user_account (id)'
+    ),
+}
 
 
 def _add_reference(column: str, table: str, name: str) -> None:
     if op.get_bind().dialect.name == 'sqlite':
         # SQLite adds a column with its REFERENCES clause in place (ALTER TABLE cannot add
         # a constraint on its own); the constraint is named as the models name it.
-        op.execute(
-            f'ALTER TABLE wave ADD COLUMN {column} INTEGER '
-            f'CONSTRAINT {name} REFERENCES {table} (id)'
-        )
+        op.execute(SQLITE_ADD[column])
     else:
         op.add_column('wave', sa.Column(column, sa.Integer(), nullable=True))
         op.create_foreign_key(name, 'wave', table, [column], ['id'])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from ..extensions import db
@@ -94,7 +94,12 @@ class Wave(db.Model):
 def _pin_questionnaire(mapper, connection, target: Wave) -> None:  # noqa: ARG001
     # A wave made without a version (old code, tests) takes its survey's: never NULL.
     if target.questionnaire_version_id is None and target.questionnaire_version is None:
-        target.questionnaire_version_id = target.survey.questionnaire_version_id
+        if target.survey is not None:
+            target.questionnaire_version_id = target.survey.questionnaire_version_id
+        else:  # made with survey_id only
+            target.questionnaire_version_id = connection.scalar(
+                select(Survey.questionnaire_version_id).where(Survey.id == target.survey_id)
+            )
 
 
 class Assignment(db.Model):
