@@ -85,6 +85,9 @@ def issue_app_password(username: str) -> tuple[str, User]:
             created_at=now,
         )
     )
+    from ..services import audit
+
+    audit.record("odk_app_password_issued", user.username)
     db.session.commit()
     return password, user
 
@@ -93,6 +96,9 @@ def revoke(username: str) -> tuple[int, User]:
     """Revoke the app passwords of ``username``; return how many and the user."""
     user = _enumerator(username)
     count = revoke_app_passwords(user)
+    from ..services import audit
+
+    audit.record("odk_app_password_revoked", user.username, revoked=count)
     db.session.commit()
     return count, user
 

@@ -67,9 +67,10 @@ def init_app(app: Flask) -> None:
 
     for fieldwork_bp in (api.bp, offline.bp, cati.bp, review.bp, dashboard.bp, assignments.bp):
         app.register_blueprint(fieldwork_bp)
-    from . import openrosa  # ODK Collect and Enketo
+    from . import odk_setup, openrosa  # ODK Collect and Enketo
 
     app.register_blueprint(openrosa.bp)
+    app.register_blueprint(odk_setup.bp)
 
     @app.route("/")
     def index():

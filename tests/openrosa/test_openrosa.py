@@ -456,3 +456,26 @@ def test_the_qr_code_carries_collects_settings(demo, runner, tmp_path):
     }
     bad = runner.invoke(args=["users", "odk", "enumerator", "-o", str(tmp_path / "x.jpg")])
     assert bad.exit_code != 0 and ".png" in bad.output
+
+
+def test_the_enumerators_page_issues_an_app_password_with_its_qr_code(demo, client, auth):
+    auth.login("enumerator", ENUMERATOR_PASSWORD)
+    page = client.get("/odk-collect/")
+    assert page.status_code == 200
+    assert "当前没有有效的应用密码" in page.text and "http://localhost" in page.text
+    issued = client.post("/odk-collect/")
+    assert issued.status_code == 200 and issued.headers["Cache-Control"] == "no-store"
+    password = re.search(r'id="odk-password"><code>([^<]+)</code>', issued.text).group(1)
+    assert 'src="data:image/png;base64,' in issued.text
+    odk = {"username": "enumerator", "password": password}
+    assert client.get("/formList", headers=basic(odk)).status_code == 200
+    # A second one revokes the first.
+    client.post("/odk-collect/")
+    assert client.get("/formList", headers=basic(odk)).status_code == 401
+    assert "当前应用密码自" in client.get("/odk-collect/").text
+
+
+def test_the_odk_page_is_for_enumerators(demo, client, auth):
+    auth.login("manager", "manager-demo-2026")
+    assert client.get("/odk-collect/").status_code == 403
+    assert client.post("/odk-collect/").status_code == 403
