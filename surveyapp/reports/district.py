@@ -306,7 +306,7 @@ class _DistrictReport:
         rows.append(
             [
                 c.label(""),
-                c.label(_("District")),
+                c.label(self.district_label()),
                 c.num(str(overall.n) if overall else figures.DASH),
                 c.num(figures.number(overall.value if overall else None, kind)),
                 c.interval(overall, kind),
@@ -328,7 +328,34 @@ class _DistrictReport:
         ]
         if self.r.previous_wave_code:
             notes.append(_("Previous wave: {wave}.").format(wave=self.r.previous_wave_code))
+        if self.missing_streets():
+            notes.insert(0, self.coverage_note())
         return [self.h2(title), table(rows, widths)] + [self.note(n) for n in notes]
+
+    def missing_streets(self) -> list[str]:
+        """Streets of the district without a counted response this wave (issue 18)."""
+        return [code for code, _zh, _en in self.r.streets if not self.r.n_by_street.get(code)]
+
+    def district_label(self) -> str:
+        _ = self._
+        missing = self.missing_streets()
+        if not missing:
+            return _("District")
+        total = len(self.r.streets)
+        return _("District ({k} of {m} streets)").format(k=total - len(missing), m=total)
+
+    def coverage_note(self) -> str:
+        _ = self._
+        missing = self.missing_streets()
+        total = len(self.r.streets)
+        return _(
+            "The district figures cover {k} of {m} streets: {streets} had no counted "
+            "responses this wave and are not represented in them."
+        ).format(
+            k=total - len(missing),
+            m=total,
+            streets=list_sep(self.lang).join(self.names[c] for c in missing),
+        )
 
     def chart(self) -> list:
         _, item = self._, self.item
@@ -412,7 +439,17 @@ class _DistrictReport:
                     c.label(list_sep(self.lang).join(flagged) or figures.DASH),
                 ]
             )
+        missing = self.missing_streets()
+        if missing:
+            rows.append(
+                [
+                    c.label(_("No counted responses")),
+                    c.label(list_sep(self.lang).join(self.names[m] for m in missing)),
+                ]
+            )
         out.append(table(rows, [110, FRAME_WIDTH - 110]))
+        if missing:
+            out.append(self.note(self.coverage_note()))
         waves = len(self.meta.history) + 1
         out.append(
             self.note(

@@ -917,6 +917,13 @@ def estimate_survey(
             item: f"not comparable with the previous wave {before.code}: {reason}"
             for item, reason in not_comparable(wave_version(survey, before).schema, schema).items()
         }
+    counted = _counts(data, "street")
+    missing = [s.code for s in streets if not counted.get(s.code)]
+    if missing:
+        notes.append(
+            f"ALL covers {len(streets) - len(missing)} of {len(streets)} streets: no counted "
+            f"responses from {', '.join(missing)}"
+        )
     for item in (*schema.indicators, *schema.composites):
         if indicators and item.id not in indicators:
             continue
