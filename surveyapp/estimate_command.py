@@ -62,10 +62,10 @@ def _split(value: str | None) -> tuple[str, ...]:
 )
 @click.option(
     "--method",
-    default="logit",
-    show_default=True,
+    default=None,
     type=click.Choice(["logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson"]),
-    help="Confidence interval for proportions (R's svyciprop).",
+    help="Confidence interval for proportions (R's svyciprop): with --data, only with "
+    "--positive (default logit); with --survey, default the survey's setting.",
 )
 @click.option("--level", default=0.95, show_default=True, type=float, help="Confidence level.")
 @click.option(
@@ -97,7 +97,7 @@ def estimate(
     fpc: str | None,
     by: str | None,
     rake: Path | None,
-    method: str,
+    method: str | None,
     level: float,
     lonely_psu: str,
     fmt: str,
@@ -152,7 +152,7 @@ def _estimate_data(
     fpc: str | None,
     by: str | None,
     rake: Path | None,
-    method: str,
+    method: str | None,
     level: float,
     lonely_psu: str,
     fmt: str,
@@ -162,6 +162,12 @@ def _estimate_data(
 
     if not var:
         raise EstimateFailure("--var is required with --data")
+    if method is not None and positive is None:
+        raise EstimateFailure(
+            f"--method {method} is an interval method for proportions, but without --positive "
+            f"'{var}' is estimated as a numeric mean (t interval); give --positive CODES to "
+            "estimate the share of those answer codes, or leave out --method"
+        )
     request = EstimateRequest(
         data=data,
         var=var,
@@ -172,7 +178,7 @@ def _estimate_data(
         fpc=_split(fpc),
         by=by,
         rake=rake,
-        method=method,
+        method=method or "logit",
         level=level,
         lonely_psu=lonely_psu,
     )
@@ -195,7 +201,7 @@ def _estimate_survey(
     survey_id: int,
     wave: str | None,
     by: str | None,
-    method: str,
+    method: str | None,
     level: float,
     fmt: str,
     indicators: tuple[str, ...],

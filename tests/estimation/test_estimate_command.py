@@ -300,3 +300,16 @@ def test_values_are_finite_json(capsys) -> None:
     for row in rows:
         for key in KEYS[2:-1]:
             assert row[key] is None or math.isfinite(row[key])
+
+
+def test_method_without_positive_is_refused(capsys) -> None:
+    # Issue 18, defect 5: --method used to be ignored silently for a numeric mean.
+    code, out, err = run(capsys, "--data", GENERATED, "--var", "score", *ONE_STAGE,
+                         "--method", "beta")  # fmt: skip
+    assert code == 2 and out == ""
+    assert "--method beta" in err and "--positive" in err and "'score'" in err
+    # Without --method the mean is estimated; with --positive the method applies.
+    assert run(capsys, "--data", GENERATED, "--var", "score", *ONE_STAGE)[0] == 0
+    rows = run_json(capsys, "--data", GENERATED, "--var", "y", "--positive", "1", *ONE_STAGE,
+                    "--method", "beta")  # fmt: skip
+    assert close(rows[0]["ci_low"], r_all("gen_1stage/y/all/beta/0.95")["ci_low"])
