@@ -245,9 +245,25 @@ def upload():
             payload=payload,
             replace=replace,
             series=service.known_series(),
+            completeness=_completeness(),
         ),
         status,
     )
+
+
+def _completeness() -> list:
+    """Per district of the user's jurisdiction: the latest month's streets with a value."""
+    out = []
+    districts = db.session.scalars(
+        select(Locality).where(Locality.level == "district").order_by(Locality.code)
+    ).all()
+    for d in districts:
+        if not policy.safety_index_streets(current_user, d).whole:
+            continue
+        months = service.months_with_data(d)
+        if months:
+            out.append((d, months[-1], service.data_status(d, months[-1])))
+    return out
 
 
 # ------------------------------------------------------------------------ definition
