@@ -353,6 +353,11 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
         key = str(uuidlib.UUID(uuid))
     except ValueError:
         key = uuid  # refused with its message when stored
+    if case is None and mode == "phone":
+        # A correction (or a resend) of a telephone interview: the case it completed.
+        case = db.session.scalar(
+            select(CatiCase).where(CatiCase.wave_id == wave.id, CatiCase.response_uuid == key)
+        )
     try:
         if assignment is not None:
             check_filing(assignment, locality=locality, mode=mode, wave=wave, case=case, uuid=key)

@@ -62,7 +62,17 @@ def _desk(status: int = 200, error: str | None = None):
     )
     assignment = None
     if held is not None:
-        assignment = next((a for a in assignments if a.wave_id == held.wave_id), None)
+        # The telephone assignment the case files under (the assignment rule's condition).
+        assignment = next(
+            (
+                a
+                for a in assignments
+                if a.wave_id == held.wave_id
+                and a.ended_at is None
+                and held.locality.is_within(a.locality)
+            ),
+            None,
+        )
     recent = db.session.scalars(
         select(CatiCase)
         .join(CallAttempt, CallAttempt.case_id == CatiCase.id)

@@ -65,6 +65,8 @@ def start(assignment_id: int):
     """Choose the questionnaire language and locality before a door-to-door interview; a
     telephone assignment's interviews start from the CATI desk, for a case."""
     assignment = _assignment_or_404(assignment_id)
+    if assignment.ended_at is not None:
+        abort(403, description=_("This assignment has ended."))
     if assignment.mode == "phone":
         return render_template("collect/phone.html", assignment=assignment)
     schema = assignment.wave.questionnaire_version.schema
@@ -123,6 +125,8 @@ class _State:
 
 def _filing_message(assignment: Assignment, mode: str, exc: FilingRefused) -> str:
     """The refusal of the assignment rule, in the interface language."""
+    if assignment.ended_at is not None:
+        return _("This assignment has ended.")
     if assignment.mode == "door" and mode != "door":
         return _(
             "This assignment is door to door: telephone interviews are made from the "

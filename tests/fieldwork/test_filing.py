@@ -234,3 +234,33 @@ def test_api_default_locality_is_the_assignments_own(demo, client, token, door):
     with demo.app_context():
         found = db.session.scalar(select(Response).where(Response.uuid == body["uuid"]))
         assert found.locality.code == door["community"] and found.mode == "door"
+
+
+def test_a_sent_back_telephone_interview_is_corrected_without_its_closed_case(
+    demo, client, token, phone
+):
+    """The correction the API lists for a sent-back telephone interview carries no case (it was
+    closed by the interview): it files under the case the interview completed."""
+    from surveyapp.fieldwork import review as reviews
+
+    case = _claim_case(demo, ["13900003333"])
+    answers = full_answers(demo, seed=6)
+    body = submission(
+        {"id": phone["id"], "grid": case["grid"]}, answers, mode="phone", cati_case=case["id"]
+    )
+    assert post(client, body, token).status_code == 201
+    with demo.app_context():
+        response = db.session.scalar(select(Response).where(Response.uuid == body["uuid"]))
+        manager = db.session.scalar(select(User).where(User.username == "manager"))
+        reviews.decide(response, manager, "send_back", "请核实第3题")
+    listed = client.get("/api/v1/sent-back", headers=bearer(token)).get_json()["interviews"]
+    assert [i["uuid"] for i in listed] == [body["uuid"]]
+    correction = listed[0]["submission"]
+    assert "cati_case" not in correction
+    new_code = "1" if answers["security_overall"] != "1" else "2"
+    correction["answers"] = {**correction["answers"], "security_overall": new_code}
+    done = post(client, correction, token)
+    assert done.status_code == 200 and done.get_json()["outcome"] == "corrected", done.get_json()
+    # Another interview cannot borrow that closed case.
+    other = submission({"id": phone["id"], "grid": case["grid"]}, answers, mode="phone")
+    assert post(client, other, token).status_code == 403
