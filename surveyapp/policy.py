@@ -12,9 +12,11 @@ creators or jurisdictions itself. The rules:
 - an **enumerator** sees the surveys they have an assignment in, and only for fieldwork.
 
 The command line acts for the operator of the server (who holds the database anyway) and
-asks no rule. A wave is visible when its survey is (the survey-operations work adds release
-gating in :func:`may_see_wave`). Functions take the user object (``flask_login.current_user``
-works) and never abort: the caller turns ``False`` into 403 or 404.
+asks no rule. A wave is visible when its survey is, except that officials see a wave only
+once its results are released (:func:`may_see_wave`; managers see it live, marked 未发布).
+Functions take the user object (``flask_login.current_user`` works) and never abort: the
+caller turns ``False`` into 403 or 404 (an official asking for an unreleased wave gets 404,
+as if it did not exist).
 """
 
 from __future__ import annotations
@@ -78,8 +80,18 @@ def may_manage_survey(user: User, survey: Survey) -> bool:
 
 
 def may_see_wave(user: User, wave: Wave) -> bool:
-    """Tell whether ``user`` may see ``wave`` (for now: whenever they may see its survey)."""
-    return may_see_survey(user, wave.survey)
+    """Tell whether ``user`` may see ``wave``: when they may see its survey and, for an
+    official, once the wave's results are released (admins and managers see it live)."""
+    if not may_see_survey(user, wave.survey):
+        return False
+    if _role(user) == "official":
+        return wave.is_released
+    return True
+
+
+def visible_waves(user: User, survey: Survey) -> list[Wave]:
+    """The waves of ``survey`` that ``user`` may see, in order."""
+    return [w for w in survey.waves if may_see_wave(user, w)]
 
 
 def may_manage_wave(user: User, wave: Wave) -> bool:
@@ -166,14 +178,25 @@ def may_read_questionnaire(user: User, version_id: int) -> bool:
 
 
 def may_see_job(user: User, job: ReportJob) -> bool:
-    """A background job's progress and file are its starter's (and the admins')."""
+    """A background job's progress and file are its starter's (and the admins'), while its
+    wave is one they may see."""
     role = _role(user)
-    return role == "admin" or (role is not None and job.user_id == user.id)
+    if not (role == "admin" or (role is not None and job.user_id == user.id)):
+        return False
+    if job.wave_id is not None:
+        from .models import Wave
+
+        wave = db.session.get(Wave, job.wave_id)
+        return wave is not None and may_see_wave(user, wave)
+    return True
 
 
-def may_run_job(user: User, survey: Survey) -> bool:
-    """Background jobs (ZIP of all streets, response exports) need the whole survey; checked
-    when the job is started and again when it runs (a jurisdiction may have changed)."""
+def may_run_job(user: User, survey: Survey, wave: Wave | None = None) -> bool:
+    """Background jobs (ZIP of all streets, response exports) need the whole survey (and the
+    wave, if any, visible); checked when the job is started and again when it runs (a
+    jurisdiction may have changed)."""
+    if wave is not None and not may_see_wave(user, wave):
+        return False
     return may_see_whole_survey(user, survey)
 
 

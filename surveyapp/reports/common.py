@@ -121,6 +121,11 @@ def level_text(results: WaveResults) -> str:
     return f"{float(results.settings.get('level', 0.95)) * 100:g}%"
 
 
+def settings_text(_: Gettext, results: WaveResults) -> str:
+    """Which version of the survey's settings the results used: ``设置版本 2``."""
+    return _("settings version {n}").format(n=results.settings.get("settings_version", 1))
+
+
 def comparison_legend(_: Gettext, level: str) -> str:
     return _(
         "▲/▼: the difference is statistically significant at the {level} level (green "
@@ -185,6 +190,10 @@ def methodology(
     )
     if w.note:
         weighting_text += " " + text(w.note)
+    design_text += " " + _(
+        "These results use version {n} of the survey's settings (design, weighting, intervals, "
+        "warnings)."
+    ).format(n=settings.get("settings_version", 1))
     paragraphs = [
         (_("Sample design"), text(design_text)),
         (_("Weighting"), weighting_text),

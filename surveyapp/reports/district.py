@@ -22,6 +22,7 @@ from .common import (
     place_name,
     rate_items,
     reliability_legend,
+    settings_text,
 )
 from .layout import (
     FRAME_WIDTH,
@@ -185,7 +186,7 @@ class _DistrictReport:
         )
         wave = self.r.wave_name or self.r.wave_code
         title = _("{district}: district overview, {wave}").format(district=self.district, wave=wave)
-        left = f"{self.meta.survey_name} · {wave} · {self.district}"
+        left = f"{self.meta.survey_name} · {wave} · {self.district} · " + settings_text(_, self.r)
         return render(
             story,
             title=title,

@@ -24,6 +24,7 @@ from .common import (
     rate_items,
     reliability_legend,
     score_items,
+    settings_text,
 )
 from .layout import (
     FRAME_WIDTH,
@@ -90,7 +91,10 @@ class _StreetReport:
         title = _("{street}: public security and satisfaction survey, {wave}").format(
             street=self.street, wave=self.r.wave_name or self.r.wave_code
         )
-        left = f"{self.meta.survey_name} · {self.r.wave_name or self.r.wave_code} · {self.street}"
+        left = (
+            f"{self.meta.survey_name} · {self.r.wave_name or self.r.wave_code} · {self.street} · "
+            + settings_text(_, self.r)
+        )
         return render(
             story,
             title=title,

@@ -55,13 +55,15 @@ class EstimateRequestError(Exception):
 
 
 def survey_settings(survey: Survey) -> dict:
-    """The survey's estimation settings, completed with the defaults."""
+    """The survey's estimation settings, completed with the defaults, with the number of the
+    settings version they are (every estimate and report says which one it used)."""
     settings = json.loads(json.dumps(DEFAULT_SETTINGS))
     for key, value in (survey.settings or {}).items():
         if isinstance(value, dict) and isinstance(settings.get(key), dict):
             settings[key].update(value)
         else:
             settings[key] = value
+    settings["settings_version"] = survey.settings_version or 1
     return settings
 
 
@@ -954,6 +956,7 @@ def estimate_survey(
     header = {
         "survey": {"id": survey.id, "name": survey.name},
         "wave": wave_obj.code,
+        "settings_version": settings["settings_version"],
         "settings": settings,
         "weighting": asdict(weighting),
         "n": data.n,
@@ -966,6 +969,7 @@ def estimate_survey(
         buf = io.StringIO()
         buf.write(
             f"# survey {survey.id} {survey.name}; wave {wave_obj.code}; "
+            f"settings version {settings['settings_version']}; "
             f"strata {settings['design'].get('strata')}; "
             f"PSU {settings['design'].get('cluster')}; "
             f"CI {ci_method} {lvl:g}; weighting {weighting.method} "

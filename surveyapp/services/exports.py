@@ -190,6 +190,7 @@ def estimates_table(bundle: ReportBundle, lang: str = "zh_CN") -> Table:
         ("wave", f"{r.wave_code} {r.wave_name}"),
         ("previous wave", r.previous_wave_code or ""),
         ("respondents", str(r.n)),
+        ("settings version", str(settings.get("settings_version", 1))),
         ("CI", f"{settings.get('ci_method')} {float(settings.get('level', 0.95)):g}"),
         (
             "design",

@@ -132,7 +132,7 @@ def submit(kind: str, user: User, survey: Survey, wave: Wave | None, **params) -
     """Record a job and start it on the configured backend; return it (status ``queued``)."""
     if kind not in KINDS:
         raise JobError(f"unknown job '{kind}': one of {', '.join(KINDS)}")
-    if not may_run_job(user, survey):
+    if not may_run_job(user, survey, wave):
         raise JobError(f"user '{user.username}' may not download all of survey {survey.id}")
     backend = backend_name()
     job = ReportJob(
@@ -250,10 +250,10 @@ def run_job(job_id: str) -> None:
 def _work(job: ReportJob) -> tuple[bytes, str]:
     survey = db.session.get(Survey, job.survey_id)
     starter = db.session.get(User, job.user_id)
-    if starter is None or not may_run_job(starter, survey):
+    wave = db.session.get(Wave, job.wave_id) if job.wave_id else None
+    if starter is None or not may_run_job(starter, survey, wave):
         # The jurisdiction (or the account) changed since the job was started.
         raise JobRefused(REFUSED)
-    wave = db.session.get(Wave, job.wave_id) if job.wave_id else None
     lang = job.params.get("lang", "zh_CN")
     job_id = job.id
     if job.kind == "zip":

@@ -164,3 +164,80 @@ def change_settings(survey: Survey, raw: Any, user: User | None = None) -> bool:
     )
     db.session.commit()
     return True
+
+
+# ----------------------------------------------------------------------------- the form
+
+#: The fieldwork settings the form shows (name, kind); blank keeps the default.
+FIELDWORK_FIELDS = (
+    ("calling_hours", str),
+    ("timezone", str),
+    ("max_attempts", int),
+    ("claim_minutes", int),
+    ("verification_hotline", str),
+    ("speeding_share", float),
+    ("straightlining_min_items", int),
+    ("backcheck_share", float),
+    ("far_from_area_km", float),
+)
+#: The warning rules the form shows (settings["reports"]["warnings"]).
+WARNING_FIELDS = (
+    ("indicator", str),
+    ("bottom", int),
+    ("interview_waves", int),
+    ("yellow_card_waves", int),
+    ("rectification_waves", int),
+    ("floor", float),
+)
+
+
+def _number(text: str, kind, field: str):
+    try:
+        return kind(text)
+    except ValueError:
+        raise _bad("%(field)s: '%(value)s' is not a number", field, value=text[:20]) from None
+
+
+def settings_from_form(form, current: dict | None = None) -> dict:
+    """Build a settings object from the survey form's fields (named by their dotted path,
+    e.g. ``design.strata``), keeping what the form does not show (the plan, other report
+    options), and check it. Blank fieldwork and warning fields keep their defaults."""
+    current = copy.deepcopy(current or {})
+    raw: dict[str, Any] = {k: v for k, v in current.items() if k in ("plan", "lonely_psu")}
+    raw["design"] = {
+        "strata": form.get("design.strata", ""),
+        "cluster": form.get("design.cluster", ""),
+    }
+    raw["weighting"] = {
+        "method": form.get("weighting.method", ""),
+        "margins": [m for m in MARGINS if m in form.getlist("weighting.margins")],
+    }
+    raw["ci_method"] = form.get("ci_method", "")
+    raw["level"] = form.get("level", "").strip()
+    reports = dict(current.get("reports") or {})
+    min_n = form.get("reports.min_reliable_n", "").strip()
+    if min_n:
+        reports["min_reliable_n"] = _number(min_n, int, "reports.min_reliable_n")
+    else:
+        reports.pop("min_reliable_n", None)
+    warnings = {}
+    for name, kind in WARNING_FIELDS:
+        value = form.get(f"reports.warnings.{name}", "").strip()
+        if value:
+            warnings[name] = (
+                value if kind is str else _number(value, kind, f"reports.warnings.{name}")
+            )
+    if warnings:
+        reports["warnings"] = warnings
+    else:
+        reports.pop("warnings", None)
+    if reports:
+        raw["reports"] = reports
+    fieldwork = {}
+    for name, kind in FIELDWORK_FIELDS:
+        value = form.get(f"fieldwork.{name}", "").strip()
+        if value:
+            fieldwork[name] = value if kind is str else _number(value, kind, f"fieldwork.{name}")
+    if fieldwork:
+        raw["fieldwork"] = fieldwork
+    return check_settings(raw)

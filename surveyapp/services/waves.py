@@ -169,18 +169,30 @@ def find_wave(survey: Survey, code: str) -> Wave:
     return wave
 
 
+#: The date fields' messages: (missing, not a date), one msgid each for the catalogs.
+_DATE_MESSAGES = {
+    "start": (
+        "start: the first day is needed (YYYY-MM-DD)",
+        "start: '%(value)s' is not a date like 2027-01-01",
+    ),
+    "end": (
+        "end: the last day is needed (YYYY-MM-DD)",
+        "end: '%(value)s' is not a date like 2027-03-31",
+    ),
+}
+
+
 def _parse_date(value, field: str) -> date:
     if isinstance(value, date):
         return value
+    missing, wrong = _DATE_MESSAGES[field]
     text = str(value or "").strip()
     if not text:
-        raise SurveyOperationError("%(field)s: a date is needed (YYYY-MM-DD)", field=field)
+        raise SurveyOperationError(missing, field=field)
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise SurveyOperationError(
-            "%(field)s: '%(value)s' is not a date like 2027-01-01", field=field, value=text[:40]
-        ) from None
+        raise SurveyOperationError(wrong, field=field, value=text[:40]) from None
 
 
 def _check_dates(starts_on: date, ends_on: date) -> None:

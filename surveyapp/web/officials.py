@@ -68,9 +68,11 @@ def _survey_wave(survey_id: int, wave_code: str) -> tuple[Survey, Wave, list[Loc
     if survey is None:
         abort(404, _("There is no survey %(id)s.", id=survey_id))
     wave = next((w for w in survey.waves if w.code == wave_code), None)
+    streets, whole = visible_streets(survey)
+    if wave is not None and streets and not policy.may_see_wave(current_user, wave):
+        wave = None  # an official asking for a wave not released yet: as if it did not exist
     if wave is None:
         abort(404, _("Survey %(id)s has no wave %(wave)s.", id=survey_id, wave=wave_code))
-    streets, whole = visible_streets(survey)
     if not streets:
         abort(403)
     return survey, wave, streets, whole
@@ -137,7 +139,8 @@ def index():
     for survey in db.session.scalars(select(Survey).order_by(Survey.id)):
         streets, whole = visible_streets(survey)
         if streets:
-            surveys.append((survey, streets, whole))
+            waves = policy.visible_waves(current_user, survey)
+            surveys.append((survey, streets, whole, waves))
     return render_template("officials/index.html", surveys=surveys)
 
 

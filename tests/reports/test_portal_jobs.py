@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -109,6 +109,7 @@ def _empty_wave(demo) -> str:
             starts_on=date(2027, 1, 1),
             ends_on=date(2027, 3, 31),
             is_open=True,
+            released_at=datetime.utcnow(),  # officials see only released waves
         )
         db.session.add(empty)
         db.session.commit()

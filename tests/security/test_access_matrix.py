@@ -177,6 +177,8 @@ ARGUMENTS: dict[str, Callable[[dict, str], Value]] = {
     "check_id": _backcheck,
     # The survey in the same URL carries the jurisdiction; the wave code only names a wave.
     "wave_code": _fixed("2026-Q4"),
+    # A step of a wave's life (调查管理): its GET is the confirmation page, which changes nothing.
+    "action": _fixed("open"),
     "fmt": _fixed("csv"),
     # Report jobs are made by the officials' portal in the background; the matrix checks the
     # roles only (an unknown job), the portal's own tests check whose job is whose.

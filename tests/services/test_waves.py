@@ -82,7 +82,7 @@ def test_a_new_wave_is_planned_on_the_latest_published_version(demo):
         ({"code": "2026-Q4"}, "code", "already has a wave"),
         ({"code": "a b"}, "code", "not a wave code"),
         ({"starts_on": "2027-02-30"}, "start", "not a date"),
-        ({"ends_on": ""}, "end", "a date is needed"),
+        ({"ends_on": ""}, "end", "the last day is needed"),
         ({"ends_on": "2026-12-31"}, "end", "before it starts"),
         ({"questionnaire": "public-security-satisfaction@9"}, "questionnaire", "no version 9"),
         ({"questionnaire": "other@1"}, "questionnaire", "no version 1 of 'other'"),
