@@ -521,35 +521,65 @@ QUESTION_KEY_ORDER = (
 )
 
 
-def set_question(
-    doc: dict[str, Any], group_id: str, original_id: str | None, question: Mapping[str, Any]
-) -> None:
-    """Add a question at the end of ``group_id`` or replace ``original_id`` (moving its group).
+#: ``set_question(after=FIRST)``: at the start of the group.
+FIRST = "^"
 
-    ``question`` holds the file's keys; empty values are left out.
+
+def set_question(
+    doc: dict[str, Any],
+    group_id: str,
+    original_id: str | None,
+    question: Mapping[str, Any],
+    *,
+    after: str | None = None,
+) -> None:
+    """Add a question to ``group_id`` or replace ``original_id`` (moving its group).
+
+    ``after`` places it: ``None`` at the end of the group for a new or moved question (in its
+    place for one that stays in its group), ``FIRST`` at the start of the group, or a question
+    id of the group to put it right after. ``question`` holds the file's keys; empty values are
+    left out.
     """
     qid = _check_identifier(str(question.get("id", "")), "question id")
     _, question_ids = _all_ids(doc)
     if (original_id is None or qid != original_id) and qid in question_ids:
         raise DesignError(f"there is already a question '{qid}': question ids are unique")
     target_group = find_group(doc, group_id)
+    if after not in (None, FIRST):
+        siblings = [q.get("id") for q in target_group.get("questions") or []]
+        if after not in siblings or after == original_id:
+            raise DesignError(
+                f"question '{after}' is not another question of group '{group_id}': "
+                "choose where to put the question among that group's questions"
+            )
     item = {
         key: question[key]
         for key in QUESTION_KEY_ORDER
         if key in question and question[key] not in (None, "", {}, [])
     }
     item["id"] = qid
-    if original_id is None:
-        target_group.setdefault("questions", []).append(item)
-        return
-    group, index = find_question(doc, original_id)
-    if group is target_group:
-        group["questions"][index] = item
-    else:
+    if original_id is not None:
+        group, index = find_question(doc, original_id)
+        if group is target_group and after is None:
+            group["questions"][index] = item
+            _rename_if_needed(doc, original_id, qid)
+            return
         del group["questions"][index]
-        target_group.setdefault("questions", []).append(item)
-    if qid != original_id:
-        _rename_references(doc, original_id, qid)
+    questions = target_group.setdefault("questions", [])
+    if after is None:
+        questions.append(item)
+    elif after == FIRST:
+        questions.insert(0, item)
+    else:
+        position = next(i for i, q in enumerate(questions) if q.get("id") == after)
+        questions.insert(position + 1, item)
+    if original_id is not None:
+        _rename_if_needed(doc, original_id, qid)
+
+
+def _rename_if_needed(doc: dict[str, Any], old: str, new: str) -> None:
+    if new != old:
+        _rename_references(doc, old, new)
 
 
 def _rename_references(doc: dict[str, Any], old: str, new: str) -> None:

@@ -415,11 +415,12 @@ def question(version_id: int):
         current = found_group["questions"][index]
         group_id = str(found_group.get("id"))
     error = None
+    after = request.values.get("after") or None
     if request.method == "POST":
         checking = request.args.get("check") == "1"
         try:
             group_id, current = _question_from_form(languages)
-            design.set_question(doc, group_id, original, current)
+            design.set_question(doc, group_id, original, current, after=after)
         except DesignError as exc:
             if checking:
                 return jsonify({"problems": [str(exc)], "error": True}), 400
@@ -459,6 +460,8 @@ def question(version_id: int):
         types=QUESTION_TYPES,
         error=error,
         builder=_builder_questions(doc, before_question=original or "\0"),
+        after=after or "",
+        first=design.FIRST,
     ), (400 if error else 200)
 
 

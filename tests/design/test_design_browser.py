@@ -94,7 +94,14 @@ def test_design_question_with_skip_logic_preview_and_publish(live_server, browse
     assert page.locator("#q-feel legend").inner_text().startswith("Do you feel safe")
 
     page.click("nav.design-nav >> text=版本 1")
+    # Publishing asks first: declining leaves the draft as it is.
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.click("text=发布此版本")  # Publish this version
+    assert asked and "发布后" in asked[0]
+    assert page.locator(".status-draft").count() >= 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=发布此版本")
     page.wait_for_selector(".status-published")
     assert errors == []
 

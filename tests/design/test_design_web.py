@@ -470,3 +470,37 @@ def test_times_are_shown_in_the_survey_time_zone_with_the_zone_named(manager):
     page = manager.get(f"/design/versions?slug={version.slug}").get_data(as_text=True)
     assert f"{local:%Y-%m-%d %H:%M}" in page
     assert "本页时间均为中国时间（Asia/Shanghai）。" in page
+
+
+def test_a_question_is_inserted_where_the_manager_chooses(manager):
+    """A new question always went to the end of its group."""
+    client = manager
+    version_id = _new_questionnaire(client)  # main: safe, why
+
+    def order() -> list[str]:
+        version = db.session.get(QuestionnaireVersion, version_id)
+        db.session.refresh(version)
+        return [q.id for q in version.schema.groups[0].questions]
+
+    def add(name: str, **extra: str):
+        data = {"group": "main", "id": name, "type": "text", "label-zh_CN": name, "label-en": name}
+        return client.post(f"/design/v/{version_id}/question", data={**data, **extra})
+
+    assert order() == ["safe", "why"]
+    assert add("first", after="^").status_code == 302
+    assert add("middle", after="safe").status_code == 302
+    assert add("last").status_code == 302
+    assert order() == ["first", "safe", "middle", "why", "last"]
+    # An existing question moves after another one; left alone, it stays where it is.
+    moved = add("last", qid="last", after="first")
+    assert moved.status_code == 302
+    assert add("why", qid="why").status_code == 302
+    assert order() == ["first", "last", "safe", "middle", "why"]
+    # A place outside the group is refused with a message, nothing saved.
+    refused = add("nowhere", after="no_such_question")
+    assert refused.status_code == 400
+    assert "no_such_question" in refused.get_data(as_text=True)
+    assert order() == ["first", "last", "safe", "middle", "why"]
+    # The edit page offers "insert after" for every question.
+    page = client.get(f"/design/v/{version_id}").get_data(as_text=True)
+    assert f"/design/v/{version_id}/question?group=main&amp;after=safe" in page

@@ -208,3 +208,13 @@
   form.addEventListener("input", headings);
   headings();
 })();
+
+/* Actions that cannot be undone (publishing) ask first. */
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+})();
