@@ -10,6 +10,8 @@ TEST_DEBS := chromium fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core popple
 RUN_DEBS := fonts-wqy-microhei fonts-dejavu-core
 DEBS ?= $(TEST_DEBS)
 export FLASK_APP := surveyapp:create_app
+# npm packages of the tests (Enketo, for tests/openrosa/test_enketo_browser.py).
+ENKETO := tests/enketo
 
 .PHONY: run test serve translations translations-update lint bench system-deps clean
 
@@ -52,13 +54,18 @@ system-deps:
 
 # The whole suite on SQLite, then everything that touches the database again on a real
 # PostgreSQL server started for the run (the pure cores do not depend on the database).
-test: system-deps $(VENV)/.installed-test translations
+test: system-deps $(VENV)/.installed-test translations $(ENKETO)/node_modules/.installed
 	$(BIN)/ruff check surveyapp tests bench
 	$(BIN)/ruff format --check surveyapp tests bench
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 	scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PG_TEST_ARGS) $(PYTEST_ARGS)
 
 PG_TEST_ARGS := --ignore=tests/estimation --ignore=tests/questionnaire
+
+# Enketo's form engine and XForm transformer for the OpenRosa browser test (tests/openrosa).
+$(ENKETO)/node_modules/.installed: $(ENKETO)/package.json $(ENKETO)/package-lock.json
+	cd $(ENKETO) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 serve: $(VENV)/.installed translations
 	$(BIN)/pip install --quiet 'gunicorn>=22,<24'
