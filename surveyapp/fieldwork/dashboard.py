@@ -89,6 +89,7 @@ def dashboard_data(wave: Wave, lang: str = "zh_CN") -> dict:
                 "code": c.code,
                 "name": c.name(lang),
                 "street": c.parent.code if c.parent else "",
+                "street_name": c.parent.name(lang) if c.parent else "",
                 "completed": by_community.get(c.id, 0),
                 "target": community_targets.get(c.id, 0),
             }

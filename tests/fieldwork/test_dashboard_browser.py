@@ -46,3 +46,7 @@ def test_dashboard_updates_in_place(live_server, context, demo):  # noqa: F811
     expect(page.locator("#dash-completed")).to_have_text(str(before + 1), timeout=15000)
     assert page.evaluate("window.__marker") == "same page"  # no reload happened
     assert page.locator("#dash-streets td[data-street='320106001']").count() == 1
+    # Each community is shown with its street (the first cell of its row).
+    community = page.locator("#dash-communities tr:has(td[data-community='320106001001'])")
+    street_name = page.locator("#dash-streets tr:has(td[data-street='320106001']) td").first
+    expect(community.locator("td").first).to_have_text(street_name.inner_text())

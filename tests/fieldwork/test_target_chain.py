@@ -96,6 +96,7 @@ def test_plan_targets_flow_to_quotas_assignments_and_dashboard(demo, client, tok
     for code in mine:
         assert communities[code]["target"] == targets[(code, "door")]
         assert communities[code]["street"] == first_code
+        assert communities[code]["street_name"] == streets[first_code]["name"]
     assert communities[community_code]["target"] == plan[second_code]
     assert communities[community_code]["street"] == second_code
     assert data["totals"]["target"] == sum(plan.values())

@@ -44,7 +44,9 @@
       return row;
     });
     fill("dash-communities", d.communities, function (r) {
-      return [cell(r.name), cell(r.completed, "num"), cell(r.target, "num"), bar(r.completed, r.target)];
+      var row = [cell(r.street_name), cell(r.name), cell(r.completed, "num"), cell(r.target, "num"), bar(r.completed, r.target)];
+      row[2].dataset.community = r.code;
+      return row;
     });
     fill("dash-quotas", d.quota_cells, function (r) {
       return [cell(r.street), cell((r.sex || "*") + " " + (r.age_group || "*")), cell(r.completed, "num"), cell(r.target, "num")];
