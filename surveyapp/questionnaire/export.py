@@ -27,6 +27,7 @@ from .model import (
     Questionnaire,
     Text,
 )
+from .untrusted import NoAliasBaseLoader
 
 __all__ = ["dump_document", "export_yaml", "read_document", "to_document"]
 
@@ -252,7 +253,7 @@ def read_document(text: str) -> dict[str, Any]:
     ``max``, ``max_length``, ``required``, ``exclusive``, ``rtl``, ``target``, composite points)
     are converted when they are valid, and left as text otherwise (the check reports them).
     """
-    data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict
+    data = yaml.load(text, Loader=NoAliasBaseLoader)  # noqa: S506 - str/list/dict, no aliases
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -23,6 +23,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import untrusted
 from .conditions import Condition, ConditionSyntaxError, parse_condition
 from .model import (
     CHOICE_TYPES,
@@ -195,7 +196,7 @@ class _Loader:
 
     def load(self) -> tuple[Questionnaire | None, list[Problem]]:
         try:
-            root = yaml.compose(self.source_text, Loader=yaml.SafeLoader)
+            root = untrusted.compose(self.source_text)
         except yaml.MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             line = mark.line + 1 if mark is not None else 1

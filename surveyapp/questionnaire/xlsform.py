@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from .export import dump_document, to_document
 from .model import DEFAULT_LANGUAGE, DEFAULT_TEXT_MAX_LENGTH, LANGUAGE_NAMES, Questionnaire, Text
 from .problems import Problem
+from .untrusted import WorkbookTooLarge, bounded_xlsx
 
 __all__ = [
     "XLSFormImport",
@@ -270,6 +272,15 @@ def xlsform_to_document(data: bytes, source: str = "form.xlsx") -> XLSFormImport
     from pyxform import xls2xform
     from pyxform.errors import PyXFormError
 
+    try:
+        # Every reader (openpyxl here, pyxform below) gets the bounded workbook.
+        data = bounded_xlsx(data)
+    except WorkbookTooLarge as error:
+        return XLSFormImport(None, [Problem(source, 1, "", f"the workbook is too large: {error}")])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
+        return XLSFormImport(
+            None, [Problem(source, 1, "", f"not an .xlsx workbook ({error.__class__.__name__})")]
+        )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a bad file

@@ -40,6 +40,7 @@ from ..questionnaire import (
 )
 from ..questionnaire.diff import comparable_indicators, diff_questionnaires
 from ..questionnaire.export import dump_document
+from ..questionnaire.untrusted import BudgetExceeded, time_budget
 from ..services import design
 from ..services.design import DesignError
 
@@ -719,8 +720,20 @@ def check(version_id: int):
     """Return the problems of a text as JSON, with the messages of ``questionnaire validate``."""
     version = _version_or_404(version_id)
     source = request.form.get("source", "")
-    problems = design.validate_text(source, source=f"{version.slug}.yaml")
+    try:
+        with time_budget(current_app.config["UPLOAD_TIME_BUDGET"]):
+            problems = design.validate_text(source, source=f"{version.slug}.yaml")
+    except BudgetExceeded as exc:
+        return jsonify({"problems": [_too_slow(exc)]}), 422
     return jsonify({"problems": [str(problem) for problem in problems]})
+
+
+def _too_slow(exc: BudgetExceeded) -> str:
+    return _(
+        "Checking this file took more than %(n)s s and was stopped: it is too complex for a "
+        "questionnaire.",
+        n=f"{exc.seconds:g}",
+    )
 
 
 # --- preview --------------------------------------------------------------------------------
@@ -907,13 +920,14 @@ def import_file():
     name = upload.filename
     warnings: list[str] = []
     try:
-        if name.lower().endswith((".xlsx", ".xlsm")):
-            from ..questionnaire.xlsform import xlsform_to_yaml
+        with time_budget(current_app.config["UPLOAD_TIME_BUDGET"]):
+            if name.lower().endswith((".xlsx", ".xlsm")):
+                from ..questionnaire.xlsform import xlsform_to_yaml
 
-            text, warnings = xlsform_to_yaml(data, source=name)
-        else:
-            text = data.decode("utf-8")
-        draft = design.draft_from_text(text, name, current_user)
+                text, warnings = xlsform_to_yaml(data, source=name)
+            else:
+                text = data.decode("utf-8")
+            draft = design.draft_from_text(text, name, current_user)
     except QuestionnaireError as error:
         for problem in error.problems[:20]:
             flash(str(problem), "error")
@@ -921,6 +935,9 @@ def import_file():
     except (DesignError, UnicodeDecodeError) as error:
         flash(f"{name}: {error}", "error")
         return _stay(400, "design.index")
+    except BudgetExceeded as exc:
+        flash(f"{name}: {_too_slow(exc)}", "error")
+        return _stay(422, "design.index")
     for warning in warnings:
         flash(warning, "warning")
     flash(_("Imported as a draft: check it, then publish it."), "info")
