@@ -242,6 +242,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(report)
     app.cli.add_command(export)
+    from .assessment_commands import assessment  # the annual assessment (issue 18)
+
+    app.cli.add_command(assessment)
     from .design_commands import questionnaire_export, questionnaire_pdf  # questionnaire design
 
     questionnaire_group.add_command(questionnaire_export)

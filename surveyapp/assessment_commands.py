@@ -1,0 +1,56 @@
+"""The ``surveyapp assessment`` command: a year's sanctions and verdicts per street."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+STATUS = {"interview": "约谈", "yellow_card": "黄牌警告", "rectification": "挂牌整治"}
+
+
+@click.command("assessment")
+@click.option("--district", "district_code", required=True, help="The district's locality code.")
+@click.option("--year", type=int, required=True, help="The assessed year, e.g. 2026.")
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["json", "table"]),
+    help="Output format.",
+)
+@with_appcontext
+def assessment(district_code: str, year: int, fmt: str) -> None:
+    """Apply the survey's assessment rules to a year: quarterly sanctions, annual verdicts."""
+    from .services.assessment import annual_assessment
+    from .services.estimates import EstimateRequestError
+
+    try:
+        doc = annual_assessment(district_code, year)
+    except EstimateRequestError as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{doc['district']} {doc['year']}: quarters "
+        + ", ".join(f"{q} ({w})" for q, w in doc["quarters"].items())
+    )
+    for s in doc["streets"]:
+        rate = s["annual_rate"]
+        score = s["annual_score"]
+        quarters = " ".join(
+            f"{q[-2:]}:{STATUS.get(v, '-') if v else '-'}" for q, v in s["quarters"].items()
+        )
+        verdict = "一票否决" if s["veto"] else ("取消评选资格" if s["disqualified"] else "")
+        if s["veto"] and s["disqualified"]:
+            verdict = "一票否决, 取消评选资格"
+        click.echo(
+            f"{s['code']} {s['name']}: "
+            + (f"{rate['value']:.1%} " if rate else "- ")
+            + (f"{score['value']:.1f} pts " if score else "- ")
+            + quarters
+            + (f"  {verdict}" if verdict else "")
+        )
