@@ -255,6 +255,9 @@ def register_commands(app: Flask) -> None:
     from .odk_commands import users_odk  # ODK Collect app passwords
 
     users_group.add_command(users_odk)
+    from .user_commands import add_user_commands  # accounts
+
+    add_user_commands(users_group)
 
 
 # --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------

@@ -10,10 +10,11 @@ back. The limits:
 * one address and one account name: ``ADDRESS_ACCOUNT_LIMIT`` attempts per ``WINDOW``;
 * one address, any names: ``ADDRESS_LIMIT`` failed attempts per ``WINDOW`` (successful logins
   do not count, so a police station's tablets behind one address can all log in);
-* one account name, any addresses: ``ACCOUNT_FREE`` attempts, then a wait that doubles from
-  one second up to ``ACCOUNT_MAX_DELAY`` between attempts. Never a lock: one address alone
-  cannot reach ``ACCOUNT_FREE`` (its own limit is lower), and a distributed attack only slows
-  the account's logins down, so nobody can lock the administrator out.
+* one account name, any addresses: ``ACCOUNT_FREE`` attempts per ``WINDOW``, then a wait that
+  doubles from one second up to ``ACCOUNT_MAX_DELAY`` between attempts. Never a lock: one
+  address alone cannot reach ``ACCOUNT_FREE`` (its own limit is less than half of it), and a
+  distributed attack only slows the account's logins down, so nobody can lock the
+  administrator out.
 
 Counters are keyed by the name as typed (lower-cased), whether an account has it or not, and
 an unknown name costs one password hash like a known one, so neither the answer, its status nor
@@ -38,7 +39,9 @@ from ..models import LoginThrottle, User
 WINDOW = 15 * 60
 ADDRESS_ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 30
-ACCOUNT_FREE = 10
+#: More than one address can make in one window (its limit twice, across its own window's
+#: end), so that one address alone never slows an account down for the others.
+ACCOUNT_FREE = 2 * ADDRESS_ACCOUNT_LIMIT + 1
 ACCOUNT_MAX_DELAY = 60
 #: Rows untouched this long are deleted (now and then, on a successful login).
 FORGET_AFTER = 24 * 3600
@@ -106,9 +109,9 @@ def _delay_after(attempts) -> object:
 
 def _count_account(key: str, now: float) -> int | None:
     """Add one attempt to an account's counter unless it must still wait; return the seconds
-    to wait (0: go on). The count restarts after WINDOW without attempts."""
+    to wait (0: go on). The count restarts every WINDOW."""
     t = LoginThrottle.__table__.c
-    stale = t.last_at <= now - WINDOW
+    stale = t.first_at <= now - WINDOW
     attempts = case((stale, 1), else_=t.attempts + 1)
     statement = _insert(
         {"key": key, "kind": "account", "attempts": 1, "first_at": now, "last_at": now}

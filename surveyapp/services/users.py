@@ -1,6 +1,10 @@
-"""Create user accounts, with the password policy every new password must meet."""
+"""User accounts: create, change, disable, reset and revoke, with the password policy every
+new password must meet. Used by the administrators' pages and the ``surveyapp users`` commands."""
 
 from __future__ import annotations
+
+import secrets
+from datetime import datetime
 
 from sqlalchemy import select, update
 
@@ -32,15 +36,32 @@ survey123 surveyapp surveyapp1 survey2026 enumerator official manager1 manager12
 
 
 class UserError(Exception):
-    """The account cannot be created as asked; the message says why."""
+    """An account cannot be changed as asked; the message (English, for the command line)
+    says why. ``code`` and ``params`` let the web show the same reason in its language
+    (``web/accounts.py``)."""
+
+    def __init__(self, message: str, code: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
-def password_problem(password: str, username: str = "") -> str | None:
-    """Return why ``password`` may not be used (for ``username``), or None when it may."""
+#: Why a password may not be used: code -> English text (the web translates the code).
+PASSWORD_PROBLEMS = {
+    "short": f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
+    "long": f"a password has at most {MAX_PASSWORD_LENGTH} characters",
+    "username": "the password must not be the user name (or the user name with digits)",
+    "common": "this password is among the most commonly used ones; choose another",
+    "repeated": "a password of one repeated character is too easy to guess",
+}
+
+
+def password_problem_code(password: str, username: str = "") -> str | None:
+    """Return the code (a key of PASSWORD_PROBLEMS) of why ``password`` may not be used."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+        return "short"
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"a password has at most {MAX_PASSWORD_LENGTH} characters"
+        return "long"
     lowered = password.lower()
     name = username.lower()
     if name and (
@@ -49,11 +70,36 @@ def password_problem(password: str, username: str = "") -> str | None:
         or (lowered.startswith(name) and lowered[len(name) :].isdigit())
         or (lowered.endswith(name) and lowered[: -len(name)].isdigit())
     ):
-        return "the password must not be the user name (or the user name with digits)"
+        return "username"
     if lowered in COMMON_PASSWORDS:
-        return "this password is among the most commonly used ones; choose another"
+        return "common"
     if len(set(password)) == 1:
-        return "a password of one repeated character is too easy to guess"
+        return "repeated"
+    return None
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Return why ``password`` may not be used (for ``username``), or None when it may."""
+    code = password_problem_code(password, username)
+    return PASSWORD_PROBLEMS[code] if code else None
+
+
+def _check_password(password: str, username: str) -> None:
+    code = password_problem_code(password, username)
+    if code:
+        raise UserError(PASSWORD_PROBLEMS[code], "password_" + code)
+
+
+def _locality(code: str | None, role: str) -> Locality | None:
+    if code:
+        locality = db.session.scalar(select(Locality).where(Locality.code == code))
+        if locality is None:
+            raise UserError(f"no locality with code '{code}'", "unknown_locality", code=code)
+        return locality
+    if role == "official":
+        raise UserError(
+            "an official needs a jurisdiction: give --locality CODE", "needs_jurisdiction"
+        )
     return None
 
 
@@ -64,28 +110,92 @@ def create_user(
     *,
     display_name: str = "",
     locality_code: str | None = None,
+    temporary: bool = False,
 ) -> User:
+    """Create an account; a ``temporary`` password must be changed at the first login."""
     if role not in ROLES:
-        raise UserError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
-    if not username or len(username) > 64:
-        raise UserError("a user name has 1 to 64 characters")
-    problem = password_problem(password, username)
-    if problem:
-        raise UserError(problem)
+        raise UserError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}", "role")
+    if not username or len(username) > 64 or username != username.strip():
+        raise UserError(
+            "a user name has 1 to 64 characters, without spaces around them", "username"
+        )
+    _check_password(password, username)
     if db.session.scalar(select(User).where(User.username == username)):
-        raise UserError(f"user '{username}' already exists")
-    locality = None
-    if locality_code:
-        locality = db.session.scalar(select(Locality).where(Locality.code == locality_code))
-        if locality is None:
-            raise UserError(f"no locality with code '{locality_code}'")
-    elif role == "official":
-        raise UserError("an official needs a jurisdiction: give --locality CODE")
+        raise UserError(f"user '{username}' already exists", "exists", username=username)
+    locality = _locality(locality_code, role)
     user = User(
-        username=username, role=role, display_name=display_name or username, locality=locality
+        username=username,
+        role=role,
+        display_name=display_name or username,
+        locality=locality,
+        must_change_password=temporary,
     )
     user.set_password(password)
     db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def find_user(username: str) -> User:
+    """The account named ``username`` (exactly), or UserError."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user named '{username}'", "unknown_user", username=username)
+    return user
+
+
+def list_users() -> list[User]:
+    """Every account: administrators first, then by role and name."""
+    order = {role: i for i, role in enumerate(ROLES)}
+    users = list(db.session.scalars(select(User)))
+    return sorted(users, key=lambda u: (order.get(u.role, len(order)), u.username))
+
+
+def describe(user: User) -> dict:
+    """An account as plain data (``surveyapp users list --format json``)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "locality": user.locality.code if user.locality else None,
+        "active": user.active,
+        "must_change_password": user.must_change_password,
+        "created_at": user.created_at.isoformat(timespec="seconds") if user.created_at else None,
+        "api_tokens": sum(1 for t in tokens_of(user) if t.revoked_at is None),
+    }
+
+
+def _other_active_admins(user: User) -> int:
+    return len(
+        db.session.scalars(
+            select(User.id).where(User.role == "admin", User.active, User.id != user.id)
+        ).all()
+    )
+
+
+def _keep_an_admin(user: User, *, role: str, active: bool) -> None:
+    """Refuse the change that would leave no active administrator."""
+    if user.role == "admin" and user.active and not (role == "admin" and active):
+        if not _other_active_admins(user):
+            raise UserError(
+                f"'{user.username}' is the last active admin: make another admin first",
+                "last_admin",
+                username=user.username,
+            )
+
+
+def update_user(user: User, *, role: str, display_name: str, locality_code: str | None) -> User:
+    """Change an account's role, jurisdiction and displayed name."""
+    if role not in ROLES:
+        raise UserError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}", "role")
+    if len(display_name) > 120:
+        raise UserError("a displayed name has at most 120 characters", "display_name")
+    locality = _locality(locality_code, role)
+    _keep_an_admin(user, role=role, active=user.active)
+    user.role = role
+    user.display_name = display_name.strip() or user.username
+    user.locality = locality
     db.session.commit()
     return user
 
@@ -107,6 +217,8 @@ def revoke_sessions(user: User, *, commit: bool = True) -> None:
 def set_active(user: User, active: bool) -> None:
     """Enable or disable ``user``; disabling ends their sessions (their API tokens stop
     working too: ``fieldwork.tokens.user_for_token`` admits only active users)."""
+    if not active:
+        _keep_an_admin(user, role=user.role, active=False)
     user.active = active
     revoke_sessions(user, commit=False)
     db.session.commit()
@@ -115,10 +227,64 @@ def set_active(user: User, active: bool) -> None:
 def set_password(user: User, password: str, *, temporary: bool = False) -> None:
     """Give ``user`` a new password and end their sessions. A ``temporary`` password (an
     administrator's reset) must be changed at the next login."""
-    problem = password_problem(password, user.username)
-    if problem:
-        raise UserError(problem)
+    _check_password(password, user.username)
     user.set_password(password)
     user.must_change_password = temporary
     revoke_sessions(user, commit=False)
     db.session.commit()
+
+
+#: Temporary passwords: no letters or digits that read alike (0/O, 1/l/I).
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def temporary_password() -> str:
+    """A random password to give someone once (about 71 bits)."""
+    while True:
+        chosen = "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(12))
+        password = "-".join(chosen[i : i + 4] for i in range(0, 12, 4))
+        if password_problem_code(password) is None:
+            return password
+
+
+def reset_password(user: User) -> str:
+    """Give ``user`` a temporary password (returned, to be handed over), to be changed at
+    the next login; their sessions end."""
+    password = temporary_password()
+    set_password(user, password, temporary=True)
+    return password
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """Change one's own password, proving the current one; other sessions end."""
+    if not user.check_password(current):
+        raise UserError("the current password is wrong", "wrong_current")
+    if new == current:
+        raise UserError("the new password must differ from the current one", "same")
+    set_password(user, new)
+
+
+def tokens_of(user: User) -> list:
+    """The API tokens of ``user``, newest first (revoked ones included)."""
+    from ..models.fieldwork import ApiToken
+
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(user: User, token_id: int):
+    """Revoke one of ``user``'s API tokens (no effect on one already revoked)."""
+    from ..models.fieldwork import ApiToken
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise UserError(
+            f"user '{user.username}' has no API token {token_id}", "unknown_token", id=token_id
+        )
+    if token.revoked_at is None:
+        token.revoked_at = datetime.utcnow()
+        db.session.commit()
+    return token

@@ -45,8 +45,9 @@ def init_app(app: Flask) -> None:
     from .terms import term
 
     app.add_template_global(term)
-    from . import admin, auth, collect, manage
+    from . import accounts, admin, auth, collect, manage
 
+    app.register_blueprint(accounts.bp)  # accounts: administrators' pages, own password
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(collect.bp)

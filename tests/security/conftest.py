@@ -176,6 +176,26 @@ def _populate(app) -> World:
         db.session.add_all(cases + checks)
         db.session.commit()
 
+        # Accounts: one the admin's matrix requests may disable, reset and revoke; an API token
+        # of each test user, and one of someone else.
+        from surveyapp.fieldwork.tokens import issue_token
+        from surveyapp.models.fieldwork import ApiToken
+
+        spare = create_user("spare-account", "enumerator", "Spare-Account-2026!")
+        tokens = {}
+        for key, name in (
+            ("admin", "admin"),
+            ("manager", "manager"),
+            ("enumerator", "enumerator"),
+            ("official_district", "official"),
+            ("official_street", "official-street"),
+            ("other", "enumerator-xuanwu"),
+        ):
+            issue_token(name, label=f"matrix {key}")
+            tokens[key] = db.session.scalar(
+                select(ApiToken.id).where(ApiToken.label == f"matrix {key}")
+            )
+
         world.users = {
             "admin": user("admin").id,
             "manager": user("manager").id,
@@ -227,6 +247,8 @@ def _populate(app) -> World:
             "cati_case": cases[0].id,
             "colleague_cati_case": cases[1].id,
             "other_cati_case": cases[2].id,
+            "spare_user": spare.id,
+            "tokens": tokens,
             "backcheck": checks[0].id,
             "other_backcheck": checks[1].id,
         }

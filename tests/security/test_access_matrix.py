@@ -183,6 +183,12 @@ ARGUMENTS: dict[str, Callable[[dict, str], Value]] = {
     # Report jobs are made by the officials' portal in the background; the matrix checks the
     # roles only (an unknown job), the portal's own tests check whose job is whose.
     "job_id": _fixed("0" * 32),
+    # Accounts: the admin's pages act on a spare account (the matrix may disable or reset
+    # it); a token is the user's own, or someone else's (404 on both revocation pages).
+    "user_id": lambda ids, user: Value(ids["spare_user"]),
+    "token_id": lambda ids, user: Value(
+        ids["tokens"].get(user, ids["tokens"]["enumerator"]), ids["tokens"]["other"]
+    ),
     "lang": _fixed("en"),
     "filename": _fixed("css/app.css"),
     "form_id": _fixed("surveyapp-w2"),  # OpenRosa: 401 without an app password
@@ -428,3 +434,15 @@ def test_a_street_official_sees_no_district_totals(world_app):
 
     client = _client(world_app, world.users["official_district"])
     assert _numbers(client.get("/manage/").get_data(as_text=True)) == whole
+
+
+def test_account_administration_is_admin_only(world_app):
+    """账号管理 is for administrators; every role has its own account page and password."""
+    own = {"accounts.own", "accounts.change_password", "accounts.revoke_own_token"}
+    endpoints = {r.endpoint for r in world_app.url_map.iter_rules()}
+    administration = {e for e in endpoints if e.startswith("accounts.")} - own
+    assert {"accounts.users", "accounts.create", "accounts.disable"} <= administration
+    for endpoint in administration:
+        assert declared_roles(world_app, endpoint) == ("admin",), endpoint
+    for endpoint in own:
+        assert set(declared_roles(world_app, endpoint)) == set(ROLES), endpoint

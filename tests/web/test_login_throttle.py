@@ -135,6 +135,16 @@ def test_an_attacker_cannot_lock_the_account_for_others(people, clock):
     assert _post(people, "admin1", PASSWORD, "192.0.2.7").status_code == 302
 
 
+def test_one_address_across_its_window_does_not_slow_the_account(people, clock):
+    for _ in range(login_service.ADDRESS_ACCOUNT_LIMIT):
+        assert _post(people, "admin1", "guess", "192.0.2.66").status_code == 401
+    clock.now += login_service.WINDOW  # its next window: five more
+    for _ in range(login_service.ADDRESS_ACCOUNT_LIMIT):
+        assert _post(people, "admin1", "guess", "192.0.2.66").status_code == 401
+    assert _post(people, "admin1", "guess", "192.0.2.66").status_code == 429
+    assert _post(people, "admin1", PASSWORD, "192.0.2.7").status_code == 302
+
+
 def test_the_wait_doubles(people, clock):
     address = iter(f"10.1.{i}.1" for i in range(100))
     for _ in range(login_service.ACCOUNT_FREE):

@@ -1,0 +1,124 @@
+"""``surveyapp users list|disable|enable|set-password|revoke-sessions``: accounts on the
+command line (``users create`` and ``users token`` are in cli.py)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+
+def _user(username: str):
+    from .services.users import UserError, find_user
+
+    try:
+        return find_user(username)
+    except UserError as exc:
+        raise click.ClickException(f"{exc} (surveyapp users list shows them)") from exc
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    from .extensions import db
+
+    db.session.rollback()
+    return click.ClickException(str(exc))
+
+
+@click.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@with_appcontext
+def users_list(fmt: str) -> None:
+    """List the accounts: role, jurisdiction, state, valid API tokens."""
+    from .services.users import describe, list_users
+
+    rows = [describe(u) for u in list_users()]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        state = (
+            "disabled"
+            if not r["active"]
+            else "must change password"
+            if r["must_change_password"]
+            else "active"
+        )
+        click.echo(
+            f"{r['id']:>4}  {r['username']:<20} {r['role']:<10} {r['locality'] or '-':<12} "
+            f"{state:<20} {r['api_tokens']} token(s)  {r['display_name']}"
+        )
+
+
+@click.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username: str) -> None:
+    """Disable an account: its sessions end and its API tokens stop working."""
+    from .services import audit
+    from .services.users import UserError, set_active
+
+    user = _user(username)
+    try:
+        set_active(user, False)
+    except UserError as exc:
+        raise _fail(exc) from exc
+    audit.record("user_disabled", user.username, via="cli", commit=True)
+    click.echo(f"Disabled '{user.username}'; their sessions have ended.")
+
+
+@click.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username: str) -> None:
+    """Enable a disabled account."""
+    from .services import audit
+    from .services.users import set_active
+
+    user = _user(username)
+    set_active(user, True)
+    audit.record("user_enabled", user.username, via="cli", commit=True)
+    click.echo(f"Enabled '{user.username}'.")
+
+
+@click.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--temporary", is_flag=True, help="The user must change it at the next login.")
+@with_appcontext
+def users_set_password(username: str, password: str, temporary: bool) -> None:
+    """Set an account's password; every session of the account ends."""
+    from .services import audit
+    from .services.users import UserError, set_password
+
+    user = _user(username)
+    try:
+        set_password(user, password, temporary=temporary)
+    except UserError as exc:
+        raise _fail(exc) from exc
+    audit.record("password_set", user.username, via="cli", temporary=temporary, commit=True)
+    note = " (to be changed at the next login)" if temporary else ""
+    click.echo(f"Password of '{user.username}' set{note}; their sessions have ended.")
+
+
+@click.command("revoke-sessions")
+@click.argument("username")
+@with_appcontext
+def users_revoke_sessions(username: str) -> None:
+    """End every login session of an account (API tokens are not affected)."""
+    from .services import audit
+    from .services.users import revoke_sessions
+
+    user = _user(username)
+    revoke_sessions(user)
+    audit.record("sessions_revoked", user.username, via="cli", commit=True)
+    click.echo(f"Every session of '{user.username}' has ended.")
+
+
+COMMANDS = (users_list, users_disable, users_enable, users_set_password, users_revoke_sessions)
+
+
+def add_user_commands(group: click.Group) -> None:
+    """Attach these commands to the ``users`` group."""
+    for command in COMMANDS:
+        group.add_command(command)
