@@ -39,6 +39,7 @@ ROLE_LABELS = {
     "manager": _l("Survey manager"),
     "enumerator": _l("Enumerator"),
     "official": _l("Official"),
+    "clerk": _l("Data clerk"),
 }
 
 
@@ -99,7 +100,7 @@ class AccountForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locality.choices = _locality_choices()
-        self.role.choices = [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES]
+        self.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in ROLES]
 
     def validate_role(self, field) -> None:
         if field.data not in ROLES:
