@@ -162,6 +162,7 @@ class _DistrictReport:
         story += self.chart()
         story += self.warnings()
         story += self.indicator_matrix()
+        story += self.previous_wave()
         story.append(Spacer(1, 8))
         story += methodology(
             self.r,
@@ -519,6 +520,56 @@ class _DistrictReport:
                 )
             ),
         ]
+
+    def previous_wave(self) -> list:
+        """Every indicator and score against the previous wave, each said to be comparable or
+        not: an item whose definition changed between the two waves' questionnaire versions
+        (or that is new) is marked 不可比较 and not compared."""
+        if not self.r.previous_wave_code:
+            return []
+        _, c = self._, self.cells
+        head = [
+            c.head(_("Indicator")),
+            c.head(_("This wave")),
+            c.head(_("Previous wave")),
+            c.head(_("Change from the previous wave")),
+            c.head(_("Comparable")),
+        ]
+        rows = [head]
+        for item in self.r.items:
+            now = item.overall
+            cmp = item.vs_previous.get("ALL")
+            then = now.value - cmp.difference if now is not None and cmp is not None else None
+            if item.vs_previous_note:
+                verdict = Paragraph(colored(text(_("not comparable")), LOW), self.st.cell)
+            else:
+                verdict = c.label(_("comparable"))
+            rows.append(
+                [
+                    c.label(label(item.label, self.lang)),
+                    c.num(figures.number(now.value if now else None, item.kind)),
+                    c.num(figures.number(then, item.kind)),
+                    c.comparison(cmp, item.kind) if not item.vs_previous_note else c.label(""),
+                    verdict,
+                ]
+            )
+        changed = [label(i.label, self.lang) for i in self.r.items if i.vs_previous_note]
+        notes = [_("Previous wave: {wave}.").format(wave=self.r.previous_wave_code)]
+        if changed:
+            notes.append(
+                _(
+                    "Not compared with the previous wave (the definition "
+                    "changed between the questionnaire versions, or the "
+                    "indicator is new): {items}."
+                ).format(items=list_sep(self.lang).join(changed))
+            )
+        first = 170
+        widths = [first, 70, 70, 80, FRAME_WIDTH - first - 220]
+        return [
+            CondPageBreak(200),
+            self.h2(_("Comparison with the previous wave")),
+            table(rows, widths),
+        ] + [self.note(n) for n in notes]
 
     def _marked(self, item: ItemResult, est, cmp):
         c, fonts = self.cells, self.st.fonts
