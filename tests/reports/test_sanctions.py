@@ -67,17 +67,17 @@ ANNUAL = [
     ),
 ]
 
-I, Y, R = "interview", "yellow_card", "rectification"
+IV, Y, R = "interview", "yellow_card", "rectification"
 EXPECTED = {
     # street: (2026 Q1..Q4, listings, disqualified, veto)
     "A": ([R, R, R, R], ["2025-Q3", "2026-Q2"], False, True),
     "B": ([R, R, R, None], ["2025-Q3", "2026-Q2"], False, True),
-    "C": ([I, None, I, Y], ["2025-Q3"], False, True),
-    "D": ([None, I, Y, R], ["2026-Q4"], False, False),
-    "E": ([Y, None, I, Y], [], True, True),
-    "F": ([Y, None, None, I], [], False, False),
-    "G": ([None, I, None, None], [], False, False),
-    "H": ([None, I, None, None], [], False, False),
+    "C": ([IV, None, IV, Y], ["2025-Q3"], False, True),
+    "D": ([None, IV, Y, R], ["2026-Q4"], False, False),
+    "E": ([Y, None, IV, Y], [], True, True),
+    "F": ([Y, None, None, IV], [], False, False),
+    "G": ([None, IV, None, None], [], False, False),
+    "H": ([None, IV, None, None], [], False, False),
 }
 
 
@@ -100,7 +100,7 @@ def test_a_missing_quarter_breaks_the_run():
     # in 2026 (run 3) and once in 2025 (run 3 at 2025-Q3).
     qs = [q for q in quarters() if (q.year, q.quarter) != (2025, 4)]
     a = assess(STREETS, qs, ANNUAL, 2026, AssessmentRules())["A"]
-    assert [a.quarters[f"2026-Q{q}"] for q in (1, 2, 3, 4)] == [I, Y, R, R]
+    assert [a.quarters[f"2026-Q{q}"] for q in (1, 2, 3, 4)] == [IV, Y, R, R]
     assert a.listings == ["2025-Q3", "2026-Q3"]
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from surveyapp.extensions import db
 from surveyapp.models import Survey
-from surveyapp.services.assessment import annual_assessment, pooled_year
+from surveyapp.services.assessment import pooled_year
 from surveyapp.services.demo import load_demo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "survey"
