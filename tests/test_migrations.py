@@ -15,3 +15,28 @@ def test_migrations_create_exactly_the_models_schema(app):
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
     assert differences == [], "\n".join(str(d) for d in differences)
+
+
+def test_every_migration_goes_down_and_up_again(demo):
+    """Each revision's downgrade runs on a database with data, and upgrading again gives back
+    the models' schema with every row of the demo."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    with demo.app_context():
+        tables = ("locality", "survey", "wave", "response", "answer", "user_account")
+        counts = {
+            t: db.session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables
+        }
+        db.session.remove()
+        downgrade(revision="0008")
+        upgrade()
+        db.session.remove()
+        after = {
+            t: db.session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables
+        }
+        assert after == counts
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+        assert differences == [], "\n".join(str(d) for d in differences)

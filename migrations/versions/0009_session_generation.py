@@ -21,14 +21,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('session_generation', sa.Integer(), server_default='0',
-                                      nullable=False))
-        batch_op.add_column(sa.Column('must_change_password', sa.Boolean(),
-                                      server_default=sa.false(), nullable=False))
+    op.add_column('user_account', sa.Column('session_generation', sa.Integer(),
+                                            server_default='0', nullable=False))
+    op.add_column('user_account', sa.Column('must_change_password', sa.Boolean(),
+                                            server_default=sa.false(), nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('must_change_password')
-        batch_op.drop_column('session_generation')
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch operation would copy and drop
+    # user_account, which other tables reference, and fail on a database with data.
+    op.drop_column('user_account', 'must_change_password')
+    op.drop_column('user_account', 'session_generation')

@@ -31,16 +31,16 @@ def upgrade():
     )
     with op.batch_alter_table('login_throttle', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_throttle_last_at'), ['last_at'], unique=False)
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_column('locked_until')
-        batch_op.drop_column('failed_logins')
+    # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch operation would copy and drop
+    # user_account, which other tables reference, and fail on a database with data.
+    op.drop_column('user_account', 'locked_until')
+    op.drop_column('user_account', 'failed_logins')
 
 
 def downgrade():
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0',
-                                      nullable=False))
-        batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
+    op.add_column('user_account', sa.Column('failed_logins', sa.Integer(), server_default='0',
+                                            nullable=False))
+    op.add_column('user_account', sa.Column('locked_until', sa.DateTime(), nullable=True))
     with op.batch_alter_table('login_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_throttle_last_at'))
     op.drop_table('login_throttle')
