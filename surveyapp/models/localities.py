@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -20,6 +20,8 @@ class Locality(db.Model):
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120), default="")
     population: Mapped[int | None]
+    # The outline for maps: a GeoJSON geometry (Polygon or MultiPolygon, lon/lat), or None.
+    boundary: Mapped[dict | None] = mapped_column(JSON, default=None)
 
     parent: Mapped[Locality | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Locality]] = relationship(

@@ -39,6 +39,13 @@ def value(est: Estimate | None, kind: str = "rate") -> str:
     return number(est.value, kind) + ("%" if kind == "rate" else "")
 
 
+def value_text(x: float | None, kind: str = "rate") -> str:
+    """A bare value as an estimate prints: ``93.7%`` or ``82.9``; ``—`` if missing."""
+    if not _finite(x):
+        return DASH
+    return number(x, kind) + ("%" if kind == "rate" else "")
+
+
 def share(x: float | None) -> str:
     """A share given as a number: ``93.7%``."""
     return DASH if not _finite(x) else number(x) + "%"
