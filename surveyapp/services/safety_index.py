@@ -24,6 +24,7 @@ from ..models.safety_index import SafetyIndexDefinition, SafetyIndexValue
 from ..safety_index import (
     Definition,
     DefinitionError,
+    DefinitionProblem,
     MonthIndex,
     Street,
     SurveyValue,
@@ -78,6 +79,9 @@ def store_definition(
     :class:`SafetyIndexError` if its version number is taken by a different text.
     """
     definition = load_definition_text(text, source)
+    problems = survey_source_problems(definition, source)
+    if problems:
+        raise DefinitionError(problems)
     row = db.session.scalar(
         select(SafetyIndexDefinition).where(
             SafetyIndexDefinition.slug == definition.id,
@@ -114,6 +118,39 @@ def store_definition(
     )
     db.session.commit()
     return row, True
+
+
+def survey_source_problems(definition: Definition, source: str) -> list[DefinitionProblem]:
+    """Survey sources that name no stored questionnaire, or an item it does not have."""
+    from ..models import QuestionnaireVersion
+
+    problems = []
+    items: dict[str, set[str] | None] = {}
+    for ind in definition.indicators:
+        if ind.source.kind != "survey":
+            continue
+        slug = ind.source.questionnaire
+        if slug not in items:
+            versions = db.session.scalars(
+                select(QuestionnaireVersion).where(
+                    QuestionnaireVersion.slug == slug, QuestionnaireVersion.status == "published"
+                )
+            ).all()
+            items[slug] = (
+                {i.id for v in versions for i in (*v.schema.indicators, *v.schema.composites)}
+                if versions
+                else None
+            )
+        known = items[slug]
+        where = f"indicator {ind.id}: source"
+        if known is None:
+            problems.append(DefinitionProblem(source, ind.line, where, f"no questionnaire "
+                                              f"'{slug}' is stored"))  # fmt: skip
+        elif ind.source.item not in known:
+            problems.append(DefinitionProblem(
+                source, ind.line, where, f"questionnaire '{slug}' has no indicator or composite "
+                f"'{ind.source.item}' (it has: {', '.join(sorted(known))})"))  # fmt: skip
+    return problems
 
 
 def latest_version_number(slug: str) -> int:
@@ -223,15 +260,15 @@ def _table(filename: str, data: bytes) -> list[list[str]]:
 
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            sheet = book.worksheets[0]
+            rows = []
+            for cells in sheet.iter_rows(values_only=True):
+                rows.append(["" if c is None else _cell_text(c) for c in cells])
+                if len(rows) > MAX_ROWS + 1:
+                    break
+            book.close()
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
             raise SafetyIndexError(f"{filename}: not a readable XLSX workbook ({exc})") from exc
-        sheet = book.worksheets[0]
-        rows = []
-        for cells in sheet.iter_rows(values_only=True):
-            rows.append(["" if c is None else _cell_text(c) for c in cells])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        book.close()
         return rows
     try:
         text = data.decode("utf-8-sig")
@@ -239,7 +276,10 @@ def _table(filename: str, data: bytes) -> list[list[str]]:
         raise SafetyIndexError(f"{filename}: not UTF-8 text; save the CSV as UTF-8") from exc
     if "\x00" in text:
         raise SafetyIndexError(f"{filename}: the file contains NUL characters; not a CSV file")
-    return list(csv.reader(io.StringIO(text)))[: MAX_ROWS + 1]
+    try:
+        return list(csv.reader(io.StringIO(text)))[: MAX_ROWS + 1]
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+        raise SafetyIndexError(f"{filename}: not a readable CSV file ({exc})") from exc
 
 
 def _cell_text(value: object) -> str:
@@ -663,10 +703,10 @@ def data_status(district: Locality, month: str) -> list[tuple[str, str, int, int
 def definition_problems(text: str, source: str) -> list[str]:
     """Every problem of a definition text, as printable lines (empty if valid)."""
     try:
-        load_definition_text(text, source)
+        definition = load_definition_text(text, source)
     except DefinitionError as exc:
         return [str(p) for p in exc.problems]
-    return []
+    return [str(p) for p in survey_source_problems(definition, source)]
 
 
 # ------------------------------------------------------------------------ outputs

@@ -173,3 +173,21 @@ def test_english_bulletin_translates_the_missing_value_notes(demo, tmp_path) -> 
     text = " ".join(pdf_lines(pdf.read_bytes()))
     assert "safety index bulletin" in text and "League table" in text
     assert "no value this month; the value of 20" in text and "沿用" not in text
+
+
+def test_a_survey_source_must_name_a_stored_questionnaire_item(demo, tmp_path) -> None:
+    runner = demo.test_cli_runner()
+    text = (ROOT / "questionnaires" / "safety-index.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(
+        text.replace("version: 1", "version: 5").replace("item: security}", "item: securty}")
+    )
+    result = runner.invoke(args=["index", "definition", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "has no indicator or composite 'securty'" in result.output and f"{bad}:" in result.output
+    nosuch = text.replace("version: 1", "version: 5")
+    nosuch = nosuch.replace("survey: public-security-satisfaction, item: security}",
+                            "survey: nosuch, item: security}")  # fmt: skip
+    bad.write_text(nosuch)
+    result = runner.invoke(args=["index", "definition", "import", str(bad)])
+    assert result.exit_code == 1 and "no questionnaire 'nosuch' is stored" in result.output
