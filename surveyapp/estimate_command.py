@@ -159,6 +159,7 @@ def _estimate_data(
 ) -> str:
     from .estimation import EstimationError
     from .estimation.tabular import EstimateRequest, estimate_csv, format_rows
+    from .reports.cells import neutral
 
     if not var:
         raise EstimateFailure("--var is required with --data")
@@ -194,7 +195,7 @@ def _estimate_data(
         raise EstimateFailure(str(exc)) from None
     except MemoryError:
         raise EstimateFailure(f"{data}: not enough memory to read the file") from None
-    return format_rows(rows, fmt)
+    return format_rows(rows, fmt, text_cell=neutral)
 
 
 def _estimate_survey(

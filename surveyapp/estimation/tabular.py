@@ -669,8 +669,11 @@ def _rake(
 
 
 # ====================================================================== output
-def format_rows(rows: list[dict[str, Any]], fmt: str) -> str:
-    """Rows as ``json``, ``csv`` or an aligned ``table``."""
+def format_rows(
+    rows: list[dict[str, Any]], fmt: str, text_cell: Callable[[str], str] = lambda s: s
+) -> str:
+    """Rows as ``json``, ``csv`` or an aligned ``table``; ``text_cell`` rewrites the CSV's
+    texts (the command passes ``surveyapp.reports.cells.neutral``)."""
     if fmt == "json":
         return (
             json.dumps(
@@ -683,7 +686,7 @@ def format_rows(rows: list[dict[str, Any]], fmt: str) -> str:
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(OUTPUT_KEYS)
         for r in rows:
-            writer.writerow(["" if r[k] is None else _text(r[k]) for k in OUTPUT_KEYS])
+            writer.writerow([_csv_cell(r[k], text_cell) for k in OUTPUT_KEYS])
         return buf.getvalue()
     if fmt == "table":
         width = max([len("domain"), *(_display_width(str(r["domain"])) for r in rows)])
@@ -721,6 +724,14 @@ def _json_value(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
+
+
+def _csv_cell(v: Any, text_cell: Callable[[str], str]) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, int | float):
+        return _text(v)  # a number, negative or not, stays a number
+    return text_cell(str(v))
 
 
 def _text(v: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime
@@ -13,6 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..reports.cells import CsvWriter
 
 
 def record(
@@ -51,7 +51,7 @@ def recent(limit: int = 200, action: str | None = None) -> list[AuditEvent]:
 def export_csv() -> bytes:
     """The whole log as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese)."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = CsvWriter(buf)
     writer.writerow(["id", "at", "user", "action", "target", "detail", "ip"])
     for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
         writer.writerow(

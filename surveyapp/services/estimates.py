@@ -10,7 +10,6 @@ the district and the previous wave and rank intervals for the league table.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -37,6 +36,7 @@ from ..extensions import db
 from ..models import Locality, QuestionnaireVersion, Response, Survey, Wave
 from ..questionnaire import Questionnaire
 from ..questionnaire.diff import indicator_comparable, indicator_definition
+from ..reports.cells import CsvDictWriter
 from .wave_snapshot import current_state, load_design, load_or_build, save_design, version_counts
 
 DEFAULT_SETTINGS = {
@@ -975,7 +975,7 @@ def estimate_survey(
             f"CI {ci_method} {lvl:g}; weighting {weighting.method} "
             f"{'+'.join(weighting.margins)}; n {data.n}\n"
         )
-        writer = csv.DictWriter(buf, fieldnames=("indicator", *ROW_KEYS), lineterminator="\n")
+        writer = CsvDictWriter(buf, fieldnames=("indicator", *ROW_KEYS), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         buf.writelines(f"# note: {n}\n" for n in notes)

@@ -10,7 +10,6 @@ clusters of the design), the final weight and every closed answer.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import os
@@ -26,6 +25,7 @@ from ..extensions import db
 from ..models import Answer, Locality, Response, Survey, Wave
 from ..questionnaire import translate
 from ..reports import ReportError, ReportLanguageError
+from ..reports.cells import CsvWriter, append_row
 from ..reports.wording import report_language
 from .estimates import (
     EstimateRequestError,
@@ -440,17 +440,18 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
 
 
 def _csv_value(x: Any) -> Any:
+    # Numbers stay numbers (the writer formats them; only texts are neutralised).
     if x is None:
         return ""
-    if isinstance(x, float):
-        return repr(x) if not x.is_integer() else str(int(x)) if abs(x) < 1e15 else repr(x)
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return int(x)
     return x
 
 
 def to_csv(table: Table) -> bytes:
     """UTF-8 with a byte-order mark (so that Excel reads the Chinese), header row first."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = CsvWriter(buf, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.rows:
         writer.writerow([_csv_value(x) for x in row])
@@ -463,22 +464,22 @@ def to_xlsx(table: Table, sheet: str) -> bytes:
 
     wb = Workbook(write_only=True)
     data = wb.create_sheet(sheet)
-    data.append(table.columns)
+    append_row(data, table.columns)
     for row in table.rows:
-        data.append(row)
+        append_row(data, row)
     if table.labels:
         variables = wb.create_sheet("variables")
-        variables.append(["variable", "label"])
+        append_row(variables, ["variable", "label"])
         for col in table.columns:
-            variables.append([col, table.labels.get(col, "")])
+            append_row(variables, [col, table.labels.get(col, "")])
         values = wb.create_sheet("values")
-        values.append(["variable", "value", "label"])
+        append_row(values, ["variable", "value", "label"])
         for col in table.columns:
             for value, text in table.value_labels.get(col, {}).items():
-                values.append([col, value, text])
+                append_row(values, [col, value, text])
     about = wb.create_sheet("about")
     for key, value in table.about:
-        about.append([key, value])
+        append_row(about, [key, value])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Locality, Survey, User, Wave
 from ..models.safety_index import SafetyIndexDefinition, SafetyIndexValue
+from ..reports.cells import CsvWriter, append_row
 from ..safety_index import (
     Definition,
     DefinitionError,
@@ -771,7 +772,7 @@ def export_bytes(
     rows = export_rows(out, codes, lang)
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = CsvWriter(buf)
         writer.writerow(EXPORT_COLUMNS)
         writer.writerows(["" if v is None else v for v in row] for row in rows)
         return ("\ufeff" + buf.getvalue()).encode("utf-8")
@@ -780,9 +781,9 @@ def export_bytes(
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet(out.result.month)
-        sheet.append(list(EXPORT_COLUMNS))
+        append_row(sheet, EXPORT_COLUMNS)
         for row in rows:
-            sheet.append(row)
+            append_row(sheet, row)
         buf = io.BytesIO()
         book.save(buf)
         return buf.getvalue()

@@ -7,7 +7,6 @@ else (closed cases, supervisors' lists, the CSV export) they are masked.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, datetime
 
@@ -24,6 +23,7 @@ from ..fieldwork.settings import FieldworkSettings, settings_for
 from ..i18n import select_locale
 from ..models import Assignment, Wave
 from ..models.fieldwork import CallAttempt, CatiCase
+from ..reports.cells import CsvWriter
 from .access import supervised_wave
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
@@ -300,7 +300,7 @@ def cases_csv(wave: Wave) -> bytes:
     """The wave's cases for download: numbers always masked, no answers."""
     settings = settings_for(wave.survey)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = CsvWriter(out)
     writer.writerow(
         [
             "case",
