@@ -80,7 +80,7 @@ def questionnaire_validate(files: tuple[Path, ...]) -> None:
 
     failed = False
     for file in files:
-        if file.suffix.lower() in (".xlsx", ".xlsm"):  # an XLSForm: converted, then checked
+        if file.suffix.lower() in (".xlsx", ".xlsm", ".xls"):  # XLSForm: converted, then checked
             from .design_commands import validate_xlsform_file
 
             problems = validate_xlsform_file(file)
@@ -97,22 +97,40 @@ def questionnaire_validate(files: tuple[Path, ...]) -> None:
 
 @questionnaire_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Store it as a draft (any languages; what publishing needs is printed as warnings).",
+)
 @with_appcontext
-def questionnaire_import(file: Path) -> None:
-    """Store a questionnaire file (YAML or XLSForm .xlsx) as a published version."""
+def questionnaire_import(file: Path, draft: bool) -> None:
+    """Store a questionnaire file (YAML or XLSForm .xlsx/.xls) as a published version."""
     from .questionnaire import QuestionnaireError
     from .services.questionnaires import store_questionnaire
 
-    if file.suffix.lower() in (".xlsx", ".xlsm"):  # an XLSForm (ODK, KoboToolbox)
+    if file.suffix.lower() in (".xlsx", ".xlsm", ".xls"):  # an XLSForm (ODK, KoboToolbox)
         from .design_commands import import_xlsform_file
 
-        return import_xlsform_file(file)
+        return import_xlsform_file(file, draft=draft)
+    if draft:
+        from .design_commands import import_draft_text
+
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{file}: cannot read it as UTF-8 text ({exc})") from exc
+        return import_draft_text(text, file)
     try:
         version, created = store_questionnaire(file.read_text(encoding="utf-8"), source=str(file))
     except QuestionnaireError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         sys.exit(1)
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(
+            f"{file}: not a UTF-8 text (byte {exc.start}): a questionnaire file is YAML text, "
+            "an XLSForm is a .xlsx or .xls workbook"
+        ) from exc
     except OSError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
     state = "stored" if created else "already stored"

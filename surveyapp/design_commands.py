@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-XLSFORM_SUFFIXES = (".xlsx", ".xlsm")
+XLSFORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
 def find_version(reference: str):
@@ -86,10 +86,11 @@ def questionnaire_export(reference: str, output: Path) -> None:
     click.echo(f"{version.slug} v{version.version} ({version.status}) written to {output}.")
 
 
-def import_xlsform_file(file: Path) -> None:
-    """Convert an XLSForm and store it as a published version; print what was left out."""
+def import_xlsform_file(file: Path, draft: bool = False) -> None:
+    """Convert an XLSForm and store it as a published version (or a draft); print what was
+    left out."""
     from .questionnaire import QuestionnaireError
-    from .questionnaire.xlsform import xlsform_to_yaml
+    from .questionnaire.xlsform import xlsform_to_draft_yaml, xlsform_to_yaml
     from .services.questionnaires import store_questionnaire
 
     try:
@@ -97,9 +98,12 @@ def import_xlsform_file(file: Path) -> None:
     except OSError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
     try:
-        text, warnings = xlsform_to_yaml(data, source=str(file))
+        convert = xlsform_to_draft_yaml if draft else xlsform_to_yaml
+        text, warnings = convert(data, source=str(file))
         for warning in warnings:
             click.echo(f"warning: {warning}", err=True)
+        if draft:
+            return import_draft_text(text, file)
         version, created = store_questionnaire(text, source=str(file))
     except QuestionnaireError as exc:
         for problem in exc.problems:
@@ -108,6 +112,27 @@ def import_xlsform_file(file: Path) -> None:
         sys.exit(1)
     state = "stored" if created else "already stored"
     click.echo(f"{version.slug} v{version.version} {state} (id {version.id}).")
+
+
+def import_draft_text(text: str, file: Path) -> None:
+    """Store a questionnaire text as a draft; print what publishing it will still need."""
+    from .services.design import DesignError, draft_from_text, draft_problems
+
+    try:
+        draft = draft_from_text(text, source=str(file))
+    except DesignError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    problems = draft_problems(draft)
+    for problem in problems:
+        click.echo(f"warning: before publishing: {problem}", err=True)
+    click.echo(
+        f"{draft.slug} v{draft.version} stored as a draft (id {draft.id}); "
+        + (
+            f"{len(problems)} problem(s) to fix in the designer before publishing."
+            if problems
+            else "it can be published as it is."
+        )
+    )
 
 
 def validate_xlsform_file(file: Path) -> list:

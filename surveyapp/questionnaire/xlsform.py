@@ -103,8 +103,10 @@ def language_code(name: str) -> str:
     """Map an XLSForm language name (``English (en)``, ``中文 (zh-CN)``) to our code.
 
     Chinese in any regional or script form (``zh``, ``zh-CN``, ``zh-Hans``) is ``zh_CN``;
-    ``xx-YY`` becomes ``xx_YY``. A name without a code in parentheses is matched against
-    the known language names, else kept lower-cased.
+    ``xx-YY`` becomes ``xx_YY``. A name without a code in parentheses (``French``,
+    ``Kiswahili``, ``العربية``) is matched against the known language names, then against the
+    English and native names of every language in the CLDR (Babel); a name found nowhere is
+    kept lower-cased (and reported by :func:`is_language_code`'s check).
     """
     match = _LANGUAGE_CODE.search(name)
     if match is None:
@@ -113,7 +115,12 @@ def language_code(name: str) -> str:
             if known.lower() == lowered:
                 return code
         aliases = {"english": "en", "chinese": "zh_CN", "uyghur": "ug", "uighur": "ug"}
-        return aliases.get(lowered, lowered)
+        if lowered in aliases:
+            return aliases[lowered]
+        found = _cldr_language_names().get(lowered)
+        if found is not None:
+            return DEFAULT_LANGUAGE if found == "zh" else found
+        return lowered
     code = match.group(1).replace("-", "_")
     parts = code.split("_")
     if parts[0].lower() == "zh" and (len(parts) == 1 or parts[1] in ("CN", "Hans", "cn", "hans")):
@@ -122,6 +129,39 @@ def language_code(name: str) -> str:
     if len(parts) > 1 and len(parts[1]) == 2:
         parts[1] = parts[1].upper()
     return "_".join(parts)
+
+
+_LANGUAGE_CODE_FORM = re.compile(r"^[a-z]{2,3}(?:_[A-Za-z0-9]{2,8})*$")
+
+
+def is_language_code(code: str) -> bool:
+    """Whether ``code`` reads as a language code (``fr``, ``zh_CN``), not a leftover name."""
+    return bool(_LANGUAGE_CODE_FORM.match(code))
+
+
+_CLDR_NAMES: dict[str, str] | None = None
+
+
+def _cldr_language_names() -> dict[str, str]:
+    """Lower-cased English and native names of the CLDR's languages -> their code."""
+    global _CLDR_NAMES
+    if _CLDR_NAMES is None:
+        from babel import Locale, localedata
+
+        names: dict[str, str] = {}
+        english = Locale("en").languages
+        for identifier in localedata.locale_identifiers():
+            if "_" in identifier:
+                continue
+            try:
+                native = Locale.parse(identifier).get_display_name(identifier)
+            except (ValueError, LookupError):
+                native = None
+            for candidate in (english.get(identifier), native):
+                if candidate:
+                    names.setdefault(candidate.strip().lower(), identifier)
+        _CLDR_NAMES = names
+    return _CLDR_NAMES
 
 
 def _language_display(name: str) -> str:
@@ -142,6 +182,7 @@ class _Reader:
         self.loose_groups: list[dict[str, Any]] = []
         self.has_form_id = True
         self.raw_choices: dict[tuple[str, str], dict[str, str]] = {}
+        self.draft = False
 
     def raw_text(self, raw: Mapping[str, str] | None, column: str, value: Any) -> dict[str, str]:
         """Texts of ``column`` as written in the sheet (pyxform rewrites curly quotes and
@@ -261,8 +302,13 @@ def _extra_sheets(workbook) -> tuple[dict[str, dict[str, str]], list[dict[str, A
     return texts, results
 
 
-def xlsform_to_document(data: bytes, source: str = "form.xlsx") -> XLSFormImport:
-    """Read an XLSForm workbook (``.xlsx`` bytes) into a questionnaire document.
+def xlsform_to_document(
+    data: bytes, source: str = "form.xlsx", draft: bool = False
+) -> XLSFormImport:
+    """Read an XLSForm workbook (``.xlsx`` or ``.xls`` bytes) into a questionnaire document.
+
+    ``draft``: the document may lack the languages publishing needs (Chinese is declared
+    with its texts missing); otherwise a form without Chinese and English labels is refused.
 
     pyxform reads and checks the form; its errors become problems. The document still has to
     pass the questionnaire check (``load_questionnaire_text``), which reports, for example,
@@ -272,6 +318,17 @@ def xlsform_to_document(data: bytes, source: str = "form.xlsx") -> XLSFormImport
     from pyxform import xls2xform
     from pyxform.errors import PyXFormError
 
+    from .xls import NotAWorkbook, is_xls, xls_to_xlsx
+
+    if is_xls(data):
+        try:
+            data = xls_to_xlsx(data)
+        except WorkbookTooLarge as error:
+            return XLSFormImport(
+                None, [Problem(source, 1, "", f"the workbook is too large: {error}")]
+            )
+        except NotAWorkbook as error:
+            return XLSFormImport(None, [Problem(source, 1, "", str(error))])
     try:
         # Every reader (openpyxl here, pyxform below) gets the bounded workbook.
         data = bounded_xlsx(data)
@@ -298,9 +355,7 @@ def xlsform_to_document(data: bytes, source: str = "form.xlsx") -> XLSFormImport
             xlsform=data, warnings=warnings, validate=False, file_type=".xlsx"
         )
     except PyXFormError as error:
-        return XLSFormImport(
-            None, [Problem(source, 1, "", f"pyxform refuses the form: {error}")], rows=rows
-        )
+        return XLSFormImport(None, [_pyxform_problem(source, str(error))], rows=rows)
     except Exception as error:  # noqa: BLE001 - pyxform lets some internal errors through
         return XLSFormImport(
             None,
@@ -310,9 +365,27 @@ def xlsform_to_document(data: bytes, source: str = "form.xlsx") -> XLSFormImport
     reader = _Reader(source, converted._pyxform, rows)
     reader.raw_survey, reader.raw_choices = raw_survey, raw_choices
     reader.has_form_id = has_form_id
+    reader.draft = draft
     reader.warnings.extend(f"{source}: pyxform: {warning}" for warning in warnings)
     document = _document(reader, texts, results)
     return XLSFormImport(document, reader.problems, reader.warnings, rows)
+
+
+_PYXFORM_ROW = re.compile(r"^\s*\[row\s*:\s*(\d+)\]\s*")
+_PYXFORM_SHEET = re.compile(r"[Oo]n the '(\w+)' sheet")
+
+
+def _pyxform_problem(source: str, message: str) -> Problem:
+    """pyxform's refusal as a problem naming the sheet and row (pyxform writes ``[row : 4]``;
+    the sheet is the survey sheet unless the message names another)."""
+    match = _PYXFORM_ROW.match(message)
+    if match is None:
+        return Problem(source, 1, "", f"pyxform refuses the form: {message}")
+    row = int(match.group(1))
+    rest = message[match.end() :]
+    sheet = _PYXFORM_SHEET.search(rest)
+    where = f"{sheet.group(1) if sheet else 'survey'} sheet, row {row}"
+    return Problem(source, row, where, f"pyxform refuses it: {rest}")
 
 
 def _slug(form_id: str) -> str:
@@ -357,17 +430,38 @@ def _document(
     ordered = [DEFAULT_LANGUAGE] if DEFAULT_LANGUAGE in codes else []
     ordered += ["en"] if "en" in codes else []
     ordered += [code for code in dict.fromkeys(codes) if code not in ordered]
-    if DEFAULT_LANGUAGE not in ordered:
+    for name, code in reader.languages.items():
+        if code in ordered and not is_language_code(code):
+            reader.problems.append(
+                Problem(
+                    reader.source,
+                    1,
+                    f"survey sheet, columns ::{name}",
+                    f"'{name}' is no language name known here: write its code in parentheses, "
+                    f"as in label::{name} (xx)",
+                )
+            )
+    if reader.draft:
+        # A draft takes whatever languages the form has: Chinese, the default language, is
+        # declared with its texts missing (marked in the designer); publishing needs them.
+        if DEFAULT_LANGUAGE not in ordered:
+            ordered.insert(0, DEFAULT_LANGUAGE)
+            reader.warnings.append(
+                f"{reader.source}: the form has no Chinese labels: translate every text into "
+                "简体中文 (zh_CN) in the designer before publishing"
+            )
+    elif DEFAULT_LANGUAGE not in ordered:
         reader.problems.append(
             Problem(
                 reader.source,
                 1,
                 "languages",
                 "the form has no Chinese labels: add label::简体中文 (zh) columns "
-                "(Chinese is the default language of every questionnaire)",
+                "(Chinese is the default language of every questionnaire), or import it as "
+                "a draft (--draft) and translate it in the designer",
             )
         )
-    if "en" not in ordered:
+    if "en" not in ordered and not reader.draft:
         reader.problems.append(
             Problem(reader.source, 1, "languages", "the form has no English (en) labels")
         )
@@ -912,3 +1006,18 @@ def xlsform_to_yaml(data: bytes, source: str = "form.xlsx") -> tuple[str, list[s
     if problems:
         raise QuestionnaireError(map_problems(result, problems))
     return text, result.warnings
+
+
+def xlsform_to_draft_yaml(data: bytes, source: str = "form.xlsx") -> tuple[str, list[str]]:
+    """Return ``(yaml_text, warnings)`` of an XLSForm for a draft: whatever its languages.
+
+    Raise QuestionnaireError only for what a draft cannot hold either (a file pyxform refuses,
+    repeats, unsupported question types); the questionnaire check's problems (missing
+    translations, for example) are left to the designer and to publishing.
+    """
+    from .problems import QuestionnaireError
+
+    result = xlsform_to_document(data, source, draft=True)
+    if result.problems or result.text is None:
+        raise QuestionnaireError(result.problems)
+    return result.text, result.warnings

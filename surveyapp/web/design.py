@@ -911,7 +911,7 @@ def questionnaire_pdf(version_id: int):
 @bp.post("/import")
 @roles_required(*ROLES)
 def import_file():
-    """Start a draft from an uploaded questionnaire file (YAML) or XLSForm (.xlsx)."""
+    """Start a draft from an uploaded questionnaire file (YAML) or XLSForm (.xlsx, .xls)."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Choose a file to import."), "error")
@@ -921,10 +921,13 @@ def import_file():
     warnings: list[str] = []
     try:
         with time_budget(current_app.config["UPLOAD_TIME_BUDGET"]):
-            if name.lower().endswith((".xlsx", ".xlsm")):
-                from ..questionnaire.xlsform import xlsform_to_yaml
+            from ..questionnaire.xls import is_xls
 
-                text, warnings = xlsform_to_yaml(data, source=name)
+            if name.lower().endswith((".xlsx", ".xlsm", ".xls")) or is_xls(data):
+                from ..questionnaire.xlsform import xlsform_to_draft_yaml
+
+                # A draft takes whatever languages the form has; publishing asks for Chinese.
+                text, warnings = xlsform_to_draft_yaml(data, source=name)
             else:
                 text = data.decode("utf-8")
             draft = design.draft_from_text(text, name, current_user)
