@@ -95,7 +95,11 @@ def rank_intervals(
         raise ValueError(f"cov must have shape ({k}, {k}), got {sigma.shape}")
     if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(sigma))):
         raise ValueError("estimates and cov must be finite")
-    if not np.allclose(sigma, sigma.T, rtol=1e-10, atol=0.0):
+    # Rounding makes a computed covariance matrix asymmetric by about 1e-16 of its largest
+    # entry; relative to a near-zero entry that is far more than rtol, so the absolute
+    # tolerance follows the matrix's scale (an all-zero tolerance refused real results).
+    size = float(np.max(np.abs(sigma))) if sigma.size else 0.0
+    if not np.allclose(sigma, sigma.T, rtol=1e-10, atol=1e-12 * size):
         raise ValueError("cov must be symmetric")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be strictly between 0 and 1, got {level!r}")
