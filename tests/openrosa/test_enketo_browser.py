@@ -137,9 +137,19 @@ def field(data: str, name: str) -> str:
 
 
 def test_enketo_renders_fills_in_and_submits(
-    demo, live_server, browser, enketo_bundle, client, token
+    demo, live_server, browser, enketo_bundle, client, token, monkeypatch
 ):
     from surveyapp.fieldwork.odk_credentials import issue_app_password
+    from surveyapp.web import openrosa as openrosa_web
+
+    digests: list[str] = []
+    check_digest = openrosa_web._digest_user
+
+    def counted(auth):
+        digests.append(auth.parameters.get("uri", ""))
+        return check_digest(auth)
+
+    monkeypatch.setattr(openrosa_web, "_digest_user", counted)
 
     with demo.app_context():
         password, _user = issue_app_password("enumerator")
@@ -200,6 +210,8 @@ def test_enketo_renders_fills_in_and_submits(
     assert conflict["status"] == 409, conflict
     assert not errors, errors
     context.close()
+    # Chromium answered the server's challenge itself, choosing HTTP Digest over Basic.
+    assert "/formList" in digests and "/submission" in digests
 
     # The same interview through the sync API, with Enketo's times and device.
     api_body = submission(
