@@ -191,3 +191,29 @@ def test_a_survey_source_must_name_a_stored_questionnaire_item(demo, tmp_path) -
     bad.write_text(nosuch)
     result = runner.invoke(args=["index", "definition", "import", str(bad)])
     assert result.exit_code == 1 and "no questionnaire 'nosuch' is stored" in result.output
+
+
+def test_each_month_uses_the_version_in_force_and_says_what_changed(demo, tmp_path) -> None:
+    runner = demo.test_cli_runner()
+    latest = compute_json(runner)["month"]
+    text = (ROOT / "questionnaires" / "safety-index.yaml").read_text(encoding="utf-8")
+    v2 = text.replace("version: 1", "version: 2").replace(
+        "effective_from: 2025-01", f"effective_from: {latest}"
+    )
+    v2 = v2.replace("target: 0.9, caps: [0.8, 1.0]}\n        weight: 2",
+                    "target: 0.92, caps: [0.8, 1.0]}\n        weight: 3")  # fmt: skip
+    file = tmp_path / "v2.yaml"
+    file.write_text(v2, encoding="utf-8")
+    result = runner.invoke(args=["index", "definition", "import", str(file)])
+    assert result.exit_code == 0, result.output
+    now = compute_json(runner)
+    assert now["definition_version"] == 2
+    from surveyapp.safety_index import month_add
+
+    assert compute_json(runner, "--month", month_add(latest, -1))["definition_version"] == 1
+    table = runner.invoke(args=["index", "compute", "--district", DISTRICT])
+    assert "definition change: 指标 群众安全感 权重：2 → 3" in table.output
+    assert "指标 群众安全感 标准化：target 0.9 [0.8, 1] → target 0.92 [0.8, 1]" in table.output
+    pdf = tmp_path / "b.pdf"
+    runner.invoke(args=["index", "report", "--district", DISTRICT, "-o", str(pdf)])
+    assert "指标体系较上月有调整" in "".join(pdf_lines(pdf.read_bytes()))
