@@ -59,6 +59,11 @@ def test_page_offers_enumerators_and_the_locality_tree(demo, client):
     assert locality_select.count("data-depth=") == below
     assert 'data-depth="0"' in locality_select and "data-locality-picker" in locality_select
     assert "js/locality-picker.js" in html
+    # The survey's page leads to the wave's assignments.
+    with demo.app_context():
+        survey_id = db.session.get(Wave, wave_id).survey_id
+    survey_page = client.get(f"/manage/surveys/{survey_id}").get_data(as_text=True)
+    assert f'href="/assignments/waves/{wave_id}"' in survey_page
 
 
 def test_upload_lists_every_problem_by_row_and_stores_nothing(demo, client):
