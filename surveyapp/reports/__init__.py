@@ -4,10 +4,34 @@ Pure of the web layer: every builder takes plain data (``WaveResults`` and a ``R
 and returns bytes; ``surveyapp.services.reports`` gathers the data, caches and serves them.
 """
 
-from .district import build_district_pdf
-from .model import ReportError, ReportMeta, ReportOptions, WarningRules, WaveHistory
-from .street import build_street_pdf
-from .wording import ReportLanguageError, report_language
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Loaded on first use (PEP 562): ``surveyapp.reports.cells`` is imported by the estimate
+# command, which must start without the PDF builders (and scipy, which they pull in).
+_WHERE = {
+    "build_district_pdf": "district",
+    "ReportError": "model",
+    "ReportMeta": "model",
+    "ReportOptions": "model",
+    "WarningRules": "model",
+    "WaveHistory": "model",
+    "build_street_pdf": "street",
+    "ReportLanguageError": "wording",
+    "report_language": "wording",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ReportError",
