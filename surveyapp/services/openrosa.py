@@ -362,9 +362,10 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
     """Read a submitted instance (XML) into an item of the sync API.
 
     Fields are found by name wherever they are (groups only nest them); ``meta/instanceID``
-    (``uuid:…``) is the interview's UUID; ``start``, ``end`` and ``deviceid`` are paradata;
-    every other field with a value is an answer, so a field the questionnaire does not have is
-    refused by the questionnaire check like any unknown answer.
+    (``uuid:…``) is the interview's UUID (``meta/deprecatedID`` for an edited form);
+    ``start``, ``end`` and ``deviceid`` are paradata; every other field with a value is an
+    answer, so a field the questionnaire does not have is refused by the questionnaire check
+    like any unknown answer.
     """
     from defusedxml import ElementTree
     from defusedxml.common import DefusedXmlException
@@ -392,6 +393,7 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
     item: dict[str, Any] = {"wave": wave_id}
     answers: dict[str, str] = {}
     paradata: dict[str, Any] = {}
+    ids: dict[str, str] = {}
     stack = [(child, False) for child in reversed(list(root))]
     while stack:
         element, in_meta = stack.pop()
@@ -402,9 +404,9 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
             continue
         text = (element.text or "").strip()
         if in_meta:
-            if name == "instanceID":
-                item["uuid"] = text.removeprefix("uuid:")
-            continue  # instanceName, deprecatedID, audit: nothing of the interview
+            if name in ("instanceID", "deprecatedID") and text:
+                ids[name] = text.removeprefix("uuid:")
+            continue  # instanceName, audit: nothing of the interview
         if not text:
             continue
         if "\x00" in text:
@@ -425,8 +427,12 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
             raise FormError(f"field '{name}' appears twice")
         else:
             answers[others.get(name, name)] = text
-    if "uuid" not in item:
+    if "instanceID" not in ids:
         raise FormError("the submission has no meta/instanceID")
+    # An edit of a sent form (ODK Collect gives it a new instanceID and names the first in
+    # deprecatedID) is the same interview: under its first UUID it is a correction when a
+    # supervisor sent it back, an identical resend, or else a conflict, as in the sync API.
+    item["uuid"] = ids.get("deprecatedID", ids["instanceID"])
     item["answers"] = answers
     if paradata:
         item["paradata"] = paradata

@@ -227,8 +227,13 @@ def submission():
             "error",
         )
     # Attachments (other parts) are accepted and not kept: no question type takes a file.
+    xml = upload.read(ACCEPT_CONTENT_LENGTH + 1)
+    if len(xml) > ACCEPT_CONTENT_LENGTH:
+        return _message(
+            f"xml_submission_file is larger than {ACCEPT_CONTENT_LENGTH} bytes", 413, "error"
+        )
     try:
-        result, schema = openrosa.submit(g.odk_user, upload.read(ACCEPT_CONTENT_LENGTH + 1))
+        result, schema = openrosa.submit(g.odk_user, xml)
     except openrosa.FormError as exc:
         return _message(exc.message, exc.status, "error")
     return _result(result, schema)

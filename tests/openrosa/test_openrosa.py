@@ -479,3 +479,61 @@ def test_the_odk_page_is_for_enumerators(demo, client, auth):
     auth.login("manager", "manager-demo-2026")
     assert client.get("/odk-collect/").status_code == 403
     assert client.post("/odk-collect/").status_code == 403
+
+
+def test_an_edited_form_is_the_same_interview(demo, client, odk):
+    """ODK Collect gives an edited, already sent form a new instanceID and names the first one
+    in deprecatedID: the same interview, so a changed edit is a conflict (or, once a supervisor
+    sent it back, a correction), never a second interview."""
+    form = door_form(demo, client, odk)
+    f = fields(demo)
+    f.pop("_door")
+    first = str(uuidlib.uuid4())
+    answers = {"resident_6m": "no", "age_16plus": "yes"}
+    xml = instance_xml(demo, form["formID"], answers, uuid=first, fields=f)
+    assert send(client, odk, xml).status_code == 201
+    edited = instance_xml(
+        demo,
+        form["formID"],
+        {"resident_6m": "yes", "age_16plus": "no"},
+        uuid=str(uuidlib.uuid4()),
+        fields=f,
+    ).replace(b"</meta>", f"<deprecatedID>uuid:{first}</deprecatedID></meta>".encode())
+    assert send(client, odk, edited).status_code == 409
+    with demo.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Response)
+                .where(
+                    Response.enumerator.has(User.username == "enumerator"),
+                    Response.uuid == first,
+                )
+            )
+            == 1
+        )
+    same = xml.replace(b"</meta>", f"<deprecatedID>uuid:{first}</deprecatedID></meta>".encode())
+    same = same.replace(
+        f"uuid:{first}</instanceID>".encode(), f"uuid:{uuidlib.uuid4()}</instanceID>".encode()
+    )
+    assert send(client, odk, same).status_code == 202
+    assert stored(demo, first)["answers"] == answers
+
+
+def test_an_enumerator_without_assignments_gets_an_empty_list(demo, client, runner):
+    import json
+
+    created = runner.invoke(
+        args=["users", "create", "idle", "--role", "enumerator", "--password", "idle-pass-2026"]
+    )
+    assert created.exit_code == 0, created.output
+    odk = json.loads(runner.invoke(args=["users", "odk", "idle", "--format", "json"]).stdout)
+    assert form_list(client, odk) == []
+
+
+def test_a_too_large_submission_is_413(demo, client, odk, monkeypatch):
+    from surveyapp.web import openrosa as openrosa_web
+
+    monkeypatch.setattr(openrosa_web, "ACCEPT_CONTENT_LENGTH", 100)
+    response = send(client, odk, b"<data>" + b"x" * 200 + b"</data>")
+    assert response.status_code == 413 and "larger than 100 bytes" in response.text
