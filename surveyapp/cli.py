@@ -64,6 +64,27 @@ def localities_import(file: Path) -> None:
     click.echo(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged.")
 
 
+@localities_group.command("boundaries")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def localities_boundaries(file: Path) -> None:
+    """Store locality outlines for maps from a GeoJSON FeatureCollection (properties.code)."""
+    from .services.boundaries import BoundaryError, import_boundaries
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{file}: cannot read the file ({exc})") from exc
+    try:
+        report = import_boundaries(data, source=str(file))
+    except BoundaryError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo("Nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(report.updated)} outline(s) stored.")
+
+
 # --- questionnaires ---------------------------------------------------------------------
 
 

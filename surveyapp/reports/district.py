@@ -3,6 +3,7 @@ rules' verdicts, and which differences are larger than sampling error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -129,6 +130,20 @@ def _warning_item(results: WaveResults, rules: WarningRules) -> ItemResult:
         f"survey settings: reports.warnings.indicator '{rules.indicator}' is not an indicator "
         "of the questionnaire; its indicators: " + ", ".join(i.id for i in results.items)
     )
+
+
+def missing_streets(results: WaveResults) -> list[str]:
+    """Streets of the district without a counted response this wave (issue 18)."""
+    return [code for code, _zh, _en in results.streets if not results.n_by_street.get(code)]
+
+
+def district_row_label(results: WaveResults, _: Callable[[str], str]) -> str:
+    """The league table's district row: ``District``, or which streets it covers."""
+    missing = missing_streets(results)
+    if not missing:
+        return _("District")
+    total = len(results.streets)
+    return _("District ({k} of {m} streets)").format(k=total - len(missing), m=total)
 
 
 def build_district_pdf(results: WaveResults, meta: ReportMeta, lang: str = "zh_CN") -> bytes:
@@ -335,16 +350,10 @@ class _DistrictReport:
         return [self.h2(title), table(rows, widths)] + [self.note(n) for n in notes]
 
     def missing_streets(self) -> list[str]:
-        """Streets of the district without a counted response this wave (issue 18)."""
-        return [code for code, _zh, _en in self.r.streets if not self.r.n_by_street.get(code)]
+        return missing_streets(self.r)
 
     def district_label(self) -> str:
-        _ = self._
-        missing = self.missing_streets()
-        if not missing:
-            return _("District")
-        total = len(self.r.streets)
-        return _("District ({k} of {m} streets)").format(k=total - len(missing), m=total)
+        return district_row_label(self.r, self._)
 
     def coverage_note(self) -> str:
         _ = self._

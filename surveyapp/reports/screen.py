@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from . import figures
 from .common import label, main_indicators, place_name, rate_items, score_items
-from .district import street_statuses
+from .district import district_row_label, street_statuses
 from .model import ReportMeta
 from .wording import report_language, translator
 
@@ -193,7 +193,7 @@ def league(
     overall = item.overall
     district = LeagueRow(
         code="ALL",
-        name=meta.district_name.get(lang) or meta.district_name.get("zh_CN", ""),
+        name=district_row_label(results, _),
         place="",
         n=Figure(str(overall.n) if overall else figures.DASH),
         value=Figure(figures.number(overall.value if overall else None, kind)),

@@ -29,6 +29,7 @@ from ..models import (
     User,
 )
 from ..questionnaire import Question, Questionnaire
+from .boundaries import import_boundaries
 from .localities import import_localities
 from .questionnaires import store_questionnaire
 from .responses import answer_rows
@@ -210,6 +211,9 @@ def load_demo(
     progress("Localities…")
     import_localities(
         (DATA_DIR / "demo-localities.csv").read_text(encoding="utf-8"), source="demo-localities.csv"
+    )
+    import_boundaries(
+        (DATA_DIR / "demo-boundaries.geojson").read_bytes(), source="demo-boundaries.geojson"
     )
     district = db.session.scalar(select(Locality).where(Locality.code == DISTRICT_CODE))
 

@@ -173,15 +173,100 @@ def wave(survey_id: int, wave_code: str):
     )
 
 
+@bp.route("/surveys/<int:survey_id>/waves/<wave_code>/results")
+@roles_required(*ROLES)
+def results(survey_id: int, wave_code: str):
+    """Show the wave's results on screen: league table, chart and map of a chosen indicator."""
+    from ..i18n import select_locale
+    from ..reports import screen
+
+    survey, wave, streets, whole = _survey_wave(survey_id, wave_code)
+    lang = select_locale()
+    try:
+        bundle = report_bundle(survey, wave)
+    except (ReportUnavailable, ReportError) as exc:
+        return _unavailable(exc)
+    choices = screen.indicator_choices(bundle.results, lang)
+    indicator = request.args.get("indicator") or bundle.meta.options.warnings.indicator
+    if indicator not in dict(choices):
+        abort(400, _("There is no indicator %(id)s in this wave.", id=indicator[:40]))
+    codes = [s.code for s in streets]
+    table = screen.league(bundle.results, bundle.meta, lang, indicator=indicator, streets=codes)
+    item = bundle.results.item(indicator)
+    values = {c: (e.value if e is not None else None) for c, e in item.by_street.items()}
+    names = {s.code: s.name(lang) for s in streets}
+    links = {
+        s.code: url_for(
+            "officials.street_results", survey_id=survey.id, wave_code=wave.code, street_code=s.code
+        )
+        for s in streets
+    }
+    outline, legend = screen.map_svg(
+        {s.code: s.boundary for s in streets if s.boundary},
+        {c: v for c, v in values.items() if c in names},
+        names,
+        item.kind,
+        links=links,
+        no_data=_("no estimate"),
+    )
+    return render_template(
+        "officials/results.html",
+        survey=survey,
+        wave=wave,
+        whole=whole,
+        table=table,
+        choices=choices,
+        indicator=indicator,
+        map_svg=outline,
+        legend=legend,
+        links=links,
+        level=f"{float(bundle.results.settings.get('level', 0.95)) * 100:g}%",
+        min_n=bundle.meta.options.min_reliable_n,
+        data_as_of=bundle.meta.data_as_of,
+    )
+
+
+@bp.route("/surveys/<int:survey_id>/waves/<wave_code>/results/streets/<street_code>")
+@roles_required(*ROLES)
+def street_results(survey_id: int, wave_code: str, street_code: str):
+    """Show one street's results on screen, as its PDF prints them."""
+    from ..i18n import select_locale
+    from ..reports import screen
+
+    survey, wave, streets, _whole = _survey_wave(survey_id, wave_code)
+    _check_street(survey, streets, street_code)
+    try:
+        bundle = report_bundle(survey, wave)
+    except (ReportUnavailable, ReportError) as exc:
+        return _unavailable(exc)
+    try:
+        page = screen.street_page(bundle.results, street_code, bundle.meta, select_locale())
+    except KeyError:
+        abort(404, _("Street %(code)s is not in this survey's district.", code=street_code[:20]))
+    return render_template(
+        "officials/street.html",
+        survey=survey,
+        wave=wave,
+        page=page,
+        level=f"{float(bundle.results.settings.get('level', 0.95)) * 100:g}%",
+        min_n=bundle.meta.options.min_reliable_n,
+        data_as_of=bundle.meta.data_as_of,
+    )
+
+
+def _check_street(survey: Survey, streets: list[Locality], street_code: str) -> None:
+    if street_code not in {s.code for s in streets}:
+        if street_code in {s.code for s in survey_streets(survey)}:
+            abort(403)
+        abort(404, _("Street %(code)s is not in this survey's district.", code=street_code[:20]))
+
+
 @bp.route("/surveys/<int:survey_id>/waves/<wave_code>/streets/<street_code>.pdf")
 @roles_required(*ROLES)
 def street_report(survey_id: int, wave_code: str, street_code: str):
     """Send the PDF report of one street."""
     survey, wave, streets, _whole = _survey_wave(survey_id, wave_code)
-    if street_code not in {s.code for s in streets}:
-        if street_code in {s.code for s in survey_streets(survey)}:
-            abort(403)
-        abort(404, _("Street %(code)s is not in this survey's district.", code=street_code[:20]))
+    _check_street(survey, streets, street_code)
     lang = _lang()
     try:
         data = street_pdf(survey, wave, street_code, lang)

@@ -23,6 +23,9 @@ URLS = {
     "district": ("GET", f"{BASE}/district.pdf"),
     "estimates": ("GET", f"{BASE}/estimates.csv"),
     "zip job": ("POST", f"{BASE}/jobs"),
+    "results": ("GET", f"{BASE}/results"),
+    "own street results": ("GET", f"{BASE}/results/streets/320106001"),
+    "other street results": ("GET", f"{BASE}/results/streets/320106002"),
 }
 OK = {"GET": 200, "POST": 302}
 #: user -> the pages it may open; every other page is 403 for it.
@@ -30,7 +33,7 @@ ALLOWED = {
     "admin": set(URLS),
     "manager": set(URLS),
     "official": set(URLS),
-    "official-street": {"index", "wave", "own street"},
+    "official-street": {"index", "wave", "own street", "results", "own street results"},
     "official-elsewhere": {"index"},
     "enumerator": set(),
 }
