@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -252,7 +252,7 @@ def _level_codes(
 
 
 def _joint_scores(
-    design: Design, values: NDArray[np.float64], codes: NDArray[np.intp], levels: Sequence
+    design: Design, values: NDArray[np.float64], codes: NDArray[np.intp], levels: Sequence[Any]
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]] | None:
     """Means, valid counts and unit totals (k x units) of the domains' linearised scores.
 

@@ -49,7 +49,8 @@ class Categorical:
     def as_array(self) -> np.ndarray:
         """Labels per row (object array, ``None`` where the code is negative)."""
         table = np.array([*self.labels, None], dtype=object)
-        return table[self.codes]
+        labels: np.ndarray = table[self.codes]
+        return labels
 
 
 @runtime_checkable
@@ -493,7 +494,7 @@ class Design:
             means = sums / ns[:, None]
             scale = np.where(regular, stage.group_multiplier * ns / (ns - 1), 0.0)[group] * f
         d = z - np.where(regular[:, None], means, 0.0)[group]
-        v = (d * scale[:, None]).T @ d
+        v: np.ndarray = (d * scale[:, None]).T @ d
         if lonely.any():
             if rule == "adjust":
                 # Lonely PSU centred at the grand mean (0 for linearised means): R's onestrat
@@ -555,13 +556,13 @@ def factorize(values: np.ndarray | Categorical) -> tuple[np.ndarray, np.ndarray]
         return np.zeros(0, dtype=np.intp), a
     if a.dtype.kind == "f" and np.isfinite(a).all() and (np.floor(a) == a).all():
         ints = a.astype(np.int64)
-        codes, labels = _dense_factorize(ints)
-        if codes is not None:
-            return codes, labels.astype(a.dtype)
+        dense_codes, labels = _dense_factorize(ints)
+        if dense_codes is not None:
+            return dense_codes, labels.astype(a.dtype)
     if a.dtype.kind in "iub":
-        codes, labels = _dense_factorize(a.astype(np.int64))
-        if codes is not None:
-            return codes, labels.astype(a.dtype)
+        dense_codes, labels = _dense_factorize(a.astype(np.int64))
+        if dense_codes is not None:
+            return dense_codes, labels.astype(a.dtype)
     if a.dtype.kind == "f" and np.isnan(a).any():
         raise DesignError("ids and strata must not be missing")
     if a.dtype == object and any(v is None for v in a):

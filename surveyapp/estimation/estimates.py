@@ -192,7 +192,8 @@ def _check_level(level: float) -> None:
 def _valid_mask(y: np.ndarray, n: int) -> np.ndarray:
     if y.shape != (n,):
         raise EstimationError(f"expected {n} values, one per row of the design, got {y.shape}")
-    return ~np.isnan(y)
+    valid: np.ndarray = ~np.isnan(y)
+    return valid
 
 
 def _as_float(y: Any) -> np.ndarray:
@@ -1294,10 +1295,13 @@ def _array_codes(by: Any, n: int) -> tuple[np.ndarray, list[Any]]:
 
 
 def _missing(a: np.ndarray) -> np.ndarray:
+    missing: np.ndarray
     if a.dtype.kind == "f":
-        return np.isnan(a)
+        missing = np.isnan(a)
+        return missing
     if a.dtype.kind in "US":
-        return a == a.dtype.type()
+        missing = a == a.dtype.type()
+        return missing
     if a.dtype.kind == "O":
         return np.array(
             [v is None or v == "" or (isinstance(v, float) and math.isnan(v)) for v in a],

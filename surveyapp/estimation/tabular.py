@@ -14,7 +14,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,10 +193,10 @@ def _read_plain(
         line_start = np.empty(n, dtype=np.int64)
         line_start[0] = 0
         line_start[1:] = newlines[:-1] + 1
-        commas = np.flatnonzero(chunk == 44)
-        if commas.size != n * (n_fields - 1):
-            _bad_row(path, newlines, commas, n_fields, row0)
-        commas = commas.reshape(n, n_fields - 1)
+        flat_commas = np.flatnonzero(chunk == 44)
+        if flat_commas.size != n * (n_fields - 1):
+            _bad_row(path, newlines, flat_commas, n_fields, row0)
+        commas = flat_commas.reshape(n, n_fields - 1)
         if n_fields > 1 and ((commas[:, 0] < line_start).any() or (commas[:, -1] > newlines).any()):
             _bad_row(path, newlines, commas.reshape(-1), n_fields, row0)
         for name, j in positions.items():
@@ -335,11 +335,11 @@ def _parse_numbers(
         out[i] = v
     if bad:
         i = bad[0]
-        raw = buf[lo[i] : hi[i]].tobytes().decode("utf-8", "replace")
+        text = buf[lo[i] : hi[i]].tobytes().decode("utf-8", "replace")
         more = f" (and {len(bad) - 1} more rows)" if len(bad) > 1 else ""
         raise TabularError(
             f"{path}: row {row0 + i + 1} (line {row0 + i + 2}): column '{name}' has "
-            f"'{raw}', not a number{more}"
+            f"'{text}', not a number{more}"
         )
     return out
 
@@ -563,7 +563,8 @@ def _indicator(column: LabelColumn, positive: Sequence[str]) -> np.ndarray:
                 pass
         hits.append(1.0 if hit else 0.0)
     table = np.array([*hits, np.nan])
-    return table[column.codes]
+    indicator: np.ndarray = table[column.codes]
+    return indicator
 
 
 def _row(
@@ -655,7 +656,7 @@ def _rake(
         from .weighting import rake
     except ImportError:
         raise TabularError("--rake is not available yet (surveyapp.estimation.weighting)") from None
-    spec = []
+    spec: list[tuple[np.ndarray, Mapping[Hashable, float]]] = []
     for variable in dict.fromkeys(v for v, _, _ in margins):
         column: LabelColumn = cols[variable]
         if (column.codes < 0).any():
@@ -663,7 +664,7 @@ def _rake(
             raise TabularError(
                 f"{request.data}: row {i + 1} (line {i + 2}): raking variable '{variable}' is empty"
             )
-        totals = {c: t for v, c, t in margins if v == variable}
+        totals: dict[Hashable, float] = {c: t for v, c, t in margins if v == variable}
         spec.append((column.as_array(), totals))
     return rake(design, spec)
 

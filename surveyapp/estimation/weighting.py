@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from .types import EstimationError
 
 if TYPE_CHECKING:
-    from .design import Design
+    from .design import Categorical, Design
 
 __all__ = [
     "GregCalibration",
@@ -108,7 +108,7 @@ class PostStratification:
         psw[(psw == 0) & (oldw == 0)] = 1.0
         k = int(self.groups.max()) + 1 if self.groups.size else 0
         num = _group_sums(self.groups, _safe_divide(x * oldw[:, None], psw[:, None]), k)
-        den = np.bincount(self.groups, weights=oldw, minlength=k)
+        den = np.asarray(np.bincount(self.groups, weights=oldw, minlength=k), dtype=float)
         means = _safe_divide(num, den[:, None])
         return x - means[self.groups] * psw[:, None]
 
@@ -249,7 +249,8 @@ def base_weights(
             "correct the population counts"
         )
     _check_empty(labels, population, partial, what="stratum", action="base weights")
-    return pop[codes] / counts[codes]
+    base: FloatArray = pop[codes] / counts[codes]
+    return base
 
 
 def poststratify(
@@ -688,10 +689,10 @@ def _positive_part(weights: ArrayLike) -> FloatArray:
     w = np.asarray(weights, dtype=float).reshape(-1)
     if not np.all(np.isfinite(w)):
         raise ValueError("weights must be finite")
-    w = w[w != 0]
-    if w.size == 0:
+    nonzero: FloatArray = w[w != 0]
+    if nonzero.size == 0:
         raise ValueError("all weights are zero")
-    return w
+    return nonzero
 
 
 def _as_matrix(scores: ArrayLike) -> FloatArray:
@@ -713,7 +714,9 @@ def _group_sums(groups: NDArray[np.intp], x: FloatArray, k: int) -> FloatArray:
     return out
 
 
-def _encode(values: ArrayLike, name: str, n: int | None = None) -> tuple[NDArray[np.intp], list]:
+def _encode(
+    values: ArrayLike | Categorical, name: str, n: int | None = None
+) -> tuple[NDArray[np.intp], list[Any]]:
     """Integer codes and labels (in order of first appearance) of a categorical variable.
 
     A :class:`~surveyapp.estimation.design.Categorical` is used as it is (labels of unused
@@ -793,17 +796,18 @@ def _poststratify_weights(
     pop = _population_vector(labels, population, what="post-stratum")
     counts = np.bincount(codes, weights=weights, minlength=len(labels))
     sampled = counts != 0
-    absent = [labels[i] for i in np.flatnonzero(sampled & (pop == 0))]
+    absent = [labels[int(i)] for i in np.flatnonzero(sampled & (pop == 0))]
     if absent:
         raise WeightingError(
             f"post-strata {absent!r} have respondents but a population count of zero: "
             "correct the population counts"
         )
-    present = {labels[i] for i in np.flatnonzero(sampled)}
+    present = {labels[int(i)] for i in np.flatnonzero(sampled)}
     _check_empty(labels, population, partial, "post-stratum", "post-stratification", present)
     reweight = np.ones(len(labels))
     reweight[sampled] = pop[sampled] / counts[sampled]
-    return weights * reweight[codes]
+    adjusted: FloatArray = weights * reweight[codes]
+    return adjusted
 
 
 def _orthonormal_basis(matrix: FloatArray) -> FloatArray:
@@ -819,7 +823,8 @@ def _ginv(matrix: FloatArray) -> FloatArray:
     """Moore-Penrose inverse as ``MASS::ginv(tol = 256 * eps)``."""
     u, s, vt = np.linalg.svd(matrix)
     keep = s > max(_GINV_TOL * s[0], 0.0) if s.size else np.zeros(0, dtype=bool)
-    return (vt[keep].T / s[keep]) @ u[:, keep].T
+    inverse: FloatArray = (vt[keep].T / s[keep]) @ u[:, keep].T
+    return inverse
 
 
 def _calfun(calfun: CalFun, lower: float, upper: float) -> tuple[Any, Any]:
@@ -924,4 +929,5 @@ def _grake(
         )
     if scale is not None:
         g = g * scale
-    return g
+    factors: FloatArray = g
+    return factors

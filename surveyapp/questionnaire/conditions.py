@@ -457,11 +457,11 @@ def _compile_comparison(node: _Binary) -> Callable[[Mapping[str, Any], Any], _Va
         ref, literal = node.right, node.left
     else:
         return None
-    if not isinstance(literal.value, str) or isinstance(literal.value, bool):
+    if not isinstance(literal.value, str):
         return None
     qid, text = ref.qid, literal.value
 
-    def equal(a, c):
+    def equal(a: Mapping[str, Any], c: Any) -> bool:
         value = a.get(qid)
         if type(value) is str:
             return value == text  # what _equal does for two texts
@@ -513,7 +513,7 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
         ):
             qid, code = node.args[0].qid, node.args[1].value.strip()
 
-            def selected(a, c):
+            def selected(a: Mapping[str, Any], c: Any) -> bool:
                 value = a.get(qid)
                 if type(value) is list and all(type(v) is str for v in value):
                     return code in value  # a cleaned multiple choice: a list of codes

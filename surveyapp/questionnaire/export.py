@@ -230,7 +230,8 @@ def _code(value: Any) -> Any:
 def _represent_code(dumper: yaml.SafeDumper, value: _Code) -> yaml.Node:
     # Tag the node as whatever a plain scalar of this text resolves to (int for 1, bool for
     # yes), so the emitter writes it without quotes; the loader reads the text as written.
-    tag = dumper.resolve(yaml.ScalarNode, str(value), (True, False))
+    # (resolve() is untyped in types-PyYAML)
+    tag: str = dumper.resolve(yaml.ScalarNode, str(value), (True, False))  # type: ignore[no-untyped-call]
     return dumper.represent_scalar(tag, str(value))
 
 
@@ -258,7 +259,8 @@ def read_document(text: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ValueError("the top level of a questionnaire file must be a mapping of keys")
-    return _typed(data, "")
+    document: dict[str, Any] = _typed(data, "")
+    return document
 
 
 def _typed(value: Any, key: str) -> Any:

@@ -278,10 +278,11 @@ class _Loader:
         if not isinstance(node, ScalarNode) or node.tag == _NULL_TAG:
             self.report(node, path, f"must be a text, not {_kind(node)}")
             return None
-        if not node.value.strip():
+        text: str = node.value
+        if not text.strip():
             self.report(node, path, "must not be blank")
             return None
-        return node.value
+        return text
 
     def identifier(self, node: Node, path: str, what: str) -> str | None:
         value = self.string(node, path)
@@ -715,13 +716,13 @@ class _Loader:
         if qtype == "text":
             max_length = DEFAULT_TEXT_MAX_LENGTH
             if "max_length" in entries:
-                value = self.integer(entries["max_length"], _join(path, "max_length"))
-                if value is not None and value < 1:
+                length = self.integer(entries["max_length"], _join(path, "max_length"))
+                if length is not None and length < 1:
                     self.report(
                         entries["max_length"], _join(path, "max_length"), "must be 1 or more"
                     )
-                elif value is not None:
-                    max_length = value
+                elif length is not None:
+                    max_length = length
 
         if qid is None or qtype is None:
             return None

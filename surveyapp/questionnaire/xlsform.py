@@ -18,14 +18,20 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .export import dump_document, to_document
 from .model import DEFAULT_LANGUAGE, DEFAULT_TEXT_MAX_LENGTH, LANGUAGE_NAMES, Questionnaire, Text
 from .problems import Problem
 from .untrusted import WorkbookTooLarge, bounded_xlsx
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from .model import Question
 
 __all__ = [
     "XLSFormImport",
@@ -235,7 +241,7 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _sheet_rows(workbook, sheet_name: str) -> list[tuple[int, dict[str, str]]]:
+def _sheet_rows(workbook: Workbook, sheet_name: str) -> list[tuple[int, dict[str, str]]]:
     """Return (row number, {header: text}) for the non-empty rows of a sheet, as written."""
     if sheet_name not in workbook.sheetnames:
         return []
@@ -256,7 +262,7 @@ def _sheet_rows(workbook, sheet_name: str) -> list[tuple[int, dict[str, str]]]:
     return result
 
 
-def _survey_rows(workbook) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
+def _survey_rows(workbook: Workbook) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     rows: dict[str, int] = {}
     raw: dict[str, dict[str, str]] = {}
     for index, values in _sheet_rows(workbook, "survey"):
@@ -267,7 +273,7 @@ def _survey_rows(workbook) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
     return rows, raw
 
 
-def _choice_rows(workbook) -> dict[tuple[str, str], dict[str, str]]:
+def _choice_rows(workbook: Workbook) -> dict[tuple[str, str], dict[str, str]]:
     raw: dict[tuple[str, str], dict[str, str]] = {}
     for _index, values in _sheet_rows(workbook, "choices"):
         key = (values.get("list_name", "").strip(), values.get("name", "").strip())
@@ -275,7 +281,7 @@ def _choice_rows(workbook) -> dict[tuple[str, str], dict[str, str]]:
     return raw
 
 
-def _extra_sheets(workbook) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
+def _extra_sheets(workbook: Workbook) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
     texts: dict[str, dict[str, str]] = {}
     results: list[dict[str, Any]] = []
     if EXTRA_SHEET in workbook.sheetnames:
@@ -806,7 +812,7 @@ def map_problems(result: XLSFormImport, problems: Iterable[Problem]) -> list[Pro
 # --- export -----------------------------------------------------------------------------------
 
 
-def _append(sheet, cells: list[Any]) -> None:
+def _append(sheet: Worksheet, cells: list[Any]) -> None:
     """Append a row of plain values: a text starting with "=" (or reading like an error code,
     "#N/A") stays a text, never a formula, so it reads back as written."""
     sheet.append(cells)
@@ -836,7 +842,7 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
     columns = {code: _column_language(code, names) for code in languages}
 
     workbook = openpyxl.Workbook()
-    survey = workbook.active
+    survey = cast("Worksheet", workbook.active)  # a new workbook's one sheet
     survey.title = "survey"
     header = ["type", "name"]
     header += [f"label::{columns[c]}" for c in languages]
@@ -858,7 +864,7 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
     choices_header = ["list_name", "name"] + [f"label::{columns[c]}" for c in languages]
     choices_header += ["surveyapp_exclusive", "surveyapp_other"]
     _append(choices_sheet, choices_header)
-    lists: dict[tuple, str] = {}
+    lists: dict[tuple[Any, ...], str] = {}
 
     def row(**values: Any) -> list[Any]:
         cells: list[Any] = [None] * len(header)
@@ -912,7 +918,14 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
     return buffer.getvalue()
 
 
-def _question_row(question, row, texts, choices_sheet, lists, languages) -> list[Any]:
+def _question_row(
+    question: Question,
+    row: Callable[..., list[Any]],
+    texts: Callable[[list[Any], str, Text | None], None],
+    choices_sheet: Worksheet,
+    lists: dict[tuple[Any, ...], str],
+    languages: list[str],
+) -> list[Any]:
     kind = {"single": "select_one", "multiple": "select_multiple", "yesno": "select_one"}.get(
         question.type, question.type
     )
@@ -971,7 +984,13 @@ def _question_row(question, row, texts, choices_sheet, lists, languages) -> list
     return cells
 
 
-def _result_row(kind, entry, header, columns, languages) -> list[Any]:
+def _result_row(
+    kind: str,
+    entry: Mapping[str, Any],
+    header: list[str],
+    columns: Mapping[str, str],
+    languages: list[str],
+) -> list[Any]:
     values: dict[str, Any] = {
         "kind": kind,
         "id": entry["id"],
