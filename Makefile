@@ -13,7 +13,7 @@ export FLASK_APP := surveyapp:create_app
 # npm packages of the tests (Enketo, for tests/openrosa/test_enketo_browser.py).
 ENKETO := tests/enketo
 
-.PHONY: run test serve translations translations-update lint bench system-deps clean
+.PHONY: run test check typecheck docs serve translations translations-update lint bench system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,7 @@ system-deps:
 test: system-deps $(VENV)/.installed-test translations $(ENKETO)/node_modules/.installed
 	$(BIN)/ruff check surveyapp tests bench
 	$(BIN)/ruff format --check surveyapp tests bench
+	@$(MAKE) --no-print-directory typecheck docs
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 	scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PG_TEST_ARGS) $(PYTEST_ARGS)
 
@@ -72,6 +73,22 @@ serve: $(VENV)/.installed translations
 	$(BIN)/surveyapp db upgrade
 	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind 127.0.0.1:$(PORT) wsgi:app
 
+# The inner loop (under two minutes): lint, types and the fast tests, no browser, no
+# PostgreSQL, nothing marked slow (tests/slow_tests.txt), hypothesis's quick profile.
+check: $(VENV)/.installed-test translations
+	$(BIN)/ruff check surveyapp tests bench
+	$(BIN)/ruff format --check surveyapp tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow and not browser" $(PYTEST_ARGS)
+
+# mypy, strict on the pure cores (questionnaire/, estimation/): see [tool.mypy] in pyproject.toml.
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+# The documentation site (docs/, mkdocs.yml), warnings as errors.
+docs: $(VENV)/.installed-test
+	$(BIN)/mkdocs build --strict --quiet --site-dir .site
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check surveyapp tests bench
 	$(BIN)/ruff format --check surveyapp tests bench
@@ -80,4 +97,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) instance/surveyapp.sqlite*
+	rm -rf $(VENV) .site instance/surveyapp.sqlite*

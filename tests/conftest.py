@@ -17,8 +17,26 @@ from sqlalchemy import text
 from surveyapp import create_app
 from surveyapp.extensions import db
 
+from . import properties  # noqa: F401  (loads the hypothesis profile: quick, or thorough in CI)
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
+#: Tests that take more than a few seconds, by node id (a parametrized test by its base id),
+#: marked ``slow`` here so that ``make check`` (``-m "not slow and not browser"``) skips them.
+SLOW_TESTS = frozenset(
+    line.strip()
+    for line in (Path(__file__).with_name("slow_tests.txt")).read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the tests that drive a browser (through the ``browser`` fixture) and the slow ones."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+        if item.nodeid in SLOW_TESTS or item.nodeid.split("[")[0] in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
 
 
 def _config(url: str) -> dict:

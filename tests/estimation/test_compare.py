@@ -22,6 +22,7 @@ from surveyapp.estimation.design import Design
 from surveyapp.estimation.ranks import rank_intervals
 from surveyapp.estimation.types import Estimate, EstimationError
 from surveyapp.estimation.weighting import poststratify
+from tests.properties import examples
 
 
 def district(seed: int, n: int = 300) -> tuple[Design, dict[str, np.ndarray]]:
@@ -58,7 +59,7 @@ def test_waves_add_variances_and_degrees_of_freedom() -> None:
     assert normal.p_value == pytest.approx(2 * (1 - 0.8413447460685429))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_street_comparisons_are_antisymmetric(seed: int) -> None:
     design, v = district(seed)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from surveyapp.estimation import Design, Estimate, EstimationError
 from surveyapp.estimation.estimates import svyby, svyciprop, svymean, svytotal
+from tests.properties import examples
 
 INTERVAL_METHODS = ("logit", "likelihood", "beta", "wilson", "xlogit", "mean")
 BOUNDED_METHODS = ("logit", "likelihood", "beta", "wilson", "xlogit", "asin")
@@ -40,7 +41,7 @@ def rel_close(a: float | None, b: float | None, tol: float = 1e-9) -> bool:
     return math.isclose(a, b, rel_tol=tol, abs_tol=1e-12)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(samples(), st.floats(1e-3, 1e4), st.sampled_from(INTERVAL_METHODS + ("asin",)))
 def test_proportions_do_not_depend_on_the_scale_of_the_weights(sample, c, method) -> None:
     design, y, _, weights = sample
@@ -59,7 +60,7 @@ def test_proportions_do_not_depend_on_the_scale_of_the_weights(sample, c, method
     assert rel_close(t_a.value * c, t_b.value) and rel_close(t_a.se * c, t_b.se)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(samples(), st.sampled_from([0.9, 0.95, 0.99]))
 def test_intervals_contain_the_estimate_and_stay_in_0_1(sample, level) -> None:
     design, y, domain, _ = sample
@@ -78,7 +79,7 @@ def test_intervals_contain_the_estimate_and_stay_in_0_1(sample, level) -> None:
                 assert 0.0 <= est.ci_low <= est.ci_high <= 1.0, method
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(samples(), st.sampled_from(INTERVAL_METHODS))
 def test_svyby_equals_one_domain_at_a_time(sample, method) -> None:
     design, y, domain, _ = sample
@@ -94,7 +95,7 @@ def test_svyby_equals_one_domain_at_a_time(sample, method) -> None:
             assert rel_close(getattr(est, field), getattr(single, field), 1e-12), field
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(samples())
 def test_row_order_and_labels_do_not_matter(sample) -> None:
     design, y, _, weights = sample
@@ -110,7 +111,7 @@ def test_row_order_and_labels_do_not_matter(sample) -> None:
     assert rel_close(a.value, b.value) and rel_close(a.se, b.se) and a.df == b.df
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(samples())
 def test_missing_values_are_a_domain(sample) -> None:
     design, y, domain, _ = sample

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveyapp.estimation.ranks import RankInterval, rank_intervals
+from tests.properties import examples
 
 
 def test_deterministic_for_a_seed() -> None:
@@ -77,7 +78,7 @@ def problems(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
     return est, corr * np.outer(sd, sd), draw(st.integers(0, 2**32 - 1))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(problems())
 def test_intervals_are_ordered_within_range_and_contain_the_point_rank(
     problem: tuple[np.ndarray, np.ndarray, int],

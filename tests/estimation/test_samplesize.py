@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import optimize, stats
 
 from surveyapp.estimation.samplesize import achieved_margin, required_n
+from tests.properties import examples
 
 Z = stats.norm.ppf(0.975)
 
@@ -73,7 +74,7 @@ def test_errors() -> None:
         required_n(0.03, method="exact")  # type: ignore[arg-type]
 
 
-SETTINGS = settings(max_examples=80, deadline=None)
+SETTINGS = settings(max_examples=examples(80), deadline=None)
 margins = st.floats(0.005, 0.2)
 rates = st.floats(0.05, 0.995)
 deffs = st.floats(1.0, 4.0)

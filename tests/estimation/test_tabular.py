@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surveyapp.estimation.tabular import TabularError, read_columns
+from tests.properties import examples
 
 PLAIN = "id,street,w,y\n1,鼓楼,1.5,1\n2,华侨路,2,\n3,鼓楼,0.25,NA\n4, 华侨路 ,3e1,2\n"
 
@@ -99,7 +100,7 @@ decimals = st.from_regex(r"[+-]?[0-9]{0,9}(\.[0-9]{0,9})?", fullmatch=True).filt
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.lists(st.one_of(finite_floats.map(repr), decimals), min_size=1, max_size=40))
 def test_numbers_are_parsed_exactly(values: list[str]) -> None:
     """Whatever the path (vectorised or float()), a number reads as Python's float() does."""
@@ -116,7 +117,7 @@ def test_numbers_are_parsed_exactly(values: list[str]) -> None:
         assert value == expected and math.copysign(1, value) == math.copysign(1, expected), text
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.lists(
         st.text(

@@ -21,8 +21,9 @@ from surveyapp.estimation.weighting import (
     rake,
     trim,
 )
+from tests.properties import examples
 
-SETTINGS = settings(max_examples=40, deadline=None)
+SETTINGS = settings(max_examples=examples(40), deadline=None)
 
 
 def sample(seed: int, n: int = 120) -> dict[str, np.ndarray]:

@@ -21,9 +21,10 @@ from sqlalchemy import func, select
 
 from surveyapp.extensions import db
 from surveyapp.models import LEVELS, Locality
+from tests.properties import examples
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

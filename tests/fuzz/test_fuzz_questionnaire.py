@@ -29,8 +29,11 @@ from surveyapp.questionnaire import (
     load_questionnaire_text,
     parse_condition,
 )
+from tests.properties import examples
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # --- conditions against a reference evaluator -----------------------------------------------
 
@@ -266,7 +269,7 @@ def _mutate(root: yaml.Node, rng: random.Random) -> None:
             container.value[i] = node
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.randoms(use_true_random=False), st.integers(1, 3))
 def test_mutated_questionnaire_tree(rng, edits):
     root = yaml.compose(STANDARD_TEXT)

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from surveyapp.questionnaire.conditions import FORMAT, parse_condition
 from surveyapp.questionnaire.problems import QuestionnaireError
+from tests.properties import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS = ROOT / "tests" / "js" / "evaluate_conditions.js"
@@ -238,7 +239,7 @@ def _expressions() -> st.SearchStrategy[str]:
 _NAMES = ("a", "b", "q1")
 
 
-@settings(deadline=None)
+@settings(deadline=None, max_examples=examples(1000))
 @given(
     _expressions(),
     st.fixed_dictionaries({}, optional={name: _ANSWERS for name in _NAMES}),

@@ -190,6 +190,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from surveyapp.questionnaire.conditions import _evaluate, _truth  # noqa: E402
+from tests.properties import examples  # noqa: E402
 
 _OPERANDS = st.sampled_from(["${a}", "${m}", ".", "'x'", "' x '", "'1'", "''", "1", "2.5"])
 
@@ -229,7 +230,7 @@ _ANSWER = st.one_of(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(_conditions(), st.fixed_dictionaries({}, optional={"a": _ANSWER, "m": _ANSWER}), _ANSWER)
 def test_compiled_conditions_agree_with_the_tree(source, answers, current) -> None:
     try:

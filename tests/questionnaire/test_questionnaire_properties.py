@@ -19,13 +19,16 @@ from surveyapp.questionnaire import (
     load_questionnaire_text,
     parse_condition,
 )
+from tests.properties import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD = ROOT / "questionnaires" / "public-security-satisfaction.yaml"
 STANDARD_TEXT = STANDARD.read_text(encoding="utf-8")
 MINIMAL = load_questionnaire(Path(__file__).resolve().parent / "data" / "minimal.yaml")
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 KEYS = [
     "id",

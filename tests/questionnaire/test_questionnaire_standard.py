@@ -15,6 +15,7 @@ from surveyapp.questionnaire import (
     translate,
     validate_file,
 )
+from tests.properties import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD = ROOT / "questionnaires" / "public-security-satisfaction.yaml"
@@ -232,7 +233,7 @@ def interviews(draw: st.DrawFn, questionnaire: Questionnaire) -> dict[str, Any]:
 STANDARD_QUESTIONNAIRE = load_questionnaire(STANDARD)  # hypothesis needs it when decorating
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(interviews(STANDARD_QUESTIONNAIRE))
 def test_indicator_bases_follow_the_skip_logic(raw: dict[str, Any]) -> None:
     standard = STANDARD_QUESTIONNAIRE
