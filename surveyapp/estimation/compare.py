@@ -99,13 +99,19 @@ class EstimateLike(Protocol):
     """Anything with a value, a standard error and degrees of freedom (an ``Estimate``)."""
 
     @property
-    def value(self) -> float: ...
+    def value(self) -> float:
+        """The point estimate."""
+        ...
 
     @property
-    def se(self) -> float: ...
+    def se(self) -> float:
+        """Its standard error."""
+        ...
 
     @property
-    def df(self) -> float: ...
+    def df(self) -> float:
+        """The degrees of freedom of its variance estimate."""
+        ...
 
 
 def domain_means(

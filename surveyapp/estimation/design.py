@@ -61,7 +61,9 @@ class Calibration(Protocol):
     and returns the scores to use in their place, as ``svyrecvar`` does with ``postStrata``.
     """
 
-    def residuals(self, scores: np.ndarray, design: Design) -> np.ndarray: ...
+    def residuals(self, scores: np.ndarray, design: Design) -> np.ndarray:
+        """Return the scores to use in place of ``scores`` (``n x k``) in the variance."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -4,7 +4,7 @@ The file is composed into PyYAML nodes rather than loaded into Python objects, s
 problem can name its line, and so that scalars keep the text the survey manager wrote (``1`` and
 ``yes`` stay the codes ``"1"`` and ``"yes"``, not an int and a boolean). Every problem is reported,
 not just the first: a survey manager fixes a file in one pass. The format is documented for
-survey managers in ``questionnaires/README.md``.
+survey managers in ``questionnaires/README.md`` (also ``docs/questionnaire-format.md``).
 """
 
 from __future__ import annotations

@@ -555,6 +555,7 @@ def _rename_language(value: Any, old: str, new: str) -> None:
 
 
 def key_is_text(value: Mapping[str, Any]) -> bool:
+    """Return whether every value of ``value`` is a text (a translated text, not a node)."""
     return all(isinstance(item, str) for item in value.values())
 
 
