@@ -539,10 +539,14 @@ class IntervalLike(Protocol):
     """Anything with a published confidence interval (an ``Estimate``)."""
 
     @property
-    def ci_low(self) -> float: ...
+    def ci_low(self) -> float:
+        """The lower bound of the interval."""
+        ...
 
     @property
-    def ci_high(self) -> float: ...
+    def ci_high(self) -> float:
+        """The upper bound of the interval."""
+        ...
 
 
 def consistent_with_interval(

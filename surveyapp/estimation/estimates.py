@@ -159,9 +159,9 @@ def _beta_quantile(p: float, a: float, b: float) -> float:
         return 1.0
     # Closed forms of the 0%/100% Korn-Graubard bounds (no scipy import for them).
     if b == 1.0:
-        return p ** (1.0 / a)
+        return float(p ** (1.0 / a))
     if a == 1.0:
-        return 1.0 - (1.0 - p) ** (1.0 / b)
+        return float(1.0 - (1.0 - p) ** (1.0 / b))
     from scipy.special import betaincinv
 
     return float(betaincinv(a, b, p))
@@ -780,7 +780,7 @@ def _expit(eta: float) -> float:
 
 
 def _korn_graubard(
-    p: float, var: float, nrow: int, degf: int, alpha: float, n: int
+    p: float, var: float, nrow: int, degf: float, alpha: float, n: int
 ) -> tuple[float, float]:
     """Korn & Graubard (1998) interval, as R's ``svyciprop(method="beta")``.
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from surveyapp.extensions import db
-from surveyapp.models import Survey
+from surveyapp.models import Survey, Wave
 from surveyapp.services.questionnaires import store_questionnaire
 
 from ..browser import MARKS
@@ -53,11 +53,13 @@ FOLLOWING = ("above", "not_minus_one", "below_half")
 
 @pytest.fixture
 def schema(demo):
-    """Every demo survey interviews with the questionnaire above; its parsed schema."""
+    """Every demo survey and wave interviews with the questionnaire above; its parsed schema."""
     with demo.app_context():
         version, _ = store_questionnaire(QUESTIONNAIRE, "skip-numbers.yaml")
         for survey in db.session.scalars(select(Survey)):
             survey.questionnaire_version_id = version.id
+        for wave in db.session.scalars(select(Wave)):
+            wave.questionnaire_version_id = version.id
         db.session.commit()
         return version.schema
 
