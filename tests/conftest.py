@@ -21,8 +21,9 @@ from . import properties  # noqa: F401  (loads the hypothesis profile: quick, or
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
-#: Tests that take more than a few seconds, by node id (a parametrized test by its base id),
-#: marked ``slow`` here so that ``make check`` (``-m "not slow and not browser"``) skips them.
+#: Tests that take more than about a second, by node id (a parametrized test by its base id) or
+#: by module path, marked ``slow`` here so that ``make check`` (``-m "not slow and not browser"``)
+#: skips them.
 SLOW_TESTS = frozenset(
     line.strip()
     for line in (Path(__file__).with_name("slow_tests.txt")).read_text().splitlines()
@@ -35,7 +36,8 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
-        if item.nodeid in SLOW_TESTS or item.nodeid.split("[")[0] in SLOW_TESTS:
+        base = item.nodeid.split("[")[0]
+        if base in SLOW_TESTS or base.split("::")[0] in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
 
 
