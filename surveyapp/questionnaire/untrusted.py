@@ -21,17 +21,19 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 import yaml
-from yaml.composer import ComposerError
-from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from yaml.composer import Composer, ComposerError
+from yaml.events import AliasEvent, CollectionStartEvent, Event, ScalarEvent
 
 
-class _NoAliases:
+class _NoAliases(Composer):
     """Refuse anchors (``&name``) and aliases (``*name``) while composing (a loader mixin)."""
 
-    def compose_node(self, parent, index):  # noqa: ANN001, ANN201 - PyYAML's signature
-        event = self.peek_event()
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # peek_event is the Parser's, which the loader this mixin goes into has.
+        event: Event = self.peek_event()  # type: ignore[attr-defined]
         anchor = None
         if isinstance(event, AliasEvent):
             anchor = event.anchor
@@ -43,7 +45,7 @@ class _NoAliases:
                 None,
                 f"YAML anchors and aliases (&{anchor} / *{anchor}) are not allowed in this file: "
                 "write the text out where it is used",
-                event.start_mark,
+                event.start_mark,  # type: ignore[arg-type]  # (libyaml's Mark is a Mark too)
             )
         return super().compose_node(parent, index)
 
@@ -186,7 +188,7 @@ def time_budget(seconds: float | None) -> Iterator[None]:
         yield
         return
 
-    def expired(_signum, _frame):  # noqa: ANN001
+    def expired(_signum: int, _frame: object) -> NoReturn:
         raise BudgetExceeded(seconds)
 
     previous = signal.signal(signal.SIGALRM, expired)
