@@ -8,6 +8,7 @@ with plain values, so that the one XLSForm import reads both.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from .untrusted import WorkbookTooLarge, XlsxLimits
 
@@ -43,7 +44,7 @@ def xls_to_xlsx(data: bytes, limits: XlsxLimits = _LIMITS) -> bytes:
         raise NotAWorkbook(f"not an .xls workbook ({error})") from error
     try:
         out = openpyxl.Workbook()
-        out.remove(out.active)
+        out.remove(out.worksheets[0])  # the new workbook's empty sheet
         cells = 0
         for index in range(book.nsheets):
             sheet = book.get_sheet(index)
@@ -75,7 +76,8 @@ def xls_to_xlsx(data: bytes, limits: XlsxLimits = _LIMITS) -> bytes:
     return buffer.getvalue()
 
 
-def _value(cell):
+def _value(cell: Any) -> str | int | float | None:
+    """A cell's value as openpyxl should write it (xlrd's cells are untyped)."""
     import xlrd
 
     if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
