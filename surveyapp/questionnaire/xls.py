@@ -17,6 +17,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def is_xls(data: bytes) -> bool:
+    """Return whether ``data`` starts like an old Excel (OLE2 compound) file."""
     return data[:8] == OLE2_MAGIC
 
 
