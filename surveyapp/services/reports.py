@@ -51,6 +51,7 @@ from ..reports import (
 )
 from ..reports.fonts import report_fonts
 from ..reports.wording import report_language
+from . import disk_cache
 from .estimates import (
     EstimateRequestError,
     ItemResult,
@@ -232,24 +233,18 @@ class ReportCache:
         if key in self.memory:
             self.memory.move_to_end(key)
             return self.memory[key]
-        path = self._path("bundles", key, ".pickle")
-        try:
-            with path.open("rb") as fh:
-                # Only this application writes these files (instance directory).
-                bundle = pickle.load(fh)  # noqa: S301
-        except FileNotFoundError:
-            return None
-        except Exception as exc:  # noqa: BLE001  (a corrupt or outdated file: recompute)
-            log.warning("report cache %s unreadable (%s): recomputing", path, exc)
+        # Sealed with the application's key (services.disk_cache): a planted file in a shared
+        # cache directory is ignored, never unpickled.
+        bundle = disk_cache.read_object(self._path("bundles", key, ".sealed"), "report-bundle")
+        if bundle is None:
             return None
         self._remember(key, bundle)
         return bundle
 
     def put_bundle(self, key: str, bundle: ReportBundle) -> None:
-        self._write(
-            self._path("bundles", key, ".pickle"),
-            pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL),
-        )
+        path = self._path("bundles", key, ".sealed")
+        disk_cache.write_object(path, bundle, "report-bundle")
+        self._prune(path.parent)
         self._remember(key, bundle)
 
     def _remember(self, key: str, bundle: Any) -> None:
@@ -259,19 +254,13 @@ class ReportCache:
             self.memory.popitem(last=False)
 
     def get_file(self, kind: str, key: str, suffix: str) -> bytes | None:
-        try:
-            return self._path(kind, key, suffix).read_bytes()
-        except FileNotFoundError:
-            return None
+        return disk_cache.read(self._path(kind, key, suffix), f"report-file:{kind}{suffix}")
 
     def put_file(self, kind: str, key: str, suffix: str, data: bytes) -> None:
-        self._write(self._path(kind, key, suffix), data)
+        self._write(self._path(kind, key, suffix), data, f"report-file:{kind}{suffix}")
 
-    def _write(self, path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+    def _write(self, path: Path, data: bytes, purpose: str) -> None:
+        disk_cache.write(path, data, purpose)
         self._prune(path.parent)
 
     def _prune(self, folder: Path) -> None:

@@ -35,11 +35,9 @@ build the same snapshot twice.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import os
-import pickle
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -55,6 +53,7 @@ from ..estimation import Categorical
 from ..extensions import db
 from ..models import Answer, Response, Wave
 from ..questionnaire import Questionnaire
+from . import disk_cache
 
 log = logging.getLogger(__name__)
 
@@ -428,8 +427,6 @@ def read_snapshot(path: Path):
 
 # -- the weighted design, persisted next to the snapshot ------------------------------------------
 
-_DESIGN_MAGIC = b"SURVEYAPP-WAVE-DESIGN-1\n"
-
 
 def _design_path(data, settings_key: str) -> Path | None:
     if not data.content_key:
@@ -440,11 +437,6 @@ def _design_path(data, settings_key: str) -> Path | None:
     return snapshot_dir() / f"{name}.design-{content}-{settings}"
 
 
-def _signature(blob: bytes) -> bytes:
-    key = str(current_app.config.get("SECRET_KEY") or "").encode()
-    return hmac.new(key, blob, hashlib.sha256).digest()
-
-
 def load_design(data, settings_key: str):
     """The weighted design stored for exactly this snapshot content and these settings, or
     None. The file is signed with the application's secret key: one not written by this
@@ -452,22 +444,10 @@ def load_design(data, settings_key: str):
     path = _design_path(data, settings_key)
     if path is None:
         return None
-    try:
-        blob = path.read_bytes()
-    except OSError:
+    value = disk_cache.read_object(path, "weighted-design")
+    if value is None:
         return None
-    head = len(_DESIGN_MAGIC)
-    if blob[:head] != _DESIGN_MAGIC or len(blob) < head + 32:
-        return None
-    signature, body = blob[head : head + 32], blob[head + 32 :]
-    if not hmac.compare_digest(signature, _signature(body)):
-        log.warning("weighted design %s is not signed by this application: rebuilding it", path)
-        return None
-    try:
-        design, report = pickle.loads(body)  # noqa: S301 - signed by this application
-    except Exception as exc:  # noqa: BLE001 - an unreadable file is rebuilt
-        log.warning("weighted design %s is unreadable (%s): rebuilding it", path, exc)
-        return None
+    design, report = value
     if len(design.weights) != data.n:
         return None
     return design, report
@@ -479,17 +459,8 @@ def save_design(data, settings_key: str, value) -> None:
     path = _design_path(data, settings_key)
     if path is None:
         return
-    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(_DESIGN_MAGIC + _signature(body) + body)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        disk_cache.write_object(path, value, "weighted-design")
         stem, _sep, rest = path.name.rpartition(".design-")
         content = rest.split("-")[0]
         for old in path.parent.glob(f"{stem}.design-*"):
