@@ -121,9 +121,13 @@ def level_text(results: WaveResults) -> str:
     return f"{float(results.settings.get('level', 0.95)) * 100:g}%"
 
 
-def settings_text(_: Gettext, results: WaveResults) -> str:
-    """Which version of the survey's settings the results used: ``设置版本 2``."""
-    return _("settings version {n}").format(n=results.settings.get("settings_version", 1))
+def settings_text(_: Gettext, results: WaveResults, meta: ReportMeta | None = None) -> str:
+    """Which version of the survey's settings the results used: ``设置版本 2``; and
+    ``未发布`` while the wave's results are not released."""
+    out = _("settings version {n}").format(n=results.settings.get("settings_version", 1))
+    if meta is not None and not meta.released:
+        out += " · " + _("unreleased")
+    return out
 
 
 def comparison_legend(_: Gettext, level: str) -> str:

@@ -202,7 +202,9 @@ class _DistrictReport:
         )
         wave = self.r.wave_name or self.r.wave_code
         title = _("{district}: district overview, {wave}").format(district=self.district, wave=wave)
-        left = f"{self.meta.survey_name} · {wave} · {self.district} · " + settings_text(_, self.r)
+        left = f"{self.meta.survey_name} · {wave} · {self.district} · " + settings_text(
+            _, self.r, self.meta
+        )
         return render(
             story,
             title=title,

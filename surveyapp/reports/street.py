@@ -93,7 +93,7 @@ class _StreetReport:
         )
         left = (
             f"{self.meta.survey_name} · {self.r.wave_name or self.r.wave_code} · {self.street} · "
-            + settings_text(_, self.r)
+            + settings_text(_, self.r, self.meta)
         )
         return render(
             story,

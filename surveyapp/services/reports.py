@@ -186,6 +186,7 @@ def _key_parts(survey: Survey, wave: Wave) -> dict:
         "questionnaire": wave.questionnaire_version.sha256,
         "earlier": [wave_fingerprint(w) for w in survey.waves[:index]],
         "localities": _localities_fingerprint(survey),
+        "released": wave.is_released,  # an unreleased wave's reports say so on every page
     }
 
 
@@ -199,6 +200,7 @@ def bundle_key(survey: Survey, wave: Wave, parts: dict | None = None) -> str:
         "questionnaire": parts["questionnaire"],
         "waves": [*parts["earlier"], wave_fingerprint(wave)],
         "localities": parts["localities"],
+        "released": parts["released"],
     }
     text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -563,6 +565,7 @@ def gather(
         starts_on=wave.starts_on,
         ends_on=wave.ends_on,
         modes=tuple(survey.mode_list),
+        released=wave.is_released,
         data_as_of=_data_as_of(last, survey),
         sample_by_street_mode=sample,
         community_n=community_n,
@@ -578,7 +581,7 @@ def gather(
 
 def _setting_key(survey: Survey, wave: Wave, parts: dict) -> str:
     """What identifies a wave's reports apart from its incoming responses: code, settings,
-    questionnaire, localities and the earlier waves."""
+    questionnaire, localities, the earlier waves, and whether the wave is released."""
     text = json.dumps(
         [
             parts["code"],
@@ -590,6 +593,7 @@ def _setting_key(survey: Survey, wave: Wave, parts: dict) -> str:
             wave.id,
             parts["earlier"],
             parts["localities"],
+            parts["released"],
         ],
         sort_keys=True,
         default=str,

@@ -237,7 +237,16 @@ def test_managers_see_an_unreleased_wave_live_marked(demo, client, auth):
     assert page.status_code == 200 and "未发布" in page.get_data(as_text=True)
     assert "未发布" in client.get("/officials/").get_data(as_text=True)
     assert "未发布" in client.get("/manage/").get_data(as_text=True)
-    assert client.get(f"{BASE}/district.pdf").status_code == 200
+    from ..reports.conftest import pdftotext
+
+    pdf = client.get(f"{BASE}/district.pdf")
+    assert pdf.status_code == 200 and "未发布" in pdftotext(pdf.data)
+    street = client.get(f"{BASE}/streets/320106001.pdf")
+    assert street.status_code == 200 and "未发布" in pdftotext(street.data)
+    with demo.app_context():  # released: the same report no longer says so (a new key)
+        release_wave(db.session.scalar(select(Wave).where(Wave.code == "2026-Q4")))
+    pdf = client.get(f"{BASE}/district.pdf")
+    assert pdf.status_code == 200 and "未发布" not in pdftotext(pdf.data)
 
 
 def test_estimates_work_with_any_valid_margins(demo, client, auth):
