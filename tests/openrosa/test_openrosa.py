@@ -537,3 +537,35 @@ def test_a_too_large_submission_is_413(demo, client, odk, monkeypatch):
     monkeypatch.setattr(openrosa_web, "ACCEPT_CONTENT_LENGTH", 100)
     response = send(client, odk, b"<data>" + b"x" * 200 + b"</data>")
     assert response.status_code == 413 and "larger than 100 bytes" in response.text
+
+
+def test_an_edited_form_corrects_an_interview_a_supervisor_sent_back(demo, client, odk):
+    from surveyapp.fieldwork.review import decide
+
+    form = door_form(demo, client, odk)
+    f = fields(demo)
+    f.pop("_door")
+    first = str(uuidlib.uuid4())
+    xml = instance_xml(
+        demo, form["formID"], {"resident_6m": "no", "age_16plus": "yes"}, uuid=first, fields=f
+    )
+    assert send(client, odk, xml).status_code == 201
+    with demo.app_context():
+        response = db.session.scalar(select(Response).where(Response.uuid == first))
+        manager = db.session.scalar(select(User).where(User.username == "manager"))
+        decide(response, manager, "send_back", "请核实是否在本地居住满6个月")
+    corrected = {"resident_6m": "no", "age_16plus": "no"}
+    edited = instance_xml(
+        demo, form["formID"], corrected, uuid=str(uuidlib.uuid4()), fields=f
+    ).replace(b"</meta>", f"<deprecatedID>uuid:{first}</deprecatedID></meta>".encode())
+    answer = send(client, odk, edited)
+    assert answer.status_code == 201 and "corrected" in answer.text
+    assert stored(demo, first)["answers"] == corrected
+    with demo.app_context():
+        assert (
+            db.session.scalar(select(func.count()).select_from(Response))
+            == db.session.scalar(
+                select(func.count()).select_from(Response).where(Response.uuid != first)
+            )
+            + 1
+        )
