@@ -13,6 +13,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -307,8 +308,17 @@ def _street_lookup(user: User | None) -> dict[str, Locality]:
     return out
 
 
+def _untranslated(message: str) -> str:
+    return message
+
+
 def check_upload(
-    filename: str, data: bytes, user: User | None = None, *, replace: bool = False
+    filename: str,
+    data: bytes,
+    user: User | None = None,
+    *,
+    replace: bool = False,
+    translate: Callable[[str], str] = _untranslated,
 ) -> UploadPreview:
     """Read and check an upload of monthly values; store nothing.
 
@@ -316,33 +326,49 @@ def check_upload(
     month is YYYY-MM; a series is one named by a stored definition, with its unit; a value
     is a number (empty cells are refused: a month without data is left out of the file and
     the definition's missing-value rule applies). A value already stored is refused unless
-    ``replace`` (a correction, audited with the old value).
+    ``replace`` (a correction, audited with the old value). ``translate`` words the problems
+    (the web passes the interface's gettext; the command line keeps English).
     """
+    t = translate
     preview = UploadPreview(filename)
     problems = preview.problems
     table = _table(filename, data)
     if not table or not any(cell.strip() for cell in table[0]):
         problems.append(
-            f"{filename}: the file is empty; its first row names the columns ({', '.join(COLUMNS)})"
+            t("%(file)s: the file is empty; its first row names the columns (%(columns)s)")
+            % {"file": filename, "columns": ", ".join(COLUMNS)}
         )
         return preview
     if len(table) > MAX_ROWS + 1:
-        problems.append(f"{filename}: more than {MAX_ROWS} rows; split the file")
+        problems.append(
+            t("%(file)s: more than %(n)s rows; split the file") % {"file": filename, "n": MAX_ROWS}
+        )
         return preview
     header = [HEADERS.get(h.strip().lower(), HEADERS.get(h.strip(), "")) for h in table[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         problems.append(
-            f"{filename}: row 1: missing column(s) {', '.join(missing)} (the columns are "
-            f"{', '.join(COLUMNS)}; found {', '.join(h.strip() for h in table[0])})"
+            t(
+                "%(file)s: row 1: missing column(s) %(missing)s (the columns are %(columns)s; "
+                "found %(found)s)"
+            )
+            % {
+                "file": filename,
+                "missing": ", ".join(missing),
+                "columns": ", ".join(COLUMNS),
+                "found": ", ".join(h.strip() for h in table[0]),
+            }
         )
         return preview
     position = {name: header.index(name) for name in COLUMNS}
     series_units = known_series()
     if not series_units:
         problems.append(
-            f"{filename}: no index definition is stored yet; import one first "
-            "(surveyapp index definition import FILE)"
+            t(
+                "%(file)s: no index definition is stored yet; import one first "
+                "(surveyapp index definition import FILE)"
+            )
+            % {"file": filename}
         )
         return preview
     streets = _street_lookup(user)
@@ -353,54 +379,67 @@ def check_upload(
             continue
         cells = cells + [""] * (len(header) - len(cells))
         get = {name: cells[i].strip() for name, i in position.items()}
-        where = f"{filename}: row {number}"
+        where = t("%(file)s: row %(row)s") % {"file": filename, "row": number}
         row_problems = []
+
+        def problem(message: str, **args) -> None:
+            row_problems.append(t(message) % {"where": where, **args})  # noqa: B023
+
         street = streets.get(get["street"])
         if street is None:
-            row_problems.append(
-                f"{where}: unknown street '{get['street']}' (a street code or "
-                "name of your jurisdiction)"
+            problem(
+                "%(where)s: unknown street '%(street)s' (a street code or name of your "
+                "jurisdiction)",
+                street=get["street"],
             )
         month = get["month"].replace("/", "-")
         if len(month) == 6 and month[4] == "-":  # 2026-1
             month = f"{month[:5]}0{month[5]}"
         if not MONTH_RE.match(month):
-            row_problems.append(f"{where}: month '{get['month']}' is not YYYY-MM")
+            problem("%(where)s: month '%(month)s' is not YYYY-MM", month=get["month"])
         series = get["series"]
         unit = get["unit"]
         if series not in series_units:
-            row_problems.append(
-                f"{where}: unknown series '{series}' (the definition's series: "
-                f"{', '.join(sorted(series_units))})"
+            problem(
+                "%(where)s: unknown series '%(series)s' (the definition's series: %(known)s)",
+                series=series,
+                known=", ".join(sorted(series_units)),
             )
         elif unit != series_units[series]:
-            row_problems.append(
-                f"{where}: unit '{unit}' does not match series {series}, which is counted in "
-                f"'{series_units[series]}'"
+            problem(
+                "%(where)s: unit '%(unit)s' does not match series %(series)s, which is "
+                "counted in '%(expected)s'",
+                unit=unit,
+                series=series,
+                expected=series_units[series],
             )
         text = get["value"].replace(",", "")
         value = math.nan
         if not text:
-            row_problems.append(
-                f"{where}: the value is empty; leave the row out when there is "
-                "no data (the definition's missing-value rule applies)"
+            problem(
+                "%(where)s: the value is empty; leave the row out when there is no data (the "
+                "definition's missing-value rule applies)"
             )
         else:
             try:
                 value = float(text)
             except ValueError:
-                row_problems.append(f"{where}: value '{get['value']}' is not a number")
+                problem("%(where)s: value '%(value)s' is not a number", value=get["value"])
             else:
                 if not math.isfinite(value) or value < 0:
-                    row_problems.append(f"{where}: value '{get['value']}' must be a number ≥ 0")
+                    problem("%(where)s: value '%(value)s' must be a number ≥ 0", value=get["value"])
                 elif unit == "%" and value > 100:
-                    row_problems.append(f"{where}: value {get['value']} % is above 100")
+                    problem("%(where)s: value %(value)s %% is above 100", value=get["value"])
         if street is not None and MONTH_RE.match(month) and series:
             key = (street.code, month, series)
             if key in seen:
-                row_problems.append(
-                    f"{where}: duplicate month: {series} of {street.code} for {month} is "
-                    f"already on row {seen[key]}"
+                problem(
+                    "%(where)s: duplicate month: %(series)s of %(street)s for %(month)s is "
+                    "already on row %(other)s",
+                    series=series,
+                    street=street.code,
+                    month=month,
+                    other=seen[key],
                 )
             else:
                 seen[key] = number
@@ -409,17 +448,27 @@ def check_upload(
             continue
         candidates.append(UploadRow(number, street, month, series, value, unit))
     if not candidates and not problems:
-        problems.append(f"{filename}: no data rows")
+        problems.append(t("%(file)s: no data rows") % {"file": filename})
     stored = _stored({(r.series, r.street.id, r.month) for r in candidates})
     for r in candidates:
         old = stored.get((r.series, r.street.id, r.month))
         if old is not None and old.value != r.value:
             if not replace:
-                who = old.uploaded_by.username if old.uploaded_by else "?"
                 problems.append(
-                    f"{filename}: row {r.row}: duplicate month: {r.series} of {r.street.code} "
-                    f"for {r.month} is already stored ({old.value:g}, uploaded by {who} on "
-                    f"{old.uploaded_at:%Y-%m-%d}); upload it as a correction to replace it"
+                    t(
+                        "%(where)s: duplicate month: %(series)s of %(street)s for %(month)s is "
+                        "already stored (%(value)s, uploaded by %(user)s on %(date)s); upload it "
+                        "as a correction to replace it"
+                    )
+                    % {
+                        "where": t("%(file)s: row %(row)s") % {"file": filename, "row": r.row},
+                        "series": r.series,
+                        "street": r.street.code,
+                        "month": r.month,
+                        "value": f"{old.value:g}",
+                        "user": old.uploaded_by.username if old.uploaded_by else "?",
+                        "date": f"{old.uploaded_at:%Y-%m-%d}",
+                    }
                 )
             else:
                 preview.replaced.append((r, old.value))

@@ -225,7 +225,9 @@ def upload():
         if not filename.lower().endswith((".csv", ".xlsx", ".xlsm")):
             abort(400, _("Choose a CSV or XLSX file."))
         try:
-            preview = service.check_upload(filename, data, current_user, replace=replace)
+            preview = service.check_upload(
+                filename, data, current_user, replace=replace, translate=_
+            )
         except service.SafetyIndexError as exc:
             abort(exc.status, exc.message)
         if request.form.get("action") == "store" and preview.ok:

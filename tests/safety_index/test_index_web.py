@@ -112,7 +112,9 @@ def test_upload_preview_refuses_and_stores_nothing_then_stores(demo) -> None:
         content_type="multipart/form-data",
     )
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "bad.csv: row 2: unit" in html
+    # worded in the interface language (Chinese here); the command line keeps English
+    assert response.status_code == 422
+    assert "bad.csv：第2行：单位“件”与指标 theft_alerts 的单位“起”不符" in html
     good = "street,month,series,value,unit\n320106001,2031-03,theft_alerts,3,起\n"
     response = client.post(
         "/safety-index/upload",
