@@ -54,3 +54,44 @@ def assessment(district_code: str, year: int, fmt: str) -> None:
             + quarters
             + (f"  {verdict}" if verdict else "")
         )
+
+
+@click.command("factors")
+@click.option("--survey", "survey_id", type=int, required=True, help="The survey's id.")
+@click.option("--wave", "wave_code", help="Wave code (default the latest).")
+@click.option("--question", default="unsafe_factors", show_default=True, help="A multiple choice.")
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    type=click.Choice(["json", "table"]),
+    help="Output format.",
+)
+@with_appcontext
+def factors(survey_id: int, wave_code: str | None, question: str, fmt: str) -> None:
+    """Unsafe factors and factor groups: shares among respondents and among all mentions."""
+    from .services.estimates import EstimateRequestError, _survey_and_wave
+    from .services.factors import shares_document, wave_factor_shares
+
+    try:
+        survey, wave = _survey_and_wave(survey_id, wave_code)
+        doc = shares_document(wave_factor_shares(survey, wave, question))
+    except EstimateRequestError as exc:
+        raise click.ClickException(str(exc)) from None
+    if fmt == "json":
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+
+    def cell(e: dict | None) -> str:
+        if e is None:
+            return "-"
+        mark = "‡" if e["fallback"] else ""
+        return f"{e['value']:.1%} ({e['ci_low']:.1%}–{e['ci_high']:.1%}){mark}"
+
+    for domain, rows in doc["domains"].items():
+        click.echo(f"{domain}: share of respondents | share of all factor mentions")
+        for r in rows["groups"] + rows["factors"]:
+            click.echo(
+                f"  {r['name']}: {cell(r['among_respondents'])} | {cell(r['among_mentions'])}"
+            )

@@ -281,9 +281,10 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(report)
     app.cli.add_command(export)
-    from .assessment_commands import assessment  # the annual assessment (issue 18)
+    from .assessment_commands import assessment, factors  # assessment, factor shares
 
     app.cli.add_command(assessment)
+    app.cli.add_command(factors)
     from .design_commands import questionnaire_export, questionnaire_pdf  # questionnaire design
 
     questionnaire_group.add_command(questionnaire_export)

@@ -64,6 +64,7 @@ class ReportOptions:
             "department_excluded",
             "min_reliable_n",
             "warnings",
+            "factor_groups",  # read by surveyapp.services.factors
         }
         unknown = sorted(set(raw) - known)
         if unknown:
