@@ -248,6 +248,38 @@ def waves_create(survey_id, code, start, end, name, questionnaire, fmt) -> None:
     _print_one(survey, wave, fmt, f"Created wave {wave.code} of survey {survey.id}.")
 
 
+@waves_group.command("edit")
+@SURVEY
+@CODE
+@click.option("--start", default=None, help="New first day (YYYY-MM-DD).")
+@click.option("--end", default=None, help="New last day (YYYY-MM-DD).")
+@click.option("--name", default=None, help="New name to show.")
+@click.option(
+    "--questionnaire",
+    default=None,
+    help="NAME@N: another questionnaire version (only while the wave has no interviews).",
+)
+@FORMAT
+@with_appcontext
+def waves_edit(survey_id, code, start, end, name, questionnaire, fmt) -> None:
+    """Change a wave's dates or name (and its questionnaire version before any interview)."""
+    from .services.surveys import find_survey
+    from .services.waves import SurveyOperationError, find_wave, update_wave
+
+    try:
+        survey = find_survey(survey_id)
+        wave = update_wave(
+            find_wave(survey, code),
+            name=name,
+            starts_on=start,
+            ends_on=end,
+            questionnaire=questionnaire,
+        )
+    except SurveyOperationError as exc:
+        _fail(exc)
+    _print_one(survey, wave, fmt, f"Wave {wave.code} of survey {survey.id} saved.")
+
+
 def _print_one(survey, wave, fmt: str, message: str) -> None:
     doc = next(w for w in survey_document(survey)["waves"] if w["id"] == wave.id)
     if fmt == "json":

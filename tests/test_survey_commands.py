@@ -207,3 +207,29 @@ def test_the_surveyapp_binary_runs_a_wave(migrated_database, tmp_path):
             for w in listed[0]["waves"]] == [("2027-Q1", "closed", True, 0)]  # fmt: skip
     assert listed[0]["owner"] == "boss"
     assert "cannot be reopened" in (tmp_path / "refused.txt").read_text()
+
+
+def test_waves_edit_changes_dates_and_the_version_only_before_interviews(demo, runner):
+    with demo.app_context():
+        store_questionnaire(version_two_text(), source="v2.yaml")
+    run_json(
+        runner, "waves", "create", "--survey", "1", "--code", "2027-Q1",
+        "--start", "2027-01-01", "--end", "2027-03-31",
+    )  # fmt: skip
+    doc = run_json(
+        runner, "waves", "edit", "--survey", "1", "--code", "2027-Q1", "--end", "2027-04-15",
+        "--questionnaire", "public-security-satisfaction@1",
+    )  # fmt: skip
+    assert (doc["ends_on"], doc["questionnaire"]) == (
+        "2027-04-15",
+        "public-security-satisfaction@1",
+    )
+    refused = runner.invoke(
+        args=["waves", "edit", "--survey", "1", "--code", "2026-Q4",
+              "--questionnaire", "public-security-satisfaction@2"]
+    )  # fmt: skip
+    assert refused.exit_code == 1 and "already has interviews" in refused.output
+    bad = runner.invoke(
+        args=["waves", "edit", "--survey", "1", "--code", "2027-Q1", "--start", "2027-05-01"]
+    )
+    assert bad.exit_code == 1 and "--end: the wave ends (2027-04-15) before it starts" in bad.output

@@ -294,6 +294,65 @@ def new_wave(survey_id: int):
     )
 
 
+@bp.route("/waves/<int:wave_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit_wave(wave_id: int):
+    """Change a wave's name or dates, and its questionnaire version before any interview."""
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        abort(404)
+    if not policy.may_manage_wave(current_user, wave):
+        abort(403)
+    survey = wave.survey
+    versions = db.session.scalars(
+        select(QuestionnaireVersion)
+        .where(
+            QuestionnaireVersion.slug == survey.questionnaire_version.slug,
+            QuestionnaireVersion.status == "published",
+        )
+        .order_by(QuestionnaireVersion.version.desc())
+    ).all()
+    version = wave.questionnaire_version
+    values = {
+        "code": wave.code,
+        "name": wave.name,
+        "start": wave.starts_on.isoformat() if wave.starts_on else "",
+        "end": wave.ends_on.isoformat() if wave.ends_on else "",
+        "questionnaire": f"{version.slug}@{version.version}",
+    }
+    error = None
+    if request.method == "POST":
+        values.update({k: request.form.get(k, "") for k in ("name", "start", "end")})
+        values["questionnaire"] = request.form.get("questionnaire") or values["questionnaire"]
+        try:
+            wave_service.update_wave(
+                wave,
+                name=values["name"],
+                starts_on=values["start"],
+                ends_on=values["end"],
+                questionnaire=values["questionnaire"],
+                user=current_user._get_current_object(),
+            )
+        except wave_service.SurveyOperationError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("manage.survey", survey_id=survey.id))
+    return (
+        render_template(
+            "manage/wave_form.html",
+            survey=survey,
+            wave=wave,
+            versions=versions,
+            values=values,
+            error=error.translated() if error else None,
+            error_field=error.field if error else None,
+        ),
+        error.status if error else 200,
+    )
+
+
 @bp.route(
     "/waves/<int:wave_id>/<any(open, close, reopen, release):action>", methods=["GET", "POST"]
 )

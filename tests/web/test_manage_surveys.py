@@ -257,3 +257,22 @@ def test_estimates_work_with_any_valid_margins(demo, client, auth):
     changed.pop("questionnaire")
     assert client.post("/manage/surveys/1/edit", data=changed).status_code == 302
     assert client.get(f"{BASE}/estimates.csv").status_code == 200
+
+
+def test_a_wave_is_edited_on_its_page(demo, client, auth):
+    auth.login(*MANAGER)
+    with demo.app_context():
+        wave_id = db.session.scalar(select(Wave.id).where(Wave.code == "2026-Q4"))
+    assert client.get(f"/manage/waves/{wave_id}/edit").status_code == 200
+    saved = client.post(
+        f"/manage/waves/{wave_id}/edit",
+        data={"name": "第四季度", "start": "2026-10-01", "end": "2027-01-10"},
+    )
+    assert saved.status_code == 302
+    bad = client.post(
+        f"/manage/waves/{wave_id}/edit", data={"name": "x", "start": "2027-02-01", "end": ""}
+    )
+    assert bad.status_code == 400 and "早于" in bad.get_data(as_text=True)
+    with demo.app_context():
+        wave = db.session.get(Wave, wave_id)
+        assert (wave.name, str(wave.ends_on)) == ("第四季度", "2027-01-10")
