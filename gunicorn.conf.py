@@ -8,6 +8,16 @@ submissions on that either. Command-line options (``--workers``, ``--bind``) sti
 
 preload_app = True
 
+# A request may take at most this long; deploy/nginx.conf waits a little longer (65 s), so the
+# proxy never gives up on a request gunicorn still runs. Long work (the ZIP of every street's
+# report, response exports) runs as background jobs, uploads are checked under a 10 s budget
+# (SURVEYAPP_UPLOAD_TIME_BUDGET). tests/security/test_deploy_settings.py keeps them in step.
+timeout = 60
+
+# Files the server creates (the SQLite database and its WAL, report cache, job results,
+# backups) are readable by its own user only.
+umask = 0o077
+
 
 def when_ready(server):
     """Warm the caches the workers inherit; a database that is not there yet is no error."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -23,6 +24,8 @@ def cli() -> None:
 
 def main() -> None:
     """Run the ``surveyapp`` console script."""
+    # The database a command creates, backups, exports and cached files: owner only.
+    os.umask(0o077)
     argv = sys.argv[1:]
     # Estimating from a CSV file needs neither Flask nor the database: skip importing them,
     # which is most of the start-up time of a short command.

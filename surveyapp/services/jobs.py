@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import Survey, User, Wave
 from ..models.reports import ReportJob
 from ..policy import may_run_job, may_see_job
+from . import disk_cache
 from .exports import REQUEST_ERRORS, export_filename, export_responses
 from .reports import (
     report_bundle,
@@ -224,10 +225,7 @@ def run_job(job_id: str) -> None:
         job = db.session.get(ReportJob, job_id)
         job.filename = filename
         path = job_file(job)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        disk_cache.write_atomic(path, data)  # 0600, temporary file then rename
         job.result_path = str(path)
         job.status = "done"
         job.done = job.total or 1

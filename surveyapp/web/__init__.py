@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -144,6 +144,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        _rollback()
         if request.path.startswith("/api/"):
             return {"error": error.name, "message": error.description}, error.code
         return (
@@ -153,6 +154,36 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
+        # The failed statement left the session unusable: the error page (current_user, the
+        # menu) must not query through it (PendingRollbackError).
+        _rollback()
+        if _out_of_range(error):
+            message = _(
+                "A number in the request is too large or not valid for the database; "
+                "check the numbers you entered."
+            )
+            if request.path.startswith("/api/"):
+                return {"error": "Bad Request", "message": message}, 400
+            return render_template("error.html", code=400, message=message), 400
         # Users never see a stack trace; the log keeps it.
         app.logger.exception("unhandled error on %s", request.path)
         return render_template("error.html", code=500, message=None), 500
+
+
+def _rollback() -> None:
+    from ..extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - an error page must render even if this fails
+        current_app.logger.exception("rollback before an error page failed")
+
+
+def _out_of_range(error: Exception) -> bool:
+    """An integer too large for the database (SQLite's driver raises OverflowError; PostgreSQL
+    answers "value out of range", a DataError): bad input, not a server fault."""
+    from sqlalchemy.exc import DataError, StatementError
+
+    if isinstance(error, OverflowError | DataError):
+        return True
+    return isinstance(error, StatementError) and isinstance(error.orig, OverflowError)

@@ -728,6 +728,27 @@ def check(version_id: int):
     return jsonify({"problems": [str(problem) for problem in problems]})
 
 
+#: Flashed messages travel in the session cookie (browsers drop cookies over 4 KB): an import
+#: shows its first problems, each cut short, and how many more there are.
+FLASHED_PROBLEMS = 10
+FLASHED_LENGTH = 200
+
+
+def _flash_problems(problems: list) -> None:
+    for problem in problems[:FLASHED_PROBLEMS]:
+        text = str(problem)
+        flash(text if len(text) <= FLASHED_LENGTH else text[: FLASHED_LENGTH - 1] + "…", "error")
+    if len(problems) > FLASHED_PROBLEMS:
+        flash(
+            _(
+                "%(n)s more problems not shown: fix these first, or check the file with "
+                "`surveyapp questionnaire validate`.",
+                n=len(problems) - FLASHED_PROBLEMS,
+            ),
+            "error",
+        )
+
+
 def _too_slow(exc: BudgetExceeded) -> str:
     return _(
         "Checking this file took more than %(n)s s and was stopped: it is too complex for a "
@@ -932,8 +953,7 @@ def import_file():
                 text = data.decode("utf-8")
             draft = design.draft_from_text(text, name, current_user)
     except QuestionnaireError as error:
-        for problem in error.problems[:20]:
-            flash(str(problem), "error")
+        _flash_problems(error.problems)
         return _stay(400, "design.index")
     except (DesignError, UnicodeDecodeError) as error:
         flash(f"{name}: {error}", "error")
@@ -941,8 +961,8 @@ def import_file():
     except BudgetExceeded as exc:
         flash(f"{name}: {_too_slow(exc)}", "error")
         return _stay(422, "design.index")
-    for warning in warnings:
-        flash(warning, "warning")
+    for warning in warnings[:FLASHED_PROBLEMS]:
+        flash(warning[:FLASHED_LENGTH], "warning")
     flash(_("Imported as a draft: check it, then publish it."), "info")
     return redirect(url_for("design.edit", version_id=draft.id))
 
