@@ -43,6 +43,7 @@ from .model import (
     Text,
 )
 from .problems import Problem, QuestionnaireError
+from .types import COMMON_QUESTION_KEYS, KINDS
 
 __all__ = [
     "load_questionnaire",
@@ -64,26 +65,14 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _TOP_REQUIRED = ("id", "version", "title", "languages", "groups")
 _TOP_OPTIONAL = ("description", "choice_lists", "indicators", "composites")
 _GROUP_KEYS = ("id", "title", "relevant", "questions")
-_QUESTION_COMMON = (
-    "id",
-    "type",
-    "label",
-    "hint",
-    "required",
-    "relevant",
-    "constraint",
-    "constraint_message",
-)
-#: Keys that only some question types use.
+_QUESTION_COMMON = COMMON_QUESTION_KEYS
+#: Keys that only some question types use (each type's own, from the registry).
 _QUESTION_TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
-    "single": ("choices", "other"),
-    "multiple": ("choices", "other"),
-    "yesno": ("choices",),
-    "integer": ("min", "max"),
-    "text": ("max_length",),
-    "date": (),
+    name: kind.keys for name, kind in KINDS.items()
 }
-_QUESTION_ALL = _QUESTION_COMMON + ("choices", "other", "min", "max", "max_length")
+_QUESTION_ALL = _QUESTION_COMMON + tuple(
+    dict.fromkeys(key for kind in KINDS.values() for key in kind.keys)
+)
 
 
 def load_questionnaire(path: str | PathLike[str]) -> Questionnaire:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .conditions import Condition
+from .types import KINDS
 
 if TYPE_CHECKING:
     from .answers import AnswerError
@@ -38,16 +39,10 @@ __all__ = [
 Text = Mapping[str, str]
 
 QuestionType = Literal["single", "multiple", "yesno", "integer", "text", "date"]
-QUESTION_TYPES: tuple[QuestionType, ...] = (
-    "single",
-    "multiple",
-    "yesno",
-    "integer",
-    "text",
-    "date",
-)
+#: The question types, from their registry (:mod:`.types`; a test checks ``QuestionType``).
+QUESTION_TYPES: tuple[QuestionType, ...] = tuple(KINDS)  # type: ignore[arg-type]
 #: Question types whose answers are codes from a list of choices.
-CHOICE_TYPES: frozenset[str] = frozenset({"single", "multiple", "yesno"})
+CHOICE_TYPES: frozenset[str] = frozenset(name for name, kind in KINDS.items() if kind.choices)
 
 DEFAULT_LANGUAGE = "zh_CN"
 DEFAULT_TEXT_MAX_LENGTH = 500

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .export import dump_document, to_document
 from .model import DEFAULT_LANGUAGE, DEFAULT_TEXT_MAX_LENGTH, LANGUAGE_NAMES, Questionnaire, Text
 from .problems import Problem
+from .types import KINDS
 from .untrusted import WorkbookTooLarge, bounded_xlsx
 
 if TYPE_CHECKING:
@@ -42,14 +43,8 @@ __all__ = [
     "to_xlsform",
 ]
 
-#: pyxform's JSON type names for the question types we have.
-_TYPE_MAP = {
-    "select one": "single",
-    "select all that apply": "multiple",
-    "integer": "integer",
-    "text": "text",
-    "date": "date",
-}
+#: pyxform's JSON type names for the question types we have (yes/no travels as select one).
+_TYPE_MAP = {kind.pyxform: name for name, kind in KINDS.items() if kind.pyxform is not None}
 #: Metadata that ODK records by itself; surveyapp records its own (start/end time, device).
 _METADATA = frozenset(
     {
@@ -927,9 +922,7 @@ def _question_row(
     lists: dict[tuple[Any, ...], str],
     languages: list[str],
 ) -> list[Any]:
-    kind = {"single": "select_one", "multiple": "select_multiple", "yesno": "select_one"}.get(
-        question.type, question.type
-    )
+    kind = KINDS[question.type].xlsform
     limits: list[str] = []
     if question.minimum is not None:
         limits.append(f". >= {question.minimum}")

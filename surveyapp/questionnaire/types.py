@@ -1,0 +1,301 @@
+"""The question types: one object per type, the one place that says what a type is.
+
+A :class:`QuestionKind` owns what the questionnaire file allows for its type (its own YAML keys,
+in the order they are written, and their JSON Schema), whether it is answered with codes from a
+list of choices, and how XLSForm spells it. The loader, the exporter and the XLSForm reader and
+writer read these objects instead of listing types themselves; :func:`questionnaire_json_schema`
+builds the JSON Schema of the whole file format from them, for editors
+(``questionnaires/questionnaire.schema.json``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "COMMON_QUESTION_KEYS",
+    "KINDS",
+    "QuestionKind",
+    "kind_for_xlsform",
+    "questionnaire_json_schema",
+]
+
+#: Keys every question may have, in the order the exporter writes them.
+COMMON_QUESTION_KEYS = (
+    "id",
+    "type",
+    "label",
+    "hint",
+    "required",
+    "relevant",
+    "constraint",
+    "constraint_message",
+)
+
+_TEXT: Mapping[str, Any] = MappingProxyType(
+    {
+        "type": "object",
+        "description": "A text in each language of the questionnaire: {zh_CN: ..., en: ...}.",
+        "additionalProperties": {"type": "string", "minLength": 1},
+        "minProperties": 1,
+    }
+)
+_CODE: Mapping[str, Any] = MappingProxyType(
+    {
+        "type": ["string", "integer"],
+        "description": "An answer code as written: letters, digits, '_', '-' or '.'.",
+        "pattern": r"^[A-Za-z0-9_.\-]+$",
+    }
+)
+_CHOICE: Mapping[str, Any] = MappingProxyType(
+    {
+        "type": "object",
+        "required": ["code", "label"],
+        "additionalProperties": False,
+        "properties": {
+            "code": dict(_CODE),
+            "label": dict(_TEXT),
+            "exclusive": {"type": "boolean", "description": "Chosen alone (multiple choice)."},
+        },
+    }
+)
+_CHOICES: Mapping[str, Any] = MappingProxyType(
+    {
+        "description": "The choices, or the name of a list under choice_lists.",
+        "oneOf": [
+            {"type": "array", "items": dict(_CHOICE), "minItems": 1},
+            {"type": "string"},
+        ],
+    }
+)
+_CONDITION: Mapping[str, Any] = MappingProxyType(
+    {"type": "string", "description": "A condition (skip logic or check), XLSForm-like."}
+)
+
+
+@dataclass(frozen=True)
+class QuestionKind:
+    """One question type.
+
+    ``keys`` are the YAML keys only this type has (beyond :data:`COMMON_QUESTION_KEYS`), in the
+    order they are written; ``key_schemas`` their JSON Schemas. ``choices`` says whether the
+    answers are codes from a list of choices (``multiple``: several of them). ``xlsform`` is the
+    XLSForm type the writer uses and ``pyxform`` the name pyxform's reader gives it (None when
+    the type travels in the ``surveyapp_type`` column, as yes/no does).
+    """
+
+    name: str
+    description: str
+    keys: tuple[str, ...]
+    key_schemas: Mapping[str, Mapping[str, Any]]
+    choices: bool
+    xlsform: str
+    pyxform: str | None
+    multiple: bool = False
+    required_keys: tuple[str, ...] = field(default=())
+
+    def question_schema(self) -> dict[str, Any]:
+        """Return the JSON Schema of a question of this type (its keys, nothing else)."""
+        properties: dict[str, Any] = {
+            "id": {
+                "type": "string",
+                "pattern": r"^[A-Za-z][A-Za-z0-9_]*$",
+                "description": "The question id: a letter, then letters, digits or '_'.",
+            },
+            "type": {"const": self.name, "description": self.description},
+            "label": dict(_TEXT),
+            "hint": dict(_TEXT),
+            "required": {"type": "boolean", "description": "Must be answered (default true)."},
+            "relevant": dict(_CONDITION),
+            "constraint": dict(_CONDITION),
+            "constraint_message": dict(_TEXT),
+        }
+        properties.update({key: dict(self.key_schemas[key]) for key in self.keys})
+        return {
+            "type": "object",
+            "required": ["id", "type", "label", *self.required_keys],
+            "additionalProperties": False,
+            "properties": properties,
+        }
+
+
+def _kinds(*kinds: QuestionKind) -> Mapping[str, QuestionKind]:
+    return MappingProxyType({kind.name: kind for kind in kinds})
+
+
+#: Every question type, by name, in the order the designer offers them.
+KINDS: Mapping[str, QuestionKind] = _kinds(
+    QuestionKind(
+        name="single",
+        description="One answer from a list of choices.",
+        keys=("choices", "other"),
+        key_schemas={
+            "choices": _CHOICES,
+            "other": {**_CODE, "description": "The code of the 'other, please specify' choice."},
+        },
+        choices=True,
+        xlsform="select_one",
+        pyxform="select one",
+        required_keys=("choices",),
+    ),
+    QuestionKind(
+        name="multiple",
+        description="Any number of answers from a list of choices.",
+        keys=("choices", "other"),
+        key_schemas={
+            "choices": _CHOICES,
+            "other": {**_CODE, "description": "The code of the 'other, please specify' choice."},
+        },
+        choices=True,
+        multiple=True,
+        xlsform="select_multiple",
+        pyxform="select all that apply",
+        required_keys=("choices",),
+    ),
+    QuestionKind(
+        name="yesno",
+        description="Yes or no (codes yes/no; labels built in unless given).",
+        keys=("choices",),
+        key_schemas={"choices": _CHOICES},
+        choices=True,
+        xlsform="select_one",
+        pyxform=None,
+    ),
+    QuestionKind(
+        name="integer",
+        description="A whole number, optionally between min and max.",
+        keys=("min", "max"),
+        key_schemas={
+            "min": {"type": "integer", "description": "The smallest answer allowed."},
+            "max": {"type": "integer", "description": "The largest answer allowed."},
+        },
+        choices=False,
+        xlsform="integer",
+        pyxform="integer",
+    ),
+    QuestionKind(
+        name="text",
+        description="A free text answer.",
+        keys=("max_length",),
+        key_schemas={
+            "max_length": {"type": "integer", "minimum": 1, "description": "Default 500."}
+        },
+        choices=False,
+        xlsform="text",
+        pyxform="text",
+    ),
+    QuestionKind(
+        name="date",
+        description="A date, YYYY-MM-DD.",
+        keys=(),
+        key_schemas={},
+        choices=False,
+        xlsform="date",
+        pyxform="date",
+    ),
+)
+
+
+def kind_for_xlsform(pyxform_type: str) -> QuestionKind | None:
+    """Return the question type pyxform's JSON type name stands for (None if there is none)."""
+    for kind in KINDS.values():
+        if kind.pyxform == pyxform_type:
+            return kind
+    return None
+
+
+def questionnaire_json_schema() -> dict[str, Any]:
+    """Return the JSON Schema (draft 2020-12) of a questionnaire file, built from :data:`KINDS`.
+
+    It checks the shape (keys, their types, question types and their own keys); the
+    questionnaire check (``surveyapp questionnaire validate``) checks the rest (translations,
+    codes, conditions, ids used before they are asked).
+    """
+    language = {
+        "oneOf": [
+            {"type": "string", "description": "A language code, e.g. zh_CN, en, ug."},
+            {
+                "type": "object",
+                "required": ["code"],
+                "additionalProperties": False,
+                "properties": {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "rtl": {"type": "boolean"},
+                },
+            },
+        ]
+    }
+    codes = {"type": "array", "items": dict(_CODE)}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "surveyapp questionnaire",
+        "description": "A questionnaire file (questionnaires/README.md describes the format).",
+        "type": "object",
+        "required": ["id", "version", "title", "languages", "groups"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*$"},
+            "version": {"type": "integer", "minimum": 1},
+            "title": dict(_TEXT),
+            "description": dict(_TEXT),
+            "languages": {"type": "array", "items": language, "minItems": 1},
+            "choice_lists": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": dict(_CHOICE), "minItems": 1},
+            },
+            "groups": {"type": "array", "items": {"$ref": "#/$defs/group"}, "minItems": 1},
+            "indicators": {"type": "array", "items": {"$ref": "#/$defs/indicator"}},
+            "composites": {"type": "array", "items": {"$ref": "#/$defs/composite"}},
+        },
+        "$defs": {
+            "group": {
+                "type": "object",
+                "required": ["id", "title", "questions"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": dict(_TEXT),
+                    "relevant": dict(_CONDITION),
+                    "questions": {
+                        "type": "array",
+                        "items": {"$ref": "#/$defs/question"},
+                        "minItems": 1,
+                    },
+                },
+            },
+            "question": {
+                "oneOf": [{"$ref": f"#/$defs/question_{name}"} for name in KINDS],
+            },
+            **{f"question_{name}": kind.question_schema() for name, kind in KINDS.items()},
+            "indicator": {
+                "type": "object",
+                "required": ["id", "label", "question", "positive"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "label": dict(_TEXT),
+                    "description": dict(_TEXT),
+                    "question": {"type": "string"},
+                    "positive": codes,
+                    "excluded": codes,
+                    "base": dict(_CONDITION),
+                    "target": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+            },
+            "composite": {
+                "type": "object",
+                "required": ["id", "label", "question", "points"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "label": dict(_TEXT),
+                    "description": dict(_TEXT),
+                    "question": {"type": "string"},
+                    "points": {"type": "object", "additionalProperties": {"type": "number"}},
+                    "excluded": codes,
+                },
+            },
+        },
+    }
