@@ -49,6 +49,13 @@ class ReportOptions:
     department_excluded: tuple[str, ...] = ("9",)
     min_reliable_n: int = 30
     warnings: WarningRules = field(default_factory=WarningRules)
+    # Departments that are not 政法 units (公安, 检察院, 法院, 司法行政): reported apart, as the
+    # seeds do (城管, 环保, 市场监管).
+    other_enforcement: tuple[str, ...] = (
+        "urban_management_satisfaction",
+        "environment_satisfaction",
+        "market_regulation_satisfaction",
+    )
 
     @classmethod
     def from_settings(cls, settings: dict | None) -> ReportOptions:
@@ -65,6 +72,7 @@ class ReportOptions:
             "min_reliable_n",
             "warnings",
             "factor_groups",  # read by surveyapp.services.factors
+            "other_enforcement",
         }
         unknown = sorted(set(raw) - known)
         if unknown:
@@ -74,7 +82,13 @@ class ReportOptions:
                 + f"; known: {', '.join(sorted(known))}"
             )
         kwargs: dict[str, Any] = {}
-        for key in ("main_indicators", "departments", "department_positive", "department_excluded"):
+        for key in (
+            "main_indicators",
+            "departments",
+            "department_positive",
+            "department_excluded",
+            "other_enforcement",
+        ):
             if key in raw:
                 value = raw[key]
                 if value is None and key == "departments":

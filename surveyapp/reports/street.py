@@ -414,17 +414,29 @@ class _StreetReport:
         items = list(self.meta.departments)
         if not items:
             return []
-        return [
-            CondPageBreak(200),
-            self.h2(_("Satisfaction with departments")),
-            self._comparison_table(items, with_target=False),
+        other = set(self.meta.options.other_enforcement)
+        legal = [i for i in items if i.id.removeprefix("department:") not in other]
+        enforcement = [i for i in items if i.id.removeprefix("department:") in other]
+        out: list = []
+        for title, group in (
+            (_("Satisfaction with the political-legal units"), legal),
+            (_("Satisfaction with other law-enforcement departments"), enforcement),
+        ):
+            if group:
+                out += [
+                    CondPageBreak(160),
+                    self.h2(title),
+                    self._comparison_table(group, with_target=False),
+                ]
+        out.append(
             self.note(
                 _(
                     "Share very satisfied, satisfied or fairly satisfied among those who "
                     "gave an opinion (“don't know” left out)."
                 )
-            ),
-        ]
+            )
+        )
+        return out
 
     def communities(self) -> list:
         _, c, m = self._, self.cells, self.meta

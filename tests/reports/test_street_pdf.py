@@ -328,3 +328,20 @@ def test_data_as_of_is_in_the_survey_time_zone_and_names_it(report_wave, street_
     shanghai = last.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
     text = pdftotext(street_pdfs["320106001"])
     assert f"{shanghai:%Y-%m-%d %H:%M} (Asia/Shanghai)" in text
+
+
+def test_other_enforcement_departments_apart_from_the_political_legal_units(
+    report_wave, street_pdfs
+):
+    # Issue 18: 城管, 环保 and 市场监管 are reported apart from 公安, 检察院, 法院, 司法行政.
+    text = "".join("".join(pdf_lines(street_pdfs["320106001"])).split())
+    legal, other = text.index("对政法单位的满意度"), text.index("对其他执法部门的满意度")
+    assert legal < other
+    labels = {
+        d.id.removeprefix("department:"): d.label["zh_CN"]
+        for d in report_wave.bundle.meta.departments
+    }
+    for qid in ("police_satisfaction", "court_satisfaction"):
+        assert legal < text.index("".join(labels[qid].split())[:12]) < other
+    for qid in ("urban_management_satisfaction", "market_regulation_satisfaction"):
+        assert text.index("".join(labels[qid].split())[:12]) > other
