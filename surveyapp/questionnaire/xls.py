@@ -65,16 +65,22 @@ def xls_to_xlsx(data: bytes, limits: XlsxLimits = _LIMITS) -> bytes:
                 values = [_value(cell) for cell in sheet.row(row)]
                 while values and values[-1] is None:
                     values.pop()
-                target.append(values)
-                for cell in target[target.max_row] if values else ():
-                    if isinstance(cell.value, str) and cell.data_type in ("f", "e"):
-                        cell.data_type = "s"  # a text starting with "=" stays a text
+                _append(target, values)
             book.unload_sheet(index)
     finally:
         book.release_resources()
     buffer = io.BytesIO()
     out.save(buffer)
     return buffer.getvalue()
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    """Append a row as written: a text starting with "=" stays that text (this workbook is
+    read by the importer, not opened by people: nothing is prefixed or computed)."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row] if values else ():
+        if isinstance(cell.value, str) and cell.data_type in ("f", "e"):
+            cell.data_type = "s"
 
 
 def _value(cell: Any) -> str | int | float | None:
