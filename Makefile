@@ -13,7 +13,7 @@ export FLASK_APP := surveyapp:create_app
 # npm packages of the tests (Enketo, for tests/openrosa/test_enketo_browser.py).
 ENKETO := tests/enketo
 
-.PHONY: run test check typecheck docs serve translations translations-update lint bench system-deps clean
+.PHONY: run test audit check typecheck docs serve translations translations-update lint bench system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +54,7 @@ system-deps:
 
 # The whole suite on SQLite, then everything that touches the database again on a real
 # PostgreSQL server started for the run (the pure cores do not depend on the database).
-test: system-deps $(VENV)/.installed-test translations $(ENKETO)/node_modules/.installed
+test: system-deps $(VENV)/.installed-test translations $(ENKETO)/node_modules/.installed audit
 	$(BIN)/ruff check surveyapp tests bench
 	$(BIN)/ruff format --check surveyapp tests bench
 	@$(MAKE) --no-print-directory typecheck docs
@@ -62,6 +62,11 @@ test: system-deps $(VENV)/.installed-test translations $(ENKETO)/node_modules/.i
 	scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PG_TEST_ARGS) $(PYTEST_ARGS)
 
 PG_TEST_ARGS := --ignore=tests/estimation --ignore=tests/questionnaire
+
+# bandit against the reviewed baseline (.bandit-baseline.json) and pip-audit on the installed
+# versions (skipped with a message offline): docs/operations-security.md.
+audit: $(VENV)/.installed-test
+	$(BIN)/python scripts/audit
 
 # Enketo's form engine and XForm transformer for the OpenRosa browser test (tests/openrosa).
 $(ENKETO)/node_modules/.installed: $(ENKETO)/package.json $(ENKETO)/package-lock.json
