@@ -88,15 +88,24 @@ def street_statuses(results: WaveResults, meta: ReportMeta) -> dict[str, StreetS
         for h in meta.history
     ] + [current]
     bottoms = [bottom_set(w, rules.bottom) for w in waves]
+    # Waves run on when their quarters follow each other by date (issue 18); a wave without
+    # a start date is taken to follow the one before, as listed.
+    dates = [h.starts_on for h in meta.history] + [meta.starts_on]
+    quarter = [None if d is None else d.year * 4 + (d.month - 1) // 3 for d in dates]
+    follows = [True] + [
+        a is None or b is None or b == a + 1 for a, b in zip(quarter, quarter[1:], strict=False)
+    ]
     ranks = point_ranks(current)
     n_ranked = len(ranks)
     out = {}
     for code, _zh, _en in results.streets:
         run = 0
-        for b in reversed(bottoms):
-            if code not in b:
+        for i in range(len(bottoms) - 1, -1, -1):
+            if code not in bottoms[i]:
                 break
             run += 1
+            if not follows[i]:
+                break
         status = None
         if run >= rules.rectification_waves:
             status = "rectification"

@@ -167,6 +167,7 @@ class WaveHistory:
     name: str
     overall: dict[str, Estimate | None]  # item id -> district estimate
     by_street: dict[str, dict[str, Estimate | None]]  # item id -> street code -> estimate
+    starts_on: date | None = None  # places the wave in its quarter (runs count by date)
 
 
 @dataclass(frozen=True)

@@ -458,6 +458,7 @@ def _history(survey: Survey, wave: Wave, cache: ReportCache | None) -> tuple[Wav
                 name=res.wave_name,
                 overall={i.id: i.overall for i in res.items},
                 by_street={i.id: dict(i.by_street) for i in res.items},
+                starts_on=earlier.starts_on,
             )
         )
     return tuple(out)

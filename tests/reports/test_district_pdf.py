@@ -213,3 +213,27 @@ def test_every_decimal_in_the_overview_comes_from_the_estimates(report_wave):
             expected.append(cell)
         got, start = row_after(tokens, start, zh, len(expected))
         assert got == expected, code
+
+
+def test_runs_count_consecutive_quarters_by_date(report_wave):
+    # Issue 18: two waves in the bottom five make a yellow card only when their quarters
+    # follow each other by date; a wave two quarters earlier starts a new run.
+    from datetime import date
+
+    b = report_wave.bundle
+    meta = b.meta
+    assert meta.starts_on is not None and len(meta.history) == 1
+    quarter = (meta.starts_on.month - 1) // 3  # 0-based
+    previous = date(meta.starts_on.year, 3 * ((quarter - 1) % 4) + 1, 1)
+    if quarter == 0:
+        previous = previous.replace(year=meta.starts_on.year - 1)
+    adjacent = replace(meta, history=(replace(meta.history[0], starts_on=previous),))
+    gap = replace(
+        meta, history=(replace(meta.history[0], starts_on=date(meta.starts_on.year - 1, 1, 1)),)
+    )
+    by_date = street_statuses(b.results, adjacent)
+    twice = [c for c, s in by_date.items() if s.bottom_waves == 2]
+    assert twice and all(by_date[c].status == "yellow_card" for c in twice)
+    apart = street_statuses(b.results, gap)
+    for code in twice:
+        assert apart[code].bottom_waves == 1 and apart[code].status == "interview"
