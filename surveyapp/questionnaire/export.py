@@ -11,13 +11,12 @@ keeping every scalar as written (``code: 1`` stays the code ``"1"``, ``yes`` sta
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import yaml
 
 from .model import (
-    CHOICE_TYPES,
     DEFAULT_TEXT_MAX_LENGTH,
     LANGUAGE_NAMES,
     RTL_LANGUAGES,
@@ -27,6 +26,7 @@ from .model import (
     Questionnaire,
     Text,
 )
+from .types import KINDS
 from .untrusted import NoAliasBaseLoader
 
 __all__ = ["dump_document", "export_yaml", "read_document", "to_document"]
@@ -80,19 +80,30 @@ def _question(question: Question, languages: tuple[str, ...]) -> dict[str, Any]:
         item["constraint"] = question.constraint.source
     if question.constraint_message:
         item["constraint_message"] = dict(question.constraint_message)
-    if question.type == "integer":
-        if question.minimum is not None:
-            item["min"] = question.minimum
-        if question.maximum is not None:
-            item["max"] = question.maximum
-    if question.type == "text" and question.max_length not in (None, DEFAULT_TEXT_MAX_LENGTH):
-        item["max_length"] = question.max_length
-    if question.type in CHOICE_TYPES:
-        if question.other_code is not None:
-            item["other"] = question.other_code
-        if not (question.type == "yesno" and _builtin_yesno(question, languages)):
-            item["choices"] = _choices(question.choices)
+    for key in KINDS[question.type].keys:
+        value = _TYPE_KEY_VALUES[key](question, languages)
+        if value is not None:
+            item[key] = value
     return item
+
+
+def _choices_value(question: Question, languages: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    if question.type == "yesno" and _builtin_yesno(question, languages):
+        return None  # the built-in yes/no labels: the loader gives them back
+    return _choices(question.choices)
+
+
+#: The value written under each type-specific key (:attr:`QuestionKind.keys`), None to leave
+#: the key out (a default).
+_TYPE_KEY_VALUES: Mapping[str, Callable[[Question, tuple[str, ...]], Any]] = {
+    "min": lambda question, languages: question.minimum,
+    "max": lambda question, languages: question.maximum,
+    "max_length": lambda question, languages: (
+        None if question.max_length == DEFAULT_TEXT_MAX_LENGTH else question.max_length
+    ),
+    "other": lambda question, languages: question.other_code,
+    "choices": _choices_value,
+}
 
 
 def to_document(questionnaire: Questionnaire) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """The question types: one object per type, the one place that says what a type is.
 
-A :class:`QuestionKind` owns what the questionnaire file allows for its type (its own YAML keys,
-in the order they are written, and their JSON Schema), whether it is answered with codes from a
-list of choices, and how XLSForm spells it. The loader, the exporter and the XLSForm reader and
-writer read these objects instead of listing types themselves; :func:`questionnaire_json_schema`
-builds the JSON Schema of the whole file format from them, for editors
-(``questionnaires/questionnaire.schema.json``).
+A :class:`QuestionKind` owns what the questionnaire file allows for its type (its own YAML
+keys, in the order the exporter writes them, and their JSON Schema), whether it is answered
+with codes from a list of choices, and how XLSForm spells it. The loader, the exporter and the
+XLSForm reader and writer read these objects instead of listing types themselves;
+:func:`questionnaire_json_schema` builds the JSON Schema of the whole file format from them,
+for editors (``questionnaires/questionnaire.schema.json``).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class QuestionKind:
     """One question type.
 
     ``keys`` are the YAML keys only this type has (beyond :data:`COMMON_QUESTION_KEYS`), in the
-    order they are written; ``key_schemas`` their JSON Schemas. ``choices`` says whether the
+    order the exporter writes them; ``key_schemas`` their JSON Schemas. ``choices`` says whether the
     answers are codes from a list of choices (``multiple``: several of them). ``xlsform`` is the
     XLSForm type the writer uses and ``pyxform`` the name pyxform's reader gives it (None when
     the type travels in the ``surveyapp_type`` column, as yes/no does).
@@ -131,7 +131,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
     QuestionKind(
         name="single",
         description="One answer from a list of choices.",
-        keys=("choices", "other"),
+        keys=("other", "choices"),
         key_schemas={
             "choices": _CHOICES,
             "other": {**_CODE, "description": "The code of the 'other, please specify' choice."},
@@ -144,7 +144,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
     QuestionKind(
         name="multiple",
         description="Any number of answers from a list of choices.",
-        keys=("choices", "other"),
+        keys=("other", "choices"),
         key_schemas={
             "choices": _CHOICES,
             "other": {**_CODE, "description": "The code of the 'other, please specify' choice."},
