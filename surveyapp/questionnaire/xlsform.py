@@ -118,7 +118,9 @@ def language_code(name: str) -> str:
         aliases = {"english": "en", "chinese": "zh_CN", "uyghur": "ug", "uighur": "ug"}
         if lowered in aliases:
             return aliases[lowered]
-        found = _cldr_language_names().get(lowered)
+        found = _cldr_language_names().get(lowered) or _cldr_language_names(native=True).get(
+            lowered
+        )
         if found is not None:
             return DEFAULT_LANGUAGE if found == "zh" else found
         return lowered
@@ -140,29 +142,34 @@ def is_language_code(code: str) -> bool:
     return bool(_LANGUAGE_CODE_FORM.match(code))
 
 
-_CLDR_NAMES: dict[str, str] | None = None
+_CLDR_NAMES: dict[str, dict[str, str]] = {}
 
 
-def _cldr_language_names() -> dict[str, str]:
-    """Lower-cased English and native names of the CLDR's languages -> their code."""
-    global _CLDR_NAMES
-    if _CLDR_NAMES is None:
+def _cldr_language_names(native: bool = False) -> dict[str, str]:
+    """Lower-cased English names (``native``: each language's own name) of the CLDR's
+    languages -> their code. The native names need every locale's data (seconds): they are
+    read only when a name is not an English one."""
+    key = "native" if native else "english"
+    if key not in _CLDR_NAMES:
         from babel import Locale, localedata
 
         names: dict[str, str] = {}
-        english = Locale("en").languages
-        for identifier in localedata.locale_identifiers():
-            if "_" in identifier:
-                continue
-            try:
-                native = Locale.parse(identifier).get_display_name(identifier)
-            except (ValueError, LookupError):
-                native = None
-            for candidate in (english.get(identifier), native):
-                if candidate:
-                    names.setdefault(candidate.strip().lower(), identifier)
-        _CLDR_NAMES = names
-    return _CLDR_NAMES
+        if not native:
+            for code, name in Locale("en").languages.items():
+                if "_" not in code:
+                    names.setdefault(name.strip().lower(), code)
+        else:
+            for identifier in localedata.locale_identifiers():
+                if "_" in identifier:
+                    continue
+                try:
+                    name = Locale.parse(identifier).get_display_name(identifier)
+                except (ValueError, LookupError):
+                    continue
+                if name:
+                    names.setdefault(name.strip().lower(), identifier)
+        _CLDR_NAMES[key] = names
+    return _CLDR_NAMES[key]
 
 
 def _language_display(name: str) -> str:
