@@ -78,6 +78,11 @@ class XlsxLimits:
     max_cells: int = 500_000  # all sheets
 
 
+#: Tables of data (localities, monthly index values): many rows, few columns. Their readers
+#: keep their own row limits and messages; the dimension and empty rows are removed all the same.
+TABLE_LIMITS = XlsxLimits(max_rows=1_048_576, max_cells=5_000_000, max_bytes=200 * 1024 * 1024)
+
+
 class WorkbookTooLarge(ValueError):
     """The workbook holds (or claims) more than a questionnaire can; the message says what."""
 

@@ -207,6 +207,14 @@ def _xlsx_text(name: str, data: bytes) -> str:
 
     import openpyxl
 
+    from ..questionnaire.untrusted import TABLE_LIMITS, WorkbookTooLarge, bounded_xlsx
+
+    try:
+        data = bounded_xlsx(data, TABLE_LIMITS)
+    except WorkbookTooLarge as exc:
+        raise LocalityImportError([f"{name}: the workbook is too large: {exc}"]) from None
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError) as exc:
+        raise LocalityImportError([f"{name}: not an XLSX workbook ({exc})"]) from None
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:

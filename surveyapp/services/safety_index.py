@@ -260,6 +260,14 @@ def _table(filename: str, data: bytes) -> list[list[str]]:
     if filename.lower().endswith((".xlsx", ".xlsm")):
         from openpyxl import load_workbook
 
+        from ..questionnaire.untrusted import TABLE_LIMITS, WorkbookTooLarge, bounded_xlsx
+
+        try:
+            data = bounded_xlsx(data, TABLE_LIMITS)
+        except WorkbookTooLarge as exc:
+            raise SafetyIndexError(f"{filename}: the workbook is too large: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - zipfile raises many types for a bad file
+            raise SafetyIndexError(f"{filename}: not a readable XLSX workbook ({exc})") from exc
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheet = book.worksheets[0]

@@ -142,3 +142,21 @@ def test_time_budget_stops_work_in_the_main_thread():
         while True:
             sum(range(1000))
     assert time.monotonic() - started < 2
+
+
+def test_data_tables_are_read_by_their_real_rows(tmp_path):
+    """The localities and safety-index uploads go through the same bounds."""
+    import openpyxl
+
+    from surveyapp.services.localities import _xlsx_text
+
+    book = openpyxl.Workbook()
+    book.active.append(["code", "parent_code", "level", "name_zh"])
+    book.active.append(["32", "", "province", "江苏省"])
+    buf = io.BytesIO()
+    book.save(buf)
+    data = _patched(buf.getvalue(), _huge_dimension)
+    started = time.monotonic()
+    text = _xlsx_text("localities.xlsx", data)
+    assert time.monotonic() - started < 5
+    assert text.splitlines()[1].startswith("32,,province,江苏省")
