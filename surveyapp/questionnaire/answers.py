@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from .model import DEFAULT_TEXT_MAX_LENGTH, Question
 if TYPE_CHECKING:
     from .model import Questionnaire
 
-__all__ = ["ANSWER_ERROR_KINDS", "AnswerError", "clean_answers"]
+__all__ = ["ANSWER_ERROR_KINDS", "NORMALISERS", "AnswerError", "clean_answers"]
 
 #: Every ``AnswerError.kind``, for the interface's table of messages.
 ANSWER_ERROR_KINDS: frozenset[str] = frozenset(
@@ -80,57 +80,83 @@ def _normalise(question: Question, raw: Any) -> tuple[Any, list[AnswerError]]:
     texts = _texts(raw)
     if not texts:
         return None, []
-    qid = question.id
+    return NORMALISERS[question.type](question, texts)
 
-    if question.type == "multiple":
-        chosen: set[str] = set()
-        for text in texts:
-            chosen.update(text.split())  # "a b" is how ODK stores a multiple choice
-        codes = question.codes
-        unknown = sorted(code for code in chosen if code not in codes)
-        if unknown:
-            return None, [AnswerError(qid, "unknown_code", {"code": unknown[0]})]
-        if len(chosen) > 1:
-            for choice in question.choices:
-                if choice.exclusive and choice.code in chosen:
-                    return None, [AnswerError(qid, "exclusive", {"code": choice.code})]
-        return [code for code in codes if code in chosen], []
 
-    if question.type == "text":
-        text = "\n".join(texts)
-        limit = question.max_length or DEFAULT_TEXT_MAX_LENGTH
-        if len(text) > limit:
-            return None, [AnswerError(qid, "too_long", {"max_length": limit, "length": len(text)})]
-        return text, []
+_Normalised = tuple[Any, list[AnswerError]]
 
-    if question.type in ("single", "yesno"):
-        if len(texts) > 1 or texts[0] not in question.codes:
-            return None, [AnswerError(qid, "unknown_code", {"code": " ".join(texts)})]
-        return texts[0], []
 
+def _multiple(question: Question, texts: list[str]) -> _Normalised:
+    chosen: set[str] = set()
+    for text in texts:
+        chosen.update(text.split())  # "a b" is how ODK stores a multiple choice
+    codes = question.codes
+    unknown = sorted(code for code in chosen if code not in codes)
+    if unknown:
+        return None, [AnswerError(question.id, "unknown_code", {"code": unknown[0]})]
+    if len(chosen) > 1:
+        for choice in question.choices:
+            if choice.exclusive and choice.code in chosen:
+                return None, [AnswerError(question.id, "exclusive", {"code": choice.code})]
+    return [code for code in codes if code in chosen], []
+
+
+def _text(question: Question, texts: list[str]) -> _Normalised:
+    text = "\n".join(texts)
+    limit = question.max_length or DEFAULT_TEXT_MAX_LENGTH
+    if len(text) > limit:
+        details = {"max_length": limit, "length": len(text)}
+        return None, [AnswerError(question.id, "too_long", details)]
+    return text, []
+
+
+def _one_code(question: Question, texts: list[str]) -> _Normalised:
+    if len(texts) > 1 or texts[0] not in question.codes:
+        return None, [AnswerError(question.id, "unknown_code", {"code": " ".join(texts)})]
+    return texts[0], []
+
+
+def _typed_text(texts: list[str]) -> str:
     # Full-width digits and dashes typed with a Chinese input method are ordinary ones.
-    text = unicodedata.normalize("NFKC", texts[0]).strip() if len(texts) == 1 else ""
+    return unicodedata.normalize("NFKC", texts[0]).strip() if len(texts) == 1 else ""
 
-    if question.type == "integer":
-        if not _INTEGER_RE.match(text):
-            return None, [AnswerError(qid, "not_integer", {})]
-        bounds = {"min": question.minimum, "max": question.maximum}
-        if len(text.lstrip("+-")) > _MAX_INTEGER_DIGITS:
-            return None, [AnswerError(qid, "out_of_range", bounds)]
-        number = int(text)
-        if (question.minimum is not None and number < question.minimum) or (
-            question.maximum is not None and number > question.maximum
-        ):
-            return None, [AnswerError(qid, "out_of_range", bounds)]
-        return number, []
 
-    # date
+def _integer(question: Question, texts: list[str]) -> _Normalised:
+    text = _typed_text(texts)
+    qid = question.id
+    if not _INTEGER_RE.match(text):
+        return None, [AnswerError(qid, "not_integer", {})]
+    bounds = {"min": question.minimum, "max": question.maximum}
+    if len(text.lstrip("+-")) > _MAX_INTEGER_DIGITS:
+        return None, [AnswerError(qid, "out_of_range", bounds)]
+    number = int(text)
+    if (question.minimum is not None and number < question.minimum) or (
+        question.maximum is not None and number > question.maximum
+    ):
+        return None, [AnswerError(qid, "out_of_range", bounds)]
+    return number, []
+
+
+def _date(question: Question, texts: list[str]) -> _Normalised:
+    text = _typed_text(texts)
     if not _DATE_RE.match(text):
-        return None, [AnswerError(qid, "bad_date", {})]
+        return None, [AnswerError(question.id, "bad_date", {})]
     try:
         return datetime.date.fromisoformat(text).isoformat(), []
     except ValueError:
-        return None, [AnswerError(qid, "bad_date", {})]
+        return None, [AnswerError(question.id, "bad_date", {})]
+
+
+#: How each question type (:data:`~surveyapp.questionnaire.types.KINDS`) cleans and checks an
+#: answer given as texts: the cleaned value and the errors (a test checks every type has one).
+NORMALISERS: Mapping[str, Callable[[Question, list[str]], _Normalised]] = {
+    "single": _one_code,
+    "multiple": _multiple,
+    "yesno": _one_code,
+    "integer": _integer,
+    "text": _text,
+    "date": _date,
+}
 
 
 def _check_other(question: Question, value: Any, other_text: str | None) -> list[AnswerError]:

@@ -68,3 +68,9 @@ def test_a_key_of_another_type_is_refused_by_the_schema_and_the_loader(name, key
     with pytest.raises(QuestionnaireError) as caught:
         load_questionnaire_text(dump_document(document))
     assert f"'{key}' does not apply to {name} questions" in str(caught.value) or key == "colour"
+
+
+def test_every_type_cleans_its_answers() -> None:
+    from surveyapp.questionnaire.answers import NORMALISERS
+
+    assert set(NORMALISERS) == set(KINDS)
