@@ -185,6 +185,7 @@ class _DistrictReport:
         story += self.league()
         story += self.chart()
         story += self.warnings()
+        story += self.assessment()
         story += self.indicator_matrix()
         story += self.previous_wave()
         story.append(Spacer(1, 8))
@@ -359,6 +360,65 @@ class _DistrictReport:
         if self.missing_streets():
             notes.insert(0, self.coverage_note())
         return [self.h2(title), table(rows, widths)] + [self.note(n) for n in notes]
+
+    def assessment(self) -> list:
+        """The year's assessment so far: annual rate, listings and verdicts per street."""
+        doc = self.meta.assessment
+        if not doc:
+            return []
+        _, c = self._, self.cells
+        rules = doc["rules"]
+        rows = [
+            [
+                c.head(_("Street")),
+                c.head(_("Annual rate (%)")),
+                c.head(_("95% CI")),
+                c.head(_("Listed for rectification")),
+                c.head(_("Verdict")),
+            ]
+        ]
+        for s in doc["streets"]:
+            rate = s["annual_rate"]
+            verdicts = []
+            if s["veto"]:
+                verdicts.append(_("Veto"))
+            if s["disqualified"]:
+                verdicts.append(_("Disqualified from the year's awards"))
+            rows.append(
+                [
+                    c.label(self.names.get(s["code"], s["name"])),
+                    c.num(f"{rate['value'] * 100:.1f}" if rate else figures.DASH),
+                    c.num(
+                        f"{rate['ci_low'] * 100:.1f}{figures.EN_DASH}{rate['ci_high'] * 100:.1f}"
+                        if rate
+                        else figures.DASH
+                    ),
+                    c.label(list_sep(self.lang).join(s["listings"]) or figures.DASH),
+                    c.label(list_sep(self.lang).join(verdicts) or figures.DASH),
+                ]
+            )
+        waves = list_sep(self.lang).join(doc["annual_waves"].get(str(doc["year"]), []))
+        return [
+            CondPageBreak(160),
+            self.h2(_("Annual assessment {year} (waves so far)").format(year=doc["year"])),
+            table(rows, [92, 70, 80, 110, FRAME_WIDTH - 352]),
+            self.note(
+                _(
+                    "Annual rate: the year's waves ({waves}) pooled, each wave a stratum. "
+                    "Below {floor}: disqualified from the year's awards; veto: listed for "
+                    "rectification {k} times within {years} years, or a score below {points} "
+                    "points in the bottom {n} in each of {score_years} years."
+                ).format(
+                    waves=waves,
+                    floor=figures.share(rules["disqualify_below"]),
+                    k=rules["veto_listings"],
+                    years=rules["veto_years"],
+                    points=f"{rules['veto_score_below']:g}",
+                    n=rules["bottom"],
+                    score_years=rules["veto_score_years"],
+                )
+            ),
+        ]
 
     def missing_streets(self) -> list[str]:
         return missing_streets(self.r)

@@ -192,6 +192,8 @@ class ReportMeta:
     factor_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # code -> label
     phone_response_rate: dict[str, float] = field(default_factory=dict)  # street/ALL -> RR
     options: ReportOptions = field(default_factory=ReportOptions)
+    # The year's assessment so far (surveyapp.services.assessment.annual_assessment), or None.
+    assessment: dict | None = None
     # False while the wave's results are not released: only its managers see these reports,
     # and every page says 未发布 (surveyapp.policy.may_see_wave).
     released: bool = True

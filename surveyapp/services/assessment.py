@@ -111,8 +111,12 @@ def pooled_year(survey: Survey, waves: list[Wave], items: tuple[str, str]) -> di
     return out
 
 
-def annual_assessment(district_code: str, year: int) -> dict:
-    """The assessment of ``year`` for the streets of the district ``district_code``."""
+def annual_assessment(district_code: str, year: int, until: Any = None) -> dict:
+    """The assessment of ``year`` for the streets of the district ``district_code``.
+
+    ``until`` (a date): only the waves starting on or before it (a report's wave: the year so
+    far).
+    """
     district = db.session.scalar(select(Locality).where(Locality.code == district_code))
     if district is None:
         raise EstimateRequestError(f"no locality with code {district_code}")
@@ -126,7 +130,12 @@ def annual_assessment(district_code: str, year: int) -> dict:
         raise EstimateRequestError(str(exc)) from None
     first = year - max(rules.veto_years, rules.veto_score_years)  # runs may start a year early
     waves = [
-        w for s in surveys for w in s.waves if w.starts_on and first <= w.starts_on.year <= year
+        w
+        for s in surveys
+        for w in s.waves
+        if w.starts_on
+        and first <= w.starts_on.year <= year
+        and (until is None or w.starts_on <= until)
     ]
     if not any(_quarter(w)[0] == year for w in waves):
         raise EstimateRequestError(f"no wave of the district {district_code} starts in {year}")

@@ -576,8 +576,23 @@ def gather(
         factor_question=dict(factor_q.label) if factor_q is not None else None,
         factor_labels={c.code: dict(c.label) for c in factor_q.choices} if factor_q else {},
         options=options,
+        assessment=_assessment(survey, wave),
     )
     return ReportBundle(key=key or bundle_key(survey, wave), results=results, meta=meta)
+
+
+def _assessment(survey: Survey, wave: Wave) -> dict | None:
+    """The annual assessment of the wave's year up to this wave; None when it cannot be made
+    (no start date, rules that do not fit the questionnaire): the report goes without it."""
+    from .assessment import annual_assessment
+
+    if wave.starts_on is None:
+        return None
+    try:
+        return annual_assessment(survey.district.code, wave.starts_on.year, until=wave.starts_on)
+    except (EstimateRequestError, EstimationError) as exc:
+        log.info("no annual assessment in the report of wave %s: %s", wave.code, exc)
+        return None
 
 
 def _setting_key(survey: Survey, wave: Wave, parts: dict) -> str:

@@ -12,6 +12,7 @@ from surveyapp.reports import ReportError, ReportOptions, WarningRules, WaveHist
 from surveyapp.reports.district import build_district_pdf, street_statuses
 
 from .conftest import NUMBER, pct, pdf_tokens, pdftotext, row_after, signed, words
+from .conftest import pdf_lines as pdf_lines_of
 
 
 def est(value: float, n: int = 100) -> Estimate:
@@ -194,6 +195,10 @@ def test_every_decimal_in_the_overview_comes_from_the_estimates(report_wave):
         before = item.vs_previous.get("ALL")
         if before is not None and item.overall is not None:
             allowed.add(f(item.overall.value - before.difference))
+    # the year's assessment: the pooled annual rates (tested in test_the_years_assessment_so_far)
+    for s in (b.meta.assessment or {}).get("streets", []):
+        if s["annual_rate"]:
+            allowed |= {pct(s["annual_rate"][k]) for k in ("value", "ci_low", "ci_high")}
     text = pdftotext(build_district_pdf(r, b.meta, "zh_CN"))
     printed = {t.lstrip("+-") for t in NUMBER.findall(text) if "." in t}
     assert printed and printed <= allowed, sorted(printed - allowed)
@@ -237,3 +242,19 @@ def test_runs_count_consecutive_quarters_by_date(report_wave):
     apart = street_statuses(b.results, gap)
     for code in twice:
         assert apart[code].bottom_waves == 1 and apart[code].status == "interview"
+
+
+def test_the_years_assessment_so_far(report_wave):
+    # Issue 18: the annual assessment (pooled waves of the year up to this one) in the report.
+    b = report_wave.bundle
+    doc = b.meta.assessment
+    assert doc is not None and doc["year"] == b.meta.starts_on.year
+    assert doc["annual_waves"][str(doc["year"])][-1] == b.results.wave_code
+    text = "".join("".join(pdf_lines_of(build_district_pdf(b.results, b.meta, "zh_CN"))).split())
+    assert f"{doc['year']}年度考核（截至本轮）" in text
+    for s in doc["streets"]:
+        rate = s["annual_rate"]
+        row = f"{s['name']}{pct(rate['value'])}{pct(rate['ci_low'])}–{pct(rate['ci_high'])}"
+        assert row in text, row
+        if s["disqualified"]:
+            assert rate["value"] < 0.8
