@@ -15,6 +15,7 @@ from surveyapp.extensions import db
 from surveyapp.models import AuditEvent, Response, Survey
 from surveyapp.services.questionnaires import store_questionnaire
 
+from .conftest import PG_URL
 from .services.test_waves import version_two_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,6 +184,8 @@ if sa waves reopen --survey "$SID" --code 2027-Q1 2> refused.txt; then exit 9; f
 
 @pytest.mark.slow
 def test_the_surveyapp_binary_runs_a_wave(migrated_database, tmp_path):
+    if PG_URL:
+        pytest.skip("the shell-level test runs the binary on a SQLite file of its own")
     binary = shutil.which("surveyapp", path=str(Path(os.sys.executable).parent))
     assert binary, "the console script is installed with the package"
     database = tmp_path / "shell.sqlite"
