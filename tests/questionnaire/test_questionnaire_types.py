@@ -74,3 +74,10 @@ def test_every_type_cleans_its_answers() -> None:
     from surveyapp.questionnaire.answers import NORMALISERS
 
     assert set(NORMALISERS) == set(KINDS)
+
+
+def test_every_type_has_a_form_field() -> None:
+    """The web form (forms/interview.py) builds a field for each registered type."""
+    from surveyapp.forms.interview import FIELD_BUILDERS
+
+    assert set(FIELD_BUILDERS) == set(KINDS)
