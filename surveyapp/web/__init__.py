@@ -42,9 +42,10 @@ def _refuse_nul(kind: str, name: str) -> None:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
-    from .terms import term
+    from .terms import code, codes, data, person, term
 
-    app.add_template_global(term)
+    for helper in (term, code, codes, data, person):
+        app.add_template_global(helper)
     from . import accounts, admin, auth, collect, manage
 
     app.register_blueprint(accounts.bp)  # accounts: administrators' pages, own password

@@ -28,6 +28,28 @@ TERMS = {
         "out_of_area": _l("far from its locality"),
     },
     "case": {"available": _l("waiting"), "claimed": _l("in a call"), "closed": _l("closed")},
+    "action": {
+        "approve": _l("approved"),
+        "reject": _l("rejected"),
+        "send_back": _l("sent back"),
+        "resubmitted": _l("corrected and sent again"),
+    },
+    "qtype": {
+        "single": _l("one answer"),
+        "multiple": _l("several answers"),
+        "yesno": _l("yes / no"),
+        "integer": _l("whole number"),
+        "text": _l("text"),
+        "date": _l("date"),
+    },
+    "level": {
+        "province": _l("province"),
+        "city": _l("city"),
+        "district": _l("district"),
+        "street": _l("street"),
+        "community": _l("community"),
+        "grid": _l("grid"),
+    },
 }
 _OUTCOMES = {d.aapor: d.description for d in DISPOSITIONS.values()}
 
@@ -60,4 +82,36 @@ def term(kind: str, code: str | None, *, with_code: bool = False) -> Markup:
 
 
 def _code(code: str) -> Markup:
-    return Markup(' <span class="code">') + escape(code) + Markup("</span>")
+    return Markup(" <code>") + escape(code) + Markup("</code>")
+
+
+def code(text: object) -> Markup:
+    """A code, identifier or file column shown as it is (not wording: never translated)."""
+    return Markup("<code>") + escape(str(text)) + Markup("</code>")
+
+
+def data(text: object) -> Markup:
+    """Data shown as entered (a name, a user name, a questionnaire's text): not wording."""
+    return Markup('<span translate="no">') + escape(str(text)) + Markup("</span>")
+
+
+def person(user: object) -> Markup:
+    """A user as colleagues know them: the display name, else the user name."""
+    if user is None:
+        return Markup("")
+    name = getattr(user, "display_name", "") or getattr(user, "username", "")
+    return (
+        Markup('<span translate="no" title="')
+        + escape(getattr(user, "username", ""))
+        + Markup('">')
+        + escape(name)
+        + Markup("</span>")
+    )
+
+
+def codes(names: list[str] | tuple[str, ...]) -> Markup:
+    """Several codes (file columns, values) as a list in the interface language."""
+    from flask_babel import get_locale
+
+    separator = "、" if str(get_locale()).startswith("zh") else ", "
+    return Markup(separator).join(code(name) for name in names)
