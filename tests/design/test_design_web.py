@@ -303,14 +303,14 @@ def test_translations_highlight_missing_and_preview_falls_back_marked(manager):
     assert response.status_code == 302
     page = client.get(f"/design/v/{version_id}/translations").get_data(as_text=True)
     # title, group title, 2 question labels, 4 option labels: 8 texts, none in Uyghur yet.
-    assert page.count('<td class="untranslated">') == 8
+    assert page.count('<td class="untranslated" translate="no">') == 8
     response = client.post(
         f"/design/v/{version_id}/translations",
         data={"t|groups[0].questions[0].label|ug": "كەچتە بىخەتەرمۇ؟"},
     )
     assert response.status_code == 302
     page = client.get(f"/design/v/{version_id}/translations").get_data(as_text=True)
-    assert page.count('<td class="untranslated">') == 7
+    assert page.count('<td class="untranslated" translate="no">') == 7
 
     preview = client.get(f"/design/v/{version_id}/preview?language=ug").get_data(as_text=True)
     assert 'lang="ug" dir="rtl"' in preview
