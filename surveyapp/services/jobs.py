@@ -208,6 +208,12 @@ def rq_run(job_id: str) -> None:
         run_job(job_id)
 
 
+def job_result(job: ReportJob) -> bytes | None:
+    """The verified content of a finished job's file; None when it expired or was tampered
+    with (see :mod:`surveyapp.services.disk_cache`)."""
+    return disk_cache.read(job_file(job), "job-result")
+
+
 def job_file(job: ReportJob) -> Path:
     return Path(report_cache().root) / "jobs" / f"{job.id}{Path(job.filename).suffix}"
 
@@ -225,7 +231,9 @@ def run_job(job_id: str) -> None:
         job = db.session.get(ReportJob, job_id)
         job.filename = filename
         path = job_file(job)
-        disk_cache.write_atomic(path, data)  # 0600, temporary file then rename
+        # Sealed like every cached file (the directory may be shared): a replaced file is
+        # refused at download, not sent to an official.
+        disk_cache.write(path, data, "job-result")
         job.result_path = str(path)
         job.status = "done"
         job.done = job.total or 1

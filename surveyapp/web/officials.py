@@ -403,12 +403,14 @@ def job_download(job_id: str):
     job = _job_or_404(job_id)
     if job.status != "done":
         abort(409, _("This download is not ready yet."))
-    path = jobs.job_file(job)
-    if not path.exists():
+    data = jobs.job_result(job)
+    if data is None:
         abort(410, _("This download has expired: start it again."))
-    fmt = path.suffix.lstrip(".")
+    fmt = jobs.job_file(job).suffix.lstrip(".")
     media = "application/zip" if fmt == "zip" else MEDIA_TYPES.get(fmt, "application/octet-stream")
-    return send_file(path, mimetype=media, as_attachment=True, download_name=job.filename)
+    return send_file(
+        io.BytesIO(data), mimetype=media, as_attachment=True, download_name=job.filename
+    )
 
 
 @bp.errorhandler(ReportRequestError)

@@ -91,3 +91,21 @@ def test_no_pickle_is_read_from_disk_outside_the_seal():
         "services/disk_cache.py": 1,
         "services/reports.py": 1,  # _worker_init: bytes from the parent process, not a file
     }
+
+
+def test_a_replaced_job_result_is_not_sent(demo, client, auth, tmp_path):
+    """A download made in the background lives in the (shareable) cache directory: replaced by
+    someone else, it is refused (410), not sent to the official."""
+    demo.config["JOB_BACKEND"] = "inline"
+    demo.config["REPORT_CACHE_DIR"] = str(tmp_path / "cache")
+    auth.login("official", "official-demo-2026")
+    started = client.post(
+        "/officials/surveys/1/waves/2026-Q4/jobs", data={"kind": "responses", "format": "csv"}
+    )
+    status = client.get(started.location + ".json").get_json()
+    assert status["status"] == "done", status
+    good = client.get(status["download"])
+    assert good.status_code == 200 and good.data.startswith("\ufeff".encode())
+    (path,) = (tmp_path / "cache" / "jobs").iterdir()
+    path.write_bytes(b"\xef\xbb\xbfforged,answers\r\n")
+    assert client.get(status["download"]).status_code == 410
