@@ -1,14 +1,27 @@
-"""The ``surveyapp`` command: a Flask CLI group with the project's own commands."""
+"""The ``surveyapp`` command: a Flask CLI group with the project's own commands.
+
+The group is light: ``surveyapp --help`` and the commands that need no database import neither
+the web application nor SQLAlchemy, alembic, reportlab or scipy. Its commands are found by name
+in ``LAZY_COMMANDS`` (name -> module and attribute) and imported only when one is run; the app
+is built by ``create_app()`` (through Flask's ``ScriptInfo``) only when a command that needs it
+runs (``@with_appcontext``). ``flask --app surveyapp …`` still attaches every command to the
+built app (``register_commands``), and any command the app has that the table misses is still
+found, by building the app (``tests/test_cli_lazy.py`` checks the table is complete).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _create_app() -> Flask:
@@ -17,7 +30,89 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app)
+# Every top-level command of ``surveyapp``: name -> (module, attribute, one-line help shown by
+# ``surveyapp --help`` without importing the module). Flask's own ``run``, ``shell`` and
+# ``routes`` are added by FlaskGroup; ``db`` is Flask-Migrate's (it imports alembic).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "assessment": ("surveyapp.assessment_commands", "assessment", ""),
+    "assignments": ("surveyapp.assignment_commands", "assignments_group", ""),
+    "backup": ("surveyapp.cli", "backup", ""),
+    "cati": ("surveyapp.cli", "cati_group", ""),
+    "db": ("flask_migrate.cli", "db", "Perform database migrations."),
+    "demo": ("surveyapp.cli", "demo", ""),
+    "estimate": ("surveyapp.estimate_command", "estimate", ""),
+    "export": ("surveyapp.report_commands", "export", ""),
+    "factors": ("surveyapp.assessment_commands", "factors", ""),
+    "index": ("surveyapp.index_commands", "index_group", ""),
+    "localities": ("surveyapp.cli", "localities_group", ""),
+    "questionnaire": ("surveyapp.cli", "questionnaire_group", ""),
+    "report": ("surveyapp.report_commands", "report", ""),
+    "restore": ("surveyapp.cli", "restore", ""),
+    "surveys": ("surveyapp.survey_commands", "surveys_group", ""),
+    "users": ("surveyapp.cli", "users_group", ""),
+    "waves": ("surveyapp.survey_commands", "waves_group", ""),
+}
+
+
+def _lazy_command(name: str) -> click.Command | None:
+    entry = LAZY_COMMANDS.get(name)
+    if entry is None:
+        return None
+    module, attribute, _help = entry
+    command = getattr(importlib.import_module(module), attribute)
+    if module.startswith("surveyapp."):
+        attach_subcommands()
+    return command
+
+
+class LazyFlaskGroup(FlaskGroup):
+    """Flask's command group, with the project's commands imported by name when used.
+
+    Listing (``--help``) shows the table's names and help without importing the modules whose
+    help the table gives; running a command imports its module only. Names the table does not
+    know fall back to Flask's behaviour (plugins, then the app's own ``app.cli``).
+    """
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = self.commands.get(name) or _lazy_command(name)
+        if command is not None:
+            return command
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(LAZY_COMMANDS))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: list[tuple[str, str]] = []
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        for name in names:
+            known = self.commands.get(name)
+            entry = LAZY_COMMANDS.get(name)
+            if known is None and entry is not None and entry[2]:
+                rows.append((name, click.utils.make_default_short_help(entry[2], limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def attach_subcommands() -> None:
+    """Add the subcommands other modules contribute to the groups defined here (idempotent)."""
+    from .design_commands import questionnaire_export, questionnaire_pdf  # questionnaire design
+    from .odk_commands import users_odk  # ODK Collect app passwords
+    from .user_commands import add_user_commands  # accounts
+
+    questionnaire_group.add_command(questionnaire_export)
+    questionnaire_group.add_command(questionnaire_pdf)
+    users_group.add_command(users_odk)
+    add_user_commands(users_group)
+
+
+@click.group(cls=LazyFlaskGroup, create_app=_create_app)
 def cli() -> None:
     """Public-security satisfaction surveys: fieldwork, estimates and reports."""
 
@@ -259,48 +354,16 @@ def restore(file: Path) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Attach the project's commands to the app's CLI (``flask`` and ``surveyapp`` alike)."""
-    from .estimate_command import estimate
+    """Attach the project's commands to the app's CLI (``flask`` and ``surveyapp`` alike).
 
-    for command in (
-        localities_group,
-        questionnaire_group,
-        users_group,
-        demo,
-        estimate,
-        backup,
-        restore,
-    ):
-        app.cli.add_command(command)
-    app.cli.add_command(cati_group)  # fieldwork (defined below)
-    from .survey_commands import surveys_group, waves_group  # surveys and waves
-
-    app.cli.add_command(surveys_group)
-    app.cli.add_command(waves_group)
-    from .assignment_commands import assignments_group  # assignments
-
-    app.cli.add_command(assignments_group)
-    from .report_commands import export, report  # reports and exports
-
-    app.cli.add_command(report)
-    app.cli.add_command(export)
-    from .assessment_commands import assessment, factors  # assessment, factor shares
-
-    app.cli.add_command(assessment)
-    app.cli.add_command(factors)
-    from .design_commands import questionnaire_export, questionnaire_pdf  # questionnaire design
-
-    questionnaire_group.add_command(questionnaire_export)
-    questionnaire_group.add_command(questionnaire_pdf)
-    from .index_commands import index_group  # the monthly safety index (平安指数)
-
-    app.cli.add_command(index_group)
-    from .odk_commands import users_odk  # ODK Collect app passwords
-
-    users_group.add_command(users_odk)
-    from .user_commands import add_user_commands  # accounts
-
-    add_user_commands(users_group)
+    A new top-level command goes into ``LAZY_COMMANDS`` above (name -> module, attribute);
+    subcommands of the groups defined here go into ``attach_subcommands``.
+    """
+    for name, (module, _attribute, _help) in LAZY_COMMANDS.items():
+        if module.startswith("surveyapp."):
+            command = _lazy_command(name)
+            assert command is not None
+            app.cli.add_command(command, name)
 
 
 # --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------
