@@ -3,7 +3,8 @@
 The application is imported once, in the master, and forked into the workers: they start at
 once (importing it costs each process about 2 s of CPU) and share its memory. Before forking,
 the master parses the questionnaires of the open waves, so that no worker spends its first
-submissions on that either. Command-line options (``--workers``, ``--bind``) still apply.
+submissions on that either, and imports the PDF builders and scipy, which the application
+itself imports only when first used. Command-line options (``--workers``, ``--bind``) still apply.
 """
 
 preload_app = True
@@ -22,6 +23,13 @@ umask = 0o077
 def when_ready(server):
     """Warm the caches the workers inherit; a database that is not there yet is no error."""
     app = server.app.wsgi()
+    # The application imports the PDF builders and scipy when first used (so that commands
+    # start fast); a server imports them once here, shared by every worker.
+    from scipy import special  # noqa: F401
+
+    import surveyapp.estimation.compare  # noqa: F401
+    import surveyapp.reports.district  # noqa: F401
+    import surveyapp.reports.street  # noqa: F401
     from surveyapp.extensions import db
     from surveyapp.services.questionnaires import parse_open_questionnaires
 

@@ -171,3 +171,23 @@ def test_flask_commands_still_work_through_the_lazy_group(tmp_path):
     )
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == []
+
+
+def test_building_the_app_imports_neither_scipy_nor_reportlab(tmp_path):
+    """Commands that build the app (``surveys list``) pay for the PDF builders and scipy only
+    when they use them (gunicorn.conf.py imports them once in a server's master)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom surveyapp import create_app\ncreate_app()\n"
+            "print([m for m in ('scipy', 'reportlab', 'pandas') if m in sys.modules])",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "SURVEYAPP_INSTANCE_PATH": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from .design import Categorical
 from .types import EstimationError
@@ -513,6 +512,9 @@ def _comparison(difference: float, variance: float, df: float, level: float) -> 
     # rounding can leave a tiny negative variance when the two estimates coincide
     se = math.sqrt(max(variance, 0.0))
     # scipy.special's distribution functions directly: freezing stats.t costs a millisecond.
+    # Imported here so that the web application and the commands start without scipy.
+    from scipy import special
+
     if math.isinf(df):
         quantile = float(special.ndtri(0.5 + level / 2.0))
     else:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from scipy import special
-
 Method = Literal["wald", "logit"]
 
 __all__ = ["achieved_margin", "required_n"]
@@ -29,6 +27,8 @@ def _check(p: float, deff: float, level: float, population: float | None) -> Non
 
 
 def _z(level: float) -> float:
+    from scipy import special  # imported when used: the web application starts without scipy
+
     return float(special.ndtri(0.5 + level / 2.0))  # the Normal quantile
 
 

@@ -46,10 +46,7 @@ from ..reports import (
     ReportMeta,
     ReportOptions,
     WaveHistory,
-    build_district_pdf,
-    build_street_pdf,
 )
-from ..reports.fonts import report_fonts
 from ..reports.wording import report_language
 from . import disk_cache
 from .estimates import (
@@ -706,6 +703,8 @@ def _with_fieldwork_rates(bundle: ReportBundle, wave: Wave) -> ReportBundle:
 
 def pdf_key(bundle: ReportBundle, what: str, lang: str) -> str:
     """The content key of one PDF: its bundle, street (or district), language and drawing code."""
+    from ..reports.fonts import report_fonts  # reportlab: imported when a PDF is needed
+
     rates = sorted(bundle.meta.phone_response_rate.items())
     text = json.dumps([bundle.key, what, lang, code_version("pdf"), rates, report_fonts().path])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -726,7 +725,11 @@ def _pdf(bundle: ReportBundle, what: str, lang: str, cache: ReportCache | None) 
 def build_pdf(bundle: ReportBundle, what: str, lang: str) -> bytes:
     """Draw one PDF: ``what`` is a street code or ``"district"``."""
     if what == "district":
+        from ..reports import build_district_pdf  # reportlab: imported when a PDF is drawn
+
         return build_district_pdf(bundle.results, bundle.meta, lang)
+    from ..reports import build_street_pdf
+
     return build_street_pdf(bundle.results, what, bundle.meta, lang)
 
 

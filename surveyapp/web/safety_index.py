@@ -27,7 +27,6 @@ from .. import policy
 from ..auth import roles_required
 from ..extensions import db
 from ..models import Locality
-from ..reports.safety_index import missing_text
 from ..safety_index import DefinitionError, streets_to_watch, top_changes
 from ..services import safety_index as service
 
@@ -37,6 +36,8 @@ bp = Blueprint("safety_index", __name__, url_prefix="/safety-index")
 @bp.app_template_global("safety_index_note")
 def note_text(component) -> str:
     """How a component's missing value was handled, in the interface language."""
+    from ..reports.safety_index import missing_text  # reportlab: imported when first used
+
     return missing_text(component, _, "en" if str(get_locale()) == "en" else "zh_CN")
 
 
