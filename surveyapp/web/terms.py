@@ -34,6 +34,17 @@ TERMS = {
         "send_back": _l("sent back"),
         "resubmitted": _l("corrected and sent again"),
     },
+    "ci_method": {
+        "logit": _l("logit (as R's svyciprop)"),
+        "wilson": _l("Wilson (survey-adjusted)"),
+        "beta": _l("Korn–Graubard (beta)"),
+        "xlogit": _l("logit of the mean"),
+        "asin": _l("arcsine"),
+        "likelihood": _l("likelihood ratio"),
+        "mean": _l("Wald (normal approximation)"),
+    },
+    "weighting": {"rake": _l("raking to census margins"), "none": _l("base weights only")},
+    "margin": {"street": _l("street"), "sex": _l("sex"), "age_group": _l("age group")},
     "qtype": {
         "single": _l("one answer"),
         "multiple": _l("several answers"),
