@@ -167,13 +167,9 @@ def test_failure_texts_in_both_languages(demo):
 
 def _page_counts(client) -> dict[str, int]:
     page = client.get(BASE).get_data(as_text=True)
-    found = re.findall(
-        r'<td class="num">(\d+)</td>\s*<td>\s*<a class="button" '
-        r'data-street="(\d+)"',
-        page,
-    )
+    found = re.findall(r'<tr data-street-row="(\d+)">.*?<td class="num">(\d+)</td>', page, re.S)
     assert len(found) == 13, page
-    return {code: int(n) for n, code in found}
+    return {code: int(n) for code, n in found}
 
 
 def test_wave_page_counts_what_the_reports_count(demo, client, auth):
