@@ -28,8 +28,8 @@ SCRIPT = Path(sys.executable).parent / "surveyapp"
 TARGET_HELP = 0.3  # seconds, issue 20
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -38,7 +38,7 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     proc.stderr.close() if proc.stderr else None
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err.decode(errors='replace')}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> int:
@@ -62,16 +62,20 @@ def main() -> int:
     results = {}
     for label, cmd in cases:
         run(cmd, env)  # warm the file cache
-        walls, rss = [], []
+        walls, cpus, rss = [], [], []
         for _ in range(args.repeat):
-            wall, peak = run(cmd, env)
+            wall, cpu, peak = run(cmd, env)
             walls.append(wall)
+            cpus.append(cpu)
             rss.append(peak)
-        results[label] = (statistics.median(walls), max(rss))
+        results[label] = (statistics.median(walls), statistics.median(cpus), max(rss))
     base = results[cases[0][0]][0]
-    print(f"{'':48} {'median':>8} {'ratio':>7} {'peak RSS':>9}")
-    for label, (wall, peak) in results.items():
-        print(f"{label:48} {wall * 1000:6.0f} ms {wall / base:6.1f}x {peak:6.0f} MiB")
+    print(f"{'':48} {'wall':>8} {'ratio':>7} {'CPU':>8} {'peak RSS':>9}")
+    for label, (wall, cpu, peak) in results.items():
+        print(
+            f"{label:48} {wall * 1000:6.0f} ms {wall / base:6.1f}x {cpu * 1000:5.0f} ms "
+            f"{peak:5.0f} MiB"
+        )
     helped = results["surveyapp --help"][0]
     verdict = "met" if helped <= TARGET_HELP else "missed"
     print(f"surveyapp --help {helped:.3f} s: target <= {TARGET_HELP} s {verdict}; "
