@@ -103,6 +103,9 @@ def from_environment(instance_path: str) -> dict:
         "PUBLIC_URL": _env("PUBLIC_URL", ""),
         # How long an open wave's reports may lag behind its newest responses (0: exact).
         "REPORT_MAX_AGE": _env_seconds("REPORT_MAX_AGE", 300.0),
+        # Prepare a wave's report data and street PDFs as a background job when it is released
+        # (SURVEYAPP_JOB_BACKEND runs it), so that officials' downloads come from the cache.
+        "PREPARE_REPORTS": _env_bool("PREPARE_REPORTS", True),
         # The longest an uploaded questionnaire (YAML, XLSForm) may take to read and check in a
         # request; then it is stopped with a message (surveyapp/questionnaire/untrusted.py).
         "UPLOAD_TIME_BUDGET": _env_seconds("UPLOAD_TIME_BUDGET", 10.0),

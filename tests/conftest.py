@@ -47,6 +47,8 @@ def _config(url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
+        # No background work racing the tests (tests/services/test_prepare_reports.py turns it on).
+        "PREPARE_REPORTS": False,
     }
 
 

@@ -266,8 +266,9 @@ def load_demo(
             open_wave(wave)
             if not is_open:
                 close_wave(wave)
-            # The demo shows officials every wave: the current one as interviews come in.
-            release_wave(wave)
+            # The demo shows officials every wave: the current one as interviews come in
+            # (released before its responses exist: nothing to prepare yet).
+            release_wave(wave, prepare=False)
         db.session.refresh(survey)
 
     enumerator = db.session.scalar(select(User).where(User.username == "enumerator"))

@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, has_request_context
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -33,6 +33,7 @@ from ..policy import may_run_job, may_see_job
 from . import disk_cache
 from .exports import REQUEST_ERRORS, export_filename, export_responses
 from .reports import (
+    build_many,
     report_bundle,
     report_cache,
     survey_streets,
@@ -174,7 +175,7 @@ def _thread_main(app: Flask, job_id: str) -> None:
             db.session.remove()
 
 
-def _enqueue_rq(job_id: str) -> None:
+def _queue():
     try:
         from redis import Redis
         from rq import Queue
@@ -190,9 +191,11 @@ def _enqueue_rq(job_id: str) -> None:
             "SURVEYAPP_REDIS_URL", "redis://localhost:6379/0"
         )
         connection = Redis.from_url(url)
-    Queue(QUEUE_NAME, connection=connection).enqueue(
-        rq_run, job_id, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0
-    )
+    return Queue(QUEUE_NAME, connection=connection)
+
+
+def _enqueue_rq(job_id: str) -> None:
+    _queue().enqueue(rq_run, job_id, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0)
 
 
 def rq_run(job_id: str) -> None:
@@ -319,3 +322,99 @@ def wait(job_id: str, timeout: float = 60.0) -> ReportJob:
         if job is None or job.finished or time.monotonic() > deadline:
             return job
         time.sleep(0.1)
+
+
+# ------------------------------------------------------- preparing a released wave's reports
+
+#: Languages whose PDFs are drawn ahead (others are drawn on first download, then cached).
+PREPARED_LANGUAGES = ("zh_CN",)
+
+
+def prepare_reports_soon(wave: Wave) -> None:
+    """Start preparing a released wave's report bundle and PDFs on the job backend.
+
+    Called when a wave is released: the estimates behind its reports (seconds to minutes for a
+    large wave) and every street's PDF and the district overview are computed once, in the
+    background, into the report cache, so that officials' downloads are served from it. Off
+    with ``SURVEYAPP_PREPARE_REPORTS=0``. A failure is logged, never raised: the release stands
+    and the reports are then computed on first download, as before.
+    """
+    app = current_app._get_current_object()
+    if not app.config.get("PREPARE_REPORTS", True) or not wave.is_released:
+        return
+    ids = (wave.survey_id, wave.id)
+    try:
+        backend = backend_name(app)
+        if backend == "inline":
+            prepare_reports(*ids)
+        elif backend == "rq":
+            _queue().enqueue(
+                rq_prepare, *ids, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0
+            )
+        else:
+            # In a web request the thread must not hold the worker; a command (no request)
+            # waits for it before exiting, so that its preparation is not cut off.
+            threading.Thread(
+                target=_prepare_thread,
+                args=(app, *ids),
+                name=f"prepare-{wave.id}",
+                daemon=has_request_context(),
+            ).start()
+    except Exception:  # noqa: BLE001 - the release stands; reports are computed on demand
+        log.exception("could not start preparing the reports of wave %s", wave.id)
+
+
+def _prepare_thread(app: Flask, survey_id: int, wave_id: int) -> None:
+    with app.app_context():
+        try:
+            prepare_reports(survey_id, wave_id)
+        finally:
+            db.session.remove()
+
+
+def rq_prepare(survey_id: int, wave_id: int) -> None:
+    """The RQ entry point of :func:`prepare_reports` (builds the app like :func:`rq_run`)."""
+    if has_app_context():
+        prepare_reports(survey_id, wave_id)
+        return
+    from .. import create_app
+
+    app = create_app()
+    with app.app_context():
+        prepare_reports(survey_id, wave_id)
+
+
+def prepare_reports(survey_id: int, wave_id: int) -> int:
+    """Compute a released wave's report bundle and draw its PDFs into the cache.
+
+    Returns the number of PDFs now in the cache (0 when the wave is not released, or when
+    its reports cannot be computed, which is logged).
+    """
+    started = time.perf_counter()
+    survey = db.session.get(Survey, survey_id)
+    wave = db.session.get(Wave, wave_id)
+    if survey is None or wave is None or not wave.is_released:
+        return 0
+    try:
+        cache = report_cache()
+        bundle = report_bundle(survey, wave, cache)
+        targets = [s.code for s in survey_streets(survey)] + ["district"]
+        count = 0
+        for lang in PREPARED_LANGUAGES:
+            count += sum(1 for _ in build_many(bundle, targets, lang, cache=cache))
+    except (*REQUEST_ERRORS, JobRefused) as exc:
+        log.warning("reports of wave %s not prepared: %s", wave_id, exc)
+        return 0
+    except Exception:  # noqa: BLE001 - computed on first download instead
+        log.exception("reports of wave %s not prepared", wave_id)
+        return 0
+    finally:
+        db.session.rollback()
+    log.info(
+        "reports of survey %s wave %s prepared: %d PDFs in %.1f s",
+        survey_id,
+        wave_id,
+        count,
+        time.perf_counter() - started,
+    )
+    return count

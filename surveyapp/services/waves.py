@@ -367,17 +367,23 @@ def reopen_wave(wave: Wave, user: User | None = None) -> Wave:
     return _transition(wave, "wave_reopened", user, is_open=True)
 
 
-def release_wave(wave: Wave, user: User | None = None) -> Wave:
+def release_wave(wave: Wave, user: User | None = None, *, prepare: bool = True) -> Wave:
     """Release a wave's results: officials see its reports and exports from now on.
 
     Usually after closing it; an open wave may be released too, and officials then follow
-    its results as interviews come in.
+    its results as interviews come in. With ``prepare`` (and ``PREPARE_REPORTS`` on), its
+    report data and PDFs are then prepared by a background job (services/jobs.py).
     """
     if wave.is_released:
         _refuse(wave, "wave %(code)s is already released")
     if wave.state == "planned":
         _refuse(wave, "wave %(code)s has not been opened: it has no results to release")
-    return _transition(wave, "wave_released", user, released_at=datetime.utcnow(), released_by=user)
+    wave = _transition(wave, "wave_released", user, released_at=datetime.utcnow(), released_by=user)
+    from .jobs import prepare_reports_soon  # the report data and PDFs, in the background
+
+    if prepare:
+        prepare_reports_soon(wave)
+    return wave
 
 
 def _transition(wave: Wave, action: str, user: User | None, **values) -> Wave:
