@@ -461,6 +461,9 @@ def _below_any(locality_id: int, street_ids: set[int]) -> bool:
     return any(loc.id in street_ids for loc in locality.ancestors())
 
 
+CLIENT_ID = re.compile(r"[0-9a-fA-F-]{8,36}")
+
+
 def case_for(user: User, case_id: int) -> CatiCase:
     """Return the case ``user`` holds; refuse any other (403) or a missing one (404)."""
     found = db.session.get(CatiCase, case_id)
@@ -510,10 +513,36 @@ def record_outcome(
     appointment_at: datetime | None = None,
     now: datetime | None = None,
     settings: FieldworkSettings | None = None,
+    client_id: str | None = None,
 ) -> CatiCase:
-    """Record the outcome of a call of the case ``user`` holds, and requeue or close it."""
+    """Record the outcome of a call of the case ``user`` holds, and requeue or close it.
+
+    ``client_id`` is the desk's own id of the outcome (an outcome recorded offline is sent
+    again until the server answers): an outcome already stored under it is not stored twice.
+    """
     now = now or datetime.utcnow()
-    found = case_for(user, case_id)
+    if client_id:
+        if not CLIENT_ID.fullmatch(client_id):
+            raise CatiError(_("The outcome's id is not valid: record the outcome again."))
+        known = db.session.scalar(select(CallAttempt).where(CallAttempt.client_id == client_id))
+        if known is not None:
+            if known.interviewer_id != user.id or known.case_id != case_id:
+                raise CatiError(_("Another outcome is already stored under this id."), status=409)
+            return known.case
+    try:
+        found = case_for(user, case_id)
+    except CatiError as exc:
+        if client_id and exc.status == 403:
+            # An outcome sent late: the case was released or taken meanwhile.
+            raise CatiError(
+                _(
+                    "Case %(id)s is no longer yours (it went back to the queue): this outcome "
+                    "was not recorded.",
+                    id=case_id,
+                ),
+                status=409,
+            ) from exc
+        raise
     settings = settings or settings_for(found.wave.survey)
     if not key:
         raise CatiError(_("Choose the outcome of this call."))
@@ -558,6 +587,7 @@ def record_outcome(
             code=outcome.aapor,
             note=note,
             appointment_at=appointment_at,
+            client_id=client_id or None,
         )
     )
     db.session.commit()

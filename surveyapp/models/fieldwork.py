@@ -177,6 +177,9 @@ class CallAttempt(db.Model):
     code: Mapped[str] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(Text, default="")
     appointment_at: Mapped[datetime | None]
+    #: The id the desk gave the outcome when it was recorded (maybe offline): sending it twice
+    #: stores it once.
+    client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
 
     case: Mapped[CatiCase] = relationship(back_populates="attempt_log")
     interviewer: Mapped[User | None] = relationship()

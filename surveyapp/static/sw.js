@@ -2,6 +2,9 @@
    version of the app shell stamped in, so a changed shell installs a new worker.
    - The app shell (the offline page, its scripts, styles and icons) is cached on install.
    - The enumerator's assignments and questionnaires are cached whenever they are fetched.
+   - The enumerator's pages (telephone desk, supervisor decisions) are cached on install and
+     whenever they are opened; offline, the last copy is shown, marked on <body> with the time
+     it was saved (static/js/pages.js shows that to the enumerator).
    - Pages and data: network first, the cache when the network fails (offline).
    - Submissions (POST) are never intercepted: interviews wait in IndexedDB, not here. */
 "use strict";
@@ -10,6 +13,9 @@ var VERSION = "__VERSION__";
 var CACHE = "surveyapp-shell-" + VERSION;
 var DATA = "surveyapp-data";
 var SHELL = [__SHELL__];
+var PAGES = "surveyapp-pages";
+var PAGE_URLS = [__PAGES__];
+var HOME = SHELL[0];
 var NETWORK_TIMEOUT_MS = 6000;
 
 self.addEventListener("install", function (event) {
@@ -19,6 +25,12 @@ self.addEventListener("install", function (event) {
         // A redirect (to the login page) is not the shell: leave it out.
         if (response.ok && !response.redirected) return cache.put(url, response);
       }).catch(function () { /* installed again on the next visit */ });
+    }));
+  }).then(function () {
+    return Promise.all(PAGE_URLS.map(function (url) {
+      return fetch(url, {credentials: "same-origin", cache: "no-store"}).then(function (response) {
+        return keepPage(url, response);
+      }).catch(function () { /* kept on the next visit */ });
     }));
   }).then(function () { return self.skipWaiting(); }));
 });
@@ -30,6 +42,35 @@ self.addEventListener("activate", function (event) {
     }).map(function (key) { return caches.delete(key); }));
   }).then(function () { return self.clients.claim(); }));
 });
+
+/* Keep a copy of an enumerator's page with the time it was saved. */
+function keepPage(key, response) {
+  if (!response.ok || response.redirected) return Promise.resolve();
+  return response.text().then(function (text) {
+    return caches.open(PAGES).then(function (cache) {
+      return cache.put(key, new Response(text, {headers: {
+        "Content-Type": "text/html; charset=utf-8", "X-Saved-At": new Date().toISOString()}}));
+    });
+  });
+}
+
+/* The last copy of a page, marked as such on <body>. */
+function savedPage(key) {
+  return caches.open(PAGES).then(function (cache) { return cache.match(key); }).then(function (hit) {
+    if (!hit) return null;
+    var saved = hit.headers.get("X-Saved-At") || "";
+    return hit.text().then(function (text) {
+      return new Response(text.replace("<body", '<body data-offline-copy="' + saved + '"'), {
+        status: 200, headers: {"Content-Type": "text/html; charset=utf-8"}});
+    });
+  });
+}
+
+function pageKey(url) {
+  var path = url.pathname;
+  for (var i = 0; i < PAGE_URLS.length; i++) if (PAGE_URLS[i] === path) return path;
+  return null;
+}
 
 function cacheable(url) {
   if (url.origin !== self.location.origin) return null;
@@ -51,6 +92,27 @@ self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (request.method !== "GET") return;
   var url = new URL(request.url);
+  var key = pageKey(url);
+  if (key && request.mode === "navigate") {
+    event.respondWith(
+      withTimeout(fetch(request), NETWORK_TIMEOUT_MS).then(function (response) {
+        if (response.ok && !response.redirected) keepPage(key, response.clone());
+        return response;
+      }).catch(function () {
+        return savedPage(key).then(function (page) { return page || caches.match(HOME); }).then(function (page) {
+          return page || Response.error();
+        });
+      })
+    );
+    return;
+  }
+  if (url.pathname === "/collect/" && request.mode === "navigate") {
+    /* The old home of enumerators: the offline app, from the cache when offline. */
+    event.respondWith(fetch(request).catch(function () {
+      return caches.match(HOME, {ignoreSearch: true}).then(function (hit) { return hit || Response.error(); });
+    }));
+    return;
+  }
   var cacheName = cacheable(url);
   if (!cacheName) return;
   event.respondWith(

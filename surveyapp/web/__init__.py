@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 HOME_BY_ROLE = {
-    "enumerator": "collect.index",
+    "enumerator": "offline.index",  # the offline-first interview app
     "manager": "manage.index",
     "admin": "manage.index",
     "official": "officials.index",

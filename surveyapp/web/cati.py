@@ -140,12 +140,22 @@ def _appointment(text: str, settings: FieldworkSettings) -> datetime | None:
     return moment.replace(tzinfo=settings.zone).astimezone(UTC).replace(tzinfo=None)
 
 
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
 @bp.route("/cases/<int:case_id>/outcome", methods=["POST"])
 @roles_required("enumerator")
 def outcome(case_id: int):
-    """Record the outcome of the call just made, and requeue or close the case."""
+    """Record the outcome of the call just made, and requeue or close the case.
+
+    The desk sends it with ``client_id`` (its own id of the outcome) and asks for JSON, so
+    that an outcome recorded during a network outage is sent again safely when it returns.
+    """
     try:
-        found = cati.case_for(current_user, case_id)
+        found = db.session.get(CatiCase, case_id)
+        if found is None:
+            raise cati.CatiError(_("There is no case %(id)s.", id=case_id), status=404)
         settings = settings_for(found.wave.survey)
         appointment = _appointment(request.form.get("appointment", ""), settings)
         cati.record_outcome(
@@ -155,10 +165,15 @@ def outcome(case_id: int):
             note=request.form.get("note", "").strip(),
             appointment_at=appointment,
             settings=settings,
+            client_id=request.form.get("client_id", "").strip() or None,
         )
     except cati.CatiError as exc:
         db.session.rollback()
+        if _wants_json():
+            return {"error": exc.status, "message": exc.message}, exc.status
         return _desk(exc.status, exc.message)
+    if _wants_json():
+        return {"status": "recorded", "case": case_id}
     flash(_("Outcome recorded."), "info")
     return redirect(url_for("cati.desk"))
 

@@ -35,14 +35,8 @@ def _assignment_or_404(assignment_id: int) -> Assignment:
 @bp.route("/")
 @roles_required("enumerator")
 def index():
-    """Show the enumerator's assignments with their progress."""
-    assignments = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.enumerator_id == current_user.id)
-        .order_by(Assignment.id)
-    ).all()
-    done = {a.id: _completed(a) for a in assignments}
-    return render_template("collect/index.html", assignments=assignments, done=done)
+    """The enumerator's home is the offline-first interview app, which opens without a network."""
+    return redirect(url_for("offline.index"))
 
 
 def _completed(assignment: Assignment) -> int:

@@ -26,6 +26,7 @@ SHELL_STATIC = (
     "js/conditions.js",
     "js/sync.js",
     "js/offline.js",
+    "js/pages.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
 )
@@ -59,8 +60,11 @@ def service_worker():
         url_for("static", filename=name) for name in SHELL_STATIC
     ]
     text = (STATIC / "sw.js").read_text(encoding="utf-8")
-    text = text.replace("__VERSION__", shell_version()).replace(
-        "__SHELL__", ",".join(f'"{u}"' for u in shell)
+    pages = [url_for("cati.desk"), url_for("review.mine")]
+    text = (
+        text.replace("__VERSION__", shell_version())
+        .replace("__SHELL__", ",".join(f'"{u}"' for u in shell))
+        .replace("__PAGES__", ",".join(f'"{u}"' for u in pages))
     )
     response = Response(text, mimetype="application/javascript")
     # Browsers check for a new worker on navigation; never let a cache answer for it.

@@ -172,7 +172,10 @@ def test_edit_reassign_end_and_delete(demo, client, token, door):
         | {"nav": "start"},
     )
     assert form.status_code == 403 and "本任务已结束" in form.get_data(as_text=True)
-    assert "本任务已结束" in client.get("/collect/").get_data(as_text=True)
+    # The enumerator's home (the offline app) learns it from the assignments it loads.
+    assert client.get("/collect/").location == "/offline/"
+    mine = client.get("/api/v1/assignments").get_json()["assignments"]
+    assert [a["ended"] for a in mine if a["id"] == assignment_id] == [True]
     login(client, *MANAGER)
     assert client.post(f"/assignments/{assignment_id}/resume").status_code == 303
     accepted = client.post("/api/v1/submissions", json=submission(door), headers=bearer(token))

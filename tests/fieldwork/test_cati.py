@@ -441,3 +441,43 @@ def test_supervisor_pages_check_roles_and_jurisdiction(anytime, client, team):
         == 303
     )
     assert "quotas" in client.get(f"/cati/waves/{wave_id}").get_data(as_text=True)
+
+
+def test_an_outcome_sent_again_after_an_outage_is_stored_once(anytime, client):
+    """The desk queues an outcome recorded offline and sends it with its own id until the
+    server answers: the same id twice stores one call; a late one for a lost case is refused."""
+    from surveyapp.models.fieldwork import CallAttempt
+
+    add_cases(anytime, 2)
+    login(client, *ENUM)
+    assert client.post("/cati/next").status_code == 302
+    with anytime.app_context():
+        case_id = db.session.scalar(select(CatiCase.id).where(CatiCase.status == "claimed"))
+    json = {"Accept": "application/json"}
+    url = f"/cati/cases/{case_id}/outcome"
+    sent = {"outcome": "no_answer", "client_id": "3f1c2a9e-1111-4a4a-8b8b-123456789abc"}
+    first = client.post(url, data=sent, headers=json)
+    assert first.status_code == 200 and first.get_json()["status"] == "recorded"
+    again = client.post(url, data=sent, headers=json)  # the answer was lost: sent again
+    assert again.status_code == 200
+    with anytime.app_context():
+        attempts = db.session.scalars(select(CallAttempt)).all()
+        assert [(a.case_id, a.code, a.client_id) for a in attempts] == [
+            (case_id, "3.13", sent["client_id"])
+        ]
+        assert db.session.get(CatiCase, case_id).attempts == 1
+    # A different outcome queued for the case the interviewer no longer holds: 409, nothing.
+    stale = client.post(
+        url,
+        data={"outcome": "busy", "client_id": "3f1c2a9e-2222-4a4a-8b8b-123456789abc"},
+        headers=json,
+    )
+    assert stale.status_code == 409
+    assert f"案例 {case_id} 已不归您拨打" in stale.get_json()["message"]
+    # A malformed id: 400 with a message; a case that does not exist: 404.
+    bad = client.post(url, data={"outcome": "busy", "client_id": "<x>"}, headers=json)
+    assert bad.status_code == 400 and "编号无效" in bad.get_json()["message"]
+    missing = client.post("/cati/cases/999999/outcome", data=sent, headers=json)
+    assert missing.status_code == 404
+    with anytime.app_context():
+        assert len(db.session.scalars(select(CallAttempt)).all()) == 1

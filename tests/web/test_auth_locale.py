@@ -55,7 +55,7 @@ def test_roles(demo, client, auth, user, password, path, status):
 @pytest.mark.parametrize(
     ("user", "password", "home"),
     [
-        ("enumerator", "enumerator-demo-2026", "/collect/"),
+        ("enumerator", "enumerator-demo-2026", "/offline/"),
         ("manager", "manager-demo-2026", "/manage/"),
         ("official", "official-demo-2026", "/officials/"),
         ("official-street", "official-demo-2026", "/officials/"),
