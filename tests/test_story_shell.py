@@ -2,7 +2,8 @@
 an empty migrated database, localities, questionnaire and accounts, a survey, wave 2027-Q1 with
 an assignment, opened; interviews sent by a tablet (curl); closed and released; next quarter
 questionnaire v2, wave 2027-Q2 on it, and the tablet gets v2 for the new wave's assignment
-while the old one stays on v1."""
+while the old one stays on v1; the quarter on v2 interviewed, closed, released, and its district
+report (pdftotext) marks the changed indicator 不可比较 against Q1."""
 
 from __future__ import annotations
 
@@ -72,6 +73,24 @@ sa assignments create --survey "$SID" --wave 2027-Q2 --user li --locality "$COMM
 sa waves open --survey "$SID" --code 2027-Q2
 api "http://127.0.0.1:$PORT/api/v1/assignments" > assignments2.json
 sa surveys list --format json > list.json
+# the quarter's interviews on v2, closed, released, and the reports of both quarters
+A2=$(jq -r '.assignments[] | select(.wave.code == "2027-Q2") | .id' assignments2.json)
+for n in 1 2 3; do
+  jq --argjson a "$A2" --arg g "$GRID" --arg u "$(cat /proc/sys/kernel/random/uuid)" \
+     '{uuid: $u, assignment: $a, locality: $g, mode: "door", language: "zh_CN", answers: .}' \
+     "answers$n.json" > q2-item$n.json
+  api -o q2-sent$n.json -w '%{http_code}\n' -H 'Content-Type: application/json' \
+     --data @q2-item$n.json "http://127.0.0.1:$PORT/api/v1/submissions" >> q2-codes.txt
+done
+sa waves close --survey "$SID" --code 2027-Q2
+sa waves release --survey "$SID" --code 2027-Q2
+sa report --survey "$SID" --wave 2027-Q1 --district 320106 -o q1-district.pdf
+sa report --survey "$SID" --wave 2027-Q2 --district 320106 -o q2-district.pdf
+sa report --survey "$SID" --wave 2027-Q2 --street "$STREET" -o q2-street.pdf
+pdftotext -layout q1-district.pdf q1-district.txt
+pdftotext -layout q2-district.pdf q2-district.txt
+pdftotext -layout q2-street.pdf q2-street.txt
+sa surveys list --format json > list2.json
 """
 
 
@@ -98,8 +117,8 @@ def _free_port() -> int:
 def test_a_survey_runs_through_the_commands_and_the_api(migrated_database, tmp_path):
     if PG_URL:
         pytest.skip("the shell-level test runs the binary on a SQLite file of its own")
-    if not shutil.which("jq"):
-        pytest.skip("jq is not installed")
+    if not shutil.which("jq") or not shutil.which("pdftotext"):
+        pytest.skip("jq or pdftotext is not installed")
     binary = shutil.which("surveyapp", path=str(Path(sys.executable).parent))
     database = tmp_path / "story.sqlite"
     shutil.copy(migrated_database, database)
@@ -115,6 +134,7 @@ def test_a_survey_runs_through_the_commands_and_the_api(migrated_database, tmp_p
         "QUESTIONNAIRE_V2": str(v2),
         "COMMUNITY": "320106001001",
         "GRID": "32010600100101",
+        "STREET": "320106001",
         "PORT": str(_free_port()),
         "SURVEYAPP_DATABASE_URL": f"sqlite:///{database}",
         "SURVEYAPP_SECRET_KEY": "story-test",
@@ -148,3 +168,15 @@ def test_a_survey_runs_through_the_commands_and_the_api(migrated_database, tmp_p
     assert waves["2027-Q2"]["questionnaire"].endswith("@2")
     assert (waves["2027-Q2"]["state"], waves["2027-Q2"]["released"]) == ("open", False)
     assert "security" in read("estimates.csv")
+    # next quarter's interviews, then both quarters released and reported
+    assert read("q2-codes.txt").split() == ["201", "201", "201"], read("q2-sent1.json")
+    after = {w["code"]: w for w in json.loads(read("list2.json"))[0]["waves"]}
+    assert (after["2027-Q2"]["state"], after["2027-Q2"]["released"]) == ("closed", True)
+    assert after["2027-Q2"]["counted_responses"] == 3
+    q1, q2 = read("q1-district.txt"), read("q2-district.txt")
+    assert "2027-Q1" in q1 and "未发布" not in q1
+    assert "2027-Q2" in q2 and "未发布" not in q2
+    # v2 changed the 'security' indicator's positive answers: not comparable with Q1
+    assert "不可比较" in q2, q2[:3000]
+    assert "不可比较" not in q1  # the first wave has nothing to compare with
+    assert "2027-Q2" in read("q2-street.txt")
