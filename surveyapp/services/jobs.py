@@ -397,7 +397,7 @@ def prepare_reports(survey_id: int, wave_id: int) -> int:
         return 0
     try:
         cache = report_cache()
-        bundle = report_bundle(survey, wave, cache)
+        bundle = report_bundle(survey, wave, cache, stale_ok=False)
         targets = [s.code for s in survey_streets(survey)] + ["district"]
         count = 0
         for lang in PREPARED_LANGUAGES:

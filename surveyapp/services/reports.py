@@ -638,13 +638,25 @@ def _recent_bundle(cache: ReportCache, setting_key: str, max_age: float) -> Repo
     return cache.get_bundle(key)
 
 
-def report_bundle(survey: Survey, wave: Wave, cache: ReportCache | None = None) -> ReportBundle:
+#: How old a released open wave's last bundle may be and still be served while a background
+#: job computes the new one (``PREPARE_REPORTS``); older, the request computes it.
+STALE_LIMIT = 24 * 3600.0
+#: A refresh started less than this long ago is not started again (a lost one is retried).
+REFRESH_RETRY = 600.0
+
+
+def report_bundle(
+    survey: Survey, wave: Wave, cache: ReportCache | None = None, *, stale_ok: bool = True
+) -> ReportBundle:
     """The wave's bundle from the cache, computed (once, even with concurrent callers) if new.
 
     While a wave is open, responses arrive all the time; recomputing the estimates for every
     download would let a few officials keep the server busy. So an open wave's bundle is reused
     for up to ``report_max_age()`` seconds after it was computed (reports print the time of the
     newest response they include); a closed wave's reports always match its data exactly.
+    After that window, a released open wave's last bundle (at most ``STALE_LIMIT`` old) is
+    still served while a background job computes the new one (with ``PREPARE_REPORTS``; not
+    with ``stale_ok=False``, which the job itself uses), so that officials never wait for it.
     """
     cache = cache if cache is not None else report_cache()
     parts = _key_parts(survey, wave)
@@ -658,6 +670,11 @@ def report_bundle(survey: Survey, wave: Wave, cache: ReportCache | None = None) 
         bundle = _recent_bundle(cache, setting_key, max_age)
         if bundle is not None:
             return _with_fieldwork_rates(bundle, wave)
+        if stale_ok and wave.is_released and current_app.config.get("PREPARE_REPORTS", True):
+            bundle = _recent_bundle(cache, setting_key, max(STALE_LIMIT, max_age))
+            if bundle is not None:
+                _refresh_soon(cache, setting_key, wave)
+                return _with_fieldwork_rates(bundle, wave)
     with cache.lock(setting_key):
         bundle = cache.get_bundle(key)
         if bundle is None and max_age:
@@ -677,6 +694,21 @@ def report_bundle(survey: Survey, wave: Wave, cache: ReportCache | None = None) 
                 time.perf_counter() - started,
             )
     return _with_fieldwork_rates(bundle, wave)
+
+
+def _refresh_soon(cache: ReportCache, setting_key: str, wave: Wave) -> None:
+    """Start the background job that recomputes a released open wave's reports, unless one
+    was started less than ``REFRESH_RETRY`` seconds ago (by any server sharing the cache)."""
+    raw = cache.get_file("refreshing", setting_key, ".json")
+    try:
+        if raw is not None and 0 <= _now() - float(json.loads(raw)["at"]) < REFRESH_RETRY:
+            return
+    except (ValueError, KeyError, TypeError):
+        pass
+    cache.put_file("refreshing", setting_key, ".json", json.dumps({"at": _now()}).encode())
+    from .jobs import prepare_reports_soon
+
+    prepare_reports_soon(wave)
 
 
 def _with_fieldwork_rates(bundle: ReportBundle, wave: Wave) -> ReportBundle:

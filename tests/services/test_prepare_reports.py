@@ -121,3 +121,48 @@ def test_a_wave_that_cannot_be_estimated_is_still_released(demo, caplog):
         with pytest.raises(Exception):  # noqa: B017 - whatever the estimates refuse with
             street_pdf(survey, wave, survey_streets(survey)[0].code)
     assert "not prepared" in caplog.text
+
+
+def test_a_released_open_wave_past_its_window_is_served_while_a_job_recomputes_it(
+    demo, monkeypatch
+):
+    """After the freshness window, the first download no longer computes the new bundle in
+    its request: it gets the last one, and a background job computes the new one (once)."""
+    from surveyapp.models import Response
+
+    calls = []
+    real = report_service.gather
+    monkeypatch.setattr(report_service, "gather", lambda *a, **k: calls.append(1) or real(*a, **k))
+    clock = [1_000_000.0]
+    monkeypatch.setattr(report_service, "_now", lambda: clock[0])
+    demo.config.update(PREPARE_REPORTS=True, JOB_BACKEND="thread", REPORT_MAX_AGE=300)
+    started: list[threading.Thread] = []
+    real_start = threading.Thread.start
+
+    def start(self):
+        if self.name.startswith("prepare-"):
+            started.append(self)
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with demo.app_context():
+        survey, wave = report_service.find_survey_wave(1)
+        assert wave.is_open and wave.is_released
+        first = report_bundle(survey, wave)
+        assert len(calls) == 1
+        response = db.session.scalars(
+            select(Response).where(Response.wave_id == wave.id, Response.status != "rejected")
+        ).first()
+        response.status = "rejected"
+        db.session.commit()
+        clock[0] += 301  # the window is over
+        served = report_bundle(survey, wave)
+        assert served.key == first.key  # the request computed nothing
+        assert len(started) == 1
+        assert report_bundle(survey, wave).key == first.key  # still refreshing: no second job
+        assert len(started) == 1
+        started[0].join(timeout=300)
+        assert len(calls) == 2
+        fresh = report_bundle(survey, wave)
+        assert fresh.key != first.key and fresh.results.n == first.results.n - 1
+        assert len(calls) == 2 and len(started) == 1
