@@ -8,12 +8,12 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..auth import roles_required
 from ..extensions import db
 from ..fieldwork import interview as flow
-from ..fieldwork.assignments import FilingRefused, check_filing, filing_localities
+from ..fieldwork.assignments import FilingRefused, check_filing
 from ..forms import build_group_form
 from ..models import Assignment, Locality, Response
 from ..questionnaire import translate
@@ -39,38 +39,17 @@ def index():
     return redirect(url_for("offline.index"))
 
 
-def _completed(assignment: Assignment) -> int:
-    """Interviews the enumerator submitted in the assignment's wave and locality."""
-    level = assignment.locality.level
-    column = getattr(Response, f"{level}_id", None)
-    query = select(func.count(Response.id)).where(
-        Response.enumerator_id == assignment.enumerator_id,
-        Response.wave_id == assignment.wave_id,
-        Response.mode == assignment.mode,
-    )
-    if column is not None:
-        query = query.where(column == assignment.locality_id)
-    return db.session.scalar(query) or 0
-
-
 @bp.route("/assignments/<int:assignment_id>/start")
 @roles_required("enumerator")
 def start(assignment_id: int):
-    """Choose the questionnaire language and locality before a door-to-door interview; a
-    telephone assignment's interviews start from the CATI desk, for a case."""
+    """Interviews run in the offline-first app; a telephone assignment's start from the CATI
+    desk, for a case. (Old links and bookmarks of this page lead there.)"""
     assignment = _assignment_or_404(assignment_id)
     if assignment.ended_at is not None:
         abort(403, description=_("This assignment has ended."))
     if assignment.mode == "phone":
-        return render_template("collect/phone.html", assignment=assignment)
-    schema = assignment.wave.questionnaire_version.schema
-    return render_template(
-        "collect/start.html",
-        assignment=assignment,
-        schema=schema,
-        localities=filing_localities(assignment),
-        new_uuid=str(uuidlib.uuid4()),
-    )
+        return redirect(url_for("cati.desk"))
+    return redirect(url_for("offline.index"))
 
 
 class _State:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid as uuidlib
 from html import unescape
 
 from werkzeug.datastructures import MultiDict
@@ -53,11 +54,12 @@ class Interviewer:
         self.pages: list[tuple[str | None, list[str]]] = []
 
     def start(self, lang: str = "zh_CN", mode: str = "door", locality: str | None = None):
-        page = self.client.get(f"/collect/assignments/{self.assignment_id}/start")
-        assert page.status_code == 200
-        html = page.get_data(as_text=True)
-        self.uuid = re.search(r'name="_uuid" value="([^"]+)"', html).group(1)
-        locality = locality or re.search(r'<option value="([^"]+)"', html).group(1)
+        # Enumerators interview in the offline app (the start page leads there); the form
+        # path is driven here with what the app gets: a new uuid and the assignment's localities.
+        assignments = self.client.get("/api/v1/assignments").get_json()["assignments"]
+        mine = next(a for a in assignments if a["id"] == self.assignment_id)
+        self.uuid = str(uuidlib.uuid4())
+        locality = locality or mine["localities"][0]["code"]
         return self.post(
             {
                 "_uuid": self.uuid,
