@@ -11,9 +11,11 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Assignment, Locality, Response, User, Wave
@@ -577,10 +579,12 @@ def _level_column(locality: Locality):
 
 
 def wave_assignments(wave: Wave) -> list[Assignment]:
+    """The wave's assignments with their enumerators and localities (three queries)."""
     return list(
         db.session.scalars(
             select(Assignment)
             .where(Assignment.wave_id == wave.id)
+            .options(selectinload(Assignment.enumerator), selectinload(Assignment.locality))
             .order_by(Assignment.enumerator_id, Assignment.id)
         )
     )
@@ -683,20 +687,32 @@ def assignment_record(assignment: Assignment, done: int | None = None) -> dict:
 
 
 def progress(wave: Wave) -> list[tuple[Assignment, int]]:
-    """Each assignment of ``wave`` with its enumerator's counted interviews within it."""
-    rows = []
-    for a in wave_assignments(wave):
-        done = (
-            db.session.scalar(
-                select(func.count(Response.id)).where(
-                    Response.wave_id == wave.id,
-                    Response.enumerator_id == a.enumerator_id,
-                    Response.mode == a.mode,
-                    _level_column(a.locality) == a.locality_id,
-                    counted_response_filter(),
-                )
+    """Each assignment of ``wave`` with its enumerator's counted interviews within it.
+
+    One grouped count per locality level among the assignments (not one per assignment).
+    """
+    assignments = wave_assignments(wave)
+    by_level: dict[str, tuple[Any, set[int]]] = {}
+    for a in assignments:
+        column = _level_column(a.locality)
+        by_level.setdefault(column.key, (column, set()))[1].add(a.locality_id)
+    counts: dict[tuple, int] = {}
+    for name, (column, locality_ids) in by_level.items():
+        rows = db.session.execute(
+            select(Response.enumerator_id, Response.mode, column, func.count(Response.id))
+            .where(
+                Response.wave_id == wave.id,
+                column.in_(locality_ids),
+                counted_response_filter(),
             )
-            or 0
+            .group_by(Response.enumerator_id, Response.mode, column)
         )
-        rows.append((a, done))
-    return rows
+        for enumerator_id, mode, locality_id, count in rows:
+            counts[(name, enumerator_id, mode, locality_id)] = count
+    return [
+        (
+            a,
+            counts.get((_level_column(a.locality).key, a.enumerator_id, a.mode, a.locality_id), 0),
+        )
+        for a in assignments
+    ]

@@ -52,8 +52,10 @@ def dashboard_data(wave: Wave, lang: str = "zh_CN") -> dict:
     # Targets: the assignments' targets summed up the locality tree; a street quota wins.
     street_targets: dict[int, int] = defaultdict(int)
     community_targets: dict[int, int] = defaultdict(int)
-    for a in db.session.scalars(select(Assignment).where(Assignment.wave_id == wave.id)):
-        path = a.locality.path_by_level()
+    assignments = db.session.scalars(select(Assignment).where(Assignment.wave_id == wave.id)).all()
+    tree = _load_with_ancestors({a.locality_id for a in assignments})
+    for a in assignments:
+        path = tree[a.locality_id].path_by_level()
         if "community" in path:
             community_targets[path["community"].id] += a.target
         if "street" in path:
@@ -160,3 +162,15 @@ def dashboard_data(wave: Wave, lang: str = "zh_CN") -> dict:
             **{k: _round(v) for k, v in rates.overall.rates().items()},
         },
     }
+
+
+def _load_with_ancestors(ids: set[int]) -> dict[int, Locality]:
+    """The localities ``ids`` and all their ancestors, one query per level of the tree (not
+    one per locality): their ``parent`` is then found in the session without a query."""
+    found: dict[int, Locality] = {}
+    todo = set(ids)
+    while todo:
+        rows = db.session.scalars(select(Locality).where(Locality.id.in_(todo))).all()
+        found.update((loc.id, loc) for loc in rows)
+        todo = {loc.parent_id for loc in rows if loc.parent_id is not None} - set(found)
+    return found

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..auth import roles_required
 from ..extensions import db
@@ -51,7 +52,14 @@ def queue(wave_id: int):
     page = max(1, request.args.get("page", 1, type=int) or 1)
     shown = ids[(page - 1) * PAGE : page * PAGE]
     responses = (
-        {r.id: r for r in db.session.scalars(select(Response).where(Response.id.in_(shown)))}
+        {
+            r.id: r
+            for r in db.session.scalars(
+                select(Response)
+                .where(Response.id.in_(shown))
+                .options(selectinload(Response.enumerator), selectinload(Response.street))
+            )
+        }
         if shown
         else {}
     )
