@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..localtime import to_local
@@ -590,7 +591,15 @@ def record_outcome(
             client_id=client_id or None,
         )
     )
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same outcome sent twice at once: the other request stored it.
+        db.session.rollback()
+        known = db.session.scalar(select(CallAttempt).where(CallAttempt.client_id == client_id))
+        if client_id and known is not None and known.interviewer_id == user.id:
+            return known.case
+        raise
     return db.session.get(CatiCase, found.id, populate_existing=True)
 
 

@@ -80,6 +80,12 @@ def test_door_interview_survives_an_outage_on_every_page_a_reload_and_a_closed_t
     context.set_offline(True)
     page.goto(live_server + "/collect/")
     page.wait_for_selector("#offline-app[data-ready='1']")
+    # So do the supervisor decisions: the copy saved when the app was installed, marked so.
+    page.goto(live_server + "/review/mine")
+    assert "离线" in page.locator("#offline-copy").inner_text()
+    assert page.locator("#my-reviews").is_visible()
+    page.goto(live_server + "/offline/")
+    page.wait_for_selector("#offline-app[data-ready='1']")
     context.set_offline(False)
 
     page.click(".start-interview >> nth=0")
