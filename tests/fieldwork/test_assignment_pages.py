@@ -59,6 +59,10 @@ def test_page_offers_enumerators_and_the_locality_tree(demo, client):
     assert locality_select.count("data-depth=") == below
     assert 'data-depth="0"' in locality_select and "data-locality-picker" in locality_select
     assert "js/locality-picker.js" in html
+    # A survey with both modes offers door to door first: a telephone assignment gives the
+    # enumerator no interview to start on the tablet (only CATI cases).
+    mode_select = re.search(r'<select name="mode".*?</select>', html, re.S).group(0)
+    assert re.findall(r'<option value="(\w+)" selected', mode_select) == ["door"]
     # The survey's page leads to the wave's assignments.
     with demo.app_context():
         survey_id = db.session.get(Wave, wave_id).survey_id
