@@ -110,6 +110,70 @@ def _assign_and_open(manager, survey_url: str, code: str, target: int) -> None:
     assert "进行中" in manager.locator(f"#wave-{code}").inner_text(), manager.content()[:3000]
 
 
+def _wave_action(manager, survey_url: str, code: str, action: str) -> None:
+    manager.goto(survey_url)
+    manager.click(f"#wave-{code} a[href$='/{action}']")
+    manager.click("button[name=confirm]")
+    manager.goto(survey_url)
+
+
+def _answer_shown(page, scope: str, plan: dict) -> None:
+    """Answer what the page shows: from ``plan``, else the first choice (or 5)."""
+    for fs in page.locator(f"{scope}fieldset[data-question]:visible").all():
+        qid = fs.get_attribute("data-question")
+        kind = fs.get_attribute("data-type")
+        if qid in plan and kind in ("single", "yesno"):
+            page.locator(f'{scope}input[name="{qid}"][value="{plan[qid]}"]').check()
+        elif kind in ("single", "yesno", "multiple"):
+            if not fs.locator("input:checked").count():
+                fs.locator("input").first.check()
+        elif kind == "integer":
+            fs.locator("input").first.fill("5")
+
+
+def _plan(security: str) -> dict:
+    return {"resident_6m": "yes", "age_16plus": "yes", "security_overall": security}
+
+
+def _responses(app) -> int:
+    from sqlalchemy import func, select
+
+    from surveyapp.models import Response
+
+    with app.app_context():
+        count = db.session.scalar(select(func.count(Response.id)))
+        db.session.remove()
+        return count
+
+
+def _wait_for_responses(page, app, n: int) -> None:
+    for _ in range(100):
+        if _responses(app) >= n:
+            break
+        page.wait_for_timeout(200)
+    assert _responses(app) == n
+
+
+def _interview_offline(page, security: str) -> None:
+    page.click(".start-interview >> nth=0")
+    page.click("#start-form button[type=submit]")
+    page.wait_for_selector("#interview")
+    for _ in range(40):
+        if page.locator("#save-interview").count():
+            break
+        _answer_shown(page, "#screen ", _plan(security))
+        page.click("#screen button[value=next]")
+    page.click("#save-interview")
+
+
+def _pdf_text(path: Path) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def test_the_whole_story_in_the_browser(story_server, browser, tmp_path):
     base, app, _ = story_server
     desk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
@@ -164,7 +228,68 @@ def test_the_whole_story_in_the_browser(story_server, browser, tmp_path):
     manager.fill("#start", "2027-01-01")
     manager.fill("#end", "2027-03-31")
     manager.click("button[type=submit].primary")
-    assert manager.locator("#wave-2027-Q1").count() == 1, manager.content()[:3000]
+    manager.wait_for_selector("#wave-2027-Q1")
     assert "public-security-satisfaction@1" in manager.locator("#wave-2027-Q1").inner_text()
     _assign_and_open(manager, survey_url, "2027-Q1", target=4)
+    survey_id = int(survey_url.rstrip("/").rsplit("/", 1)[1])
+
+    # The official sees nothing of the unreleased wave: no page, no PDF.
+    town_hall = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    official = town_hall.new_page()
+    _first_login(official, base, "chen", passwords["chen"], "Chen-Official-Pass-27")
+    q1 = f"{base}/officials/surveys/{survey_id}/waves/2027-Q1"
+    assert official.goto(q1).status == 404
+    assert town_hall.request.get(q1 + "/district.pdf").status == 404
+
+    # The enumerator, on a tablet: one interview online, two offline, then synchronised.
+    tablet_context = browser.new_context(
+        locale="zh-CN", viewport={"width": 800, "height": 1280}, has_touch=True
+    )
+    tablet = tablet_context.new_page()
+    _first_login(tablet, base, "li", passwords["li"], "Li-Enumerator-Pass-27")
+    tablet.goto(base + "/collect/")  # the enumerator's home: the offline-first app
+    tablet.wait_for_selector("#offline-app[data-ready='1']")
+    _interview_offline(tablet, security="2")  # online: sent at once
+    _wait_for_responses(tablet, app, 1)
+    tablet.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
+    tablet.reload()
+    tablet.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    tablet.wait_for_selector("#offline-app[data-ready='1']")
+    tablet_context.set_offline(True)
+    tablet.reload()
+    tablet.wait_for_selector("#offline-app[data-ready='1']")
+    for n in (1, 2):
+        _interview_offline(tablet, security="1" if n == 1 else "3")
+        tablet.wait_for_selector(f"#waiting-count[data-count='{n}']")
+    assert _responses(app) == 1  # kept on the tablet
+    tablet_context.set_offline(False)
+    tablet.wait_for_selector("#waiting-count[data-count='0']", timeout=20000)
+    _wait_for_responses(tablet, app, 3)
+
+    # The manager reviews (approves each interview), closes the wave and releases it.
+    manager.goto(survey_url)
+    manager.click("#wave-2027-Q1 a[href*='/manage/waves/']")
+    wave_id = int(manager.url.rstrip("/").rsplit("/", 1)[1])
+    manager.goto(f"{base}/review/waves/{wave_id}")
+    rows = manager.locator("tr[data-response]")
+    assert rows.count() == 3, manager.content()[:3000]
+    for rid in [r.get_attribute("data-response") for r in rows.all()]:
+        manager.goto(f"{base}/review/responses/{rid}")
+        manager.click("button[name=action][value=approve]")
+    _wave_action(manager, survey_url, "2027-Q1", "close")
+    _wave_action(manager, survey_url, "2027-Q1", "release")
+    assert manager.locator("#wave-2027-Q1 .released").count() == 1
+
+    # Released: the official sees the wave and downloads the district and street reports.
+    assert official.goto(q1).status == 200
+    with official.expect_download() as download:
+        official.click("a[href$='/district.pdf']")
+    district = tmp_path / "q1-district.pdf"
+    download.value.save_as(district)
+    text = _pdf_text(district)
+    assert "2027-Q1" in text and "未发布" not in text
+    street = town_hall.request.get(f"{q1}/streets/{COMMUNITY[:9]}.pdf")
+    assert street.status == 200 and street.body().startswith(b"%PDF")
     office.close()
+    town_hall.close()
+    tablet_context.close()
