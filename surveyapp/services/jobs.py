@@ -31,6 +31,7 @@ from ..models import Survey, User, Wave
 from ..models.reports import ReportJob
 from ..policy import may_run_job, may_see_job
 from . import disk_cache
+from . import reports as reports_service
 from .exports import REQUEST_ERRORS, export_filename, export_responses
 from .reports import (
     build_many,
@@ -418,3 +419,7 @@ def prepare_reports(survey_id: int, wave_id: int) -> int:
         time.perf_counter() - started,
     )
     return count
+
+
+# The report cache asks for a refresh of a stale released wave through this hook.
+reports_service.refresh_hook = prepare_reports_soon

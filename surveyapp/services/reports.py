@@ -696,6 +696,11 @@ def report_bundle(
     return _with_fieldwork_rates(bundle, wave)
 
 
+#: Starts the background preparation of a wave's reports; set by :mod:`surveyapp.services.jobs`,
+#: which builds on this module (so this module never imports it: no import cycle).
+refresh_hook: Callable[[Wave], None] | None = None
+
+
 def _refresh_soon(cache: ReportCache, setting_key: str, wave: Wave) -> None:
     """Start the background job that recomputes a released open wave's reports, unless one
     was started less than ``REFRESH_RETRY`` seconds ago (by any server sharing the cache)."""
@@ -706,9 +711,8 @@ def _refresh_soon(cache: ReportCache, setting_key: str, wave: Wave) -> None:
     except (ValueError, KeyError, TypeError):
         pass
     cache.put_file("refreshing", setting_key, ".json", json.dumps({"at": _now()}).encode())
-    from .jobs import prepare_reports_soon
-
-    prepare_reports_soon(wave)
+    if refresh_hook is not None:
+        refresh_hook(wave)
 
 
 def _with_fieldwork_rates(bundle: ReportBundle, wave: Wave) -> ReportBundle:
