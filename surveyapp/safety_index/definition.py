@@ -20,6 +20,8 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..yaml_limits import compose
+
 __all__ = [
     "DIRECTIONS",
     "MISSING_RULES",
@@ -241,7 +243,7 @@ class _Loader:
 
     def load(self) -> tuple[Definition | None, list[DefinitionProblem]]:
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            root = compose(self.text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             self.report(mark.line + 1 if mark else 1, "", f"YAML syntax error: {exc.problem}")

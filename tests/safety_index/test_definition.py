@@ -104,3 +104,17 @@ def test_one_series_has_one_unit() -> None:
     )
     assert any("series 'vice' has unit '件'" in p and "one series has one unit" in p
                for p in problems(text))  # fmt: skip
+
+
+def test_aliases_are_refused_with_their_line():
+    """A definition is edited in the browser: nested aliases must not expand (billion laughs)."""
+    import time
+
+    from surveyapp.safety_index.definition import validate_definition_text
+
+    layers = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    layers += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    started = time.perf_counter()
+    problems = validate_definition_text("\n".join(layers) + "\n", "bomb.yaml")
+    assert time.perf_counter() - started < 2
+    assert problems and problems[0].line == 1 and "aliases" in problems[0].message
