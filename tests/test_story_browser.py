@@ -3,7 +3,10 @@ database, in Chinese: an admin imports the locality tree with populations (CSV u
 the accounts; the manager imports the questionnaire through the designer and publishes it,
 creates a survey and wave 2027-Q1, assigns the enumerator with the picker and opens the wave; the
 enumerator interviews on a tablet-sized screen; the manager reviews, closes and releases the
-wave; the official sees nothing before the release (404) and then the district report."""
+wave; the official sees nothing before the release (404) and then the district report. Next
+quarter the manager publishes questionnaire v2 in the designer's text mode, creates 2027-Q2 on it,
+the same tablet's offline app gets v2 without reinstalling and interviews offline on it, and the
+released Q2 district report (pdftotext) marks the changed indicator 不可比较."""
 
 from __future__ import annotations
 
@@ -146,6 +149,27 @@ def _responses(app) -> int:
         return count
 
 
+def _versions_by_wave(app) -> dict[str, set[int]]:
+    """The questionnaire version numbers each wave's interviews were answered with."""
+    from sqlalchemy import select
+
+    from surveyapp.models import QuestionnaireVersion, Response, Wave
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(Wave.code, QuestionnaireVersion.version)
+            .join(Response, Response.wave_id == Wave.id)
+            .join(
+                QuestionnaireVersion, Response.questionnaire_version_id == QuestionnaireVersion.id
+            )
+        ).all()
+        db.session.remove()
+    out: dict[str, set[int]] = {}
+    for code, version in rows:
+        out.setdefault(code, set()).add(version)
+    return out
+
+
 def _wait_for_responses(page, app, n: int) -> None:
     for _ in range(100):
         if _responses(app) >= n:
@@ -211,6 +235,7 @@ def test_the_whole_story_in_the_browser(story_server, browser, tmp_path):
     manager.once("dialog", lambda dialog: dialog.accept())
     manager.click("text=发布此版本")
     manager.wait_for_selector(".status-published")
+    v1_url = manager.url
 
     # A survey of the district, and wave 2027-Q1 with its dates on the published version.
     manager.goto(base + "/manage/")
@@ -290,6 +315,66 @@ def test_the_whole_story_in_the_browser(story_server, browser, tmp_path):
     assert "2027-Q1" in text and "未发布" not in text
     street = town_hall.request.get(f"{q1}/streets/{COMMUNITY[:9]}.pdf")
     assert street.status == 200 and street.body().startswith(b"%PDF")
+
+    # Next quarter: version 2 through the designer; 'security' now counts only 1 and 2.
+    manager.goto(v1_url)
+    manager.click("form[action$='/edit'] button[type=submit]")  # start the next version
+    manager.wait_for_selector(".status-draft")
+    draft_url = manager.url
+    manager.click("a[href$='/text']")
+    source = manager.input_value("#source")
+    old = "    question: security_overall\n    positive: [1, 2, 3]\n"
+    assert source.count(old) == 1
+    manager.fill("#source", source.replace(old, old.replace("[1, 2, 3]", "[1, 2]")))
+    manager.click("#text-form button[type=submit]")
+    manager.goto(draft_url)
+    manager.once("dialog", lambda dialog: dialog.accept())
+    manager.click("text=发布此版本")
+    manager.wait_for_selector(".status-published")
+    assert "2" in manager.locator("h1 small").inner_text()
+
+    # Wave 2027-Q2 on the latest published version (the default), assigned and opened.
+    manager.goto(survey_url)
+    manager.click("text=新建轮次")
+    assert manager.input_value("#questionnaire") == "public-security-satisfaction@2"
+    manager.fill("#code", "2027-Q2")
+    manager.fill("#start", "2027-04-01")
+    manager.fill("#end", "2027-06-30")
+    manager.click("button[type=submit].primary")
+    manager.wait_for_selector("#wave-2027-Q2")
+    assert "public-security-satisfaction@2" in manager.locator("#wave-2027-Q2").inner_text()
+    _assign_and_open(manager, survey_url, "2027-Q2", target=4)
+
+    # The same tablet, without reinstalling: the app reloads, gets the Q2 assignment with
+    # questionnaire v2, and interviews on it offline.
+    tablet.reload()
+    tablet.wait_for_selector("#offline-app[data-ready='1']")
+    assert tablet.locator(".start-interview").count() == 1  # Q1 is closed
+    tablet_context.set_offline(True)
+    tablet.reload()
+    tablet.wait_for_selector("#offline-app[data-ready='1']")
+    for n, security in enumerate(("1", "2", "3"), start=1):
+        _interview_offline(tablet, security=security)
+        tablet.wait_for_selector(f"#waiting-count[data-count='{n}']")
+    tablet_context.set_offline(False)
+    tablet.wait_for_selector("#waiting-count[data-count='0']", timeout=20000)
+    _wait_for_responses(tablet, app, 6)
+    assert _versions_by_wave(app) == {"2027-Q1": {1}, "2027-Q2": {2}}
+
+    _wave_action(manager, survey_url, "2027-Q2", "close")
+    _wave_action(manager, survey_url, "2027-Q2", "release")
+    assert manager.locator("#wave-2027-Q2 .released").count() == 1
+
+    # The Q2 district report compares with Q1 and says the changed indicator is not comparable.
+    q2 = f"{base}/officials/surveys/{survey_id}/waves/2027-Q2"
+    assert official.goto(q2).status == 200
+    with official.expect_download() as download:
+        official.click("a[href$='/district.pdf']")
+    district = tmp_path / "q2-district.pdf"
+    download.value.save_as(district)
+    text = _pdf_text(district)
+    assert "2027-Q2" in text and "2027-Q1" in text
+    assert "不可比较" in text, text[:3000]
     office.close()
     town_hall.close()
     tablet_context.close()
