@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 # Debian packages the tests use: a real browser, CJK fonts, PDF tools, PostgreSQL.
-TEST_DEBS := chromium fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core poppler-utils postgresql
+TEST_DEBS := chromium fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core poppler-utils postgresql \
+  redis-server
 # Debian packages the application itself uses: the PDF fonts (Chinese; Arabic script for Uyghur).
 RUN_DEBS := fonts-wqy-microhei fonts-dejavu-core
 DEBS ?= $(TEST_DEBS)
@@ -42,6 +43,7 @@ run: $(VENV)/.installed translations
 	PORT=$(PORT) $(BIN)/surveyapp demo --if-empty
 	$(BIN)/surveyapp run --host 127.0.0.1 --port $(PORT)
 
+# A busy package manager (unattended upgrades, another install) is waited for, up to 15 minutes.
 system-deps:
 	@missing=""; for p in $(DEBS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -49,7 +51,8 @@ system-deps:
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	  APT="$$SUDO apt-get -o DPkg::Lock::Timeout=900 -o Acquire::Retries=3"; \
+	  $$APT update -q && DEBIAN_FRONTEND=noninteractive $$APT install -y -q $$missing; \
 	fi
 
 # The whole suite on SQLite, then everything that touches the database again on a real
