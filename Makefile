@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 # Debian packages the tests use: a real browser, CJK fonts, PDF tools, PostgreSQL.
 TEST_DEBS := chromium fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core poppler-utils postgresql \
-  redis-server
+  redis-server jq
 # Debian packages the application itself uses: the PDF fonts (Chinese; Arabic script for Uyghur).
 RUN_DEBS := fonts-wqy-microhei fonts-dejavu-core
 DEBS ?= $(TEST_DEBS)
