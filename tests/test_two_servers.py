@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -32,6 +33,7 @@ from .conftest import PG_URL, ROOT
 from .fieldwork.conftest import full_answers
 from .security.test_fault_sigkill import Server, _free_port, _post
 
+SECRET = secrets.token_hex(16)  # one key for both servers, as in deploy/multi-server.md
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 BASE = "/officials/surveys/1/waves/2026-Q4"
 
@@ -83,7 +85,7 @@ def test_two_servers_share_everything_through_postgres_redis_and_the_cache(demo,
     common = {
         **os.environ,
         "SURVEYAPP_DATABASE_URL": PG_URL,
-        "SURVEYAPP_SECRET_KEY": "two-servers-test",
+        "SURVEYAPP_SECRET_KEY": SECRET,
         "SURVEYAPP_JOB_BACKEND": "rq",
         "SURVEYAPP_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "SURVEYAPP_REPORT_CACHE_DIR": str(tmp_path / "shared-cache"),
