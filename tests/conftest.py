@@ -61,6 +61,28 @@ def _close(app) -> None:
     db.engine.dispose()
 
 
+def wipe_postgres() -> None:
+    """Empty every table of the PostgreSQL test database (inside an app context).
+
+    The one way tests empty PostgreSQL: the current session is released first, and any other
+    connection a finished test left "idle in transaction" is ended, so TRUNCATE (which waits
+    for every lock on its tables) can never hang the run; a lock still held after 30 s is an
+    error naming the cause instead of a silent hang.
+    """
+    db.session.remove()
+    with db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '30s'"))
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state LIKE 'idle in transaction%'"
+            )
+        )
+        tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> str:
     """Run the migrations once; return the URL (PostgreSQL) or template file (SQLite)."""
@@ -160,9 +182,7 @@ def app(request, migrated_database, tmp_path, monkeypatch):
     with app.app_context():
         db.session.remove()
         if PG_URL:
-            tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            wipe_postgres()
         db.engine.dispose()
 
 

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from surveyapp import create_app
 from surveyapp.extensions import db
 
-from ..conftest import DEMO_RESPONSES, DEMO_SEED, PG_URL, ROOT, _config
+from ..conftest import DEMO_RESPONSES, DEMO_SEED, PG_URL, ROOT, _config, wipe_postgres
 
 OTHER_LOCALITIES = """code,parent_code,level,name_zh,name_en,population
 320102,3201,district,玄武区,Xuanwu District,500000
@@ -282,8 +282,6 @@ def world_app(request, migrated_database, tmp_path_factory):
     with app.app_context():
         db.session.remove()
         if PG_URL:
-            tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            wipe_postgres()
         db.engine.dispose()
     mp.undo()

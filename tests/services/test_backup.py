@@ -32,14 +32,12 @@ def test_round_trip(demo, runner, tmp_path, migrated_database, monkeypatch):
     # A fresh, migrated, empty database receives the backup.
     import shutil
 
-    from tests.conftest import PG_URL
+    from tests.conftest import PG_URL, wipe_postgres
 
     if PG_URL:
         target_app = demo
         with demo.app_context():
-            tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            wipe_postgres()
     else:
         empty = tmp_path / "empty.sqlite"
         shutil.copy(migrated_database, empty)
@@ -92,14 +90,11 @@ def _empty_target(demo, migrated_database, tmp_path):
     """A migrated, empty database to restore into (PostgreSQL: the demo's, emptied)."""
     import shutil
 
-    from tests.conftest import PG_URL
+    from tests.conftest import PG_URL, wipe_postgres
 
     if PG_URL:
         with demo.app_context():
-            db.session.remove()
-            tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            wipe_postgres()
         return demo
     empty = tmp_path / "empty.sqlite"
     shutil.copy(migrated_database, empty)

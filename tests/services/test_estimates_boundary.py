@@ -14,7 +14,7 @@ import shutil
 
 import numpy as np
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from surveyapp.estimation.tabular import EstimateRequest, estimate_csv
 from surveyapp.extensions import db
@@ -35,7 +35,7 @@ RATES = ("security", "dispute_mediation", "dispute_resolution", "problem_solved"
 def wave(migrated_database, tmp_path_factory):
     """The 600-response demo's latest wave: results and the same data as a CSV file."""
     from surveyapp import create_app
-    from tests.conftest import PG_URL, _close, _config
+    from tests.conftest import PG_URL, _close, _config, wipe_postgres
 
     path = tmp_path_factory.mktemp("boundary") / "db.sqlite"
     if not PG_URL:
@@ -66,9 +66,7 @@ def wave(migrated_database, tmp_path_factory):
                 )
         cli = estimate_survey(1, by="street", fmt="json", indicators=RATES)
         if PG_URL:
-            tables = ", ".join(f'"{t.name}"' for t in reversed(db.metadata.sorted_tables))
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            wipe_postgres()
         _close(app)
     return results, csv_path, cli
 
