@@ -6,6 +6,15 @@ be imported by copying their ``relevant`` and ``constraint`` columns::
     ${had_dispute} = 'yes' and not(selected(${dispute_type}, 'family'))
     . >= 16 and . <= 120
     count-selected(${unsafe_factors}) <= 3
+    regex(., '^1[3-9][0-9]{9}$')
+    if(${age} >= 60, 'old', 'young') = 'old' and (today() - ${visit}) div 7 < 4
+
+Arithmetic (``+ - * div mod`` and unary ``-``) works on numbers as XPath does: a text that is
+not a number is NaN, ``1 div 0`` is Infinity, ``mod`` keeps the sign of the dividend; a date
+written ``YYYY-MM-DD`` counts as its number of days since 1970-01-01, so ``today() - ${dob}``
+is an age in days. ``today()`` is the server's (or the tablet's) date as ``YYYY-MM-DD``; tests
+fix it through :data:`today`. ``regex()`` takes its pattern as a literal text and accepts only
+the safe subset of :mod:`~surveyapp.questionnaire.safe_regex`.
 
 A hand-written tokenizer and recursive-descent parser build a small tree; evaluation walks the
 tree over an answers mapping. Evaluation never raises on user data: an unanswered question is the
@@ -16,6 +25,7 @@ ordering comparison.
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -24,6 +34,7 @@ from functools import cached_property
 from typing import Any
 
 from .problems import Problem, QuestionnaireError
+from .safe_regex import Pattern, PatternError, compile_pattern
 
 __all__ = [
     "FORMAT",
@@ -31,6 +42,7 @@ __all__ = [
     "Condition",
     "ConditionSyntaxError",
     "parse_condition",
+    "today",
 ]
 
 #: Functions the language knows, with their number of arguments.
@@ -39,7 +51,20 @@ FUNCTIONS: Mapping[str, int] = {
     "selected": 2,
     "count-selected": 1,
     "string-length": 1,
+    "regex": 2,
+    "today": 0,
+    "if": 3,
+    "coalesce": 2,
+    "int": 1,
 }
+
+#: The date ``today()`` returns; tests replace it (``monkeypatch.setattr(conditions, "today",
+#: lambda: datetime.date(2026, 12, 3))``).
+today: Callable[[], datetime.date] = datetime.date.today
+
+_ARITHMETIC = frozenset({"+", "-", "*", "div", "mod"})
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
+_EPOCH = datetime.date(1970, 1, 1)
 
 #: Version of the JSON a parsed condition is sent to the browser in (:meth:`Condition.to_json`);
 #: ``static/js/conditions.js`` refuses, and so hides the question for, any other version.
@@ -55,7 +80,7 @@ _TOKEN_RE = re.compile(
     |(?P<ref>\$\{(?P<refname>[^}]*)\})
     |(?P<string>'[^']*'|"[^"]*")
     |(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)
-    |(?P<op>!=|<=|>=|=|<|>|\(|\)|,|-)
+    |(?P<op>!=|<=|>=|=|<|>|\(|\)|,|-|\+|\*)
     |(?P<current>\.)
     |(?P<name>[A-Za-z_][A-Za-z0-9_-]*)
     """,
@@ -105,7 +130,13 @@ class _Call:
     args: tuple[_Node, ...]
 
 
-_Node = _Literal | _Ref | _Current | _Binary | _Call
+@dataclass(frozen=True)
+class _Regex:
+    subject: _Node
+    pattern: Pattern
+
+
+_Node = _Literal | _Ref | _Current | _Binary | _Call | _Regex
 
 
 def _walk(node: _Node) -> Iterator[_Node]:
@@ -116,6 +147,8 @@ def _walk(node: _Node) -> Iterator[_Node]:
     elif isinstance(node, _Call):
         for arg in node.args:
             yield from _walk(arg)
+    elif isinstance(node, _Regex):
+        yield from _walk(node.subject)
 
 
 def _tree_json(node: _Node) -> list[Any]:
@@ -133,6 +166,8 @@ def _tree_json(node: _Node) -> list[Any]:
         return ["current"]
     if isinstance(node, _Binary):
         return [node.op, _tree_json(node.left), _tree_json(node.right)]
+    if isinstance(node, _Regex):
+        return ["regex", _tree_json(node.subject), node.pattern.javascript]
     return [node.name, *(_tree_json(arg) for arg in node.args)]
 
 
@@ -157,7 +192,10 @@ def _tokenize(source: str) -> list[_Token]:
                 raise ConditionSyntaxError(f"text starting with {char} is never closed", pos + 1)
             if source.startswith("${", pos):
                 raise ConditionSyntaxError("'${' is never closed with '}'", pos + 1)
-            if char in "+*/|&!":
+            if char == "/":
+                message = "operator '/' is not supported: divide with 'div'"
+                raise ConditionSyntaxError(message, pos + 1)
+            if char in "|&!":
                 raise ConditionSyntaxError(f"operator '{char}' is not supported", pos + 1)
             raise ConditionSyntaxError(f"unexpected character {char!r}", pos + 1)
         kind = match.lastgroup
@@ -176,7 +214,8 @@ def _tokenize(source: str) -> list[_Token]:
 
 
 class _Parser:
-    """Recursive descent; precedence from loosest: or, and, comparison, primary."""
+    """Recursive descent; precedence from loosest: or, and, comparison, + -, * div mod,
+    unary -, primary."""
 
     def __init__(self, source: str) -> None:
         self.tokens = _tokenize(source)
@@ -226,17 +265,45 @@ class _Parser:
         return node
 
     def comparison(self) -> _Node:
-        node = self.primary()
+        node = self.additive()
         token = self.peek()
         if token.kind == "op" and token.text in _COMPARISONS:
             self.advance()
-            node = _Binary(token.text, node, self.primary())
+            node = _Binary(token.text, node, self.additive())
             following = self.peek()
             if following.kind == "op" and following.text in _COMPARISONS:
                 raise ConditionSyntaxError(
                     "comparisons cannot be chained; combine them with 'and'", following.column
                 )
         return node
+
+    def additive(self) -> _Node:
+        node = self.multiplicative()
+        while self.peek().kind == "op" and self.peek().text in ("+", "-"):
+            op = self.advance().text
+            node = _Binary(op, node, self.multiplicative())
+        return node
+
+    def multiplicative(self) -> _Node:
+        node = self.unary()
+        while (self.peek().kind == "op" and self.peek().text == "*") or (
+            self.keyword("div") or self.keyword("mod")
+        ):
+            op = self.advance().text
+            node = _Binary(op, node, self.unary())
+        return node
+
+    def unary(self) -> _Node:
+        token = self.peek()
+        if token.kind == "op" and token.text == "-":
+            following = self.tokens[self.index + 1]
+            if following.kind != "number":
+                self.advance()
+                self.enter(token)
+                node = _Call("neg", (self.unary(),))
+                self.depth -= 1
+                return node
+        return self.primary()
 
     def primary(self) -> _Node:
         token = self.advance()
@@ -248,10 +315,8 @@ class _Parser:
             return _Ref(token.text)
         if token.kind == "current":
             return _Current()
-        if token.kind == "op" and token.text == "-":
+        if token.kind == "op" and token.text == "-":  # before a number (see unary)
             number = self.advance()
-            if number.kind != "number":
-                raise ConditionSyntaxError("'-' is only allowed before a number", token.column)
             return _Literal(-float(number.text), "-" + number.text)
         if token.kind == "op" and token.text == "(":
             self.enter(token)
@@ -266,7 +331,7 @@ class _Parser:
         raise ConditionSyntaxError(f"unexpected {_describe(token)}", token.column)
 
     def name(self, token: _Token) -> _Node:
-        if token.text in ("and", "or"):
+        if token.text in ("and", "or", "div", "mod"):
             raise ConditionSyntaxError(f"'{token.text}' needs something before it", token.column)
         following = self.peek()
         if not (following.kind == "op" and following.text == "("):
@@ -296,6 +361,17 @@ class _Parser:
             raise ConditionSyntaxError(
                 f"{token.text}() takes {arity} {plural}, not {len(args)}", token.column
             )
+        if token.text == "regex":
+            pattern = args[1]
+            if not isinstance(pattern, _Literal) or not isinstance(pattern.value, str):
+                raise ConditionSyntaxError(
+                    "regex() needs its pattern written as a text in quotes", token.column
+                )
+            try:
+                compiled = compile_pattern(pattern.value)
+            except PatternError as error:
+                raise ConditionSyntaxError(f"regex(): {error}", token.column) from None
+            return _Regex(args[0], compiled)
         return _Call(token.text, tuple(args))
 
     def enter(self, token: _Token) -> None:
@@ -413,6 +489,48 @@ def _ordered(op: str, left: _Value, right: _Value) -> bool:
     return a >= b  # type: ignore[operator]
 
 
+def _arithmetic_number(value: _Value) -> float:
+    """A number for arithmetic: a ``YYYY-MM-DD`` date is its days since 1970-01-01."""
+    if isinstance(value, str):
+        match = _DATE_RE.match(value)
+        if match:
+            try:
+                return float((datetime.date.fromisoformat(value) - _EPOCH).days)
+            except ValueError:
+                return math.nan
+    return _number(value)
+
+
+def _arithmetic(op: str, left: _Value, right: _Value) -> float:
+    a, b = _arithmetic_number(left), _arithmetic_number(right)
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "div":
+        if b == 0:
+            if a == 0 or math.isnan(a):
+                return math.nan
+            return math.copysign(math.inf, a) * math.copysign(1.0, b)
+        try:
+            return a / b
+        except OverflowError:  # pragma: no cover - float division gives inf on CPython
+            return math.copysign(math.inf, a) * math.copysign(1.0, b)
+    try:  # mod: the remainder of truncated division, as JavaScript's %
+        return math.fmod(a, b)
+    except ValueError:  # b is 0 or a is infinite
+        return math.nan
+
+
+def _integer_part(value: _Value) -> float:
+    number = _arithmetic_number(value)
+    if math.isnan(number) or math.isinf(number):
+        return number
+    return math.copysign(float(math.trunc(number)), number)
+
+
 def _evaluate(node: _Node, answers: Mapping[str, Any], current: Any) -> _Value:
     if isinstance(node, _Literal):
         return node.value
@@ -431,12 +549,28 @@ def _evaluate(node: _Node, answers: Mapping[str, Any], current: Any) -> _Value:
             )
         left = _evaluate(node.left, answers, current)
         right = _evaluate(node.right, answers, current)
+        if node.op in _ARITHMETIC:
+            return _arithmetic(node.op, left, right)
         if node.op == "=":
             return _equal(left, right)
         if node.op == "!=":
             return not _equal(left, right)
         return _ordered(node.op, left, right)
+    if isinstance(node, _Regex):
+        return node.pattern.search(_string(_evaluate(node.subject, answers, current)))
+    if node.name == "if":
+        condition, then, otherwise = node.args
+        chosen = then if _truth(_evaluate(condition, answers, current)) else otherwise
+        return _evaluate(chosen, answers, current)
     args = [_evaluate(arg, answers, current) for arg in node.args]
+    if node.name == "neg":
+        return -_arithmetic_number(args[0])
+    if node.name == "today":
+        return today().isoformat()
+    if node.name == "coalesce":
+        return args[0] if _string(args[0]) != "" else args[1]
+    if node.name == "int":
+        return _integer_part(args[0])
     if node.name == "not":
         return not _truth(args[0])
     if node.name == "selected":
@@ -486,11 +620,16 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
         return lambda answers, current: _answer_value(answers.get(qid))
     if isinstance(node, _Current):
         return lambda answers, current: _answer_value(current)
+    if isinstance(node, _Regex):
+        subject, pattern = _compile(node.subject), node.pattern
+        return lambda a, c: pattern.search(_string(subject(a, c)))
     if isinstance(node, _Binary):
         fast = _compile_comparison(node)
         if fast is not None:
             return fast
         left, right, op = _compile(node.left), _compile(node.right), node.op
+        if op in _ARITHMETIC:
+            return lambda a, c: _arithmetic(op, left(a, c), right(a, c))
         if op == "and":
             return lambda a, c: _truth(left(a, c)) and _truth(right(a, c))
         if op == "or":
@@ -500,6 +639,9 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
         if op == "!=":
             return lambda a, c: not _equal(left(a, c), right(a, c))
         return lambda a, c: _ordered(op, left(a, c), right(a, c))
+    if node.name not in ("not", "selected", "count-selected", "string-length"):
+        call = node
+        return lambda a, c: _evaluate(call, a, c)  # the rarer functions: walk the tree
     args = tuple(_compile(arg) for arg in node.args)
     if node.name == "not":
         first = args[0]
@@ -558,9 +700,12 @@ class Condition:
         ``{"format": FORMAT, "source": <text>, "tree": <node>}``, where a node is an array whose
         first item says what it is: ``["str", text]``, ``["num", number]`` (or the text
         ``"Infinity"``/``"-Infinity"``), ``["ref", question id]``, ``["current"]`` (``.``),
-        ``[op, left, right]`` for ``and or = != < <= > >=``, and ``[function, *arguments]`` for
-        the :data:`FUNCTIONS`. The browser never parses condition text: this tree is the only
-        thing it evaluates, so server and tablet cannot disagree about what a condition means.
+        ``[op, left, right]`` for ``and or = != < <= > >= + - * div mod``, ``["neg", x]`` for
+        unary minus, ``["regex", subject, javascript]`` where ``javascript`` is the pattern
+        rewritten for ``new RegExp(javascript, "u")`` (see :mod:`.safe_regex`), and
+        ``[function, *arguments]`` for the other :data:`FUNCTIONS`. The browser never parses
+        condition text: this tree is the only thing it evaluates, so server and tablet cannot
+        disagree about what a condition means.
         """
         return {"format": FORMAT, "source": self.source, "tree": _tree_json(self._tree)}
 

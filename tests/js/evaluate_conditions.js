@@ -1,6 +1,6 @@
 /* Evaluate conditions with the browser's evaluator (surveyapp/static/js/conditions.js) in node.
    One JSON request per input line, {"condition": <the server's JSON>, "answers": {...},
-   "current": ...}; one JSON line back, {"result": true|false}. Used by
+   "current": ..., "today": "YYYY-MM-DD"}; one JSON line back, {"result": true|false}. Used by
    tests/questionnaire/test_conditions_js.py to compare with the server's evaluator. */
 "use strict";
 const path = require("path");
@@ -14,6 +14,7 @@ const lines = readline.createInterface({input: process.stdin, terminal: false});
 lines.on("line", (line) => {
   const request = JSON.parse(line);
   const answers = request.answers || {};
+  if (request.today) conditions.today = () => request.today;
   const get = (qid) => (Object.prototype.hasOwnProperty.call(answers, qid) ? answers[qid] : undefined);
   const result = conditions.evaluate(request.condition, get, request.current);
   process.stdout.write(JSON.stringify({result: result}) + "\n");

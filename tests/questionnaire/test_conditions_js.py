@@ -9,6 +9,7 @@ is hidden), never as true.
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
@@ -21,6 +22,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from surveyapp.questionnaire import conditions
 from surveyapp.questionnaire.conditions import FORMAT, parse_condition
 from surveyapp.questionnaire.problems import QuestionnaireError
 from tests.properties import examples
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HARNESS = ROOT / "tests" / "js" / "evaluate_conditions.js"
 SCRIPT = ROOT / "surveyapp" / "static" / "js" / "conditions.js"
 NODE = shutil.which("node")
+TODAY = datetime.date(2026, 12, 3)  # today() on both sides
 
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
 
@@ -47,7 +50,12 @@ class Browser:
         )
 
     def evaluate(self, condition: Any, answers: dict[str, Any], current: Any = None) -> bool:
-        request = {"condition": condition, "answers": answers, "current": current}
+        request = {
+            "condition": condition,
+            "answers": answers,
+            "current": current,
+            "today": TODAY.isoformat(),
+        }
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
         self.process.stdin.flush()
@@ -61,6 +69,11 @@ class Browser:
         self.process.wait(10)
         assert self.process.stdout is not None
         self.process.stdout.close()
+
+
+@pytest.fixture(autouse=True)
+def fixed_today(monkeypatch):
+    monkeypatch.setattr(conditions, "today", lambda: TODAY)
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +135,41 @@ def test_the_browser_has_no_parser():
 def test_what_cannot_be_evaluated_is_false(browser_conditions, condition):
     """Fail closed: a condition the browser cannot evaluate hides its question."""
     assert browser_conditions.evaluate(condition, {"q1": "yes"}) is False
+
+
+@pytest.mark.parametrize(
+    ("source", "answers", "current", "expected"),
+    [
+        ("${a} + 2 * 3 = 7", {"a": "1"}, None, True),  # precedence: 1 + 6
+        ("(${a} + 2) * 3 = 9", {"a": "1"}, None, True),
+        ("${a} - 1 = 0", {"a": ""}, None, False),  # unanswered: NaN
+        ("-${a} = -4", {"a": 4}, None, True),
+        ("10 div 4 = 2.5", {}, None, True),
+        ("1 div 0 > 1000000", {}, None, True),  # Infinity
+        ("0 div 0 = 0 div 0", {}, None, False),  # NaN
+        ("-7 mod 3 = -1 and 7 mod -3 = 1", {}, None, True),
+        ("today() = '2026-12-03'", {}, None, True),
+        ("today() - ${d} = 33", {"d": "2026-10-31"}, None, True),  # 31 - 31 + 30 + 3 days
+        ("int((today() - ${dob}) div 365.25) = 26", {"dob": "2000-01-01"}, None, True),
+        ("int((today() - ${dob}) div 365.25) >= 18", {"dob": "2009-01-01"}, None, False),
+        ("if(${a} >= 60, 'old', 'young') = 'old'", {"a": 61}, None, True),
+        ("if(${a} >= 60, 'old', 'young') = 'old'", {"a": ""}, None, False),
+        ("coalesce(${a}, ${b}) = 5", {"b": 5}, None, True),
+        ("coalesce(${a}, ${b}) = 5", {"a": "4", "b": 5}, None, False),
+        ("string-length(.) = 2", {}, "北京", True),
+        ("regex(., '^1[3-9][0-9]{9}$')", {}, "13912345678", True),
+        ("regex(., '^1[3-9][0-9]{9}$')", {}, "1391234567", False),
+        ("regex(., '^1[3-9][0-9]{9}$')", {}, "13912345678\n", False),  # $ is the very end
+        ("regex(., '[0-9]')", {}, "ab1", True),  # a search, as in ODK
+        ("regex(., '\\d')", {}, "\u0663", False),  # \d is ASCII, as in Java
+        ("regex(., '^.$')", {}, "\U0001f600", True),  # one character, not two halves
+        ("selected(${m}, 'a b') or selected(${m}, 'c')", {"m": ["c"]}, None, True),
+    ],
+)
+def test_expressions_by_hand(browser_conditions, source, answers, current, expected):
+    server, browser = both(browser_conditions, source, answers, current)
+    assert server is expected
+    assert browser is expected
 
 
 def test_tree_json():
@@ -198,11 +246,31 @@ def _quote(text: str) -> str:
 
 _STRING_LITERALS = _TEXTS.filter(lambda t: not ("'" in t and '"' in t)).map(_quote)
 _NUMBER_LITERALS = st.one_of(
-    st.sampled_from(["-1", ".5", "0", "1", "2.50", "-0.5", "1" + "0" * 400]),
+    st.sampled_from(["-1", ".5", "0", "-0", "1", "2.50", "-0.5", "1" + "0" * 400]),
     st.integers(-1000, 1000).map(str),
     st.decimals(-1000, 1000, places=3, allow_nan=False, allow_infinity=False).map(str),
 )
 _REFS = st.sampled_from(["${a}", "${b}", "${q1}", "."])
+# Patterns of the safe subset, with what distinguishes Python's and JavaScript's engines
+# (\d and \s beyond ASCII, $ before a final newline, . against \r and U+2028, astral characters).
+_PATTERNS = st.sampled_from(
+    [
+        "^[0-9]{3}$",
+        "\\d+",
+        "^\\s*$",
+        "\\w",
+        "^.$",
+        "a$",
+        "^1[3-9]\\d{9}$",
+        "^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$",
+        "(ab|cd)?x",
+        "[\\u4e00-\\u9fff]",
+        "^$",
+        "é|\U0001f600",
+        "[a-c-]{0,2}z?",
+        "^(?:x[0-9]){1,2}$",
+    ]
+)
 
 
 def _expressions() -> st.SearchStrategy[str]:
@@ -211,6 +279,11 @@ def _expressions() -> st.SearchStrategy[str]:
         st.builds(lambda x, y: f"selected({x}, {y})", operand, operand),
         st.builds(lambda x: f"count-selected({x})", operand),
         st.builds(lambda x: f"string-length({x})", operand),
+        st.builds(lambda x, p: f"regex({x}, '{p}')", operand, _PATTERNS),
+        st.just("today()"),
+        st.builds(lambda x: f"int({x})", operand),
+        st.builds(lambda x, y: f"coalesce({x}, {y})", operand, operand),
+        st.builds(lambda x, y: f"{x} - {y}", st.sampled_from(["today()", "${a}"]), operand),
     )
     leaf = st.one_of(operand, call)
     comparison = st.builds(
@@ -231,6 +304,17 @@ def _expressions() -> st.SearchStrategy[str]:
             st.builds(lambda x, y: f"selected({x}, {y})", inner, inner),
             st.builds(lambda x, y: f"({x}) = ({y})", inner, inner),
             st.builds(lambda x, y: f"({x}) < ({y})", inner, inner),
+            st.builds(
+                lambda x, op, y: f"({x}) {op} ({y})",
+                inner,
+                st.sampled_from(["+", "-", "*", "div", "mod"]),
+                inner,
+            ),
+            inner.map(lambda x: f"-({x})"),
+            st.builds(lambda c, x, y: f"if({c}, {x}, {y})", inner, inner, inner),
+            st.builds(lambda x, y: f"coalesce({x}, {y})", inner, inner),
+            st.builds(lambda x: f"int({x})", inner),
+            st.builds(lambda x, p: f"regex({x}, '{p}')", inner, _PATTERNS),
         ),
         max_leaves=6,
     )
@@ -255,6 +339,16 @@ _NAMES = ("a", "b", "q1")
 @example("${a} = 3", {"a": "\x1c3\x85"}, None)
 @example("${a} = 3", {"a": "\ufeff3"}, None)
 @example("string-length(.) = 301", {}, 1e300)
+@example("1 div (${a} * -1) < 0", {"a": 0}, None)
+@example("int(-0.5) = 0 and 1 div int(-0.5) < 0", {}, None)
+@example("today() - ${a} = 2", {"a": "2026-12-01"}, None)
+@example("${a} - 1 = 0", {"a": "2026-02-30"}, None)
+@example("regex(., 'a$')", {}, "a\n")
+@example("regex(., '^.$')", {}, "\r")
+@example("regex(., '\\d')", {}, "\u0663")
+@example("regex(., '^.$')", {}, "\U0001f600")
+@example("-7 mod 3 = -1 and 7 mod -3 = 1", {}, None)
+@example("(${a} + 0.1) * 3 = 0.9000000000000001", {"a": 0.2}, None)
 def test_browser_and_server_agree(browser_conditions, source, answers, current):
     try:
         parse_condition(source)

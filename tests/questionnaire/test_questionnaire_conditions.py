@@ -166,10 +166,18 @@ class TestParsedObject:
         ("${1a} = 1", 1, "does not name a question"),
         ("(1 = 1", 7, "expected ')'"),
         ("1 = 1)", 6, "unexpected ')'"),
-        ("${a} + 1", 6, "'+' is not supported"),
+        ("${a} / 2", 6, "divide with 'div'"),
+        ("${a} + ", 8, "ends too early"),
+        ("${a} div", 9, "ends too early"),
+        ("div 2", 1, "'div' needs something before it"),
+        ("regex(., ${b})", 1, "pattern written as a text in quotes"),
+        ("regex(., '(a+)+')", 1, "cannot contain another repetition"),
+        ("regex(., '(?=a)')", 1, "only supported as '(?:'"),
+        ("regex(., '" + "a" * 201 + "')", 1, "longer than 200 characters"),
+        ("if(1, 2)", 1, "if() takes 3 arguments, not 2"),
+        ("today(1)", 1, "today() takes 0 arguments, not 1"),
         ("${a} = 'x' && 1", 12, "'&' is not supported"),
         ("and 1", 1, "'and' needs something before it"),
-        ("- 'x'", 1, "'-' is only allowed before a number"),
         ("${a} = 1 ${b}", 10, "unexpected '${b}'"),
         ("1 = 1 # comment", 7, "unexpected character '#'"),
         ("(" * 60 + "1" + ")" * 60, 51, "nested too deeply"),
@@ -207,7 +215,14 @@ def _conditions() -> st.SearchStrategy[str]:
         st.sampled_from(["${m}", "${a}", "."]),
         st.sampled_from(["'x'", "' x'", "'1'", "1", "${a}"]),
     )
-    leaf = comparison | selected
+    arithmetic = st.builds(
+        lambda left, op, right: f"({left} {op} {right}) > 1",
+        _OPERANDS,
+        st.sampled_from(["+", "-", "*", "div", "mod"]),
+        _OPERANDS,
+    )
+    regex = st.builds(lambda q: f"regex({q}, '^x|1$')", st.sampled_from(["${m}", "${a}", "."]))
+    leaf = comparison | selected | arithmetic | regex
     connectives = st.sampled_from(["and", "or"])
     return st.recursive(
         leaf,

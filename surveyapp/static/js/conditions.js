@@ -2,7 +2,9 @@
    (surveyapp/questionnaire/conditions.py) and sends its tree as JSON:
      {"format": 1, "source": "...", "tree": node}
    node: ["str", text] | ["num", number] | ["ref", qid] | ["current"]
-       | [op, left, right] (op: and or = != < <= > >=) | [function, ...arguments].
+       | [op, left, right] (op: and or = != < <= > >= + - * div mod) | ["neg", x]
+       | ["regex", subject, javascript pattern (flag u, the server's safe subset rewritten)]
+       | [function, ...arguments] (not selected count-selected string-length today if coalesce int).
    This file only evaluates such trees, with the server's rules value for value; it has no
    parser. Anything it cannot evaluate (another format, an unknown node) counts as false, so a
    question whose condition cannot be checked is hidden: the tablet never shows what the server
@@ -96,6 +98,44 @@
     if (op === ">") return order > 0;
     return order >= 0;
   }
+  /* Arithmetic as the server's: a YYYY-MM-DD date is its days since 1970-01-01. */
+  var DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
+  function arithmeticNumber(v) {
+    if (typeof v === "string") {
+      var m = DATE.exec(v);
+      if (m) {
+        var y = Number(m[1]), mo = Number(m[2]), d = Number(m[3]);
+        var date = new Date(0);
+        date.setUTCFullYear(y, mo - 1, d);
+        if (y < 1 || date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return NaN;
+        return Math.round(date.getTime() / 86400000);
+      }
+    }
+    return number(v);
+  }
+  function arithmetic(op, left, right) {
+    var a = arithmeticNumber(left), b = arithmeticNumber(right);
+    if (op === "+") return a + b;
+    if (op === "-") return a - b;
+    if (op === "*") return a * b;
+    if (op === "div") return a / b;
+    return a % b;
+  }
+  function pad(n, width) { var s = String(n); while (s.length < width) s = "0" + s; return s; }
+  /* The device's date as YYYY-MM-DD; tests replace SurveyConditions.today. */
+  function localToday() {
+    var d = new Date();
+    return pad(d.getFullYear(), 4) + "-" + pad(d.getMonth() + 1, 2) + "-" + pad(d.getDate(), 2);
+  }
+  var MAX_TEXT = 1000;  /* safe_regex.MAX_TEXT: a longer text never matches */
+  var patterns = {};
+  function regex(subject, source) {
+    if (typeof source !== "string") fail("regex");
+    var text = string(subject);
+    if (Array.from(text).length > MAX_TEXT) return false;
+    if (!Object.prototype.hasOwnProperty.call(patterns, source)) patterns[source] = new RegExp(source, "u");
+    return patterns[source].test(text);
+  }
   function arity(node, n) { if (node.length !== n + 1) fail(node[0] + " takes " + n); }
 
   function evaluateNode(node, get, current) {
@@ -123,12 +163,24 @@
       case "or":
         arity(node, 2);
         return truth(evaluateNode(node[1], get, current)) || truth(evaluateNode(node[2], get, current));
+      case "if":
+        arity(node, 3);
+        return evaluateNode(truth(evaluateNode(node[1], get, current)) ? node[2] : node[3], get, current);
+      case "regex":
+        arity(node, 2);
+        return regex(evaluateNode(node[1], get, current), node[2]);
     }
     var args = node.slice(1).map(function (arg) { return evaluateNode(arg, get, current); });
     switch (kind) {
       case "=": arity(node, 2); return equal(args[0], args[1]);
       case "!=": arity(node, 2); return !equal(args[0], args[1]);
       case "<": case "<=": case ">": case ">=": arity(node, 2); return ordered(kind, args[0], args[1]);
+      case "+": case "-": case "*": case "div": case "mod":
+        arity(node, 2); return arithmetic(kind, args[0], args[1]);
+      case "neg": arity(node, 1); return -arithmeticNumber(args[0]);
+      case "today": arity(node, 0); return String(api.today());
+      case "coalesce": arity(node, 2); return string(args[0]) !== "" ? args[0] : args[1];
+      case "int": arity(node, 1); return Math.trunc(arithmeticNumber(args[0]));
       case "not": arity(node, 1); return !truth(args[0]);
       case "selected": arity(node, 2); return codes(args[0]).indexOf(strip(string(args[1]))) >= 0;
       case "count-selected": arity(node, 1); return codes(args[0]).length;
@@ -149,5 +201,6 @@
     }
   }
 
-  global.SurveyConditions = {FORMAT: FORMAT, evaluate: evaluate};
+  var api = {FORMAT: FORMAT, evaluate: evaluate, today: localToday};
+  global.SurveyConditions = api;
 })(typeof window !== "undefined" ? window : globalThis);
