@@ -33,15 +33,6 @@ KNOWN_CYCLES: list[set[str]] = [
         "surveyapp.web.manage",
         "surveyapp.web.officials",
     },
-    {"surveyapp.estimation.cells", "surveyapp.estimation.design", "surveyapp.estimation.weighting"},
-    # services.design.allocate <-> fieldwork.assignments.targets_from_plan: both imported
-    # inside functions; the plan's allocation belongs on one side.
-    {
-        "surveyapp.fieldwork.assignments",
-        "surveyapp.fieldwork.review",
-        "surveyapp.services.design",
-    },
-    {"surveyapp.questionnaire.answers", "surveyapp.questionnaire.model"},
     {"surveyapp.services.estimates", "surveyapp.services.wave_snapshot"},
 ]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .weighting import _RAKING_VARIANCE_SWEEPS, PostStratification, Raking
+from .weighting import RAKING_VARIANCE_SWEEPS, PostStratification, Raking
 
 if TYPE_CHECKING:
     from .design import Design
@@ -94,7 +94,7 @@ class CellDesign:
         x = np.array(x, dtype=np.float64)
         for step in self.steps:
             if step[0] == "rake":
-                for _ in range(_RAKING_VARIANCE_SWEEPS):
+                for _ in range(RAKING_VARIANCE_SWEEPS):
                     for grouping, psw, scale, count in step[1]:
                         ratio = np.zeros_like(x)
                         np.divide(x, psw[:, None], out=ratio, where=(psw != 0)[:, None])
@@ -343,7 +343,7 @@ def _operator(
                         np.zeros((grouping.n_groups, n_cells)),
                     )
                 )
-            for _ in range(_RAKING_VARIANCE_SWEEPS):
+            for _ in range(RAKING_VARIANCE_SWEEPS):
                 for j, (grouping, psw, _scale, count) in enumerate(step[1]):
                     means = category_sums(grouping.codes, grouping.n_groups, inverse(psw))
                     means *= inverse(count)[:, None]

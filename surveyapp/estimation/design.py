@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from .types import DesignError, EstimationError, LonelyPSUError
+from .types import Categorical, DesignError, EstimationError, LonelyPSUError
 
 __all__ = ["LONELY_PSU_RULES", "Calibration", "Categorical", "Design", "LonelyPSURule"]
 
@@ -34,23 +34,6 @@ LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "a
 _CERTAINTY_TOLERANCE = 1e-7
 # Above this many distinct keys, relabel with a sort instead of a lookup table.
 _DENSE_LIMIT = 1 << 26
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Categorical:
-    """Codes ``0..k-1`` with their labels, for ids and strata already encoded (e.g. from CSV).
-
-    Passing one to :meth:`Design.create` skips relabelling and keeps the labels for messages.
-    """
-
-    codes: np.ndarray
-    labels: Sequence[Any]
-
-    def as_array(self) -> np.ndarray:
-        """Labels per row (object array, ``None`` where the code is negative)."""
-        table = np.array([*self.labels, None], dtype=object)
-        labels: np.ndarray = table[self.codes]
-        return labels
 
 
 @runtime_checkable

@@ -8,11 +8,12 @@ rates of 95-99% are usual), because there the Wald interval is too short on the 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 Method = Literal["wald", "logit"]
 
-__all__ = ["achieved_margin", "required_n"]
+__all__ = ["achieved_margin", "allocate", "required_n"]
 
 
 def _check(p: float, deff: float, level: float, population: float | None) -> None:
@@ -187,3 +188,25 @@ def achieved_margin(
         lower = 1.0 / (1.0 + math.exp(-(centre - h)))
         return (upper - lower) / 2.0
     raise ValueError(f"method must be 'wald' or 'logit', got {method!r}")
+
+
+def allocate(total: int, counts: Mapping[Any, int]) -> dict[Any, int]:
+    """Split ``total`` in proportion to ``counts`` in whole numbers that add up to ``total``.
+
+    Largest remainders (Hamilton's method): each cell gets the floor of its share, and the
+    interviews left over go to the cells with the largest fractional parts (ties: the larger
+    population, then the order given).
+    """
+    population = sum(max(0, count) for count in counts.values())
+    if total <= 0 or population <= 0:
+        return {key: 0 for key in counts}
+    shares = {key: total * max(0, count) / population for key, count in counts.items()}
+    result = {key: int(share) for key, share in shares.items()}
+    left = total - sum(result.values())
+    order = sorted(
+        counts,
+        key=lambda key: (-(shares[key] - result[key]), -counts[key], list(counts).index(key)),
+    )
+    for key in order[:left]:
+        result[key] += 1
+    return result

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DesignError", "Estimate", "EstimationError", "LonelyPSUError"]
+import numpy as np
+
+__all__ = ["Categorical", "DesignError", "Estimate", "EstimationError", "LonelyPSUError"]
 
 
 class EstimationError(ValueError):
@@ -35,6 +38,23 @@ class LonelyPSUError(DesignError):
             f"{where} ({stratum}) has only one PSU at stage {stage}; choose a lonely-PSU rule "
             '("remove", "certainty", "adjust" or "average") or merge it with a similar stratum'
         )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Categorical:
+    """Codes ``0..k-1`` with their labels, for ids and strata already encoded (e.g. from CSV).
+
+    Passing one to :meth:`Design.create` skips relabelling and keeps the labels for messages.
+    """
+
+    codes: np.ndarray
+    labels: Sequence[Any]
+
+    def as_array(self) -> np.ndarray:
+        """Labels per row (object array, ``None`` where the code is negative)."""
+        table = np.array([*self.labels, None], dtype=object)
+        labels: np.ndarray = table[self.codes]
+        return labels
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .types import EstimationError
+from .types import Categorical, EstimationError
 
 if TYPE_CHECKING:
-    from .design import Categorical, Design
+    from .design import Design
 
 __all__ = [
     "GregCalibration",
@@ -43,7 +43,7 @@ FloatArray = NDArray[np.float64]
 Margin = tuple[ArrayLike, Mapping[Hashable, float]]
 
 # svyrecvar() backfits the raking margins with a fixed number of sweeps
-_RAKING_VARIANCE_SWEEPS = 10
+RAKING_VARIANCE_SWEEPS = 10
 # grake(): when every population total exceeds the sample total this many times, the weights are
 # rescaled before the Newton iterations
 _GRAKE_RESCALE_THRESHOLD = 20.0
@@ -150,7 +150,7 @@ class Raking:
            procedures in survey sampling. *JASA*, 88(423), 1013-1020.
         """
         x = _as_matrix(scores).copy()
-        for _ in range(_RAKING_VARIANCE_SWEEPS):
+        for _ in range(RAKING_VARIANCE_SWEEPS):
             for groups, psw in self.margins:
                 k = int(groups.max()) + 1 if groups.size else 0
                 count = np.bincount(groups, minlength=k).astype(float)
@@ -719,11 +719,9 @@ def _encode(
 ) -> tuple[NDArray[np.intp], list[Any]]:
     """Integer codes and labels (in order of first appearance) of a categorical variable.
 
-    A :class:`~surveyapp.estimation.design.Categorical` is used as it is (labels of unused
+    A :class:`~surveyapp.estimation.types.Categorical` is used as it is (labels of unused
     codes dropped).
     """
-    from .design import Categorical
-
     if isinstance(values, Categorical):
         raw = np.asarray(values.codes, dtype=np.intp).reshape(-1)
         if n is not None and raw.size != n:

@@ -17,11 +17,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..estimation.samplesize import allocate
 from ..extensions import db
 from ..models import Assignment, Locality, Response, User, Wave
 from ..models.fieldwork import CatiCase
 from ..models.surveys import MODES
-from .review import counted_response_filter
+from ..services.responses import counted_response_filter
 
 MAX_TARGET = 100000
 LEVELS = {"door": ("street", "community", "grid"), "phone": ("district", "street", "community")}
@@ -601,8 +602,6 @@ def targets_from_plan(wave: Wave, street_targets: dict[int, int]) -> int:
     targets of the streets that have no assignment of their own. The dashboard then shows the
     street's target (its quota) and each community's (the sum of its assignments').
     """
-    from ..services.design import allocate
-
     active = [a for a in wave_assignments(wave) if a.ended_at is None]
     by_street: dict[int, list[Assignment]] = {}
     above: list[Assignment] = []

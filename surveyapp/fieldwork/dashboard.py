@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Assignment, Locality, Response, User, Wave
+from ..services.responses import counted_response_filter
 from .cati import local_time, quota_progress, wave_rates
 from .quality import FLAGS, wave_quality
-from .review import counted_response_filter
 from .settings import settings_for
 
 

@@ -15,9 +15,11 @@ from ..extensions import db
 from ..models import Answer, Assignment, Response, User, Wave
 from ..models.fieldwork import BackCheck, ResponseReview, ReviewEvent
 from ..services.responses import (
+    REJECTED,
     Submission,
     answer_values,
     check_submission,
+    counted_response_filter,
     response_values,
 )
 
@@ -44,8 +46,6 @@ def submission_status(user: User, uuid: str) -> dict | None:
 # --- decisions ---------------------------------------------------------------------------
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "send_back": "sent_back"}
-#: The status a rejected response gets; estimates and reports leave such responses out.
-REJECTED = "rejected"
 MAX_REASON = 1000
 
 
@@ -56,14 +56,6 @@ class ReviewError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def counted_response_filter():
-    """The SQL condition of responses that count in estimates: all but rejected ones.
-
-    ``services.estimates.extract_wave`` applies the same rule (``status != 'rejected'``).
-    """
-    return Response.status != REJECTED
 
 
 def review_of(response: Response) -> ResponseReview | None:

@@ -685,7 +685,7 @@ class Condition:
     def evaluate(self, answers: Mapping[str, Any], current: Any = None) -> bool:
         """Return whether the condition holds; ``current`` is the value of ``.``.
 
-        ``answers`` maps question ids to answers as :meth:`Questionnaire.clean_answers` returns
+        ``answers`` maps question ids to answers as :func:`.answers.clean_answers` returns
         them (text codes, lists of codes, ints, texts); a missing answer is the empty text.
         """
         return _truth(self._compiled(answers, current))

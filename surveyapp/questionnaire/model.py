@@ -7,17 +7,14 @@ be shared by every request of a process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from .conditions import Condition
 from .types import KINDS
-
-if TYPE_CHECKING:
-    from .answers import AnswerError
 
 __all__ = [
     "CHOICE_TYPES",
@@ -359,11 +356,3 @@ class Questionnaire:
             if other_key is not None and other_key in answers:
                 kept[other_key] = answers[other_key]
         return kept
-
-    def clean_answers(
-        self, raw: Mapping[str, Any], groups: Iterable[str] | None = None
-    ) -> tuple[dict[str, Any], list[AnswerError]]:
-        """Normalise and check raw answers (server-side); see :func:`.answers.clean_answers`."""
-        from .answers import clean_answers
-
-        return clean_answers(self, raw, groups)

@@ -28,7 +28,7 @@ from ..models import (
     Survey,
     User,
 )
-from ..questionnaire import Question, Questionnaire
+from ..questionnaire import Question, Questionnaire, clean_answers
 from .boundaries import import_boundaries
 from .localities import import_localities
 from .questionnaires import store_questionnaire
@@ -370,7 +370,7 @@ def _synthetic_responses(
         )
         if key in existing:
             continue
-        cleaned, errors = schema.clean_answers(raw)
+        cleaned, errors = clean_answers(schema, raw)
         if errors:
             raise RuntimeError(f"demo generator produced invalid answers: {errors[:3]}")
         response_rows.append(

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
+from ..estimation.samplesize import allocate
 from ..extensions import db
 from ..models import QuestionnaireVersion
 from ..models.questionnaires import DRAFT, PUBLISHED, ImmutableVersionError
@@ -675,7 +676,6 @@ __all__ += [
     "AGE_GROUPS",
     "PLAN_DEFAULTS",
     "ImmutableVersionError",
-    "allocate",
     "draft_from_text",
     "plan_parameters",
     "plan_sample",
@@ -804,28 +804,6 @@ def plan_parameters(raw: Mapping[str, Any]) -> dict[str, Any]:
         raise DesignError(f"method must be wald or logit, not '{method}'")
     params["method"] = method
     return params
-
-
-def allocate(total: int, counts: Mapping[Any, int]) -> dict[Any, int]:
-    """Split ``total`` in proportion to ``counts`` in whole numbers that add up to ``total``.
-
-    Largest remainders (Hamilton's method): each cell gets the floor of its share, and the
-    interviews left over go to the cells with the largest fractional parts (ties: the larger
-    population, then the order given).
-    """
-    population = sum(max(0, count) for count in counts.values())
-    if total <= 0 or population <= 0:
-        return {key: 0 for key in counts}
-    shares = {key: total * max(0, count) / population for key, count in counts.items()}
-    result = {key: int(share) for key, share in shares.items()}
-    left = total - sum(result.values())
-    order = sorted(
-        counts,
-        key=lambda key: (-(shares[key] - result[key]), -counts[key], list(counts).index(key)),
-    )
-    for key in order[:left]:
-        result[key] += 1
-    return result
 
 
 def _streets(district) -> list:

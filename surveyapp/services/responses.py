@@ -16,7 +16,18 @@ from sqlalchemy.exc import IntegrityError
 from ..database import sqlite_write_lock
 from ..extensions import db
 from ..models import Answer, Locality, Response, User, Wave
-from ..questionnaire import AnswerError
+from ..questionnaire import AnswerError, clean_answers
+
+#: The status a rejected response gets; estimates and reports leave such responses out.
+REJECTED = "rejected"
+
+
+def counted_response_filter():
+    """The SQL condition of responses that count in estimates: all but rejected ones.
+
+    ``services.estimates.extract_wave`` applies the same rule (``status != 'rejected'``).
+    """
+    return Response.status != REJECTED
 
 
 class SubmissionError(Exception):
@@ -102,7 +113,7 @@ def check_submission(sub: Submission) -> CheckedSubmission:
             f"locality {sub.locality.code} is outside the survey's district {district.code}",
             status=403,
         )
-    cleaned, errors = schema.clean_answers(sub.answers)
+    cleaned, errors = clean_answers(schema, sub.answers)
     if errors:
         raise SubmissionError("some answers are not valid", status=422, answer_errors=errors)
     return CheckedSubmission(key, cleaned, content_hash(sub, cleaned))

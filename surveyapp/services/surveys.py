@@ -19,7 +19,7 @@ def survey_overview(visible: Mapping[int, Collection[int] | None] | None = None)
     survey) limits the list and the counts, as :func:`surveyapp.policy.visible_streets`
     says; without it every survey is listed whole (the command line).
     """
-    from ..fieldwork.review import counted_response_filter
+    from .responses import counted_response_filter
     from .waves import wave_summary
 
     by_street: dict[int, dict[int, list[int]]] = {}

@@ -16,7 +16,7 @@ from ..fieldwork import interview as flow
 from ..fieldwork.assignments import FilingRefused, check_filing
 from ..forms import build_group_form
 from ..models import Assignment, Locality, Response
-from ..questionnaire import translate
+from ..questionnaire import clean_answers, translate
 from ..services.responses import Submission, SubmissionError, submit_response
 from ..services.surveys import counts_by_street
 from .answer_messages import answer_error_message
@@ -201,7 +201,7 @@ def interview(assignment_id: int):
     group = schema.groups[index]
     visible = flow.visible_questions(schema, group, raw)
     newly_shown = [q for q in visible if q.id not in state.shown and q.id not in raw]
-    _cleaned, errors = schema.clean_answers(raw, groups=[group.id])
+    _cleaned, errors = clean_answers(schema, raw, groups=[group.id])
     errors = [e for e in errors if e.question not in {q.id for q in newly_shown}]
     if errors:
         return _render_group(state, index, raw, _error_messages(state, errors), status=422)

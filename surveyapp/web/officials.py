@@ -28,7 +28,6 @@ from sqlalchemy import and_, func, or_, select
 from .. import policy
 from ..auth import roles_required
 from ..extensions import db
-from ..fieldwork.review import counted_response_filter
 from ..models import Answer, Locality, Response, Survey, Wave
 from ..reports import ReportError, ReportLanguageError
 from ..services import audit, jobs
@@ -48,6 +47,7 @@ from ..services.reports import (
     street_pdf,
     survey_streets,
 )
+from ..services.responses import counted_response_filter
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
 ROLES = ("admin", "manager", "official")

@@ -7,9 +7,10 @@ import math
 import pytest
 from sqlalchemy import select
 
+from surveyapp.estimation.samplesize import allocate
 from surveyapp.extensions import db
 from surveyapp.models import Survey
-from surveyapp.services.design import DesignError, allocate, plan_parameters, plan_sample
+from surveyapp.services.design import DesignError, plan_parameters, plan_sample
 
 
 def test_allocate_by_largest_remainder():

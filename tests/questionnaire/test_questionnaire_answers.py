@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from surveyapp.questionnaire import ANSWER_ERROR_KINDS, AnswerError, Questionnaire
+from surveyapp.questionnaire import ANSWER_ERROR_KINDS, AnswerError, Questionnaire, clean_answers
 
 ELIGIBLE = {"eligible": "yes", "safety": "1", "age": "40", "years_here": "10"}
 
 
 def errors_of(minimal: Questionnaire, raw: dict) -> list[tuple[str, str, dict]]:
-    return [(e.question, e.kind, e.params) for e in minimal.clean_answers(raw)[1]]
+    return [(e.question, e.kind, e.params) for e in clean_answers(minimal, raw)[1]]
 
 
 def test_a_complete_valid_interview(minimal: Questionnaire) -> None:
@@ -24,7 +24,7 @@ def test_a_complete_valid_interview(minimal: Questionnaire) -> None:
         "visit_date": "2025-03-01",
         "comment": "很好\r\n谢谢",
     }
-    cleaned, errors = minimal.clean_answers(raw)
+    cleaned, errors = clean_answers(minimal, raw)
     assert errors == []
     assert cleaned == {
         "eligible": "yes",
@@ -39,19 +39,19 @@ def test_a_complete_valid_interview(minimal: Questionnaire) -> None:
 
 
 def test_empty_answers_are_left_out(minimal: Questionnaire) -> None:
-    cleaned, errors = minimal.clean_answers({**ELIGIBLE, "visit_date": "", "comment": "  "})
+    cleaned, errors = clean_answers(minimal, {**ELIGIBLE, "visit_date": "", "comment": "  "})
     assert errors == []
     assert cleaned == {"eligible": "yes", "safety": "1", "age": 40, "years_here": 10}
 
 
 def test_full_width_digits_are_accepted(minimal: Questionnaire) -> None:
-    cleaned, errors = minimal.clean_answers({**ELIGIBLE, "age": "４０"})
+    cleaned, errors = clean_answers(minimal, {**ELIGIBLE, "age": "４０"})
     assert errors == []
     assert cleaned["age"] == 40
 
 
 def test_screened_out_respondent(minimal: Questionnaire) -> None:
-    cleaned, errors = minimal.clean_answers({"eligible": "no"})
+    cleaned, errors = clean_answers(minimal, {"eligible": "no"})
     assert (cleaned, errors) == ({"eligible": "no"}, [])
 
 
@@ -141,13 +141,13 @@ def test_exclusive(minimal: Questionnaire) -> None:
     assert errors_of(minimal, {**ELIGIBLE, "safety": "3", "factors": ["theft", "none"]}) == [
         ("factors", "exclusive", {"code": "none"}),
     ]
-    cleaned, errors = minimal.clean_answers({**ELIGIBLE, "safety": "3", "factors": "none"})
+    cleaned, errors = clean_answers(minimal, {**ELIGIBLE, "safety": "3", "factors": "none"})
     assert errors == []
     assert cleaned["factors"] == ["none"]
 
 
 def test_multiple_given_as_space_separated_text(minimal: Questionnaire) -> None:
-    cleaned, errors = minimal.clean_answers({**ELIGIBLE, "safety": "3", "factors": "fraud theft"})
+    cleaned, errors = clean_answers(minimal, {**ELIGIBLE, "safety": "3", "factors": "fraud theft"})
     assert errors == []
     assert cleaned["factors"] == ["theft", "fraud"]
 
@@ -189,8 +189,8 @@ def test_relevance_uses_only_valid_answers(minimal: Questionnaire) -> None:
 
 
 def test_numbers_in_raw_data_are_accepted(minimal: Questionnaire) -> None:
-    cleaned, errors = minimal.clean_answers(
-        {"eligible": "yes", "safety": 1, "age": 40, "years_here": 3}
+    cleaned, errors = clean_answers(
+        minimal, {"eligible": "yes", "safety": 1, "age": 40, "years_here": 3}
     )
     assert errors == []
     assert cleaned == {"eligible": "yes", "safety": "1", "age": 40, "years_here": 3}
@@ -199,21 +199,21 @@ def test_numbers_in_raw_data_are_accepted(minimal: Questionnaire) -> None:
 class TestGroups:
     def test_only_the_listed_groups_are_checked(self, minimal: Questionnaire) -> None:
         # page 2: the screening answer decides relevance but is neither checked nor returned
-        cleaned, errors = minimal.clean_answers({**ELIGIBLE, "safety": "3"}, groups=["main"])
+        cleaned, errors = clean_answers(minimal, {**ELIGIBLE, "safety": "3"}, groups=["main"])
         assert errors == [AnswerError("factors", "required", {})]
         assert cleaned == {"safety": "3", "age": 40, "years_here": 10}
 
     def test_first_page_ignores_later_pages(self, minimal: Questionnaire) -> None:
-        cleaned, errors = minimal.clean_answers({"eligible": "yes"}, groups=["screening"])
+        cleaned, errors = clean_answers(minimal, {"eligible": "yes"}, groups=["screening"])
         assert (cleaned, errors) == ({"eligible": "yes"}, [])
 
     def test_skipped_group(self, minimal: Questionnaire) -> None:
-        cleaned, errors = minimal.clean_answers({"eligible": "no"}, groups=["main"])
+        cleaned, errors = clean_answers(minimal, {"eligible": "no"}, groups=["main"])
         assert (cleaned, errors) == ({}, [])
 
     def test_unknown_group(self, minimal: Questionnaire) -> None:
         with pytest.raises(KeyError):
-            minimal.clean_answers({}, groups=["nope"])
+            clean_answers(minimal, {}, groups=["nope"])
 
 
 def test_every_kind_is_documented_and_tested() -> None:
