@@ -93,6 +93,23 @@ def _date(question: Question, lang: str) -> Field:
     return LooseDateField(_label(question, lang))
 
 
+def _decimal(question: Question, lang: str) -> Field:
+    return StringField(_label(question, lang), render_kw={"inputmode": "decimal"})
+
+
+def _time(question: Question, lang: str) -> Field:
+    return StringField(_label(question, lang), widget=widgets.TimeInput())
+
+
+def _datetime(question: Question, lang: str) -> Field:
+    return StringField(_label(question, lang), widget=widgets.DateTimeLocalInput())
+
+
+def _geopoint(question: Question, lang: str) -> Field:
+    return StringField(_label(question, lang), render_kw={"placeholder": "lat lon alt accuracy"})
+
+
+#: The form field of each type the interviewer answers (notes and calculations have none).
 FIELD_BUILDERS: dict[str, Callable[[Question, str], Field]] = {
     "single": _single,
     "yesno": _single,
@@ -100,6 +117,10 @@ FIELD_BUILDERS: dict[str, Callable[[Question, str], Field]] = {
     "integer": _integer,
     "text": _text,
     "date": _date,
+    "decimal": _decimal,
+    "time": _time,
+    "datetime": _datetime,
+    "geopoint": _geopoint,
 }
 
 
@@ -112,6 +133,8 @@ def build_group_form(schema: Questionnaire, group: Group, lang: str) -> type[Fla
     """Return a form class with one field per question of ``group`` in language ``lang``."""
     attrs: dict[str, Field] = {}
     for question in group.questions:
+        if question.type not in FIELD_BUILDERS:
+            continue  # shown only, or computed
         attrs[question.id] = FIELD_BUILDERS[question.type](question, lang)
         if question.other_code:
             attrs[other_field_name(question.id)] = StringField(

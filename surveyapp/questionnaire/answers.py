@@ -31,6 +31,10 @@ ANSWER_ERROR_KINDS: frozenset[str] = frozenset(
         "not_integer",
         "out_of_range",  # params: min, max (either may be None)
         "bad_date",  # expected YYYY-MM-DD
+        "not_number",  # a decimal answer that is no number
+        "bad_time",  # expected HH:MM (or HH:MM:SS)
+        "bad_datetime",  # expected YYYY-MM-DDTHH:MM (seconds and a zone allowed)
+        "bad_geopoint",  # expected "latitude longitude [altitude [accuracy]]" within range
         "too_long",  # params: max_length, length, and field for the "other" text
         "constraint",  # params: message (the file's translated constraint_message, or None)
         "exclusive",  # params: code (e.g. "none of these" combined with another choice)
@@ -42,6 +46,14 @@ ANSWER_ERROR_KINDS: frozenset[str] = frozenset(
 _INTEGER_RE = re.compile(r"[+-]?[0-9]+\Z")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _MAX_INTEGER_DIGITS = 15
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_TIME_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9])(?:\.[0-9]+)?)?\Z")
+_DATETIME_RE = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[T ]([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?\Z"
+)
+#: The parts of a stored geopoint, in ODK's order ("lat lon alt accuracy").
+GEOPOINT_PARTS = ("lat", "lon", "alt", "accuracy")
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,8 @@ def _texts(raw: Any) -> list[str]:
     if type(raw) is str:  # the usual case, answered without the general loop below
         text = raw.replace("\r\n", "\n").strip()
         return [text] if text else []
+    if isinstance(raw, Mapping):  # a stored geopoint given back
+        return [" ".join(str(raw.get(part, "")) for part in GEOPOINT_PARTS).strip()]
     items = raw if isinstance(raw, list | tuple | set | frozenset) else [raw]
     texts: list[str] = []
     for item in items:
@@ -147,6 +161,56 @@ def _date(question: Question, texts: list[str]) -> _Normalised:
         return None, [AnswerError(question.id, "bad_date", {})]
 
 
+def _decimal(question: Question, texts: list[str]) -> _Normalised:
+    text = _typed_text(texts)
+    qid = question.id
+    if not _DECIMAL_RE.match(text) or len(text) > 30:
+        return None, [AnswerError(qid, "not_number", {})]
+    number = float(text)
+    bounds = {"min": question.minimum, "max": question.maximum}
+    if (question.minimum is not None and number < question.minimum) or (
+        question.maximum is not None and number > question.maximum
+    ):
+        return None, [AnswerError(qid, "out_of_range", bounds)]
+    return number, []
+
+
+def _time(question: Question, texts: list[str]) -> _Normalised:
+    # ODK sends "14:05:00.000+08:00"; the answer is the time of day as read on the clock.
+    text = re.sub(r"(Z|[+-][0-9]{2}:?[0-9]{2})\Z", "", _typed_text(texts))
+    match = _TIME_RE.match(text)
+    if match is None:
+        return None, [AnswerError(question.id, "bad_time", {})]
+    return f"{match.group(1)}:{match.group(2)}", []
+
+
+def _datetime(question: Question, texts: list[str]) -> _Normalised:
+    text = _typed_text(texts)
+    match = _DATETIME_RE.match(text)
+    time_match = _TIME_RE.match(match.group(2)) if match else None
+    if match is None or time_match is None:
+        return None, [AnswerError(question.id, "bad_datetime", {})]
+    try:
+        datetime.date.fromisoformat(match.group(1))
+    except ValueError:
+        return None, [AnswerError(question.id, "bad_datetime", {})]
+    return f"{match.group(1)}T{time_match.group(1)}:{time_match.group(2)}", []
+
+
+def _geopoint(question: Question, texts: list[str]) -> _Normalised:
+    parts = _typed_text(texts).replace(",", " ").split()
+    bad = [AnswerError(question.id, "bad_geopoint", {})]
+    if not 2 <= len(parts) <= 4 or not all(_DECIMAL_RE.match(part) for part in parts):
+        return None, bad
+    numbers = [float(part) for part in parts]
+    lat, lon = numbers[0], numbers[1]
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (len(numbers) == 4 and numbers[3] < 0):
+        return None, bad
+    values: dict[str, float | None] = dict.fromkeys(GEOPOINT_PARTS)
+    values.update(zip(GEOPOINT_PARTS, numbers, strict=False))
+    return values, []
+
+
 #: How each question type (:data:`~surveyapp.questionnaire.types.KINDS`) cleans and checks an
 #: answer given as texts: the cleaned value and the errors (a test checks every type has one).
 NORMALISERS: Mapping[str, Callable[[Question, list[str]], _Normalised]] = {
@@ -156,6 +220,10 @@ NORMALISERS: Mapping[str, Callable[[Question, list[str]], _Normalised]] = {
     "integer": _integer,
     "text": _text,
     "date": _date,
+    "decimal": _decimal,
+    "time": _time,
+    "datetime": _datetime,
+    "geopoint": _geopoint,
 }
 
 
@@ -192,10 +260,13 @@ def clean_answers(
     ``raw`` maps question ids to a text or a list of texts (as a form posts them), and
     ``"<qid>.other"`` to the text of an "other, specify" choice. The answers returned hold only
     valid answers to relevant questions: ``single``/``yesno`` as the code, ``multiple`` as a list
-    of codes in questionnaire order, ``integer`` as int, ``date`` as ``YYYY-MM-DD``, ``text`` as
-    stripped text; empty answers are left out. Relevance is evaluated in questionnaire order on
-    the valid answers before each question. A constraint is not checked while an answer it refers
-    to is itself invalid: that error is reported once, where it is.
+    of codes in questionnaire order, ``integer`` as int, ``decimal`` as float, ``date`` as
+    ``YYYY-MM-DD``, ``time`` as ``HH:MM``, ``datetime`` as ``YYYY-MM-DDTHH:MM``, ``geopoint`` as
+    ``{"lat", "lon", "alt", "accuracy"}`` (the last two may be None), ``text`` as stripped text;
+    ``calculate`` questions are computed here from the answers before them (whatever was sent);
+    ``note`` questions have no answer; empty answers are left out. Relevance is evaluated in
+    questionnaire order on the valid answers before each question. A constraint is not checked
+    while an answer it refers to is itself invalid: that error is reported once, where it is.
 
     With ``groups`` (group ids), only questions of those groups are checked and returned; the
     other answers in ``raw`` still decide what is relevant, which is what page-by-page
@@ -226,7 +297,7 @@ def clean_answers(
             other_texts = _texts(raw.get(question.other_key)) if question.other_key else []
             other_text = "\n".join(other_texts) or None
             if not relevant:
-                if checked and _texts(raw.get(question.id)):
+                if checked and question.kind.entered and _texts(raw.get(question.id)):
                     errors.append(AnswerError(question.id, "not_relevant", {}))
                 elif checked and other_text:
                     errors.append(
@@ -234,6 +305,18 @@ def clean_answers(
                     )
                 continue
 
+            kind = question.kind
+            if not kind.stored:
+                continue  # a note: shown, nothing to check or keep
+            if not kind.entered:
+                # computed from the valid answers before it, whatever was sent
+                assert question.calculation is not None  # the loader requires it
+                computed = question.calculation.value(valid)
+                if computed != "":
+                    valid[question.id] = computed
+                    if checked:
+                        cleaned[question.id] = computed
+                continue
             value, problems = _normalise(question, raw.get(question.id))
             if value is None and not problems and question.required:
                 problems.append(AnswerError(question.id, "required", {}))

@@ -690,6 +690,21 @@ class Condition:
         """
         return _truth(self._compiled(answers, current))
 
+    def value(self, answers: Mapping[str, Any]) -> str | int | float:
+        """Return the expression's value (a ``calculate`` question's): a number (an int when
+        whole), a text, or ``"true"``/``"false"`` for a condition, as XPath writes them; a
+        number that is not finite is the empty text."""
+        result = self._compiled(answers, None)
+        if isinstance(result, bool):
+            return "true" if result else "false"
+        if isinstance(result, int | float):
+            if not math.isfinite(result):
+                return ""
+            return int(result) if float(result).is_integer() else float(result)
+        if isinstance(result, tuple | list):
+            return " ".join(str(item) for item in result)
+        return str(result)
+
     @cached_property
     def _compiled(self) -> Callable[[Mapping[str, Any], Any], _Value]:
         return _compile(self._tree)

@@ -72,7 +72,8 @@ def _question(question: Question, languages: tuple[str, ...]) -> dict[str, Any]:
     item: dict[str, Any] = {"id": question.id, "type": question.type, "label": dict(question.label)}
     if question.hint:
         item["hint"] = dict(question.hint)
-    if not question.required:
+    kind = KINDS[question.type]
+    if not question.required and kind.stored and kind.entered:
         item["required"] = False
     if question.relevant is not None:
         item["relevant"] = question.relevant.source
@@ -102,6 +103,9 @@ _TYPE_KEY_VALUES: Mapping[str, Callable[[Question, tuple[str, ...]], Any]] = {
         None if question.max_length == DEFAULT_TEXT_MAX_LENGTH else question.max_length
     ),
     "other": lambda question, languages: question.other_code,
+    "calculation": lambda question, languages: (
+        question.calculation.source if question.calculation is not None else None
+    ),
     "choices": _choices_value,
 }
 

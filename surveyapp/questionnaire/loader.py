@@ -690,18 +690,38 @@ class _Loader:
         elif qtype == "yesno":
             choices = self.yesno_choices(entries, path)
 
-        minimum = maximum = max_length = None
-        if qtype == "integer":
+        minimum: int | float | None = None
+        maximum: int | float | None = None
+        max_length = None
+        kind = KINDS[qtype] if qtype is not None else None
+        if kind is not None and "min" in kind.keys:
+            # integer bounds are whole numbers, decimal bounds any number
+            bound = self.integer if kind.name == "integer" else self.number
             if "min" in entries:
-                minimum = self.integer(entries["min"], _join(path, "min"))
+                minimum = bound(entries["min"], _join(path, "min"))
             if "max" in entries:
-                maximum = self.integer(entries["max"], _join(path, "max"))
+                maximum = bound(entries["max"], _join(path, "max"))
             if minimum is not None and maximum is not None and minimum > maximum:
                 self.report(
                     entries["min"],
                     _join(path, "min"),
                     f"min ({minimum}) is greater than max ({maximum})",
                 )
+        calculation = None
+        if kind is not None and "calculation" in kind.keys:
+            if "calculation" not in entries:
+                self.report(node, path, "missing key 'calculation'")
+            calculation = self.question_condition(entries, path, "calculation", index, qid)
+        if kind is not None and not kind.stored:
+            for key in ("required", "constraint"):
+                if key in entries:
+                    self.report(
+                        entries[key],
+                        _join(path, key),
+                        f"'{key}' does not apply to {qtype} questions (nothing is stored)",
+                    )
+        if kind is not None and (not kind.stored or not kind.entered):
+            required = False  # shown only, or computed: never answered by the interviewer
         if qtype == "text":
             max_length = DEFAULT_TEXT_MAX_LENGTH
             if "max_length" in entries:
@@ -730,6 +750,7 @@ class _Loader:
             max_length=max_length,
             other_code=other_code,
             group_id=group_id,
+            calculation=calculation,
         )
         self.questions[qid] = _QuestionInfo(question, index, _line(entries["id"]))
         return question

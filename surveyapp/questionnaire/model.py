@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .conditions import Condition
-from .types import KINDS
+from .types import KINDS, QuestionKind
 
 __all__ = [
     "CHOICE_TYPES",
@@ -35,7 +35,20 @@ __all__ = [
 #: A translated text: language code -> text, e.g. ``{"zh_CN": "是", "en": "Yes"}``.
 Text = Mapping[str, str]
 
-QuestionType = Literal["single", "multiple", "yesno", "integer", "text", "date"]
+QuestionType = Literal[
+    "single",
+    "multiple",
+    "yesno",
+    "integer",
+    "text",
+    "date",
+    "decimal",
+    "time",
+    "datetime",
+    "geopoint",
+    "note",
+    "calculate",
+]
 #: The question types, from their registry (:mod:`.types`; a test checks ``QuestionType``).
 QUESTION_TYPES: tuple[QuestionType, ...] = tuple(KINDS)  # type: ignore[arg-type]
 #: Question types whose answers are codes from a list of choices.
@@ -155,11 +168,17 @@ class Question:
     relevant: Condition | None = None
     constraint: Condition | None = None
     constraint_message: Text | None = None
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
     max_length: int | None = None
     other_code: str | None = None
     group_id: str = ""
+    calculation: Condition | None = None
+
+    @property
+    def kind(self) -> QuestionKind:
+        """The question's type (:data:`~surveyapp.questionnaire.types.KINDS`)."""
+        return KINDS[self.type]
 
     @cached_property
     def codes(self) -> tuple[str, ...]:
@@ -296,7 +315,7 @@ class Questionnaire:
     @cached_property
     def answer_keys(self) -> frozenset[str]:
         """Every key an answer may have: the question ids and their "other" texts."""
-        keys = set(self.questions)
+        keys = {qid for qid, q in self.questions.items() if KINDS[q.type].stored}
         keys.update(q.other_key for q in self.questions.values() if q.other_key)
         return frozenset(keys)
 

@@ -96,6 +96,21 @@ class QuestionKind:
     pyxform: str | None
     multiple: bool = False
     required_keys: tuple[str, ...] = field(default=())
+    #: How the tablet and the designer show it: ``choice``, ``integer``, ``decimal``, ``text``,
+    #: ``date``, ``time``, ``datetime``, ``geopoint``, ``note`` (shown only) or ``calculate``
+    #: (not shown: the server computes it).
+    input: str = "text"
+    #: Whether an answer is stored (a note's is not).
+    stored: bool = True
+    #: Whether the interviewer enters the answer (a calculation is computed from others).
+    entered: bool = True
+    #: The suffixes of its export columns: ``("",)`` is one column named by the question id;
+    #: a geopoint has ``lat``, ``lon``, ``alt`` and ``accuracy`` (``<id>_lat`` ...).
+    columns: tuple[str, ...] = ("",)
+    #: Whether its exported answers are numbers (or codes, for choices).
+    numeric: bool = False
+    #: Other names pyxform gives it (``int`` for integer, ``string`` for text).
+    aliases: tuple[str, ...] = ()
 
     def question_schema(self) -> dict[str, Any]:
         """Return the JSON Schema of a question of this type (its keys, nothing else)."""
@@ -137,6 +152,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
             "other": {**_CODE, "description": "The code of the 'other, please specify' choice."},
         },
         choices=True,
+        input="choice",
         xlsform="select_one",
         pyxform="select one",
         required_keys=("choices",),
@@ -151,6 +167,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         },
         choices=True,
         multiple=True,
+        input="choice",
         xlsform="select_multiple",
         pyxform="select all that apply",
         required_keys=("choices",),
@@ -161,6 +178,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         keys=("choices",),
         key_schemas={"choices": _CHOICES},
         choices=True,
+        input="choice",
         xlsform="select_one",
         pyxform=None,
     ),
@@ -175,6 +193,9 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         choices=False,
         xlsform="integer",
         pyxform="integer",
+        aliases=("int",),
+        input="integer",
+        numeric=True,
     ),
     QuestionKind(
         name="text",
@@ -186,6 +207,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         choices=False,
         xlsform="text",
         pyxform="text",
+        aliases=("string",),
     ),
     QuestionKind(
         name="date",
@@ -195,6 +217,88 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         choices=False,
         xlsform="date",
         pyxform="date",
+        input="date",
+    ),
+    QuestionKind(
+        name="decimal",
+        description="A number with decimals, optionally between min and max.",
+        keys=("min", "max"),
+        key_schemas={
+            "min": {"type": "number", "description": "The smallest answer allowed."},
+            "max": {"type": "number", "description": "The largest answer allowed."},
+        },
+        choices=False,
+        xlsform="decimal",
+        pyxform="decimal",
+        input="decimal",
+        numeric=True,
+    ),
+    QuestionKind(
+        name="time",
+        description="A time of day, HH:MM.",
+        keys=(),
+        key_schemas={},
+        choices=False,
+        xlsform="time",
+        pyxform="time",
+        input="time",
+    ),
+    QuestionKind(
+        name="datetime",
+        description="A date and time, YYYY-MM-DDTHH:MM (local time where it was answered).",
+        keys=(),
+        key_schemas={},
+        choices=False,
+        xlsform="dateTime",
+        pyxform="dateTime",
+        input="datetime",
+    ),
+    QuestionKind(
+        name="geopoint",
+        description=(
+            "A location captured by the tablet (after the interviewer presses the button): "
+            "latitude, longitude, altitude and accuracy in metres."
+        ),
+        keys=(),
+        key_schemas={},
+        choices=False,
+        xlsform="geopoint",
+        pyxform="geopoint",
+        input="geopoint",
+        columns=("lat", "lon", "alt", "accuracy"),
+        numeric=True,
+    ),
+    QuestionKind(
+        name="note",
+        description="A text shown to the interviewer; nothing is stored.",
+        keys=(),
+        key_schemas={},
+        choices=False,
+        xlsform="note",
+        pyxform="note",
+        input="note",
+        stored=False,
+        columns=(),
+    ),
+    QuestionKind(
+        name="calculate",
+        description=(
+            "A value computed from earlier answers (calculation, in the condition language) "
+            "and stored; not shown."
+        ),
+        keys=("calculation",),
+        key_schemas={
+            "calculation": {
+                "type": "string",
+                "description": "The expression, e.g. count-selected(${q1}) or ${age}.",
+            }
+        },
+        choices=False,
+        xlsform="calculate",
+        pyxform="calculate",
+        input="calculate",
+        entered=False,
+        required_keys=("calculation",),
     ),
 )
 
@@ -202,7 +306,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
 def kind_for_xlsform(pyxform_type: str) -> QuestionKind | None:
     """Return the question type pyxform's JSON type name stands for (None if there is none)."""
     for kind in KINDS.values():
-        if kind.pyxform == pyxform_type:
+        if kind.pyxform == pyxform_type or pyxform_type in kind.aliases:
             return kind
     return None
 

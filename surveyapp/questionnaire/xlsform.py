@@ -43,15 +43,22 @@ __all__ = [
     "to_xlsform",
 ]
 
-#: pyxform's JSON type names for the question types we have (yes/no travels as select one).
-_TYPE_MAP = {kind.pyxform: name for name, kind in KINDS.items() if kind.pyxform is not None}
-#: Metadata that ODK records by itself; surveyapp records its own (start/end time, device).
+#: pyxform's JSON type names (and aliases: int, string) for the question types we have
+#: (yes/no travels as select one).
+_TYPE_MAP = {
+    alias: name
+    for name, kind in KINDS.items()
+    for alias in (kind.pyxform, *kind.aliases)
+    if alias is not None
+}
+#: Metadata kept as the interview's paradata: surveyapp records start and end times (today is
+#: the start's date) and the device of every interview itself, and its XForms ask ODK for them.
+_PARADATA = frozenset({"start", "end", "today", "deviceid"})
+#: Media questions: left out (with a warning naming the row); questionnaires store no files.
+_MEDIA = frozenset({"photo", "image", "audio", "video", "file", "background-audio"})
+#: Other metadata that ODK records by itself; surveyapp does not keep it.
 _METADATA = frozenset(
     {
-        "start",
-        "end",
-        "today",
-        "deviceid",
         "imei",
         "username",
         "email",
@@ -60,7 +67,6 @@ _METADATA = frozenset(
         "subscriberid",
         "audit",
         "start-geopoint",
-        "background-audio",
     }
 )
 #: Columns of a question that change nothing about what is asked or stored.
@@ -69,8 +75,12 @@ _HARMLESS = frozenset(
 )
 _LANGUAGE_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
-_LIMITS = re.compile(r"^\s*\.\s*>=\s*(-?\d+)\s+and\s+\.\s*<=\s*(-?\d+)\s*$")
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_LIMITS = re.compile(rf"^\s*\.\s*>=\s*({_NUMBER})\s+and\s+\.\s*<=\s*({_NUMBER})\s*$")
 _MAX_INT = 2**31 - 1
+
+#: The label of or_other's "other" choice (pyxform writes "Other" in every language).
+_OTHER_LABELS = {DEFAULT_LANGUAGE: "其他", "en": "Other"}
 
 #: Extra columns and sheets written by :func:`to_xlsform` (pyxform passes them through).
 EXTRA_SHEET = "surveyapp"
@@ -191,6 +201,8 @@ class _Reader:
         self.has_form_id = True
         self.raw_choices: dict[tuple[str, str], dict[str, str]] = {}
         self.draft = False
+        #: pyxform's "specify other" texts of or_other lists (``<name>_other``).
+        self.or_other_texts: set[str] = set()
 
     def raw_text(self, raw: Mapping[str, str] | None, column: str, value: Any) -> dict[str, str]:
         """Texts of ``column`` as written in the sheet (pyxform rewrites curly quotes and
@@ -476,6 +488,11 @@ def _document(
     words = {DEFAULT_LANGUAGE: "问题", "en": "Questions"}
     for loose_group in reader.loose_groups:
         loose_group["title"] = {code: words.get(code, words["en"]) for code in ordered}
+    for group in groups:
+        for question in group["questions"]:
+            if not question["label"] and not KINDS[question["type"]].entered:
+                # a calculation has no label in XLSForm: its name labels its export column
+                question["label"] = {code: question["id"] for code in ordered}
     languages: list[Any] = []
     names = {code: name for name, code in reader.languages.items()}
     for code in ordered:
@@ -608,20 +625,29 @@ def _child(
             name, f"repeat '{name}' cannot be represented: questionnaires have no repeats"
         )
         return
-    if kind in _METADATA:
-        reader.warn(
-            name, f"'{kind}' metadata is left out (surveyapp records interview times itself)"
-        )
-        return
-    if kind == "note":
-        reader.warn(name, "notes are left out (a questionnaire has questions only; use a hint)")
-        reader.dropped.add(name)
-        return
-    if kind == "calculate":
+    if kind in _PARADATA:
         reader.warn(
             name,
-            f"calculation '{name}' is left out (questionnaires have no calculations; "
-            f"conditions that use it are reported)",
+            f"'{kind}' metadata is kept as the interview's paradata, not as a question "
+            f"(surveyapp records start and end times and the device of every interview)",
+        )
+        return
+    if kind in _METADATA:
+        reader.warn(name, f"'{kind}' metadata is left out (surveyapp does not record it)")
+        return
+    if kind in _MEDIA:
+        word = "image" if kind == "photo" else kind  # pyxform's name for image
+        reader.warn(name, f"{word} question '{name}' is left out (questionnaires store no files)")
+        reader.dropped.add(name)
+        return
+    if name in reader.or_other_texts:
+        return  # pyxform's "specify other" text of an or_other list: the question's own
+    calculation = str(bind.get("calculate") or "").strip()
+    if kind == "calculate" and not _parses(calculation):
+        reader.warn(
+            name,
+            f"calculation '{name}' is left out (its expression '{_describe(calculation)}' uses "
+            f"what the condition language has not; conditions that use it are reported)",
         )
         reader.dropped.add(name)
         return
@@ -629,10 +655,11 @@ def _child(
     if our_type is None:
         reader.problem(
             name,
-            f"question type '{kind}' cannot be represented (supported: select_one, "
-            f"select_multiple, integer, text, date)",
+            f"question type '{kind}' cannot be represented (supported: "
+            f"{', '.join(sorted({k.xlsform for k in KINDS.values()}))})",
         )
         return
+    our_kind = KINDS[our_type]
     raw = reader.raw_survey.get(name)
     question: dict[str, Any] = {
         "id": name,
@@ -643,8 +670,10 @@ def _child(
     if hint:
         question["hint"] = hint
     required = str(bind.get("required") or "").strip().lower()
-    if required not in ("yes", "true", "true()"):
+    if required not in ("yes", "true", "true()") and our_kind.stored and our_kind.entered:
         question["required"] = False
+    if calculation:
+        question["calculation"] = calculation
     if bind.get("relevant"):
         question["relevant"] = str(bind["relevant"]).strip()
     constraint = str(bind.get("constraint") or "").strip()
@@ -661,12 +690,14 @@ def _child(
         constraint = str(child.get("surveyapp_constraint") or "").strip()
         for key, target in (("surveyapp_min", "min"), ("surveyapp_max", "max")):
             if str(child.get(key) or "").strip():
-                question[target] = _int(child[key])
-    elif our_type == "integer" and not message:
+                question[target] = _bound(child[key], our_type)
+    elif "min" in our_kind.keys and not message:
         match = _LIMITS.match(constraint)
         if match:  # ". >= 16 and . <= 120" is what min and max say
-            question["min"], question["max"] = int(match.group(1)), int(match.group(2))
-            constraint = ""
+            low, high = _bound(match.group(1), our_type), _bound(match.group(2), our_type)
+            if isinstance(low, int | float) and isinstance(high, int | float):
+                question["min"], question["max"] = low, high
+                constraint = ""
     if constraint:
         question["constraint"] = constraint
         if message:
@@ -678,11 +709,14 @@ def _child(
     for key in sorted(set(child) - _HARMLESS):
         if key.startswith("surveyapp_"):
             continue
+        if key == "control" and not child[key]:
+            continue  # pyxform's empty control of a geopoint
         if key == "control" and isinstance(child[key], Mapping) and "appearance" in child[key]:
             reader.warn(name, f"appearance '{child[key]['appearance']}' is left out")
             continue
         reader.warn(name, f"'{key}' is left out ({_describe(child[key])})")
-    for key in sorted(set(bind) - {"required", "relevant", "constraint", "jr:constraintMsg"}):
+    handled = {"required", "relevant", "constraint", "jr:constraintMsg", "calculate"}
+    for key in sorted(set(bind) - handled):
         reader.warn(name, f"'{key}' is left out ({_describe(bind[key])})")
     if our_type in ("single", "multiple"):
         _choices(reader, child, question)
@@ -704,6 +738,27 @@ def _child(
             groups.append({"id": gid, "title": {}, "questions": [], "_loose": True})
         parent = groups[-1]
     parent["questions"].append(question)
+
+
+def _parses(expression: str) -> bool:
+    from .conditions import ConditionSyntaxError, parse_condition
+
+    try:
+        parse_condition(expression)
+    except ConditionSyntaxError:
+        return False
+    return True
+
+
+def _bound(value: Any, our_type: str) -> Any:
+    """A min or max as written: a whole number for integer questions, any number for decimal."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number.is_integer():
+        return int(number)
+    return number if our_type != "integer" else str(value)
 
 
 def _int(value: Any) -> Any:
@@ -740,6 +795,15 @@ def _choices(reader: _Reader, child: Mapping[str, Any], question: dict[str, Any]
         if _truthy(choice.get("surveyapp_other")):
             question["other"] = item["code"]
         items.append(item)
+    raw_type = (reader.raw_survey.get(question["id"]) or {}).get("type", "")
+    if raw_type.split()[-1:] == ["or_other"] and items and items[-1]["code"] == "other":
+        # pyxform's or_other: an "other" choice and a "<name>_other" text, which is the
+        # product's own "other, please specify" (the answer key "<name>.other").
+        question["other"] = "other"
+        items[-1]["label"] = {
+            code: _OTHER_LABELS.get(code, text) for code, text in items[-1]["label"].items()
+        }
+        reader.or_other_texts.add(f"{question['id']}_other")
     if str(child.get("type")) == "select one" and child.get("choice_filter"):
         reader.warn(question["id"], "choice_filter is left out: every choice is shown")
     question["choices"] = items
@@ -850,7 +914,7 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
     header = ["type", "name"]
     header += [f"label::{columns[c]}" for c in languages]
     header += [f"hint::{columns[c]}" for c in languages]
-    header += ["required", "relevant", "constraint"]
+    header += ["required", "relevant", "constraint", "calculation"]
     header += [f"constraint_message::{columns[c]}" for c in languages]
     header += [
         "surveyapp_type",
@@ -947,6 +1011,7 @@ def _question_row(
         "required": "yes" if question.required else None,
         "relevant": question.relevant.source if question.relevant is not None else None,
         "constraint": constraint,
+        "calculation": question.calculation.source if question.calculation is not None else None,
     }
     if limits:
         values["surveyapp_constraint"] = own or ""

@@ -26,6 +26,14 @@ def answer_error_message(schema: Questionnaire, error: AnswerError, lang: str) -
         )
     if kind == "bad_date":
         return _("Please enter a date as YYYY-MM-DD.")
+    if kind == "not_number":
+        return _("Please enter a number.")
+    if kind == "bad_time":
+        return _("Please enter a time as HH:MM.")
+    if kind == "bad_datetime":
+        return _("Please enter a date and time as YYYY-MM-DD HH:MM.")
+    if kind == "bad_geopoint":
+        return _("The location is not valid: capture it again.")
     if kind == "too_long":
         return _(
             "This answer is too long (at most %(max)s characters).",

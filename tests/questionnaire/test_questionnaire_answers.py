@@ -224,6 +224,10 @@ def test_every_kind_is_documented_and_tested() -> None:
         "not_integer",
         "out_of_range",
         "bad_date",
+        "not_number",  # the new types: tests/questionnaire/test_more_question_types.py
+        "bad_time",
+        "bad_datetime",
+        "bad_geopoint",
         "too_long",
         "constraint",
         "exclusive",

@@ -27,7 +27,8 @@ def test_the_registry_is_the_list_of_types() -> None:
     assert QUESTION_TYPES == tuple(KINDS) == typing.get_args(QuestionType)
     assert CHOICE_TYPES == {name for name, kind in KINDS.items() if kind.choices}
     assert kind_for_xlsform("select all that apply") is KINDS["multiple"]
-    assert kind_for_xlsform("geopoint") is None
+    assert kind_for_xlsform("geopoint") is KINDS["geopoint"]
+    assert kind_for_xlsform("image") is None
 
 
 def test_the_published_schema_is_the_generated_one() -> None:
@@ -73,11 +74,11 @@ def test_a_key_of_another_type_is_refused_by_the_schema_and_the_loader(name, key
 def test_every_type_cleans_its_answers() -> None:
     from surveyapp.questionnaire.answers import NORMALISERS
 
-    assert set(NORMALISERS) == set(KINDS)
+    assert set(NORMALISERS) == {n for n, k in KINDS.items() if k.stored and k.entered}
 
 
 def test_every_type_has_a_form_field() -> None:
     """The web form (forms/interview.py) builds a field for each registered type."""
     from surveyapp.forms.interview import FIELD_BUILDERS
 
-    assert set(FIELD_BUILDERS) == set(KINDS)
+    assert set(FIELD_BUILDERS) == {n for n, k in KINDS.items() if k.stored and k.entered}
