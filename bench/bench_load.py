@@ -10,8 +10,8 @@ Then, for each database:
 1. **baseline**: the clients GET a static file (``/static/css/app.css``) for a quarter of the
    duration: what the server stack costs without the application's work;
 2. **mix**: for ``--duration`` seconds every client repeats a request drawn from the mix
-   (``--mix interview=4,submit=4,official=2``): ``interview`` opens an assignment's start page
-   and its first question page (enumerator session, CSRF form post); ``submit`` sends one
+   (``--mix interview=4,submit=4,official=2``): ``interview`` opens the offline interview app
+   and the assignments it loads (enumerator session; two requests); ``submit`` sends one
    complete interview to POST /api/v1/submissions (token); ``official`` downloads the wave's
    estimates CSV from the officials' portal as the district official (the survey's wave page
    when the portal is not there). Kinds are functions in ``KINDS``: add one to extend the mix.
@@ -134,14 +134,15 @@ class World:
 
 
 def interview(session: Session, world: World, rng: random.Random) -> list[int]:
-    """Open the start page of an assignment, then the interview's first question page."""
-    status, page = session.request("GET", f"/collect/assignments/{world.assignment_id}/start")
+    """Open the interview app as an enumerator's tablet does: the offline app's page, then
+    the assignments it loads from the sync API (interviews themselves run on the device; the
+    old start page only redirects there)."""
+    status, _page = session.request("GET", "/offline/")
     if status != 200:
         return [status]
-    fields = dict(re.findall(rb'type="hidden" name="([^"]+)" value="([^"]*)"', page))
-    form = {k.decode(): v.decode() for k, v in fields.items()}
-    form.update({"_lang": "zh_CN", "_mode": "door", "_locality": world.grid, "nav": "start"})
-    second, _ = session.form(f"/collect/assignments/{world.assignment_id}/interview", form)
+    second, _ = session.request(
+        "GET", "/api/v1/assignments", headers={"Accept": "application/json"}
+    )
     return [status, second]
 
 

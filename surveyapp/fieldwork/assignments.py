@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..estimation.samplesize import allocate
 from ..extensions import db
@@ -50,6 +51,7 @@ def filing_localities(assignment: Assignment) -> list[Locality]:
     root = assignment.locality
     if not assignment.locality_editable:
         return [root]
+    _load_subtree(root)
     leaves: list[Locality] = []
     inner: list[Locality] = []
     stack = [root]
@@ -58,6 +60,44 @@ def filing_localities(assignment: Assignment) -> list[Locality]:
         (inner if node.children else leaves).append(node)
         stack.extend(reversed(node.children))
     return leaves + inner
+
+
+def _load_subtree(root: Locality) -> None:
+    """Load every locality below ``root`` in one recursive query and set each one's
+    ``children`` and ``parent`` from it, so that walking the tree runs no further query (lazy
+    loading took one query per locality: hundreds for a street's assignment)."""
+    if "children" not in inspect(root).unloaded:
+        return
+    below = select(Locality.id).where(Locality.parent_id == root.id).cte(recursive=True)
+    below = below.union_all(select(Locality.id).where(Locality.parent_id == below.c.id))
+    nodes = db.session.scalars(
+        select(Locality).where(Locality.id.in_(select(below.c.id))).order_by(Locality.code)
+    ).all()
+    by_id = {root.id: root, **{n.id: n for n in nodes}}
+    children: dict[int, list[Locality]] = {i: [] for i in by_id}
+    for node in nodes:
+        children[node.parent_id].append(node)  # type: ignore[index]
+    for node_id, node in by_id.items():
+        state = inspect(node)
+        if "children" in state.unloaded:
+            set_committed_value(node, "children", children[node_id])
+        if node is not root and "parent" in state.unloaded:
+            set_committed_value(node, "parent", by_id[node.parent_id])  # type: ignore[index]
+
+
+def _may_file_at(assignment: Assignment, locality: Locality) -> bool:
+    """Whether ``locality`` is one of :func:`filing_localities`, walking up from it (its
+    ancestors are usually loaded already) instead of down the assignment's whole subtree."""
+    if locality.id == assignment.locality_id:
+        return True
+    if not assignment.locality_editable:
+        return False
+    node = locality.parent
+    while node is not None:
+        if node.id == assignment.locality_id:
+            return True
+        node = node.parent
+    return False
 
 
 def check_filing(
@@ -101,7 +141,7 @@ def check_filing(
             raise FilingRefused(
                 "a CATI case belongs to a telephone interview, not door to door", 400
             )
-        if locality.id not in {loc.id for loc in filing_localities(assignment)}:
+        if not _may_file_at(assignment, locality):
             raise FilingRefused(
                 f"locality {locality.code} is not part of assignment {assignment.id} "
                 f"({assignment.locality.code})"

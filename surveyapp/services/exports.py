@@ -10,7 +10,9 @@ clusters of the design), the final weight and every closed answer.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import math
 import os
 import re
@@ -34,7 +36,14 @@ from .estimates import (
     survey_settings,
     wave_version,
 )
-from .reports import ReportBundle, ReportRequestError, ReportUnavailable, survey_streets
+from .reports import (
+    ReportBundle,
+    ReportCache,
+    ReportRequestError,
+    ReportUnavailable,
+    code_version,
+    survey_streets,
+)
 
 FORMATS = {"estimates": ("csv", "xlsx"), "responses": ("csv", "xlsx", "sav")}
 MEDIA_TYPES = {
@@ -519,11 +528,24 @@ def to_sav(table: Table) -> bytes:
         os.unlink(path)
 
 
-def export_estimates(bundle: ReportBundle, fmt: str, lang: str = "zh_CN") -> bytes:
-    """The estimates table of a wave as CSV or XLSX."""
+def export_estimates(
+    bundle: ReportBundle, fmt: str, lang: str = "zh_CN", cache: ReportCache | None = None
+) -> bytes:
+    """The estimates table of a wave as CSV or XLSX, written once per bundle, format and
+    language into ``cache`` (the report cache; officials download the same file many times)."""
     fmt = check_format("estimates", fmt)
+    key = ""
+    if cache is not None:
+        text = json.dumps([bundle.key, "estimates", fmt, lang, code_version("exports")])
+        key = hashlib.sha256(text.encode()).hexdigest()[:32]
+        hit = cache.get_file("exports", key, f".{fmt}")
+        if hit is not None:
+            return hit
     table = estimates_table(bundle, lang)
-    return to_csv(table) if fmt == "csv" else to_xlsx(table, "estimates")
+    data = to_csv(table) if fmt == "csv" else to_xlsx(table, "estimates")
+    if cache is not None:
+        cache.put_file("exports", key, f".{fmt}", data)
+    return data
 
 
 def export_responses(

@@ -43,6 +43,7 @@ from ..services.reports import (
     ReportUnavailable,
     district_pdf,
     report_bundle,
+    report_cache,
     report_filename,
     street_pdf,
     survey_streets,
@@ -315,7 +316,8 @@ def estimates(survey_id: int, wave_code: str, fmt: str):
         abort(404, str(exc))
     lang = _lang()
     try:
-        data = export_estimates(report_bundle(survey, wave), fmt, lang)
+        cache = report_cache()
+        data = export_estimates(report_bundle(survey, wave, cache), fmt, lang, cache)
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
     audit.record("export", f"estimates:{survey.id}:{wave.code}", format=fmt, commit=True)
