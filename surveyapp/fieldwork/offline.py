@@ -29,6 +29,7 @@ def _question(q: Question) -> dict[str, Any]:
         "label": _text(q.label),
         "hint": _text(q.hint),
         "required": q.required,
+        "required_if": q.required_if.to_json() if q.required_if else None,
         "relevant": q.relevant.to_json() if q.relevant else None,
         "constraint": q.constraint.to_json() if q.constraint else None,
         "constraint_message": _text(q.constraint_message),

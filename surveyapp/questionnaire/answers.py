@@ -318,7 +318,7 @@ def clean_answers(
                         cleaned[question.id] = computed
                 continue
             value, problems = _normalise(question, raw.get(question.id))
-            if value is None and not problems and question.required:
+            if value is None and not problems and question.is_required(valid):
                 problems.append(AnswerError(question.id, "required", {}))
             if not problems and question.other_code is not None:
                 problems.extend(_check_other(question, value, other_text))

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import Condition, _Binary, _Call, _Current, _Literal, _Node, _Ref
+from .conditions import Condition, _Binary, _Call, _Current, _Literal, _Node, _Ref, _Regex
 from .model import Indicator, Question, Questionnaire, Text
 
 __all__ = [
@@ -57,6 +57,8 @@ def _canonical(node: _Node) -> str:
         return f"({_canonical(node.left)} {node.op} {_canonical(node.right)})"
     if isinstance(node, _Call):
         return f"{node.name}(" + ", ".join(_canonical(arg) for arg in node.args) + ")"
+    if isinstance(node, _Regex):
+        return f"regex({_canonical(node.subject)}, {node.pattern.source!r})"
     raise TypeError(f"unknown condition node {node!r}")  # pragma: no cover - invariant
 
 
@@ -307,7 +309,11 @@ def _question_changes(old: Question, new: Question) -> list[Change]:
     changes += _value_change(f"{where} group", old.group_id, new.group_id)
     changes += _text_changes(f"{where} label", old.label, new.label)
     changes += _text_changes(f"{where} hint", old.hint, new.hint)
-    changes += _value_change(f"{where} required", old.required, new.required)
+    changes += _value_change(
+        f"{where} required",
+        canonical_condition(old.required_if) if old.required_if else old.required,
+        canonical_condition(new.required_if) if new.required_if else new.required,
+    )
     changes += _value_change(
         f"{where} relevant", canonical_condition(old.relevant), canonical_condition(new.relevant)
     )

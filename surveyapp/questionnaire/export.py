@@ -73,7 +73,9 @@ def _question(question: Question, languages: tuple[str, ...]) -> dict[str, Any]:
     if question.hint:
         item["hint"] = dict(question.hint)
     kind = KINDS[question.type]
-    if not question.required and kind.stored and kind.entered:
+    if question.required_if is not None:
+        item["required"] = question.required_if.source
+    elif not question.required and kind.stored and kind.entered:
         item["required"] = False
     if question.relevant is not None:
         item["relevant"] = question.relevant.source

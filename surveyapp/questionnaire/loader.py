@@ -61,6 +61,7 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 _TOP_REQUIRED = ("id", "version", "title", "languages", "groups")
 _TOP_OPTIONAL = ("description", "choice_lists", "indicators", "composites")
@@ -160,7 +161,7 @@ class _PendingCondition:
     condition: Condition
     node: Node
     path: str
-    scope: str  # "relevant", "constraint", "group", "base"
+    scope: str  # "relevant", "constraint", "required", "group", "base"
     before: int | None  # questions at positions < before may be referenced; None: any
     owner: str | None  # the question the condition belongs to (for "." and self-reference)
 
@@ -663,11 +664,20 @@ class _Loader:
         )
         hint = self.text(entries["hint"], _join(path, "hint")) if "hint" in entries else None
         required = True
-        if "required" in entries:
-            value = self.boolean(entries["required"], _join(path, "required"))
-            required = True if value is None else value
-
+        required_if: Condition | None = None
         index = len(self.questions)
+        if "required" in entries:
+            required_node = entries["required"]
+            if (
+                isinstance(required_node, ScalarNode)
+                and required_node.tag == _STR_TAG
+                and ("${" in required_node.value or "(" in required_node.value)
+            ):  # a condition (it reads an answer or calls a function); "maybe" is a mistake
+                required_if = self.question_condition(entries, path, "required", index, qid)
+            else:
+                value = self.boolean(required_node, _join(path, "required"))
+                required = True if value is None else value
+
         relevant = self.question_condition(entries, path, "relevant", index, qid)
         constraint = self.question_condition(entries, path, "constraint", index, qid)
         constraint_message = None
@@ -745,6 +755,7 @@ class _Loader:
             relevant=relevant,
             constraint=constraint,
             constraint_message=constraint_message,
+            required_if=required_if,
             minimum=minimum,
             maximum=maximum,
             max_length=max_length,

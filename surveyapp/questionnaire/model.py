@@ -165,6 +165,9 @@ class Question:
     hint: Text | None = None
     choices: tuple[Choice, ...] = ()
     required: bool = True
+    #: ``required`` written as a condition (XLSForm's ``required`` column with an expression):
+    #: the question must be answered when it holds; ``required`` is then True.
+    required_if: Condition | None = None
     relevant: Condition | None = None
     constraint: Condition | None = None
     constraint_message: Text | None = None
@@ -189,6 +192,12 @@ class Question:
     def other_key(self) -> str | None:
         """The answer key of the "other, specify" text, or None if there is none."""
         return f"{self.id}.other" if self.other_code is not None else None
+
+    def is_required(self, answers: Mapping[str, Any]) -> bool:
+        """Whether an answer is required, given the (cleaned) ``answers`` asked before."""
+        if self.required_if is not None:
+            return self.required_if.evaluate(answers)
+        return self.required
 
     def choice(self, code: str) -> Choice | None:
         """Return the choice with ``code``, or None."""

@@ -123,7 +123,10 @@ class QuestionKind:
             "type": {"const": self.name, "description": self.description},
             "label": dict(_TEXT),
             "hint": dict(_TEXT),
-            "required": {"type": "boolean", "description": "Must be answered (default true)."},
+            "required": {
+                "type": ["boolean", "string"],
+                "description": "Must be answered (default true), or a condition saying when.",
+            },
             "relevant": dict(_CONDITION),
             "constraint": dict(_CONDITION),
             "constraint_message": dict(_TEXT),

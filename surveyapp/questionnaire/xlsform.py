@@ -669,9 +669,12 @@ def _child(
     hint = reader.raw_text(raw, "hint", child.get("hint"))
     if hint:
         question["hint"] = hint
-    required = str(bind.get("required") or "").strip().lower()
-    if required not in ("yes", "true", "true()") and our_kind.stored and our_kind.entered:
-        question["required"] = False
+    required = str(bind.get("required") or "").strip()
+    if our_kind.stored and our_kind.entered:
+        if required.lower() in ("", "no", "false", "false()"):
+            question["required"] = False
+        elif required.lower() not in ("yes", "true", "true()"):
+            question["required"] = required  # a condition: checked (refused by row) by the loader
     if calculation:
         question["calculation"] = calculation
     if bind.get("relevant"):
@@ -1008,7 +1011,13 @@ def _question_row(
     constraint = _and(" and ".join(limits) if limits else None, own)
     values: dict[str, Any] = {
         "name": question.id,
-        "required": "yes" if question.required else None,
+        "required": (
+            question.required_if.source
+            if question.required_if is not None
+            else "yes"
+            if question.required
+            else None
+        ),
         "relevant": question.relevant.source if question.relevant is not None else None,
         "constraint": constraint,
         "calculation": question.calculation.source if question.calculation is not None else None,

@@ -348,8 +348,11 @@ def _question_from_form(languages: list[str]) -> tuple[str, dict[str, Any]]:
         "relevant": request.form.get("relevant", "").strip(),
         "constraint": request.form.get("constraint", "").strip(),
     }
+    required_condition = request.form.get("required_condition", "").strip()
     if not request.form.get("required"):
         question["required"] = False
+    elif required_condition:
+        question["required"] = required_condition
     if question["constraint"]:
         message = {
             k: v.strip() for k, v in _texts("constraint_message", languages).items() if v.strip()

@@ -163,7 +163,10 @@
   /* --- checks (the server repeats them all) ----------------------------------------------- */
   function check(q, rel) {
     var v = iv.answers[q.id];
-    if (blank(v)) return q.required ? M.required : null;
+    if (blank(v)) {
+      var required = q.required_if ? SurveyConditions.evaluate(q.required_if, rel._get) : q.required;
+      return required ? M.required : null;
+    }
     var text = Array.isArray(v) ? "" : String(v).normalize("NFKC").trim();
     if (q.type === "integer") {
       if (!/^[+-]?[0-9]+$/.test(text)) return M.notInteger;
