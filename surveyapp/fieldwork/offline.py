@@ -12,10 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Assignment, QuestionnaireVersion, Response, User
+from ..models import Assignment, Locality, QuestionnaireVersion, Response, User
 from ..questionnaire import Question, Questionnaire
 from ..questionnaire.conditions import FORMAT as CONDITION_FORMAT
-from .assignments import filing_localities
 
 
 def _text(text) -> dict[str, str] | None:
@@ -76,6 +75,57 @@ def _path(locality, lang: str) -> str:
     )
 
 
+def _filing_places(assignment: Assignment, lang: str) -> list[dict[str, Any]]:
+    """:func:`filing_localities` of ``assignment`` with their paths, from one query of plain
+    rows (a street's assignment lists hundreds of localities: building an object for each
+    took most of the time of the tablet's request)."""
+    root = assignment.locality
+    above = root.ancestors()
+    if not assignment.locality_editable:
+        return [{"code": root.code, "path": _path(root, lang), "within": [a.code for a in above]}]
+    below = select(Locality.id).where(Locality.parent_id == root.id).cte(recursive=True)
+    below = below.union_all(select(Locality.id).where(Locality.parent_id == below.c.id))
+    rows = db.session.execute(
+        select(
+            Locality.id,
+            Locality.parent_id,
+            Locality.code,
+            Locality.name_zh,
+            Locality.name_en,
+            Locality.level,
+        )
+        .where(Locality.id.in_(select(below.c.id)))
+        .order_by(Locality.code)
+    ).all()
+    children: dict[int, list] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+
+    def name(row) -> str:
+        return row.name_en if lang == "en" and row.name_en else row.name_zh
+
+    shown = [loc.name(lang) for loc in above if loc.level not in ("province", "city")]
+    codes = [loc.code for loc in above]
+    leaves: list[dict[str, Any]] = []
+    inner: list[dict[str, Any]] = [
+        {"code": root.code, "path": " › ".join(shown), "within": list(codes)}
+    ]
+    # Depth first in code order, as filing_localities walks the tree: the leaves (grids)
+    # first, then the assigned locality and the levels between.
+    stack = [(row, shown, codes) for row in reversed(children.get(root.id, []))]
+    if not stack:
+        return inner
+    while stack:
+        row, parent_shown, parent_codes = stack.pop()
+        here_shown = parent_shown + ([name(row)] if row.level not in ("province", "city") else [])
+        here_codes = [*parent_codes, row.code]
+        place = {"code": row.code, "path": " › ".join(here_shown), "within": here_codes}
+        kids = children.get(row.id, [])
+        (inner if kids else leaves).append(place)
+        stack.extend((kid, here_shown, here_codes) for kid in reversed(kids))
+    return leaves + inner
+
+
 def user_assignments(user: User) -> list[Assignment]:
     return db.session.scalars(
         select(Assignment).where(Assignment.enumerator_id == user.id).order_by(Assignment.id)
@@ -109,14 +159,7 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
                 },
                 "survey": {"id": survey.id, "name": survey.name, "modes": survey.mode_list},
                 "locality": {"code": a.locality.code, "path": _path(a.locality, lang)},
-                "localities": [
-                    {
-                        "code": loc.code,
-                        "path": _path(loc, lang),
-                        "within": [anc.code for anc in loc.ancestors()],
-                    }
-                    for loc in filing_localities(a)
-                ],
+                "localities": _filing_places(a, lang),
                 "questionnaire": {
                     "version_id": a.wave.questionnaire_version_id,
                     "sha256": a.wave.questionnaire_version.sha256,
