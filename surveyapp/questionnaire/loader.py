@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import math
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -54,7 +55,7 @@ __all__ = [
 
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
-_CODE_RE = re.compile(r"[A-Za-z0-9_]+\Z")
+_MAX_CODE_LENGTH = 100
 _LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:_[A-Z][a-z]{3})?(?:_[A-Z]{2})?\Z")
 
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -145,6 +146,24 @@ def _key_names(node: MappingNode) -> set[str]:
 def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def code_problem(code: str) -> str | None:
+    """Why ``code`` cannot be an answer code, or None.
+
+    As pyxform: any text, with Unicode letters, spaces and ``/`` (``城关/东区``, ``no answer``),
+    but not empty, without control characters (tabs, new lines), without spaces at either end,
+    and at most 100 characters. (A multiple question's codes cannot have spaces: checked there.)
+    """
+    if not code.strip():
+        return "an answer code cannot be empty"
+    if code != code.strip():
+        return f"answer code '{code}' cannot start or end with a space"
+    if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in code):
+        return f"answer code {code!r} cannot contain control characters (tabs, new lines)"
+    if len(code) > _MAX_CODE_LENGTH:
+        return f"answer code '{code[:20]}…' is longer than {_MAX_CODE_LENGTH} characters"
+    return None
 
 
 @dataclass
@@ -288,12 +307,11 @@ class _Loader:
 
     def code(self, node: Node, path: str) -> str | None:
         value = self.string(node, path)
-        if value is not None and not _CODE_RE.match(value):
-            self.report(
-                node,
-                path,
-                f"answer code '{value}' may only contain letters, digits and underscores",
-            )
+        if value is None:
+            return None
+        problem = code_problem(value)
+        if problem is not None:
+            self.report(node, path, problem)
             return None
         return value
 
@@ -696,6 +714,14 @@ class _Loader:
         other_code: str | None = None
         if qtype in ("single", "multiple"):
             choices = self.question_choices(entries, node, path)
+            spaced = [c.code for c in choices if qtype == "multiple" and len(c.code.split()) > 1]
+            if spaced:
+                self.report(
+                    entries["choices"],
+                    _join(path, "choices"),
+                    f"answer code '{spaced[0]}' has a space, which a multiple question cannot "
+                    f"have (its answer is stored as codes separated by spaces, as in ODK)",
+                )
             other_code = self.other_code(entries, path, choices)
         elif qtype == "yesno":
             choices = self.yesno_choices(entries, path)

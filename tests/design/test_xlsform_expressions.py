@@ -125,3 +125,42 @@ def test_bad_required_expressions_are_refused_by_row(required, fragment):
         xlsform_to_yaml(_form(rows), "bad.xlsx")
     problems = [str(p) for p in caught.value.problems]
     assert any("survey row 3 ('bad')" in p and fragment in p for p in problems), problems
+
+
+def test_choice_codes_with_unicode_spaces_and_slashes_round_trip():
+    workbook = openpyxl.Workbook()
+    survey = workbook.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label::中文 (zh_CN)", "label::English (en)", "relevant"])
+    survey.append(["select_one place", "place", "地点", "Place", ""])
+    survey.append(["select_multiple m", "m", "多选", "M", ""])
+    survey.append(
+        ["text", "why", "为何", "Why", "${place} = '城关/东区' or selected(${m}, 'Émile')"]
+    )
+    choices = workbook.create_sheet("choices")
+    choices.append(["list_name", "name", "label::中文 (zh_CN)", "label::English (en)"])
+    for code in ("城关/东区", "no answer", "a/b"):
+        choices.append(["place", code, code, code])
+    for code in ("Émile", "x/y"):
+        choices.append(["m", code, code, code])
+    settings = workbook.create_sheet("settings")
+    settings.append(["form_id", "form_title"])
+    settings.append(["codes", "Codes"])
+    data = io.BytesIO()
+    workbook.save(data)
+    questionnaire = load_questionnaire_text(xlsform_to_yaml(data.getvalue(), "codes.xlsx")[0])
+    assert _question(questionnaire, "place").codes == ("城关/东区", "no answer", "a/b")
+    answers, errors = clean_answers(
+        questionnaire, {"place": "城关/东区", "m": ["x/y", "Émile"], "why": "近"}
+    )
+    assert errors == [] and answers == {"place": "城关/东区", "m": ["Émile", "x/y"], "why": "近"}
+    _answers, errors = clean_answers(questionnaire, {"place": "no answer", "why": "x"})
+    assert [(e.question, e.kind) for e in errors] == [("why", "not_relevant")]
+    exported = to_xlsform(questionnaire)
+    warnings: list[str] = []
+    xml = xls2xform.convert(
+        xlsform=exported, warnings=warnings, validate=False, file_type=".xlsx"
+    ).xform
+    assert "<value>城关/东区</value>" in xml and "<value>no answer</value>" in xml
+    back = load_questionnaire_text(xlsform_to_yaml(exported, "back.xlsx")[0])
+    assert _question(back, "m").codes == ("Émile", "x/y")

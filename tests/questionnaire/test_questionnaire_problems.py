@@ -247,11 +247,28 @@ class TestChoices:
         )
 
     def test_bad_answer_code(self) -> None:
-        text = doc(CHOICES.replace("code: b", "code: b-2"))
+        text = doc(CHOICES.replace("code: b", 'code: "b\\tc"'))
         assert only(text) == (
             15,
             "groups[0].questions[0].choices[1].code",
-            "answer code 'b-2' may only contain letters, digits and underscores",
+            "answer code 'b\\tc' cannot contain control characters (tabs, new lines)",
+        )
+        text = doc(CHOICES.replace("code: b", 'code: " b"'))
+        assert only(text)[2] == "answer code ' b' cannot start or end with a space"
+
+    def test_codes_as_pyxform_accepts_them(self) -> None:
+        """Unicode letters, spaces and '/' (pyxform's rule: anything but a duplicate)."""
+        text = doc(
+            CHOICES.replace("code: a", "code: 城关/东区").replace("code: b", "code: no answer")
+        )
+        assert load_questionnaire_text(text).questions["s"].codes == ("城关/东区", "no answer")
+        multiple = CHOICES.replace("type: single", "type: multiple")
+        text = doc(multiple.replace("code: b", "code: no answer"))
+        assert only(text) == (
+            13,
+            "groups[0].questions[0].choices",
+            "answer code 'no answer' has a space, which a multiple question cannot have "
+            "(its answer is stored as codes separated by spaces, as in ODK)",
         )
 
     def test_numbers_and_yes_are_codes_as_written(self) -> None:
