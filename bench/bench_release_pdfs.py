@@ -66,12 +66,12 @@ def scenario(database: Path, prepare: bool, work: Path) -> dict:
     from surveyapp import create_app
     from surveyapp.extensions import db
     from surveyapp.models import Survey, Wave
-    from surveyapp.services import estimates
+    from surveyapp.services import estimates, wave_snapshot
     from surveyapp.services.reports import survey_streets
 
     copy = work / f"db-{int(prepare)}.sqlite"
     shutil.copy(database, copy)
-    estimates._SNAPSHOTS.clear()
+    wave_snapshot._SNAPSHOTS.clear()
     estimates._DESIGNS.clear()
     app = create_app(
         {

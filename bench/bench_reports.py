@@ -34,8 +34,8 @@ from surveyapp.estimation.ranks import RankInterval  # noqa: E402
 from surveyapp.questionnaire import load_questionnaire  # noqa: E402
 from surveyapp.reports import ReportMeta, ReportOptions, WaveHistory  # noqa: E402
 from surveyapp.reports.district import build_district_pdf  # noqa: E402
+from surveyapp.reports.results import ItemResult, WaveResults, WeightingReport  # noqa: E402
 from surveyapp.reports.street import build_street_pdf  # noqa: E402
-from surveyapp.services.estimates import ItemResult, WaveResults, WeightingReport  # noqa: E402
 from surveyapp.services.reports import ReportBundle, build_many, report_filename  # noqa: E402
 
 TARGET_STREET_S = 0.3

@@ -120,12 +120,12 @@ def main() -> int:
     from surveyapp import create_app
     from surveyapp.extensions import db
     from surveyapp.models import Survey
-    from surveyapp.services import estimates
-    from surveyapp.services.estimates import estimate_survey, extract_wave, wave_version
-    from surveyapp.services.wave_snapshot import read_snapshot, snapshot_path
+    from surveyapp.services import estimates, wave_snapshot
+    from surveyapp.services.estimates import estimate_survey, wave_version
+    from surveyapp.services.wave_snapshot import extract_wave, read_snapshot, snapshot_path
 
     def forget() -> None:  # what a new process starts with
-        estimates._SNAPSHOTS.clear()
+        wave_snapshot._SNAPSHOTS.clear()
         estimates._DESIGNS.clear()
 
     def streets() -> tuple[str, float]:

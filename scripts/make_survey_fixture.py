@@ -14,7 +14,7 @@ from surveyapp import create_app
 from surveyapp.extensions import db
 from surveyapp.models import Survey
 from surveyapp.services.demo import load_demo
-from surveyapp.services.estimates import extract_wave
+from surveyapp.services.wave_snapshot import extract_wave
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "survey"
 RESPONSES, SEED = 600, 5
@@ -31,10 +31,18 @@ with app.app_context():
         w = csv.writer(f)
         w.writerow(["street", "community", "sex", "age_group", *ITEMS])
         for i in range(data.n):
-            w.writerow([data.columns["street"][i], data.columns["community"][i],
-                        data.columns["sex"][i], data.columns["age_group"][i],
-                        *["" if np.isnan(data.values[k][i]) else repr(float(data.values[k][i]))
-                          for k in ITEMS]])
+            w.writerow(
+                [
+                    data.columns["street"][i],
+                    data.columns["community"][i],
+                    data.columns["sex"][i],
+                    data.columns["age_group"][i],
+                    *[
+                        "" if np.isnan(data.values[k][i]) else repr(float(data.values[k][i]))
+                        for k in ITEMS
+                    ],
+                ]
+            )
     with open(OUT / "population.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["street", "sex", "age_group", "count"])

@@ -33,7 +33,6 @@ KNOWN_CYCLES: list[set[str]] = [
         "surveyapp.web.manage",
         "surveyapp.web.officials",
     },
-    {"surveyapp.services.estimates", "surveyapp.services.wave_snapshot"},
 ]
 
 

@@ -27,7 +27,7 @@ from .settings import FieldworkSettings, settings_for
 
 FLAGS = ("speeding", "straightlining", "out_of_hours", "out_of_area")
 #: The demographic questions asked of eligible respondents only: a response without them was
-#: screened out (the estimates leave it out by the same rule, ``services.estimates.extract_wave``).
+#: screened out (the estimates leave it out by the same rule, ``services.wave_data.read_wave``).
 ELIGIBILITY_QUESTIONS = ("sex", "age_group")
 #: Points needed in a locality before its median point is trusted for ``out_of_area``.
 MIN_POINTS = 3

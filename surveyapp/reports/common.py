@@ -13,7 +13,7 @@ from .layout import ACCENT, HIGH, LOW, MUTED, Line, Paragraph, Styles, boxed, co
 from .model import ReportError, ReportMeta
 
 if TYPE_CHECKING:
-    from ..services.estimates import ItemResult, WaveResults
+    from .results import ItemResult, WaveResults
 
 Gettext = Callable[[str], str]
 

@@ -44,7 +44,7 @@ from .model import ReportError, ReportMeta, WarningRules
 from .wording import report_language, translator
 
 if TYPE_CHECKING:
-    from ..services.estimates import ItemResult, WaveResults
+    from .results import ItemResult, WaveResults
 
 #: Above this many streets the league chart (one row per street, on one page) is left out.
 MAX_CHART_ROWS = 45

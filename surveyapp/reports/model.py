@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..estimation import Estimate
 
 if TYPE_CHECKING:
-    from ..services.estimates import ItemResult
+    from .results import ItemResult
 
 
 class ReportError(ValueError):

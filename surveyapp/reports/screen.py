@@ -22,7 +22,7 @@ from .wording import report_language, translator
 
 if TYPE_CHECKING:
     from ..estimation.types import Comparison, Estimate
-    from ..services.estimates import ItemResult, WaveResults
+    from .results import ItemResult, WaveResults
 
 #: Colours of the map's classes, low to high (a sequential palette readable in grey).
 MAP_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac")

@@ -45,7 +45,7 @@ from .model import ReportMeta
 from .wording import report_language, translator
 
 if TYPE_CHECKING:
-    from ..services.estimates import ItemResult, WaveResults
+    from .results import ItemResult, WaveResults
 
 
 def build_street_pdf(

@@ -28,11 +28,11 @@ from ..reports.sanctions import (
 from .estimates import (
     EstimateRequestError,
     build_design,
-    extract_wave,
     survey_settings,
     wave_results,
     wave_version,
 )
+from .wave_snapshot import extract_wave
 
 __all__ = ["annual_assessment"]
 

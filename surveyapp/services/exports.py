@@ -32,7 +32,6 @@ from ..reports.wording import report_language
 from .estimates import (
     EstimateRequestError,
     build_design,
-    extract_wave,
     survey_settings,
     wave_version,
 )
@@ -44,6 +43,7 @@ from .reports import (
     code_version,
     survey_streets,
 )
+from .wave_snapshot import extract_wave
 
 FORMATS = {"estimates": ("csv", "xlsx"), "responses": ("csv", "xlsx", "sav")}
 MEDIA_TYPES = {

@@ -19,10 +19,10 @@ from ..models import Survey, Wave
 from .estimates import (
     EstimateRequestError,
     build_design,
-    extract_wave,
     survey_settings,
     wave_version,
 )
+from .wave_snapshot import extract_wave
 
 DEFAULT_GROUPS = {
     "两抢一盗": ("robbery", "snatching", "theft"),

@@ -54,13 +54,13 @@ from .estimates import (
     ItemResult,
     WaveResults,
     build_design,
-    extract_wave,
     streets_vs_district,
     survey_settings,
     vs_previous_wave,
     wave_results,
     wave_version,
 )
+from .wave_snapshot import extract_wave
 
 log = logging.getLogger(__name__)
 PACKAGE = Path(__file__).resolve().parent.parent

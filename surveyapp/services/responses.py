@@ -25,7 +25,7 @@ REJECTED = "rejected"
 def counted_response_filter():
     """The SQL condition of responses that count in estimates: all but rejected ones.
 
-    ``services.estimates.extract_wave`` applies the same rule (``status != 'rejected'``).
+    ``services.wave_data.read_wave`` applies the same rule (``status != 'rejected'``).
     """
     return Response.status != REJECTED
 

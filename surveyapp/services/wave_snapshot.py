@@ -1,6 +1,6 @@
 """A wave's extracted answers, persisted as one columnar file, so a new process starts fast.
 
-:func:`load_or_build` returns the same :class:`~surveyapp.services.estimates.WaveData` as a
+:func:`load_or_build` returns the same :class:`~surveyapp.services.wave_data.WaveData` as a
 fresh extraction. The snapshot file (``<dir>/wave-<db>-<wave id>-<questionnaire hash>.snap``;
 the directory is ``SURVEYAPP_SNAPSHOT_DIR`` in the app config or environment, else
 ``<instance>/wave-snapshots``) records what it covers:
@@ -54,6 +54,7 @@ from ..extensions import db
 from ..models import Answer, Response, Wave
 from ..questionnaire import Questionnaire
 from . import disk_cache
+from .wave_data import WaveData, read_wave
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +79,56 @@ def snapshot_path(wave: Wave, schema: Questionnaire) -> Path:
     return snapshot_dir() / f"wave-{database}-{wave.id}-{content}.snap"
 
 
+def extract_wave(wave: Wave, schema: Questionnaire, current: tuple | None = None) -> WaveData:
+    """A wave's responses as indicator arrays (what :func:`.wave_data.read_wave` reads).
+
+    Screened-out respondents (no sex or age group: the demographic questions are asked of
+    eligible respondents only) and rejected interviews are left out.
+
+    The result is kept in memory, keyed by the wave's content (:func:`_fingerprint`), and on
+    disk as a columnar snapshot (:func:`load_or_build`) that a new process verifies against
+    the database, extends with the responses submitted since, or rebuilds when anything else
+    changed. ``current`` is what :func:`current_state` returns, when the caller already asked
+    (see :func:`~surveyapp.services.estimates.wave_version`).
+    """
+    if current is None:
+        current = current_state(wave)
+    key = _fingerprint(wave, schema, current)
+    hit = _SNAPSHOTS.get(key)
+    if hit is not None:
+        return hit
+    data = load_or_build(wave, schema, current)
+    if len(_SNAPSHOTS) >= _MAX_SNAPSHOTS:
+        _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
+    _SNAPSHOTS[key] = data
+    return data
+
+
+_SNAPSHOTS: dict[tuple, WaveData] = {}
+_MAX_SNAPSHOTS = 2  # a wave and the previous one (a million responses: ~0.6 GB each)
+
+
+def _fingerprint(wave: Wave, schema: Questionnaire, current: tuple) -> tuple:
+    """What identifies a wave's extracted data: the questionnaire's content hash and
+    :func:`~surveyapp.services.wave_snapshot.current_state` (aggregates of the wave's
+    responses, the highest response id, the newest answer id). Answers are only ever
+    inserted (a resubmission adds rows), so a new or changed response changes it."""
+    aggregates, newest, newest_answer = current
+    return (
+        db.engine.url.render_as_string(),
+        wave.id,
+        schema.sha256,
+        json.dumps(aggregates),
+        newest,
+        newest_answer,
+    )
+
+
 def load_or_build(wave: Wave, schema: Questionnaire, current: tuple | None = None):
     """The wave's extracted data: from the snapshot (extended if need be) or read afresh.
 
     ``current`` is what :func:`current_state` returns, when the caller already asked.
     """
-    from .estimates import _read_wave
-
     aggregates, newest, newest_answer = current if current is not None else current_state(wave)
     path = snapshot_path(wave, schema)
     snap = read_snapshot(path)
@@ -101,11 +145,11 @@ def load_or_build(wave: Wave, schema: Questionnaire, current: tuple | None = Non
             ):
                 if newest <= meta["max_id"]:
                     return data
-                added = _read_wave(wave, schema, after_id=meta["max_id"], upto_id=newest)
+                added = read_wave(wave, schema, after_id=meta["max_id"], upto_id=newest)
                 data = concatenate(data, added)
                 return _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
     # Missing, unreadable or out of date: extract the whole wave again.
-    data = _read_wave(wave, schema, upto_id=newest)
+    data = read_wave(wave, schema, upto_id=newest)
     return _write_quietly(path, data, wave, schema, newest, aggregates, newest_answer)
 
 
@@ -223,8 +267,6 @@ def _merge_categorical(a: Categorical, b: Categorical) -> Categorical:
 
 def concatenate(a, b):
     """The data of ``a``'s responses followed by ``b``'s (``b``'s ids all larger)."""
-    from .estimates import WaveData
-
     if b.n == 0:
         return a
     codes = {name: _merge_categorical(a.codes[name], b.codes[name]) for name in a.codes}
@@ -277,7 +319,7 @@ def _assemble(ids, codes: dict[str, Categorical], values, shares, cls=None):
     """A WaveData from its coded columns (the label columns are made from the codes when
     first used)."""
     if cls is None:
-        from .estimates import WaveData as cls
+        cls = WaveData
     columns = Lazy(
         {
             name: (cat, "" if name in ("street", "community", "grid") else None)

@@ -94,7 +94,7 @@ def _unavailable(exc: Exception):
 def eligible_counts_by_street(wave: Wave) -> dict[int, int]:
     """Street id -> the wave's interviews that count in its reports.
 
-    The reports' rule (``services.estimates.extract_wave``): not rejected by review
+    The reports' rule (``services.wave_data.read_wave``): not rejected by review
     (:func:`counted_response_filter`) and eligible, i.e. the newest answers to ``sex`` and
     ``age_group`` are both given (screened-out respondents are not asked them).
     """

@@ -14,7 +14,7 @@ from surveyapp.fieldwork import review as reviews
 from surveyapp.fieldwork.quality import km_between, scales, straightlines, wave_quality
 from surveyapp.models import Response, User, Wave
 from surveyapp.models.fieldwork import BackCheck, ResponseParadata, ReviewEvent
-from surveyapp.services.estimates import extract_wave
+from surveyapp.services.wave_snapshot import extract_wave
 
 from .test_cati import ENUM, MANAGER, login
 

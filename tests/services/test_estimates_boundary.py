@@ -23,10 +23,10 @@ from surveyapp.services.demo import load_demo
 from surveyapp.services.estimates import (
     build_design,
     estimate_survey,
-    extract_wave,
     survey_settings,
     wave_results,
 )
+from surveyapp.services.wave_snapshot import extract_wave
 
 RATES = ("security", "dispute_mediation", "dispute_resolution", "problem_solved")
 

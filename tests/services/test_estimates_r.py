@@ -21,9 +21,9 @@ from surveyapp.services.demo import load_demo
 from surveyapp.services.estimates import (
     EstimateRequestError,
     estimate_survey,
-    extract_wave,
     wave_results,
 )
+from surveyapp.services.wave_snapshot import extract_wave
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "survey"
 REFERENCE = json.loads((FIXTURES / "reference.json").read_text())

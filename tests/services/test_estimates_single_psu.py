@@ -22,10 +22,10 @@ from surveyapp.reports import build_district_pdf
 from surveyapp.services.demo import load_demo
 from surveyapp.services.estimates import (
     build_design,
-    extract_wave,
     survey_settings,
     wave_results,
 )
+from surveyapp.services.wave_snapshot import extract_wave
 from tests.reports.conftest import pdf_tokens
 
 STREET = "320106007"  # 凤凰街道

@@ -21,9 +21,9 @@ from surveyapp.services.demo import load_demo
 from surveyapp.services.estimates import (
     build_design,
     estimate_survey,
-    extract_wave,
     survey_settings,
 )
+from surveyapp.services.wave_snapshot import extract_wave
 from tests.reports.conftest import pdf_lines
 
 STREET = "320106001"  # 宁海路街道

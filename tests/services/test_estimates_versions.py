@@ -13,12 +13,12 @@ from surveyapp.extensions import db
 from surveyapp.models import Answer, Response, Survey
 from surveyapp.services.estimates import (
     estimate_survey,
-    extract_wave,
     not_comparable,
     wave_results,
     wave_version,
 )
 from surveyapp.services.questionnaires import store_questionnaire
+from surveyapp.services.wave_snapshot import extract_wave
 
 QUESTIONNAIRE = (
     Path(__file__).resolve().parents[2] / "questionnaires" / "public-security-satisfaction.yaml"

@@ -1,6 +1,6 @@
 """The persisted wave snapshot gives exactly what a fresh extraction gives, or is rebuilt.
 
-References: a fresh extraction (``_read_wave``) and, independently, every indicator computed
+References: a fresh extraction (``read_wave``) and, independently, every indicator computed
 response by response from ``Response.answer_dict()`` with the questionnaire's own
 ``Indicator.value`` (no arrays, no snapshot).
 """
@@ -18,7 +18,9 @@ from surveyapp.models import Answer, Response, Survey
 from surveyapp.services import estimates
 from surveyapp.services import wave_snapshot as ws
 from surveyapp.services.demo import load_demo
-from surveyapp.services.estimates import _read_wave, extract_wave, wave_version
+from surveyapp.services.estimates import wave_version
+from surveyapp.services.wave_data import read_wave
+from surveyapp.services.wave_snapshot import extract_wave
 
 
 def _wave():
@@ -28,7 +30,7 @@ def _wave():
 
 
 def _forget() -> None:
-    estimates._SNAPSHOTS.clear()
+    ws._SNAPSHOTS.clear()
     estimates._DESIGNS.clear()
 
 
@@ -90,9 +92,9 @@ def reads(monkeypatch):
 
     def spy(wave, schema, after_id=0, upto_id=None):
         calls.append((after_id, upto_id))
-        return _read_wave(wave, schema, after_id=after_id, upto_id=upto_id)
+        return read_wave(wave, schema, after_id=after_id, upto_id=upto_id)
 
-    monkeypatch.setattr(estimates, "_read_wave", spy)
+    monkeypatch.setattr(ws, "read_wave", spy)
     _forget()
     yield calls
     _forget()
@@ -137,7 +139,7 @@ def test_snapshot_is_the_fresh_extraction(wave_app, reads):
         _forget()
         loaded = extract_wave(wave, schema)  # a new process: from the file, nothing read
         assert len(reads) == 1 and loaded is not built
-        fresh = _read_wave(wave, schema)
+        fresh = read_wave(wave, schema)
         assert_same(loaded, fresh)
         assert_same(built, fresh)
         assert_matches_by_hand(loaded, wave, schema)
@@ -161,7 +163,7 @@ def test_new_responses_are_appended(wave_app, reads):
         after = extract_wave(wave, schema)
         assert reads[1] == (max_id, max(new_ids))  # only the new responses were read
         assert before.n < after.n <= before.n + 25  # screened-out copies are not counted
-        assert_same(after, _read_wave(wave, schema))
+        assert_same(after, read_wave(wave, schema))
         assert_matches_by_hand(after, wave, schema)
         _forget()
         assert_same(extract_wave(wave, schema), after)  # the extended snapshot was saved
@@ -179,7 +181,7 @@ def test_rejected_response_rebuilds(wave_app, reads):
         after = extract_wave(wave, schema)
         assert reads[-1][0] == 0  # a full extraction
         assert after.n == before.n - 1 and victim.id not in after.response_ids.tolist()
-        assert_same(after, _read_wave(wave, schema))
+        assert_same(after, read_wave(wave, schema))
         assert_matches_by_hand(after, wave, schema)
 
 
@@ -212,7 +214,7 @@ def test_changed_answers_rebuild(wave_app, reads):
         after = extract_wave(wave, schema)
         assert reads[-1][0] == 0
         assert after.values["security"][j] == 0.0
-        assert_same(after, _read_wave(wave, schema))
+        assert_same(after, read_wave(wave, schema))
         assert_matches_by_hand(after, wave, schema)
 
 
@@ -227,7 +229,7 @@ def test_deleted_response_rebuilds(wave_app, reads):
         after = extract_wave(wave, schema)
         assert reads[-1][0] == 0
         assert gone not in after.response_ids.tolist() and after.n == before.n - 1
-        assert_same(after, _read_wave(wave, schema))
+        assert_same(after, read_wave(wave, schema))
 
 
 def test_moved_response_rebuilds(wave_app, reads):
@@ -243,7 +245,7 @@ def test_moved_response_rebuilds(wave_app, reads):
         after = extract_wave(wave, schema)
         assert reads[-1][0] == 0 and len(reads) == 2
         assert after.columns["community"][5] == other.code != before.columns["community"][5]
-        assert_same(after, _read_wave(wave, schema))
+        assert_same(after, read_wave(wave, schema))
 
 
 def test_approval_keeps_the_snapshot(wave_app, reads):
@@ -306,7 +308,7 @@ def test_corrupt_snapshot_is_rebuilt(wave_app, reads, damage):
         _forget()
         again = extract_wave(wave, schema)
         assert reads[-1] == (0, int(again.response_ids.max()))
-        assert_same(again, _read_wave(wave, schema))
+        assert_same(again, read_wave(wave, schema))
         assert ws.read_snapshot(path) is not None  # written again
 
 
@@ -321,7 +323,7 @@ def test_snapshot_dir_setting_and_unwritable_dir(wave_app, reads, tmp_path, monk
         monkeypatch.setenv("SURVEYAPP_SNAPSHOT_DIR", str(blocked / "sub"))
         _forget()
         data = extract_wave(wave, schema)  # cannot write: still estimates
-        assert_same(data, _read_wave(wave, schema))
+        assert_same(data, read_wave(wave, schema))
 
 
 # -- the weighted design is persisted next to the snapshot ------------------------------------
