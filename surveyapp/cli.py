@@ -196,6 +196,7 @@ def questionnaire_group() -> None:
 def questionnaire_validate(files: tuple[Path, ...]) -> None:
     """Check questionnaire files; print every problem with file, line and field."""
     from .questionnaire import validate_file
+    from .services.questionnaires import publish_languages
 
     failed = False
     for file in files:
@@ -204,7 +205,7 @@ def questionnaire_validate(files: tuple[Path, ...]) -> None:
 
             problems = validate_xlsform_file(file)
         else:
-            problems = validate_file(file)
+            problems = validate_file(file, required_languages=publish_languages())
         for problem in problems:
             click.echo(str(problem))
         if problems:

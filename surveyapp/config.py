@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -10,6 +11,28 @@ from pathlib import Path
 
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"SURVEYAPP_{name}", default)
+
+
+def _env_languages(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Language codes separated by commas or spaces (``zh_CN,en``)."""
+    value = _env(name)
+    if value is None or not value.strip():
+        return default
+    codes = tuple(dict.fromkeys(value.replace(",", " ").split()))
+    for code in codes:
+        if not _LANGUAGE_CODE_RE.match(code):
+            raise ValueError(
+                f"SURVEYAPP_{name} must list language codes like zh_CN,en,ug; {code!r} is not one"
+            )
+    return codes
+
+
+def publish_languages_setting() -> tuple[str, ...]:
+    """``SURVEYAPP_PUBLISH_LANGUAGES``: the languages publishing requires (zh_CN by default)."""
+    return _env_languages("PUBLISH_LANGUAGES", ("zh_CN",))
+
+
+_LANGUAGE_CODE_RE = re.compile(r"[a-z]{2,3}(?:_[A-Z][a-z]{3})?(?:_[A-Z]{2})?\Z")
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -80,6 +103,9 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ("zh_CN", "en"),
+        # The languages a questionnaire must have to be published (drafts may have any); zh_CN,
+        # the default language of every questionnaire, is always needed.
+        "PUBLISH_LANGUAGES": publish_languages_setting(),
         "QUESTIONNAIRE_DIR": _env(
             "QUESTIONNAIRE_DIR", str(Path(__file__).resolve().parent.parent / "questionnaires")
         ),

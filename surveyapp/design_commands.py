@@ -91,15 +91,19 @@ def import_xlsform_file(file: Path, draft: bool = False) -> None:
     left out."""
     from .questionnaire import QuestionnaireError
     from .questionnaire.xlsform import xlsform_to_draft_yaml, xlsform_to_yaml
-    from .services.questionnaires import store_questionnaire
+    from .services.questionnaires import publish_languages, store_questionnaire
 
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
     try:
-        convert = xlsform_to_draft_yaml if draft else xlsform_to_yaml
-        text, warnings = convert(data, source=str(file))
+        if draft:
+            text, warnings = xlsform_to_draft_yaml(data, source=str(file))
+        else:
+            text, warnings = xlsform_to_yaml(
+                data, source=str(file), required_languages=publish_languages()
+            )
         for warning in warnings:
             click.echo(f"warning: {warning}", err=True)
         if draft:
@@ -142,13 +146,16 @@ def validate_xlsform_file(file: Path) -> list:
     """
     from .questionnaire import Problem, QuestionnaireError
     from .questionnaire.xlsform import xlsform_to_yaml
+    from .services.questionnaires import publish_languages
 
     try:
         data = file.read_bytes()
     except OSError as exc:
         return [Problem(str(file), 1, "", f"cannot read the file ({exc.strerror})")]
     try:
-        _text, warnings = xlsform_to_yaml(data, source=str(file))
+        _text, warnings = xlsform_to_yaml(
+            data, source=str(file), required_languages=publish_languages()
+        )
     except QuestionnaireError as exc:
         return list(exc.problems)
     for warning in warnings:

@@ -85,25 +85,37 @@ def load_questionnaire(path: str | PathLike[str]) -> Questionnaire:
     return load_questionnaire_text(text, source=str(path))
 
 
-def load_questionnaire_text(text: str, source: str = "<text>") -> Questionnaire:
-    """Load and validate questionnaire YAML ``text``; ``source`` names it in problems."""
-    questionnaire, problems = _Loader(text, source).load()
+def load_questionnaire_text(
+    text: str, source: str = "<text>", required_languages: Collection[str] = ()
+) -> Questionnaire:
+    """Load and validate questionnaire YAML ``text``; ``source`` names it in problems.
+
+    ``required_languages``: languages the questionnaire must declare besides zh_CN (the
+    deployment's publishing languages, ``SURVEYAPP_PUBLISH_LANGUAGES``; none for a version
+    already stored).
+    """
+    questionnaire, problems = _Loader(text, source, required_languages).load()
     if problems or questionnaire is None:
         raise QuestionnaireError(problems)
     return questionnaire
 
 
-def validate_file(path: str | PathLike[str]) -> list[Problem]:
+def validate_file(
+    path: str | PathLike[str], required_languages: Collection[str] = ()
+) -> list[Problem]:
     """Return every problem of a questionnaire file (an empty list if it is valid)."""
     text, problems = _read(path)
     if text is None:
         return problems
-    return validate_text(text, source=str(path))
+    return validate_text(text, source=str(path), required_languages=required_languages)
 
 
-def validate_text(text: str, source: str = "<text>") -> list[Problem]:
-    """Return every problem of questionnaire YAML ``text``."""
-    return _Loader(text, source).load()[1]
+def validate_text(
+    text: str, source: str = "<text>", required_languages: Collection[str] = ()
+) -> list[Problem]:
+    """Return every problem of questionnaire YAML ``text`` (``required_languages`` as for
+    :func:`load_questionnaire_text`)."""
+    return _Loader(text, source, required_languages).load()[1]
 
 
 def _read(path: str | PathLike[str]) -> tuple[str | None, list[Problem]]:
@@ -188,7 +200,8 @@ class _PendingCondition:
 class _Loader:
     """One pass over the node tree collecting problems, then the cross-reference checks."""
 
-    def __init__(self, text: str, source: str) -> None:
+    def __init__(self, text: str, source: str, required_languages: Collection[str] = ()) -> None:
+        self.required_languages = tuple(required_languages)
         self.source_text = text
         self.source = source
         self.problems: list[Problem] = []
@@ -517,8 +530,15 @@ class _Loader:
                 f"the first (default) language must be {DEFAULT_LANGUAGE}, "
                 f"not '{languages[0].code}'",
             )
-        if "en" not in seen:
-            self.report(node, "languages", "English (en) must be one of the languages")
+        for code in self.required_languages:
+            if code not in seen:
+                name = LANGUAGE_NAMES.get(code, code)
+                self.report(
+                    node,
+                    "languages",
+                    f"{name} ({code}) must be one of the languages: publishing requires "
+                    f"{', '.join(self.required_languages)} (SURVEYAPP_PUBLISH_LANGUAGES)",
+                )
         self.languages = tuple(language.code for language in languages)
         return tuple(languages)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -201,6 +201,7 @@ class _Reader:
         self.has_form_id = True
         self.raw_choices: dict[tuple[str, str], dict[str, str]] = {}
         self.draft = False
+        self.required_languages: tuple[str, ...] = ()
         #: pyxform's "specify other" texts of or_other lists (``<name>_other``).
         self.or_other_texts: set[str] = set()
 
@@ -323,12 +324,16 @@ def _extra_sheets(workbook: Workbook) -> tuple[dict[str, dict[str, str]], list[d
 
 
 def xlsform_to_document(
-    data: bytes, source: str = "form.xlsx", draft: bool = False
+    data: bytes,
+    source: str = "form.xlsx",
+    draft: bool = False,
+    required_languages: Collection[str] = (),
 ) -> XLSFormImport:
     """Read an XLSForm workbook (``.xlsx`` or ``.xls`` bytes) into a questionnaire document.
 
     ``draft``: the document may lack the languages publishing needs (Chinese is declared
-    with its texts missing); otherwise a form without Chinese and English labels is refused.
+    with its texts missing); otherwise a form without Chinese labels, or without one of the
+    ``required_languages`` (the deployment's publishing languages), is refused.
 
     pyxform reads and checks the form; its errors become problems. The document still has to
     pass the questionnaire check (``load_questionnaire_text``), which reports, for example,
@@ -386,6 +391,7 @@ def xlsform_to_document(
     reader.raw_survey, reader.raw_choices = raw_survey, raw_choices
     reader.has_form_id = has_form_id
     reader.draft = draft
+    reader.required_languages = tuple(required_languages)
     reader.warnings.extend(f"{source}: pyxform: {warning}" for warning in warnings)
     document = _document(reader, texts, results)
     return XLSFormImport(document, reader.problems, reader.warnings, rows)
@@ -481,10 +487,19 @@ def _document(
                 "a draft (--draft) and translate it in the designer",
             )
         )
-    if "en" not in ordered and not reader.draft:
-        reader.problems.append(
-            Problem(reader.source, 1, "languages", "the form has no English (en) labels")
-        )
+    for code in reader.required_languages:
+        if code not in ordered and not reader.draft:
+            name = LANGUAGE_NAMES.get(code, code)
+            reader.problems.append(
+                Problem(
+                    reader.source,
+                    1,
+                    "languages",
+                    f"the form has no {name} ({code}) labels: publishing requires "
+                    f"{', '.join(reader.required_languages)} (SURVEYAPP_PUBLISH_LANGUAGES); "
+                    f"or import it as a draft (--draft) and translate it in the designer",
+                )
+            )
     words = {DEFAULT_LANGUAGE: "问题", "en": "Questions"}
     for loose_group in reader.loose_groups:
         loose_group["title"] = {code: words.get(code, words["en"]) for code in ordered}
@@ -1084,19 +1099,22 @@ def _result_row(
     return [values.get(name) for name in header]
 
 
-def xlsform_to_yaml(data: bytes, source: str = "form.xlsx") -> tuple[str, list[str]]:
+def xlsform_to_yaml(
+    data: bytes, source: str = "form.xlsx", required_languages: Collection[str] = ()
+) -> tuple[str, list[str]]:
     """Return ``(yaml_text, warnings)`` for an XLSForm; raise QuestionnaireError otherwise.
 
     The problems name the survey row and question (``survey row 5 ('age')``) when they can.
+    ``required_languages``: the languages publishing requires besides Chinese.
     """
     from .loader import validate_text
     from .problems import QuestionnaireError
 
-    result = xlsform_to_document(data, source)
+    result = xlsform_to_document(data, source, required_languages=required_languages)
     if result.problems or result.text is None:
         raise QuestionnaireError(result.problems)
     text = result.text
-    problems = validate_text(text, source=source)
+    problems = validate_text(text, source=source, required_languages=required_languages)
     if problems:
         raise QuestionnaireError(map_problems(result, problems))
     return text, result.warnings

@@ -28,10 +28,11 @@ from ..questionnaire import (
     Problem,
     Questionnaire,
     load_questionnaire_text,
-    validate_text,
 )
+from ..questionnaire import validate_text as _validate_text
 from ..questionnaire.export import dump_document, read_document, to_document
 from ..questionnaire.loader import _IDENTIFIER_RE, _LANGUAGE_RE, _SLUG_RE
+from .questionnaires import publish_languages
 
 __all__ = [
     "DesignError",
@@ -43,6 +44,12 @@ __all__ = [
     "save_document",
     "save_text",
 ]
+
+
+def validate_text(text: str, source: str = "<text>") -> list[Problem]:
+    """The questionnaire check of a draft's text, with the languages publishing requires
+    (``SURVEYAPP_PUBLISH_LANGUAGES``): what the designer lists and publishing refuses."""
+    return _validate_text(text, source, required_languages=publish_languages())
 
 
 class DesignError(Exception):

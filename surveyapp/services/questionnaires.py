@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import QuestionnaireVersion
-from ..questionnaire import Problem, QuestionnaireError, load_questionnaire_text
+from ..questionnaire import DEFAULT_LANGUAGE, Problem, QuestionnaireError, load_questionnaire_text
+
+
+def publish_languages() -> tuple[str, ...]:
+    """The languages publishing requires (``SURVEYAPP_PUBLISH_LANGUAGES``, zh_CN by default)."""
+    if has_app_context():
+        configured = tuple(current_app.config.get("PUBLISH_LANGUAGES") or ())
+    else:  # a command that does not build the app (questionnaire validate)
+        from ..config import publish_languages_setting
+
+        configured = publish_languages_setting()
+    return tuple(dict.fromkeys((DEFAULT_LANGUAGE, *configured)))
 
 
 def store_questionnaire(text: str, source: str) -> tuple[QuestionnaireVersion, bool]:
     """Validate ``text`` and store it as a published version; return (version, created).
 
     The same content is never stored twice. A different content under a version number
-    that is already stored is refused: published versions are immutable.
+    that is already stored is refused: published versions are immutable. The questionnaire
+    must have the :func:`publish_languages`.
     """
-    schema = load_questionnaire_text(text, source=source)
+    schema = load_questionnaire_text(text, source=source, required_languages=publish_languages())
     existing = db.session.scalar(
         select(QuestionnaireVersion).where(
             QuestionnaireVersion.slug == schema.id,

@@ -379,10 +379,22 @@ class TestLanguages:
             "the first (default) language must be zh_CN, not 'en'",
         )
 
-    def test_english_is_required(self) -> None:
+    def test_publishing_languages_are_required_when_asked(self) -> None:
+        """Chinese alone is a complete questionnaire; publishing may require more languages
+        (SURVEYAPP_PUBLISH_LANGUAGES), which the check then asks for."""
         text = doc(YESNO).replace("[zh_CN, en]", "[zh_CN]").replace(", en: Question one", "")
         text = text.replace(", en: Title", "").replace(", en: Group", "")
-        assert only(text) == (4, "languages", "English (en) must be one of the languages")
+        assert problems_of(text) == []
+        found = validate_text(text, "t.yaml", required_languages=("zh_CN", "en", "ug"))
+        assert [(p.line, p.field, p.message) for p in found] == [
+            (
+                4,
+                "languages",
+                f"{name} must be one of the languages: publishing requires zh_CN, en, ug "
+                "(SURVEYAPP_PUBLISH_LANGUAGES)",
+            )
+            for name in ("English (en)", "ئۇيغۇرچە (ug)")
+        ]
 
     def test_duplicate_and_malformed_languages(self) -> None:
         text = doc(YESNO).replace("[zh_CN, en]", "[zh_CN, en, en, english]")
