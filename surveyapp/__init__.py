@@ -1,44 +1,24 @@
 """surveyapp: public-security satisfaction surveys, from fieldwork to weighted estimates
-and reports."""
+and reports.
+
+``create_app`` (:mod:`surveyapp.app`) builds the web application; ``flask --app surveyapp``
+and ``wsgi.py`` find it here. It is loaded on first use, so that importing a pure core
+(``surveyapp.questionnaire``, ``surveyapp.estimation``) loads nothing else of the package.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flask import Flask
+    from .app import create_app
+
+__all__ = ["create_app"]
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: configuration, extensions, blueprints and CLI commands."""
-    # Flask is imported here, not at module level, so that the pure packages
-    # (surveyapp.questionnaire, surveyapp.estimation) load without it.
-    from flask import Flask
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from .app import create_app
 
-    from . import auth, config, database, i18n, web
-    from .cli import register_commands
-
-    app = Flask(
-        __name__,
-        instance_path=os.environ.get("SURVEYAPP_INSTANCE_PATH") or None,
-        instance_relative_config=True,
-    )
-    app.config.from_mapping(config.from_environment(app.instance_path))
-    if test_config:
-        app.config.update(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
-    if app.config.get("PROXY_FIX"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        # The proxy sets For, Proto and Host (deploy/nginx.conf); Port and Prefix are not
-        # trusted, since a proxy that does not set them passes on what the client sent.
-        hops = int(app.config["PROXY_FIX"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-
-    database.init_app(app)
-    auth.init_app(app)
-    i18n.init_app(app)
-    web.init_app(app)
-    register_commands(app)
-    return app
+        return create_app
+    raise AttributeError(f"module 'surveyapp' has no attribute {name!r}")

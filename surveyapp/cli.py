@@ -11,7 +11,6 @@ found, by building the app (``tests/test_cli_lazy.py`` checks the table is compl
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -20,49 +19,16 @@ from typing import TYPE_CHECKING
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from .commands import LAZY_COMMANDS, lazy_command
+
 if TYPE_CHECKING:
     from flask import Flask
 
 
 def _create_app() -> Flask:
-    from . import create_app
+    from .app import create_app
 
     return create_app()
-
-
-# Every top-level command of ``surveyapp``: name -> (module, attribute, one-line help shown by
-# ``surveyapp --help`` without importing the module). Flask's own ``run``, ``shell`` and
-# ``routes`` are added by FlaskGroup; ``db`` is Flask-Migrate's (it imports alembic).
-LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "assessment": ("surveyapp.assessment_commands", "assessment", ""),
-    "assignments": ("surveyapp.assignment_commands", "assignments_group", ""),
-    "backup": ("surveyapp.cli", "backup", ""),
-    "cati": ("surveyapp.cli", "cati_group", ""),
-    "db": ("flask_migrate.cli", "db", "Perform database migrations."),
-    "demo": ("surveyapp.cli", "demo", ""),
-    "estimate": ("surveyapp.estimate_command", "estimate", ""),
-    "export": ("surveyapp.report_commands", "export", ""),
-    "factors": ("surveyapp.assessment_commands", "factors", ""),
-    "index": ("surveyapp.index_commands", "index_group", ""),
-    "localities": ("surveyapp.cli", "localities_group", ""),
-    "questionnaire": ("surveyapp.cli", "questionnaire_group", ""),
-    "report": ("surveyapp.report_commands", "report", ""),
-    "restore": ("surveyapp.cli", "restore", ""),
-    "surveys": ("surveyapp.survey_commands", "surveys_group", ""),
-    "users": ("surveyapp.cli", "users_group", ""),
-    "waves": ("surveyapp.survey_commands", "waves_group", ""),
-}
-
-
-def _lazy_command(name: str) -> click.Command | None:
-    entry = LAZY_COMMANDS.get(name)
-    if entry is None:
-        return None
-    module, attribute, _help = entry
-    command = getattr(importlib.import_module(module), attribute)
-    if module.startswith("surveyapp."):
-        attach_subcommands()
-    return command
 
 
 class LazyFlaskGroup(FlaskGroup):
@@ -74,7 +40,7 @@ class LazyFlaskGroup(FlaskGroup):
     """
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        command = self.commands.get(name) or _lazy_command(name)
+        command = self.commands.get(name) or lazy_command(name)
         if command is not None:
             return command
         return super().get_command(ctx, name)
@@ -101,7 +67,10 @@ class LazyFlaskGroup(FlaskGroup):
 
 
 def attach_subcommands() -> None:
-    """Add the subcommands other modules contribute to the groups defined here (idempotent)."""
+    """Add the subcommands other modules contribute to the groups defined here (idempotent).
+
+    :func:`surveyapp.commands.lazy_command` calls it when it loads a command of this module.
+    """
     from .design_commands import questionnaire_export, questionnaire_pdf  # questionnaire design
     from .odk_commands import users_odk  # ODK Collect app passwords
     from .user_commands import add_user_commands  # accounts
@@ -352,19 +321,6 @@ def restore(file: Path) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{file}: {sum(counts.values())} rows restored in {len(counts)} tables.")
-
-
-def register_commands(app: Flask) -> None:
-    """Attach the project's commands to the app's CLI (``flask`` and ``surveyapp`` alike).
-
-    A new top-level command goes into ``LAZY_COMMANDS`` above (name -> module, attribute);
-    subcommands of the groups defined here go into ``attach_subcommands``.
-    """
-    for name, (module, _attribute, _help) in LAZY_COMMANDS.items():
-        if module.startswith("surveyapp."):
-            command = _lazy_command(name)
-            assert command is not None
-            app.cli.add_command(command, name)
 
 
 # --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------

@@ -228,7 +228,7 @@ def _estimate_survey(
         if info is not None:
             app = info.load_app()
         else:
-            from . import create_app
+            from .app import create_app
 
             app = create_app()
         with app.app_context():

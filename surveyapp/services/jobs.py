@@ -7,8 +7,9 @@ and read its progress. Where it runs is configuration (``SURVEYAPP_JOB_BACKEND``
 - ``thread`` (default): a thread of the web process itself, nothing to install or run;
 - ``rq``: an existing RQ queue on Redis (``SURVEYAPP_REDIS_URL``; ``pip install
   'surveyapp[rq]'`` and run ``rq worker surveyapp`` with the same environment); the worker
-  builds its own app with ``create_app()``. Result files go to the report cache directory,
-  which several servers must then share (``SURVEYAPP_REPORT_CACHE_DIR``);
+  builds its own app with ``create_app()`` (:mod:`surveyapp.worker`, named here by path: the
+  worker is an entry point above the app, like ``wsgi.py``). Result files go to the report
+  cache directory, which several servers must then share (``SURVEYAPP_REPORT_CACHE_DIR``);
 - ``inline``: in the request itself (for debugging).
 """
 
@@ -23,7 +24,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, has_app_context, has_request_context
+from flask import Flask, current_app, has_request_context
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 BACKENDS = ("thread", "rq", "inline")
 KINDS = ("zip", "responses")
 QUEUE_NAME = "surveyapp"
+#: What an RQ worker runs (by path: :mod:`surveyapp.worker` builds the app, which imports this).
+WORKER_RUN = "surveyapp.worker.run"
+WORKER_PREPARE = "surveyapp.worker.prepare"
 #: The longest a job may run (RQ's job timeout too); an older unfinished job was lost.
 JOB_LIMIT = timedelta(hours=1)
 
@@ -196,20 +200,7 @@ def _queue():
 
 
 def _enqueue_rq(job_id: str) -> None:
-    _queue().enqueue(rq_run, job_id, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0)
-
-
-def rq_run(job_id: str) -> None:
-    """The RQ entry point: build the app from the environment and run the job (a worker
-    started inside an app context, as in the tests, uses that app)."""
-    if has_app_context():
-        run_job(job_id)
-        return
-    from .. import create_app
-
-    app = create_app()
-    with app.app_context():
-        run_job(job_id)
+    _queue().enqueue(WORKER_RUN, job_id, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0)
 
 
 def job_result(job: ReportJob) -> bytes | None:
@@ -350,7 +341,7 @@ def prepare_reports_soon(wave: Wave) -> None:
             prepare_reports(*ids)
         elif backend == "rq":
             _queue().enqueue(
-                rq_prepare, *ids, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0
+                WORKER_PREPARE, *ids, job_timeout=int(JOB_LIMIT.total_seconds()), result_ttl=0
             )
         else:
             # In a web request the thread must not hold the worker; a command (no request)
@@ -371,18 +362,6 @@ def _prepare_thread(app: Flask, survey_id: int, wave_id: int) -> None:
             prepare_reports(survey_id, wave_id)
         finally:
             db.session.remove()
-
-
-def rq_prepare(survey_id: int, wave_id: int) -> None:
-    """The RQ entry point of :func:`prepare_reports` (builds the app like :func:`rq_run`)."""
-    if has_app_context():
-        prepare_reports(survey_id, wave_id)
-        return
-    from .. import create_app
-
-    app = create_app()
-    with app.app_context():
-        prepare_reports(survey_id, wave_id)
 
 
 def prepare_reports(survey_id: int, wave_id: int) -> int:
