@@ -131,9 +131,23 @@ def _write(path: Path, data: bytes) -> None:
 )
 @click.option("--wave", help="Wave code (responses: default every wave; estimates: the latest).")
 @click.option("--lang", default="zh_CN", show_default=True, help="Labels in zh_CN or en.")
+@click.option(
+    "--identifying",
+    is_flag=True,
+    help="Responses with the answers that can identify people too: free texts, dates, times "
+    "and locations (geopoints as latitude, longitude, altitude and accuracy columns).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @with_appcontext
-def export(survey_id: int, fmt: str, what: str, wave: str | None, lang: str, output: Path) -> None:
+def export(
+    survey_id: int,
+    fmt: str,
+    what: str,
+    wave: str | None,
+    lang: str,
+    identifying: bool,
+    output: Path,
+) -> None:
     """Export anonymised responses (CSV, XLSX, SPSS) or estimates (CSV, XLSX)."""
     from .services import audit
     from .services.exports import (
@@ -150,7 +164,9 @@ def export(survey_id: int, fmt: str, what: str, wave: str | None, lang: str, out
         if what == "estimates":
             data = export_estimates(report_bundle(survey, wave_obj), fmt, lang)
         else:
-            data = export_responses(survey, fmt, wave=wave_obj if wave else None, lang=lang)
+            data = export_responses(
+                survey, fmt, wave=wave_obj if wave else None, lang=lang, identifying=identifying
+            )
     except REQUEST_ERRORS as exc:
         _fail(str(exc))
     _write(output, data)
@@ -158,6 +174,7 @@ def export(survey_id: int, fmt: str, what: str, wave: str | None, lang: str, out
         "export",
         f"{what}:{survey_id}:{wave or 'all'}",
         format=fmt,
+        identifying=identifying,
         source="cli",
         username="(command line)",
         commit=True,

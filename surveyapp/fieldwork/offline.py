@@ -25,6 +25,9 @@ def _question(q: Question) -> dict[str, Any]:
     return {
         "id": q.id,
         "type": q.type,
+        # how offline.js shows it and what it checks (the registry's input kind)
+        "input": q.kind.input,
+        "multiple": q.kind.multiple,
         "label": _text(q.label),
         "hint": _text(q.hint),
         "required": q.required,
@@ -35,6 +38,8 @@ def _question(q: Question) -> dict[str, Any]:
         "min": q.minimum,
         "max": q.maximum,
         "max_length": q.max_length,
+        # a calculate question: evaluated on the tablet for skip logic, again by the server
+        "calculation": q.calculation.to_json() if q.calculation else None,
         "other_code": q.other_code,
         "choices": [
             {"code": c.code, "label": _text(c.label), "exclusive": c.exclusive} for c in q.choices

@@ -20,7 +20,14 @@ from .model import DEFAULT_TEXT_MAX_LENGTH, Question
 if TYPE_CHECKING:
     from .model import Questionnaire
 
-__all__ = ["ANSWER_ERROR_KINDS", "NORMALISERS", "AnswerError", "clean_answers"]
+__all__ = [
+    "ANSWER_ERROR_KINDS",
+    "GEOPOINT_PARTS",
+    "NORMALISERS",
+    "AnswerError",
+    "clean_answers",
+    "geopoint_parts",
+]
 
 #: Every ``AnswerError.kind``, for the interface's table of messages.
 ANSWER_ERROR_KINDS: frozenset[str] = frozenset(
@@ -72,8 +79,6 @@ def _texts(raw: Any) -> list[str]:
     if type(raw) is str:  # the usual case, answered without the general loop below
         text = raw.replace("\r\n", "\n").strip()
         return [text] if text else []
-    if isinstance(raw, Mapping):  # a stored geopoint given back
-        return [" ".join(str(raw.get(part, "")) for part in GEOPOINT_PARTS).strip()]
     items = raw if isinstance(raw, list | tuple | set | frozenset) else [raw]
     texts: list[str] = []
     for item in items:
@@ -206,9 +211,24 @@ def _geopoint(question: Question, texts: list[str]) -> _Normalised:
     lat, lon = numbers[0], numbers[1]
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (len(numbers) == 4 and numbers[3] < 0):
         return None, bad
-    values: dict[str, float | None] = dict.fromkeys(GEOPOINT_PARTS)
-    values.update(zip(GEOPOINT_PARTS, numbers, strict=False))
-    return values, []
+    # Stored as ODK writes it: "lat lon alt accuracy" (one text; the exports split it).
+    return " ".join(_number_text(number) for number in numbers), []
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def geopoint_parts(value: Any) -> dict[str, float | None]:
+    """Return a stored geopoint answer (``"lat lon alt accuracy"``) as its four numbers (None
+    where it has none)."""
+    parts: dict[str, float | None] = dict.fromkeys(GEOPOINT_PARTS)
+    for name, text in zip(GEOPOINT_PARTS, str(value or "").split(), strict=False):
+        try:
+            parts[name] = float(text)
+        except ValueError:
+            pass
+    return parts
 
 
 #: How each question type (:data:`~surveyapp.questionnaire.types.KINDS`) cleans and checks an
@@ -262,7 +282,7 @@ def clean_answers(
     valid answers to relevant questions: ``single``/``yesno`` as the code, ``multiple`` as a list
     of codes in questionnaire order, ``integer`` as int, ``decimal`` as float, ``date`` as
     ``YYYY-MM-DD``, ``time`` as ``HH:MM``, ``datetime`` as ``YYYY-MM-DDTHH:MM``, ``geopoint`` as
-    ``{"lat", "lon", "alt", "accuracy"}`` (the last two may be None), ``text`` as stripped text;
+    ODK's text ``"lat lon alt accuracy"`` (:func:`geopoint_parts` reads it), ``text`` as stripped;
     ``calculate`` questions are computed here from the answers before them (whatever was sent);
     ``note`` questions have no answer; empty answers are left out. Relevance is evaluated in
     questionnaire order on the valid answers before each question. A constraint is not checked

@@ -111,6 +111,9 @@ class QuestionKind:
     numeric: bool = False
     #: Other names pyxform gives it (``int`` for integer, ``string`` for text).
     aliases: tuple[str, ...] = ()
+    #: Whether its answers can identify a respondent (free text, dates and times, places):
+    #: the anonymised responses export leaves them out unless asked for them.
+    identifying: bool = False
 
     def question_schema(self) -> dict[str, Any]:
         """Return the JSON Schema of a question of this type (its keys, nothing else)."""
@@ -211,6 +214,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         xlsform="text",
         pyxform="text",
         aliases=("string",),
+        identifying=True,
     ),
     QuestionKind(
         name="date",
@@ -221,6 +225,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         xlsform="date",
         pyxform="date",
         input="date",
+        identifying=True,
     ),
     QuestionKind(
         name="decimal",
@@ -245,6 +250,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         xlsform="time",
         pyxform="time",
         input="time",
+        identifying=True,
     ),
     QuestionKind(
         name="datetime",
@@ -255,6 +261,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         xlsform="dateTime",
         pyxform="dateTime",
         input="datetime",
+        identifying=True,
     ),
     QuestionKind(
         name="geopoint",
@@ -270,6 +277,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         input="geopoint",
         columns=("lat", "lon", "alt", "accuracy"),
         numeric=True,
+        identifying=True,
     ),
     QuestionKind(
         name="note",

@@ -17,7 +17,9 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -25,7 +27,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Answer, Locality, Response, Survey, Wave
-from ..questionnaire import translate
+from ..questionnaire import Questionnaire, translate
+from ..questionnaire.answers import geopoint_parts
 from ..reports import ReportError, ReportLanguageError
 from ..reports.cells import CsvWriter, append_row
 from ..reports.wording import report_language
@@ -51,8 +54,13 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "sav": "application/x-spss-sav",
 }
-#: Question types exported (free text and dates are left out: they can identify people).
-EXPORTED_TYPES = ("single", "yesno", "multiple", "integer")
+#: The words of a geopoint's columns (``<id>_lat`` ...), English and Chinese.
+_PART_WORDS = {
+    "lat": ("latitude", "纬度"),
+    "lon": ("longitude", "经度"),
+    "alt": ("altitude (m)", "海拔（米）"),
+    "accuracy": ("accuracy (m)", "精度（米）"),
+}
 
 
 class ExportError(ValueError):
@@ -235,8 +243,111 @@ def _as_number(code: str) -> int | float | None:
     return int(x) if x.is_integer() else x
 
 
-def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN") -> Table:
-    """The anonymised responses of a survey (one wave, or all), one row per respondent."""
+def _selected(code: str, value: Any) -> int:
+    return int(code in value)
+
+
+def _number_cell(value: Any) -> int | float | None:
+    return _as_number(str(value))
+
+
+def _part(part: str, value: Any) -> float | None:
+    return geopoint_parts(value)[part]
+
+
+@dataclass(frozen=True)
+class AnswerColumn:
+    """One column of answers: its name, label, value labels, whether it holds numbers, and how
+    its cell is read from a stored answer (never called with None)."""
+
+    question: str
+    name: str
+    label: str
+    values: dict[Any, str] | None
+    numeric: bool
+    read: Callable[[Any], Any]
+
+
+def answer_columns(
+    schemas: list[Questionnaire], lang: str = "zh_CN", identifying: bool = False
+) -> list[AnswerColumn]:
+    """The answer columns of the questionnaires ``schemas`` (newest first; a question id once).
+
+    The columns of each question come from its type (the registry, ``questionnaire/types.py``):
+    one per choice of a multiple choice (0/1), one per part of a geopoint (``<id>_lat``,
+    ``_lon``, ``_alt``, ``_accuracy``), one otherwise; notes have none. Types that can identify
+    a respondent (free text, dates, times, places) and calculations that use them are left
+    out unless ``identifying`` is asked for.
+    """
+    english = lang == "en"
+
+    def tr(text) -> str:
+        return translate(text or {}, lang)[0]
+
+    columns: list[AnswerColumn] = []
+    seen: set[str] = set()
+    left_out: set[str] = set()  # identifying answers, and calculations that use them
+    for group in (g for sch in schemas for g in sch.groups):
+        for q in group.questions:
+            qid = q.id
+            if qid in seen:
+                continue
+            seen.add(qid)
+            kind = q.kind
+            uses = q.calculation.refs if q.calculation is not None else frozenset()
+            if not identifying and (kind.identifying or uses & left_out):
+                left_out.add(qid)
+                continue
+            if not kind.columns:
+                continue  # a note: nothing stored
+            label = tr(q.label)
+            if kind.multiple:
+                selected = {
+                    0: "not selected" if english else "未选",
+                    1: "selected" if english else "选中",
+                }
+                for choice in q.choices:
+                    columns.append(
+                        AnswerColumn(
+                            qid,
+                            f"{qid}_{choice.code}",
+                            f"{label}: {tr(choice.label)}",
+                            selected,
+                            True,
+                            partial(_selected, choice.code),
+                        )
+                    )
+            elif kind.choices:
+                all_numeric = all(_as_number(c.code) is not None for c in q.choices)
+                values = {
+                    (_as_number(c.code) if all_numeric else c.code): tr(c.label) for c in q.choices
+                }
+                read = _number_cell if all_numeric else str
+                columns.append(AnswerColumn(qid, qid, label, values, all_numeric, read))
+            elif len(kind.columns) > 1:  # a geopoint: one number per part
+                for part in kind.columns:
+                    en, zh = _PART_WORDS.get(part, (part, part))
+                    columns.append(
+                        AnswerColumn(
+                            qid,
+                            f"{qid}_{part}",
+                            f"{label}: {en if english else zh}",
+                            None,
+                            True,
+                            partial(_part, part),
+                        )
+                    )
+            else:
+                read = _number_cell if kind.numeric else str
+                columns.append(AnswerColumn(qid, qid, label, None, kind.numeric, read))
+    return columns
+
+
+def responses_table(
+    survey: Survey, wave: Wave | None = None, lang: str = "zh_CN", identifying: bool = False
+) -> Table:
+    """The anonymised responses of a survey (one wave, or all), one row per respondent; the
+    answer columns are :func:`answer_columns` (``identifying``: with texts, times, places)."""
     lang = report_language(lang)
     waves = [wave] if wave is not None else list(survey.waves)
     # Each wave was collected with its own questionnaire version: the columns are the union of
@@ -258,9 +369,6 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
                 strict=True,
             )
         )
-
-    def tr(text) -> str:
-        return translate(text or {}, lang)[0]
 
     used: set[str] = set()
     columns: list[str] = []
@@ -333,43 +441,15 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
         is_numeric=True,
     )
 
-    # question columns: (question, column, code or None)
-    question_columns: list[tuple[str, str, str | None]] = []
-    seen: set[str] = set()
+    # question columns: (question, column, how the cell is read from the stored answer)
+    question_columns: list[tuple[str, str, Callable[[Any], Any]]] = []
     ordered = sorted(set(schemas.values()), key=lambda x: -x.version) or [
         (wave or survey).questionnaire_version.schema
     ]
-    for group in (g for sch in ordered for g in sch.groups):
-        for q in group.questions:
-            qid = q.id
-            if qid in seen:
-                continue
-            seen.add(qid)
-            if q.type not in EXPORTED_TYPES:
-                continue
-            if q.type == "multiple":
-                for choice in q.choices:
-                    col = add(
-                        f"{qid}_{choice.code}",
-                        f"{tr(q.label)}: {tr(choice.label)}",
-                        {
-                            0: "not selected" if english else "未选",
-                            1: "selected" if english else "选中",
-                        },
-                        is_numeric=True,
-                    )
-                    question_columns.append((qid, col, choice.code))
-            elif q.type == "integer":
-                question_columns.append((qid, add(qid, tr(q.label), is_numeric=True), None))
-            else:
-                all_numeric = all(_as_number(c.code) is not None for c in q.choices)
-                values = {
-                    (_as_number(c.code) if all_numeric else c.code): tr(c.label) for c in q.choices
-                }
-                question_columns.append(
-                    (qid, add(qid, tr(q.label), values, is_numeric=all_numeric), None)
-                )
-    wanted = sorted({qid for qid, _c, _code in question_columns})
+    for column in answer_columns(ordered, lang, identifying):
+        col = add(column.name, column.label, column.values, is_numeric=column.numeric)
+        question_columns.append((column.question, col, column.read))
+    wanted = sorted({qid for qid, _c, _read in question_columns})
 
     wave_ids = [w.id for w in waves]
     codes = dict(db.session.execute(select(Locality.id, Locality.code)).all())
@@ -413,16 +493,9 @@ def responses_table(survey: Survey, wave: Wave | None = None, lang: str = "zh_CN
             codes.get(r.grid_id, ""),
             weights.get(r.id),
         ]
-        for qid, col, code in question_columns:
+        for qid, _col, read in question_columns:
             value = a.get(qid)
-            if code is not None:
-                row.append(None if value is None else int(code in value))
-            elif value is None:
-                row.append(None)
-            elif col in numeric:
-                row.append(_as_number(str(value)))
-            else:
-                row.append(str(value))
+            row.append(None if value is None else read(value))
         rows.append(row)
     about = [
         ("survey", survey.name),
@@ -549,11 +622,16 @@ def export_estimates(
 
 
 def export_responses(
-    survey: Survey, fmt: str, wave: Wave | None = None, lang: str = "zh_CN"
+    survey: Survey,
+    fmt: str,
+    wave: Wave | None = None,
+    lang: str = "zh_CN",
+    identifying: bool = False,
 ) -> bytes:
-    """The anonymised responses of a survey as CSV, XLSX or SPSS."""
+    """The anonymised responses of a survey as CSV, XLSX or SPSS (``identifying``: with free
+    texts, dates, times and places too)."""
     fmt = check_format("responses", fmt)
-    table = responses_table(survey, wave, lang)
+    table = responses_table(survey, wave, lang, identifying)
     if not table.rows:
         raise ExportError(f"survey {survey.id} has no responses to export yet")
     if fmt == "csv":

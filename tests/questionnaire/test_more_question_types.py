@@ -12,7 +12,7 @@ import io
 import pytest
 
 from surveyapp.questionnaire import QuestionnaireError, load_questionnaire_text
-from surveyapp.questionnaire.answers import AnswerError, clean_answers
+from surveyapp.questionnaire.answers import AnswerError, clean_answers, geopoint_parts
 from surveyapp.questionnaire.export import dump_document, to_document
 from surveyapp.questionnaire.xlsform import to_xlsform, xlsform_to_document, xlsform_to_yaml
 
@@ -100,11 +100,17 @@ def test_answers_are_cleaned_and_checked_per_type(schema) -> None:
         "height": 1.75,
         "t": "14:05",
         "dt": "2026-12-03T09:30",
-        "loc": {"lat": 31.2304, "lon": 121.4737, "alt": 12.5, "accuracy": 4.8},
+        "loc": "31.2304 121.4737 12.5 4.8",
         "adult": "true",  # computed by the server from age
         "kids": 30,
     }
-    # a stored geopoint given back is the same answer
+    assert geopoint_parts(cleaned["loc"]) == {
+        "lat": 31.2304,
+        "lon": 121.4737,
+        "alt": 12.5,
+        "accuracy": 4.8,
+    }
+    # stored answers given back are the same answers
     again, errors = clean_answers(schema, {**cleaned, "adult": None, "kids": None})
     assert errors == [] and again == cleaned
 

@@ -201,6 +201,17 @@
     }
   }
 
-  var api = {FORMAT: FORMAT, evaluate: evaluate, today: localToday};
+  /* The value of an expression (a calculate question's calculation), "" when it cannot be
+     evaluated. */
+  function value(expression, get) {
+    try {
+      if (!expression || expression.format !== FORMAT) fail("format");
+      return evaluateNode(expression.tree, get, undefined);
+    } catch (e) {
+      return "";
+    }
+  }
+
+  var api = {FORMAT: FORMAT, evaluate: evaluate, value: value, today: localToday};
   global.SurveyConditions = api;
 })(typeof window !== "undefined" ? window : globalThis);

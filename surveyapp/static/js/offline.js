@@ -127,14 +127,16 @@
       g.questions.forEach(function (q) {
         var ok = groupOk && (!q.relevant || SurveyConditions.evaluate(q.relevant, get));
         rel[q.id] = ok;
-        if (ok && !blank(answers[q.id])) effective[q.id] = answers[q.id];
+        /* a calculation's value (the server computes it again) is what later skips see */
+        var answer = q.calculation ? SurveyConditions.value(q.calculation, get) : answers[q.id];
+        if (ok && !blank(answer)) effective[q.id] = answer;
       });
     });
     rel._get = get;
     return rel;
   }
   function groupShown(qv, index, rel) {
-    return qv.groups[index].questions.some(function (q) { return rel[q.id]; });
+    return qv.groups[index].questions.some(function (q) { return rel[q.id] && widget(q).shown; });
   }
   function nextGroup(after) {
     var rel = relevance(iv.qv, iv.answers);
@@ -150,7 +152,7 @@
     var rel = relevance(iv.qv, iv.answers), out = {};
     iv.qv.groups.forEach(function (g) {
       g.questions.forEach(function (q) {
-        if (!rel[q.id] || blank(iv.answers[q.id])) return;
+        if (!rel[q.id] || !widget(q).answered || blank(iv.answers[q.id])) return;
         out[q.id] = iv.answers[q.id];
         var other = iv.answers[q.id + ".other"];
         var chosen = Array.isArray(out[q.id]) ? out[q.id] : [out[q.id]];
@@ -163,20 +165,14 @@
   /* --- checks (the server repeats them all) ----------------------------------------------- */
   function check(q, rel) {
     var v = iv.answers[q.id];
+    if (!widget(q).answered) return null;
     if (blank(v)) {
       var required = q.required_if ? SurveyConditions.evaluate(q.required_if, rel._get) : q.required;
       return required ? M.required : null;
     }
     var text = Array.isArray(v) ? "" : String(v).normalize("NFKC").trim();
-    if (q.type === "integer") {
-      if (!/^[+-]?[0-9]+$/.test(text)) return M.notInteger;
-      var n = parseInt(text, 10);
-      if ((q.min !== null && n < q.min) || (q.max !== null && n > q.max)) {
-        return fmt(M.range, {min: q.min === null ? "…" : q.min, max: q.max === null ? "…" : q.max});
-      }
-    }
-    if (q.type === "date" && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text)) return M.badDate;
-    if (q.type === "text" && text.length > (q.max_length || 500)) return fmt(M.tooLong, {max: q.max_length || 500});
+    var message = widget(q).check ? widget(q).check(q, text) : null;
+    if (message) return message;
     if (q.other_code) {
       var chosen = Array.isArray(v) ? v : [v];
       if (chosen.indexOf(q.other_code) >= 0 && blank(iv.answers[q.id + ".other"])) return M.otherMissing;
@@ -185,6 +181,102 @@
       return q.constraint_message ? tr(q.constraint_message, iv.lang) : M.constraint;
     }
     return null;
+  }
+  function range(q, n) {
+    if ((q.min !== null && n < q.min) || (q.max !== null && n > q.max)) {
+      return fmt(M.range, {min: q.min === null ? "…" : q.min, max: q.max === null ? "…" : q.max});
+    }
+    return null;
+  }
+
+  /* --- one widget per input kind (the server's registry says which a question has) -------- */
+  function inputBox(type, mode) {
+    return function (q, value, label) {
+      return el("input", {type: type, inputmode: mode || null, name: q.id, "aria-label": label, value: value || ""});
+    };
+  }
+  function readValue(form, q) {
+    var field = form.querySelector('[name="' + q.id + '"]');
+    return field ? field.value : "";
+  }
+  function readChoice(form, q) {
+    if (q.multiple) {
+      return Array.prototype.map.call(form.querySelectorAll('input[name="' + q.id + '"]:checked'), function (i) { return i.value; });
+    }
+    var checked = form.querySelector('input[name="' + q.id + '"]:checked');
+    return checked ? checked.value : "";
+  }
+  function choiceWidget(q, value) {
+    var multiple = !!q.multiple;
+    var chosen = multiple ? (value || []) : [value];
+    var box = el("div", {}, [el("div", {"class": "choices"}, q.choices.map(function (c) {
+      return el("label", {"class": "choice"}, [
+        el("input", {type: multiple ? "checkbox" : "radio", name: q.id, value: c.code,
+                     checked: chosen.indexOf(c.code) >= 0, "data-exclusive": c.exclusive ? "1" : null}),
+        el("span", {text: tr(c.label, iv.lang)})]);
+    }))]);
+    if (q.other_code) {
+      box.appendChild(el("label", {"class": "other", "for": "other-" + q.id, text: M.specify}));
+      box.appendChild(el("input", {type: "text", id: "other-" + q.id, name: q.id + ".other", value: iv.answers[q.id + ".other"] || ""}));
+    }
+    return box;
+  }
+  function geopointText(value) {
+    var p = String(value).split(/\s+/);
+    var text = Number(p[0]).toFixed(6) + ", " + Number(p[1]).toFixed(6);
+    return p.length > 3 ? text + " (" + fmt(M.locationAccuracy, {m: Math.round(Number(p[3]))}) + ")" : text;
+  }
+  /* A location is taken only when the interviewer presses the button (the respondent's consent). */
+  function geopointWidget(q, value, label) {
+    var hidden = el("input", {type: "hidden", name: q.id, value: value || ""});
+    var shown = el("p", {"class": "geopoint-value", "aria-live": "polite", text: value ? geopointText(value) : ""});
+    var button = el("button", {type: "button", "class": "secondary capture-location", "aria-label": label, text: M.captureLocation,
+      on: {click: function () {
+        if (!navigator.geolocation) { shown.textContent = M.locationFailed; return; }
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          var c = pos.coords;
+          /* ODK's order: latitude longitude altitude accuracy (altitude 0 when unknown, as ODK) */
+          hidden.value = [c.latitude, c.longitude, c.altitude === null ? 0 : c.altitude, c.accuracy].join(" ");
+          shown.textContent = geopointText(hidden.value);
+          hidden.dispatchEvent(new Event("input", {bubbles: true}));
+        }, function () { shown.textContent = M.locationFailed; }, {enableHighAccuracy: true, timeout: 30000, maximumAge: 0});
+      }}});
+    return el("div", {}, [el("p", {"class": "hint", text: M.locationConsent}), button, shown, hidden]);
+  }
+  function decimalCheck(q, text) {
+    if (!/^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(text)) return M.notNumber;
+    return range(q, parseFloat(text));
+  }
+  var WIDGETS = {
+    choice: {render: choiceWidget, read: readChoice},
+    text: {render: function (q, value, label) {
+      return el("textarea", {name: q.id, rows: "3", "aria-label": label, maxlength: String(q.max_length || 500), value: value || ""});
+    }, read: readValue, check: function (q, text) {
+      return text.length > (q.max_length || 500) ? fmt(M.tooLong, {max: q.max_length || 500}) : null;
+    }},
+    integer: {render: inputBox("text", "numeric"), read: readValue, check: function (q, text) {
+      return /^[+-]?[0-9]+$/.test(text) ? range(q, parseInt(text, 10)) : M.notInteger;
+    }},
+    decimal: {render: inputBox("text", "decimal"), read: readValue, check: decimalCheck},
+    date: {render: inputBox("date"), read: readValue, check: function (q, text) {
+      return /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text) ? null : M.badDate;
+    }},
+    time: {render: inputBox("time"), read: readValue, check: function (q, text) {
+      return /^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$/.test(text) ? null : M.badTime;
+    }},
+    datetime: {render: inputBox("datetime-local"), read: readValue, check: function (q, text) {
+      return /^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?$/.test(text) ? null : M.badDatetime;
+    }},
+    geopoint: {render: geopointWidget, read: readValue, text: geopointText},
+    note: {shown: true, answered: false},     /* its label and hint only */
+    calculate: {shown: false, answered: false}  /* computed: the server stores it */
+  };
+  function widget(q) {
+    /* a document saved on the device before inputs were sent: choices or the type's name */
+    if (q.multiple === undefined) q.multiple = q.type === "multiple";
+    var w = WIDGETS[q.input || (q.choices && q.choices.length ? "choice" : q.type)] || WIDGETS.text;
+    return {render: w.render, read: w.read, check: w.check, text: w.text,
+            shown: w.shown !== false, answered: w.answered !== false};
   }
 
   /* --- screens ---------------------------------------------------------------------------- */
@@ -286,44 +378,22 @@
   function questionField(q) {
     var label = tr(q.label, iv.lang);
     var value = iv.answers[q.id];
+    var optional = q.required || !widget(q).answered ? null : el("span", {"class": "optional", text: " (" + M.optional + ")"});
     var fs = el("fieldset", {"class": "question", id: "q-" + q.id, "data-question": q.id, "data-type": q.type}, [
-      el("legend", {}, [label, q.required ? null : el("span", {"class": "optional", text: " (" + M.optional + ")"})])
+      el("legend", {}, [label, optional])
     ]);
     if (q.hint) fs.appendChild(el("p", {"class": "hint", text: tr(q.hint, iv.lang)}));
     fs.appendChild(el("p", {"class": "error-text", role: "alert", hidden: true}));
-    if (q.type === "single" || q.type === "yesno" || q.type === "multiple") {
-      var multiple = q.type === "multiple";
-      var chosen = multiple ? (value || []) : [value];
-      fs.appendChild(el("div", {"class": "choices"}, q.choices.map(function (c) {
-        return el("label", {"class": "choice"}, [
-          el("input", {type: multiple ? "checkbox" : "radio", name: q.id, value: c.code,
-                       checked: chosen.indexOf(c.code) >= 0, "data-exclusive": c.exclusive ? "1" : null}),
-          el("span", {text: tr(c.label, iv.lang)})]);
-      })));
-      if (q.other_code) {
-        fs.appendChild(el("label", {"class": "other", "for": "other-" + q.id, text: M.specify}));
-        fs.appendChild(el("input", {type: "text", id: "other-" + q.id, name: q.id + ".other", value: iv.answers[q.id + ".other"] || ""}));
-      }
-    } else if (q.type === "text") {
-      fs.appendChild(el("textarea", {name: q.id, rows: "3", "aria-label": label, maxlength: String(q.max_length || 500), value: value || ""}));
-    } else {
-      fs.appendChild(el("input", {type: q.type === "integer" ? "text" : "date", inputmode: q.type === "integer" ? "numeric" : null,
-                                  name: q.id, "aria-label": label, value: value || ""}));
-    }
+    var w = widget(q);
+    if (w.render) fs.appendChild(w.render(q, value, label));
     return fs;
   }
 
   function readGroup(form, group) {
     group.questions.forEach(function (q) {
-      if (q.type === "multiple") {
-        iv.answers[q.id] = Array.prototype.map.call(form.querySelectorAll('input[name="' + q.id + '"]:checked'), function (i) { return i.value; });
-      } else if (q.type === "single" || q.type === "yesno") {
-        var checked = form.querySelector('input[name="' + q.id + '"]:checked');
-        iv.answers[q.id] = checked ? checked.value : "";
-      } else {
-        var field = form.querySelector('[name="' + q.id + '"]');
-        iv.answers[q.id] = field ? field.value : "";
-      }
+      var w = widget(q);
+      if (!w.read) return;  /* a note or a calculation: nothing entered */
+      iv.answers[q.id] = w.read(form, q);
       if (blank(iv.answers[q.id])) delete iv.answers[q.id];
       var other = form.querySelector('[name="' + q.id + '.other"]');
       if (other) {
@@ -355,7 +425,7 @@
       var rel = relevance(qv, iv.answers);
       group.questions.forEach(function (q) {
         var fs = form.querySelector('[data-question="' + q.id + '"]');
-        fs.hidden = !rel[q.id];
+        fs.hidden = !rel[q.id] || !widget(q).shown;
         Array.prototype.forEach.call(fs.querySelectorAll("input, textarea, select"), function (i) { i.disabled = !rel[q.id]; });
       });
       saveDraft();
@@ -400,6 +470,7 @@
 
   function answerText(q, value) {
     if (blank(value)) return M.noAnswer;
+    if (widget(q).text) return widget(q).text(value);
     if (q.choices && q.choices.length) {
       var codes = Array.isArray(value) ? value : [value];
       var text = q.choices.filter(function (c) { return codes.indexOf(c.code) >= 0; })
@@ -421,7 +492,7 @@
       if (!known) nodes.push(el("p", {"class": "flash flash-error", role: "alert", text: qid + ": " + errors[qid]}));
     });
     qv.groups.forEach(function (g, index) {
-      var shown = g.questions.filter(function (q) { return rel[q.id]; });
+      var shown = g.questions.filter(function (q) { return rel[q.id] && widget(q).answered; });
       if (!shown.length) return;
       var dl = el("dl");
       shown.forEach(function (q) {
