@@ -20,11 +20,15 @@ var NETWORK_TIMEOUT_MS = 6000;
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
+    // Every piece of the shell or no install: a worker without its shell would answer the
+    // enumerator's offline visit with an error page. A failed install is tried again on the
+    // next visit (the page registers the worker each time).
     return Promise.all(SHELL.map(function (url) {
       return fetch(url, {credentials: "same-origin", cache: "no-store"}).then(function (response) {
-        // A redirect (to the login page) is not the shell: leave it out.
-        if (response.ok && !response.redirected) return cache.put(url, response);
-      }).catch(function () { /* installed again on the next visit */ });
+        // A redirect (to the login page) is not the shell.
+        if (!response.ok || response.redirected) throw new Error("shell not available: " + url);
+        return cache.put(url, response);
+      });
     }));
   }).then(function () {
     return Promise.all(PAGE_URLS.map(function (url) {

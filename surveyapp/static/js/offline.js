@@ -610,6 +610,13 @@
 
   load().then(function () {
     SurveySync.start(user);
+    /* Say when the app is on the device: from then on it opens without a network. */
+    SurveySync.offlineReady.then(function (ok) {
+      if (!ok) return;
+      root.dataset.offlineReady = "1";
+      var badge = document.getElementById("offline-ready");
+      if (badge) badge.hidden = false;
+    });
     var caseId = params.get("case"), assignmentId = params.get("assignment");
     var a = assignmentId && data.assignments.filter(function (x) { return String(x.id) === assignmentId; })[0];
     if (a && caseId && data.questionnaires[a.questionnaire.version_id]) startScreen(a, parseInt(caseId, 10));

@@ -130,16 +130,29 @@
     global.addEventListener("offline", function () { notify(user, {report: {error: "offline"}}); });
     setInterval(function () { if (navigator.onLine !== false) syncNow(user); }, 60000);
     if ("serviceWorker" in navigator && global.SurveySync.serviceWorkerUrl) {
-      navigator.serviceWorker.register(global.SurveySync.serviceWorkerUrl, {scope: "/"}).catch(function () {
-        /* the app still works online without it */
-      });
+      global.SurveySync.offlineReady = install(global.SurveySync.serviceWorkerUrl);
     }
     return syncNow(user);
+  }
+
+  /* Register the service worker; resolve true once this page is controlled by an active worker,
+     i.e. once the app shell is on the device and the app opens without a network (the worker's
+     install fails, and is tried again on the next visit, when the shell cannot be kept). */
+  function install(url) {
+    var sw = navigator.serviceWorker;
+    return sw.register(url, {scope: "/"}).then(function () { return sw.ready; }).then(function () {
+      if (sw.controller) return true;
+      return new Promise(function (resolve) {
+        sw.addEventListener("controllerchange", function () { resolve(true); });
+      });
+    }).catch(function () { return false; /* the app still works online without it */ });
   }
 
   global.SurveySync = {
     submissionsUrl: "/api/v1/submissions",
     serviceWorkerUrl: null,
+    /* A promise: true once the app opens without a network on this device (see install). */
+    offlineReady: Promise.resolve(false),
     open: open,
     saveInterview: saveInterview,
     listInterviews: listInterviews,
