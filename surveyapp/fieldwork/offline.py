@@ -32,6 +32,7 @@ def _question(q: Question) -> dict[str, Any]:
         "hint": _text(q.hint),
         "required": q.required,
         "required_if": q.required_if.to_json() if q.required_if else None,
+        "choice_filter": q.choice_filter.to_json() if q.choice_filter else None,
         "relevant": q.relevant.to_json() if q.relevant else None,
         "constraint": q.constraint.to_json() if q.constraint else None,
         "constraint_message": _text(q.constraint_message),
@@ -42,7 +43,14 @@ def _question(q: Question) -> dict[str, Any]:
         "calculation": q.calculation.to_json() if q.calculation else None,
         "other_code": q.other_code,
         "choices": [
-            {"code": c.code, "label": _text(c.label), "exclusive": c.exclusive} for c in q.choices
+            {
+                "code": c.code,
+                "label": _text(c.label),
+                "exclusive": c.exclusive,
+                # what the choice filter reads (its columns, "name" the code)
+                **({"properties": c.columns()} if q.choice_filter else {}),
+            }
+            for c in q.choices
         ],
     }
 

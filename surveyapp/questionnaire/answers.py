@@ -34,7 +34,7 @@ ANSWER_ERROR_KINDS: frozenset[str] = frozenset(
     {
         "required",  # a relevant, required question is unanswered
         "not_relevant",  # a skipped question (or an unused "other" text) was answered
-        "unknown_code",  # params: code
+        "unknown_code",  # params: code (and choice_filter when the filter left it out)
         "not_integer",
         "out_of_range",  # params: min, max (either may be None)
         "bad_date",  # expected YYYY-MM-DD
@@ -270,6 +270,18 @@ def _check_other(question: Question, value: Any, other_text: str | None) -> list
     return []
 
 
+def _check_filter(question: Question, value: Any, valid: Mapping[str, Any]) -> list[AnswerError]:
+    """A cascading select: each chosen code must be one the choice filter offers."""
+    allowed = question.allowed_codes(valid)
+    chosen = value if isinstance(value, list) else [value]
+    for code in chosen:
+        if code not in allowed:
+            assert question.choice_filter is not None
+            details = {"code": code, "choice_filter": question.choice_filter.source}
+            return [AnswerError(question.id, "unknown_code", details)]
+    return []
+
+
 def clean_answers(
     questionnaire: Questionnaire,
     raw: Mapping[str, Any],
@@ -340,6 +352,13 @@ def clean_answers(
             value, problems = _normalise(question, raw.get(question.id))
             if value is None and not problems and question.is_required(valid):
                 problems.append(AnswerError(question.id, "required", {}))
+            if (
+                value is not None
+                and not problems
+                and question.choice_filter is not None
+                and not question.choice_filter.refs & invalid
+            ):
+                problems.extend(_check_filter(question, value, valid))
             if not problems and question.other_code is not None:
                 problems.extend(_check_other(question, value, other_text))
             if (

@@ -131,12 +131,19 @@ class _Call:
 
 
 @dataclass(frozen=True)
+class _Prop:
+    """In a choice filter, a column of the choice being filtered (``name`` is its code)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class _Regex:
     subject: _Node
     pattern: Pattern
 
 
-_Node = _Literal | _Ref | _Current | _Binary | _Call | _Regex
+_Node = _Literal | _Ref | _Current | _Binary | _Call | _Regex | _Prop
 
 
 def _walk(node: _Node) -> Iterator[_Node]:
@@ -164,6 +171,8 @@ def _tree_json(node: _Node) -> list[Any]:
         return ["ref", node.qid]
     if isinstance(node, _Current):
         return ["current"]
+    if isinstance(node, _Prop):
+        return ["prop", node.name]
     if isinstance(node, _Binary):
         return [node.op, _tree_json(node.left), _tree_json(node.right)]
     if isinstance(node, _Regex):
@@ -217,10 +226,11 @@ class _Parser:
     """Recursive descent; precedence from loosest: or, and, comparison, + -, * div mod,
     unary -, primary."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, choice_filter: bool = False) -> None:
         self.tokens = _tokenize(source)
         self.index = 0
         self.depth = 0
+        self.choice_filter = choice_filter
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -334,6 +344,8 @@ class _Parser:
         if token.text in ("and", "or", "div", "mod"):
             raise ConditionSyntaxError(f"'{token.text}' needs something before it", token.column)
         following = self.peek()
+        if not (following.kind == "op" and following.text == "(") and self.choice_filter:
+            return _Prop(token.text)
         if not (following.kind == "op" and following.text == "("):
             raise ConditionSyntaxError(
                 f"unknown name '{token.text}': write ${{{token.text}}} for a question's answer "
@@ -538,6 +550,8 @@ def _evaluate(node: _Node, answers: Mapping[str, Any], current: Any) -> _Value:
         return _answer_value(answers.get(node.qid))
     if isinstance(node, _Current):
         return _answer_value(current)
+    if isinstance(node, _Prop):
+        return _answer_value(current.get(node.name) if isinstance(current, Mapping) else None)
     if isinstance(node, _Binary):
         if node.op == "and":
             return _truth(_evaluate(node.left, answers, current)) and _truth(
@@ -620,6 +634,9 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
         return lambda answers, current: _answer_value(answers.get(qid))
     if isinstance(node, _Current):
         return lambda answers, current: _answer_value(current)
+    if isinstance(node, _Prop):
+        prop = node
+        return lambda a, c: _evaluate(prop, a, c)
     if isinstance(node, _Regex):
         subject, pattern = _compile(node.subject), node.pattern
         return lambda a, c: pattern.search(_string(subject(a, c)))
@@ -747,6 +764,10 @@ class Condition:
                 pairs.append((qid, code.strip()))
         return tuple(pairs)
 
+    def choice_columns(self) -> frozenset[str]:
+        """The choice columns a choice filter reads (bare names)."""
+        return frozenset(node.name for node in _walk(self._tree) if isinstance(node, _Prop))
+
     def choice_functions(self) -> tuple[tuple[str, str | None], ...]:
         """Return ``(function, qid)`` for each ``selected``/``count-selected`` call on a question.
 
@@ -763,13 +784,20 @@ class Condition:
         return tuple(uses)
 
 
-def parse_condition(source: str) -> Condition:
-    """Parse ``source`` into a :class:`Condition`; raise :class:`ConditionSyntaxError`."""
+def parse_condition(source: str, choice_filter: bool = False) -> Condition:
+    """Parse ``source`` into a :class:`Condition`; raise :class:`ConditionSyntaxError`.
+
+    ``choice_filter``: the condition is a select's ``choice_filter``, where a bare name is a
+    column of the choice being filtered (``street = ${street}``; ``name`` is the choice's
+    code), given to :meth:`Condition.evaluate` as ``current``, a mapping.
+    """
     try:
-        tree = _Parser(source).parse()
+        tree = _Parser(source, choice_filter).parse()
     except ConditionSyntaxError as error:
         raise ConditionSyntaxError(error.message, error.column, source) from None
     nodes = list(_walk(tree))
     refs = frozenset(node.qid for node in nodes if isinstance(node, _Ref))
+    if choice_filter and any(isinstance(node, _Current) for node in nodes):
+        raise ConditionSyntaxError("'.' cannot be used in a choice filter", 1, source)
     uses_current = any(isinstance(node, _Current) for node in nodes)
     return Condition(source, refs, uses_current, tree)

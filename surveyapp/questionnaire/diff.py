@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import Condition, _Binary, _Call, _Current, _Literal, _Node, _Ref, _Regex
+from .conditions import Condition, _Binary, _Call, _Current, _Literal, _Node, _Prop, _Ref, _Regex
 from .model import Indicator, Question, Questionnaire, Text
 
 __all__ = [
@@ -57,6 +57,8 @@ def _canonical(node: _Node) -> str:
         return f"({_canonical(node.left)} {node.op} {_canonical(node.right)})"
     if isinstance(node, _Call):
         return f"{node.name}(" + ", ".join(_canonical(arg) for arg in node.args) + ")"
+    if isinstance(node, _Prop):
+        return node.name
     if isinstance(node, _Regex):
         return f"regex({_canonical(node.subject)}, {node.pattern.source!r})"
     raise TypeError(f"unknown condition node {node!r}")  # pragma: no cover - invariant

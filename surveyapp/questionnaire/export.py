@@ -52,6 +52,8 @@ def _choices(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"code": choice.code, "label": dict(choice.label)}
         if choice.exclusive:
             item["exclusive"] = True
+        if choice.properties:
+            item["properties"] = dict(choice.properties)
         items.append(item)
     return items
 
@@ -105,6 +107,9 @@ _TYPE_KEY_VALUES: Mapping[str, Callable[[Question, tuple[str, ...]], Any]] = {
         None if question.max_length == DEFAULT_TEXT_MAX_LENGTH else question.max_length
     ),
     "other": lambda question, languages: question.other_code,
+    "choice_filter": lambda question, languages: (
+        question.choice_filter.source if question.choice_filter is not None else None
+    ),
     "calculation": lambda question, languages: (
         question.calculation.source if question.calculation is not None else None
     ),

@@ -56,6 +56,7 @@ __all__ = [
 _SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 _MAX_CODE_LENGTH = 100
+_COLUMN_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:_[A-Z][a-z]{3})?(?:_[A-Z]{2})?\Z")
 
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -388,12 +389,12 @@ class _Loader:
                 self.report(node, path, f"missing {lang} translation")
         return MappingProxyType(texts)
 
-    def condition(self, node: Node, path: str) -> Condition | None:
+    def condition(self, node: Node, path: str, choice_filter: bool = False) -> Condition | None:
         source = self.string(node, path)
         if source is None:
             return None
         try:
-            return parse_condition(source)
+            return parse_condition(source, choice_filter=choice_filter)
         except ConditionSyntaxError as error:
             self.report(
                 node,
@@ -572,7 +573,7 @@ class _Loader:
         seen: dict[str, int] = {}
         for index, item in enumerate(items):
             item_path = f"{path}[{index}]"
-            entries = self.mapping(item, item_path, ("code", "label"), ("exclusive",))
+            entries = self.mapping(item, item_path, ("code", "label"), ("exclusive", "properties"))
             if entries is None:
                 continue
             code = (
@@ -586,6 +587,11 @@ class _Loader:
             exclusive = False
             if "exclusive" in entries:
                 exclusive = bool(self.boolean(entries["exclusive"], _join(item_path, "exclusive")))
+            properties: tuple[tuple[str, str], ...] = ()
+            if "properties" in entries:
+                properties = self.choice_properties(
+                    entries["properties"], _join(item_path, "properties")
+                )
             if code is None:
                 continue
             if code in seen:
@@ -596,7 +602,7 @@ class _Loader:
                 )
                 continue
             seen[code] = _line(entries["code"])
-            choices.append(Choice(code, label, exclusive))
+            choices.append(Choice(code, label, exclusive, properties))
         if not items:
             self.report(node, path, "must list at least one choice")
         result = tuple(choices)
@@ -732,6 +738,7 @@ class _Loader:
 
         choices: tuple[Choice, ...] = ()
         other_code: str | None = None
+        choice_filter: Condition | None = None
         if qtype in ("single", "multiple"):
             choices = self.question_choices(entries, node, path)
             spaced = [c.code for c in choices if qtype == "multiple" and len(c.code.split()) > 1]
@@ -743,6 +750,7 @@ class _Loader:
                     f"have (its answer is stored as codes separated by spaces, as in ODK)",
                 )
             other_code = self.other_code(entries, path, choices)
+            choice_filter = self.choice_filter(entries, path, choices, index, qid)
         elif qtype == "yesno":
             choices = self.yesno_choices(entries, path)
 
@@ -802,6 +810,7 @@ class _Loader:
             constraint=constraint,
             constraint_message=constraint_message,
             required_if=required_if,
+            choice_filter=choice_filter,
             minimum=minimum,
             maximum=maximum,
             max_length=max_length,
@@ -811,6 +820,49 @@ class _Loader:
         )
         self.questions[qid] = _QuestionInfo(question, index, _line(entries["id"]))
         return question
+
+    def choice_properties(self, node: Node, path: str) -> tuple[tuple[str, str], ...]:
+        if not isinstance(node, MappingNode):
+            self.report(
+                node, path, f"must be a mapping of column names to texts, not {_kind(node)}"
+            )
+            return ()
+        result: list[tuple[str, str]] = []
+        for key_node, value in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else ""
+            if not _COLUMN_RE.match(key) or key in ("name", "label"):
+                self.report(key_node, path, f"'{key}' is not a choice column name like street")
+                continue
+            if not isinstance(value, ScalarNode) or value.tag == _NULL_TAG:
+                self.report(value, _join(path, key), f"must be a text, not {_kind(value)}")
+                continue
+            result.append((key, value.value))
+        return tuple(result)
+
+    def choice_filter(
+        self,
+        entries: dict[str, Node],
+        path: str,
+        choices: tuple[Choice, ...],
+        index: int,
+        qid: str | None,
+    ) -> Condition | None:
+        if "choice_filter" not in entries:
+            return None
+        node, field = entries["choice_filter"], _join(path, "choice_filter")
+        condition = self.condition(node, field, choice_filter=True)
+        if condition is None:
+            return None
+        columns = {"name"} | {key for choice in choices for key, _value in choice.properties}
+        for column in sorted(condition.choice_columns() - columns):
+            self.report(
+                node,
+                field,
+                f"'{column}' is no column of the choices (their columns: "
+                f"{', '.join(sorted(columns))}){_suggest(column, columns)}",
+            )
+        self.pending.append(_PendingCondition(condition, node, field, "choice_filter", index, qid))
+        return condition
 
     def question_condition(
         self, entries: dict[str, Node], path: str, key: str, index: int, qid: str | None

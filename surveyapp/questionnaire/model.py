@@ -153,6 +153,13 @@ class Choice:
     code: str
     label: Text
     exclusive: bool = False
+    #: Extra columns of the choice (XLSForm's choices sheet), read by a question's
+    #: ``choice_filter``: ``(("street", "s1"),)``.
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def columns(self) -> dict[str, str]:
+        """The choice's columns as a choice filter sees them: ``name`` is its code."""
+        return {**dict(self.properties), "name": self.code}
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,9 @@ class Question:
     relevant: Condition | None = None
     constraint: Condition | None = None
     constraint_message: Text | None = None
+    #: XLSForm's ``choice_filter`` (cascading selects): a choice is offered, and accepted,
+    #: only when it holds for the choice's columns (``street = ${street}``).
+    choice_filter: Condition | None = None
     minimum: int | float | None = None
     maximum: int | float | None = None
     max_length: int | None = None
@@ -198,6 +208,14 @@ class Question:
         if self.required_if is not None:
             return self.required_if.evaluate(answers)
         return self.required
+
+    def allowed_codes(self, answers: Mapping[str, Any]) -> tuple[str, ...]:
+        """The codes the ``choice_filter`` lets through given earlier ``answers`` (all codes
+        without a filter)."""
+        if self.choice_filter is None:
+            return self.codes
+        condition = self.choice_filter
+        return tuple(c.code for c in self.choices if condition.evaluate(answers, c.columns()))
 
     def choice(self, code: str) -> Choice | None:
         """Return the choice with ``code``, or None."""

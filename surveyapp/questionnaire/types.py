@@ -46,8 +46,9 @@ _TEXT: Mapping[str, Any] = MappingProxyType(
 _CODE: Mapping[str, Any] = MappingProxyType(
     {
         "type": ["string", "integer"],
-        "description": "An answer code as written: letters, digits, '_', '-' or '.'.",
-        "pattern": r"^[A-Za-z0-9_.\-]+$",
+        "description": "An answer code as written (as pyxform: any text without spaces at "
+        "the ends, tabs or new lines).",
+        "pattern": r"^[^\s](?:[^\t\n\r]*[^\s])?$",
     }
 )
 _CHOICE: Mapping[str, Any] = MappingProxyType(
@@ -59,7 +60,19 @@ _CHOICE: Mapping[str, Any] = MappingProxyType(
             "code": dict(_CODE),
             "label": dict(_TEXT),
             "exclusive": {"type": "boolean", "description": "Chosen alone (multiple choice)."},
+            "properties": {
+                "type": "object",
+                "description": "Columns a choice_filter reads: {street: s1}.",
+                "additionalProperties": {"type": ["string", "integer"]},
+            },
         },
+    }
+)
+_CHOICE_FILTER: Mapping[str, Any] = MappingProxyType(
+    {
+        "type": "string",
+        "description": "Which choices are offered: a condition on each choice's properties "
+        "(bare names; name is the code) and earlier answers: street = ${street}.",
     }
 )
 _CHOICES: Mapping[str, Any] = MappingProxyType(
@@ -152,10 +165,11 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
     QuestionKind(
         name="single",
         description="One answer from a list of choices.",
-        keys=("other", "choices"),
+        keys=("other", "choice_filter", "choices"),
         key_schemas={
             "choices": _CHOICES,
             "other": {**_CODE, "description": "The code of the 'other, please specify' choice."},
+            "choice_filter": _CHOICE_FILTER,
         },
         choices=True,
         input="choice",
@@ -166,10 +180,11 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
     QuestionKind(
         name="multiple",
         description="Any number of answers from a list of choices.",
-        keys=("other", "choices"),
+        keys=("other", "choice_filter", "choices"),
         key_schemas={
             "choices": _CHOICES,
             "other": {**_CODE, "description": "The code of the 'other, please specify' choice."},
+            "choice_filter": _CHOICE_FILTER,
         },
         choices=True,
         multiple=True,

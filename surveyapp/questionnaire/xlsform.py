@@ -71,8 +71,21 @@ _METADATA = frozenset(
 )
 #: Columns of a question that change nothing about what is asked or stored.
 _HARMLESS = frozenset(
-    {"type", "name", "label", "hint", "bind", "parameters", "itemset", "list_name", "choices"}
+    {
+        "type",
+        "name",
+        "label",
+        "hint",
+        "bind",
+        "parameters",
+        "itemset",
+        "list_name",
+        "choices",
+        "choice_filter",
+    }
 )
+#: Keys of a pyxform choice that are not columns a choice filter reads.
+_CHOICE_OWN_KEYS = frozenset({"name", "label", "media", "image", "audio", "video", "big-image"})
 _LANGUAGE_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)\)\s*$")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _NUMBER = r"-?\d+(?:\.\d+)?"
@@ -812,6 +825,16 @@ def _choices(reader: _Reader, child: Mapping[str, Any], question: dict[str, Any]
             item["exclusive"] = True
         if _truthy(choice.get("surveyapp_other")):
             question["other"] = item["code"]
+        properties = {
+            str(key): str(value)
+            for key, value in choice.items()
+            if key not in _CHOICE_OWN_KEYS
+            and not str(key).startswith("surveyapp_")
+            and isinstance(value, str | int | float)
+            and str(value).strip()
+        }
+        if properties and child.get("choice_filter"):
+            item["properties"] = properties  # the columns the cascade reads
         items.append(item)
     raw_type = (reader.raw_survey.get(question["id"]) or {}).get("type", "")
     if raw_type.split()[-1:] == ["or_other"] and items and items[-1]["code"] == "other":
@@ -822,8 +845,8 @@ def _choices(reader: _Reader, child: Mapping[str, Any], question: dict[str, Any]
             code: _OTHER_LABELS.get(code, text) for code, text in items[-1]["label"].items()
         }
         reader.or_other_texts.add(f"{question['id']}_other")
-    if str(child.get("type")) == "select one" and child.get("choice_filter"):
-        reader.warn(question["id"], "choice_filter is left out: every choice is shown")
+    if child.get("choice_filter"):
+        question["choice_filter"] = str(child["choice_filter"]).strip()
     question["choices"] = items
 
 
@@ -932,7 +955,7 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
     header = ["type", "name"]
     header += [f"label::{columns[c]}" for c in languages]
     header += [f"hint::{columns[c]}" for c in languages]
-    header += ["required", "relevant", "constraint", "calculation"]
+    header += ["required", "relevant", "constraint", "calculation", "choice_filter"]
     header += [f"constraint_message::{columns[c]}" for c in languages]
     header += [
         "surveyapp_type",
@@ -948,6 +971,16 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
     choices_sheet = workbook.create_sheet("choices")
     choices_header = ["list_name", "name"] + [f"label::{columns[c]}" for c in languages]
     choices_header += ["surveyapp_exclusive", "surveyapp_other"]
+    property_columns = sorted(
+        {
+            key
+            for group in questionnaire.groups
+            for question in group.questions
+            for choice in question.choices
+            for key, _value in choice.properties
+        }
+    )
+    choices_header += property_columns
     _append(choices_sheet, choices_header)
     lists: dict[tuple[Any, ...], str] = {}
 
@@ -967,7 +1000,12 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
         texts(cells, "label", group.title)
         _append(survey, cells)
         for question in group.questions:
-            _append(survey, _question_row(question, row, texts, choices_sheet, lists, languages))
+            _append(
+                survey,
+                _question_row(
+                    question, row, texts, choices_sheet, lists, languages, property_columns
+                ),
+            )
         _append(survey, row(type="end group"))
 
     settings = workbook.create_sheet("settings")
@@ -1010,6 +1048,7 @@ def _question_row(
     choices_sheet: Worksheet,
     lists: dict[tuple[Any, ...], str],
     languages: list[str],
+    property_columns: list[str] | None = None,
 ) -> list[Any]:
     kind = KINDS[question.type].xlsform
     limits: list[str] = []
@@ -1036,6 +1075,9 @@ def _question_row(
         "relevant": question.relevant.source if question.relevant is not None else None,
         "constraint": constraint,
         "calculation": question.calculation.source if question.calculation is not None else None,
+        "choice_filter": (
+            question.choice_filter.source if question.choice_filter is not None else None
+        ),
     }
     if limits:
         values["surveyapp_constraint"] = own or ""
@@ -1050,7 +1092,13 @@ def _question_row(
             values["surveyapp_builtin_labels"] = "yes"
     if question.type in ("single", "multiple", "yesno"):
         key = tuple(
-            (c.code, tuple(sorted(c.label.items())), c.exclusive, c.code == question.other_code)
+            (
+                c.code,
+                tuple(sorted(c.label.items())),
+                c.exclusive,
+                c.code == question.other_code,
+                c.properties,
+            )
             for c in question.choices
         )
         list_name = lists.get(key)
@@ -1063,6 +1111,8 @@ def _question_row(
                     "yes" if choice.exclusive else None,
                     "yes" if choice.code == question.other_code else None,
                 ]
+                properties = dict(choice.properties)
+                cells += [properties.get(column) for column in property_columns or ()]
                 _append(choices_sheet, cells)
         kind = f"{kind} {list_name}"
     values["type"] = kind

@@ -357,3 +357,21 @@ def test_browser_and_server_agree(browser_conditions, source, answers, current):
     assert not any(isinstance(v, float) and not math.isfinite(v) for v in answers.values())
     server, browser = both(browser_conditions, source, answers, current)
     assert browser is server, (source, answers, current)
+
+
+@pytest.mark.parametrize(
+    ("columns", "answers", "expected"),
+    [
+        ({"street": "s1", "name": "c1"}, {"street": "s1"}, True),
+        ({"street": "s2", "name": "c2"}, {"street": "s1"}, False),
+        ({"street": "s1", "name": "g9"}, {"street": "s1"}, False),  # name is the code
+        ({"name": "c4"}, {"street": "s1"}, False),  # no street column: empty
+        ({"street": "s1", "name": "c1"}, {}, False),  # street not answered yet
+    ],
+)
+def test_choice_filters_agree(browser_conditions, columns, answers, expected):
+    """A cascading select's filter: bare names are the choice's columns (``current``)."""
+    condition = parse_condition("street = ${street} and name != 'g9'", choice_filter=True)
+    sent = json.loads(json.dumps(condition.to_json()))
+    assert condition.evaluate(answers, columns) is expected
+    assert browser_conditions.evaluate(sent, answers, columns) is expected

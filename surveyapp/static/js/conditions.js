@@ -1,7 +1,7 @@
 /* Skip-logic conditions in the browser. The server parses every condition once
    (surveyapp/questionnaire/conditions.py) and sends its tree as JSON:
      {"format": 1, "source": "...", "tree": node}
-   node: ["str", text] | ["num", number] | ["ref", qid] | ["current"]
+   node: ["str", text] | ["num", number] | ["ref", qid] | ["current"] | ["prop", choice column]
        | [op, left, right] (op: and or = != < <= > >= + - * div mod) | ["neg", x]
        | ["regex", subject, javascript pattern (flag u, the server's safe subset rewritten)]
        | [function, ...arguments] (not selected count-selected string-length today if coalesce int).
@@ -157,6 +157,9 @@
       case "current":
         arity(node, 0);
         return answerValue(current);
+      case "prop":  /* a choice filter's column of the choice being filtered; current is its columns */
+        arity(node, 1);
+        return answerValue(current && typeof current === "object" && Object.prototype.hasOwnProperty.call(current, node[1]) ? current[node[1]] : undefined);
       case "and":
         arity(node, 2);
         return truth(evaluateNode(node[1], get, current)) && truth(evaluateNode(node[2], get, current));

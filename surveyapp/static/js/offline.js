@@ -162,10 +162,21 @@
     return out;
   }
 
+  /* A cascading select: the codes its choice filter offers, given the answers so far. */
+  function allowedCodes(q, get) {
+    return q.choices.filter(function (c) {
+      return !q.choice_filter || SurveyConditions.evaluate(q.choice_filter, get, c.properties || {name: c.code});
+    }).map(function (c) { return c.code; });
+  }
+
   /* --- checks (the server repeats them all) ----------------------------------------------- */
   function check(q, rel) {
     var v = iv.answers[q.id];
     if (!widget(q).answered) return null;
+    if (q.choice_filter && !blank(v)) {
+      var allowed = allowedCodes(q, rel._get);
+      if ((Array.isArray(v) ? v : [v]).some(function (code) { return allowed.indexOf(code) < 0; })) return M.constraint;
+    }
     if (blank(v)) {
       var required = q.required_if ? SurveyConditions.evaluate(q.required_if, rel._get) : q.required;
       return required ? M.required : null;
@@ -422,7 +433,17 @@
     ]));
     function update() {
       readGroup(form, group);
-      var rel = relevance(qv, iv.answers);
+      var rel = relevance(qv, iv.answers), unchecked = false;
+      group.questions.forEach(function (q) {
+        if (!q.choice_filter) return;
+        var allowed = allowedCodes(q, rel._get);  /* only choices matching earlier answers are shown */
+        Array.prototype.forEach.call(form.querySelectorAll('input[name="' + q.id + '"]'), function (input) {
+          var ok = allowed.indexOf(input.value) >= 0;
+          input.closest("label").hidden = !ok;
+          if (!ok && input.checked) { input.checked = false; unchecked = true; }
+        });
+      });
+      if (unchecked) { readGroup(form, group); rel = relevance(qv, iv.answers); }
       group.questions.forEach(function (q) {
         var fs = form.querySelector('[data-question="' + q.id + '"]');
         fs.hidden = !rel[q.id] || !widget(q).shown;
