@@ -34,7 +34,7 @@ groups:
         label: {zh_CN: 数字？, en: "A number?"}
       - id: above
         type: text
-        required: false
+        required: ${q1} > 5
         relevant: ${q1} > -1
         label: {zh_CN: 大于负一, en: Above minus one}
       - id: not_minus_one
@@ -47,6 +47,22 @@ groups:
         required: false
         relevant: ${q1} < .5
         label: {zh_CN: 小于半, en: Below a half}
+      - id: street
+        type: single
+        required: false
+        label: {zh_CN: 街道, en: Street}
+        choices:
+          - {code: s1, label: {zh_CN: 一街, en: S1}}
+          - {code: s2, label: {zh_CN: 二街, en: S2}}
+      - id: community
+        type: single
+        required: false
+        choice_filter: street = ${street}
+        label: {zh_CN: 社区, en: Community}
+        choices:
+          - {code: c1, label: {zh_CN: 甲, en: C1}, properties: {street: s1}}
+          - {code: c2, label: {zh_CN: 乙, en: C2}, properties: {street: s2}}
+          - {code: c3, label: {zh_CN: 丙, en: C3}, properties: {street: s1}}
 """
 FOLLOWING = ("above", "not_minus_one", "below_half")
 
@@ -92,4 +108,29 @@ def test_a_question_the_server_skips_is_hidden_on_the_tablet(live_server, browse
     page.fill('#screen input[name="q1"]', "2")
     assert page.locator("#q-above").is_visible()
     assert page.locator("#q-below_half").is_hidden()
+
+    # A cascading select: only the communities of the chosen street are offered.
+    def offered() -> set[str]:
+        return {
+            code
+            for code in ("c1", "c2", "c3")
+            if page.locator(f'#q-community input[value="{code}"]').is_visible()
+        }
+
+    assert offered() == set()  # no street yet
+    page.check('#q-street input[value="s1"]')
+    assert offered() == {"c1", "c3"} == set(schema_question(schema).allowed_codes({"street": "s1"}))
+    page.check('#q-community input[value="c3"]')
+    page.check('#q-street input[value="s2"]')
+    assert offered() == {"c2"}
+    assert not page.locator('#q-community input[value="c3"]').is_checked()  # cleared
+
+    # required with an expression: "above" must be answered when q1 > 5.
+    page.fill('#screen input[name="q1"]', "7")
+    page.click("#interview button[type=submit].primary")
+    assert page.locator("#q-above .error-text").is_visible()
     context.close()
+
+
+def schema_question(schema):
+    return next(q for g in schema.groups for q in g.questions if q.id == "community")

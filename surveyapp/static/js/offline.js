@@ -439,7 +439,7 @@
         var allowed = allowedCodes(q, rel._get);  /* only choices matching earlier answers are shown */
         Array.prototype.forEach.call(form.querySelectorAll('input[name="' + q.id + '"]'), function (input) {
           var ok = allowed.indexOf(input.value) >= 0;
-          input.closest("label").hidden = !ok;
+          input.closest("label").style.display = ok ? "" : "none";  /* label.choice is display: flex */
           if (!ok && input.checked) { input.checked = false; unchecked = true; }
         });
       });
