@@ -254,13 +254,13 @@ def users_create(
     username: str, role: str, password: str, display_name: str, locality_code: str | None
 ) -> None:
     """Create a user account."""
-    from .services.users import UserError, create_user
+    from .services.users import AccountError, create_user
 
     try:
         user = create_user(
             username, role, password, display_name=display_name, locality_code=locality_code
         )
-    except UserError as exc:
+    except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {user.role} '{user.username}' (id {user.id}).")
 

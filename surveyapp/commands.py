@@ -13,14 +13,16 @@ To add a command: define it in your own module and add one line to ``LAZY_COMMAN
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
+
+from .errors import UserError
 
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ["LAZY_COMMANDS", "lazy_command", "register_commands"]
+__all__ = ["LAZY_COMMANDS", "answer_user_errors", "lazy_command", "register_commands"]
 
 
 # Every top-level command of ``surveyapp``: name -> (module, attribute, one-line help shown by
@@ -62,6 +64,27 @@ def lazy_command(name: str) -> click.Command | None:
     attach = getattr(module, "attach_subcommands", None)
     if module_name.startswith("surveyapp.") and attach is not None:
         attach()
+    if module_name.startswith("surveyapp."):
+        answer_user_errors(command)
+    return command
+
+
+def answer_user_errors(command: click.Command) -> click.Command:
+    """Make ``command`` (and every subcommand of a group) answer a :class:`UserError` as
+    ``Error: <message>`` on standard error with exit status 1, instead of a traceback: the
+    command line's one handler of the errors that are the user's to fix. Idempotent."""
+    if getattr(command, "_answers_user_errors", False):
+        return command
+    invoke = command.invoke
+
+    def guarded(ctx: click.Context) -> Any:
+        try:
+            return invoke(ctx)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    command.invoke = guarded  # type: ignore[method-assign]
+    command._answers_user_errors = True  # type: ignore[attr-defined]
     return command
 
 

@@ -51,10 +51,8 @@ def report(
     workers: int | None,
 ) -> None:
     """Write PDF reports of a survey wave (cached: unchanged data is not recomputed)."""
-    from .reports import ReportError, ReportLanguageError, report_language
+    from .reports import report_language
     from .services.reports import (
-        ReportRequestError,
-        ReportUnavailable,
         build_many,
         check_street_code,
         district_pdf,
@@ -69,45 +67,40 @@ def report(
     chosen = [x for x in (street, district, everything or None) if x]
     if len(chosen) != 1:
         _fail("give exactly one of --street CODE, --district CODE or --all")
-    try:
-        lang = report_language(lang)
-        survey, wave_obj = find_survey_wave(survey_id, wave)
-        if street:
-            check_street_code(survey, street)
-            _write(output, street_pdf(survey, wave_obj, street, lang))
-            click.echo(f"{output}: report of street {street}, wave {wave_obj.code}")
-            return
-        if district:
-            if district != survey.district.code:
-                _fail(
-                    f"district '{district}' is not the district of survey {survey_id} "
-                    f"({survey.district.code})"
-                )
-            _write(output, district_pdf(survey, wave_obj, lang))
-            click.echo(f"{output}: district overview {district}, wave {wave_obj.code}")
-            return
-        if output.exists() and not output.is_dir():
-            _fail(f"{output} is a file: --all writes one PDF per street into a directory")
-        output.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        cache = report_cache()
-        click.echo(
-            f"Estimating wave {wave_obj.code} (cached when its data did not change)…", err=True
-        )
-        bundle = report_bundle(survey, wave_obj, cache)
-        targets = [s.code for s in survey_streets(survey)] + ["district"]
-        with click.progressbar(
-            length=len(targets), label="Reports", file=sys.stderr, show_pos=True
-        ) as bar:
-            for what, data in build_many(bundle, targets, lang, cache=cache, workers=workers):
-                _write(output / report_filename(bundle, what, lang), data)
-                bar.update(1)
-        click.echo(
-            f"{output}: {len(targets) - 1} street reports and the district overview "
-            f"in {time.perf_counter() - started:.1f} s"
-        )
-    except (ReportRequestError, ReportUnavailable, ReportError, ReportLanguageError) as exc:
-        _fail(str(exc))
+    lang = report_language(lang)
+    survey, wave_obj = find_survey_wave(survey_id, wave)
+    if street:
+        check_street_code(survey, street)
+        _write(output, street_pdf(survey, wave_obj, street, lang))
+        click.echo(f"{output}: report of street {street}, wave {wave_obj.code}")
+        return
+    if district:
+        if district != survey.district.code:
+            _fail(
+                f"district '{district}' is not the district of survey {survey_id} "
+                f"({survey.district.code})"
+            )
+        _write(output, district_pdf(survey, wave_obj, lang))
+        click.echo(f"{output}: district overview {district}, wave {wave_obj.code}")
+        return
+    if output.exists() and not output.is_dir():
+        _fail(f"{output} is a file: --all writes one PDF per street into a directory")
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    cache = report_cache()
+    click.echo(f"Estimating wave {wave_obj.code} (cached when its data did not change)…", err=True)
+    bundle = report_bundle(survey, wave_obj, cache)
+    targets = [s.code for s in survey_streets(survey)] + ["district"]
+    with click.progressbar(
+        length=len(targets), label="Reports", file=sys.stderr, show_pos=True
+    ) as bar:
+        for what, data in build_many(bundle, targets, lang, cache=cache, workers=workers):
+            _write(output / report_filename(bundle, what, lang), data)
+            bar.update(1)
+    click.echo(
+        f"{output}: {len(targets) - 1} street reports and the district overview "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -151,24 +144,20 @@ def export(
     """Export anonymised responses (CSV, XLSX, SPSS) or estimates (CSV, XLSX)."""
     from .services import audit
     from .services.exports import (
-        REQUEST_ERRORS,
         check_format,
         export_estimates,
         export_responses,
     )
     from .services.reports import find_survey_wave, report_bundle
 
-    try:
-        check_format(what, fmt)
-        survey, wave_obj = find_survey_wave(survey_id, wave)
-        if what == "estimates":
-            data = export_estimates(report_bundle(survey, wave_obj), fmt, lang)
-        else:
-            data = export_responses(
-                survey, fmt, wave=wave_obj if wave else None, lang=lang, identifying=identifying
-            )
-    except REQUEST_ERRORS as exc:
-        _fail(str(exc))
+    check_format(what, fmt)
+    survey, wave_obj = find_survey_wave(survey_id, wave)
+    if what == "estimates":
+        data = export_estimates(report_bundle(survey, wave_obj), fmt, lang)
+    else:
+        data = export_responses(
+            survey, fmt, wave=wave_obj if wave else None, lang=lang, identifying=identifying
+        )
     _write(output, data)
     audit.record(
         "export",

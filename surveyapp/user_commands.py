@@ -10,11 +10,11 @@ from flask.cli import with_appcontext
 
 
 def _user(username: str):
-    from .services.users import UserError, find_user
+    from .services.users import AccountError, find_user
 
     try:
         return find_user(username)
-    except UserError as exc:
+    except AccountError as exc:
         raise click.ClickException(f"{exc} (surveyapp users list shows them)") from exc
 
 
@@ -56,12 +56,12 @@ def users_list(fmt: str) -> None:
 def users_disable(username: str) -> None:
     """Disable an account: its sessions end and its API tokens stop working."""
     from .services import audit
-    from .services.users import UserError, set_active
+    from .services.users import AccountError, set_active
 
     user = _user(username)
     try:
         set_active(user, False)
-    except UserError as exc:
+    except AccountError as exc:
         raise _fail(exc) from exc
     audit.record("user_disabled", user.username, via="cli", commit=True)
     click.echo(f"Disabled '{user.username}'; their sessions have ended.")
@@ -89,12 +89,12 @@ def users_enable(username: str) -> None:
 def users_set_password(username: str, password: str, temporary: bool) -> None:
     """Set an account's password; every session of the account ends."""
     from .services import audit
-    from .services.users import UserError, set_password
+    from .services.users import AccountError, set_password
 
     user = _user(username)
     try:
         set_password(user, password, temporary=temporary)
-    except UserError as exc:
+    except AccountError as exc:
         raise _fail(exc) from exc
     audit.record("password_set", user.username, via="cli", temporary=temporary, commit=True)
     note = " (to be changed at the next login)" if temporary else ""

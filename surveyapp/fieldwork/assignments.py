@@ -18,6 +18,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..errors import UserError
 from ..estimation.samplesize import allocate
 from ..extensions import db
 from ..models import Assignment, Locality, Response, User, Wave
@@ -29,11 +30,11 @@ MAX_TARGET = 100000
 LEVELS = {"door": ("street", "community", "grid"), "phone": ("district", "street", "community")}
 
 
-class AssignmentError(Exception):
+class AssignmentError(UserError):
     """The assignment cannot be made as asked; the message names the field."""
 
 
-class FilingRefused(Exception):
+class FilingRefused(UserError):
     """A response cannot be filed under an assignment: ``status`` is 403 (not allowed there or
     so) or 400 (the request itself is wrong); the message says why."""
 
@@ -402,7 +403,7 @@ NO = {"no", "n", "0", "false", "否"}
 MAX_ROWS = 5000
 
 
-class AssignmentImportError(Exception):
+class AssignmentImportError(UserError):
     """An upload has problems: ``problems`` lists every one by row; nothing was stored."""
 
     def __init__(self, problems: list[str]):

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..errors import UserError
 from ..extensions import db
 from ..localtime import to_local
 from ..models import Answer, Assignment, Locality, Response, User, Wave
@@ -33,7 +34,7 @@ _MOBILE = re.compile(r"1[3-9]\d{9}\Z")
 _LANDLINE = re.compile(r"0[1-9]\d{8,10}\Z")
 
 
-class CatiError(Exception):
+class CatiError(UserError):
     """A CATI operation is refused; ``status`` is the HTTP status a view should answer with."""
 
     def __init__(self, message: str, status: int = 400):

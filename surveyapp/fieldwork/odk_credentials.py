@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import User
 from ..models.odk import OdkCredential
@@ -29,7 +30,7 @@ REALM = "surveyapp"
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
-class CredentialError(Exception):
+class CredentialError(UserError):
     """The credential cannot be issued as asked; the message says why."""
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import Answer, Assignment, Response, User, Wave
 from ..models.fieldwork import BackCheck, ResponseReview, ReviewEvent
@@ -49,7 +50,7 @@ ACTIONS = {"approve": "approved", "reject": "rejected", "send_back": "sent_back"
 MAX_REASON = 1000
 
 
-class ReviewError(Exception):
+class ReviewError(UserError):
     """A review decision is refused; ``status`` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 400):

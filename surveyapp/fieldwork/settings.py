@@ -14,10 +14,12 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..errors import UserError
+
 _HOURS_RE = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)\s*\Z")
 
 
-class FieldworkSettingsError(ValueError):
+class FieldworkSettingsError(UserError, ValueError):
     """A fieldwork setting has a value that cannot be used; the message names it."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import Assignment, Locality, Response, Survey, User, Wave
 from ..models.fieldwork import CatiCase, ResponseParadata
@@ -29,7 +30,7 @@ MAX_BATCH = 500
 _MAX_TEXT = 200
 
 
-class BodyError(Exception):
+class BodyError(UserError):
     """The request body as a whole cannot be read (HTTP 400, or 413 when too large)."""
 
     def __init__(self, message: str, status: int = 400):
@@ -38,7 +39,7 @@ class BodyError(Exception):
         self.status = status
 
 
-class ItemError(Exception):
+class ItemError(UserError):
     """One submission is refused before it reaches the questionnaire check."""
 
     def __init__(self, status: int, outcome: str, message: str):

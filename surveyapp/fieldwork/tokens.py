@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import User
 from ..models.fieldwork import ApiToken
@@ -18,7 +19,7 @@ PREFIX = "sa_"
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
-class TokenError(Exception):
+class TokenError(UserError):
     """The token cannot be issued as asked; the message says why."""
 
 

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UserError
 from ..estimation import Estimate
 
 if TYPE_CHECKING:
     from .results import ItemResult
 
 
-class ReportError(ValueError):
+class ReportError(UserError, ValueError):
     """A report cannot be built as asked (unknown street, bad option); the message says why."""
 
 

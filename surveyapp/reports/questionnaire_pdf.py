@@ -30,6 +30,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from ..errors import UserError
 from ..questionnaire.conditions import _Binary, _Call, _Current, _Literal, _Node, _Ref
 from ..questionnaire.model import Condition, Question, Questionnaire, translate_marked
 from .fonts import FontSet, report_fonts
@@ -46,7 +47,7 @@ ARABIC_CANDIDATES = (
 FALLBACK_MARK = "†"
 
 
-class QuestionnairePdfError(ValueError):
+class QuestionnairePdfError(UserError, ValueError):
     """The PDF cannot be made: an unknown language or a missing font (the message says which)."""
 
 

@@ -22,6 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..errors import UserError
+
 __all__ = [
     "AnnualFigures",
     "AssessmentError",
@@ -34,7 +36,7 @@ __all__ = [
 ]
 
 
-class AssessmentError(ValueError):
+class AssessmentError(UserError, ValueError):
     """The rules or the figures are inconsistent; the message names the field."""
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from ..errors import UserError
+
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 #: Report languages and the catalog directory of each (Babel's full locale names).
 LANGUAGES = {"zh_CN": "zh_Hans_CN", "en": "en"}
@@ -29,7 +31,7 @@ _ALIASES = {
 }
 
 
-class ReportLanguageError(ValueError):
+class ReportLanguageError(UserError, ValueError):
     """A report was asked for in a language it is not written in."""
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..errors import UserError
 from ..yaml_limits import compose
 
 __all__ = [
@@ -76,7 +77,7 @@ class DefinitionProblem:
         )
 
 
-class DefinitionError(Exception):
+class DefinitionError(UserError):
     """A definition could not be loaded; ``problems`` says why."""
 
     def __init__(self, problems: Iterable[DefinitionProblem]) -> None:

@@ -24,12 +24,13 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.types import Date, DateTime, LargeBinary
 
+from ..errors import UserError
 from ..extensions import db
 
 FORMAT = "surveyapp-backup/1"
 
 
-class BackupError(Exception):
+class BackupError(UserError):
     """The backup cannot be written or restored; the message says why. Nothing was changed."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import Locality
 from .audit import record
@@ -25,7 +26,7 @@ MAX_FEATURES = 5000
 MAX_POINTS = 200_000
 
 
-class BoundaryError(ValueError):
+class BoundaryError(UserError, ValueError):
     """The file cannot be imported; ``problems`` lists every reason, by feature."""
 
     def __init__(self, problems: list[str]):

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
+from ..errors import UserError
 from ..estimation.samplesize import allocate
 from ..extensions import db
 from ..models import QuestionnaireVersion
@@ -52,7 +53,7 @@ def validate_text(text: str, source: str = "<text>") -> list[Problem]:
     return _validate_text(text, source, required_languages=publish_languages())
 
 
-class DesignError(Exception):
+class DesignError(UserError):
     """A design operation that cannot be done; the message is for the survey manager."""
 
 

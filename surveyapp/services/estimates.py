@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UserError
 from ..estimation import Categorical, Design, Estimate, EstimationError
 from ..estimation.compare import (
     Comparison,
@@ -51,7 +52,7 @@ DOMAINS = ("street", "community", "grid", "mode", "sex", "age_group")
 MIN_RELIABLE_N = 30
 
 
-class EstimateRequestError(Exception):
+class EstimateRequestError(UserError):
     """The request cannot be answered (unknown survey or wave, no data); the message says why."""
 
 

@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import Answer, Locality, Response, Survey, Wave
 from ..questionnaire import Questionnaire, translate
 from ..questionnaire.answers import geopoint_parts
-from ..reports import ReportError, ReportLanguageError
 from ..reports.cells import CsvWriter, append_row
 from ..reports.wording import report_language
 from .estimates import (
@@ -41,8 +41,6 @@ from .estimates import (
 from .reports import (
     ReportBundle,
     ReportCache,
-    ReportRequestError,
-    ReportUnavailable,
     code_version,
     survey_streets,
 )
@@ -63,19 +61,8 @@ _PART_WORDS = {
 }
 
 
-class ExportError(ValueError):
+class ExportError(UserError, ValueError):
     """An export cannot be made as asked (unknown format, no data); the message says why."""
-
-
-#: What a report or export request can fail with that is the user's to fix: the message is
-#: shown as it is (the command line and the background jobs catch the same ones).
-REQUEST_ERRORS = (
-    ReportRequestError,
-    ReportUnavailable,
-    ReportError,
-    ReportLanguageError,
-    ExportError,
-)
 
 
 def check_format(what: str, fmt: str) -> str:

@@ -27,13 +27,14 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context
 from flask_babel import gettext as _
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import Survey, User, Wave
 from ..models.reports import ReportJob
 from ..policy import may_run_job, may_see_job
 from . import disk_cache
 from . import reports as reports_service
-from .exports import REQUEST_ERRORS, export_filename, export_responses
+from .exports import export_filename, export_responses
 from .reports import (
     build_many,
     report_bundle,
@@ -115,11 +116,11 @@ def failure_text(message: str) -> str:
     return message
 
 
-class JobError(ValueError):
+class JobError(UserError, ValueError):
     """A job cannot be started as asked (unknown kind or backend); the message says why."""
 
 
-class JobRefused(Exception):
+class JobRefused(UserError):
     """A job whose starter may no longer see what it makes; recorded as failed."""
 
 
@@ -233,7 +234,7 @@ def run_job(job_id: str) -> None:
         job.status = "done"
         job.done = job.total or 1
         job.total = job.total or 1
-    except (*REQUEST_ERRORS, JobRefused) as exc:
+    except UserError as exc:  # the user's to fix: the message is the job's failure
         db.session.rollback()
         job = db.session.get(ReportJob, job_id)
         job.status = "failed"
@@ -382,7 +383,7 @@ def prepare_reports(survey_id: int, wave_id: int) -> int:
         count = 0
         for lang in PREPARED_LANGUAGES:
             count += sum(1 for _ in build_many(bundle, targets, lang, cache=cache))
-    except (*REQUEST_ERRORS, JobRefused) as exc:
+    except UserError as exc:  # the user's to fix: the message is the job's failure
         log.warning("reports of wave %s not prepared: %s", wave_id, exc)
         return 0
     except Exception:  # noqa: BLE001 - computed on first download instead

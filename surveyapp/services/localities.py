@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import LEVELS, Locality, LocalityPopulation
 
@@ -20,7 +21,7 @@ AGE_GROUPS = ("16_24", "25_34", "35_44", "45_54", "55_64", "65p")
 POP_COLUMNS = tuple(f"pop_{s}_{a}" for s in SEXES for a in AGE_GROUPS)
 
 
-class LocalityImportError(Exception):
+class LocalityImportError(UserError):
     """The file has problems; ``problems`` lists them with row numbers. Nothing was stored."""
 
     def __init__(self, problems: list[str]):
@@ -238,7 +239,7 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-class LocalityEditError(Exception):
+class LocalityEditError(UserError):
     """A locality cannot be changed as asked; the message names the field."""
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..errors import UserError
 from ..extensions import db
 from ..fieldwork import sync
 from ..fieldwork.assignments import filing_localities
@@ -50,7 +51,7 @@ _WORDS = {
 }
 
 
-class FormError(Exception):
+class FormError(UserError):
     """A form or submission cannot be served or read; ``status`` is the HTTP status."""
 
     def __init__(self, message: str, status: int = 400):

@@ -34,6 +34,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..errors import UserError
 from ..estimation import EstimationError
 from ..estimation.estimates import svyby, svyciprop
 from ..extensions import db
@@ -68,12 +69,16 @@ PACKAGE = Path(__file__).resolve().parent.parent
 CACHE_FORMAT = 1
 
 
-class ReportRequestError(Exception):
+class ReportRequestError(UserError):
     """The report asked for does not exist (unknown survey, wave or street): a 404 on the web."""
 
+    status = 404
 
-class ReportUnavailable(Exception):
+
+class ReportUnavailable(UserError):
     """The report cannot be made yet (no or too few responses): a 409 on the web."""
+
+    status = 409
 
 
 # ----------------------------------------------------------------------------- look-ups

@@ -14,6 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from ..database import sqlite_write_lock
+from ..errors import UserError
 from ..extensions import db
 from ..models import Answer, Locality, Response, User, Wave
 from ..questionnaire import AnswerError, clean_answers
@@ -30,7 +31,7 @@ def counted_response_filter():
     return Response.status != REJECTED
 
 
-class SubmissionError(Exception):
+class SubmissionError(UserError):
     """The submission is refused; nothing was stored.
 
     ``status`` is the HTTP status a web caller should answer with (400, 403, 409, 422).

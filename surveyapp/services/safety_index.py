@@ -19,6 +19,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import Locality, Survey, User, Wave
 from ..models.safety_index import SafetyIndexDefinition, SafetyIndexValue
@@ -60,7 +61,7 @@ COLUMNS = ("street", "month", "series", "value", "unit")
 MAX_ROWS = 100_000
 
 
-class SafetyIndexError(Exception):
+class SafetyIndexError(UserError):
     """A request about the index cannot be served; the message says why (a user's error)."""
 
     def __init__(self, message: str, status: int = 400) -> None:

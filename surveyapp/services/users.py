@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import ROLES, Locality, User
 
@@ -35,7 +36,7 @@ survey123 surveyapp surveyapp1 survey2026 enumerator official manager1 manager12
 )
 
 
-class UserError(Exception):
+class AccountError(UserError):
     """An account cannot be changed as asked; the message (English, for the command line)
     says why. ``code`` and ``params`` let the web show the same reason in its language
     (``web/accounts.py``)."""
@@ -87,17 +88,17 @@ def password_problem(password: str, username: str = "") -> str | None:
 def _check_password(password: str, username: str) -> None:
     code = password_problem_code(password, username)
     if code:
-        raise UserError(PASSWORD_PROBLEMS[code], "password_" + code)
+        raise AccountError(PASSWORD_PROBLEMS[code], "password_" + code)
 
 
 def _locality(code: str | None, role: str) -> Locality | None:
     if code:
         locality = db.session.scalar(select(Locality).where(Locality.code == code))
         if locality is None:
-            raise UserError(f"no locality with code '{code}'", "unknown_locality", code=code)
+            raise AccountError(f"no locality with code '{code}'", "unknown_locality", code=code)
         return locality
     if role == "official":
-        raise UserError(
+        raise AccountError(
             "an official needs a jurisdiction: give --locality CODE", "needs_jurisdiction"
         )
     return None
@@ -114,14 +115,14 @@ def create_user(
 ) -> User:
     """Create an account; a ``temporary`` password must be changed at the first login."""
     if role not in ROLES:
-        raise UserError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}", "role")
+        raise AccountError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}", "role")
     if not username or len(username) > 64 or username != username.strip():
-        raise UserError(
+        raise AccountError(
             "a user name has 1 to 64 characters, without spaces around them", "username"
         )
     _check_password(password, username)
     if db.session.scalar(select(User).where(User.username == username)):
-        raise UserError(f"user '{username}' already exists", "exists", username=username)
+        raise AccountError(f"user '{username}' already exists", "exists", username=username)
     locality = _locality(locality_code, role)
     user = User(
         username=username,
@@ -137,10 +138,10 @@ def create_user(
 
 
 def find_user(username: str) -> User:
-    """The account named ``username`` (exactly), or UserError."""
+    """The account named ``username`` (exactly), or AccountError."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise UserError(f"no user named '{username}'", "unknown_user", username=username)
+        raise AccountError(f"no user named '{username}'", "unknown_user", username=username)
     return user
 
 
@@ -178,7 +179,7 @@ def _keep_an_admin(user: User, *, role: str, active: bool) -> None:
     """Refuse the change that would leave no active administrator."""
     if user.role == "admin" and user.active and not (role == "admin" and active):
         if not _other_active_admins(user):
-            raise UserError(
+            raise AccountError(
                 f"'{user.username}' is the last active admin: make another admin first",
                 "last_admin",
                 username=user.username,
@@ -188,9 +189,9 @@ def _keep_an_admin(user: User, *, role: str, active: bool) -> None:
 def update_user(user: User, *, role: str, display_name: str, locality_code: str | None) -> User:
     """Change an account's role, jurisdiction and displayed name."""
     if role not in ROLES:
-        raise UserError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}", "role")
+        raise AccountError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}", "role")
     if len(display_name) > 120:
-        raise UserError("a displayed name has at most 120 characters", "display_name")
+        raise AccountError("a displayed name has at most 120 characters", "display_name")
     locality = _locality(locality_code, role)
     _keep_an_admin(user, role=role, active=user.active)
     user.role = role
@@ -258,9 +259,9 @@ def reset_password(user: User) -> str:
 def change_own_password(user: User, current: str, new: str) -> None:
     """Change one's own password, proving the current one; other sessions end."""
     if not user.check_password(current):
-        raise UserError("the current password is wrong", "wrong_current")
+        raise AccountError("the current password is wrong", "wrong_current")
     if new == current:
-        raise UserError("the new password must differ from the current one", "same")
+        raise AccountError("the new password must differ from the current one", "same")
     set_password(user, new)
 
 
@@ -281,7 +282,7 @@ def revoke_token(user: User, token_id: int):
 
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise UserError(
+        raise AccountError(
             f"user '{user.username}' has no API token {token_id}", "unknown_token", id=token_id
         )
     if token.revoked_at is None:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from flask import has_request_context
 from sqlalchemy import func, select
 
+from ..errors import UserError
 from ..extensions import db
 from ..models import QuestionnaireVersion, Survey, User, Wave
 from . import audit
@@ -29,7 +30,7 @@ QUESTIONNAIRE_REF_RE = re.compile(r"([A-Za-z0-9_.\-]+?)(?:@v?(\d{1,6}))?\Z")
 STATES = ("planned", "open", "closed")
 
 
-class SurveyOperationError(Exception):
+class SurveyOperationError(UserError):
     """A survey or wave cannot be created or changed as asked; ``message`` says why.
 
     ``template`` is an English msgid with ``%(name)s`` placeholders filled from ``params``;

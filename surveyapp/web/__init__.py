@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, redirect, render_template, request, url_for
+from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
+
+from ..errors import UserError
+from .errors import rollback as _rollback
+from .errors import user_error
 
 HOME_BY_ROLE = {
     "enumerator": "offline.index",  # the offline-first interview app
@@ -143,6 +147,8 @@ def init_app(app: Flask) -> None:
             return {"error": 413, "message": message, "max_bytes": limit}, 413
         return render_template("error.html", code=413, message=message), 413
 
+    app.register_error_handler(UserError, user_error)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         _rollback()
@@ -169,15 +175,6 @@ def init_app(app: Flask) -> None:
         # Users never see a stack trace; the log keeps it.
         app.logger.exception("unhandled error on %s", request.path)
         return render_template("error.html", code=500, message=None), 500
-
-
-def _rollback() -> None:
-    from ..extensions import db
-
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - an error page must render even if this fails
-        current_app.logger.exception("rollback before an error page failed")
 
 
 def _out_of_range(error: Exception) -> bool:

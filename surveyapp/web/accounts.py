@@ -43,7 +43,7 @@ ROLE_LABELS = {
 }
 
 
-def _problem_text(exc: accounts.UserError) -> str:
+def _problem_text(exc: accounts.AccountError) -> str:
     """The reason of a refused change, in the interface language."""
     p = exc.params
     texts = {
@@ -128,7 +128,7 @@ def _new_password_validator(username_of):
     def check(form, field) -> None:
         code = accounts.password_problem_code(field.data or "", username_of(form))
         if code:
-            raise ValidationError(_problem_text(accounts.UserError("", "password_" + code)))
+            raise ValidationError(_problem_text(accounts.AccountError("", "password_" + code)))
 
     return check
 
@@ -199,7 +199,7 @@ def create():
                 locality_code=form.locality.data or None,
                 temporary=True,
             )
-        except accounts.UserError as exc:
+        except accounts.AccountError as exc:
             db.session.rollback()
             return _form_page("accounts/new.html", 400, form=form, error=_problem_text(exc))
         audit.record("user_created", user.username, role=user.role, commit=True)
@@ -227,7 +227,7 @@ def edit(user_id: int):
                 display_name=form.display_name.data or "",
                 locality_code=form.locality.data or None,
             )
-        except accounts.UserError as exc:
+        except accounts.AccountError as exc:
             db.session.rollback()
             return _form_page("accounts/edit.html", 400, error=_problem_text(exc), **page)
         audit.record("user_changed", user.username, before=before, role=user.role, commit=True)
@@ -258,7 +258,7 @@ def disable(user_id: int):
         return _refused(user, _("You cannot do this to your own account here."))
     try:
         accounts.set_active(user, False)
-    except accounts.UserError as exc:
+    except accounts.AccountError as exc:
         return _refused(user, _problem_text(exc))
     audit.record("user_disabled", user.username, commit=True)
     flash(_("The account “%(name)s” is disabled.", name=user.username), "info")
@@ -308,7 +308,7 @@ def revoke_user_token(user_id: int, token_id: int):
     user = _user_or_404(user_id)
     try:
         accounts.revoke_token(user, token_id)
-    except accounts.UserError:
+    except accounts.AccountError:
         abort(404)
     audit.record("token_revoked", user.username, token=token_id, commit=True)
     flash(_("The API token is revoked."), "info")
@@ -339,7 +339,7 @@ def change_password():
         user = current_user._get_current_object()
         try:
             accounts.change_own_password(user, form.current.data, form.new.data)
-        except accounts.UserError as exc:
+        except accounts.AccountError as exc:
             db.session.rollback()
             return _form_page("accounts/password.html", 400, form=form, error=_problem_text(exc))
         # Every other session has ended; this one goes on with the new generation.
@@ -357,7 +357,7 @@ def revoke_own_token(token_id: int):
     user = current_user._get_current_object()
     try:
         accounts.revoke_token(user, token_id)
-    except accounts.UserError:
+    except accounts.AccountError:
         abort(404)
     audit.record("token_revoked", user.username, token=token_id, commit=True)
     flash(_("The API token is revoked."), "info")

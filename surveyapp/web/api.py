@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..errors import UserError
 from ..extensions import csrf, db
 from ..fieldwork import offline, sync
 from ..fieldwork.cati import cati_item_hook
@@ -23,6 +24,7 @@ from ..i18n import select_locale
 from ..models import QuestionnaireVersion
 from ..policy import may_read_questionnaire
 from .answer_messages import answer_error_message
+from .errors import user_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -87,6 +89,8 @@ def _unexpected(error: Exception):
         if error.response is not None:  # abort(_error(...)) carries its own response
             return error.response
         return _error(error.code or 500, error.description or error.name)
+    if isinstance(error, UserError):
+        return user_error(error)
     current_app.logger.exception("unhandled error on %s", request.path)
     db.session.rollback()
     return _error(500, "unexpected error; nothing was stored for the failing request")

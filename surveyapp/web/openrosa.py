@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 
+from ..errors import UserError
 from ..extensions import csrf, db
 from ..fieldwork import odk_credentials
 from ..fieldwork.sync import ItemResult
@@ -143,6 +144,9 @@ def _unexpected(error: Exception):
 
     if isinstance(error, HTTPException):
         return _message(error.description or error.name, error.code or 500, "error")
+    if isinstance(error, UserError):  # the user's to fix: its status, in OpenRosa's XML
+        db.session.rollback()
+        return _message(error.translated(), error.status, "error")
     current_app.logger.exception("unhandled error on %s", request.path)
     db.session.rollback()
     return _message("unexpected error; nothing was stored", 500, "error")

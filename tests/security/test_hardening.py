@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from surveyapp import create_app
-from surveyapp.services.users import COMMON_PASSWORDS, UserError, create_user, password_problem
+from surveyapp.services.users import COMMON_PASSWORDS, AccountError, create_user, password_problem
 
 from ..conftest import ROOT, _config
 
@@ -59,9 +59,9 @@ def test_common_list_is_lower_case_and_long_enough():
 
 
 def test_create_user_applies_the_policy(app, ctx):
-    with pytest.raises(UserError, match="must not be the user name"):
+    with pytest.raises(AccountError, match="must not be the user name"):
         create_user("chenming", "manager", "chenming1")
-    with pytest.raises(UserError, match="most commonly used"):
+    with pytest.raises(AccountError, match="most commonly used"):
         create_user("chenming", "manager", "1q2w3e4r5t")
     assert create_user("chenming", "manager", "chen-ming-2026").username == "chenming"
 
