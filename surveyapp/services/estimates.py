@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..caching import BoundedCache, array_key
 from ..errors import UserError
 from ..estimation import Categorical, Design, Estimate, EstimationError
 from ..estimation.compare import (
@@ -77,7 +78,23 @@ def _population_cells(streets: list[Locality]) -> dict[tuple[str, str, str], flo
     return cells
 
 
-_DESIGNS: dict[tuple, tuple[WaveData, Design, WeightingReport]] = {}
+#: Weighted designs by the content of the wave data and the weighting inputs.
+_DESIGNS: BoundedCache[tuple[Design, WeightingReport]] = BoundedCache(8)
+
+
+def _design_inputs(data: WaveData) -> str:
+    """A content key of what weighting reads of the wave data: the snapshot's name and
+    checksum when the data is exactly a snapshot's, else the respondents and their coded
+    localities and groups."""
+    if data.content_key:
+        return data.content_key
+    parts: list[Any] = [data.response_ids]
+    if data.codes:
+        for name in sorted(data.codes):
+            parts += [name, data.codes[name].codes, list(data.codes[name].labels)]
+    else:
+        parts += [np.asarray(data.columns[name]) for name in sorted(data.columns)]
+    return array_key(*parts)
 
 
 def build_design(
@@ -91,14 +108,14 @@ def build_design(
     does not rake again (:func:`surveyapp.services.wave_snapshot.load_design`).
     """
     key = (
-        id(data),
+        _design_inputs(data),
         json.dumps(settings, sort_keys=True, default=str),
         tuple(sorted(_population_cells(streets).items())),
         tuple(sorted((s.code, s.population) for s in streets)),
     )
     hit = _DESIGNS.get(key)
-    if hit is not None and hit[0] is data:
-        return hit[1], hit[2]
+    if hit is not None:
+        return hit
     stored_key = json.dumps([key[1], key[2], key[3]], default=str)
     loaded = load_design(data, stored_key)
     if loaded is not None:
@@ -106,10 +123,7 @@ def build_design(
     else:
         design, report = _build_design(data, streets, settings)
         save_design(data, stored_key, (design, report))
-    if len(_DESIGNS) >= 8:
-        _DESIGNS.pop(next(iter(_DESIGNS)))
-    _DESIGNS[key] = (data, design, report)
-    return design, report
+    return _DESIGNS.put(key, (design, report))
 
 
 def _build_design(

@@ -19,8 +19,6 @@ import hashlib
 import io
 import json
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..caching import BoundedCache
 from ..errors import UserError
 from ..extensions import db
 from ..fieldwork import sync
@@ -168,24 +167,13 @@ def _form(assignments: list[Assignment]) -> OdkForm:
     return OdkForm(form_id, form_version, title, xform)
 
 
-_CACHE: OrderedDict[str, str] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 64
+_CACHE: BoundedCache[str] = BoundedCache(64)
 
 
 def _cached(key: str, build) -> str:
     """Building an XForm (openpyxl and pyxform) takes a fraction of a second: keep the last
     ones, keyed by their content (questionnaire hash, form id, assignments)."""
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    value = build()
-    with _CACHE_LOCK:
-        _CACHE[key] = value
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return value
+    return _CACHE.get_or_make(key, build)
 
 
 def other_fields(schema: Questionnaire) -> dict[str, str]:

@@ -49,6 +49,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..caching import BoundedCache
 from ..estimation import Categorical
 from ..extensions import db
 from ..models import Answer, Response, Wave
@@ -94,18 +95,11 @@ def extract_wave(wave: Wave, schema: Questionnaire, current: tuple | None = None
     if current is None:
         current = current_state(wave)
     key = _fingerprint(wave, schema, current)
-    hit = _SNAPSHOTS.get(key)
-    if hit is not None:
-        return hit
-    data = load_or_build(wave, schema, current)
-    if len(_SNAPSHOTS) >= _MAX_SNAPSHOTS:
-        _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
-    _SNAPSHOTS[key] = data
-    return data
+    return _SNAPSHOTS.get_or_make(key, lambda: load_or_build(wave, schema, current))
 
 
-_SNAPSHOTS: dict[tuple, WaveData] = {}
-_MAX_SNAPSHOTS = 2  # a wave and the previous one (a million responses: ~0.6 GB each)
+#: A wave and the previous one (a million responses: ~0.6 GB each), by content (_fingerprint).
+_SNAPSHOTS: BoundedCache[WaveData] = BoundedCache(2)
 
 
 def _fingerprint(wave: Wave, schema: Questionnaire, current: tuple) -> tuple:
