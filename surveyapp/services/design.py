@@ -526,6 +526,7 @@ QUESTION_KEY_ORDER = (
     "max",
     "max_length",
     "other",
+    "choice_filter",
     "choices",
 )
 

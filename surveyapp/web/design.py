@@ -373,7 +373,27 @@ def _question_from_form(languages: list[str]) -> tuple[str, dict[str, Any]]:
         other = request.form.get("other", "").strip()
         if other and qtype != "yesno":
             question["other"] = other
+        choice_filter = request.form.get("choice_filter", "").strip()
+        if choice_filter and qtype != "yesno":
+            question["choice_filter"] = choice_filter
     return request.form.get("group", ""), question
+
+
+def _keep_choice_properties(previous: dict[str, Any], question: dict[str, Any]) -> None:
+    """The form does not show the options' columns a choice filter reads (imported from an
+    XLSForm's choices sheet): keep them for the options whose code stays."""
+    old = previous.get("choices")
+    new = question.get("choices")
+    if not isinstance(old, list) or not isinstance(new, list):
+        return
+    kept = {
+        str(choice.get("code")): choice["properties"]
+        for choice in old
+        if isinstance(choice, dict) and choice.get("properties")
+    }
+    for choice in new:
+        if choice.get("code") in kept:
+            choice["properties"] = kept[choice["code"]]
 
 
 def _choices_from_form(languages: list[str]) -> list[dict[str, Any]]:
@@ -423,7 +443,9 @@ def question(version_id: int):
     if request.method == "POST":
         checking = request.args.get("check") == "1"
         try:
+            previous = current
             group_id, current = _question_from_form(languages)
+            _keep_choice_properties(previous, current)
             design.set_question(doc, group_id, original, current, after=after)
         except DesignError as exc:
             if checking:
