@@ -10,6 +10,7 @@ keeping every scalar as written (``code: 1`` stays the code ``"1"``, ``yes`` sta
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -36,6 +37,7 @@ _CODE_RE = re.compile(r"[A-Za-z0-9_]+\Z")
 _INT_KEYS = frozenset({"version", "min", "max", "max_length"})
 _BOOL_KEYS = frozenset({"required", "exclusive", "rtl"})
 _NUMBER_KEYS = frozenset({"target"})
+_BOUND_KEYS = frozenset({"min", "max"})
 
 
 def _text(text: Text | None) -> dict[str, str] | None:
@@ -298,7 +300,13 @@ def _typed(value: Any, key: str) -> Any:
         try:
             return int(value)
         except ValueError:
+            if key not in _BOUND_KEYS:
+                return value
+        try:  # a decimal question's limits
+            number = float(value)
+        except ValueError:
             return value
+        return number if math.isfinite(number) else value
     if key in _BOOL_KEYS:
         lowered = value.lower()
         if lowered in ("true", "yes", "on"):

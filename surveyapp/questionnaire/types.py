@@ -127,6 +127,11 @@ class QuestionKind:
     #: Whether its answers can identify a respondent (free text, dates and times, places):
     #: the anonymised responses export leaves them out unless asked for them.
     identifying: bool = False
+    #: Whether its answers are compared with < and > (numbers, dates and times), as the
+    #: designer's condition builder offers.
+    ordered: bool = False
+    #: What the designer's form calls it.
+    word: str = ""
 
     def question_schema(self) -> dict[str, Any]:
         """Return the JSON Schema of a question of this type (its keys, nothing else)."""
@@ -156,6 +161,11 @@ class QuestionKind:
         }
 
 
+def N_(text: str) -> str:  # noqa: N802 - Babel's marker for a text translated where it is shown
+    """Mark ``text`` for the message catalogs (the web layer translates it)."""
+    return text
+
+
 def _kinds(*kinds: QuestionKind) -> Mapping[str, QuestionKind]:
     return MappingProxyType({kind.name: kind for kind in kinds})
 
@@ -176,6 +186,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         xlsform="select_one",
         pyxform="select one",
         required_keys=("choices",),
+        word=N_("one answer"),
     ),
     QuestionKind(
         name="multiple",
@@ -192,6 +203,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         xlsform="select_multiple",
         pyxform="select all that apply",
         required_keys=("choices",),
+        word=N_("several answers"),
     ),
     QuestionKind(
         name="yesno",
@@ -202,6 +214,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         input="choice",
         xlsform="select_one",
         pyxform=None,
+        word=N_("yes / no"),
     ),
     QuestionKind(
         name="integer",
@@ -217,6 +230,8 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         aliases=("int",),
         input="integer",
         numeric=True,
+        word=N_("whole number"),
+        ordered=True,
     ),
     QuestionKind(
         name="text",
@@ -230,6 +245,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         pyxform="text",
         aliases=("string",),
         identifying=True,
+        word=N_("text"),
     ),
     QuestionKind(
         name="date",
@@ -241,6 +257,8 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         pyxform="date",
         input="date",
         identifying=True,
+        word=N_("date"),
+        ordered=True,
     ),
     QuestionKind(
         name="decimal",
@@ -255,6 +273,8 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         pyxform="decimal",
         input="decimal",
         numeric=True,
+        word=N_("number with decimals"),
+        ordered=True,
     ),
     QuestionKind(
         name="time",
@@ -266,6 +286,8 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         pyxform="time",
         input="time",
         identifying=True,
+        word=N_("time of day"),
+        ordered=True,
     ),
     QuestionKind(
         name="datetime",
@@ -277,6 +299,8 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         pyxform="dateTime",
         input="datetime",
         identifying=True,
+        word=N_("date and time"),
+        ordered=True,
     ),
     QuestionKind(
         name="geopoint",
@@ -293,6 +317,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         columns=("lat", "lon", "alt", "accuracy"),
         numeric=True,
         identifying=True,
+        word=N_("location (GPS)"),
     ),
     QuestionKind(
         name="note",
@@ -305,6 +330,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         input="note",
         stored=False,
         columns=(),
+        word=N_("note (shown, not asked)"),
     ),
     QuestionKind(
         name="calculate",
@@ -325,6 +351,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         input="calculate",
         entered=False,
         required_keys=("calculation",),
+        word=N_("calculation"),
     ),
 )
 

@@ -33,6 +33,7 @@ from ..questionnaire import (
 from ..questionnaire import validate_text as _validate_text
 from ..questionnaire.export import dump_document, read_document, to_document
 from ..questionnaire.loader import _IDENTIFIER_RE, _LANGUAGE_RE, _SLUG_RE
+from ..questionnaire.types import COMMON_QUESTION_KEYS, KINDS
 from .questionnaires import publish_languages
 
 __all__ = [
@@ -513,21 +514,10 @@ def _clean_text(text: Mapping[str, str]) -> dict[str, str]:
     return {lang: value.strip() for lang, value in text.items() if value and value.strip()}
 
 
-QUESTION_KEY_ORDER = (
-    "id",
-    "type",
-    "label",
-    "hint",
-    "required",
-    "relevant",
-    "constraint",
-    "constraint_message",
-    "min",
-    "max",
-    "max_length",
-    "other",
-    "choice_filter",
-    "choices",
+#: The keys of a question in the order they are kept: the common ones, then the type's own
+#: (:attr:`QuestionKind.keys`), as the exporter writes them.
+QUESTION_KEY_ORDER = COMMON_QUESTION_KEYS + tuple(
+    dict.fromkeys(key for kind in KINDS.values() for key in kind.keys)
 )
 
 
@@ -562,9 +552,13 @@ def set_question(
                 f"question '{after}' is not another question of group '{group_id}': "
                 "choose where to put the question among that group's questions"
             )
+    kind = KINDS.get(str(question.get("type")))
+    # the type's own keys in its order; another type's keys are kept for the check to report
+    own = COMMON_QUESTION_KEYS + (kind.keys if kind is not None else ())
+    order = own + tuple(key for key in QUESTION_KEY_ORDER if key not in own)
     item = {
         key: question[key]
-        for key in QUESTION_KEY_ORDER
+        for key in order
         if key in question and question[key] not in (None, "", {}, [])
     }
     item["id"] = qid

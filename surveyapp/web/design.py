@@ -31,7 +31,6 @@ from ..auth import roles_required
 from ..extensions import db
 from ..models import QuestionnaireVersion, Survey
 from ..questionnaire import (
-    CHOICE_TYPES,
     QUESTION_TYPES,
     QuestionnaireError,
     load_questionnaire_text,
@@ -40,9 +39,11 @@ from ..questionnaire import (
 )
 from ..questionnaire.diff import comparable_indicators, diff_questionnaires
 from ..questionnaire.export import dump_document
+from ..questionnaire.types import KINDS
 from ..questionnaire.untrusted import BudgetExceeded, time_budget
 from ..services import design
 from ..services.design import DesignError
+from .terms import TERMS
 
 bp = Blueprint("design", __name__, url_prefix="/design")
 
@@ -314,10 +315,16 @@ def _builder_questions(
                         text = translate(label, "zh_CN")[0] if isinstance(label, dict) else ""
                         codes.append({"code": str(choice.get("code")), "label": text})
             label = question.get("label")
+            kind = KINDS.get(str(question.get("type")))
+            if kind is not None and not kind.stored:
+                continue  # a note has no answer a condition could use
             items.append(
                 {
                     "id": str(question.get("id")),
                     "type": str(question.get("type")),
+                    "multiple": bool(kind and kind.multiple),
+                    "ordered": bool(kind and kind.ordered),
+                    "numeric": bool(kind and kind.numeric),
                     "label": translate(label, "zh_CN")[0] if isinstance(label, dict) else "",
                     "codes": codes,
                 }
@@ -348,8 +355,11 @@ def _question_from_form(languages: list[str]) -> tuple[str, dict[str, Any]]:
         "relevant": request.form.get("relevant", "").strip(),
         "constraint": request.form.get("constraint", "").strip(),
     }
+    kind = KINDS[qtype]
     required_condition = request.form.get("required_condition", "").strip()
-    if not request.form.get("required"):
+    if not (kind.stored and kind.entered):
+        pass  # a note or a calculation is never answered: nothing is required
+    elif not request.form.get("required"):
         question["required"] = False
     elif required_condition:
         question["required"] = required_condition
@@ -359,24 +369,47 @@ def _question_from_form(languages: list[str]) -> tuple[str, dict[str, Any]]:
         }
         if message:
             question["constraint_message"] = message
-    if qtype == "integer":
-        question["min"] = _int_field("min", "min")
-        question["max"] = _int_field("max", "max")
-    if qtype == "text":
-        question["max_length"] = _int_field("max_length", "max length")
-    if qtype in CHOICE_TYPES:
-        named = request.form.get("choice_list", "").strip()
-        if named:
-            question["choices"] = named
-        else:
-            question["choices"] = _choices_from_form(languages)
-        other = request.form.get("other", "").strip()
-        if other and qtype != "yesno":
-            question["other"] = other
-        choice_filter = request.form.get("choice_filter", "").strip()
-        if choice_filter and qtype != "yesno":
-            question["choice_filter"] = choice_filter
+    for key in kind.keys:  # the type's own keys, as the registry lists them
+        question[key] = _KEY_FIELDS[key](qtype, languages)
     return request.form.get("group", ""), question
+
+
+def _number_field(name: str, label: str) -> float | None:
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise DesignError(f"{label} must be a number, not '{value}'") from None
+    return int(number) if number.is_integer() else number
+
+
+def _bound(name: str) -> Any:
+    def read(qtype: str, languages: list[str]) -> Any:
+        schema = KINDS[qtype].key_schemas[name]
+        if schema.get("type") == "integer":
+            return _int_field(name, name)
+        return _number_field(name, name)
+
+    return read
+
+
+def _form_choices(qtype: str, languages: list[str]) -> Any:
+    named = request.form.get("choice_list", "").strip()
+    return named or _choices_from_form(languages)
+
+
+#: How the question form gives each type-specific key (``QuestionKind.keys``).
+_KEY_FIELDS = {
+    "min": _bound("min"),
+    "max": _bound("max"),
+    "max_length": lambda qtype, languages: _int_field("max_length", "max length"),
+    "other": lambda qtype, languages: request.form.get("other", "").strip(),
+    "choice_filter": lambda qtype, languages: request.form.get("choice_filter", "").strip(),
+    "choices": _form_choices,
+    "calculation": lambda qtype, languages: request.form.get("calculation", "").strip(),
+}
 
 
 def _keep_choice_properties(previous: dict[str, Any], question: dict[str, Any]) -> None:
@@ -484,6 +517,13 @@ def question(version_id: int):
         choice_rows=(choices if isinstance(choices, list) else []) + [{}] * 3,
         languages=design.language_entries(doc),
         types=QUESTION_TYPES,
+        words=TERMS["qtype"],
+        # which types show each part of the form: the types that have its key
+        types_with={
+            key: " ".join(name for name, kind in KINDS.items() if key in kind.keys)
+            for key in ("choices", "min", "max_length", "calculation")
+        },
+        answered_types=" ".join(n for n, k in KINDS.items() if k.stored and k.entered),
         error=error,
         builder=_builder_questions(doc, before_question=original or "\0"),
         after=after or "",

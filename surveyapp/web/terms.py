@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from ..fieldwork.dispositions import DISPOSITIONS
+from ..questionnaire.types import KINDS
 
 TERMS = {
     "mode": {"door": _l("door to door"), "phone": _l("telephone")},
@@ -45,14 +46,8 @@ TERMS = {
     },
     "weighting": {"rake": _l("raking to census margins"), "none": _l("base weights only")},
     "margin": {"street": _l("street"), "sex": _l("sex"), "age_group": _l("age group")},
-    "qtype": {
-        "single": _l("one answer"),
-        "multiple": _l("several answers"),
-        "yesno": _l("yes / no"),
-        "integer": _l("whole number"),
-        "text": _l("text"),
-        "date": _l("date"),
-    },
+    # the question types' words, from their registry (questionnaire/types.py)
+    "qtype": {name: _l(kind.word) for name, kind in KINDS.items()},
     "level": {
         "province": _l("province"),
         "city": _l("city"),

@@ -43,7 +43,7 @@ def test_import_xlsform(runner):
     )
     assert result.exit_code == 0, result.output
     assert "community-safety v3 stored (id 1)." in result.output
-    assert "'start' metadata is left out" in result.output
+    assert "'start' metadata is kept as the interview's paradata" in result.output
     result = runner.invoke(args=["questionnaire", "import", str(DATA / "unsupported.xlsx")])
     assert result.exit_code == 1
     assert "unsupported.xlsx:2: members: repeat 'members' cannot be represented" in result.output
@@ -70,7 +70,7 @@ def test_validate_xlsform(runner):
     )
     assert result.exit_code == 0, result.output
     assert "kobo_police_uyghur.xlsx: OK" in result.output
-    assert "warning:" in result.output and "'today' metadata is left out" in result.output
+    assert "warning:" in result.output and "'today' metadata is kept as the interview's paradata" in result.output
     result = runner.invoke(args=["questionnaire", "validate", str(DATA / "english_only.xlsx")])
     assert result.exit_code == 1
     assert "english_only.xlsx:1: languages: the form has no Chinese labels" in result.output

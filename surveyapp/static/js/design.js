@@ -34,9 +34,9 @@
 
     function operators(question) {
       var ops = [["=", "="], ["!=", "≠"]];
-      if (question && question.type === "multiple") {
+      if (question && question.multiple) {
         ops = [["selected", labels.selected], ["notselected", labels.notselected]];
-      } else if (question && (question.type === "integer" || question.type === "date" || question.id === ".")) {
+      } else if (question && (question.ordered || question.id === ".")) {
         ops = ops.concat([["<", "<"], ["<=", "≤"], [">", ">"], [">=", "≥"]]);
       }
       return ops.concat([["answered", labels.answered], ["empty", labels.empty]]);
@@ -95,7 +95,7 @@
       var op = row.querySelector(".b-op").value;
       var valueField = row.querySelector(".b-value");
       var value = valueField ? valueField.value.trim() : "";
-      var numeric = question && question.type === "integer" && /^-?\d+(\.\d+)?$/.test(value);
+      var numeric = question && question.numeric && /^-?\d+(\.\d+)?$/.test(value);
       var literal = numeric ? value : quote(value);
       if (op === "answered") return subject + " != ''";
       if (op === "empty") return subject + " = ''";
