@@ -7,7 +7,6 @@ interviews are made only from the CATI desk, for a case of the wave. Every refus
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from datetime import datetime
 
 import pytest
@@ -17,7 +16,6 @@ from surveyapp.extensions import db
 from surveyapp.fieldwork import cati
 from surveyapp.models import Assignment, Locality, Response, User, Wave
 from surveyapp.models.fieldwork import CatiCase
-from tests.web.interviewer import Interviewer
 
 from .conftest import ENUMERATOR_PASSWORD, bearer, full_answers, submission
 
@@ -75,65 +73,24 @@ def _claim_case(app, phones: list[str]) -> dict:
         return {"id": case.id, "wave": wave.id, "street": street.code, "grid": grid.code}
 
 
-# --- the web form ---------------------------------------------------------------------------
+# --- the old start pages ----------------------------------------------------------------------
 
 
-def _door_form(client, door: dict, **change):
-    interviewer = Interviewer(client, door["id"])
-    interviewer.uuid = str(uuidlib.uuid4())
-    data = {
-        "_uuid": interviewer.uuid,
-        "_lang": "zh_CN",
-        "_mode": "door",
-        "_locality": door["grid"],
-        "nav": "start",
-    }
-    data.update(change)
-    return interviewer, data
-
-
-def test_form_refuses_a_telephone_interview_under_a_door_assignment(demo, client, auth, door):
+def test_start_pages_lead_to_the_offline_app_or_the_desk(demo, client, auth, door, phone):
+    """Interviews are entered only in the offline app (door) or from the telephone desk."""
     auth.login("enumerator", ENUMERATOR_PASSWORD)
-    start = client.get(f"/collect/assignments/{door['id']}/start")
-    assert start.location == "/offline/"  # interviews run in the offline app
-    interviewer, data = _door_form(client, door, _mode="phone")
-    response = interviewer.post(data)
-    assert response.status_code == 403
-    assert "电话" in response.get_data(as_text=True)
-    # Submitting a whole interview with the mode changed is refused too, and stores nothing.
-    before = responses(demo)
-    assert interviewer.post({**data, "nav": "submit", "resident_6m": "no"}).status_code == 403
-    assert responses(demo) == before
+    assert client.get(f"/collect/assignments/{door['id']}/start").location == "/offline/"
+    assert client.get(f"/collect/assignments/{phone['id']}/start").location == "/cati/"
+    # The server-side interview form is gone: no address takes an interview by form post.
+    url = f"/collect/assignments/{door['id']}/interview"
+    assert client.post(url, data={"nav": "start"}).status_code in (404, 405)
 
 
-def test_form_refuses_a_locality_outside_a_door_assignment(demo, client, auth, door):
-    auth.login("enumerator", ENUMERATOR_PASSWORD)
-    with demo.app_context():
-        outside = _outside_grid(door)
-    interviewer, data = _door_form(client, door, _locality=outside)
-    assert interviewer.post(data).status_code == 403
-    before = responses(demo)
-    assert interviewer.post({**data, "nav": "submit", "resident_6m": "no"}).status_code == 403
-    assert responses(demo) == before
-    # The assigned community itself (no grid chosen) is a locality of the assignment.
-    interviewer, data = _door_form(client, door, _locality=door["community"])
-    assert interviewer.post(data).status_code == 200
-
-
-def test_phone_assignment_opens_no_free_interview(demo, client, auth, phone):
-    auth.login("enumerator", ENUMERATOR_PASSWORD)
-    page = client.get(f"/collect/assignments/{phone['id']}/start")
-    assert page.location == "/cati/"  # it sends the interviewer to the telephone desk
-    # A crafted free telephone interview is refused and stores nothing.
-    with demo.app_context():
-        grid = db.session.scalar(select(Locality).where(Locality.level == "grid")).code
-    uuid = str(uuidlib.uuid4())
-    data = {"_uuid": uuid, "_lang": "zh_CN", "_mode": "phone", "_locality": grid}
-    url = f"/collect/assignments/{phone['id']}/interview"
-    assert client.post(url, data={**data, "nav": "start"}).status_code == 403
-    answers = {"resident_6m": "no", "age_16plus": "yes"}
-    assert client.post(url, data={**data, **answers, "nav": "submit"}).status_code == 403
-    assert stored(demo, uuid) == 0
+def test_the_assigned_community_itself_is_a_locality_of_the_assignment(demo, client, token, door):
+    body = submission(door, locality=door["community"])
+    response = post(client, body, token)
+    assert response.status_code == 201, response.get_json()
+    assert stored(demo, body["uuid"]) == 1
 
 
 # --- the sync API ---------------------------------------------------------------------------

@@ -75,10 +75,3 @@ def test_every_type_cleans_its_answers() -> None:
     from surveyapp.questionnaire.answers import NORMALISERS
 
     assert set(NORMALISERS) == {n for n, k in KINDS.items() if k.stored and k.entered}
-
-
-def test_every_type_has_a_form_field() -> None:
-    """The web form (forms/interview.py) builds a field for each registered type."""
-    from surveyapp.forms.interview import FIELD_BUILDERS
-
-    assert set(FIELD_BUILDERS) == {n for n, k in KINDS.items() if k.stored and k.entered}

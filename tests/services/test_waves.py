@@ -250,20 +250,18 @@ def test_tablets_get_each_waves_version_without_reinstalling(
         assert db.session.get(QuestionnaireVersion, second_wave["v2"]).version == 2
 
 
-def test_the_web_form_uses_the_waves_version(demo, client, auth, second_wave):
+def test_the_offline_app_gets_the_waves_version(demo, client, auth, second_wave):
     from ..fieldwork.conftest import ENUMERATOR_PASSWORD
 
     auth.login("enumerator", ENUMERATOR_PASSWORD)
     page = client.get(f"/collect/assignments/{second_wave['assignment']}/start")
     assert page.location == "/offline/"
+    # The app (session, as on the tablet) loads the assignment with its wave's version.
+    listed = client.get("/api/v1/assignments").get_json()["assignments"]
+    mine = next(a for a in listed if a["id"] == second_wave["assignment"])
+    assert mine["questionnaire"]["version_id"] == second_wave["v2"]
+    document = client.get(f"/api/v1/questionnaires/{second_wave['v2']}").get_json()
+    assert document["version"] == 2
     with demo.app_context():
         wave = db.session.get(Wave, second_wave["wave"])
         assert wave.questionnaire_version.version == 2
-        from surveyapp.web.collect import _State
-
-        assignment = db.session.get(Assignment, second_wave["assignment"])
-        state = _State(
-            assignment,
-            {"_uuid": str(uuidlib.uuid4()), "_mode": "door", "_locality": second_wave["grid"]},
-        )
-        assert state.schema.version == 2

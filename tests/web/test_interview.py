@@ -1,8 +1,10 @@
-"""A whole interview through the Flask test client: skip logic, review, submit, storage."""
+"""A whole interview as the offline app sends it (session, sync API): skip logic, refusals,
+storage. (The app's screens themselves are driven in a real browser in
+tests/fieldwork/test_offline_browser.py.)"""
 
 from __future__ import annotations
 
-import re
+import uuid as uuidlib
 
 import pytest
 from sqlalchemy import func, select
@@ -10,20 +12,40 @@ from sqlalchemy import func, select
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Assignment, Locality, Response, User
 
-from .interviewer import Interviewer, hidden_fields
+from ..fieldwork.conftest import full_answers
 
 PASSWORD = "enumerator-demo-2026"
+URL = "/api/v1/submissions"
 
 
 @pytest.fixture
 def enumerator(demo, client, auth):
+    """The demo enumerator logged in (as on the tablet); their door assignment and a grid."""
     auth.login("enumerator", PASSWORD)
     with demo.app_context():
         user = db.session.scalar(select(User).where(User.username == "enumerator"))
         door = db.session.scalar(
             select(Assignment).where(Assignment.enumerator_id == user.id, Assignment.mode == "door")
         )
-        return door.id
+        grid = door.locality
+        while grid.children:
+            grid = grid.children[0]
+        return {"id": door.id, "grid": grid.code}
+
+
+def send(client, enumerator, answers, **change):
+    body = {
+        "uuid": str(uuidlib.uuid4()),
+        "assignment": enumerator["id"],
+        "locality": enumerator["grid"],
+        "mode": "door",
+        "language": "zh_CN",
+        "started_at": "2026-11-23T09:30:00+08:00",
+        "ended_at": "2026-11-23T09:38:00+08:00",
+        "answers": answers,
+    }
+    body.update(change)
+    return body, client.post(URL, json=body)
 
 
 def stored(uuid: str) -> Response | None:
@@ -47,37 +69,47 @@ PLAN_DISPUTE_MEDIATED = {
 }
 
 
-def test_full_interview_follows_skip_logic_and_is_stored(demo, client, enumerator):
-    interviewer = Interviewer(client, enumerator)
-    review = interviewer.run(PLAN_DISPUTE_MEDIATED)
-    shown = {q for _, qs in interviewer.pages for q in qs}
-    # dispute -> mediated -> resolved were asked; the skipped branches were not.
-    assert {"dispute_mediated", "dispute_resolved", "dispute_mediator"} <= shown
-    assert "problem_solved" not in shown and "antigang_evaluation" not in shown
-    # The follow-ups of "had a dispute" appear on the same group's page once it is answered.
-    disputes = [qs for group, qs in interviewer.pages if group == "disputes"]
-    assert disputes[0] == ["had_dispute"]
-    assert "dispute_mediated" in disputes[1]
-
-    html = review.get_data(as_text=True)
-    assert "希望多开展反诈宣传" in html
-    done = interviewer.submit(review)
-    assert done.status_code == 302
-    page = client.get(done.location)
-    assert page.status_code == 200
+def test_skip_logic_asks_the_followups_of_the_answers_given(demo):
+    """What the app asks is the questionnaire's relevance (one condition engine)."""
     with demo.app_context():
-        response = stored(interviewer.uuid)
-        assert response is not None
+        assignment = db.session.scalar(select(Assignment).where(Assignment.mode == "door"))
+        schema = assignment.wave.questionnaire_version.schema
+        asked = set(schema.relevant_questions(PLAN_DISPUTE_MEDIATED))
+        assert {"dispute_mediated", "dispute_resolved", "dispute_mediator"} <= asked
+        assert "problem_solved" not in asked and "antigang_evaluation" not in asked
+        # Screened out: nothing after the screening questions is asked.
+        screened = set(schema.relevant_questions({"resident_6m": "no", "age_16plus": "yes"}))
+        assert "security_overall" not in screened
+
+
+def test_full_interview_is_stored_with_its_places_and_answers(demo, client, enumerator):
+    with demo.app_context():
+        schema = db.session.get(Assignment, enumerator["id"]).wave.questionnaire_version.schema
+        plan = {**full_answers(demo, seed=1), **PLAN_DISPUTE_MEDIATED}
+        plan["dispute_mediator"] = schema.questions["dispute_mediator"].choices[0].code
+        plan.pop("problem_solved", None)
+        asked = set(schema.relevant_questions(plan))
+        for qid in asked - set(plan):  # the follow-ups the app asks: their first choice
+            question = schema.questions[qid]
+            if question.choices:
+                code = question.choices[0].code
+                plan[qid] = [code] if question.type == "multiple" else code
+        plan = {k: v for k, v in plan.items() if k.split(".", 1)[0] in asked}
+    body, response = send(client, enumerator, plan)
+    assert response.status_code == 201, response.get_json()
+    with demo.app_context():
+        response = stored(body["uuid"])
         answers = response.answer_dict()
         assert answers["dispute_resolved"] == "1"
         assert answers["unsafe_factors"] == ["telecom_fraud", "traffic"]
         assert answers["years_here"] == 12
+        assert answers["suggestion"] == "希望多开展反诈宣传"
         assert "problem_solved" not in answers
-        assert response.street.code == "320106001"
         assert response.language == "zh_CN" and response.mode == "door"
         path = response.locality.path_by_level()
         assert response.community_id == path["community"].id
         assert response.grid_id == path["grid"].id
+        assert response.street_id == path["street"].id
         # Answers are queryable per question.
         n = db.session.scalar(
             select(func.count(Answer.id)).where(
@@ -85,93 +117,62 @@ def test_full_interview_follows_skip_logic_and_is_stored(demo, client, enumerato
             )
         )
         assert n == 1
-        street_count = db.session.scalar(
-            select(func.count(Response.id)).where(
-                Response.street_id == response.street_id, Response.wave_id == response.wave_id
-            )
-        )
-    # The confirmation page shows the street's count, including this response.
-    row = re.search(r'data-street="320106001">(\d+)<', page.get_data(as_text=True))
-    assert int(row.group(1)) == street_count
 
 
-def test_screened_out_respondent_skips_to_review(demo, client, enumerator):
-    interviewer = Interviewer(client, enumerator)
-    review = interviewer.run({"resident_6m": "no", "age_16plus": "yes"})
-    assert [g for g, _ in interviewer.pages] == ["screening"]
-    assert interviewer.submit(review).status_code == 302
-
-
-def test_missing_answer_is_reported_on_the_page(demo, client, enumerator):
-    interviewer = Interviewer(client, enumerator)
-    first = interviewer.start()
-    html = first.get_data(as_text=True)
-    response = interviewer.post(hidden_fields(html) + [("resident_6m", "yes"), ("nav", "next")])
-    assert response.status_code == 422
-    body = response.get_data(as_text=True)
-    assert "请回答此题" in body  # Chinese interface by default
-
-
-def test_answer_outside_codes_is_refused_and_nothing_stored(demo, client, enumerator):
-    interviewer = Interviewer(client, enumerator)
-    review = interviewer.run(PLAN_DISPUTE_MEDIATED)
-    data = [
-        (k, "7" if k == "security_overall" else v)
-        for k, v in hidden_fields(review.get_data(as_text=True))
-    ]
-    response = interviewer.post(data + [("nav", "submit")])
-    assert response.status_code == 422
-    assert "不是本题的选项" in response.get_data(as_text=True)
+def test_screened_out_respondent_is_stored(demo, client, enumerator):
+    body, response = send(client, enumerator, {"resident_6m": "no", "age_16plus": "yes"})
+    assert response.status_code == 201
     with demo.app_context():
-        assert stored(interviewer.uuid) is None
+        assert stored(body["uuid"]).answer_dict() == {"resident_6m": "no", "age_16plus": "yes"}
 
 
-def test_skipped_question_answered_anyway_is_refused(demo, client, enumerator):
-    interviewer = Interviewer(client, enumerator)
-    review = interviewer.run({**PLAN_DISPUTE_MEDIATED, "reported_problem": "no"})
-    data = hidden_fields(review.get_data(as_text=True)) + [("problem_solved", "1")]
-    response = interviewer.post(data + [("nav", "submit")])
+def test_missing_answer_is_named_in_chinese(demo, client, enumerator):
+    body, response = send(client, enumerator, {"resident_6m": "yes"})
     assert response.status_code == 422
-    assert "不适用" in response.get_data(as_text=True)
+    errors = response.get_json()["errors"]
+    assert "age_16plus" in {e["question"] for e in errors}
+    assert any("请回答此题" in e["message"] for e in errors)  # the interface language
     with demo.app_context():
-        assert stored(interviewer.uuid) is None
+        assert stored(body["uuid"]) is None
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"security_overall": "7"}, "不是本题的选项"),  # a code outside the question's list
+        ({"reported_problem": "no", "problem_solved": "1"}, "不适用"),  # a skipped question
+    ],
+)
+def test_refused_answers_are_named_and_nothing_stored(demo, client, enumerator, change, words):
+    body, response = send(client, enumerator, {**PLAN_DISPUTE_MEDIATED, **change})
+    assert response.status_code == 422
+    assert any(words in e["message"] for e in response.get_json()["errors"])
+    with demo.app_context():
+        assert stored(body["uuid"]) is None
 
 
 def test_double_submit_stores_once_and_changed_resend_conflicts(demo, client, enumerator):
-    interviewer = Interviewer(client, enumerator)
-    review = interviewer.run(PLAN_DISPUTE_MEDIATED)
-    assert interviewer.submit(review).status_code == 302
-    again = interviewer.submit(review)
-    assert again.status_code == 302
-    data = [
-        (k, "1" if k == "security_overall" else v)
-        for k, v in hidden_fields(review.get_data(as_text=True))
-    ]
-    conflict = interviewer.post(data + [("nav", "submit")])
+    screened = {"resident_6m": "no", "age_16plus": "yes"}
+    body, first = send(client, enumerator, screened)
+    assert first.status_code == 201
+    again = client.post(URL, json=body)
+    assert again.status_code == 200
+    conflict = client.post(URL, json={**body, "answers": {**screened, "age_16plus": "no"}})
     assert conflict.status_code == 409
     with demo.app_context():
-        n = db.session.scalar(
-            select(func.count(Response.id)).where(Response.uuid == interviewer.uuid)
-        )
+        n = db.session.scalar(select(func.count(Response.id)).where(Response.uuid == body["uuid"]))
         assert n == 1
-        assert stored(interviewer.uuid).answer_dict()["security_overall"] == "2"
+        assert stored(body["uuid"]).answer_dict()["age_16plus"] == "yes"
 
 
 def test_forged_locality_is_forbidden(demo, client, enumerator):
-    interviewer = Interviewer(client, enumerator)
     with demo.app_context():
         other_street = db.session.scalar(select(Locality).where(Locality.code == "320106005"))
         elsewhere = other_street.children[0].children[0].code
-    response = interviewer.start(locality=elsewhere)
+    body, response = send(client, enumerator, {"resident_6m": "no"}, locality=elsewhere)
     assert response.status_code == 403
-    review = interviewer.run(PLAN_DISPUTE_MEDIATED)
-    data = [
-        (k, elsewhere if k == "_locality" else v)
-        for k, v in hidden_fields(review.get_data(as_text=True))
-    ]
-    assert interviewer.post(data + [("nav", "submit")]).status_code == 403
     with demo.app_context():
-        assert stored(interviewer.uuid) is None
+        assert stored(body["uuid"]) is None
 
 
 def test_other_enumerators_assignment_is_invisible(demo, client, auth):
@@ -183,32 +184,38 @@ def test_other_enumerators_assignment_is_invisible(demo, client, auth):
         db.session.commit()
         other_id = other.id
     assert client.get(f"/collect/assignments/{other_id}/start").status_code == 404
+    mine = client.get("/api/v1/assignments").get_json()["assignments"]
+    assert other_id not in {a["id"] for a in mine}
+    body, response = send(client, {"id": other_id, "grid": "x"}, {"resident_6m": "no"})
+    assert 400 <= response.status_code < 500
 
 
 def test_interview_in_english(demo, client, enumerator):
-    interviewer = Interviewer(client, enumerator)
-    client.post("/auth/language/en")
-    page = interviewer.start(lang="en")
-    html = page.get_data(as_text=True)
-    assert "Have you lived in this district" in html or "6 months" in html
-    assert "Next" in html
+    """The questionnaire the app gets carries the English texts; answers in English are kept."""
+    version = client.get("/api/v1/assignments").get_json()["assignments"][0]["questionnaire"]
+    doc = client.get(f"/api/v1/questionnaires/{version['version_id']}").get_json()
+    assert "en" in {lang["code"] for lang in doc["languages"]}
+    first = doc["groups"][0]["questions"][0]
+    assert "6 months" in first["label"]["en"] or "lived" in first["label"]["en"]
+    refused = send(client, enumerator, {"resident_6m": "no"}, language="en")[1]
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["question"] == "age_16plus"
+    screened = {"resident_6m": "no", "age_16plus": "yes"}
+    body, response = send(client, enumerator, screened, language="en")
+    assert response.status_code == 201
+    with demo.app_context():
+        assert stored(body["uuid"]).language == "en"
 
 
 @pytest.mark.parametrize(
     "crafted",
     [
-        {"_uuid": "not-a-uuid"},
-        {"_lang": "xx"},
-        {"_mode": "fax"},
-        {"_group": "nope", "nav": "next"},
-        {"nav": "teleport"},
+        {"uuid": "not-a-uuid"},
+        {"language": "xx"},
+        {"mode": "fax"},
+        {"locality": "nope"},
     ],
 )
-def test_crafted_state_gives_4xx(demo, client, enumerator, crafted):
-    interviewer = Interviewer(client, enumerator)
-    html = interviewer.start().get_data(as_text=True)
-    data = dict(hidden_fields(html))
-    data.update({"nav": "next"})
-    data.update(crafted)
-    response = interviewer.post(data)
+def test_crafted_items_give_4xx(demo, client, enumerator, crafted):
+    body, response = send(client, enumerator, {"resident_6m": "no"}, **crafted)
     assert 400 <= response.status_code < 500

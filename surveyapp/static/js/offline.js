@@ -413,11 +413,17 @@
     });
   }
 
+  /* "rtl" for a questionnaire language written right to left (e.g. Uyghur), else null. */
+  function direction(qv, lang) {
+    return (qv.languages || []).some(function (l) { return l.code === lang && l.rtl; }) ? "rtl" : null;
+  }
+
   function renderGroup(index) {
     leaveGroup();
     iv.group = index;
     var qv = iv.qv, group = qv.groups[index];
-    var form = el("form", {"class": "interview", id: "interview", lang: iv.lang.replace("_", "-"), novalidate: true});
+    var form = el("form", {"class": "interview", id: "interview", lang: iv.lang.replace("_", "-"),
+                           dir: direction(qv, iv.lang), novalidate: true});
     form.appendChild(el("p", {"class": "progress"}, [
       el("span", {text: fmt(M.section, {n: index + 1, total: qv.groups.length})}),
       el("progress", {max: String(qv.groups.length), value: String(index + 1)})]));
@@ -515,7 +521,7 @@
     qv.groups.forEach(function (g, index) {
       var shown = g.questions.filter(function (q) { return rel[q.id] && widget(q).answered; });
       if (!shown.length) return;
-      var dl = el("dl");
+      var dl = el("dl", {lang: iv.lang.replace("_", "-"), dir: direction(qv, iv.lang)});
       shown.forEach(function (q) {
         dl.appendChild(el("dt", {text: tr(q.label, iv.lang)}));
         var dd = el("dd", {"data-answer": q.id, "class": errors[q.id] ? "has-error" : null, text: answerText(q, iv.answers[q.id])});
