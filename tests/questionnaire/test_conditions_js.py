@@ -375,3 +375,23 @@ def test_choice_filters_agree(browser_conditions, columns, answers, expected):
     sent = json.loads(json.dumps(condition.to_json()))
     assert condition.evaluate(answers, columns) is expected
     assert browser_conditions.evaluate(sent, answers, columns) is expected
+
+
+_COLUMN_VALUES = st.one_of(_TEXTS, st.sampled_from(["s1", "s2", "1", " 1 "]))
+
+
+@settings(deadline=None, max_examples=examples(300))
+@given(
+    _expressions().map(lambda source: source.replace("${b}", "street").replace("${q1}", "name")),
+    st.fixed_dictionaries({}, optional={"a": _ANSWERS}),
+    st.fixed_dictionaries({"name": _COLUMN_VALUES}, optional={"street": _COLUMN_VALUES}),
+)
+def test_choice_filters_agree_on_any_columns(browser_conditions, source, answers, columns):
+    """Choice filters: bare names read the choice's columns on both sides."""
+    try:
+        condition = parse_condition(source, choice_filter=True)
+    except QuestionnaireError:
+        return
+    sent = json.loads(json.dumps(condition.to_json(), allow_nan=False))
+    server = condition.evaluate(answers, columns)
+    assert browser_conditions.evaluate(sent, answers, columns) is server, (source, answers, columns)
