@@ -15,13 +15,14 @@ This module imports nothing of the application (the pure cores use it).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["BoundedCache", "array_key"]
+__all__ = ["BoundedCache", "array_key", "content_key"]
 
 V = TypeVar("V")
 
@@ -95,3 +96,32 @@ def array_key(*parts: Any) -> str:
             digest.update(repr(part).encode())
         digest.update(b"\x00")
     return digest.hexdigest()
+
+
+def content_key(obj: Any) -> str:
+    """:func:`array_key` of an immutable object's content: a dataclass by its fields (arrays,
+    nested dataclasses, tuples), recursively. Kept on the object when it has a
+    ``_content_key`` list (a field made empty for each new object, ``init=False``), so the data
+    is read once per object (the estimation core's designs and categorical variables)."""
+    memo = getattr(obj, "_content_key", None)
+    if memo:
+        return str(memo[0])
+    key = array_key(*_flatten(obj))
+    if isinstance(memo, list):
+        memo.append(key)
+    return key
+
+
+def _flatten(obj: Any) -> list[Any]:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out: list[Any] = [type(obj).__qualname__]
+        for f in dataclasses.fields(obj):
+            if f.name != "_content_key":
+                out += [f.name, *_flatten(getattr(obj, f.name, None))]
+        return out
+    if isinstance(obj, tuple | list):
+        out = [f"{type(obj).__name__}{len(obj)}"]
+        for item in obj:
+            out += _flatten(item)
+        return out
+    return [obj]

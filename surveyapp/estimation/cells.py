@@ -12,11 +12,13 @@ row-by-row computation to rounding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Hashable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..caching import BoundedCache, content_key
 from .weighting import RAKING_VARIANCE_SWEEPS, PostStratification, Raking
 
 if TYPE_CHECKING:
@@ -76,6 +78,10 @@ class CellDesign:
         ).reshape(self.n_cells, x.shape[1])
 
     operator: np.ndarray | None  # n_units x n_cells: cell sums -> residual unit totals
+    # The pair indexes of the last few domain variables, by their content key (_pair_index).
+    _pairs: BoundedCache[tuple[np.ndarray, int, np.ndarray]] = field(
+        default_factory=lambda: BoundedCache(4), init=False, repr=False
+    )
 
     def residual_unit_totals(self, x: np.ndarray) -> np.ndarray:
         """Unit totals of the calibration residuals of scores whose cell sums are ``x``.
@@ -117,7 +123,11 @@ class CellDesign:
         return self.units.sums(x)
 
     def domain_unit_totals(
-        self, values: list[np.ndarray], codes: np.ndarray, n_groups: int
+        self,
+        values: list[np.ndarray],
+        codes: np.ndarray,
+        n_groups: int,
+        codes_key: Hashable | None = None,
     ) -> list[np.ndarray] | None:
         """Residual unit totals of ``w * v`` within each domain, for every ``v`` in ``values``.
 
@@ -126,7 +136,7 @@ class CellDesign:
         ``w * v * (codes == g)``, the scores of domain ``g``. None when the cells x domains
         matrix would be too large (estimate the domains one by one then).
         """
-        found = self.domain_cell_sums(values, codes, n_groups)
+        found = self.domain_cell_sums(values, codes, n_groups, codes_key=codes_key)
         if found is None:
             return None
         occupied, _rows, sums = found
@@ -138,8 +148,12 @@ class CellDesign:
         codes: np.ndarray,
         n_groups: int,
         rows: np.ndarray | None = None,
+        codes_key: Hashable | None = None,
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]] | None:
         """Rows and sums of each ``v`` per occupied (cell, domain) pair, ``cell * n_groups + g``.
+
+        ``codes_key`` names the content of ``codes`` when the caller knows it (a domain variable's
+        content key): the rows' pairs are then kept for the next call with the same domains.
 
         ``rows`` marks the rows that count (None: all); the values of the others must be 0.
         Returns the occupied pairs, their numbers of rows and, per ``v``, its sums over the
@@ -153,7 +167,7 @@ class CellDesign:
             )
         if self.n_cells * (n_groups + 1) * (len(values) + 1) > _MAX_BATCH:
             return None
-        idx, width, counts = self._pair_index(codes, n_groups)
+        idx, width, counts = self._pair_index(codes, n_groups, codes_key)
         size = self.n_cells * width
         if rows is not None:  # less the rows that do not count (usually few)
             counts = counts - np.bincount(idx[np.flatnonzero(~rows)], minlength=size)
@@ -164,26 +178,26 @@ class CellDesign:
         sums = [np.bincount(idx, weights=v, minlength=size)[at] for v in values]
         return occupied, pair_rows, sums
 
-    def _pair_index(self, codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, int, np.ndarray]:
+    def _pair_index(
+        self, codes: np.ndarray, n_groups: int, codes_key: Hashable | None = None
+    ) -> tuple[np.ndarray, int, np.ndarray]:
         """Each row's (cell, domain) pair ``cell * width + domain`` and the rows per pair; rows
         in no domain (code -1) get a column of their own (``width = n_groups + 1``). Kept for
-        the last few code arrays: the indicators of a wave are all estimated by the same
-        domains (treat the arrays as read-only)."""
-        key = (id(self), id(codes), n_groups)
-        hit = _PAIR_INDEX.get(key)
-        if hit is not None and hit[0] is self and hit[1] is codes:
-            return hit[2]
-        if (codes < 0).any():
-            width = n_groups + 1
-            idx = self.cell * width + np.where(codes < 0, n_groups, codes)
-        else:
-            width = n_groups
-            idx = self.cell * width + codes
-        found = (idx, width, np.bincount(idx, minlength=self.n_cells * width))
-        if len(_PAIR_INDEX) >= 4:
-            _PAIR_INDEX.pop(next(iter(_PAIR_INDEX)))
-        _PAIR_INDEX[key] = (self, codes, found)
-        return found
+        the last few domain variables named by ``codes_key``: the indicators of a wave are all
+        estimated by the same domains."""
+
+        def make() -> tuple[np.ndarray, int, np.ndarray]:
+            if (codes < 0).any():
+                width = n_groups + 1
+                idx = self.cell * width + np.where(codes < 0, n_groups, codes)
+            else:
+                width = n_groups
+                idx = self.cell * width + codes
+            return idx, width, np.bincount(idx, minlength=self.n_cells * width)
+
+        if codes_key is None:
+            return make()
+        return self._pairs.get_or_make((codes_key, n_groups), make)
 
     def unit_totals_from_cell_sums(
         self, occupied: np.ndarray, raw: list[np.ndarray], n_groups: int
@@ -215,26 +229,17 @@ class CellDesign:
         return [z[:, i * n_groups : (i + 1) * n_groups].T for i in range(len(sums))]
 
 
-_CACHE: dict[int, tuple[Any, CellDesign | None]] = {}
-_PAIR_INDEX: dict[
-    tuple[int, int, int], tuple[CellDesign, np.ndarray, tuple[np.ndarray, int, np.ndarray]]
-] = {}
+#: The cells of the last few designs, by the design's content.
+_CACHE: BoundedCache[tuple[CellDesign | None]] = BoundedCache(8)
 
 
 def cell_design(design: Design) -> CellDesign | None:
     """The cells of a calibrated ``design``, or None when merging does not apply.
 
-    None for calibrations other than raking and post-stratification. Cached per design
-    object.
+    None for calibrations other than raking and post-stratification. Cached by the design's
+    content (:func:`surveyapp.caching.content_key`).
     """
-    hit = _CACHE.get(id(design))
-    if hit is not None and hit[0] is design:
-        return hit[1]
-    built = _build(design)
-    if len(_CACHE) >= 8:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[id(design)] = (design, built)
-    return built
+    return _CACHE.get_or_make(content_key(design), lambda: (_build(design),))[0]
 
 
 def _build(design: Design) -> CellDesign | None:

@@ -100,6 +100,10 @@ class Design:
     _stages: tuple[_Stage, ...]
     _unit_paths: tuple[np.ndarray, ...]  # per stage: unit -> raw id code (for messages)
     _id_labels: tuple[np.ndarray, ...]
+    # Its content key, once computed (surveyapp.caching.content_key); empty in each new object.
+    _content_key: list[str] = dataclasses.field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     # ------------------------------------------------------------------ construction
     @classmethod

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from ..caching import BoundedCache, content_key
 from .design import Categorical, Design
 from .types import DesignError, Estimate, EstimationError
 
@@ -212,8 +213,12 @@ def _domain_sums(
     irls: bool = False,
     valid: np.ndarray | None = None,
     binary: bool | None = None,
+    codes_key: Hashable | None = None,
 ) -> list[_Sums]:
     """Per-domain sums in O(n): ``codes`` gives each row's domain (``-1``: not in any).
+
+    ``codes_key`` names the content of ``codes`` when it is a domain variable's (cells reuse
+    the rows' pairs of the same domains, see :mod:`.cells`).
 
     ``valid`` marks the rows with a value (None: all; ``y`` must be 0 on the others) and
     ``binary`` says that the values are all 0 or 1 when the caller checked it already.
@@ -241,7 +246,7 @@ def _domain_sums(
                 binary = bool(((y == 0) | (y == 1) | (codes < 0)).all())
             if binary or not irls:
                 found = cells.domain_cell_sums(
-                    [y] if binary else [y, y * y], codes, n_groups, rows=valid
+                    [y] if binary else [y, y * y], codes, n_groups, rows=valid, codes_key=codes_key
                 )
 
     batch = None
@@ -384,7 +389,8 @@ def _domain_sums(
     ]
 
 
-_FORMS: dict[int, tuple[Design, np.ndarray]] = {}
+#: The quadratic forms of the last few designs, by the design's content.
+_FORMS: BoundedCache[np.ndarray] = BoundedCache(8)
 
 
 def _unit_quadratic_form(design: Design) -> np.ndarray | None:
@@ -394,16 +400,12 @@ def _unit_quadratic_form(design: Design) -> np.ndarray | None:
     quadratic form in the unit totals, so it is computed once from the identity; None for
     designs with too many units to hold it.
     """
-    hit = _FORMS.get(id(design))
-    if hit is not None and hit[0] is design:
-        return hit[1]
     if design.n_units > 3000:
         return None
-    form = design.covariance_from_unit_totals(np.eye(design.n_units), None)
-    if len(_FORMS) >= 8:
-        _FORMS.pop(next(iter(_FORMS)))
-    _FORMS[id(design)] = (design, form)
-    return form
+    return _FORMS.get_or_make(
+        content_key(design),
+        lambda: design.covariance_from_unit_totals(np.eye(design.n_units), None),
+    )
 
 
 def _regroup(table: np.ndarray, to: np.ndarray, k: int) -> np.ndarray:
@@ -422,8 +424,10 @@ def _single_domain(
     valid = _valid_mask(yv, design.n_rows)
     if require_binary and not _all_binary(yv, valid):
         raise EstimationError("a proportion needs values 0 or 1 (missing as NaN)")
+    codes_key: Hashable | None = None
     if domain is None:
         codes = _everyone(design.n_rows)
+        codes_key = ("everyone", design.n_rows)
     else:
         dm = np.asarray(domain, dtype=bool)
         if dm.shape != (design.n_rows,):
@@ -437,23 +441,23 @@ def _single_domain(
         irls=irls,
         valid=None if valid.all() else valid,
         binary=True if require_binary else None,
+        codes_key=codes_key,
     )[0]
 
 
 def _everyone(n: int) -> np.ndarray:
     """Domain codes putting all ``n`` rows in domain 0: one read-only array per ``n`` (so that
     the cells' pair index of the whole sample is computed once, see :mod:`.cells`)."""
-    hit = _EVERYONE.get(n)
-    if hit is None:
-        hit = np.zeros(n, dtype=np.intp)
-        hit.setflags(write=False)
-        if len(_EVERYONE) >= 4:
-            _EVERYONE.pop(next(iter(_EVERYONE)))
-        _EVERYONE[n] = hit
-    return hit
+
+    def make() -> np.ndarray:
+        codes = np.zeros(n, dtype=np.intp)
+        codes.setflags(write=False)
+        return codes
+
+    return _EVERYONE.get_or_make(n, make)
 
 
-_EVERYONE: dict[int, np.ndarray] = {}
+_EVERYONE: BoundedCache[np.ndarray] = BoundedCache(4)
 
 
 def _all_binary(y: np.ndarray, valid: np.ndarray) -> bool:
@@ -1123,6 +1127,7 @@ def svyby(
         irls=fn is svyciprop and method in ("logit", "likelihood"),
         valid=None if valid.all() else valid,
         binary=True if fn is svyciprop else None,
+        codes_key=("by", content_key(by)) if isinstance(by, Categorical) else None,
     )
     out: list[tuple[Any, Any]] = []
     for g, key in enumerate(keys):
@@ -1228,19 +1233,18 @@ def domain_codes(by: Any, n: int) -> tuple[np.ndarray, list[Any]]:
     estimated by the same domains); its codes are read-only.
     """
     if isinstance(by, Categorical):
-        hit = _DOMAIN_CODES.get(id(by))
-        if hit is not None and hit[0] is by and hit[1][0].shape == (n,):
-            return hit[1]
-        found = _categorical_codes(by, n)
-        found[0].setflags(write=False)
-        if len(_DOMAIN_CODES) >= 8:
-            _DOMAIN_CODES.pop(next(iter(_DOMAIN_CODES)))
-        _DOMAIN_CODES[id(by)] = (by, found)
-        return found
+
+        def make() -> tuple[np.ndarray, list[Any]]:
+            found = _categorical_codes(by, n)
+            found[0].setflags(write=False)
+            return found
+
+        return _DOMAIN_CODES.get_or_make((content_key(by), n), make)
     return _array_codes(by, n)
 
 
-_DOMAIN_CODES: dict[int, tuple[Categorical, tuple[np.ndarray, list[Any]]]] = {}
+#: The codes of the last few categorical domain variables, by their content.
+_DOMAIN_CODES: BoundedCache[tuple[np.ndarray, list[Any]]] = BoundedCache(8)
 
 
 def _categorical_codes(by: Categorical, n: int) -> tuple[np.ndarray, list[Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,8 @@ class Categorical:
 
     codes: np.ndarray
     labels: Sequence[Any]
+    # Its content key, once computed (surveyapp.caching.content_key); empty in each new object.
+    _content_key: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def as_array(self) -> np.ndarray:
         """Labels per row (object array, ``None`` where the code is negative)."""

@@ -20,7 +20,6 @@ import pickle
 import threading
 import time
 import zipfile
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -34,6 +33,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import func, select
 
+from ..caching import BoundedCache
 from ..errors import UserError
 from ..estimation import EstimationError
 from ..estimation.estimates import svyby, svyciprop
@@ -246,8 +246,7 @@ class ReportCache:
 
     def __init__(self, root: str | Path, memory: int = 4, max_files: int = 5000):
         self.root = Path(root)
-        self.memory: OrderedDict[str, Any] = OrderedDict()
-        self.memory_size = memory
+        self.memory: BoundedCache[Any] = BoundedCache(memory)
         self.max_files = max_files
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -261,9 +260,9 @@ class ReportCache:
         return self.root / kind / f"{key}{suffix}"
 
     def get_bundle(self, key: str) -> ReportBundle | None:
-        if key in self.memory:
-            self.memory.move_to_end(key)
-            return self.memory[key]
+        hit = self.memory.get(key)
+        if hit is not None:
+            return hit
         # Sealed with the application's key (services.disk_cache): a planted file in a shared
         # cache directory is ignored, never unpickled.
         bundle = disk_cache.read_object(self._path("bundles", key, ".sealed"), "report-bundle")
@@ -279,10 +278,7 @@ class ReportCache:
         self._remember(key, bundle)
 
     def _remember(self, key: str, bundle: Any) -> None:
-        self.memory[key] = bundle
-        self.memory.move_to_end(key)
-        while len(self.memory) > self.memory_size:
-            self.memory.popitem(last=False)
+        self.memory.put(key, bundle)
 
     def get_file(self, kind: str, key: str, suffix: str) -> bytes | None:
         return disk_cache.read(self._path(kind, key, suffix), f"report-file:{kind}{suffix}")
