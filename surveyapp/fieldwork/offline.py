@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Assignment, Locality, QuestionnaireVersion, Response, User
+from ..models import Assignment, Locality, QuestionnaireVersion, Response, User, Wave
 from ..questionnaire import Question, Questionnaire
 from ..questionnaire.conditions import FORMAT as CONDITION_FORMAT
 
@@ -154,8 +155,25 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
             .group_by(Response.wave_id)
         ).all()
     )
+    assignments = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.enumerator_id == user.id)
+        .order_by(Assignment.id)
+        .options(
+            selectinload(Assignment.wave).selectinload(Wave.survey),
+            selectinload(Assignment.locality),
+        )
+    ).all()
+    # The versions' hashes only (a version row carries the whole questionnaire).
+    sha256 = dict(
+        db.session.execute(
+            select(QuestionnaireVersion.id, QuestionnaireVersion.sha256).where(
+                QuestionnaireVersion.id.in_({a.wave.questionnaire_version_id for a in assignments})
+            )
+        ).all()
+    )
     out = []
-    for a in user_assignments(user):
+    for a in assignments:
         survey = a.wave.survey
         out.append(
             {
@@ -175,7 +193,7 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
                 "localities": _filing_places(a, lang),
                 "questionnaire": {
                     "version_id": a.wave.questionnaire_version_id,
-                    "sha256": a.wave.questionnaire_version.sha256,
+                    "sha256": sha256[a.wave.questionnaire_version_id],
                 },
             }
         )
