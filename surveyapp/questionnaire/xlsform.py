@@ -106,13 +106,15 @@ class XLSFormImport:
 
     ``problems`` make the import impossible (a repeat, an unsupported question type, a file
     pyxform refuses); ``warnings`` name what was left out (notes, calculations, metadata,
-    appearances). ``rows`` maps question and group names to their survey-sheet rows.
+    appearances). ``rows`` maps question and group names to their survey-sheet rows;
+    ``choice_rows`` maps (question name, choice code) to the choices-sheet row.
     """
 
     document: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    choice_rows: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def text(self) -> str | None:
@@ -303,10 +305,26 @@ def _survey_rows(workbook: Workbook) -> tuple[dict[str, int], dict[str, dict[str
 
 def _choice_rows(workbook: Workbook) -> dict[tuple[str, str], dict[str, str]]:
     raw: dict[tuple[str, str], dict[str, str]] = {}
-    for _index, values in _sheet_rows(workbook, "choices"):
+    for index, values in _sheet_rows(workbook, "choices"):
         key = (values.get("list_name", "").strip(), values.get("name", "").strip())
-        raw.setdefault(key, values)
+        raw.setdefault(key, {**values, "__row": str(index)})
     return raw
+
+
+def _question_choice_rows(
+    raw_survey: Mapping[str, Mapping[str, str]],
+    raw_choices: Mapping[tuple[str, str], Mapping[str, str]],
+) -> dict[tuple[str, str], int]:
+    """(question name, choice code) → choices-sheet row, through the question's list name."""
+    rows: dict[tuple[str, str], int] = {}
+    for name, values in raw_survey.items():
+        words = str(values.get("type", "")).split()
+        if len(words) < 2:
+            continue
+        for (list_name, code), choice in raw_choices.items():
+            if list_name == words[1] and choice.get("__row"):
+                rows[(name, code)] = int(choice["__row"])
+    return rows
 
 
 def _extra_sheets(workbook: Workbook) -> tuple[dict[str, dict[str, str]], list[dict[str, Any]]]:
@@ -407,7 +425,13 @@ def xlsform_to_document(
     reader.required_languages = tuple(required_languages)
     reader.warnings.extend(f"{source}: pyxform: {warning}" for warning in warnings)
     document = _document(reader, texts, results)
-    return XLSFormImport(document, reader.problems, reader.warnings, rows)
+    return XLSFormImport(
+        document,
+        reader.problems,
+        reader.warnings,
+        rows,
+        _question_choice_rows(raw_survey, raw_choices),
+    )
 
 
 _PYXFORM_ROW = re.compile(r"^\s*\[row\s*:\s*(\d+)\]\s*")
@@ -912,6 +936,16 @@ def map_problems(result: XLSFormImport, problems: Iterable[Problem]) -> list[Pro
                 name = ""
         line = result.rows.get(name, 1) if name else 1
         label = f"survey row {line} ('{name}')" if name and name in result.rows else name
+        choice = re.match(r"choices\[(\d+)\]\.?(.*)", rest)
+        if choice and name:
+            try:
+                question = document["groups"][int(match.group(1))]["questions"]  # type: ignore[union-attr]
+                code = str(question[int(match.group(2))]["choices"][int(choice.group(1))]["code"])  # type: ignore[union-attr]
+            except (KeyError, IndexError, TypeError, ValueError):
+                code = ""
+            row = result.choice_rows.get((name, code))
+            if row:
+                line, label, rest = row, f"choices sheet, row {row} ('{code}')", choice.group(2)
         where = f"{label}: {rest}" if label and rest else (label or rest)
         mapped.append(Problem(problem.file, line, where, problem.message))
     return mapped

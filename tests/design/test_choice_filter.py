@@ -125,3 +125,16 @@ def test_bare_names_only_in_choice_filters():
     assert condition.choice_columns() == {"street", "name"}
     with pytest.raises(QuestionnaireError):
         parse_condition("street = ${s}")
+
+
+def test_a_bad_choice_is_refused_by_its_choices_sheet_row():
+    workbook = openpyxl.load_workbook(io.BytesIO(_form()))
+    workbook["choices"].cell(row=4, column=2).value = "c\u20281"  # community c1, with U+2028
+    out = io.BytesIO()
+    workbook.save(out)
+    with pytest.raises(QuestionnaireError) as caught:
+        xlsform_to_yaml(out.getvalue(), "bad.xlsx")
+    assert [(p.line, p.field) for p in caught.value.problems] == [
+        (4, "choices sheet, row 4 ('c\u20281'): code")
+    ]
+    assert "cannot contain control characters" in caught.value.problems[0].message

@@ -70,7 +70,10 @@ def test_validate_xlsform(runner):
     )
     assert result.exit_code == 0, result.output
     assert "kobo_police_uyghur.xlsx: OK" in result.output
-    assert "warning:" in result.output and "'today' metadata is kept as the interview's paradata" in result.output
+    assert (
+        "warning:" in result.output
+        and "'today' metadata is kept as the interview's paradata" in result.output
+    )
     result = runner.invoke(args=["questionnaire", "validate", str(DATA / "english_only.xlsx")])
     assert result.exit_code == 1
     assert "english_only.xlsx:1: languages: the form has no Chinese labels" in result.output
