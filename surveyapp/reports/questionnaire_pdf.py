@@ -64,6 +64,10 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "integer_range": "（请填写 {min} 至 {max} 之间的数字）",
         "text": "（请填写文字）",
         "date": "（请填写日期：年 / 月 / 日）",
+        "decimal": "（请填写数字，可带小数）",
+        "time": "（请填写时间：时 : 分）",
+        "datetime": "（请填写日期和时间：年 / 月 / 日 时 : 分）",
+        "geopoint": "（平板电脑记录位置，须经受访者同意；纸质问卷请填写经纬度）",
         "optional": "（选答）",
         "ask_if": "如果 {cond}，才问本题",
         "group_if": "如果 {cond}，才问本部分",
@@ -86,6 +90,11 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "integer_range": "(Write a number from {min} to {max}.)",
         "text": "(Write the answer.)",
         "date": "(Write the date: year / month / day.)",
+        "decimal": "(Write a number; decimals allowed.)",
+        "time": "(Write the time: hours : minutes.)",
+        "datetime": "(Write the date and time: year / month / day hours : minutes.)",
+        "geopoint": "(The tablet records the location, with the respondent's consent; "
+        "on paper write latitude and longitude.)",
         "optional": "(optional)",
         "ask_if": "Ask if {cond}",
         "group_if": "Ask this section if {cond}",
@@ -534,6 +543,8 @@ def build_questionnaire_pdf(
             cond = describe_condition(group.relevant, schema, language, None, untranslated)
             page.paragraph(arrow + words["group_if"].format(cond=cond), 9, gray=0.3)
         for question in group.questions:
+            if not question.kind.entered:
+                continue  # a calculation: computed, never asked
             page.room(22 * mm)
             page.y -= 2 * mm
             if question.relevant is not None:
@@ -547,11 +558,13 @@ def build_questionnaire_pdf(
             if question.hint:
                 hint = tr(question.hint).marked
                 page.paragraph(hint, 8.5, indent=4 * mm, gray=0.3, after=0.5 * mm)
+            if not question.kind.stored:
+                continue  # a note: its text only
             kind = question.type
             if kind == "integer" and question.minimum is not None and question.maximum is not None:
                 how = words["integer_range"].format(min=question.minimum, max=question.maximum)
             else:
-                how = words[kind]
+                how = words.get(kind) or _WORDS["en"][kind]
             if not question.required:
                 how = f"{how} {words['optional']}"
             page.paragraph(how, 8.5, indent=4 * mm, gray=0.3, after=0.5 * mm)

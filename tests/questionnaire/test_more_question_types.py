@@ -240,3 +240,20 @@ def test_xlsform_round_trip_passes_xls2xform() -> None:
     assert to_document(load_questionnaire_text(again)) == to_document(schema)
     other = load_questionnaire_text(again).questions["fav"]
     assert other.other_code == "other" and other.other_key == "fav.other"
+
+
+def test_the_printed_questionnaire_has_the_new_types(schema) -> None:
+    import subprocess
+
+    from surveyapp.reports.questionnaire_pdf import build_questionnaire_pdf
+
+    pdf = build_questionnaire_pdf(schema, "en")
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    text = " ".join(text.split())
+    assert "intro Intro" in text and "height Height" in text
+    assert "(Write a number; decimals allowed.)" in text
+    assert "(Write the time: hours : minutes.)" in text
+    assert "on paper write latitude and longitude.)" in text
+    assert "adult" not in text and "kids" not in text  # calculations are not asked

@@ -81,3 +81,20 @@ def test_the_tablet_json_says_how_each_question_is_shown() -> None:
     assert questions["tall"]["calculation"]["source"] == "${height} > 1.8"
     assert questions["sat"]["other_code"] == "9" and questions["sat"]["multiple"] is False
     assert questions["intro"]["required"] is False and questions["tall"]["required"] is False
+
+
+def test_the_xform_served_to_odk_has_the_new_types() -> None:
+    import re
+
+    from surveyapp.services.openrosa import _Place, _Task, build_xform
+
+    schema = load_questionnaire_text(QUESTIONNAIRE)
+    grid = _Place("g1", (("zh_CN", "网格"), ("en", "Grid")))
+    xform = build_xform(schema, "w1", "1", "T", (_Task(5, "door", grid, (grid,)),))
+    binds = dict(re.findall(r'<bind nodeset="/data/g/(\w+)"([^>]*)/>', xform))
+    assert 'type="decimal"' in binds["height"]
+    assert 'type="time"' in binds["t"] and 'type="dateTime"' in binds["dt"]
+    assert 'type="geopoint"' in binds["loc"]
+    assert 'readonly="true()"' in binds["intro"]  # a note
+    assert 'calculate=" /data/g/height  &gt; 1.8"' in binds["tall"]
+    assert "sat_other" in binds  # the product's "other, please specify" as ODK's text
