@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 MAX_PATTERN = 200
-MAX_STATES = 2000
+MAX_STATES = 1000
 MAX_TEXT = 1000
 MAX_VARIABLE = 3
 _MAX_COUNT = 100  # the largest n or m of {n,m}
