@@ -324,6 +324,16 @@ def _question_changes(old: Question, new: Question) -> list[Change]:
         canonical_condition(old.constraint),
         canonical_condition(new.constraint),
     )
+    changes += _value_change(
+        f"{where} choice_filter",
+        canonical_condition(old.choice_filter),
+        canonical_condition(new.choice_filter),
+    )
+    changes += _value_change(
+        f"{where} choice columns",
+        {c.code: dict(c.properties) for c in old.choices if c.properties} or None,
+        {c.code: dict(c.properties) for c in new.choices if c.properties} or None,
+    )
     changes += _text_changes(
         f"{where} constraint_message", old.constraint_message, new.constraint_message
     )

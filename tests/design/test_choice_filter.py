@@ -138,3 +138,17 @@ def test_a_bad_choice_is_refused_by_its_choices_sheet_row():
         (4, "choices sheet, row 4 ('c\u20281'): code")
     ]
     assert "cannot contain control characters" in caught.value.problems[0].message
+
+
+def test_the_version_diff_names_a_changed_filter():
+    from surveyapp.questionnaire.diff import diff_questionnaires
+
+    old = load_questionnaire_text(xlsform_to_yaml(_form(), "a.xlsx")[0])
+    new = load_questionnaire_text(xlsform_to_yaml(_form("community=${community}"), "b.xlsx")[0])
+    changes = [(c.where, c.detail) for c in diff_questionnaires(old, new)]
+    assert changes == [
+        (
+            "question grid choice_filter",
+            '((community = ${community}) and (name != "g9")) → (community = ${community})',
+        )
+    ]
