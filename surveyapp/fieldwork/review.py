@@ -149,7 +149,10 @@ def backcheck_questions(schema) -> list[str]:
     found = [q for q in BACKCHECK_QUESTIONS if q in schema.questions]
     if found:
         return found
-    return [qid for qid, q in schema.questions.items() if q.type in ("single", "yesno")][:4]
+    one_code = [
+        qid for qid, q in schema.questions.items() if q.kind.choices and not q.kind.multiple
+    ]
+    return one_code[:4]
 
 
 def draw_backchecks(wave: Wave, share: float, seed: int) -> int:

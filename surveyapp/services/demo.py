@@ -14,6 +14,7 @@ import uuid as uuidlib
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, insert, select
@@ -80,6 +81,27 @@ def _user(username, role, password, name, locality_code) -> tuple[User, bool]:
     return user, True
 
 
+def _decimal(q: Question, rng: random.Random) -> float:
+    lo = q.minimum if q.minimum is not None else 0.0
+    hi = q.maximum if q.maximum is not None else lo + 100.0
+    return round(rng.uniform(lo, hi), 2)
+
+
+def _geopoint(q: Question, rng: random.Random) -> str:
+    # around the demo district (Shanghai), as ODK writes it: lat lon alt accuracy
+    return f"{31.2 + rng.uniform(-0.05, 0.05):.6f} {121.45 + rng.uniform(-0.05, 0.05):.6f} 0 8"
+
+
+#: Answers drawn for the types the interviewer enters that the demo questionnaires lack
+#: (by the registry's input kind).
+_DRAWS: dict[str, Callable[[Question, random.Random], Any]] = {
+    "decimal": _decimal,
+    "time": lambda q, rng: f"{rng.randint(8, 20):02d}:{rng.choice([0, 15, 30, 45]):02d}",
+    "datetime": lambda q, rng: f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T10:30",
+    "geopoint": _geopoint,
+}
+
+
 class _Generator:
     """Draws plausible answers for one respondent, walking the questionnaire in order."""
 
@@ -144,6 +166,12 @@ class _Generator:
             return sex
         if q.id == "age_group":
             return age
+        kind = q.kind
+        if not (kind.stored and kind.entered):
+            return None  # a note or a calculation: nothing to answer
+        draw = _DRAWS.get(kind.input)
+        if draw is not None:
+            return draw(q, rng)
         codes = [c.code for c in q.choices] or (["yes", "no"] if q.type == "yesno" else [])
         indicator = self.indicator_questions.get(q.id)
         if indicator is not None and codes:

@@ -98,3 +98,19 @@ def test_the_xform_served_to_odk_has_the_new_types() -> None:
     assert 'readonly="true()"' in binds["intro"]  # a note
     assert 'calculate=" /data/g/height  &gt; 1.8"' in binds["tall"]
     assert "sat_other" in binds  # the product's "other, please specify" as ODK's text
+
+
+def test_the_demo_generator_draws_valid_answers_for_the_new_types() -> None:
+    import random
+
+    from surveyapp.questionnaire import clean_answers
+    from surveyapp.services.demo import _DRAWS
+
+    schema = load_questionnaire_text(QUESTIONNAIRE)
+    rng = random.Random(3)
+    raw = {"sat": "1"}
+    for q in schema.questions.values():
+        if q.kind.input in _DRAWS:
+            raw[q.id] = _DRAWS[q.kind.input](q, rng)
+    cleaned, errors = clean_answers(schema, raw)
+    assert errors == [] and {"height", "t", "dt", "loc", "tall"} <= set(cleaned)
