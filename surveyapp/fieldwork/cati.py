@@ -358,6 +358,50 @@ def phone_localities(user: User) -> dict[int, set[int]]:
     return dict(out)
 
 
+def phone_assignments(user: User) -> list[Assignment]:
+    """The user's telephone assignments (ended ones too), in the order they were made."""
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.enumerator_id == user.id, Assignment.mode == "phone")
+            .order_by(Assignment.id)
+        )
+    )
+
+
+def recent_cases(user: User, but: CatiCase | None = None, limit: int = 10) -> list[CatiCase]:
+    """The cases the user called last (but ``but``, the case they hold), latest call first."""
+    return list(
+        db.session.scalars(
+            select(CatiCase)
+            .join(CallAttempt, CallAttempt.case_id == CatiCase.id)
+            .where(CallAttempt.interviewer_id == user.id, CatiCase.id != (but.id if but else -1))
+            .group_by(CatiCase.id)
+            .order_by(func.max(CallAttempt.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def case_counts(wave: Wave) -> dict[str, int]:
+    """The wave's telephone cases by status."""
+    return dict(
+        db.session.execute(
+            select(CatiCase.status, func.count(CatiCase.id))
+            .where(CatiCase.wave_id == wave.id)
+            .group_by(CatiCase.status)
+        ).all()
+    )
+
+
+def wave_cases(wave: Wave, limit: int | None = None) -> list[CatiCase]:
+    """The wave's telephone cases in the order they were loaded (the first ``limit``)."""
+    query = select(CatiCase).where(CatiCase.wave_id == wave.id).order_by(CatiCase.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
 def held_case(user: User) -> CatiCase | None:
     """The open case the interviewer holds, if any (one case at a time)."""
     return db.session.scalar(

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import selectinload
 
 from ..errors import UserError
 from ..extensions import db
 from ..models import Answer, Assignment, Response, User, Wave
-from ..models.fieldwork import BackCheck, ResponseReview, ReviewEvent
+from ..models.fieldwork import BackCheck, ResponseParadata, ResponseReview, ReviewEvent
 from ..services.responses import (
     REJECTED,
     Submission,
@@ -57,6 +58,27 @@ class ReviewError(UserError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def responses_by_id(ids: list[int]) -> dict[int, Response]:
+    """The responses ``ids`` by id, with their enumerator and street loaded (one query)."""
+    if not ids:
+        return {}
+    return {
+        r.id: r
+        for r in db.session.scalars(
+            select(Response)
+            .where(Response.id.in_(ids))
+            .options(selectinload(Response.enumerator), selectinload(Response.street))
+        )
+    }
+
+
+def paradata_of(response: Response) -> ResponseParadata | None:
+    """What the device recorded about the interview (timings, device), if anything."""
+    return db.session.scalar(
+        select(ResponseParadata).where(ResponseParadata.response_id == response.id)
+    )
 
 
 def review_of(response: Response) -> ResponseReview | None:

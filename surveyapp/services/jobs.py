@@ -26,6 +26,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, has_request_context
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..errors import UserError
 from ..extensions import db
@@ -287,6 +288,18 @@ def _work(job: ReportJob) -> tuple[bytes, str]:
             export_filename(survey, "responses", fmt, wave),
         )
     raise JobError(f"unknown job kind {job.kind}")
+
+
+def recent_jobs(user: User, survey: Survey, limit: int = 5) -> list[ReportJob]:
+    """The user's latest background jobs for ``survey``, newest first."""
+    return list(
+        db.session.scalars(
+            select(ReportJob)
+            .where(ReportJob.user_id == user.id, ReportJob.survey_id == survey.id)
+            .order_by(ReportJob.created_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def job_for(user: User, job_id: str) -> ReportJob | None:

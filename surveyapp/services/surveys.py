@@ -10,6 +10,11 @@ from ..extensions import db
 from ..models import Locality, Response, Survey, Wave
 
 
+def all_surveys() -> list[Survey]:
+    """Every survey, in the order they were created."""
+    return list(db.session.scalars(select(Survey).order_by(Survey.id)))
+
+
 def survey_overview(visible: Mapping[int, Collection[int] | None] | None = None) -> list[dict]:
     """Return the surveys with their waves (state, release, questionnaire version) and their
     response counts: ``responses`` stored, ``counted_responses`` those the estimates count

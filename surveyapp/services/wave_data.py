@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from ..estimation import Categorical
 from ..extensions import db
-from ..models import Locality, Response, Wave
+from ..models import Answer, Locality, Response, Wave
 from ..questionnaire import Questionnaire
+from .responses import counted_response_filter
 
-__all__ = ["WaveData", "needed_questions", "read_wave"]
+__all__ = ["WaveData", "eligible_counts_by_street", "needed_questions", "read_wave"]
 
 
 @dataclass(frozen=True)
@@ -366,3 +367,41 @@ def _evaluate(item: Any, refs: list[tuple[str, _Column | None]], n: int) -> np.n
         v = item.value(answers)
         results[j] = np.nan if v is None else v
     return results[inverse.reshape(-1)] if n else np.zeros(0)
+
+
+def eligible_counts_by_street(wave: Wave) -> dict[int, int]:
+    """Street id -> the wave's interviews that count in its reports.
+
+    The reports' rule (:func:`read_wave`): not rejected by review
+    (:func:`counted_response_filter`) and eligible, i.e. the newest answers to ``sex`` and
+    ``age_group`` are both given (screened-out respondents are not asked them).
+    """
+    newest = (
+        select(func.max(Answer.id).label("id"))
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Response.wave_id == wave.id,
+            counted_response_filter(),
+            Answer.question.in_(("sex", "age_group")),
+        )
+        .group_by(Answer.response_id, Answer.question)
+        .subquery()
+    )
+    given = or_(
+        and_(Answer.number.is_not(None), Answer.number != 0),
+        and_(Answer.number.is_(None), Answer.value != ""),
+    )
+    eligible = (
+        select(Answer.response_id)
+        .join(newest, newest.c.id == Answer.id)
+        .where(given)
+        .group_by(Answer.response_id)
+        .having(func.count(func.distinct(Answer.question)) == 2)
+    )
+    return dict(
+        db.session.execute(
+            select(Response.street_id, func.count(Response.id))
+            .where(Response.id.in_(eligible))
+            .group_by(Response.street_id)
+        ).all()
+    )

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ..auth import roles_required
 from ..extensions import db
@@ -21,8 +20,8 @@ from ..fieldwork import cati
 from ..fieldwork.dispositions import DISPOSITIONS
 from ..fieldwork.settings import FieldworkSettings, settings_for
 from ..i18n import select_locale
-from ..models import Assignment, Wave
-from ..models.fieldwork import CallAttempt, CatiCase
+from ..models import Wave
+from ..models.fieldwork import CatiCase
 from ..reports.cells import CsvWriter
 from .access import supervised_wave
 
@@ -45,18 +44,10 @@ def shown_phone(found: CatiCase, user) -> str:
     return cati.mask_phone(found.phone)
 
 
-def _phone_assignments(user) -> list[Assignment]:
-    return db.session.scalars(
-        select(Assignment)
-        .where(Assignment.enumerator_id == user.id, Assignment.mode == "phone")
-        .order_by(Assignment.id)
-    ).all()
-
-
 def _desk(status: int = 200, error: str | None = None):
     user = current_user
     held = cati.held_case(user)
-    assignments = _phone_assignments(user)
+    assignments = cati.phone_assignments(user)
     settings = settings_for(
         held.wave.survey if held else (assignments[0].wave.survey if assignments else None)
     )
@@ -73,14 +64,7 @@ def _desk(status: int = 200, error: str | None = None):
             ),
             None,
         )
-    recent = db.session.scalars(
-        select(CatiCase)
-        .join(CallAttempt, CallAttempt.case_id == CatiCase.id)
-        .where(CallAttempt.interviewer_id == user.id, CatiCase.id != (held.id if held else -1))
-        .group_by(CatiCase.id)
-        .order_by(func.max(CallAttempt.id).desc())
-        .limit(10)
-    ).all()
+    recent = cati.recent_cases(user, but=held, limit=10)
     outcomes = [d for d in DISPOSITIONS.values() if d.key != "complete"]
     return render_template(
         "cati/desk.html",
@@ -183,17 +167,9 @@ def outcome(case_id: int):
 
 def _wave_page(wave: Wave, status: int = 200, problems: list[str] | None = None):
     settings = settings_for(wave.survey)
-    total = db.session.scalar(select(func.count(CatiCase.id)).where(CatiCase.wave_id == wave.id))
-    by_status = dict(
-        db.session.execute(
-            select(CatiCase.status, func.count(CatiCase.id))
-            .where(CatiCase.wave_id == wave.id)
-            .group_by(CatiCase.status)
-        ).all()
-    )
-    cases = db.session.scalars(
-        select(CatiCase).where(CatiCase.wave_id == wave.id).order_by(CatiCase.id).limit(CASES_SHOWN)
-    ).all()
+    by_status = cati.case_counts(wave)
+    total = sum(by_status.values())
+    cases = cati.wave_cases(wave, limit=CASES_SHOWN)
     rates = cati.wave_rates(wave)
     lang = select_locale()
     rate_rows = [(_("All"), rates.overall)] + [(s.name(lang), r) for s, r in rates.by_street]
@@ -329,9 +305,7 @@ def cases_csv(wave: Wave) -> bytes:
             "closed_local",
         ]
     )
-    for c in db.session.scalars(
-        select(CatiCase).where(CatiCase.wave_id == wave.id).order_by(CatiCase.id)
-    ):
+    for c in cati.wave_cases(wave):
         writer.writerow(
             [
                 c.id,

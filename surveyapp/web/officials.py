@@ -23,12 +23,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
 
 from .. import policy
 from ..auth import roles_required
 from ..extensions import db
-from ..models import Answer, Locality, Response, Survey, Wave
+from ..models import Locality, Survey, Wave
 from ..reports import ReportError, ReportLanguageError
 from ..services import audit, jobs
 from ..services.exports import (
@@ -48,7 +47,8 @@ from ..services.reports import (
     street_pdf,
     survey_streets,
 )
-from ..services.responses import counted_response_filter
+from ..services.surveys import all_surveys
+from ..services.wave_data import eligible_counts_by_street
 
 bp = Blueprint("officials", __name__, url_prefix="/officials")
 ROLES = ("admin", "manager", "official")
@@ -91,44 +91,6 @@ def _unavailable(exc: Exception):
     return render_template("error.html", code=409, message=str(exc)), 409
 
 
-def eligible_counts_by_street(wave: Wave) -> dict[int, int]:
-    """Street id -> the wave's interviews that count in its reports.
-
-    The reports' rule (``services.wave_data.read_wave``): not rejected by review
-    (:func:`counted_response_filter`) and eligible, i.e. the newest answers to ``sex`` and
-    ``age_group`` are both given (screened-out respondents are not asked them).
-    """
-    newest = (
-        select(func.max(Answer.id).label("id"))
-        .join(Response, Response.id == Answer.response_id)
-        .where(
-            Response.wave_id == wave.id,
-            counted_response_filter(),
-            Answer.question.in_(("sex", "age_group")),
-        )
-        .group_by(Answer.response_id, Answer.question)
-        .subquery()
-    )
-    given = or_(
-        and_(Answer.number.is_not(None), Answer.number != 0),
-        and_(Answer.number.is_(None), Answer.value != ""),
-    )
-    eligible = (
-        select(Answer.response_id)
-        .join(newest, newest.c.id == Answer.id)
-        .where(given)
-        .group_by(Answer.response_id)
-        .having(func.count(func.distinct(Answer.question)) == 2)
-    )
-    return dict(
-        db.session.execute(
-            select(Response.street_id, func.count(Response.id))
-            .where(Response.id.in_(eligible))
-            .group_by(Response.street_id)
-        ).all()
-    )
-
-
 # ----------------------------------------------------------------------------- pages
 
 
@@ -137,7 +99,7 @@ def eligible_counts_by_street(wave: Wave) -> dict[int, int]:
 def index():
     """List the surveys and waves of the user's jurisdiction."""
     surveys = []
-    for survey in db.session.scalars(select(Survey).order_by(Survey.id)):
+    for survey in all_surveys():
         streets, whole = visible_streets(survey)
         if streets:
             waves = policy.visible_waves(current_user, survey)
@@ -151,18 +113,7 @@ def wave(survey_id: int, wave_code: str):
     """Show one wave: a download per street report, the district report, ZIP and exports."""
     survey, wave, streets, whole = _survey_wave(survey_id, wave_code)
     counts = eligible_counts_by_street(wave)
-    recent = []
-    if whole:
-        from ..models.reports import ReportJob
-
-        recent = list(
-            db.session.scalars(
-                select(ReportJob)
-                .where(ReportJob.user_id == current_user.id, ReportJob.survey_id == survey.id)
-                .order_by(ReportJob.created_at.desc())
-                .limit(5)
-            )
-        )
+    recent = jobs.recent_jobs(current_user, survey, limit=5) if whole else []
     return render_template(
         "officials/wave.html",
         survey=survey,

@@ -6,8 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..auth import roles_required
 from ..extensions import db
@@ -16,7 +14,7 @@ from ..fieldwork.cati import local_time
 from ..fieldwork.quality import FLAGS, wave_quality
 from ..fieldwork.settings import settings_for
 from ..models import Response
-from ..models.fieldwork import BackCheck, ResponseParadata
+from ..models.fieldwork import BackCheck
 from ..policy import may_manage_survey
 from .access import supervised_wave
 
@@ -51,18 +49,7 @@ def queue(wave_id: int):
     ids.sort(key=lambda rid: (not quality[rid].flags, -rid))
     page = max(1, request.args.get("page", 1, type=int) or 1)
     shown = ids[(page - 1) * PAGE : page * PAGE]
-    responses = (
-        {
-            r.id: r
-            for r in db.session.scalars(
-                select(Response)
-                .where(Response.id.in_(shown))
-                .options(selectinload(Response.enumerator), selectinload(Response.street))
-            )
-        }
-        if shown
-        else {}
-    )
+    responses = reviews.responses_by_id(shown)
     rows = [(responses[rid], quality[rid], states.get(rid)) for rid in shown]
     return render_template(
         "review/queue.html",
@@ -91,9 +78,7 @@ def _response_or_abort(response_id: int) -> Response:
 def _detail(response: Response, status: int = 200, error: str | None = None):
     settings = settings_for(response.survey)
     quality = wave_quality(response.wave, settings).get(response.id)
-    paradata = db.session.scalar(
-        select(ResponseParadata).where(ResponseParadata.response_id == response.id)
-    )
+    paradata = reviews.paradata_of(response)
     schema = response.questionnaire_version.schema
     lang = schema.default_language
     answers = response.answer_dict()
