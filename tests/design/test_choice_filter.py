@@ -152,3 +152,19 @@ def test_the_version_diff_names_a_changed_filter():
             '((community = ${community}) and (name != "g9")) → (community = ${community})',
         )
     ]
+
+
+def test_the_stored_document_fits_the_published_json_schema():
+    import jsonschema
+
+    from surveyapp.questionnaire.export import read_document
+    from surveyapp.questionnaire.types import questionnaire_json_schema
+
+    questionnaire = load_questionnaire_text(xlsform_to_yaml(_form(), "cascade.xlsx")[0])
+    document = read_document(export_yaml(questionnaire))
+    jsonschema.validate(document, questionnaire_json_schema())
+    document["groups"][0]["questions"][1]["choices"][0]["code"] = "城关/东区"
+    jsonschema.validate(document, questionnaire_json_schema())
+    document["groups"][0]["questions"][1]["choices"][0]["code"] = " x"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, questionnaire_json_schema())
