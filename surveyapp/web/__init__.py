@@ -46,9 +46,9 @@ def _refuse_nul(kind: str, name: str) -> None:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter
-    from .terms import code, codes, data, person, term
+    from .terms import code, codes, data, person, separator, term
 
-    for helper in (term, code, codes, data, person):
+    for helper in (term, code, codes, data, person, separator):
         app.add_template_global(helper)
     from . import accounts, admin, auth, collect, manage
 

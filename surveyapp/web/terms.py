@@ -119,5 +119,12 @@ def codes(names: list[str] | tuple[str, ...]) -> Markup:
     """Several codes (file columns, values) as a list in the interface language."""
     from flask_babel import get_locale
 
-    separator = "、" if str(get_locale()).startswith("zh") else ", "
-    return Markup(separator).join(code(name) for name in names)
+    between = "、" if str(get_locale()).startswith("zh") else ", "
+    return Markup(between).join(code(name) for name in names)
+
+
+def separator() -> str:
+    """What separates the items of a list of phrases in the interface language (；or ; )."""
+    from flask_babel import get_locale
+
+    return "；" if str(get_locale()).startswith("zh") else "; "

@@ -123,6 +123,16 @@ def _english_words(text: str) -> set[str]:
     return {w for w in words if w.lower().strip("'’-") not in ALLOWED_LATIN}
 
 
+#: Han characters and CJK punctuation: Chinese wording in the English interface.
+CJK = re.compile(r"[\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
+#: Chinese allowed in the English interface: the names of the languages one can switch to.
+ALLOWED_CJK = {"中文", "简体中文"}
+
+
+def _chinese_words(text: str) -> set[str]:
+    return {w for w in CJK.findall(text) if w not in ALLOWED_CJK}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("role", list(ROLES))
 def test_the_chinese_interface_shows_no_english(demo, client, auth, role):
@@ -130,5 +140,19 @@ def test_the_chinese_interface_shows_no_english(demo, client, auth, role):
     pages = _crawl(client)
     assert len(pages) > 3
     found = {url: sorted(_english_words(text)) for url, text in pages.items()}
+    found = {url: words for url, words in found.items() if words}
+    assert not found, "\n".join(f"{url}: {' '.join(words[:15])}" for url, words in found.items())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", list(ROLES))
+def test_the_english_interface_shows_no_chinese_outside_data(demo, client, auth, role):
+    """The same crawl in English: Chinese may appear only as data (names of places, people,
+    surveys; questionnaire texts), which the pages mark translate="no"."""
+    assert auth.login(role, ROLES[role]).status_code in (302, 303)
+    assert client.post("/auth/language/en").status_code in (302, 303)
+    pages = _crawl(client)
+    assert len(pages) > 3
+    found = {url: sorted(_chinese_words(text)) for url, text in pages.items()}
     found = {url: words for url, words in found.items() if words}
     assert not found, "\n".join(f"{url}: {' '.join(words[:15])}" for url, words in found.items())
