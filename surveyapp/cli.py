@@ -113,6 +113,8 @@ def localities_group() -> None:
 @with_appcontext
 def localities_import(file: Path) -> None:
     """Create or update localities from a CSV file (see the README for its columns)."""
+    from flask_babel import gettext
+
     from .services.localities import LocalityImportError, import_localities
 
     try:
@@ -126,7 +128,7 @@ def localities_import(file: Path) -> None:
             click.echo(
                 f"{file}: {problem}" if not problem.startswith(str(file)) else problem, err=True
             )
-        click.echo("Nothing was imported.", err=True)
+        click.echo(gettext("Nothing was imported."), err=True)
         sys.exit(1)
     click.echo(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged.")
 

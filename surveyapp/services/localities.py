@@ -7,6 +7,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..errors import UserError
@@ -44,10 +45,24 @@ def _int_or_none(text: str, row: int, column: str, problems: list[str]) -> int |
     try:
         value = int(text)
     except ValueError:
-        problems.append(f"row {row}: column '{column}': '{text}' is not a whole number")
+        problems.append(
+            gettext(
+                "row %(row)s: column '%(column)s': '%(text)s' is not a whole number",
+                row=row,
+                column=column,
+                text=text,
+            )
+        )
         return None
     if value < 0:
-        problems.append(f"row {row}: column '{column}': {value} is negative")
+        problems.append(
+            gettext(
+                "row %(row)s: column '%(column)s': %(value)s is negative",
+                row=row,
+                column=column,
+                value=value,
+            )
+        )
         return None
     return value
 
@@ -66,14 +81,25 @@ def import_localities(text: str, source: str = "file", dry_run: bool = False) ->
     if missing:
         raise LocalityImportError(
             [
-                f"{source}: missing column(s) {', '.join(missing)}; expected "
-                f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)} and optionally pop_<sex>_<age>"
+                gettext(
+                    "%(source)s: missing column(s) %(missing)s; expected %(expected)s and "
+                    "optionally pop_<sex>_<age>",
+                    source=source,
+                    missing=", ".join(missing),
+                    expected=", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
+                )
             ]
         )
     known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS + POP_COLUMNS)
     unknown = [h for h in header if h not in known]
     if unknown:
-        problems.append(f"{source}: unknown column(s) {', '.join(unknown)}")
+        problems.append(
+            gettext(
+                "%(source)s: unknown column(s) %(columns)s",
+                source=source,
+                columns=", ".join(unknown),
+            )
+        )
 
     rows: list[dict] = []
     seen: dict[str, int] = {}
@@ -81,26 +107,47 @@ def import_localities(text: str, source: str = "file", dry_run: bool = False) ->
     for number, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if None in raw:
-            problems.append(f"row {number}: more fields than columns")
+            problems.append(gettext("row %(row)s: more fields than columns", row=number))
         code, parent, level = row.get("code", ""), row.get("parent_code", ""), row.get("level", "")
         if not code:
-            problems.append(f"row {number}: column 'code' is empty")
+            problems.append(
+                gettext("row %(row)s: column '%(column)s' is empty", row=number, column="code")
+            )
             continue
         if code in seen:
-            problems.append(f"row {number}: code '{code}' already given in row {seen[code]}")
+            problems.append(
+                gettext(
+                    "row %(row)s: code '%(code)s' already given in row %(first)s",
+                    row=number,
+                    code=code,
+                    first=seen[code],
+                )
+            )
             continue
         seen[code] = number
         if level not in LEVELS:
             problems.append(
-                f"row {number}: column 'level': '{level}' is not one of {', '.join(LEVELS)}"
+                gettext(
+                    "row %(row)s: column 'level': '%(level)s' is not one of %(levels)s",
+                    row=number,
+                    level=level,
+                    levels=", ".join(LEVELS),
+                )
             )
         if not row.get("name_zh"):
-            problems.append(f"row {number}: column 'name_zh' is empty")
+            problems.append(
+                gettext("row %(row)s: column '%(column)s' is empty", row=number, column="name_zh")
+            )
         for column in ("code", "parent_code", "name_zh", "name_en"):
             limit = Locality.__table__.c["code" if column == "parent_code" else column].type.length
             if len(row.get(column, "")) > limit:
                 problems.append(
-                    f"row {number}: column '{column}' is longer than {limit} characters"
+                    gettext(
+                        "row %(row)s: column '%(column)s' is longer than %(limit)s characters",
+                        row=number,
+                        column=column,
+                        limit=limit,
+                    )
                 )
         population = _int_or_none(row.get("population", ""), number, "population", problems)
         counts = {}
@@ -117,17 +164,40 @@ def import_localities(text: str, source: str = "file", dry_run: bool = False) ->
         parent = r["parent_code"]
         if not parent:
             if r["level"] in LEVELS and r["level"] != LEVELS[0] and r["level"] != "district":
-                problems.append(f"row {r['_row']}: a {r['level']} needs a parent_code")
+                problems.append(
+                    gettext(
+                        "row %(row)s: a %(level)s needs a parent_code",
+                        row=r["_row"],
+                        level=r["level"],
+                    )
+                )
             continue
         if parent == r["code"]:
-            problems.append(f"row {r['_row']}: locality '{r['code']}' is its own parent")
+            problems.append(
+                gettext(
+                    "row %(row)s: locality '%(code)s' is its own parent",
+                    row=r["_row"],
+                    code=r["code"],
+                )
+            )
         elif parent not in level_of:
-            problems.append(f"row {r['_row']}: parent_code '{parent}' is not a known locality")
+            problems.append(
+                gettext(
+                    "row %(row)s: parent_code '%(parent)s' is not a known locality",
+                    row=r["_row"],
+                    parent=parent,
+                )
+            )
         elif r["level"] in LEVELS and level_of[parent] in LEVELS:
             if LEVELS.index(level_of[parent]) >= LEVELS.index(r["level"]):
                 problems.append(
-                    f"row {r['_row']}: a {r['level']} cannot lie below a {level_of[parent]} "
-                    f"('{parent}')"
+                    gettext(
+                        "row %(row)s: a %(level)s cannot lie below a %(above)s ('%(parent)s')",
+                        row=r["_row"],
+                        level=r["level"],
+                        above=level_of[parent],
+                        parent=parent,
+                    )
                 )
     # A locality already stored keeps the children the file does not mention: it must stay
     # above them when the file changes its level.
@@ -139,8 +209,15 @@ def import_localities(text: str, source: str = "file", dry_run: bool = False) ->
             continue
         if loc.level in LEVELS and LEVELS.index(parent_row["level"]) >= LEVELS.index(loc.level):
             problems.append(
-                f"row {parent_row['_row']}: '{parent_row['code']}' cannot become a "
-                f"{parent_row['level']}: the {loc.level} '{code}' lies below it"
+                gettext(
+                    "row %(row)s: '%(code)s' cannot become a %(level)s: the %(below)s "
+                    "'%(child)s' lies below it",
+                    row=parent_row["_row"],
+                    code=parent_row["code"],
+                    level=parent_row["level"],
+                    below=loc.level,
+                    child=code,
+                )
             )
     if problems:
         raise LocalityImportError(problems)
@@ -252,10 +329,14 @@ def edit_locality(locality: Locality, name_zh: str, name_en: str, population: st
         limit = Locality.__table__.c[column].type.length
         if len(value) > limit:
             raise LocalityEditError(f"{column}: longer than {limit} characters")
-    problems: list[str] = []
-    count = _int_or_none(population, 0, "population", problems)
-    if problems:
-        raise LocalityEditError(problems[0].split(": ", 1)[1])
+    try:
+        count = int(population) if population else None
+    except ValueError:
+        raise LocalityEditError(
+            gettext("population: '%(text)s' is not a whole number", text=population)
+        ) from None
+    if count is not None and count < 0:
+        raise LocalityEditError(gettext("population: %(value)s is negative", value=count))
     locality.name_zh, locality.name_en, locality.population = name_zh, name_en, count
     db.session.commit()
     return locality

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, current_app, g, request, url_for
+from flask_babel import gettext
 
 from ..errors import UserError
 from ..extensions import csrf, db
@@ -123,17 +124,21 @@ def _authenticate():
     """Find the enumerator by HTTP Digest or Basic with an app password; else challenge."""
     auth = request.authorization
     if auth is None:
-        return _challenge("log in with the user name and app password (surveyapp users odk NAME)")
+        return _challenge(
+            gettext("log in with the user name and app password (surveyapp users odk NAME)")
+        )
     if auth.type == "basic":
         user = odk_credentials.check_password(auth.username or "", auth.password or "")
         if user is None:
-            return _challenge("wrong user name or app password, or the app password was revoked")
+            return _challenge(
+                gettext("wrong user name or app password, or the app password was revoked")
+            )
     elif auth.type == "digest":
         user = _digest_user(auth)
         if isinstance(user, Response):
             return user
     else:
-        return _challenge("use HTTP Digest or Basic authentication")
+        return _challenge(gettext("use HTTP Digest or Basic authentication"))
     g.odk_user = user
     return None
 
@@ -149,7 +154,7 @@ def _unexpected(error: Exception):
         return _message(error.translated(), error.status, "error")
     current_app.logger.exception("unhandled error on %s", request.path)
     db.session.rollback()
-    return _message("unexpected error; nothing was stored", 500, "error")
+    return _message(gettext("unexpected error; nothing was stored"), 500, "error")
 
 
 @bp.after_request
@@ -191,7 +196,9 @@ def form_list():
 def _form_or_404(form_id: str):
     form = openrosa.enumerator_form(g.odk_user, form_id)
     if form is None:
-        return None, _message(f"'{form_id}' is not one of your forms", 404, "error")
+        return None, _message(
+            gettext("'%(form)s' is not one of your forms", form=form_id), 404, "error"
+        )
     return form, None
 
 
@@ -226,7 +233,7 @@ def submission():
     upload = request.files.get("xml_submission_file")
     if upload is None:
         return _message(
-            "send the form as multipart/form-data with a part named xml_submission_file",
+            gettext("send the form as multipart/form-data with a part named xml_submission_file"),
             400,
             "error",
         )
@@ -234,7 +241,11 @@ def submission():
     xml = upload.read(ACCEPT_CONTENT_LENGTH + 1)
     if len(xml) > ACCEPT_CONTENT_LENGTH:
         return _message(
-            f"xml_submission_file is larger than {ACCEPT_CONTENT_LENGTH} bytes", 413, "error"
+            gettext(
+                "xml_submission_file is larger than %(limit)s bytes", limit=ACCEPT_CONTENT_LENGTH
+            ),
+            413,
+            "error",
         )
     try:
         result, schema = openrosa.submit(g.odk_user, xml)
@@ -248,14 +259,17 @@ submission.allowed_roles = ("enumerator",)  # type: ignore[attr-defined]
 
 def _result(result: ItemResult, schema) -> Response:
     if result.outcome in ("created", "corrected"):
-        return _message(f"stored ({result.outcome})", 201, "submit_success")
+        text = (
+            gettext("stored") if result.outcome == "created" else gettext("stored as a correction")
+        )
+        return _message(text, 201, "submit_success")
     if result.outcome == "duplicate":
         # ODK Collect counts only 201 and 202 as sent; the interview is stored once.
-        return _message("already stored; nothing changed", 202, "submit_success")
+        return _message(gettext("already stored; nothing changed"), 202, "submit_success")
     message = result.message
     if result.answer_errors and schema is not None:
         lang = select_locale()
-        details = "; ".join(
+        details = ("；" if lang.startswith("zh") else "; ").join(
             f"{e.question}: {answer_error_message(schema, e, lang)}" for e in result.answer_errors
         )
         message = f"{message}: {details}"

@@ -325,7 +325,7 @@ def test_resend_is_accepted_once_and_a_different_body_is_a_conflict(demo, client
     xml = instance_xml(demo, form["formID"], answers, uuid=uuid, fields=f)
     assert send(client, odk, xml).status_code == 201
     again = send(client, odk, xml)
-    assert again.status_code == 202 and "already stored" in again.text
+    assert again.status_code == 202 and "已保存过" in again.text
     changed = instance_xml(
         demo, form["formID"], {"resident_6m": "yes", "age_16plus": "no"}, uuid=uuid, fields=f
     )
@@ -536,7 +536,7 @@ def test_a_too_large_submission_is_413(demo, client, odk, monkeypatch):
 
     monkeypatch.setattr(openrosa_web, "ACCEPT_CONTENT_LENGTH", 100)
     response = send(client, odk, b"<data>" + b"x" * 200 + b"</data>")
-    assert response.status_code == 413 and "larger than 100 bytes" in response.text
+    assert response.status_code == 413 and "超过 100 字节" in response.text
 
 
 def test_an_edited_form_corrects_an_interview_a_supervisor_sent_back(demo, client, odk):
@@ -559,7 +559,7 @@ def test_an_edited_form_corrects_an_interview_a_supervisor_sent_back(demo, clien
         demo, form["formID"], corrected, uuid=str(uuidlib.uuid4()), fields=f
     ).replace(b"</meta>", f"<deprecatedID>uuid:{first}</deprecatedID></meta>".encode())
     answer = send(client, odk, edited)
-    assert answer.status_code == 201 and "corrected" in answer.text
+    assert answer.status_code == 201 and "已保存（更正）" in answer.text
     assert stored(demo, first)["answers"] == corrected
     with demo.app_context():
         assert (

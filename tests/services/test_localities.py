@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db
@@ -63,16 +64,27 @@ def test_reimport_updates_and_never_duplicates(ctx):
     ],
 )
 def test_bad_row_is_named_and_nothing_is_stored(ctx, row, message):
-    with pytest.raises(LocalityImportError) as info:
+    with force_locale("en"), pytest.raises(LocalityImportError) as info:
         import_localities(GOOD + row + "\n")
     assert any(message in p for p in info.value.problems), info.value.problems
     assert count(Locality) == 0
 
 
 def test_missing_column_is_named(ctx):
-    with pytest.raises(LocalityImportError) as info:
+    with force_locale("en"), pytest.raises(LocalityImportError) as info:
         import_localities("code,level,name_zh\nD1,district,区\n")
     assert "missing column(s) parent_code" in info.value.problems[0]
+
+
+def test_problems_are_in_the_interface_language(ctx):
+    """Chinese by default (the command line, a Chinese user's page), English on request."""
+    bad = GOOD + "S3,XX,street,三号,Three,10,,\n"
+    with pytest.raises(LocalityImportError) as info:
+        import_localities(bad)
+    assert "第 7 行：parent_code“XX”不是已知地区" in info.value.problems
+    with force_locale("en"), pytest.raises(LocalityImportError) as info:
+        import_localities(bad)
+    assert "row 7: parent_code 'XX' is not a known locality" in info.value.problems
 
 
 def test_cli_reports_rows_and_exit_status(runner, tmp_path):
@@ -80,7 +92,8 @@ def test_cli_reports_rows_and_exit_status(runner, tmp_path):
     bad.write_text(GOOD + "S3,D1,avenue,三号,Three,10,,\n", encoding="utf-8")
     result = runner.invoke(args=["localities", "import", str(bad)])
     assert result.exit_code == 1
-    assert "row 7" in result.output and "Nothing was imported" in result.output
+    # In the interface language (Chinese by default), naming the row.
+    assert "第 7 行" in result.output and "未导入任何数据" in result.output
     good = tmp_path / "good.csv"
     good.write_text(GOOD, encoding="utf-8")
     result = runner.invoke(args=["localities", "import", str(good)])

@@ -66,9 +66,10 @@ def test_problems_by_row_nothing_stored(demo, client):
     assert page.status_code == 400
     html = page.get_data(as_text=True)
     for row, word in [(3, "town"), (4, "NOPE"), (5, "name_zh"), (6, "-4")]:
-        line = re.search(rf"<li>row {row}: ([^<]*)</li>", html)
+        # In the interface language (Chinese by default), naming the row.
+        line = re.search(rf"<li>第 {row} 行：([^<]*)</li>", html)
         assert line is not None and word in line.group(1), (row, html[-2000:])
-    assert "row 2:" not in html and 'id="confirm-import"' not in html
+    assert "第 2 行" not in html and 'id="confirm-import"' not in html
     with demo.app_context():
         assert _count() == before
 
