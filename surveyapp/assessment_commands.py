@@ -71,11 +71,11 @@ def assessment(district_code: str, year: int, fmt: str) -> None:
 @with_appcontext
 def factors(survey_id: int, wave_code: str | None, question: str, fmt: str) -> None:
     """Unsafe factors and factor groups: shares among respondents and among all mentions."""
-    from .services.estimates import EstimateRequestError, _survey_and_wave
+    from .services.estimates import EstimateRequestError, find_survey_and_wave
     from .services.factors import shares_document, wave_factor_shares
 
     try:
-        survey, wave = _survey_and_wave(survey_id, wave_code)
+        survey, wave = find_survey_and_wave(survey_id, wave_code)
         doc = shares_document(wave_factor_shares(survey, wave, question))
     except EstimateRequestError as exc:
         raise click.ClickException(str(exc)) from None

@@ -694,7 +694,7 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
     if (boundary or var == 0.0) and method not in ("beta", "wilson"):
         # Every method but these two gives an interval of zero width here (R's logit gives
         # [1, 1] at 100%): publish the Korn-Graubard interval instead, design effect 1.
-        lo, hi = _korn_graubard(p, 0.0, s.nrow, dfu, alpha, s.n)
+        lo, hi = korn_graubard(p, 0.0, s.nrow, dfu, alpha, s.n)
         return Estimate(
             value=p, se=se, ci_low=float(lo), ci_high=float(hi), df=dfu, n=s.n,
             deff=deff, level=level, method="beta", note=_BOUNDARY_NOTE, fallback="beta",
@@ -726,7 +726,7 @@ def _ciprop_estimate(s: _Sums, method: str, level: float, df: float | None) -> E
             sx = se / (p * (1 - p))
             lo, hi = _expit(x0 - t * sx), _expit(x0 + t * sx)
     elif method == "beta":
-        lo, hi = _korn_graubard(p, 0.0 if boundary else var, s.nrow, s.df, alpha, s.n)
+        lo, hi = korn_graubard(p, 0.0 if boundary else var, s.nrow, s.df, alpha, s.n)
         if boundary or var == 0.0:
             note = _BOUNDARY_NOTE
     elif method == "wilson":
@@ -783,7 +783,7 @@ def _expit(eta: float) -> float:
     return e / (1.0 + e)
 
 
-def _korn_graubard(
+def korn_graubard(
     p: float, var: float, nrow: int, degf: float, alpha: float, n: int
 ) -> tuple[float, float]:
     """Korn & Graubard (1998) interval, as R's ``svyciprop(method="beta")``.

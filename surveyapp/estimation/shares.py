@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .design import Design
-from .estimates import _korn_graubard, svyciprop, t_quantile
+from .estimates import korn_graubard, svyciprop, t_quantile
 from .types import Estimate, EstimationError
 
 __all__ = ["GroupShare", "group_shares", "mention_ratio"]
@@ -71,7 +71,7 @@ def mention_ratio(
     df = float(design.degf(valid))
     alpha = 1.0 - level
     if r in (0.0, 1.0) or se == 0.0:
-        lo, hi = _korn_graubard(r, 0.0, n, df, alpha, n)
+        lo, hi = korn_graubard(r, 0.0, n, df, alpha, n)
         return Estimate(
             value=r, se=se, ci_low=float(lo), ci_high=float(hi), df=df, n=n, deff=None,
             level=level, method="beta", fallback="beta",

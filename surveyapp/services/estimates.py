@@ -455,7 +455,9 @@ def _factor_shares(
     return out
 
 
-def _survey_and_wave(survey_id: int, wave_code: str | None) -> tuple[Survey, Wave]:
+def find_survey_and_wave(survey_id: int, wave_code: str | None) -> tuple[Survey, Wave]:
+    """The survey ``survey_id`` and its wave ``wave_code`` (default: its latest wave);
+    EstimateRequestError naming what is missing."""
     survey = db.session.get(Survey, survey_id)
     if survey is None:
         raise EstimateRequestError(f"no survey with id {survey_id} (see `surveyapp surveys list`)")
@@ -576,7 +578,7 @@ def estimate_survey(
 
     The rows of each indicator are its domains (when ``by`` is given) followed by ``ALL``.
     """
-    survey, wave_obj = _survey_and_wave(survey_id, wave)
+    survey, wave_obj = find_survey_and_wave(survey_id, wave)
     if by is not None and by not in DOMAINS:
         raise EstimateRequestError(f"--by must be one of {', '.join(DOMAINS)}, not '{by}'")
     settings = survey_settings(survey)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..estimation.design import LONELY_PSU_RULES
 from ..extensions import db
 from ..models import Response, Survey, User
-from .waves import SurveyOperationError, _actor
+from .waves import SurveyOperationError, audit_actor
 
 CI_METHODS = ("logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson")
 STRATA = ("", "street")
@@ -155,7 +155,7 @@ def change_settings(survey: Survey, raw: Any, user: User | None = None) -> bool:
     audit.record(
         "survey_settings_changed",
         f"survey {survey.id}",
-        **_actor(user),
+        **audit_actor(user),
         survey=survey.id,
         settings_version=after,
         previous_version=before,

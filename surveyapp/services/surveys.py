@@ -179,7 +179,7 @@ def create_survey(
     from ..models import QuestionnaireVersion
     from . import audit
     from .survey_settings import DEFAULT_SURVEY_SETTINGS, check_settings
-    from .waves import _actor, find_questionnaire
+    from .waves import audit_actor, find_questionnaire
 
     name = _check_name(name)
     version = (
@@ -207,7 +207,7 @@ def create_survey(
     audit.record(
         "survey_created",
         f"survey {survey.id}",
-        **_actor(user),
+        **audit_actor(user),
         survey=survey.id,
         name=name,
         questionnaire=f"{version.slug}@{version.version}",
@@ -246,7 +246,7 @@ def update_survey(
     from ..models import Assignment
     from . import audit
     from .survey_settings import has_responses
-    from .waves import SurveyOperationError, _actor
+    from .waves import SurveyOperationError, audit_actor
 
     changes: dict = {}
     if name is not None and name.strip() != survey.name:
@@ -302,7 +302,7 @@ def update_survey(
         audit.record(
             "survey_edited",
             f"survey {survey.id}",
-            **_actor(user),
+            **audit_actor(user),
             survey=survey.id,
             changes=changes,
         )

@@ -58,7 +58,7 @@ class SurveyOperationError(UserError):
         return gettext(self.template, **self.params)
 
 
-def _actor(user: User | None) -> dict:
+def audit_actor(user: User | None) -> dict:
     """Audit keyword arguments: the user, or the command line when there is none."""
     if user is not None:
         return {"user": user}
@@ -263,7 +263,7 @@ def create_wave(
     audit.record(
         "wave_created",
         f"survey {survey.id} wave {code}",
-        **_actor(user),
+        **audit_actor(user),
         survey=survey.id,
         wave=wave.id,
         starts_on=start.isoformat(),
@@ -326,7 +326,7 @@ def update_wave(
         audit.record(
             "wave_edited",
             f"survey {wave.survey_id} wave {wave.code}",
-            **_actor(user),
+            **audit_actor(user),
             wave=wave.id,
             changes=changes,
         )
@@ -394,7 +394,7 @@ def _transition(wave: Wave, action: str, user: User | None, **values) -> Wave:
     audit.record(
         action,
         f"survey {wave.survey_id} wave {wave.code}",
-        **_actor(user),
+        **audit_actor(user),
         wave=wave.id,
         before={"state": before[0], "released": before[1]},
         after={"state": wave.state, "released": wave.is_released},
