@@ -222,9 +222,12 @@ def read_wave(
     )
 
 
-#: Read a PostgreSQL wave with ``COPY … TO STDOUT`` (:func:`_copy_block`); a test turns it off
-#: to compare with the row-by-row path.
-USE_COPY = True
+#: Read a PostgreSQL wave with ``COPY … TO STDOUT`` (:func:`_copy_block`) instead of rows.
+#: Off: measured on a 200,000-response wave (bench/bench_wave_read.py, 3 Dec 2026) it was
+#: not faster than the row path (9.7 s against 9.2 s wall, 3.9 s against 3.1 s of CPU): the
+#: server's text conversion and pandas' object columns cost what the rows' loop saved. It
+#: gives the same data (tests/services/test_wave_copy.py), for a faster variant to build on.
+USE_COPY = False
 
 _COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 

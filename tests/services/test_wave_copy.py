@@ -1,5 +1,6 @@
-"""On PostgreSQL a wave's answers are read with COPY … TO STDOUT (issue 20): the extracted
-wave is the same as the row-by-row path's, texts that COPY escapes included."""
+"""On PostgreSQL a wave's answers can be read with COPY … TO STDOUT (issue 20; off by default,
+see wave_data.USE_COPY): the extracted wave is the same as the row-by-row path's, texts that
+COPY escapes included."""
 
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def test_copy_reads_the_same_wave_as_the_row_path(demo, monkeypatch):
             return original(pos, codes, labels, n)
 
         monkeypatch.setattr(wave_data, "_multiple_column", multiple_column)
+        monkeypatch.setattr(wave_data, "USE_COPY", True)
         seen.append([])
         copied = wave_data.read_wave(wave, schema)
         monkeypatch.setattr(wave_data, "USE_COPY", False)
