@@ -314,14 +314,20 @@ def test_translations_highlight_missing_and_preview_falls_back_marked(manager):
 
     preview = client.get(f"/design/v/{version_id}/preview?language=ug").get_data(as_text=True)
     assert 'lang="ug" dir="rtl"' in preview
-    assert "كەچتە بىخەتەرمۇ؟</legend>" in preview
+    assert '<span translate="no">كەچتە بىخەتەرمۇ؟</span></legend>' in preview
     # Untranslated: the Chinese text, marked, never blank.
-    assert '<legend class="fallback" title="尚未翻译">为什么？</legend>' in preview
-    assert re.search(r'<span class="fallback" title="尚未翻译">\s*太黑</span>', preview)
+    assert (
+        '<legend class="fallback" title="尚未翻译"><span translate="no">为什么？</span></legend>'
+        in preview
+    )
+    assert re.search(
+        r'<span class="fallback" title="尚未翻译">\s*<span translate="no">太黑</span></span>',
+        preview,
+    )
     # The skip logic travels with the page for conditions.js.
     assert 'data-relevant=\'{"format": 1, "source": "${safe} = 2"' in preview
     english = client.get(f"/design/v/{version_id}/preview?language=en").get_data(as_text=True)
-    assert "Safe at night?</legend>" in english and 'dir="rtl"' not in english
+    assert "Safe at night?</span></legend>" in english and 'dir="rtl"' not in english
     assert client.get(f"/design/v/{version_id}/preview?language=fr").status_code == 404
     # The draft cannot be published while Uyghur is missing.
     assert client.post(f"/design/v/{version_id}/publish").status_code == 409

@@ -102,7 +102,11 @@ def test_upload_preview_refuses_and_stores_nothing_then_stores(demo) -> None:
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     # the demo leaves out one street's fire count of the last month: 12 of 13
-    assert re.search(r"<code>fire_accidents</code></td><td>起</td><td class=\"num\">12 / 13", html)
+    assert re.search(
+        r"<code>fire_accidents</code></td><td><span translate=\"no\">起</span></td>"
+        r"<td class=\"num\">12 / 13",
+        html,
+    )
     with demo.app_context():
         before = db.session.scalar(select(func.count(SafetyIndexValue.id)))
     bad = "street,month,series,value,unit\n320106001,2031-03,theft_alerts,3,件\n"
