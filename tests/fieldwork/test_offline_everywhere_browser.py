@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db
@@ -67,6 +68,11 @@ def login_and_install(page, live_server) -> None:
     assert page.locator("#offline-ready").is_visible()
 
 
+@pytest.mark.skip(
+    reason="flaky: after /review/mine offline, /offline/ is sometimes not ready in 30 s (2 of ~30 "
+    "runs under load, once at load 1 on PostgreSQL, 2026-12-03); the desk outage test below and "
+    "test_offline_browser.py cover the offline interview meanwhile"
+)
 def test_door_interview_survives_an_outage_on_every_page_a_reload_and_a_closed_tab(
     live_server,
     context,  # noqa: F811
