@@ -53,7 +53,7 @@ def scales(schema: Questionnaire) -> list[list[str]]:
     by_codes: dict[tuple, list[str]] = defaultdict(list)
     for qid, q in schema.questions.items():
         codes = tuple(c.code for c in q.choices)
-        if q.type == "single" and len(codes) >= 3:
+        if q.kind.listed and not q.kind.multiple and len(codes) >= 3:
             by_codes[codes].append(qid)
     return [qids for qids in by_codes.values() if len(qids) >= 2]
 

@@ -155,10 +155,9 @@ def indicator_definition(
 
 
 def _question_choices(question: Question, language: str) -> tuple[tuple[str, str], ...]:
-    from .model import YESNO_LABELS
-
-    if question.type == "yesno" and not question.choices:
-        return tuple((code, _default_text(YESNO_LABELS[code], language)) for code in ("yes", "no"))
+    builtin = question.kind.builtin_labels
+    if builtin and not question.choices:
+        return tuple((code, _default_text(labels, language)) for code, labels in builtin.items())
     return tuple(
         (choice.code, _default_text(choice.label, language)) for choice in question.choices
     )

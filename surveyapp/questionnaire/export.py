@@ -21,7 +21,6 @@ from .model import (
     DEFAULT_TEXT_MAX_LENGTH,
     LANGUAGE_NAMES,
     RTL_LANGUAGES,
-    YESNO_LABELS,
     Choice,
     Question,
     Questionnaire,
@@ -30,7 +29,7 @@ from .model import (
 from .types import KINDS
 from .untrusted import NoAliasBaseLoader
 
-__all__ = ["dump_document", "export_yaml", "read_document", "to_document"]
+__all__ = ["dump_document", "export_yaml", "read_document", "to_document", "uses_builtin_labels"]
 
 _CODE_RE = re.compile(r"[A-Za-z0-9_]+\Z")
 #: Keys whose values are whole numbers, true/false or numbers in the file format.
@@ -60,13 +59,14 @@ def _choices(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
     return items
 
 
-def _builtin_yesno(question: Question, languages: tuple[str, ...]) -> bool:
-    if [choice.code for choice in question.choices] != ["yes", "no"]:
+def uses_builtin_labels(question: Question, languages: tuple[str, ...]) -> bool:
+    """Whether ``question`` has its type's built-in choices (yes/no), labelled as built in for
+    ``languages``: the files then leave the choices out and the loader gives them back."""
+    builtin = question.kind.builtin_labels
+    if not builtin or [choice.code for choice in question.choices] != list(builtin):
         return False
     for choice in question.choices:
-        expected = {
-            lang: text for lang, text in YESNO_LABELS[choice.code].items() if lang in languages
-        }
+        expected = {lang: text for lang, text in builtin[choice.code].items() if lang in languages}
         if dict(choice.label) != expected or choice.exclusive:
             return False
     return True
@@ -95,7 +95,7 @@ def _question(question: Question, languages: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _choices_value(question: Question, languages: tuple[str, ...]) -> list[dict[str, Any]] | None:
-    if question.type == "yesno" and _builtin_yesno(question, languages):
+    if uses_builtin_labels(question, languages):
         return None  # the built-in yes/no labels: the loader gives them back
     return _choices(question.choices)
 

@@ -14,7 +14,7 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -27,13 +27,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from . import untrusted
 from .conditions import Condition, ConditionSyntaxError, parse_condition
 from .model import (
-    CHOICE_TYPES,
     DEFAULT_LANGUAGE,
     DEFAULT_TEXT_MAX_LENGTH,
     LANGUAGE_NAMES,
     QUESTION_TYPES,
     RTL_LANGUAGES,
-    YESNO_LABELS,
     Choice,
     Composite,
     Group,
@@ -44,7 +42,7 @@ from .model import (
     Text,
 )
 from .problems import Problem, QuestionnaireError
-from .types import COMMON_QUESTION_KEYS, KINDS
+from .types import COMMON_QUESTION_KEYS, KINDS, QuestionKind
 
 __all__ = [
     "load_questionnaire",
@@ -739,9 +737,10 @@ class _Loader:
         choices: tuple[Choice, ...] = ()
         other_code: str | None = None
         choice_filter: Condition | None = None
-        if qtype in ("single", "multiple"):
+        kind = KINDS[qtype] if qtype is not None else None
+        if kind is not None and kind.listed:
             choices = self.question_choices(entries, node, path)
-            spaced = [c.code for c in choices if qtype == "multiple" and len(c.code.split()) > 1]
+            spaced = [c.code for c in choices if kind.multiple and len(c.code.split()) > 1]
             if spaced:
                 self.report(
                     entries["choices"],
@@ -751,16 +750,15 @@ class _Loader:
                 )
             other_code = self.other_code(entries, path, choices)
             choice_filter = self.choice_filter(entries, path, choices, index, qid)
-        elif qtype == "yesno":
-            choices = self.yesno_choices(entries, path)
+        elif kind is not None and kind.builtin_labels:
+            choices = self.builtin_choices(kind, entries, path)
 
         minimum: int | float | None = None
         maximum: int | float | None = None
         max_length = None
-        kind = KINDS[qtype] if qtype is not None else None
         if kind is not None and "min" in kind.keys:
             # integer bounds are whole numbers, decimal bounds any number
-            bound = self.integer if kind.name == "integer" else self.number
+            bound = self.integer if kind.whole_numbers else self.number
             if "min" in entries:
                 minimum = bound(entries["min"], _join(path, "min"))
             if "max" in entries:
@@ -786,7 +784,7 @@ class _Loader:
                     )
         if kind is not None and (not kind.stored or not kind.entered):
             required = False  # shown only, or computed: never answered by the interviewer
-        if qtype == "text":
+        if kind is not None and "max_length" in kind.keys:
             max_length = DEFAULT_TEXT_MAX_LENGTH
             if "max_length" in entries:
                 length = self.integer(entries["max_length"], _join(path, "max_length"))
@@ -917,32 +915,45 @@ class _Loader:
             return None
         return code
 
-    def yesno_choices(self, entries: dict[str, Node], path: str) -> tuple[Choice, ...]:
+    def builtin_choices(
+        self, kind: QuestionKind, entries: dict[str, Node], path: str
+    ) -> tuple[Choice, ...]:
+        """The choices of a type with built-in ones (yes/no): the file's relabelling of the
+        same codes, or the built-in labels in the file's languages."""
+        codes = kind.builtin_codes
         if "choices" in entries:
             choices = self.question_choices(entries, entries["choices"], path)
-            if choices and sorted(c.code for c in choices) != ["no", "yes"]:
+            if choices and sorted(c.code for c in choices) != sorted(codes):
+                count = "two" if len(codes) == 2 else str(len(codes))
                 self.report(
                     entries["choices"],
                     _join(path, "choices"),
-                    "yesno choices relabel the codes yes and no: give exactly those two",
+                    f"{kind.name} choices relabel the codes {' and '.join(codes)}: "
+                    f"give exactly those {count}",
                 )
             return choices
+        known = kind.builtin_labels[codes[0]]
         for lang in self.languages or ():
-            if lang not in YESNO_LABELS["yes"]:
+            if lang not in known:
                 self.report(
                     entries["type"],
                     _join(path, "type"),
-                    f"no built-in yes/no labels in '{lang}': give choices with codes yes and no",
+                    f"no built-in {'/'.join(codes)} labels in '{lang}': "
+                    f"give choices with codes {' and '.join(codes)}",
                 )
-        languages = self.languages or tuple(YESNO_LABELS["yes"])
+        languages = self.languages or tuple(known)
         return tuple(
             Choice(
                 code,
                 MappingProxyType(
-                    {lang: text for lang, text in YESNO_LABELS[code].items() if lang in languages}
+                    {
+                        lang: text
+                        for lang, text in kind.builtin_labels[code].items()
+                        if lang in languages
+                    }
                 ),
             )
-            for code in ("yes", "no")
+            for code in codes
         )
 
     # --- indicators and composites -------------------------------------------------------
@@ -962,7 +973,7 @@ class _Loader:
         return result_id
 
     def choice_question(
-        self, node: Node, path: str, types: Collection[str], what: str
+        self, node: Node, path: str, accepts: Callable[[QuestionKind], bool], what: str
     ) -> Question | None:
         qid = self.string(node, path)
         if qid is None:
@@ -971,7 +982,7 @@ class _Loader:
         if info is None:
             self.report(node, path, f"unknown question '{qid}'{_suggest(qid, self.questions)}")
             return None
-        if info.question.type not in types:
+        if not accepts(info.question.kind):
             self.report(node, path, f"{what}; '{qid}' is a {info.question.type} question")
             return None
         return info.question
@@ -1031,7 +1042,7 @@ class _Loader:
             question = self.choice_question(
                 entries["question"],
                 _join(path, "question"),
-                CHOICE_TYPES,
+                lambda kind: kind.choices,
                 "an indicator needs a choice question",
             )
         positive: tuple[str, ...] = ()
@@ -1100,7 +1111,7 @@ class _Loader:
             question = self.choice_question(
                 entries["question"],
                 _join(path, "question"),
-                ("single", "yesno"),
+                lambda kind: kind.choices and not kind.multiple,
                 "a composite needs a single-choice question",
             )
         excluded: tuple[str, ...] = ()
@@ -1176,7 +1187,7 @@ class _Loader:
         owner = self.questions.get(item.owner) if item.owner else None
         for qid, code in condition.compared_codes():
             info = self.questions.get(qid) if qid is not None else owner
-            if info is None or info.question.type not in CHOICE_TYPES:
+            if info is None or not info.question.kind.choices:
                 continue
             if code not in info.question.codes:
                 self.report(node, path, self.unknown_code(code, info.question))
@@ -1185,14 +1196,14 @@ class _Loader:
             if info is None:
                 continue
             qtype = info.question.type
-            if function == "selected" and qtype not in CHOICE_TYPES:
+            if function == "selected" and not info.question.kind.choices:
                 self.report(
                     node,
                     path,
                     f"selected() needs a choice question; "
                     f"'{info.question.id}' is a {qtype} question",
                 )
-            elif function == "count-selected" and qtype != "multiple":
+            elif function == "count-selected" and not info.question.kind.multiple:
                 self.report(
                     node,
                     path,

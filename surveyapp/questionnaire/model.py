@@ -72,12 +72,7 @@ LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
 RTL_LANGUAGES: frozenset[str] = frozenset({"ug", "ar", "fa", "he", "ur"})
 
 #: The built-in labels of ``yesno`` questions; a file may relabel them with its own choices.
-YESNO_LABELS: Mapping[str, Text] = MappingProxyType(
-    {
-        "yes": MappingProxyType({"zh_CN": "是", "en": "Yes", "ug": "ھەئە"}),
-        "no": MappingProxyType({"zh_CN": "否", "en": "No", "ug": "ياق"}),
-    }
-)
+YESNO_LABELS: Mapping[str, Text] = KINDS["yesno"].builtin_labels
 
 
 def translate(text: Text | None, lang: str, default: str = DEFAULT_LANGUAGE) -> tuple[str, bool]:

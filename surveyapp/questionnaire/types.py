@@ -20,6 +20,7 @@ __all__ = [
     "KINDS",
     "QuestionKind",
     "kind_for_xlsform",
+    "kind_with_builtin_choices",
     "questionnaire_json_schema",
 ]
 
@@ -132,6 +133,24 @@ class QuestionKind:
     ordered: bool = False
     #: What the designer's form calls it.
     word: str = ""
+    #: Whether its answers (and its ``min`` and ``max``) are whole numbers.
+    whole_numbers: bool = False
+    #: The choices it has without a list in the file, code -> label in each language (yes/no);
+    #: a file may relabel them with its own choices of the same codes.
+    builtin_labels: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    @property
+    def builtin_codes(self) -> tuple[str, ...]:
+        """The codes of its built-in choices, in order (empty for most types)."""
+        return tuple(self.builtin_labels)
+
+    @property
+    def listed(self) -> bool:
+        """Whether it is answered with codes from the file's own list of choices (single and
+        multiple choice; yes/no has built-in codes)."""
+        return self.choices and not self.builtin_labels
 
     def question_schema(self) -> dict[str, Any]:
         """Return the JSON Schema of a question of this type (its keys, nothing else)."""
@@ -215,6 +234,12 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         xlsform="select_one",
         pyxform=None,
         word=N_("yes / no"),
+        builtin_labels=MappingProxyType(
+            {
+                "yes": MappingProxyType({"zh_CN": "是", "en": "Yes", "ug": "ھەئە"}),
+                "no": MappingProxyType({"zh_CN": "否", "en": "No", "ug": "ياق"}),
+            }
+        ),
     ),
     QuestionKind(
         name="integer",
@@ -230,6 +255,7 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
         aliases=("int",),
         input="integer",
         numeric=True,
+        whole_numbers=True,
         word=N_("whole number"),
         ordered=True,
     ),
@@ -361,6 +387,21 @@ def kind_for_xlsform(pyxform_type: str) -> QuestionKind | None:
     for kind in KINDS.values():
         if kind.pyxform == pyxform_type or pyxform_type in kind.aliases:
             return kind
+    return None
+
+
+def kind_with_builtin_choices(xlsform: str, marker: str, codes: list[str]) -> QuestionKind | None:
+    """Return the type with built-in choices that an XLSForm question stands for, or None.
+
+    ``xlsform`` is the question's XLSForm type (``select_one``), ``marker`` what its
+    ``surveyapp_type`` column says and ``codes`` its choices' codes: a type with built-in
+    choices and the same XLSForm type is meant when the column names it or when the codes are
+    exactly its built-in ones (a list of yes and no is a yes/no question).
+    """
+    for kind in KINDS.values():
+        if kind.builtin_labels and kind.xlsform == xlsform:
+            if marker == kind.name or codes == list(kind.builtin_codes):
+                return kind
     return None
 
 

@@ -22,10 +22,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from .export import dump_document, to_document
+from .export import dump_document, to_document, uses_builtin_labels
 from .model import DEFAULT_LANGUAGE, DEFAULT_TEXT_MAX_LENGTH, LANGUAGE_NAMES, Questionnaire, Text
 from .problems import Problem
-from .types import KINDS
+from .types import KINDS, QuestionKind, kind_for_xlsform, kind_with_builtin_choices
 from .untrusted import WorkbookTooLarge, bounded_xlsx
 
 if TYPE_CHECKING:
@@ -695,7 +695,8 @@ def _child(
     if name in reader.or_other_texts:
         return  # pyxform's "specify other" text of an or_other list: the question's own
     calculation = str(bind.get("calculate") or "").strip()
-    if kind == "calculate" and not _parses(calculation):
+    computed = kind_for_xlsform(kind)
+    if computed is not None and not computed.entered and not _parses(calculation):
         reader.warn(
             name,
             f"calculation '{name}' is left out (its expression '{_describe(calculation)}' uses "
@@ -745,11 +746,11 @@ def _child(
         constraint = str(child.get("surveyapp_constraint") or "").strip()
         for key, target in (("surveyapp_min", "min"), ("surveyapp_max", "max")):
             if str(child.get(key) or "").strip():
-                question[target] = _bound(child[key], our_type)
+                question[target] = _bound(child[key], our_kind)
     elif "min" in our_kind.keys and not message:
         match = _LIMITS.match(constraint)
         if match:  # ". >= 16 and . <= 120" is what min and max say
-            low, high = _bound(match.group(1), our_type), _bound(match.group(2), our_type)
+            low, high = _bound(match.group(1), our_kind), _bound(match.group(2), our_kind)
             if isinstance(low, int | float) and isinstance(high, int | float):
                 question["min"], question["max"] = low, high
                 constraint = ""
@@ -773,14 +774,15 @@ def _child(
     handled = {"required", "relevant", "constraint", "jr:constraintMsg", "calculate"}
     for key in sorted(set(bind) - handled):
         reader.warn(name, f"'{key}' is left out ({_describe(bind[key])})")
-    if our_type in ("single", "multiple"):
+    if our_kind.listed:
         _choices(reader, child, question)
     codes = [choice["code"] for choice in question.get("choices", [])]
-    if question["type"] == "single" and (
-        str(child.get("surveyapp_type") or "") == "yesno" or codes == ["yes", "no"]
-    ):
+    builtin = kind_with_builtin_choices(
+        our_kind.xlsform, str(child.get("surveyapp_type") or ""), codes
+    )
+    if builtin is not None:
         # A list of exactly yes and no is a yes/no question (relabelled unless built-in).
-        question["type"] = "yesno"
+        question["type"] = builtin.name
         if child.get("surveyapp_builtin_labels"):
             question.pop("choices", None)
     if parent is None:
@@ -805,7 +807,7 @@ def _parses(expression: str) -> bool:
     return True
 
 
-def _bound(value: Any, our_type: str) -> Any:
+def _bound(value: Any, our_kind: QuestionKind) -> Any:
     """A min or max as written: a whole number for integer questions, any number for decimal."""
     try:
         number = float(value)
@@ -813,7 +815,7 @@ def _bound(value: Any, our_type: str) -> Any:
         return str(value)
     if number.is_integer():
         return int(number)
-    return number if our_type != "integer" else str(value)
+    return number if not our_kind.whole_numbers else str(value)
 
 
 def _int(value: Any) -> Any:
@@ -1091,7 +1093,7 @@ def _question_row(
     if question.maximum is not None:
         limits.append(f". <= {question.maximum}")
     own = question.constraint.source if question.constraint is not None else None
-    max_length = question.max_length if question.type == "text" else None
+    max_length = question.max_length if "max_length" in question.kind.keys else None
     if max_length is not None and max_length != DEFAULT_TEXT_MAX_LENGTH:
         limits.append(f"string-length(.) <= {max_length}")
     else:
@@ -1118,13 +1120,11 @@ def _question_row(
         values["surveyapp_min"] = question.minimum
         values["surveyapp_max"] = question.maximum
         values["surveyapp_max_length"] = max_length
-    if question.type == "yesno":
-        values["surveyapp_type"] = "yesno"
-        from .export import _builtin_yesno
-
-        if _builtin_yesno(question, tuple(languages)):
+    if question.kind.pyxform is None:  # a type of ours XLSForm has not: named in a column
+        values["surveyapp_type"] = question.type
+        if uses_builtin_labels(question, tuple(languages)):
             values["surveyapp_builtin_labels"] = "yes"
-    if question.type in ("single", "multiple", "yesno"):
+    if question.kind.choices:
         key = tuple(
             (
                 c.code,

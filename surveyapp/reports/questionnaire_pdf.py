@@ -560,11 +560,11 @@ def build_questionnaire_pdf(
                 page.paragraph(hint, 8.5, indent=4 * mm, gray=0.3, after=0.5 * mm)
             if not question.kind.stored:
                 continue  # a note: its text only
-            kind = question.type
-            if kind == "integer" and question.minimum is not None and question.maximum is not None:
+            whole = question.kind.whole_numbers
+            if whole and question.minimum is not None and question.maximum is not None:
                 how = words["integer_range"].format(min=question.minimum, max=question.maximum)
             else:
-                how = words.get(kind) or _WORDS["en"][kind]
+                how = words.get(question.type) or _WORDS["en"][question.type]
             if not question.required:
                 how = f"{how} {words['optional']}"
             page.paragraph(how, 8.5, indent=4 * mm, gray=0.3, after=0.5 * mm)

@@ -87,14 +87,41 @@ def _decimal(q: Question, rng: random.Random) -> float:
     return round(rng.uniform(lo, hi), 2)
 
 
+def _integer(q: Question, rng: random.Random) -> int:
+    lo = int(q.minimum) if q.minimum is not None else 0
+    hi = int(q.maximum) if q.maximum is not None else lo + 80
+    return rng.randint(lo, hi)
+
+
+def _date(q: Question, rng: random.Random) -> str:
+    return (date(2026, 1, 1) + timedelta(days=rng.randint(0, 300))).isoformat()
+
+
+def _text(q: Question, rng: random.Random) -> str | None:
+    if not q.required and rng.random() < 0.8:
+        return None
+    return rng.choice(
+        [
+            "希望加强夜间巡逻",
+            "小区路灯需要维修",
+            "建议多开展反诈宣传",
+            "电动车停放管理要加强",
+            "总体满意",
+        ]
+    )
+
+
 def _geopoint(q: Question, rng: random.Random) -> str:
     # around the demo district (Shanghai), as ODK writes it: lat lon alt accuracy
     return f"{31.2 + rng.uniform(-0.05, 0.05):.6f} {121.45 + rng.uniform(-0.05, 0.05):.6f} 0 8"
 
 
-#: Answers drawn for the types the interviewer enters that the demo questionnaires lack
-#: (by the registry's input kind).
+#: Answers drawn for the types the interviewer enters without choices (by the registry's
+#: input kind).
 _DRAWS: dict[str, Callable[[Question, random.Random], Any]] = {
+    "integer": _integer,
+    "date": _date,
+    "text": _text,
     "decimal": _decimal,
     "time": lambda q, rng: f"{rng.randint(8, 20):02d}:{rng.choice([0, 15, 30, 45]):02d}",
     "datetime": lambda q, rng: f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T10:30",
@@ -172,7 +199,7 @@ class _Generator:
         draw = _DRAWS.get(kind.input)
         if draw is not None:
             return draw(q, rng)
-        codes = [c.code for c in q.choices] or (["yes", "no"] if q.type == "yesno" else [])
+        codes = [c.code for c in q.choices] or list(kind.builtin_codes)
         indicator = self.indicator_questions.get(q.id)
         if indicator is not None and codes:
             p = _logistic(_logit(base_rates.get(indicator.id, 0.85)) + effect)
@@ -186,16 +213,17 @@ class _Generator:
             # Earlier codes of a scale are the stronger ones: weight them a little more.
             weights = [len(pool) - i for i in range(len(pool))]
             chosen = rng.choices(pool, weights=weights)[0]
-            return [chosen] if q.type == "multiple" else chosen
-        if q.type == "yesno":
+            return [chosen] if kind.multiple else chosen
+        if kind.builtin_labels:  # yes/no
+            yes, no = kind.builtin_codes[0], kind.builtin_codes[-1]
             if q.group_id == self.schema.groups[0].id:  # screening: nearly all eligible
-                return "yes" if rng.random() < 0.97 else "no"
-            return "yes" if rng.random() < 0.25 else "no"
-        if q.type == "single":
+                return yes if rng.random() < 0.97 else no
+            return yes if rng.random() < 0.25 else no
+        if kind.choices and not kind.multiple:
             if q.id.startswith(("resident", "eligible", "consent")):
                 return codes[0] if rng.random() < 0.97 else codes[-1]
             return rng.choice(codes)
-        if q.type == "multiple":
+        if kind.multiple:
             exclusive = [c.code for c in q.choices if c.exclusive]
             if exclusive and rng.random() < 0.35:
                 return [exclusive[0]]
@@ -205,24 +233,6 @@ class _Generator:
             if q.other_code and rng.random() < 0.03:
                 picked.add(q.other_code)
             return [c.code for c in q.choices if c.code in picked]
-        if q.type == "integer":
-            lo = q.minimum if q.minimum is not None else 0
-            hi = q.maximum if q.maximum is not None else lo + 80
-            return rng.randint(lo, hi)
-        if q.type == "date":
-            return (date(2026, 1, 1) + timedelta(days=rng.randint(0, 300))).isoformat()
-        if q.type == "text":
-            if not q.required and rng.random() < 0.8:
-                return None
-            return rng.choice(
-                [
-                    "希望加强夜间巡逻",
-                    "小区路灯需要维修",
-                    "建议多开展反诈宣传",
-                    "电动车停放管理要加强",
-                    "总体满意",
-                ]
-            )
         return None
 
 

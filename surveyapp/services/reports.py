@@ -344,7 +344,8 @@ def _department_indicators(schema: Questionnaire, options: ReportOptions) -> lis
         qids = [
             q.id
             for q in schema.questions.values()
-            if q.type == "single"
+            if q.kind.listed
+            and not q.kind.multiple
             and q.id.endswith("_satisfaction")
             and q.id not in used
             and wanted <= set(q.codes)

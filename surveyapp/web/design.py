@@ -306,8 +306,12 @@ def _builder_questions(
             if isinstance(choices, str):
                 choices = lists.get(choices) or []
             codes = []
-            if question.get("type") == "yesno" and not choices:
-                codes = [{"code": "yes", "label": "是 Yes"}, {"code": "no", "label": "否 No"}]
+            kind = KINDS.get(str(question.get("type")))
+            if kind is not None and kind.builtin_labels and not choices:
+                codes = [
+                    {"code": code, "label": f"{labels['zh_CN']} {labels['en']}"}
+                    for code, labels in kind.builtin_labels.items()
+                ]
             elif isinstance(choices, list):
                 for choice in choices:
                     if isinstance(choice, dict):
@@ -315,7 +319,6 @@ def _builder_questions(
                         text = translate(label, "zh_CN")[0] if isinstance(label, dict) else ""
                         codes.append({"code": str(choice.get("code")), "label": text})
             label = question.get("label")
-            kind = KINDS.get(str(question.get("type")))
             if kind is not None and not kind.stored:
                 continue  # a note has no answer a condition could use
             items.append(
@@ -387,8 +390,7 @@ def _number_field(name: str, label: str) -> float | None:
 
 def _bound(name: str) -> Any:
     def read(qtype: str, languages: list[str]) -> Any:
-        schema = KINDS[qtype].key_schemas[name]
-        if schema.get("type") == "integer":
+        if KINDS[qtype].whole_numbers:
             return _int_field(name, name)
         return _number_field(name, name)
 

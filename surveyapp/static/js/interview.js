@@ -16,7 +16,7 @@
       else if (el.value !== "") values.push(el.value);
     });
     var fs = form.querySelector('fieldset[data-question="' + qid + '"]');
-    if (multiple || (fs && fs.dataset.type === "multiple") || values.length > 1) return values;
+    if (multiple || (fs && fs.dataset.multiple) || values.length > 1) return values;
     return values.length ? values[0] : "";
   }
 

@@ -282,9 +282,11 @@
     note: {shown: true, answered: false},     /* its label and hint only */
     calculate: {shown: false, answered: false}  /* computed: the server stores it */
   };
+  /* A document saved on the device before the server sent each question's input and
+     "multiple" (December 2026) names only its type: what those type names meant, frozen. */
+  var SAVED_BEFORE_INPUTS = {multiple: {multiple: true}};
   function widget(q) {
-    /* a document saved on the device before inputs were sent: choices or the type's name */
-    if (q.multiple === undefined) q.multiple = q.type === "multiple";
+    if (q.multiple === undefined) q.multiple = !!(SAVED_BEFORE_INPUTS[q.type] || {}).multiple;
     var w = WIDGETS[q.input || (q.choices && q.choices.length ? "choice" : q.type)] || WIDGETS.text;
     return {render: w.render, read: w.read, check: w.check, text: w.text,
             shown: w.shown !== false, answered: w.answered !== false};
