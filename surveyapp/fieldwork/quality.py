@@ -51,7 +51,7 @@ def duration_seconds(started: datetime | None, ended: datetime | None) -> float 
 def scales(schema: Questionnaire) -> list[list[str]]:
     """Groups of single-choice questions sharing the same list of at least three codes."""
     by_codes: dict[tuple, list[str]] = defaultdict(list)
-    for qid, q in schema.questions.items():
+    for qid, q in schema.questions_once.items():
         codes = tuple(c.code for c in q.choices)
         if q.kind.listed and not q.kind.multiple and len(codes) >= 3:
             by_codes[codes].append(qid)

@@ -172,6 +172,17 @@ def _answers(item: dict) -> dict:
     answers = item.get("answers")
     if not isinstance(answers, dict):
         raise ItemError(400, "bad_request", "'answers' must be an object: question id -> answer")
+    out = {}
+    for key, value in answers.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            # a repeat group: its instances, each an object question id -> answer
+            out[key] = [_plain_answers(v, f"answers.{key}[{n}]") for n, v in enumerate(value, 1)]
+        elif value is not None:
+            out[key] = _plain_answers({key: value}, "answers")[key]
+    return out
+
+
+def _plain_answers(answers: dict, where: str) -> dict:
     for key, value in answers.items():
         ok = value is None or isinstance(value, str | int | float) and not isinstance(value, bool)
         if isinstance(value, list):
@@ -182,7 +193,7 @@ def _answers(item: dict) -> dict:
             raise ItemError(
                 400,
                 "bad_request",
-                f"answers.{key}: an answer is a text, a number or a list of codes",
+                f"{where}.{key}: an answer is a text, a number or a list of codes",
             )
     return {k: v for k, v in answers.items() if v is not None}
 

@@ -68,15 +68,24 @@ class Response(db.Model):
     )
 
     def answer_dict(self) -> dict[str, object]:
-        """Rebuild the answers as the questionnaire sees them (lists for multiple choice)."""
+        """Rebuild the answers as the questionnaire sees them (lists for multiple choice; a
+        repeat group's answers as ``{group: [{question: answer, ...}, ...]}``, by instance)."""
         out: dict[str, object] = {}
+        rosters: dict[str, dict[int, dict[str, object]]] = {}
         for a in self.answers:
+            target: dict[str, object] = out
+            if a.instance:
+                target = rosters.setdefault(a.repeat_group, {}).setdefault(a.instance, {})
+                if a.question == a.repeat_group:
+                    continue  # the instance's own row
             if a.multiple:
-                out.setdefault(a.question, []).append(a.value)  # type: ignore[union-attr]
+                target.setdefault(a.question, []).append(a.value)  # type: ignore[union-attr]
             elif a.number is not None and a.value == _number_text(a.number):
-                out[a.question] = int(a.number) if a.number.is_integer() else a.number
+                target[a.question] = int(a.number) if a.number.is_integer() else a.number
             else:
-                out[a.question] = a.value
+                target[a.question] = a.value
+        for group, instances in rosters.items():
+            out[group] = [instances[number] for number in sorted(instances)]
         return out
 
 
@@ -99,5 +108,11 @@ class Answer(db.Model):
     value: Mapped[str] = mapped_column(Text)
     number: Mapped[float | None]
     multiple: Mapped[bool] = mapped_column(default=False)
+    # An answer given in a repeat group (a household roster): the group's id and the
+    # instance's number from 1; "" and 0 for an answer to a question asked once. Each instance
+    # also has a row with ``question`` = the group's id and an empty value, so that an instance
+    # whose questions were all skipped is kept (migration 0017).
+    repeat_group: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    instance: Mapped[int] = mapped_column(default=0, server_default="0")
 
     response: Mapped[Response] = relationship(back_populates="answers")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .model import DEFAULT_TEXT_MAX_LENGTH, Question
+from .model import DEFAULT_TEXT_MAX_LENGTH, Group, Question
 
 if TYPE_CHECKING:
     from .model import Questionnaire
@@ -47,6 +47,8 @@ ANSWER_ERROR_KINDS: frozenset[str] = frozenset(
         "exclusive",  # params: code (e.g. "none of these" combined with another choice)
         "other_missing",  # "other" chosen but not specified; params: field
         "unknown_question",  # a key that is no question of the questionnaire
+        "not_instances",  # a repeat group's answer is not a list of instances (objects)
+        "repeat_count",  # params: count (instances sent), expected, min, max (None if unset)
     }
 )
 
@@ -65,11 +67,24 @@ GEOPOINT_PARTS = ("lat", "lon", "alt", "accuracy")
 
 @dataclass(frozen=True)
 class AnswerError:
-    """One invalid answer: the question id (or unknown key), the error kind and its details."""
+    """One invalid answer: the question id (or unknown key), the error kind and its details.
+
+    In a repeat group, ``repeat`` is the group's id and ``instance`` the instance's number
+    (from 1); an error about the instances as a whole has the group's id as ``question``.
+    """
 
     question: str
     kind: str
     params: dict[str, Any] = field(default_factory=dict)
+    repeat: str | None = None
+    instance: int | None = None
+
+    @property
+    def where(self) -> str:
+        """Where the error is, for messages: ``age`` or ``members[2].age`` (instance 2)."""
+        if self.repeat is None or self.instance is None:
+            return self.question
+        return f"{self.repeat}[{self.instance}].{self.question}"
 
 
 def _texts(raw: Any) -> list[str]:
@@ -322,64 +337,142 @@ def clean_answers(
     for group in questionnaire.groups:
         checked = selected is None or group.id in selected
         group_relevant = group.relevant is None or group.relevant.evaluate(valid)
+        if group.repeat is not None:
+            _check_repeat(group, raw.get(group.id), group_relevant, checked, valid, cleaned, errors)
+            continue
         for question in group.questions:
-            relevant = group_relevant and (
-                question.relevant is None or question.relevant.evaluate(valid)
-            )
-            other_texts = _texts(raw.get(question.other_key)) if question.other_key else []
-            other_text = "\n".join(other_texts) or None
-            if not relevant:
-                if checked and question.kind.entered and _texts(raw.get(question.id)):
-                    errors.append(AnswerError(question.id, "not_relevant", {}))
-                elif checked and other_text:
-                    errors.append(
-                        AnswerError(question.id, "not_relevant", {"field": question.other_key})
-                    )
-                continue
-
-            kind = question.kind
-            if not kind.stored:
-                continue  # a note: shown, nothing to check or keep
-            if not kind.entered:
-                # computed from the valid answers before it, whatever was sent
-                assert question.calculation is not None  # the loader requires it
-                computed = question.calculation.value(valid)
-                if computed != "":
-                    valid[question.id] = computed
-                    if checked:
-                        cleaned[question.id] = computed
-                continue
-            value, problems = _normalise(question, raw.get(question.id))
-            if value is None and not problems and question.is_required(valid):
-                problems.append(AnswerError(question.id, "required", {}))
-            if (
-                value is not None
-                and not problems
-                and question.choice_filter is not None
-                and not question.choice_filter.refs & invalid
-            ):
-                problems.extend(_check_filter(question, value, valid))
-            if not problems and question.other_code is not None:
-                problems.extend(_check_other(question, value, other_text))
-            if (
-                value is not None
-                and not problems
-                and question.constraint is not None
-                # an invalid earlier answer is reported there, not again here
-                and not question.constraint.refs & invalid
-                and not question.constraint.evaluate(valid, current=value)
-            ):
-                problems.append(
-                    AnswerError(question.id, "constraint", {"message": question.constraint_message})
-                )
-            if value is not None and not problems:
-                valid[question.id] = value
-                if checked:
-                    cleaned[question.id] = value
-                    if other_text and question.other_key:
-                        cleaned[question.other_key] = other_text
-            if problems:
-                invalid.add(question.id)
-            if checked:
-                errors.extend(problems)
+            _check_question(question, raw, group_relevant, checked, valid, invalid, cleaned, errors)
     return cleaned, errors
+
+
+def _check_question(
+    question: Question,
+    raw: Mapping[str, Any],
+    group_relevant: bool,
+    checked: bool,
+    valid: dict[str, Any],
+    invalid: set[str],
+    cleaned: dict[str, Any],
+    errors: list[AnswerError],
+) -> None:
+    """Check one question's answer in ``raw``: add it to ``valid`` and ``cleaned`` (when
+    ``checked``) or its problems to ``errors``."""
+    relevant = group_relevant and (question.relevant is None or question.relevant.evaluate(valid))
+    other_texts = _texts(raw.get(question.other_key)) if question.other_key else []
+    other_text = "\n".join(other_texts) or None
+    if not relevant:
+        if checked and question.kind.entered and _texts(raw.get(question.id)):
+            errors.append(AnswerError(question.id, "not_relevant", {}))
+        elif checked and other_text:
+            errors.append(AnswerError(question.id, "not_relevant", {"field": question.other_key}))
+        return
+
+    kind = question.kind
+    if not kind.stored:
+        return  # a note: shown, nothing to check or keep
+    if not kind.entered:
+        # computed from the valid answers before it, whatever was sent
+        assert question.calculation is not None  # the loader requires it
+        computed = question.calculation.value(valid)
+        if computed != "":
+            valid[question.id] = computed
+            if checked:
+                cleaned[question.id] = computed
+        return
+    value, problems = _normalise(question, raw.get(question.id))
+    if value is None and not problems and question.is_required(valid):
+        problems.append(AnswerError(question.id, "required", {}))
+    if (
+        value is not None
+        and not problems
+        and question.choice_filter is not None
+        and not question.choice_filter.refs & invalid
+    ):
+        problems.extend(_check_filter(question, value, valid))
+    if not problems and question.other_code is not None:
+        problems.extend(_check_other(question, value, other_text))
+    if (
+        value is not None
+        and not problems
+        and question.constraint is not None
+        # an invalid earlier answer is reported there, not again here
+        and not question.constraint.refs & invalid
+        and not question.constraint.evaluate(valid, current=value)
+    ):
+        problems.append(
+            AnswerError(question.id, "constraint", {"message": question.constraint_message})
+        )
+    if value is not None and not problems:
+        valid[question.id] = value
+        if checked:
+            cleaned[question.id] = value
+            if other_text and question.other_key:
+                cleaned[question.other_key] = other_text
+    if problems:
+        invalid.add(question.id)
+    if checked:
+        errors.extend(problems)
+
+
+def _check_repeat(
+    group: Group,
+    raw: Any,
+    group_relevant: bool,
+    checked: bool,
+    valid: dict[str, Any],
+    cleaned: dict[str, Any],
+    errors: list[AnswerError],
+) -> None:
+    """Check a repeat group's instances (``raw``: a list of ``{question id: answer}``), each
+    with the rules of the questions asked once; its answers' conditions read the instance's
+    own earlier answers and the answers before the group (ODK's relative references)."""
+    assert group.repeat is not None
+    instances = [] if raw is None else raw
+    if not isinstance(instances, list) or not all(isinstance(i, Mapping) for i in instances):
+        if checked:
+            errors.append(AnswerError(group.id, "not_instances", {}))
+        return
+    if not group_relevant:
+        if checked and any(_has_answer(instance) for instance in instances):
+            errors.append(AnswerError(group.id, "not_relevant", {}))
+        return
+    repeat = group.repeat
+    expected = repeat.expected(valid)
+    count = len(instances)
+    if (
+        (expected is not None and count != expected)
+        or (repeat.minimum is not None and count < repeat.minimum)
+        or (repeat.maximum is not None and count > repeat.maximum)
+    ):
+        if checked:
+            details = {
+                "count": count,
+                "expected": expected,
+                "min": repeat.minimum,
+                "max": repeat.maximum,
+            }
+            errors.append(AnswerError(group.id, "repeat_count", details))
+        return
+    known = {key for q in group.questions for key in (q.id, q.other_key) if key}
+    kept: list[dict[str, Any]] = []
+    for number, instance in enumerate(instances, start=1):
+        problems: list[AnswerError] = [
+            AnswerError(str(key), "unknown_question", {}) for key in instance if key not in known
+        ]
+        scope, invalid = dict(valid), set[str]()
+        answers: dict[str, Any] = {}
+        for question in group.questions:
+            _check_question(question, instance, True, True, scope, invalid, answers, problems)
+        if checked:
+            errors.extend(
+                AnswerError(p.question, p.kind, p.params, group.id, number) for p in problems
+            )
+        kept.append(answers)
+    if kept:
+        valid[group.id] = kept
+        if checked:
+            cleaned[group.id] = kept
+
+
+def _has_answer(instance: Mapping[str, Any]) -> bool:
+    return any(_texts(value) for value in instance.values())

@@ -50,6 +50,7 @@ FUNCTIONS: Mapping[str, int] = {
     "not": 1,
     "selected": 2,
     "count-selected": 1,
+    "count": 1,
     "string-length": 1,
     "regex": 2,
     "today": 0,
@@ -589,7 +590,7 @@ def _evaluate(node: _Node, answers: Mapping[str, Any], current: Any) -> _Value:
         return not _truth(args[0])
     if node.name == "selected":
         return _string(args[1]).strip() in _codes(args[0])
-    if node.name == "count-selected":
+    if node.name in ("count-selected", "count"):  # count(${roster}): its instances
         return float(len(_codes(args[0])))
     return float(len(_string(args[0])))  # string-length
 
@@ -656,7 +657,7 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
         if op == "!=":
             return lambda a, c: not _equal(left(a, c), right(a, c))
         return lambda a, c: _ordered(op, left(a, c), right(a, c))
-    if node.name not in ("not", "selected", "count-selected", "string-length"):
+    if node.name not in ("not", "selected", "count-selected", "count", "string-length"):
         call = node
         return lambda a, c: _evaluate(call, a, c)  # the rarer functions: walk the tree
     args = tuple(_compile(arg) for arg in node.args)
@@ -680,7 +681,7 @@ def _compile(node: _Node) -> Callable[[Mapping[str, Any], Any], _Value]:
 
             return selected
         return lambda a, c: _string(second(a, c)).strip() in _codes(first(a, c))
-    if node.name == "count-selected":
+    if node.name in ("count-selected", "count"):
         first = args[0]
         return lambda a, c: float(len(_codes(first(a, c))))
     first = args[0]
@@ -769,13 +770,14 @@ class Condition:
         return frozenset(node.name for node in _walk(self._tree) if isinstance(node, _Prop))
 
     def choice_functions(self) -> tuple[tuple[str, str | None], ...]:
-        """Return ``(function, qid)`` for each ``selected``/``count-selected`` call on a question.
+        """Return ``(function, qid)`` for each ``selected``/``count-selected``/``count`` call on a
+        question (``count`` counts a repeat group's instances).
 
         ``qid`` is None for ``.``. Calls on anything else (a literal, a comparison) are left out.
         """
         uses: list[tuple[str, str | None]] = []
         for node in _walk(self._tree):
-            if isinstance(node, _Call) and node.name in ("selected", "count-selected"):
+            if isinstance(node, _Call) and node.name in ("selected", "count-selected", "count"):
                 subject = node.args[0]
                 if isinstance(subject, _Ref):
                     uses.append((node.name, subject.qid))

@@ -24,6 +24,7 @@ from .model import (
     Choice,
     Question,
     Questionnaire,
+    Repeat,
     Text,
 )
 from .types import KINDS
@@ -70,6 +71,20 @@ def uses_builtin_labels(question: Question, languages: tuple[str, ...]) -> bool:
         if dict(choice.label) != expected or choice.exclusive:
             return False
     return True
+
+
+def _repeat(repeat: Repeat) -> Any:
+    """A repeat group's ``repeat``: ``true``, or ``{count, min, max}`` (a count that is a
+    whole number written as one)."""
+    entry: dict[str, Any] = {}
+    if repeat.count is not None:
+        source = repeat.count.source
+        entry["count"] = int(source) if source.isdigit() else source
+    if repeat.minimum is not None:
+        entry["min"] = repeat.minimum
+    if repeat.maximum is not None:
+        entry["max"] = repeat.maximum
+    return entry or True
 
 
 def _question(question: Question, languages: tuple[str, ...]) -> dict[str, Any]:
@@ -149,6 +164,8 @@ def to_document(questionnaire: Questionnaire) -> dict[str, Any]:
         item: dict[str, Any] = {"id": group.id, "title": dict(group.title)}
         if group.relevant is not None:
             item["relevant"] = group.relevant.source
+        if group.repeat is not None:
+            item["repeat"] = _repeat(group.repeat)
         item["questions"] = [_question(question, languages) for question in group.questions]
         doc["groups"].append(item)
     if questionnaire.indicators:

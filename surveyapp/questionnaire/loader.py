@@ -39,10 +39,11 @@ from .model import (
     Language,
     Question,
     Questionnaire,
+    Repeat,
     Text,
 )
 from .problems import Problem, QuestionnaireError
-from .types import COMMON_QUESTION_KEYS, KINDS, QuestionKind
+from .types import COMMON_QUESTION_KEYS, GROUP_KINDS, KINDS, REPEAT_KEYS, QuestionKind
 
 __all__ = [
     "load_questionnaire",
@@ -66,6 +67,8 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _TOP_REQUIRED = ("id", "version", "title", "languages", "groups")
 _TOP_OPTIONAL = ("description", "choice_lists", "indicators", "composites")
 _GROUP_KEYS = ("id", "title", "relevant", "questions")
+#: Keys that only some kinds of group have (a repeat group's ``repeat``), from the registry.
+_GROUP_KIND_KEYS = tuple(dict.fromkeys(key for kind in GROUP_KINDS.values() for key in kind.keys))
 _QUESTION_COMMON = COMMON_QUESTION_KEYS
 #: Keys that only some question types use (each type's own, from the registry).
 _QUESTION_TYPE_KEYS: Mapping[str, tuple[str, ...]] = {
@@ -185,6 +188,13 @@ class _QuestionInfo:
 
 
 @dataclass
+class _RepeatInfo:
+    line: int
+    first: int  # the position of its first question
+    end: int  # the position after its last question
+
+
+@dataclass
 class _PendingCondition:
     """A parsed condition whose references are checked once every question is known."""
 
@@ -212,6 +222,7 @@ class _Loader:
         self.pending: list[_PendingCondition] = []
         self.indicator_ids: dict[str, int] = {}
         self.group_ids: dict[str, int] = {}
+        self.repeats: dict[str, _RepeatInfo] = {}
 
     # --- entry point ---------------------------------------------------------------------
 
@@ -440,6 +451,14 @@ class _Loader:
                 group = self.parse_group(node, f"groups[{index}]")
                 if group is not None:
                     groups.append(group)
+        for repeat_id, repeat_info in self.repeats.items():
+            if repeat_id in self.questions:
+                self.report(
+                    repeat_info.line,
+                    "groups",
+                    f"repeat group '{repeat_id}' has the id of a question (line "
+                    f"{self.questions[repeat_id].line}): its answers are stored under its id",
+                )
         self.check_conditions()
 
         indicators: list[Indicator] = []
@@ -608,7 +627,9 @@ class _Loader:
         return result
 
     def parse_group(self, node: Node, path: str) -> Group | None:
-        entries = self.mapping(node, path, ("id", "title", "questions"), ("relevant",))
+        entries = self.mapping(
+            node, path, ("id", "title", "questions"), ("relevant", *_GROUP_KIND_KEYS)
+        )
         if entries is None:
             return None
         group_id = (
@@ -645,6 +666,10 @@ class _Loader:
                         None,
                     )
                 )
+        repeat = None
+        if "repeat" in entries:
+            repeat = self.parse_repeat(entries["repeat"], _join(path, "repeat"), first_index)
+        repeat_id = group_id if repeat is not None else None
         questions: list[Question] = []
         if "questions" in entries:
             items = self.sequence(entries["questions"], _join(path, "questions")) or []
@@ -655,14 +680,72 @@ class _Loader:
                     "must list at least one question",
                 )
             for index, item in enumerate(items):
-                question = self.parse_question(item, f"{path}.questions[{index}]", group_id or "")
+                question = self.parse_question(
+                    item, f"{path}.questions[{index}]", group_id or "", repeat_id
+                )
                 if question is not None:
                     questions.append(question)
         if group_id is None:
             return None
-        return Group(group_id, title, relevant, tuple(questions))
+        if repeat is not None:
+            self.repeats[group_id] = _RepeatInfo(
+                _line(entries["id"]), first_index, len(self.questions)
+            )
+        return Group(group_id, title, relevant, tuple(questions), repeat)
 
-    def parse_question(self, node: Node, path: str, group_id: str) -> Question | None:
+    def parse_repeat(self, node: Node, path: str, first_index: int) -> Repeat | None:
+        """A repeat group's ``repeat``: ``true``, or ``{count, min, max}``."""
+        if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG:
+            if not self.constructor.construct_yaml_bool(node):
+                self.report(node, path, "leave 'repeat' out for a group asked once")
+                return None
+            return Repeat()
+        if not isinstance(node, MappingNode):
+            self.report(
+                node,
+                path,
+                f"must be true or a mapping with count, min or max, not {_kind(node)}",
+            )
+            return None
+        entries = self.mapping(node, path, (), REPEAT_KEYS)
+        if entries is None:
+            return None
+        count: Condition | None = None
+        if "count" in entries:
+            count_node, field = entries["count"], _join(path, "count")
+            if isinstance(count_node, ScalarNode) and count_node.tag == _INT_TAG:
+                number = self.integer(count_node, field)
+                if number is not None and number < 0:
+                    self.report(count_node, field, "must be 0 or more")
+                elif number is not None:
+                    count = parse_condition(str(number))
+            else:
+                count = self.condition(count_node, field)
+                if count is not None:
+                    self.pending.append(
+                        _PendingCondition(count, count_node, field, "group", first_index, None)
+                    )
+        bounds: dict[str, int | None] = {"min": None, "max": None}
+        for key in bounds:
+            if key in entries:
+                value = self.integer(entries[key], _join(path, key))
+                if value is not None and value < (1 if key == "max" else 0):
+                    self.report(
+                        entries[key],
+                        _join(path, key),
+                        f"must be {1 if key == 'max' else 0} or more",
+                    )
+                    value = None
+                bounds[key] = value
+        low, high = bounds["min"], bounds["max"]
+        if low is not None and high is not None and low > high:
+            message = f"min ({low}) is greater than max ({high})"
+            self.report(entries["min"], _join(path, "min"), message)
+        return Repeat(count, low, high)
+
+    def parse_question(
+        self, node: Node, path: str, group_id: str, repeat: str | None = None
+    ) -> Question | None:
         entries = self.mapping(node, path, ("id", "type", "label"), _QUESTION_ALL[3:])
         if entries is None:
             return None
@@ -815,6 +898,7 @@ class _Loader:
             other_code=other_code,
             group_id=group_id,
             calculation=calculation,
+            repeat=repeat,
         )
         self.questions[qid] = _QuestionInfo(question, index, _line(entries["id"]))
         return question
@@ -984,6 +1068,14 @@ class _Loader:
             return None
         if not accepts(info.question.kind):
             self.report(node, path, f"{what}; '{qid}' is a {info.question.type} question")
+            return None
+        if info.question.repeat is not None:
+            self.report(
+                node,
+                path,
+                f"'{qid}' is asked in repeat group '{info.question.repeat}' (once per "
+                f"instance): results are computed from questions asked once per interview",
+            )
             return None
         return info.question
 
@@ -1169,8 +1261,36 @@ class _Loader:
         condition, node, path = item.condition, item.node, item.path
         if condition.uses_current and item.scope != "constraint":
             self.report(node, path, "'.' (this question's answer) can only be used in a constraint")
+        owner_info = self.questions.get(item.owner) if item.owner else None
+        owner_repeat = owner_info.question.repeat if owner_info is not None else None
+        counted = {qid for function, qid in condition.choice_functions() if function == "count"}
         for ref in sorted(condition.refs):
             info = self.questions.get(ref)
+            roster = self.repeats.get(ref)
+            if info is None and roster is not None:
+                if ref not in counted:
+                    self.report(
+                        node,
+                        path,
+                        f"'{ref}' is a repeat group: count its instances with count(${{{ref}}})",
+                    )
+                elif owner_repeat == ref or (item.before is not None and roster.end > item.before):
+                    self.report(
+                        node,
+                        path,
+                        f"refers to repeat group '{ref}' (line {roster.line}), which is asked "
+                        f"later: questions can only depend on questions asked before",
+                    )
+                continue
+            if info is not None and info.question.repeat not in (None, owner_repeat):
+                repeat_id = info.question.repeat
+                self.report(
+                    node,
+                    path,
+                    f"refers to '{ref}', which is asked in repeat group '{repeat_id}' (once "
+                    f"per instance): outside it, use count(${{{repeat_id}}})",
+                )
+                continue
             if info is None:
                 self.report(node, path, f"unknown question '{ref}'{_suggest(ref, self.questions)}")
             elif ref == item.owner:
@@ -1192,6 +1312,11 @@ class _Loader:
             if code not in info.question.codes:
                 self.report(node, path, self.unknown_code(code, info.question))
         for function, qid in condition.choice_functions():
+            if function == "count":
+                if qid not in self.repeats:
+                    what = f"'{qid}'" if qid is not None else "'.'"
+                    self.report(node, path, f"count() needs a repeat group, not {what}")
+                continue
             info = self.questions.get(qid) if qid is not None else owner
             if info is None:
                 continue

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .conditions import Condition
-from .types import KINDS, QuestionKind
+from .types import GROUP_KINDS, KINDS, GroupKind, QuestionKind
 
 __all__ = [
     "CHOICE_TYPES",
@@ -27,6 +27,7 @@ __all__ = [
     "Language",
     "Question",
     "QuestionType",
+    "Repeat",
     "Questionnaire",
     "Text",
     "translate",
@@ -182,6 +183,8 @@ class Question:
     other_code: str | None = None
     group_id: str = ""
     calculation: Condition | None = None
+    #: The repeat group the question is asked in, once per instance (None: asked once).
+    repeat: str | None = None
 
     @property
     def kind(self) -> QuestionKind:
@@ -221,13 +224,48 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Repeat:
+    """How often a repeat group is asked: ``count`` (a number or an expression such as
+    ``${household_size}``, XLSForm's ``repeat_count``), or as many instances as the
+    interviewer adds, from ``minimum`` to ``maximum`` (either may be None)."""
+
+    count: Condition | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def expected(self, answers: Mapping[str, Any]) -> int | None:
+        """The number of instances ``count`` asks for given earlier ``answers`` (None without
+        a count; 0 when it is no whole number of at least 0, as ODK does)."""
+        if self.count is None:
+            return None
+        value = self.count.value(answers)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return 0
+        if number != number or number < 0 or number == float("inf"):
+            return 0
+        return int(number)
+
+
+@dataclass(frozen=True)
 class Group:
-    """A page or section: questions asked together, possibly skipped as a whole."""
+    """A page or section: questions asked together, possibly skipped as a whole.
+
+    With ``repeat``, a repeat group: its questions are asked once per instance (a household
+    roster) and its answer is a list of instances, ``{question id: answer}`` each.
+    """
 
     id: str
     title: Text
     relevant: Condition | None
     questions: tuple[Question, ...]
+    repeat: Repeat | None = None
+
+    @property
+    def kind(self) -> GroupKind:
+        """The group's kind (:data:`~surveyapp.questionnaire.types.GROUP_KINDS`)."""
+        return GROUP_KINDS["repeat" if self.repeat is not None else "group"]
 
 
 def _selected_codes(answer: Any) -> tuple[str, ...]:
@@ -336,10 +374,24 @@ class Questionnaire:
 
     @cached_property
     def answer_keys(self) -> frozenset[str]:
-        """Every key an answer may have: the question ids and their "other" texts."""
-        keys = {qid for qid, q in self.questions.items() if KINDS[q.type].stored}
-        keys.update(q.other_key for q in self.questions.values() if q.other_key)
+        """Every top-level key an answer may have: the question ids asked once, their "other"
+        texts, and the ids of the repeat groups (whose answers are lists of instances)."""
+        once = [q for q in self.questions.values() if q.repeat is None]
+        keys = {q.id for q in once if KINDS[q.type].stored}
+        keys.update(q.other_key for q in once if q.other_key)
+        keys.update(self.repeats)
         return frozenset(keys)
+
+    @cached_property
+    def repeats(self) -> Mapping[str, Group]:
+        """The repeat groups, by id, in questionnaire order."""
+        return MappingProxyType({g.id: g for g in self.groups if g.repeat is not None})
+
+    @cached_property
+    def questions_once(self) -> Mapping[str, Question]:
+        """The questions asked once per interview (not in a repeat group), by id: one answer
+        each, one column each in the responses export, what estimation may read."""
+        return MappingProxyType({k: q for k, q in self.questions.items() if q.repeat is None})
 
     def group(self, group_id: str) -> Group:
         """Return the group with ``group_id``; raise KeyError if there is none."""
@@ -354,6 +406,15 @@ class Questionnaire:
         effective: dict[str, Any] = {}
         for group in self.groups:
             group_ok = group.relevant is None or group.relevant.evaluate(effective)
+            if group.repeat is not None:
+                # asked per instance (clean_answers checks each); here only whether it is asked
+                for question in group.questions:
+                    relevance[question.id] = group_ok
+                if group_ok and answers.get(group.id):
+                    effective[group.id] = answers[group.id]
+                if stop is not None and any(q.id == stop for q in group.questions):
+                    return relevance, effective
+                continue
             for question in group.questions:
                 ok = group_ok and (
                     question.relevant is None or question.relevant.evaluate(effective)
@@ -386,9 +447,11 @@ class Questionnaire:
 
         Useful after a respondent goes back and changes an answer that skips later questions.
         """
-        relevance, _ = self._relevance(answers)
-        kept: dict[str, Any] = {}
+        relevance, effective = self._relevance(answers)
+        kept: dict[str, Any] = {k: v for k, v in effective.items() if k in self.repeats}
         for qid, ok in relevance.items():
+            if self.questions[qid].repeat is not None:
+                continue
             if not ok:
                 continue
             if qid in answers:

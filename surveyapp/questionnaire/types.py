@@ -17,7 +17,10 @@ from typing import Any
 
 __all__ = [
     "COMMON_QUESTION_KEYS",
+    "GROUP_KINDS",
     "KINDS",
+    "GroupKind",
+    "REPEAT_KEYS",
     "QuestionKind",
     "kind_for_xlsform",
     "kind_with_builtin_choices",
@@ -382,6 +385,73 @@ KINDS: Mapping[str, QuestionKind] = _kinds(
 )
 
 
+@dataclass(frozen=True)
+class GroupKind:
+    """One kind of group: a plain group (a page of questions asked once) or a ``repeat``
+    group (its questions asked once per instance: a household roster), as XLSForm's
+    ``begin group`` and ``begin repeat``.
+
+    ``keys`` are the YAML keys only this kind has (beyond ``id``, ``title``, ``relevant`` and
+    ``questions``), in the order the exporter writes them, with their JSON Schemas;
+    ``xlsform`` is the word of its ``begin``/``end`` rows and ``pyxform`` the type pyxform's
+    reader gives it.
+    """
+
+    name: str
+    description: str
+    keys: tuple[str, ...]
+    key_schemas: Mapping[str, Mapping[str, Any]]
+    xlsform: str
+    pyxform: str
+    #: Whether its questions are asked once per instance (answers: a list of instances).
+    repeated: bool = False
+
+
+#: The keys of a ``repeat`` group's ``repeat`` mapping, in the order the exporter writes them.
+REPEAT_KEYS = ("count", "min", "max")
+
+#: Every kind of group, by name; a group with a ``repeat`` key is a repeat group.
+GROUP_KINDS: Mapping[str, GroupKind] = MappingProxyType(
+    {
+        "group": GroupKind(
+            name="group",
+            description="Questions asked once, together (a page).",
+            keys=(),
+            key_schemas={},
+            xlsform="group",
+            pyxform="group",
+        ),
+        "repeat": GroupKind(
+            name="repeat",
+            description="Questions asked once per instance (a household roster).",
+            keys=("repeat",),
+            key_schemas={
+                "repeat": {
+                    "description": "Asked once per instance: true (as many as the interviewer "
+                    "adds), or {count: a number or an expression such as ${household_size}, "
+                    "min: ..., max: ...}.",
+                    "oneOf": [
+                        {"const": True},
+                        {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "count": {"type": ["integer", "string"]},
+                                "min": {"type": "integer", "minimum": 0},
+                                "max": {"type": "integer", "minimum": 1},
+                            },
+                        },
+                    ],
+                }
+            },
+            xlsform="repeat",
+            pyxform="repeat",
+            repeated=True,
+        ),
+    }
+)
+
+
 def kind_for_xlsform(pyxform_type: str) -> QuestionKind | None:
     """Return the question type pyxform's JSON type name stands for (None if there is none)."""
     for kind in KINDS.values():
@@ -458,6 +528,11 @@ def questionnaire_json_schema() -> dict[str, Any]:
                     "id": {"type": "string"},
                     "title": dict(_TEXT),
                     "relevant": dict(_CONDITION),
+                    **{
+                        key: dict(schema)
+                        for kind in GROUP_KINDS.values()
+                        for key, schema in kind.key_schemas.items()
+                    },
                     "questions": {
                         "type": "array",
                         "items": {"$ref": "#/$defs/question"},

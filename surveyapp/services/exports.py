@@ -274,7 +274,8 @@ def answer_columns(
     columns: list[AnswerColumn] = []
     seen: set[str] = set()
     left_out: set[str] = set()  # identifying answers, and calculations that use them
-    for group in (g for sch in schemas for g in sch.groups):
+    # a repeat group's answers (one per instance) have tables of their own: the long export
+    for group in (g for sch in schemas for g in sch.groups if g.repeat is None):
         for q in group.questions:
             qid = q.id
             if qid in seen:

@@ -271,9 +271,18 @@ def submit_responses(subs: list[Submission]) -> list[Outcome]:
     return outcomes
 
 
-_ANSWER_COLUMNS = ("response_id", "question", "value", "number", "multiple")
+_ANSWER_COLUMNS = (
+    "response_id",
+    "question",
+    "value",
+    "number",
+    "multiple",
+    "repeat_group",
+    "instance",
+)
 _INSERT_ANSWERS_QMARK = (
-    "INSERT INTO answer (response_id, question, value, number, multiple) VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO answer (response_id, question, value, number, multiple, repeat_group, instance)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 # The same constant statement in each driver's placeholder style (sqlite3: ?, psycopg: %s).
 _INSERT_ANSWERS = {
@@ -309,8 +318,8 @@ def _bulk_insert(objects: list) -> None:
 
 
 def _insert_answer_rows(rows: list[tuple]) -> None:
-    """Insert answer rows (response_id, question, value, number, multiple) with one
-    ``executemany``.
+    """Insert answer rows (response_id, question, value, number, multiple, repeat_group,
+    instance) with one ``executemany``.
 
     The rows go to the driver as tuples in the session's transaction: the ORM's bulk path (and
     even a Core insert) spends more per row on bookkeeping than SQLite spends storing it.
@@ -351,19 +360,25 @@ def _resend(existing: Response, digest: str) -> tuple[Response, bool]:
     return existing, False
 
 
-def answer_tuples(cleaned: dict):
-    """Turn cleaned answers into (question, value, number, multiple) of answer rows (one per
-    selected code)."""
+def answer_tuples(cleaned: dict, repeat_group: str = "", instance: int = 0):
+    """Turn cleaned answers into (question, value, number, multiple, repeat group, instance)
+    of answer rows: one per selected code; for a repeat group, one row per instance (the
+    group's id as question, an empty value), then the instance's answers."""
     for question, value in cleaned.items():
         if isinstance(value, list):
+            if value and isinstance(value[0], dict):
+                for number, answers in enumerate(value, start=1):
+                    yield question, "", None, False, question, number
+                    yield from answer_tuples(answers, question, number)
+                continue
             for code in value:
-                yield question, str(code), None, True
+                yield question, str(code), None, True, repeat_group, instance
         elif isinstance(value, bool):
-            yield question, str(value).lower(), None, False
+            yield question, str(value).lower(), None, False, repeat_group, instance
         elif isinstance(value, int | float):
-            yield question, str(value), float(value), False
+            yield question, str(value), float(value), False, repeat_group, instance
         else:
-            yield question, str(value), None, False
+            yield question, str(value), None, False, repeat_group, instance
 
 
 def answer_values(cleaned: dict):

@@ -50,4 +50,19 @@ def answer_error_message(schema: Questionnaire, error: AnswerError, lang: str) -
         return _("Please specify the other answer.")
     if kind == "unknown_question":
         return _("This question is not part of the questionnaire.")
+    if kind == "not_instances":
+        return _("The answer to a repeat group is a list of instances.")
+    if kind == "repeat_count":
+        if p.get("expected") is not None:
+            return _(
+                "%(count)s instances were given; the questionnaire asks for %(expected)s.",
+                count=p.get("count"),
+                expected=p.get("expected"),
+            )
+        return _(
+            "%(count)s instances were given; from %(min)s to %(max)s are allowed.",
+            count=p.get("count"),
+            min=p.get("min") if p.get("min") is not None else 0,
+            max=p.get("max") if p.get("max") is not None else "…",
+        )
     return _("This answer is not valid.")

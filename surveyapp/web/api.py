@@ -153,6 +153,8 @@ def _result_json(result: sync.ItemResult, schemas: dict) -> dict:
         body["errors"] = [
             {
                 "question": e.question,
+                **({"repeat": e.repeat, "instance": e.instance} if e.repeat else {}),
+                "field": e.where,
                 "kind": e.kind,
                 "params": _json_params(e.params),
                 "message": answer_error_message(schema, e, lang) if schema else e.kind,

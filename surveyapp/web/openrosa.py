@@ -270,7 +270,7 @@ def _result(result: ItemResult, schema) -> Response:
     if result.answer_errors and schema is not None:
         lang = select_locale()
         details = ("；" if lang.startswith("zh") else "; ").join(
-            f"{e.question}: {answer_error_message(schema, e, lang)}" for e in result.answer_errors
+            f"{e.where}: {answer_error_message(schema, e, lang)}" for e in result.answer_errors
         )
         message = f"{message}: {details}"
     return _message(message, result.status, "error")

@@ -4,7 +4,7 @@
    node: ["str", text] | ["num", number] | ["ref", qid] | ["current"] | ["prop", choice column]
        | [op, left, right] (op: and or = != < <= > >= + - * div mod) | ["neg", x]
        | ["regex", subject, javascript pattern (flag u, the server's safe subset rewritten)]
-       | [function, ...arguments] (not selected count-selected string-length today if coalesce int).
+       | [function, ...arguments] (not selected count-selected count string-length today if coalesce int).
    This file only evaluates such trees, with the server's rules value for value; it has no
    parser. Anything it cannot evaluate (another format, an unknown node) counts as false, so a
    question whose condition cannot be checked is hidden: the tablet never shows what the server
@@ -187,6 +187,7 @@
       case "not": arity(node, 1); return !truth(args[0]);
       case "selected": arity(node, 2); return codes(args[0]).indexOf(strip(string(args[1]))) >= 0;
       case "count-selected": arity(node, 1); return codes(args[0]).length;
+      case "count": arity(node, 1); return codes(args[0]).length;  /* count(${roster}): its instances */
       case "string-length": arity(node, 1); return Array.from(string(args[0])).length;
     }
     return fail("unknown node " + kind);

@@ -1,0 +1,116 @@
+"""Repeat groups through the sync API: each instance checked with the rules of the questions
+asked once, errors naming the group, the instance and the question (4xx, never 500), and the
+answers stored per instance (``Answer.repeat_group``/``instance``) and read back as
+``{group: [{question: answer}, ...]}``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from surveyapp.extensions import db
+from surveyapp.models import Answer, Response, Survey, Wave
+from surveyapp.services.questionnaires import store_questionnaire
+
+from .conftest import submission
+from .test_sync_api import post
+
+ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
+
+MEMBERS = [
+    {"member_name": "张三", "member_age": "40", "member_works": "yes", "member_job": "farmer"},
+    {"member_name": "李四", "member_age": 9},
+    {"member_name": "王五", "member_age": 70, "member_works": "no"},
+]
+
+
+@pytest.fixture
+def roster_wave(demo):
+    with demo.app_context():
+        version, _ = store_questionnaire(ROSTER.read_text(encoding="utf-8"), "roster.yaml")
+        for survey in db.session.scalars(select(Survey)):
+            survey.questionnaire_version_id = version.id
+        for wave in db.session.scalars(select(Wave)):
+            wave.questionnaire_version_id = version.id
+        db.session.commit()
+
+
+def test_instances_are_stored_one_row_set_each(demo, client, token, door, roster_wave):
+    body = submission(
+        door,
+        {
+            "household_size": "3",
+            "members": MEMBERS,
+            "visitors": [{}, {"visitor_relation": "friend"}],
+            "crowded": "yes",
+        },
+    )
+    response = post(client, body, token)
+    assert response.status_code == 201, response.get_json()
+    with demo.app_context():
+        stored = db.session.scalar(select(Response).where(Response.uuid == body["uuid"]))
+        assert stored.answer_dict() == {
+            "household_size": 3,
+            "members": [
+                {
+                    "member_name": "张三",
+                    "member_age": 40,
+                    "member_works": "yes",
+                    "member_job": "farmer",
+                },
+                {"member_name": "李四", "member_age": 9},
+                {"member_name": "王五", "member_age": 70, "member_works": "no"},
+            ],
+            "visitors": [{}, {"visitor_relation": "friend"}],  # an empty instance is kept
+            "crowded": "yes",
+        }
+        rows = db.session.execute(
+            select(Answer.repeat_group, Answer.instance, Answer.question, Answer.value)
+            .where(Answer.response_id == stored.id)
+            .order_by(Answer.id)
+        ).all()
+    assert rows[:3] == [
+        ("", 0, "household_size", "3"),
+        ("members", 1, "members", ""),
+        ("members", 1, "member_name", "张三"),
+    ]
+    assert ("members", 3, "member_age", "70") in rows
+    assert ("visitors", 1, "visitors", "") in rows and ("", 0, "crowded", "yes") in rows
+    # the identical interview sent again is a duplicate, not a conflict
+    assert post(client, body, token).status_code == 200
+
+
+def test_an_invalid_instance_is_refused_naming_it(demo, client, token, door, roster_wave):
+    members = [dict(m) for m in MEMBERS]
+    members[1]["member_age"] = "two hundred"
+    body = submission(door, {"household_size": 3, "members": members, "crowded": "yes"})
+    response = post(client, body, token)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert errors[0]["field"] == "members[2].member_age"
+    assert (errors[0]["repeat"], errors[0]["instance"], errors[0]["question"]) == (
+        "members",
+        2,
+        "member_age",
+    )
+    assert errors[0]["kind"] == "not_integer"
+
+    wrong_count = submission(door, {"household_size": 4, "members": MEMBERS, "crowded": "yes"})
+    response = post(client, wrong_count, token)
+    assert response.status_code == 422
+    error = response.get_json()["errors"][0]
+    assert (error["field"], error["kind"]) == ("members", "repeat_count")
+    assert "4" in error["message"] and "3" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "members",
+    [[{"member_name": ["a", {"b": 1}]}], [{"member_age": True}], [{"member_name": None}, 3]],
+)
+def test_malformed_instances_are_400(demo, client, token, door, roster_wave, members):
+    body = submission(door, {"household_size": 1, "members": members})
+    response = post(client, body, token)
+    assert response.status_code in (400, 422), response.get_json()
+    assert "members" in response.get_json()["message"] + str(response.get_json().get("errors"))
