@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Assignment, Locality, QuestionnaireVersion, Response, User, Wave
 from ..questionnaire import Question, Questionnaire
 from ..questionnaire.conditions import FORMAT as CONDITION_FORMAT
+from ..questionnaire.model import Repeat
 
 
 def _text(text) -> dict[str, str] | None:
@@ -56,6 +57,14 @@ def _question(q: Question) -> dict[str, Any]:
     }
 
 
+def _repeat(repeat: Repeat) -> dict[str, Any]:
+    return {
+        "count": repeat.count.to_json() if repeat.count is not None else None,
+        "min": repeat.minimum,
+        "max": repeat.maximum,
+    }
+
+
 def questionnaire_document(version: QuestionnaireVersion) -> dict[str, Any]:
     """Return a stored questionnaire version as the JSON the offline interview runs."""
     schema: Questionnaire = version.schema
@@ -76,6 +85,8 @@ def questionnaire_document(version: QuestionnaireVersion) -> dict[str, Any]:
                 "id": g.id,
                 "title": _text(g.title),
                 "relevant": g.relevant.to_json() if g.relevant else None,
+                # a repeat group: asked once per instance (None for a group asked once)
+                "repeat": _repeat(g.repeat) if g.repeat is not None else None,
                 "questions": [_question(q) for q in g.questions],
             }
             for g in schema.groups

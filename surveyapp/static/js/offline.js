@@ -120,10 +120,29 @@
 
   /* --- skip logic ------------------------------------------------------------------------- */
   function relevance(qv, answers) {
-    var effective = {}, rel = {};
+    var effective = {}, rel = {_scopes: {}};
     function get(id) { return id in effective ? effective[id] : ""; }
     qv.groups.forEach(function (g) {
       var groupOk = !g.relevant || SurveyConditions.evaluate(g.relevant, get);
+      if (g.repeat) {
+        /* a repeat group: each instance's conditions read its own earlier answers, then the
+           answers before the group (as the server and ODK do); outside, only count() */
+        var list = groupOk && Array.isArray(answers[g.id]) ? answers[g.id] : [];
+        g.questions.forEach(function (q) { rel[q.id] = groupOk; });
+        list.forEach(function (inst, i) {
+          var local = {};
+          var lget = function (id) { return id in local ? local[id] : get(id); };
+          g.questions.forEach(function (q) {
+            var ok = !q.relevant || SurveyConditions.evaluate(q.relevant, lget);
+            rel[slotId(g, i, q)] = ok;
+            var answer = q.calculation ? SurveyConditions.value(q.calculation, lget) : inst[q.id];
+            if (ok && !blank(answer)) local[q.id] = answer;
+          });
+          rel._scopes[g.id + "." + i] = lget;
+        });
+        if (list.length) effective[g.id] = list;
+        return;
+      }
       g.questions.forEach(function (q) {
         var ok = groupOk && (!q.relevant || SurveyConditions.evaluate(q.relevant, get));
         rel[q.id] = ok;
@@ -135,8 +154,47 @@
     rel._get = get;
     return rel;
   }
+  /* --- repeat groups: each instance's questions as "slots" (the question in an instance) -- */
+  function slotId(g, i, q) { return g.id + "." + i + "." + q.id; }
+  function slot(g, i, q) {
+    var s = Object.create(q);
+    s.id = slotId(g, i, q); s.base = q.id; s.roster = g.id; s.index = i;
+    return s;
+  }
+  function store(q) { return q.roster ? iv.answers[q.roster][q.index] : iv.answers; }
+  function answerOf(q, suffix) { return store(q)[(q.roster ? q.base : q.id) + (suffix || "")]; }
+  function setAnswer(q, value, suffix) {
+    var k = (q.roster ? q.base : q.id) + (suffix || "");
+    if (blank(value)) delete store(q)[k]; else store(q)[k] = value;
+  }
+  function getterOf(rel, q) { return (q.roster && rel._scopes[q.roster + "." + q.index]) || rel._get; }
+  /* The number of instances a repeat count asks for (null: as many as the interviewer adds). */
+  function fixedCount(g, rel) {
+    if (!g.repeat || !g.repeat.count) return null;
+    var n = Number(SurveyConditions.value(g.repeat.count, rel._get));
+    return isFinite(n) && n > 0 ? Math.floor(n) : 0;
+  }
+  /* The instances of a repeat group, created or dropped to match its count or minimum. */
+  function instances(g, rel) {
+    var list = iv.answers[g.id] = Array.isArray(iv.answers[g.id]) ? iv.answers[g.id] : [];
+    var n = fixedCount(g, rel);
+    if (n === null) n = Math.max(list.length, g.repeat.min || 0);
+    while (list.length < n) list.push({});
+    list.length = n;
+    return list;
+  }
+  function groupQuestions(g) {
+    if (!g.repeat) return g.questions;
+    var out = [];
+    (iv.answers[g.id] || []).forEach(function (inst, i) {
+      g.questions.forEach(function (q) { out.push(slot(g, i, q)); });
+    });
+    return out;
+  }
   function groupShown(qv, index, rel) {
-    return qv.groups[index].questions.some(function (q) { return rel[q.id] && widget(q).shown; });
+    var g = qv.groups[index];
+    if (g.repeat && fixedCount(g, rel) === 0) return false;
+    return g.questions.some(function (q) { return rel[q.id] && widget(q).shown; });
   }
   function nextGroup(after) {
     var rel = relevance(iv.qv, iv.answers);
@@ -151,6 +209,21 @@
   function pruned() {
     var rel = relevance(iv.qv, iv.answers), out = {};
     iv.qv.groups.forEach(function (g) {
+      if (g.repeat) {
+        var list = iv.answers[g.id] || [];
+        if (!g.questions.length || !rel[g.questions[0].id] || !list.length) return;
+        out[g.id] = list.map(function (inst, i) {
+          var o = {};
+          g.questions.forEach(function (q) {
+            if (!rel[slotId(g, i, q)] || !widget(q).answered || blank(inst[q.id])) return;
+            o[q.id] = inst[q.id];
+            var chosen = Array.isArray(o[q.id]) ? o[q.id] : [o[q.id]];
+            if (q.other_code && chosen.indexOf(q.other_code) >= 0 && !blank(inst[q.id + ".other"])) o[q.id + ".other"] = inst[q.id + ".other"].trim();
+          });
+          return o;
+        });
+        return;
+      }
       g.questions.forEach(function (q) {
         if (!rel[q.id] || !widget(q).answered || blank(iv.answers[q.id])) return;
         out[q.id] = iv.answers[q.id];
@@ -171,14 +244,14 @@
 
   /* --- checks (the server repeats them all) ----------------------------------------------- */
   function check(q, rel) {
-    var v = iv.answers[q.id];
+    var v = answerOf(q), get = getterOf(rel, q);
     if (!widget(q).answered) return null;
     if (q.choice_filter && !blank(v)) {
-      var allowed = allowedCodes(q, rel._get);
+      var allowed = allowedCodes(q, get);
       if ((Array.isArray(v) ? v : [v]).some(function (code) { return allowed.indexOf(code) < 0; })) return M.constraint;
     }
     if (blank(v)) {
-      var required = q.required_if ? SurveyConditions.evaluate(q.required_if, rel._get) : q.required;
+      var required = q.required_if ? SurveyConditions.evaluate(q.required_if, get) : q.required;
       return required ? M.required : null;
     }
     var text = Array.isArray(v) ? "" : String(v).normalize("NFKC").trim();
@@ -186,9 +259,9 @@
     if (message) return message;
     if (q.other_code) {
       var chosen = Array.isArray(v) ? v : [v];
-      if (chosen.indexOf(q.other_code) >= 0 && blank(iv.answers[q.id + ".other"])) return M.otherMissing;
+      if (chosen.indexOf(q.other_code) >= 0 && blank(answerOf(q, ".other"))) return M.otherMissing;
     }
-    if (q.constraint && !SurveyConditions.evaluate(q.constraint, rel._get, v)) {
+    if (q.constraint && !SurveyConditions.evaluate(q.constraint, get, v)) {
       return q.constraint_message ? tr(q.constraint_message, iv.lang) : M.constraint;
     }
     return null;
@@ -228,7 +301,7 @@
     }))]);
     if (q.other_code) {
       box.appendChild(el("label", {"class": "other", "for": "other-" + q.id, text: M.specify}));
-      box.appendChild(el("input", {type: "text", id: "other-" + q.id, name: q.id + ".other", value: iv.answers[q.id + ".other"] || ""}));
+      box.appendChild(el("input", {type: "text", id: "other-" + q.id, name: q.id + ".other", value: answerOf(q, ".other") || ""}));
     }
     return box;
   }
@@ -390,7 +463,7 @@
 
   function questionField(q) {
     var label = tr(q.label, iv.lang);
-    var value = iv.answers[q.id];
+    var value = answerOf(q);
     var optional = q.required || !widget(q).answered ? null : el("span", {"class": "optional", text: " (" + M.optional + ")"});
     var fs = el("fieldset", {"class": "question", id: "q-" + q.id, "data-question": q.id, "data-type": q.type}, [
       el("legend", {}, [label, optional])
@@ -403,15 +476,12 @@
   }
 
   function readGroup(form, group) {
-    group.questions.forEach(function (q) {
+    groupQuestions(group).forEach(function (q) {
       var w = widget(q);
       if (!w.read) return;  /* a note or a calculation: nothing entered */
-      iv.answers[q.id] = w.read(form, q);
-      if (blank(iv.answers[q.id])) delete iv.answers[q.id];
+      setAnswer(q, w.read(form, q));
       var other = form.querySelector('[name="' + q.id + '.other"]');
-      if (other) {
-        if (other.value.trim()) iv.answers[q.id + ".other"] = other.value; else delete iv.answers[q.id + ".other"];
-      }
+      if (other) setAnswer(q, other.value.trim() ? other.value : "", ".other");
     });
   }
 
@@ -431,7 +501,8 @@
       el("progress", {max: String(qv.groups.length), value: String(index + 1)})]));
     form.appendChild(el("h1", {text: tr(group.title, iv.lang)}));
     if (iv.caseId) form.appendChild(el("p", {"class": "hint", text: fmt(M.casePhone, {id: iv.caseId})}));
-    group.questions.forEach(function (q) { form.appendChild(questionField(q)); });
+    if (group.repeat) renderInstances(form, group, index);
+    else group.questions.forEach(function (q) { form.appendChild(questionField(q)); });
     var isFirst = previousGroup(index) === null;
     form.appendChild(el("div", {"class": "nav-buttons"}, [
       isFirst ? el("button", {type: "button", "class": "secondary", text: M.cancel, on: {click: cancel}})
@@ -442,9 +513,9 @@
     function update() {
       readGroup(form, group);
       var rel = relevance(qv, iv.answers), unchecked = false;
-      group.questions.forEach(function (q) {
+      groupQuestions(group).forEach(function (q) {
         if (!q.choice_filter) return;
-        var allowed = allowedCodes(q, rel._get);  /* only choices matching earlier answers are shown */
+        var allowed = allowedCodes(q, getterOf(rel, q));  /* only choices matching earlier answers are shown */
         Array.prototype.forEach.call(form.querySelectorAll('input[name="' + q.id + '"]'), function (input) {
           var ok = allowed.indexOf(input.value) >= 0;
           input.closest("label").style.display = ok ? "" : "none";  /* label.choice is display: flex */
@@ -452,7 +523,7 @@
         });
       });
       if (unchecked) { readGroup(form, group); rel = relevance(qv, iv.answers); }
-      group.questions.forEach(function (q) {
+      groupQuestions(group).forEach(function (q) {
         var fs = form.querySelector('[data-question="' + q.id + '"]');
         fs.hidden = !rel[q.id] || !widget(q).shown;
         Array.prototype.forEach.call(fs.querySelectorAll("input, textarea, select"), function (i) { i.disabled = !rel[q.id]; });
@@ -473,7 +544,7 @@
       event.preventDefault();
       readGroup(form, group);
       var rel = relevance(qv, iv.answers), bad = false;
-      group.questions.forEach(function (q) {
+      groupQuestions(group).forEach(function (q) {
         var fs = form.querySelector('[data-question="' + q.id + '"]');
         var message = rel[q.id] ? check(q, rel) : null;
         var box = fs.querySelector(".error-text");
@@ -491,6 +562,27 @@
     groupStarted = Date.now();
   }
 
+  /* A repeat group's screen: one section per instance; instances are added and removed here
+     unless the questionnaire fixes their number (repeat count). */
+  function renderInstances(form, group, index) {
+    var rel = relevance(iv.qv, iv.answers);
+    var list = instances(group, rel), open = fixedCount(group, rel) === null;
+    list.forEach(function (inst, i) {
+      var section = el("section", {"class": "card instance", "data-instance": String(i + 1)}, [
+        el("h2", {text: tr(group.title, iv.lang) + " · " + fmt(M.instance, {n: i + 1})})]);
+      group.questions.forEach(function (q) { section.appendChild(questionField(slot(group, i, q))); });
+      if (open && list.length > (group.repeat.min || 0)) {
+        section.appendChild(el("button", {type: "button", "class": "secondary remove-instance", text: M.removeInstance,
+          on: {click: function () { readGroup(form, group); list.splice(i, 1); renderGroup(index); }}}));
+      }
+      form.appendChild(section);
+    });
+    if (open && (group.repeat.max === null || group.repeat.max === undefined || list.length < group.repeat.max)) {
+      form.appendChild(el("p", {}, [el("button", {type: "button", "class": "secondary add-instance", text: M.addInstance,
+        on: {click: function () { readGroup(form, group); list.push({}); renderGroup(index); }}})]));
+    }
+  }
+
   function cancel() {
     if (!window.confirm(M.cancelConfirm)) return;
     iv = null;
@@ -504,7 +596,7 @@
       var codes = Array.isArray(value) ? value : [value];
       var text = q.choices.filter(function (c) { return codes.indexOf(c.code) >= 0; })
         .map(function (c) { return tr(c.label, iv.lang); }).join("；");
-      var other = iv.answers[q.id + ".other"];
+      var other = answerOf(q, ".other");
       return other && q.other_code && codes.indexOf(q.other_code) >= 0 ? text + "（" + other + "）" : text;
     }
     return String(value);
@@ -515,19 +607,26 @@
     iv.group = null;
     var qv = iv.qv, rel = relevance(qv, iv.answers), nodes = [el("h1", {text: M.review})];
     var errors = {};
-    (serverErrors || []).forEach(function (e) { if (!(e.question in errors)) errors[e.question] = e.message; });
-    Object.keys(errors).forEach(function (qid) {
-      var known = qv.groups.some(function (g) { return g.questions.some(function (q) { return q.id === qid && rel[q.id]; }); });
-      if (!known) nodes.push(el("p", {"class": "flash flash-error", role: "alert", text: qid + ": " + errors[qid]}));
+    /* a server error names the question, or members[2].member_age in a repeat group */
+    function errorKey(q) { return q.roster ? q.roster + "[" + (q.index + 1) + "]." + q.base : q.id; }
+    (serverErrors || []).forEach(function (e) { var k = e.field || e.question; if (!(k in errors)) errors[k] = e.message; });
+    var shownKeys = {};
+    qv.groups.forEach(function (g) {
+      groupQuestions(g).forEach(function (q) { if (rel[q.id]) shownKeys[errorKey(q)] = true; });
+    });
+    Object.keys(errors).forEach(function (k) {
+      if (!shownKeys[k]) nodes.push(el("p", {"class": "flash flash-error", role: "alert", text: k + ": " + errors[k]}));
     });
     qv.groups.forEach(function (g, index) {
-      var shown = g.questions.filter(function (q) { return rel[q.id] && widget(q).answered; });
+      var shown = groupQuestions(g).filter(function (q) { return rel[q.id] && widget(q).answered; });
       if (!shown.length) return;
       var dl = el("dl", {lang: iv.lang.replace("_", "-"), dir: direction(qv, iv.lang)});
       shown.forEach(function (q) {
-        dl.appendChild(el("dt", {text: tr(q.label, iv.lang)}));
-        var dd = el("dd", {"data-answer": q.id, "class": errors[q.id] ? "has-error" : null, text: answerText(q, iv.answers[q.id])});
-        if (errors[q.id]) dd.appendChild(el("p", {"class": "error-text", role: "alert", text: errors[q.id]}));
+        var e = errors[errorKey(q)];
+        var label = tr(q.label, iv.lang);
+        dl.appendChild(el("dt", {text: q.roster ? fmt(M.instance, {n: q.index + 1}) + " · " + label : label}));
+        var dd = el("dd", {"data-answer": q.id, "class": e ? "has-error" : null, text: answerText(q, answerOf(q))});
+        if (e) dd.appendChild(el("p", {"class": "error-text", role: "alert", text: e}));
         dl.appendChild(dd);
       });
       nodes.push(el("section", {"class": "card"}, [

@@ -1,0 +1,121 @@
+"""A household roster on the tablet (the offline interview in Debian's chromium): the repeat
+count makes one section per member, each member's skip logic reads that member's own answers,
+an open repeat group is grown and shrunk by the interviewer, the draft keeps the instances
+across a reload, and the server stores what the tablet sent, instance by instance."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from surveyapp.extensions import db
+from surveyapp.models import Response, Survey, User, Wave
+from surveyapp.services.questionnaires import store_questionnaire
+
+from ..browser import MARKS
+
+pytestmark = MARKS
+
+ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
+
+
+@pytest.fixture
+def roster(demo):
+    with demo.app_context():
+        version, _ = store_questionnaire(ROSTER.read_text(encoding="utf-8"), "roster.yaml")
+        for survey in db.session.scalars(select(Survey)):
+            survey.questionnaire_version_id = version.id
+        for wave in db.session.scalars(select(Wave)):
+            wave.questionnaire_version_id = version.id
+        db.session.commit()
+
+
+def _stored(app) -> list[dict]:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "enumerator"))
+        rows = db.session.scalars(select(Response).where(Response.enumerator_id == user.id))
+        return [r.answer_dict() for r in rows]
+
+
+def _slot(page, name: str):
+    return page.locator(f'[data-question="{name}"]')
+
+
+def test_a_household_roster_on_the_tablet(live_server, browser, roster, demo):
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server + "/")
+    page.fill("#username", "enumerator")
+    page.fill("#password", "enumerator-demo-2026")
+    page.click("button[type=submit].primary")
+    page.click("text=离线访问")
+    page.wait_for_selector("#offline-app[data-ready='1']")
+    page.click(".start-interview >> nth=0")
+    page.click("#start-form button[type=submit]")
+    page.fill('#screen input[name="household_size"]', "2")
+    page.click("#screen button[value=next]")
+
+    # household_size 2: two members, no way to add or remove one
+    page.wait_for_selector("section.instance")
+    assert page.locator("section.instance").count() == 2
+    assert page.locator(".add-instance, .remove-instance").count() == 0
+    page.fill('[name="members.0.member_name"]', "张三")
+    page.fill('input[name="members.0.member_age"]', "40")
+    page.fill('[name="members.1.member_name"]', "小明")
+    page.fill('input[name="members.1.member_age"]', "9")
+    # each member's own age decides whether he is asked about work
+    assert _slot(page, "members.0.member_works").is_visible()
+    assert _slot(page, "members.1.member_works").is_hidden()
+    page.check('input[name="members.0.member_works"][value="yes"]')
+    assert _slot(page, "members.0.member_job").is_visible()
+    assert _slot(page, "members.1.member_job").is_hidden()
+    page.check('input[name="members.0.member_job"][value="worker"]')
+
+    # the draft keeps both members across a reload
+    page.reload()
+    page.wait_for_selector("#resume-draft")
+    page.click("#resume-draft")
+    page.wait_for_selector("section.instance")
+    assert page.locator('[name="members.1.member_name"]').input_value() == "小明"
+    assert page.locator('input[name="members.0.member_job"][value="worker"]').is_checked()
+    page.click("#screen button[value=next]")
+
+    # visitors: as many as the interviewer adds, at most 3
+    page.wait_for_selector(".add-instance")
+    assert page.locator("section.instance").count() == 0
+    for _ in range(3):
+        page.click(".add-instance")
+    assert page.locator("section.instance").count() == 3
+    assert page.locator(".add-instance").count() == 0  # max 3
+    page.check('input[name="visitors.1.visitor_relation"][value="friend"]')
+    page.click("section.instance[data-instance='1'] .remove-instance")
+    assert page.locator("section.instance").count() == 2
+    assert page.locator('input[name="visitors.0.visitor_relation"][value="friend"]').is_checked()
+    page.click("#screen button[value=next]")
+
+    # crowded (count(${members}) >= 3) is skipped: the review comes next
+    page.wait_for_selector("#save-interview")
+    assert "小明" in page.locator("#screen").inner_text()
+    page.click("#save-interview")
+    deadline = time.monotonic() + 10
+    while not _stored(demo) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    context.close()
+    assert _stored(demo) == [
+        {
+            "household_size": 2,
+            "members": [
+                {
+                    "member_name": "张三",
+                    "member_age": 40,
+                    "member_works": "yes",
+                    "member_job": "worker",
+                },
+                {"member_name": "小明", "member_age": 9},
+            ],
+            "visitors": [{"visitor_relation": "friend"}, {}],
+        }
+    ]
