@@ -22,6 +22,7 @@ __all__ = [
     "GroupKind",
     "REPEAT_KEYS",
     "QuestionKind",
+    "group_kind_for_xlsform",
     "kind_for_xlsform",
     "kind_with_builtin_choices",
     "questionnaire_json_schema",
@@ -450,6 +451,14 @@ GROUP_KINDS: Mapping[str, GroupKind] = MappingProxyType(
         ),
     }
 )
+
+
+def group_kind_for_xlsform(pyxform_type: str) -> GroupKind | None:
+    """Return the kind of group pyxform's JSON type name stands for (None if it is none)."""
+    for kind in GROUP_KINDS.values():
+        if kind.pyxform == pyxform_type:
+            return kind
+    return None
 
 
 def kind_for_xlsform(pyxform_type: str) -> QuestionKind | None:

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any, cast
 from .export import dump_document, to_document, uses_builtin_labels
 from .model import DEFAULT_LANGUAGE, DEFAULT_TEXT_MAX_LENGTH, LANGUAGE_NAMES, Questionnaire, Text
 from .problems import Problem
-from .types import KINDS, QuestionKind, kind_for_xlsform, kind_with_builtin_choices
+from .types import (
+    KINDS,
+    QuestionKind,
+    group_kind_for_xlsform,
+    kind_for_xlsform,
+    kind_with_builtin_choices,
+)
 from .untrusted import WorkbookTooLarge, bounded_xlsx
 
 if TYPE_CHECKING:
@@ -217,6 +223,8 @@ class _Reader:
         self.raw_choices: dict[tuple[str, str], dict[str, str]] = {}
         self.draft = False
         self.required_languages: tuple[str, ...] = ()
+        #: The calculations pyxform adds for a constant repeat_count (``pets_count``: "2").
+        self.repeat_counts: dict[str, str] = {}
         #: pyxform's "specify other" texts of or_other lists (``<name>_other``).
         self.or_other_texts: set[str] = set()
 
@@ -649,9 +657,18 @@ def _child(
     kind = str(child.get("type") or "")
     name = str(child.get("name") or "")
     bind = child.get("bind") or {}
-    if kind == "group":
+    group_kind = group_kind_for_xlsform(kind)
+    if group_kind is not None:  # begin group, begin repeat
         if name == "meta" and (child.get("control") or {}).get("bodyless"):
             return  # pyxform's own instanceID
+        if parent is not None and "repeat" in parent:
+            word = "repeat" if group_kind.repeated else "group"
+            reader.problem(
+                name,
+                f"{word} '{name}' is inside repeat '{parent['id']}': repeats cannot hold "
+                f"groups or repeats (put its questions in the repeat itself)",
+            )
+            return
         if parent is not None:
             reader.warn(
                 name,
@@ -664,6 +681,8 @@ def _child(
         relevant = _and(parent.get("relevant") if parent else None, bind.get("relevant"))
         if relevant:
             group["relevant"] = relevant
+        if group_kind.repeated:
+            group["repeat"] = _repeat(reader, name, child)
         group["questions"] = []
         groups.append(group)
         for item in child.get("children") or []:
@@ -671,11 +690,6 @@ def _child(
         if not group["questions"]:
             groups.remove(group)
             reader.warn(name, f"group '{name}' has no question we can ask: left out")
-        return
-    if kind == "repeat":
-        reader.problem(
-            name, f"repeat '{name}' cannot be represented: questionnaires have no repeats"
-        )
         return
     if kind in _PARADATA:
         reader.warn(
@@ -695,6 +709,9 @@ def _child(
     if name in reader.or_other_texts:
         return  # pyxform's "specify other" text of an or_other list: the question's own
     calculation = str(bind.get("calculate") or "").strip()
+    if calculation.isdigit() and name.endswith("_count") and name not in reader.raw_survey:
+        reader.repeat_counts[name] = calculation  # pyxform's own, for a repeat_count of 2
+        return
     computed = kind_for_xlsform(kind)
     if computed is not None and not computed.entered and not _parses(calculation):
         reader.warn(
@@ -795,6 +812,25 @@ def _child(
             groups.append({"id": gid, "title": {}, "questions": [], "_loose": True})
         parent = groups[-1]
     parent["questions"].append(question)
+
+
+def _repeat(reader: _Reader, name: str, child: Mapping[str, Any]) -> Any:
+    """A repeat's ``repeat``: its ``repeat_count`` (pyxform's ``jr:count``) and the bounds our
+    export writes (``surveyapp_repeat_min``/``_max``); ``True`` when it has none."""
+    repeat: dict[str, Any] = {}
+    count = str((child.get("control") or {}).get("jr:count") or "").strip()
+    generated = re.fullmatch(r"\$\{(\w+)\}", count)
+    if generated and generated.group(1) in reader.repeat_counts:
+        count = reader.repeat_counts[generated.group(1)]
+    if count:
+        repeat["count"] = int(count) if count.isdigit() else count
+    for key in ("min", "max"):
+        value = str(child.get(f"surveyapp_repeat_{key}") or "").strip()
+        if value.isdigit():
+            repeat[key] = int(value)
+        elif value:
+            reader.problem(name, f"surveyapp_repeat_{key} '{value}' is not a whole number")
+    return repeat or True
 
 
 def _parses(expression: str) -> bool:
@@ -991,7 +1027,7 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
     header = ["type", "name"]
     header += [f"label::{columns[c]}" for c in languages]
     header += [f"hint::{columns[c]}" for c in languages]
-    header += ["required", "relevant", "constraint", "calculation", "choice_filter"]
+    header += ["required", "relevant", "constraint", "calculation", "choice_filter", "repeat_count"]
     header += [f"constraint_message::{columns[c]}" for c in languages]
     header += [
         "surveyapp_type",
@@ -1000,6 +1036,8 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
         "surveyapp_min",
         "surveyapp_max",
         "surveyapp_max_length",
+        "surveyapp_repeat_min",
+        "surveyapp_repeat_max",
     ]
     _append(survey, header)
     position = {name: index for index, name in enumerate(header)}
@@ -1032,7 +1070,13 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
                 cells[position[f"{column}::{columns[code]}"]] = text[code]
 
     for group_doc, group in zip(doc["groups"], questionnaire.groups, strict=True):
-        cells = row(type="begin group", name=group.id, relevant=group_doc.get("relevant"))
+        word = group.kind.xlsform  # begin group, begin repeat
+        cells = row(type=f"begin {word}", name=group.id, relevant=group_doc.get("relevant"))
+        if group.repeat is not None:
+            repeat = group.repeat
+            cells[position["repeat_count"]] = repeat.count.source if repeat.count else None
+            cells[position["surveyapp_repeat_min"]] = repeat.minimum
+            cells[position["surveyapp_repeat_max"]] = repeat.maximum
         texts(cells, "label", group.title)
         _append(survey, cells)
         for question in group.questions:
@@ -1042,7 +1086,7 @@ def to_xlsform(questionnaire: Questionnaire) -> bytes:
                     question, row, texts, choices_sheet, lists, languages, property_columns
                 ),
             )
-        _append(survey, row(type="end group"))
+        _append(survey, row(type=f"end {word}"))
 
     settings = workbook.create_sheet("settings")
     _append(settings, ["form_title", "form_id", "version", "default_language"])

@@ -97,9 +97,9 @@ def test_unrepresentable_forms_are_refused_with_every_reason():
     with pytest.raises(QuestionnaireError) as error:
         xlsform_to_yaml((DATA / "unsupported.xlsx").read_bytes(), "unsupported.xlsx")
     assert [str(p) for p in error.value.problems] == [
-        "unsupported.xlsx:2: members: repeat 'members' cannot be represented: "
-        "questionnaires have no repeats",
-    ]  # its geopoint and decimal are question types now
+        "unsupported.xlsx:4: jobs: repeat 'jobs' is inside repeat 'members': repeats cannot "
+        "hold groups or repeats (put its questions in the repeat itself)",
+    ]  # its geopoint and decimal are question types now, a repeat is a repeat group
     with pytest.raises(QuestionnaireError, match="the form has no Chinese labels"):
         xlsform_to_yaml((DATA / "english_only.xlsx").read_bytes(), "english_only.xlsx")
 
