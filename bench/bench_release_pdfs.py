@@ -66,13 +66,13 @@ def scenario(database: Path, prepare: bool, work: Path) -> dict:
     from surveyapp import create_app
     from surveyapp.extensions import db
     from surveyapp.models import Survey, Wave
-    from surveyapp.services import estimates, wave_snapshot
+    from surveyapp.services import wave_design, wave_snapshot
     from surveyapp.services.reports import survey_streets
 
     copy = work / f"db-{int(prepare)}.sqlite"
     shutil.copy(database, copy)
     wave_snapshot._SNAPSHOTS.clear()
-    estimates._DESIGNS.clear()
+    wave_design.DESIGN_CACHE.clear()
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}",

@@ -118,15 +118,16 @@ def main() -> int:
     from sqlalchemy import text
 
     from surveyapp import create_app
+    from surveyapp.estimate_command import estimate_survey
     from surveyapp.extensions import db
     from surveyapp.models import Survey
-    from surveyapp.services import estimates, wave_snapshot
-    from surveyapp.services.estimates import estimate_survey, wave_version
+    from surveyapp.services import wave_design, wave_snapshot
+    from surveyapp.services.wave_selection import wave_version
     from surveyapp.services.wave_snapshot import extract_wave, read_snapshot, snapshot_path
 
     def forget() -> None:  # what a new process starts with
         wave_snapshot._SNAPSHOTS.clear()
-        estimates._DESIGNS.clear()
+        wave_design.DESIGN_CACHE.clear()
 
     def streets() -> tuple[str, float]:
         t = time.perf_counter()

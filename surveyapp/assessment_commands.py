@@ -25,7 +25,7 @@ STATUS = {"interview": "约谈", "yellow_card": "黄牌警告", "rectification":
 def assessment(district_code: str, year: int, fmt: str) -> None:
     """Apply the survey's assessment rules to a year: quarterly sanctions, annual verdicts."""
     from .services.assessment import annual_assessment
-    from .services.estimates import EstimateRequestError
+    from .services.wave_selection import EstimateRequestError
 
     try:
         doc = annual_assessment(district_code, year)
@@ -71,8 +71,8 @@ def assessment(district_code: str, year: int, fmt: str) -> None:
 @with_appcontext
 def factors(survey_id: int, wave_code: str | None, question: str, fmt: str) -> None:
     """Unsafe factors and factor groups: shares among respondents and among all mentions."""
-    from .services.estimates import EstimateRequestError, find_survey_and_wave
     from .services.factors import shares_document, wave_factor_shares
+    from .services.wave_selection import EstimateRequestError, find_survey_and_wave
 
     try:
         survey, wave = find_survey_and_wave(survey_id, wave_code)

@@ -2,17 +2,20 @@
 
 ``--data FILE.csv`` needs neither Flask nor the database (see :func:`main_data`, which the
 console script calls before importing them); ``--survey ID`` estimates a stored survey wave
-through :func:`surveyapp.services.estimates.estimate_survey`.
+through :func:`surveyapp.services.estimates.survey_estimates`, printed by
+:func:`estimate_survey`.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-__all__ = ["estimate", "main_data"]
+__all__ = ["estimate", "estimate_survey", "main_data"]
 
 EXIT_USAGE = 2
 
@@ -209,7 +212,7 @@ def _estimate_survey(
 ) -> str:
     from flask import has_app_context
 
-    from .services.estimates import EstimateRequestError, estimate_survey
+    from .services.wave_selection import EstimateRequestError
 
     def run() -> str:
         return estimate_survey(
@@ -261,3 +264,107 @@ def main_data(argv: list[str]) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main_data(sys.argv[1:]))
+
+
+# ----------------------------------------------------------------------------- --survey output
+
+ROW_KEYS = ("domain", "n", "estimate", "se", "ci_low", "ci_high", "df", "deff", "fallback")
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _row(indicator: str, domain: str, est: Any) -> dict:
+    return {
+        "indicator": indicator,
+        "domain": domain,
+        "n": est.n,
+        "estimate": _clean(est.value),
+        "se": _clean(est.se),
+        "ci_low": _clean(est.ci_low),
+        "ci_high": _clean(est.ci_high),
+        "df": _clean(est.df),
+        "deff": _clean(est.deff),
+        "fallback": est.fallback,
+    }
+
+
+def estimate_survey(
+    survey_id: int,
+    wave: str | None = None,
+    by: str | None = None,
+    method: str | None = None,
+    level: float | None = None,
+    fmt: str = "table",
+    indicators: tuple[str, ...] = (),
+) -> str:
+    """Estimate every indicator of a survey wave from the database; return the formatted text
+    (``table``, ``json`` or ``csv``), as ``surveyapp estimate --survey`` prints it.
+
+    The rows of each indicator are its domains (when ``by`` is given) followed by ``ALL``
+    (:func:`surveyapp.services.estimates.survey_estimates`).
+    """
+    import io
+    import json
+    from dataclasses import asdict
+
+    from .reports.cells import CsvDictWriter
+    from .services.estimates import survey_estimates
+
+    result = survey_estimates(
+        survey_id, wave=wave, by=by, method=method, level=level, indicators=indicators
+    )
+    survey, settings, weighting = result.survey, result.settings, result.weighting
+    wave_code = result.wave.code
+    ci_method = settings["ci_method"]
+    lvl = float(settings["level"])
+    rows = [_row(indicator, domain, est) for indicator, domain, est in result.rows]
+    notes = result.notes
+    header = {
+        "survey": {"id": survey.id, "name": survey.name},
+        "wave": wave_code,
+        "settings_version": settings["settings_version"],
+        "settings": settings,
+        "weighting": asdict(weighting),
+        "n": result.n,
+    }
+    if fmt == "json":
+        return json.dumps(
+            {**header, "estimates": rows, "notes": notes}, ensure_ascii=False, indent=2
+        )
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write(
+            f"# survey {survey.id} {survey.name}; wave {wave_code}; "
+            f"settings version {settings['settings_version']}; "
+            f"strata {settings['design'].get('strata')}; "
+            f"PSU {settings['design'].get('cluster')}; "
+            f"CI {ci_method} {lvl:g}; weighting {weighting.method} "
+            f"{'+'.join(weighting.margins)}; n {result.n}\n"
+        )
+        writer = CsvDictWriter(buf, fieldnames=("indicator", *ROW_KEYS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        buf.writelines(f"# note: {n}\n" for n in notes)
+        return buf.getvalue()
+    lines = [
+        f"Survey {survey.id} {survey.name}, wave {wave_code}: {result.n} eligible responses",
+        f"Design: strata={settings['design'].get('strata')} "
+        f"PSU={settings['design'].get('cluster')}; weighting: {weighting.method} "
+        f"({', '.join(weighting.margins) or 'no margins'}), Kish deff {weighting.kish_deff:.2f}, "
+        f"effective n {weighting.effective_n:.0f}; CI: {ci_method} {lvl:.0%}",
+        "",
+        f"{'indicator':<30} {'domain':<16} {'n':>6} {'estimate':>9} {'CI':>19} {'deff':>6}",
+    ]
+    for r in rows:
+        ci = f"{r['ci_low']:.4f}–{r['ci_high']:.4f}" if r["ci_low"] is not None else "–"
+        deff = f"{r['deff']:.2f}" if r["deff"] is not None else "–"
+        lines.append(
+            f"{r['indicator']:<30} {r['domain']:<16} {r['n']:>6} "
+            f"{r['estimate']:>9.4f} {ci:>19} {deff:>6}"
+        )
+    lines.extend(f"note: {n}" for n in notes)
+    return "\n".join(lines) + "\n"

@@ -25,13 +25,9 @@ from ..reports.sanctions import (
     assess,
     rules_from_settings,
 )
-from .estimates import (
-    EstimateRequestError,
-    build_design,
-    survey_settings,
-    wave_results,
-    wave_version,
-)
+from .estimates import wave_results
+from .wave_design import build_design, survey_settings
+from .wave_selection import EstimateRequestError, wave_version
 from .wave_snapshot import extract_wave
 
 __all__ = ["annual_assessment"]

@@ -32,18 +32,14 @@ from ..questionnaire import Questionnaire, translate
 from ..questionnaire.answers import geopoint_parts
 from ..reports.cells import CsvWriter, append_row
 from ..reports.wording import report_language
-from .estimates import (
-    EstimateRequestError,
-    build_design,
-    survey_settings,
-    wave_version,
-)
 from .reports import (
     ReportBundle,
     ReportCache,
     code_version,
     survey_streets,
 )
+from .wave_design import build_design, survey_settings
+from .wave_selection import EstimateRequestError, wave_version
 from .wave_snapshot import extract_wave
 
 FORMATS = {"estimates": ("csv", "xlsx"), "responses": ("csv", "xlsx", "sav")}

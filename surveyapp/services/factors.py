@@ -16,12 +16,8 @@ import numpy as np
 from ..estimation import Categorical, EstimationError
 from ..estimation.shares import GroupShare, group_shares
 from ..models import Survey, Wave
-from .estimates import (
-    EstimateRequestError,
-    build_design,
-    survey_settings,
-    wave_version,
-)
+from .wave_design import build_design, survey_settings
+from .wave_selection import EstimateRequestError, wave_version
 from .wave_snapshot import extract_wave
 
 DEFAULT_GROUPS = {

@@ -48,19 +48,13 @@ from ..reports import (
     ReportOptions,
     WaveHistory,
 )
+from ..reports.results import ItemResult, WaveResults
 from ..reports.wording import report_language
 from . import disk_cache
-from .estimates import (
-    EstimateRequestError,
-    ItemResult,
-    WaveResults,
-    build_design,
-    streets_vs_district,
-    survey_settings,
-    vs_previous_wave,
-    wave_results,
-    wave_version,
-)
+from .comparisons import streets_vs_district, vs_previous_wave
+from .estimates import wave_results
+from .wave_design import build_design, survey_settings
+from .wave_selection import EstimateRequestError, wave_version
 from .wave_snapshot import extract_wave
 
 log = logging.getLogger(__name__)
@@ -126,6 +120,8 @@ def code_version(part: str) -> str:
     """A hash of the source code behind cached ``part`` ("results", "pdf" or "exports")."""
     files = sorted((PACKAGE / "estimation").glob("*.py")) + [
         PACKAGE / "services" / "estimates.py",
+        PACKAGE / "services" / "comparisons.py",
+        PACKAGE / "services" / "wave_design.py",
         PACKAGE / "services" / "reports.py",
         PACKAGE / "questionnaire" / "model.py",
     ]

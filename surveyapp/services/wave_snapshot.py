@@ -90,7 +90,7 @@ def extract_wave(wave: Wave, schema: Questionnaire, current: tuple | None = None
     disk as a columnar snapshot (:func:`load_or_build`) that a new process verifies against
     the database, extends with the responses submitted since, or rebuilds when anything else
     changed. ``current`` is what :func:`current_state` returns, when the caller already asked
-    (see :func:`~surveyapp.services.estimates.wave_version`).
+    (see :func:`~surveyapp.services.wave_selection.wave_version`).
     """
     if current is None:
         current = current_state(wave)

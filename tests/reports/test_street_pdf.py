@@ -274,9 +274,9 @@ def test_english_report(report_wave):
 def test_sample_and_community_figures_by_hand(report_wave):
     """The report's sample table (street x mode, in order of appearance) and its communities'
     counts and weighted points equal a response-by-response count over the extracted wave."""
-    from surveyapp.services.estimates import build_design, survey_settings
-    from surveyapp.services.estimates import wave_version as version_of
     from surveyapp.services.reports import find_survey_wave, survey_streets
+    from surveyapp.services.wave_design import build_design, survey_settings
+    from surveyapp.services.wave_selection import wave_version as version_of
     from surveyapp.services.wave_snapshot import extract_wave
 
     meta = report_wave.bundle.meta

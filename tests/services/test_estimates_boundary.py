@@ -16,16 +16,13 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from surveyapp.estimate_command import estimate_survey
 from surveyapp.estimation.tabular import EstimateRequest, estimate_csv
 from surveyapp.extensions import db
 from surveyapp.models import Survey
 from surveyapp.services.demo import load_demo
-from surveyapp.services.estimates import (
-    build_design,
-    estimate_survey,
-    survey_settings,
-    wave_results,
-)
+from surveyapp.services.estimates import wave_results
+from surveyapp.services.wave_design import build_design, survey_settings
 from surveyapp.services.wave_snapshot import extract_wave
 
 RATES = ("security", "dispute_mediation", "dispute_resolution", "problem_solved")

@@ -15,14 +15,12 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from surveyapp.estimate_command import estimate_survey
 from surveyapp.extensions import db
 from surveyapp.models import Survey
 from surveyapp.services.demo import load_demo
-from surveyapp.services.estimates import (
-    EstimateRequestError,
-    estimate_survey,
-    wave_results,
-)
+from surveyapp.services.estimates import wave_results
+from surveyapp.services.wave_selection import EstimateRequestError
 from surveyapp.services.wave_snapshot import extract_wave
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "survey"

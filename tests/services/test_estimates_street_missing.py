@@ -14,15 +14,12 @@ import numpy as np
 import pytest
 from sqlalchemy import select, update
 
+from surveyapp.estimate_command import estimate_survey
 from surveyapp.extensions import db
 from surveyapp.models import Locality, Response, Survey
 from surveyapp.reports import build_district_pdf
 from surveyapp.services.demo import load_demo
-from surveyapp.services.estimates import (
-    build_design,
-    estimate_survey,
-    survey_settings,
-)
+from surveyapp.services.wave_design import build_design, survey_settings
 from surveyapp.services.wave_snapshot import extract_wave
 from tests.reports.conftest import pdf_lines
 

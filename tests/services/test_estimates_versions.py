@@ -9,15 +9,13 @@ import numpy as np
 import pytest
 from sqlalchemy import select, update
 
+from surveyapp.estimate_command import estimate_survey
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Response, Survey
-from surveyapp.services.estimates import (
-    estimate_survey,
-    not_comparable,
-    wave_results,
-    wave_version,
-)
+from surveyapp.services.comparisons import not_comparable
+from surveyapp.services.estimates import wave_results
 from surveyapp.services.questionnaires import store_questionnaire
+from surveyapp.services.wave_selection import wave_version
 from surveyapp.services.wave_snapshot import extract_wave
 
 QUESTIONNAIRE = (

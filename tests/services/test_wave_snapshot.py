@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from surveyapp.estimation.estimates import svyciprop
 from surveyapp.extensions import db
 from surveyapp.models import Answer, Response, Survey
-from surveyapp.services import estimates
+from surveyapp.services import wave_design
 from surveyapp.services import wave_snapshot as ws
 from surveyapp.services.demo import load_demo
-from surveyapp.services.estimates import wave_version
 from surveyapp.services.wave_data import read_wave
+from surveyapp.services.wave_selection import wave_version
 from surveyapp.services.wave_snapshot import extract_wave
 
 
@@ -31,7 +32,7 @@ def _wave():
 
 def _forget() -> None:
     ws._SNAPSHOTS.clear()
-    estimates._DESIGNS.clear()
+    wave_design.DESIGN_CACHE.clear()
 
 
 def assert_same(a, b) -> None:
@@ -333,13 +334,13 @@ def test_snapshot_dir_setting_and_unwritable_dir(wave_app, reads, tmp_path, monk
 def rakings(monkeypatch):
     """Every time the design is weighted (raked) rather than loaded."""
     calls: list[int] = []
-    real = estimates._build_design
+    real = wave_design.weight_wave
 
     def spy(data, streets, settings):
         calls.append(data.n)
         return real(data, streets, settings)
 
-    monkeypatch.setattr(estimates, "_build_design", spy)
+    monkeypatch.setattr(wave_design, "weight_wave", spy)
     return calls
 
 
@@ -347,7 +348,7 @@ def _design(wave, schema):
     survey = wave.survey
     streets = [s for s in survey.district.children if s.level == "street"]
     data = extract_wave(wave, schema)
-    return data, estimates.build_design(data, streets, estimates.survey_settings(survey))
+    return data, wave_design.build_design(data, streets, wave_design.survey_settings(survey))
 
 
 def _designs(wave, schema) -> list:
@@ -367,13 +368,13 @@ def test_new_process_loads_the_weighted_design(wave_app, reads, rakings):
         assert loaded_report == report
         # The estimates from the loaded design equal those of a design raked afresh.
         y = again.values["security"]
-        fresh, _ = estimates._build_design(
+        fresh, _ = wave_design.weight_wave(
             again,
             [s for s in wave.survey.district.children if s.level == "street"],
-            estimates.survey_settings(wave.survey),
+            wave_design.survey_settings(wave.survey),
         )
-        a = estimates.svyciprop(y, loaded)
-        b = estimates.svyciprop(y, fresh)
+        a = svyciprop(y, loaded)
+        b = svyciprop(y, fresh)
         assert (a.value, a.se, a.ci_low, a.ci_high) == (b.value, b.se, b.ci_low, b.ci_high)
 
 
