@@ -207,7 +207,13 @@ class Tally:
 
 
 def run_phase(
-    port: int, world: World, mix: dict[str, int], clients: int, duration: float, seed: int
+    port: int,
+    world: World,
+    mix: dict[str, int],
+    clients: int,
+    duration: float,
+    seed: int,
+    on_start: Callable[[], object] | None = None,
 ) -> tuple[dict[str, Tally], float]:
     tallies = {kind: Tally() for kind in mix}
     lock = threading.Lock()
@@ -249,6 +255,8 @@ def run_phase(
     stop_at[0] = time.monotonic() + 3600
     start_gate.wait()  # every client has logged in
     stop_at[0] = time.monotonic() + duration
+    if on_start is not None:
+        on_start()
     began = time.monotonic()
     for t in threads:
         t.join()
@@ -429,12 +437,27 @@ def run_database(label: str, url: str, args, tmp: Path) -> dict:
                 warm.cookies.clear()
                 warm.login(*LOGINS[kind])
             KINDS[kind](warm, world, random.Random(0))
+        cpu = server_cpu(server.pid)
         base, base_wall = run_phase(
             port, world, {"static": 1}, args.clients, max(5.0, args.duration / 4), args.seed
         )
         baseline = summary("baseline: static file", base, base_wall)
-        mixed, wall = run_phase(port, world, args.mix, args.clients, args.duration, args.seed + 1)
+        cpu = print_cpu(server.pid, cpu, base)
+        spies: list[subprocess.Popen] = []
+        mixed, wall = run_phase(
+            port,
+            world,
+            args.mix,
+            args.clients,
+            args.duration,
+            args.seed + 1,
+            on_start=lambda: spies.append(start_profile(args, label, server.pid)),
+        )
+        for spy in spies:
+            if spy is not None:
+                spy.wait(timeout=60)
         figures = summary("mix: " + ", ".join(f"{k}={w}" for k, w in args.mix.items()), mixed, wall)
+        print_cpu(server.pid, cpu, mixed)
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
@@ -455,6 +478,70 @@ def run_database(label: str, url: str, args, tmp: Path) -> dict:
     if not ok:
         print(f"    server log: {log.name}")
     return {"ok": ok}
+
+
+def server_cpu(master: int) -> float:
+    """CPU seconds used so far by gunicorn's workers (the master's children) and the master."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pids = [master]
+    try:
+        for task in os.listdir(f"/proc/{master}/task"):
+            children = Path(f"/proc/{master}/task/{task}/children").read_text().split()
+            pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def print_cpu(master: int, before: float, tallies: dict[str, Tally]) -> float:
+    now = server_cpu(master)
+    requests = sum(len(t.latencies) for t in tallies.values())
+    print(
+        f"    server CPU: {now - before:.1f} s, {1000 * (now - before) / max(1, requests):.2f} ms "
+        f"per request; load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    return now
+
+
+def start_profile(args, label: str, master: int) -> subprocess.Popen | None:
+    """With ``--profile DIR``: sample every gunicorn worker with py-spy during the mix, as
+    collapsed stacks (one line per stack and its count) for bench/pyspy_summary.py."""
+    if not args.profile:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    directory = Path(args.profile)
+    directory.mkdir(parents=True, exist_ok=True)
+    mix = "-".join(f"{k}{w}" for k, w in args.mix.items())
+    output = directory / f"{label.lower()}-{mix}.txt"
+    print(f"    profiling the workers with py-spy into {output}", flush=True)
+    return subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(master),
+            "--subprocesses",
+            "--nonblocking",
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--duration",
+            str(int(args.duration)),
+            "--output",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def parse_mix(text: str) -> dict[str, int]:
@@ -480,6 +567,9 @@ def main() -> int:
     )
     parser.add_argument("--responses", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--profile", metavar="DIR", help="sample the workers with py-spy during the mix"
+    )
     args = parser.parse_args()
 
     pg_url = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")

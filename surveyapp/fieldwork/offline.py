@@ -7,13 +7,14 @@ the server checks every answer again on sync.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, select
 
+from ..caching import BoundedCache
 from ..extensions import db
-from ..models import Assignment, Locality, QuestionnaireVersion, Response, User, Wave
+from ..models import Assignment, Locality, QuestionnaireVersion, Response, Survey, User, Wave
 from ..questionnaire import Question, Questionnaire
 from ..questionnaire.conditions import FORMAT as CONDITION_FORMAT
 from ..questionnaire.model import Repeat
@@ -94,55 +95,106 @@ def questionnaire_document(version: QuestionnaireVersion) -> dict[str, Any]:
     }
 
 
-def _path(locality, lang: str) -> str:
-    return " › ".join(
-        loc.name(lang) for loc in locality.ancestors() if loc.level not in ("province", "city")
+def _name(row, lang: str) -> str:
+    """:meth:`Locality.name` of a plain row."""
+    return row.name_en if lang == "en" and row.name_en else row.name_zh
+
+
+#: The localities above (and including) each of ``roots``: one recursive query of plain rows.
+_up = (
+    select(Locality.id, Locality.parent_id)
+    .where(Locality.id.in_(bindparam("roots", expanding=True)))
+    .cte("up", recursive=True)
+)
+_up = _up.union_all(select(Locality.id, Locality.parent_id).where(Locality.id == _up.c.parent_id))
+_COLUMNS = (
+    Locality.id,
+    Locality.parent_id,
+    Locality.code,
+    Locality.name_zh,
+    Locality.name_en,
+    Locality.level,
+)
+_ABOVE = select(*_COLUMNS).where(Locality.id.in_(select(_up.c.id)))
+
+#: Every locality below each of ``roots`` (the root's id in ``root``), in code order.
+_below = (
+    select(Locality.parent_id.label("root"), Locality.id)
+    .where(Locality.parent_id.in_(bindparam("roots", expanding=True)))
+    .cte("below", recursive=True)
+)
+_below = _below.union_all(
+    select(_below.c.root, Locality.id).where(Locality.parent_id == _below.c.id)
+)
+_BELOW = (
+    select(_below.c.root, *_COLUMNS)
+    .join_from(_below, Locality, Locality.id == _below.c.id)
+    .order_by(_below.c.root, Locality.code)
+)
+
+#: The user's assignments with what the document shows of their waves and surveys.
+_ASSIGNMENTS = (
+    select(
+        Assignment.id,
+        Assignment.mode,
+        Assignment.target,
+        Assignment.ended_at.is_not(None).label("ended"),
+        Assignment.locality_editable,
+        Assignment.locality_id,
+        Wave.id.label("wave_id"),
+        Wave.code.label("wave_code"),
+        Wave.name.label("wave_name"),
+        Wave.is_open,
+        Wave.questionnaire_version_id,
+        QuestionnaireVersion.sha256,  # the versions' hashes only (a row carries the text)
+        Survey.id.label("survey_id"),
+        Survey.name.label("survey_name"),
+        Survey.modes,
     )
+    .join(Wave, Wave.id == Assignment.wave_id)
+    .join(Survey, Survey.id == Wave.survey_id)
+    .outerjoin(QuestionnaireVersion, QuestionnaireVersion.id == Wave.questionnaire_version_id)
+    .where(Assignment.enumerator_id == bindparam("user_id"))
+    .order_by(Assignment.id)
+)
+
+#: JSON text of the localities list of an assignment, by everything it is made from (the
+#: rows of its locality, the localities above and below it, the language): a street's list
+#: has hundreds of places, and building and encoding it was most of the tablet's request.
+_PLACES: BoundedCache[str] = BoundedCache(256)
 
 
-def _filing_places(assignment: Assignment, lang: str) -> list[dict[str, Any]]:
-    """:func:`filing_localities` of ``assignment`` with their paths, from one query of plain
-    rows (a street's assignment lists hundreds of localities: building an object for each
-    took most of the time of the tablet's request)."""
-    root = assignment.locality
-    above = root.ancestors()
-    if not assignment.locality_editable:
-        return [{"code": root.code, "path": _path(root, lang), "within": [a.code for a in above]}]
-    below = select(Locality.id).where(Locality.parent_id == root.id).cte(recursive=True)
-    below = below.union_all(select(Locality.id).where(Locality.parent_id == below.c.id))
-    rows = db.session.execute(
-        select(
-            Locality.id,
-            Locality.parent_id,
-            Locality.code,
-            Locality.name_zh,
-            Locality.name_en,
-            Locality.level,
-        )
-        .where(Locality.id.in_(select(below.c.id)))
-        .order_by(Locality.code)
-    ).all()
-    children: dict[int, list] = {}
-    for row in rows:
-        children.setdefault(row.parent_id, []).append(row)
-
-    def name(row) -> str:
-        return row.name_en if lang == "en" and row.name_en else row.name_zh
-
-    shown = [loc.name(lang) for loc in above if loc.level not in ("province", "city")]
-    codes = [loc.code for loc in above]
-    leaves: list[dict[str, Any]] = []
+def _filing_places(
+    root_id: int, editable: bool, above: dict[int, Any], below: list, lang: str
+) -> list[dict[str, Any]]:
+    """The localities an assignment at ``root_id`` may file interviews under (as
+    :func:`~surveyapp.fieldwork.assignments.filing_localities`: grids first, depth first in
+    code order, then the assigned locality and the levels between), with their paths."""
+    path = []
+    row = above[root_id]
+    while row is not None:
+        path.append(row)
+        row = above.get(row.parent_id) if row.parent_id is not None else None
+    path.reverse()
+    shown = [_name(loc, lang) for loc in path if loc.level not in ("province", "city")]
+    codes = [loc.code for loc in path]
     inner: list[dict[str, Any]] = [
-        {"code": root.code, "path": " › ".join(shown), "within": list(codes)}
+        {"code": path[-1].code, "path": " › ".join(shown), "within": list(codes)}
     ]
-    # Depth first in code order, as filing_localities walks the tree: the leaves (grids)
-    # first, then the assigned locality and the levels between.
-    stack = [(row, shown, codes) for row in reversed(children.get(root.id, []))]
+    if not editable:
+        return inner
+    children: dict[int, list] = {}
+    for row in below:
+        children.setdefault(row.parent_id, []).append(row)
+    stack = [(row, shown, codes) for row in reversed(children.get(root_id, []))]
     if not stack:
         return inner
+    leaves: list[dict[str, Any]] = []
     while stack:
         row, parent_shown, parent_codes = stack.pop()
-        here_shown = parent_shown + ([name(row)] if row.level not in ("province", "city") else [])
+        here_shown = parent_shown + (
+            [_name(row, lang)] if row.level not in ("province", "city") else []
+        )
         here_codes = [*parent_codes, row.code]
         place = {"code": row.code, "path": " › ".join(here_shown), "within": here_codes}
         kids = children.get(row.id, [])
@@ -151,14 +203,28 @@ def _filing_places(assignment: Assignment, lang: str) -> list[dict[str, Any]]:
     return leaves + inner
 
 
+def _root_path(root_id: int, above: dict[int, Any], lang: str) -> str:
+    names = []
+    row = above[root_id]
+    while row is not None:
+        if row.level not in ("province", "city"):
+            names.append(_name(row, lang))
+        row = above.get(row.parent_id) if row.parent_id is not None else None
+    return " › ".join(reversed(names))
+
+
 def user_assignments(user: User) -> list[Assignment]:
     return db.session.scalars(
         select(Assignment).where(Assignment.enumerator_id == user.id).order_by(Assignment.id)
     ).all()
 
 
-def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]]:
-    """Return ``user``'s assignments with the localities they may file interviews under."""
+def assignments_json(user: User, lang: str, dumps: Callable[[Any], str]) -> str:
+    """Return ``{"assignments": [...]}`` as JSON text (``dumps`` encodes): ``user``'s
+    assignments with the localities they may file interviews under.
+
+    Five queries of plain rows, whatever the number of assignments and localities; each
+    assignment's list of localities is encoded once per content and language and reused."""
     done = dict(
         db.session.execute(
             select(Response.wave_id, func.count(Response.id))
@@ -166,46 +232,64 @@ def assignment_documents(user: User, lang: str = "zh_CN") -> list[dict[str, Any]
             .group_by(Response.wave_id)
         ).all()
     )
-    assignments = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.enumerator_id == user.id)
-        .order_by(Assignment.id)
-        .options(
-            selectinload(Assignment.wave).selectinload(Wave.survey),
-            selectinload(Assignment.locality),
-        )
-    ).all()
-    # The versions' hashes only (a version row carries the whole questionnaire).
-    sha256 = dict(
-        db.session.execute(
-            select(QuestionnaireVersion.id, QuestionnaireVersion.sha256).where(
-                QuestionnaireVersion.id.in_({a.wave.questionnaire_version_id for a in assignments})
-            )
-        ).all()
-    )
+    rows = db.session.execute(_ASSIGNMENTS, {"user_id": user.id}).all()
+    roots = sorted({a.locality_id for a in rows})
+    above_rows = db.session.execute(_ABOVE, {"roots": roots}).all() if roots else []
+    above = {row.id: row for row in above_rows}
+    editable_roots = sorted({a.locality_id for a in rows if a.locality_editable})
+    below: dict[int, list] = {root: [] for root in editable_roots}
+    if editable_roots:
+        for row in db.session.execute(_BELOW, {"roots": editable_roots}):
+            below[row.root].append(row)
+    fragments: dict[str, str] = {}
     out = []
-    for a in assignments:
-        survey = a.wave.survey
+    for a in rows:
+        ancestry = []
+        row = above.get(a.locality_id)
+        while row is not None:
+            ancestry.append(tuple(row))
+            row = above.get(row.parent_id) if row.parent_id is not None else None
+        subtree = below.get(a.locality_id, []) if a.locality_editable else []
+        key = (
+            lang,
+            a.locality_id,
+            a.locality_editable,
+            tuple(ancestry),
+            tuple(map(tuple, subtree)),
+        )
+        text = _PLACES.get(key)
+        if text is None:
+            places = _filing_places(a.locality_id, a.locality_editable, above, subtree, lang)
+            text = _PLACES.put(key, dumps(places))
+        marker = f"\x00localities {len(fragments)}\x00"
+        fragments[dumps(marker)] = text
         out.append(
             {
                 "id": a.id,
                 "mode": a.mode,
                 "target": a.target,
-                "ended": a.ended_at is not None,
+                "ended": bool(a.ended),
                 "wave": {
-                    "id": a.wave.id,
-                    "code": a.wave.code,
-                    "name": a.wave.name,
-                    "open": a.wave.is_open,
-                    "submitted_by_you": done.get(a.wave.id, 0),
+                    "id": a.wave_id,
+                    "code": a.wave_code,
+                    "name": a.wave_name,
+                    "open": a.is_open,
+                    "submitted_by_you": done.get(a.wave_id, 0),
                 },
-                "survey": {"id": survey.id, "name": survey.name, "modes": survey.mode_list},
-                "locality": {"code": a.locality.code, "path": _path(a.locality, lang)},
-                "localities": _filing_places(a, lang),
-                "questionnaire": {
-                    "version_id": a.wave.questionnaire_version_id,
-                    "sha256": sha256[a.wave.questionnaire_version_id],
+                "survey": {
+                    "id": a.survey_id,
+                    "name": a.survey_name,
+                    "modes": [m for m in a.modes.split(",") if m],  # Survey.mode_list
                 },
+                "locality": {
+                    "code": above[a.locality_id].code,
+                    "path": _root_path(a.locality_id, above, lang),
+                },
+                "localities": marker,
+                "questionnaire": {"version_id": a.questionnaire_version_id, "sha256": a.sha256},
             }
         )
-    return out
+    text = dumps({"assignments": out})
+    for marker, fragment in fragments.items():
+        text = text.replace(marker, fragment, 1)
+    return text

@@ -118,7 +118,10 @@ def me():
 def assignments():
     """List the enumerator's assignments with their localities and questionnaires."""
     _require_role("enumerator")
-    return {"assignments": offline.assignment_documents(g.api_user, select_locale())}
+    text = offline.assignments_json(
+        g.api_user, select_locale(), lambda obj: current_app.json.dumps(obj, separators=(",", ":"))
+    )
+    return current_app.response_class(text + "\n", mimetype=current_app.json.mimetype)
 
 
 @bp.get("/questionnaires/<int:version_id>")

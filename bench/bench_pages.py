@@ -1,0 +1,122 @@
+"""CPU per request of each kind of bench_load.py's mix, in process (no server, no clients).
+
+A SQLite database with the demo (``--responses``, built once per run in a temporary
+directory), Flask's test client, ``time.process_time`` over ``--repeat`` requests of each kind
+after three warm ones, and the static file as the baseline; optionally the statements each
+request runs and a cProfile of one kind. What a gunicorn worker spends per request on top is
+the same for every kind (parsing the request, writing the answer), so the ratios here say
+where the application's own time goes; bench_load.py gives the throughput.
+
+Usage: .venv/bin/python bench/bench_pages.py [--repeat 50] [--profile KIND] [--db URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import random
+import sys
+import tempfile
+import time
+import uuid as uuidlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench_load import setup  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--responses", type=int, default=1000)
+    parser.add_argument("--db", help="database URL (default: a new SQLite file)")
+    parser.add_argument("--profile", help="cProfile this kind and print the top functions")
+    parser.add_argument("--sql", action="store_true", help="count the statements per request")
+    args = parser.parse_args()
+
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-pages-')) / 'db.sqlite'}"
+    world = setup(url, args.responses, 7)
+
+    from sqlalchemy import event
+
+    from surveyapp import create_app
+    from surveyapp.extensions import db
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-load", "WTF_CSRF_ENABLED": False}
+    )
+    enumerator, official, tablet = app.test_client(), app.test_client(), app.test_client()
+    for client, (user, password) in (
+        (enumerator, ("enumerator", "enumerator-demo-2026")),
+        (official, ("official", "official-demo-2026")),
+    ):
+        response = client.post("/auth/login", data={"username": user, "password": password})
+        assert response.status_code == 302, (user, response.status_code)
+    rng = random.Random(1)
+
+    def submit():
+        body = {
+            "uuid": str(uuidlib.UUID(int=rng.getrandbits(128))),
+            "assignment": world.assignment_id,
+            "locality": world.grid,
+            "mode": "door",
+            "language": "zh_CN",
+            "started_at": "2026-11-23T09:30:00+08:00",
+            "ended_at": "2026-11-23T09:38:00+08:00",
+            "answers": rng.choice(world.answers),
+        }
+        return tablet.post(
+            "/api/v1/submissions",
+            data=json.dumps(body),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {world.token}"},
+        )
+
+    kinds = {
+        "static": lambda: tablet.get("/static/css/app.css"),
+        "offline page": lambda: enumerator.get("/offline/"),
+        "assignments": lambda: enumerator.get(
+            "/api/v1/assignments", headers={"Accept": "application/json"}
+        ),
+        "submit": submit,
+        "official": lambda: official.get(world.official_path),
+    }
+    counted: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    print(f"{'request':<14} {'CPU ms':>8} {'vs static':>10} {'statements':>11}")
+    base = None
+    for name, call in kinds.items():
+        for _ in range(3):
+            response = call()
+            assert response.status_code < 400, (name, response.status_code)
+            response.close()
+        counted.clear()
+        listener = lambda *a: counted.append(a[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        call().close()
+        event.remove(engine, "before_cursor_execute", listener)
+        statements = len(counted)
+        profile = cProfile.Profile() if name == args.profile else None
+        began = time.process_time()
+        if profile:
+            profile.enable()
+        for _ in range(args.repeat):
+            call().close()
+        if profile:
+            profile.disable()
+        ms = 1000 * (time.process_time() - began) / args.repeat
+        base = base or ms
+        print(f"{name:<14} {ms:>8.2f} {ms / base:>9.1f}x {statements:>11}", flush=True)
+        if args.sql:
+            for statement in counted:
+                print("      " + " ".join(statement.split())[:150])
+        if profile:
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""The tablet's assignment list (GET /api/v1/assignments) against a reference built from the ORM
+objects (issue 20: the list is built from plain rows and each assignment's localities are
+encoded once per content; it must say exactly what the objects say, and follow every change)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, func, select
+
+from surveyapp.extensions import db
+from surveyapp.fieldwork.assignments import filing_localities
+from surveyapp.fieldwork.tokens import issue_token
+from surveyapp.models import Assignment, Locality, Response, User
+
+
+def _path(locality: Locality, lang: str) -> str:
+    return " › ".join(
+        loc.name(lang) for loc in locality.ancestors() if loc.level not in ("province", "city")
+    )
+
+
+def _reference(user_id: int, lang: str) -> dict:
+    """The document as the objects give it (one lazy load at a time: slow, obviously right)."""
+    db.session.expire_all()
+    user = db.session.get(User, user_id)
+    done = dict(
+        db.session.execute(
+            select(Response.wave_id, func.count(Response.id))
+            .where(Response.enumerator_id == user.id)
+            .group_by(Response.wave_id)
+        ).all()
+    )
+    out = []
+    for a in db.session.scalars(
+        select(Assignment).where(Assignment.enumerator_id == user.id).order_by(Assignment.id)
+    ):
+        out.append(
+            {
+                "id": a.id,
+                "mode": a.mode,
+                "target": a.target,
+                "ended": a.ended_at is not None,
+                "wave": {
+                    "id": a.wave.id,
+                    "code": a.wave.code,
+                    "name": a.wave.name,
+                    "open": a.wave.is_open,
+                    "submitted_by_you": done.get(a.wave.id, 0),
+                },
+                "survey": {
+                    "id": a.wave.survey.id,
+                    "name": a.wave.survey.name,
+                    "modes": a.wave.survey.mode_list,
+                },
+                "locality": {"code": a.locality.code, "path": _path(a.locality, lang)},
+                "localities": [
+                    {
+                        "code": loc.code,
+                        "path": _path(loc, lang),
+                        "within": [x.code for x in loc.ancestors()],
+                    }
+                    for loc in filing_localities(a)
+                ],
+                "questionnaire": {
+                    "version_id": a.wave.questionnaire_version_id,
+                    "sha256": a.wave.questionnaire_version.sha256,
+                },
+            }
+        )
+    return {"assignments": out}
+
+
+def _get(app, token: str, lang: str) -> tuple[dict, int]:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["lang"] = lang
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(
+            "/api/v1/assignments",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.get_json(), len(statements)
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_every_enumerators_list_is_what_the_objects_say(demo, lang):
+    with demo.app_context():
+        names = db.session.scalars(
+            select(User.username)
+            .where(User.role == "enumerator", User.id.in_(select(Assignment.enumerator_id)))
+            .order_by(User.id)
+        ).all()
+        tokens = {name: issue_token(name, label="test") for name in names}
+        expected = {name: _reference(user.id, lang) for name, (_t, user) in tokens.items()}
+    assert any(len(d["localities"]) > 100 for e in expected.values() for d in e["assignments"])
+    for name, (token, _user) in tokens.items():
+        got, statements = _get(demo, token, lang)
+        assert got == expected[name], name
+        # token and user, then five queries whatever the number of assignments and places
+        assert statements <= 9, (name, statements)
+
+
+def test_the_list_follows_changes_of_localities_and_assignments(demo):
+    with demo.app_context():
+        token, user = issue_token("enumerator", label="test")
+        user_id = user.id
+    _get(demo, token, "zh_CN")  # the token's first use is recorded
+    first, before = _get(demo, token, "zh_CN")  # the localities now in the cache
+    with demo.app_context():
+        assignment = db.session.scalar(
+            select(Assignment)
+            .where(Assignment.enumerator_id == user_id, Assignment.locality_editable.is_(True))
+            .order_by(Assignment.id)
+        )
+        street = assignment.locality
+        street.name_zh = "改名街道"
+        grid = street
+        while grid.children:
+            grid = grid.children[0]
+        grid.name_zh = "改名网格"
+        db.session.add(
+            Locality(code=f"{grid.code}-new", name_zh="新网格", level="grid", parent_id=grid.id)
+        )
+        assignment.target += 7
+        db.session.commit()
+        expected = _reference(user_id, "zh_CN")
+    second, after = _get(demo, token, "zh_CN")
+    assert second != first
+    assert second == expected
+    doc = next(d for d in second["assignments"] if d["id"] == assignment.id)
+    assert "改名街道" in doc["locality"]["path"]
+    assert any(p["code"] == f"{grid.code}-new" for p in doc["localities"])
+    assert any(p["path"].endswith("改名网格") for p in doc["localities"])
+    assert after == before
