@@ -380,7 +380,7 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
     schema: Questionnaire = wave.questionnaire_version.schema
     others = other_fields(schema)
     item: dict[str, Any] = {"wave": wave_id}
-    answers: dict[str, str] = {}
+    answers: dict[str, Any] = {}
     paradata: dict[str, Any] = {}
     ids: dict[str, str] = {}
     stack = [(child, False) for child in reversed(list(root))]
@@ -388,6 +388,10 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
         element, in_meta = stack.pop()
         name = _local(element.tag)
         children = list(element)
+        if name in schema.repeats and not in_meta:
+            # one instance of a repeat group: its fields, in the order of the form
+            answers.setdefault(name, []).append(_instance(element, name, others))
+            continue
         if children:
             stack.extend((child, in_meta or name == "meta") for child in reversed(children))
             continue
@@ -426,6 +430,25 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
     if paradata:
         item["paradata"] = paradata
     return item
+
+
+def _instance(element: Any, repeat: str, others: dict[str, str]) -> dict[str, str]:
+    """The answers of one instance of repeat group ``repeat`` (a ``<members>`` element)."""
+    instance: dict[str, str] = {}
+    for leaf in element.iter():
+        if leaf is element or len(leaf):
+            continue
+        text = (leaf.text or "").strip()
+        if not text:
+            continue
+        name = _local(leaf.tag)
+        if "\x00" in text:
+            raise FormError(f"field '{name}' contains a NUL character, which cannot be stored")
+        key = others.get(name, name)
+        if key in instance:
+            raise FormError(f"field '{name}' appears twice in an instance of '{repeat}'")
+        instance[key] = text
+    return instance
 
 
 def submit(user: User, xml: bytes) -> tuple[sync.ItemResult, Questionnaire | None]:
