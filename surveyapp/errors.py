@@ -14,12 +14,55 @@ answer for each interface:
 - background jobs: :mod:`surveyapp.services.jobs` stores the message as the job's failure.
 
 Anything else is a fault of the program: a 500 page (logged), a traceback on the command line.
-This module imports nothing (the pure cores derive their errors from it too).
+This module imports nothing (the pure cores derive their errors from it too). A message raised
+outside a request (services, the pure cores) is a :class:`Text`: an English msgid marked with
+:func:`N_` and its parameters, translated where it is shown (``Text.translated()``, called by
+``UserError.translated()`` and :func:`surveyapp.i18n.translate`).
 """
 
 from __future__ import annotations
 
-__all__ = ["UserError"]
+from typing import Any
+
+__all__ = ["N_", "Text", "UserError"]
+
+
+def N_(text: str) -> str:  # noqa: N802 - Babel's marker for a msgid translated where it is shown
+    """Mark ``text`` for the catalogs (pybabel extracts ``N_``) without translating it here."""
+    return text
+
+
+class Text:
+    """A message not translated yet: an English msgid (``%(name)s`` placeholders) and its
+    parameters. ``str()`` gives the English; the interface translates it at its boundary,
+    so a pure core words its errors without importing Flask."""
+
+    __slots__ = ("params", "template")
+
+    def __init__(self, template: str, /, **params: Any):
+        self.template = template
+        self.params = params
+
+    def __str__(self) -> str:
+        return self.template % self.params if self.params else self.template
+
+    def translated(self) -> str:
+        """The text in the interface language: called where it is shown (the web, the command
+        line), so Flask-Babel is imported only there; English outside the app."""
+        from flask_babel import gettext
+
+        return gettext(self.template, **self.params)
+
+    def __repr__(self) -> str:
+        return f"Text({self.template!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Text):
+            return (self.template, self.params) == (other.template, other.params)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.template)
 
 
 class UserError(Exception):
@@ -30,10 +73,14 @@ class UserError(Exception):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str = "", status: int | None = None, code: str | None = None):
-        super().__init__(message)
+    def __init__(
+        self, message: str | Text = "", status: int | None = None, code: str | None = None
+    ):
+        super().__init__(str(message))
+        #: The message to translate where it is shown, when it was raised as a :class:`Text`.
+        self.text = message if isinstance(message, Text) else None
         if not isinstance(getattr(type(self), "message", None), property):
-            self.message = message  # a subclass may make it from a template and parameters
+            self.message = str(message)  # a subclass may make it from a template and parameters
         if status is not None:
             self.status = status
         if code is not None:
@@ -45,5 +92,7 @@ class UserError(Exception):
     def translated(self) -> str:
         """The message in the interface language. Most messages are translated where they are
         raised (``_()``); a subclass that keeps an English msgid and its parameters (e.g.
-        ``SurveyOperationError``) translates it here."""
+        ``SurveyOperationError``) translates it here, and so does a :class:`Text` message."""
+        if self.text is not None:
+            return self.text.translated()
         return str(self)

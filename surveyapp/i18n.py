@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, session
 
+from .errors import Text
 from .extensions import babel
+
+
+def translate(message: str | Text) -> str:
+    """A :class:`~surveyapp.errors.Text` in the interface language (English outside the app);
+    a plain text (already translated where it was raised) as it is."""
+    return message.translated() if isinstance(message, Text) else message
 
 
 def select_locale() -> str:

@@ -18,7 +18,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..estimation.samplesize import allocate
 from ..extensions import db
 from ..models import Assignment, Locality, Response, User, Wave
@@ -38,10 +38,8 @@ class FilingRefused(UserError):
     """A response cannot be filed under an assignment: ``status`` is 403 (not allowed there or
     so) or 400 (the request itself is wrong); the message says why."""
 
-    def __init__(self, message: str, status: int = 403):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    def __init__(self, message: str | Text, status: int = 403):
+        super().__init__(message, status)
 
 
 def filing_localities(assignment: Assignment) -> list[Locality]:
@@ -125,54 +123,88 @@ def check_filing(
     """
     if wave is not None and wave.id != assignment.wave_id:
         raise FilingRefused(
-            f"assignment {assignment.id} belongs to wave {assignment.wave.code}, not {wave.code}",
+            Text(
+                N_("assignment %(id)s belongs to wave %(wave)s, not %(other)s"),
+                id=assignment.id,
+                wave=assignment.wave.code,
+                other=wave.code,
+            ),
             400,
         )
     if mode not in MODES:
-        raise FilingRefused(f"mode: '{mode[:16]}' is not a mode (door or phone)", 400)
+        raise FilingRefused(
+            Text(N_("mode: '%(mode)s' is not a mode (door or phone)"), mode=mode[:16]), 400
+        )
     if assignment.ended_at is not None:
-        raise FilingRefused(f"assignment {assignment.id} has ended")
+        raise FilingRefused(Text(N_("assignment %(id)s has ended"), id=assignment.id))
     if mode != assignment.mode:
         raise FilingRefused(
-            f"assignment {assignment.id} is {_MODE_TEXT[assignment.mode]}: "
-            f"a {_MODE_TEXT[mode]} interview cannot be filed under it"
+            Text(
+                N_(
+                    "assignment %(id)s is door to door: "
+                    "a telephone interview cannot be filed under it"
+                ),
+                id=assignment.id,
+            )
+            if assignment.mode == "door"
+            else Text(
+                N_(
+                    "assignment %(id)s is by telephone: "
+                    "a door-to-door interview cannot be filed under it"
+                ),
+                id=assignment.id,
+            )
         )
     if mode == "door":
         if case is not None:
             raise FilingRefused(
-                "a CATI case belongs to a telephone interview, not door to door", 400
+                Text(N_("a CATI case belongs to a telephone interview, not door to door")), 400
             )
         if not _may_file_at(assignment, locality):
             raise FilingRefused(
-                f"locality {locality.code} is not part of assignment {assignment.id} "
-                f"({assignment.locality.code})"
+                Text(
+                    N_("locality %(code)s is not part of assignment %(id)s (%(assigned)s)"),
+                    code=locality.code,
+                    id=assignment.id,
+                    assigned=assignment.locality.code,
+                )
             )
         return
     if case is None:
         raise FilingRefused(
-            "telephone interviews are made from the CATI desk, for a case of the wave "
-            "(send 'cati_case')"
+            Text(
+                N_(
+                    "telephone interviews are made from the CATI desk, for a case of the wave "
+                    "(send 'cati_case')"
+                )
+            )
         )
     if case.wave_id != assignment.wave_id:
-        raise FilingRefused(f"case {case.id} belongs to another wave", 400)
+        raise FilingRefused(Text(N_("case %(id)s belongs to another wave"), id=case.id), 400)
     holds = case.status == "claimed" and case.claimed_by_id == assignment.enumerator_id
     completed_by_this = uuid is not None and case.response_uuid == uuid
     if not (holds or completed_by_this):
-        raise FilingRefused(f"case {case.id} is not an open case of yours")
+        raise FilingRefused(Text(N_("case %(id)s is not an open case of yours"), id=case.id))
     if not case.locality.is_within(assignment.locality):
         raise FilingRefused(
-            f"case {case.id} lies outside assignment {assignment.id} ({assignment.locality.code})"
+            Text(
+                N_("case %(case)s lies outside assignment %(id)s (%(assigned)s)"),
+                case=case.id,
+                id=assignment.id,
+                assigned=assignment.locality.code,
+            )
         )
     if not locality.is_within(case.locality) or (
         not assignment.locality_editable and locality.id != case.locality_id
     ):
         raise FilingRefused(
-            f"locality {locality.code} is not the locality of case {case.id} "
-            f"({case.locality.code}) or below it"
+            Text(
+                N_("locality %(code)s is not the locality of case %(case)s (%(own)s) or below it"),
+                code=locality.code,
+                case=case.id,
+                own=case.locality.code,
+            )
         )
-
-
-_MODE_TEXT = {"door": "door to door", "phone": "telephone"}
 
 
 def filing_assignment(
@@ -188,7 +220,7 @@ def filing_assignment(
     refusal of the closest one (same mode first)."""
     candidates = [a for a in assignments if a.wave_id == wave.id]
     if not candidates:
-        raise FilingRefused(f"you have no assignment in wave {wave.code}")
+        raise FilingRefused(Text(N_("you have no assignment in wave %(wave)s"), wave=wave.code))
     candidates.sort(key=lambda a: a.mode != mode)
     first_error: FilingRefused | None = None
     for a in candidates:

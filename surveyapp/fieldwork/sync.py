@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import Assignment, Locality, Response, Survey, User, Wave
 from ..models.fieldwork import CatiCase, ResponseParadata
@@ -33,20 +33,16 @@ _MAX_TEXT = 200
 class BodyError(UserError):
     """The request body as a whole cannot be read (HTTP 400, or 413 when too large)."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    def __init__(self, message: str | Text, status: int = 400):
+        super().__init__(message, status)
 
 
 class ItemError(UserError):
     """One submission is refused before it reaches the questionnaire check."""
 
-    def __init__(self, status: int, outcome: str, message: str):
-        super().__init__(message)
-        self.status = status
+    def __init__(self, status: int, outcome: str, message: str | Text):
+        super().__init__(message, status)
         self.outcome = outcome
-        self.message = message
 
 
 @dataclass
@@ -57,7 +53,8 @@ class ItemResult:
     uuid: str | None
     status: int
     outcome: str  # created, duplicate, conflict, invalid, forbidden, bad_request, closed
-    message: str = ""
+    #: For people: a :class:`~surveyapp.errors.Text` the interface translates (or a text).
+    message: str | Text = ""
     answer_errors: list[AnswerError] = field(default_factory=list)
     response: Response | None = None
 
@@ -69,39 +66,57 @@ def read_body(data: bytes) -> tuple[list[Any], bool]:
     single submission.
     """
     if not data.strip():
-        raise BodyError("the request body is empty: send a submission as JSON")
+        raise BodyError(Text(N_("the request body is empty: send a submission as JSON")))
     try:
         body = json.loads(data)
     except UnicodeDecodeError as exc:
-        raise BodyError(f"the request body is not UTF-8 text ({exc.reason})") from exc
+        raise BodyError(
+            Text(N_("the request body is not UTF-8 text (%(reason)s)"), reason=exc.reason)
+        ) from exc
     except json.JSONDecodeError as exc:
         raise BodyError(
-            f"the request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-            f"column {exc.colno}"
+            Text(
+                N_(
+                    "the request body is not valid JSON: %(error)s "
+                    "at line %(line)s, column %(column)s"
+                ),
+                error=exc.msg,
+                line=exc.lineno,
+                column=exc.colno,
+            )
         ) from exc
     except RecursionError as exc:
-        raise BodyError("the request body is nested too deeply") from exc
+        raise BodyError(Text(N_("the request body is nested too deeply"))) from exc
     if b"\\u0000" in data.lower() and _has_nul(body):
         raise BodyError(
-            "the body contains a NUL character (\\u0000), which cannot be stored: "
-            "remove it from the texts"
+            Text(
+                N_(
+                    "the body contains a NUL character (\\u0000), which cannot be stored: "
+                    "remove it from the texts"
+                )
+            )
         )
     if isinstance(body, dict) and "submissions" in body:
         items, batch = body["submissions"], True
         if not isinstance(items, list):
-            raise BodyError("'submissions' must be an array of submissions")
+            raise BodyError(Text(N_("'submissions' must be an array of submissions")))
     elif isinstance(body, list):
         items, batch = body, True
     elif isinstance(body, dict):
         items, batch = [body], False
     else:
-        raise BodyError("the body must be a submission (a JSON object) or an array of them")
+        raise BodyError(
+            Text(N_("the body must be a submission (a JSON object) or an array of them"))
+        )
     if batch and not items:
-        raise BodyError("the batch holds no submissions")
+        raise BodyError(Text(N_("the batch holds no submissions")))
     if len(items) > MAX_BATCH:
         raise BodyError(
-            f"a batch holds at most {MAX_BATCH} submissions, this one {len(items)}: "
-            "send it in parts",
+            Text(
+                N_("a batch holds at most %(max)s submissions, this one %(n)s: send it in parts"),
+                max=MAX_BATCH,
+                n=len(items),
+            ),
             status=413,
         )
     return items, batch
@@ -128,12 +143,16 @@ def _text(item: dict, key: str, required: bool = True, limit: int = _MAX_TEXT) -
     value = item.get(key)
     if value is None:
         if required:
-            raise ItemError(400, "bad_request", f"'{key}' is missing")
+            raise ItemError(400, "bad_request", Text(N_("'%(key)s' is missing"), key=key))
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ItemError(400, "bad_request", f"'{key}' must be a non-empty text")
+        raise ItemError(400, "bad_request", Text(N_("'%(key)s' must be a non-empty text"), key=key))
     if len(value) > limit:
-        raise ItemError(400, "bad_request", f"'{key}' is longer than {limit} characters")
+        raise ItemError(
+            400,
+            "bad_request",
+            Text(N_("'%(key)s' is longer than %(max)s characters"), key=key, max=limit),
+        )
     return value.strip()
 
 
@@ -142,7 +161,9 @@ def _integer(item: dict, key: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ItemError(400, "bad_request", f"'{key}' must be a whole number (an id)")
+        raise ItemError(
+            400, "bad_request", Text(N_("'%(key)s' must be a whole number (an id)"), key=key)
+        )
     return value
 
 
@@ -151,7 +172,9 @@ def parse_time(value: Any, key: str) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ItemError(400, "bad_request", f"'{key}' must be an ISO 8601 time text")
+        raise ItemError(
+            400, "bad_request", Text(N_("'%(key)s' must be an ISO 8601 time text"), key=key)
+        )
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -161,7 +184,14 @@ def parse_time(value: Any, key: str) -> datetime | None:
         raise ItemError(
             400,
             "bad_request",
-            f"'{key}': '{value}' is not an ISO 8601 time such as 2026-11-23T09:30:00+08:00",
+            Text(
+                N_(
+                    "'%(key)s': '%(value)s' is not an ISO 8601 time "
+                    "such as 2026-11-23T09:30:00+08:00"
+                ),
+                key=key,
+                value=value[:60],
+            ),
         ) from exc
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
@@ -171,7 +201,9 @@ def parse_time(value: Any, key: str) -> datetime | None:
 def _answers(item: dict) -> dict:
     answers = item.get("answers")
     if not isinstance(answers, dict):
-        raise ItemError(400, "bad_request", "'answers' must be an object: question id -> answer")
+        raise ItemError(
+            400, "bad_request", Text(N_("'answers' must be an object: question id -> answer"))
+        )
     out = {}
     for key, value in answers.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
@@ -193,16 +225,29 @@ def _plain_answers(answers: dict, where: str) -> dict:
             raise ItemError(
                 400,
                 "bad_request",
-                f"{where}.{key}: an answer is a text, a number or a list of codes",
+                Text(
+                    N_("%(where)s.%(key)s: an answer is a text, a number or a list of codes"),
+                    where=where,
+                    key=str(key)[:80],
+                ),
             )
     return {k: v for k, v in answers.items() if v is not None}
 
 
 def _number(value: Any, key: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ItemError(400, "bad_request", f"paradata.{key} must be a number")
+        raise ItemError(400, "bad_request", Text(N_("paradata.%(key)s must be a number"), key=key))
     if not low <= value <= high:
-        raise ItemError(400, "bad_request", f"paradata.{key} must be between {low} and {high}")
+        raise ItemError(
+            400,
+            "bad_request",
+            Text(
+                N_("paradata.%(key)s must be between %(low)s and %(high)s"),
+                key=key,
+                low=low,
+                high=high,
+            ),
+        )
     return float(value)
 
 
@@ -232,16 +277,18 @@ def parse_paradata(value: Any) -> Paradata:
     if value is None:
         return Paradata()
     if not isinstance(value, dict):
-        raise ItemError(400, "bad_request", "'paradata' must be an object")
+        raise ItemError(400, "bad_request", Text(N_("'paradata' must be an object")))
     out = Paradata()
     device = value.get("device", "")
     if not isinstance(device, str):
-        raise ItemError(400, "bad_request", "paradata.device must be a text")
+        raise ItemError(400, "bad_request", Text(N_("paradata.device must be a text")))
     out.device = device[:200]
     seconds = value.get("group_seconds", {})
     if not isinstance(seconds, dict) or len(seconds) > 200:
         raise ItemError(
-            400, "bad_request", "paradata.group_seconds must be an object: group id -> seconds"
+            400,
+            "bad_request",
+            Text(N_("paradata.group_seconds must be an object: group id -> seconds")),
         )
     out.group_seconds = {
         str(k)[:80]: _number(v, f"group_seconds.{k}", 0, 86400) for k, v in seconds.items()
@@ -250,13 +297,17 @@ def parse_paradata(value: Any) -> Paradata:
     gps = value.get("gps")
     if gps is not None:
         if not isinstance(gps, dict):
-            raise ItemError(400, "bad_request", "paradata.gps must be an object")
+            raise ItemError(400, "bad_request", Text(N_("paradata.gps must be an object")))
         if gps.get("consent") is not True:
             raise ItemError(
                 400,
                 "bad_request",
-                "paradata.gps is only accepted with the respondent's consent "
-                '("consent": true); leave it out otherwise',
+                Text(
+                    N_(
+                        "paradata.gps is only accepted with the respondent's consent "
+                        '("consent": true); leave it out otherwise'
+                    )
+                ),
             )
         lat = _number(gps.get("lat"), "gps.lat", -90, 90)
         lon = _number(gps.get("lon"), "gps.lon", -180, 180)
@@ -325,7 +376,7 @@ def _with_ancestors(code: str) -> list[Locality]:
 
 def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submission:
     if not isinstance(item, dict):
-        raise ItemError(400, "bad_request", "a submission is a JSON object")
+        raise ItemError(400, "bad_request", Text(N_("a submission is a JSON object")))
     uuid = _text(item, "uuid")
     assignment_id = _integer(item, "assignment")
     wave_id = _integer(item, "wave")
@@ -333,34 +384,49 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
     if assignment_id is not None:
         assignment = next((a for a in ctx.assignments if a.id == assignment_id), None)
         if assignment is None:
-            raise ItemError(403, "forbidden", f"assignment {assignment_id} is not yours")
+            raise ItemError(
+                403,
+                "forbidden",
+                Text(N_("assignment %(id)s is not yours"), id=assignment_id),
+            )
         if wave_id is not None and wave_id != assignment.wave_id:
             raise ItemError(
                 400,
                 "bad_request",
-                f"assignment {assignment_id} belongs to wave {assignment.wave_id}, not {wave_id}",
+                Text(
+                    N_("assignment %(id)s belongs to wave %(wave)s, not %(other)s"),
+                    id=assignment_id,
+                    wave=assignment.wave_id,
+                    other=wave_id,
+                ),
             )
         wave_id = assignment.wave_id
     if wave_id is None:
-        raise ItemError(400, "bad_request", "'wave' (or 'assignment') is missing")
+        raise ItemError(400, "bad_request", Text(N_("'wave' (or 'assignment') is missing")))
     candidates = [a for a in ctx.assignments if a.wave_id == wave_id]
     if assignment is not None:
         candidates = [assignment]
     if not candidates:
-        raise ItemError(403, "forbidden", f"you have no assignment in wave {wave_id}")
+        raise ItemError(
+            403, "forbidden", Text(N_("you have no assignment in wave %(wave)s"), wave=wave_id)
+        )
     wave: Wave = candidates[0].wave
     # Without a locality an item is filed under its assignment's own locality (documented).
     code = _text(item, "locality", required=assignment is None) or assignment.locality.code
     locality = ctx.locality(code)
     if locality is None:
-        raise ItemError(400, "bad_request", f"no locality with code '{code}'")
+        raise ItemError(400, "bad_request", Text(N_("no locality with code '%(code)s'"), code=code))
     mode = _text(item, "mode", required=assignment is None) or assignment.mode
     case_id = _integer(item, "cati_case")
     case = None
     if case_id is not None:
         case = db.session.get(CatiCase, case_id)
         if case is None:
-            raise ItemError(403, "forbidden", f"case {case_id} is not an open case of yours")
+            raise ItemError(
+                403,
+                "forbidden",
+                Text(N_("case %(id)s is not an open case of yours"), id=case_id),
+            )
     try:
         key = str(uuidlib.UUID(uuid))
     except ValueError:
@@ -379,18 +445,24 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
             )
     except FilingRefused as exc:
         raise ItemError(
-            exc.status, "forbidden" if exc.status == 403 else "bad_request", exc.message
+            exc.status,
+            "forbidden" if exc.status == 403 else "bad_request",
+            exc.text or exc.message,
         ) from exc
     schema = wave.questionnaire_version.schema
     language = _text(item, "language", required=False) or schema.default_language
     started_at = parse_time(item.get("started_at"), "started_at")
     ended_at = parse_time(item.get("ended_at"), "ended_at")
     if started_at and ended_at and ended_at < started_at:
-        raise ItemError(400, "bad_request", "'ended_at' is before 'started_at'")
+        raise ItemError(400, "bad_request", Text(N_("'ended_at' is before 'started_at'")))
     latest = datetime.utcnow() + timedelta(days=1)
     for name, moment in (("started_at", started_at), ("ended_at", ended_at)):
         if moment is not None and moment > latest:
-            raise ItemError(400, "bad_request", f"'{name}' is in the future; check the clock")
+            raise ItemError(
+                400,
+                "bad_request",
+                Text(N_("'%(key)s' is in the future; check the clock"), key=name),
+            )
     paradata = parse_paradata(item.get("paradata"))
     extras: list[Callable[[Response], Iterable[object]]] = [
         lambda response: [paradata.row(response, "api")]
@@ -426,7 +498,7 @@ def _refused(index: int, sub: Submission, error: SubmissionError) -> ItemResult:
         sub.uuid,
         error.status,
         _outcome_of(error, sub),
-        error.message,
+        error.text or error.message,
         answer_errors=list(error.answer_errors),
     )
 
@@ -453,7 +525,7 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
         try:
             pending.append((i, _submission(ctx, item, hooks)))
         except ItemError as exc:
-            results[i] = ItemResult(i, uuid, exc.status, exc.outcome, exc.message)
+            results[i] = ItemResult(i, uuid, exc.status, exc.outcome, exc.text or exc.message)
     pending = _corrections(user, pending, results)
     outcomes = submit_responses([sub for _, sub in pending]) if pending else []
     for (i, sub), outcome in zip(pending, outcomes, strict=True):
@@ -461,7 +533,12 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
             results[i] = _refused(i, sub, outcome.error)
         elif outcome.created:
             results[i] = ItemResult(
-                i, outcome.response.uuid, 201, "created", "stored", response=outcome.response
+                i,
+                outcome.response.uuid,
+                201,
+                "created",
+                Text(N_("stored")),
+                response=outcome.response,
             )
         else:
             results[i] = ItemResult(
@@ -469,7 +546,7 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
                 outcome.response.uuid,
                 200,
                 "duplicate",
-                "already stored; nothing changed",
+                Text(N_("already stored; nothing changed")),
                 response=outcome.response,
             )
     return [r for r in results if r is not None]
@@ -508,9 +585,9 @@ def _corrections(
             response.uuid,
             200,
             "corrected" if changed else "duplicate",
-            "correction stored; back in the review queue"
+            Text(N_("correction stored; back in the review queue"))
             if changed
-            else "already stored; nothing changed",
+            else Text(N_("already stored; nothing changed")),
             response=response,
         )
     return rest

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..caching import BoundedCache
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..fieldwork import sync
 from ..fieldwork.assignments import filing_localities
@@ -53,10 +53,8 @@ _WORDS = {
 class FormError(UserError):
     """A form or submission cannot be served or read; ``status`` is the HTTP status."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    def __init__(self, message: str | Text, status: int = 400):
+        super().__init__(message, status)
 
 
 @dataclass(frozen=True)
@@ -360,23 +358,37 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
     from defusedxml.common import DefusedXmlException
 
     if not xml.strip():
-        raise FormError("xml_submission_file is empty")
+        raise FormError(Text(N_("xml_submission_file is empty")))
     try:
         root = ElementTree.fromstring(xml)
     except DefusedXmlException as exc:
         raise FormError(
-            f"xml_submission_file uses XML features that are refused ({exc.__class__.__name__})"
+            Text(
+                N_("xml_submission_file uses XML features that are refused (%(feature)s)"),
+                feature=exc.__class__.__name__,
+            )
         ) from exc
     except ElementTree.ParseError as exc:
-        raise FormError(f"xml_submission_file is not well-formed XML ({exc})") from exc
+        raise FormError(
+            Text(N_("xml_submission_file is not well-formed XML (%(error)s)"), error=str(exc))
+        ) from exc
     form_id = root.get("id") or ""
     match = FORM_ID.match(form_id)
     if match is None:
-        raise FormError(f"'{form_id}' is not a form of this server", status=404)
+        raise FormError(
+            Text(N_("'%(form)s' is not a form of this server"), form=form_id[:80]), status=404
+        )
     wave_id = int(match.group(1))
     wave = db.session.get(Wave, wave_id)
     if wave is None:
-        raise FormError(f"form '{form_id}' no longer exists (no wave {wave_id})", status=404)
+        raise FormError(
+            Text(
+                N_("form '%(form)s' no longer exists (no wave %(wave)s)"),
+                form=form_id,
+                wave=wave_id,
+            ),
+            status=404,
+        )
     schema: Questionnaire = wave.questionnaire_version.schema
     others = other_fields(schema)
     item: dict[str, Any] = {"wave": wave_id}
@@ -403,10 +415,15 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
         if not text:
             continue
         if "\x00" in text:
-            raise FormError(f"field '{name}' contains a NUL character, which cannot be stored")
+            raise FormError(
+                Text(
+                    N_("field '%(field)s' contains a NUL character, which cannot be stored"),
+                    field=name[:80],
+                )
+            )
         if name == ASSIGNMENT_FIELD:
             if not text.isdigit() or len(text) > 9:
-                raise FormError(f"'{text}' is not an assignment id")
+                raise FormError(Text(N_("'%(value)s' is not an assignment id"), value=text[:40]))
             item["assignment"] = int(text)
         elif name == LOCALITY_FIELD:
             item["locality"] = text
@@ -417,11 +434,11 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
         elif name == DEVICE_FIELD:
             paradata["device"] = text
         elif name in answers or others.get(name) in answers:
-            raise FormError(f"field '{name}' appears twice")
+            raise FormError(Text(N_("field '%(field)s' appears twice"), field=name[:80]))
         else:
             answers[others.get(name, name)] = text
     if "instanceID" not in ids:
-        raise FormError("the submission has no meta/instanceID")
+        raise FormError(Text(N_("the submission has no meta/instanceID")))
     # An edit of a sent form (ODK Collect gives it a new instanceID and names the first in
     # deprecatedID) is the same interview: under its first UUID it is a correction when a
     # supervisor sent it back, an identical resend, or else a conflict, as in the sync API.
@@ -443,10 +460,21 @@ def _instance(element: Any, repeat: str, others: dict[str, str]) -> dict[str, st
             continue
         name = _local(leaf.tag)
         if "\x00" in text:
-            raise FormError(f"field '{name}' contains a NUL character, which cannot be stored")
+            raise FormError(
+                Text(
+                    N_("field '%(field)s' contains a NUL character, which cannot be stored"),
+                    field=name[:80],
+                )
+            )
         key = others.get(name, name)
         if key in instance:
-            raise FormError(f"field '{name}' appears twice in an instance of '{repeat}'")
+            raise FormError(
+                Text(
+                    N_("field '%(field)s' appears twice in an instance of '%(repeat)s'"),
+                    field=name[:80],
+                    repeat=repeat,
+                )
+            )
         instance[key] = text
     return instance
 

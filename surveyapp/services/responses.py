@@ -14,7 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 
 from ..database import sqlite_write_lock
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import Answer, Locality, Response, User, Wave
 from ..questionnaire import AnswerError, clean_answers
@@ -38,11 +38,12 @@ class SubmissionError(UserError):
     """
 
     def __init__(
-        self, message: str, status: int = 422, answer_errors: list[AnswerError] | None = None
+        self,
+        message: str | Text,
+        status: int = 422,
+        answer_errors: list[AnswerError] | None = None,
     ):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status)
         self.answer_errors = answer_errors or []
 
 
@@ -81,7 +82,9 @@ def _check_uuid(value: str) -> str:
     try:
         return str(uuidlib.UUID(value))
     except (ValueError, AttributeError, TypeError) as exc:
-        raise SubmissionError(f"'{value}' is not a valid UUID", status=400) from exc
+        raise SubmissionError(
+            Text(N_("'%(value)s' is not a valid UUID"), value=str(value)[:60]), status=400
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -101,22 +104,37 @@ def check_submission(sub: Submission) -> CheckedSubmission:
     key = _check_uuid(sub.uuid)
     survey = sub.wave.survey
     if not sub.wave.is_open:
-        state = "not open yet" if sub.wave.state == "planned" else "closed"
-        raise SubmissionError(f"wave {sub.wave.code} is {state}", status=409)
+        template = (
+            N_("wave %(code)s is not open yet")
+            if sub.wave.state == "planned"
+            else N_("wave %(code)s is closed")
+        )
+        raise SubmissionError(Text(template, code=sub.wave.code), status=409)
     if sub.mode not in survey.mode_list:
-        raise SubmissionError(f"mode '{sub.mode}' is not used by this survey", status=400)
+        raise SubmissionError(
+            Text(N_("mode '%(mode)s' is not used by this survey"), mode=sub.mode), status=400
+        )
     schema = sub.wave.questionnaire_version.schema
     if sub.language not in {lang.code for lang in schema.languages}:
-        raise SubmissionError(f"the questionnaire has no language '{sub.language}'", status=400)
+        raise SubmissionError(
+            Text(N_("the questionnaire has no language '%(lang)s'"), lang=sub.language),
+            status=400,
+        )
     district = survey.district
     if not sub.locality.is_within(district):
         raise SubmissionError(
-            f"locality {sub.locality.code} is outside the survey's district {district.code}",
+            Text(
+                N_("locality %(code)s is outside the survey's district %(district)s"),
+                code=sub.locality.code,
+                district=district.code,
+            ),
             status=403,
         )
     cleaned, errors = clean_answers(schema, sub.answers)
     if errors:
-        raise SubmissionError("some answers are not valid", status=422, answer_errors=errors)
+        raise SubmissionError(
+            Text(N_("some answers are not valid")), status=422, answer_errors=errors
+        )
     return CheckedSubmission(key, cleaned, content_hash(sub, cleaned))
 
 
@@ -355,7 +373,11 @@ def _commit_keeping_state() -> None:
 def _resend(existing: Response, digest: str) -> tuple[Response, bool]:
     if existing.content_hash != digest:
         raise SubmissionError(
-            f"a different response was already stored under UUID {existing.uuid}", status=409
+            Text(
+                N_("a different response was already stored under UUID %(uuid)s"),
+                uuid=existing.uuid,
+            ),
+            status=409,
         )
     return existing, False
 

@@ -20,7 +20,7 @@ from ..extensions import csrf, db
 from ..fieldwork import offline, sync
 from ..fieldwork.cati import cati_item_hook
 from ..fieldwork.review import sent_back_for, submission_status
-from ..i18n import select_locale
+from ..i18n import select_locale, translate
 from ..models import QuestionnaireVersion
 from ..policy import may_read_questionnaire
 from .answer_messages import answer_error_message
@@ -50,22 +50,28 @@ def _authenticate():
     if header:
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return _error(401, "use 'Authorization: Bearer <token>' (surveyapp users token NAME)")
+            return _error(
+                401,
+                _("use 'Authorization: Bearer <token>' (surveyapp users token NAME)"),
+                code="unauthenticated",
+            )
         from ..fieldwork.tokens import user_for_token
 
         user = user_for_token(token.strip())
         if user is None:
-            return _error(401, "the API token is unknown or revoked")
+            return _error(401, _("the API token is unknown or revoked"), code="bad_token")
         g.api_user, g.api_auth = user, "token"
         return None
     if not current_user.is_authenticated:
-        return _error(401, "log in or send 'Authorization: Bearer <token>'")
+        return _error(
+            401, _("log in or send 'Authorization: Bearer <token>'"), code="unauthenticated"
+        )
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         # A browser sends a cross-site request with the session cookie only as a "simple"
         # request (form or text body) and always with Origin; both are refused here.
         origin = request.headers.get("Origin")
         if origin and _origin(origin) != _origin(request.host_url):
-            return _error(403, "cross-origin requests need a token")
+            return _error(403, _("cross-origin requests need a token"), code="cross_origin")
     g.api_user, g.api_auth = current_user._get_current_object(), "session"
     return None
 
@@ -77,7 +83,17 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _require_role(*roles: str) -> None:
     if g.api_user.role not in roles:
-        abort(_error(403, f"this needs the role {' or '.join(roles)}, not {g.api_user.role}"))
+        abort(
+            _error(
+                403,
+                _(
+                    "this needs the role %(roles)s, not %(role)s",
+                    roles=" / ".join(roles),
+                    role=g.api_user.role,
+                ),
+                code="forbidden",
+            )
+        )
 
 
 @bp.errorhandler(Exception)
@@ -93,7 +109,9 @@ def _unexpected(error: Exception):
         return user_error(error)
     current_app.logger.exception("unhandled error on %s", request.path)
     db.session.rollback()
-    return _error(500, "unexpected error; nothing was stored for the failing request")
+    return _error(
+        500, _("unexpected error; nothing was stored for the failing request"), code="internal"
+    )
 
 
 @bp.get("/openapi.yaml")
@@ -128,10 +146,14 @@ def assignments():
 def questionnaire(version_id: int):
     """Send a questionnaire version as JSON for interviewing offline."""
     if not may_read_questionnaire(g.api_user, version_id):
-        return _error(403, f"questionnaire {version_id} is not used by your assignments")
+        return _error(
+            403,
+            _("questionnaire %(id)s is not used by your assignments", id=version_id),
+            code="forbidden",
+        )
     version = db.session.get(QuestionnaireVersion, version_id)
     if version is None:
-        return _error(404, f"no questionnaire version {version_id}")
+        return _error(404, _("no questionnaire version %(id)s", id=version_id), code="not_found")
     response = jsonify(offline.questionnaire_document(version))
     response.headers["Cache-Control"] = "private, max-age=0, must-revalidate"
     return response
@@ -147,7 +169,7 @@ def _result_json(result: sync.ItemResult, schemas: dict) -> dict:
         "uuid": result.uuid,
         "status": result.status,
         "outcome": result.outcome,
-        "message": result.message,
+        "message": translate(result.message),
     }
     if result.response is not None:
         body["submitted_at"] = result.response.submitted_at.isoformat(timespec="seconds") + "Z"
@@ -172,11 +194,15 @@ def submissions():
     """Store one interview or a batch; every item gets its own status."""
     _require_role("enumerator")
     if not request.is_json:
-        return _error(415, "send the submissions as JSON (Content-Type: application/json)")
+        return _error(
+            415,
+            _("send the submissions as JSON (Content-Type: application/json)"),
+            code="unsupported_media_type",
+        )
     try:
         items, batch = sync.read_body(request.get_data(cache=False))
     except sync.BodyError as exc:
-        return _error(exc.status, exc.message)
+        return _error(exc.status, exc.translated(), code=exc.code)
     results = sync.submit_items(g.api_user, items, hooks=[cati_item_hook])
     schemas = _answer_schemas(items, results)
     bodies = [_result_json(r, schemas) for r in results]

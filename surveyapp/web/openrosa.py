@@ -21,7 +21,7 @@ from ..errors import UserError
 from ..extensions import csrf, db
 from ..fieldwork import odk_credentials
 from ..fieldwork.sync import ItemResult
-from ..i18n import select_locale
+from ..i18n import select_locale, translate
 from ..services import openrosa
 from .answer_messages import answer_error_message
 
@@ -250,7 +250,7 @@ def submission():
     try:
         result, schema = openrosa.submit(g.odk_user, xml)
     except openrosa.FormError as exc:
-        return _message(exc.message, exc.status, "error")
+        return _message(exc.translated(), exc.status, "error")
     return _result(result, schema)
 
 
@@ -266,11 +266,13 @@ def _result(result: ItemResult, schema) -> Response:
     if result.outcome == "duplicate":
         # ODK Collect counts only 201 and 202 as sent; the interview is stored once.
         return _message(gettext("already stored; nothing changed"), 202, "submit_success")
-    message = result.message
+    message = translate(result.message)
     if result.answer_errors and schema is not None:
         lang = select_locale()
-        details = ("；" if lang.startswith("zh") else "; ").join(
-            f"{e.where}: {answer_error_message(schema, e, lang)}" for e in result.answer_errors
+        chinese = lang.startswith("zh")
+        colon = "：" if chinese else ": "
+        details = ("；" if chinese else "; ").join(
+            f"{e.where}{colon}{answer_error_message(schema, e, lang)}" for e in result.answer_errors
         )
-        message = f"{message}: {details}"
+        message = f"{message}{colon}{details}"
     return _message(message, result.status, "error")

@@ -163,7 +163,7 @@ def test_edit_reassign_end_and_delete(demo, client, token, door):
     # End it: the API refuses new interviews under it (403), the page says so; resume.
     assert client.post(f"/assignments/{assignment_id}/end").status_code == 303
     refused = client.post("/api/v1/submissions", json=submission(door), headers=bearer(token))
-    assert refused.status_code == 403 and "ended" in refused.get_json()["message"]
+    assert refused.status_code == 403 and "已结束" in refused.get_json()["message"]
     assert "已结束" in client.get(f"/assignments/waves/{door['wave']}").get_data(as_text=True)
     # The enumerator's old start page refuses it too, saying why.
     login(client, "enumerator", "enumerator-demo-2026")

@@ -100,7 +100,7 @@ def test_api_refuses_a_telephone_item_under_a_door_assignment(demo, client, toke
     body = submission(door, mode="phone")
     response = post(client, body, token)
     assert response.status_code == 403, response.get_json()
-    assert "door to door" in response.get_json()["message"]
+    assert "入户访问" in response.get_json()["message"]
     assert stored(demo, body["uuid"]) == 0
 
 
@@ -124,7 +124,7 @@ def test_api_refuses_free_telephone_items(demo, client, token, phone):
         grid = db.session.scalar(select(Locality).where(Locality.level == "grid")).code
     free = submission({"id": phone["id"], "grid": grid}, mode="phone")
     response = post(client, free, token)
-    assert response.status_code == 403 and "CATI" in response.get_json()["message"]
+    assert response.status_code == 403 and "电话访问台" in response.get_json()["message"]
     # Nor with only the wave: the telephone assignment needs a case.
     free = submission({"id": phone["id"], "grid": grid}, mode="phone", wave=phone["wave"])
     del free["assignment"]

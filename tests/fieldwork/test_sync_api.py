@@ -59,7 +59,7 @@ def test_revoked_and_unknown_tokens_are_refused(demo, client, runner, token, doo
     response = post(client, submission(door), token)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert "revoked" in response.get_json()["message"]
+    assert "撤销" in response.get_json()["message"]  # Chinese by default
     fresh = again.stdout.strip().splitlines()[0]
     assert post(client, submission(door), fresh).status_code == 201
 
@@ -67,7 +67,7 @@ def test_revoked_and_unknown_tokens_are_refused(demo, client, runner, token, doo
 def test_no_credentials_is_401_json(demo, client, door):
     response = post(client, submission(door))
     assert response.status_code == 401
-    assert response.is_json and "token" in response.get_json()["message"]
+    assert response.is_json and "令牌" in response.get_json()["message"]
     assert client.post(URL, json={}, headers={"Authorization": "Basic abc"}).status_code == 401
 
 
@@ -200,7 +200,7 @@ def test_assignment_checks(demo, client, token, door):
         closed_wave = next(w for w in other.wave.survey.waves if not w.is_open)
     # Another enumerator's assignment.
     response = post(client, submission(door, assignment=other_id), token)
-    assert response.status_code == 403 and "not yours" in response.get_json()["message"]
+    assert response.status_code == 403 and "不是您的任务" in response.get_json()["message"]
     # A wave without an assignment of the sender.
     no_assignment = submission(door, wave=closed_wave.id)
     del no_assignment["assignment"]
@@ -223,12 +223,12 @@ def test_only_enumerators_submit(demo, client, runner, door):
 @pytest.mark.parametrize(
     "body, status, words",
     [
-        (b"{not json", 400, "not valid JSON"),
-        (b"", 400, "empty"),
+        (b"{not json", 400, "不是有效的 JSON"),
+        (b"", 400, "为空"),
         (b"\xff\xfe", 400, "JSON"),
-        (b"42", 400, "submission"),
-        (b'{"submissions": 5}', 400, "array"),
-        (b'{"submissions": []}', 400, "no submissions"),
+        (b"42", 400, "访问记录"),
+        (b'{"submissions": 5}', 400, "数组"),
+        (b'{"submissions": []}', 400, "没有任何访问记录"),
         (b"[" + b"[" * 5000 + b"]" * 5001, 400, ""),
     ],
 )
@@ -257,10 +257,10 @@ def test_wrong_content_type_and_huge_batches(demo, client, token, door):
         ({"started_at": "yesterday"}, "started_at"),
         ({"started_at": 5}, "started_at"),
         ({"ended_at": "2026-11-23T08:00:00+08:00"}, "ended_at"),
-        ({"ended_at": "2099-01-01T00:00:00Z"}, "future"),
+        ({"ended_at": "2099-01-01T00:00:00Z"}, "将来"),
         ({"assignment": "1"}, "assignment"),
-        ({"mode": "fax"}, "mode"),
-        ({"language": "xx"}, "language"),
+        ({"mode": "fax"}, "fax"),
+        ({"language": "xx"}, "xx"),
         ({"uuid": 7}, "uuid"),
         ({"paradata": []}, "paradata"),
         ({"paradata": {"group_seconds": {"a": -1}}}, "group_seconds"),
@@ -404,3 +404,36 @@ def test_a_nul_character_is_refused_not_a_500(demo, client, token, door):
     assert response.status_code == 400
     assert "NUL" in response.get_json()["message"]
     assert count(demo, body["uuid"]) == 0
+
+
+def test_refusals_follow_the_interface_language_and_keep_their_codes(demo, client, token, door):
+    """Refusals are worded by the catalogs: Chinese by default, English for an English
+    interface; the outcome, the error kinds and the body error's code stay machine codes."""
+    items = [
+        submission(door, {"resident_6m": "maybe"}),
+        dict(submission(door), uuid="not-a-uuid"),
+        {"uuid": str(uuidlib.uuid4()), "answers": {}},
+    ]
+
+    def refusals():
+        results = post(client, {"submissions": items}, token).get_json()["results"]
+        assert [r["outcome"] for r in results] == ["invalid", "bad_request", "bad_request"]
+        assert results[0]["errors"][0]["kind"] == "unknown_code"
+        empty = post(client, b"", token)
+        assert empty.status_code == 400 and empty.get_json()["code"] == "bad_request"
+        return [r["message"] for r in results] + [empty.get_json()["message"]]
+
+    assert refusals() == [
+        "部分回答无效",
+        "“not-a-uuid”不是有效的 UUID",
+        "缺少 wave（或 assignment）",
+        "请求内容为空：请以 JSON 发送一份访问记录",
+    ]
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    assert refusals() == [
+        "some answers are not valid",
+        "'not-a-uuid' is not a valid UUID",
+        "'wave' (or 'assignment') is missing",
+        "the request body is empty: send a submission as JSON",
+    ]

@@ -353,7 +353,7 @@ def test_locality_outside_the_assignment_is_refused(demo, client, odk):
         fields=dict(f, surveyapp_locality=elsewhere),
     )
     response = send(client, odk, xml)
-    assert response.status_code == 403 and "is not part of assignment" in response.text
+    assert response.status_code == 403 and "不在任务" in response.text
     assert stored(demo, uuid) is None
 
 
@@ -372,15 +372,15 @@ def test_invalid_answers_are_refused_with_the_questionnaires_messages(demo, clie
 @pytest.mark.parametrize(
     ("body", "status", "words"),
     [
-        (b"", 400, "empty"),
-        (b"<data id='surveyapp-w2'><x>", 400, "not well-formed"),
+        (b"", 400, "为空"),
+        (b"<data id='surveyapp-w2'><x>", 400, "格式正确的 XML"),
         (b"<data id='other-form'><meta><instanceID>uuid:x</instanceID></meta></data>", 404, ""),
         (b"<data id='surveyapp-w2'><resident_6m>no</resident_6m></data>", 400, "instanceID"),
         (
             b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
             b"<data id='surveyapp-w2'>&b;</data>",
             400,
-            "refused",
+            "不被接受",
         ),
     ],
 )
@@ -397,7 +397,7 @@ def test_an_instance_id_that_is_no_uuid_is_400(demo, client, odk):
     f.pop("_door")
     xml = instance_xml(demo, form["formID"], {"resident_6m": "no"}, uuid="not-a-uuid", fields=f)
     response = send(client, odk, xml)
-    assert response.status_code == 400 and "not a valid UUID" in response.text
+    assert response.status_code == 400 and "不是有效的 UUID" in response.text
 
 
 def test_submission_without_the_xml_part_is_400(demo, client, odk):
@@ -569,3 +569,24 @@ def test_an_edited_form_corrects_an_interview_a_supervisor_sent_back(demo, clien
             )
             + 1
         )
+
+
+def test_refusals_follow_the_interface_language(demo, client, odk):
+    """ODK Collect shows the server's message: Chinese by default, English for an English
+    interface, the refused answer named by its question in both."""
+    form = door_form(demo, client, odk)
+    f = fields(demo)
+    f.pop("_door")
+    xml = instance_xml(
+        demo, form["formID"], {"resident_6m": "maybe"}, uuid=str(uuidlib.uuid4()), fields=f
+    )
+    response = send(client, odk, xml)
+    assert response.status_code == 422
+    assert "部分回答无效：resident_6m：" in response.text
+    assert send(client, odk, b"").text.count("xml_submission_file 为空") == 1
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    response = send(client, odk, xml)
+    assert response.status_code == 422
+    assert "some answers are not valid: resident_6m: " in response.text
+    assert "xml_submission_file is empty" in send(client, odk, b"").text
