@@ -130,6 +130,11 @@ def _write(path: Path, data: bytes) -> None:
     help="Responses with the answers that can identify people too: free texts, dates, times "
     "and locations (geopoints as latitude, longitude, altitude and accuracy columns).",
 )
+@click.option(
+    "--repeat",
+    metavar="GROUP",
+    help="Responses: the long table of this repeat group (a roster), one row per instance.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @with_appcontext
 def export(
@@ -139,6 +144,7 @@ def export(
     wave: str | None,
     lang: str,
     identifying: bool,
+    repeat: str | None,
     output: Path,
 ) -> None:
     """Export anonymised responses (CSV, XLSX, SPSS) or estimates (CSV, XLSX)."""
@@ -156,7 +162,12 @@ def export(
         data = export_estimates(report_bundle(survey, wave_obj), fmt, lang)
     else:
         data = export_responses(
-            survey, fmt, wave=wave_obj if wave else None, lang=lang, identifying=identifying
+            survey,
+            fmt,
+            wave=wave_obj if wave else None,
+            lang=lang,
+            identifying=identifying,
+            repeat=repeat,
         )
     _write(output, data)
     audit.record(

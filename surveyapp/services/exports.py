@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from ..errors import UserError
 from ..extensions import db
-from ..models import Answer, Locality, Response, Survey, Wave
+from ..models import Answer, Locality, QuestionnaireVersion, Response, Survey, Wave
 from ..questionnaire import Questionnaire, translate
 from ..questionnaire.answers import geopoint_parts
 from ..reports.cells import CsvWriter, append_row
@@ -252,9 +252,13 @@ class AnswerColumn:
 
 
 def answer_columns(
-    schemas: list[Questionnaire], lang: str = "zh_CN", identifying: bool = False
+    schemas: list[Questionnaire],
+    lang: str = "zh_CN",
+    identifying: bool = False,
+    repeat: str | None = None,
 ) -> list[AnswerColumn]:
-    """The answer columns of the questionnaires ``schemas`` (newest first; a question id once).
+    """The answer columns of the questionnaires ``schemas`` (newest first; a question id once):
+    of the questions asked once, or with ``repeat`` of that repeat group's questions.
 
     The columns of each question come from its type (the registry, ``questionnaire/types.py``):
     one per choice of a multiple choice (0/1), one per part of a geopoint (``<id>_lat``,
@@ -271,7 +275,8 @@ def answer_columns(
     seen: set[str] = set()
     left_out: set[str] = set()  # identifying answers, and calculations that use them
     # a repeat group's answers (one per instance) have tables of their own: the long export
-    for group in (g for sch in schemas for g in sch.groups if g.repeat is None):
+    groups = (g for sch in schemas for g in sch.groups)
+    for group in (g for g in groups if (g.id == repeat if repeat else g.repeat is None)):
         for q in group.questions:
             qid = q.id
             if qid in seen:
@@ -502,6 +507,109 @@ def responses_table(
     )
 
 
+def _collected_schemas(survey: Survey, waves: list[Wave]) -> list[Questionnaire]:
+    """Every questionnaire version the waves were collected with (each response's, and each
+    wave's own), newest first: a roster may be in a version only some responses used."""
+    ids = set(
+        db.session.scalars(
+            select(Response.questionnaire_version_id)
+            .where(Response.wave_id.in_([w.id for w in waves]))
+            .distinct()
+        )
+    )
+    ids.update(w.questionnaire_version_id for w in waves)
+    versions = db.session.scalars(
+        select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_(ids))
+    ).all()
+    schemas = {version.schema for version in versions} or {survey.questionnaire_version.schema}
+    return sorted(schemas, key=lambda x: -x.version)
+
+
+def repeat_table(
+    survey: Survey,
+    repeat: str,
+    wave: Wave | None = None,
+    lang: str = "zh_CN",
+    identifying: bool = False,
+) -> Table:
+    """The long table of repeat group ``repeat`` (a household roster): one row per instance,
+    with the respondent's number as in :func:`responses_table` (the same rows, numbered the
+    same way, so the tables join on it), the wave, the instance's number (from 1) and the
+    group's answer columns (:func:`answer_columns`)."""
+    lang = report_language(lang)
+    english = lang == "en"
+    waves = [wave] if wave is not None else list(survey.waves)
+    schemas = _collected_schemas(survey, waves)
+    known = sorted({rid for schema in schemas for rid in schema.repeats})
+    if repeat not in known:
+        raise ExportError(
+            f"'{repeat}' is no repeat group of this survey's questionnaires "
+            f"(its repeat groups: {', '.join(known) or 'none'})"
+        )
+    used: set[str] = set()
+    table = Table(columns=[], rows=[])
+
+    def add(name: str, label: str, values: dict | None = None, is_numeric: bool = False) -> str:
+        col = _variable_name(name, used)
+        table.columns.append(col)
+        table.labels[col] = label
+        if values:
+            table.value_labels[col] = values
+        if is_numeric:
+            table.numeric.add(col)
+        return col
+
+    add(
+        "respondent",
+        "Respondent (numbered as in the responses table)" if english else "受访者编号（同答卷表）",
+        is_numeric=True,
+    )
+    add("wave", "Wave" if english else "调查轮次", {w.code: (w.name or w.code) for w in waves})
+    add("instance", "Instance (1, 2, …)" if english else "第几条（1, 2, …）", is_numeric=True)
+    columns = answer_columns(schemas, lang, identifying, repeat=repeat)
+    for column in columns:
+        add(column.name, column.label, column.values, is_numeric=column.numeric)
+
+    wave_ids = [w.id for w in waves]
+    wave_codes = {w.id: w.code for w in waves}
+    responses = db.session.execute(
+        select(Response.id, Response.wave_id)
+        .where(Response.wave_id.in_(wave_ids), Response.status != "rejected")
+        .order_by(Response.wave_id, Response.id)
+    ).all()
+    number = {r.id: (i, r.wave_id) for i, r in enumerate(responses, start=1)}
+    instances: dict[tuple[int, int], dict[str, Any]] = {}
+    for response_id, instance, question, value, multiple in db.session.execute(
+        select(Answer.response_id, Answer.instance, Answer.question, Answer.value, Answer.multiple)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.wave_id.in_(wave_ids), Answer.repeat_group == repeat, Answer.instance > 0)
+    ):
+        if response_id not in number:
+            continue
+        store = instances.setdefault((number[response_id][0], instance), {})
+        if question == repeat:
+            continue  # the instance's own row
+        if multiple:
+            store.setdefault(question, set()).add(value)
+        else:
+            store[question] = value
+    wave_of = {i: wave_id for i, wave_id in number.values()}
+    for (respondent, instance), answers in sorted(instances.items()):
+        row: list[Any] = [respondent, wave_codes[wave_of[respondent]], instance]
+        for column in columns:
+            value = answers.get(column.question)
+            row.append(None if value is None else column.read(value))
+        table.rows.append(row)
+    table.about = [
+        ("survey", survey.name),
+        ("waves", ", ".join(w.code for w in waves)),
+        ("repeat group", repeat),
+        ("instances", str(len(table.rows))),
+        ("respondent", "joins the responses table of the same export (numbered in that file)"),
+    ]
+    return table
+
+
 # ----------------------------------------------------------------------------- writers
 
 
@@ -524,25 +632,34 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def to_xlsx(table: Table, sheet: str) -> bytes:
-    """A workbook: the data, then the variables and value labels (responses) and notes."""
+def to_xlsx(table: Table, sheet: str, more: dict[str, Table] | None = None) -> bytes:
+    """A workbook: the data, then the variables and value labels (responses) and notes.
+
+    ``more``: further tables by sheet name (a repeat group's long table), each a sheet after
+    the first; their variables are listed as ``<sheet>.<variable>``."""
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
-    data = wb.create_sheet(sheet)
-    append_row(data, table.columns)
-    for row in table.rows:
-        append_row(data, row)
+    tables = {sheet: table, **(more or {})}
+    for name, each in tables.items():
+        data = wb.create_sheet(name)
+        append_row(data, each.columns)
+        for row in each.rows:
+            append_row(data, row)
     if table.labels:
         variables = wb.create_sheet("variables")
         append_row(variables, ["variable", "label"])
-        for col in table.columns:
-            append_row(variables, [col, table.labels.get(col, "")])
+        for name, each in tables.items():
+            prefix = "" if each is table else f"{name}."
+            for col in each.columns:
+                append_row(variables, [prefix + col, each.labels.get(col, "")])
         values = wb.create_sheet("values")
         append_row(values, ["variable", "value", "label"])
-        for col in table.columns:
-            for value, text in table.value_labels.get(col, {}).items():
-                append_row(values, [col, value, text])
+        for name, each in tables.items():
+            prefix = "" if each is table else f"{name}."
+            for col in each.columns:
+                for value, text in each.value_labels.get(col, {}).items():
+                    append_row(values, [prefix + col, value, text])
     about = wb.create_sheet("about")
     for key, value in table.about:
         append_row(about, [key, value])
@@ -611,17 +728,32 @@ def export_responses(
     wave: Wave | None = None,
     lang: str = "zh_CN",
     identifying: bool = False,
+    repeat: str | None = None,
 ) -> bytes:
     """The anonymised responses of a survey as CSV, XLSX or SPSS (``identifying``: with free
-    texts, dates, times and places too)."""
+    texts, dates, times and places too), one row per respondent.
+
+    The answers of a repeat group (a roster) are a long table of their own, one row per
+    instance: a sheet of the XLSX workbook each, or alone with ``repeat`` (its id)."""
     fmt = check_format("responses", fmt)
+    if repeat is not None:
+        long = repeat_table(survey, repeat, wave, lang, identifying)
+        if fmt == "csv":
+            return to_csv(long)
+        if fmt == "xlsx":
+            return to_xlsx(long, repeat)
+        return to_sav(long)
     table = responses_table(survey, wave, lang, identifying)
     if not table.rows:
         raise ExportError(f"survey {survey.id} has no responses to export yet")
     if fmt == "csv":
         return to_csv(table)
     if fmt == "xlsx":
-        return to_xlsx(table, "responses")
+        waves = [wave] if wave is not None else list(survey.waves)
+        schemas = _collected_schemas(survey, waves)
+        repeats = sorted({rid for schema in schemas for rid in schema.repeats})
+        more = {rid: repeat_table(survey, rid, wave, lang, identifying) for rid in repeats}
+        return to_xlsx(table, "responses", more)
     return to_sav(table)
 
 
