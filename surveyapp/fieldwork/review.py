@@ -172,7 +172,7 @@ def backcheck_questions(schema) -> list[str]:
     if found:
         return found
     one_code = [
-        qid for qid, q in schema.questions.items() if q.kind.choices and not q.kind.multiple
+        qid for qid, q in schema.questions_once.items() if q.kind.choices and not q.kind.multiple
     ]
     return one_code[:4]
 

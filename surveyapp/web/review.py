@@ -83,15 +83,27 @@ def _detail(response: Response, status: int = 200, error: str | None = None):
     lang = schema.default_language
     answers = response.answer_dict()
     shown = []
-    for qid, question in schema.questions.items():
+
+    def show(key: str, question, value, prefix: str = "") -> None:
+        codes = value if isinstance(value, list) else [value]
+        labels = {
+            c.code: c.label.get(lang, c.code) if c.label else c.code for c in question.choices
+        }
+        text = "；".join(str(labels.get(str(c), c)) for c in codes)
+        label = question.label.get(lang, question.id) if question.label else question.id
+        shown.append((key, prefix + label, text))
+
+    for qid, question in schema.questions_once.items():
         if qid in answers:
-            value = answers[qid]
-            codes = value if isinstance(value, list) else [value]
-            labels = {
-                c.code: c.label.get(lang, c.code) if c.label else c.code for c in question.choices
-            }
-            text = "；".join(str(labels.get(str(c), c)) for c in codes)
-            shown.append((qid, question.label.get(lang, qid) if question.label else qid, text))
+            show(qid, question, answers[qid])
+    for rid, group in schema.repeats.items():  # a roster: its instances in turn
+        instances = answers.get(rid)
+        title = group.title.get(lang, rid) if group.title else rid
+        for number, instance in enumerate(instances if isinstance(instances, list) else [], 1):
+            for question in group.questions:
+                if question.id in instance:
+                    key = f"{rid}[{number}].{question.id}"
+                    show(key, question, instance[question.id], f"{title} {number} · ")
     return render_template(
         "review/response.html",
         response=response,

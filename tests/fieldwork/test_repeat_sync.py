@@ -15,6 +15,7 @@ from surveyapp.models import Answer, Response, Survey, Wave
 from surveyapp.services.questionnaires import store_questionnaire
 
 from .conftest import submission
+from .test_cati import MANAGER, login
 from .test_sync_api import post
 
 ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
@@ -80,6 +81,10 @@ def test_instances_are_stored_one_row_set_each(demo, client, token, door, roster
     assert ("visitors", 1, "visitors", "") in rows and ("", 0, "crowded", "yes") in rows
     # the identical interview sent again is a duplicate, not a conflict
     assert post(client, body, token).status_code == 200
+    # the supervisor's review page lists each member's answers
+    login(client, *MANAGER)
+    page = client.get(f"/review/responses/{stored.id}").get_data(as_text=True)
+    assert "家庭成员 2 · 年龄" in page and "家庭成员 1 · 职业" in page and "农民" in page
 
 
 def test_an_invalid_instance_is_refused_naming_it(demo, client, token, door, roster_wave):
