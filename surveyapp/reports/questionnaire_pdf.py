@@ -78,6 +78,12 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "count": "{q} 所选项数",
         "answered": "{q} 已回答",
         "this": "本题答案",
+        "instances": "{q} 的条数",
+        "repeat_count": "本部分逐条询问，共 {count} 条（每条复印本部分一份）",
+        "repeat_open": "本部分逐条询问，按实际条数（每条复印本部分一份）",
+        "repeat_bounds": "，{min} 至 {max} 条",
+        "required_if": "如果 {cond}，本题必答",
+        "choice_filter": "只列出符合条件的选项：{cond}",
         "fallback": "{mark} 尚未翻译成{lang}，以{default}印出。",
         "language": "语言：{lang}",
         "page": "第 {n} 页",
@@ -105,6 +111,12 @@ _WORDS: Mapping[str, Mapping[str, str]] = {
         "count": "the number of answers to {q}",
         "answered": "{q} is answered",
         "this": "this answer",
+        "instances": "the number of {q}",
+        "repeat_count": "Ask this section once for each of {count} (copy it for each)",
+        "repeat_open": "Ask this section once for each, as many as there are (copy it for each)",
+        "repeat_bounds": ", from {min} to {max}",
+        "required_if": "Must be answered if {cond}",
+        "choice_filter": "Offer only the choices where {cond}",
         "fallback": "{mark} Not translated into {lang} yet: printed in {default}.",
         "language": "Language: {lang}",
         "page": "Page {n}",
@@ -136,7 +148,8 @@ _OPERATORS = {"=": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥
 
 
 def _words(lang: str) -> Mapping[str, str]:
-    return _WORDS.get(lang) or _WORDS.get(lang.split("_")[0]) or _WORDS["en"]
+    words = _WORDS.get(lang) or _WORDS.get(lang.split("_")[0]) or _WORDS["en"]
+    return {**_WORDS["en"], **words}  # what a language lacks, in English
 
 
 @dataclass(frozen=True)
@@ -214,6 +227,8 @@ def describe_condition(
                 named = subject(node.args[0])
                 if named is not None:
                     return words["count"].format(q=named[0])
+            if node.name == "count" and len(node.args) == 1 and isinstance(node.args[0], _Ref):
+                return words["instances"].format(q=node.args[0].qid)  # a roster's instances
             if node.name == "not" and len(node.args) == 1:
                 return words["not"].format(x=walk(node.args[0], "not"))
         if isinstance(node, _Ref):
@@ -542,6 +557,18 @@ def build_questionnaire_pdf(
         if group.relevant is not None:
             cond = describe_condition(group.relevant, schema, language, None, untranslated)
             page.paragraph(arrow + words["group_if"].format(cond=cond), 9, gray=0.3)
+        if group.repeat is not None:  # a roster: asked once per instance
+            repeat = group.repeat
+            if repeat.count is not None:
+                count = describe_condition(repeat.count, schema, language, None, untranslated)
+                how = words["repeat_count"].format(count=count)
+            else:
+                how = words["repeat_open"]
+            if repeat.count is None and (repeat.minimum is not None or repeat.maximum is not None):
+                low = repeat.minimum if repeat.minimum is not None else 0
+                high = repeat.maximum if repeat.maximum is not None else "…"
+                how += words["repeat_bounds"].format(min=low, max=high)
+            page.paragraph(arrow + how, 9, gray=0.3)
         for question in group.questions:
             if not question.kind.entered:
                 continue  # a calculation: computed, never asked
@@ -568,6 +595,14 @@ def build_questionnaire_pdf(
             if not question.required:
                 how = f"{how} {words['optional']}"
             page.paragraph(how, 8.5, indent=4 * mm, gray=0.3, after=0.5 * mm)
+            for key, extra in (
+                ("required_if", question.required_if),
+                ("choice_filter", question.choice_filter),
+            ):
+                if extra is not None:
+                    cond = describe_condition(extra, schema, language, question.id, untranslated)
+                    text = words[key].format(cond=cond)
+                    page.paragraph(text, 8.5, indent=4 * mm, gray=0.3, after=0.5 * mm)
             if question.choices:
                 for choice in question.choices:
                     page.choice(f"{choice.code}  {tr(choice.label).marked}", 10, 6 * mm)
