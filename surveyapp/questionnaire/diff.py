@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .conditions import Condition, _Binary, _Call, _Current, _Literal, _Node, _Prop, _Ref, _Regex
-from .model import Indicator, Question, Questionnaire, Text
+from .model import Indicator, Question, Questionnaire, Repeat, Text
 
 __all__ = [
     "Change",
@@ -363,6 +363,16 @@ def _question_changes(old: Question, new: Question) -> list[Change]:
     return changes
 
 
+def _repeat_text(repeat: Repeat | None) -> str | None:
+    """A repeat group's ``repeat`` as written (None for a group asked once)."""
+    if repeat is None:
+        return None
+    parts = [f"count: {canonical_condition(repeat.count)}"] if repeat.count else []
+    parts += [f"min: {repeat.minimum}"] if repeat.minimum is not None else []
+    parts += [f"max: {repeat.maximum}"] if repeat.maximum is not None else []
+    return "{" + ", ".join(parts) + "}" if parts else "true"
+
+
 def _default_label(text: Text | None) -> str:
     if not text:
         return ""
@@ -405,6 +415,9 @@ def diff_questionnaires(old: Questionnaire, new: Questionnaire) -> list[Change]:
             f"group {group.id} relevant",
             canonical_condition(before.relevant),
             canonical_condition(group.relevant),
+        )
+        changes += _value_change(
+            f"group {group.id} repeat", _repeat_text(before.repeat), _repeat_text(group.repeat)
         )
     for group in old.groups:
         if group.id not in new_groups:

@@ -490,6 +490,8 @@ def set_group(
     rebuilt: dict[str, Any] = {"id": group_id, "title": _clean_text(title)}
     if relevant.strip():
         rebuilt["relevant"] = relevant.strip()
+    if "repeat" in group:  # a repeat group stays one (the designer does not edit it)
+        rebuilt["repeat"] = group["repeat"]
     rebuilt["questions"] = group.get("questions") or []
     group.clear()
     group.update(rebuilt)

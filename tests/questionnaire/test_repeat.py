@@ -265,3 +265,15 @@ def test_yaml_export_keeps_the_repeats(roster) -> None:
     again = load_questionnaire_text(text)
     assert [(g.id, g.repeat) for g in again.groups] == [(g.id, g.repeat) for g in roster.groups]
     assert export_yaml(again) == text
+
+
+def test_version_comparison_reports_a_repeat_change(roster) -> None:
+    from surveyapp.questionnaire import load_questionnaire_text
+    from surveyapp.questionnaire.diff import diff_questionnaires
+
+    text = roster.source_text.replace("    repeat:\n      max: 3\n", "    repeat:\n      max: 5\n")
+    assert text != roster.source_text
+    changes = diff_questionnaires(roster, load_questionnaire_text(text))
+    assert [(c.kind, c.where, c.detail) for c in changes] == [
+        ("changed", "group visitors repeat", "{max: 3} → {max: 5}")
+    ]
