@@ -96,3 +96,14 @@ def init_app(app: Flask) -> None:
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
     from . import models  # noqa: F401  (registers the tables with the metadata)
+
+
+def out_of_range(error: Exception) -> bool:
+    """Whether ``error`` is an integer too large for the database (SQLite's driver raises
+    OverflowError; PostgreSQL answers "value out of range", a DataError): bad input, not a
+    server fault."""
+    from sqlalchemy.exc import DataError, StatementError
+
+    if isinstance(error, OverflowError | DataError):
+        return True
+    return isinstance(error, StatementError) and isinstance(error.orig, OverflowError)

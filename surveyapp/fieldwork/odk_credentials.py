@@ -104,6 +104,15 @@ def revoke(username: str) -> tuple[int, User]:
     return count, user
 
 
+def credential_of(user: User) -> OdkCredential | None:
+    """The newest app credential of ``user`` not revoked, or None."""
+    return db.session.scalar(
+        select(OdkCredential)
+        .where(OdkCredential.user_id == user.id, OdkCredential.revoked_at.is_(None))
+        .order_by(OdkCredential.id.desc())
+    )
+
+
 def active_credential(username: str) -> OdkCredential | None:
     """The active app credential of the active enumerator ``username``, or None."""
     if not username or len(username) > 64:

@@ -354,3 +354,19 @@ def locality_tree() -> list[tuple[Locality, int]]:
         out.append((node, depth))
         stack.extend((c, depth + 1) for c in reversed(children.get(node.id, [])))
     return out
+
+
+def districts() -> list[Locality]:
+    """Every district, by code."""
+    return list(
+        db.session.scalars(
+            select(Locality).where(Locality.level == "district").order_by(Locality.code)
+        )
+    )
+
+
+def jurisdictions() -> list[Locality]:
+    """The localities an account can be given as jurisdiction (every level but grids), by code."""
+    return list(
+        db.session.scalars(select(Locality).where(Locality.level != "grid").order_by(Locality.code))
+    )

@@ -99,3 +99,16 @@ def parse_open_questionnaires() -> int:
     for version in versions:
         version.schema  # noqa: B018  (parses and caches)
     return len(versions)
+
+
+def published_versions(slug: str | None = None) -> list[QuestionnaireVersion]:
+    """The published questionnaire versions (of questionnaire ``slug`` if given), by
+    questionnaire and newest version first."""
+    query = select(QuestionnaireVersion).where(QuestionnaireVersion.status == "published")
+    if slug is not None:
+        query = query.where(QuestionnaireVersion.slug == slug)
+    return list(
+        db.session.scalars(
+            query.order_by(QuestionnaireVersion.slug, QuestionnaireVersion.version.desc())
+        )
+    )

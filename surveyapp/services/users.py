@@ -289,3 +289,12 @@ def revoke_token(user: User, token_id: int):
         token.revoked_at = datetime.utcnow()
         db.session.commit()
     return token
+
+
+def active_users(roles: tuple[str, ...]) -> list[User]:
+    """The active accounts with one of ``roles``, by user name."""
+    return list(
+        db.session.scalars(
+            select(User).where(User.role.in_(roles), User.active.is_(True)).order_by(User.username)
+        )
+    )

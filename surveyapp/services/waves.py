@@ -428,3 +428,8 @@ def wave_summary(wave: Wave, counted: int | None = None) -> dict:
 
 def _when(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
+
+
+def all_waves() -> list[Wave]:
+    """Every wave, by survey and position in it."""
+    return list(db.session.scalars(select(Wave).order_by(Wave.survey_id, Wave.position)))

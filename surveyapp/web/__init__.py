@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from ..database import out_of_range
 from ..errors import UserError
 from .errors import rollback as _rollback
 from .errors import user_error
@@ -164,7 +165,7 @@ def init_app(app: Flask) -> None:
         # The failed statement left the session unusable: the error page (current_user, the
         # menu) must not query through it (PendingRollbackError).
         _rollback()
-        if _out_of_range(error):
+        if out_of_range(error):
             message = _(
                 "A number in the request is too large or not valid for the database; "
                 "check the numbers you entered."
@@ -175,13 +176,3 @@ def init_app(app: Flask) -> None:
         # Users never see a stack trace; the log keeps it.
         app.logger.exception("unhandled error on %s", request.path)
         return render_template("error.html", code=500, message=None), 500
-
-
-def _out_of_range(error: Exception) -> bool:
-    """An integer too large for the database (SQLite's driver raises OverflowError; PostgreSQL
-    answers "value out of range", a DataError): bad input, not a server fault."""
-    from sqlalchemy.exc import DataError, StatementError
-
-    if isinstance(error, OverflowError | DataError):
-        return True
-    return isinstance(error, StatementError) and isinstance(error.orig, OverflowError)

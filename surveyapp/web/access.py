@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 
-from ..extensions import db
 from ..models import Wave
 from ..policy import may_manage_wave
+from ..services import records
 
 
 def supervised_wave(wave_id: int) -> Wave:
     """The wave, if the current user supervises its survey; else 404 (none) or 403."""
-    wave = db.session.get(Wave, wave_id)
+    wave = records.get(Wave, wave_id)
     if wave is None:
         abort(404)
     if not may_manage_wave(current_user, wave):

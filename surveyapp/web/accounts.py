@@ -17,17 +17,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from .. import sessions
 from ..auth import roles_required
-from ..extensions import db
 from ..i18n import select_locale
-from ..models import ROLES, Locality, User
-from ..services import audit
+from ..models import ROLES, User
+from ..services import audit, localities, records
 from ..services import users as accounts
 
 bp = Blueprint("accounts", __name__)
@@ -80,9 +78,7 @@ def _no_surrounding_spaces(form, field) -> None:
 def _locality_choices() -> list[tuple[str, str]]:
     """Jurisdictions to choose from: districts, streets and communities, by code."""
     lang = select_locale()
-    rows = db.session.scalars(
-        select(Locality).where(Locality.level != "grid").order_by(Locality.code)
-    )
+    rows = localities.jurisdictions()
     return [SelectChoice("", _("(none)"))] + [
         SelectChoice(loc.code, f"{loc.code} {loc.name(lang)}") for loc in rows
     ]
@@ -151,7 +147,7 @@ class PasswordForm(FlaskForm):
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = records.get(User, user_id)
     if user is None:
         abort(404)
     return user
@@ -200,7 +196,7 @@ def create():
                 temporary=True,
             )
         except accounts.AccountError as exc:
-            db.session.rollback()
+            records.discard_changes()
             return _form_page("accounts/new.html", 400, form=form, error=_problem_text(exc))
         audit.record("user_created", user.username, role=user.role, commit=True)
         return render_template(
@@ -228,7 +224,7 @@ def edit(user_id: int):
                 locality_code=form.locality.data or None,
             )
         except accounts.AccountError as exc:
-            db.session.rollback()
+            records.discard_changes()
             return _form_page("accounts/edit.html", 400, error=_problem_text(exc), **page)
         audit.record("user_changed", user.username, before=before, role=user.role, commit=True)
         flash(_("The account “%(name)s” is saved.", name=user.username), "info")
@@ -238,7 +234,7 @@ def edit(user_id: int):
 
 def _refused(user: User, message: str):
     """The account's page again, with why the action was refused (400)."""
-    db.session.rollback()
+    records.discard_changes()
     return _form_page(
         "accounts/edit.html",
         400,
@@ -340,7 +336,7 @@ def change_password():
         try:
             accounts.change_own_password(user, form.current.data, form.new.data)
         except accounts.AccountError as exc:
-            db.session.rollback()
+            records.discard_changes()
             return _form_page("accounts/password.html", 400, form=form, error=_problem_text(exc))
         # Every other session has ended; this one goes on with the new generation.
         sessions.start(user)

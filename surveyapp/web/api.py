@@ -16,13 +16,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import UserError
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..fieldwork import offline, sync
 from ..fieldwork.cati import cati_item_hook
 from ..fieldwork.review import sent_back_for, submission_status
 from ..i18n import select_locale, translate
 from ..models import QuestionnaireVersion
 from ..policy import may_read_questionnaire
+from ..services import records
 from .answer_messages import answer_error_message
 from .errors import user_error
 
@@ -108,7 +109,7 @@ def _unexpected(error: Exception):
     if isinstance(error, UserError):
         return user_error(error)
     current_app.logger.exception("unhandled error on %s", request.path)
-    db.session.rollback()
+    records.discard_changes()
     return _error(
         500, _("unexpected error; nothing was stored for the failing request"), code="internal"
     )
@@ -151,7 +152,7 @@ def questionnaire(version_id: int):
             _("questionnaire %(id)s is not used by your assignments", id=version_id),
             code="forbidden",
         )
-    version = db.session.get(QuestionnaireVersion, version_id)
+    version = records.get(QuestionnaireVersion, version_id)
     if version is None:
         return _error(404, _("no questionnaire version %(id)s", id=version_id), code="not_found")
     response = jsonify(offline.questionnaire_document(version))
@@ -230,9 +231,9 @@ def _answer_schemas(items: list, results: list[sync.ItemResult]) -> dict:
         if wave_id is None and item.get("assignment") is not None:
             from ..models import Assignment
 
-            assignment = db.session.get(Assignment, item["assignment"])
+            assignment = records.get(Assignment, item["assignment"])
             wave_id = assignment.wave_id if assignment else None
-        wave = db.session.get(Wave, wave_id) if isinstance(wave_id, int) else None
+        wave = records.get(Wave, wave_id) if isinstance(wave_id, int) else None
         if wave is not None:
             schema = wave.questionnaire_version.schema
             lang = item.get("language") or schema.default_language

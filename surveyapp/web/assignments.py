@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import roles_required
-from ..extensions import db
 from ..fieldwork import assignments as service
 from ..fieldwork.access import may_supervise
 from ..models import Assignment, Wave
+from ..services import records
 from .access import supervised_wave
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -51,7 +51,7 @@ def wave(wave_id: int):
             request.form.get("locality_editable") == "yes",
         )
     except service.AssignmentError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _page(found, 400, str(exc))
     flash(_("Assignment added.") if created else _("Assignment changed."), "info")
     return redirect(url_for("assignments.wave", wave_id=found.id)), 303
@@ -92,7 +92,7 @@ def upload(wave_id: int):
     except service.AssignmentError as exc:
         return _page(found, 400, str(exc))
     preview = service.preview_upload(found, text)
-    db.session.rollback()
+    records.discard_changes()
     return _preview_page(found, text, preview, 400 if preview.problems else 200)
 
 
@@ -105,7 +105,7 @@ def confirm_upload(wave_id: int):
     try:
         done = service.import_assignments(found, text)
     except service.AssignmentImportError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _preview_page(found, text, service.UploadPreview(problems=exc.problems), 400)
     flash(
         _(
@@ -119,7 +119,7 @@ def confirm_upload(wave_id: int):
 
 
 def _assignment_or_404(assignment_id: int) -> Assignment:
-    found = db.session.get(Assignment, assignment_id)
+    found = records.get(Assignment, assignment_id)
     if found is None:
         abort(404)
     if not may_supervise(current_user, found.wave.survey):
@@ -153,7 +153,7 @@ def edit(assignment_id: int):
             locality_editable=request.form.get("locality_editable") == "yes",
         )
     except service.AssignmentError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _edit_page(found, 400, str(exc))
     flash(_("Assignment changed."), "info")
     return redirect(url_for("assignments.wave", wave_id=found.wave_id)), 303
@@ -188,7 +188,7 @@ def delete(assignment_id: int):
     try:
         service.delete_assignment(found)
     except service.AssignmentError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _edit_page(found, 400, str(exc))
     flash(_("Assignment deleted."), "info")
     return redirect(url_for("assignments.wave", wave_id=wave_id)), 303

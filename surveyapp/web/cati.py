@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import roles_required
-from ..extensions import db
 from ..fieldwork import cati
 from ..fieldwork.dispositions import DISPOSITIONS
 from ..fieldwork.settings import FieldworkSettings, settings_for
@@ -23,6 +22,7 @@ from ..i18n import select_locale
 from ..models import Wave
 from ..models.fieldwork import CatiCase
 from ..reports.cells import CsvWriter
+from ..services import records
 from .access import supervised_wave
 
 bp = Blueprint("cati", __name__, url_prefix="/cati")
@@ -137,7 +137,7 @@ def outcome(case_id: int):
     that an outcome recorded during a network outage is sent again safely when it returns.
     """
     try:
-        found = db.session.get(CatiCase, case_id)
+        found = records.get(CatiCase, case_id)
         if found is None:
             raise cati.CatiError(_("There is no case %(id)s.", id=case_id), status=404)
         settings = settings_for(found.wave.survey)
@@ -152,7 +152,7 @@ def outcome(case_id: int):
             client_id=request.form.get("client_id", "").strip() or None,
         )
     except cati.CatiError as exc:
-        db.session.rollback()
+        records.discard_changes()
         if _wants_json():
             return {"error": exc.status, "message": exc.message}, exc.status
         return _desk(exc.status, exc.message)
@@ -281,7 +281,7 @@ def quota(wave_id: int):
             age_group=request.form.get("age_group", "").strip(),
         )
     except cati.CatiError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _wave_page(wave, exc.status, [exc.message])
     flash(_("Quota saved."), "info")
     return redirect(url_for("cati.wave", wave_id=wave.id)), 303

@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import roles_required
-from ..extensions import db
 from ..models import Assignment
+from ..services import records
 
 bp = Blueprint("collect", __name__, url_prefix="/collect")
 
 
 def _assignment_or_404(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
+    assignment = records.get(Assignment, assignment_id)
     # Another enumerator's assignment is as invisible as a missing one.
     if assignment is None or assignment.enumerator_id != current_user.id:
         abort(404)

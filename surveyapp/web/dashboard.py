@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..auth import roles_required
-from ..extensions import db
 from ..fieldwork.dashboard import dashboard_data
 from ..i18n import select_locale
-from ..models import Wave
 from ..policy import may_manage_survey
+from ..services.waves import all_waves
 from .access import supervised_wave
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -24,11 +22,7 @@ POLL_SECONDS = 15
 @roles_required("admin", "manager")
 def index():
     """List the waves the user supervises, with links to their dashboards."""
-    waves = [
-        w
-        for w in db.session.scalars(select(Wave).order_by(Wave.survey_id, Wave.position))
-        if may_manage_survey(current_user, w.survey)
-    ]
+    waves = [w for w in all_waves() if may_manage_survey(current_user, w.survey)]
     return render_template("dashboard/index.html", waves=waves)
 
 

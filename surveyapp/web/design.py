@@ -24,11 +24,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import policy
 from ..auth import roles_required
-from ..extensions import db
 from ..models import QuestionnaireVersion, Survey
 from ..questionnaire import (
     QUESTION_TYPES,
@@ -41,8 +39,9 @@ from ..questionnaire.diff import comparable_indicators, diff_questionnaires
 from ..questionnaire.export import dump_document
 from ..questionnaire.types import KINDS
 from ..questionnaire.untrusted import BudgetExceeded, time_budget
-from ..services import design
+from ..services import design, records
 from ..services.design import DesignError
+from ..services.surveys import all_surveys
 from .terms import TERMS
 
 bp = Blueprint("design", __name__, url_prefix="/design")
@@ -56,7 +55,7 @@ def _stay(status: int, endpoint: str, **values: Any) -> Response:
     A redirect carrying a 4xx status is not followed by browsers (they show Werkzeug's English
     "Redirecting..." page), so a refused action renders its page directly instead.
     """
-    db.session.rollback()
+    records.discard_changes()
     response = make_response(current_app.view_functions[endpoint](**values))
     response.status_code = status
     return response
@@ -66,7 +65,7 @@ def _stay(status: int, endpoint: str, **values: Any) -> Response:
 
 
 def _version_or_404(version_id: int) -> QuestionnaireVersion:
-    version = db.session.get(QuestionnaireVersion, version_id)
+    version = records.get(QuestionnaireVersion, version_id)
     if version is None:
         abort(404)
     if version.status == "draft" and not _may_edit(version):
@@ -106,11 +105,7 @@ def index():
         if draft is not None and not _may_edit(draft):
             entry["draft"] = None
             entry["draft_elsewhere"] = True
-    surveys = [
-        survey
-        for survey in db.session.scalars(select(Survey).order_by(Survey.id))
-        if policy.may_see_survey(current_user, survey)
-    ]
+    surveys = [survey for survey in all_surveys() if policy.may_see_survey(current_user, survey)]
     return render_template("design/index.html", entries=entries, surveys=surveys)
 
 
@@ -1041,7 +1036,7 @@ def import_file():
 @roles_required(*ROLES)
 def plan(survey_id: int):
     """Plan interviews per street (sample-size planner) and quotas by sex × age (census counts)."""
-    survey = db.session.get(Survey, survey_id)
+    survey = records.get(Survey, survey_id)
     if survey is None:
         abort(404)
     if not policy.may_manage_survey(current_user, survey):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from ..errors import UserError
+from ..services import records
 
 __all__ = ["rollback", "user_error", "wants_json"]
 
@@ -38,9 +39,7 @@ def user_error(error: UserError):
 def rollback() -> None:
     """Roll the session back before an error page: the failed statement may have left it
     unusable, and the page (current_user, the menu) queries through it."""
-    from ..extensions import db
-
     try:
-        db.session.rollback()
+        records.discard_changes()
     except Exception:  # noqa: BLE001 - an error page must render even if this fails
         current_app.logger.exception("rollback before an error page failed")

@@ -7,9 +7,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from ..auth import roles_required
-from ..extensions import db
 from ..models import Locality
 from ..services import localities as service
+from ..services import records
 
 bp = Blueprint("localities", __name__, url_prefix="/localities")
 
@@ -45,7 +45,7 @@ def upload():
         text = service.upload_text(upload.filename, data)
         result = service.import_localities(text, source=upload.filename[:80], dry_run=True)
     except service.LocalityImportError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _preview("", 400, problems=exc.problems)
     return _preview(text, 200, result=result)
 
@@ -58,7 +58,7 @@ def confirm():
     try:
         result = service.import_localities(text, source=_("file"))
     except service.LocalityImportError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _preview("", 400, problems=exc.problems)
     flash(
         _(
@@ -76,7 +76,7 @@ def confirm():
 @roles_required("admin")
 def edit(locality_id: int):
     """Show a locality; change its names and population."""
-    found = db.session.get(Locality, locality_id)
+    found = records.get(Locality, locality_id)
     if found is None:
         abort(404)
     error = None
@@ -89,7 +89,7 @@ def edit(locality_id: int):
                 request.form.get("population", ""),
             )
         except service.LocalityEditError as exc:
-            db.session.rollback()
+            records.discard_changes()
             error = str(exc)
         else:
             flash(_("Locality changed."), "info")

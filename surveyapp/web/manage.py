@@ -11,16 +11,24 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import policy
 from ..auth import roles_required
-from ..extensions import db
-from ..models import Locality, QuestionnaireVersion, Survey, User, Wave
+from ..models import Survey, Wave
 from ..models.surveys import MODES
+from ..services import records
 from ..services import survey_settings as settings_service
 from ..services import waves as wave_service
-from ..services.surveys import counts_by_street, create_survey, survey_overview, update_survey
+from ..services.localities import districts
+from ..services.questionnaires import published_versions
+from ..services.surveys import (
+    all_surveys,
+    counts_by_street,
+    create_survey,
+    survey_overview,
+    update_survey,
+)
+from ..services.users import active_users
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -39,7 +47,7 @@ ACTIONS = {
 def index():
     """List the surveys the user may see, with their waves and response counts."""
     visible = {}
-    for survey in db.session.scalars(select(Survey).order_by(Survey.id)):
+    for survey in all_surveys():
         view = policy.visible_streets(current_user, survey)
         if view:
             visible[survey.id] = None if view.whole else view.street_ids
@@ -58,7 +66,7 @@ def index():
 @roles_required("admin", "manager", "official")
 def wave(wave_id: int):
     """Show a wave's completed interviews per street."""
-    wave = db.session.get(Wave, wave_id)
+    wave = records.get(Wave, wave_id)
     if wave is None:
         abort(404)
     view = policy.visible_streets(current_user, wave.survey)
@@ -76,7 +84,7 @@ def wave(wave_id: int):
 
 
 def _managed_survey(survey_id: int) -> Survey:
-    survey = db.session.get(Survey, survey_id)
+    survey = records.get(Survey, survey_id)
     if survey is None:
         abort(404)
     if not policy.may_manage_survey(current_user, survey):
@@ -86,21 +94,10 @@ def _managed_survey(survey_id: int) -> Survey:
 
 def _choices() -> dict:
     """The lists the survey form chooses from."""
-    versions = db.session.scalars(
-        select(QuestionnaireVersion)
-        .where(QuestionnaireVersion.status == "published")
-        .order_by(QuestionnaireVersion.slug, QuestionnaireVersion.version.desc())
-    ).all()
     return {
-        "questionnaires": versions,
-        "districts": db.session.scalars(
-            select(Locality).where(Locality.level == "district").order_by(Locality.code)
-        ).all(),
-        "owners": db.session.scalars(
-            select(User)
-            .where(User.role.in_(MANAGERS), User.active.is_(True))
-            .order_by(User.username)
-        ).all(),
+        "questionnaires": published_versions(),
+        "districts": districts(),
+        "owners": active_users(MANAGERS),
         "modes": MODES,
         "strata": settings_service.STRATA,
         "clusters": settings_service.CLUSTERS,
@@ -187,7 +184,7 @@ def new_survey():
             user=current_user._get_current_object(),
         )
     except wave_service.SurveyOperationError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _form_page(None, exc, 400)
     flash(_("Survey created: now add its first wave."), "success")
     return redirect(url_for("manage.survey", survey_id=survey.id))
@@ -224,8 +221,8 @@ def edit_survey(survey_id: int):
         )
         settings_service.change_settings(survey, settings, user=user)
     except wave_service.SurveyOperationError as exc:
-        db.session.rollback()
-        survey = db.session.get(Survey, survey_id)
+        records.discard_changes()
+        survey = records.get(Survey, survey_id)
         return _form_page(survey, exc, 400)
     if survey.settings_version != before:
         flash(
@@ -251,14 +248,7 @@ def edit_survey(survey_id: int):
 def new_wave(survey_id: int):
     """Add a wave: code, name, dates and questionnaire version (latest published by default)."""
     survey = _managed_survey(survey_id)
-    versions = db.session.scalars(
-        select(QuestionnaireVersion)
-        .where(
-            QuestionnaireVersion.slug == survey.questionnaire_version.slug,
-            QuestionnaireVersion.status == "published",
-        )
-        .order_by(QuestionnaireVersion.version.desc())
-    ).all()
+    versions = published_versions(survey.questionnaire_version.slug)
     values = dict(request.form) if request.method == "POST" else {}
     error = None
     if request.method == "POST":
@@ -273,7 +263,7 @@ def new_wave(survey_id: int):
                 user=current_user._get_current_object(),
             )
         except wave_service.SurveyOperationError as exc:
-            db.session.rollback()
+            records.discard_changes()
             error = exc
         else:
             flash(
@@ -298,20 +288,13 @@ def new_wave(survey_id: int):
 @roles_required(*MANAGERS)
 def edit_wave(wave_id: int):
     """Change a wave's name or dates, and its questionnaire version before any interview."""
-    wave = db.session.get(Wave, wave_id)
+    wave = records.get(Wave, wave_id)
     if wave is None:
         abort(404)
     if not policy.may_manage_wave(current_user, wave):
         abort(403)
     survey = wave.survey
-    versions = db.session.scalars(
-        select(QuestionnaireVersion)
-        .where(
-            QuestionnaireVersion.slug == survey.questionnaire_version.slug,
-            QuestionnaireVersion.status == "published",
-        )
-        .order_by(QuestionnaireVersion.version.desc())
-    ).all()
+    versions = published_versions(survey.questionnaire_version.slug)
     version = wave.questionnaire_version
     values = {
         "code": wave.code,
@@ -334,7 +317,7 @@ def edit_wave(wave_id: int):
                 user=current_user._get_current_object(),
             )
         except wave_service.SurveyOperationError as exc:
-            db.session.rollback()
+            records.discard_changes()
             error = exc
         else:
             flash(_("Saved."), "success")
@@ -360,7 +343,7 @@ def edit_wave(wave_id: int):
 def wave_action(wave_id: int, action: str):
     """Confirm (GET) and then do (POST) one step of a wave's life."""
     step = ACTIONS.get(action)
-    wave = db.session.get(Wave, wave_id)
+    wave = records.get(Wave, wave_id)
     if step is None or wave is None:
         abort(404)
     if not policy.may_manage_wave(current_user, wave):
@@ -370,7 +353,7 @@ def wave_action(wave_id: int, action: str):
     try:
         step(wave, user=current_user._get_current_object())
     except wave_service.SurveyOperationError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return (
             render_template(
                 "manage/wave_action.html", wave=wave, action=action, error=exc.translated()

@@ -6,10 +6,8 @@ import base64
 
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from ..auth import roles_required
-from ..extensions import db
 from ..fieldwork import odk_credentials
 from ..models.odk import OdkCredential
 
@@ -21,11 +19,7 @@ def _server_url() -> str:
 
 
 def _active() -> OdkCredential | None:
-    return db.session.scalar(
-        select(OdkCredential)
-        .where(OdkCredential.user_id == current_user.id, OdkCredential.revoked_at.is_(None))
-        .order_by(OdkCredential.id.desc())
-    )
+    return odk_credentials.credential_of(current_user)
 
 
 @bp.get("/")

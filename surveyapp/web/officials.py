@@ -26,10 +26,9 @@ from flask_login import current_user
 
 from .. import policy
 from ..auth import roles_required
-from ..extensions import db
 from ..models import Locality, Survey, Wave
 from ..reports import ReportError, ReportLanguageError
-from ..services import audit, jobs
+from ..services import audit, jobs, records
 from ..services.exports import (
     MEDIA_TYPES,
     ExportError,
@@ -65,7 +64,7 @@ def visible_streets(survey: Survey) -> tuple[list[Locality], bool]:
 
 
 def _survey_wave(survey_id: int, wave_code: str) -> tuple[Survey, Wave, list[Locality], bool]:
-    survey = db.session.get(Survey, survey_id)
+    survey = records.get(Survey, survey_id)
     if survey is None:
         abort(404, _("There is no survey %(id)s.", id=survey_id))
     wave = next((w for w in survey.waves if w.code == wave_code), None)
@@ -311,7 +310,7 @@ def _job_or_404(job_id: str):
     job = jobs.job_for(current_user._get_current_object(), job_id)
     if job is None:
         abort(404, _("There is no download %(id)s of yours.", id=job_id[:40]))
-    db.session.refresh(job)
+    records.reload(job)
     return job
 
 
@@ -320,8 +319,8 @@ def _job_or_404(job_id: str):
 def job(job_id: str):
     """Show a background job's progress (the page reloads itself until it is done)."""
     job = _job_or_404(job_id)
-    survey = db.session.get(Survey, job.survey_id)
-    wave = db.session.get(Wave, job.wave_id) if job.wave_id else None
+    survey = records.get(Survey, job.survey_id)
+    wave = records.get(Wave, job.wave_id) if job.wave_id else None
     return render_template(
         "officials/job.html",
         job=job,

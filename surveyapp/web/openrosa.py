@@ -18,11 +18,11 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from flask_babel import gettext
 
 from ..errors import UserError
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..fieldwork import odk_credentials
 from ..fieldwork.sync import ItemResult
 from ..i18n import select_locale, translate
-from ..services import openrosa
+from ..services import openrosa, records
 from .answer_messages import answer_error_message
 
 bp = Blueprint("openrosa", __name__)
@@ -150,10 +150,10 @@ def _unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _message(error.description or error.name, error.code or 500, "error")
     if isinstance(error, UserError):  # the user's to fix: its status, in OpenRosa's XML
-        db.session.rollback()
+        records.discard_changes()
         return _message(error.translated(), error.status, "error")
     current_app.logger.exception("unhandled error on %s", request.path)
-    db.session.rollback()
+    records.discard_changes()
     return _message(gettext("unexpected error; nothing was stored"), 500, "error")
 
 

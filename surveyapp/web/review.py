@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth import roles_required
-from ..extensions import db
 from ..fieldwork import review as reviews
 from ..fieldwork.cati import local_time
 from ..fieldwork.quality import FLAGS, wave_quality
@@ -16,6 +15,7 @@ from ..fieldwork.settings import settings_for
 from ..models import Response
 from ..models.fieldwork import BackCheck
 from ..policy import may_manage_survey
+from ..services import records
 from .access import supervised_wave
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -67,7 +67,7 @@ def queue(wave_id: int):
 
 
 def _response_or_abort(response_id: int) -> Response:
-    response = db.session.get(Response, response_id)
+    response = records.get(Response, response_id)
     if response is None:
         abort(404)
     if not may_manage_survey(current_user, response.survey):
@@ -135,7 +135,7 @@ def decide(response_id: int):
             found, current_user, request.form.get("action", ""), request.form.get("reason", "")
         )
     except reviews.ReviewError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _detail(found, exc.status, exc.message)
     flash(_("Decision recorded."), "info")
     return redirect(url_for("review.queue", wave_id=found.wave_id)), 303
@@ -186,7 +186,7 @@ def draw(wave_id: int):
 
 
 def _check_or_abort(check_id: int) -> BackCheck:
-    check = db.session.get(BackCheck, check_id)
+    check = records.get(BackCheck, check_id)
     if check is None:
         abort(404)
     if not may_manage_survey(current_user, check.response.survey):
@@ -223,7 +223,7 @@ def backcheck(check_id: int):
             request.form.get("notes", "").strip(),
         )
     except reviews.ReviewError as exc:
-        db.session.rollback()
+        records.discard_changes()
         return _check_page(check, exc.status, exc.message)
     flash(_("Back-check recorded."), "info")
     return redirect(url_for("review.backchecks", wave_id=check.wave_id)), 303

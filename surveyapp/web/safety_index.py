@@ -21,13 +21,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import policy
 from ..auth import roles_required
-from ..extensions import db
 from ..models import Locality
 from ..safety_index import DefinitionError, streets_to_watch, top_changes
+from ..services import localities
 from ..services import safety_index as service
 
 bp = Blueprint("safety_index", __name__, url_prefix="/safety-index")
@@ -81,9 +80,7 @@ def _compute(district: Locality, month: str | None):
 @roles_required(*VIEWERS)
 def index():
     """List the districts whose index the user may see (or go straight to the only one)."""
-    districts = db.session.scalars(
-        select(Locality).where(Locality.level == "district").order_by(Locality.code)
-    ).all()
+    districts = localities.districts()
     visible = []
     for d in districts:
         view = policy.safety_index_streets(current_user, d)
@@ -257,10 +254,7 @@ def upload():
 def _completeness() -> list:
     """Per district of the user's jurisdiction: the latest month's streets with a value."""
     out = []
-    districts = db.session.scalars(
-        select(Locality).where(Locality.level == "district").order_by(Locality.code)
-    ).all()
-    for d in districts:
+    for d in localities.districts():
         if not policy.safety_index_streets(current_user, d).whole:
             continue
         months = service.months_with_data(d)
