@@ -30,7 +30,7 @@ def assessment(district_code: str, year: int, fmt: str) -> None:
     try:
         doc = annual_assessment(district_code, year)
     except EstimateRequestError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(exc.translated()) from None
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
@@ -78,7 +78,7 @@ def factors(survey_id: int, wave_code: str | None, question: str, fmt: str) -> N
         survey, wave = find_survey_and_wave(survey_id, wave_code)
         doc = shares_document(wave_factor_shares(survey, wave, question))
     except EstimateRequestError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(exc.translated()) from None
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return

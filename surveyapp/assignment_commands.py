@@ -78,7 +78,7 @@ def assignments_create(
         found, created = assign(wave, username, locality, mode, target, not fixed_locality)
     except AssignmentError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(exc.translated()) from exc
     record = assignment_record(found)
     record["created"] = created
     if fmt == "json":

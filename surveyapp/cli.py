@@ -263,7 +263,7 @@ def users_create(
             username, role, password, display_name=display_name, locality_code=locality_code
         )
     except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(exc.translated()) from exc
     click.echo(f"Created {user.role} '{user.username}' (id {user.id}).")
 
 
@@ -307,7 +307,7 @@ def backup(output: Path) -> None:
     try:
         counts = write_backup(output)
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(exc.translated()) from exc
     click.echo(f"{output}: {sum(counts.values())} rows in {len(counts)} tables, verified.")
 
 
@@ -321,7 +321,7 @@ def restore(file: Path) -> None:
     try:
         counts = restore_backup(file)
     except BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(exc.translated()) from exc
     click.echo(f"{file}: {sum(counts.values())} rows restored in {len(counts)} tables.")
 
 
@@ -340,7 +340,7 @@ def users_token(username: str, label: str, revoke_others: bool) -> None:
     try:
         token, user = issue_token(username, label=label, revoke_others=revoke_others)
     except TokenError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(exc.translated()) from exc
     click.echo(token)
     click.echo(
         f"API token for {user.role} '{user.username}'; send it as "

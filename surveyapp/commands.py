@@ -81,7 +81,7 @@ def answer_user_errors(command: click.Command) -> click.Command:
         try:
             return invoke(ctx)
         except UserError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(exc.translated()) from exc
 
     command.invoke = guarded  # type: ignore[method-assign]
     command._answers_user_errors = True  # type: ignore[attr-defined]

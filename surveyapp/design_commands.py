@@ -203,7 +203,7 @@ def questionnaire_pdf(reference: str, language: str | None, output: Path) -> Non
     try:
         data = build_questionnaire_pdf(schema, code, marker)
     except QuestionnairePdfError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(exc.translated()) from None
     try:
         output.write_bytes(data)
     except OSError as exc:

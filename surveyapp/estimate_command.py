@@ -237,7 +237,7 @@ def _estimate_survey(
         with app.app_context():
             return run()
     except EstimateRequestError as exc:
-        raise EstimateFailure(str(exc)) from None
+        raise EstimateFailure(exc.translated()) from None
 
 
 def main_data(argv: list[str]) -> int:

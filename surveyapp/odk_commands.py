@@ -49,7 +49,7 @@ def users_odk(username: str, url: str | None, fmt: str, output: Path | None, rev
         try:
             count, user = revoke_passwords(username)
         except CredentialError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(exc.translated()) from exc
         click.echo(f"Revoked {count} app password(s) of '{user.username}'.")
         return
     if output is not None and output.suffix.lower() != ".png":
@@ -67,7 +67,7 @@ def users_odk(username: str, url: str | None, fmt: str, output: Path | None, rev
     try:
         password, user = issue_app_password(username)
     except CredentialError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(exc.translated()) from exc
     if output is not None:
         settings = collect_settings(server, user.username, password, "surveyapp")
         output.write_bytes(collect_settings_png(settings))

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from ..errors import N_, Text
 from ..estimation import Estimate
 from ..estimation.estimates import svyby, svyciprop, svymean
 from ..estimation.pooling import WavePart, pool_waves
@@ -36,7 +37,13 @@ __all__ = ["annual_assessment"]
 def _quarter(wave: Wave) -> tuple[int, int]:
     if wave.starts_on is None:
         raise EstimateRequestError(
-            f"wave {wave.code} has no start date: the assessment places waves in quarters by date"
+            Text(
+                N_(
+                    "wave %(wave)s has no start date: the assessment places waves in quarters "
+                    "by date"
+                ),
+                wave=wave.code,
+            )
         )
     return wave.starts_on.year, (wave.starts_on.month - 1) // 3 + 1
 
@@ -65,8 +72,14 @@ def pooled_year(survey: Survey, waves: list[Wave], items: tuple[str, str]) -> di
         missing = [i for i in items if i not in known]
         if missing:
             raise EstimateRequestError(
-                f"wave {wave.code}: the questionnaire has no item {', '.join(missing)} "
-                "(survey settings: assessment)"
+                Text(
+                    N_(
+                        "wave %(wave)s: the questionnaire has no item %(items)s "
+                        "(survey settings: assessment)"
+                    ),
+                    wave=wave.code,
+                    items=", ".join(missing),
+                )
             )
         data = extract_wave(wave, schema)
         design, _ = build_design(data, streets, settings)
@@ -115,10 +128,12 @@ def annual_assessment(district_code: str, year: int, until: Any = None) -> dict:
     """
     district = db.session.scalar(select(Locality).where(Locality.code == district_code))
     if district is None:
-        raise EstimateRequestError(f"no locality with code {district_code}")
+        raise EstimateRequestError(Text(N_("no locality with code %(code)s"), code=district_code))
     surveys = list(db.session.scalars(select(Survey).where(Survey.district_id == district.id)))
     if not surveys:
-        raise EstimateRequestError(f"no survey of the district {district_code}")
+        raise EstimateRequestError(
+            Text(N_("no survey of the district %(code)s"), code=district_code)
+        )
     survey = surveys[0]
     try:
         rules = rules_from_settings(survey.settings)
@@ -134,7 +149,13 @@ def annual_assessment(district_code: str, year: int, until: Any = None) -> dict:
         and (until is None or w.starts_on <= until)
     ]
     if not any(_quarter(w)[0] == year for w in waves):
-        raise EstimateRequestError(f"no wave of the district {district_code} starts in {year}")
+        raise EstimateRequestError(
+            Text(
+                N_("no wave of the district %(code)s starts in %(year)s"),
+                code=district_code,
+                year=year,
+            )
+        )
     streets = [s for s in district.children if s.level == "street"]
     quarters = []
     for wave in waves:
@@ -143,8 +164,14 @@ def annual_assessment(district_code: str, year: int, until: Any = None) -> dict:
             item = results.item(rules.quarterly_indicator)
         except StopIteration:
             raise EstimateRequestError(
-                f"survey settings: assessment.quarterly_indicator '{rules.quarterly_indicator}' "
-                f"is not an item of wave {wave.code}"
+                Text(
+                    N_(
+                        "survey settings: assessment.quarterly_indicator '%(item)s' is not an item "
+                        "of wave %(wave)s"
+                    ),
+                    item=rules.quarterly_indicator,
+                    wave=wave.code,
+                )
             ) from None
         y, q = _quarter(wave)
         quarters.append(

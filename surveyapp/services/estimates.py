@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import N_, Text
 from ..estimation import Design, Estimate, EstimationError
 from ..estimation.compare import Comparison, domain_means
 from ..estimation.estimates import svyby, svyciprop, svymean
@@ -261,7 +262,13 @@ def survey_estimates(
     """
     survey, wave_obj = find_survey_and_wave(survey_id, wave)
     if by is not None and by not in DOMAINS:
-        raise EstimateRequestError(f"--by must be one of {', '.join(DOMAINS)}, not '{by}'")
+        raise EstimateRequestError(
+            Text(
+                N_("--by must be one of %(domains)s, not '%(by)s'"),
+                domains=", ".join(DOMAINS),
+                by=by,
+            )
+        )
     settings = survey_settings(survey)
     if method:
         settings["ci_method"] = method
@@ -273,7 +280,11 @@ def survey_estimates(
     unknown = [i for i in indicators if i not in known]
     if unknown:
         raise EstimateRequestError(
-            f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(known)}"
+            Text(
+                N_("unknown indicator(s) %(unknown)s; known: %(known)s"),
+                unknown=", ".join(unknown),
+                known=", ".join(known),
+            )
         )
     streets = [s for s in survey.district.children if s.level == "street"]
     data = extract_wave(wave_obj, schema, current)

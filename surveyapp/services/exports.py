@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import Answer, Locality, QuestionnaireVersion, Response, Survey, Wave
 from ..questionnaire import Questionnaire, translate
@@ -65,9 +65,22 @@ def check_format(what: str, fmt: str) -> str:
     """Return ``fmt`` (lower case) if ``what`` can be exported in it, else raise ExportError."""
     fmt = (fmt or "").lower()
     if what not in FORMATS:
-        raise ExportError(f"unknown export '{what}': choose {' or '.join(FORMATS)}")
+        raise ExportError(
+            Text(
+                N_("unknown export '%(what)s': choose %(choices)s"),
+                what=what,
+                choices=" or ".join(FORMATS),
+            )
+        )
     if fmt not in FORMATS[what]:
-        raise ExportError(f"{what} are exported as {', '.join(FORMATS[what])}, not '{fmt}'")
+        raise ExportError(
+            Text(
+                N_("%(what)s are exported as %(formats)s, not '%(fmt)s'"),
+                what=what,
+                formats=", ".join(FORMATS[what]),
+                fmt=fmt,
+            )
+        )
     return fmt
 
 
@@ -543,8 +556,14 @@ def repeat_table(
     known = sorted({rid for schema in schemas for rid in schema.repeats})
     if repeat not in known:
         raise ExportError(
-            f"'{repeat}' is no repeat group of this survey's questionnaires "
-            f"(its repeat groups: {', '.join(known) or 'none'})"
+            Text(
+                N_(
+                    "'%(repeat)s' is no repeat group of this survey's questionnaires (its "
+                    "repeat groups: %(known)s)"
+                ),
+                repeat=repeat,
+                known=", ".join(known) or "none",
+            )
         )
     used: set[str] = set()
     table = Table(columns=[], rows=[])
@@ -745,7 +764,7 @@ def export_responses(
         return to_sav(long)
     table = responses_table(survey, wave, lang, identifying)
     if not table.rows:
-        raise ExportError(f"survey {survey.id} has no responses to export yet")
+        raise ExportError(Text(N_("survey %(id)s has no responses to export yet"), id=survey.id))
     if fmt == "csv":
         return to_csv(table)
     if fmt == "xlsx":

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import N_, Text
 from ..estimation import Categorical, EstimationError
 from ..estimation.shares import GroupShare, group_shares
 from ..models import Survey, Wave
@@ -37,8 +38,13 @@ def factor_groups(settings: dict, codes: list[str]) -> dict[str, tuple[str, ...]
             for v in raw.values()
         ):
             raise EstimateRequestError(
-                "survey settings: reports.factor_groups must map a group name to a list of "
-                'answer codes, e.g. {"两抢一盗": ["robbery", "snatching", "theft"]}'
+                Text(
+                    N_(
+                        "survey settings: reports.factor_groups must map a group name to a list of "
+                        "answer codes, e.g. %(example)s"
+                    ),
+                    example='{"两抢一盗": ["robbery", "snatching", "theft"]}',
+                )
             )
         return {str(k): tuple(str(c) for c in v) for k, v in raw.items()}
     for defaults in (DEFAULT_GROUPS, V1_GROUPS):
@@ -56,11 +62,17 @@ def wave_factor_shares(
     schema = wave_version(survey, wave).schema
     if question not in schema.questions:
         raise EstimateRequestError(
-            f"the questionnaire of wave {wave.code} has no question {question}"
+            Text(
+                N_("the questionnaire of wave %(wave)s has no question %(question)s"),
+                wave=wave.code,
+                question=question,
+            )
         )
     data = extract_wave(wave, schema)
     if question not in data.shares:
-        raise EstimateRequestError(f"{question} is not a multiple-choice question")
+        raise EstimateRequestError(
+            Text(N_("%(question)s is not a multiple-choice question"), question=question)
+        )
     streets = [s for s in survey.district.children if s.level == "street"]
     design, _ = build_design(data, streets, settings)
     selections = data.shares[question]
@@ -84,7 +96,9 @@ def wave_factor_shares(
                 selections, singles, design, domain=mask, method=method, level=level
             )
         except EstimationError as exc:
-            raise EstimateRequestError(f"survey settings: reports.factor_groups: {exc}") from None
+            raise EstimateRequestError(
+                Text(N_("survey settings: reports.factor_groups: %(problem)s"), problem=exc)
+            ) from None
         out["domains"][name] = {"groups": grouped, "factors": single}
     return out
 

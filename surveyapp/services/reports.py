@@ -34,7 +34,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..caching import BoundedCache
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..estimation import EstimationError
 from ..estimation.estimates import svyby, svyciprop
 from ..extensions import db
@@ -82,17 +82,23 @@ def find_survey_wave(survey_id: int, wave_code: str | None = None) -> tuple[Surv
     """Return the survey and its wave (the latest when ``wave_code`` is None)."""
     survey = db.session.get(Survey, survey_id)
     if survey is None:
-        raise ReportRequestError(f"no survey with id {survey_id} (see `surveyapp surveys list`)")
+        raise ReportRequestError(
+            Text(N_("no survey with id %(id)s (see `surveyapp surveys list`)"), id=survey_id)
+        )
     if not survey.waves:
-        raise ReportRequestError(f"survey {survey_id} has no wave yet")
+        raise ReportRequestError(Text(N_("survey %(id)s has no wave yet"), id=survey_id))
     if wave_code is None:
         return survey, survey.waves[-1]
     for wave in survey.waves:
         if wave.code == wave_code:
             return survey, wave
     raise ReportRequestError(
-        f"survey {survey_id} has no wave '{wave_code}'; its waves: "
-        + ", ".join(w.code for w in survey.waves)
+        Text(
+            N_("survey %(id)s has no wave '%(wave)s'; its waves: %(waves)s"),
+            id=survey_id,
+            wave=wave_code,
+            waves=", ".join(w.code for w in survey.waves),
+        )
     )
 
 
@@ -106,9 +112,16 @@ def check_street_code(survey: Survey, street_code: str) -> Locality:
         if street.code == street_code:
             return street
     raise ReportRequestError(
-        f"street '{street_code}' is not in the district of survey {survey.id} "
-        f"({survey.district.code}); its streets: "
-        + ", ".join(s.code for s in survey_streets(survey))
+        Text(
+            N_(
+                "street '%(street)s' is not in the district of survey %(id)s (%(district)s); "
+                "its streets: %(streets)s"
+            ),
+            street=street_code,
+            id=survey.id,
+            district=survey.district.code,
+            streets=", ".join(s.code for s in survey_streets(survey)),
+        )
     )
 
 
@@ -331,8 +344,13 @@ def _department_indicators(schema: Questionnaire, options: ReportOptions) -> lis
         unknown = [q for q in options.departments if q not in schema.questions]
         if unknown:
             raise ReportError(
-                f"survey settings: reports.departments: no question "
-                f"{', '.join(unknown)} in the questionnaire"
+                Text(
+                    N_(
+                        "survey settings: reports.departments: no question %(ids)s in the "
+                        "questionnaire"
+                    ),
+                    ids=", ".join(unknown),
+                )
             )
         qids = list(options.departments)
     else:
@@ -531,7 +549,7 @@ def gather(
     try:
         results = wave_results(survey, wave, previous=previous)
     except EstimateRequestError as exc:
-        raise ReportUnavailable(str(exc)) from exc
+        raise ReportUnavailable(exc.text or str(exc)) from exc
     schema = wave_version(survey, wave).schema
     settings = survey_settings(survey)
     departments, extended = _with_departments(schema, options)

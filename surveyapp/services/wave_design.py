@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..caching import BoundedCache, array_key
+from ..errors import N_, Text
 from ..estimation import Categorical, Design, EstimationError
 from ..estimation.weighting import base_weights, effective_n, kish_deff, rake
 from ..models import Locality, Survey
@@ -120,7 +121,10 @@ def weight_wave(
     only, with the reason in the report's note)."""
     if data.n < 2:
         raise EstimateRequestError(
-            f"this wave has {data.n} eligible response(s): at least 2 are needed to estimate"
+            Text(
+                N_("this wave has %(n)s eligible response(s): at least 2 are needed to estimate"),
+                n=data.n,
+            )
         )
     street = design_column(data, "street")
     cells = population_cells(streets)
@@ -134,9 +138,13 @@ def weight_wave(
     missing = sorted(present - set(street_pop))
     if missing:
         raise EstimateRequestError(
-            "no population count for street(s) "
-            + ", ".join(missing)
-            + ": import them with `surveyapp localities import`"
+            Text(
+                N_(
+                    "no population count for street(s) %(streets)s: import them with "
+                    "`surveyapp localities import`"
+                ),
+                streets=", ".join(missing),
+            )
         )
     weights = base_weights(
         street, {k: v for k, v in street_pop.items() if k in present}, partial=True
@@ -164,7 +172,9 @@ def weight_wave(
                     continue
                 key = {"street": code, "sex": sex, "age_group": age}.get(name)
                 if key is None:
-                    raise EstimateRequestError(f"unknown weighting margin '{name}'")
+                    raise EstimateRequestError(
+                        Text(N_("unknown weighting margin '%(name)s'"), name=name)
+                    )
                 totals[key] = totals.get(key, 0.0) + count
             margins.append((design_column(data, name), totals))
             margins_used += (name,)

@@ -8,7 +8,7 @@ request that cannot be answered.
 
 from __future__ import annotations
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import QuestionnaireVersion, Survey, Wave
 from .wave_snapshot import current_state, version_counts
@@ -25,17 +25,23 @@ def find_survey_and_wave(survey_id: int, wave_code: str | None) -> tuple[Survey,
     EstimateRequestError naming what is missing."""
     survey = db.session.get(Survey, survey_id)
     if survey is None:
-        raise EstimateRequestError(f"no survey with id {survey_id} (see `surveyapp surveys list`)")
+        raise EstimateRequestError(
+            Text(N_("no survey with id %(id)s (see `surveyapp surveys list`)"), id=survey_id)
+        )
     if not survey.waves:
-        raise EstimateRequestError(f"survey {survey_id} has no wave")
+        raise EstimateRequestError(Text(N_("survey %(id)s has no wave"), id=survey_id))
     if wave_code is None:
         return survey, survey.waves[-1]
     for wave in survey.waves:
         if wave.code == wave_code:
             return survey, wave
     raise EstimateRequestError(
-        f"survey {survey_id} has no wave '{wave_code}'; its waves: "
-        + ", ".join(w.code for w in survey.waves)
+        Text(
+            N_("survey %(id)s has no wave '%(wave)s'; its waves: %(waves)s"),
+            id=survey_id,
+            wave=wave_code,
+            waves=", ".join(w.code for w in survey.waves),
+        )
     )
 
 

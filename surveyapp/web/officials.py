@@ -26,6 +26,7 @@ from flask_login import current_user
 
 from .. import policy
 from ..auth import roles_required
+from ..errors import UserError
 from ..models import Locality, Survey, Wave
 from ..reports import ReportError, ReportLanguageError
 from ..services import audit, jobs, records
@@ -85,9 +86,9 @@ def _lang() -> str:
     return lang
 
 
-def _unavailable(exc: Exception):
+def _unavailable(exc: UserError):
     """A report that cannot be made yet: say why on the wave page (409)."""
-    return render_template("error.html", code=409, message=str(exc)), 409
+    return render_template("error.html", code=409, message=exc.translated()), 409
 
 
 # ----------------------------------------------------------------------------- pages
@@ -263,7 +264,7 @@ def estimates(survey_id: int, wave_code: str, fmt: str):
     try:
         fmt = check_format("estimates", fmt)
     except ExportError as exc:
-        abort(404, str(exc))
+        abort(404, exc.translated())
     lang = _lang()
     try:
         cache = report_cache()
@@ -295,13 +296,13 @@ def start_job(survey_id: int, wave_code: str):
         try:
             params["format"] = check_format("responses", request.form.get("format", ""))
         except ExportError as exc:
-            abort(400, str(exc))
+            abort(400, exc.translated())
     elif kind != "zip":
         abort(400, _("Unknown download %(kind)s: choose zip or responses.", kind=kind[:20]))
     try:
         job = jobs.submit(kind, current_user._get_current_object(), survey, wave, **params)
     except (jobs.JobError, ReportLanguageError) as exc:
-        abort(400, str(exc))
+        abort(400, exc.translated())
     audit.record("export", f"{kind}:{survey.id}:{wave.code}", job=job.id, commit=True)
     return redirect(url_for("officials.job", job_id=job.id))
 
@@ -367,5 +368,5 @@ def job_download(job_id: str):
 
 @bp.errorhandler(ReportRequestError)
 def _not_found(exc: ReportRequestError):
-    flash(str(exc), "error")
+    flash(exc.translated(), "error")
     return redirect(url_for("officials.index"))

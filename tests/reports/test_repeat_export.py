@@ -138,4 +138,4 @@ def test_the_export_command_writes_a_roster(exported, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert _csv(out.read_bytes()) == exported["members"]
     result = runner.invoke(args=[*args, "--repeat", "nobody", "-o", str(out)])
-    assert result.exit_code == 1 and "'nobody' is no repeat group" in result.output
+    assert result.exit_code == 1 and "「nobody」不是本调查问卷中的重复组" in result.output

@@ -52,17 +52,18 @@ def test_report_street_district_and_all(demo, runner, tmp_path):
 def test_report_errors_name_the_problem(demo, runner, tmp_path):
     out = str(tmp_path / "x.pdf")
     cases = [
-        (["--street", "999"], "street '999' is not in the district"),
+        # the command line speaks the default language (Chinese)
+        (["--street", "999"], "街道「999」不在调查 1 的区（320106）内"),
         (["--district", "999999"], "district '999999' is not the district"),
         (["--street", "320106001", "--all"], "exactly one of"),
         (["--street", "320106001", "--lang", "fr"], "not 'fr'"),
-        (["--street", "320106001", "--wave", "2030-Q1"], "has no wave '2030-Q1'"),
+        (["--street", "320106001", "--wave", "2030-Q1"], "没有调查期「2030-Q1」"),
     ]
     for extra, message in cases:
         result = runner.invoke(args=["report", "--survey", "1", *extra, "-o", out])
         assert result.exit_code != 0 and message in result.output, (extra, result.output)
     result = runner.invoke(args=["report", "--survey", "7", "--all", "-o", out])
-    assert "no survey with id 7" in result.output
+    assert "没有编号为 7 的调查" in result.output
 
 
 def test_export_responses_and_estimates(demo, runner, tmp_path):
@@ -81,4 +82,4 @@ def test_export_responses_and_estimates(demo, runner, tmp_path):
     result = runner.invoke(
         args=["export", "--survey", "1", "--what", "estimates", "--format", "sav", "-o", str(est)]
     )
-    assert result.exit_code != 0 and "not 'sav'" in result.output
+    assert result.exit_code != 0 and "而不是「sav」" in result.output

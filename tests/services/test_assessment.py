@@ -84,8 +84,8 @@ def test_the_assessment_command(demo600):
     table = runner.invoke(args=["assessment", "--district", "320106", "--year", "2026"])
     assert table.exit_code == 0 and "宁海路街道" in table.output
     for args, message in [
-        (["--district", "999", "--year", "2026"], "no locality with code 999"),
-        (["--district", "320106", "--year", "2019"], "no wave of the district 320106 starts in"),
+        (["--district", "999", "--year", "2026"], "没有代码为 999 的地区"),
+        (["--district", "320106", "--year", "2019"], "区 320106 没有在 2019 年开始的调查期"),
     ]:
         bad = runner.invoke(args=["assessment", *args])
         assert bad.exit_code == 1 and message in bad.output
