@@ -35,7 +35,8 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1000)
     parser.add_argument("--db", help="database URL (default: a new SQLite file)")
     parser.add_argument("--profile", help="cProfile this kind and print the top functions")
-    parser.add_argument("--sql", action="store_true", help="count the statements per request")
+    parser.add_argument("--sql", action="store_true", help="print the statements per request")
+    parser.add_argument("--only", help="profile output: only functions whose path matches")
     args = parser.parse_args()
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-pages-')) / 'db.sqlite'}"
@@ -115,7 +116,11 @@ def main() -> None:
             for statement in counted:
                 print("      " + " ".join(statement.split())[:150])
         if profile:
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+            stats = pstats.Stats(profile).sort_stats("cumulative")
+            if args.only:
+                stats.print_stats(args.only, 45)
+            else:
+                stats.print_stats(45)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import N_, Text, UserError
@@ -327,21 +327,7 @@ class _Context:
         self.user = user
         # One query for the assignments with their waves, surveys, questionnaires and
         # localities, instead of a lazy load of each when the first item touches it.
-        self.assignments = (
-            db.session.scalars(
-                select(Assignment)
-                .where(Assignment.enumerator_id == user.id)
-                .options(
-                    joinedload(Assignment.locality),
-                    joinedload(Assignment.wave).options(
-                        joinedload(Wave.questionnaire_version),
-                        joinedload(Wave.survey).joinedload(Survey.district),
-                    ),
-                )
-            )
-            .unique()
-            .all()
-        )
+        self.assignments = db.session.scalars(_ASSIGNMENTS, {"user_id": user.id}).unique().all()
         self._localities: dict[str, Locality | None] = {}
         self._chains: list[list[Locality]] = []
 
@@ -361,17 +347,31 @@ def _with_ancestors(code: str) -> list[Locality]:
     The ancestors land in the session's identity map, so walking ``parent`` (the district,
     street, community and grid of a response) needs no further query.
     """
-    chain = (
-        select(Locality.id, Locality.parent_id)
-        .where(Locality.code == code)
-        .cte("chain", recursive=True)
+    return list(db.session.scalars(_WITH_ANCESTORS, {"code": code}).all())
+
+
+# The statements of every batch, built once (building one and its cache key anew for each
+# request was a good part of a single interview's CPU time).
+_ASSIGNMENTS = (
+    select(Assignment)
+    .where(Assignment.enumerator_id == bindparam("user_id"))
+    .options(
+        joinedload(Assignment.locality),
+        joinedload(Assignment.wave).options(
+            joinedload(Wave.questionnaire_version),
+            joinedload(Wave.survey).joinedload(Survey.district),
+        ),
     )
-    chain = chain.union_all(
-        select(Locality.id, Locality.parent_id).where(Locality.id == chain.c.parent_id)
-    )
-    return list(
-        db.session.scalars(select(Locality).where(Locality.id.in_(select(chain.c.id)))).all()
-    )
+)
+_chain = (
+    select(Locality.id, Locality.parent_id)
+    .where(Locality.code == bindparam("code"))
+    .cte("chain", recursive=True)
+)
+_chain = _chain.union_all(
+    select(Locality.id, Locality.parent_id).where(Locality.id == _chain.c.parent_id)
+)
+_WITH_ANCESTORS = select(Locality).where(Locality.id.in_(select(_chain.c.id)))
 
 
 def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submission:

@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from ..errors import UserError
 from ..extensions import db
@@ -51,15 +52,19 @@ def issue_token(username: str, label: str = "", revoke_others: bool = False) -> 
     return token, user
 
 
+#: The token with its user, in one query (every request of a tablet asks it); built once.
+_TOKEN = (
+    select(ApiToken)
+    .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None))
+    .options(joinedload(ApiToken.user))
+)
+
+
 def user_for_token(token: str) -> User | None:
     """Return the active user holding the unrevoked ``token``, or None."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None)
-        )
-    )
+    row = db.session.scalar(_TOKEN, {"hash": token_hash(token)})
     if row is None or not row.user.active:
         return None
     now = datetime.utcnow()
