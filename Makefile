@@ -55,16 +55,31 @@ system-deps:
 	  $$APT update -q && DEBIAN_FRONTEND=noninteractive $$APT install -y -q $$missing; \
 	fi
 
-# The whole suite on SQLite, then everything that touches the database again on a real
-# PostgreSQL server started for the run (the pure cores do not depend on the database).
+# The whole suite on SQLite and, side by side (TEST_SERIAL=1: one after the other), the tests
+# that touch the database again on a real PostgreSQL server started for the run; which ones is
+# decided by their fixtures in tests/conftest.py (docs/testing.md). The PostgreSQL run's output
+# is printed when both are done. Python may write its bytecode caches here (each test process
+# and each server or CLI a test starts would otherwise compile the package again).
 test: system-deps $(VENV)/.installed-test translations $(ENKETO)/node_modules/.installed audit
 	$(BIN)/ruff check surveyapp tests bench
 	$(BIN)/ruff format --check surveyapp tests bench
 	@$(MAKE) --no-print-directory typecheck docs
-	$(BIN)/pytest -q $(PYTEST_ARGS)
-	scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PG_TEST_ARGS) $(PYTEST_ARGS)
-
-PG_TEST_ARGS := --ignore=tests/estimation --ignore=tests/questionnaire
+	@unset PYTHONDONTWRITEBYTECODE; \
+	pg_run() { scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS); }; \
+	if [ -n "$(TEST_SERIAL)" ]; then \
+	  echo "$(BIN)/pytest -q $(PYTEST_ARGS)"; $(BIN)/pytest -q $(PYTEST_ARGS); sqlite=$$?; \
+	  echo "scripts/with-postgres $(BIN)/pytest -q"; pg_run; pg=$$?; \
+	else \
+	  log=$$(mktemp /tmp/surveyapp-test-pg.XXXXXX); \
+	  echo "PostgreSQL run in the background (its output follows the SQLite run's)"; \
+	  pg_run > $$log 2>&1 & pid=$$!; \
+	  echo "$(BIN)/pytest -q $(PYTEST_ARGS)"; $(BIN)/pytest -q $(PYTEST_ARGS); sqlite=$$?; \
+	  wait $$pid; pg=$$?; \
+	  echo "scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)"; \
+	  cat $$log; rm -f $$log; \
+	fi; \
+	echo "SQLite run: exit $$sqlite; PostgreSQL run: exit $$pg"; \
+	[ $$sqlite = 0 ] && [ $$pg = 0 ]
 
 # bandit against the reviewed baseline (.bandit-baseline.json) and pip-audit on the installed
 # versions (skipped with a message offline): docs/operations-security.md.

@@ -32,13 +32,51 @@ SLOW_TESTS = frozenset(
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Mark the tests that drive a browser (through the ``browser`` fixture) and the slow ones."""
+    """Mark the tests that drive a browser (through the ``browser`` fixture), the slow ones and
+    the ones on the database; on PostgreSQL, keep only the tests that need its run.
+
+    A test is ``db`` when its fixtures reach ``migrated_database`` (``app``, ``client``,
+    ``demo``, ``runner``, ``ctx`` and every fixture built on them do), whatever its directory:
+    a new database test is picked up by the PostgreSQL run without a list to update. That run
+    (``SURVEYAPP_TEST_DATABASE_URL`` set, scripts/with-postgres) deselects the tests that do not
+    touch the database (they would only repeat the SQLite run) and the browser tests (a browser
+    exercises the page's script against the same views the ``client`` tests already run on
+    PostgreSQL), except those marked ``postgres``. docs/testing.md states the rule.
+    """
+    keep, dropped = [], []
     for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "browser" in fixtures:
             item.add_marker(pytest.mark.browser)
+        if "migrated_database" in fixtures:
+            item.add_marker(pytest.mark.db)
         base = item.nodeid.split("[")[0]
         if base in SLOW_TESTS or base.split("::")[0] in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+        if PG_URL and not _runs_on_postgres(item):
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+        config._surveyapp_pg_deselected = len(dropped)
+
+
+def _runs_on_postgres(item) -> bool:
+    """Whether the PostgreSQL run takes this test: marked ``postgres``, or on the database and
+    not in a browser."""
+    if item.get_closest_marker("postgres"):
+        return True
+    return item.get_closest_marker("db") is not None and item.get_closest_marker("browser") is None
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """On PostgreSQL, a selection with no database test in it (say a pure-core file) passes."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and getattr(
+        session.config, "_surveyapp_pg_deselected", 0
+    ):
+        session.exitstatus = pytest.ExitCode.OK
 
 
 def _config(url: str) -> dict:
