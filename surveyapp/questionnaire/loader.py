@@ -1268,7 +1268,14 @@ class _Loader:
             info = self.questions.get(ref)
             roster = self.repeats.get(ref)
             if info is None and roster is not None:
-                if ref not in counted:
+                if item.scope == "base":
+                    self.report(
+                        node,
+                        path,
+                        f"'{ref}' is a repeat group: an indicator's base uses questions asked "
+                        f"once per interview",
+                    )
+                elif ref not in counted:
                     self.report(
                         node,
                         path,

@@ -60,7 +60,7 @@ def wave_factor_shares(
     """Groups and single factors of ``question``: both bases, district and streets."""
     settings = survey_settings(survey)
     schema = wave_version(survey, wave).schema
-    if question not in schema.questions:
+    if question not in schema.questions_once:
         raise EstimateRequestError(
             Text(
                 N_("the questionnaire of wave %(wave)s has no question %(question)s"),

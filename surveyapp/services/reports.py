@@ -341,7 +341,7 @@ def _department_indicators(schema: Questionnaire, options: ReportOptions) -> lis
     """Satisfaction with each department, counted like the law-enforcement indicator."""
     used = {ind.question for ind in schema.indicators}
     if options.departments is not None:
-        unknown = [q for q in options.departments if q not in schema.questions]
+        unknown = [q for q in options.departments if q not in schema.questions_once]
         if unknown:
             raise ReportError(
                 Text(
@@ -357,7 +357,7 @@ def _department_indicators(schema: Questionnaire, options: ReportOptions) -> lis
         wanted = set(options.department_positive) | set(options.department_excluded)
         qids = [
             q.id
-            for q in schema.questions.values()
+            for q in schema.questions_once.values()
             if q.kind.listed
             and not q.kind.multiple
             and q.id.endswith("_satisfaction")
@@ -590,7 +590,7 @@ def gather(
         with np.errstate(invalid="ignore", divide="ignore"):
             community_value[item.id] = {label: float(swy[i] / sw[i]) for label, i in present}
 
-    factor_q = schema.questions.get(options.unsafe_factors)
+    factor_q = schema.questions_once.get(options.unsafe_factors)
     last = db.session.scalar(
         select(func.max(Response.submitted_at)).where(
             Response.wave_id == wave.id, Response.status != "rejected"

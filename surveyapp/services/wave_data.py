@@ -62,7 +62,7 @@ def needed_questions(schema: Questionnaire) -> tuple[set[str], list[str]]:
             needed |= set(ind.base.refs)
     for comp in schema.composites:
         needed.add(comp.question)
-    multiple = [q.id for q in schema.questions.values() if q.kind.multiple]
+    multiple = [q.id for q in schema.questions_once.values() if q.kind.multiple]
     needed |= set(multiple)
     return needed, multiple
 

@@ -278,6 +278,7 @@ def _expressions() -> st.SearchStrategy[str]:
     call = st.one_of(
         st.builds(lambda x, y: f"selected({x}, {y})", operand, operand),
         st.builds(lambda x: f"count-selected({x})", operand),
+        st.builds(lambda x: f"count({x})", operand),  # a roster's instances
         st.builds(lambda x: f"string-length({x})", operand),
         st.builds(lambda x, p: f"regex({x}, '{p}')", operand, _PATTERNS),
         st.just("today()"),

@@ -241,6 +241,11 @@ def test_repeat_problems_name_line_and_field() -> None:
 
 def test_a_repeat_cannot_share_a_question_id_nor_feed_an_indicator() -> None:
     found = problems("""\
+  - id: p
+    title: {zh_CN: 人}
+    repeat: true
+    questions:
+      - {id: z, type: yesno, label: {zh_CN: 是否}}
   - id: n2
     title: {zh_CN: 成员}
     repeat: true
@@ -248,10 +253,13 @@ def test_a_repeat_cannot_share_a_question_id_nor_feed_an_indicator() -> None:
       - {id: n2, type: yesno, label: {zh_CN: 年龄}}
 indicators:
   - {id: i, label: {zh_CN: 率}, question: n2, positive: ['yes']}
+  - {id: j, label: {zh_CN: 率}, question: z, positive: ['yes'], base: "count(${p}) > 1"}
 """)
     assert [(line, message.split(":")[0]) for line, _f, message in found] == [
-        (10, "repeat group 'n2' has the id of a question (line 14)"),
-        (16, "'n2' is asked in repeat group 'n2' (once per instance)"),
+        (15, "repeat group 'n2' has the id of a question (line 19)"),
+        (21, "'n2' is asked in repeat group 'n2' (once per instance)"),
+        (22, "'z' is asked in repeat group 'p' (once per instance)"),
+        (22, "'p' is a repeat group"),
     ]
 
 
