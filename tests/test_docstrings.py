@@ -1,5 +1,6 @@
 """Every module, and every public function, class and method of the pure cores
-(``surveyapp/questionnaire/``, ``surveyapp/estimation/``) says what it is for in a docstring."""
+(``surveyapp/questionnaire/``, ``surveyapp/estimation/``, ``surveyapp/reports/``) says what it is
+for in a docstring."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("surveyapp/questionnaire", "surveyapp/estimation")
+PACKAGES = ("surveyapp/questionnaire", "surveyapp/estimation", "surveyapp/reports")
 MODULES = sorted(path for package in PACKAGES for path in (ROOT / package).rglob("*.py"))
 
 

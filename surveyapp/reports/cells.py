@@ -27,6 +27,7 @@ def neutral(value: Any) -> Any:
 
 
 def neutral_row(values: Iterable[Any]) -> list[Any]:
+    """Return ``values`` with each passed through :func:`neutral` (formulas defused)."""
     return [neutral(v) for v in values]
 
 
@@ -37,9 +38,11 @@ class CsvWriter:
         self._writer = csv.writer(stream, **options)
 
     def writerow(self, row: Iterable[Any]) -> Any:
+        """Write one row, its values neutralised."""
         return self._writer.writerow(neutral_row(row))
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        """Write every row, their values neutralised."""
         for row in rows:
             self.writerow(row)
 
@@ -48,9 +51,11 @@ class CsvDictWriter(csv.DictWriter):
     """:class:`csv.DictWriter` whose values pass through :func:`neutral`."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        """Write one row of named values, neutralised."""
         return super().writerow({k: neutral(v) for k, v in rowdict.items()})
 
     def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
+        """Write every row of named values, neutralised."""
         for row in rowdicts:
             self.writerow(row)
 

@@ -189,6 +189,8 @@ def ci_chart(
 
 @dataclass(frozen=True)
 class TrendPoint:
+    """One wave of a trend chart: the street's and the district's estimates (None: none)."""
+
     wave: str
     street: Estimate | None
     district: Estimate | None

@@ -28,18 +28,23 @@ def label(texts: dict | None, lang: str) -> str:
 
 
 def place_name(zh: str, en: str, lang: str) -> str:
+    """A locality's name in ``lang``: the English one for ``en`` when there is one, else the
+    Chinese."""
     return en if lang == "en" and en else zh
 
 
 def list_sep(lang: str) -> str:
+    """The separator of a list in ``lang``: ``, `` in English, ``、`` in Chinese."""
     return ", " if lang == "en" else "、"
 
 
 def colon(lang: str) -> str:
+    """The colon after a heading in ``lang`` (full width in Chinese)."""
     return ": " if lang == "en" else "："
 
 
 def street_names(results: WaveResults) -> dict[str, tuple[str, str]]:
+    """The district's streets: code -> (Chinese name, English name)."""
     return {code: (zh, en) for code, zh, en in results.streets}
 
 
@@ -55,6 +60,7 @@ def check_street(results: WaveResults, street_code: str) -> tuple[str, str]:
 
 
 def mode_name(mode: str, _: Gettext) -> str:
+    """The name of an interview mode (``phone``, ``door``) in the report's language."""
     return {"phone": _("Telephone (CATI)"), "door": _("Door to door")}.get(mode, mode)
 
 
@@ -67,13 +73,16 @@ class Cells:
         self.min_n = min_reliable_n
 
     def label(self, s: str, muted: bool = False) -> Paragraph:
+        """A text cell (grey when ``muted``)."""
         markup = text(s)
         return Paragraph(colored(markup, MUTED) if muted else markup, self.st.cell)
 
     def head(self, s: str) -> Paragraph:
+        """A column heading cell."""
         return Paragraph(text(s), self.st.head)
 
     def line(self, parts, color=None, align: str = "right") -> Line:
+        """A one-line cell of ``(text, font)`` runs in the cell style."""
         style = self.st.cell
         return Line(parts, style.fontSize, style.leading, color or style.textColor, align)
 
@@ -83,6 +92,7 @@ class Cells:
         return self.line([(s, font)], MUTED if muted else None, align)
 
     def n(self, n: int | None) -> Line:
+        """A number of respondents, marked and red below the reliable minimum (a dash for none)."""
         if n is None:
             return self.num(figures.DASH)
         if n < self.min_n:
@@ -90,12 +100,16 @@ class Cells:
         return self.num(str(n))
 
     def unreliable(self, est: Estimate | None) -> bool:
+        """Whether ``est`` rests on fewer respondents than the reliable minimum."""
         return est is not None and est.n < self.min_n
 
     def value(self, est: Estimate | None, kind: str) -> Line:
+        """An estimate as printed (percent for a rate, points for a score), grey when unreliable."""
         return self.num(figures.value(est, kind), muted=self.unreliable(est))
 
     def interval(self, est: Estimate | None, kind: str, muted: bool | None = None) -> Line:
+        """An estimate's confidence interval, marked when it is a fallback (Korn-Graubard at 0
+        or 100%, respondents as PSUs)."""
         s = figures.interval(est, kind)
         muted = self.unreliable(est) if muted is None else muted
         if est is not None and est.fallback and s != figures.DASH:
@@ -131,6 +145,7 @@ def settings_text(_: Gettext, results: WaveResults, meta: ReportMeta | None = No
 
 
 def comparison_legend(_: Gettext, level: str) -> str:
+    """The legend of the significance marks, at confidence ``level`` (``95%``)."""
     return _(
         "▲/▼: the difference is statistically significant at the {level} level (green "
         "above, red below); a difference without a mark may be sampling error. "
@@ -139,6 +154,7 @@ def comparison_legend(_: Gettext, level: str) -> str:
 
 
 def reliability_legend(_: Gettext, min_n: int) -> str:
+    """The legend of the unreliable mark (fewer than ``min_n`` respondents) and of the dash."""
     return _(
         "{mark} fewer than {n} respondents: unreliable, shown in grey for information "
         "only. — too few respondents to estimate."
@@ -272,10 +288,12 @@ def methodology(
 
 
 def rate_items(results: WaveResults) -> list[ItemResult]:
+    """The wave's rates (indicators), in questionnaire order."""
     return [i for i in results.items if i.kind == "rate"]
 
 
 def score_items(results: WaveResults) -> list[ItemResult]:
+    """The wave's composite scores, in questionnaire order."""
     return [i for i in results.items if i.kind == "score"]
 
 

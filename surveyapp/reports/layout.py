@@ -40,6 +40,8 @@ LOW = colors.HexColor("#b3261e")
 
 @dataclass(frozen=True)
 class Styles:
+    """The paragraph styles of a report, in its fonts (CJK text, Latin figures)."""
+
     fonts: FontSet
     title: ParagraphStyle
     subtitle: ParagraphStyle
@@ -103,11 +105,13 @@ class Line(Flowable):
         self.text_width = sum(stringWidth(t, f, size) for t, f in self.parts)
 
     def wrap(self, available_width, available_height):
+        """Take the available width (at least the text's) and one line of height."""
         self.width = max(available_width, self.text_width)
         self.height = self.leading
         return self.width, self.height
 
     def draw(self):
+        """Draw the runs as one text object, aligned in the cell."""
         canvas = self.canv
         x = {
             "right": self.width - self.text_width,
@@ -134,6 +138,7 @@ def latin(s: str, fonts: FontSet) -> str:
 
 
 def colored(markup: str, color) -> str:
+    """Markup showing ``markup`` in ``color``."""
     return f'<font color="{color.hexval()}">{markup}</font>'
 
 

@@ -63,10 +63,13 @@ def missing_text(component: Component, _, lang: str) -> str:
 
 
 def fmt_index(x: float | None) -> str:
+    """An index value as printed: one decimal, a dash when missing."""
     return "—" if x is None or not math.isfinite(x) else f"{x:.1f}"
 
 
 def fmt_change(x: float | None) -> str:
+    """A change of the index as printed: signed, one decimal, ``0.0`` for less than 0.05, a
+    dash when missing."""
     if x is None or not math.isfinite(x):
         return "—"
     return "0.0" if abs(x) < 0.05 else f"{x:+.1f}"

@@ -144,10 +144,12 @@ class QuarterFigures:
 
     @property
     def index(self) -> int:
+        """The quarter as a running number (consecutive quarters differ by one)."""
         return self.year * 4 + self.quarter - 1
 
     @property
     def label(self) -> str:
+        """The quarter as written: ``2026-Q3``."""
         return f"{self.year}-Q{self.quarter}"
 
 
@@ -174,6 +176,7 @@ class StreetAssessment:
     reasons: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        """The assessment as plain data (JSON for the command line and the API)."""
         return asdict(self)
 
 

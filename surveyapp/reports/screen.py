@@ -41,6 +41,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class LeagueRow:
+    """One street (or the district) of the league table, its figures formatted."""
+
     code: str
     name: str
     place: str
@@ -55,6 +57,8 @@ class LeagueRow:
 
 @dataclass(frozen=True)
 class League:
+    """The league table of one indicator: the streets' rows, the district's, and the chart."""
+
     indicator: str
     indicator_label: str
     kind: str
@@ -65,6 +69,8 @@ class League:
 
 @dataclass(frozen=True)
 class IndicatorRow:
+    """One indicator on a street's page: the street's figures against the district's."""
+
     id: str
     label: str
     kind: str
@@ -79,6 +85,8 @@ class IndicatorRow:
 
 @dataclass(frozen=True)
 class CommunityRow:
+    """One community on a street's page: n, value and interval of each main indicator."""
+
     code: str
     name: str
     cells: tuple[tuple[Figure, Figure, Figure], ...]  # per main indicator: n, value, CI
@@ -86,6 +94,8 @@ class CommunityRow:
 
 @dataclass(frozen=True)
 class StreetPage:
+    """A street's results page: its indicators and scores and its communities."""
+
     code: str
     name: str
     n: int
