@@ -104,7 +104,7 @@ check: $(VENV)/.installed-test translations
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider -m "not slow and not browser" $(PYTEST_ARGS)
 
-# mypy, strict on the pure cores (questionnaire/, estimation/): see [tool.mypy] in pyproject.toml.
+# mypy, strict on the pure cores (questionnaire/, estimation/, reports/): see [tool.mypy] in pyproject.toml.
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 

@@ -34,7 +34,7 @@ def neutral_row(values: Iterable[Any]) -> list[Any]:
 class CsvWriter:
     """:func:`csv.writer` whose rows pass through :func:`neutral`."""
 
-    def __init__(self, stream, **options: Any) -> None:
+    def __init__(self, stream: Any, **options: Any) -> None:
         self._writer = csv.writer(stream, **options)
 
     def writerow(self, row: Iterable[Any]) -> Any:
@@ -47,7 +47,7 @@ class CsvWriter:
             self.writerow(row)
 
 
-class CsvDictWriter(csv.DictWriter):
+class CsvDictWriter(csv.DictWriter):  # type: ignore[type-arg]  # generic only in stubs
     """:class:`csv.DictWriter` whose values pass through :func:`neutral`."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
@@ -60,6 +60,6 @@ class CsvDictWriter(csv.DictWriter):
             self.writerow(row)
 
 
-def append_row(sheet, values: Iterable[Any]) -> None:
+def append_row(sheet: Any, values: Iterable[Any]) -> None:
     """Append a row to an openpyxl sheet (write-only or not), texts neutralised."""
     sheet.append(neutral_row(values))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..estimation import Estimate
 from ..estimation.compare import Comparison
@@ -22,7 +22,7 @@ UNRELIABLE = "†"
 FALLBACK = "‡"
 
 
-def label(texts: dict | None, lang: str) -> str:
+def label(texts: dict[str, Any] | None, lang: str) -> str:
     """A translated label from a questionnaire text ({"zh_CN": …, "en": …})."""
     return translate(texts or {}, lang)[0]
 
@@ -81,7 +81,9 @@ class Cells:
         """A column heading cell."""
         return Paragraph(text(s), self.st.head)
 
-    def line(self, parts, color=None, align: str = "right") -> Line:
+    def line(
+        self, parts: Sequence[tuple[str, str]], color: Any = None, align: str = "right"
+    ) -> Line:
         """A one-line cell of ``(text, font)`` runs in the cell style."""
         style = self.st.cell
         return Line(parts, style.fontSize, style.leading, color or style.textColor, align)
@@ -162,8 +164,13 @@ def reliability_legend(_: Gettext, min_n: int) -> str:
 
 
 def methodology(
-    results: WaveResults, meta: ReportMeta, st: Styles, _: Gettext, lang: str, extra: list[str] = ()
-) -> list:
+    results: WaveResults,
+    meta: ReportMeta,
+    st: Styles,
+    _: Gettext,
+    lang: str,
+    extra: Sequence[tuple[str, str]] = (),
+) -> list[Any]:
     """The methodology box: design, weighting, CI method, don't-know, significance, reliability."""
     settings = results.settings
     design = settings.get("design", {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reportlab.platypus import CondPageBreak, PageBreak, Table
 
@@ -44,6 +44,9 @@ from .model import ReportError, ReportMeta, WarningRules
 from .wording import report_language, translator
 
 if TYPE_CHECKING:
+    from ..estimation import Estimate
+    from ..estimation.compare import Comparison
+    from .layout import Line
     from .results import ItemResult, WaveResults
 
 #: Above this many streets the league chart (one row per street, on one page) is left out.
@@ -180,7 +183,7 @@ class _DistrictReport:
 
     def build(self) -> bytes:
         _ = self._
-        story: list = []
+        story: list[Any] = []
         story += self.title_block()
         story += self.league()
         story += self.chart()
@@ -228,7 +231,7 @@ class _DistrictReport:
     def note(self, s: str) -> Paragraph:
         return Paragraph(text(s), self.st.note)
 
-    def title_block(self) -> list:
+    def title_block(self) -> list[Any]:
         _, st, m, c = self._, self.st, self.meta, self.cells
         wave = self.r.wave_name or self.r.wave_code
         dates = figures.DASH
@@ -291,7 +294,7 @@ class _DistrictReport:
             parts.append(colored(text(_("possibly bottom {n}").format(n=self.rules.bottom)), MUTED))
         return Paragraph("; ".join(parts) if parts else "", self.st.cell)
 
-    def league(self) -> list:
+    def league(self) -> list[Any]:
         _, c, item = self._, self.cells, self.item
         kind = item.kind
         order = sorted(
@@ -361,7 +364,7 @@ class _DistrictReport:
             notes.insert(0, self.coverage_note())
         return [self.h2(title), table(rows, widths)] + [self.note(n) for n in notes]
 
-    def assessment(self) -> list:
+    def assessment(self) -> list[Any]:
         """The year's assessment so far: annual rate, listings and verdicts per street."""
         doc = self.meta.assessment
         if not doc:
@@ -439,7 +442,7 @@ class _DistrictReport:
             streets=list_sep(self.lang).join(self.names[c] for c in missing),
         )
 
-    def chart(self) -> list:
+    def chart(self) -> list[Any]:
         _, item = self._, self.item
         if len(self.r.streets) > MAX_CHART_ROWS:
             return []
@@ -447,7 +450,7 @@ class _DistrictReport:
             self.r.streets,
             key=lambda s: (
                 item.by_street.get(s[0]) is None,
-                -(item.by_street[s[0]].value if item.by_street.get(s[0]) else 0),
+                -(est.value if (est := item.by_street.get(s[0])) else 0),
             ),
         )
         bottom = {c for c, s in self.statuses.items() if s.status}
@@ -476,7 +479,7 @@ class _DistrictReport:
             self.note(_("Highlighted: streets with a warning this wave.")),
         ]
 
-    def warnings(self) -> list:
+    def warnings(self) -> list[Any]:
         _, r = self._, self.rules
         rule_lines = [
             _("Bottom {n} on {indicator} this wave: interview.").format(
@@ -569,7 +572,7 @@ class _DistrictReport:
         return self._("{street} ({k} waves)").format(street=self.names[s.code], k=s.bottom_waves)
 
     # ---------------------------------------------------------------- all indicators
-    def indicator_matrix(self) -> list:
+    def indicator_matrix(self) -> list[Any]:
         _, c = self._, self.cells
         items = rate_items(self.r)
         if not items:
@@ -601,7 +604,7 @@ class _DistrictReport:
             ),
         ]
 
-    def previous_wave(self) -> list:
+    def previous_wave(self) -> list[Any]:
         """Every indicator and score against the previous wave, each said to be comparable or
         not: an item whose definition changed between the two waves' questionnaire versions
         (or that is new) is marked 不可比较 and not compared."""
@@ -651,7 +654,7 @@ class _DistrictReport:
             table(rows, widths),
         ] + [self.note(n) for n in notes]
 
-    def _marked(self, item: ItemResult, est, cmp):
+    def _marked(self, item: ItemResult, est: Estimate | None, cmp: Comparison | None) -> Line:
         c, fonts = self.cells, self.st.fonts
         s = figures.number(est.value if est else None, item.kind)
         if est is None:
@@ -664,7 +667,7 @@ class _DistrictReport:
         return c.num(s)
 
 
-def _rank_interval(r) -> str:
+def _rank_interval(r: Any) -> str:
     if r is None:
         return figures.DASH
     return f"{_whole(r.low)}{figures.EN_DASH}{_whole(r.high)}"

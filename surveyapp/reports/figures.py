@@ -7,6 +7,7 @@ back and compare it with the estimates.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..estimation import Estimate
 from ..estimation.compare import Comparison
@@ -26,7 +27,7 @@ def scale(kind: str) -> float:
 
 def number(x: float | None, kind: str = "rate", digits: int = 1) -> str:
     """``0.9372`` -> ``93.7`` (rate) ; ``82.87`` -> ``82.9`` (score); ``—`` if missing."""
-    if not _finite(x):
+    if x is None or not _finite(x):
         return DASH
     text = f"{x * scale(kind):.{digits}f}"
     return text[1:] if _is_zero(text) and text.startswith("-") else text
@@ -66,7 +67,7 @@ def difference(cmp: Comparison | None, kind: str = "rate") -> str:
     return text if _is_zero(text) or text.startswith("-") else "+" + text
 
 
-def rank(r) -> str:
+def rank(r: Any) -> str:
     """A rank with its interval of plausible ranks: ``4 (2–7)``."""
     if r is None:
         return DASH

@@ -6,6 +6,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -62,7 +63,7 @@ def styles(fonts: FontSet | None = None) -> Styles:
     fonts = fonts or report_fonts()
     cjk = fonts.cjk
 
-    def style(name, size, leading=None, **kw):
+    def style(name: str, size: float, leading: float | None = None, **kw: Any) -> Any:
         return ParagraphStyle(
             name, fontName=cjk, fontSize=size, leading=leading or size * 1.35, **kw
         )
@@ -83,7 +84,7 @@ def styles(fonts: FontSet | None = None) -> Styles:
     )
 
 
-class Line(Flowable):
+class Line(Flowable):  # type: ignore[misc]  # reportlab has no type information
     """One line of text that never wraps (a figure in a table cell), drawn without the
     markup parsing of a Paragraph: ``parts`` are ``(text, font)`` runs in one size and colour.
     """
@@ -93,9 +94,9 @@ class Line(Flowable):
         parts: Sequence[tuple[str, str]],
         size: float,
         leading: float,
-        color=colors.black,
+        color: Any = colors.black,
         align: str = "right",
-    ):
+    ) -> None:
         super().__init__()
         self.parts = [(t, f) for t, f in parts if t]
         self.size = size
@@ -104,13 +105,13 @@ class Line(Flowable):
         self.align = align
         self.text_width = sum(stringWidth(t, f, size) for t, f in self.parts)
 
-    def wrap(self, available_width, available_height):
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         """Take the available width (at least the text's) and one line of height."""
         self.width = max(available_width, self.text_width)
         self.height = self.leading
         return self.width, self.height
 
-    def draw(self):
+    def draw(self) -> None:
         """Draw the runs as one text object, aligned in the cell."""
         canvas = self.canv
         x = {
@@ -137,24 +138,24 @@ def latin(s: str, fonts: FontSet) -> str:
     return f'<font name="{fonts.latin}">{escape(s)}</font>'
 
 
-def colored(markup: str, color) -> str:
+def colored(markup: str, color: Any) -> str:
     """Markup showing ``markup`` in ``color``."""
     return f'<font color="{color.hexval()}">{markup}</font>'
 
 
 def table(
-    rows: Sequence[Sequence],
+    rows: Sequence[Sequence[Any]],
     widths: Sequence[float],
     *,
     header_rows: int = 1,
-    extra: Sequence[tuple] = (),
+    extra: Sequence[tuple[Any, ...]] = (),
     repeat: bool = True,
 ) -> Table:
     """A report table: blue header, light zebra rows, thin rules."""
     t = Table(
         [list(r) for r in rows], colWidths=list(widths), repeatRows=header_rows if repeat else 0
     )
-    cmds: list[tuple] = [
+    cmds: list[tuple[Any, ...]] = [
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), ACCENT),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LINEBELOW", (0, header_rows - 1), (-1, -1), 0.3, GRID),
@@ -189,10 +190,12 @@ def boxed(flowables: list[Flowable], width: float = FRAME_WIDTH) -> Table:
     return t
 
 
-def footer(left: str, page_label: Callable[[int], str], fonts: FontSet):
+def footer(
+    left: str, page_label: Callable[[int], str], fonts: FontSet
+) -> Callable[[Any, Any], None]:
     """A page callback drawing a rule, ``left`` and the page number at the foot of each page."""
 
-    def draw(canvas, doc):
+    def draw(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setStrokeColor(GRID)
         canvas.setLineWidth(0.4)
@@ -206,7 +209,9 @@ def footer(left: str, page_label: Callable[[int], str], fonts: FontSet):
     return draw
 
 
-def render(story: list[Flowable], *, title: str, author: str, on_page) -> bytes:
+def render(
+    story: list[Flowable], *, title: str, author: str, on_page: Callable[[Any, Any], None]
+) -> bytes:
     """Lay out ``story`` on A4 pages and return the PDF bytes (identical for identical input)."""
     buf = io.BytesIO()
     doc = SimpleDocTemplate(

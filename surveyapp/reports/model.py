@@ -59,7 +59,7 @@ class ReportOptions:
     )
 
     @classmethod
-    def from_settings(cls, settings: dict | None) -> ReportOptions:
+    def from_settings(cls, settings: dict[str, Any] | None) -> ReportOptions:
         """Read ``settings["reports"]``; raise :class:`ReportError` naming a bad field."""
         raw = (settings or {}).get("reports") or {}
         if not isinstance(raw, dict):
@@ -194,7 +194,7 @@ class ReportMeta:
     phone_response_rate: dict[str, float] = field(default_factory=dict)  # street/ALL -> RR
     options: ReportOptions = field(default_factory=ReportOptions)
     # The year's assessment so far (surveyapp.services.assessment.annual_assessment), or None.
-    assessment: dict | None = None
+    assessment: dict[str, Any] | None = None
     # False while the wave's results are not released: only its managers see these reports,
     # and every page says 未发布 (surveyapp.policy.may_see_wave).
     released: bool = True

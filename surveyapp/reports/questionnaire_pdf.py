@@ -31,8 +31,8 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from ..errors import UserError
-from ..questionnaire.conditions import _Binary, _Call, _Current, _Literal, _Node, _Ref
-from ..questionnaire.model import Condition, Question, Questionnaire, translate_marked
+from ..questionnaire.conditions import Condition, _Binary, _Call, _Current, _Literal, _Node, _Ref
+from ..questionnaire.model import Question, Questionnaire, translate_marked
 from .fonts import FontSet, report_fonts
 
 #: The Debian package whose font has the Arabic-script (Uyghur) glyphs.
@@ -289,8 +289,7 @@ class _Fonts:
 
     def __init__(self, cjk: FontSet, arabic: str | None, rtl: bool) -> None:
         self.cjk = cjk
-        self.names = [arabic, cjk.cjk] if rtl else [cjk.cjk, arabic]
-        self.names = [name for name in self.names if name]
+        self.names = [name for name in ([arabic, cjk.cjk] if rtl else [cjk.cjk, arabic]) if name]
         self.arabic = arabic
         self._font_of: dict[str, str] = {}  # every character is measured many times
 
@@ -318,7 +317,7 @@ class _Fonts:
 
     def width(self, text: str, size: float, runs: list[tuple[str, str]] | None = None) -> float:
         runs = runs if runs is not None else self.runs(text)
-        return sum(pdfmetrics.stringWidth(t, name, size) for name, t in runs)
+        return float(sum(pdfmetrics.stringWidth(t, name, size) for name, t in runs))
 
 
 @lru_cache(maxsize=1)
@@ -363,7 +362,7 @@ def _visual(text: str, rtl: bool) -> str:
     from bidi import get_display
 
     shaped = _join_before_ae(arabic_reshaper.reshape(text))
-    return get_display(shaped, base_dir="R" if rtl else "L")
+    return str(get_display(shaped, base_dir="R" if rtl else "L"))
 
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
@@ -391,7 +390,7 @@ class _Page:
 
     @property
     def text_width(self) -> float:
-        return self.WIDTH - self.LEFT - self.RIGHT
+        return float(self.WIDTH - self.LEFT - self.RIGHT)
 
     def room(self, height: float) -> None:
         if self.y - height < self.BOTTOM:
@@ -530,7 +529,7 @@ def build_questionnaire_pdf(
     page = _Page(fonts, rtl, words["page"])
     arrow = "" if rtl else "→ "
 
-    def tr(text) -> _Text:
+    def tr(text: Mapping[str, str]) -> _Text:
         return _Text(*translate_marked(text, language, default, untranslated))
 
     title = tr(schema.title)

@@ -9,6 +9,7 @@ nor ``services``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..estimation import Estimate
 from ..estimation.compare import Comparison
@@ -35,7 +36,7 @@ class ItemResult:
 
     id: str
     kind: str  # "rate" or "score"
-    label: dict
+    label: dict[str, Any]
     target: float | None
     overall: Estimate | None
     by_street: dict[str, Estimate | None]
@@ -59,7 +60,7 @@ class WaveResults:
     wave_code: str
     wave_name: str
     previous_wave_code: str | None
-    settings: dict
+    settings: dict[str, Any]
     weighting: WeightingReport
     n: int
     n_by_street: dict[str, int]

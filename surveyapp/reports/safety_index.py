@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from reportlab.platypus import CondPageBreak
 
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 
-def missing_text(component: Component, _, lang: str) -> str:
+def missing_text(component: Component, _: Any, lang: str) -> str:
     """How a component's missing value was handled, in the report's language."""
     texts = {
         "carried": _("no value this month; the value of {month} is used"),
@@ -97,23 +98,23 @@ class _Report:
         self.st = styles()
         self.fonts = self.st.fonts
 
-    def p(self, markup: str, style=None) -> Paragraph:
+    def p(self, markup: str, style: Any = None) -> Paragraph:
         return Paragraph(markup, style or self.st.body)
 
-    def cell(self, s: str, style=None) -> Paragraph:
+    def cell(self, s: str, style: Any = None) -> Paragraph:
         return Paragraph(text(s), style or self.st.cell)
 
-    def num(self, s: str, color=None) -> Paragraph:
+    def num(self, s: str, color: Any = None) -> Paragraph:
         markup = latin(s, self.fonts)
         return Paragraph(colored(markup, color) if color else markup, self.st.cell_right)
 
-    def head(self, *labels: str) -> list:
+    def head(self, *labels: str) -> list[Any]:
         return [Paragraph(text(x), self.st.head) for x in labels]
 
     def name(self, s: StreetIndex) -> str:
         return s.name(self.lang)
 
-    def render(self, story: list, title: str) -> bytes:
+    def render(self, story: list[Any], title: str) -> bytes:
         _ = self._
         on_page = footer(
             f"{title} · {_('definition version')} {self.r.definition_version}",
@@ -122,7 +123,7 @@ class _Report:
         )
         return render(story, title=title, author=self.district, on_page=on_page)
 
-    def method(self) -> list:
+    def method(self) -> list[Any]:
         _ = self._
         groups = "；".join(f"{g.name(self.lang)} {g.weight:g}%" for g in self.d.groups)
         level = f"{self.r.level * 100:g}%"
@@ -191,7 +192,7 @@ class _Bulletin(_Report):
         story += self.method()
         return self.render(story, title)
 
-    def summary(self) -> list:
+    def summary(self) -> list[Any]:
         _ = self._
         out = []
         if self.r.definition_changes:
@@ -225,7 +226,7 @@ class _Bulletin(_Report):
         )
         return out
 
-    def league(self) -> list:
+    def league(self) -> list[Any]:
         _ = self._
         level = f"{self.r.level * 100:g}%"
         rows = [
@@ -280,7 +281,7 @@ class _Bulletin(_Report):
             ),
         ]
 
-    def chart(self) -> list:
+    def chart(self) -> list[Any]:
         _ = self._
         rows = [
             ChartRow(self.name(s), _estimate(s.index, s.index_low, s.index_high),
@@ -298,7 +299,7 @@ class _Bulletin(_Report):
         )
         return [CondPageBreak(drawing.height + 30), self.p(text(_("Chart")), self.st.h2), drawing]
 
-    def watch(self) -> list:
+    def watch(self) -> list[Any]:
         _ = self._
         watched = streets_to_watch(self.r, self.d.watch_bottom, self.d.watch_drop)
         out = [self.p(text(_("Streets to watch")), self.st.h2)]
@@ -326,7 +327,7 @@ class _Bulletin(_Report):
             )
         return out
 
-    def movers(self) -> list:
+    def movers(self) -> list[Any]:
         _ = self._
         rows = [
             self.head(
@@ -348,7 +349,7 @@ class _Bulletin(_Report):
             table(rows, [90, 40, FRAME_WIDTH - 130]),
         ]
 
-    def trend_table(self) -> list:
+    def trend_table(self) -> list[Any]:
         _ = self._
         months = self.trend[-12:]
         if len(months) < 2:
@@ -369,7 +370,7 @@ class _Bulletin(_Report):
             t,
         ]
 
-    def missing(self) -> list:
+    def missing(self) -> list[Any]:
         _ = self._
         rows = [self.head(_("Street"), _("Indicator"), _("How the missing value was handled"))]
         for s in self.r.streets:
@@ -391,7 +392,7 @@ class _Bulletin(_Report):
 
 
 class _StreetPage(_Report):
-    def __init__(self, *args, street_code: str, **kwargs) -> None:
+    def __init__(self, *args: Any, street_code: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         try:
             self.s = self.r.street(street_code)

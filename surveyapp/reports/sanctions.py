@@ -175,7 +175,7 @@ class StreetAssessment:
     veto: bool  # 一票否决
     reasons: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The assessment as plain data (JSON for the command line and the API)."""
         return asdict(self)
 

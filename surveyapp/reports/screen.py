@@ -21,7 +21,8 @@ from .model import ReportMeta
 from .wording import report_language, translator
 
 if TYPE_CHECKING:
-    from ..estimation.types import Comparison, Estimate
+    from ..estimation.compare import Comparison
+    from ..estimation.types import Estimate
     from .results import ItemResult, WaveResults
 
 #: Colours of the map's classes, low to high (a sequential palette readable in grey).
@@ -416,7 +417,7 @@ def trend_svg(series: Sequence[tuple[str, Estimate | None, Estimate | None]], ki
     step = (width - left - 20) / max(1, len(series) - 1)
 
     def y(v: float) -> float:
-        return 10 + (top - v) / (top - low) * (height - 40)
+        return float(10 + (top - v) / (top - low) * (height - 40))
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '

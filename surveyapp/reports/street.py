@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reportlab.platypus import CondPageBreak, Table
 
@@ -76,7 +76,7 @@ class _StreetReport:
     # ------------------------------------------------------------------ assembly
     def build(self) -> bytes:
         _ = self._
-        story: list = []
+        story: list[Any] = []
         story += self.title_block()
         story += self.sample()
         story += self.scores()
@@ -109,7 +109,7 @@ class _StreetReport:
         return Paragraph(text(s), self.st.note)
 
     # ------------------------------------------------------------------ sections
-    def title_block(self) -> list:
+    def title_block(self) -> list[Any]:
         _, st, m = self._, self.st, self.meta
         wave = self.r.wave_name or self.r.wave_code
         out = [
@@ -150,7 +150,7 @@ class _StreetReport:
         )
         return out + [t]
 
-    def sample(self) -> list:
+    def sample(self) -> list[Any]:
         _, c, m = self._, self.cells, self.meta
         mine = m.sample_by_street_mode.get(self.code, {})
         modes = list(m.modes) + sorted(set(mine) - set(m.modes))
@@ -250,7 +250,7 @@ class _StreetReport:
         word = colored(text(_("met") if met else _("not met")), HIGH if met else LOW)
         return Paragraph(f"{goal} {word}", self.st.cell_center)
 
-    def scores(self) -> list:
+    def scores(self) -> list[Any]:
         items = score_items(self.r)
         if not items:
             return []
@@ -267,7 +267,7 @@ class _StreetReport:
             ),
         ]
 
-    def indicators(self) -> list:
+    def indicators(self) -> list[Any]:
         _ = self._
         items = rate_items(self.r)
         out = [
@@ -299,7 +299,7 @@ class _StreetReport:
                 )
         return out
 
-    def chart(self) -> list:
+    def chart(self) -> list[Any]:
         _ = self._
         rows = [
             ChartRow(
@@ -322,7 +322,7 @@ class _StreetReport:
             drawing,
         ]
 
-    def trend(self) -> list:
+    def trend(self) -> list[Any]:
         _ = self._
         items = main_indicators(self.r, self.meta)
         history = self.meta.history
@@ -355,7 +355,7 @@ class _StreetReport:
         t.setStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
         return [KeepTogether([self.h2(_("Trend across waves")), t])]
 
-    def factors(self) -> list:
+    def factors(self) -> list[Any]:
         _, c, m = self._, self.cells, self.meta
         qid = m.options.unsafe_factors
         table_ = self.r.factor_shares.get(qid)
@@ -365,7 +365,7 @@ class _StreetReport:
         district = table_.get("ALL", {})
         codes = [code for code in m.factor_labels if code != "none"]
 
-        def key(code):
+        def key(code: str) -> float:
             est = mine.get(code)
             return -(est.value if est is not None else -1.0)
 
@@ -409,7 +409,7 @@ class _StreetReport:
             )
         return out
 
-    def departments(self) -> list:
+    def departments(self) -> list[Any]:
         _ = self._
         items = list(self.meta.departments)
         if not items:
@@ -417,7 +417,7 @@ class _StreetReport:
         other = set(self.meta.options.other_enforcement)
         legal = [i for i in items if i.id.removeprefix("department:") not in other]
         enforcement = [i for i in items if i.id.removeprefix("department:") in other]
-        out: list = []
+        out: list[Any] = []
         for title, group in (
             (_("Satisfaction with the political-legal units"), legal),
             (_("Satisfaction with other law-enforcement departments"), enforcement),
@@ -438,7 +438,7 @@ class _StreetReport:
         )
         return out
 
-    def communities(self) -> list:
+    def communities(self) -> list[Any]:
         _, c, m = self._, self.cells, self.meta
         items = main_indicators(self.r, self.meta)[:2]
         communities = sorted(
