@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import selectinload
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import Answer, Assignment, Response, User, Wave
 from ..models.fieldwork import BackCheck, ResponseParadata, ResponseReview, ReviewEvent
@@ -54,10 +54,8 @@ MAX_REASON = 1000
 class ReviewError(UserError):
     """A review decision is refused; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    def __init__(self, message: str | Text, status: int = 400):
+        super().__init__(message, status=status)
 
 
 def responses_by_id(ids: list[int]) -> dict[int, Response]:
@@ -95,12 +93,18 @@ def decide(response: Response, reviewer: User, action: str, reason: str = "") ->
     is kept as a :class:`ReviewEvent`.
     """
     if action not in ACTIONS:
-        raise ReviewError(f"unknown review action '{action}'; use one of {', '.join(ACTIONS)}")
+        raise ReviewError(
+            Text(
+                N_("unknown review action '%(action)s'; use one of %(actions)s"),
+                action=action,
+                actions=", ".join(ACTIONS),
+            )
+        )
     reason = (reason or "").strip()
     if action in ("reject", "send_back") and not reason:
-        raise ReviewError("give the reason: the enumerator sees it")
+        raise ReviewError(Text(N_("give the reason: the enumerator sees it")))
     if len(reason) > MAX_REASON:
-        raise ReviewError(f"the reason is longer than {MAX_REASON} characters")
+        raise ReviewError(Text(N_("the reason is longer than %(max)s characters"), max=MAX_REASON))
     now = datetime.utcnow()
     review = review_of(response)
     if review is None:
@@ -184,7 +188,9 @@ def draw_backchecks(wave: Wave, share: float, seed: int) -> int:
     responses and ``seed``. Return the number of new back-checks.
     """
     if not 0 < share <= 1:
-        raise ReviewError(f"the back-check share is between 0 and 1, not {share}")
+        raise ReviewError(
+            Text(N_("the back-check share is between 0 and 1, not %(share)s"), share=share)
+        )
     drawn = set(
         db.session.scalars(select(BackCheck.response_id).where(BackCheck.wave_id == wave.id))
     )
@@ -219,18 +225,20 @@ def record_backcheck(
 ) -> BackCheck:
     """Store what the respondent said on the verification call and count the mismatches."""
     if check.state == "done":
-        raise ReviewError("this back-check is already recorded", status=409)
+        raise ReviewError(Text(N_("this back-check is already recorded")), status=409)
     schema = check.response.questionnaire_version.schema
     asked = backcheck_questions(schema)
     unknown = [q for q in answers if q not in asked]
     if unknown:
-        raise ReviewError(f"not a back-check question: {', '.join(unknown)}")
+        raise ReviewError(Text(N_("not a back-check question: %(ids)s"), ids=", ".join(unknown)))
     for qid, code in answers.items():
         codes = {c.code for c in schema.questions[qid].choices}
         if codes and code not in codes:
-            raise ReviewError(f"{qid}: '{code}' is not one of the question's codes")
+            raise ReviewError(
+                Text(N_("%(id)s: '%(code)s' is not one of the question's codes"), id=qid, code=code)
+            )
     if len(notes) > MAX_REASON:
-        raise ReviewError(f"the notes are longer than {MAX_REASON} characters")
+        raise ReviewError(Text(N_("the notes are longer than %(max)s characters"), max=MAX_REASON))
     stored = check.response.answer_dict()
     given = {q: c for q, c in answers.items() if c}
     check.answers = given

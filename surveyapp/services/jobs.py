@@ -28,7 +28,7 @@ from flask import Flask, current_app, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import Survey, User, Wave
 from ..models.reports import ReportJob
@@ -133,16 +133,30 @@ def backend_name(app: Flask | None = None) -> str:
         .lower()
     )
     if name not in BACKENDS:
-        raise JobError(f"SURVEYAPP_JOB_BACKEND must be one of {', '.join(BACKENDS)}, not '{name}'")
+        raise JobError(
+            Text(
+                N_("SURVEYAPP_JOB_BACKEND must be one of %(backends)s, not '%(name)s'"),
+                backends=", ".join(BACKENDS),
+                name=name,
+            )
+        )
     return name
 
 
 def submit(kind: str, user: User, survey: Survey, wave: Wave | None, **params) -> ReportJob:
     """Record a job and start it on the configured backend; return it (status ``queued``)."""
     if kind not in KINDS:
-        raise JobError(f"unknown job '{kind}': one of {', '.join(KINDS)}")
+        raise JobError(
+            Text(N_("unknown job '%(kind)s': one of %(kinds)s"), kind=kind, kinds=", ".join(KINDS))
+        )
     if not may_run_job(user, survey, wave):
-        raise JobError(f"user '{user.username}' may not download all of survey {survey.id}")
+        raise JobError(
+            Text(
+                N_("user '%(user)s' may not download all of survey %(id)s"),
+                user=user.username,
+                id=survey.id,
+            )
+        )
     backend = backend_name()
     job = ReportJob(
         id=uuid.uuid4().hex,
@@ -188,7 +202,7 @@ def _queue():
         from rq import Queue
     except ImportError as exc:
         raise JobError(
-            "SURVEYAPP_JOB_BACKEND=rq needs the rq extra: pip install 'surveyapp[rq]'"
+            Text(N_("SURVEYAPP_JOB_BACKEND=rq needs the rq extra: pip install 'surveyapp[rq]'"))
         ) from exc
     # REDIS_CONNECTION: a ready connection object (the tests inject fakeredis); otherwise
     # one is opened from SURVEYAPP_REDIS_URL.
@@ -287,7 +301,7 @@ def _work(job: ReportJob) -> tuple[bytes, str]:
             export_responses(survey, fmt, wave=wave, lang=lang),
             export_filename(survey, "responses", fmt, wave),
         )
-    raise JobError(f"unknown job kind {job.kind}")
+    raise JobError(Text(N_("unknown job kind %(kind)s"), kind=job.kind))
 
 
 def recent_jobs(user: User, survey: Survey, limit: int = 5) -> list[ReportJob]:

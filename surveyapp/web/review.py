@@ -136,7 +136,7 @@ def decide(response_id: int):
         )
     except reviews.ReviewError as exc:
         records.discard_changes()
-        return _detail(found, exc.status, exc.message)
+        return _detail(found, exc.status, exc.translated())
     flash(_("Decision recorded."), "info")
     return redirect(url_for("review.queue", wave_id=found.wave_id)), 303
 
@@ -180,7 +180,7 @@ def draw(wave_id: int):
     try:
         added = reviews.draw_backchecks(wave, settings.backcheck_share, seed)
     except reviews.ReviewError as exc:
-        return backchecks(wave_id, exc.status, exc.message)
+        return backchecks(wave_id, exc.status, exc.translated())
     flash(_("%(n)s interviews drawn for back-checks.", n=added), "info")
     return redirect(url_for("review.backchecks", wave_id=wave.id)), 303
 
@@ -224,6 +224,6 @@ def backcheck(check_id: int):
         )
     except reviews.ReviewError as exc:
         records.discard_changes()
-        return _check_page(check, exc.status, exc.message)
+        return _check_page(check, exc.status, exc.translated())
     flash(_("Back-check recorded."), "info")
     return redirect(url_for("review.backchecks", wave_id=check.wave_id)), 303

@@ -92,7 +92,9 @@ def test_reject_removes_from_estimates_keeps_for_audit_and_enumerator_sees_why(d
         rid = target.id
     login(client, *MANAGER)
     missing = client.post(f"/review/responses/{rid}", data={"action": "reject", "reason": " "})
-    assert missing.status_code == 400 and "reason" in missing.get_data(as_text=True)
+    assert missing.status_code == 400
+    # the reason in the reader's language (Chinese by default)
+    assert "请填写理由：调查员会看到它" in missing.get_data(as_text=True)
     bad = client.post(f"/review/responses/{rid}", data={"action": "delete"})
     assert bad.status_code == 400
     done = client.post(

@@ -250,9 +250,7 @@ def test_job_backends_from_configuration(demo, client, auth):
     demo.config["JOB_BACKEND"] = "carrier-pigeon"
     response = client.post(f"{BASE}/jobs", data={"kind": "zip"})
     assert response.status_code == 400
-    assert "SURVEYAPP_JOB_BACKEND must be one of thread, rq, inline" in response.get_data(
-        as_text=True
-    )
+    assert "SURVEYAPP_JOB_BACKEND 须为 thread, rq, inline 之一" in response.get_data(as_text=True)
 
 
 def test_telephone_response_rate_in_the_street_report(demo):
