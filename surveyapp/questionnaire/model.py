@@ -7,6 +7,8 @@ be shared by every request of a process.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -223,6 +225,10 @@ class Question:
         return None
 
 
+#: A number written as text, as a repeat count reads it (the tablet uses the same pattern).
+_COUNT_TEXT = re.compile(r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*\Z")
+
+
 @dataclass(frozen=True)
 class Repeat:
     """How often a repeat group is asked: ``count`` (a number or an expression such as
@@ -239,13 +245,12 @@ class Repeat:
         if self.count is None:
             return None
         value = self.count.value(answers)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
+        if isinstance(value, str):  # "true"/"false", a text: only a plain number counts
+            match = _COUNT_TEXT.match(value)
+            value = float(match.group(1)) if match else 0
+        if not math.isfinite(value) or value <= 0:
             return 0
-        if number != number or number < 0 or number == float("inf"):
-            return 0
-        return int(number)
+        return int(value)
 
 
 @dataclass(frozen=True)

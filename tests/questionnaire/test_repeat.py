@@ -285,3 +285,25 @@ def test_version_comparison_reports_a_repeat_change(roster) -> None:
     assert [(c.kind, c.where, c.detail) for c in changes] == [
         ("changed", "group visitors repeat", "{max: 3} → {max: 5}")
     ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "answers", "expected"),
+    [
+        ("${n}", {"n": 3}, 3),
+        ("${n}", {"n": "2"}, 2),
+        ("${n}", {"n": " 2.9 "}, 2),
+        ("${n}", {"n": -1}, 0),
+        ("${n}", {}, 0),
+        ("${n}", {"n": "1_000"}, 0),  # Python's float() would take it; the tablet does not
+        ("${n}", {"n": "0x10"}, 0),
+        ("${n} > 1", {"n": 5}, 0),  # a truth value is no number of instances
+        ("${n} div 0", {"n": 5}, 0),
+        ("4", {}, 4),
+    ],
+)
+def test_the_count_is_read_as_the_tablet_reads_it(expression, answers, expected) -> None:
+    from surveyapp.questionnaire.conditions import parse_condition
+    from surveyapp.questionnaire.model import Repeat
+
+    assert Repeat(parse_condition(expression)).expected(answers) == expected
