@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 
 from sqlalchemy import func, select
 
+from ..errors import N_
 from ..extensions import db
 from ..models import Locality, Response, Survey, Wave
 
@@ -100,7 +101,7 @@ def _mode_list(modes) -> list[str]:
     unknown = [m for m in items if m not in MODES]
     if unknown or not items:
         raise SurveyOperationError(
-            "modes: '%(modes)s' is not a list of modes: door, phone or door,phone",
+            N_("modes: '%(modes)s' is not a list of modes: door, phone or door,phone"),
             field="modes",
             modes=",".join(items)[:40] or "",
         )
@@ -114,11 +115,11 @@ def find_district(code: str) -> Locality:
     district = db.session.scalar(select(Locality).where(Locality.code == code))
     if district is None:
         raise SurveyOperationError(
-            "district: no locality with code '%(code)s'", field="district", code=code[:40]
+            N_("district: no locality with code '%(code)s'"), field="district", code=code[:40]
         )
     if district.level != "district":
         raise SurveyOperationError(
-            "district: %(code)s is a %(level)s, not a district",
+            N_("district: %(code)s is a %(level)s, not a district"),
             field="district",
             code=code,
             level=district.level,
@@ -134,11 +135,11 @@ def find_owner(username: str):
     owner = db.session.scalar(select(User).where(User.username == name))
     if owner is None or owner.role not in ("manager", "admin"):
         raise SurveyOperationError(
-            "owner: no manager named '%(name)s'", field="owner", name=name[:64]
+            N_("owner: no manager named '%(name)s'"), field="owner", name=name[:64]
         )
     if not owner.active:
         raise SurveyOperationError(
-            "owner: '%(name)s' is disabled", field="owner", name=owner.username
+            N_("owner: '%(name)s' is disabled"), field="owner", name=owner.username
         )
     return owner
 
@@ -149,14 +150,17 @@ def _check_name(name: str, survey: Survey | None = None) -> str:
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise SurveyOperationError(
-            "name: a survey needs a name of 1 to 200 characters", field="name"
+            N_("name: a survey needs a name of 1 to 200 characters"), field="name"
         )
     query = select(Survey.id).where(Survey.name == name)
     if survey is not None:
         query = query.where(Survey.id != survey.id)
     if db.session.scalar(query):
         raise SurveyOperationError(
-            "name: a survey named '%(name)s' exists already", field="name", status=409, name=name
+            N_("name: a survey named '%(name)s' exists already"),
+            field="name",
+            status=409,
+            name=name,
         )
     return name
 
@@ -227,7 +231,7 @@ def find_survey(survey_id) -> Survey:
     survey = db.session.get(Survey, int(survey_id)) if str(survey_id).isdigit() else None
     if survey is None:
         raise SurveyOperationError(
-            "survey: there is no survey %(id)s (surveyapp surveys list shows them)",
+            N_("survey: there is no survey %(id)s (surveyapp surveys list shows them)"),
             field="survey",
             status=404,
             id=str(survey_id)[:20],
@@ -258,8 +262,10 @@ def update_survey(
         if place.id != survey.district_id:
             if has_responses(survey):
                 raise SurveyOperationError(
-                    "district: survey %(id)s has responses in district %(code)s: its district "
-                    "cannot change (create a new survey)",
+                    N_(
+                        "district: survey %(id)s has responses in district %(code)s: its district "
+                        "cannot change (create a new survey)"
+                    ),
                     field="district",
                     status=409,
                     id=survey.id,
@@ -279,8 +285,10 @@ def update_survey(
             )
             if used:
                 raise SurveyOperationError(
-                    "modes: survey %(id)s has %(mode)s assignments: end them before dropping "
-                    "that mode",
+                    N_(
+                        "modes: survey %(id)s has %(mode)s assignments: end them before dropping "
+                        "that mode"
+                    ),
                     field="modes",
                     status=409,
                     id=survey.id,

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from flask import has_request_context
 from sqlalchemy import func, select
 
-from ..errors import UserError
+from ..errors import N_, UserError
 from ..extensions import db
 from ..models import QuestionnaireVersion, Survey, User, Wave
 from . import audit
@@ -86,7 +86,7 @@ def find_questionnaire(ref: str, *, field: str = "questionnaire") -> Questionnai
     m = QUESTIONNAIRE_REF_RE.match(text)
     if not m:
         raise SurveyOperationError(
-            "questionnaire: '%(ref)s' is not a questionnaire name like public-security@2",
+            N_("questionnaire: '%(ref)s' is not a questionnaire name like public-security@2"),
             field=field,
             ref=text[:80],
         )
@@ -95,7 +95,10 @@ def find_questionnaire(ref: str, *, field: str = "questionnaire") -> Questionnai
         version = latest_published(slug)
         if version is None:
             raise SurveyOperationError(
-                "questionnaire: no published questionnaire '%(slug)s' (import or publish it first)",
+                N_(
+                    "questionnaire: no published questionnaire '%(slug)s' "
+                    "(import or publish it first)"
+                ),
                 field=field,
                 slug=slug,
             )
@@ -107,14 +110,14 @@ def find_questionnaire(ref: str, *, field: str = "questionnaire") -> Questionnai
     )
     if version is None:
         raise SurveyOperationError(
-            "questionnaire: there is no version %(version)s of '%(slug)s'",
+            N_("questionnaire: there is no version %(version)s of '%(slug)s'"),
             field=field,
             slug=slug,
             version=int(number),
         )
     if version.status != "published":
         raise SurveyOperationError(
-            "questionnaire: version %(version)s of '%(slug)s' is a draft: publish it first",
+            N_("questionnaire: version %(version)s of '%(slug)s' is a draft: publish it first"),
             field=field,
             slug=slug,
             version=version.version,
@@ -136,15 +139,17 @@ def _wave_questionnaire(survey: Survey, questionnaire) -> QuestionnaireVersion:
     )
     if version.status != "published":
         raise SurveyOperationError(
-            "questionnaire: version %(version)s of '%(slug)s' is a draft: publish it first",
+            N_("questionnaire: version %(version)s of '%(slug)s' is a draft: publish it first"),
             field="questionnaire",
             slug=version.slug,
             version=version.version,
         )
     if version.slug != slug:
         raise SurveyOperationError(
-            "questionnaire: this survey uses questionnaire '%(slug)s', not '%(other)s' "
-            "(a different questionnaire needs a new survey)",
+            N_(
+                "questionnaire: this survey uses questionnaire '%(slug)s', not '%(other)s' "
+                "(a different questionnaire needs a new survey)"
+            ),
             field="questionnaire",
             slug=slug,
             other=version.slug,
@@ -161,7 +166,7 @@ def find_wave(survey: Survey, code: str) -> Wave:
     wave = db.session.scalar(select(Wave).where(Wave.survey_id == survey.id, Wave.code == code))
     if wave is None:
         raise SurveyOperationError(
-            "code: survey %(survey)s has no wave '%(code)s'",
+            N_("code: survey %(survey)s has no wave '%(code)s'"),
             field="code",
             status=404,
             survey=survey.id,
@@ -199,7 +204,7 @@ def _parse_date(value, field: str) -> date:
 def _check_dates(starts_on: date, ends_on: date) -> None:
     if ends_on < starts_on:
         raise SurveyOperationError(
-            "end: the wave ends (%(end)s) before it starts (%(start)s)",
+            N_("end: the wave ends (%(end)s) before it starts (%(start)s)"),
             field="end",
             start=starts_on.isoformat(),
             end=ends_on.isoformat(),
@@ -225,14 +230,16 @@ def create_wave(
     code = (code or "").strip()
     if not WAVE_CODE_RE.match(code):
         raise SurveyOperationError(
-            "code: '%(code)s' is not a wave code (1 to 32 letters, digits, '-', '_' or '.', "
-            "e.g. 2027-Q1)",
+            N_(
+                "code: '%(code)s' is not a wave code (1 to 32 letters, digits, '-', '_' or '.', "
+                "e.g. 2027-Q1)"
+            ),
             field="code",
             code=code[:40],
         )
     if db.session.scalar(select(Wave.id).where(Wave.survey_id == survey.id, Wave.code == code)):
         raise SurveyOperationError(
-            "code: survey %(survey)s already has a wave '%(code)s'",
+            N_("code: survey %(survey)s already has a wave '%(code)s'"),
             field="code",
             status=409,
             survey=survey.id,
@@ -240,7 +247,7 @@ def create_wave(
         )
     name = (name or "").strip()
     if len(name) > 120:
-        raise SurveyOperationError("name: at most 120 characters", field="name")
+        raise SurveyOperationError(N_("name: at most 120 characters"), field="name")
     start = _parse_date(starts_on, "start")
     end = _parse_date(ends_on, "end")
     _check_dates(start, end)
@@ -291,7 +298,7 @@ def update_wave(
     if name is not None:
         name = name.strip()
         if len(name) > 120:
-            raise SurveyOperationError("name: at most 120 characters", field="name")
+            raise SurveyOperationError(N_("name: at most 120 characters"), field="name")
         if name and name != wave.name:
             changes["name"] = [wave.name, name]
             wave.name = name
@@ -310,8 +317,10 @@ def update_wave(
         if version.id != wave.questionnaire_version_id:
             if db.session.scalar(select(Response.id).where(Response.wave_id == wave.id).limit(1)):
                 raise SurveyOperationError(
-                    "questionnaire: wave %(code)s already has interviews: its questionnaire "
-                    "version cannot change (create a new wave)",
+                    N_(
+                        "questionnaire: wave %(code)s already has interviews: its questionnaire "
+                        "version cannot change (create a new wave)"
+                    ),
                     field="questionnaire",
                     status=409,
                     code=wave.code,
