@@ -63,4 +63,4 @@ def test_https_origin_of_the_offline_app(proxied):
         assert response.status_code == 400  # an empty batch: past the origin check
     else:
         assert response.status_code == 403
-        assert "cross-origin" in response.get_json()["message"]
+        assert response.get_json()["code"] == "cross_origin"  # the message is translated
