@@ -40,7 +40,7 @@ from ..estimation.estimates import svyby, svyciprop
 from ..extensions import db
 from ..fieldwork.settings import settings_for
 from ..localtime import format_local
-from ..models import Locality, LocalityPopulation, Response, Survey, Wave
+from ..models import Locality, LocalityPopulation, QuestionnaireVersion, Response, Survey, Wave
 from ..questionnaire import Indicator, Questionnaire
 from ..reports import (
     ReportError,
@@ -214,6 +214,13 @@ def _localities_fingerprint(survey: Survey) -> list:
     return [district.code, district.name_zh, district.name_en, out]
 
 
+def version_sha256(version_id: int) -> str | None:
+    """The content hash of a questionnaire version (without loading its text)."""
+    return db.session.scalar(
+        select(QuestionnaireVersion.sha256).where(QuestionnaireVersion.id == version_id)
+    )
+
+
 def _key_parts(survey: Survey, wave: Wave) -> dict:
     """What both of a wave's report keys depend on (the earlier waves' fingerprints and the
     localities take several queries): computed once per request, see :func:`report_bundle`."""
@@ -221,7 +228,8 @@ def _key_parts(survey: Survey, wave: Wave) -> dict:
     return {
         "code": code_version("results"),
         "settings": survey_settings(survey),
-        "questionnaire": wave.questionnaire_version.sha256,
+        # the hash only: the version's row carries the questionnaire's whole text
+        "questionnaire": version_sha256(wave.questionnaire_version_id),
         "earlier": [wave_fingerprint(w) for w in survey.waves[:index]],
         "localities": _localities_fingerprint(survey),
         "released": wave.is_released,  # an unreleased wave's reports say so on every page

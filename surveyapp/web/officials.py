@@ -271,12 +271,11 @@ def estimates(survey_id: int, wave_code: str, fmt: str):
         data = export_estimates(report_bundle(survey, wave, cache), fmt, lang, cache)
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
+    # Named before the audit row's commit, which expires the survey and wave (two reloads).
+    name = export_filename(survey, "estimates", fmt, wave)
     audit.record("export", f"estimates:{survey.id}:{wave.code}", format=fmt, commit=True)
     return send_file(
-        io.BytesIO(data),
-        mimetype=MEDIA_TYPES[fmt],
-        as_attachment=True,
-        download_name=export_filename(survey, "estimates", fmt, wave),
+        io.BytesIO(data), mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=name
     )
 
 

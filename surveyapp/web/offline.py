@@ -12,9 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 
 from ..auth import roles_required
+from ..caching import BoundedCache
 
 bp = Blueprint("offline", __name__)
 
@@ -50,7 +52,16 @@ def shell_version() -> str:
 @roles_required("enumerator")
 def index():
     """Show the offline interview app: assignments, interviews waiting to be sent, sync."""
-    return render_template("offline/index.html", messages=_messages())
+    return render_template("offline/index.html", messages=_translated_messages())
+
+
+#: :func:`_messages` per catalogue (one per language): the same for every request, and asking
+#: Babel for each of its fifty texts was most of the page's CPU time.
+_MESSAGES: BoundedCache[dict[str, str]] = BoundedCache(8)
+
+
+def _translated_messages() -> dict[str, str]:
+    return _MESSAGES.get_or_make(get_translations(), _messages)
 
 
 @bp.route("/sw.js")

@@ -144,3 +144,33 @@ def test_the_list_follows_changes_of_localities_and_assignments(demo):
     assert any(p["code"] == f"{grid.code}-new" for p in doc["localities"])
     assert any(p["path"].endswith("改名网格") for p in doc["localities"])
     assert after == before
+
+
+def test_the_offline_page_words_its_messages_in_the_users_language(demo):
+    """The page's wording is translated once per language and reused: switching the language
+    switches it, in both directions, and the page runs one query (the user)."""
+    import json
+    import re
+
+    client = demo.test_client()
+    response = client.post(
+        "/auth/login", data={"username": "enumerator", "password": "enumerator-demo-2026"}
+    )
+    assert response.status_code == 302
+
+    def messages(lang: str) -> dict:
+        with client.session_transaction() as session:
+            session["lang"] = lang
+        page = client.get("/offline/").get_data(as_text=True)
+        found = re.search(r'id="offline-messages">(.*?)</script>', page, re.S)
+        return json.loads(found.group(1))
+
+    zh, en, zh_again = messages("zh_CN"), messages("en"), messages("zh_CN")
+    assert en["assignments"] == "My assignments" and en["next"] == "Next"
+    assert zh["assignments"] != "My assignments" and zh["next"] != "Next"
+    assert zh_again == zh and en.keys() == zh.keys()
+    with demo.app_context():
+        from flask_babel import force_locale, gettext
+
+        with demo.test_request_context(), force_locale("zh_CN"):
+            assert zh["assignments"] == gettext("My assignments")
