@@ -467,14 +467,40 @@ def _check_identifier(value: str, what: str) -> str:
     return value
 
 
+#: ``set_group``'s ``repeat`` when the form says nothing about it: the group keeps its own.
+KEEP_REPEAT = object()
+
+
+def repeat_entry(enabled: bool, count: str = "", low: str = "", high: str = "") -> Any:
+    """A group's ``repeat`` from the designer's form: None (asked once), ``True`` (as many
+    instances as the interviewer adds) or ``{count, min, max}``; DesignError for a bound that
+    is no whole number."""
+    if not enabled:
+        return None
+    entry: dict[str, Any] = {}
+    count = count.strip()
+    if count:
+        entry["count"] = int(count) if count.isdigit() else count
+    for key, text in (("min", low.strip()), ("max", high.strip())):
+        if text and not text.isdigit():
+            raise DesignError(f"the {key}imum number of instances must be a whole number")
+        if text:
+            entry[key] = int(text)
+    return entry or True
+
+
 def set_group(
     doc: dict[str, Any],
     original_id: str | None,
     group_id: str,
     title: Mapping[str, str],
     relevant: str = "",
+    repeat: Any = KEEP_REPEAT,
 ) -> None:
-    """Add a group (``original_id`` None) or change one; its questions are kept."""
+    """Add a group (``original_id`` None) or change one; its questions are kept.
+
+    ``repeat``: None for a group asked once, or a repeat group's ``repeat`` (see
+    :func:`repeat_entry`); by default the group keeps what it has."""
     group_id = _check_identifier(group_id, "group id")
     groups_ids, _ = _all_ids(doc)
     if original_id is None:
@@ -490,8 +516,10 @@ def set_group(
     rebuilt: dict[str, Any] = {"id": group_id, "title": _clean_text(title)}
     if relevant.strip():
         rebuilt["relevant"] = relevant.strip()
-    if "repeat" in group:  # a repeat group stays one (the designer does not edit it)
-        rebuilt["repeat"] = group["repeat"]
+    if repeat is KEEP_REPEAT:
+        repeat = group.get("repeat")
+    if repeat is not None:
+        rebuilt["repeat"] = repeat
     rebuilt["questions"] = group.get("questions") or []
     group.clear()
     group.update(rebuilt)

@@ -231,14 +231,24 @@ def group(version_id: int):
         gid = request.form.get("id", "")
         title = _texts("title", languages)
         relevant = request.form.get("relevant", "")
-        error = _apply(
-            version,
-            lambda d: design.set_group(d, original, gid, title, relevant),
-            _("Group saved."),
-        )
+        form = request.form
+        repeat_form = {key: form.get(f"repeat_{key}", "") for key in ("count", "min", "max")}
+
+        def change(d: dict[str, Any]) -> None:
+            repeat = design.repeat_entry(
+                bool(form.get("repeat")),
+                repeat_form["count"],
+                repeat_form["min"],
+                repeat_form["max"],
+            )
+            design.set_group(d, original, gid, title, relevant, repeat)
+
+        error = _apply(version, change, _("Group saved."))
         if error is None:
             return redirect(url_for("design.edit", version_id=version.id))
         current = {"id": gid, "title": title, "relevant": relevant}
+        if form.get("repeat"):
+            current["repeat"] = {k: v for k, v in repeat_form.items() if v} or True
     index = _group_index(doc, original)
     return render_template(
         "design/group.html",
