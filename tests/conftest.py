@@ -79,6 +79,33 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         session.exitstatus = pytest.ExitCode.OK
 
 
+#: Passwords are hashed in the tests with werkzeug's scrypt at a test cost (n = 2**10 instead of
+#: 2**15: 1 MiB and a millisecond instead of 32 MiB and 0.1-0.9 s a hash on the shared machine,
+#: which was over a third of the web tests' time). Same algorithm and format; the production
+#: cost is checked by tests/security/test_password_cost.py, and the servers and commands the
+#: tests start in subprocesses hash at full cost.
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+
+def _cheap_hash(password: str, method: str = TEST_PASSWORD_METHOD, salt_length: int = 16) -> str:
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password, TEST_PASSWORD_METHOD, salt_length)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_password_cost():
+    import surveyapp.models.users
+    import surveyapp.services.login
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(surveyapp.models.users, "generate_password_hash", _cheap_hash)
+        mp.setattr(surveyapp.services.login, "generate_password_hash", _cheap_hash)
+        surveyapp.services.login._dummy_hash.cache_clear()
+        yield
+    surveyapp.services.login._dummy_hash.cache_clear()
+
+
 def _config(url: str) -> dict:
     return {
         "TESTING": True,
