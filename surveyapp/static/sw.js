@@ -5,7 +5,11 @@
    - The enumerator's pages (telephone desk, supervisor decisions) are cached on install and
      whenever they are opened; offline, the last copy is shown, marked on <body> with the time
      it was saved (static/js/pages.js shows that to the enumerator).
-   - Pages and data: network first, the cache when the network fails (offline).
+   - Pages and data: network first, the cache when the network fails (offline, too slow, or a
+     5xx from a proxy or a server that is down).
+   - Static files (scripts, styles, icons): the cache first, refreshed in the background
+     (stale-while-revalidate), so a page opened without a network never waits on it; a changed
+     app shell comes with a new worker, whose cache is filled fresh on install.
    - Submissions (POST) are never intercepted: interviews wait in IndexedDB, not here. */
 "use strict";
 
@@ -84,6 +88,28 @@ function cacheable(url) {
   return null;
 }
 
+/* The network's answer; a failure when there is none in time or the server is unavailable
+   (5xx), carrying that answer to show when nothing is cached. */
+function fromNetwork(request) {
+  return withTimeout(fetch(request), NETWORK_TIMEOUT_MS).then(function (response) {
+    if (response.status < 500) return response;
+    var error = new Error("server unavailable: " + response.status);
+    error.response = response;
+    throw error;
+  });
+}
+
+function store(cacheName, request, response) {
+  if (!response.ok || response.redirected) return Promise.resolve();
+  var copy = response.clone();
+  return caches.open(cacheName).then(function (cache) { return cache.put(request, copy); });
+}
+
+function unavailable(error) {
+  return (error && error.response) || new Response(JSON.stringify({error: 503, message: "offline"}), {
+    status: 503, headers: {"Content-Type": "application/json"}});
+}
+
 function withTimeout(promise, ms) {
   return new Promise(function (resolve, reject) {
     var timer = setTimeout(function () { reject(new Error("timeout")); }, ms);
@@ -99,12 +125,12 @@ self.addEventListener("fetch", function (event) {
   var key = pageKey(url);
   if (key && request.mode === "navigate") {
     event.respondWith(
-      withTimeout(fetch(request), NETWORK_TIMEOUT_MS).then(function (response) {
-        if (response.ok && !response.redirected) keepPage(key, response.clone());
+      fromNetwork(request).then(function (response) {
+        if (response.ok && !response.redirected) event.waitUntil(keepPage(key, response.clone()));
         return response;
-      }).catch(function () {
+      }).catch(function (error) {
         return savedPage(key).then(function (page) { return page || caches.match(HOME); }).then(function (page) {
-          return page || Response.error();
+          return page || (error && error.response) || Response.error();
         });
       })
     );
@@ -112,24 +138,33 @@ self.addEventListener("fetch", function (event) {
   }
   if (url.pathname === "/collect/" && request.mode === "navigate") {
     /* The old home of enumerators: the offline app, from the cache when offline. */
-    event.respondWith(fetch(request).catch(function () {
-      return caches.match(HOME, {ignoreSearch: true}).then(function (hit) { return hit || Response.error(); });
+    event.respondWith(fromNetwork(request).catch(function (error) {
+      return caches.match(HOME, {ignoreSearch: true}).then(function (hit) {
+        return hit || (error && error.response) || Response.error();
+      });
     }));
     return;
   }
   var cacheName = cacheable(url);
   if (!cacheName) return;
+  if (url.pathname.indexOf("/static/") === 0) {
+    var refresh = fetch(request).then(function (response) {
+      return store(cacheName, request, response).then(function () { return response; });
+    });
+    event.respondWith(caches.match(request).then(function (hit) {
+      if (!hit) return refresh.catch(unavailable);
+      event.waitUntil(refresh.catch(function () { /* kept as it is until the network is back */ }));
+      return hit;
+    }));
+    return;
+  }
   event.respondWith(
-    withTimeout(fetch(request), NETWORK_TIMEOUT_MS).then(function (response) {
-      if (response.ok && !response.redirected) {
-        var copy = response.clone();
-        caches.open(cacheName).then(function (cache) { cache.put(request, copy); });
-      }
+    fromNetwork(request).then(function (response) {
+      event.waitUntil(store(cacheName, request, response));
       return response;
-    }).catch(function () {
+    }).catch(function (error) {
       return caches.match(request, {ignoreSearch: url.pathname === "/offline/"}).then(function (hit) {
-        return hit || new Response(JSON.stringify({error: 503, message: "offline"}), {
-          status: 503, headers: {"Content-Type": "application/json"}});
+        return hit || unavailable(error);
       });
     })
   );

@@ -36,6 +36,28 @@
   }
   function offline() { return navigator.onLine === false; }
 
+  /* --- reloading the page ------------------------------------------------------------------
+     Never under the enumerator's feet: not once they are leaving it (a link, the menu, the
+     address bar; a reload started then would replace the page they asked for), and on the
+     "online" event only after the server answered. That event and navigator.onLine say only
+     that a network interface is up: a tablet on a Wi-Fi without internet, or a browser whose
+     outage is emulated, fires "online" while nothing reaches the server. */
+  var leaving = false;
+  window.addEventListener("beforeunload", function () {
+    leaving = true;
+    /* a navigation that does not happen (a download) leaves the page in place */
+    window.setTimeout(function () { leaving = false; }, 10000);
+  });
+  function reload() { if (!leaving) window.location.reload(); }
+  function reloadWhenReachable() {
+    if (leaving) return Promise.resolve();
+    /* not answered by the service worker (it keeps no copy of it): the server, or nothing */
+    return fetch(panel.dataset.ping, {credentials: "same-origin", cache: "no-store",
+      headers: {"Accept": "application/json"}}).then(function (response) {
+      if (response.status < 500) reload();
+    }, function () { /* still out of reach: the next "online" tries again */ });
+  }
+
   /* --- the copy saved by the service worker ------------------------------------------------ */
   var savedAt = document.body.dataset.offlineCopy;
   if (savedAt !== undefined) {
@@ -132,7 +154,7 @@
         (sent ? fmt(M.outcomesSent, {n: sent}) : ""));
       render();
       /* The desk shown is stale once an outcome reached the server: show the fresh one. */
-      if (sent && form && !stop && !read(OUTBOX).length) window.location.reload();
+      if (sent && form && !stop && !read(OUTBOX).length) reload();
     });
   }
 
@@ -165,7 +187,7 @@
   window.addEventListener("online", function () {
     render();
     flush().then(function () {
-      if (savedAt !== undefined && !read(OUTBOX).length) window.location.reload();
+      if (savedAt !== undefined && !read(OUTBOX).length) return reloadWhenReachable();
     });
   });
   window.addEventListener("offline", render);
@@ -177,7 +199,7 @@
       interviews = c.interviews;
       render();
       /* A telephone interview reached the server and closed its case: show the fresh desk. */
-      if (c.report && c.report.sent && form && !offline()) window.location.reload();
+      if (c.report && c.report.sent && form && !offline()) reload();
     });
     SurveySync.start(user);
   }
