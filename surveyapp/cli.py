@@ -445,7 +445,7 @@ def cati_quota(wave_ref: str, street: str, target: int, sex: str, age_group: str
     try:
         quota = set_quota(_wave(wave_ref), street, target, sex=sex, age_group=age_group)
     except CatiError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(exc.translated()) from exc
     cell = " ".join(x for x in (quota.sex, quota.age_group) if x) or "all"
     click.echo(f"Quota for street {street} ({cell}): {quota.target}.")
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..localtime import to_local
 from ..models import Answer, Assignment, Locality, Response, User, Wave
@@ -37,10 +37,8 @@ _LANDLINE = re.compile(r"0[1-9]\d{8,10}\Z")
 class CatiError(UserError):
     """A CATI operation is refused; ``status`` is the HTTP status a view should answer with."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    def __init__(self, message: str | Text, status: int = 400):
+        super().__init__(message, status=status)
 
 
 # --- numbers ---------------------------------------------------------------
@@ -220,7 +218,7 @@ def draw_sample(
     frame and ``seed``, so it can be repeated and checked.
     """
     if per_street < 1:
-        raise CatiError("the sample size per street must be at least 1")
+        raise CatiError(Text(N_("the sample size per street must be at least 1")))
     report = ImportReport()
     rows = _read_list(wave, text, source, report)
     if report.problems:
@@ -251,13 +249,15 @@ def set_quota(
     """Create or change the quota of a street (optionally of one sex x age cell)."""
     street = db.session.scalar(select(Locality).where(Locality.code == street_code))
     if street is None or street.level != "street":
-        raise CatiError(f"no street with code '{street_code}'")
+        raise CatiError(Text(N_("no street with code '%(code)s'"), code=street_code))
     if not street.is_within(wave.survey.district):
-        raise CatiError(f"street {street_code} is outside the survey's district")
+        raise CatiError(
+            Text(N_("street %(code)s is outside the survey's district"), code=street_code)
+        )
     if target < 0:
-        raise CatiError("a quota target is a number of interviews (0 or more)")
+        raise CatiError(Text(N_("a quota target is a number of interviews (0 or more)")))
     if sex not in ("", "m", "f"):
-        raise CatiError(f"sex is m or f (or empty for both), not '{sex}'")
+        raise CatiError(Text(N_("sex is m or f (or empty for both), not '%(sex)s'"), sex=sex))
     quota = db.session.scalar(
         select(Quota).where(
             Quota.wave_id == wave.id,
@@ -443,11 +443,16 @@ def next_case(
         return held
     scope = phone_localities(user)
     if not scope:
-        raise CatiError("you have no telephone assignment in an open wave", status=403)
+        raise CatiError(Text(N_("you have no telephone assignment in an open wave")), status=403)
     settings = settings or settings_for(db.session.get(Wave, next(iter(scope))).survey)
     if not in_calling_hours(now, settings):
         raise OutsideCallingHours(
-            f"calls are made between {settings.hours_text()} ({settings.timezone})", status=409
+            Text(
+                N_("calls are made between %(hours)s (%(timezone)s)"),
+                hours=settings.hours_text(),
+                timezone=settings.timezone,
+            ),
+            status=409,
         )
     release_stale_claims(now, settings.claim_minutes)
     slot = time_slot(now, settings)
@@ -514,10 +519,11 @@ def case_for(user: User, case_id: int) -> CatiCase:
     """Return the case ``user`` holds; refuse any other (403) or a missing one (404)."""
     found = db.session.get(CatiCase, case_id)
     if found is None:
-        raise CatiError(f"no case {case_id}", status=404)
+        raise CatiError(Text(N_("no case %(id)s"), id=case_id), status=404)
     if found.claimed_by_id != user.id or found.status != "claimed":
         raise CatiError(
-            "this case is not yours to call (take the next case from the queue)", status=403
+            Text(N_("this case is not yours to call (take the next case from the queue)")),
+            status=403,
         )
     return found
 
@@ -597,16 +603,18 @@ def record_outcome(
     except KeyError as exc:
         raise CatiError(str(exc.args[0])) from exc
     if key == "complete":
-        raise CatiError("a complete interview is recorded when the questionnaire is submitted")
+        raise CatiError(
+            Text(N_("a complete interview is recorded when the questionnaire is submitted"))
+        )
     if len(note) > MAX_NOTE:
-        raise CatiError(f"the note is longer than {MAX_NOTE} characters")
+        raise CatiError(Text(N_("the note is longer than %(max)s characters"), max=MAX_NOTE))
     if outcome.needs_appointment:
         if appointment_at is None:
-            raise CatiError("an appointment needs a date and time")
+            raise CatiError(Text(N_("an appointment needs a date and time")))
         if appointment_at <= now:
-            raise CatiError("the appointment must be in the future")
+            raise CatiError(Text(N_("the appointment must be in the future")))
         if appointment_at > now + timedelta(days=60):
-            raise CatiError("the appointment is more than 60 days ahead")
+            raise CatiError(Text(N_("the appointment is more than 60 days ahead")))
     else:
         appointment_at = None
     values = _close_or_requeue(
@@ -623,7 +631,7 @@ def record_outcome(
     if changed.rowcount != 1:
         db.session.rollback()
         raise CatiError(
-            "this case went back to the queue meanwhile; take the next case", status=409
+            Text(N_("this case went back to the queue meanwhile; take the next case")), status=409
         )
     db.session.add(
         CallAttempt(

@@ -95,7 +95,7 @@ def take_next():
     try:
         found = cati.next_case(current_user)
     except cati.CatiError as exc:
-        return _desk(exc.status, exc.message)
+        return _desk(exc.status, exc.translated())
     if found is None:
         flash(
             _(
@@ -154,8 +154,8 @@ def outcome(case_id: int):
     except cati.CatiError as exc:
         records.discard_changes()
         if _wants_json():
-            return {"error": exc.status, "message": exc.message}, exc.status
-        return _desk(exc.status, exc.message)
+            return {"error": exc.status, "message": exc.translated()}, exc.status
+        return _desk(exc.status, exc.translated())
     if _wants_json():
         return {"status": "recorded", "case": case_id}
     flash(_("Outcome recorded."), "info")
@@ -235,7 +235,7 @@ def import_list(wave_id: int):
     try:
         text = _uploaded_text("file")
     except cati.CatiError as exc:
-        return _wave_page(wave, exc.status, [exc.message])
+        return _wave_page(wave, exc.status, [exc.translated()])
     return _import_done(wave, cati.import_call_list(wave, text, source=_("call list")))
 
 
@@ -250,7 +250,7 @@ def sample(wave_id: int):
         text = _uploaded_text("frame")
         report = cati.draw_sample(wave, text, per_street, seed, source=_("frame"))
     except cati.CatiError as exc:
-        return _wave_page(wave, exc.status, [exc.message])
+        return _wave_page(wave, exc.status, [exc.translated()])
     return _import_done(wave, report)
 
 
@@ -282,7 +282,7 @@ def quota(wave_id: int):
         )
     except cati.CatiError as exc:
         records.discard_changes()
-        return _wave_page(wave, exc.status, [exc.message])
+        return _wave_page(wave, exc.status, [exc.translated()])
     flash(_("Quota saved."), "info")
     return redirect(url_for("cati.wave", wave_id=wave.id)), 303
 

@@ -317,11 +317,11 @@ def test_desk_shows_the_number_only_while_the_case_is_held(anytime, client, toke
     assert ok.status_code == 302
     page = client.get("/cati/").get_data(as_text=True)
     assert phones[0] not in page and cati.mask_phone(phones[0]) in page
-    # Another interviewer cannot record outcomes of a case they do not hold.
-    assert client.post(f"/cati/cases/{case_id}/outcome", data={"outcome": "fax"}).status_code in (
-        403,
-        409,
-    )
+    # Another interviewer cannot record outcomes of a case they do not hold (told in Chinese).
+    again = client.post(f"/cati/cases/{case_id}/outcome", data={"outcome": "fax"})
+    assert again.status_code in (403, 409)
+    assert again.status_code == 403, again.status_code
+    assert "这个样本不归您拨打" in again.get_data(as_text=True)
 
     # The second case completes through the sync API with the interview.
     assert client.post("/cati/next").status_code == 302
