@@ -12,6 +12,13 @@ MODULES = ("services/waves.py", "services/surveys.py", "services/survey_settings
 RAISERS = {"SurveyOperationError", "_bad", "_refuse"}
 
 
+def _text(arg: ast.expr) -> str | None:
+    """The msgid an argument holds: a string, or a string marked ``N_("...")``."""
+    if isinstance(arg, ast.Call) and getattr(arg.func, "id", "") == "N_" and arg.args:
+        arg = arg.args[0]
+    return arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+
+
 def _templates() -> set[str]:
     found: set[str] = set()
     for name in MODULES:
@@ -19,13 +26,9 @@ def _templates() -> set[str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 callee = getattr(node.func, "id", getattr(node.func, "attr", ""))
-                args = [a for a in node.args if isinstance(a, ast.Constant)]
-                if (
-                    callee in RAISERS
-                    and args
-                    and isinstance(args[-1 if callee == "_refuse" else 0].value, str)
-                ):
-                    found.add(args[-1 if callee == "_refuse" else 0].value)
+                texts = [t for t in map(_text, node.args) if t is not None]
+                if callee in RAISERS and texts:
+                    found.add(texts[-1 if callee == "_refuse" else 0])
             if (
                 isinstance(node, ast.Assign)
                 and getattr(node.targets[0], "id", "") == "_DATE_MESSAGES"
