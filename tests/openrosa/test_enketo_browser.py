@@ -6,7 +6,9 @@ challenge itself), downloads the form list and the XForm, transforms it with
 XSLTProcessor; its Node build needs the native ``libxslt`` module, which does not build for
 Node 20), renders it with ``enketo-core``, fills in an interview, and posts Enketo's own instance
 to ``/submission``. The stored response must equal the same interview sent through the sync
-API; a resend is accepted once and a changed resend refused.
+API; a resend is accepted once and a changed resend refused. A household roster too: Enketo
+makes the counted instances itself (``jr:count``), its "+" button adds an instance of the open
+repeat, and the stored response equals the sync API's.
 
 The npm packages are in ``tests/enketo`` (``make test`` runs ``npm ci`` there); esbuild bundles
 them once per test session.
@@ -30,6 +32,7 @@ from ..browser import MARKS
 from ..fieldwork.conftest import full_answers, submission
 from ..fieldwork.conftest import token as token  # noqa: F401  (the fixture)
 from .test_openrosa import stored
+from .test_openrosa_repeat import roster_form as roster_form  # noqa: F401  (the fixture)
 
 pytestmark = [*MARKS, pytest.mark.slow]
 
@@ -103,6 +106,31 @@ def door(demo) -> dict:
         }
 
 
+def open_enketo(browser, live_server: str, password: str, bundle: str):
+    """A page of the server's origin that loads the Enketo bundle; its errors collected."""
+    context = browser.new_context(
+        http_credentials={"username": "enumerator", "password": password},
+        viewport={"width": 768, "height": 1024},
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route(
+        f"{live_server}{PAGE}",
+        lambda route: route.fulfill(
+            content_type="text/html; charset=utf-8",
+            body='<!doctype html><meta charset="utf-8"><div id="host"></div>'
+            f'<script src="{PAGE}enketo.js"></script>',
+        ),
+    )
+    page.route(
+        f"{live_server}{PAGE}enketo.js",
+        lambda route: route.fulfill(content_type="text/javascript", body=bundle),
+    )
+    page.goto(f"{live_server}{PAGE}")
+    return context, page, errors
+
+
 def fill(page, schema, answers: dict) -> None:
     """Answer in Enketo as an enumerator would: click the choices, type numbers and texts."""
     from surveyapp.services.openrosa import other_fields
@@ -159,26 +187,7 @@ def test_enketo_renders_fills_in_and_submits(
     answers["unsafe_factors"] = ["theft_robbery", "other"]
     answers["unsafe_factors.other"] = "高空抛物"
     answers["suggestion"] = "希望夜间多巡逻"
-    context = browser.new_context(
-        http_credentials={"username": "enumerator", "password": password},
-        viewport={"width": 768, "height": 1024},
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route(
-        f"{live_server}{PAGE}",
-        lambda route: route.fulfill(
-            content_type="text/html; charset=utf-8",
-            body='<!doctype html><meta charset="utf-8"><div id="host"></div>'
-            f'<script src="{PAGE}enketo.js"></script>',
-        ),
-    )
-    page.route(
-        f"{live_server}{PAGE}enketo.js",
-        lambda route: route.fulfill(content_type="text/javascript", body=enketo_bundle),
-    )
-    page.goto(f"{live_server}{PAGE}")
+    context, page, errors = open_enketo(browser, live_server, password, enketo_bundle)
     loaded = page.evaluate(LOAD)
     assert loaded["status"] == 200 and loaded["errors"] == [], loaded
     assert loaded["formId"] == f"surveyapp-w{d['wave']}"
@@ -231,3 +240,85 @@ def test_enketo_renders_fills_in_and_submits(
     assert via_enketo["answers"] == {k: int(v) if k in integers else v for k, v in answers.items()}
     assert via_enketo["locality"] == d["grid"] and via_enketo["mode"] == "door"
     assert via_enketo["started_at"] <= datetime.now(UTC).replace(tzinfo=None)
+
+
+def in_repeat(page, group: str, index: int, question: str):
+    """The field ``question`` of instance ``index`` (from 0) of repeat ``group`` as Enketo
+    renders it (radio buttons in a repeat keep their path in ``data-name``)."""
+    path = f"/data/{group}/{question}"
+    return (
+        page.locator(f'.or-repeat[name="/data/{group}"]')
+        .nth(index)
+        .locator(f'[name="{path}"], [data-name="{path}"]')
+    )
+
+
+def test_enketo_fills_in_a_roster_adding_an_instance_with_its_own_button(
+    demo, live_server, browser, enketo_bundle, client, token, roster_form
+):
+    from surveyapp.fieldwork.odk_credentials import issue_app_password
+
+    with demo.app_context():
+        password, _user = issue_app_password("enumerator")
+    d = door(demo)
+    context, page, errors = open_enketo(browser, live_server, password, enketo_bundle)
+    loaded = page.evaluate(LOAD)
+    assert loaded["status"] == 200 and loaded["errors"] == [], loaded
+    page.locator(f'input[name="/data/surveyapp_assignment"][value="{d["id"]}"]').check()
+    page.locator(f'input[name="/data/surveyapp_locality"][value="{d["grid"]}"]').check()
+    type_in(page.locator('[name="/data/household/household_size"]'), "3")
+    members = page.locator('.or-repeat[name="/data/members"]')
+    assert members.count() == 3  # jr:count: Enketo makes one instance per household member
+    for index, (name, age) in enumerate([("张三", "40"), ("李四", "9"), ("王五", "70")]):
+        type_in(in_repeat(page, "members", index, "member_name"), name)
+        type_in(in_repeat(page, "members", index, "member_age"), age)
+    in_repeat(page, "members", 0, "member_works").and_(page.locator('[value="yes"]')).check()
+    in_repeat(page, "members", 0, "member_job").and_(page.locator('[value="farmer"]')).check()
+    in_repeat(page, "members", 2, "member_works").and_(page.locator('[value="no"]')).check()
+    # The open repeat starts with one instance; Enketo's "+" adds the second.
+    in_repeat(page, "visitors", 0, "visitor_relation").and_(
+        page.locator('[value="friend"]')
+    ).check()
+    page.locator('.or-group[name="/data/visitors"] .add-repeat-btn').click()
+    assert page.locator('.or-repeat[name="/data/visitors"]').count() == 2
+    in_repeat(page, "visitors", 1, "visitor_relation").and_(
+        page.locator('[value="family"]')
+    ).check()
+    page.locator('input[name="/data/closing/crowded"][value="yes"]').check()
+    assert page.evaluate("async () => await window.enketo.validate()") is True
+    data = page.evaluate("() => window.enketo.getDataStr()")
+    uuid = field(data, "instanceID").removeprefix("uuid:")
+    sent = page.evaluate(SUBMIT, [data])
+    assert sent["status"] == 201, sent
+    assert not errors, errors
+    context.close()
+
+    answers = {
+        "household_size": 3,
+        "members": [
+            {
+                "member_name": "张三",
+                "member_age": 40,
+                "member_works": "yes",
+                "member_job": "farmer",
+            },
+            {"member_name": "李四", "member_age": 9},
+            {"member_name": "王五", "member_age": 70, "member_works": "no"},
+        ],
+        "visitors": [{"visitor_relation": "friend"}, {"visitor_relation": "family"}],
+        "crowded": "yes",
+    }
+    api_body = submission(
+        {"id": d["id"], "grid": d["grid"]},
+        answers,
+        started_at=field(data, "surveyapp_start"),
+        ended_at=field(data, "surveyapp_end"),
+        paradata={"device": field(data, "surveyapp_deviceid")},
+    )
+    api = client.post(
+        "/api/v1/submissions", json=api_body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert api.status_code == 201, api.get_json()
+    via_enketo, via_api = stored(demo, uuid), stored(demo, api_body["uuid"])
+    assert via_enketo == via_api
+    assert via_enketo["answers"] == answers
