@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import User
 from ..models.odk import OdkCredential
@@ -46,13 +46,19 @@ def digest_ha1(username: str, password: str, realm: str = REALM) -> str:
 def _enumerator(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise CredentialError(f"no user named '{username}'")
+        raise CredentialError(Text(N_("no user named '%(name)s'"), name=username))
     if not user.active:
-        raise CredentialError(f"user '{username}' is deactivated")
+        raise CredentialError(Text(N_("user '%(name)s' is deactivated"), name=username))
     if user.role != "enumerator":
         raise CredentialError(
-            f"user '{username}' is a {user.role}: only enumerators collect interviews "
-            "with ODK Collect"
+            Text(
+                N_(
+                    "user '%(name)s' is a %(role)s: only enumerators collect interviews with "
+                    "ODK Collect"
+                ),
+                name=username,
+                role=user.role,
+            )
         )
     return user
 

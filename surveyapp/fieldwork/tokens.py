@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import User
 from ..models.fieldwork import ApiToken
@@ -32,11 +32,11 @@ def issue_token(username: str, label: str = "", revoke_others: bool = False) -> 
     """Create a token for ``username`` and return it (the only time it is seen) with the user."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise TokenError(f"no user named '{username}'")
+        raise TokenError(Text(N_("no user named '%(name)s'"), name=username))
     if not user.active:
-        raise TokenError(f"user '{username}' is deactivated")
+        raise TokenError(Text(N_("user '%(name)s' is deactivated"), name=username))
     if len(label) > 80:
-        raise TokenError("a token label has at most 80 characters")
+        raise TokenError(Text(N_("a token label has at most 80 characters")))
     now = datetime.utcnow()
     if revoke_others:
         db.session.execute(

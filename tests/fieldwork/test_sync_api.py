@@ -49,7 +49,7 @@ def test_token_command_prints_a_token_stored_only_as_hash(demo, token):
 def test_token_command_rejects_unknown_user(demo, runner):
     result = runner.invoke(args=["users", "token", "nobody"])
     assert result.exit_code != 0
-    assert "no user named 'nobody'" in result.output
+    assert "没有名为「nobody」的用户" in result.output  # in the default language
 
 
 def test_revoked_and_unknown_tokens_are_refused(demo, client, runner, token, door):
