@@ -28,8 +28,12 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-translations: $(VENV)/.installed
-	$(BIN)/pybabel -q compile -d surveyapp/translations
+# Each catalog compiled when its .po is newer than its .mo (a no-op otherwise).
+CATALOGS := $(wildcard surveyapp/translations/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGS:.po=.mo)
+
+surveyapp/translations/%/LC_MESSAGES/messages.mo: surveyapp/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 # After changing interface wording: extract the messages, update the catalogs, translate
 # the new entries in surveyapp/translations/*/LC_MESSAGES/messages.po.
