@@ -184,38 +184,94 @@ def _pg_tables():
     return [f'"{t.name}"' for t in db.metadata.sorted_tables]
 
 
-@pytest.fixture(scope="session")
-def demo_database(migrated_database, tmp_path_factory) -> str | None:
-    """The demo loaded once: a SQLite template file, or (PostgreSQL) a template schema."""
+def _demo_template(migrated_database, folder: Path, responses: int, seed: int, schema: str):
+    """Load the demo once into a SQLite template file (returned) or, on PostgreSQL, into
+    ``schema`` (``public`` is used to load it and left empty)."""
     from surveyapp.services.demo import load_demo
 
     if PG_URL:
         app = create_app(_config(PG_URL))
         with app.app_context():
-            load_demo(responses=DEMO_RESPONSES, seed=DEMO_SEED)
+            load_demo(responses=responses, seed=seed)
             db.session.remove()
             with db.engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_DEMO_SCHEMA} CASCADE"))
-                conn.execute(text(f"CREATE SCHEMA {PG_DEMO_SCHEMA}"))
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
                 for table in _pg_tables():
                     conn.execute(
-                        text(
-                            f"CREATE TABLE {PG_DEMO_SCHEMA}.{table} AS SELECT * FROM public.{table}"
-                        )
+                        text(f"CREATE TABLE {schema}.{table} AS SELECT * FROM public.{table}")
                     )
                 conn.execute(
                     text(f"TRUNCATE {', '.join(reversed(_pg_tables()))} RESTART IDENTITY CASCADE")
                 )
             db.engine.dispose()
         return None
-
-    template = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    template = folder / f"{schema}.sqlite"
     shutil.copy(migrated_database, template)
     app = create_app(_config(f"sqlite:///{template}"))
     with app.app_context():
-        load_demo(responses=DEMO_RESPONSES, seed=DEMO_SEED)
+        load_demo(responses=responses, seed=seed)
         _close(app)
     return str(template)
+
+
+def _pg_copy_template(app, schema: str) -> None:
+    """Copy a template schema's rows into the (empty) ``public`` schema of the test."""
+    from surveyapp.services.backup import _reset_sequences
+
+    with app.app_context():
+        with db.engine.begin() as conn:
+            for table in _pg_tables():
+                conn.execute(text(f"INSERT INTO public.{table} SELECT * FROM {schema}.{table}"))
+        _reset_sequences({t.name: t for t in db.metadata.sorted_tables})
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def demo_database(migrated_database, tmp_path_factory) -> str | None:
+    """The demo loaded once: a SQLite template file, or (PostgreSQL) a template schema."""
+    return _demo_template(
+        migrated_database,
+        tmp_path_factory.mktemp("demo"),
+        DEMO_RESPONSES,
+        DEMO_SEED,
+        PG_DEMO_SCHEMA,
+    )
+
+
+@pytest.fixture(scope="session")
+def _larger_demos(migrated_database, tmp_path_factory) -> dict:
+    """Templates of ``load_demo_copy``, by (responses, seed), made when first asked for."""
+    return {"folder": tmp_path_factory.mktemp("demos")}
+
+
+@pytest.fixture
+def load_demo_copy(app, _larger_demos, migrated_database):
+    """``load_demo_copy(responses, seed)``: the test's (still empty) database gets exactly what
+    ``load_demo(responses=..., seed=...)`` would store, copied from a template loaded once a
+    session (a 600-response demo took 5-10 s a test to load; a copy takes a fraction of a second).
+    """
+
+    def load(responses: int, seed: int) -> None:
+        key = (responses, seed)
+        schema = f"demo_{responses}_{seed}"
+        if key not in _larger_demos:
+            _larger_demos[key] = _demo_template(
+                migrated_database, _larger_demos["folder"], responses, seed, schema
+            )
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if PG_URL:
+            _pg_copy_template(app, schema)
+            return
+        path = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.copy(_larger_demos[key], path)
+
+    return load
 
 
 @pytest.fixture
@@ -232,17 +288,7 @@ def app(request, migrated_database, tmp_path, monkeypatch):
     app = create_app(_config(url))
     if PG_URL and wants_demo:
         request.getfixturevalue("demo_database")
-        from surveyapp.services.backup import _reset_sequences
-
-        with app.app_context():
-            with db.engine.begin() as conn:
-                for table in _pg_tables():
-                    conn.execute(
-                        text(f"INSERT INTO public.{table} SELECT * FROM {PG_DEMO_SCHEMA}.{table}")
-                    )
-            _reset_sequences({t.name: t for t in db.metadata.sorted_tables})
-            db.session.commit()
-            db.session.remove()
+        _pg_copy_template(app, PG_DEMO_SCHEMA)
     yield app
     with app.app_context():
         db.session.remove()

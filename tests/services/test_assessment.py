@@ -19,16 +19,15 @@ from sqlalchemy import select
 from surveyapp.extensions import db
 from surveyapp.models import Survey
 from surveyapp.services.assessment import pooled_year
-from surveyapp.services.demo import load_demo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "survey"
 REFERENCE = json.loads((FIXTURES / "pooled_reference.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
-def demo600(app):
+def demo600(app, load_demo_copy):
+    load_demo_copy(600, 5)
     with app.app_context():
-        load_demo(responses=600, seed=5)
         yield app
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from surveyapp.estimate_command import estimate_survey
 from surveyapp.extensions import db
 from surveyapp.models import Survey
-from surveyapp.services.demo import load_demo
 from surveyapp.services.estimates import wave_results
 from surveyapp.services.wave_selection import EstimateRequestError
 from surveyapp.services.wave_snapshot import extract_wave
@@ -36,9 +35,8 @@ ITEMS = ("security", "dispute_resolution", "grid_awareness", "security_score")
 
 
 @pytest.fixture
-def wave_app(app):
-    with app.app_context():
-        load_demo(responses=600, seed=5)
+def wave_app(app, load_demo_copy):
+    load_demo_copy(600, 5)
     return app
 
 

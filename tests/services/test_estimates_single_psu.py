@@ -19,7 +19,6 @@ from surveyapp.estimation.estimates import t_quantile
 from surveyapp.extensions import db
 from surveyapp.models import Locality, Response, Survey
 from surveyapp.reports import build_district_pdf
-from surveyapp.services.demo import load_demo
 from surveyapp.services.estimates import wave_results
 from surveyapp.services.wave_design import build_design, survey_settings
 from surveyapp.services.wave_snapshot import extract_wave
@@ -29,10 +28,10 @@ STREET = "320106007"  # 凤凰街道
 
 
 @pytest.fixture
-def one_community(app):
+def one_community(app, load_demo_copy):
     """The 600-response demo, the latest wave's 凤凰街道 interviews all in its first community."""
+    load_demo_copy(600, 5)
     with app.app_context():
-        load_demo(responses=600, seed=5)
         survey = db.session.scalar(select(Survey))
         wave = survey.waves[-1]
         street = db.session.scalar(select(Locality).where(Locality.code == STREET))

@@ -18,7 +18,6 @@ from surveyapp.estimate_command import estimate_survey
 from surveyapp.extensions import db
 from surveyapp.models import Locality, Response, Survey
 from surveyapp.reports import build_district_pdf
-from surveyapp.services.demo import load_demo
 from surveyapp.services.wave_design import build_design, survey_settings
 from surveyapp.services.wave_snapshot import extract_wave
 from tests.reports.conftest import pdf_lines
@@ -27,9 +26,9 @@ STREET = "320106001"  # 宁海路街道
 
 
 @pytest.fixture
-def rejected(app):
+def rejected(app, load_demo_copy):
+    load_demo_copy(600, 5)
     with app.app_context():
-        load_demo(responses=600, seed=5)
         survey = db.session.scalar(select(Survey))
         wave = survey.waves[-1]
         street = db.session.scalar(select(Locality).where(Locality.code == STREET))

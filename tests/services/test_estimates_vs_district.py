@@ -18,7 +18,6 @@ from sqlalchemy import select
 
 from surveyapp.extensions import db
 from surveyapp.models import Survey
-from surveyapp.services.demo import load_demo
 from surveyapp.services.estimates import wave_results
 
 REFERENCE = json.loads(
@@ -27,9 +26,9 @@ REFERENCE = json.loads(
 
 
 @pytest.fixture
-def results(app):
+def results(app, load_demo_copy):
+    load_demo_copy(600, 5)
     with app.app_context():
-        load_demo(responses=600, seed=5)
         survey = db.session.scalar(select(Survey))
         return wave_results(survey, survey.waves[-1])
 

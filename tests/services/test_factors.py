@@ -10,16 +10,15 @@ from sqlalchemy import select
 
 from surveyapp.extensions import db
 from surveyapp.models import Survey
-from surveyapp.services.demo import load_demo
 
 REFERENCE = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "survey" / "factors_reference.json").read_text()
 )
 
 
-def test_factor_groups_on_both_bases(app):
+def test_factor_groups_on_both_bases(app, load_demo_copy):
+    load_demo_copy(600, 5)
     with app.app_context():
-        load_demo(responses=600, seed=5)
         survey = db.session.scalar(select(Survey))
         survey.settings = {
             **survey.settings,

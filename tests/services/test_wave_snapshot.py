@@ -18,7 +18,6 @@ from surveyapp.extensions import db
 from surveyapp.models import Answer, Response, Survey
 from surveyapp.services import wave_design
 from surveyapp.services import wave_snapshot as ws
-from surveyapp.services.demo import load_demo
 from surveyapp.services.wave_data import read_wave
 from surveyapp.services.wave_selection import wave_version
 from surveyapp.services.wave_snapshot import extract_wave
@@ -80,9 +79,8 @@ def assert_matches_by_hand(data, wave, schema) -> None:
 
 
 @pytest.fixture
-def wave_app(app):
-    with app.app_context():
-        load_demo(responses=400, seed=5)
+def wave_app(app, load_demo_copy):
+    load_demo_copy(400, 5)
     return app
 
 
