@@ -192,6 +192,72 @@ def other_fields(schema: Questionnaire) -> dict[str, str]:
     return out
 
 
+def repeat_fields(schema: Questionnaire) -> dict[str, tuple[str, str]]:
+    """The fields the form adds for repeat groups: field name -> (group, what).
+
+    ``"count"``: a calculate before a repeat whose number of instances is not one question
+    (``count: 3``, ``count: ${a} - 1``, or at least and at most the same), which the repeat's
+    ``jr:count`` reads (pyxform would make a ``<group>_count`` field of its own otherwise).
+    ``"bounds"``: a guard after a repeat with a least or most number of instances.
+    Named ``surveyapp_<group>_count`` / ``surveyapp_<group>_bounds`` unless that is taken."""
+    taken = (
+        {group.id for group in schema.groups} | set(schema.questions) | set(other_fields(schema))
+    )
+    taken |= {ASSIGNMENT_FIELD, LOCALITY_FIELD, START_FIELD, END_FIELD, DEVICE_FIELD}
+    out: dict[str, tuple[str, str]] = {}
+
+    def add(group_id: str, what: str) -> None:
+        name, number = f"surveyapp_{group_id}_{what}", 2
+        while name in taken:
+            name, number = f"surveyapp_{group_id}_{what}{number}", number + 1
+        taken.add(name)
+        out[name] = (group_id, what)
+
+    for group in schema.groups:
+        repeat = group.repeat
+        if repeat is None:
+            continue
+        if _count_expression(repeat) is not None:
+            add(group.id, "count")
+        fixed = repeat.count is None and repeat.minimum == repeat.maximum  # jr:count makes them
+        if (repeat.minimum is not None or repeat.maximum is not None) and not fixed:
+            add(group.id, "bounds")
+    return out
+
+
+def _count_expression(repeat: Any) -> str | None:
+    """What a repeat's count calculate computes (see :func:`repeat_fields`), or None."""
+    if repeat.count is not None:
+        source = repeat.count.source.strip()
+        return None if _REFERENCE.fullmatch(source) else source
+    if repeat.minimum is not None and repeat.minimum == repeat.maximum:
+        return str(repeat.minimum)
+    return None
+
+
+_REFERENCE = re.compile(r"\$\{[A-Za-z_][\w.-]*\}")
+
+
+def _bounds_text(group: Any, language: str) -> str:
+    """The guard's label: how many instances the group takes, in ``language``."""
+    repeat = group.repeat
+    title = group.title.get(language) or group.title.get("en") or group.title.get("zh_CN") or ""
+    chinese = language == "zh_CN"
+    if repeat.minimum is not None and repeat.maximum is not None:
+        bounds = (
+            f"{repeat.minimum} 至 {repeat.maximum} 个"
+            if chinese
+            else f"from {repeat.minimum} to {repeat.maximum}"
+        )
+    elif repeat.minimum is not None:
+        bounds = f"至少 {repeat.minimum} 个" if chinese else f"at least {repeat.minimum}"
+    else:
+        bounds = f"至多 {repeat.maximum} 个" if chinese else f"at most {repeat.maximum}"
+    if chinese:
+        return f"{title}应填 {bounds}：请返回增删。"
+    return f'"{title}" takes {bounds} entries: go back and add or remove one.'
+
+
 def _word(key: str, language: str) -> str:
     words = _WORDS[key]
     return words.get(language) or words["en"]
@@ -261,10 +327,31 @@ def build_xform(
         )
 
     others = {key.split(".")[0]: name for name, key in other_fields(schema).items()}
+    added: dict[tuple[str, str], str] = {key: name for name, key in repeat_fields(schema).items()}
     body: list[list[Any]] = []
+    repeat_relevant: dict[str, Any] = {}
     for cells in rows[1:]:
-        body.append(cells)
         name = cells[col["name"]]
+        kind = cells[col["type"]]
+        if kind == "begin repeat":
+            repeat_relevant[name] = cells[col["relevant"]]
+            counter = added.get((name, "count"))
+            if counter is not None:
+                # The number of instances in a field of the form's own (jr:count reads it).
+                expression = _count_expression(schema.group(name).repeat)
+                body.append(row(type="calculate", name=counter, calculation=expression))
+                cells[col["repeat_count"]] = f"${{{counter}}}"
+        body.append(cells)
+        if kind == "end repeat" and repeat_relevant:
+            # ODK has no least or most number of instances of an open repeat: a required field
+            # after it, shown only while the number is out of bounds, whose every value is
+            # refused, keeps the form from being finalized (the server refuses it too).
+            group_id = list(repeat_relevant)[-1]
+            relevant = repeat_relevant.pop(group_id)
+            guard = added.get((group_id, "bounds"))
+            if guard is not None:
+                body.append(_guard_row(schema, group_id, guard, relevant, row, labelled))
+            continue
         if name in others:
             question = schema.questions[name]
             other = next(c for c in question.choices if c.code == question.other_code)
@@ -330,6 +417,26 @@ def build_xform(
     return result.xform
 
 
+def _guard_row(
+    schema: Questionnaire, group_id: str, name: str, relevant: Any, row: Any, labelled: Any
+) -> list[Any]:
+    """The guard field of repeat group ``group_id`` (see :func:`bound_fields`)."""
+    group = schema.group(group_id)
+    assert group.repeat is not None
+    outside = []
+    if group.repeat.minimum is not None:
+        outside.append(f"count(${{{group_id}}}) < {group.repeat.minimum}")
+    if group.repeat.maximum is not None:
+        outside.append(f"count(${{{group_id}}}) > {group.repeat.maximum}")
+    condition = " or ".join(outside)
+    if relevant:
+        condition = f"({relevant}) and ({condition})"
+    return labelled(
+        row(type="text", name=name, required="yes", relevant=condition, constraint="false()"),
+        {language.code: _bounds_text(group, language.code) for language in schema.languages},
+    )
+
+
 def manifest_xml() -> str:
     """The manifest of a form: the forms have no media files."""
     return (
@@ -391,6 +498,7 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
         )
     schema: Questionnaire = wave.questionnaire_version.schema
     others = other_fields(schema)
+    extra = repeat_fields(schema)
     item: dict[str, Any] = {"wave": wave_id}
     answers: dict[str, Any] = {}
     paradata: dict[str, Any] = {}
@@ -400,6 +508,8 @@ def submission_item(user: User, xml: bytes) -> dict[str, Any]:
         element, in_meta = stack.pop()
         name = _local(element.tag)
         children = list(element)
+        if name in extra and not in_meta:
+            continue  # a count or bounds field of the form (see repeat_fields)
         if name in schema.repeats and not in_meta:
             # one instance of a repeat group: its fields, in the order of the form
             answers.setdefault(name, []).append(_instance(element, name, others))

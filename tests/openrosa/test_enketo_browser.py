@@ -279,12 +279,29 @@ def test_enketo_fills_in_a_roster_adding_an_instance_with_its_own_button(
     in_repeat(page, "visitors", 0, "visitor_relation").and_(
         page.locator('[value="friend"]')
     ).check()
-    page.locator('.or-group[name="/data/visitors"] .add-repeat-btn').click()
+    add = page.locator('.or-group[name="/data/visitors"] .add-repeat-btn')
+    add.click()
     assert page.locator('.or-repeat[name="/data/visitors"]').count() == 2
     in_repeat(page, "visitors", 1, "visitor_relation").and_(
         page.locator('[value="family"]')
     ).check()
     page.locator('input[name="/data/closing/crowded"][value="yes"]').check()
+    # At most 3 visitors: with a fourth the form's guard field shows and refuses to finish.
+    visitors = page.locator('.or-repeat[name="/data/visitors"]')
+    guard = page.locator('.or-branch:has([name="/data/surveyapp_visitors_bounds"])')
+
+    def shown() -> bool:  # Enketo marks a question that is not relevant "disabled"
+        return "disabled" not in guard.get_attribute("class").split()
+
+    assert not shown()
+    add.click()
+    add.click()
+    assert visitors.count() == 4 and shown()
+    assert page.evaluate("async () => await window.enketo.validate()") is False
+    page.on("dialog", lambda dialog: dialog.accept())  # Enketo asks before removing one
+    for _ in range(2):
+        visitors.last.locator("button.remove").click()
+    assert visitors.count() == 2 and not shown()
     assert page.evaluate("async () => await window.enketo.validate()") is True
     data = page.evaluate("() => window.enketo.getDataStr()")
     uuid = field(data, "instanceID").removeprefix("uuid:")

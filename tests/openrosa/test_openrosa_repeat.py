@@ -119,3 +119,130 @@ def test_an_invalid_instance_is_refused_naming_it(demo, client, odk, roster_form
     refused = send(client, odk, xml.encode())
     assert refused.status_code in (400, 422), refused.text
     assert "members[2].member_age" in refused.text
+
+
+def test_the_bounds_of_an_open_repeat_are_in_the_xform():
+    """ODK has no least or most number of instances: as ODK forms do, a required field after
+    the repeat, relevant only while ``count()`` is out of bounds, refuses every value (checked
+    in Enketo by tests/openrosa/test_enketo_browser.py); a fixed number is pyxform's jr:count."""
+    import re
+
+    from surveyapp.questionnaire.loader import load_questionnaire_text
+    from surveyapp.services.openrosa import _Place, _Task, build_xform
+
+    schema = load_questionnaire_text(bounded_roster())
+    grid = _Place("g1", (("zh_CN", "网格"), ("en", "Grid")))
+    xform = build_xform(schema, "w1", "1", "T", (_Task(5, "door", grid, (grid,)),))
+    binds = dict(re.findall(r'<bind nodeset="/data/(\w+)"([^>]*)/>', xform))
+    assert binds["surveyapp_visitors_bounds"] == (
+        ' type="string" required="true()"'
+        ' relevant="count( /data/visitors ) &lt; 1 or count( /data/visitors ) &gt; 3"'
+        ' constraint="false()"'
+    )
+    assert "surveyapp_members_bounds" not in binds  # counted by household_size, no bounds
+    # pyxform's own count field would be <pets_count>: the form names it, the server skips it.
+    assert '<repeat nodeset="/data/pets" jr:count=" /data/surveyapp_pets_count ">' in xform
+    assert 'calculate="2"' in binds["surveyapp_pets_count"]
+    assert "pets_count" not in binds
+    assert "surveyapp_pets_bounds" not in binds  # the client makes exactly 2
+    # The guard sits after the repeat, outside it; the labels say the bounds.
+    assert xform.index('</repeat></group><input ref="/data/surveyapp_visitors_bounds"') > 0
+    assert "来访者应填 1 至 3 个" in xform and '"Visitors" takes from 1 to 3' in xform
+
+
+def test_the_guard_follows_the_relevance_of_its_repeat():
+    from surveyapp.questionnaire.loader import load_questionnaire_text
+    from surveyapp.services.openrosa import _Place, _Task, build_xform
+
+    text = ROSTER.read_text(encoding="utf-8").replace(
+        "    repeat:\n      max: 3",
+        "    relevant: ${household_size} > 1\n    repeat:\n      max: 3",
+    )
+    schema = load_questionnaire_text(text)
+    grid = _Place("g1", (("zh_CN", "网格"), ("en", "Grid")))
+    xform = build_xform(schema, "w1", "1", "T", (_Task(5, "door", grid, (grid,)),))
+    assert (
+        'relevant="( /data/household/household_size  &gt; 1) and (count( /data/visitors ) &gt; 3)"'
+        in xform
+    )
+
+
+def bounded_roster() -> str:
+    """The roster with 1 to 3 visitors and exactly 2 pets (no count question)."""
+    text = ROSTER.read_text(encoding="utf-8").replace("      max: 3", "      min: 1\n      max: 3")
+    return text.replace(
+        "  - id: closing",
+        "  - id: pets\n    title: {zh_CN: 宠物, en: Pets}\n    repeat: {min: 2, max: 2}\n"
+        "    questions:\n      - id: pet\n        type: text\n"
+        "        label: {zh_CN: 宠物, en: Pet}\n\n  - id: closing",
+    )
+
+
+def test_a_submission_with_the_forms_count_and_bounds_fields_is_stored(demo, client, odk, token):
+    """What a client sends for the fields the form adds (the calculated count, the empty
+    guard) is no answer: stored as the same interview through the sync API."""
+    import re
+
+    with demo.app_context():
+        version, _ = store_questionnaire(bounded_roster(), "roster.yaml")
+        for wave in db.session.scalars(select(Wave)):
+            wave.questionnaire_version_id = version.id
+        db.session.commit()
+    form = door_form(demo, client, odk)
+    xform = client.get(local(form["downloadUrl"]), headers=basic(odk)).get_data(as_text=True)
+    primary = re.search(r"<instance><data [^>]*>(.*?)</data></instance>", xform).group(1)
+    # The fields of the form's primary instance, in order: what a client fills in and sends.
+    assert re.findall(r"<(\w+)(?: jr:template=\"\")?/?>", primary.split("<closing>")[0])[-6:] == [
+        "surveyapp_visitors_bounds",
+        "surveyapp_pets_count",
+        "pets",
+        "pet",
+        "pets",
+        "pet",
+    ]
+    f = fields(demo)
+    door = f.pop("_door")
+    odk_uuid = str(uuidlib.uuid4())
+    xml = COLLECT_XML.format(
+        form_id=form["formID"],
+        version=form["version"],
+        assignment=f["surveyapp_assignment"],
+        locality=f["surveyapp_locality"],
+        uuid=odk_uuid,
+    ).replace(
+        "<closing>",
+        "<surveyapp_visitors_bounds/><surveyapp_pets_count>2</surveyapp_pets_count>"
+        "<pets><pet>猫</pet></pets><pets><pet>狗</pet></pets><closing>",
+    )
+    sent = send(client, odk, xml.encode())
+    assert sent.status_code == 201, sent.text
+    answers = {
+        "household_size": 3,
+        "members": [
+            {
+                "member_name": "张三",
+                "member_age": 40,
+                "member_works": "yes",
+                "member_job": "farmer",
+            },
+            {"member_name": "李四", "member_age": 9},
+            {"member_name": "王五", "member_age": 70, "member_works": "no"},
+        ],
+        "visitors": [{"visitor_relation": "friend"}],
+        "pets": [{"pet": "猫"}, {"pet": "狗"}],
+        "crowded": "yes",
+    }
+    api_body = submission(
+        door,
+        answers,
+        started_at=f["surveyapp_start"],
+        ended_at=f["surveyapp_end"],
+        paradata={"device": f["surveyapp_deviceid"]},
+    )
+    api = client.post(
+        "/api/v1/submissions", json=api_body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert api.status_code == 201, api.get_json()
+    via_odk = stored(demo, odk_uuid)
+    assert via_odk == stored(demo, api_body["uuid"])
+    assert via_odk["answers"] == answers
