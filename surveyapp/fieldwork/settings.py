@@ -14,7 +14,7 @@ from datetime import time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 
 _HOURS_RE = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)\s*\Z")
 
@@ -70,13 +70,15 @@ def parse_hours(text: str) -> tuple[time, time]:
     m = _HOURS_RE.match(str(text))
     if not m:
         raise FieldworkSettingsError(
-            f"calling_hours: '{text}' is not a time range like 09:00-21:00"
+            Text(N_("calling_hours: '%(text)s' is not a time range like 09:00-21:00"), text=text)
         )
     h1, m1, h2, m2 = (int(g) for g in m.groups())
     start = time(h1, m1)
     end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
     if end <= start:
-        raise FieldworkSettingsError(f"calling_hours: '{text}' ends before it starts")
+        raise FieldworkSettingsError(
+            Text(N_("calling_hours: '%(text)s' ends before it starts"), text=text)
+        )
     return start, end
 
 
@@ -87,7 +89,9 @@ def _convert(name: str, value: Any, current: Any) -> Any:
         try:
             ZoneInfo(str(value))
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise FieldworkSettingsError(f"timezone: unknown time zone '{value}'") from exc
+            raise FieldworkSettingsError(
+                Text(N_("timezone: unknown time zone '%(value)s'"), value=value)
+            ) from exc
         return str(value)
     if name == "verification_hotline":
         return str(value)
@@ -95,11 +99,17 @@ def _convert(name: str, value: Any, current: Any) -> Any:
     try:
         number = kind(value)
     except (TypeError, ValueError) as exc:
-        raise FieldworkSettingsError(f"{name}: '{value}' is not a number") from exc
+        raise FieldworkSettingsError(
+            Text(N_("%(name)s: '%(value)s' is not a number"), name=name, value=value)
+        ) from exc
     if name in ("speeding_share", "backcheck_share") and not 0 <= number <= 1:
-        raise FieldworkSettingsError(f"{name}: {value} is not a share between 0 and 1")
+        raise FieldworkSettingsError(
+            Text(N_("%(name)s: %(value)s is not a share between 0 and 1"), name=name, value=value)
+        )
     if number < 0 or (name in ("max_attempts", "claim_minutes") and number < 1):
-        raise FieldworkSettingsError(f"{name}: {value} is too small")
+        raise FieldworkSettingsError(
+            Text(N_("%(name)s: %(value)s is too small"), name=name, value=value)
+        )
     return number
 
 
@@ -112,7 +122,11 @@ def merge(base: FieldworkSettings, overrides: Mapping[str, Any] | None) -> Field
     for name, value in overrides.items():
         if name not in known:
             raise FieldworkSettingsError(
-                f"unknown fieldwork setting '{name}'; known: {', '.join(sorted(known))}"
+                Text(
+                    N_("unknown fieldwork setting '%(name)s'; known: %(known)s"),
+                    name=name,
+                    known=", ".join(sorted(known)),
+                )
             )
         changes[name] = _convert(name, value, getattr(base, name))
     return replace(base, **changes)

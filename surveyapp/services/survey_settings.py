@@ -121,7 +121,10 @@ def check_settings(raw: Any) -> dict:
         try:
             merge(FieldworkSettings(), raw["fieldwork"])
         except FieldworkSettingsError as exc:
-            raise _bad("fieldwork: %(problem)s", "fieldwork", problem=str(exc)) from None
+            # the problem stays a Text: translated with the message that names it
+            raise _bad(
+                "fieldwork: %(problem)s", "fieldwork", problem=exc.text or str(exc)
+            ) from None
         out["fieldwork"] = copy.deepcopy(raw["fieldwork"])
     for key in PASSED_THROUGH:
         if key in raw:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from flask import has_request_context
 from sqlalchemy import func, select
 
-from ..errors import N_, UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import QuestionnaireVersion, Survey, User, Wave
 from . import audit
@@ -55,7 +55,8 @@ class SurveyOperationError(UserError):
             return self.message
         from flask_babel import gettext
 
-        return gettext(self.template, **self.params)
+        params = {k: v.translated() if isinstance(v, Text) else v for k, v in self.params.items()}
+        return gettext(self.template, **params)
 
 
 def audit_actor(user: User | None) -> dict:

@@ -104,7 +104,7 @@ def test_a_manager_creates_a_survey_and_runs_a_wave(demo, client, auth):
         ({"weighting.margins": []}, "weighting.margins", "至少需要一个"),
         ({"design.cluster": "street"}, "design.cluster", "street"),
         ({"reports.min_reliable_n": "many"}, "reports.min_reliable_n", "不是数字"),
-        ({"fieldwork.calling_hours": "9 to 5"}, "fieldwork", "calling_hours"),
+        ({"fieldwork.calling_hours": "9 to 5"}, "fieldwork", "不是 09:00-21:00 这样的时间范围"),
         ({"reports.warnings.bottom": "-1"}, "reports", "bottom"),
         ({"questionnaire": "nope@3"}, "questionnaire", "nope"),
     ],
