@@ -22,6 +22,7 @@ outside a request (services, the pure cores) is a :class:`Text`: an English msgi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["N_", "Text", "UserError"]
@@ -44,14 +45,24 @@ class Text:
         self.params = params
 
     def __str__(self) -> str:
-        return self.template % self.params if self.params else self.template
+        return (
+            self.template % {k: str(v) for k, v in self.params.items()}
+            if self.params
+            else self.template
+        )
 
-    def translated(self) -> str:
-        """The text in the interface language: called where it is shown (the web, the command
-        line), so Flask-Babel is imported only there; English outside the app."""
-        from flask_babel import gettext
-
-        return gettext(self.template, **self.params)
+    def translated(self, gettext: Callable[[str], str] | None = None) -> str:
+        """The text in the interface language, or through ``gettext`` (a report's language):
+        called where it is shown (the web, a report), so Flask-Babel is imported only there;
+        English outside the app."""
+        if gettext is None:
+            from flask_babel import gettext
+        # a parameter may be a Text too (a word of the message): translated with it
+        params = {
+            k: v.translated(gettext) if isinstance(v, Text) else v for k, v in self.params.items()
+        }
+        wording = gettext(self.template)
+        return wording % params if params else wording
 
     def __repr__(self) -> str:
         return f"Text({self.template!r}, **{self.params!r})"

@@ -145,7 +145,8 @@ def compute(district_code: str, month: str | None, fmt: str, lang: str) -> None:
         )
         return
     r = out.result
-    click.echo(f"{out.definition.title(lang)} {r.month} (v{r.definition_version}); {r.survey_note}")
+    note = "; ".join(part.translated() for part in r.survey_note)
+    click.echo(f"{out.definition.title(lang)} {r.month} (v{r.definition_version}); {note}")
     for s in r.streets:
         change = "" if s.change is None else f"{s.change:+6.1f}"
         click.echo(

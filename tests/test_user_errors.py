@@ -102,3 +102,17 @@ def test_every_domain_error_is_a_user_error():
     for module, name in classes:
         cls = getattr(importlib.import_module(module), name)
         assert issubclass(cls, UserError), f"{module}.{name} does not derive from UserError"
+
+
+def test_a_text_is_english_until_shown_and_translated_with_its_words(app):
+    """A service raises a Text (no Flask needed); it is worded in the interface language where
+    it is shown, a parameter that is a Text (a word of the message) with it."""
+    from surveyapp.errors import N_, Text
+
+    message = Text(
+        N_("there is no %(kind)s '%(item_id)s'"), kind=Text(N_("indicator")), item_id="safe"
+    )
+    error = UserError(message)
+    assert str(message) == error.message == "there is no indicator 'safe'"
+    with app.test_request_context():
+        assert error.translated() == "没有指标“safe”"

@@ -487,8 +487,8 @@ def preview_upload(wave: Wave, text: str) -> UploadPreview:
         out.problems.append(
             _(
                 "row 1: missing column(s) %(missing)s; the columns are %(columns)s.",
-                missing=", ".join(missing),
-                columns="enumerator, locality, mode, target, locality_editable",
+                missing=", ".join(f"'{c}'" for c in missing),
+                columns="'enumerator', 'locality', 'mode', 'target', 'locality_editable'",
             )
         )
         return out

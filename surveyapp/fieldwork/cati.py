@@ -99,8 +99,8 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
     if "\x00" in text:  # no text column of PostgreSQL can hold it; not a CSV text file anyway
         line = text.count("\n", 0, text.index("\x00")) + 1
         report.problems.append(
-            f"{source}:{line}: contains a NUL character (0x00): save the list "
-            "as a UTF-8 CSV text file"
+            f"{source}:{line}: "
+            + _("contains a NUL character (0x00): save the list as a UTF-8 CSV text file")
         )
         return []
     reader = csv.DictReader(io.StringIO(text))
@@ -108,8 +108,12 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
     missing = [c for c in ("phone", "locality") if c not in header]
     if missing:
         report.problems.append(
-            f"{source}:1: the header needs the columns phone, locality (and optionally notes); "
-            f"missing: {', '.join(missing)}"
+            f"{source}:1: "
+            + _(
+                "the header needs the columns phone, locality (and optionally notes); "
+                "missing: %(missing)s",
+                missing=", ".join(missing),
+            )
         )
         return []
     district = wave.survey.district
@@ -129,13 +133,22 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
             continue  # a blank line
         if phone is None:
             report.problems.append(
-                f"{source}:{line}: phone '{mask_phone(raw)}' is not a mobile number (11 digits "
-                "starting 13-19) or a landline with its area code"
+                f"{source}:{line}: "
+                + _(
+                    "phone '%(phone)s' is not a mobile number (11 digits starting 13-19) or a "
+                    "landline with its area code",
+                    phone=mask_phone(raw),
+                )
             )
             continue
         if phone in seen:
             report.problems.append(
-                f"{source}:{line}: phone {mask_phone(phone)} is already on row {seen[phone]}"
+                f"{source}:{line}: "
+                + _(
+                    "phone %(phone)s is already on row %(row)s",
+                    phone=mask_phone(phone),
+                    row=seen[phone],
+                )
             )
             continue
         seen[phone] = line
@@ -143,21 +156,33 @@ def _read_list(wave: Wave, text: str, source: str, report: ImportReport) -> list
             localities[code] = db.session.scalar(select(Locality).where(Locality.code == code))
         locality = localities[code]
         if locality is None:
-            report.problems.append(f"{source}:{line}: no locality with code '{code}'")
+            report.problems.append(
+                f"{source}:{line}: " + _("no locality with code '%(code)s'", code=code)
+            )
             continue
         if not locality.is_within(district):
             report.problems.append(
-                f"{source}:{line}: locality {code} is outside the survey's district {district.code}"
+                f"{source}:{line}: "
+                + _(
+                    "locality %(code)s is outside the survey's district %(district)s",
+                    code=code,
+                    district=district.code,
+                )
             )
             continue
         if locality.level not in ("street", "community", "grid"):
             report.problems.append(
-                f"{source}:{line}: locality {code} is a {locality.level}; give a street, "
-                "community or grid"
+                f"{source}:{line}: "
+                + _(
+                    "locality %(code)s is not a street, community or grid: give one of those",
+                    code=code,
+                )
             )
             continue
         if len(notes) > MAX_NOTE:
-            report.problems.append(f"{source}:{line}: notes are longer than {MAX_NOTE} characters")
+            report.problems.append(
+                f"{source}:{line}: " + _("notes are longer than %(max)s characters", max=MAX_NOTE)
+            )
             continue
         rows.append(ListRow(line, phone, locality, notes))
     return rows

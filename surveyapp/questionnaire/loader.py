@@ -24,6 +24,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..errors import N_
+from ..errors import Text as Message
 from . import untrusted
 from .conditions import Condition, ConditionSyntaxError, parse_condition
 from .model import (
@@ -237,16 +239,20 @@ class _Loader:
                 message += "; indent with spaces, not tabs"
             elif "expected ',' or '}'" in message or "expected ',' or ']'" in message:
                 message += "; inside { } or [ ], put a text containing , : ? [ ] { } in quotes"
-            self.report(line, "", f"YAML syntax error: {message}")
+            self.report(line, "", Message(N_("YAML syntax error: %(detail)s"), detail=message))
             return None, self.problems
         except yaml.YAMLError as error:
-            self.report(1, "", f"YAML syntax error: {error}")
+            self.report(
+                1,
+                "",
+                Message(N_("YAML syntax error: %(detail)s"), detail=" ".join(str(error).split())),
+            )
             return None, self.problems
         except RecursionError:
-            self.report(1, "", "the file is nested too deeply to be a questionnaire")
+            self.report(1, "", Message(N_("the file is nested too deeply to be a questionnaire")))
             return None, self.problems
         if root is None:
-            self.report(1, "", "the file is empty")
+            self.report(1, "", Message(N_("the file is empty")))
             return None, self.problems
         questionnaire = self.questionnaire(root)
         unique = list(dict.fromkeys(self.problems))  # a YAML alias can repeat a problem
@@ -255,9 +261,10 @@ class _Loader:
 
     # --- reporting and scalar helpers ----------------------------------------------------
 
-    def report(self, where: Node | int, path: str, message: str) -> None:
+    def report(self, where: Node | int, path: str, message: str | Message) -> None:
         line = where if isinstance(where, int) else _line(where)
-        self.problems.append(Problem(self.source, line, path, message))
+        text = message if isinstance(message, Message) else None
+        self.problems.append(Problem(self.source, line, path, str(message), text))
 
     def mapping(
         self, node: Node, path: str, required: Collection[str], optional: Collection[str] = ()

@@ -6,8 +6,11 @@ manager can fix the file without reading code.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from ..errors import Text
 
 
 @dataclass(frozen=True, order=True)
@@ -23,12 +26,18 @@ class Problem:
     line: int
     field: str
     message: str
+    #: The message to translate where it is shown, when the loader worded it as a Text.
+    text: Text | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
+        return str(self.as_text())
+
+    def as_text(self) -> Text:
+        """The problem with its place (file, line, field), translated where it is shown."""
         where = f"{self.file}:{self.line}" if self.line > 0 else self.file
         if self.field:
-            return f"{where}: {self.field}: {self.message}"
-        return f"{where}: {self.message}"
+            where = f"{where}: {self.field}"
+        return Text("%(where)s: %(message)s", where=where, message=self.text or self.message)
 
 
 class QuestionnaireError(Exception):

@@ -145,7 +145,9 @@ class _Report:
             _("Missing values: %(rule)s.") % {"rule": self._missing_rule()},
         ]
         if self.r.survey_note:
-            lines.append(_("Survey part: %(note)s.") % {"note": self.r.survey_note})
+            separator = "；" if self.lang.startswith("zh") else "; "
+            note = separator.join(part.translated(_) for part in self.r.survey_note)
+            lines.append(_("Survey part: %(note)s.") % {"note": note})
         return [boxed([self.p(text(line), self.st.small) for line in lines])]
 
     def _missing_rule(self) -> str:

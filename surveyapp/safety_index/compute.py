@@ -25,6 +25,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from ..errors import Text
 from .definition import Definition, Indicator
 
 __all__ = [
@@ -125,7 +126,8 @@ class MonthIndex:
     level: float
     draws: int
     seed: int
-    survey_note: str = ""  # which waves the survey part comes from
+    #: Which waves the survey part comes from: texts translated where they are shown.
+    survey_note: tuple[Text, ...] = ()
     previous_month: str | None = None
     definition_changes: tuple[str, ...] = ()  # from last month's version, if it differs
 
@@ -258,7 +260,7 @@ def compute_month(
     series: Mapping[str, Mapping[str, Mapping[str, float]]],
     survey: Mapping[str, Mapping[str, SurveyValue]],
     *,
-    survey_note: str = "",
+    survey_note: tuple[Text, ...] = (),
     draws: int | None = None,
     seed: int | None = None,
 ) -> MonthIndex:

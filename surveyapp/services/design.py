@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..estimation.samplesize import allocate
 from ..extensions import db
 from ..models import QuestionnaireVersion
@@ -52,6 +52,10 @@ def validate_text(text: str, source: str = "<text>") -> list[Problem]:
     """The questionnaire check of a draft's text, with the languages publishing requires
     (``SURVEYAPP_PUBLISH_LANGUAGES``): what the designer lists and publishing refuses."""
     return _validate_text(text, source, required_languages=publish_languages())
+
+
+#: The words of the questionnaire's result kinds, in messages.
+_RESULT_WORDS = {"indicators": Text(N_("indicator")), "composites": Text(N_("composite"))}
 
 
 class DesignError(UserError):
@@ -122,13 +126,20 @@ def create_draft(slug: str, title: Mapping[str, str], user=None) -> Questionnair
     slug = (slug or "").strip()
     if not _SLUG_RE.match(slug):
         raise DesignError(
-            f"'{slug}' is not a questionnaire name: use lower-case letters, digits and hyphens "
-            f"(like night-safety)"
+            Text(
+                N_(
+                    "'%(slug)s' is not a questionnaire name: use lower-case letters, digits and "
+                    "hyphens (like night-safety)"
+                ),
+                slug=slug,
+            )
         )
     if not (title.get(DEFAULT_LANGUAGE) or "").strip():
-        raise DesignError("give the title in Chinese (zh_CN)")
+        raise DesignError(Text(N_("give the title in Chinese (zh_CN)")))
     if db.session.scalar(select(QuestionnaireVersion.id).where(QuestionnaireVersion.slug == slug)):
-        raise DesignError(f"a questionnaire named '{slug}' exists already: edit it instead")
+        raise DesignError(
+            Text(N_("a questionnaire named '%(slug)s' exists already: edit it instead"), slug=slug)
+        )
     text = dump_document(new_document(slug, title))
     draft = QuestionnaireVersion(
         slug=slug,
@@ -194,8 +205,14 @@ def edit_version(version: QuestionnaireVersion, user=None) -> QuestionnaireVersi
 def _require_draft(version: QuestionnaireVersion) -> None:
     if version.status != DRAFT:
         raise DesignError(
-            f"version {version.version} of '{version.slug}' is published and cannot change: "
-            f"edit it to start a draft of the next version"
+            Text(
+                N_(
+                    "version %(version)s of '%(slug)s' is published and cannot change: edit it "
+                    "to start a draft of the next version"
+                ),
+                version=version.version,
+                slug=version.slug,
+            )
         )
 
 
@@ -214,12 +231,20 @@ def save_text(draft: QuestionnaireVersion, text: str) -> list[Problem]:
     except (yaml.YAMLError, ValueError) as error:
         problems = validate_text(text, source=_source(draft))
         if problems:
-            raise DesignError(str(problems[0])) from None
+            raise DesignError(problems[0].as_text()) from None
         raise DesignError(str(error)) from None
     if str(doc.get("id", "")) != draft.slug:
-        raise DesignError(f"the id must stay '{draft.slug}' (this is a draft of '{draft.slug}')")
+        raise DesignError(
+            Text(
+                N_("the id must stay '%(slug)s' (this is a draft of '%(slug2)s')"),
+                slug=draft.slug,
+                slug2=draft.slug,
+            )
+        )
     if doc.get("version") != draft.version:
-        raise DesignError(f"the version must stay {draft.version} in this draft")
+        raise DesignError(
+            Text(N_("the version must stay %(version)s in this draft"), version=draft.version)
+        )
     title = doc.get("title")
     if isinstance(title, dict) and str(title.get(DEFAULT_LANGUAGE, "")).strip():
         draft.title_zh = str(title[DEFAULT_LANGUAGE]).strip()[:200]
@@ -241,8 +266,13 @@ def document(version: QuestionnaireVersion) -> dict[str, Any]:
         return read_document(version.source_text)
     except (yaml.YAMLError, ValueError) as error:
         raise DesignError(
-            f"the text of this draft is not readable as a questionnaire ({error}); "
-            f"fix it in the text mode"
+            Text(
+                N_(
+                    "the text of this draft is not readable as a questionnaire (%(error)s); fix "
+                    "it in the text mode"
+                ),
+                error=error,
+            )
         ) from None
 
 
@@ -268,7 +298,10 @@ def publish(draft: QuestionnaireVersion, user=None) -> QuestionnaireVersion:  # 
         previous = db.session.get(QuestionnaireVersion, draft.based_on_id)
         if previous is not None and _content(previous) == _content(draft):
             raise DesignError(
-                f"nothing changed since version {previous.version}: there is nothing to publish"
+                Text(
+                    N_("nothing changed since version %(version)s: there is nothing to publish"),
+                    version=previous.version,
+                )
             )
     draft.status = PUBLISHED
     draft.published_at = datetime.utcnow()
@@ -332,12 +365,16 @@ def add_language(doc: dict[str, Any], code: str, name: str, rtl: bool) -> None:
     """Declare a language (texts in it are then missing until translated)."""
     code = (code or "").strip()
     if not _LANGUAGE_RE.match(code):
-        raise DesignError(f"'{code}' is not a language code like zh_CN, en or ug")
+        raise DesignError(
+            Text(N_("'%(code)s' is not a language code like zh_CN, en or ug"), code=code)
+        )
     if code in _languages(doc):
-        raise DesignError(f"language '{code}' is already declared")
+        raise DesignError(Text(N_("language '%(code)s' is already declared"), code=code))
     name = (name or "").strip()
     if not name:
-        raise DesignError(f"give the name of language '{code}' as its speakers write it")
+        raise DesignError(
+            Text(N_("give the name of language '%(code)s' as its speakers write it"), code=code)
+        )
     entry: dict[str, Any] = {"code": code, "name": name}
     if rtl:
         entry["rtl"] = True
@@ -347,10 +384,10 @@ def add_language(doc: dict[str, Any], code: str, name: str, rtl: bool) -> None:
 def remove_language(doc: dict[str, Any], code: str) -> None:
     """Remove a language and every text in it (not the default language nor English)."""
     if code in (DEFAULT_LANGUAGE, "en"):
-        raise DesignError(f"{code} is required and cannot be removed")
+        raise DesignError(Text(N_("%(code)s is required and cannot be removed"), code=code))
     before = _languages(doc)
     if code not in before:
-        raise DesignError(f"language '{code}' is not declared")
+        raise DesignError(Text(N_("language '%(code)s' is not declared"), code=code))
     doc["languages"] = [
         item
         for item in doc.get("languages") or []
@@ -407,9 +444,9 @@ def set_translations(doc: dict[str, Any], values: Mapping[tuple[str, str], str])
     changed = 0
     for (path, lang), value in values.items():
         if path not in texts:
-            raise DesignError(f"there is no text at {path}")
+            raise DesignError(Text(N_("there is no text at %(path)s"), path=path))
         if lang not in languages:
-            raise DesignError(f"'{lang}' is not a declared language")
+            raise DesignError(Text(N_("'%(lang)s' is not a declared language"), lang=lang))
         value = (value or "").strip()
         text = texts[path]
         if value and text.get(lang) != value:
@@ -424,7 +461,7 @@ def set_translations(doc: dict[str, Any], values: Mapping[tuple[str, str], str])
 def _groups(doc: dict[str, Any]) -> list[dict[str, Any]]:
     groups = doc.setdefault("groups", [])
     if not isinstance(groups, list):
-        raise DesignError("'groups' of this draft is not a list: fix it in the text mode")
+        raise DesignError(Text(N_("'groups' of this draft is not a list: fix it in the text mode")))
     return groups
 
 
@@ -432,7 +469,7 @@ def find_group(doc: dict[str, Any], group_id: str) -> dict[str, Any]:
     for group in _groups(doc):
         if isinstance(group, dict) and group.get("id") == group_id:
             return group
-    raise DesignError(f"there is no group '{group_id}'")
+    raise DesignError(Text(N_("there is no group '%(group_id)s'"), group_id=group_id))
 
 
 def find_question(doc: dict[str, Any], question_id: str) -> tuple[dict[str, Any], int]:
@@ -443,7 +480,7 @@ def find_question(doc: dict[str, Any], question_id: str) -> tuple[dict[str, Any]
         for index, question in enumerate(group.get("questions") or []):
             if isinstance(question, dict) and question.get("id") == question_id:
                 return group, index
-    raise DesignError(f"there is no question '{question_id}'")
+    raise DesignError(Text(N_("there is no question '%(question_id)s'"), question_id=question_id))
 
 
 def _all_ids(doc: dict[str, Any]) -> tuple[set[str], set[str]]:
@@ -457,12 +494,18 @@ def _all_ids(doc: dict[str, Any]) -> tuple[set[str], set[str]]:
     return groups, questions
 
 
-def _check_identifier(value: str, what: str) -> str:
+def _check_identifier(value: str, what: Text) -> str:
     value = (value or "").strip()
     if not _IDENTIFIER_RE.match(value):
         raise DesignError(
-            f"{what} '{value}' must be a name of letters, digits and underscores, "
-            f"not starting with a digit (at most 64)"
+            Text(
+                N_(
+                    "%(what)s '%(value)s' must be a name of letters, digits and underscores, not "
+                    "starting with a digit (at most 64)"
+                ),
+                what=what,
+                value=value,
+            )
         )
     return value
 
@@ -483,7 +526,11 @@ def repeat_entry(enabled: bool, count: str = "", low: str = "", high: str = "") 
         entry["count"] = int(count) if count.isdigit() else count
     for key, text in (("min", low.strip()), ("max", high.strip())):
         if text and not text.isdigit():
-            raise DesignError(f"the {key}imum number of instances must be a whole number")
+            raise DesignError(
+                Text(N_("the minimum number of instances must be a whole number"))
+                if key == "min"
+                else Text(N_("the maximum number of instances must be a whole number"))
+            )
         if text:
             entry[key] = int(text)
     return entry or True
@@ -501,17 +548,21 @@ def set_group(
 
     ``repeat``: None for a group asked once, or a repeat group's ``repeat`` (see
     :func:`repeat_entry`); by default the group keeps what it has."""
-    group_id = _check_identifier(group_id, "group id")
+    group_id = _check_identifier(group_id, Text(N_("group id")))
     groups_ids, _ = _all_ids(doc)
     if original_id is None:
         if group_id in groups_ids:
-            raise DesignError(f"there is already a group '{group_id}'")
+            raise DesignError(
+                Text(N_("there is already a group '%(group_id)s'"), group_id=group_id)
+            )
         group: dict[str, Any] = {"id": group_id}
         _groups(doc).append(group)
     else:
         group = find_group(doc, original_id)
         if group_id != original_id and group_id in groups_ids:
-            raise DesignError(f"there is already a group '{group_id}'")
+            raise DesignError(
+                Text(N_("there is already a group '%(group_id)s'"), group_id=group_id)
+            )
         group["id"] = group_id
     rebuilt: dict[str, Any] = {"id": group_id, "title": _clean_text(title)}
     if relevant.strip():
@@ -528,7 +579,12 @@ def set_group(
 def delete_group(doc: dict[str, Any], group_id: str) -> None:
     group = find_group(doc, group_id)
     if group.get("questions"):
-        raise DesignError(f"group '{group_id}' still has questions: move or delete them first")
+        raise DesignError(
+            Text(
+                N_("group '%(group_id)s' still has questions: move or delete them first"),
+                group_id=group_id,
+            )
+        )
     _groups(doc).remove(group)
 
 
@@ -570,17 +626,25 @@ def set_question(
     id of the group to put it right after. ``question`` holds the file's keys; empty values are
     left out.
     """
-    qid = _check_identifier(str(question.get("id", "")), "question id")
+    qid = _check_identifier(str(question.get("id", "")), Text(N_("question id")))
     _, question_ids = _all_ids(doc)
     if (original_id is None or qid != original_id) and qid in question_ids:
-        raise DesignError(f"there is already a question '{qid}': question ids are unique")
+        raise DesignError(
+            Text(N_("there is already a question '%(qid)s': question ids are unique"), qid=qid)
+        )
     target_group = find_group(doc, group_id)
     if after not in (None, FIRST):
         siblings = [q.get("id") for q in target_group.get("questions") or []]
         if after not in siblings or after == original_id:
             raise DesignError(
-                f"question '{after}' is not another question of group '{group_id}': "
-                "choose where to put the question among that group's questions"
+                Text(
+                    N_(
+                        "question '%(after)s' is not another question of group '%(group_id)s': "
+                        "choose where to put the question among that group's questions"
+                    ),
+                    after=after,
+                    group_id=group_id,
+                )
             )
     kind = KINDS.get(str(question.get("type")))
     # the type's own keys in its order; another type's keys are kept for the check to report
@@ -656,8 +720,8 @@ def set_result(
 ) -> None:
     """Add or replace an indicator (``kind`` 'indicators') or composite ('composites')."""
     if kind not in ("indicators", "composites"):
-        raise DesignError(f"unknown kind '{kind}'")
-    rid = _check_identifier(str(item.get("id", "")), "id")
+        raise DesignError(Text(N_("unknown kind '%(kind)s'"), kind=kind))
+    rid = _check_identifier(str(item.get("id", "")), Text(N_("id")))
     items = doc.setdefault(kind, [])
     ids = {
         str(entry.get("id"))
@@ -666,7 +730,7 @@ def set_result(
         if isinstance(entry, dict)
     }
     if (original_id is None or rid != original_id) and rid in ids:
-        raise DesignError(f"there is already an indicator or composite '{rid}'")
+        raise DesignError(Text(N_("there is already an indicator or composite '%(rid)s'"), rid=rid))
     clean = {key: value for key, value in item.items() if value not in (None, "", {}, [])}
     clean["id"] = rid
     if original_id is None:
@@ -676,7 +740,13 @@ def set_result(
         if isinstance(entry, dict) and entry.get("id") == original_id:
             items[index] = clean
             return
-    raise DesignError(f"there is no {kind[:-1]} '{original_id}'")
+    raise DesignError(
+        Text(
+            N_("there is no %(kind)s '%(original_id)s'"),
+            kind=_RESULT_WORDS.get(kind, kind),
+            original_id=original_id,
+        )
+    )
 
 
 def delete_result(doc: dict[str, Any], kind: str, item_id: str) -> None:
@@ -687,7 +757,13 @@ def delete_result(doc: dict[str, Any], kind: str, item_id: str) -> None:
             if not items:
                 doc.pop(kind, None)
             return
-    raise DesignError(f"there is no {kind[:-1]} '{item_id}'")
+    raise DesignError(
+        Text(
+            N_("there is no %(kind)s '%(item_id)s'"),
+            kind=_RESULT_WORDS.get(kind, kind),
+            item_id=item_id,
+        )
+    )
 
 
 def preview_document(doc: Mapping[str, Any], marker: str) -> dict[str, Any]:
@@ -753,13 +829,26 @@ def draft_from_text(text: str, source: str, user=None) -> QuestionnaireVersion:
         doc = read_document(text)
     except (yaml.YAMLError, ValueError):
         problems = validate_text(text, source=source)
-        raise DesignError(str(problems[0]) if problems else "not a questionnaire file") from None
+        raise DesignError(
+            problems[0].as_text() if problems else Text(N_("not a questionnaire file"))
+        ) from None
     slug = str(doc.get("id") or "").strip()
     if not _SLUG_RE.match(slug):
-        raise DesignError(f"the file's id '{slug}' is not a questionnaire name (like night-safety)")
+        raise DesignError(
+            Text(
+                N_("the file's id '%(slug)s' is not a questionnaire name (like night-safety)"),
+                slug=slug,
+            )
+        )
     if draft_of(slug) is not None:
         raise DesignError(
-            f"a draft of '{slug}' is open already: publish or delete it before importing again"
+            Text(
+                N_(
+                    "a draft of '%(slug)s' is open already: publish or delete it before "
+                    "importing again"
+                ),
+                slug=slug,
+            )
         )
     latest = db.session.scalar(
         select(func.max(QuestionnaireVersion.version)).where(QuestionnaireVersion.slug == slug)
@@ -815,10 +904,10 @@ def plan_parameters(raw: Mapping[str, Any]) -> dict[str, Any]:
     """Check planning parameters (margin, anticipated rate p, deff, level, method)."""
     params: dict[str, Any] = {}
     bounds = {
-        "margin": (0.0, 0.5, "the margin of error, like 0.05 for ±5 points"),
-        "p": (0.0, 1.0, "the anticipated rate, like 0.9"),
-        "deff": (0.0, 100.0, "the design effect, like 1.5"),
-        "level": (0.0, 1.0, "the confidence level, like 0.95"),
+        "margin": (0.0, 0.5, Text(N_("the margin of error, like 0.05 for ±5 points"))),
+        "p": (0.0, 1.0, Text(N_("the anticipated rate, like 0.9"))),
+        "deff": (0.0, 100.0, Text(N_("the design effect, like 1.5"))),
+        "level": (0.0, 1.0, Text(N_("the confidence level, like 0.95"))),
     }
     for key, (low, high, what) in bounds.items():
         value = raw.get(key)
@@ -828,13 +917,26 @@ def plan_parameters(raw: Mapping[str, Any]) -> dict[str, Any]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise DesignError(f"{key} must be {what}, not '{value}'") from None
+            raise DesignError(
+                Text(
+                    N_("%(key)s must be %(what)s, not '%(value)s'"), key=key, what=what, value=value
+                )
+            ) from None
         if not low < number < high and not (key == "deff" and number >= 1 and number < high):
-            raise DesignError(f"{key} must be {what} (between {low:g} and {high:g}), not {value}")
+            raise DesignError(
+                Text(
+                    N_("%(key)s must be %(what)s (between %(low)s and %(high)s), not %(value)s"),
+                    key=key,
+                    what=what,
+                    low=f"{low:g}",
+                    high=f"{high:g}",
+                    value=value,
+                )
+            )
         params[key] = number
     method = raw.get("method") or PLAN_DEFAULTS["method"]
     if method not in ("wald", "logit"):
-        raise DesignError(f"method must be wald or logit, not '{method}'")
+        raise DesignError(Text(N_("method must be wald or logit, not '%(method)s'"), method=method))
     params["method"] = method
     return params
 
@@ -881,7 +983,7 @@ def save_plan(survey, wave, params: Mapping[str, Any], rows: list[dict[str, Any]
     from ..models.fieldwork import Quota
 
     if wave is None or wave.survey_id != survey.id:
-        raise DesignError("choose one of the survey's waves for the quotas")
+        raise DesignError(Text(N_("choose one of the survey's waves for the quotas")))
     existing = {
         (quota.locality_id, quota.sex, quota.age_group): quota
         for quota in db.session.scalars(select(Quota).where(Quota.wave_id == wave.id))

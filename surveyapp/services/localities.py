@@ -85,8 +85,8 @@ def import_localities(text: str, source: str = "file", dry_run: bool = False) ->
                     "%(source)s: missing column(s) %(missing)s; expected %(expected)s and "
                     "optionally pop_<sex>_<age>",
                     source=source,
-                    missing=", ".join(missing),
-                    expected=", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
+                    missing=", ".join(f"'{c}'" for c in missing),
+                    expected=", ".join(f"'{c}'" for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
                 )
             ]
         )
@@ -97,7 +97,7 @@ def import_localities(text: str, source: str = "file", dry_run: bool = False) ->
             gettext(
                 "%(source)s: unknown column(s) %(columns)s",
                 source=source,
-                columns=", ".join(unknown),
+                columns=", ".join(f"'{c}'" for c in unknown),
             )
         )
 
@@ -324,11 +324,13 @@ def edit_locality(locality: Locality, name_zh: str, name_en: str, population: st
     """Change a locality's names and total population (empty: unknown)."""
     name_zh, name_en, population = name_zh.strip(), name_en.strip(), population.strip()
     if not name_zh:
-        raise LocalityEditError("name_zh: the Chinese name is required")
+        raise LocalityEditError(gettext("name_zh: the Chinese name is required"))
     for column, value in (("name_zh", name_zh), ("name_en", name_en)):
         limit = Locality.__table__.c[column].type.length
         if len(value) > limit:
-            raise LocalityEditError(f"{column}: longer than {limit} characters")
+            raise LocalityEditError(
+                gettext("%(column)s: longer than %(max)s characters", column=column, max=limit)
+            )
     try:
         count = int(population) if population else None
     except ValueError:

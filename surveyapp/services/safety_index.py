@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import Locality, Survey, User, Wave
 from ..models.safety_index import SafetyIndexDefinition, SafetyIndexValue
@@ -641,11 +641,11 @@ class _SurveyPart:
         matching = [s for s in surveys if s.questionnaire_version.slug == slug]
         return matching[-1] if matching else None
 
-    def values(self, definition: Definition, month: str) -> tuple[dict, str]:
+    def values(self, definition: Definition, month: str) -> tuple[dict, tuple[Text, ...]]:
         from .reports import report_bundle
 
         out: dict[str, dict[str, SurveyValue]] = {}
-        notes: list[str] = []
+        notes: list[Text] = []
         for ind in definition.indicators:
             if ind.source.kind != "survey" or ind.source.key in out:
                 continue
@@ -653,7 +653,12 @@ class _SurveyPart:
             wave = survey_wave_for(survey, month) if survey is not None else None
             if wave is None:
                 out[ind.source.key] = {}
-                notes.append(f"{ind.source.questionnaire}: 无可用调查轮次")
+                notes.append(
+                    Text(
+                        N_("%(questionnaire)s: no survey wave available"),
+                        questionnaire=ind.source.questionnaire,
+                    )
+                )
                 notes = list(dict.fromkeys(notes))
                 continue
             if wave.id not in self.results:
@@ -663,19 +668,28 @@ class _SurveyPart:
                 item = results.item(ind.source.item)
             except StopIteration:
                 out[ind.source.key] = {}
-                notes.append(f"{ind.source.key}: 调查无此指标")
+                notes.append(
+                    Text(N_("%(key)s: the survey has no such indicator"), key=ind.source.key)
+                )
                 continue
             out[ind.source.key] = {
                 code: SurveyValue(est.value, est.ci_low, est.ci_high, est.level)
                 for code, est in item.by_street.items()
                 if est is not None and math.isfinite(est.value)
             }
-            note = f"{survey.name} {wave.code}"
+            note = Text("%(survey)s %(wave)s", survey=survey.name, wave=wave.code)
             if wave.ends_on is None or wave.ends_on.isoformat() >= f"{month_add(month, 1)}-01":
-                note += "（尚无本月底前结束的已发布轮次，用最早发布的一轮）"
+                note = Text(
+                    N_(
+                        "%(survey)s %(wave)s (no published wave has ended before the end of "
+                        "this month yet: the earliest published one is used)"
+                    ),
+                    survey=survey.name,
+                    wave=wave.code,
+                )
             if note not in notes:
                 notes.append(note)
-        return out, "；".join(notes)
+        return out, tuple(notes)
 
 
 @dataclass(frozen=True)

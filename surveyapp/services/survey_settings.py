@@ -47,7 +47,7 @@ def _choice(value: Any, allowed: tuple[str, ...], field: str) -> str:
             "%(field)s: '%(value)s' is not one of %(allowed)s",
             field,
             value=text[:40],
-            allowed=", ".join(a or "(none)" for a in allowed),
+            allowed=", ".join(f"'{a}'" for a in allowed),
         )
     return text
 

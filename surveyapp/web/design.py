@@ -121,7 +121,7 @@ def new():
     try:
         draft = design.create_draft(slug, title, current_user)
     except DesignError as error:
-        flash(str(error), "error")
+        flash(error.translated(), "error")
         return render_template("design/index.html", entries=design.questionnaire_list()), 400
     flash(_("Draft started. Add a group, then questions."), "info")
     return redirect(url_for("design.edit", version_id=draft.id))
@@ -135,7 +135,7 @@ def edit(version_id: int):
     try:
         doc = design.document(version)
     except DesignError as error:
-        flash(str(error), "error")
+        flash(error.translated(), "error")
         return redirect(url_for("design.text", version_id=version.id))
     problems = design.draft_problems(version)
     return render_template(
@@ -198,7 +198,7 @@ def _apply(version: QuestionnaireVersion, change, success: str) -> str | None:
     try:
         change(doc)
     except DesignError as error:
-        return str(error)
+        return error.translated()
     problems = design.save_document(version, doc)
     flash(success, "info")
     if problems:
@@ -489,8 +489,8 @@ def question(version_id: int):
             design.set_question(doc, group_id, original, current, after=after)
         except DesignError as exc:
             if checking:
-                return jsonify({"problems": [str(exc)], "error": True}), 400
-            error = str(exc)
+                return jsonify({"problems": [exc.translated()], "error": True}), 400
+            error = exc.translated()
         else:
             if checking:
                 return jsonify(_check_question(version, doc, current["id"]))
@@ -547,7 +547,11 @@ def _check_question(version: QuestionnaireVersion, doc: dict[str, Any], qid: str
         prefix = f"groups[{g}].questions[{index}]"
     except (DesignError, ValueError):
         prefix = "\0"
-    mine = [str(p) for p in problems if p.field == prefix or p.field.startswith(prefix + ".")]
+    mine = [
+        p.as_text().translated()
+        for p in problems
+        if p.field == prefix or p.field.startswith(prefix + ".")
+    ]
     return {"problems": mine, "others": len(problems) - len(mine), "error": False}
 
 
@@ -639,7 +643,7 @@ def result(version_id: int):
         try:
             current = _result_from_form(kind, languages)
         except DesignError as exc:
-            error = str(exc)
+            error = exc.translated()
         else:
             item = current
             error = _apply(
@@ -696,7 +700,7 @@ def translations(version_id: int):
         try:
             changed = design.set_translations(doc, values)
         except DesignError as error:
-            flash(str(error), "error")
+            flash(error.translated(), "error")
             return _stay(400, "design.translations", version_id=version.id)
         design.save_document(version, doc)
         flash(_("%(n)s text(s) changed.", n=changed), "info")
@@ -772,7 +776,7 @@ def text(version_id: int):
         try:
             problems = design.save_text(version, source)
         except DesignError as exc:
-            error = str(exc)
+            error = exc.translated()
         else:
             flash(_("Text saved."), "info")
             return redirect(url_for("design.text", version_id=version.id))
@@ -797,7 +801,7 @@ def check(version_id: int):
             problems = design.validate_text(source, source=f"{version.slug}.yaml")
     except BudgetExceeded as exc:
         return jsonify({"problems": [_too_slow(exc)]}), 422
-    return jsonify({"problems": [str(problem) for problem in problems]})
+    return jsonify({"problems": [problem.as_text().translated() for problem in problems]})
 
 
 #: Flashed messages travel in the session cookie (browsers drop cookies over 4 KB): an import
@@ -808,7 +812,7 @@ FLASHED_LENGTH = 200
 
 def _flash_problems(problems: list) -> None:
     for problem in problems[:FLASHED_PROBLEMS]:
-        text = str(problem)
+        text = problem.as_text().translated()
         flash(text if len(text) <= FLASHED_LENGTH else text[: FLASHED_LENGTH - 1] + "…", "error")
     if len(problems) > FLASHED_PROBLEMS:
         flash(
@@ -928,7 +932,7 @@ def publish(version_id: int):
     try:
         design.publish(version, current_user)
     except DesignError as error:
-        flash(str(error), "error")
+        flash(error.translated(), "error")
         return _stay(409, "design.edit", version_id=version.id)
     flash(_("Version %(n)s is published.", n=version.version), "info")
     return redirect(url_for("design.edit", version_id=version.id))
@@ -1028,7 +1032,8 @@ def import_file():
         _flash_problems(error.problems)
         return _stay(400, "design.index")
     except (DesignError, UnicodeDecodeError) as error:
-        flash(f"{name}: {error}", "error")
+        text = error.translated() if isinstance(error, DesignError) else str(error)
+        flash(f"{name}: {text}", "error")
         return _stay(400, "design.index")
     except BudgetExceeded as exc:
         flash(f"{name}: {_too_slow(exc)}", "error")
@@ -1059,7 +1064,7 @@ def plan(survey_id: int):
             {key: source.get(key) or saved.get(key) for key in design.PLAN_DEFAULTS}
         )
     except DesignError as exc:
-        error = str(exc)
+        error = exc.translated()
         params = design.plan_parameters({})
     plan_rows = design.plan_sample(survey, **params)
     if request.method == "POST" and error is None:
@@ -1068,7 +1073,7 @@ def plan(survey_id: int):
         try:
             saved_count = design.save_plan(survey, wave, params, plan_rows)
         except DesignError as exc:
-            error = str(exc)
+            error = exc.translated()
         else:
             flash(
                 _("Plan saved: %(n)s quotas for wave %(wave)s.", n=saved_count, wave=wave.code),

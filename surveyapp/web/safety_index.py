@@ -28,6 +28,7 @@ from ..models import Locality
 from ..safety_index import DefinitionError, streets_to_watch, top_changes
 from ..services import localities
 from ..services import safety_index as service
+from .terms import separator
 
 bp = Blueprint("safety_index", __name__, url_prefix="/safety-index")
 
@@ -109,6 +110,7 @@ def district(district_code: str):
     return render_template(
         "safety_index/district.html",
         district=place,
+        survey_note=separator().join(part.translated() for part in out.result.survey_note),
         out=out,
         r=out.result,
         d=out.definition,

@@ -33,7 +33,7 @@ def test_the_group_form_makes_and_unmakes_a_repeat_group(manager):
     url = f"/design/v/{version_id}/group"
     base = {"gid": "main", "id": "main", "title-zh_CN": "成员", "title-en": "Members"}
     bad = client.post(url, data={**base, "repeat": "1", "repeat_max": "many"})
-    assert bad.status_code == 400 and "maximum number of instances" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "最多重复次数必须是整数" in bad.get_data(as_text=True)
     made = client.post(url, data={**base, "repeat": "1", "repeat_min": "1", "repeat_max": "8"})
     assert made.status_code == 302
 

@@ -274,14 +274,14 @@ def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(manager):
         ),
         (
             {"group": "main", "id": "safe", "type": "text", "label-zh_CN": "x"},
-            "there is already a question &#39;safe&#39;",
+            "已有题目“safe”",  # in the interface language
         ),
         (
             {"group": "main", "id": "2bad", "type": "text"},
-            "question id &#39;2bad&#39; must be a name",
+            "题目编号“2bad”必须由字母、数字和下划线组成",
         ),
         ({"group": "main", "id": "x", "type": "weird"}, "choose the question type"),
-        ({"group": "nope", "id": "x", "type": "text"}, "there is no group &#39;nope&#39;"),
+        ({"group": "nope", "id": "x", "type": "text"}, "没有题组“nope”"),
     ]
     for data, message in cases:
         response = client.post(f"/design/v/{version_id}/question", data=data)
@@ -289,7 +289,7 @@ def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(manager):
         assert message in response.get_data(as_text=True), message
     response = client.post(f"/design/v/{version_id}/text", data={"source": "id: [unclosed\n"})
     assert response.status_code == 400
-    assert "YAML syntax error" in response.get_data(as_text=True)
+    assert "YAML 语法错误" in response.get_data(as_text=True)
     assert client.get("/design/v/999999").status_code == 404
     assert db.session.get(QuestionnaireVersion, version_id).source_text == before
 

@@ -242,10 +242,9 @@ def test_import_reports_rows_and_masks_numbers(demo, runner, tmp_path):
             0
         ].startswith("list.csv:3:")
         assert any(
-            p.startswith("list.csv:4: phone 138******00 is already on row 2")
-            for p in report.problems
+            p.startswith("list.csv:4: 电话 138******00 已在第 2 行出现") for p in report.problems
         )
-        assert any("list.csv:5: no locality with code 'nowhere'" in p for p in report.problems)
+        assert any("list.csv:5: 没有代码为“nowhere”的地区" in p for p in report.problems)
         assert not any("13800138000" in p for p in report.problems)
         assert db.session.scalar(select(CatiCase.id)) is None
     # The command line reports the same and stores nothing.
@@ -265,7 +264,7 @@ def test_import_refuses_a_nul_character_with_its_line(demo):
         report = cati.import_call_list(_wave(), text, source="list.csv")
         assert report.created == 0
         assert report.problems == [
-            "list.csv:3: contains a NUL character (0x00): save the list as a UTF-8 CSV text file"
+            "list.csv:3: 含有空字符（0x00）：请将名单另存为 UTF-8 编码的 CSV 文本文件"
         ]
         assert db.session.scalar(select(CatiCase.id)) is None
 

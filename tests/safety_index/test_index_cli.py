@@ -150,17 +150,23 @@ def test_the_survey_part_uses_released_waves_only(demo) -> None:
         assert q3.is_released and q4.is_released  # the demo releases both
         # November: the latest released wave that ended by the end of the month (Q3)
         out = compute_index(district_by_code(DISTRICT))
-        assert "2026-Q3" in out.result.survey_note and "2026-Q4" not in out.result.survey_note
+        note = "; ".join(part.translated() for part in out.result.survey_note)
+        assert "2026-Q3" in note and "2026-Q4" not in note
         q3.released_at = q4.released_at = None
         db.session.commit()
         out = compute_index(district_by_code(DISTRICT))
-        assert out.result.survey_note == "public-security-satisfaction: 无可用调查轮次"
+        # worded where it is shown: Chinese by default, English in an English report
+        (part,) = out.result.survey_note
+        assert part.translated() == "public-security-satisfaction：无可用调查轮次"
+        assert str(part) == "public-security-satisfaction: no survey wave available"
         public = {s.code: s.group_points["public"] for s in out.result.streets}
         assert set(public.values()) == {0.0}
         q4.released_at = datetime(2026, 12, 1)
         db.session.commit()
         out = compute_index(district_by_code(DISTRICT), "2026-11")
-        assert "2026-Q4" in out.result.survey_note and "最早发布" in out.result.survey_note
+        note = "; ".join(part.translated() for part in out.result.survey_note)
+        assert "2026-Q4" in note and "最早发布" in note
+        assert "earliest published" in str(out.result.survey_note[0])
 
 
 def test_english_bulletin_translates_the_missing_value_notes(demo, tmp_path) -> None:

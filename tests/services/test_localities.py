@@ -73,7 +73,7 @@ def test_bad_row_is_named_and_nothing_is_stored(ctx, row, message):
 def test_missing_column_is_named(ctx):
     with force_locale("en"), pytest.raises(LocalityImportError) as info:
         import_localities("code,level,name_zh\nD1,district,区\n")
-    assert "missing column(s) parent_code" in info.value.problems[0]
+    assert "missing column(s) 'parent_code'" in info.value.problems[0]
 
 
 def test_problems_are_in_the_interface_language(ctx):
