@@ -11,6 +11,10 @@ TEST_DEBS := chromium fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core popple
 RUN_DEBS := fonts-wqy-microhei fonts-dejavu-core
 DEBS ?= $(TEST_DEBS)
 export FLASK_APP := surveyapp:create_app
+# Python writes its bytecode caches (__pycache__, pytest's rewritten tests) even where the
+# environment says not to: otherwise every test run, and every server or command a test starts,
+# compiles the package again (about 6 CPU-seconds a pytest collection).
+unexport PYTHONDONTWRITEBYTECODE
 # npm packages of the tests (Enketo, for tests/openrosa/test_enketo_browser.py).
 ENKETO := tests/enketo
 
@@ -62,14 +66,12 @@ system-deps:
 # The whole suite on SQLite and, side by side (TEST_SERIAL=1: one after the other), the tests
 # that touch the database again on a real PostgreSQL server started for the run; which ones is
 # decided by their fixtures in tests/conftest.py (docs/testing.md). The PostgreSQL run's output
-# is printed when both are done. Python may write its bytecode caches here (each test process
-# and each server or CLI a test starts would otherwise compile the package again).
+# is printed when both are done.
 test: system-deps $(VENV)/.installed-test translations $(ENKETO)/node_modules/.installed audit
 	$(BIN)/ruff check surveyapp tests bench
 	$(BIN)/ruff format --check surveyapp tests bench
 	@$(MAKE) --no-print-directory typecheck docs
-	@unset PYTHONDONTWRITEBYTECODE; \
-	pg_run() { scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS); }; \
+	@pg_run() { scripts/with-postgres $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS); }; \
 	if [ -n "$(TEST_SERIAL)" ]; then \
 	  echo "$(BIN)/pytest -q $(PYTEST_ARGS)"; $(BIN)/pytest -q $(PYTEST_ARGS); sqlite=$$?; \
 	  echo "scripts/with-postgres $(BIN)/pytest -q"; pg_run; pg=$$?; \
