@@ -22,7 +22,6 @@ MARKERS = {"_", "_l", "gettext", "lazy_gettext", "Text", "N_"}
 NOT_YET = {
     "services/backup.py",  # 13
     "services/design.py",  # 35
-    "services/localities.py",  # 2
     "services/safety_index.py",  # 13
     "services/users.py",  # 12 (AccountError: English; web/accounts.py words them by code)
     "web/design.py",  # 7

@@ -90,7 +90,7 @@ def edit(locality_id: int):
             )
         except service.LocalityEditError as exc:
             records.discard_changes()
-            error = str(exc)
+            error = exc.translated()
         else:
             flash(_("Locality changed."), "info")
             return redirect(url_for("localities.index")), 303

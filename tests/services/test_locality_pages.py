@@ -139,7 +139,7 @@ def test_edit_names_and_population(demo, client):
         street = db.session.scalar(select(Locality).where(Locality.level == "street"))
         sid, name = street.id, street.name_zh
     bad = client.post(f"/localities/{sid}", data={"name_zh": "", "population": "12"})
-    assert bad.status_code == 400 and "name_zh" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "name_zh：中文名称必填" in bad.get_data(as_text=True)
     bad = client.post(f"/localities/{sid}", data={"name_zh": name, "population": "many"})
     assert bad.status_code == 400 and "many" in bad.get_data(as_text=True)
     with demo.app_context():
