@@ -22,7 +22,14 @@ from sqlalchemy import select
 from surveyapp import create_app
 from surveyapp.extensions import db
 
-from ..conftest import DEMO_RESPONSES, DEMO_SEED, PG_URL, ROOT, _config, wipe_postgres
+from ..conftest import (
+    PG_DEMO_SCHEMA,
+    PG_URL,
+    ROOT,
+    _config,
+    _pg_copy_template,
+    wipe_postgres,
+)
 
 OTHER_LOCALITIES = """code,parent_code,level,name_zh,name_en,population
 320102,3201,district,玄武区,Xuanwu District,500000
@@ -262,7 +269,6 @@ def world_app(request, migrated_database, tmp_path_factory):
     Module-scoped because the matrix makes hundreds of requests; the tests must not change
     what the others see (they only read, or send requests that are refused).
     """
-    from surveyapp.services.demo import load_demo
 
     tmp = tmp_path_factory.mktemp("world")
     mp = pytest.MonkeyPatch()
@@ -275,8 +281,8 @@ def world_app(request, migrated_database, tmp_path_factory):
         url = f"sqlite:///{copy}"
     app = create_app(_config(url))
     if PG_URL:
-        with app.app_context():
-            load_demo(responses=DEMO_RESPONSES, seed=DEMO_SEED)
+        request.getfixturevalue("demo_database")
+        _pg_copy_template(app, PG_DEMO_SCHEMA)
     app.world = _populate(app)
     yield app
     with app.app_context():
