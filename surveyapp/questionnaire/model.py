@@ -226,7 +226,8 @@ class Question:
 
 
 #: A number written as text, as a repeat count reads it (the tablet uses the same pattern).
-_COUNT_TEXT = re.compile(r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*\Z")
+#: Only ASCII white space around it: Python's and JavaScript's ``\s`` differ beyond it.
+_COUNT_TEXT = re.compile(r"[ \t\n\r\f\v]*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))[ \t\n\r\f\v]*\Z")
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,17 @@ class Browser:
         assert line, "node stopped"
         return json.loads(line)["result"]
 
+    def repeat_count(self, expression: Any, answers: dict[str, Any]) -> int:
+        """The number of instances the tablet makes for a repeat count (offline.js)."""
+        request = {"condition": expression, "answers": answers, "repeat_count": True}
+        request["today"] = TODAY.isoformat()
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, "node stopped"
+        return json.loads(line)["result"]
+
     def close(self) -> None:
         assert self.process.stdin is not None
         self.process.stdin.close()
@@ -396,3 +407,52 @@ def test_choice_filters_agree_on_any_columns(browser_conditions, source, answers
     sent = json.loads(json.dumps(condition.to_json(), allow_nan=False))
     server = condition.evaluate(answers, columns)
     assert browser_conditions.evaluate(sent, answers, columns) is server, (source, answers, columns)
+
+
+# --- a repeat group's count: the tablet makes as many instances as the server expects -------
+
+_INSTANCES = st.lists(st.fixed_dictionaries({}), max_size=4)  # a roster's answers
+
+
+def counts(browser: Browser, source: str, answers: dict[str, Any]) -> tuple[int, int]:
+    """Return (server, tablet) for the count ``source`` of a repeat group over ``answers``."""
+    from surveyapp.questionnaire.model import Repeat
+
+    expression = parse_condition(source)
+    sent = json.loads(json.dumps(expression.to_json(), allow_nan=False))
+    return Repeat(expression).expected(answers), browser.repeat_count(sent, answers)
+
+
+@settings(deadline=None, max_examples=examples(500))
+@given(
+    st.one_of(_REFS.filter(lambda r: r != "."), _NUMBER_LITERALS, _expressions()),
+    st.fixed_dictionaries({}, optional={name: st.one_of(_ANSWERS, _INSTANCES) for name in _NAMES}),
+)
+@example("${a}", {"a": ["3"]})  # a multiple choice of one code
+@example("${a}", {"a": "\x1c3"})  # whitespace to Python's re, not to JavaScript's
+@example("${a}", {"a": "\ufeff3"})  # the other way round
+@example("${a}", {"a": True})
+@example("count(${a}) + 1", {"a": [{}, {}]})
+def test_the_tablet_and_the_server_read_a_repeat_count_alike(browser_conditions, source, answers):
+    try:
+        parse_condition(source)
+    except QuestionnaireError:
+        return
+    server, tablet = counts(browser_conditions, source, answers)
+    # As doubles: past 2**53 JavaScript writes a whole number with its shortest digits.
+    assert float(tablet) == float(server), (source, answers)
+
+
+@pytest.mark.parametrize(
+    ("size", "instances", "crowded"),
+    [("3", 3, True), (" 2.9 ", 2, False), ("4", 4, True), ("0", 0, False), ("x", 0, False)],
+)
+def test_count_shows_a_question_alike(browser_conditions, size, instances, crowded):
+    """The roster's members made from ``household_size`` (tests/questionnaire/data/roster.yaml),
+    then ``count(${members}) >= 3`` shows "crowded": the same on both sides, by hand."""
+    assert counts(browser_conditions, "${household_size}", {"household_size": size}) == (
+        instances,
+        instances,
+    )
+    answers = {"household_size": size, "members": [{} for _ in range(instances)]}
+    assert both(browser_conditions, "count(${members}) >= 3", answers) == (crowded, crowded)

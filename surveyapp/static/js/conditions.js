@@ -216,6 +216,17 @@
     }
   }
 
-  var api = {FORMAT: FORMAT, evaluate: evaluate, value: value, today: localToday};
+  /* The number of instances a repeat count asks for, as the server reads it
+     (model.Repeat.expected): a number, or a text that is one; anything else asks for none. */
+  var COUNT_TEXT = /^[ \t\n\r\f\v]*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[ \t\n\r\f\v]*$/;  /* model._COUNT_TEXT */
+  function repeatCount(expression, get) {
+    var v = value(expression, get), n = 0;
+    if (Array.isArray(v)) v = v.join(" ");  /* a multiple choice's codes, as the server joins them */
+    if (typeof v === "number") n = v;
+    else if (typeof v === "string" && COUNT_TEXT.test(v)) n = Number(v);
+    return isFinite(n) && n > 0 ? Math.floor(n) : 0;
+  }
+
+  var api = {FORMAT: FORMAT, evaluate: evaluate, value: value, repeatCount: repeatCount, today: localToday};
   global.SurveyConditions = api;
 })(typeof window !== "undefined" ? window : globalThis);

@@ -171,11 +171,7 @@
   /* The number of instances a repeat count asks for (null: as many as the interviewer adds). */
   function fixedCount(g, rel) {
     if (!g.repeat || !g.repeat.count) return null;
-    /* as the server reads it (model.Repeat.expected): a number, or a text that is one */
-    var v = SurveyConditions.value(g.repeat.count, rel._get), n = 0;
-    if (typeof v === "number") n = v;
-    else if (typeof v === "string" && /^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$/.test(v)) n = Number(v);
-    return isFinite(n) && n > 0 ? Math.floor(n) : 0;
+    return SurveyConditions.repeatCount(g.repeat.count, rel._get);  /* as the server reads it */
   }
   /* The instances of a repeat group, created or dropped to match its count or minimum. */
   function instances(g, rel) {
