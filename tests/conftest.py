@@ -240,36 +240,50 @@ def demo_database(migrated_database, tmp_path_factory) -> str | None:
     )
 
 
+class LargerDemos:
+    """Templates of larger demos by (responses, seed), each loaded when first asked for."""
+
+    def __init__(self, migrated_database: str, folder: Path):
+        self._migrated, self._folder, self._made = migrated_database, folder, {}
+
+    @staticmethod
+    def schema(responses: int, seed: int) -> str:
+        return f"demo_{responses}_{seed}"
+
+    def template(self, responses: int, seed: int) -> str | None:
+        """The SQLite template file (None on PostgreSQL: the rows are in ``schema()``)."""
+        key = (responses, seed)
+        if key not in self._made:
+            self._made[key] = _demo_template(
+                self._migrated, self._folder, responses, seed, self.schema(responses, seed)
+            )
+        return self._made[key]
+
+
 @pytest.fixture(scope="session")
-def _larger_demos(migrated_database, tmp_path_factory) -> dict:
-    """Templates of ``load_demo_copy``, by (responses, seed), made when first asked for."""
-    return {"folder": tmp_path_factory.mktemp("demos")}
+def larger_demos(migrated_database, tmp_path_factory) -> LargerDemos:
+    return LargerDemos(migrated_database, tmp_path_factory.mktemp("demos"))
 
 
 @pytest.fixture
-def load_demo_copy(app, _larger_demos, migrated_database):
+def load_demo_copy(app, larger_demos):
     """``load_demo_copy(responses, seed)``: the test's (still empty) database gets exactly what
     ``load_demo(responses=..., seed=...)`` would store, copied from a template loaded once a
     session (a 600-response demo took 5-10 s a test to load; a copy takes a fraction of a second).
     """
 
     def load(responses: int, seed: int) -> None:
-        key = (responses, seed)
-        schema = f"demo_{responses}_{seed}"
-        if key not in _larger_demos:
-            _larger_demos[key] = _demo_template(
-                migrated_database, _larger_demos["folder"], responses, seed, schema
-            )
+        template = larger_demos.template(responses, seed)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
         if PG_URL:
-            _pg_copy_template(app, schema)
+            _pg_copy_template(app, larger_demos.schema(responses, seed))
             return
         path = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        shutil.copy(_larger_demos[key], path)
+        shutil.copy(template, path)
 
     return load
 

@@ -20,7 +20,6 @@ from surveyapp.estimate_command import estimate_survey
 from surveyapp.estimation.tabular import EstimateRequest, estimate_csv
 from surveyapp.extensions import db
 from surveyapp.models import Survey
-from surveyapp.services.demo import load_demo
 from surveyapp.services.estimates import wave_results
 from surveyapp.services.wave_design import build_design, survey_settings
 from surveyapp.services.wave_snapshot import extract_wave
@@ -29,17 +28,19 @@ RATES = ("security", "dispute_mediation", "dispute_resolution", "problem_solved"
 
 
 @pytest.fixture(scope="module")
-def wave(migrated_database, tmp_path_factory):
+def wave(larger_demos, tmp_path_factory):
     """The 600-response demo's latest wave: results and the same data as a CSV file."""
     from surveyapp import create_app
-    from tests.conftest import PG_URL, _close, _config, wipe_postgres
+    from tests.conftest import PG_URL, _close, _config, _pg_copy_template, wipe_postgres
 
     path = tmp_path_factory.mktemp("boundary") / "db.sqlite"
+    template = larger_demos.template(600, 5)
     if not PG_URL:
-        shutil.copy(migrated_database, path)
+        shutil.copy(template, path)
     app = create_app(_config(PG_URL or f"sqlite:///{path}"))
+    if PG_URL:
+        _pg_copy_template(app, larger_demos.schema(600, 5))
     with app.app_context():
-        load_demo(responses=600, seed=5)
         survey = db.session.scalar(select(Survey))
         wave = survey.waves[-1]
         results = wave_results(survey, wave)
