@@ -15,14 +15,14 @@ def _user(username: str):
     try:
         return find_user(username)
     except AccountError as exc:
-        raise click.ClickException(f"{exc} (surveyapp users list shows them)") from exc
+        raise click.ClickException(f"{exc.translated()} (surveyapp users list)") from exc
 
 
-def _fail(exc: Exception) -> click.ClickException:
+def _fail(exc) -> click.ClickException:
     from .extensions import db
 
     db.session.rollback()
-    return click.ClickException(str(exc))
+    return click.ClickException(exc.translated())
 
 
 @click.command("list")

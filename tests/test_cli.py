@@ -75,15 +75,15 @@ def test_users_create(runner, app):
     short = runner.invoke(
         args=["users", "create", "li", "--role", "manager", "--password", "short"]
     )
-    assert short.exit_code != 0 and "at least 8" in short.output
+    assert short.exit_code != 0 and "密码至少需要 8 个字符" in short.output
     again = runner.invoke(
         args=["users", "create", "wang", "--role", "admin", "--password", "long-enough-1"]
     )
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code != 0 and "用户「wang」已存在" in again.output
     official = runner.invoke(
         args=["users", "create", "zhao", "--role", "official", "--password", "long-enough-1"]
     )
-    assert official.exit_code != 0 and "jurisdiction" in official.output
+    assert official.exit_code != 0 and "官员账号需要管辖区域" in official.output
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "wang"))
         assert user.check_password("long-enough-1") and user.password_hash != "long-enough-1"

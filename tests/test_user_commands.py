@@ -93,13 +93,17 @@ def test_revoke_sessions(people, runner):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["users", "disable", "nobody"], "no user named 'nobody'"),
-        (["users", "enable", "nobody"], "no user named 'nobody'"),
-        (["users", "revoke-sessions", "nobody"], "no user named 'nobody'"),
-        (["users", "set-password", "nobody", "--password", "Plum-Blossom-8"], "no user named"),
-        (["users", "set-password", "li", "--password", "password123"], "commonly used"),
-        (["users", "set-password", "li", "--password", "short"], "at least 8 characters"),
-        (["users", "disable", "boss"], "last active admin"),
+        # a Chinese operator (the default language) reads the refusal in Chinese
+        (["users", "disable", "nobody"], "没有名为「nobody」的用户"),
+        (["users", "enable", "nobody"], "没有名为「nobody」的用户"),
+        (["users", "revoke-sessions", "nobody"], "没有名为「nobody」的用户"),
+        (
+            ["users", "set-password", "nobody", "--password", "Plum-Blossom-8"],
+            "没有名为「nobody」的用户",
+        ),
+        (["users", "set-password", "li", "--password", "password123"], "此密码属于最常用的密码"),
+        (["users", "set-password", "li", "--password", "short"], "密码至少需要 8 个字符"),
+        (["users", "disable", "boss"], "「boss」是最后一个有效的管理员"),
         (["users", "list", "--format", "xml"], "'xml' is not one of"),
     ],
 )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import ROLES, Locality, User
 
@@ -37,11 +37,11 @@ survey123 surveyapp surveyapp1 survey2026 enumerator official manager1 manager12
 
 
 class AccountError(UserError):
-    """An account cannot be changed as asked; the message (English, for the command line)
-    says why. ``code`` and ``params`` let the web show the same reason in its language
-    (``web/accounts.py``)."""
+    """An account cannot be changed as asked; the message (a :class:`Text`, translated where it
+    is shown: the command line) says why. ``code`` and ``params`` let the web show the reason
+    in its own wording (``web/accounts.py``)."""
 
-    def __init__(self, message: str, code: str = "", **params: object) -> None:
+    def __init__(self, message: str | Text, code: str = "", **params: object) -> None:
         super().__init__(message)
         self.code = code
         self.params = params
@@ -49,11 +49,11 @@ class AccountError(UserError):
 
 #: Why a password may not be used: code -> English text (the web translates the code).
 PASSWORD_PROBLEMS = {
-    "short": f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
-    "long": f"a password has at most {MAX_PASSWORD_LENGTH} characters",
-    "username": "the password must not be the user name (or the user name with digits)",
-    "common": "this password is among the most commonly used ones; choose another",
-    "repeated": "a password of one repeated character is too easy to guess",
+    "short": Text(N_("a password needs at least %(n)s characters"), n=MIN_PASSWORD_LENGTH),
+    "long": Text(N_("a password has at most %(n)s characters"), n=MAX_PASSWORD_LENGTH),
+    "username": Text(N_("the password must not be the user name (or the user name with digits)")),
+    "common": Text(N_("this password is among the most commonly used ones; choose another")),
+    "repeated": Text(N_("a password of one repeated character is too easy to guess")),
 }
 
 
@@ -82,7 +82,7 @@ def password_problem_code(password: str, username: str = "") -> str | None:
 def password_problem(password: str, username: str = "") -> str | None:
     """Return why ``password`` may not be used (for ``username``), or None when it may."""
     code = password_problem_code(password, username)
-    return PASSWORD_PROBLEMS[code] if code else None
+    return str(PASSWORD_PROBLEMS[code]) if code else None
 
 
 def _check_password(password: str, username: str) -> None:
@@ -95,11 +95,16 @@ def _locality(code: str | None, role: str) -> Locality | None:
     if code:
         locality = db.session.scalar(select(Locality).where(Locality.code == code))
         if locality is None:
-            raise AccountError(f"no locality with code '{code}'", "unknown_locality", code=code)
+            raise AccountError(
+                Text(N_("no locality with code '%(code)s'"), code=code),
+                "unknown_locality",
+                code=code,
+            )
         return locality
     if role == "official":
         raise AccountError(
-            "an official needs a jurisdiction: give --locality CODE", "needs_jurisdiction"
+            Text(N_("an official needs a jurisdiction: give --locality CODE")),
+            "needs_jurisdiction",
         )
     return None
 
@@ -115,14 +120,25 @@ def create_user(
 ) -> User:
     """Create an account; a ``temporary`` password must be changed at the first login."""
     if role not in ROLES:
-        raise AccountError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}", "role")
+        raise AccountError(
+            Text(
+                N_("unknown role '%(role)s'; choose one of %(roles)s"),
+                role=role,
+                roles=", ".join(ROLES),
+            ),
+            "role",
+        )
     if not username or len(username) > 64 or username != username.strip():
         raise AccountError(
-            "a user name has 1 to 64 characters, without spaces around them", "username"
+            Text(N_("a user name has 1 to 64 characters, without spaces around them")), "username"
         )
     _check_password(password, username)
     if db.session.scalar(select(User).where(User.username == username)):
-        raise AccountError(f"user '{username}' already exists", "exists", username=username)
+        raise AccountError(
+            Text(N_("user '%(username)s' already exists"), username=username),
+            "exists",
+            username=username,
+        )
     locality = _locality(locality_code, role)
     user = User(
         username=username,
@@ -141,7 +157,11 @@ def find_user(username: str) -> User:
     """The account named ``username`` (exactly), or AccountError."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise AccountError(f"no user named '{username}'", "unknown_user", username=username)
+        raise AccountError(
+            Text(N_("no user named '%(username)s'"), username=username),
+            "unknown_user",
+            username=username,
+        )
     return user
 
 
@@ -180,7 +200,10 @@ def _keep_an_admin(user: User, *, role: str, active: bool) -> None:
     if user.role == "admin" and user.active and not (role == "admin" and active):
         if not _other_active_admins(user):
             raise AccountError(
-                f"'{user.username}' is the last active admin: make another admin first",
+                Text(
+                    N_("'%(username)s' is the last active admin: make another admin first"),
+                    username=user.username,
+                ),
                 "last_admin",
                 username=user.username,
             )
@@ -189,9 +212,16 @@ def _keep_an_admin(user: User, *, role: str, active: bool) -> None:
 def update_user(user: User, *, role: str, display_name: str, locality_code: str | None) -> User:
     """Change an account's role, jurisdiction and displayed name."""
     if role not in ROLES:
-        raise AccountError(f"unknown role '{role}'; choose one of {', '.join(ROLES)}", "role")
+        raise AccountError(
+            Text(
+                N_("unknown role '%(role)s'; choose one of %(roles)s"),
+                role=role,
+                roles=", ".join(ROLES),
+            ),
+            "role",
+        )
     if len(display_name) > 120:
-        raise AccountError("a displayed name has at most 120 characters", "display_name")
+        raise AccountError(Text(N_("a displayed name has at most 120 characters")), "display_name")
     locality = _locality(locality_code, role)
     _keep_an_admin(user, role=role, active=user.active)
     user.role = role
@@ -259,9 +289,9 @@ def reset_password(user: User) -> str:
 def change_own_password(user: User, current: str, new: str) -> None:
     """Change one's own password, proving the current one; other sessions end."""
     if not user.check_password(current):
-        raise AccountError("the current password is wrong", "wrong_current")
+        raise AccountError(Text(N_("the current password is wrong")), "wrong_current")
     if new == current:
-        raise AccountError("the new password must differ from the current one", "same")
+        raise AccountError(Text(N_("the new password must differ from the current one")), "same")
     set_password(user, new)
 
 
@@ -283,7 +313,13 @@ def revoke_token(user: User, token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise AccountError(
-            f"user '{user.username}' has no API token {token_id}", "unknown_token", id=token_id
+            Text(
+                N_("user '%(username)s' has no API token %(id)s"),
+                username=user.username,
+                id=token_id,
+            ),
+            "unknown_token",
+            id=token_id,
         )
     if token.revoked_at is None:
         token.revoked_at = datetime.utcnow()

@@ -67,7 +67,7 @@ def _problem_text(exc: accounts.AccountError) -> str:
         "role": _("Unknown role."),
         "display_name": _("A displayed name has at most 120 characters."),
     }
-    return texts.get(exc.code, str(exc))
+    return texts.get(exc.code) or exc.translated()
 
 
 def _no_surrounding_spaces(form, field) -> None:

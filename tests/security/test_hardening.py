@@ -71,7 +71,7 @@ def test_cli_reports_the_policy(runner):
         args=["users", "create", "wangfang", "--role", "manager", "--password", "wangfang"]
     )
     assert result.exit_code != 0
-    assert "must not be the user name" in result.output
+    assert "密码不得是用户名" in result.output
 
 
 # --- session cookies -----------------------------------------------------------------------
