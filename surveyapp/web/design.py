@@ -871,7 +871,50 @@ def preview(version_id: int):
         rtl=language.rtl,
         tr=lookup,
         yesno=_yesno_labels(),
+        repeat_notes=_repeat_notes(schema, lang, lookup),
     )
+
+
+def _repeat_notes(schema: Any, lang: str, lookup: Any) -> dict[str, str]:
+    """What the preview says under each repeat group (it shows one instance): how many the
+    interview asks, by the count question's label or the count's expression, or the bounds."""
+    notes: dict[str, str] = {}
+    for group in schema.groups:
+        repeat = group.repeat
+        if repeat is None:
+            continue
+        if repeat.count is not None:
+            source = repeat.count.source.strip()
+            match = re.fullmatch(r"\$\{(\w+)\}", source)
+            if match and match.group(1) in schema.questions:
+                source = lookup(schema.questions[match.group(1)].label, lang)[0]
+            notes[group.id] = _(
+                "Repeated: once for each of “%(count)s”. The preview shows one.", count=source
+            )
+        elif repeat.minimum is not None and repeat.maximum is not None:
+            notes[group.id] = _(
+                "Repeated as many times as the interviewer adds, from %(min)s to %(max)s."
+                " The preview shows one.",
+                min=repeat.minimum,
+                max=repeat.maximum,
+            )
+        elif repeat.minimum is not None:
+            notes[group.id] = _(
+                "Repeated as many times as the interviewer adds, at least %(min)s."
+                " The preview shows one.",
+                min=repeat.minimum,
+            )
+        elif repeat.maximum is not None:
+            notes[group.id] = _(
+                "Repeated as many times as the interviewer adds, at most %(max)s."
+                " The preview shows one.",
+                max=repeat.maximum,
+            )
+        else:
+            notes[group.id] = _(
+                "Repeated as many times as the interviewer adds. The preview shows one."
+            )
+    return notes
 
 
 def _yesno_labels():

@@ -48,3 +48,42 @@ def test_the_group_form_makes_and_unmakes_a_repeat_group(manager):
     assert 'name="repeat" value="1" checked' in page and 'value="8"' in page
     assert client.post(url, data=base).status_code == 302  # the box unticked: asked once
     assert stored() is None
+
+
+def test_the_preview_shows_one_instance_of_a_roster_with_how_many_are_asked(manager):
+    """The preview shows a repeat group's questions once, and says under its title how many
+    instances the interview asks: by the count question's label, or the bounds."""
+    import html
+    import re
+
+    from surveyapp.services.questionnaires import store_questionnaire
+
+    text = ROSTER.read_text(encoding="utf-8").replace("      max: 3", "      min: 1\n      max: 3")
+    version, _ = store_questionnaire(text, "roster.yaml")
+
+    def notes(url: str) -> dict[str, str]:
+        page = manager.get(url)
+        assert page.status_code == 200
+        found = re.findall(
+            r'<p class="hint repeat-note" data-repeat="(\w+)">([^<]*)</p>',
+            page.get_data(as_text=True),
+        )
+        return {group: html.unescape(note) for group, note in found}
+
+    preview = f"/design/v/{version.id}/preview"
+    assert notes(preview) == {
+        "members": "重复组：按“家里有几口人？”逐条询问。预览只显示一条。",
+        "visitors": "重复组：由访员逐条添加，1 至 3 条。预览只显示一条。",
+    }
+    assert manager.post("/auth/language/en").status_code in (200, 302)
+    from flask_babel import refresh
+
+    refresh()  # the test's app context keeps the locale Flask-Babel chose first
+    assert notes(preview + "?language=en") == {
+        "members": "Repeated: once for each of “How many people live here?”."
+        " The preview shows one.",
+        "visitors": "Repeated as many times as the interviewer adds, from 1 to 3."
+        " The preview shows one.",
+    }
+    page = manager.get(preview).get_data(as_text=True)
+    assert page.count('data-question="member_name"') == 1  # one instance
