@@ -5,6 +5,7 @@ interview sent through the sync API."""
 
 from __future__ import annotations
 
+import shutil
 import uuid as uuidlib
 from pathlib import Path
 
@@ -246,3 +247,18 @@ def test_a_submission_with_the_forms_count_and_bounds_fields_is_stored(demo, cli
     via_odk = stored(demo, odk_uuid)
     assert via_odk == stored(demo, api_body["uuid"])
     assert via_odk["answers"] == answers
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="ODK Validate needs Java")
+def test_odk_validate_takes_the_form_with_its_count_and_bounds_fields(tmp_path):
+    """JavaRosa (pyxform's ODK Validate) loads the form: the guard, the count calculate."""
+    from pyxform.validators import odk_validate
+
+    from surveyapp.questionnaire.loader import load_questionnaire_text
+    from surveyapp.services.openrosa import _Place, _Task, build_xform
+
+    grid = _Place("g1", (("zh_CN", "网格"), ("en", "Grid")))
+    schema = load_questionnaire_text(bounded_roster())
+    form = tmp_path / "form.xml"
+    form.write_text(build_xform(schema, "w1", "1", "T", (_Task(5, "door", grid, (grid,)),)))
+    assert odk_validate.check_xform(str(form)) == []
