@@ -290,9 +290,15 @@ def publish(draft: QuestionnaireVersion, user=None) -> QuestionnaireVersion:  # 
     _require_draft(draft)
     problems = draft_problems(draft)
     if problems:
+        shown = {f"p{i}": problem.as_text() for i, problem in enumerate(problems[:5])}
+        # the list is no sentence: a template of its own (not in the catalogs), its items translated
+        listed = Text("; ".join(f"%({key})s" for key in shown), **shown)
         raise DesignError(
-            f"the draft has {len(problems)} problem(s); fix them before publishing: "
-            + "; ".join(str(problem) for problem in problems[:5])
+            Text(
+                N_("the draft has %(n)s problem(s); fix them before publishing: %(problems)s"),
+                n=len(problems),
+                problems=listed,
+            )
         )
     if draft.based_on_id is not None:
         previous = db.session.get(QuestionnaireVersion, draft.based_on_id)

@@ -27,6 +27,7 @@ from flask_login import current_user
 
 from .. import policy
 from ..auth import roles_required
+from ..errors import N_, Text
 from ..models import QuestionnaireVersion, Survey
 from ..questionnaire import (
     QUESTION_TYPES,
@@ -347,14 +348,21 @@ def _int_field(name: str, label: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise DesignError(f"{label} must be a whole number, not '{value}'") from None
+        raise DesignError(
+            Text(N_("%(label)s must be a whole number, not '%(value)s'"), label=label, value=value)
+        ) from None
 
 
 def _question_from_form(languages: list[str]) -> tuple[str, dict[str, Any]]:
     """Return (group id, question) from the question form; raise DesignError for bad input."""
     qtype = request.form.get("type", "")
     if qtype not in QUESTION_TYPES:
-        raise DesignError(f"choose the question type (one of: {', '.join(QUESTION_TYPES)})")
+        raise DesignError(
+            Text(
+                N_("choose the question type (one of: %(types)s)"),
+                types=", ".join(QUESTION_TYPES),
+            )
+        )
     question: dict[str, Any] = {
         "id": request.form.get("id", "").strip(),
         "type": qtype,
@@ -389,7 +397,9 @@ def _number_field(name: str, label: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise DesignError(f"{label} must be a number, not '{value}'") from None
+        raise DesignError(
+            Text(N_("%(label)s must be a number, not '%(value)s'"), label=label, value=value)
+        ) from None
     return int(number) if number.is_integer() else number
 
 
@@ -450,7 +460,9 @@ def _choices_from_form(languages: list[str]) -> list[dict[str, Any]]:
         if not code and not label:
             continue  # an empty row
         if not code:
-            raise DesignError(f"answer option {len(choices) + 1} has a label but no code")
+            raise DesignError(
+                Text(N_("answer option %(n)s has a label but no code"), n=len(choices) + 1)
+            )
         choice: dict[str, Any] = {"code": code, "label": label}
         if request.form.get(f"choice-{row}-exclusive"):
             choice["exclusive"] = True
@@ -600,7 +612,9 @@ def _result_from_form(kind: str, languages: list[str]) -> dict[str, Any]:
             try:
                 item["target"] = float(target)
             except ValueError:
-                raise DesignError(f"target must be a share like 0.9, not '{target}'") from None
+                raise DesignError(
+                    Text(N_("target must be a share like 0.9, not '%(value)s'"), value=target)
+                ) from None
     else:
         points: dict[str, Any] = {}
         for pair in re.split(r"[\s,，]+", request.form.get("points", "")):
@@ -611,10 +625,18 @@ def _result_from_form(kind: str, languages: list[str]) -> dict[str, Any]:
                 number = float(value)
             except ValueError:
                 raise DesignError(
-                    f"points are written code:points, like 1:100 2:80; '{pair}' is not"
+                    Text(
+                        N_("points are written code:points, like 1:100 2:80; '%(pair)s' is not"),
+                        pair=pair,
+                    )
                 ) from None
             if not sep or not code:
-                raise DesignError(f"points are written code:points, like 1:100; '{pair}' is not")
+                raise DesignError(
+                    Text(
+                        N_("points are written code:points, like 1:100 2:80; '%(pair)s' is not"),
+                        pair=pair,
+                    )
+                )
             points[code] = int(number) if number.is_integer() else number
         item["points"] = points
         item["excluded"] = _codes_field("excluded")

@@ -270,7 +270,7 @@ def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(manager):
     cases = [
         (
             {"group": "main", "id": "n", "type": "integer", "label-zh_CN": "x", "min": "ten"},
-            "min must be a whole number, not &#39;ten&#39;",
+            "min 必须是整数，而不是「ten」",  # in the interface language
         ),
         (
             {"group": "main", "id": "safe", "type": "text", "label-zh_CN": "x"},
@@ -280,7 +280,7 @@ def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(manager):
             {"group": "main", "id": "2bad", "type": "text"},
             "题目编号“2bad”必须由字母、数字和下划线组成",
         ),
-        ({"group": "main", "id": "x", "type": "weird"}, "choose the question type"),
+        ({"group": "main", "id": "x", "type": "weird"}, "请选择题型（可选："),
         ({"group": "nope", "id": "x", "type": "text"}, "没有题组“nope”"),
     ]
     for data, message in cases:
@@ -515,3 +515,17 @@ def test_a_question_is_inserted_where_the_manager_chooses(manager):
     # The edit page offers "insert after" for every question.
     page = client.get(f"/design/v/{version_id}").get_data(as_text=True)
     assert f"/design/v/{version_id}/question?group=main&amp;after=safe" in page
+
+
+def test_a_refused_publication_is_worded_in_chinese(manager):
+    """services/design.py's refusal (a draft with problems) reaches a Chinese manager in Chinese."""
+    client = manager
+    response = client.post(
+        "/design/new", data={"slug": "night-safety", "title_zh": "夜间安全", "title_en": "Night"}
+    )
+    version_id = int(re.search(r"/design/v/(\d+)", response.headers["Location"]).group(1))
+    refused = client.post(f"/design/v/{version_id}/publish", follow_redirects=True)
+    page = refused.get_data(as_text=True)
+    assert "个问题，请先修正再发布：" in page, page
+    assert "fix them before publishing" not in page
+    assert db.session.get(QuestionnaireVersion, version_id).status == "draft"
