@@ -711,16 +711,20 @@ def report_bundle(
     """
     cache = cache if cache is not None else report_cache()
     parts = _key_parts(survey, wave)
-    key = bundle_key(survey, wave, parts)
-    bundle = cache.get_bundle(key)
-    if bundle is not None:
-        return _with_fieldwork_rates(bundle, wave)
     max_age = report_max_age() if wave.is_open else 0.0
     setting_key = _setting_key(survey, wave, parts)
+    # Within the freshness window the last bundle is served whatever arrived since, so its
+    # pointer is read first: the wave's own fingerprint (a scan of its responses, on every
+    # download) is needed only once the window has passed.
     if max_age:
         bundle = _recent_bundle(cache, setting_key, max_age)
         if bundle is not None:
             return _with_fieldwork_rates(bundle, wave)
+    key = bundle_key(survey, wave, parts)
+    bundle = cache.get_bundle(key)
+    if bundle is not None:
+        return _with_fieldwork_rates(bundle, wave)
+    if max_age:
         if stale_ok and wave.is_released and current_app.config.get("PREPARE_REPORTS", True):
             bundle = _recent_bundle(cache, setting_key, max(STALE_LIMIT, max_age))
             if bundle is not None:

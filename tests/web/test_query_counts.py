@@ -184,4 +184,4 @@ def test_the_officials_estimates_download_does_not_query_per_street(demo, client
     loaded each street's populations and communities one street at a time."""
     assert auth.login("official", "official-demo-2026").status_code == 302
     url = f"/officials/surveys/1/waves/{WAVE}/estimates.csv"
-    assert _statements(demo, client, url) <= 15
+    assert _statements(demo, client, url) <= 14
