@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.types import Date, DateTime, LargeBinary
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError
 from ..extensions import db
 
 FORMAT = "surveyapp-backup/1"
@@ -118,7 +118,9 @@ def write_backup(path: Path, progress: Callable[[str], None] = lambda _m: None) 
         raise
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise BackupError(f"{path}: cannot write the backup ({exc})") from exc
+        raise BackupError(
+            Text(N_("%(path)s: cannot write the backup (%(reason)s)"), path=path, reason=exc)
+        ) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -148,7 +150,12 @@ def _snapshot() -> Iterator[Connection]:
             finally:
                 conn.exec_driver_sql("ROLLBACK")
         else:  # pragma: no cover - the application runs on SQLite and PostgreSQL only
-            raise BackupError(f"backups of {conn.dialect.name} databases are not supported")
+            raise BackupError(
+                Text(
+                    N_("backups of %(dialect)s databases are not supported"),
+                    dialect=conn.dialect.name,
+                )
+            )
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -198,7 +205,7 @@ def verify_backup(path: Path, expected: dict[str, int] | None = None) -> dict[st
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             header = json.loads(handle.readline())
             if not isinstance(header, dict) or header.get("format") != FORMAT:
-                raise BackupError(f"{path}: not a surveyapp backup")
+                raise BackupError(Text(N_("%(path)s: not a surveyapp backup"), path=path))
             for number, line in enumerate(handle, start=2):
                 try:
                     name, values = json.loads(line)
@@ -208,17 +215,42 @@ def verify_backup(path: Path, expected: dict[str, int] | None = None) -> dict[st
                         if not (nullable and None in value):
                             found.add(value)
                 except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    raise BackupError(f"{path}: line {number} is damaged ({exc})") from exc
+                    raise BackupError(
+                        Text(
+                            N_("%(path)s: line %(line)s is damaged (%(reason)s)"),
+                            path=path,
+                            line=number,
+                            reason=exc,
+                        )
+                    ) from exc
     except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
-        raise BackupError(f"{path}: the backup cannot be read back ({exc})") from exc
+        raise BackupError(
+            Text(N_("%(path)s: the backup cannot be read back (%(reason)s)"), path=path, reason=exc)
+        ) from exc
     if expected is not None and counts != expected:
-        raise BackupError(f"{path}: read back {counts}, written {expected}")
+        raise BackupError(
+            Text(
+                N_("%(path)s: read back %(read)s, written %(written)s"),
+                path=path,
+                read=counts,
+                written=expected,
+            )
+        )
     for name, label, target, referring, present in checks:
         missing = referring - present
         if missing:
             raise BackupError(
-                f"{path}: {len(missing)} value(s) of {name}.{label} name no {target} row "
-                f"(e.g. {sorted(missing, key=repr)[0]}): the backup is inconsistent"
+                Text(
+                    N_(
+                        "%(path)s: %(n)s value(s) of %(column)s name no %(target)s row "
+                        "(e.g. %(example)s): the backup is inconsistent"
+                    ),
+                    path=path,
+                    n=len(missing),
+                    column=f"{name}.{label}",
+                    target=target,
+                    example=sorted(missing, key=repr)[0],
+                )
             )
     return counts
 
@@ -229,22 +261,43 @@ def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None
         handle = gzip.open(path, "rt", encoding="utf-8")
         header = json.loads(handle.readline())
     except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
-        raise BackupError(f"{path}: not a surveyapp backup ({exc})") from exc
+        raise BackupError(
+            Text(N_("%(path)s: not a surveyapp backup (%(reason)s)"), path=path, reason=exc)
+        ) from exc
     with handle:
         if not isinstance(header, dict) or header.get("format") != FORMAT:
-            raise BackupError(f"{path}: not a surveyapp backup (format {header!r})")
+            raise BackupError(
+                Text(
+                    N_("%(path)s: not a surveyapp backup (format %(format)s)"),
+                    path=path,
+                    format=repr(header),
+                )
+            )
         revision = _revision()
         if header.get("revision") != revision:
             raise BackupError(
-                f"{path}: made at schema revision {header.get('revision')}, the database is at "
-                f"{revision}; run `surveyapp db upgrade` (or downgrade) to the same revision"
+                Text(
+                    N_(
+                        "%(path)s: made at schema revision %(made)s, the database is at "
+                        "%(revision)s; run `surveyapp db upgrade` (or downgrade) to the same "
+                        "revision"
+                    ),
+                    path=path,
+                    made=header.get("revision"),
+                    revision=revision,
+                )
             )
         tables = {t.name: t for t in db.metadata.sorted_tables}
         for name in tables:
             if db.session.scalar(select(func.count()).select_from(tables[name])):
                 raise BackupError(
-                    f"the database is not empty (table {name} has rows); "
-                    "restore into a new database"
+                    Text(
+                        N_(
+                            "the database is not empty (table %(table)s has rows); "
+                            "restore into a new database"
+                        ),
+                        table=name,
+                    )
                 )
         decoders = {name: [_decoder(c) for c in t.columns] for name, t in tables.items()}
         names = {name: [c.name for c in t.columns] for name, t in tables.items()}
@@ -260,7 +313,14 @@ def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None
                         for k, dec, v in zip(names[name], decoders[name], values, strict=True)
                     }
                 except (ValueError, KeyError, TypeError) as exc:
-                    raise BackupError(f"{path}: line {number} is damaged ({exc})") from exc
+                    raise BackupError(
+                        Text(
+                            N_("%(path)s: line %(line)s is damaged (%(reason)s)"),
+                            path=path,
+                            line=number,
+                            reason=exc,
+                        )
+                    ) from exc
                 # Rows come in foreign-key order; flush earlier tables before a later one.
                 for earlier in order[: order.index(name)]:
                     if batch.get(earlier):
@@ -279,7 +339,13 @@ def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None
             raise
         except Exception as exc:
             db.session.rollback()
-            raise BackupError(f"{path}: restore failed, nothing was changed ({exc})") from exc
+            raise BackupError(
+                Text(
+                    N_("%(path)s: restore failed, nothing was changed (%(reason)s)"),
+                    path=path,
+                    reason=exc,
+                )
+            ) from exc
     for name, n in counts.items():
         progress(f"{name}: {n} rows")
     return counts

@@ -55,7 +55,7 @@ def test_round_trip(demo, runner, tmp_path, migrated_database, monkeypatch):
         assert user.id > max(r[0] for r in before["user_account"])
         # Restoring twice is refused: the database is no longer empty.
         again = target_app.test_cli_runner().invoke(args=["restore", str(file)])
-        assert again.exit_code != 0 and "not empty" in again.output
+        assert again.exit_code != 0 and "数据库不是空的（表" in again.output  # Chinese, the default
         assert db.session.scalar(select(func.count(Response.id))) == len(before["response"])
 
 
@@ -63,7 +63,7 @@ def test_damaged_backup_changes_nothing(app, runner, tmp_path):
     bad = tmp_path / "bad.gz"
     bad.write_bytes(b"not gzip at all")
     result = runner.invoke(args=["restore", str(bad)])
-    assert result.exit_code != 0 and "not a surveyapp backup" in result.output
+    assert result.exit_code != 0 and "不是 surveyapp 备份" in result.output
     good = tmp_path / "good.gz"
     runner.invoke(args=["backup", "-o", str(good)])
     with gzip.open(good, "rt") as f:
@@ -79,7 +79,7 @@ def test_damaged_backup_changes_nothing(app, runner, tmp_path):
         f.write(json.dumps(["locality", row], ensure_ascii=False) + "\n")
         f.write("{broken\n")
     result = runner.invoke(args=["restore", str(damaged)])
-    assert result.exit_code != 0 and "line 3 is damaged" in result.output
+    assert result.exit_code != 0 and "第 3 行已损坏" in result.output
     with app.app_context():
         from surveyapp.models import Locality
 
