@@ -42,7 +42,7 @@
      "online" event only after the server answered. That event and navigator.onLine say only
      that a network interface is up: a tablet on a Wi-Fi without internet, or a browser whose
      outage is emulated, fires "online" while nothing reaches the server. */
-  var leaving = false;
+  var leaving = false, RECHECK_MS = 5000;
   window.addEventListener("beforeunload", function () {
     leaving = true;
     /* a navigation that does not happen (a download) leaves the page in place */
@@ -190,6 +190,13 @@
       if (savedAt !== undefined && !read(OUTBOX).length) return reloadWhenReachable();
     });
   });
+  /* The saved copy also asks the server every few seconds: the "online" event does not always
+     come (a tab in the background, a network that returns without the interface changing). */
+  if (savedAt !== undefined) {
+    window.setInterval(function () {
+      if (!offline() && !read(OUTBOX).length) reloadWhenReachable();
+    }, RECHECK_MS);
+  }
   window.addEventListener("offline", render);
 
   if (window.SurveySync) {
