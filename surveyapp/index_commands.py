@@ -59,7 +59,7 @@ def definition_import(file: Path) -> None:
         click.echo("Nothing was stored.", err=True)
         sys.exit(1)
     except SafetyIndexError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(exc.translated()) from exc
     state = "stored" if created else "already stored"
     click.echo(f"{row.slug} v{row.version} (from {row.effective_from}) {state}.")
 
@@ -98,7 +98,7 @@ def data_import(file: Path, replace: bool, username: str | None, dry_run: bool) 
     try:
         preview = check_upload(str(file), data, user, replace=replace)
     except SafetyIndexError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(exc.translated()) from exc
     for problem in preview.problems:
         click.echo(problem, err=True)
     if preview.problems:
@@ -134,7 +134,7 @@ def compute(district_code: str, month: str | None, fmt: str, lang: str) -> None:
     try:
         out = compute_index(district_by_code(district_code), month)
     except SafetyIndexError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(exc.translated()) from exc
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -173,7 +173,7 @@ def report(
     try:
         pdf = bulletin_pdf(district_by_code(district_code), month, lang, street_code)
     except SafetyIndexError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise click.ClickException(exc.translated()) from exc
     try:
         output.write_bytes(pdf)
     except OSError as exc:

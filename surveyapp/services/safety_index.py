@@ -62,12 +62,11 @@ MAX_ROWS = 100_000
 
 
 class SafetyIndexError(UserError):
-    """A request about the index cannot be served; the message says why (a user's error)."""
+    """A request about the index cannot be served; the message (a :class:`Text`, translated
+    where it is shown: ``translated()``) says why (a user's error)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    def __init__(self, message: str | Text, status: int = 400) -> None:
+        super().__init__(message, status)
 
 
 # ------------------------------------------------------------------------- definitions
@@ -95,9 +94,16 @@ def store_definition(
         if row.sha256 == definition.sha256:
             return row, False
         raise SafetyIndexError(
-            f"{source}: {definition.id} version {definition.version} is already stored with "
-            f"different content; give the changed definition the next version number "
-            f"({latest_version_number(definition.id) + 1})",
+            Text(
+                N_(
+                    "%(source)s: %(id)s version %(version)s is already stored with different "
+                    "content; give the changed definition the next version number (%(next)s)"
+                ),
+                source=source,
+                id=definition.id,
+                version=definition.version,
+                next=latest_version_number(definition.id) + 1,
+            ),
             409,
         )
     row = SafetyIndexDefinition(
@@ -266,9 +272,21 @@ def _table(filename: str, data: bytes) -> list[list[str]]:
         try:
             data = bounded_xlsx(data, TABLE_LIMITS)
         except WorkbookTooLarge as exc:
-            raise SafetyIndexError(f"{filename}: the workbook is too large: {exc}") from exc
+            raise SafetyIndexError(
+                Text(
+                    N_("%(file)s: the workbook is too large: %(reason)s"),
+                    file=filename,
+                    reason=exc,
+                )
+            ) from exc
         except Exception as exc:  # noqa: BLE001 - zipfile raises many types for a bad file
-            raise SafetyIndexError(f"{filename}: not a readable XLSX workbook ({exc})") from exc
+            raise SafetyIndexError(
+                Text(
+                    N_("%(file)s: not a readable XLSX workbook (%(reason)s)"),
+                    file=filename,
+                    reason=exc,
+                )
+            ) from exc
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheet = book.worksheets[0]
@@ -279,18 +297,30 @@ def _table(filename: str, data: bytes) -> list[list[str]]:
                     break
             book.close()
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
-            raise SafetyIndexError(f"{filename}: not a readable XLSX workbook ({exc})") from exc
+            raise SafetyIndexError(
+                Text(
+                    N_("%(file)s: not a readable XLSX workbook (%(reason)s)"),
+                    file=filename,
+                    reason=exc,
+                )
+            ) from exc
         return rows
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SafetyIndexError(f"{filename}: not UTF-8 text; save the CSV as UTF-8") from exc
+        raise SafetyIndexError(
+            Text(N_("%(file)s: not UTF-8 text; save the CSV as UTF-8"), file=filename)
+        ) from exc
     if "\x00" in text:
-        raise SafetyIndexError(f"{filename}: the file contains NUL characters; not a CSV file")
+        raise SafetyIndexError(
+            Text(N_("%(file)s: the file contains NUL characters; not a CSV file"), file=filename)
+        )
     try:
         return list(csv.reader(io.StringIO(text)))[: MAX_ROWS + 1]
     except csv.Error as exc:  # e.g. a field longer than the csv module's limit
-        raise SafetyIndexError(f"{filename}: not a readable CSV file ({exc})") from exc
+        raise SafetyIndexError(
+            Text(N_("%(file)s: not a readable CSV file (%(reason)s)"), file=filename, reason=exc)
+        ) from exc
 
 
 def _cell_text(value: object) -> str:
@@ -503,7 +533,11 @@ def import_upload(preview: UploadPreview, user: User | None = None) -> dict:
     """Store a checked upload (all rows or none) and record it in the audit log."""
     if preview.problems:
         raise SafetyIndexError(
-            f"{preview.filename}: {len(preview.problems)} problem(s); nothing was stored"
+            Text(
+                N_("%(file)s: %(n)s problem(s); nothing was stored"),
+                file=preview.filename,
+                n=len(preview.problems),
+            )
         )
     stored = _stored({(r.series, r.street.id, r.month) for r in preview.rows})
     replaced = {(r.series, r.street.id, r.month) for r, _old in preview.replaced}
@@ -558,7 +592,7 @@ def import_upload(preview: UploadPreview, user: User | None = None) -> dict:
 def district_by_code(code: str) -> Locality:
     district = db.session.scalar(select(Locality).where(Locality.code == code))
     if district is None or district.level != "district":
-        raise SafetyIndexError(f"no district with code '{code}'", 404)
+        raise SafetyIndexError(Text(N_("no district with code '%(code)s'"), code=code), 404)
     return district
 
 
@@ -584,8 +618,13 @@ def latest_month(district: Locality) -> str:
     months = months_with_data(district)
     if not months:
         raise SafetyIndexError(
-            f"no monthly data for district {district.code} yet; upload the series first "
-            "(surveyapp index data import FILE)",
+            Text(
+                N_(
+                    "no monthly data for district %(code)s yet; upload the series first "
+                    "(surveyapp index data import FILE)"
+                ),
+                code=district.code,
+            ),
             404,
         )
     return months[-1]
@@ -712,13 +751,18 @@ def compute_index(
 ) -> IndexResult:
     """The index of ``month`` (default: the latest month with data), with last month's changes."""
     if month is not None and not MONTH_RE.match(month):
-        raise SafetyIndexError(f"month '{month}' is not YYYY-MM")
+        raise SafetyIndexError(Text(N_("month '%(month)s' is not YYYY-MM"), month=month))
     month = month or latest_month(district)
     row = version_in_force(month)
     if row is None:
         raise SafetyIndexError(
-            f"no index definition is in force in {month}; import one "
-            "(surveyapp index definition import FILE)",
+            Text(
+                N_(
+                    "no index definition is in force in %(month)s; import one "
+                    "(surveyapp index definition import FILE)"
+                ),
+                month=month,
+            ),
             404,
         )
     survey_part = survey_part or _SurveyPart(district)
@@ -859,4 +903,6 @@ def export_bytes(
         buf = io.BytesIO()
         book.save(buf)
         return buf.getvalue()
-    raise SafetyIndexError(f"unknown export format '{fmt}' (csv or xlsx)", 404)
+    raise SafetyIndexError(
+        Text(N_("unknown export format '%(format)s' (csv or xlsx)"), format=fmt), 404
+    )

@@ -67,14 +67,14 @@ def _latest(district: Locality) -> str:
     try:
         return service.latest_month(district)
     except service.SafetyIndexError as exc:
-        abort(exc.status, exc.message)
+        abort(exc.status, exc.translated())
 
 
 def _compute(district: Locality, month: str | None):
     try:
         return service.compute_index(district, month)
     except service.SafetyIndexError as exc:
-        abort(exc.status, exc.message)
+        abort(exc.status, exc.translated())
 
 
 @bp.get("/")
@@ -151,7 +151,7 @@ def _pdf(place: Locality, street_code: str | None, name: str):
     try:
         data = service.bulletin_pdf(place, _month(), lang, street_code)
     except service.SafetyIndexError as exc:
-        abort(exc.status, exc.message)
+        abort(exc.status, exc.translated())
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=name)  # fmt: skip
 
@@ -229,7 +229,7 @@ def upload():
                 filename, data, current_user, replace=replace, translate=_
             )
         except service.SafetyIndexError as exc:
-            abort(exc.status, exc.message)
+            abort(exc.status, exc.translated())
         if request.form.get("action") == "store" and preview.ok:
             summary = service.import_upload(preview, current_user)
             flash(
@@ -292,7 +292,7 @@ def definition():
             except DefinitionError:  # checked above; the text cannot have changed since
                 abort(400)
             except service.SafetyIndexError as exc:
-                problems = [exc.message]
+                problems = [exc.translated()]
                 status = exc.status
             else:
                 flash(

@@ -48,9 +48,10 @@ def test_compute_json_shape_and_consistency(demo) -> None:
 def test_bad_month_and_district_are_errors(demo) -> None:
     runner = demo.test_cli_runner()
     result = runner.invoke(args=["index", "compute", "--district", "nope"])
-    assert result.exit_code != 0 and "no district with code 'nope'" in result.output
+    # a Chinese operator (the default language) reads the refusals in Chinese
+    assert result.exit_code != 0 and "没有代码为「nope」的区县" in result.output
     result = runner.invoke(args=["index", "compute", "--district", DISTRICT, "--month", "2026-13"])
-    assert result.exit_code != 0 and "not YYYY-MM" in result.output
+    assert result.exit_code != 0 and "月份「2026-13」不是 YYYY-MM 格式" in result.output
 
 
 def test_bulletin_pdf_reads_back_as_the_json(demo, tmp_path) -> None:
@@ -109,7 +110,7 @@ def test_definition_check_and_import(demo, tmp_path) -> None:
     changed = shipped.read_text(encoding="utf-8").replace("weight: 30", "weight: 30.0")
     bad.write_text(changed)
     result = runner.invoke(args=["index", "definition", "import", str(bad)])
-    assert result.exit_code != 0 and "next version number (2)" in result.output
+    assert result.exit_code != 0 and "请给修改后的定义下一个版本号（2）" in result.output
     bad.write_text(changed.replace("version: 1", "version: 2").replace(
         "effective_from: 2025-01", "effective_from: 2030-01"))  # fmt: skip
     result = runner.invoke(args=["index", "definition", "import", str(bad)])
