@@ -63,6 +63,8 @@ def _repeat(repeat: Repeat) -> dict[str, Any]:
         "count": repeat.count.to_json() if repeat.count is not None else None,
         "min": repeat.minimum,
         "max": repeat.maximum,
+        # the most instances (model.MAX_INSTANCES or max): a count above it is an error
+        "limit": repeat.limit,
     }
 
 

@@ -49,6 +49,7 @@ ANSWER_ERROR_KINDS: frozenset[str] = frozenset(
         "unknown_question",  # a key that is no question of the questionnaire
         "not_instances",  # a repeat group's answer is not a list of instances (objects)
         "repeat_count",  # params: count (instances sent), expected, min, max (None if unset)
+        "repeat_too_many",  # params: count (the count answered), max (the group's limit)
     }
 )
 
@@ -438,18 +439,25 @@ def _check_repeat(
         return
     repeat = group.repeat
     expected = repeat.expected(valid)
+    if repeat.too_many(valid):  # 5e16 people: refused, never built
+        if checked:
+            errors.append(
+                AnswerError(group.id, "repeat_too_many", {"count": expected, "max": repeat.limit})
+            )
+        return
     count = len(instances)
     if (
         (expected is not None and count != expected)
         or (repeat.minimum is not None and count < repeat.minimum)
-        or (repeat.maximum is not None and count > repeat.maximum)
+        or count > repeat.limit
     ):
         if checked:
             details = {
                 "count": count,
                 "expected": expected,
                 "min": repeat.minimum,
-                "max": repeat.maximum,
+                # the limit when it was passed (no max written: MAX_INSTANCES)
+                "max": repeat.limit if count > repeat.limit else repeat.maximum,
             }
             errors.append(AnswerError(group.id, "repeat_count", details))
         return

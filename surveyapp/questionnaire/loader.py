@@ -32,6 +32,7 @@ from .model import (
     DEFAULT_LANGUAGE,
     DEFAULT_TEXT_MAX_LENGTH,
     LANGUAGE_NAMES,
+    MAX_INSTANCES,
     QUESTION_TYPES,
     RTL_LANGUAGES,
     Choice,
@@ -724,6 +725,8 @@ class _Loader:
                 number = self.integer(count_node, field)
                 if number is not None and number < 0:
                     self.report(count_node, field, "must be 0 or more")
+                elif number is not None and number > MAX_INSTANCES:
+                    self.report(count_node, field, f"must be at most {MAX_INSTANCES}")
                 elif number is not None:
                     count = parse_condition(str(number))
             else:
@@ -742,6 +745,10 @@ class _Loader:
                         _join(path, key),
                         f"must be {1 if key == 'max' else 0} or more",
                     )
+                    value = None
+                elif value is not None and value > MAX_INSTANCES:
+                    message = f"must be at most {MAX_INSTANCES} (a repeat's most instances)"
+                    self.report(entries[key], _join(path, key), message)
                     value = None
                 bounds[key] = value
         low, high = bounds["min"], bounds["max"]

@@ -230,6 +230,12 @@ class Question:
 _COUNT_TEXT = re.compile(r"[ \t\n\r\f\v]*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))[ \t\n\r\f\v]*\Z")
 
 
+#: The most instances a repeat group may have (a roster of 100 people): a count above it, or
+#: above the group's ``max``, is an answer error; the loader refuses a ``max`` above it. The
+#: tablet gets each group's limit in the questionnaire document (fieldwork/offline.py).
+MAX_INSTANCES = 100
+
+
 @dataclass(frozen=True)
 class Repeat:
     """How often a repeat group is asked: ``count`` (a number or an expression such as
@@ -252,6 +258,17 @@ class Repeat:
         if not math.isfinite(value) or value <= 0:
             return 0
         return int(value)
+
+    @property
+    def limit(self) -> int:
+        """The most instances this group may have: its ``max``, never above MAX_INSTANCES."""
+        return min(self.maximum, MAX_INSTANCES) if self.maximum is not None else MAX_INSTANCES
+
+    def too_many(self, answers: Mapping[str, Any]) -> bool:
+        """Whether ``count`` asks for more instances than :attr:`limit` (an answer error; the
+        tablet's ``SurveyConditions.repeatTooMany`` is the same rule)."""
+        expected = self.expected(answers)
+        return expected is not None and expected > self.limit
 
 
 @dataclass(frozen=True)

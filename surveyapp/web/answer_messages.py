@@ -52,6 +52,12 @@ def answer_error_message(schema: Questionnaire, error: AnswerError, lang: str) -
         return _("This question is not part of the questionnaire.")
     if kind == "not_instances":
         return _("The answer to a repeat group is a list of instances.")
+    if kind == "repeat_too_many":
+        return _(
+            "The count %(count)s is too many: at most %(max)s are allowed.",
+            count=p.get("count"),
+            max=p.get("max"),
+        )
     if kind == "repeat_count":
         if p.get("expected") is not None:
             return _(

@@ -149,6 +149,10 @@ def _messages() -> dict[str, str]:
         "instance": _("No. %(n)s"),
         "addInstance": _("Add one more"),
         "removeInstance": _("Remove this one"),
+        "tooManyInstances": _(
+            "The count %(count)s is too many: at most %(max)s are allowed. "
+            "Go back and correct the answer."
+        ),
         "specify": _("Please specify"),
         "required": _("Please answer this question."),
         "notInteger": _("Please enter a whole number."),

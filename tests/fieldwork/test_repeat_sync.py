@@ -119,3 +119,52 @@ def test_malformed_instances_are_400(demo, client, token, door, roster_wave, mem
     response = post(client, body, token)
     assert response.status_code in (400, 422), response.get_json()
     assert "members" in response.get_json()["message"] + str(response.get_json().get("errors"))
+
+
+# A roster whose count is any number ("how many people live here" without a max).
+UNBOUNDED = """\
+id: unbounded-roster
+version: 1
+title: {zh_CN: 家庭成员, en: Household}
+languages: [zh_CN, en]
+groups:
+  - id: household
+    title: {zh_CN: 住户, en: Household}
+    questions:
+      - {id: size, type: decimal, label: {zh_CN: 几口人？, en: "How many?"}}
+  - id: people
+    title: {zh_CN: 成员, en: People}
+    repeat: {count: "${size}"}
+    questions:
+      - {id: person, type: text, label: {zh_CN: 姓名, en: Name}}
+"""
+
+
+@pytest.fixture
+def unbounded_wave(demo):
+    with demo.app_context():
+        version, _ = store_questionnaire(UNBOUNDED, "unbounded.yaml")
+        for survey in db.session.scalars(select(Survey)):
+            survey.questionnaire_version_id = version.id
+        for wave in db.session.scalars(select(Wave)):
+            wave.questionnaire_version_id = version.id
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    ("size", "sent"), [("50000000000000000", 0), (101, 101), ("99999999999999999999.5", 3)]
+)
+def test_a_count_above_the_limit_is_422_naming_the_roster(
+    demo, client, token, door, unbounded_wave, size, sent
+):
+    """A repeat has at most MAX_INSTANCES (100) instances: a count above it is an answer
+    error naming the roster and the count, never a 500, nothing stored."""
+    people = [{"person": f"p{i}"} for i in range(sent)]
+    body = submission(door, {"size": size, "people": people})
+    response = post(client, body, token)
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["errors"][0]
+    assert (error["field"], error["kind"]) == ("people", "repeat_too_many")
+    assert "100" in error["message"]
+    with demo.app_context():
+        assert db.session.scalar(select(Response).where(Response.uuid == body["uuid"])) is None

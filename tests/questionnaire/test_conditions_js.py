@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from surveyapp.questionnaire import conditions
 from surveyapp.questionnaire.conditions import FORMAT, parse_condition
+from surveyapp.questionnaire.model import MAX_INSTANCES
 from surveyapp.questionnaire.problems import QuestionnaireError
 from tests.properties import examples
 
@@ -67,6 +68,17 @@ class Browser:
         """The number of instances the tablet makes for a repeat count (offline.js)."""
         request = {"condition": expression, "answers": answers, "repeat_count": True}
         request["today"] = TODAY.isoformat()
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, "node stopped"
+        return json.loads(line)["result"]
+
+    def too_many(self, repeat: dict[str, Any], answers: dict[str, Any]) -> bool:
+        """Whether the tablet finds a repeat group's count above its limit (``repeat``: the
+        group's ``repeat`` in the questionnaire document)."""
+        request = {"repeat": repeat, "answers": answers, "today": TODAY.isoformat()}
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
         self.process.stdin.flush()
@@ -455,6 +467,43 @@ def test_the_tablet_and_the_server_read_a_repeat_count_alike(browser_conditions,
     server, tablet = counts(browser_conditions, source, answers)
     # As doubles: past 2**53 JavaScript writes a whole number with its shortest digits.
     assert float(tablet) == float(server), (source, answers)
+    assert too_many(browser_conditions, source, answers, None) == (server > MAX_INSTANCES,) * 2
+
+
+def too_many(
+    browser: Browser, source: str, answers: dict[str, Any], maximum: int | None
+) -> tuple[bool, bool]:
+    """Return (server, tablet): whether the count ``source`` is above the group's limit."""
+    from surveyapp.fieldwork.offline import _repeat
+    from surveyapp.questionnaire.model import Repeat
+
+    repeat = Repeat(parse_condition(source), None, maximum)
+    sent = json.loads(json.dumps(_repeat(repeat), allow_nan=False))  # as the tablet gets it
+    return repeat.too_many(answers), browser.too_many(sent, answers)
+
+
+@pytest.mark.parametrize(
+    ("answer", "maximum", "expected"),
+    [
+        (100, None, False),
+        (101, None, True),
+        ("101", None, True),
+        (5e16, None, True),  # "how many people live here": 5e16
+        ("50000000000000000", None, True),
+        (1e300, None, True),
+        (3, 3, False),
+        (4, 3, True),
+        (-5e16, None, False),  # none, as ODK reads it
+    ],
+)
+def test_a_count_above_the_limit_alike(browser_conditions, answer, maximum, expected):
+    """A count above MAX_INSTANCES (100) or the group's max: refused by the server, no
+    instances built on the tablet; the same on both sides, by hand."""
+    answers = {"household_size": answer}
+    assert too_many(browser_conditions, "${household_size}", answers, maximum) == (
+        expected,
+        expected,
+    )
 
 
 @pytest.mark.parametrize(

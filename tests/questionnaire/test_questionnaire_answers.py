@@ -235,4 +235,5 @@ def test_every_kind_is_documented_and_tested() -> None:
         "unknown_question",
         "not_instances",  # repeat groups: tests/questionnaire/test_repeat.py
         "repeat_count",
+        "repeat_too_many",  # above MAX_INSTANCES: tests/fieldwork/test_repeat_sync.py
     }

@@ -307,3 +307,31 @@ def test_the_count_is_read_as_the_tablet_reads_it(expression, answers, expected)
     from surveyapp.questionnaire.model import Repeat
 
     assert Repeat(parse_condition(expression)).expected(answers) == expected
+
+
+def test_a_repeat_above_the_most_instances_is_refused_naming_the_line() -> None:
+    """A repeat has at most MAX_INSTANCES (100) instances: a max, min or fixed count above
+    it is refused where it is written."""
+    found = problems("""\
+  - id: people
+    title: {zh_CN: 成员}
+    repeat: {max: 101}
+    questions:
+      - {id: age, type: integer, label: {zh_CN: 年龄}}
+  - id: pets
+    title: {zh_CN: 宠物}
+    repeat:
+      count: 50000000000000000
+    questions:
+      - {id: pet, type: text, label: {zh_CN: 名}}
+  - id: cars
+    title: {zh_CN: 车}
+    repeat: {min: 200, max: 100}
+    questions:
+      - {id: car, type: text, label: {zh_CN: 车}}
+""")
+    assert found == [
+        (12, "groups[1].repeat.max", "must be at most 100 (a repeat's most instances)"),
+        (18, "groups[2].repeat.count", "must be at most 100"),
+        (23, "groups[3].repeat.min", "must be at most 100 (a repeat's most instances)"),
+    ]

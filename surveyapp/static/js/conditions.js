@@ -227,6 +227,16 @@
     return isFinite(n) && n > 0 ? Math.floor(n) : 0;
   }
 
-  var api = {FORMAT: FORMAT, evaluate: evaluate, value: value, repeatCount: repeatCount, today: localToday};
+  /* The most instances of a repeat group (model.Repeat.limit, sent as repeat.limit; a document
+     from before it was sent: its max, else the server's MAX_INSTANCES). */
+  function repeatLimit(repeat) { return repeat.limit || repeat.max || 100; }
+  /* Whether a repeat group's count asks for more instances than its limit (model.Repeat.too_many):
+     the tablet then builds none and says why, the server refuses the answers. */
+  function repeatTooMany(repeat, get) {
+    return !!(repeat && repeat.count) && repeatCount(repeat.count, get) > repeatLimit(repeat);
+  }
+
+  var api = {FORMAT: FORMAT, evaluate: evaluate, value: value, repeatCount: repeatCount,
+             repeatLimit: repeatLimit, repeatTooMany: repeatTooMany, today: localToday};
   global.SurveyConditions = api;
 })(typeof window !== "undefined" ? window : globalThis);

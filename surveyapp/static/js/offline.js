@@ -173,10 +173,14 @@
     if (!g.repeat || !g.repeat.count) return null;
     return SurveyConditions.repeatCount(g.repeat.count, rel._get);  /* as the server reads it */
   }
+  /* A count above the group's limit (5e16 people): no instances are built, the group says why. */
+  function limitOf(g) { return SurveyConditions.repeatLimit(g.repeat); }
+  function tooMany(g, rel) { return SurveyConditions.repeatTooMany(g.repeat, rel._get); }
   /* The instances of a repeat group, created or dropped to match its count or minimum. */
   function instances(g, rel) {
     var list = iv.answers[g.id] = Array.isArray(iv.answers[g.id]) ? iv.answers[g.id] : [];
     var n = fixedCount(g, rel);
+    if (tooMany(g, rel)) n = 0;  /* never build 5e16 sections */
     if (n === null) n = Math.max(list.length, g.repeat.min || 0);
     while (list.length < n) list.push({});
     list.length = n;
@@ -553,6 +557,7 @@
         if (message && !bad) { bad = true; fs.scrollIntoView({block: "center"}); }
       });
       if (bad) return;
+      if (group.repeat && tooMany(group, rel)) return;  /* the message above says why */
       var following = nextGroup(index);
       if (following === null) renderReview(); else renderGroup(following);
     });
@@ -565,6 +570,12 @@
      unless the questionnaire fixes their number (repeat count). */
   function renderInstances(form, group, index) {
     var rel = relevance(iv.qv, iv.answers);
+    if (tooMany(group, rel)) {
+      instances(group, rel);
+      form.appendChild(el("p", {"class": "card error-text too-many", role: "alert",
+        text: fmt(M.tooManyInstances, {count: fixedCount(group, rel), max: limitOf(group)})}));
+      return;
+    }
     var list = instances(group, rel), open = fixedCount(group, rel) === null;
     list.forEach(function (inst, i) {
       var section = el("section", {"class": "card instance", "data-instance": String(i + 1)}, [
