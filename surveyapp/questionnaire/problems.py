@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..errors import Text
+from ..errors import N_, Text
 
 
 @dataclass(frozen=True, order=True)
@@ -28,16 +28,19 @@ class Problem:
     message: str
     #: The message to translate where it is shown, when the loader worded it as a Text.
     text: Text | None = dataclasses.field(default=None, compare=False, repr=False)
+    #: ``field`` worded as a Text (``survey sheet, row 4``), when it is words rather than a path.
+    place: Text | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return str(self.as_text())
 
     def as_text(self) -> Text:
         """The problem with its place (file, line, field), translated where it is shown."""
-        where = f"{self.file}:{self.line}" if self.line > 0 else self.file
-        if self.field:
-            where = f"{where}: {self.field}"
-        return Text("%(where)s: %(message)s", where=where, message=self.text or self.message)
+        where: str | Text = f"{self.file}:{self.line}" if self.line > 0 else self.file
+        if self.place is not None or self.field:
+            place = self.place if self.place is not None else self.field
+            where = Text(N_("%(where)s: %(place)s"), where=where, place=place)
+        return Text(N_("%(where)s: %(message)s"), where=where, message=self.text or self.message)
 
 
 class QuestionnaireError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from ..errors import N_, Text
 from .untrusted import WorkbookTooLarge, XlsxLimits
 
 #: The first bytes of an OLE2 compound file (what an ``.xls`` workbook is).
@@ -22,7 +23,12 @@ def is_xls(data: bytes) -> bool:
 
 
 class NotAWorkbook(ValueError):
-    """The bytes are not a readable ``.xls`` workbook; the message says why."""
+    """The bytes are not a readable ``.xls`` workbook; the message says why (``text``: to
+    translate where it is shown)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 _LIMITS = XlsxLimits()
@@ -42,7 +48,7 @@ def xls_to_xlsx(data: bytes, limits: XlsxLimits = _LIMITS) -> bytes:
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except Exception as error:  # noqa: BLE001 - xlrd raises many kinds for a bad file
-        raise NotAWorkbook(f"not an .xls workbook ({error})") from error
+        raise NotAWorkbook(Text(N_("not an .xls workbook (%(error)s)"), error=error)) from error
     try:
         out = openpyxl.Workbook()
         out.remove(out.worksheets[0])  # the new workbook's empty sheet

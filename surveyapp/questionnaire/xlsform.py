@@ -22,6 +22,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from ..errors import N_
+from ..errors import Text as Message
 from .export import dump_document, to_document, uses_builtin_labels
 from .model import DEFAULT_LANGUAGE, DEFAULT_TEXT_MAX_LENGTH, LANGUAGE_NAMES, Questionnaire, Text
 from .problems import Problem
@@ -246,8 +248,10 @@ class _Reader:
         row = self.rows.get(name)
         return f"survey row {row} ('{name}')" if row else f"'{name}'"
 
-    def problem(self, name: str, message: str) -> None:
-        self.problems.append(Problem(self.source, self.rows.get(name, 1), name, message))
+    def problem(self, name: str, message: Message) -> None:
+        self.problems.append(
+            Problem(self.source, self.rows.get(name, 1), name, str(message), message)
+        )
 
     def warn(self, name: str, message: str) -> None:
         self.warnings.append(f"{self.source}: {self.where(name)}: {message}")
@@ -388,26 +392,20 @@ def xlsform_to_document(
         try:
             data = xls_to_xlsx(data)
         except WorkbookTooLarge as error:
-            return XLSFormImport(
-                None, [Problem(source, 1, "", f"the workbook is too large: {error}")]
-            )
+            return XLSFormImport(None, [_file_problem(source, _too_large(error))])
         except NotAWorkbook as error:
-            return XLSFormImport(None, [Problem(source, 1, "", str(error))])
+            return XLSFormImport(None, [_file_problem(source, error.text)])
     try:
         # Every reader (openpyxl here, pyxform below) gets the bounded workbook.
         data = bounded_xlsx(data)
     except WorkbookTooLarge as error:
-        return XLSFormImport(None, [Problem(source, 1, "", f"the workbook is too large: {error}")])
+        return XLSFormImport(None, [_file_problem(source, _too_large(error))])
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
-        return XLSFormImport(
-            None, [Problem(source, 1, "", f"not an .xlsx workbook ({error.__class__.__name__})")]
-        )
+        return XLSFormImport(None, [_file_problem(source, _not_xlsx(error))])
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        return XLSFormImport(
-            None, [Problem(source, 1, "", f"not an .xlsx workbook ({error.__class__.__name__})")]
-        )
+        return XLSFormImport(None, [_file_problem(source, _not_xlsx(error))])
     rows, raw_survey = _survey_rows(workbook)
     raw_choices = _choice_rows(workbook)
     has_form_id = any(values.get("form_id") for _, values in _sheet_rows(workbook, "settings"))
@@ -419,11 +417,20 @@ def xlsform_to_document(
             xlsform=data, warnings=warnings, validate=False, file_type=".xlsx"
         )
     except PyXFormError as error:
-        return XLSFormImport(None, [_pyxform_problem(source, str(error))], rows=rows)
+        problem = _pyxform_problem(source, str(error), rows, raw_survey)
+        return XLSFormImport(None, [problem], rows=rows)
     except Exception as error:  # noqa: BLE001 - pyxform lets some internal errors through
         return XLSFormImport(
             None,
-            [Problem(source, 1, "", f"pyxform cannot read the form ({error.__class__.__name__})")],
+            [
+                _file_problem(
+                    source,
+                    Message(
+                        N_("pyxform cannot read the form (%(error)s)"),
+                        error=error.__class__.__name__,
+                    ),
+                )
+            ],
             rows=rows,
         )
     reader = _Reader(source, converted._pyxform, rows)
@@ -446,17 +453,85 @@ _PYXFORM_ROW = re.compile(r"^\s*\[row\s*:\s*(\d+)\]\s*")
 _PYXFORM_SHEET = re.compile(r"[Oo]n the '(\w+)' sheet")
 
 
-def _pyxform_problem(source: str, message: str) -> Problem:
+def _file_problem(source: str, message: Message) -> Problem:
+    return Problem(source, 1, "", str(message), message)
+
+
+def _too_large(error: WorkbookTooLarge) -> Message:
+    reason = getattr(error, "text", None) or str(error)
+    return Message(N_("the workbook is too large: %(reason)s"), reason=reason)
+
+
+def _not_xlsx(error: BaseException) -> Message:
+    return Message(N_("not an .xlsx workbook (%(error)s)"), error=error.__class__.__name__)
+
+
+#: pyxform's refusals we word ourselves (translated where shown); any other stays pyxform's.
+_PYXFORM_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^List name not in choices sheet: (?P<name>.+)$"),
+        N_("List name not in choices sheet: %(name)s"),
+    ),
+    (
+        re.compile(
+            r"^On the '(?P<sheet>\w+)' sheet, the '(?P<column>[\w:]+)' value is invalid\. "
+            r"Reference variables must contain a name from the 'survey' sheet\. "
+            r"Could not find the name '(?P<name>[^']*)'\.$"
+        ),
+        N_(
+            "On the '%(sheet)s' sheet, the '%(column)s' value is invalid. Reference variables "
+            "must contain a name from the 'survey' sheet. Could not find the name '%(name)s'."
+        ),
+    ),
+    (
+        re.compile(r"^Unknown question type '(?P<type>[^']*)'\.$"),
+        N_("Unknown question type '%(type)s'."),
+    ),
+)
+
+
+def _pyxform_reason(text: str) -> str | Message:
+    for pattern, template in _PYXFORM_REASONS:
+        match = pattern.match(text.strip())
+        if match is not None and str(Message(template, **match.groupdict())) == text.strip():
+            return Message(template, **match.groupdict())
+    return text
+
+
+_PYXFORM_UNKNOWN_TYPE = re.compile(r"^Unknown question type '([^']*)'\.$")
+
+
+def _pyxform_problem(
+    source: str,
+    message: str,
+    rows: Mapping[str, int] | None = None,
+    raw_survey: Mapping[str, Mapping[str, str]] | None = None,
+) -> Problem:
     """pyxform's refusal as a problem naming the sheet and row (pyxform writes ``[row : 4]``;
-    the sheet is the survey sheet unless the message names another)."""
+    the sheet is the survey sheet unless the message names another). pyxform names no row
+    for an unknown question type: it is the first survey row of that type."""
+    unknown = _PYXFORM_UNKNOWN_TYPE.match(message.strip())
+    if unknown is not None and rows and raw_survey:
+        found = [
+            rows[name]
+            for name, values in raw_survey.items()
+            if name in rows and values.get("type", "").strip() == unknown.group(1)
+        ]
+        if found:
+            message = f"[row : {min(found)}] {message.strip()}"
     match = _PYXFORM_ROW.match(message)
     if match is None:
-        return Problem(source, 1, "", f"pyxform refuses the form: {message}")
+        text = Message(N_("pyxform refuses the form: %(reason)s"), reason=message)
+        return Problem(source, 1, "", str(text), text)
     row = int(match.group(1))
     rest = message[match.end() :]
     sheet = _PYXFORM_SHEET.search(rest)
-    where = f"{sheet.group(1) if sheet else 'survey'} sheet, row {row}"
-    return Problem(source, row, where, f"pyxform refuses it: {rest}")
+    place = Message(
+        N_("%(sheet)s sheet, row %(row)s"), sheet=sheet.group(1) if sheet else "survey", row=row
+    )
+    reason = _pyxform_reason(rest) if rest.strip() == rest else rest
+    text = Message(N_("pyxform refuses it: %(reason)s"), reason=reason)
+    return Problem(source, row, str(place), str(text), text, place)
 
 
 def _slug(form_id: str) -> str:
@@ -503,15 +578,15 @@ def _document(
     ordered += [code for code in dict.fromkeys(codes) if code not in ordered]
     for name, code in reader.languages.items():
         if code in ordered and not is_language_code(code):
-            reader.problems.append(
-                Problem(
-                    reader.source,
-                    1,
-                    f"survey sheet, columns ::{name}",
-                    f"'{name}' is no language name known here: write its code in parentheses, "
-                    f"as in label::{name} (xx)",
-                )
+            place = Message(N_("survey sheet, columns ::%(name)s"), name=name)
+            text = Message(
+                N_(
+                    "'%(name)s' is no language name known here: write its code in "
+                    "parentheses, as in label::%(name)s (xx)"
+                ),
+                name=name,
             )
+            reader.problems.append(Problem(reader.source, 1, str(place), str(text), text, place))
     if reader.draft:
         # A draft takes whatever languages the form has: Chinese, the default language, is
         # declared with its texts missing (marked in the designer); publishing needs them.
@@ -522,29 +597,28 @@ def _document(
                 "简体中文 (zh_CN) in the designer before publishing"
             )
     elif DEFAULT_LANGUAGE not in ordered:
-        reader.problems.append(
-            Problem(
-                reader.source,
-                1,
-                "languages",
+        text = Message(
+            N_(
                 "the form has no Chinese labels: add label::简体中文 (zh) columns "
                 "(Chinese is the default language of every questionnaire), or import it as "
-                "a draft (--draft) and translate it in the designer",
+                "a draft (--draft) and translate it in the designer"
             )
         )
+        reader.problems.append(Problem(reader.source, 1, "languages", str(text), text))
     for code in reader.required_languages:
         if code not in ordered and not reader.draft:
             name = LANGUAGE_NAMES.get(code, code)
-            reader.problems.append(
-                Problem(
-                    reader.source,
-                    1,
-                    "languages",
-                    f"the form has no {name} ({code}) labels: publishing requires "
-                    f"{', '.join(reader.required_languages)} (SURVEYAPP_PUBLISH_LANGUAGES); "
-                    f"or import it as a draft (--draft) and translate it in the designer",
-                )
+            text = Message(
+                N_(
+                    "the form has no %(name)s (%(code)s) labels: publishing requires "
+                    "%(required)s (SURVEYAPP_PUBLISH_LANGUAGES); or import it as a draft "
+                    "(--draft) and translate it in the designer"
+                ),
+                name=name,
+                code=code,
+                required=", ".join(reader.required_languages),
             )
+            reader.problems.append(Problem(reader.source, 1, "languages", str(text), text))
     words = {DEFAULT_LANGUAGE: "问题", "en": "Questions"}
     for loose_group in reader.loose_groups:
         loose_group["title"] = {code: words.get(code, words["en"]) for code in ordered}
@@ -662,11 +736,21 @@ def _child(
         if name == "meta" and (child.get("control") or {}).get("bodyless"):
             return  # pyxform's own instanceID
         if parent is not None and "repeat" in parent:
-            word = "repeat" if group_kind.repeated else "group"
             reader.problem(
                 name,
-                f"{word} '{name}' is inside repeat '{parent['id']}': repeats cannot hold "
-                f"groups or repeats (put its questions in the repeat itself)",
+                Message(
+                    N_(
+                        "repeat '%(name)s' is inside repeat '%(parent)s': repeats cannot hold "
+                        "groups or repeats (put its questions in the repeat itself)"
+                    )
+                    if group_kind.repeated
+                    else N_(
+                        "group '%(name)s' is inside repeat '%(parent)s': repeats cannot hold "
+                        "groups or repeats (put its questions in the repeat itself)"
+                    ),
+                    name=name,
+                    parent=parent["id"],
+                ),
             )
             return
         if parent is not None:
@@ -725,8 +809,11 @@ def _child(
     if our_type is None:
         reader.problem(
             name,
-            f"question type '{kind}' cannot be represented (supported: "
-            f"{', '.join(sorted({k.xlsform for k in KINDS.values()}))})",
+            Message(
+                N_("question type '%(type)s' cannot be represented (supported: %(supported)s)"),
+                type=kind,
+                supported=", ".join(sorted({k.xlsform for k in KINDS.values()})),
+            ),
         )
         return
     our_kind = KINDS[our_type]
@@ -829,7 +916,14 @@ def _repeat(reader: _Reader, name: str, child: Mapping[str, Any]) -> Any:
         if value.isdigit():
             repeat[key] = int(value)
         elif value:
-            reader.problem(name, f"surveyapp_repeat_{key} '{value}' is not a whole number")
+            reader.problem(
+                name,
+                Message(
+                    N_("%(column)s '%(value)s' is not a whole number"),
+                    column=f"surveyapp_repeat_{key}",
+                    value=value,
+                ),
+            )
     return repeat or True
 
 
@@ -873,8 +967,13 @@ def _choices(reader: _Reader, child: Mapping[str, Any], question: dict[str, Any]
     if not choices:
         reader.problem(
             question["id"],
-            f"the choices of '{question['id']}' cannot be represented "
-            f"(choices from a file or another question)",
+            Message(
+                N_(
+                    "the choices of '%(name)s' cannot be represented "
+                    "(choices from a file or another question)"
+                ),
+                name=question["id"],
+            ),
         )
         return
     items: list[dict[str, Any]] = []
@@ -985,7 +1084,7 @@ def map_problems(result: XLSFormImport, problems: Iterable[Problem]) -> list[Pro
             if row:
                 line, label, rest = row, f"choices sheet, row {row} ('{code}')", choice.group(2)
         where = f"{label}: {rest}" if label and rest else (label or rest)
-        mapped.append(Problem(problem.file, line, where, problem.message))
+        mapped.append(Problem(problem.file, line, where, problem.message, problem.text))
     return mapped
 
 
