@@ -128,12 +128,14 @@ def _read(path: str | PathLike[str]) -> tuple[str | None, list[Problem]]:
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        return None, [Problem(source, 0, "", f"cannot read the file: {error.strerror or error}")]
+        text = Message(N_("cannot read the file: %(detail)s"), detail=error.strerror or error)
+        return None, [Problem(source, 0, "", str(text), text)]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        return None, [Problem(source, line, "", "the file is not UTF-8 text; save it as UTF-8")]
+        text = Message(N_("the file is not UTF-8 text; save it as UTF-8"))
+        return None, [Problem(source, line, "", str(text), text)]
 
 
 def _line(node: Node) -> int:
@@ -146,26 +148,26 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _kind(node: Node) -> str:
+def _kind(node: Node) -> Message:
     if isinstance(node, MappingNode):
-        return "a mapping"
+        return Message(N_("a mapping"))
     if isinstance(node, SequenceNode):
-        return "a list"
+        return Message(N_("a list"))
     if node.tag == _NULL_TAG:
-        return "empty"
-    return f"the value {node.value!r}"
+        return Message(N_("empty"))
+    return Message(N_("the value %(value)s"), value=repr(node.value))
 
 
 def _key_names(node: MappingNode) -> set[str]:
     return {key.value for key, _ in node.value if isinstance(key, ScalarNode)}
 
 
-def _suggest(word: str, options: Iterable[str]) -> str:
+def _suggest(word: str, options: Iterable[str]) -> Message | str:
     close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return Message(N_(" (did you mean '%(name)s'?)"), name=close[0]) if close else ""
 
 
-def code_problem(code: str) -> str | None:
+def code_problem(code: str) -> Message | None:
     """Why ``code`` cannot be an answer code, or None.
 
     As pyxform: any text, with Unicode letters, spaces and ``/`` (``城关/东区``, ``no answer``),
@@ -173,13 +175,20 @@ def code_problem(code: str) -> str | None:
     and at most 100 characters. (A multiple question's codes cannot have spaces: checked there.)
     """
     if not code.strip():
-        return "an answer code cannot be empty"
+        return Message(N_("an answer code cannot be empty"))
     if code != code.strip():
-        return f"answer code '{code}' cannot start or end with a space"
+        return Message(N_("answer code '%(code)s' cannot start or end with a space"), code=code)
     if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in code):
-        return f"answer code {code!r} cannot contain control characters (tabs, new lines)"
+        return Message(
+            N_("answer code %(code)s cannot contain control characters (tabs, new lines)"),
+            code=repr(code),
+        )
     if len(code) > _MAX_CODE_LENGTH:
-        return f"answer code '{code[:20]}…' is longer than {_MAX_CODE_LENGTH} characters"
+        return Message(
+            N_("answer code '%(code)s…' is longer than %(max)s characters"),
+            code=code[:20],
+            max=_MAX_CODE_LENGTH,
+        )
     return None
 
 
@@ -262,10 +271,11 @@ class _Loader:
 
     # --- reporting and scalar helpers ----------------------------------------------------
 
-    def report(self, where: Node | int, path: str, message: str | Message) -> None:
+    def report(self, where: Node | int, path: str, message: Message) -> None:
+        """Record a problem: ``message`` is worded as a Text, English in ``str()`` and
+        translated where it is shown (the designer, the import command)."""
         line = where if isinstance(where, int) else _line(where)
-        text = message if isinstance(message, Message) else None
-        self.problems.append(Problem(self.source, line, path, str(message), text))
+        self.problems.append(Problem(self.source, line, path, str(message), message))
 
     def mapping(
         self, node: Node, path: str, required: Collection[str], optional: Collection[str] = ()
@@ -273,7 +283,13 @@ class _Loader:
         if not isinstance(node, MappingNode):
             expected = ", ".join(required)
             self.report(
-                node, path, f"must be a mapping with keys such as {expected}, not {_kind(node)}"
+                node,
+                path,
+                Message(
+                    N_("must be a mapping with keys such as %(keys)s, not %(kind)s"),
+                    keys=expected,
+                    kind=_kind(node),
+                ),
             )
             return None
         allowed = (*required, *optional)
@@ -282,13 +298,19 @@ class _Loader:
         for key, (key_node, value) in entries.items():
             if key not in allowed:
                 self.report(
-                    key_node, _join(path, key), f"unknown key '{key}'{_suggest(key, allowed)}"
+                    key_node,
+                    _join(path, key),
+                    Message(
+                        N_("unknown key '%(key)s'%(suggestion)s"),
+                        key=key,
+                        suggestion=_suggest(key, allowed),
+                    ),
                 )
                 continue
             result[key] = value
         for key in required:
             if key not in entries:
-                self.report(node, path, f"missing key '{key}'")
+                self.report(node, path, Message(N_("missing key '%(key)s'"), key=key))
         return result
 
     def entries(self, node: MappingNode, path: str) -> dict[str, tuple[Node, Node]]:
@@ -296,13 +318,17 @@ class _Loader:
         entries: dict[str, tuple[Node, Node]] = {}
         for key_node, value in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag == _NULL_TAG:
-                self.report(key_node, path, "keys must be plain names")
+                self.report(key_node, path, Message(N_("keys must be plain names")))
                 continue
             key = key_node.value
             if key in entries:
                 first = _line(entries[key][0])
                 self.report(
-                    key_node, _join(path, key), f"duplicate key '{key}' (first on line {first})"
+                    key_node,
+                    _join(path, key),
+                    Message(
+                        N_("duplicate key '%(key)s' (first on line %(line)s)"), key=key, line=first
+                    ),
                 )
                 continue
             entries[key] = (key_node, value)
@@ -310,28 +336,40 @@ class _Loader:
 
     def sequence(self, node: Node, path: str) -> list[Node] | None:
         if not isinstance(node, SequenceNode):
-            self.report(node, path, f"must be a list (lines starting with '- '), not {_kind(node)}")
+            self.report(
+                node,
+                path,
+                Message(
+                    N_("must be a list (lines starting with '- '), not %(kind)s"), kind=_kind(node)
+                ),
+            )
             return None
         return list(node.value)
 
     def string(self, node: Node, path: str) -> str | None:
         if not isinstance(node, ScalarNode) or node.tag == _NULL_TAG:
-            self.report(node, path, f"must be a text, not {_kind(node)}")
+            self.report(node, path, Message(N_("must be a text, not %(kind)s"), kind=_kind(node)))
             return None
         text: str = node.value
         if not text.strip():
-            self.report(node, path, "must not be blank")
+            self.report(node, path, Message(N_("must not be blank")))
             return None
         return text
 
-    def identifier(self, node: Node, path: str, what: str) -> str | None:
+    def identifier(self, node: Node, path: str, what: Message) -> str | None:
         value = self.string(node, path)
         if value is not None and not _IDENTIFIER_RE.match(value):
             self.report(
                 node,
                 path,
-                f"{what} '{value}' must be a name of letters, digits and "
-                f"underscores, not starting with a digit (at most 64)",
+                Message(
+                    N_(
+                        "%(what)s '%(value)s' must be a name of letters, digits and "
+                        "underscores, not starting with a digit (at most 64)"
+                    ),
+                    what=what,
+                    value=value,
+                ),
             )
             return None
         return value
@@ -352,7 +390,9 @@ class _Loader:
                 return int(self.constructor.construct_yaml_int(node))
             except ValueError:
                 pass
-        self.report(node, path, f"must be a whole number, not {_kind(node)}")
+        self.report(
+            node, path, Message(N_("must be a whole number, not %(kind)s"), kind=_kind(node))
+        )
         return None
 
     def number(self, node: Node, path: str) -> float | None:
@@ -366,13 +406,15 @@ class _Loader:
                 value = math.nan
             if math.isfinite(value):
                 return value
-        self.report(node, path, f"must be a number, not {_kind(node)}")
+        self.report(node, path, Message(N_("must be a number, not %(kind)s"), kind=_kind(node)))
         return None
 
     def boolean(self, node: Node, path: str) -> bool | None:
         if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG:
             return bool(self.constructor.construct_yaml_bool(node))
-        self.report(node, path, f"must be true or false, not {_kind(node)}")
+        self.report(
+            node, path, Message(N_("must be true or false, not %(kind)s"), kind=_kind(node))
+        )
         return None
 
     def text(self, node: Node, path: str) -> Text:
@@ -382,15 +424,26 @@ class _Loader:
             self.report(
                 node,
                 path,
-                f"must give the text in each language, like {{{example}}}, not {_kind(node)}",
+                Message(
+                    N_("must give the text in each language, like {%(example)s}, not %(kind)s"),
+                    example=example,
+                    kind=_kind(node),
+                ),
             )
             return MappingProxyType({})
         texts: dict[str, str] = {}
         for lang, (key_node, value) in self.entries(node, path).items():
             if self.languages is not None and lang not in self.languages:
-                message = f"'{lang}' is not a declared language{_suggest(lang, self.languages)}"
+                message = Message(
+                    N_("'%(lang)s' is not a declared language%(suggestion)s"),
+                    lang=lang,
+                    suggestion=_suggest(lang, self.languages),
+                )
                 if not _LANGUAGE_RE.match(lang) or value.tag == _NULL_TAG:
-                    message += "; if a text contains a comma, put the text in quotes"
+                    message = Message(
+                        N_("%(problem)s; if a text contains a comma, put the text in quotes"),
+                        problem=message,
+                    )
                 self.report(key_node, _join(path, lang), message)
                 continue
             if (
@@ -398,12 +451,14 @@ class _Loader:
                 or value.tag == _NULL_TAG
                 or not value.value.strip()
             ):
-                self.report(value, _join(path, lang), f"missing {lang} translation")
+                self.report(
+                    value, _join(path, lang), Message(N_("missing %(lang)s translation"), lang=lang)
+                )
                 continue
             texts[lang] = value.value
         for lang in self.languages or ():
             if lang not in texts and lang not in _key_names(node):
-                self.report(node, path, f"missing {lang} translation")
+                self.report(node, path, Message(N_("missing %(lang)s translation"), lang=lang))
         return MappingProxyType(texts)
 
     def condition(self, node: Node, path: str, choice_filter: bool = False) -> Condition | None:
@@ -416,7 +471,12 @@ class _Loader:
             self.report(
                 node,
                 path,
-                f"condition syntax error: {error.message} (column {error.column} of {source!r})",
+                Message(
+                    N_("condition syntax error: %(detail)s (column %(column)s of %(source)s)"),
+                    detail=error.message,
+                    column=error.column,
+                    source=repr(source),
+                ),
             )
             return None
 
@@ -435,15 +495,20 @@ class _Loader:
                 self.report(
                     top["id"],
                     "id",
-                    f"'{value}' must be a slug: lower-case letters, "
-                    f"digits and hyphens, like public-security-2024",
+                    Message(
+                        N_(
+                            "'%(value)s' must be a slug: lower-case letters, "
+                            "digits and hyphens, like public-security-2024"
+                        ),
+                        value=value,
+                    ),
                 )
             slug = value or ""
         version = 0
         if "version" in top:
             number = self.integer(top["version"], "version")
             if number is not None and number < 1:
-                self.report(top["version"], "version", "must be 1 or more")
+                self.report(top["version"], "version", Message(N_("must be 1 or more")))
             version = number or 0
         title = self.text(top["title"], "title") if "title" in top else MappingProxyType({})
         description = self.text(top["description"], "description") if "description" in top else None
@@ -454,7 +519,7 @@ class _Loader:
         if "groups" in top:
             group_nodes = self.sequence(top["groups"], "groups") or []
             if isinstance(top["groups"], SequenceNode) and not group_nodes:
-                self.report(top["groups"], "groups", "must list at least one group")
+                self.report(top["groups"], "groups", Message(N_("must list at least one group")))
             for index, node in enumerate(group_nodes):
                 group = self.parse_group(node, f"groups[{index}]")
                 if group is not None:
@@ -464,8 +529,14 @@ class _Loader:
                 self.report(
                     repeat_info.line,
                     "groups",
-                    f"repeat group '{repeat_id}' has the id of a question (line "
-                    f"{self.questions[repeat_id].line}): its answers are stored under its id",
+                    Message(
+                        N_(
+                            "repeat group '%(id)s' has the id of a question (line "
+                            "%(line)s): its answers are stored under its id"
+                        ),
+                        id=repeat_id,
+                        line=self.questions[repeat_id].line,
+                    ),
                 )
         self.check_conditions()
 
@@ -526,14 +597,22 @@ class _Loader:
                 continue
             if not _LANGUAGE_RE.match(code):
                 self.report(
-                    code_node, path, f"'{code}' is not a language code like zh_CN, en or ug"
+                    code_node,
+                    path,
+                    Message(
+                        N_("'%(code)s' is not a language code like zh_CN, en or ug"), code=code
+                    ),
                 )
                 continue
             if code in seen:
                 self.report(
                     code_node,
                     path,
-                    f"language '{code}' is declared twice (first on line {seen[code]})",
+                    Message(
+                        N_("language '%(code)s' is declared twice (first on line %(line)s)"),
+                        code=code,
+                        line=seen[code],
+                    ),
                 )
                 continue
             seen[code] = _line(code_node)
@@ -541,20 +620,34 @@ class _Loader:
                 name = LANGUAGE_NAMES.get(code)
                 if name is None:
                     self.report(
-                        item, path, f"give the name of language '{code}' (code: {code}, name: ...)"
+                        item,
+                        path,
+                        Message(
+                            N_("give the name of language '%(code)s' (code: %(code)s, name: ...)"),
+                            code=code,
+                        ),
                     )
                     name = code
             languages.append(Language(code, name, code in RTL_LANGUAGES if rtl is None else rtl))
         if not languages:
             if not items:
-                self.report(node, "languages", f"must list the languages, {DEFAULT_LANGUAGE} first")
+                self.report(
+                    node,
+                    "languages",
+                    Message(
+                        N_("must list the languages, %(default)s first"), default=DEFAULT_LANGUAGE
+                    ),
+                )
             return ()
         if languages[0].code != DEFAULT_LANGUAGE:
             self.report(
                 items[0],
                 "languages[0]",
-                f"the first (default) language must be {DEFAULT_LANGUAGE}, "
-                f"not '{languages[0].code}'",
+                Message(
+                    N_("the first (default) language must be %(default)s, not '%(code)s'"),
+                    default=DEFAULT_LANGUAGE,
+                    code=languages[0].code,
+                ),
             )
         for code in self.required_languages:
             if code not in seen:
@@ -562,8 +655,15 @@ class _Loader:
                 self.report(
                     node,
                     "languages",
-                    f"{name} ({code}) must be one of the languages: publishing requires "
-                    f"{', '.join(self.required_languages)} (SURVEYAPP_PUBLISH_LANGUAGES)",
+                    Message(
+                        N_(
+                            "%(name)s (%(code)s) must be one of the languages: publishing requires "
+                            "%(required)s (SURVEYAPP_PUBLISH_LANGUAGES)"
+                        ),
+                        name=name,
+                        code=code,
+                        required=", ".join(self.required_languages),
+                    ),
                 )
         self.languages = tuple(language.code for language in languages)
         return tuple(languages)
@@ -573,7 +673,9 @@ class _Loader:
             self.report(
                 node,
                 "choice_lists",
-                f"must be a mapping of list names to choices, not {_kind(node)}",
+                Message(
+                    N_("must be a mapping of list names to choices, not %(kind)s"), kind=_kind(node)
+                ),
             )
             return
         for name, (key_node, value) in self.entries(node, "choice_lists").items():
@@ -582,7 +684,13 @@ class _Loader:
                 self.report(
                     key_node,
                     path,
-                    f"choice list name '{name}' must be a name of letters, digits and underscores",
+                    Message(
+                        N_(
+                            "choice list name '%(name)s' must be a name of letters, digits and "
+                            "underscores"
+                        ),
+                        name=name,
+                    ),
                 )
                 continue
             self.choice_lists[name] = self.parse_choices(value, path)
@@ -623,13 +731,17 @@ class _Loader:
                 self.report(
                     entries["code"],
                     _join(item_path, "code"),
-                    f"duplicate answer code '{code}' (first on line {seen[code]})",
+                    Message(
+                        N_("duplicate answer code '%(code)s' (first on line %(line)s)"),
+                        code=code,
+                        line=seen[code],
+                    ),
                 )
                 continue
             seen[code] = _line(entries["code"])
             choices.append(Choice(code, label, exclusive, properties))
         if not items:
-            self.report(node, path, "must list at least one choice")
+            self.report(node, path, Message(N_("must list at least one choice")))
         result = tuple(choices)
         self.choice_cache[id(node)] = result
         return result
@@ -641,7 +753,7 @@ class _Loader:
         if entries is None:
             return None
         group_id = (
-            self.identifier(entries["id"], _join(path, "id"), "group id")
+            self.identifier(entries["id"], _join(path, "id"), Message(N_("group id")))
             if "id" in entries
             else None
         )
@@ -649,7 +761,11 @@ class _Loader:
             self.report(
                 entries["id"],
                 _join(path, "id"),
-                f"duplicate group id '{group_id}' (first on line {self.group_ids[group_id]})",
+                Message(
+                    N_("duplicate group id '%(id)s' (first on line %(line)s)"),
+                    id=group_id,
+                    line=self.group_ids[group_id],
+                ),
             )
             group_id = None
         elif group_id is not None:
@@ -685,7 +801,7 @@ class _Loader:
                 self.report(
                     entries["questions"],
                     _join(path, "questions"),
-                    "must list at least one question",
+                    Message(N_("must list at least one question")),
                 )
             for index, item in enumerate(items):
                 question = self.parse_question(
@@ -705,14 +821,17 @@ class _Loader:
         """A repeat group's ``repeat``: ``true``, or ``{count, min, max}``."""
         if isinstance(node, ScalarNode) and node.tag == _BOOL_TAG:
             if not self.constructor.construct_yaml_bool(node):
-                self.report(node, path, "leave 'repeat' out for a group asked once")
+                self.report(node, path, Message(N_("leave 'repeat' out for a group asked once")))
                 return None
             return Repeat()
         if not isinstance(node, MappingNode):
             self.report(
                 node,
                 path,
-                f"must be true or a mapping with count, min or max, not {_kind(node)}",
+                Message(
+                    N_("must be true or a mapping with count, min or max, not %(kind)s"),
+                    kind=_kind(node),
+                ),
             )
             return None
         entries = self.mapping(node, path, (), REPEAT_KEYS)
@@ -724,9 +843,13 @@ class _Loader:
             if isinstance(count_node, ScalarNode) and count_node.tag == _INT_TAG:
                 number = self.integer(count_node, field)
                 if number is not None and number < 0:
-                    self.report(count_node, field, "must be 0 or more")
+                    self.report(count_node, field, Message(N_("must be 0 or more")))
                 elif number is not None and number > MAX_INSTANCES:
-                    self.report(count_node, field, f"must be at most {MAX_INSTANCES}")
+                    self.report(
+                        count_node,
+                        field,
+                        Message(N_("must be at most %(max)s"), max=MAX_INSTANCES),
+                    )
                 elif number is not None:
                     count = parse_condition(str(number))
             else:
@@ -743,17 +866,19 @@ class _Loader:
                     self.report(
                         entries[key],
                         _join(path, key),
-                        f"must be {1 if key == 'max' else 0} or more",
+                        Message(N_("must be %(min)s or more"), min=1 if key == "max" else 0),
                     )
                     value = None
                 elif value is not None and value > MAX_INSTANCES:
-                    message = f"must be at most {MAX_INSTANCES} (a repeat's most instances)"
+                    message = Message(
+                        N_("must be at most %(max)s (a repeat's most instances)"), max=MAX_INSTANCES
+                    )
                     self.report(entries[key], _join(path, key), message)
                     value = None
                 bounds[key] = value
         low, high = bounds["min"], bounds["max"]
         if low is not None and high is not None and low > high:
-            message = f"min ({low}) is greater than max ({high})"
+            message = Message(N_("min (%(min)s) is greater than max (%(max)s)"), min=low, max=high)
             self.report(entries["min"], _join(path, "min"), message)
         return Repeat(count, low, high)
 
@@ -764,7 +889,7 @@ class _Loader:
         if entries is None:
             return None
         qid = (
-            self.identifier(entries["id"], _join(path, "id"), "question id")
+            self.identifier(entries["id"], _join(path, "id"), Message(N_("question id")))
             if "id" in entries
             else None
         )
@@ -772,7 +897,11 @@ class _Loader:
             self.report(
                 entries["id"],
                 _join(path, "id"),
-                f"duplicate question id '{qid}' (first on line {self.questions[qid].line})",
+                Message(
+                    N_("duplicate question id '%(id)s' (first on line %(line)s)"),
+                    id=qid,
+                    line=self.questions[qid].line,
+                ),
             )
             qid = None
 
@@ -783,8 +912,12 @@ class _Loader:
                 self.report(
                     entries["type"],
                     _join(path, "type"),
-                    f"unknown question type '{qtype}' (one of: "
-                    f"{', '.join(QUESTION_TYPES)}){_suggest(qtype, QUESTION_TYPES)}",
+                    Message(
+                        N_("unknown question type '%(type)s' (one of: %(types)s)%(suggestion)s"),
+                        type=qtype,
+                        types=", ".join(QUESTION_TYPES),
+                        suggestion=_suggest(qtype, QUESTION_TYPES),
+                    ),
                 )
                 qtype = None
         if qtype is not None:
@@ -793,7 +926,11 @@ class _Loader:
                     self.report(
                         entries[key],
                         _join(path, key),
-                        f"'{key}' does not apply to {qtype} questions",
+                        Message(
+                            N_("'%(key)s' does not apply to %(type)s questions"),
+                            key=key,
+                            type=qtype,
+                        ),
                     )
 
         label = (
@@ -828,7 +965,7 @@ class _Loader:
                 self.report(
                     entries["constraint_message"],
                     _join(path, "constraint_message"),
-                    "constraint_message without a constraint",
+                    Message(N_("constraint_message without a constraint")),
                 )
 
         choices: tuple[Choice, ...] = ()
@@ -842,8 +979,13 @@ class _Loader:
                 self.report(
                     entries["choices"],
                     _join(path, "choices"),
-                    f"answer code '{spaced[0]}' has a space, which a multiple question cannot "
-                    f"have (its answer is stored as codes separated by spaces, as in ODK)",
+                    Message(
+                        N_(
+                            "answer code '%(code)s' has a space, which a multiple question cannot "
+                            "have (its answer is stored as codes separated by spaces, as in ODK)"
+                        ),
+                        code=spaced[0],
+                    ),
                 )
             other_code = self.other_code(entries, path, choices)
             choice_filter = self.choice_filter(entries, path, choices, index, qid)
@@ -864,12 +1006,14 @@ class _Loader:
                 self.report(
                     entries["min"],
                     _join(path, "min"),
-                    f"min ({minimum}) is greater than max ({maximum})",
+                    Message(
+                        N_("min (%(min)s) is greater than max (%(max)s)"), min=minimum, max=maximum
+                    ),
                 )
         calculation = None
         if kind is not None and "calculation" in kind.keys:
             if "calculation" not in entries:
-                self.report(node, path, "missing key 'calculation'")
+                self.report(node, path, Message(N_("missing key '%(key)s'"), key="calculation"))
             calculation = self.question_condition(entries, path, "calculation", index, qid)
         if kind is not None and not kind.stored:
             for key in ("required", "constraint"):
@@ -877,7 +1021,13 @@ class _Loader:
                     self.report(
                         entries[key],
                         _join(path, key),
-                        f"'{key}' does not apply to {qtype} questions (nothing is stored)",
+                        Message(
+                            N_(
+                                "'%(key)s' does not apply to %(type)s questions (nothing is stored)"
+                            ),
+                            key=key,
+                            type=qtype,
+                        ),
                     )
         if kind is not None and (not kind.stored or not kind.entered):
             required = False  # shown only, or computed: never answered by the interviewer
@@ -887,7 +1037,9 @@ class _Loader:
                 length = self.integer(entries["max_length"], _join(path, "max_length"))
                 if length is not None and length < 1:
                     self.report(
-                        entries["max_length"], _join(path, "max_length"), "must be 1 or more"
+                        entries["max_length"],
+                        _join(path, "max_length"),
+                        Message(N_("must be 1 or more")),
                     )
                 elif length is not None:
                     max_length = length
@@ -920,17 +1072,29 @@ class _Loader:
     def choice_properties(self, node: Node, path: str) -> tuple[tuple[str, str], ...]:
         if not isinstance(node, MappingNode):
             self.report(
-                node, path, f"must be a mapping of column names to texts, not {_kind(node)}"
+                node,
+                path,
+                Message(
+                    N_("must be a mapping of column names to texts, not %(kind)s"), kind=_kind(node)
+                ),
             )
             return ()
         result: list[tuple[str, str]] = []
         for key_node, value in node.value:
             key = key_node.value if isinstance(key_node, ScalarNode) else ""
             if not _COLUMN_RE.match(key) or key in ("name", "label"):
-                self.report(key_node, path, f"'{key}' is not a choice column name like street")
+                self.report(
+                    key_node,
+                    path,
+                    Message(N_("'%(key)s' is not a choice column name like street"), key=key),
+                )
                 continue
             if not isinstance(value, ScalarNode) or value.tag == _NULL_TAG:
-                self.report(value, _join(path, key), f"must be a text, not {_kind(value)}")
+                self.report(
+                    value,
+                    _join(path, key),
+                    Message(N_("must be a text, not %(kind)s"), kind=_kind(value)),
+                )
                 continue
             result.append((key, value.value))
         return tuple(result)
@@ -954,8 +1118,15 @@ class _Loader:
             self.report(
                 node,
                 field,
-                f"'{column}' is no column of the choices (their columns: "
-                f"{', '.join(sorted(columns))}){_suggest(column, columns)}",
+                Message(
+                    N_(
+                        "'%(column)s' is no column of the choices (their columns: "
+                        "%(columns)s)%(suggestion)s"
+                    ),
+                    column=column,
+                    columns=", ".join(sorted(columns)),
+                    suggestion=_suggest(column, columns),
+                ),
             )
         self.pending.append(_PendingCondition(condition, node, field, "choice_filter", index, qid))
         return condition
@@ -975,7 +1146,7 @@ class _Loader:
         self, entries: dict[str, Node], node: Node, path: str
     ) -> tuple[Choice, ...]:
         if "choices" not in entries:
-            self.report(node, path, "missing key 'choices'")
+            self.report(node, path, Message(N_("missing key '%(key)s'"), key="choices"))
             return ()
         choices_node = entries["choices"]
         field = _join(path, "choices")
@@ -985,7 +1156,11 @@ class _Loader:
                 self.report(
                     choices_node,
                     field,
-                    f"unknown choice list '{name}'{_suggest(name, self.choice_lists)}",
+                    Message(
+                        N_("unknown choice list '%(name)s'%(suggestion)s"),
+                        name=name,
+                        suggestion=_suggest(name, self.choice_lists),
+                    ),
                 )
                 return ()
             return self.choice_lists[name]
@@ -1005,11 +1180,19 @@ class _Loader:
             self.report(
                 entries["other"],
                 field,
-                f"'{code}' is not one of the codes ({', '.join(c.code for c in choices)})",
+                Message(
+                    N_("'%(code)s' is not one of the codes (%(codes)s)"),
+                    code=code,
+                    codes=", ".join(c.code for c in choices),
+                ),
             )
             return None
         if choice.exclusive:
-            self.report(entries["other"], field, f"the 'other' choice '{code}' cannot be exclusive")
+            self.report(
+                entries["other"],
+                field,
+                Message(N_("the 'other' choice '%(code)s' cannot be exclusive"), code=code),
+            )
             return None
         return code
 
@@ -1022,12 +1205,19 @@ class _Loader:
         if "choices" in entries:
             choices = self.question_choices(entries, entries["choices"], path)
             if choices and sorted(c.code for c in choices) != sorted(codes):
-                count = "two" if len(codes) == 2 else str(len(codes))
+                count = Message(N_("two")) if len(codes) == 2 else str(len(codes))
                 self.report(
                     entries["choices"],
                     _join(path, "choices"),
-                    f"{kind.name} choices relabel the codes {' and '.join(codes)}: "
-                    f"give exactly those {count}",
+                    Message(
+                        N_(
+                            "%(type)s choices relabel the codes %(codes)s: "
+                            "give exactly those %(count)s"
+                        ),
+                        type=kind.name,
+                        codes=" and ".join(codes),
+                        count=count,
+                    ),
                 )
             return choices
         known = kind.builtin_labels[codes[0]]
@@ -1036,8 +1226,15 @@ class _Loader:
                 self.report(
                     entries["type"],
                     _join(path, "type"),
-                    f"no built-in {'/'.join(codes)} labels in '{lang}': "
-                    f"give choices with codes {' and '.join(codes)}",
+                    Message(
+                        N_(
+                            "no built-in %(labels)s labels in '%(lang)s': "
+                            "give choices with codes %(codes)s"
+                        ),
+                        labels="/".join(codes),
+                        lang=lang,
+                        codes=" and ".join(codes),
+                    ),
                 )
         languages = self.languages or tuple(known)
         return tuple(
@@ -1057,38 +1254,65 @@ class _Loader:
     # --- indicators and composites -------------------------------------------------------
 
     def unique_result_id(self, node: Node, path: str) -> str | None:
-        result_id = self.identifier(node, path, "id")
+        result_id = self.identifier(node, path, Message(N_("id")))
         if result_id is None:
             return None
         if result_id in self.indicator_ids:
             self.report(
                 node,
                 path,
-                f"duplicate id '{result_id}' (first on line {self.indicator_ids[result_id]})",
+                Message(
+                    N_("duplicate id '%(id)s' (first on line %(line)s)"),
+                    id=result_id,
+                    line=self.indicator_ids[result_id],
+                ),
             )
             return None
         self.indicator_ids[result_id] = _line(node)
         return result_id
 
     def choice_question(
-        self, node: Node, path: str, accepts: Callable[[QuestionKind], bool], what: str
+        self, node: Node, path: str, accepts: Callable[[QuestionKind], bool], what: Message
     ) -> Question | None:
         qid = self.string(node, path)
         if qid is None:
             return None
         info = self.questions.get(qid)
         if info is None:
-            self.report(node, path, f"unknown question '{qid}'{_suggest(qid, self.questions)}")
+            self.report(
+                node,
+                path,
+                Message(
+                    N_("unknown question '%(id)s'%(suggestion)s"),
+                    id=qid,
+                    suggestion=_suggest(qid, self.questions),
+                ),
+            )
             return None
         if not accepts(info.question.kind):
-            self.report(node, path, f"{what}; '{qid}' is a {info.question.type} question")
+            self.report(
+                node,
+                path,
+                Message(
+                    N_("%(problem)s; '%(id)s' is a %(type)s question"),
+                    problem=what,
+                    id=qid,
+                    type=info.question.type,
+                ),
+            )
             return None
         if info.question.repeat is not None:
             self.report(
                 node,
                 path,
-                f"'{qid}' is asked in repeat group '{info.question.repeat}' (once per "
-                f"instance): results are computed from questions asked once per interview",
+                Message(
+                    N_(
+                        "'%(id)s' is asked in repeat group '%(repeat)s' (once per instance): "
+                        "results are computed from questions asked once per interview"
+                    ),
+                    id=qid,
+                    repeat=info.question.repeat,
+                ),
             )
             return None
         return info.question
@@ -1100,7 +1324,7 @@ class _Loader:
         if items is None:
             return (), []
         if not items and not allow_empty:
-            self.report(node, path, "must list at least one code")
+            self.report(node, path, Message(N_("must list at least one code")))
         codes: list[str] = []
         nodes: list[Node] = []
         for index, item in enumerate(items):
@@ -1115,10 +1339,12 @@ class _Loader:
         return tuple(codes), nodes
 
     @staticmethod
-    def unknown_code(code: str, question: Question) -> str:
-        return (
-            f"unknown code '{code}' for question '{question.id}' "
-            f"(its codes: {', '.join(question.codes)})"
+    def unknown_code(code: str, question: Question) -> Message:
+        return Message(
+            N_("unknown code '%(code)s' for question '%(id)s' (its codes: %(codes)s)"),
+            code=code,
+            id=question.id,
+            codes=", ".join(question.codes),
         )
 
     def parse_indicator(self, node: Node, path: str) -> Indicator | None:
@@ -1149,7 +1375,7 @@ class _Loader:
                 entries["question"],
                 _join(path, "question"),
                 lambda kind: kind.choices,
-                "an indicator needs a choice question",
+                Message(N_("an indicator needs a choice question")),
             )
         positive: tuple[str, ...] = ()
         excluded: tuple[str, ...] = ()
@@ -1166,7 +1392,9 @@ class _Loader:
                     self.report(
                         code_node,
                         _join(path, "excluded"),
-                        f"code '{code}' cannot be both positive and excluded",
+                        Message(
+                            N_("code '%(code)s' cannot be both positive and excluded"), code=code
+                        ),
                     )
         target = None
         if "target" in entries:
@@ -1175,7 +1403,10 @@ class _Loader:
                 self.report(
                     entries["target"],
                     _join(path, "target"),
-                    f"must be a share above 0 and at most 1 (0.9 for 90%), not {target:g}",
+                    Message(
+                        N_("must be a share above 0 and at most 1 (0.9 for 90%%), not %(value)s"),
+                        value=f"{target:g}",
+                    ),
                 )
                 target = None
         base = None
@@ -1218,7 +1449,7 @@ class _Loader:
                 entries["question"],
                 _join(path, "question"),
                 lambda kind: kind.choices and not kind.multiple,
-                "a composite needs a single-choice question",
+                Message(N_("a composite needs a single-choice question")),
             )
         excluded: tuple[str, ...] = ()
         if "excluded" in entries:
@@ -1238,16 +1469,32 @@ class _Loader:
         self, node: Node, path: str, question: Question | None, excluded: tuple[str, ...]
     ) -> dict[str, float]:
         if not isinstance(node, MappingNode):
-            self.report(node, path, f"must map answer codes to points (1: 100), not {_kind(node)}")
+            self.report(
+                node,
+                path,
+                Message(
+                    N_("must map answer codes to points (1: 100), not %(kind)s"), kind=_kind(node)
+                ),
+            )
             return {}
         points: dict[str, float] = {}
         for code, (key_node, value) in self.entries(node, path).items():
             field = _join(path, code)
             if question is not None and code not in question.codes:
-                self.report(key_node, field, f"points for {self.unknown_code(code, question)}")
+                self.report(
+                    key_node,
+                    field,
+                    Message(
+                        N_("points for %(problem)s"), problem=self.unknown_code(code, question)
+                    ),
+                )
                 continue
             if code in excluded:
-                self.report(key_node, field, f"code '{code}' is excluded and cannot have points")
+                self.report(
+                    key_node,
+                    field,
+                    Message(N_("code '%(code)s' is excluded and cannot have points"), code=code),
+                )
                 continue
             number = self.number(value, field)
             if number is not None:
@@ -1259,8 +1506,14 @@ class _Loader:
                     self.report(
                         node,
                         path,
-                        f"code '{code}' of question '{question.id}' has no "
-                        f"points and is not excluded",
+                        Message(
+                            N_(
+                                "code '%(code)s' of question '%(id)s' has no "
+                                "points and is not excluded"
+                            ),
+                            code=code,
+                            id=question.id,
+                        ),
                     )
         return points
 
@@ -1274,7 +1527,11 @@ class _Loader:
     def check_condition(self, item: _PendingCondition) -> None:
         condition, node, path = item.condition, item.node, item.path
         if condition.uses_current and item.scope != "constraint":
-            self.report(node, path, "'.' (this question's answer) can only be used in a constraint")
+            self.report(
+                node,
+                path,
+                Message(N_("'.' (this question's answer) can only be used in a constraint")),
+            )
         owner_info = self.questions.get(item.owner) if item.owner else None
         owner_repeat = owner_info.question.repeat if owner_info is not None else None
         counted = {qid for function, qid in condition.choice_functions() if function == "count"}
@@ -1286,21 +1543,38 @@ class _Loader:
                     self.report(
                         node,
                         path,
-                        f"'{ref}' is a repeat group: an indicator's base uses questions asked "
-                        f"once per interview",
+                        Message(
+                            N_(
+                                "'%(ref)s' is a repeat group: an indicator's base uses questions "
+                                "asked once per interview"
+                            ),
+                            ref=ref,
+                        ),
                     )
                 elif ref not in counted:
                     self.report(
                         node,
                         path,
-                        f"'{ref}' is a repeat group: count its instances with count(${{{ref}}})",
+                        Message(
+                            N_(
+                                "'%(ref)s' is a repeat group: "
+                                "count its instances with count(${%(ref)s})"
+                            ),
+                            ref=ref,
+                        ),
                     )
                 elif owner_repeat == ref or (item.before is not None and roster.end > item.before):
                     self.report(
                         node,
                         path,
-                        f"refers to repeat group '{ref}' (line {roster.line}), which is asked "
-                        f"later: questions can only depend on questions asked before",
+                        Message(
+                            N_(
+                                "refers to repeat group '%(ref)s' (line %(line)s), which is asked "
+                                "later: questions can only depend on questions asked before"
+                            ),
+                            ref=ref,
+                            line=roster.line,
+                        ),
                     )
                 continue
             if info is not None and info.question.repeat not in (None, owner_repeat):
@@ -1308,23 +1582,46 @@ class _Loader:
                 self.report(
                     node,
                     path,
-                    f"refers to '{ref}', which is asked in repeat group '{repeat_id}' (once "
-                    f"per instance): outside it, use count(${{{repeat_id}}})",
+                    Message(
+                        N_(
+                            "refers to '%(ref)s', which is asked in repeat group '%(repeat)s' "
+                            "(once per instance): outside it, use count(${%(repeat)s})"
+                        ),
+                        ref=ref,
+                        repeat=repeat_id,
+                    ),
                 )
                 continue
             if info is None:
-                self.report(node, path, f"unknown question '{ref}'{_suggest(ref, self.questions)}")
-            elif ref == item.owner:
-                hint = "; write '.' for its own answer" if item.scope == "constraint" else ""
-                self.report(node, path, f"refers to the question itself ('{ref}'){hint}")
-            elif item.before is not None and info.index >= item.before:
-                where = "this group's questions" if item.scope == "group" else "questions"
                 self.report(
                     node,
                     path,
-                    f"refers to '{ref}' (line {info.line}), which is asked later: "
-                    f"{where} can only depend on questions asked before",
+                    Message(
+                        N_("unknown question '%(id)s'%(suggestion)s"),
+                        id=ref,
+                        suggestion=_suggest(ref, self.questions),
+                    ),
                 )
+            elif ref == item.owner:
+                message = (
+                    N_("refers to the question itself ('%(ref)s'); write '.' for its own answer")
+                    if item.scope == "constraint"
+                    else N_("refers to the question itself ('%(ref)s')")
+                )
+                self.report(node, path, Message(message, ref=ref))
+            elif item.before is not None and info.index >= item.before:
+                message = (
+                    N_(
+                        "refers to '%(ref)s' (line %(line)s), which is asked later: "
+                        "this group's questions can only depend on questions asked before"
+                    )
+                    if item.scope == "group"
+                    else N_(
+                        "refers to '%(ref)s' (line %(line)s), which is asked later: "
+                        "questions can only depend on questions asked before"
+                    )
+                )
+                self.report(node, path, Message(message, ref=ref, line=info.line))
         owner = self.questions.get(item.owner) if item.owner else None
         for qid, code in condition.compared_codes():
             info = self.questions.get(qid) if qid is not None else owner
@@ -1336,7 +1633,11 @@ class _Loader:
             if function == "count":
                 if qid not in self.repeats:
                     what = f"'{qid}'" if qid is not None else "'.'"
-                    self.report(node, path, f"count() needs a repeat group, not {what}")
+                    self.report(
+                        node,
+                        path,
+                        Message(N_("count() needs a repeat group, not %(what)s"), what=what),
+                    )
                 continue
             info = self.questions.get(qid) if qid is not None else owner
             if info is None:
@@ -1346,13 +1647,22 @@ class _Loader:
                 self.report(
                     node,
                     path,
-                    f"selected() needs a choice question; "
-                    f"'{info.question.id}' is a {qtype} question",
+                    Message(
+                        N_("selected() needs a choice question; '%(id)s' is a %(type)s question"),
+                        id=info.question.id,
+                        type=qtype,
+                    ),
                 )
             elif function == "count-selected" and not info.question.kind.multiple:
                 self.report(
                     node,
                     path,
-                    f"count-selected() needs a multiple question; "
-                    f"'{info.question.id}' is a {qtype} question",
+                    Message(
+                        N_(
+                            "count-selected() needs a multiple question; "
+                            "'%(id)s' is a %(type)s question"
+                        ),
+                        id=info.question.id,
+                        type=qtype,
+                    ),
                 )
