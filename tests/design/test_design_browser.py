@@ -70,7 +70,7 @@ def test_design_question_with_skip_logic_preview_and_publish(live_server, browse
     assert page.locator(".choices-editor").is_hidden()  # no options for a text question
     page.fill("#label-zh_CN", "为什么觉得不安全？")
     # The live check reports the missing English text with the message of `validate`.
-    page.wait_for_selector("#live-problems code:has-text('missing en translation')")
+    page.wait_for_selector("#live-problems code:has-text('缺少 en 译文')")
     page.fill("#label-en", "Why do you feel unsafe?")
     # Skip logic from the pick-lists: feel = 2.
     builder = page.locator(".condition-builder[data-target='relevant']")

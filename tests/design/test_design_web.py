@@ -245,13 +245,14 @@ def test_live_check_uses_the_validate_messages(manager):
     assert response.status_code == 200
     problems = response.get_json()["problems"]
     assert len(problems) == 2
+    # in the designer's language (Chinese), with the file, line and field of validate
     assert re.fullmatch(
-        r"night-safety\.yaml:\d+: groups\[0\]\.questions\[2\]\.label: missing en translation",
+        r"night-safety\.yaml:\d+: groups\[0\]\.questions\[2\]\.label: 缺少 en 译文",
         problems[0],
     )
     assert re.fullmatch(
         r"night-safety\.yaml:\d+: groups\[0\]\.questions\[2\]\.relevant: "
-        r"unknown question 'nothing'",
+        r"未知的题目“nothing”",
         problems[1],
     )
     # Nothing was saved by the check.
@@ -259,7 +260,10 @@ def test_live_check_uses_the_validate_messages(manager):
     # The same messages as validate_text on the saved text.
     text = db.session.get(QuestionnaireVersion, version_id).source_text
     check = client.post(f"/design/v/{version_id}/check", data={"source": text + "foo: 1\n"})
-    expected = [str(p) for p in validate_text(text + "foo: 1\n", source="night-safety.yaml")]
+    expected = [
+        p.as_text().translated()
+        for p in validate_text(text + "foo: 1\n", source="night-safety.yaml")
+    ]
     assert check.get_json()["problems"] == expected and expected
 
 
