@@ -110,8 +110,8 @@ def import_xlsform_file(file: Path, draft: bool = False) -> None:
             return import_draft_text(text, file)
         version, created = store_questionnaire(text, source=str(file))
     except QuestionnaireError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        for problem in exc.problems:  # in the operator's language (the default: Chinese)
+            click.echo(problem.as_text().translated(), err=True)
         click.echo("Nothing was imported.", err=True)
         sys.exit(1)
     state = "stored" if created else "already stored"

@@ -46,7 +46,8 @@ def test_import_xlsform(runner):
     assert "'start' metadata is kept as the interview's paradata" in result.output
     result = runner.invoke(args=["questionnaire", "import", str(DATA / "unsupported.xlsx")])
     assert result.exit_code == 1
-    assert "unsupported.xlsx:4: jobs: repeat 'jobs' is inside repeat 'members'" in result.output
+    # in the operator's language, Chinese by default
+    assert "unsupported.xlsx:4: jobs: 重复组“jobs”位于重复组“members”之内" in result.output
     assert "Nothing was imported." in result.output
 
 

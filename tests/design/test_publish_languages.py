@@ -51,8 +51,7 @@ def test_configured_languages_are_required_to_publish(app, runner, tmp_path):
     result = runner.invoke(args=["questionnaire", "import", str(form)])
     assert result.exit_code == 1
     assert (
-        "languages: the form has no English (en) labels: publishing requires zh_CN, en "
-        "(SURVEYAPP_PUBLISH_LANGUAGES)"
+        "languages: 表单没有English（en）标签：发布需要 zh_CN, en（SURVEYAPP_PUBLISH_LANGUAGES）"
     ) in result.output
     assert "Nothing was imported." in result.output
     # As a draft it is stored, and the designer and publishing ask for English.

@@ -69,7 +69,8 @@ def test_a_form_without_chinese_is_refused_for_publishing_and_imported_as_a_draf
     form = str(FORMS / "water_points_en_fr.xls")
     refused = runner.invoke(args=["questionnaire", "import", form])
     assert refused.exit_code == 1
-    assert "no Chinese labels" in refused.output and "--draft" in refused.output
+    # in the operator's language, Chinese by default
+    assert "表单没有中文标签" in refused.output and "--draft" in refused.output
     assert "Traceback" not in refused.output and versions(app) == []
     result = runner.invoke(args=["questionnaire", "import", form, "--draft"])
     assert result.exit_code == 0, result.output
@@ -112,8 +113,12 @@ def test_languages_named_in_their_own_script_go_into_a_draft(app, runner):
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("unknown_language.xlsx", "survey sheet, columns ::Elvish: 'Elvish' is no language name"),
-        ("missing_list.xls", "missing_list.xls:4: survey sheet, row 4: pyxform refuses it: "),
+        ("unknown_language.xlsx", "survey 工作表中 ::Elvish 的各列: “Elvish”不是已知的语言名称"),
+        (
+            "missing_list.xls",
+            "missing_list.xls:4: survey 工作表第 4 行: pyxform 拒绝此行：choices 工作表中没有"
+            "选项列表 nowhere",
+        ),
     ],
 )
 @pytest.mark.parametrize("draft", [False, True])
