@@ -214,8 +214,8 @@ def questionnaire_import(file: Path, draft: bool) -> None:
     try:
         version, created = store_questionnaire(file.read_text(encoding="utf-8"), source=str(file))
     except QuestionnaireError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        for problem in exc.problems:  # in the operator's language (the default: Chinese)
+            click.echo(problem.as_text().translated(), err=True)
         sys.exit(1)
     except UnicodeDecodeError as exc:
         raise click.ClickException(

@@ -70,8 +70,8 @@ def questionnaire_export(reference: str, output: Path) -> None:
             try:
                 schema = version.schema
             except QuestionnaireError as exc:
-                for problem in exc.problems:
-                    click.echo(str(problem), err=True)
+                for problem in exc.problems:  # in the operator's language (the default: Chinese)
+                    click.echo(problem.as_text().translated(), err=True)
                 raise click.ClickException(
                     "this draft has problems: fix them before exporting it as an XLSForm"
                 ) from None
@@ -128,7 +128,7 @@ def import_draft_text(text: str, file: Path) -> None:
         raise click.ClickException(f"{file}: {exc}") from exc
     problems = draft_problems(draft)
     for problem in problems:
-        click.echo(f"warning: before publishing: {problem}", err=True)
+        click.echo(f"warning: before publishing: {problem.as_text().translated()}", err=True)
     click.echo(
         f"{draft.slug} v{draft.version} stored as a draft (id {draft.id}); "
         + (
@@ -190,8 +190,8 @@ def questionnaire_pdf(reference: str, language: str | None, output: Path) -> Non
     try:
         schema, marker = printable_schema(version)
     except QuestionnaireError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        for problem in exc.problems:  # in the operator's language (the default: Chinese)
+            click.echo(problem.as_text().translated(), err=True)
         raise click.ClickException("this draft has problems: fix them before printing it") from None
     code = language or schema.default_language
     if schema.language(code) is None:

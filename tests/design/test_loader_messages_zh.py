@@ -87,3 +87,21 @@ def test_imported_file_lists_its_problems_in_chinese(manager):
         assert not ENGLISH.search(item), item
     for sentence in english:
         assert sentence not in html.unescape(page)
+
+
+def test_import_command_prints_the_problems_in_chinese(runner, tmp_path):
+    file = tmp_path / "faulty.yaml"
+    file.write_text(FAULTY, encoding="utf-8")
+    result = runner.invoke(args=["questionnaire", "import", str(file)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith(str(file))]
+    assert len(lines) == 5, result.output
+    assert any(line.endswith("未知的键“colour”") for line in lines), lines
+    assert any(line.endswith("题目“safety”没有代码“7”（其代码：2）") for line in lines), lines
+    for line in lines:
+        assert not ENGLISH.search(line.removeprefix(str(file))), line
+    # as a draft: stored, what publishing still needs printed in Chinese
+    result = runner.invoke(args=["questionnaire", "import", str(file), "--draft"])
+    assert result.exit_code == 0, result.output
+    assert "未知的题目“nosuch”" in result.output
+    assert "unknown question" not in result.output

@@ -57,9 +57,8 @@ def test_configured_languages_are_required_to_publish(app, runner, tmp_path):
     # As a draft it is stored, and the designer and publishing ask for English.
     result = runner.invoke(args=["questionnaire", "import", str(form), "--draft"])
     assert result.exit_code == 0, result.output
-    assert "English (en) must be one of the languages: publishing requires zh_CN, en" in (
-        result.output
-    )
+    # in the operator's language (the default: Chinese)
+    assert "English（en）必须是问卷语言之一：发布要求包含 zh_CN, en" in result.output
     with app.app_context():
         draft = design.draft_of("langs")
         problems = [p.message for p in design.draft_problems(draft)]
