@@ -12,8 +12,8 @@ from werkzeug.routing import IntegerConverter
 
 from ..database import out_of_range
 from ..errors import UserError
+from .errors import EXPIRED_FORM, http_message, user_error
 from .errors import rollback as _rollback
-from .errors import user_error
 
 HOME_BY_ROLE = {
     "enumerator": "offline.index",  # the offline-first interview app
@@ -135,7 +135,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_template("error.html", code=400, message=error.description), 400
+        return render_template("error.html", code=400, message=EXPIRED_FORM), 400
 
     @app.errorhandler(413)
     def too_large(error: HTTPException):
@@ -154,9 +154,9 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         _rollback()
         if request.path.startswith("/api/"):
-            return {"error": error.name, "message": error.description}, error.code
+            return {"error": error.name, "message": http_message(error)}, error.code
         return (
-            render_template("error.html", code=error.code, message=error.description),
+            render_template("error.html", code=error.code, message=http_message(error)),
             error.code,
         )
 
