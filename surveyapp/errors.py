@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["N_", "Text", "UserError"]
+__all__ = ["N_", "Text", "UserError", "Worded"]
 
 
 def N_(text: str) -> str:  # noqa: N802 - Babel's marker for a msgid translated where it is shown
@@ -59,7 +59,12 @@ class Text:
             from flask_babel import gettext
         # a parameter may be a Text too (a word of the message): translated with it
         params = {
-            k: v.translated(gettext) if isinstance(v, Text) else v for k, v in self.params.items()
+            k: v.translated(gettext)
+            if isinstance(v, Text)
+            else v.text.translated(gettext)
+            if isinstance(v, Worded)
+            else v
+            for k, v in self.params.items()
         }
         wording = gettext(self.template)
         return wording % params if params else wording
@@ -74,6 +79,18 @@ class Text:
 
     def __hash__(self) -> int:
         return hash(self.template)
+
+
+class Worded(str):
+    """The English of a :class:`Text` as a ``str`` (for code that reads it as text), carrying
+    the Text: as a parameter of another Text it is translated with it."""
+
+    text: Text
+
+    def __new__(cls, text: Text) -> Worded:
+        worded = super().__new__(cls, str(text))
+        worded.text = text
+        return worded
 
 
 class UserError(Exception):

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from ..errors import N_, Text, Worded
 from .problems import Problem, QuestionnaireError
 from .safe_regex import Pattern, PatternError, compile_pattern
 
@@ -92,8 +93,10 @@ _TOKEN_RE = re.compile(
 class ConditionSyntaxError(QuestionnaireError):
     """A condition's text is not a valid expression; ``column`` is 1-based."""
 
-    def __init__(self, message: str, column: int, source: str = "") -> None:
-        self.message = message
+    def __init__(self, message: str | Text, column: int, source: str = "") -> None:
+        #: English (a str); a :class:`Worded` when it was raised as a Text, translated with
+        #: the problem that quotes it.
+        self.message = Worded(message) if isinstance(message, Text) else message
         self.column = column
         self.source = source
         super().__init__([Problem("<condition>", 1, "", f"{message} (column {column})")])
@@ -199,15 +202,21 @@ def _tokenize(source: str) -> list[_Token]:
         if match is None:
             char = source[pos]
             if char in "'\"":
-                raise ConditionSyntaxError(f"text starting with {char} is never closed", pos + 1)
+                raise ConditionSyntaxError(
+                    Text(N_("text starting with %(char)s is never closed"), char=char), pos + 1
+                )
             if source.startswith("${", pos):
-                raise ConditionSyntaxError("'${' is never closed with '}'", pos + 1)
+                raise ConditionSyntaxError(Text(N_("'${' is never closed with '}'")), pos + 1)
             if char == "/":
-                message = "operator '/' is not supported: divide with 'div'"
+                message = Text(N_("operator '/' is not supported: divide with 'div'"))
                 raise ConditionSyntaxError(message, pos + 1)
             if char in "|&!":
-                raise ConditionSyntaxError(f"operator '{char}' is not supported", pos + 1)
-            raise ConditionSyntaxError(f"unexpected character {char!r}", pos + 1)
+                raise ConditionSyntaxError(
+                    Text(N_("operator '%(char)s' is not supported"), char=char), pos + 1
+                )
+            raise ConditionSyntaxError(
+                Text(N_("unexpected character %(char)s"), char=repr(char)), pos + 1
+            )
         kind = match.lastgroup
         assert kind is not None
         if kind != "ws":
@@ -215,7 +224,9 @@ def _tokenize(source: str) -> list[_Token]:
             if kind == "ref":
                 name = match.group("refname").strip()
                 if not _NAME_RE.match(name):
-                    raise ConditionSyntaxError(f"'{text}' does not name a question", pos + 1)
+                    raise ConditionSyntaxError(
+                        Text(N_("'%(text)s' does not name a question"), text=text), pos + 1
+                    )
                 text = name
             tokens.append(_Token(kind, text, pos + 1))
         pos = match.end()
@@ -246,7 +257,12 @@ class _Parser:
         token = self.advance()
         if token.kind != "op" or token.text != text:
             raise ConditionSyntaxError(
-                f"expected '{text}' but found {_describe(token)}", token.column
+                Text(
+                    N_("expected '%(text)s' but found %(what)s"),
+                    text=text,
+                    what=_describe(token),
+                ),
+                token.column,
             )
         return token
 
@@ -254,7 +270,9 @@ class _Parser:
         node = self.or_expr()
         token = self.peek()
         if token.kind != "end":
-            raise ConditionSyntaxError(f"unexpected {_describe(token)}", token.column)
+            raise ConditionSyntaxError(
+                Text(N_("unexpected %(what)s"), what=_describe(token)), token.column
+            )
         return node
 
     def keyword(self, word: str) -> bool:
@@ -284,7 +302,8 @@ class _Parser:
             following = self.peek()
             if following.kind == "op" and following.text in _COMPARISONS:
                 raise ConditionSyntaxError(
-                    "comparisons cannot be chained; combine them with 'and'", following.column
+                    Text(N_("comparisons cannot be chained; combine them with 'and'")),
+                    following.column,
                 )
         return node
 
@@ -338,26 +357,40 @@ class _Parser:
         if token.kind == "name":
             return self.name(token)
         if token.kind == "end":
-            raise ConditionSyntaxError("the condition ends too early", token.column)
-        raise ConditionSyntaxError(f"unexpected {_describe(token)}", token.column)
+            raise ConditionSyntaxError(Text(N_("the condition ends too early")), token.column)
+        raise ConditionSyntaxError(
+            Text(N_("unexpected %(what)s"), what=_describe(token)), token.column
+        )
 
     def name(self, token: _Token) -> _Node:
         if token.text in ("and", "or", "div", "mod"):
-            raise ConditionSyntaxError(f"'{token.text}' needs something before it", token.column)
+            raise ConditionSyntaxError(
+                Text(N_("'%(word)s' needs something before it"), word=token.text), token.column
+            )
         following = self.peek()
         if not (following.kind == "op" and following.text == "(") and self.choice_filter:
             return _Prop(token.text)
         if not (following.kind == "op" and following.text == "("):
             raise ConditionSyntaxError(
-                f"unknown name '{token.text}': write ${{{token.text}}} for a question's answer "
-                f"or '{token.text}' for a text",
+                Text(
+                    N_(
+                        "unknown name '%(name)s': write ${%(name)s} for a question's answer "
+                        "or '%(name)s' for a text"
+                    ),
+                    name=token.text,
+                ),
                 token.column,
             )
         arity = FUNCTIONS.get(token.text)
         if arity is None:
             known = ", ".join(f"{name}()" for name in FUNCTIONS)
             raise ConditionSyntaxError(
-                f"unknown function '{token.text}()' (known: {known})", token.column
+                Text(
+                    N_("unknown function '%(name)s()' (known: %(known)s)"),
+                    name=token.text,
+                    known=known,
+                ),
+                token.column,
             )
         self.advance()
         self.enter(token)
@@ -370,32 +403,39 @@ class _Parser:
         self.expect(")")
         self.depth -= 1
         if len(args) != arity:
-            plural = "argument" if arity == 1 else "arguments"
+            template = (
+                N_("%(name)s() takes %(arity)s argument, not %(n)s")
+                if arity == 1
+                else N_("%(name)s() takes %(arity)s arguments, not %(n)s")
+            )
             raise ConditionSyntaxError(
-                f"{token.text}() takes {arity} {plural}, not {len(args)}", token.column
+                Text(template, name=token.text, arity=arity, n=len(args)), token.column
             )
         if token.text == "regex":
             pattern = args[1]
             if not isinstance(pattern, _Literal) or not isinstance(pattern.value, str):
                 raise ConditionSyntaxError(
-                    "regex() needs its pattern written as a text in quotes", token.column
+                    Text(N_("regex() needs its pattern written as a text in quotes")),
+                    token.column,
                 )
             try:
                 compiled = compile_pattern(pattern.value)
             except PatternError as error:
-                raise ConditionSyntaxError(f"regex(): {error}", token.column) from None
+                raise ConditionSyntaxError(
+                    Text(N_("regex(): %(error)s"), error=str(error)), token.column
+                ) from None
             return _Regex(args[0], compiled)
         return _Call(token.text, tuple(args))
 
     def enter(self, token: _Token) -> None:
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            raise ConditionSyntaxError("the condition is nested too deeply", token.column)
+            raise ConditionSyntaxError(Text(N_("the condition is nested too deeply")), token.column)
 
 
-def _describe(token: _Token) -> str:
+def _describe(token: _Token) -> str | Text:
     if token.kind == "end":
-        return "the end of the condition"
+        return Text(N_("the end of the condition"))
     if token.kind == "ref":
         return f"'${{{token.text}}}'"
     return f"'{token.text}'"
@@ -800,6 +840,6 @@ def parse_condition(source: str, choice_filter: bool = False) -> Condition:
     nodes = list(_walk(tree))
     refs = frozenset(node.qid for node in nodes if isinstance(node, _Ref))
     if choice_filter and any(isinstance(node, _Current) for node in nodes):
-        raise ConditionSyntaxError("'.' cannot be used in a choice filter", 1, source)
+        raise ConditionSyntaxError(Text(N_("'.' cannot be used in a choice filter")), 1, source)
     uses_current = any(isinstance(node, _Current) for node in nodes)
     return Condition(source, refs, uses_current, tree)

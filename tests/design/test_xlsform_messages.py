@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -14,6 +15,8 @@ from surveyapp.extensions import db
 from surveyapp.models import QuestionnaireVersion
 from surveyapp.questionnaire import QuestionnaireError
 from surveyapp.questionnaire.xlsform import xlsform_to_draft_yaml
+
+MINIMAL = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "minimal.yaml"
 
 
 def _workbook(*rows: list[str]) -> bytes:
@@ -91,3 +94,31 @@ def test_designer_import_shows_the_problem_in_chinese(
     for word in ENGLISH:
         assert word not in page, word
     assert db.session.scalar(select(func.count()).select_from(QuestionnaireVersion)) == before
+
+
+#: (a condition that does not parse, the English detail as today, the Chinese detail)
+BAD_CONDITIONS = [
+    ("${safety} = 3 )", "unexpected ')'", "意外的 ')'"),
+    ("${safety} =", "the condition ends too early", "条件过早结束"),
+    ("${safety} = 1 = 2", "comparisons cannot be chained", "比较不能连写"),
+    ("${safety} / 2", "operator '/' is not supported: divide with 'div'", "不支持运算符“/”"),
+    ("foo(${safety})", "unknown function 'foo()'", "未知函数“foo()”"),
+    ("count(${safety}", "expected ')' but found the end of the condition", "却是 条件的结尾"),
+]
+
+
+@pytest.mark.parametrize(("condition", "english", "chinese"), BAD_CONDITIONS)
+def test_condition_syntax_errors_are_shown_in_chinese(app, condition, english, chinese):
+    """conditions.py words its syntax errors as Text: the loader's problem quotes them, English
+    as str(), Chinese where the problem is shown (the designer's lists)."""
+    from surveyapp.questionnaire import validate_text
+
+    text = MINIMAL.read_text(encoding="utf-8").replace(
+        "relevant: ${safety} = 3", f'relevant: "{condition}"'
+    )
+    problems = validate_text(text, source="bad.yaml")
+    assert len(problems) == 1 and english in str(problems[0]), problems
+    with app.test_request_context():
+        shown = problems[0].as_text().translated()
+    assert chinese in shown and "条件语法错误" in shown, shown
+    assert english not in shown and "condition syntax error" not in shown, shown
