@@ -422,7 +422,7 @@ class _Parser:
                 compiled = compile_pattern(pattern.value)
             except PatternError as error:
                 raise ConditionSyntaxError(
-                    Text(N_("regex(): %(error)s"), error=str(error)), token.column
+                    Text(N_("regex(): %(error)s"), error=error.text), token.column
                 ) from None
             return _Regex(args[0], compiled)
         return _Call(token.text, tuple(args))

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import N_, Text
+
 __all__ = [
     "MAX_PATTERN",
     "MAX_STATES",
@@ -51,7 +53,12 @@ _Ranges = tuple[tuple[int, int], ...]
 
 
 class PatternError(ValueError):
-    """The pattern is outside the supported subset; the message says why and where."""
+    """The pattern is outside the supported subset; the message says why and where (``text``:
+    the message to translate where it is shown; ``str()`` is the English)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def _span(*chars: str) -> _Ranges:
@@ -156,9 +163,10 @@ class _Parser:
         self.depth = 0
         self.variable = 0
 
-    def error(self, message: str, pos: int | None = None) -> PatternError:
+    def error(self, message: Text, pos: int | None = None) -> PatternError:
         where = (self.pos if pos is None else pos) + 1
-        return PatternError(f"{message} (character {where} of the pattern)")
+        template = N_("%(message)s (character %(where)s of the pattern)")
+        return PatternError(Text(template, message=message, where=where))
 
     def peek(self) -> str:
         return self.source[self.pos] if self.pos < len(self.source) else ""
@@ -166,7 +174,7 @@ class _Parser:
     def parse(self) -> _Re:
         node = self.alternation()
         if self.pos < len(self.source):
-            raise self.error(f"unexpected {self.peek()!r}")
+            raise self.error(Text(N_("unexpected %(char)s"), char=repr(self.peek())))
         return node
 
     def alternation(self) -> _Re:
@@ -192,21 +200,30 @@ class _Parser:
         if self.peek() == "?":
             self.pos += 1  # lazy: the same texts match
         if self.peek() in ("?", "*", "+", "{"):
-            raise self.error("a quantifier cannot follow another quantifier")
+            raise self.error(Text(N_("a quantifier cannot follow another quantifier")))
         if isinstance(atom, _Anchor):
-            raise self.error("an anchor cannot be repeated", start)
+            raise self.error(Text(N_("an anchor cannot be repeated")), start)
         if high != 1 and (_repeats(atom) or _alternates(atom)):
             raise self.error(
-                "a repeated group cannot contain another repetition or a '|' (such as (a+)+ "
-                "or (a|ab)*): it could take for ever to check",
+                Text(
+                    N_(
+                        "a repeated group cannot contain another repetition or a '|' (such as "
+                        "(a+)+ or (a|ab)*): it could take for ever to check"
+                    )
+                ),
                 start,
             )
         if high != low and high != 1:
             self.variable += 1
             if self.variable > MAX_VARIABLE:
                 raise self.error(
-                    f"at most {MAX_VARIABLE} repetitions of varying length (*, +, {{n,m}}) "
-                    "are supported",
+                    Text(
+                        N_(
+                            "at most %(n)s repetitions of varying length (*, +, {n,m}) are "
+                            "supported"
+                        ),
+                        n=MAX_VARIABLE,
+                    ),
                     start,
                 )
         return _Repeat(atom, low, high)
@@ -223,20 +240,20 @@ class _Parser:
         start = self.pos - 1
         end = self.source.find("}", self.pos)
         if end < 0:
-            raise self.error("'{' is never closed", start)
+            raise self.error(Text(N_("'{' is never closed")), start)
         body = self.source[self.pos : end]
         self.pos = end + 1
         low_text, comma, high_text = body.partition(",")
         if not low_text.isascii() or not low_text.isdigit():
-            raise self.error("'{n,m}' needs whole numbers", start)
+            raise self.error(Text(N_("'{n,m}' needs whole numbers")), start)
         if high_text and (not high_text.isascii() or not high_text.isdigit()):
-            raise self.error("'{n,m}' needs whole numbers", start)
+            raise self.error(Text(N_("'{n,m}' needs whole numbers")), start)
         low = int(low_text)
         high = None if comma and not high_text else int(high_text) if high_text else low
         if low > _MAX_COUNT or (high is not None and high > _MAX_COUNT):
-            raise self.error(f"counts in '{{n,m}}' are at most {_MAX_COUNT}", start)
+            raise self.error(Text(N_("counts in '{n,m}' are at most %(n)s"), n=_MAX_COUNT), start)
         if high is not None and high < low:
-            raise self.error("'{n,m}' needs n <= m", start)
+            raise self.error(Text(N_("'{n,m}' needs n <= m")), start)
         return low, high
 
     def atom(self) -> _Re:
@@ -247,18 +264,18 @@ class _Parser:
             if self.source.startswith("?:", self.pos):
                 self.pos += 2
             elif self.peek() == "?":
-                raise self.error("'(?' is only supported as '(?:'", start)
+                raise self.error(Text(N_("'(?' is only supported as '(?:'")), start)
             self.depth += 1
             if self.depth > 20:
-                raise self.error("groups are nested too deeply", start)
+                raise self.error(Text(N_("groups are nested too deeply")), start)
             node = self.alternation()
             if self.peek() != ")":
-                raise self.error("'(' is never closed", start)
+                raise self.error(Text(N_("'(' is never closed")), start)
             self.pos += 1
             self.depth -= 1
             return node
         if char in ("*", "+", "?", "{"):
-            raise self.error(f"{char!r} has nothing to repeat")
+            raise self.error(Text(N_("%(char)s has nothing to repeat"), char=repr(char)))
         self.pos += 1
         if char == "^":
             return _Anchor(end=False)
@@ -278,7 +295,7 @@ class _Parser:
         start = self.pos - 1
         char = self.peek()
         if not char:
-            raise self.error("the pattern ends with '\\'", start)
+            raise self.error(Text(N_("the pattern ends with '\\'")), start)
         self.pos += 1
         if char in _CLASSES:
             return _CLASSES[char]
@@ -287,8 +304,8 @@ class _Parser:
         if char in _PUNCTUATION:
             return _span(char)
         if char.isdigit():
-            raise self.error("back-references ('\\1') are not supported", start)
-        raise self.error(f"'\\{char}' is not supported", start)
+            raise self.error(Text(N_("back-references ('\\1') are not supported")), start)
+        raise self.error(Text(N_("'\\%(char)s' is not supported"), char=char), start)
 
     def class_char(self) -> tuple[str | None, _Ranges]:
         """One member of a class: (the character, its ranges); character None for \\d etc."""
@@ -299,7 +316,7 @@ class _Parser:
             ranges = self.escape(in_class=True)
             return (None if escaped in _CLASSES else chr(ranges[0][0])), ranges
         if char == "[":
-            raise self.error("'[' inside a class must be written '\\['", self.pos - 1)
+            raise self.error(Text(N_("'[' inside a class must be written '\\['")), self.pos - 1)
         return char, _span(char)
 
     def char_class(self, start: int) -> _Set:
@@ -311,7 +328,7 @@ class _Parser:
         while True:
             char = self.peek()
             if not char:
-                raise self.error("'[' is never closed", start)
+                raise self.error(Text(N_("'[' is never closed")), start)
             if char == "]" and not first:
                 self.pos += 1
                 break
@@ -322,9 +339,18 @@ class _Parser:
                 self.pos += 1
                 high_char, _ = self.class_char()
                 if low_char is None or high_char is None:
-                    raise self.error("a range cannot start or end with '\\d', '\\w' or '\\s'", dash)
+                    raise self.error(
+                        Text(N_("a range cannot start or end with '\\d', '\\w' or '\\s'")), dash
+                    )
                 if ord(high_char) < ord(low_char):
-                    raise self.error(f"the range {low_char}-{high_char} is backwards", dash)
+                    raise self.error(
+                        Text(
+                            N_("the range %(low)s-%(high)s is backwards"),
+                            low=low_char,
+                            high=high_char,
+                        ),
+                        dash,
+                    )
                 ranges.append((ord(low_char), ord(high_char)))
             else:
                 ranges.extend(low_ranges)
@@ -344,7 +370,9 @@ class _Builder:
 
     def add(self, *state: object) -> int:
         if len(self.states) >= MAX_STATES:
-            raise PatternError(f"the pattern is too complex (over {MAX_STATES} steps)")
+            raise PatternError(
+                Text(N_("the pattern is too complex (over %(n)s steps)"), n=MAX_STATES)
+            )
         self.states.append(list(state))
         return len(self.states) - 1
 
@@ -471,7 +499,7 @@ class Pattern:
 def compile_pattern(source: str) -> Pattern:
     """Parse ``source``; raise :class:`PatternError` if it is outside the safe subset."""
     if len(source) > MAX_PATTERN:
-        raise PatternError(f"the pattern is longer than {MAX_PATTERN} characters")
+        raise PatternError(Text(N_("the pattern is longer than %(n)s characters"), n=MAX_PATTERN))
     tree = _Parser(source).parse()
     builder = _Builder()
     match = builder.add("match")

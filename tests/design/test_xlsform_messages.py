@@ -104,6 +104,8 @@ BAD_CONDITIONS = [
     ("${safety} / 2", "operator '/' is not supported: divide with 'div'", "不支持运算符“/”"),
     ("foo(${safety})", "unknown function 'foo()'", "未知函数“foo()”"),
     ("count(${safety}", "expected ')' but found the end of the condition", "却是 条件的结尾"),
+    ("regex(${safety}, 'a{3')", "regex(): '{' is never closed", "regex()：“{”没有结束（模式的第"),
+    ("regex(${safety}, '(a+)+')", "a repeated group cannot", "重复的分组不能包含另一个重复"),
 ]
 
 
