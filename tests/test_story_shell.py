@@ -45,9 +45,10 @@ sa assignments create --survey "$SID" --wave 2027-Q1 --user li --locality "$COMM
    --mode door --target 3 --format json > a1.json
 sa waves open --survey "$SID" --code 2027-Q1
 TOKEN=$(sa users token li --label tablet | head -n 1)
-sa run --port "$PORT" > server.log 2>&1 &
+# Not through sa(): a backgrounded function is a subshell, and killing it leaves the server.
+"$SURVEYAPP" run --port "$PORT" > server.log 2>&1 &
 SERVER=$!
-trap 'kill $SERVER' EXIT
+trap 'kill $SERVER; wait $SERVER 2>/dev/null || true' EXIT
 URL="http://127.0.0.1:$PORT"
 for i in $(seq 1 100); do curl -s -o /dev/null "$URL/api/v1/openapi.yaml" && break; sleep 0.2; done
 api "http://127.0.0.1:$PORT/api/v1/assignments" > assignments1.json
@@ -151,6 +152,10 @@ def test_a_survey_runs_through_the_commands_and_the_api(migrated_database, tmp_p
     )
     log = done.stdout + done.stderr + (tmp_path / "server.log").read_text(errors="replace")
     assert done.returncode == 0, log[-4000:]
+    # The script's server is gone with it (a server left running holds its port and database).
+    with socket.socket() as probe:
+        port = int(env["PORT"])
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the server outlived the test"
     read = lambda name: (tmp_path / name).read_text()  # noqa: E731
     assert read("codes.txt").split() == ["201", "201", "201"], read("sent1.json")
     assert read("late.txt").strip() == "409", read("late.json")  # the wave is closed
