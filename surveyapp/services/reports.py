@@ -54,7 +54,7 @@ from . import disk_cache
 from .comparisons import streets_vs_district, vs_previous_wave
 from .estimates import wave_results
 from .wave_design import build_design, survey_settings
-from .wave_selection import EstimateRequestError, wave_version
+from .wave_selection import EstimateRequestError, find_survey_and_wave, wave_version
 from .wave_snapshot import extract_wave
 
 log = logging.getLogger(__name__)
@@ -79,27 +79,12 @@ class ReportUnavailable(UserError):
 
 
 def find_survey_wave(survey_id: int, wave_code: str | None = None) -> tuple[Survey, Wave]:
-    """Return the survey and its wave (the latest when ``wave_code`` is None)."""
-    survey = db.session.get(Survey, survey_id)
-    if survey is None:
-        raise ReportRequestError(
-            Text(N_("no survey with id %(id)s (see `surveyapp surveys list`)"), id=survey_id)
-        )
-    if not survey.waves:
-        raise ReportRequestError(Text(N_("survey %(id)s has no wave yet"), id=survey_id))
-    if wave_code is None:
-        return survey, survey.waves[-1]
-    for wave in survey.waves:
-        if wave.code == wave_code:
-            return survey, wave
-    raise ReportRequestError(
-        Text(
-            N_("survey %(id)s has no wave '%(wave)s'; its waves: %(waves)s"),
-            id=survey_id,
-            wave=wave_code,
-            waves=", ".join(w.code for w in survey.waves),
-        )
-    )
+    """Return the survey and its wave (the latest when ``wave_code`` is None); the look-up of
+    :func:`.wave_selection.find_survey_and_wave`, refused as a report that does not exist."""
+    try:
+        return find_survey_and_wave(survey_id, wave_code)
+    except EstimateRequestError as exc:
+        raise ReportRequestError(exc.text or exc.message) from exc
 
 
 def survey_streets(survey: Survey) -> list[Locality]:
