@@ -7,7 +7,12 @@ request runs and a cProfile of one kind. What a gunicorn worker spends per reque
 the same for every kind (parsing the request, writing the answer), so the ratios here say
 where the application's own time goes; bench_load.py gives the throughput.
 
+``--enumerators N`` grows the current wave as bench_day.py's world does: N more enumerators,
+each with a door-to-door assignment in a community, and the wave's interviews handed out among
+them (so that per-enumerator figures have N rows to count, not the demo's few).
+
 Usage: .venv/bin/python bench/bench_pages.py [--repeat 50] [--profile KIND] [--db URL]
+       [--enumerators N] [--kinds "dashboard data,static"]
 """
 
 from __future__ import annotations
@@ -37,10 +42,14 @@ def main() -> None:
     parser.add_argument("--profile", help="cProfile this kind and print the top functions")
     parser.add_argument("--sql", action="store_true", help="print the statements per request")
     parser.add_argument("--only", help="profile output: only functions whose path matches")
+    parser.add_argument("--enumerators", type=int, default=0, help="grow the wave (see above)")
+    parser.add_argument("--kinds", help="comma-separated kinds to run (default: all)")
     args = parser.parse_args()
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-pages-')) / 'db.sqlite'}"
     world = setup(url, args.responses, 7)
+    if args.enumerators:
+        grow(url, args.enumerators)
 
     from sqlalchemy import event
 
@@ -51,9 +60,11 @@ def main() -> None:
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-load", "WTF_CSRF_ENABLED": False}
     )
     enumerator, official, tablet = app.test_client(), app.test_client(), app.test_client()
+    manager = app.test_client()
     for client, (user, password) in (
         (enumerator, ("enumerator", "enumerator-demo-2026")),
         (official, ("official", "official-demo-2026")),
+        (manager, ("manager", "manager-demo-2026")),
     ):
         response = client.post("/auth/login", data={"username": user, "password": password})
         assert response.status_code == 302, (user, response.status_code)
@@ -84,11 +95,20 @@ def main() -> None:
         ),
         "submit": submit,
         "official": lambda: official.get(world.official_path),
+        "dashboard data": lambda: manager.get(
+            f"/dashboard/waves/{wave_id}/data.json", headers={"Accept": "application/json"}
+        ),
     }
+    if args.kinds:
+        wanted = [k.strip() for k in args.kinds.split(",")]
+        kinds = {k: kinds[k] for k in wanted}
     counted: list[str] = []
     with app.app_context():
         engine = db.engine
-    print(f"{'request':<14} {'CPU ms':>8} {'vs static':>10} {'statements':>11}")
+        from surveyapp.models import Assignment
+
+        wave_id = db.session.get(Assignment, world.assignment_id).wave_id
+    print(f"{'request':<14} {'CPU ms':>8} {'vs static':>10} {'statements':>11}", flush=True)
     base = None
     for name, call in kinds.items():
         for _ in range(3):
@@ -121,6 +141,59 @@ def main() -> None:
                 stats.print_stats(args.only, 45)
             else:
                 stats.print_stats(45)
+
+
+def grow(url: str, enumerators: int) -> None:
+    """Add ``enumerators`` enumerators with an assignment each to the current wave (as
+    bench_day.py does) and hand the wave's interviews out among them."""
+    from sqlalchemy import insert, select, update
+
+    from surveyapp import create_app
+    from surveyapp.extensions import db
+    from surveyapp.models import Assignment, Locality, Response, User, Wave
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-load"})
+    with app.app_context():
+        wave = db.session.scalar(select(Wave).where(Wave.code == "2026-Q4"))
+        communities = db.session.scalars(
+            select(Locality).where(Locality.level == "community").order_by(Locality.id)
+        ).all()
+        ids = db.session.scalars(
+            insert(User).returning(User.id),
+            [
+                {
+                    "username": f"day-{i:04d}",
+                    "display_name": f"调查员{i:04d}",
+                    "password_hash": "unused",
+                    "role": "enumerator",
+                }
+                for i in range(enumerators)
+            ],
+        ).all()
+        db.session.execute(
+            insert(Assignment),
+            [
+                {
+                    "wave_id": wave.id,
+                    "enumerator_id": uid,
+                    "locality_id": communities[i % len(communities)].id,
+                    "mode": "door",
+                    "target": 20,
+                    "locality_editable": True,
+                }
+                for i, uid in enumerate(ids)
+            ],
+        )
+        responses = db.session.scalars(
+            select(Response.id).where(Response.wave_id == wave.id).order_by(Response.id)
+        ).all()
+        for i, rid in enumerate(responses):
+            db.session.execute(
+                update(Response).where(Response.id == rid).values(enumerator_id=ids[i % len(ids)])
+            )
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
 
 
 if __name__ == "__main__":
