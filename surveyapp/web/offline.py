@@ -8,15 +8,20 @@ through the sync API.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
-from flask_babel import get_translations
+from flask import Blueprint, Response, current_app, render_template, request, session, url_for
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from ..auth import roles_required
 from ..caching import BoundedCache
+from ..i18n import select_locale
 
 bp = Blueprint("offline", __name__)
 
@@ -52,7 +57,72 @@ def shell_version() -> str:
 @roles_required("enumerator")
 def index():
     """Show the offline interview app: assignments, interviews waiting to be sent, sync."""
-    return render_template("offline/index.html", messages=_translated_messages())
+    if "_flashes" in session:  # a message to show once: this page is not the usual one
+        return render_template("offline/index.html", messages=_translated_messages())
+    return _shell_page()
+
+
+#: Stand-ins rendered into the cached page where each request's own values go.
+_MARK = secrets.token_hex(8)
+_CSRF, _USERNAME, _NAME = (f"{slot}-{_MARK}" for slot in ("csrf", "username", "name"))
+
+
+class _ShownUser:
+    """What the offline page shows of the logged-in user: its role, and stand-ins for its
+    names. Reading anything else is an error, so that a template change that shows more of
+    the user cannot serve one user's page to another."""
+
+    is_authenticated = True
+    username = _USERNAME
+    display_name = _NAME
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+
+    def __getattr__(self, name: str):
+        raise RuntimeError(
+            f"the cached offline page does not know current_user.{name}: add it to its key "
+            "(web/offline.py _shell_page)"
+        )
+
+
+def _shell_page() -> str:
+    """The offline page, rendered once per everything it is made from (language, role,
+    address) with stand-ins for the user's names and the CSRF token, filled in here.
+
+    Rendering the page (two templates, fifty translated texts, twenty addresses) was most of
+    the CPU time of an enumerator's visit; it is the same for every enumerator but for the
+    names, and the CSRF token of each session."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    pages: BoundedCache[str] = app.extensions.setdefault("offline_pages", BoundedCache(32))
+    role = current_user.role
+    key = (
+        get_translations(),
+        str(get_locale()),
+        select_locale(),
+        role,
+        request.method,
+        request.script_root,
+        request.full_path,
+    )
+    page = pages.get(key)
+    if page is None:
+        page = pages.put(
+            key,
+            render_template(
+                "offline/index.html",
+                messages=_translated_messages(),
+                current_user=_ShownUser(role),
+                csrf_token=lambda: _CSRF,
+            ),
+        )
+    username = str(escape(current_user.username))
+    name = str(escape(current_user.display_name or current_user.username))
+    return (
+        page.replace(_CSRF, str(escape(generate_csrf())))
+        .replace(_USERNAME, username)
+        .replace(_NAME, name)
+    )
 
 
 #: :func:`_messages` per catalogue (one per language): the same for every request, and asking
