@@ -349,6 +349,32 @@ def demo(app):
     return app
 
 
+def use_questionnaire(app, text: str, filename: str):
+    """Store the questionnaire ``text`` and make it every survey's and wave's; its schema."""
+    from sqlalchemy import select
+
+    from surveyapp.models import Survey, Wave
+    from surveyapp.services.questionnaires import store_questionnaire
+
+    with app.app_context():
+        version, _ = store_questionnaire(text, filename)
+        for survey in db.session.scalars(select(Survey)):
+            survey.questionnaire_version_id = version.id
+        for wave in db.session.scalars(select(Wave)):
+            wave.questionnaire_version_id = version.id
+        db.session.commit()
+        return version.schema
+
+
+@pytest.fixture
+def roster_survey(demo):
+    """The demo with the household roster (tests/rosters.py) as every survey's and wave's
+    questionnaire."""
+    from .rosters import roster_text
+
+    use_questionnaire(demo, roster_text(), "roster.yaml")
+
+
 @pytest.fixture
 def live_server(demo):
     """The demo app served on a free loopback port, CSRF on (a browser goes through it)."""

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from surveyapp.questionnaire import load_questionnaire
 from surveyapp.questionnaire.export import read_document
 from surveyapp.services import design
 
+from ..rosters import ROSTER, roster_with_one_to_three_visitors
 from .test_design_web import _new_questionnaire
 from .test_design_web import manager as manager  # noqa: F401  (the fixture)
-
-ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
 
 
 def test_the_designer_keeps_a_repeat_when_a_group_is_edited() -> None:
@@ -58,8 +55,7 @@ def test_the_preview_shows_one_instance_of_a_roster_with_how_many_are_asked(mana
 
     from surveyapp.services.questionnaires import store_questionnaire
 
-    text = ROSTER.read_text(encoding="utf-8").replace("      max: 3", "      min: 1\n      max: 3")
-    version, _ = store_questionnaire(text, "roster.yaml")
+    version, _ = store_questionnaire(roster_with_one_to_three_visitors(), "roster.yaml")
 
     def notes(url: str) -> dict[str, str]:
         page = manager.get(url)

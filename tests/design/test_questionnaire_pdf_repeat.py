@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from surveyapp.questionnaire import load_questionnaire, load_questionnaire_text
 from surveyapp.reports.questionnaire_pdf import build_questionnaire_pdf
 
-ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
+from ..rosters import ROSTER, roster_text
 
 EXTRA = """\
   - id: place
@@ -45,7 +44,7 @@ def _text(pdf: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def schema():
-    text = ROSTER.read_text(encoding="utf-8") + EXTRA
+    text = roster_text() + EXTRA
     return load_questionnaire_text(text)
 
 

@@ -6,7 +6,6 @@ comes back byte for byte."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -16,7 +15,7 @@ from surveyapp.questionnaire import QuestionnaireError, load_questionnaire, load
 from surveyapp.questionnaire.export import export_yaml
 from surveyapp.questionnaire.xlsform import to_xlsform, xlsform_to_yaml
 
-ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
+from ..rosters import ROSTER
 
 
 def _form(rows: list[list[str]]) -> bytes:

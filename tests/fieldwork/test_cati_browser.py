@@ -10,6 +10,7 @@ from surveyapp.fieldwork import cati
 from surveyapp.models import Response, Wave
 from surveyapp.models.fieldwork import CatiCase
 
+from ..browser import log_in
 from .test_offline_browser import context, pytestmark  # noqa: F401
 
 PHONE = "13900001234"
@@ -23,10 +24,7 @@ def test_next_case_intro_questionnaire_and_completion(live_server, context, demo
         report = cati.import_call_list(wave, f"phone,locality\n{PHONE},320106002\n")
         assert report.created == 1
     page = context.new_page()
-    page.goto(live_server + "/")
-    page.fill("#username", "enumerator")
-    page.fill("#password", "enumerator-demo-2026")
-    page.click("button[type=submit].primary")
+    log_in(page, live_server)
     page.click("text=电话访问")
     page.click("#next-case")
     assert page.locator("#case-phone").inner_text() == PHONE

@@ -10,7 +10,7 @@ from surveyapp.extensions import db
 from surveyapp.models import Response, User
 from surveyapp.models.fieldwork import ResponseParadata
 
-from ..browser import MARKS
+from ..browser import MARKS, open_offline_app
 
 pytestmark = MARKS
 
@@ -74,12 +74,7 @@ def start_interview(page) -> None:
 
 def test_two_interviews_offline_are_sent_once_back_online(live_server, context, demo, tmp_path):
     page = context.new_page()
-    page.goto(live_server + "/")
-    page.fill("#username", "enumerator")
-    page.fill("#password", "enumerator-demo-2026")
-    page.click("button[type=submit].primary")
-    page.click("text=离线访问")
-    page.wait_for_selector("#offline-app[data-ready='1']")
+    open_offline_app(page, live_server)
     # The service worker is installed and controls the page (so the app opens offline).
     page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
     page.reload()
@@ -191,12 +186,7 @@ def test_interview_sent_back_is_corrected_on_the_device(live_server, context, de
         decide(response, manager, "send_back", "请核实受访者年龄")
         rid = response.id
     page = context.new_page()
-    page.goto(live_server + "/")
-    page.fill("#username", "enumerator")
-    page.fill("#password", "enumerator-demo-2026")
-    page.click("button[type=submit].primary")
-    page.click("text=离线访问")
-    page.wait_for_selector("#offline-app[data-ready='1']")
+    open_offline_app(page, live_server)
     item = page.locator("#attention-list li")
     item.wait_for()
     assert "请核实受访者年龄" in item.inner_text()

@@ -8,13 +8,9 @@ them parsed; what the page shows is compared with what the server decides for th
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from surveyapp.extensions import db
-from surveyapp.models import Survey, Wave
-from surveyapp.services.questionnaires import store_questionnaire
-
-from ..browser import MARKS
+from ..browser import MARKS, start_offline_interview
+from ..conftest import use_questionnaire
 
 pytestmark = MARKS
 
@@ -70,14 +66,7 @@ FOLLOWING = ("above", "not_minus_one", "below_half")
 @pytest.fixture
 def schema(demo):
     """Every demo survey and wave interviews with the questionnaire above; its parsed schema."""
-    with demo.app_context():
-        version, _ = store_questionnaire(QUESTIONNAIRE, "skip-numbers.yaml")
-        for survey in db.session.scalars(select(Survey)):
-            survey.questionnaire_version_id = version.id
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
-        return version.schema
+    return use_questionnaire(demo, QUESTIONNAIRE, "skip-numbers.yaml")
 
 
 def test_a_question_the_server_skips_is_hidden_on_the_tablet(live_server, browser, schema):
@@ -85,14 +74,7 @@ def test_a_question_the_server_skips_is_hidden_on_the_tablet(live_server, browse
         viewport={"width": 768, "height": 1024}, has_touch=True, locale="zh-CN"
     )
     page = context.new_page()
-    page.goto(live_server + "/")
-    page.fill("#username", "enumerator")
-    page.fill("#password", "enumerator-demo-2026")
-    page.click("button[type=submit].primary")
-    page.click("text=离线访问")
-    page.wait_for_selector("#offline-app[data-ready='1']")
-    page.click(".start-interview >> nth=0")
-    page.click("#start-form button[type=submit]")
+    start_offline_interview(page, live_server)
     page.wait_for_selector("#q-q1")
 
     for answer in (-5, -1, 0, 2, -0):

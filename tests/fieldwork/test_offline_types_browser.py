@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from surveyapp.extensions import db
-from surveyapp.models import Response, Survey, User, Wave
-from surveyapp.services.questionnaires import store_questionnaire
+from surveyapp.models import Response, User
 
-from ..browser import MARKS
+from ..browser import MARKS, start_offline_interview
+from ..conftest import use_questionnaire
 
 pytestmark = MARKS
 
@@ -42,14 +42,7 @@ groups:
 
 @pytest.fixture
 def schema(demo):
-    with demo.app_context():
-        version, _ = store_questionnaire(QUESTIONNAIRE, "tablet-types.yaml")
-        for survey in db.session.scalars(select(Survey)):
-            survey.questionnaire_version_id = version.id
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
-        return version.schema
+    return use_questionnaire(demo, QUESTIONNAIRE, "tablet-types.yaml")
 
 
 def _stored(app) -> list[dict]:
@@ -66,14 +59,7 @@ def test_decimal_time_geopoint_and_note_on_the_tablet(live_server, browser, sche
     context.grant_permissions(["geolocation"], origin=live_server)
     context.set_geolocation({"latitude": 31.2304, "longitude": 121.4737, "accuracy": 8})
     page = context.new_page()
-    page.goto(live_server + "/")
-    page.fill("#username", "enumerator")
-    page.fill("#password", "enumerator-demo-2026")
-    page.click("button[type=submit].primary")
-    page.click("text=离线访问")
-    page.wait_for_selector("#offline-app[data-ready='1']")
-    page.click(".start-interview >> nth=0")
-    page.click("#start-form button[type=submit]")
+    start_offline_interview(page, live_server)
     page.wait_for_selector("#q-height")
 
     # The note is shown (its text, no box to fill); the calculation is not shown.

@@ -6,31 +6,15 @@ across a reload, and the server stores what the tablet sent, instance by instanc
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from surveyapp.extensions import db
-from surveyapp.models import Response, Survey, User, Wave
-from surveyapp.services.questionnaires import store_questionnaire
+from surveyapp.models import Response, User
 
-from ..browser import MARKS
+from ..browser import MARKS, start_offline_interview
 
 pytestmark = MARKS
-
-ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
-
-
-@pytest.fixture
-def roster(demo):
-    with demo.app_context():
-        version, _ = store_questionnaire(ROSTER.read_text(encoding="utf-8"), "roster.yaml")
-        for survey in db.session.scalars(select(Survey)):
-            survey.questionnaire_version_id = version.id
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
 
 
 def _stored(app) -> list[dict]:
@@ -44,17 +28,10 @@ def _slot(page, name: str):
     return page.locator(f'[data-question="{name}"]')
 
 
-def test_a_household_roster_on_the_tablet(live_server, browser, roster, demo):
+def test_a_household_roster_on_the_tablet(live_server, browser, roster_survey, demo):
     context = browser.new_context(viewport={"width": 768, "height": 1024}, locale="zh-CN")
     page = context.new_page()
-    page.goto(live_server + "/")
-    page.fill("#username", "enumerator")
-    page.fill("#password", "enumerator-demo-2026")
-    page.click("button[type=submit].primary")
-    page.click("text=离线访问")
-    page.wait_for_selector("#offline-app[data-ready='1']")
-    page.click(".start-interview >> nth=0")
-    page.click("#start-form button[type=submit]")
+    start_offline_interview(page, live_server)
     page.fill('#screen input[name="household_size"]', "2")
     page.click("#screen button[value=next]")
 

@@ -5,40 +5,20 @@ answers stored per instance (``Answer.repeat_group``/``instance``) and read back
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from surveyapp.extensions import db
-from surveyapp.models import Answer, Response, Survey, Wave
-from surveyapp.services.questionnaires import store_questionnaire
+from surveyapp.models import Answer, Response
 
+from ..conftest import use_questionnaire
+from ..rosters import MEMBERS, STORED_MEMBERS
 from .conftest import submission
 from .test_cati import MANAGER, login
 from .test_sync_api import post
 
-ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
 
-MEMBERS = [
-    {"member_name": "张三", "member_age": "40", "member_works": "yes", "member_job": "farmer"},
-    {"member_name": "李四", "member_age": 9},
-    {"member_name": "王五", "member_age": 70, "member_works": "no"},
-]
-
-
-@pytest.fixture
-def roster_wave(demo):
-    with demo.app_context():
-        version, _ = store_questionnaire(ROSTER.read_text(encoding="utf-8"), "roster.yaml")
-        for survey in db.session.scalars(select(Survey)):
-            survey.questionnaire_version_id = version.id
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
-
-
-def test_instances_are_stored_one_row_set_each(demo, client, token, door, roster_wave):
+def test_instances_are_stored_one_row_set_each(demo, client, token, door, roster_survey):
     body = submission(
         door,
         {
@@ -54,16 +34,7 @@ def test_instances_are_stored_one_row_set_each(demo, client, token, door, roster
         stored = db.session.scalar(select(Response).where(Response.uuid == body["uuid"]))
         assert stored.answer_dict() == {
             "household_size": 3,
-            "members": [
-                {
-                    "member_name": "张三",
-                    "member_age": 40,
-                    "member_works": "yes",
-                    "member_job": "farmer",
-                },
-                {"member_name": "李四", "member_age": 9},
-                {"member_name": "王五", "member_age": 70, "member_works": "no"},
-            ],
+            "members": STORED_MEMBERS,
             "visitors": [{}, {"visitor_relation": "friend"}],  # an empty instance is kept
             "crowded": "yes",
         }
@@ -87,7 +58,7 @@ def test_instances_are_stored_one_row_set_each(demo, client, token, door, roster
     assert "家庭成员 2 · 年龄" in page and "家庭成员 1 · 职业" in page and "农民" in page
 
 
-def test_an_invalid_instance_is_refused_naming_it(demo, client, token, door, roster_wave):
+def test_an_invalid_instance_is_refused_naming_it(demo, client, token, door, roster_survey):
     members = [dict(m) for m in MEMBERS]
     members[1]["member_age"] = "two hundred"
     body = submission(door, {"household_size": 3, "members": members, "crowded": "yes"})
@@ -114,7 +85,7 @@ def test_an_invalid_instance_is_refused_naming_it(demo, client, token, door, ros
     "members",
     [[{"member_name": ["a", {"b": 1}]}], [{"member_age": True}], [{"member_name": None}, 3]],
 )
-def test_malformed_instances_are_400(demo, client, token, door, roster_wave, members):
+def test_malformed_instances_are_400(demo, client, token, door, roster_survey, members):
     body = submission(door, {"household_size": 1, "members": members})
     response = post(client, body, token)
     assert response.status_code in (400, 422), response.get_json()
@@ -142,13 +113,7 @@ groups:
 
 @pytest.fixture
 def unbounded_wave(demo):
-    with demo.app_context():
-        version, _ = store_questionnaire(UNBOUNDED, "unbounded.yaml")
-        for survey in db.session.scalars(select(Survey)):
-            survey.questionnaire_version_id = version.id
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
+    use_questionnaire(demo, UNBOUNDED, "unbounded.yaml")
 
 
 @pytest.mark.parametrize(

@@ -60,3 +60,22 @@ def instance_xml(
         parts.append(f"</{group.id}>")
     parts.append(f"<meta><instanceID>uuid:{uuid}</instanceID></meta></data>")
     return "".join(parts).encode()
+
+
+def through_the_sync_api(client, token: str, door: dict, answers: dict, client_fields: dict) -> str:
+    """Send the same interview through the sync API, as the offline app sends it, with the
+    OpenRosa client's times and device (``client_fields``: its ``surveyapp_start``,
+    ``surveyapp_end`` and ``surveyapp_deviceid``): the reference its submission is compared
+    with. The uuid it is stored under."""
+    from ..fieldwork.conftest import bearer, submission
+
+    body = submission(
+        door,
+        answers,
+        started_at=client_fields["surveyapp_start"],
+        ended_at=client_fields["surveyapp_end"],
+        paradata={"device": client_fields["surveyapp_deviceid"]},
+    )
+    sent = client.post("/api/v1/submissions", json=body, headers=bearer(token))
+    assert sent.status_code == 201, sent.get_json()
+    return body["uuid"]

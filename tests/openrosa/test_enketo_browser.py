@@ -29,10 +29,11 @@ from surveyapp.extensions import db
 from surveyapp.models import Assignment, User, Wave
 
 from ..browser import MARKS
-from ..fieldwork.conftest import full_answers, submission
+from ..fieldwork.conftest import full_answers
 from ..fieldwork.conftest import token as token  # noqa: F401  (the fixture)
+from ..rosters import STORED_MEMBERS
+from .conftest import through_the_sync_api
 from .test_openrosa import stored
-from .test_openrosa_repeat import roster_form as roster_form  # noqa: F401  (the fixture)
 
 pytestmark = [*MARKS, pytest.mark.slow]
 
@@ -106,8 +107,14 @@ def door(demo) -> dict:
         }
 
 
-def open_enketo(browser, live_server: str, password: str, bundle: str):
-    """A page of the server's origin that loads the Enketo bundle; its errors collected."""
+def open_enketo(demo, browser, live_server: str, bundle: str):
+    """A page of the server's origin that loads the Enketo bundle, logged in with a new app
+    password of the demo enumerator, the served form loaded (``LOAD``: its answer); the page's
+    errors collected."""
+    from surveyapp.fieldwork.odk_credentials import issue_app_password
+
+    with demo.app_context():
+        password, _user = issue_app_password("enumerator")
     context = browser.new_context(
         http_credentials={"username": "enumerator", "password": password},
         viewport={"width": 768, "height": 1024},
@@ -128,7 +135,15 @@ def open_enketo(browser, live_server: str, password: str, bundle: str):
         lambda route: route.fulfill(content_type="text/javascript", body=bundle),
     )
     page.goto(f"{live_server}{PAGE}")
-    return context, page, errors
+    loaded = page.evaluate(LOAD)
+    assert loaded["status"] == 200 and loaded["errors"] == [], loaded
+    return context, page, errors, loaded
+
+
+def file_under(page, d: dict) -> None:
+    """Choose the assignment and the grid of ``d`` (``door()``) in the form's fieldwork fields."""
+    page.locator(f'input[name="/data/surveyapp_assignment"][value="{d["id"]}"]').check()
+    page.locator(f'input[name="/data/surveyapp_locality"][value="{d["grid"]}"]').check()
 
 
 def fill(page, schema, answers: dict) -> None:
@@ -164,10 +179,17 @@ def field(data: str, name: str) -> str:
     return re.search(rf"<{name}>([^<]*)</{name}>", data).group(1)
 
 
+def client_fields(data: str) -> dict:
+    """The times and device Enketo wrote in its instance ``data``."""
+    return {name: field(data, name) for name in CLIENT_FIELDS}
+
+
+CLIENT_FIELDS = ("surveyapp_start", "surveyapp_end", "surveyapp_deviceid")
+
+
 def test_enketo_renders_fills_in_and_submits(
     demo, live_server, browser, enketo_bundle, client, token, monkeypatch
 ):
-    from surveyapp.fieldwork.odk_credentials import issue_app_password
     from surveyapp.web import openrosa as openrosa_web
 
     digests: list[str] = []
@@ -179,17 +201,13 @@ def test_enketo_renders_fills_in_and_submits(
 
     monkeypatch.setattr(openrosa_web, "_digest_user", counted)
 
-    with demo.app_context():
-        password, _user = issue_app_password("enumerator")
     d = door(demo)
     answers = full_answers(demo, seed=11)
     # A multiple choice with "other, please specify", and the open question, typed in Chinese.
     answers["unsafe_factors"] = ["theft_robbery", "other"]
     answers["unsafe_factors.other"] = "高空抛物"
     answers["suggestion"] = "希望夜间多巡逻"
-    context, page, errors = open_enketo(browser, live_server, password, enketo_bundle)
-    loaded = page.evaluate(LOAD)
-    assert loaded["status"] == 200 and loaded["errors"] == [], loaded
+    context, page, errors, loaded = open_enketo(demo, browser, live_server, enketo_bundle)
     assert loaded["formId"] == f"surveyapp-w{d['wave']}"
     # The locality offers only the chosen assignment's localities (Enketo evaluates the filter).
     page.locator(f'input[name="/data/surveyapp_assignment"][value="{d["id"]}"]').check()
@@ -201,7 +219,7 @@ def test_enketo_renders_fills_in_and_submits(
 
         expected = [loc.code for loc in filing_localities(db.session.get(Assignment, d["id"]))]
     assert sorted(offered) == sorted(expected)
-    page.locator(f'input[name="/data/surveyapp_locality"][value="{d["grid"]}"]').check()
+    file_under(page, d)
     fill(page, d["schema"], answers)
     assert page.evaluate("async () => await window.enketo.validate()") is True
     data = page.evaluate("() => window.enketo.getDataStr()")
@@ -223,18 +241,8 @@ def test_enketo_renders_fills_in_and_submits(
     assert "/formList" in digests and "/submission" in digests
 
     # The same interview through the sync API, with Enketo's times and device.
-    api_body = submission(
-        {"id": d["id"], "grid": d["grid"]},
-        answers,
-        started_at=field(data, "surveyapp_start"),
-        ended_at=field(data, "surveyapp_end"),
-        paradata={"device": field(data, "surveyapp_deviceid")},
-    )
-    api = client.post(
-        "/api/v1/submissions", json=api_body, headers={"Authorization": f"Bearer {token}"}
-    )
-    assert api.status_code == 201, api.get_json()
-    via_enketo, via_api = stored(demo, uuid), stored(demo, api_body["uuid"])
+    api_uuid = through_the_sync_api(client, token, d, answers, client_fields(data))
+    via_enketo, via_api = stored(demo, uuid), stored(demo, api_uuid)
     assert via_enketo == via_api
     integers = {q.id for q in d["schema"].questions.values() if q.type == "integer"}
     assert via_enketo["answers"] == {k: int(v) if k in integers else v for k, v in answers.items()}
@@ -254,18 +262,11 @@ def in_repeat(page, group: str, index: int, question: str):
 
 
 def test_enketo_fills_in_a_roster_adding_an_instance_with_its_own_button(
-    demo, live_server, browser, enketo_bundle, client, token, roster_form
+    demo, live_server, browser, enketo_bundle, client, token, roster_survey
 ):
-    from surveyapp.fieldwork.odk_credentials import issue_app_password
-
-    with demo.app_context():
-        password, _user = issue_app_password("enumerator")
     d = door(demo)
-    context, page, errors = open_enketo(browser, live_server, password, enketo_bundle)
-    loaded = page.evaluate(LOAD)
-    assert loaded["status"] == 200 and loaded["errors"] == [], loaded
-    page.locator(f'input[name="/data/surveyapp_assignment"][value="{d["id"]}"]').check()
-    page.locator(f'input[name="/data/surveyapp_locality"][value="{d["grid"]}"]').check()
+    context, page, errors, _loaded = open_enketo(demo, browser, live_server, enketo_bundle)
+    file_under(page, d)
     type_in(page.locator('[name="/data/household/household_size"]'), "3")
     members = page.locator('.or-repeat[name="/data/members"]')
     assert members.count() == 3  # jr:count: Enketo makes one instance per household member
@@ -312,30 +313,11 @@ def test_enketo_fills_in_a_roster_adding_an_instance_with_its_own_button(
 
     answers = {
         "household_size": 3,
-        "members": [
-            {
-                "member_name": "张三",
-                "member_age": 40,
-                "member_works": "yes",
-                "member_job": "farmer",
-            },
-            {"member_name": "李四", "member_age": 9},
-            {"member_name": "王五", "member_age": 70, "member_works": "no"},
-        ],
+        "members": STORED_MEMBERS,
         "visitors": [{"visitor_relation": "friend"}, {"visitor_relation": "family"}],
         "crowded": "yes",
     }
-    api_body = submission(
-        {"id": d["id"], "grid": d["grid"]},
-        answers,
-        started_at=field(data, "surveyapp_start"),
-        ended_at=field(data, "surveyapp_end"),
-        paradata={"device": field(data, "surveyapp_deviceid")},
-    )
-    api = client.post(
-        "/api/v1/submissions", json=api_body, headers={"Authorization": f"Bearer {token}"}
-    )
-    assert api.status_code == 201, api.get_json()
-    via_enketo, via_api = stored(demo, uuid), stored(demo, api_body["uuid"])
+    api_uuid = through_the_sync_api(client, token, d, answers, client_fields(data))
+    via_enketo, via_api = stored(demo, uuid), stored(demo, api_uuid)
     assert via_enketo == via_api
     assert via_enketo["answers"] == answers

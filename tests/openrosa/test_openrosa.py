@@ -16,9 +16,9 @@ from surveyapp.models import Assignment, Locality, Response, User
 from surveyapp.models.fieldwork import ResponseParadata
 from surveyapp.models.odk import OdkCredential
 
-from ..fieldwork.conftest import ENUMERATOR_PASSWORD, full_answers, submission
+from ..fieldwork.conftest import ENUMERATOR_PASSWORD, full_answers
 from ..fieldwork.conftest import token as token  # noqa: F401  (the fixture)
-from .conftest import basic, instance_xml
+from .conftest import basic, instance_xml, through_the_sync_api
 
 FORM_LIST_NS = "{http://openrosa.org/xforms/xformsList}"
 
@@ -297,20 +297,8 @@ def test_submission_equals_the_same_interview_through_the_sync_api(demo, client,
     assert first.status_code == 201, first.text
     assert first.headers["X-OpenRosa-Version"] == "1.0"
     assert 'nature="submit_success"' in first.text
-    # The same interview through the sync API, as the offline app sends it.
-    api_body = submission(
-        door,
-        answers,
-        language="zh_CN",
-        started_at=f["surveyapp_start"],
-        ended_at=f["surveyapp_end"],
-        paradata={"device": f["surveyapp_deviceid"]},
-    )
-    api = client.post(
-        "/api/v1/submissions", json=api_body, headers={"Authorization": f"Bearer {token}"}
-    )
-    assert api.status_code == 201, api.get_json()
-    via_odk, via_api = stored(demo, odk_uuid), stored(demo, api_body["uuid"])
+    api_uuid = through_the_sync_api(client, token, door, answers, f)
+    via_odk, via_api = stored(demo, odk_uuid), stored(demo, api_uuid)
     assert via_odk == via_api
     assert via_odk["answers"]["unsafe_factors.other"] == "高空抛物"
     assert via_odk["device"] == "collect:abc123"

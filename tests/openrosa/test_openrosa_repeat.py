@@ -7,33 +7,14 @@ from __future__ import annotations
 
 import shutil
 import uuid as uuidlib
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from surveyapp.extensions import db
-from surveyapp.models import Survey, Wave
-from surveyapp.services.questionnaires import store_questionnaire
-
-from ..fieldwork.conftest import submission
+from ..conftest import use_questionnaire
 from ..fieldwork.conftest import token as token  # noqa: F401  (the fixture)
-from .conftest import basic
+from ..rosters import MEMBERS, STORED_MEMBERS, roster_text, roster_with_one_to_three_visitors
+from .conftest import basic, through_the_sync_api
 from .test_openrosa import door_form, fields, local, send, stored
-
-ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
-
-
-@pytest.fixture
-def roster_form(demo):
-    with demo.app_context():
-        version, _ = store_questionnaire(ROSTER.read_text(encoding="utf-8"), "roster.yaml")
-        for survey in db.session.scalars(select(Survey)):
-            survey.questionnaire_version_id = version.id
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
-
 
 COLLECT_XML = """\
 <?xml version='1.0' ?><data id="{form_id}" version="{version}" \
@@ -55,8 +36,19 @@ xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms">\
 <meta><instanceID>uuid:{uuid}</instanceID></meta></data>"""
 
 
+def collect_xml(form: dict, f: dict, uuid: str) -> str:
+    """The roster's interview (COLLECT_XML) for the served ``form`` and fieldwork fields ``f``."""
+    return COLLECT_XML.format(
+        form_id=form["formID"],
+        version=form["version"],
+        assignment=f["surveyapp_assignment"],
+        locality=f["surveyapp_locality"],
+        uuid=uuid,
+    )
+
+
 def test_the_xform_has_the_repeat_and_collects_instances_are_stored_as_the_sync_api_does(
-    demo, client, odk, token, roster_form
+    demo, client, odk, token, roster_survey
 ):
     form = door_form(demo, client, odk)
     xform = client.get(local(form["downloadUrl"]), headers=basic(odk)).get_data(as_text=True)
@@ -66,57 +58,28 @@ def test_the_xform_has_the_repeat_and_collects_instances_are_stored_as_the_sync_
     f = fields(demo)
     door = f.pop("_door")
     odk_uuid = str(uuidlib.uuid4())
-    xml = COLLECT_XML.format(
-        form_id=form["formID"],
-        version=form["version"],
-        assignment=f["surveyapp_assignment"],
-        locality=f["surveyapp_locality"],
-        uuid=odk_uuid,
-    )
+    xml = collect_xml(form, f, odk_uuid)
     sent = send(client, odk, xml.encode())
     assert sent.status_code == 201, sent.text
     answers = {
         "household_size": "3",
-        "members": [
-            {
-                "member_name": "张三",
-                "member_age": "40",
-                "member_works": "yes",
-                "member_job": "farmer",
-            },
-            {"member_name": "李四", "member_age": "9"},
-            {"member_name": "王五", "member_age": "70", "member_works": "no"},
-        ],
+        "members": MEMBERS,
         "visitors": [{"visitor_relation": "friend"}],
         "crowded": "yes",
     }
-    api_body = submission(
-        door,
-        answers,
-        started_at=f["surveyapp_start"],
-        ended_at=f["surveyapp_end"],
-        paradata={"device": f["surveyapp_deviceid"]},
-    )
-    api = client.post(
-        "/api/v1/submissions", json=api_body, headers={"Authorization": f"Bearer {token}"}
-    )
-    assert api.status_code == 201, api.get_json()
-    via_odk, via_api = stored(demo, odk_uuid), stored(demo, api_body["uuid"])
+    api_uuid = through_the_sync_api(client, token, door, answers, f)
+    via_odk, via_api = stored(demo, odk_uuid), stored(demo, api_uuid)
     assert via_odk == via_api
     assert via_odk["answers"]["members"][1] == {"member_name": "李四", "member_age": 9}
 
 
-def test_an_invalid_instance_is_refused_naming_it(demo, client, odk, roster_form):
+def test_an_invalid_instance_is_refused_naming_it(demo, client, odk, roster_survey):
     form = door_form(demo, client, odk)
     f = fields(demo)
     f.pop("_door")
-    xml = COLLECT_XML.format(
-        form_id=form["formID"],
-        version=form["version"],
-        assignment=f["surveyapp_assignment"],
-        locality=f["surveyapp_locality"],
-        uuid=str(uuidlib.uuid4()),
-    ).replace("<member_age>9</member_age>", "<member_age>900</member_age>")
+    xml = collect_xml(form, f, str(uuidlib.uuid4())).replace(
+        "<member_age>9</member_age>", "<member_age>900</member_age>"
+    )
     refused = send(client, odk, xml.encode())
     assert refused.status_code in (400, 422), refused.text
     assert "members[2].member_age" in refused.text
@@ -155,7 +118,7 @@ def test_the_guard_follows_the_relevance_of_its_repeat():
     from surveyapp.questionnaire.loader import load_questionnaire_text
     from surveyapp.services.openrosa import _Place, _Task, build_xform
 
-    text = ROSTER.read_text(encoding="utf-8").replace(
+    text = roster_text().replace(
         "    repeat:\n      max: 3",
         "    relevant: ${household_size} > 1\n    repeat:\n      max: 3",
     )
@@ -170,8 +133,7 @@ def test_the_guard_follows_the_relevance_of_its_repeat():
 
 def bounded_roster() -> str:
     """The roster with 1 to 3 visitors and exactly 2 pets (no count question)."""
-    text = ROSTER.read_text(encoding="utf-8").replace("      max: 3", "      min: 1\n      max: 3")
-    return text.replace(
+    return roster_with_one_to_three_visitors().replace(
         "  - id: closing",
         "  - id: pets\n    title: {zh_CN: 宠物, en: Pets}\n    repeat: {min: 2, max: 2}\n"
         "    questions:\n      - id: pet\n        type: text\n"
@@ -184,11 +146,7 @@ def test_a_submission_with_the_forms_count_and_bounds_fields_is_stored(demo, cli
     guard) is no answer: stored as the same interview through the sync API."""
     import re
 
-    with demo.app_context():
-        version, _ = store_questionnaire(bounded_roster(), "roster.yaml")
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
+    use_questionnaire(demo, bounded_roster(), "roster.yaml")
     form = door_form(demo, client, odk)
     xform = client.get(local(form["downloadUrl"]), headers=basic(odk)).get_data(as_text=True)
     primary = re.search(r"<instance><data [^>]*>(.*?)</data></instance>", xform).group(1)
@@ -204,13 +162,7 @@ def test_a_submission_with_the_forms_count_and_bounds_fields_is_stored(demo, cli
     f = fields(demo)
     door = f.pop("_door")
     odk_uuid = str(uuidlib.uuid4())
-    xml = COLLECT_XML.format(
-        form_id=form["formID"],
-        version=form["version"],
-        assignment=f["surveyapp_assignment"],
-        locality=f["surveyapp_locality"],
-        uuid=odk_uuid,
-    ).replace(
+    xml = collect_xml(form, f, odk_uuid).replace(
         "<closing>",
         "<surveyapp_visitors_bounds/><surveyapp_pets_count>2</surveyapp_pets_count>"
         "<pets><pet>猫</pet></pets><pets><pet>狗</pet></pets><closing>",
@@ -219,33 +171,14 @@ def test_a_submission_with_the_forms_count_and_bounds_fields_is_stored(demo, cli
     assert sent.status_code == 201, sent.text
     answers = {
         "household_size": 3,
-        "members": [
-            {
-                "member_name": "张三",
-                "member_age": 40,
-                "member_works": "yes",
-                "member_job": "farmer",
-            },
-            {"member_name": "李四", "member_age": 9},
-            {"member_name": "王五", "member_age": 70, "member_works": "no"},
-        ],
+        "members": STORED_MEMBERS,
         "visitors": [{"visitor_relation": "friend"}],
         "pets": [{"pet": "猫"}, {"pet": "狗"}],
         "crowded": "yes",
     }
-    api_body = submission(
-        door,
-        answers,
-        started_at=f["surveyapp_start"],
-        ended_at=f["surveyapp_end"],
-        paradata={"device": f["surveyapp_deviceid"]},
-    )
-    api = client.post(
-        "/api/v1/submissions", json=api_body, headers={"Authorization": f"Bearer {token}"}
-    )
-    assert api.status_code == 201, api.get_json()
+    api_uuid = through_the_sync_api(client, token, door, answers, f)
     via_odk = stored(demo, odk_uuid)
-    assert via_odk == stored(demo, api_body["uuid"])
+    assert via_odk == stored(demo, api_uuid)
     assert via_odk["answers"] == answers
 
 

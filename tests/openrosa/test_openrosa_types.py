@@ -8,12 +8,8 @@ import re
 import uuid as uuidlib
 
 import pytest
-from sqlalchemy import select
 
-from surveyapp.extensions import db
-from surveyapp.models import Survey, Wave
-from surveyapp.services.questionnaires import store_questionnaire
-
+from ..conftest import use_questionnaire
 from .conftest import basic, instance_xml
 from .test_openrosa import door_form, fields, local, send, stored
 
@@ -37,13 +33,7 @@ groups:
 
 @pytest.fixture
 def types_form(demo):
-    with demo.app_context():
-        version, _ = store_questionnaire(QUESTIONNAIRE, "odk-types.yaml")
-        for survey in db.session.scalars(select(Survey)):
-            survey.questionnaire_version_id = version.id
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
+    use_questionnaire(demo, QUESTIONNAIRE, "odk-types.yaml")
 
 
 def test_collects_values_of_the_new_types_are_stored_as_cleaned(demo, client, odk, types_form):

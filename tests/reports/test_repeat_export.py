@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -15,13 +14,10 @@ from sqlalchemy import select
 from surveyapp.extensions import db
 from surveyapp.models import Response, Survey, Wave
 from surveyapp.services.exports import ExportError, export_responses
-from surveyapp.services.questionnaires import store_questionnaire
 
+from ..fieldwork.conftest import bearer, submission
 from ..fieldwork.conftest import door as door  # noqa: F401  (the fixture)
-from ..fieldwork.conftest import submission
 from ..fieldwork.conftest import token as token  # noqa: F401  (the fixture)
-
-ROSTER = Path(__file__).resolve().parents[1] / "questionnaire" / "data" / "roster.yaml"
 
 FIRST = {
     "household_size": "2",
@@ -43,23 +39,15 @@ SECOND = {
 
 
 @pytest.fixture
-def exported(demo, client, token, door):  # noqa: F811
+def exported(demo, client, token, door, roster_survey):  # noqa: F811
     with demo.app_context():
-        version, _ = store_questionnaire(ROSTER.read_text(encoding="utf-8"), "roster.yaml")
-        for survey in db.session.scalars(select(Survey)):
-            survey.questionnaire_version_id = version.id
-        for wave in db.session.scalars(select(Wave)):
-            wave.questionnaire_version_id = version.id
-        db.session.commit()
         wave_code = db.session.get(Wave, door["wave"]).code
         survey_id = db.session.get(Wave, door["wave"]).survey_id
     uuids = []
     for answers in (FIRST, SECOND):
         body = submission(door, answers)
         uuids.append(body["uuid"])
-        sent = client.post(
-            "/api/v1/submissions", json=body, headers={"Authorization": f"Bearer {token}"}
-        )
+        sent = client.post("/api/v1/submissions", json=body, headers=bearer(token))
         assert sent.status_code == 201, sent.get_json()
     with demo.app_context():
         survey = db.session.get(Survey, survey_id)
