@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from .cli_text import CliError, fail, say, text, translated
 from .commands import LAZY_COMMANDS, lazy_command
+from .errors import N_, Text
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -113,24 +115,25 @@ def localities_group() -> None:
 @with_appcontext
 def localities_import(file: Path) -> None:
     """Create or update localities from a CSV file (see the README for its columns)."""
-    from flask_babel import gettext
-
     from .services.localities import LocalityImportError, import_localities
 
+    content = _read_text(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file}: cannot read the file as UTF-8 text ({exc})") from exc
-    try:
-        result = import_localities(text, source=str(file))
+        result = import_localities(content, source=str(file))
     except LocalityImportError as exc:
-        for problem in exc.problems:
-            click.echo(
-                f"{file}: {problem}" if not problem.startswith(str(file)) else problem, err=True
-            )
-        click.echo(gettext("Nothing was imported."), err=True)
+        for problem in map(translated, exc.problems):
+            if problem.startswith(str(file)):
+                click.echo(problem, err=True)
+            else:
+                say(N_("%(where)s: %(message)s"), where=file, message=problem, err=True)
+        say(N_("Nothing was imported."), err=True)
         sys.exit(1)
-    click.echo(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged.")
+    say(
+        N_("%(created)s created, %(updated)s updated, %(unchanged)s unchanged."),
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+    )
 
 
 @localities_group.command("boundaries")
@@ -143,15 +146,15 @@ def localities_boundaries(file: Path) -> None:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise click.ClickException(f"{file}: cannot read the file ({exc})") from exc
+        raise fail(N_("%(file)s: cannot read the file (%(error)s)"), file=file, error=exc) from exc
     try:
         report = import_boundaries(data, source=str(file))
     except BoundaryError as exc:
         for problem in exc.problems:
-            click.echo(problem, err=True)
-        click.echo("Nothing was imported.", err=True)
+            click.echo(translated(problem), err=True)
+        say(N_("Nothing was imported."), err=True)
         sys.exit(1)
-    click.echo(f"{len(report.updated)} outline(s) stored.")
+    say(N_("%(count)s outline(s) stored."), count=len(report.updated))
 
 
 # --- questionnaires ---------------------------------------------------------------------
@@ -177,12 +180,12 @@ def questionnaire_validate(files: tuple[Path, ...]) -> None:
             problems = validate_xlsform_file(file)
         else:
             problems = validate_file(file, required_languages=publish_languages())
-        for problem in problems:
-            click.echo(str(problem))
+        for problem in problems:  # in the operator's language (the default: Chinese)
+            click.echo(translated(problem.as_text()))
         if problems:
             failed = True
         else:
-            click.echo(f"{file}: OK")
+            say(N_("%(file)s: OK"), file=file)
     sys.exit(1 if failed else 0)
 
 
@@ -206,26 +209,37 @@ def questionnaire_import(file: Path, draft: bool) -> None:
     if draft:
         from .design_commands import import_draft_text
 
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise click.ClickException(f"{file}: cannot read it as UTF-8 text ({exc})") from exc
-        return import_draft_text(text, file)
+        return import_draft_text(_read_text(file), file)
     try:
         version, created = store_questionnaire(file.read_text(encoding="utf-8"), source=str(file))
     except QuestionnaireError as exc:
         for problem in exc.problems:  # in the operator's language (the default: Chinese)
-            click.echo(problem.as_text().translated(), err=True)
+            click.echo(translated(problem.as_text()), err=True)
         sys.exit(1)
     except UnicodeDecodeError as exc:
-        raise click.ClickException(
-            f"{file}: not a UTF-8 text (byte {exc.start}): a questionnaire file is YAML text, "
-            "an XLSForm is a .xlsx or .xls workbook"
+        raise fail(
+            N_(
+                "%(file)s: not a UTF-8 text (byte %(byte)s): a questionnaire file is YAML text, "
+                "an XLSForm is a .xlsx or .xls workbook"
+            ),
+            file=file,
+            byte=exc.start,
         ) from exc
     except OSError as exc:
-        raise click.ClickException(f"{file}: {exc}") from exc
-    state = "stored" if created else "already stored"
-    click.echo(f"{version.slug} v{version.version} {state} (id {version.id}).")
+        raise fail(N_("%(file)s: cannot read the file (%(error)s)"), file=file, error=exc) from exc
+    say_stored(version, created)
+
+
+def say_stored(version, created: bool) -> None:
+    """Print that a questionnaire version was stored (or was already)."""
+    say(
+        N_("%(slug)s v%(version)s stored (id %(id)s).")
+        if created
+        else N_("%(slug)s v%(version)s already stored (id %(id)s)."),
+        slug=version.slug,
+        version=version.version,
+        id=version.id,
+    )
 
 
 # --- users ------------------------------------------------------------------------------
@@ -263,8 +277,28 @@ def users_create(
             username, role, password, display_name=display_name, locality_code=locality_code
         )
     except AccountError as exc:
-        raise click.ClickException(exc.translated()) from exc
-    click.echo(f"Created {user.role} '{user.username}' (id {user.id}).")
+        raise CliError(translated(exc)) from exc
+    say(
+        N_("Created %(role)s '%(username)s' (id %(id)s)."),
+        role=role_word(user.role),
+        username=user.username,
+        id=user.id,
+    )
+
+
+#: The roles, as words of a message (translated with it).
+ROLE_WORDS = {
+    "admin": N_("administrator"),
+    "manager": N_("survey manager"),
+    "enumerator": N_("enumerator"),
+    "official": N_("official"),
+    "clerk": N_("clerk"),
+}
+
+
+def role_word(role: str):
+    """A role as a word of a message: a Text translated with the message (the code if unknown)."""
+    return Text(ROLE_WORDS[role]) if role in ROLE_WORDS else role
 
 
 # --- demo -------------------------------------------------------------------------------
@@ -307,8 +341,13 @@ def backup(output: Path) -> None:
     try:
         counts = write_backup(output)
     except BackupError as exc:
-        raise click.ClickException(exc.translated()) from exc
-    click.echo(f"{output}: {sum(counts.values())} rows in {len(counts)} tables, verified.")
+        raise CliError(translated(exc)) from exc
+    say(
+        N_("%(file)s: %(rows)s rows in %(tables)s tables, verified."),
+        file=output,
+        rows=sum(counts.values()),
+        tables=len(counts),
+    )
 
 
 @click.command("restore")
@@ -321,8 +360,13 @@ def restore(file: Path) -> None:
     try:
         counts = restore_backup(file)
     except BackupError as exc:
-        raise click.ClickException(exc.translated()) from exc
-    click.echo(f"{file}: {sum(counts.values())} rows restored in {len(counts)} tables.")
+        raise CliError(translated(exc)) from exc
+    say(
+        N_("%(file)s: %(rows)s rows restored in %(tables)s tables."),
+        file=file,
+        rows=sum(counts.values()),
+        tables=len(counts),
+    )
 
 
 # --- fieldwork: API tokens, CATI call lists, samples, quotas, rates, back-checks -----------
@@ -340,11 +384,15 @@ def users_token(username: str, label: str, revoke_others: bool) -> None:
     try:
         token, user = issue_token(username, label=label, revoke_others=revoke_others)
     except TokenError as exc:
-        raise click.ClickException(exc.translated()) from exc
+        raise CliError(translated(exc)) from exc
     click.echo(token)
-    click.echo(
-        f"API token for {user.role} '{user.username}'; send it as "
-        "'Authorization: Bearer <token>'. It is not stored and cannot be shown again.",
+    say(
+        N_(
+            "API token for %(role)s '%(username)s'; send it as "
+            "'Authorization: Bearer <token>'. It is not stored and cannot be shown again."
+        ),
+        role=role_word(user.role),
+        username=user.username,
         err=True,
     )
 
@@ -360,40 +408,53 @@ def _wave(value: str):
     if wave is None:
         waves = db.session.scalars(select(Wave).where(Wave.code == value)).all()
         if len(waves) > 1:
-            raise click.ClickException(
-                f"several surveys have a wave '{value}'; give the wave id "
-                "(surveyapp surveys list --format json)"
+            raise fail(
+                N_(
+                    "several surveys have a wave '%(wave)s'; give the wave id "
+                    "(surveyapp surveys list --format json)"
+                ),
+                wave=value,
             )
         wave = waves[0] if waves else None
     if wave is None:
-        raise click.ClickException(f"no wave '{value}' (surveyapp surveys list shows them)")
+        raise fail(N_("no wave '%(wave)s' (surveyapp surveys list shows them)"), wave=value)
     return wave
 
 
 def _print_import(report, file: Path) -> None:
     for problem in report.problems:
-        click.echo(problem, err=True)
+        click.echo(translated(problem), err=True)
     if report.problems:
-        click.echo("Nothing was imported.", err=True)
+        say(N_("Nothing was imported."), err=True)
         sys.exit(1)
     for code, (frame, drawn) in report.drawn_by_street.items():
-        click.echo(f"  street {code}: {drawn} drawn from {frame}")
-    skipped = (
-        f"; {len(report.already_listed)} already listed (rows "
-        + ", ".join(map(str, report.already_listed[:20]))
-        + (" …" if len(report.already_listed) > 20 else "")
-        + ")"
-        if report.already_listed
-        else ""
-    )
-    click.echo(f"{file}: {report.created} numbers added{skipped}.")
+        say(
+            N_("  street %(street)s: %(drawn)s drawn from %(frame)s"),
+            street=code,
+            drawn=drawn,
+            frame=frame,
+        )
+    if report.already_listed:
+        rows = ", ".join(map(str, report.already_listed[:20]))
+        rows += " …" if len(report.already_listed) > 20 else ""
+        say(
+            N_("%(file)s: %(count)s numbers added; %(listed)s already listed (rows %(rows)s)."),
+            file=file,
+            count=report.created,
+            listed=len(report.already_listed),
+            rows=rows,
+        )
+    else:
+        say(N_("%(file)s: %(count)s numbers added."), file=file, count=report.created)
 
 
 def _read_text(file: Path) -> str:
     try:
         return file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file}: cannot read the file as UTF-8 text ({exc})") from exc
+        raise fail(
+            N_("%(file)s: cannot read the file as UTF-8 text (%(error)s)"), file=file, error=exc
+        ) from exc
 
 
 @click.group("cati")
@@ -445,9 +506,14 @@ def cati_quota(wave_ref: str, street: str, target: int, sex: str, age_group: str
     try:
         quota = set_quota(_wave(wave_ref), street, target, sex=sex, age_group=age_group)
     except CatiError as exc:
-        raise click.ClickException(exc.translated()) from exc
-    cell = " ".join(x for x in (quota.sex, quota.age_group) if x) or "all"
-    click.echo(f"Quota for street {street} ({cell}): {quota.target}.")
+        raise CliError(translated(exc)) from exc
+    cell = " ".join(x for x in (quota.sex, quota.age_group) if x)
+    say(
+        N_("Quota for street %(street)s (%(cell)s): %(target)s."),
+        street=street,
+        cell=cell or Text(N_("all")),
+        target=quota.target,
+    )
 
 
 @cati_group.command("rates")
@@ -470,10 +536,11 @@ def cati_rates(wave_ref: str, e_value: float | None) -> None:
     def fmt(value):
         return "   -  " if value is None else f"{value:6.3f}"
 
-    click.echo(f"{'':12} {'cases':>5} {'e':>6} " + " ".join(f"{n:>6}" for n in names))
-    for label, rates in [("all", table.overall)] + [(s.code, r) for s, r in table.by_street]:
+    cases, everyone = text(N_("cases")), text(N_("all"))
+    click.echo(f"{'':12} {cases:>5} {'e':>6} " + " ".join(f"{n:>6}" for n in names))
+    for label, rates in [(everyone, table.overall)] + [(s.code, r) for s, r in table.by_street]:
         click.echo(
             f"{label:12} {rates.counts.total:>5} {fmt(rates.e)} "
             + " ".join(fmt(v) for v in rates.rates().values())
         )
-    click.echo(f"e: {table.overall.e_method}")
+    click.echo(f"e: {translated(table.overall.e_method)}")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .cli_text import CliError, translated
 from .errors import UserError
 
 if TYPE_CHECKING:
@@ -71,8 +72,9 @@ def lazy_command(name: str) -> click.Command | None:
 
 def answer_user_errors(command: click.Command) -> click.Command:
     """Make ``command`` (and every subcommand of a group) answer a :class:`UserError` as
-    ``Error: <message>`` on standard error with exit status 1, instead of a traceback: the
-    command line's one handler of the errors that are the user's to fix. Idempotent."""
+    ``错误：<message>`` (``Error: <message>``, in the command line's language, see
+    :mod:`surveyapp.cli_text`) on standard error with exit status 1, instead of a traceback:
+    the command line's one handler of the errors that are the user's to fix. Idempotent."""
     if getattr(command, "_answers_user_errors", False):
         return command
     invoke = command.invoke
@@ -81,7 +83,7 @@ def answer_user_errors(command: click.Command) -> click.Command:
         try:
             return invoke(ctx)
         except UserError as exc:
-            raise click.ClickException(exc.translated()) from exc
+            raise CliError(translated(exc)) from exc
 
     command.invoke = guarded  # type: ignore[method-assign]
     command._answers_user_errors = True  # type: ignore[attr-defined]

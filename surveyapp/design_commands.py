@@ -12,6 +12,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from .cli_text import CliError, fail, say, translated
+from .errors import N_
+
 XLSFORM_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 
@@ -29,21 +32,26 @@ def find_version(reference: str):
     if reference.isdigit():
         version = db.session.get(QuestionnaireVersion, int(reference))
         if version is None:
-            raise click.ClickException(f"no questionnaire version with id {reference}")
+            raise fail(N_("no questionnaire version with id %(id)s"), id=reference)
         return version
     slug, _, number = reference.partition("@")
     query = select(QuestionnaireVersion).where(QuestionnaireVersion.slug == slug)
     if number:
         if not number.isdigit():
-            raise click.ClickException(f"'{reference}': write slug@N with a version number N")
+            raise fail(
+                N_("'%(reference)s': write slug@N with a version number N"), reference=reference
+            )
         query = query.where(QuestionnaireVersion.version == int(number))
     else:
         query = query.where(QuestionnaireVersion.status == "published")
     version = db.session.scalar(query.order_by(QuestionnaireVersion.version.desc()))
     if version is None:
-        raise click.ClickException(
-            f"no questionnaire '{reference}' (give a version id, a name or name@version; "
-            f"see the designer's list)"
+        raise fail(
+            N_(
+                "no questionnaire '%(reference)s' (give a version id, a name or name@version; "
+                "see the designer's list)"
+            ),
+            reference=reference,
         )
     return version
 
@@ -71,19 +79,38 @@ def questionnaire_export(reference: str, output: Path) -> None:
                 schema = version.schema
             except QuestionnaireError as exc:
                 for problem in exc.problems:  # in the operator's language (the default: Chinese)
-                    click.echo(problem.as_text().translated(), err=True)
-                raise click.ClickException(
-                    "this draft has problems: fix them before exporting it as an XLSForm"
+                    click.echo(translated(problem.as_text()), err=True)
+                raise fail(
+                    N_("this draft has problems: fix them before exporting it as an XLSForm")
                 ) from None
             output.write_bytes(to_xlsform(schema))
         elif suffix in (".yaml", ".yml"):
             # The stored text itself: comments and layout kept, byte for byte.
             output.write_text(version.source_text, encoding="utf-8")
         else:
-            raise click.ClickException(f"{output}: the file name must end in .yaml, .yml or .xlsx")
+            raise fail(N_("%(file)s: the file name must end in .yaml, .yml or .xlsx"), file=output)
     except OSError as exc:
-        raise click.ClickException(f"{output}: {exc}") from exc
-    click.echo(f"{version.slug} v{version.version} ({version.status}) written to {output}.")
+        raise fail(
+            N_("%(file)s: cannot write the file (%(error)s)"), file=output, error=exc
+        ) from exc
+    say(
+        N_("%(slug)s v%(version)s (%(status)s) written to %(file)s."),
+        slug=version.slug,
+        version=version.version,
+        status=status_word(version.status),
+        file=output,
+    )
+
+
+#: A questionnaire version's status, as a word of a message (translated with it).
+STATUS_WORDS = {"draft": N_("draft"), "published": N_("published")}
+
+
+def status_word(status: str):
+    """A version's status as a word of a message (the code itself when unknown)."""
+    from .errors import Text
+
+    return Text(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
 def import_xlsform_file(file: Path, draft: bool = False) -> None:
@@ -96,7 +123,7 @@ def import_xlsform_file(file: Path, draft: bool = False) -> None:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise click.ClickException(f"{file}: {exc}") from exc
+        raise fail(N_("%(file)s: cannot read the file (%(error)s)"), file=file, error=exc) from exc
     try:
         if draft:
             text, warnings = xlsform_to_draft_yaml(data, source=str(file))
@@ -105,17 +132,18 @@ def import_xlsform_file(file: Path, draft: bool = False) -> None:
                 data, source=str(file), required_languages=publish_languages()
             )
         for warning in warnings:
-            click.echo(f"warning: {warning}", err=True)
+            say(N_("warning: %(message)s"), message=translated(warning), err=True)
         if draft:
             return import_draft_text(text, file)
         version, created = store_questionnaire(text, source=str(file))
     except QuestionnaireError as exc:
         for problem in exc.problems:  # in the operator's language (the default: Chinese)
-            click.echo(problem.as_text().translated(), err=True)
-        click.echo("Nothing was imported.", err=True)
+            click.echo(translated(problem.as_text()), err=True)
+        say(N_("Nothing was imported."), err=True)
         sys.exit(1)
-    state = "stored" if created else "already stored"
-    click.echo(f"{version.slug} v{version.version} {state} (id {version.id}).")
+    from .cli import say_stored
+
+    say_stored(version, created)
 
 
 def import_draft_text(text: str, file: Path) -> None:
@@ -125,18 +153,31 @@ def import_draft_text(text: str, file: Path) -> None:
     try:
         draft = draft_from_text(text, source=str(file))
     except DesignError as exc:
-        raise click.ClickException(f"{file}: {exc}") from exc
+        raise fail(N_("%(where)s: %(message)s"), where=file, message=translated(exc)) from exc
     problems = draft_problems(draft)
     for problem in problems:
-        click.echo(f"warning: before publishing: {problem.as_text().translated()}", err=True)
-    click.echo(
-        f"{draft.slug} v{draft.version} stored as a draft (id {draft.id}); "
-        + (
-            f"{len(problems)} problem(s) to fix in the designer before publishing."
-            if problems
-            else "it can be published as it is."
+        say(
+            N_("warning: before publishing: %(problem)s"),
+            problem=translated(problem.as_text()),
+            err=True,
         )
-    )
+    params = {"slug": draft.slug, "version": draft.version, "id": draft.id}
+    if problems:
+        say(
+            N_(
+                "%(slug)s v%(version)s stored as a draft (id %(id)s); %(count)s problem(s) to "
+                "fix in the designer before publishing."
+            ),
+            count=len(problems),
+            **params,
+        )
+    else:
+        say(
+            N_(
+                "%(slug)s v%(version)s stored as a draft (id %(id)s); it can be published as it is."
+            ),
+            **params,
+        )
 
 
 def validate_xlsform_file(file: Path) -> list:
@@ -144,6 +185,7 @@ def validate_xlsform_file(file: Path) -> list:
 
     What the conversion leaves out is printed as warnings (they are not problems).
     """
+    from .errors import Text
     from .questionnaire import Problem, QuestionnaireError
     from .questionnaire.xlsform import xlsform_to_yaml
     from .services.questionnaires import publish_languages
@@ -151,7 +193,8 @@ def validate_xlsform_file(file: Path) -> list:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        return [Problem(str(file), 1, "", f"cannot read the file ({exc.strerror})")]
+        text = Text(N_("cannot read the file (%(error)s)"), error=exc.strerror)
+        return [Problem(str(file), 1, "", str(text), text)]
     try:
         _text, warnings = xlsform_to_yaml(
             data, source=str(file), required_languages=publish_languages()
@@ -159,7 +202,7 @@ def validate_xlsform_file(file: Path) -> list:
     except QuestionnaireError as exc:
         return list(exc.problems)
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        say(N_("warning: %(message)s"), message=translated(warning), err=True)
     return []
 
 
@@ -191,21 +234,34 @@ def questionnaire_pdf(reference: str, language: str | None, output: Path) -> Non
         schema, marker = printable_schema(version)
     except QuestionnaireError as exc:
         for problem in exc.problems:  # in the operator's language (the default: Chinese)
-            click.echo(problem.as_text().translated(), err=True)
-        raise click.ClickException("this draft has problems: fix them before printing it") from None
+            click.echo(translated(problem.as_text()), err=True)
+        raise fail(N_("this draft has problems: fix them before printing it")) from None
     code = language or schema.default_language
     if schema.language(code) is None:
         codes = ", ".join(lang.code for lang in schema.languages)
-        raise click.BadParameter(
-            f"'{code}' is not a language of {version.slug} v{version.version} ({codes})",
-            param_hint="--language",
+        refusal = fail(
+            N_("--language: '%(code)s' is not a language of %(slug)s v%(version)s (%(codes)s)"),
+            code=code,
+            slug=version.slug,
+            version=version.version,
+            codes=codes,
         )
+        refusal.exit_code = 2  # a bad option, as click's own
+        raise refusal
     try:
         data = build_questionnaire_pdf(schema, code, marker)
     except QuestionnairePdfError as exc:
-        raise click.ClickException(exc.translated()) from None
+        raise CliError(translated(exc)) from None
     try:
         output.write_bytes(data)
     except OSError as exc:
-        raise click.ClickException(f"{output}: {exc}") from exc
-    click.echo(f"{version.slug} v{version.version} ({code}) written to {output}.")
+        raise fail(
+            N_("%(file)s: cannot write the file (%(error)s)"), file=output, error=exc
+        ) from exc
+    say(
+        N_("%(slug)s v%(version)s (%(language)s) written to %(file)s."),
+        slug=version.slug,
+        version=version.version,
+        language=code,
+        file=output,
+    )

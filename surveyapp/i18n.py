@@ -20,8 +20,10 @@ def select_locale() -> str:
     Only the language switcher (``POST /auth/language/<lang>``) changes it: a ``?lang=`` in a
     URL is the language of a download (a report, an export), never of the interface.
     """
-    if not has_request_context():  # a command or a job: the default language
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():  # a command or a job: SURVEYAPP_LANGUAGE, else the default
+        from .cli_text import language_setting
+
+        return language_setting() or current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:

@@ -19,7 +19,7 @@ STANDARD = ROOT / "questionnaires" / "public-security-satisfaction.yaml"
 def test_validate_accepts_the_standard_questionnaire(runner):
     result = runner.invoke(args=["questionnaire", "validate", str(STANDARD)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().endswith("OK")
+    assert result.output.strip().endswith("：没有问题")
 
 
 def test_validate_lists_every_problem_with_line_and_field(runner, tmp_path):
@@ -40,8 +40,8 @@ def test_validate_lists_every_problem_with_line_and_field(runner, tmp_path):
         i for i, line in enumerate(lines) if i > dup and line.strip() == "- id: age_group"
     )
     assert (
-        f"{bad}:{second + 1}: groups[8].questions[1].id: duplicate question id 'age_group' "
-        f"(first on line {dup + 1})" in out
+        f"{bad}:{second + 1}: groups[8].questions[1].id: "
+        f"题目编号“age_group”重复（首次出现在第 {dup + 1} 行）" in out
     )
 
 

@@ -1,7 +1,7 @@
 """One base for the errors the user can fix, answered in one place per interface.
 
 A ``UserError`` that no view answers becomes the error page with its status (JSON for the API
-and JSON clients), never a 500; on the command line, ``Error: <message>`` and exit status 1,
+and JSON clients), never a 500; on the command line, ``错误：<message>`` and exit status 1,
 never a traceback. Every domain error of the services, fieldwork and reports derives from it.
 """
 
@@ -70,14 +70,14 @@ def test_the_command_line_prints_the_message_and_exits_1():
     answer_user_errors(group)
     result = click.testing.CliRunner().invoke(group, ["close"])
     assert result.exit_code == 1
-    assert "Error: 这一期已关闭" in result.output
+    assert "错误：这一期已关闭" in result.output
     assert not isinstance(result.exception, _Refused)  # no traceback: a ClickException
 
 
 def test_the_app_commands_answer_user_errors(runner):
     result = runner.invoke(args=["report", "--survey", "999999", "--all", "-o", "/tmp/x"])
     assert result.exit_code == 1
-    assert "Error:" in result.output and "Traceback" not in result.output
+    assert "错误：" in result.output and "Traceback" not in result.output
 
 
 def _exception_classes() -> list[tuple[str, str]]:

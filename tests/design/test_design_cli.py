@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parent / "data"
 def test_yaml_round_trip_is_byte_for_byte(runner, tmp_path):
     result = runner.invoke(args=["questionnaire", "import", str(STANDARD)])
     assert result.exit_code == 0, result.output
-    assert "public-security-satisfaction v1 stored (id 1)." in result.output
+    assert "public-security-satisfaction 第 1 版已保存（编号 1）。" in result.output
     out = tmp_path / "out.yaml"
     for reference in ("1", "public-security-satisfaction", "public-security-satisfaction@1"):
         result = runner.invoke(args=["questionnaire", "export", reference, "-o", str(out)])
@@ -24,7 +24,7 @@ def test_yaml_round_trip_is_byte_for_byte(runner, tmp_path):
         assert out.read_bytes() == STANDARD.read_bytes()
     # Importing the exported file again changes nothing.
     result = runner.invoke(args=["questionnaire", "import", str(out)])
-    assert "public-security-satisfaction v1 already stored (id 1)." in result.output
+    assert "public-security-satisfaction 第 1 版已经保存过（编号 1）。" in result.output
 
 
 def test_export_xlsx_and_import_it_back(runner, tmp_path):
@@ -42,27 +42,27 @@ def test_import_xlsform(runner):
         args=["questionnaire", "import", str(DATA / "odk_community_safety.xlsx")]
     )
     assert result.exit_code == 0, result.output
-    assert "community-safety v3 stored (id 1)." in result.output
+    assert "community-safety 第 3 版已保存（编号 1）。" in result.output
     assert "'start' metadata is kept as the interview's paradata" in result.output
     result = runner.invoke(args=["questionnaire", "import", str(DATA / "unsupported.xlsx")])
     assert result.exit_code == 1
     # in the operator's language, Chinese by default
     assert "unsupported.xlsx:4: jobs: 重复组“jobs”位于重复组“members”之内" in result.output
-    assert "Nothing was imported." in result.output
+    assert "未导入任何数据。" in result.output
 
 
 def test_export_errors_are_clear(runner, tmp_path):
     result = runner.invoke(args=["questionnaire", "export", "7", "-o", str(tmp_path / "x.yaml")])
     assert result.exit_code == 1
-    assert "no questionnaire version with id 7" in result.output
+    assert "没有编号为 7 的问卷版本" in result.output
     runner.invoke(args=["questionnaire", "import", str(STANDARD)])
     result = runner.invoke(args=["questionnaire", "export", "1", "-o", str(tmp_path / "x.txt")])
     assert result.exit_code == 1
-    assert "must end in .yaml, .yml or .xlsx" in result.output
+    assert "文件名必须以 .yaml、.yml 或 .xlsx 结尾" in result.output
     result = runner.invoke(
         args=["questionnaire", "export", "nope@x", "-o", str(tmp_path / "x.yaml")]
     )
-    assert "write slug@N with a version number N" in result.output
+    assert "请写成 名称@N，N 为版本号" in result.output
 
 
 def test_validate_xlsform(runner):
@@ -70,11 +70,11 @@ def test_validate_xlsform(runner):
         args=["questionnaire", "validate", str(DATA / "kobo_police_uyghur.xlsx")]
     )
     assert result.exit_code == 0, result.output
-    assert "kobo_police_uyghur.xlsx: OK" in result.output
+    assert "kobo_police_uyghur.xlsx：没有问题" in result.output
     assert (
-        "warning:" in result.output
+        "警告：" in result.output
         and "'today' metadata is kept as the interview's paradata" in result.output
     )
     result = runner.invoke(args=["questionnaire", "validate", str(DATA / "english_only.xlsx")])
     assert result.exit_code == 1
-    assert "english_only.xlsx:1: languages: the form has no Chinese labels" in result.output
+    assert "english_only.xlsx:1: languages: 表单没有中文标签" in result.output

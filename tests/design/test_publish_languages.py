@@ -41,7 +41,7 @@ def test_chinese_alone_publishes_by_default(app, runner, tmp_path):
     form.write_bytes(_form(["中文 (zh_CN)"]))
     result = runner.invoke(args=["questionnaire", "import", str(form)])
     assert result.exit_code == 0, result.output
-    assert "langs v1 stored" in result.output
+    assert "langs 第 1 版已保存" in result.output
 
 
 def test_configured_languages_are_required_to_publish(app, runner, tmp_path):
@@ -53,7 +53,7 @@ def test_configured_languages_are_required_to_publish(app, runner, tmp_path):
     assert (
         "languages: 表单没有English（en）标签：发布需要 zh_CN, en（SURVEYAPP_PUBLISH_LANGUAGES）"
     ) in result.output
-    assert "Nothing was imported." in result.output
+    assert "未导入任何数据。" in result.output
     # As a draft it is stored, and the designer and publishing ask for English.
     result = runner.invoke(args=["questionnaire", "import", str(form), "--draft"])
     assert result.exit_code == 0, result.output

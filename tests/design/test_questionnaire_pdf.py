@@ -278,10 +278,10 @@ def test_command_writes_the_pdf_and_refuses_a_bad_language(runner, tmp_path):
         args=["questionnaire", "pdf", "1", "--language", "ug", "-o", str(tmp_path / "x.pdf")]
     )
     assert result.exit_code == 2
-    assert "'ug' is not a language of public-security-satisfaction v1 (zh_CN, en)" in result.output
+    assert "“ug”不是 public-security-satisfaction 第 1 版的语言（zh_CN, en）" in result.output
     assert not (tmp_path / "x.pdf").exists()
     result = runner.invoke(args=["questionnaire", "pdf", "nope", "-o", str(tmp_path / "x.pdf")])
-    assert result.exit_code == 1 and "no questionnaire 'nope'" in result.output
+    assert result.exit_code == 1 and "没有问卷“nope”" in result.output
 
 
 def _standard_version_id() -> int:

@@ -47,7 +47,7 @@ def test_an_xls_form_is_imported_through_pyxform_and_exported_back(app, runner, 
     # Before: an .xls file was read as YAML text and the command ended in UnicodeDecodeError.
     result = runner.invoke(args=["questionnaire", "import", str(FORMS / "safety_zh_en.xls")])
     assert result.exit_code == 0, result.output
-    assert "safety-xls v1 stored" in result.output and "Traceback" not in result.output
+    assert "safety-xls 第 1 版已保存" in result.output and "Traceback" not in result.output
     out = tmp_path / "back.xlsx"
     assert (
         runner.invoke(args=["questionnaire", "export", "safety-xls", "-o", str(out)]).exit_code == 0
@@ -74,8 +74,8 @@ def test_a_form_without_chinese_is_refused_for_publishing_and_imported_as_a_draf
     assert "Traceback" not in refused.output and versions(app) == []
     result = runner.invoke(args=["questionnaire", "import", form, "--draft"])
     assert result.exit_code == 0, result.output
-    assert "water-points v3 stored as a draft" in result.output
-    assert "warning: before publishing:" in result.stderr and "zh_CN" in result.stderr
+    assert "water-points 第 3 版已保存为草稿" in result.output
+    assert "警告：发布前需修正：" in result.stderr and "zh_CN" in result.stderr
     assert versions(app) == [("water-points", 3, "draft")]
     with app.app_context():
         from surveyapp.services.design import DesignError, document, publish
@@ -127,7 +127,7 @@ def test_refusals_name_sheet_row_and_reason(app, runner, name, expected, draft):
     result = runner.invoke(args=args)
     assert result.exit_code == 1
     assert expected in result.output and "Traceback" not in result.output
-    assert "Nothing was imported." in result.output and versions(app) == []
+    assert "未导入任何数据。" in result.output and versions(app) == []
 
 
 def test_a_workbook_named_yaml_is_refused_with_a_message(app, runner, tmp_path):
@@ -147,7 +147,7 @@ def test_a_yaml_draft_is_imported_with_what_publishing_needs(app, runner, tmp_pa
     broken.write_text(text.replace("en:", "fr:", 1), encoding="utf-8")
     result = runner.invoke(args=["questionnaire", "import", str(broken), "--draft"])
     assert result.exit_code == 0, result.output
-    assert "stored as a draft" in result.output
+    assert "已保存为草稿" in result.output
 
 
 def test_the_designer_imports_an_xls_form_into_a_draft(demo, client, auth):

@@ -251,7 +251,7 @@ def test_import_reports_rows_and_masks_numbers(demo, runner, tmp_path):
     path = tmp_path / "list.csv"
     path.write_text(text, encoding="utf-8")
     result = runner.invoke(args=["cati", "import", str(path), "--wave", "2026-Q4"])
-    assert result.exit_code == 1 and "Nothing was imported" in result.output
+    assert result.exit_code == 1 and "未导入任何数据" in result.output
     assert "13800138000" not in result.output
 
 

@@ -68,4 +68,4 @@ def test_the_command(demo, runner, tmp_path):
     assert result.exit_code == 1 and "there is no locality" in result.output
     path.write_bytes(_file(_feature("320106004")))
     result = runner.invoke(args=["localities", "boundaries", str(path)])
-    assert result.exit_code == 0 and "1 outline(s) stored" in result.output
+    assert result.exit_code == 0 and "已保存 1 个边界。" in result.output

@@ -98,6 +98,6 @@ def test_cli_reports_rows_and_exit_status(runner, tmp_path):
     good.write_text(GOOD, encoding="utf-8")
     result = runner.invoke(args=["localities", "import", str(good)])
     assert result.exit_code == 0, result.output
-    assert "5 created, 0 updated" in result.output
+    assert "新建 5 个，更新 0 个" in result.output
     result = runner.invoke(args=["localities", "import", str(good)])
-    assert "0 created, 0 updated, 5 unchanged" in result.output
+    assert "新建 0 个，更新 0 个，未变 5 个" in result.output
