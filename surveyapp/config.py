@@ -119,6 +119,10 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_LIFETIME": session_lifetime,
         "SESSION_IDLE_TIMEOUT": _env_duration("SESSION_IDLE_TIMEOUT", 2 * 3600.0),
         "PERMANENT_SESSION_LIFETIME": timedelta(seconds=session_lifetime),
+        # The cookie is written when the session changes (login, language, the idle timestamp
+        # at most every 30 s), not signed and sent again on every request: its expiry decides
+        # nothing (the limits above are checked on the server).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": int(_env("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,
         # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none,

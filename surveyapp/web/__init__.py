@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from ..database import out_of_range
-from ..errors import UserError
+from ..errors import N_, UserError
 from .errors import EXPIRED_FORM, http_message, user_error
 from .errors import rollback as _rollback
 
@@ -112,11 +112,12 @@ def init_app(app: Flask) -> None:
         one (the database would fail with a 500), and no form of this application needs it.
         Uploaded files are not checked (spreadsheets are binary); their importers check
         their own text."""
-        fields = [(_("query parameter"), request.args), (_("form field"), request.form)]
+        # The kinds are translated only for a refusal: every request passes through here.
+        fields = ((N_("query parameter"), request.args), (N_("form field"), request.form))
         for kind, values in fields:
             for key, value in values.items(multi=True):
                 if "\x00" in key or "\x00" in value:
-                    _refuse_nul(kind, key)
+                    _refuse_nul(_(kind), key)
         for key, value in (request.view_args or {}).items():
             if isinstance(value, str) and "\x00" in value:
                 _refuse_nul(_("address part"), key)

@@ -174,3 +174,22 @@ def test_limits_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SURVEYAPP_SESSION_IDLE_TIMEOUT", "0")
     with pytest.raises(ValueError, match="above 0"):
         from_environment(str(tmp_path))
+
+
+def test_the_cookie_is_sent_again_only_when_the_session_changes(people, clock):
+    """The session cookie is not signed and sent again on every request (Flask's
+    SESSION_REFRESH_EACH_REQUEST): only when the session changes, here the idle timestamp,
+    rewritten at most every 30 s. The limits are the server's, whatever the cookie's expiry."""
+    client = _login(people)
+    for _request in range(3):
+        response = client.get("/api/v1/me")
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+    clock.advance(31)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 200
+    assert "Set-Cookie" in response.headers  # the idle timestamp moved
+    assert "Set-Cookie" not in client.get("/api/v1/me").headers
+    # Idle for the limit since that timestamp: refused, though the cookie never expired.
+    clock.advance(2 * 3600 + 1)
+    assert _me(client) == 401
