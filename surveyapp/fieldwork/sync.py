@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import Assignment, Locality, Response, Survey, User, Wave
-from ..models.fieldwork import CatiCase, ResponseParadata
+from ..models.fieldwork import CatiCase, ResponseParadata, ResponseReview
 from ..questionnaire import AnswerError
 from ..services.responses import Submission, SubmissionError, submit_responses
 from .assignments import FilingRefused, check_filing, filing_assignment
@@ -526,8 +526,9 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
             pending.append((i, _submission(ctx, item, hooks)))
         except ItemError as exc:
             results[i] = ItemResult(i, uuid, exc.status, exc.outcome, exc.text or exc.message)
-    pending = _corrections(user, pending, results)
-    outcomes = submit_responses([sub for _, sub in pending]) if pending else []
+    stored = _stored(user, pending)
+    pending = _corrections(user, pending, results, stored)
+    outcomes = submit_responses([sub for _, sub in pending], stored=set(stored)) if pending else []
     for (i, sub), outcome in zip(pending, outcomes, strict=True):
         if outcome.error is not None:
             results[i] = _refused(i, sub, outcome.error)
@@ -552,17 +553,54 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
     return [r for r in results if r is not None]
 
 
+def _uuid_key(value: Any) -> str | None:
+    try:
+        return str(uuidlib.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+# Built once. Which of a batch's UUIDs are stored already, by whom, and their review state:
+# one small read instead of two (a new interview, the usual case, finds no row).
+_response = Response.__table__
+_review = ResponseReview.__table__
+_STORED = (
+    select(_response.c.uuid, _response.c.enumerator_id, _review.c.state)
+    .select_from(_response.outerjoin(_review, _review.c.response_id == _response.c.id))
+    .where(_response.c.uuid.in_(bindparam("uuids", expanding=True)))
+)
+
+
+def _stored(user: User, pending: list[tuple[int, Submission]]) -> dict[str, bool]:
+    """The UUIDs of ``pending`` already stored, each with whether it is one of the sender's
+    interviews a supervisor sent back (to be corrected)."""
+    keys = {key for _, sub in pending if (key := _uuid_key(sub.uuid)) is not None}
+    if not keys:
+        return {}
+    rows = db.session.connection().execute(_STORED, {"uuids": sorted(keys)})
+    return {
+        uuid: enumerator_id == user.id and state == "sent_back"
+        for uuid, enumerator_id, state in rows
+    }
+
+
 def _corrections(
-    user: User, pending: list[tuple[int, Submission]], results: list[ItemResult | None]
+    user: User,
+    pending: list[tuple[int, Submission]],
+    results: list[ItemResult | None],
+    stored: dict[str, bool],
 ) -> list[tuple[int, Submission]]:
     """Store corrections of interviews a supervisor sent back; return the other items.
 
     A sent-back interview may come again under its UUID with different answers: it replaces
     the stored answers (checked like any submission) and goes back to the review queue.
+    ``stored`` is :func:`_stored` of ``pending``.
     """
+    if not any(stored.values()):
+        return pending
     from .review import resubmit, sent_back_responses
 
-    sent_back = sent_back_responses(user, [sub.uuid for _, sub in pending])
+    sent_back = sent_back_responses(user, [uuid for uuid, back in stored.items() if back])
     if not sent_back:
         return pending
     rest = []

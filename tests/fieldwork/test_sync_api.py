@@ -157,6 +157,33 @@ def test_a_uuid_twice_in_one_batch_is_stored_once(demo, client, token, door):
     assert count(demo, first["uuid"]) == 1
 
 
+def test_a_resend_stored_by_another_server_meanwhile_is_still_stored_once(
+    demo, client, token, door, monkeypatch
+):
+    """The interview arrives on another server between this one's duplicate check and its
+    insert: the insert fails on the unique UUID and the item is judged again, as a resend."""
+    from surveyapp.fieldwork import sync
+
+    body = submission(door)
+    assert post(client, body, token).status_code == 201
+    # As if the check had run before the other server's commit: nothing stored yet.
+    monkeypatch.setattr(sync, "_stored", lambda user, pending: {})
+    again = post(client, body, token)
+    assert (again.status_code, again.get_json()["outcome"]) == (200, "duplicate")
+    changed = dict(body, answers={"resident_6m": "yes", "age_16plus": "no"})
+    fresh = submission(door)
+    batch = post(client, [changed, fresh], token)
+    assert [r["outcome"] for r in batch.get_json()["results"]] == ["conflict", "created"]
+    assert count(demo, body["uuid"]) == 1 and count(demo, fresh["uuid"]) == 1
+    with demo.app_context():
+        stored = db.session.scalar(select(Response).where(Response.uuid == fresh["uuid"]))
+        paradata = db.session.scalars(
+            select(ResponseParadata).where(ResponseParadata.response_id == stored.id)
+        ).all()
+        assert len(paradata) == 1
+        assert stored.answer_dict() == {"resident_6m": "no", "age_16plus": "yes"}
+
+
 def test_paradata_is_stored_with_the_response(demo, client, token, door):
     body = submission(
         door,
