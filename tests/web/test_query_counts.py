@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from surveyapp.extensions import db
+from surveyapp.fieldwork.dashboard import MAX_STATEMENTS
 from surveyapp.models import Answer, Assignment, Locality, Response, User, Wave
 
 PASSWORDS = {"manager": "manager-demo-2026", "official": "official-demo-2026"}
@@ -128,6 +129,9 @@ def test_queries_per_page_do_not_grow_with_the_data(demo, client, auth):
         page = next(iter(grown))
         extra = after[page][1][len(before[page][1]) - 5 :]
         pytest.fail(f"queries grew with the data: {grown}; e.g. {page}: {extra[:8]}")
+    # The dashboard's figures: one aggregate query per kind of figure (it ran 20 statements,
+    # most of them rows of every interview, assignment and telephone case brought to Python).
+    assert after["dashboard data"][0] <= MAX_STATEMENTS, after["dashboard data"][1]
     # A record of the figures (shown with -s): statements per request on each page.
     for page in PAGES:
         print(f"{page}: {after[page][0]} statements")
