@@ -487,18 +487,101 @@ _PYXFORM_REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"^Unknown question type '(?P<type>[^']*)'\.$"),
         N_("Unknown question type '%(type)s'."),
     ),
+    # The frequent families (pyxform 4): a name missing, twice or malformed; a group or repeat
+    # not closed (or closed twice); choice names; the sheets and columns a form needs.
+    (re.compile(r"^Question or group with no name\.$"), N_("Question or group with no name.")),
+    (
+        re.compile(r"^Question with no type\.(?:\n.*)?$", re.S),
+        N_("Question with no type."),
+    ),
+    (
+        re.compile(
+            r"^On the '(?P<sheet>\w+)' sheet, the 'name' value '(?P<name>[^']*)' is invalid\. "
+            r"Questions, groups, and repeats must be unique within their nearest parent group "
+            r"or repeat, or the survey if not inside a group or repeat\.$"
+        ),
+        N_(
+            "On the '%(sheet)s' sheet, the 'name' value '%(name)s' is invalid. Questions, "
+            "groups, and repeats must be unique within their nearest parent group or repeat, "
+            "or the survey if not inside a group or repeat."
+        ),
+    ),
+    (
+        re.compile(
+            r"^On the '(?P<sheet>\w+)' sheet, the 'name' value is invalid\. Names must begin "
+            r"with a letter or underscore\. After the first character, names may contain "
+            r"letters, digits, underscores, hyphens, or periods\.$"
+        ),
+        N_(
+            "On the '%(sheet)s' sheet, the 'name' value is invalid. Names must begin with a "
+            "letter or underscore. After the first character, names may contain letters, "
+            "digits, underscores, hyphens, or periods."
+        ),
+    ),
+    (
+        re.compile(
+            r"^Unmatched '(?P<kind>begin_group|begin_repeat|end_group|end_repeat)'\. "
+            r"No matching '(?P<other>\w+)' was found for the name '(?P<name>[^']*)'\.$"
+        ),
+        N_("Unmatched '%(kind)s'. No matching '%(other)s' was found for the name '%(name)s'."),
+    ),
+    (
+        re.compile(
+            r"^On the 'choices' sheet, the 'name' value is invalid\. Choice names must be "
+            r"unique for each choice list\..*$",
+            re.S,
+        ),
+        N_(
+            "On the 'choices' sheet, the 'name' value is invalid. Choice names must be unique "
+            "for each choice list. If this is intentional, use the setting "
+            "'allow_choice_duplicates'."
+        ),
+    ),
+    (
+        re.compile(
+            r"^On the 'choices' sheet, the 'name' value is invalid\. Choices must have a "
+            r"name\..*$",
+            re.S,
+        ),
+        N_("On the 'choices' sheet, the 'name' value is invalid. Choices must have a name."),
+    ),
+    (
+        re.compile(r"^The survey element named '(?P<name>[^']*)' has no label or hint\.$"),
+        N_("The survey element named '%(name)s' has no label or hint."),
+    ),
+    (
+        re.compile(r"^There should be a choices sheet in this xlsform\..*$", re.S),
+        N_("There should be a choices sheet in this xlsform."),
+    ),
+    (
+        re.compile(r"^You must have a sheet named 'survey'\.\s*$"),
+        N_("You must have a sheet named 'survey'."),
+    ),
+    (
+        re.compile(
+            r"^Invalid headers provided for sheet: '(?P<sheet>\w+)'\. One or more required "
+            r"column headers were not found: (?P<columns>.*?)\.(?: Learn more: \S+)?$"
+        ),
+        N_(
+            "Invalid headers provided for sheet: '%(sheet)s'. One or more required column "
+            "headers were not found: %(columns)s."
+        ),
+    ),
 )
 
 
 def _pyxform_reason(text: str) -> str | Message:
+    """pyxform's refusal worded by a msgid of ours (translated where shown), when it is one of
+    the families above; else pyxform's own English, as it is."""
     for pattern, template in _PYXFORM_REASONS:
         match = pattern.match(text.strip())
-        if match is not None and str(Message(template, **match.groupdict())) == text.strip():
+        if match is not None:
             return Message(template, **match.groupdict())
     return text
 
 
 _PYXFORM_UNKNOWN_TYPE = re.compile(r"^Unknown question type '([^']*)'\.$")
+_PYXFORM_UNLABELLED = re.compile(r"^The survey element named '([^']*)' has no label or hint\.$")
 
 
 def _pyxform_problem(
@@ -519,9 +602,12 @@ def _pyxform_problem(
         ]
         if found:
             message = f"[row : {min(found)}] {message.strip()}"
+    unlabelled = _PYXFORM_UNLABELLED.match(message.strip())
+    if unlabelled is not None and rows and unlabelled.group(1) in rows:
+        message = f"[row : {rows[unlabelled.group(1)]}] {message.strip()}"
     match = _PYXFORM_ROW.match(message)
     if match is None:
-        text = Message(N_("pyxform refuses the form: %(reason)s"), reason=message)
+        text = Message(N_("pyxform refuses the form: %(reason)s"), reason=_pyxform_reason(message))
         return Problem(source, 1, "", str(text), text)
     row = int(match.group(1))
     rest = message[match.end() :]
@@ -1072,7 +1158,11 @@ def map_problems(result: XLSFormImport, problems: Iterable[Problem]) -> list[Pro
             except (KeyError, IndexError, TypeError):
                 name = ""
         line = result.rows.get(name, 1) if name else 1
-        label = f"survey row {line} ('{name}')" if name and name in result.rows else name
+        label: str | Message = (
+            Message(N_("survey row %(row)s ('%(name)s')"), row=line, name=name)
+            if name and name in result.rows
+            else name
+        )
         choice = re.match(r"choices\[(\d+)\]\.?(.*)", rest)
         if choice and name:
             try:
@@ -1082,9 +1172,15 @@ def map_problems(result: XLSFormImport, problems: Iterable[Problem]) -> list[Pro
                 code = ""
             row = result.choice_rows.get((name, code))
             if row:
-                line, label, rest = row, f"choices sheet, row {row} ('{code}')", choice.group(2)
-        where = f"{label}: {rest}" if label and rest else (label or rest)
-        mapped.append(Problem(problem.file, line, where, problem.message, problem.text))
+                label = Message(N_("choices sheet, row %(row)s ('%(code)s')"), row=row, code=code)
+                line, rest = row, choice.group(2)
+        where = (
+            Message(N_("%(where)s: %(place)s"), where=label, place=rest)
+            if label and rest
+            else (label or rest)
+        )
+        place = where if isinstance(where, Message) else None
+        mapped.append(Problem(problem.file, line, str(where), problem.message, problem.text, place))
     return mapped
 
 
