@@ -437,27 +437,36 @@ def run_database(label: str, url: str, args, tmp: Path) -> dict:
                 warm.cookies.clear()
                 warm.login(*LOGINS[kind])
             KINDS[kind](warm, world, random.Random(0))
-        cpu = server_cpu(server.pid)
+        # The CPU counters are read when the clock starts (after every client has logged in:
+        # a login hashes a password at production cost) and when the phase ends.
+        postgres = postgres_master(url)
+        cpu: list[tuple[float, float]] = []
         base, base_wall = run_phase(
-            port, world, {"static": 1}, args.clients, max(5.0, args.duration / 4), args.seed
-        )
-        baseline = summary("baseline: static file", base, base_wall)
-        cpu = print_cpu(server.pid, cpu, base)
-        spies: list[subprocess.Popen] = []
-        mixed, wall = run_phase(
             port,
             world,
-            args.mix,
+            {"static": 1},
             args.clients,
-            args.duration,
-            args.seed + 1,
-            on_start=lambda: spies.append(start_profile(args, label, server.pid)),
+            max(5.0, args.duration / 4),
+            args.seed,
+            on_start=lambda: cpu.append(server_cpu(server.pid, postgres)),
         )
+        baseline = summary("baseline: static file", base, base_wall)
+        print_cpu(cpu[-1], server_cpu(server.pid, postgres), base)
+        spies: list[subprocess.Popen] = []
+
+        def start_mix() -> None:
+            cpu.append(server_cpu(server.pid, postgres))
+            spies.append(start_profile(args, label, server.pid))
+
+        mixed, wall = run_phase(
+            port, world, args.mix, args.clients, args.duration, args.seed + 1, on_start=start_mix
+        )
+        after = server_cpu(server.pid, postgres)
         for spy in spies:
             if spy is not None:
                 spy.wait(timeout=60)
         figures = summary("mix: " + ", ".join(f"{k}={w}" for k, w in args.mix.items()), mixed, wall)
-        print_cpu(server.pid, cpu, mixed)
+        print_cpu(cpu[-1], after, mixed)
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
@@ -480,35 +489,61 @@ def run_database(label: str, url: str, args, tmp: Path) -> dict:
     return {"ok": ok}
 
 
-def server_cpu(master: int) -> float:
-    """CPU seconds used so far by gunicorn's workers (the master's children) and the master."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    pids = [master]
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by ``root`` and its descendants, living or ended: each living
+    process's own time plus that of its children that have ended (cutime, cstime), so that a
+    process started or ended between two readings is counted once, in full."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = fields
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        if pid in stats:
+            total += sum(int(f) for f in stats[pid][11:15])  # utime stime cutime cstime
+        stack.extend(children.get(pid, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_master(url: str) -> int | None:
+    """The postmaster of scripts/with-postgres's throwaway server (its socket directory is the
+    URL's host; the data directory is below it), or None."""
+    if not url.startswith("postgresql") or "host=" not in url:
+        return None
+    host = url.split("host=", 1)[1].split("&", 1)[0]
     try:
-        for task in os.listdir(f"/proc/{master}/task"):
-            children = Path(f"/proc/{master}/task/{task}/children").read_text().split()
-            pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return total
+        return int((Path(host) / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
-def print_cpu(master: int, before: float, tallies: dict[str, Tally]) -> float:
-    now = server_cpu(master)
-    requests = sum(len(t.latencies) for t in tallies.values())
+def server_cpu(master: int, postgres: int | None = None) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn (master and workers) and by PostgreSQL's server
+    (every process of it: backends, WAL writer, checkpointer…; 0 without one)."""
+    return tree_cpu(master), tree_cpu(postgres) if postgres else 0.0
+
+
+def print_cpu(before: tuple[float, float], after: tuple[float, float], tallies) -> None:
+    requests = max(1, sum(len(t.latencies) for t in tallies.values()))
+    server, postgres = after[0] - before[0], after[1] - before[1]
     print(
-        f"    server CPU: {now - before:.1f} s, {1000 * (now - before) / max(1, requests):.2f} ms "
+        f"    server CPU: {server:.1f} s, {1000 * server / requests:.2f} ms "
         f"per request; load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
-    return now
+    if postgres:
+        print(
+            f"    PostgreSQL CPU: {postgres:.1f} s, "
+            f"{1000 * postgres / requests:.2f} ms per request",
+            flush=True,
+        )
 
 
 def start_profile(args, label: str, master: int) -> subprocess.Popen | None:

@@ -3,9 +3,11 @@
 A SQLite database with the demo (``--responses``, built once per run in a temporary
 directory), Flask's test client, ``time.process_time`` over ``--repeat`` requests of each kind
 after three warm ones, and the static file as the baseline; optionally the statements each
-request runs and a cProfile of one kind. What a gunicorn worker spends per request on top is
-the same for every kind (parsing the request, writing the answer), so the ratios here say
-where the application's own time goes; bench_load.py gives the throughput.
+request runs and a cProfile of one kind. On scripts/with-postgres's server (``--db
+"$SURVEYAPP_TEST_DATABASE_URL"``) also the CPU its processes spent per request (from /proc).
+What a gunicorn worker spends per request on top is the same for every kind (parsing the
+request, writing the answer), so the ratios here say where the application's own time goes;
+bench_load.py gives the throughput.
 
 ``--enumerators N`` grows the current wave as bench_day.py's world does: N more enumerators,
 each with a door-to-door assignment in a community, and the wave's interviews handed out among
@@ -31,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_load import setup  # noqa: E402
+from bench_load import postgres_master, setup, tree_cpu  # noqa: E402
 
 
 def main() -> None:
@@ -44,6 +46,11 @@ def main() -> None:
     parser.add_argument("--only", help="profile output: only functions whose path matches")
     parser.add_argument("--enumerators", type=int, default=0, help="grow the wave (see above)")
     parser.add_argument("--kinds", help="comma-separated kinds to run (default: all)")
+    parser.add_argument(
+        "--engine-options",
+        type=json.loads,
+        help="SQLALCHEMY_ENGINE_OPTIONS to compare, as JSON (e.g. '{\"pool_pre_ping\": true}')",
+    )
     args = parser.parse_args()
 
     url = args.db or f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-pages-')) / 'db.sqlite'}"
@@ -56,9 +63,14 @@ def main() -> None:
     from surveyapp import create_app
     from surveyapp.extensions import db
 
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-load", "WTF_CSRF_ENABLED": False}
-    )
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "bench-load",
+        "WTF_CSRF_ENABLED": False,
+    }
+    if args.engine_options is not None:
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = args.engine_options
+    app = create_app(settings)
     enumerator, official, tablet = app.test_client(), app.test_client(), app.test_client()
     manager = app.test_client()
     for client, (user, password) in (
@@ -108,7 +120,11 @@ def main() -> None:
         from surveyapp.models import Assignment
 
         wave_id = db.session.get(Assignment, world.assignment_id).wave_id
-    print(f"{'request':<14} {'CPU ms':>8} {'vs static':>10} {'statements':>11}", flush=True)
+    postgres = postgres_master(url)
+    pg_column = f" {'PostgreSQL CPU ms':>18}" if postgres else ""
+    print(
+        f"{'request':<14} {'CPU ms':>8} {'vs static':>10} {'statements':>11}{pg_column}", flush=True
+    )
     base = None
     for name, call in kinds.items():
         for _ in range(3):
@@ -122,6 +138,7 @@ def main() -> None:
         event.remove(engine, "before_cursor_execute", listener)
         statements = len(counted)
         profile = cProfile.Profile() if name == args.profile else None
+        pg_began = tree_cpu(postgres) if postgres else 0.0
         began = time.process_time()
         if profile:
             profile.enable()
@@ -130,8 +147,11 @@ def main() -> None:
         if profile:
             profile.disable()
         ms = 1000 * (time.process_time() - began) / args.repeat
+        if postgres:
+            pg_ms = 1000 * (tree_cpu(postgres) - pg_began) / args.repeat
+            pg_column = f" {pg_ms:>18.2f}"
         base = base or ms
-        print(f"{name:<14} {ms:>8.2f} {ms / base:>9.1f}x {statements:>11}", flush=True)
+        print(f"{name:<14} {ms:>8.2f} {ms / base:>9.1f}x {statements:>11}{pg_column}", flush=True)
         if args.sql:
             for statement in counted:
                 print("      " + " ".join(statement.split())[:150])
