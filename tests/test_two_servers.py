@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import func, select
 
 from surveyapp.extensions import db
-from surveyapp.models import Assignment, Response
+from surveyapp.models import Assignment, Locality, Response
 
 from .conftest import PG_URL, ROOT
 from .fieldwork.conftest import full_answers
@@ -109,6 +109,10 @@ def test_two_servers_share_everything_through_postgres_redis_and_the_cache(demo,
         )
         grid = assignment.locality.children[0].code
         assignment_id = assignment.id
+        first_assignment = db.session.scalar(
+            select(Assignment).where(Assignment.enumerator_id == user.id).order_by(Assignment.id)
+        )
+        locality_id = first_assignment.locality_id
         before = db.session.scalar(select(func.count(Response.id)))
         db.session.remove()
     answers = full_answers(demo, 1)
@@ -132,6 +136,29 @@ def test_two_servers_share_everything_through_postgres_redis_and_the_cache(demo,
         with demo.app_context():
             assert db.session.scalar(select(func.count(Response.id))) == before + 4
             db.session.remove()
+
+        # The tablets' assignment list: the same bytes from both servers, a 304 from either
+        # for them, and a locality renamed elsewhere shows at once on both.
+        def assignments(server, etag=None):
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            if etag:
+                headers["If-None-Match"] = etag
+            url = f"http://127.0.0.1:{server.port}/api/v1/assignments"
+            return requests.get(url, headers=headers, timeout=60)
+
+        first = [assignments(server) for server in servers]
+        assert [r.status_code for r in first] == [200, 200]
+        assert first[0].content == first[1].content
+        etag = first[0].headers["ETag"]
+        assert [assignments(server, etag).status_code for server in servers] == [304, 304]
+        with demo.app_context():
+            db.session.get(Locality, locality_id).name_zh = "两台服务器之外改的名"
+            db.session.commit()
+            db.session.remove()
+        for server in servers:
+            renamed = assignments(server, etag)
+            assert renamed.status_code == 200
+            assert "两台服务器之外改的名" in renamed.json()["assignments"][0]["locality"]["path"]
 
         # A report job requested on A, run by the RQ worker, downloaded from B.
         official = requests.Session()

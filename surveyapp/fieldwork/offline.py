@@ -8,13 +8,24 @@ the server checks every answer again on sync.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
 
 from ..caching import BoundedCache
 from ..extensions import db
-from ..models import Assignment, Locality, QuestionnaireVersion, Response, Survey, User, Wave
+from ..models import (
+    LOCALITY_STAMP,
+    Assignment,
+    ChangeStamp,
+    Locality,
+    QuestionnaireVersion,
+    Response,
+    Survey,
+    User,
+    Wave,
+)
 from ..questionnaire import Question, Questionnaire
 from ..questionnaire.conditions import FORMAT as CONDITION_FORMAT
 from ..questionnaire.model import Repeat
@@ -134,7 +145,16 @@ _BELOW = (
     .order_by(_below.c.root, Locality.code)
 )
 
-#: The user's assignments with what the document shows of their waves and surveys.
+#: How many interviews the user filed in each wave.
+_DONE = (
+    select(Response.wave_id, func.count(Response.id).label("n"))
+    .where(Response.enumerator_id == bindparam("user_id"))
+    .group_by(Response.wave_id)
+    .subquery("done")
+)
+
+#: The user's assignments with what the document shows of their waves and surveys, the
+#: interviews they filed in each wave and the stamp of the locality table: one statement.
 _ASSIGNMENTS = (
     select(
         Assignment.id,
@@ -152,18 +172,36 @@ _ASSIGNMENTS = (
         Survey.id.label("survey_id"),
         Survey.name.label("survey_name"),
         Survey.modes,
+        func.coalesce(_DONE.c.n, 0).label("done"),
+        select(ChangeStamp.stamp)
+        .where(ChangeStamp.name == LOCALITY_STAMP)
+        .scalar_subquery()
+        .label("localities_stamp"),
     )
     .join(Wave, Wave.id == Assignment.wave_id)
     .join(Survey, Survey.id == Wave.survey_id)
     .outerjoin(QuestionnaireVersion, QuestionnaireVersion.id == Wave.questionnaire_version_id)
+    .outerjoin(_DONE, _DONE.c.wave_id == Wave.id)
     .where(Assignment.enumerator_id == bindparam("user_id"))
     .order_by(Assignment.id)
 )
 
-#: JSON text of the localities list of an assignment, by everything it is made from (the
-#: rows of its locality, the localities above and below it, the language): a street's list
-#: has hundreds of places, and building and encoding it was most of the tablet's request.
-_PLACES: BoundedCache[str] = BoundedCache(256)
+
+@dataclass(frozen=True)
+class _Places:
+    """What the document says of an assignment's locality: its code and path, and the JSON
+    text of the localities it may file interviews under."""
+
+    code: str
+    path: str
+    json: str
+
+
+#: :class:`_Places` by language, locality, whether it may be changed and the stamp of the
+#: locality table (``change_stamp``, replaced by a trigger at every change of a locality, on
+#: every server sharing the database): a street's list has hundreds of places, and reading
+#: and encoding it was most of the tablet's request.
+_PLACES: BoundedCache[_Places] = BoundedCache(512)
 
 
 def _filing_places(
@@ -225,46 +263,17 @@ def assignments_json(user: User, lang: str, dumps: Callable[[Any], str]) -> str:
     """Return ``{"assignments": [...]}`` as JSON text (``dumps`` encodes): ``user``'s
     assignments with the localities they may file interviews under.
 
-    Five queries of plain rows, whatever the number of assignments and localities; each
-    assignment's list of localities is encoded once per content and language and reused."""
-    done = dict(
-        db.session.execute(
-            select(Response.wave_id, func.count(Response.id))
-            .where(Response.enumerator_id == user.id)
-            .group_by(Response.wave_id)
-        ).all()
-    )
+    One statement when the localities of every assignment are known for the locality
+    table's current stamp; two more (plain rows, whatever the number of assignments and
+    localities) for those that are not."""
     rows = db.session.execute(_ASSIGNMENTS, {"user_id": user.id}).all()
-    roots = sorted({a.locality_id for a in rows})
-    above_rows = db.session.execute(_ABOVE, {"roots": roots}).all() if roots else []
-    above = {row.id: row for row in above_rows}
-    editable_roots = sorted({a.locality_id for a in rows if a.locality_editable})
-    below: dict[int, list] = {root: [] for root in editable_roots}
-    if editable_roots:
-        for row in db.session.execute(_BELOW, {"roots": editable_roots}):
-            below[row.root].append(row)
+    places = _places(rows, lang, dumps)
     fragments: dict[str, str] = {}
     out = []
     for a in rows:
-        ancestry = []
-        row = above.get(a.locality_id)
-        while row is not None:
-            ancestry.append(tuple(row))
-            row = above.get(row.parent_id) if row.parent_id is not None else None
-        subtree = below.get(a.locality_id, []) if a.locality_editable else []
-        key = (
-            lang,
-            a.locality_id,
-            a.locality_editable,
-            tuple(ancestry),
-            tuple(map(tuple, subtree)),
-        )
-        text = _PLACES.get(key)
-        if text is None:
-            places = _filing_places(a.locality_id, a.locality_editable, above, subtree, lang)
-            text = _PLACES.put(key, dumps(places))
+        known = places[a.locality_id, bool(a.locality_editable)]
         marker = f"\x00localities {len(fragments)}\x00"
-        fragments[dumps(marker)] = text
+        fragments[dumps(marker)] = known.json
         out.append(
             {
                 "id": a.id,
@@ -276,17 +285,14 @@ def assignments_json(user: User, lang: str, dumps: Callable[[Any], str]) -> str:
                     "code": a.wave_code,
                     "name": a.wave_name,
                     "open": a.is_open,
-                    "submitted_by_you": done.get(a.wave_id, 0),
+                    "submitted_by_you": a.done,
                 },
                 "survey": {
                     "id": a.survey_id,
                     "name": a.survey_name,
                     "modes": [m for m in a.modes.split(",") if m],  # Survey.mode_list
                 },
-                "locality": {
-                    "code": above[a.locality_id].code,
-                    "path": _root_path(a.locality_id, above, lang),
-                },
+                "locality": {"code": known.code, "path": known.path},
                 "localities": marker,
                 "questionnaire": {"version_id": a.questionnaire_version_id, "sha256": a.sha256},
             }
@@ -295,3 +301,36 @@ def assignments_json(user: User, lang: str, dumps: Callable[[Any], str]) -> str:
     for marker, fragment in fragments.items():
         text = text.replace(marker, fragment, 1)
     return text
+
+
+def _places(rows: list, lang: str, dumps: Callable[[Any], str]) -> dict[tuple, _Places]:
+    """:class:`_Places` of each assignment's (locality, editable), from the cache when the
+    locality table's stamp is the one they were made at, else from two queries."""
+    wanted = {(a.locality_id, bool(a.locality_editable)) for a in rows}
+    stamp = rows[0].localities_stamp if rows else None
+    found: dict[tuple, _Places] = {}
+    if stamp is not None:  # no stamp (an emptied table): nothing is cached on it
+        for root, editable in wanted:
+            hit = _PLACES.get((stamp, lang, root, editable))
+            if hit is not None:
+                found[root, editable] = hit
+    missing = sorted(wanted - found.keys())
+    if not missing:
+        return found
+    roots = sorted({root for root, _editable in missing})
+    above = {row.id: row for row in db.session.execute(_ABOVE, {"roots": roots})}
+    editable_roots = sorted({root for root, editable in missing if editable})
+    below: dict[int, list] = {root: [] for root in editable_roots}
+    if editable_roots:
+        for row in db.session.execute(_BELOW, {"roots": editable_roots}):
+            below[row.root].append(row)
+    for root, editable in missing:
+        made = _Places(
+            code=above[root].code,
+            path=_root_path(root, above, lang),
+            json=dumps(_filing_places(root, editable, above, below.get(root, []), lang)),
+        )
+        if stamp is not None:
+            made = _PLACES.put((stamp, lang, root, editable), made)
+        found[root, editable] = made
+    return found

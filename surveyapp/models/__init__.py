@@ -1,7 +1,7 @@
 """Database models: localities, users, questionnaires, surveys and waves, responses."""
 
 from .audit import AuditEvent
-from .localities import LEVELS, Locality, LocalityPopulation
+from .localities import LEVELS, LOCALITY_STAMP, ChangeStamp, Locality, LocalityPopulation
 from .questionnaires import QuestionnaireVersion
 from .responses import Answer, Response
 from .surveys import Assignment, Survey, Wave
@@ -9,9 +9,11 @@ from .users import ROLES, LoginThrottle, User
 
 __all__ = [
     "LEVELS",
+    "LOCALITY_STAMP",
     "ROLES",
     "Answer",
     "AuditEvent",
+    "ChangeStamp",
     "Assignment",
     "Locality",
     "LocalityPopulation",

@@ -70,3 +70,26 @@ class LocalityPopulation(db.Model):
     count: Mapped[int]
 
     locality: Mapped[Locality] = relationship(back_populates="populations")
+
+
+#: The :class:`ChangeStamp` that changes with any row of the locality table.
+LOCALITY_STAMP = "locality"
+
+
+class ChangeStamp(db.Model):
+    """A random token that database triggers replace whenever a table changes (migration
+    0018): a cheap version of that table for caches shared by every server, read in the same
+    statement as what it guards. Rows: :data:`LOCALITY_STAMP` (any insert, update or delete of
+    a locality). A missing row means "unknown": nothing may be cached on it. A restored
+    backup brings the localities, whose inserts replace the stamp.
+
+    On SQLite, a batch migration of ``locality`` (a copy of the table) drops its triggers:
+    create them again after one (tests/fieldwork/test_assignment_document.py fails otherwise).
+    """
+
+    __tablename__ = "change_stamp"
+    # Not in backups: the triggers keep it, and a fresh database has its own rows.
+    __table_args__ = {"info": {"backup": False}}
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))

@@ -64,6 +64,12 @@ def _decoder(column) -> Callable[[Any], Any]:
     return lambda v: v
 
 
+def backed_up_tables() -> list:
+    """The tables a backup holds, in foreign-key order: all but those marked
+    ``info={"backup": False}`` (state the database keeps itself, as ``change_stamp``)."""
+    return [t for t in db.metadata.sorted_tables if t.info.get("backup", True)]
+
+
 def write_backup(path: Path, progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
     """Write every table to ``path`` from one snapshot, verify the file, then give it its name.
 
@@ -74,7 +80,7 @@ def write_backup(path: Path, progress: Callable[[str], None] = lambda _m: None) 
     only then renamed over ``path``. Return the row count per table.
     """
     path = Path(path)
-    tables = db.metadata.sorted_tables
+    tables = backed_up_tables()
     counts: dict[str, int] = {}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
@@ -179,7 +185,7 @@ def verify_backup(path: Path, expected: dict[str, int] | None = None) -> dict[st
     Memory grows with the distinct key values that foreign keys use (ids of responses,
     localities, users …), not with the rows that refer to them (answers, paradata).
     """
-    tables = {t.name: t for t in db.metadata.sorted_tables}
+    tables = {t.name: t for t in backed_up_tables()}
     position = {name: {c.name: i for i, c in enumerate(t.columns)} for name, t in tables.items()}
     # Per table: (column positions, set) pairs collecting the keys present in the file and the
     # values its rows refer to; checks: (table, fk columns, referenced table, referring, keys).
@@ -287,7 +293,7 @@ def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None
                     revision=revision,
                 )
             )
-        tables = {t.name: t for t in db.metadata.sorted_tables}
+        tables = {t.name: t for t in backed_up_tables()}
         for name in tables:
             if db.session.scalar(select(func.count()).select_from(tables[name])):
                 raise BackupError(

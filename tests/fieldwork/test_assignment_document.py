@@ -143,7 +143,10 @@ def test_the_list_follows_changes_of_localities_and_assignments(demo):
     assert "改名街道" in doc["locality"]["path"]
     assert any(p["code"] == f"{grid.code}-new" for p in doc["localities"])
     assert any(p["path"].endswith("改名网格") for p in doc["localities"])
-    assert after == before
+    # the changed localities are read again (two queries), then known until the next change
+    assert after == before + 2
+    third, again = _get(demo, token, "zh_CN")
+    assert third == second and again == before
 
 
 def test_the_offline_page_words_its_messages_in_the_users_language(demo):
@@ -174,3 +177,80 @@ def test_the_offline_page_words_its_messages_in_the_users_language(demo):
 
         with demo.test_request_context(), force_locale("zh_CN"):
             assert zh["assignments"] == gettext("My assignments")
+
+
+def _conditional(app, token: str, etag: str | None = None):
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    if etag:
+        headers["If-None-Match"] = etag
+    return app.test_client().get("/api/v1/assignments", headers=headers)
+
+
+def test_a_tablet_holding_the_document_gets_a_304_until_anything_in_it_changes(demo):
+    """A strong ETag of the bytes; a change made by another server (here: plain SQL on a
+    connection of its own) shows at once: a locality renamed, added or removed, a wave
+    closed, a target changed, an interview filed, another questionnaire version."""
+    from sqlalchemy import create_engine, text
+
+    with demo.app_context():
+        token, user = issue_token("enumerator", label="test")
+        user_id = user.id
+        assignment = db.session.scalar(
+            select(Assignment)
+            .where(Assignment.enumerator_id == user_id, Assignment.locality_editable.is_(True))
+            .order_by(Assignment.id)
+        )
+        ids = {
+            "assignment": assignment.id,
+            "wave": assignment.wave_id,
+            "grid": db.session.scalar(
+                select(Locality.id)
+                .where(Locality.level == "grid")
+                .where(Locality.code.startswith(assignment.locality.code))
+                .order_by(Locality.code.desc())
+            ),
+        }
+        url = str(db.engine.url.render_as_string(hide_password=False))
+    other = create_engine(url)  # another server's connection
+    first = _conditional(demo, token)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    again = _conditional(demo, token, etag)
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
+    assert _conditional(demo, token, '"something else"').data == first.data
+
+    changes = [
+        "UPDATE locality SET name_zh = '另一台服务器改的名' WHERE id = {grid}",
+        "INSERT INTO locality (code, parent_id, level, name_zh, name_en)"
+        " SELECT code || '-9', id, 'grid', '新网格', '' FROM locality WHERE id = {grid}",
+        "DELETE FROM locality WHERE parent_id = {grid}",
+        "UPDATE wave SET is_open = NOT is_open WHERE id = {wave}",
+        "UPDATE assignment SET target = target + 3 WHERE id = {assignment}",
+        "UPDATE response SET enumerator_id = {user} WHERE id = "
+        "(SELECT min(id) FROM response WHERE enumerator_id <> {user} AND wave_id = {wave})",
+        (
+            "INSERT INTO questionnaire_version (slug, version, title_zh, sha256, source_text,"
+            " created_at, status) SELECT slug, version + 1, title_zh, 'another version',"
+            " source_text, created_at, status FROM questionnaire_version WHERE id ="
+            " (SELECT questionnaire_version_id FROM wave WHERE id = {wave})",
+            "UPDATE wave SET questionnaire_version_id = (SELECT max(id) FROM questionnaire_version)"
+            " WHERE id = {wave}",
+        ),
+    ]
+    try:
+        for change in changes:
+            with other.begin() as connection:
+                for statement in (change,) if isinstance(change, str) else change:
+                    connection.execute(text(statement.format(user=user_id, **ids)))
+            changed = _conditional(demo, token, etag)
+            assert changed.status_code == 200, change
+            assert changed.headers["ETag"] != etag, change
+            with demo.app_context():
+                assert changed.get_json() == _reference(user_id, "zh_CN"), change
+                db.session.remove()
+            etag = changed.headers["ETag"]
+            assert _conditional(demo, token, etag).status_code == 304
+    finally:
+        other.dispose()
