@@ -83,7 +83,7 @@ def test_users_create(runner, app):
     official = runner.invoke(
         args=["users", "create", "zhao", "--role", "official", "--password", "long-enough-1"]
     )
-    assert official.exit_code != 0 and "官员账号需要管辖区域" in official.output
+    assert official.exit_code != 0 and "领导账号必须指定管辖地区" in official.output
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "wang"))
         assert user.check_password("long-enough-1") and user.password_hash != "long-enough-1"

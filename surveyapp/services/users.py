@@ -37,17 +37,16 @@ survey123 surveyapp surveyapp1 survey2026 enumerator official manager1 manager12
 
 
 class AccountError(UserError):
-    """An account cannot be changed as asked; the message (a :class:`Text`, translated where it
-    is shown: the command line) says why. ``code`` and ``params`` let the web show the reason
-    in its own wording (``web/accounts.py``)."""
+    """An account cannot be changed as asked; the message (a :class:`Text`) says why, in the
+    one wording the web pages and the command line show, translated where it is shown
+    (``translated()``). ``code`` names the refusal for machines."""
 
-    def __init__(self, message: str | Text, code: str = "", **params: object) -> None:
+    def __init__(self, message: str | Text, code: str = "") -> None:
         super().__init__(message)
         self.code = code
-        self.params = params
 
 
-#: Why a password may not be used: code -> English text (the web translates the code).
+#: Why a password may not be used: code -> its wording.
 PASSWORD_PROBLEMS = {
     "short": Text(N_("a password needs at least %(n)s characters"), n=MIN_PASSWORD_LENGTH),
     "long": Text(N_("a password has at most %(n)s characters"), n=MAX_PASSWORD_LENGTH),
@@ -85,28 +84,40 @@ def password_problem(password: str, username: str = "") -> str | None:
     return str(PASSWORD_PROBLEMS[code]) if code else None
 
 
-def _check_password(password: str, username: str) -> None:
+def check_password(password: str, username: str) -> None:
+    """Refuse (AccountError) a new ``password`` for ``username`` that the policy does not allow."""
     code = password_problem_code(password, username)
     if code:
         raise AccountError(PASSWORD_PROBLEMS[code], "password_" + code)
 
 
-def _locality(code: str | None, role: str) -> Locality | None:
-    if code:
-        locality = db.session.scalar(select(Locality).where(Locality.code == code))
-        if locality is None:
-            raise AccountError(
-                Text(N_("no locality with code '%(code)s'"), code=code),
-                "unknown_locality",
-                code=code,
-            )
-        return locality
-    if role == "official":
+def check_role(role: str) -> None:
+    """Refuse (AccountError) a role that is not one of ROLES."""
+    if role not in ROLES:
+        raise AccountError(Text(N_("unknown role '%(role)s'"), role=role), "role")
+
+
+def unknown_locality(code: str) -> AccountError:
+    """The refusal of a jurisdiction ``code`` that names no locality (to choose from)."""
+    return AccountError(Text(N_("no locality with code '%(code)s'"), code=code), "unknown_locality")
+
+
+def check_jurisdiction(role: str, locality_code: str | None) -> None:
+    """Refuse (AccountError) an official without a jurisdiction."""
+    if role == "official" and not locality_code:
         raise AccountError(
-            Text(N_("an official needs a jurisdiction: give --locality CODE")),
-            "needs_jurisdiction",
+            Text(N_("an official needs a jurisdiction: choose a locality")), "needs_jurisdiction"
         )
-    return None
+
+
+def _locality(code: str | None, role: str) -> Locality | None:
+    check_jurisdiction(role, code)
+    if not code:
+        return None
+    locality = db.session.scalar(select(Locality).where(Locality.code == code))
+    if locality is None:
+        raise unknown_locality(code)
+    return locality
 
 
 def create_user(
@@ -119,25 +130,15 @@ def create_user(
     temporary: bool = False,
 ) -> User:
     """Create an account; a ``temporary`` password must be changed at the first login."""
-    if role not in ROLES:
-        raise AccountError(
-            Text(
-                N_("unknown role '%(role)s'; choose one of %(roles)s"),
-                role=role,
-                roles=", ".join(ROLES),
-            ),
-            "role",
-        )
+    check_role(role)
     if not username or len(username) > 64 or username != username.strip():
         raise AccountError(
             Text(N_("a user name has 1 to 64 characters, without spaces around them")), "username"
         )
-    _check_password(password, username)
+    check_password(password, username)
     if db.session.scalar(select(User).where(User.username == username)):
         raise AccountError(
-            Text(N_("user '%(username)s' already exists"), username=username),
-            "exists",
-            username=username,
+            Text(N_("user '%(username)s' already exists"), username=username), "exists"
         )
     locality = _locality(locality_code, role)
     user = User(
@@ -158,9 +159,7 @@ def find_user(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise AccountError(
-            Text(N_("no user named '%(username)s'"), username=username),
-            "unknown_user",
-            username=username,
+            Text(N_("no user named '%(username)s'"), username=username), "unknown_user"
         )
     return user
 
@@ -205,21 +204,12 @@ def _keep_an_admin(user: User, *, role: str, active: bool) -> None:
                     username=user.username,
                 ),
                 "last_admin",
-                username=user.username,
             )
 
 
 def update_user(user: User, *, role: str, display_name: str, locality_code: str | None) -> User:
     """Change an account's role, jurisdiction and displayed name."""
-    if role not in ROLES:
-        raise AccountError(
-            Text(
-                N_("unknown role '%(role)s'; choose one of %(roles)s"),
-                role=role,
-                roles=", ".join(ROLES),
-            ),
-            "role",
-        )
+    check_role(role)
     if len(display_name) > 120:
         raise AccountError(Text(N_("a displayed name has at most 120 characters")), "display_name")
     locality = _locality(locality_code, role)
@@ -258,7 +248,7 @@ def set_active(user: User, active: bool) -> None:
 def set_password(user: User, password: str, *, temporary: bool = False) -> None:
     """Give ``user`` a new password and end their sessions. A ``temporary`` password (an
     administrator's reset) must be changed at the next login."""
-    _check_password(password, user.username)
+    check_password(password, user.username)
     user.set_password(password)
     user.must_change_password = temporary
     revoke_sessions(user, commit=False)
@@ -319,7 +309,6 @@ def revoke_token(user: User, token_id: int):
                 id=token_id,
             ),
             "unknown_token",
-            id=token_id,
         )
     if token.revoked_at is None:
         token.revoked_at = datetime.utcnow()

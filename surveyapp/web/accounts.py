@@ -41,33 +41,13 @@ ROLE_LABELS = {
 }
 
 
-def _problem_text(exc: accounts.AccountError) -> str:
-    """The reason of a refused change, in the interface language."""
-    p = exc.params
-    texts = {
-        "password_short": _(
-            "A password needs at least %(n)s characters.", n=accounts.MIN_PASSWORD_LENGTH
-        ),
-        "password_long": _(
-            "A password has at most %(n)s characters.", n=accounts.MAX_PASSWORD_LENGTH
-        ),
-        "password_username": _("The password must not be the user name (or it with digits)."),
-        "password_common": _("This password is among the most common ones: choose another."),
-        "password_repeated": _("A password of one repeated character is too easy to guess."),
-        "exists": _("The user name “%(name)s” is taken.", name=p.get("username", "")),
-        "unknown_locality": _("No locality has the code “%(code)s”.", code=p.get("code", "")),
-        "needs_jurisdiction": _("An official needs a jurisdiction: choose a locality."),
-        "last_admin": _(
-            "“%(name)s” is the last active administrator: make another administrator first.",
-            name=p.get("username", ""),
-        ),
-        "wrong_current": _("The current password is wrong."),
-        "same": _("The new password must differ from the current one."),
-        "username": _("A user name has 1 to 64 characters, without spaces around them."),
-        "role": _("Unknown role."),
-        "display_name": _("A displayed name has at most 120 characters."),
-    }
-    return texts.get(exc.code) or exc.translated()
+def _refusal_of(check, *args) -> None:
+    """Run the accounts service's ``check``; its refusal as the field's error, in its wording
+    (the one the command line shows too), in the interface language."""
+    try:
+        check(*args)
+    except accounts.AccountError as exc:
+        raise ValidationError(exc.translated()) from exc
 
 
 def _no_surrounding_spaces(form, field) -> None:
@@ -99,14 +79,12 @@ class AccountForm(FlaskForm):
         self.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in ROLES]
 
     def validate_role(self, field) -> None:
-        if field.data not in ROLES:
-            raise ValidationError(_("Unknown role."))
+        _refusal_of(accounts.check_role, field.data)
 
     def validate_locality(self, field) -> None:
         if field.data and field.data not in {c.value for c in self.locality.choices}:
-            raise ValidationError(_("No locality has the code “%(code)s”.", code=field.data))
-        if self.role.data == "official" and not field.data:
-            raise ValidationError(_("An official needs a jurisdiction: choose a locality."))
+            raise ValidationError(accounts.unknown_locality(field.data).translated())
+        _refusal_of(accounts.check_jurisdiction, self.role.data, field.data)
 
 
 class NewAccountForm(AccountForm):
@@ -122,9 +100,7 @@ class NewAccountForm(AccountForm):
 
 def _new_password_validator(username_of):
     def check(form, field) -> None:
-        code = accounts.password_problem_code(field.data or "", username_of(form))
-        if code:
-            raise ValidationError(_problem_text(accounts.AccountError("", "password_" + code)))
+        _refusal_of(accounts.check_password, field.data or "", username_of(form))
 
     return check
 
@@ -197,7 +173,7 @@ def create():
             )
         except accounts.AccountError as exc:
             records.discard_changes()
-            return _form_page("accounts/new.html", 400, form=form, error=_problem_text(exc))
+            return _form_page("accounts/new.html", 400, form=form, error=exc.translated())
         audit.record("user_created", user.username, role=user.role, commit=True)
         return render_template(
             "accounts/password_shown.html", user=user, password=password, created=True
@@ -225,7 +201,7 @@ def edit(user_id: int):
             )
         except accounts.AccountError as exc:
             records.discard_changes()
-            return _form_page("accounts/edit.html", 400, error=_problem_text(exc), **page)
+            return _form_page("accounts/edit.html", 400, error=exc.translated(), **page)
         audit.record("user_changed", user.username, before=before, role=user.role, commit=True)
         flash(_("The account “%(name)s” is saved.", name=user.username), "info")
         return redirect(url_for("accounts.edit", user_id=user.id))
@@ -255,7 +231,7 @@ def disable(user_id: int):
     try:
         accounts.set_active(user, False)
     except accounts.AccountError as exc:
-        return _refused(user, _problem_text(exc))
+        return _refused(user, exc.translated())
     audit.record("user_disabled", user.username, commit=True)
     flash(_("The account “%(name)s” is disabled.", name=user.username), "info")
     return redirect(url_for("accounts.edit", user_id=user.id))
@@ -337,7 +313,7 @@ def change_password():
             accounts.change_own_password(user, form.current.data, form.new.data)
         except accounts.AccountError as exc:
             records.discard_changes()
-            return _form_page("accounts/password.html", 400, form=form, error=_problem_text(exc))
+            return _form_page("accounts/password.html", 400, form=form, error=exc.translated())
         # Every other session has ended; this one goes on with the new generation.
         sessions.start(user)
         audit.record("password_changed", user.username, commit=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -118,8 +119,8 @@ def test_create_an_account_with_a_temporary_password_to_change(people):
         ({"username": "x" * 65, "role": "manager"}, "最多 64 个字符"),
         ({"username": "zhao", "role": "official"}, "必须指定管辖地区"),
         ({"username": "zhao", "role": "king"}, "角色"),
-        ({"username": "zhao", "role": "manager", "locality": "999"}, "管辖地区"),
-        ({"username": "wang", "role": "manager"}, "已被使用"),
+        ({"username": "zhao", "role": "manager", "locality": "999"}, "没有代码为“999”的地区"),
+        ({"username": "wang", "role": "manager"}, "用户「wang」已存在"),
     ],
 )
 def test_bad_new_accounts_are_refused_in_chinese(people, data, message):
@@ -128,6 +129,59 @@ def test_bad_new_accounts_are_refused_in_chinese(people, data, message):
     assert response.status_code == 400
     assert message in _text(response), _text(response)[-1500:]
     with people.app_context():
+        assert len(user_service.list_users()) == 3
+
+
+@pytest.mark.parametrize(
+    ("language", "wording"),
+    [
+        (
+            "zh_CN",
+            {
+                "exists": "用户「wang」已存在",
+                "needs_jurisdiction": "领导账号必须指定管辖地区：请选择一个地区",
+                "last_admin": "「boss」是最后一个有效的管理员：请先设置另一位管理员",
+                "password_common": "此密码属于最常用的密码，请另选一个",
+            },
+        ),
+        (
+            "en",
+            {
+                "exists": "user 'wang' already exists",
+                "needs_jurisdiction": "an official needs a jurisdiction: choose a locality",
+                "last_admin": "'boss' is the last active admin: make another admin first",
+                "password_common": "this password is among the most commonly used ones; "
+                "choose another",
+            },
+        ),
+    ],
+)
+def test_a_refusal_shows_the_services_wording_in_the_interface_language(people, language, wording):
+    """One wording per refusal: the accounts service's message (the one the command line
+    prints), in the interface language, whether the service or the page's form refuses."""
+    admin = _login(people)
+    if language == "en":
+        assert admin.post("/auth/language/en").status_code in (302, 303)
+    with people.app_context():
+        boss = _user("boss").id
+    refused = {
+        "exists": admin.post("/admin/users/new", data={"username": "wang", "role": "manager"}),
+        "needs_jurisdiction": admin.post(
+            "/admin/users/new", data={"username": "zhao", "role": "official"}
+        ),
+        "last_admin": admin.post(
+            f"/admin/users/{boss}", data={"display_name": "", "role": "manager"}
+        ),
+        "password_common": admin.post(
+            "/account/password",
+            data={"current": PASSWORD, "new": "password123", "confirm": "password123"},
+        ),
+    }
+    for code, response in refused.items():
+        assert response.status_code == 400, code
+        assert wording[code] in html.unescape(_text(response)), (code, _text(response)[-1500:])
+    with people.app_context():
+        assert _user("boss").role == "admin" and _user("boss").check_password(PASSWORD)
         assert len(user_service.list_users()) == 3
 
 
