@@ -406,25 +406,44 @@ def _flags(
 
 def _straightlined(wave: Wave, settings: FieldworkSettings):
     """A scalar subquery: interviews with at least N answers on one answer scale, all the
-    same code (``quality.straightlines``)."""
-    scale_sets = scales(wave.questionnaire_version.schema)
-    if not scale_sets:
+    same code (``quality.straightlines``). A scale's questions are single-choice ones asked
+    once: one answer row each. The answers are read in the index's order (by response), so
+    the grouping needs no sort; a scale with fewer than N questions can never count."""
+    least = settings.straightlining_min_items
+    sets = [qids for qids in scales(wave.questionnaire_version.schema) if len(qids) >= least]
+    if not sets:
         return literal(0)
-    which = case(*((Answer.question.in_(qids), i) for i, qids in enumerate(scale_sets)), else_=-1)
-    wanted = [q for qids in scale_sets for q in qids]
-    answer_response = aliased(Response)
+    if len(sets) == 1:
+        same = and_(
+            func.count(Answer.question) >= least,
+            func.min(Answer.value) == func.max(Answer.value),
+        )
+    else:
+
+        def on(qids: list[str], what):
+            return case((Answer.question.in_(qids), what))
+
+        same = or_(
+            *(
+                and_(
+                    func.count(on(qids, 1)) >= least,
+                    func.min(on(qids, Answer.value)) == func.max(on(qids, Answer.value)),
+                )
+                for qids in sets
+            )
+        )
+    ours = aliased(Response)  # not the enclosing query's responses
     lines = (
         select(Answer.response_id)
-        .join(answer_response, answer_response.id == Answer.response_id)
-        .where(answer_response.wave_id == wave.id, Answer.question.in_(wanted))
-        .group_by(Answer.response_id, which)
-        .having(
-            func.count(func.distinct(Answer.question)) >= settings.straightlining_min_items,
-            func.count(func.distinct(Answer.value)) == 1,
+        .where(
+            Answer.response_id.in_(select(ours.id).where(ours.wave_id == wave.id)),
+            Answer.question.in_([q for qids in sets for q in qids]),
         )
+        .group_by(Answer.response_id)
+        .having(same)
         .subquery()
     )
-    return select(func.count(func.distinct(lines.c.response_id))).scalar_subquery()
+    return select(func.count(lines.c.response_id)).scalar_subquery()
 
 
 def _far_from_area(wave: Wave, settings: FieldworkSettings):

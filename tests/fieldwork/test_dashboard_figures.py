@@ -44,7 +44,7 @@ def _vary(wave: Wave) -> None:
     ).all()
     assert len(rows) >= 25 and len(users) >= 3
     schema = wave.questionnaire_version.schema
-    scale = max(scales(schema), key=len)
+    scale, small = max(scales(schema), key=len), min(scales(schema), key=len)
     base = datetime(2026, 11, 20, 1, 0, 0)  # 09:00 in Shanghai
     for i, r in enumerate(rows):
         r.enumerator_id = None if i % 17 == 0 else users[i % len(users)].id
@@ -77,6 +77,11 @@ def _vary(wave: Wave) -> None:
         for a in r.answers:
             if a.question in scale:
                 a.value = "3"
+    # ... and on the smallest scale (counted once N is lowered to its size).
+    for r in rows[4:24:3]:
+        given = [a for a in r.answers if a.question in small]
+        for a in given:
+            a.value = given[0].value
     # GPS points: most near their locality's centre, two far, one locality with too few points.
     localities = Counter(r.locality_id for r in rows).most_common(3)
     for j, r in enumerate(rows):
@@ -272,6 +277,21 @@ def test_dashboard_figures_match_an_independent_reference(demo, client):
         got = client.get(f"/dashboard/waves/{wave_id}/data.json").get_json()
         got.pop("generated_at")
         assert got == expected[lang], lang
+
+    # Straightlining with N lowered to 3: every scale counts (each its own group).
+    with demo.app_context():
+        wave = db.session.get(Wave, wave_id)
+        assert len(scales(wave.questionnaire_version.schema)) >= 2
+        wave.survey.settings = {
+            **(wave.survey.settings or {}),
+            "fieldwork": {"straightlining_min_items": 3},
+        }
+        db.session.commit()
+        lowered = _reference(wave, "zh_CN")
+        assert lowered["flags"]["straightlining"] > zh["flags"]["straightlining"]
+        got = dashboard_data(wave, "zh_CN")
+        got.pop("generated_at")
+        assert got == lowered
 
 
 def test_dashboard_figures_of_an_empty_wave(demo):
