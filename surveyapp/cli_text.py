@@ -109,6 +109,9 @@ def translated(message: str | Text | UserError) -> str:
     if isinstance(message, UserError):
         if message.text is not None:
             return message.text.translated(cli_gettext)
+        template, params = getattr(message, "template", None), getattr(message, "params", None)
+        if isinstance(template, str) and isinstance(params, dict):  # an msgid and its parameters
+            return Text(template, **params).translated(cli_gettext)
         return message.translated()
     if isinstance(message, Text):
         return message.translated(cli_gettext)

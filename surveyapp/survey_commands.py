@@ -12,6 +12,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from .cli_text import CliError, fail, say, text, translated
+from .errors import N_
+
 FORMAT = click.option(
     "--format",
     "fmt",
@@ -30,12 +33,14 @@ def _fail(exc) -> None:
     from .extensions import db
 
     db.session.rollback()
-    message = exc.message
-    if exc.field in OPTIONS and message.startswith(f"{exc.field}:"):
-        message = f"--{message}"
+    message = translated(exc)  # in the command line's language
+    if exc.field in OPTIONS and exc.message.startswith(f"{exc.field}:"):
+        # "questionnaire: …" (问卷：…) names the field: the command line names its option
+        cut = min((i for i in (message.find(":"), message.find("：")) if i >= 0), default=-1)
+        message = f"--{exc.field}{message[cut:]}" if cut >= 0 else f"--{exc.field}: {message}"
     elif exc.field and exc.field not in OPTIONS and exc.field != "state":
         message = f"--settings: {message}"
-    raise click.ClickException(message)
+    raise CliError(message)
 
 
 def _echo_json(value) -> None:
@@ -50,22 +55,36 @@ def survey_document(survey) -> dict:
 
 
 def _print_survey(doc: dict) -> None:
-    click.echo(
-        f"{doc['id']:>4}  {doc['name']}  ({doc['questionnaire']}, {doc['district']}, "
-        f"{','.join(doc['modes'])}, owner {doc['owner'] or '-'}, "
-        f"settings v{doc['settings_version']})"
+    about = text(
+        N_("%(questionnaire)s, %(district)s, %(modes)s, owner %(owner)s, settings v%(version)s"),
+        questionnaire=doc["questionnaire"],
+        district=doc["district"],
+        modes=",".join(doc["modes"]),
+        owner=doc["owner"] or "-",
+        version=doc["settings_version"],
     )
+    click.echo(f"{doc['id']:>4}  {doc['name']}  ({about})")
     for w in doc["waves"]:
         _print_wave(w, indent="        ")
 
 
 def _print_wave(w: dict, indent: str = "") -> None:
-    released = "released" if w["released"] else "not released"
-    click.echo(
-        f"{indent}wave {w['code']:<10} {w['state']:<8} {released:<13} "
-        f"{w['questionnaire']:<34} {w['starts_on'] or '?'}..{w['ends_on'] or '?'} "
-        f"{w['counted_responses']:>7} counted / {w['responses']} responses"
+    released = text(N_("released") if w["released"] else N_("not released"))
+    state = text(STATES[w["state"]]) if w["state"] in STATES else w["state"]
+    counts = text(
+        N_("%(counted)s counted / %(responses)s responses"),
+        counted=w["counted_responses"],
+        responses=w["responses"],
     )
+    wave = text(N_("wave"))
+    click.echo(
+        f"{indent}{wave} {w['code']:<10} {state:<8} {released:<13} "
+        f"{w['questionnaire']:<34} {w['starts_on'] or '?'}..{w['ends_on'] or '?'} {counts:>7}"
+    )
+
+
+#: A wave's states, as the commands print them.
+STATES = {"planned": N_("planned"), "open": N_("open"), "closed": N_("closed")}
 
 
 # ----------------------------------------------------------------------------- surveys
@@ -129,7 +148,7 @@ def surveys_create(name, questionnaire, district, modes, owner, settings_file, f
     if fmt == "json":
         _echo_json(doc)
     else:
-        click.echo(f"Created survey {survey.id}.")
+        say(N_("Created survey %(id)s."), id=survey.id)
         _print_survey(doc)
 
 
@@ -137,10 +156,16 @@ def _read_settings(path: Path):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"--settings: cannot read {path} ({exc})") from exc
+        raise fail(
+            N_("--settings: cannot read %(file)s (%(error)s)"), file=path, error=exc
+        ) from exc
     except json.JSONDecodeError as exc:
-        raise click.ClickException(
-            f"--settings: {path} line {exc.lineno} column {exc.colno}: not JSON ({exc.msg})"
+        raise fail(
+            N_("--settings: %(file)s line %(line)s column %(column)s: not JSON (%(error)s)"),
+            file=path,
+            line=exc.lineno,
+            column=exc.colno,
+            error=exc.msg,
         ) from exc
 
 
@@ -245,7 +270,12 @@ def waves_create(survey_id, code, start, end, name, questionnaire, fmt) -> None:
         )
     except SurveyOperationError as exc:
         _fail(exc)
-    _print_one(survey, wave, fmt, f"Created wave {wave.code} of survey {survey.id}.")
+    _print_one(
+        survey,
+        wave,
+        fmt,
+        text(N_("Created wave %(wave)s of survey %(id)s."), wave=wave.code, id=survey.id),
+    )
 
 
 @waves_group.command("edit")
@@ -277,7 +307,12 @@ def waves_edit(survey_id, code, start, end, name, questionnaire, fmt) -> None:
         )
     except SurveyOperationError as exc:
         _fail(exc)
-    _print_one(survey, wave, fmt, f"Wave {wave.code} of survey {survey.id} saved.")
+    _print_one(
+        survey,
+        wave,
+        fmt,
+        text(N_("Wave %(wave)s of survey %(id)s saved."), wave=wave.code, id=survey.id),
+    )
 
 
 def _print_one(survey, wave, fmt: str, message: str) -> None:
@@ -305,14 +340,28 @@ def _transition_command(name: str, help_text: str, done: str):
             wave = step(waves.find_wave(survey, code))
         except waves.SurveyOperationError as exc:
             _fail(exc)
-        _print_one(survey, wave, fmt, f"Wave {wave.code} of survey {survey.id} {done}.")
+        _print_one(survey, wave, fmt, text(done, wave=wave.code, id=survey.id))
 
     return command
 
 
-_transition_command("open", "Open a planned wave: interviews are accepted.", "is open")
-_transition_command("close", "Close an open wave: no more interviews.", "is closed")
-_transition_command("reopen", "Open a closed (not released) wave again.", "is open again")
 _transition_command(
-    "release", "Release a wave's results: officials see them from now on.", "is released"
+    "open",
+    "Open a planned wave: interviews are accepted.",
+    N_("Wave %(wave)s of survey %(id)s is open."),
+)
+_transition_command(
+    "close",
+    "Close an open wave: no more interviews.",
+    N_("Wave %(wave)s of survey %(id)s is closed."),
+)
+_transition_command(
+    "reopen",
+    "Open a closed (not released) wave again.",
+    N_("Wave %(wave)s of survey %(id)s is open again."),
+)
+_transition_command(
+    "release",
+    "Release a wave's results: officials see them from now on.",
+    N_("Wave %(wave)s of survey %(id)s is released."),
 )

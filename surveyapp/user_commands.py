@@ -8,6 +8,9 @@ import json
 import click
 from flask.cli import with_appcontext
 
+from .cli_text import CliError, say, text, translated
+from .errors import N_
+
 
 def _user(username: str):
     from .services.users import AccountError, find_user
@@ -15,14 +18,16 @@ def _user(username: str):
     try:
         return find_user(username)
     except AccountError as exc:
-        raise click.ClickException(f"{exc.translated()} (surveyapp users list)") from exc
+        raise CliError(
+            text(N_("%(message)s (surveyapp users list)"), message=translated(exc))
+        ) from exc
 
 
 def _fail(exc) -> click.ClickException:
     from .extensions import db
 
     db.session.rollback()
-    return click.ClickException(exc.translated())
+    return CliError(translated(exc))
 
 
 @click.command("list")
@@ -37,16 +42,17 @@ def users_list(fmt: str) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        state = (
-            "disabled"
+        state = text(
+            N_("disabled")
             if not r["active"]
-            else "must change password"
+            else N_("must change password")
             if r["must_change_password"]
-            else "active"
+            else N_("enabled")
         )
+        tokens = text(N_("%(count)s token(s)"), count=r["api_tokens"])
         click.echo(
             f"{r['id']:>4}  {r['username']:<20} {r['role']:<10} {r['locality'] or '-':<12} "
-            f"{state:<20} {r['api_tokens']} token(s)  {r['display_name']}"
+            f"{state:<20} {tokens}  {r['display_name']}"
         )
 
 
@@ -64,7 +70,7 @@ def users_disable(username: str) -> None:
     except AccountError as exc:
         raise _fail(exc) from exc
     audit.record("user_disabled", user.username, via="cli", commit=True)
-    click.echo(f"Disabled '{user.username}'; their sessions have ended.")
+    say(N_("Disabled '%(username)s'; their sessions have ended."), username=user.username)
 
 
 @click.command("enable")
@@ -78,7 +84,7 @@ def users_enable(username: str) -> None:
     user = _user(username)
     set_active(user, True)
     audit.record("user_enabled", user.username, via="cli", commit=True)
-    click.echo(f"Enabled '{user.username}'.")
+    say(N_("Enabled '%(username)s'."), username=user.username)
 
 
 @click.command("set-password")
@@ -97,8 +103,15 @@ def users_set_password(username: str, password: str, temporary: bool) -> None:
     except AccountError as exc:
         raise _fail(exc) from exc
     audit.record("password_set", user.username, via="cli", temporary=temporary, commit=True)
-    note = " (to be changed at the next login)" if temporary else ""
-    click.echo(f"Password of '{user.username}' set{note}; their sessions have ended.")
+    say(
+        N_(
+            "Password of '%(username)s' set (to be changed at the next login); their sessions "
+            "have ended."
+        )
+        if temporary
+        else N_("Password of '%(username)s' set; their sessions have ended."),
+        username=user.username,
+    )
 
 
 @click.command("revoke-sessions")
@@ -112,7 +125,7 @@ def users_revoke_sessions(username: str) -> None:
     user = _user(username)
     revoke_sessions(user)
     audit.record("sessions_revoked", user.username, via="cli", commit=True)
-    click.echo(f"Every session of '{user.username}' has ended.")
+    say(N_("Every session of '%(username)s' has ended."), username=user.username)
 
 
 COMMANDS = (users_list, users_disable, users_enable, users_set_password, users_revoke_sessions)

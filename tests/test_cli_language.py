@@ -30,8 +30,6 @@ NOT_YET: set[str] = {
     "index_commands.py",
     "odk_commands.py",
     "report_commands.py",
-    "survey_commands.py",
-    "user_commands.py",
 }
 
 
@@ -177,3 +175,15 @@ def test_no_command_echoes_an_english_sentence():
     assert not unexpected, f"put these lines through Babel (surveyapp.cli_text): {unexpected}"
     done = sorted(NOT_YET - set(found))
     assert not done, f"no English line left in {done}: take them off NOT_YET"
+
+
+def test_survey_commands_name_their_option_in_chinese(runner, monkeypatch):
+    monkeypatch.delenv("SURVEYAPP_LANGUAGE", raising=False)
+    result = runner.invoke(args=["waves", "open", "--survey", "99", "--code", "2027-Q1"])
+    assert result.exit_code == 1
+    assert result.output == "错误：--survey：没有编号为 99 的调查\n"
+    monkeypatch.setenv("SURVEYAPP_LANGUAGE", "en")
+    result = runner.invoke(args=["waves", "open", "--survey", "99", "--code", "2027-Q1"])
+    assert result.output == (
+        "Error: --survey: there is no survey 99 (surveyapp surveys list shows them)\n"
+    )

@@ -23,6 +23,13 @@ QUESTIONNAIRE = ROOT / "questionnaires" / "public-security-satisfaction.yaml"
 LOCALITIES = ROOT / "surveyapp" / "data" / "demo-localities.csv"
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests read the English wording (SURVEYAPP_LANGUAGE=en); the Chinese, the default,
+    is checked in tests/test_cli_language.py."""
+    monkeypatch.setenv("SURVEYAPP_LANGUAGE", "en")
+
+
 def run_json(runner, *args):
     result = runner.invoke(args=[*args, "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -48,7 +48,7 @@ def test_list_as_json_and_table(people, runner):
     ]
     assert rows[1]["display_name"] == "调查员 李强"
     table = runner.invoke(args=["users", "list"])
-    assert table.exit_code == 0 and "li " in table.output and "active" in table.output
+    assert table.exit_code == 0 and "li " in table.output and "已启用" in table.output
 
 
 def test_disable_and_enable(people, runner):
@@ -76,7 +76,7 @@ def test_set_password(people, runner):
     temporary = runner.invoke(
         args=["users", "set-password", "li", "--temporary", "--password", "Orchid-Lane-77"]
     )
-    assert temporary.exit_code == 0 and "next login" in temporary.output
+    assert temporary.exit_code == 0 and "下次登录时须修改" in temporary.output
     assert _user(people, "li").must_change_password
     forced = _login(people, password="Orchid-Lane-77")
     assert forced.get("/account").headers["Location"].endswith("/account/password")
