@@ -323,11 +323,18 @@ def parse_paradata(value: Any) -> Paradata:
 class _Context:
     """What a batch needs from the database, loaded once: the sender's assignments."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, items: list[Any]):
         self.user = user
         # One query for the assignments with their waves, surveys, questionnaires and
-        # localities, instead of a lazy load of each when the first item touches it.
-        self.assignments = db.session.scalars(_ASSIGNMENTS, {"user_id": user.id}).unique().all()
+        # localities, instead of a lazy load of each when the first item touches it; only
+        # those the items name when every item names one (an item without one is filed under
+        # one of the wave's assignments).
+        named = _named_assignments(items)
+        if named is None:
+            query, params = _ASSIGNMENTS, {"user_id": user.id}
+        else:
+            query, params = _NAMED_ASSIGNMENTS, {"user_id": user.id, "ids": named}
+        self.assignments = db.session.scalars(query, params).unique().all()
         self._localities: dict[str, Locality | None] = {}
         self._chains: list[list[Locality]] = []
 
@@ -339,6 +346,17 @@ class _Context:
             self._chains.append(chain)
             self._localities[code] = next((loc for loc in chain if loc.code == code), None)
         return self._localities[code]
+
+
+def _named_assignments(items: list[Any]) -> list[int] | None:
+    """The assignment ids the items name, or None if an item names none."""
+    named = set()
+    for item in items:
+        value = item.get("assignment") if isinstance(item, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
+            return None  # refused with its message, or no id a database could hold
+        named.add(value)
+    return sorted(named)
 
 
 def _with_ancestors(code: str) -> list[Locality]:
@@ -363,6 +381,7 @@ _ASSIGNMENTS = (
         ),
     )
 )
+_NAMED_ASSIGNMENTS = _ASSIGNMENTS.where(Assignment.id.in_(bindparam("ids", expanding=True)))
 _chain = (
     select(Locality.id, Locality.parent_id)
     .where(Locality.code == bindparam("code"))
@@ -515,7 +534,7 @@ def _outcome_of(error: SubmissionError, sub: Submission) -> str:
 
 def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -> list[ItemResult]:
     """Check and store ``items`` sent by ``user``; return one result per item, in order."""
-    ctx = _Context(user)
+    ctx = _Context(user, items)
     hooks = tuple(hooks)
     results: list[ItemResult | None] = [None] * len(items)
     pending: list[tuple[int, Submission]] = []

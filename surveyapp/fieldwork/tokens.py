@@ -7,7 +7,6 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
 
 from ..errors import N_, Text, UserError
 from ..extensions import db
@@ -52,11 +51,18 @@ def issue_token(username: str, label: str = "", revoke_others: bool = False) -> 
     return token, user
 
 
-#: The token with its user, in one query (every request of a tablet asks it); built once.
+#: The user holding an unrevoked token, with the token's id and last use, in one query (every
+#: request of a tablet asks it); built once. The token itself is not loaded as an object.
 _TOKEN = (
-    select(ApiToken)
+    select(User, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None))
-    .options(joinedload(ApiToken.user))
+)
+_TOUCH = (
+    update(ApiToken)
+    .where(ApiToken.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
 )
 
 
@@ -64,11 +70,14 @@ def user_for_token(token: str) -> User | None:
     """Return the active user holding the unrevoked ``token``, or None."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(_TOKEN, {"hash": token_hash(token)})
-    if row is None or not row.user.active:
+    row = db.session.execute(_TOKEN, {"hash": token_hash(token)}).first()
+    if row is None:
+        return None
+    user, token_id, last_used_at = row
+    if not user.active:
         return None
     now = datetime.utcnow()
-    if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
-        row.last_used_at = now
+    if last_used_at is None or now - last_used_at > _TOUCH_EVERY:
+        db.session.execute(_TOUCH, {"token_id": token_id, "now": now})
         db.session.commit()
-    return row.user
+    return user

@@ -64,6 +64,36 @@ def test_revoked_and_unknown_tokens_are_refused(demo, client, runner, token, doo
     assert post(client, submission(door), fresh).status_code == 201
 
 
+def test_a_token_s_last_use_is_recorded_at_most_every_few_minutes(demo, client, token, door):
+    from datetime import datetime, timedelta
+
+    def last_used():
+        with demo.app_context():
+            return db.session.scalar(select(ApiToken.last_used_at))
+
+    assert last_used() is None
+    assert post(client, submission(door), token).status_code == 201
+    first = last_used()
+    assert first is not None and abs(datetime.utcnow() - first) < timedelta(minutes=1)
+    assert post(client, submission(door), token).status_code == 201
+    assert last_used() == first  # not a write for every request
+    with demo.app_context():
+        db.session.execute(
+            ApiToken.__table__.update().values(last_used_at=first - timedelta(hours=1))
+        )
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert last_used() > first - timedelta(seconds=1)
+    # A deactivated user's token is refused like a revoked one, and not touched.
+    with demo.app_context():
+        user = db.session.scalar(select(User).where(User.username == "enumerator"))
+        user.active = False
+        db.session.execute(ApiToken.__table__.update().values(last_used_at=None))
+        db.session.commit()
+    assert post(client, submission(door), token).status_code == 401
+    assert last_used() is None
+
+
 def test_no_credentials_is_401_json(demo, client, door):
     response = post(client, submission(door))
     assert response.status_code == 401
