@@ -177,6 +177,18 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def _damaged(path: Path, number: int, exc: Exception) -> BackupError:
+    """Line ``number`` of the backup at ``path`` cannot be read as a row (``exc``)."""
+    return BackupError(
+        Text(
+            N_("%(path)s: line %(line)s is damaged (%(reason)s)"),
+            path=path,
+            line=number,
+            reason=exc,
+        )
+    )
+
+
 def verify_backup(path: Path, expected: dict[str, int] | None = None) -> dict[str, int]:
     """Read ``path`` back: every line parses, the counts are ``expected``, and every foreign
     key value of every row names a row in the file. Return the row count per table; raise
@@ -221,14 +233,7 @@ def verify_backup(path: Path, expected: dict[str, int] | None = None) -> dict[st
                         if not (nullable and None in value):
                             found.add(value)
                 except (ValueError, KeyError, TypeError, IndexError) as exc:
-                    raise BackupError(
-                        Text(
-                            N_("%(path)s: line %(line)s is damaged (%(reason)s)"),
-                            path=path,
-                            line=number,
-                            reason=exc,
-                        )
-                    ) from exc
+                    raise _damaged(path, number, exc) from exc
     except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
         raise BackupError(
             Text(N_("%(path)s: the backup cannot be read back (%(reason)s)"), path=path, reason=exc)
@@ -319,14 +324,7 @@ def restore_backup(path: Path, progress: Callable[[str], None] = lambda _m: None
                         for k, dec, v in zip(names[name], decoders[name], values, strict=True)
                     }
                 except (ValueError, KeyError, TypeError) as exc:
-                    raise BackupError(
-                        Text(
-                            N_("%(path)s: line %(line)s is damaged (%(reason)s)"),
-                            path=path,
-                            line=number,
-                            reason=exc,
-                        )
-                    ) from exc
+                    raise _damaged(path, number, exc) from exc
                 # Rows come in foreign-key order; flush earlier tables before a later one.
                 for earlier in order[: order.index(name)]:
                     if batch.get(earlier):

@@ -271,23 +271,6 @@ def _table(filename: str, data: bytes) -> list[list[str]]:
 
         try:
             data = bounded_xlsx(data, TABLE_LIMITS)
-        except WorkbookTooLarge as exc:
-            raise SafetyIndexError(
-                Text(
-                    N_("%(file)s: the workbook is too large: %(reason)s"),
-                    file=filename,
-                    reason=exc,
-                )
-            ) from exc
-        except Exception as exc:  # noqa: BLE001 - zipfile raises many types for a bad file
-            raise SafetyIndexError(
-                Text(
-                    N_("%(file)s: not a readable XLSX workbook (%(reason)s)"),
-                    file=filename,
-                    reason=exc,
-                )
-            ) from exc
-        try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheet = book.worksheets[0]
             rows = []
@@ -296,7 +279,15 @@ def _table(filename: str, data: bytes) -> list[list[str]]:
                 if len(rows) > MAX_ROWS + 1:
                     break
             book.close()
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
+        except WorkbookTooLarge as exc:
+            raise SafetyIndexError(
+                Text(
+                    N_("%(file)s: the workbook is too large: %(reason)s"),
+                    file=filename,
+                    reason=exc,
+                )
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - zipfile and openpyxl raise many types
             raise SafetyIndexError(
                 Text(
                     N_("%(file)s: not a readable XLSX workbook (%(reason)s)"),

@@ -119,3 +119,27 @@ def test_a_street_outside_the_uploaders_jurisdiction_is_unknown(demo) -> None:
         text = HEADER + f"{OTHER},2030-01,theft_alerts,3,起\n"
         problems = check_upload("u.csv", text.encode(), official).problems
         assert "unknown street '320106002'" in problems[0]
+
+
+def _zip_without_a_workbook() -> bytes:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data", [b"street,month\n", _zip_without_a_workbook()], ids=["not-a-zip", "zip-no-sheets"]
+)
+def test_a_file_that_is_no_workbook_is_refused_naming_it(demo, data) -> None:
+    """Refused by the size check (not a zip) or by openpyxl (no workbook in the zip): one
+    message naming the file, nothing stored."""
+    from surveyapp.services.safety_index import SafetyIndexError
+
+    with demo.app_context():
+        before = counts()
+        with pytest.raises(SafetyIndexError, match="^values.xlsx: not a readable XLSX workbook"):
+            check_upload("values.xlsx", data, clerk())
+        assert counts() == before
