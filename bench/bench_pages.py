@@ -14,7 +14,7 @@ each with a door-to-door assignment in a community, and the wave's interviews ha
 them (so that per-enumerator figures have N rows to count, not the demo's few).
 
 Usage: .venv/bin/python bench/bench_pages.py [--repeat 50] [--profile KIND] [--db URL]
-       [--enumerators N] [--kinds "dashboard data,static"]
+       [--enumerators N] [--kinds "dashboard data,static"] [--officials]
 """
 
 from __future__ import annotations
@@ -50,6 +50,11 @@ def main() -> None:
         "--engine-options",
         type=json.loads,
         help="SQLALCHEMY_ENGINE_OPTIONS to compare, as JSON (e.g. '{\"pool_pre_ping\": true}')",
+    )
+    parser.add_argument(
+        "--officials",
+        action="store_true",
+        help="also the officials' other requests of bench_day.py: a street's PDF, the results",
     )
     args = parser.parse_args()
 
@@ -111,6 +116,18 @@ def main() -> None:
             f"/dashboard/waves/{wave_id}/data.json", headers={"Accept": "application/json"}
         ),
     }
+    if args.officials:
+        from sqlalchemy import select
+
+        from surveyapp.models import Locality
+
+        with app.app_context():
+            street = db.session.scalar(
+                select(Locality.code).where(Locality.level == "street").order_by(Locality.code)
+            )
+        wave_path = world.official_path.rsplit("/", 1)[0]
+        kinds["official pdf"] = lambda: official.get(f"{wave_path}/streets/{street}.pdf")
+        kinds["official page"] = lambda: official.get(f"{wave_path}/results")
     if args.kinds:
         wanted = [k.strip() for k in args.kinds.split(",")]
         kinds = {k: kinds[k] for k in wanted}

@@ -21,6 +21,7 @@ as if it did not exist).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -107,7 +108,7 @@ class StreetView:
     """The streets of a survey a user may see, and whether they see the whole district
     (the district report, the ZIP of all streets, the exports, district totals)."""
 
-    streets: tuple[Locality, ...]
+    streets: tuple  # localities, or plain rows with the same fields (visible_streets_in)
     whole: bool
 
     def __bool__(self) -> bool:
@@ -125,17 +126,39 @@ def visible_streets(
     them) that ``user`` may see, and whether they see the whole survey."""
     if streets is None:
         streets = survey_street_list(survey)
+    chain = [place.id for place in survey.district.ancestors()] if _role(user) == "official" else []
+    return visible_streets_in(user, survey, chain, streets)
+
+
+def visible_streets_in(
+    user: User, survey: Survey, district_chain: Sequence[int], streets: Sequence
+) -> StreetView:
+    """:func:`visible_streets` from plain values, without a query: ``district_chain`` the ids
+    of the survey's district and of the localities above it, ``streets`` the district's
+    streets (objects with an ``id``: localities or plain rows)."""
     role = _role(user)
     if role in ("admin", "manager"):
         if may_manage_survey(user, survey):
             return StreetView(tuple(streets), True)
         return StreetView((), False)
-    if role == "official" and user.locality is not None:
-        place = user.locality
-        if survey.district.is_within(place):
+    place = user.locality_id if role == "official" else None
+    if place is not None:
+        if place in district_chain:  # the district lies within the official's place
             return StreetView(tuple(streets), True)
-        return StreetView(tuple(s for s in streets if s.is_within(place)), False)
+        # A street lies within the place when it is the place (the place is not above it).
+        return StreetView(tuple(s for s in streets if s.id == place), False)
     return StreetView((), False)
+
+
+def may_see_wave_in(user: User, wave: Wave, view: StreetView) -> bool:
+    """:func:`may_see_wave` for a user who sees ``view`` of the wave's survey (from
+    :func:`visible_streets`), without a query when they see some of it."""
+    if not view:
+        return may_see_wave(user, wave)
+    # Seeing part of a survey is seeing the survey: what remains is an official's release.
+    if _role(user) == "official":
+        return wave.is_released
+    return True
 
 
 def may_see_whole_survey(user: User, survey: Survey) -> bool:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..extensions import db
 from ..models import AuditEvent, User
@@ -39,6 +39,38 @@ def record(
     if commit:
         db.session.commit()
     return event
+
+
+def record_now(action: str, target: str = "", **detail) -> None:
+    """Add an audit event and commit it at once, as one INSERT, by the current user.
+
+    For a request that only reads (a download): :func:`record` with ``commit`` builds an ORM
+    object (a flush) and its commit expires every object the request loaded, which are then
+    read again if anything touches them. Here the session's objects stay as they are: they
+    were read in this transaction, and the request ends with it.
+    """
+    user = None
+    if has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    ip = (request.remote_addr or "") if has_request_context() else ""  # see record()
+    session = db.session()
+    session.connection().execute(
+        insert(AuditEvent.__table__).values(
+            at=datetime.utcnow(),
+            user_id=user.id if user else None,
+            username=user.username if user else str(detail.pop("username", "")),
+            action=action,
+            target=target[:200],
+            detail=detail,
+            ip=ip[:64],
+        )
+    )
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def recent(limit: int = 200, action: str | None = None) -> list[AuditEvent]:

@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy.orm import contains_eager
 
 from ..caching import BoundedCache
 from ..errors import N_, Text, UserError
@@ -135,68 +136,274 @@ def code_version(part: str) -> str:
     return digest.hexdigest()[:16]
 
 
+#: The rows of :func:`_fingerprint_statement` that are not a wave's (wave ids are positive).
+_SHA_ROW, _PHONE_ROW = 0, -1
+
+
+@lru_cache(maxsize=1)
+def _fingerprint_statement():
+    """The responses' aggregates by wave and status of the waves ``:waves``, then a row with
+    the content hash of questionnaire version ``:version`` and one with the number of
+    telephone cases of wave ``:wave`` (whether a report shows response rates)."""
+    from ..models.fieldwork import CatiCase
+
+    response = Response.__table__
+    version = QuestionnaireVersion.__table__
+    cases = CatiCase.__table__
+    counts = select(
+        response.c.wave_id,
+        response.c.status,
+        func.count(response.c.id),
+        func.max(response.c.id),
+        func.sum(response.c.id),
+        func.max(response.c.submitted_at),
+        func.max(response.c.revised_at),
+    ).where(response.c.wave_id.in_(bindparam("waves", expanding=True)))
+    counts = counts.group_by(response.c.wave_id, response.c.status)
+    sha = select(literal(_SHA_ROW), version.c.sha256, null(), null(), null(), null(), null()).where(
+        version.c.id == bindparam("version")
+    )
+    phone = select(
+        literal(_PHONE_ROW), null(), func.count(cases.c.id), null(), null(), null(), null()
+    ).where(cases.c.wave_id == bindparam("wave"))
+    return counts.union_all(sha, phone)  # the first select gives the columns' types
+
+
+def wave_fingerprints(
+    waves: Sequence[Wave], version_id: int | None = None, wave_id: int | None = None
+) -> tuple[list[list], str | None, int]:
+    """The fingerprints of ``waves`` (see :func:`wave_fingerprint`), the content hash of
+    questionnaire version ``version_id`` and the number of telephone cases of wave
+    ``wave_id``, in one statement."""
+    by_wave: dict[int, list] = {w.id: [] for w in waves}
+    sha, phone_cases = None, 0
+    rows = db.session.connection().execute(
+        _fingerprint_statement(), {"waves": list(by_wave), "version": version_id, "wave": wave_id}
+    )
+    for row_id, status, n, last, total, when, revised in rows:
+        if row_id == _SHA_ROW:
+            sha = status
+        elif row_id == _PHONE_ROW:
+            phone_cases = n
+        else:
+            by_wave[row_id].append([status, n, last, int(total or 0), str(when), str(revised)])
+    return (
+        [
+            [w.id, w.code, w.name, str(w.starts_on), str(w.ends_on), *sorted(by_wave[w.id])]
+            for w in waves
+        ],
+        sha,
+        phone_cases,
+    )
+
+
 def wave_fingerprint(wave: Wave) -> list:
     """What identifies a wave's data: counts, ids, last submission and last correction of its
     responses (a corrected sent-back interview keeps its id but gets ``revised_at``)."""
-    rows = db.session.execute(
-        select(
-            Response.status,
-            func.count(Response.id),
-            func.max(Response.id),
-            func.sum(Response.id),
-            func.max(Response.submitted_at),
-            func.max(Response.revised_at),
+    return wave_fingerprints([wave])[0][0]
+
+
+# ----------------------------------------------------------------------------- localities
+
+
+@dataclass(frozen=True)
+class StreetRow:
+    """A street of a survey's district as plain values (what the portal shows of it)."""
+
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    population: int | None
+
+    def name(self, lang: str) -> str:
+        """The name in the interface language, Chinese when no English name exists."""
+        if lang == "en" and self.name_en:
+            return self.name_en
+        return self.name_zh
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """A survey, one of its waves, and its district's localities, read for a request in two
+    statements (:func:`report_scope`)."""
+
+    survey: Survey
+    wave: Wave | None
+    #: the ids of the survey's district and of the localities above it (the access rules)
+    district_chain: tuple[int, ...]
+    #: the district's streets, by code
+    streets: tuple[StreetRow, ...]
+    #: what the report keys hold of the localities (:func:`_localities_fingerprint`), if read
+    localities: list | None
+
+
+#: Separators of the localities' content aggregated into one text (:func:`_read_localities`):
+#: control characters, which no code or name holds.
+_UNIT, _RECORD = "\x1f", "\x1e"
+
+
+@lru_cache(maxsize=2)
+def _localities_statement(content: bool):
+    """Plain rows, by kind: ``u`` the district ``:district`` and the localities above it,
+    ``s`` its streets, and with ``content`` one row ``x`` holding the streets' children and
+    population counts as one text (aggregated by the database: hundreds of rows otherwise,
+    on every download, to see whether the cached reports still match)."""
+    loc = Locality.__table__
+    pop = LocalityPopulation.__table__
+    columns = (loc.c.id, loc.c.parent_id, loc.c.code, loc.c.name_zh, loc.c.name_en)
+    up = select(*columns).where(loc.c.id == bindparam("district")).cte("up", recursive=True)
+    above = loc.alias("above")
+    up = up.union_all(
+        select(above.c.id, above.c.parent_id, above.c.code, above.c.name_zh, above.c.name_en).join(
+            up, above.c.id == up.c.parent_id
         )
-        .where(Response.wave_id == wave.id)
-        .group_by(Response.status)
-        .order_by(Response.status)
-    ).all()
-    return [wave.id, wave.code, wave.name, str(wave.starts_on), str(wave.ends_on)] + [
-        [status, n, last, int(total or 0), str(when), str(revised)]
-        for status, n, last, total, when, revised in rows
+    )
+    parts = [
+        select(  # first: its columns' types are the union's
+            literal("s").label("kind"),
+            *columns,
+            loc.c.population.label("number"),
+            cast(null(), String).label("content"),
+        ).where((loc.c.parent_id == bindparam("district")) & (loc.c.level == "street")),
+        select(literal("u"), *up.c, null(), null()),
     ]
+    if content:
+        street = loc.alias("street")
+        is_street = (street.c.parent_id == bindparam("district")) & (street.c.level == "street")
+
+        def text(*values):
+            out = literal("")
+            for value in values:
+                out = out + _UNIT + value
+            return out
+
+        entries = union_all(
+            select(
+                text(literal("c"), street.c.code, loc.c.code, loc.c.name_zh, loc.c.name_en).label(
+                    "entry"
+                )
+            )
+            .join(street, loc.c.parent_id == street.c.id)
+            .where(is_street),
+            select(
+                text(
+                    literal("p"),
+                    street.c.code,
+                    pop.c.sex,
+                    pop.c.age_group,
+                    cast(pop.c.count, String),
+                )
+            )
+            .join(street, pop.c.locality_id == street.c.id)
+            .where(is_street),
+        ).subquery()
+        parts.append(
+            select(
+                literal("x"),
+                null(),
+                null(),
+                null(),
+                null(),
+                null(),
+                func.count(),
+                func.aggregate_strings(entries.c.entry, _RECORD),
+            ).select_from(entries)
+        )
+    return union_all(*parts)
+
+
+def _read_localities(district_id: int, content: bool) -> tuple[tuple[int, ...], list, list | None]:
+    """The ids of the district and of the localities above it, the district's streets (rows,
+    by code) and, with ``content``, the localities' fingerprint: one statement."""
+    rows = (
+        db.session.connection()
+        .execute(_localities_statement(content), {"district": district_id})
+        .all()
+    )
+    chain = tuple(r.id for r in rows if r.kind == "u")
+    streets = sorted((r for r in rows if r.kind == "s"), key=lambda r: r.code)
+    if not content:
+        return chain, streets, None
+    district = next(r for r in rows if r.kind == "u" and r.id == district_id)
+    aggregate = next(r for r in rows if r.kind == "x")
+    # The database concatenates in no set order: sorted here, the text is the same each time.
+    entries = sorted(aggregate.content.split(_RECORD)) if aggregate.number else []
+    fingerprint = [
+        district.code,
+        district.name_zh,
+        district.name_en,
+        [[r.code, r.name_zh, r.name_en, r.number] for r in streets],
+        len(entries),
+        hashlib.sha256(_RECORD.join(entries).encode()).hexdigest(),
+    ]
+    return chain, streets, fingerprint
 
 
 def _localities_fingerprint(survey: Survey) -> list:
-    # Three queries of plain rows: this runs on every download, and walking the relationships
-    # took two queries per street (and building ORM objects for every community was most of
-    # the rest of the time of a cached download).
-    streets = db.session.execute(
-        select(Locality.id, Locality.code, Locality.name_zh, Locality.name_en, Locality.population)
-        .where(Locality.parent_id == survey.district_id, Locality.level == "street")
-        .order_by(Locality.code)
+    """What a report key holds of the localities: the district's names, its streets' names
+    and population counts, their communities' names (one statement of plain rows: this runs
+    on every download)."""
+    return _read_localities(survey.district_id, True)[2]
+
+
+def report_scope(survey_id: int, wave_code: str, *, content: bool = False) -> ReportScope | None:
+    """The survey ``survey_id`` with its waves, its wave ``wave_code`` (None if it has none of
+    that code), the district's chain and streets, and with ``content`` the localities'
+    fingerprint of the report keys: two statements. None when there is no such survey."""
+    survey = (
+        db.session.scalars(
+            select(Survey)
+            .outerjoin(Survey.waves)
+            .options(contains_eager(Survey.waves))
+            .where(Survey.id == survey_id)
+            .order_by(Wave.position)
+        )
+        .unique()
+        .first()
+    )
+    if survey is None:
+        return None
+    wave = next((w for w in survey.waves if w.code == wave_code), None)
+    chain, streets, localities = _read_localities(survey.district_id, content)
+    rows = tuple(StreetRow(r.id, r.code, r.name_zh, r.name_en, r.number) for r in streets)
+    return ReportScope(survey, wave, chain, rows, localities)
+
+
+def street_boundaries(street_ids: Iterable[int]) -> dict[int, dict]:
+    """The outlines of the streets ``street_ids`` that have one, by id."""
+    ids = list(street_ids)
+    rows = db.session.execute(
+        select(Locality.id, Locality.boundary).where(Locality.id.in_(ids))
     ).all()
-    ids = [row.id for row in streets]
-    populations: dict[int, list] = {i: [] for i in ids}
-    for locality_id, sex, age_group, count in db.session.execute(
-        select(
-            LocalityPopulation.locality_id,
-            LocalityPopulation.sex,
-            LocalityPopulation.age_group,
-            LocalityPopulation.count,
-        ).where(LocalityPopulation.locality_id.in_(ids))
-    ):
-        populations[locality_id].append((sex, age_group, count))
-    children: dict[int, list] = {i: [] for i in ids}
-    for parent_id, code, name_zh, name_en in db.session.execute(
-        select(Locality.parent_id, Locality.code, Locality.name_zh, Locality.name_en)
-        .where(Locality.parent_id.in_(ids))
-        .order_by(Locality.code)
-    ):
-        children[parent_id].append((code, name_zh, name_en))
-    out = [
-        [
-            street.code,
-            street.name_zh,
-            street.name_en,
-            street.population,
-            sorted(populations[street.id]),
-            children[street.id],
-        ]
-        for street in streets
-    ]
-    district = survey.district
-    return [district.code, district.name_zh, district.name_en, out]
+    return {i: boundary for i, boundary in rows if boundary}
+
+
+def _key_parts(
+    survey: Survey, wave: Wave, localities: list | None = None, *, with_wave: bool = False
+) -> dict:
+    """What both of a wave's report keys depend on, computed once per request (see
+    :func:`report_bundle`): the earlier waves' fingerprints and the questionnaire's hash in
+    one statement (with ``with_wave`` the wave's own fingerprint too, under ``wave``), the
+    localities in another unless the caller read them (``localities``)."""
+    index = survey.waves.index(wave)
+    waves = survey.waves[: index + 1] if with_wave else survey.waves[:index]
+    fingerprints, sha, phone_cases = wave_fingerprints(
+        waves, wave.questionnaire_version_id, wave.id
+    )
+    parts = {
+        "code": code_version("results"),
+        "settings": survey_settings(survey),
+        # the hash only: the version's row carries the questionnaire's whole text
+        "questionnaire": sha,
+        "earlier": fingerprints[:index],
+        "localities": localities if localities is not None else _localities_fingerprint(survey),
+        "released": wave.is_released,  # an unreleased wave's reports say so on every page
+        "phone_cases": phone_cases,  # not part of the keys: whether to add response rates
+    }
+    if with_wave:
+        parts["wave"] = fingerprints[index]
+    return parts
 
 
 def version_sha256(version_id: int) -> str | None:
@@ -206,30 +413,16 @@ def version_sha256(version_id: int) -> str | None:
     )
 
 
-def _key_parts(survey: Survey, wave: Wave) -> dict:
-    """What both of a wave's report keys depend on (the earlier waves' fingerprints and the
-    localities take several queries): computed once per request, see :func:`report_bundle`."""
-    index = survey.waves.index(wave)
-    return {
-        "code": code_version("results"),
-        "settings": survey_settings(survey),
-        # the hash only: the version's row carries the questionnaire's whole text
-        "questionnaire": version_sha256(wave.questionnaire_version_id),
-        "earlier": [wave_fingerprint(w) for w in survey.waves[:index]],
-        "localities": _localities_fingerprint(survey),
-        "released": wave.is_released,  # an unreleased wave's reports say so on every page
-    }
-
-
 def bundle_key(survey: Survey, wave: Wave, parts: dict | None = None) -> str:
     """The content key of a wave's estimates and report context."""
-    parts = parts if parts is not None else _key_parts(survey, wave)
+    parts = parts if parts is not None else _key_parts(survey, wave, with_wave=True)
+    own = parts["wave"] if "wave" in parts else wave_fingerprint(wave)
     payload = {
         "code": parts["code"],
         "survey": [survey.id, survey.name, survey.modes],
         "settings": parts["settings"],
         "questionnaire": parts["questionnaire"],
-        "waves": [*parts["earlier"], wave_fingerprint(wave)],
+        "waves": [*parts["earlier"], own],
         "localities": parts["localities"],
         "released": parts["released"],
     }
@@ -682,7 +875,12 @@ REFRESH_RETRY = 600.0
 
 
 def report_bundle(
-    survey: Survey, wave: Wave, cache: ReportCache | None = None, *, stale_ok: bool = True
+    survey: Survey,
+    wave: Wave,
+    cache: ReportCache | None = None,
+    *,
+    stale_ok: bool = True,
+    scope: ReportScope | None = None,
 ) -> ReportBundle:
     """The wave's bundle from the cache, computed (once, even with concurrent callers) if new.
 
@@ -693,10 +891,14 @@ def report_bundle(
     After that window, a released open wave's last bundle (at most ``STALE_LIMIT`` old) is
     still served while a background job computes the new one (with ``PREPARE_REPORTS``; not
     with ``stale_ok=False``, which the job itself uses), so that officials never wait for it.
+    ``scope``: the request's :func:`report_scope` (read with ``content``), whose localities
+    are not read again.
     """
     cache = cache if cache is not None else report_cache()
-    parts = _key_parts(survey, wave)
     max_age = report_max_age() if wave.is_open else 0.0
+    localities = scope.localities if scope is not None else None
+    # A closed wave's key needs its own fingerprint at once: read with the others.
+    parts = _key_parts(survey, wave, localities, with_wave=not max_age)
     setting_key = _setting_key(survey, wave, parts)
     # Within the freshness window the last bundle is served whatever arrived since, so its
     # pointer is read first: the wave's own fingerprint (a scan of its responses, on every
@@ -704,17 +906,17 @@ def report_bundle(
     if max_age:
         bundle = _recent_bundle(cache, setting_key, max_age)
         if bundle is not None:
-            return _with_fieldwork_rates(bundle, wave)
+            return _with_fieldwork_rates(bundle, wave, parts)
     key = bundle_key(survey, wave, parts)
     bundle = cache.get_bundle(key)
     if bundle is not None:
-        return _with_fieldwork_rates(bundle, wave)
+        return _with_fieldwork_rates(bundle, wave, parts)
     if max_age:
         if stale_ok and wave.is_released and current_app.config.get("PREPARE_REPORTS", True):
             bundle = _recent_bundle(cache, setting_key, max(STALE_LIMIT, max_age))
             if bundle is not None:
                 _refresh_soon(cache, setting_key, wave)
-                return _with_fieldwork_rates(bundle, wave)
+                return _with_fieldwork_rates(bundle, wave, parts)
     with cache.lock(setting_key):
         bundle = cache.get_bundle(key)
         if bundle is None and max_age:
@@ -733,7 +935,7 @@ def report_bundle(
                 wave.code,
                 time.perf_counter() - started,
             )
-    return _with_fieldwork_rates(bundle, wave)
+    return _with_fieldwork_rates(bundle, wave, parts)
 
 
 #: Starts the background preparation of a wave's reports; set by :mod:`surveyapp.services.jobs`,
@@ -755,9 +957,12 @@ def _refresh_soon(cache: ReportCache, setting_key: str, wave: Wave) -> None:
         refresh_hook(wave)
 
 
-def _with_fieldwork_rates(bundle: ReportBundle, wave: Wave) -> ReportBundle:
+def _with_fieldwork_rates(bundle: ReportBundle, wave: Wave, parts: dict) -> ReportBundle:
     """Add the telephone response rates, which change with every call (not cached)."""
     from ..fieldwork.cati import wave_rates
+
+    if not parts["phone_cases"]:
+        return bundle  # no telephone case: no rates (counted with the key's other parts)
 
     try:
         table = wave_rates(wave)
@@ -815,21 +1020,30 @@ def street_pdf(
     street_code: str,
     lang: str = "zh_CN",
     cache: ReportCache | None = None,
+    *,
+    scope: ReportScope | None = None,
 ) -> bytes:
-    """The PDF of one street (from the cache when its content has not changed)."""
-    check_street_code(survey, street_code)
+    """The PDF of one street (from the cache when its content has not changed); ``scope``:
+    the request's :func:`report_scope` (read with ``content``)."""
+    if scope is None or street_code not in {s.code for s in scope.streets}:
+        check_street_code(survey, street_code)
     lang = report_language(lang)
     cache = cache if cache is not None else report_cache()
-    return _pdf(report_bundle(survey, wave, cache), street_code, lang, cache)
+    return _pdf(report_bundle(survey, wave, cache, scope=scope), street_code, lang, cache)
 
 
 def district_pdf(
-    survey: Survey, wave: Wave, lang: str = "zh_CN", cache: ReportCache | None = None
+    survey: Survey,
+    wave: Wave,
+    lang: str = "zh_CN",
+    cache: ReportCache | None = None,
+    *,
+    scope: ReportScope | None = None,
 ) -> bytes:
     """The district overview PDF (from the cache when its content has not changed)."""
     lang = report_language(lang)
     cache = cache if cache is not None else report_cache()
-    return _pdf(report_bundle(survey, wave, cache), "district", lang, cache)
+    return _pdf(report_bundle(survey, wave, cache, scope=scope), "district", lang, cache)
 
 
 def report_filename(bundle: ReportBundle, what: str, lang: str) -> str:

@@ -39,11 +39,15 @@ from ..services.exports import (
 )
 from ..services.reports import (
     ReportRequestError,
+    ReportScope,
     ReportUnavailable,
+    StreetRow,
     district_pdf,
     report_bundle,
     report_cache,
     report_filename,
+    report_scope,
+    street_boundaries,
     street_pdf,
     survey_streets,
 )
@@ -64,19 +68,24 @@ def visible_streets(survey: Survey) -> tuple[list[Locality], bool]:
     return list(view.streets), view.whole
 
 
-def _survey_wave(survey_id: int, wave_code: str) -> tuple[Survey, Wave, list[Locality], bool]:
-    survey = records.get(Survey, survey_id)
-    if survey is None:
+def _survey_wave(
+    survey_id: int, wave_code: str, *, content: bool = False
+) -> tuple[Survey, Wave, list[StreetRow], bool, ReportScope]:
+    """The survey, its wave, the streets the current user sees of it (plain rows) and
+    whether they see the whole survey, in two statements (with ``content``, what the reports'
+    keys need of the localities too); 404 or 403 as the access rules say."""
+    scope = report_scope(survey_id, wave_code, content=content)
+    if scope is None:
         abort(404, _("There is no survey %(id)s.", id=survey_id))
-    wave = next((w for w in survey.waves if w.code == wave_code), None)
-    streets, whole = visible_streets(survey)
-    if wave is not None and streets and not policy.may_see_wave(current_user, wave):
+    survey, wave = scope.survey, scope.wave
+    view = policy.visible_streets_in(current_user, survey, scope.district_chain, scope.streets)
+    if wave is not None and view.streets and not policy.may_see_wave_in(current_user, wave, view):
         wave = None  # an official asking for a wave not released yet: as if it did not exist
     if wave is None:
         abort(404, _("Survey %(id)s has no wave %(wave)s.", id=survey_id, wave=wave_code))
-    if not streets:
+    if not view.streets:
         abort(403)
-    return survey, wave, streets, whole
+    return survey, wave, list(view.streets), view.whole, scope
 
 
 def _lang() -> str:
@@ -111,7 +120,7 @@ def index():
 @roles_required(*ROLES)
 def wave(survey_id: int, wave_code: str):
     """Show one wave: a download per street report, the district report, ZIP and exports."""
-    survey, wave, streets, whole = _survey_wave(survey_id, wave_code)
+    survey, wave, streets, whole, _scope = _survey_wave(survey_id, wave_code)
     counts = eligible_counts_by_street(wave)
     recent = jobs.recent_jobs(current_user, survey, limit=5) if whole else []
     return render_template(
@@ -132,10 +141,10 @@ def results(survey_id: int, wave_code: str):
     from ..i18n import select_locale
     from ..reports import screen
 
-    survey, wave, streets, whole = _survey_wave(survey_id, wave_code)
+    survey, wave, streets, whole, scope = _survey_wave(survey_id, wave_code, content=True)
     lang = select_locale()
     try:
-        bundle = report_bundle(survey, wave)
+        bundle = report_bundle(survey, wave, scope=scope)
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
     choices = screen.indicator_choices(bundle.results, lang)
@@ -153,8 +162,9 @@ def results(survey_id: int, wave_code: str):
         )
         for s in streets
     }
+    boundaries = street_boundaries(s.id for s in streets)
     outline, legend = screen.map_svg(
-        {s.code: s.boundary for s in streets if s.boundary},
+        {s.code: boundaries[s.id] for s in streets if s.id in boundaries},
         {c: v for c, v in values.items() if c in names},
         names,
         item.kind,
@@ -185,10 +195,10 @@ def street_results(survey_id: int, wave_code: str, street_code: str):
     from ..i18n import select_locale
     from ..reports import screen
 
-    survey, wave, streets, _whole = _survey_wave(survey_id, wave_code)
-    _check_street(survey, streets, street_code)
+    survey, wave, streets, _whole, scope = _survey_wave(survey_id, wave_code, content=True)
+    _check_street(scope, streets, street_code)
     try:
-        bundle = report_bundle(survey, wave)
+        bundle = report_bundle(survey, wave, scope=scope)
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
     try:
@@ -206,9 +216,9 @@ def street_results(survey_id: int, wave_code: str, street_code: str):
     )
 
 
-def _check_street(survey: Survey, streets: list[Locality], street_code: str) -> None:
+def _check_street(scope: ReportScope, streets: list[StreetRow], street_code: str) -> None:
     if street_code not in {s.code for s in streets}:
-        if street_code in {s.code for s in survey_streets(survey)}:
+        if street_code in {s.code for s in scope.streets}:
             abort(403)
         abort(404, _("Street %(code)s is not in this survey's district.", code=street_code[:20]))
 
@@ -217,11 +227,11 @@ def _check_street(survey: Survey, streets: list[Locality], street_code: str) -> 
 @roles_required(*ROLES)
 def street_report(survey_id: int, wave_code: str, street_code: str):
     """Send the PDF report of one street."""
-    survey, wave, streets, _whole = _survey_wave(survey_id, wave_code)
-    _check_street(survey, streets, street_code)
+    survey, wave, streets, _whole, scope = _survey_wave(survey_id, wave_code, content=True)
+    _check_street(scope, streets, street_code)
     lang = _lang()
     try:
-        data = street_pdf(survey, wave, street_code, lang)
+        data = street_pdf(survey, wave, street_code, lang, scope=scope)
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
     return _send_pdf(
@@ -235,20 +245,22 @@ def street_report(survey_id: int, wave_code: str, street_code: str):
 @roles_required(*ROLES)
 def district_report(survey_id: int, wave_code: str):
     """Send the district overview PDF."""
-    survey, wave, _streets, whole = _survey_wave(survey_id, wave_code)
+    survey, wave, _streets, whole, scope = _survey_wave(survey_id, wave_code, content=True)
     if not whole:
         abort(403)
     lang = _lang()
     try:
-        data = district_pdf(survey, wave, lang)
-        name = report_filename(report_bundle(survey, wave), "district", lang)
+        cache = report_cache()
+        bundle = report_bundle(survey, wave, cache, scope=scope)
+        data = district_pdf(survey, wave, lang, cache, scope=scope)
+        name = report_filename(bundle, "district", lang)
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
     return _send_pdf(data, name, f"report:{survey.id}:{wave.code}:district")
 
 
 def _send_pdf(data: bytes, name: str, target: str):
-    audit.record("report", target, commit=True)
+    audit.record_now("report", target)
     return send_file(
         io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name
     )
@@ -258,7 +270,7 @@ def _send_pdf(data: bytes, name: str, target: str):
 @roles_required(*ROLES)
 def estimates(survey_id: int, wave_code: str, fmt: str):
     """Send the wave's estimates table (CSV or XLSX)."""
-    survey, wave, _streets, whole = _survey_wave(survey_id, wave_code)
+    survey, wave, _streets, whole, scope = _survey_wave(survey_id, wave_code, content=True)
     if not whole:
         abort(403)
     try:
@@ -268,12 +280,12 @@ def estimates(survey_id: int, wave_code: str, fmt: str):
     lang = _lang()
     try:
         cache = report_cache()
-        data = export_estimates(report_bundle(survey, wave, cache), fmt, lang, cache)
+        bundle = report_bundle(survey, wave, cache, scope=scope)
+        data = export_estimates(bundle, fmt, lang, cache)
     except (ReportUnavailable, ReportError) as exc:
         return _unavailable(exc)
-    # Named before the audit row's commit, which expires the survey and wave (two reloads).
     name = export_filename(survey, "estimates", fmt, wave)
-    audit.record("export", f"estimates:{survey.id}:{wave.code}", format=fmt, commit=True)
+    audit.record_now("export", f"estimates:{survey.id}:{wave.code}", format=fmt)
     return send_file(
         io.BytesIO(data), mimetype=MEDIA_TYPES[fmt], as_attachment=True, download_name=name
     )
@@ -283,7 +295,7 @@ def estimates(survey_id: int, wave_code: str, fmt: str):
 @roles_required(*ROLES)
 def start_job(survey_id: int, wave_code: str):
     """Start the ZIP of all street reports or an export of the responses in the background."""
-    survey, wave, _streets, whole = _survey_wave(survey_id, wave_code)
+    survey, wave, _streets, whole, _scope = _survey_wave(survey_id, wave_code)
     if not whole:
         abort(403)
     kind = request.form.get("kind", "")

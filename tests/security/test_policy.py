@@ -57,3 +57,28 @@ def test_nobody_anonymous(world_app):
         for user in (None, AnonymousUserMixin()):
             assert not policy.may_see_survey(user, survey)
             assert not policy.visible_streets(user, survey)
+
+
+@pytest.mark.parametrize("user", list(EXPECTED))
+def test_the_portals_plain_reading_gives_the_same_streets(world_app, user):
+    """The officials' portal reads a survey's district chain and streets as plain rows in one
+    statement (services.reports.report_scope, issue 20) and asks visible_streets_in: the same
+    streets, whole-or-not and wave visibility as the rules asked with the ORM objects."""
+    from surveyapp.services.reports import report_scope
+
+    with world_app.app_context():
+        person = db.session.get(User, world_app.world.users[user])
+        for survey_key in ("survey", "other_survey"):
+            survey = db.session.get(Survey, world_app.world.ids[survey_key])
+            expected = policy.visible_streets(person, survey)
+            for wave in survey.waves:
+                scope = report_scope(survey.id, wave.code)
+                assert scope.survey is survey and scope.wave is wave
+                view = policy.visible_streets_in(
+                    person, survey, scope.district_chain, scope.streets
+                )
+                assert view.whole == expected.whole, (user, survey_key)
+                assert [s.code for s in view.streets] == [s.code for s in expected.streets]
+                assert policy.may_see_wave_in(person, wave, view) == policy.may_see_wave(
+                    person, wave
+                )

@@ -185,7 +185,15 @@ def test_the_offline_apps_assignments_do_not_query_per_locality(demo, client, au
 
 def test_the_officials_estimates_download_does_not_query_per_street(demo, client, auth):
     """Every download checks that the cached estimates still match the localities; that check
-    loaded each street's populations and communities one street at a time."""
+    loaded each street's populations and communities one street at a time. Then (14
+    statements) the survey, its waves, its district and the localities above it one lazy load
+    each, the localities in three statements, the audit row through the ORM. Now: the user, the
+    survey with its waves, the localities (access and key) in one statement of plain rows, the
+    responses' fingerprints with the questionnaire's hash and the telephone cases, the audit
+    row."""
     assert auth.login("official", "official-demo-2026").status_code == 302
-    url = f"/officials/surveys/1/waves/{WAVE}/estimates.csv"
-    assert _statements(demo, client, url) <= 14
+    base = f"/officials/surveys/1/waves/{WAVE}"
+    assert _statements(demo, client, f"{base}/estimates.csv") <= 5
+    assert _statements(demo, client, f"{base}/streets/320106001.pdf") <= 5
+    # the results page: the streets' outlines for its map instead of the audit row
+    assert _statements(demo, client, f"{base}/results") <= 5
