@@ -99,7 +99,9 @@ def from_environment(instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Engine options; how a dropped database connection is noticed (pool_pre_ping or a
+        # check without a round trip) is chosen by the driver in surveyapp/database.py.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ("zh_CN", "en"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from .extensions import db, migrate
 
@@ -90,8 +92,56 @@ def sqlite_write_lock() -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def pre_ping_needed(url: str) -> bool:
+    """Whether the pool must test a connection with a round trip (``pool_pre_ping``) before
+    lending it to a request.
+
+    SQLite: no (a file cannot disconnect). psycopg 3: no, :func:`_drop_dead_connection` checks
+    it without a round trip. Any other server driver: yes.
+    """
+    from sqlalchemy.engine import make_url
+
+    drivername = make_url(url).drivername
+    return not (drivername.startswith("sqlite") or drivername == "postgresql+psycopg")
+
+
+def _drop_dead_connection(dbapi_connection, connection_record, connection_proxy) -> None:  # noqa: ARG001
+    """Pessimistic disconnect handling for psycopg 3 without a round trip to the server.
+
+    A connection at rest in the pool has nothing to read: the server only talks when asked.
+    When PostgreSQL restarts (or ends the backend: pg_terminate_backend, idle timeouts), the
+    backend sends its last message and closes the socket, which becomes readable. So a pooled
+    connection whose socket is readable, closed or broken is dropped here, and the pool hands
+    out a new connection (SQLAlchemy's checkout protocol: raising DisconnectionError), instead
+    of the request failing on its first statement. This replaces ``pool_pre_ping``'s
+    ``SELECT 1``, a round trip on every request (and at most a stray notice costs a reconnect).
+    A server that vanishes without closing the socket (a cut cable) is not seen by either
+    before the TCP timeout; a connection that dies while a request holds it fails that
+    request, and SQLAlchemy then invalidates the pool (optimistic handling), as before.
+    """
+    pgconn = getattr(dbapi_connection, "pgconn", None)
+    if pgconn is None or type(dbapi_connection).__module__.split(".")[0] != "psycopg":
+        return
+    try:
+        dead = dbapi_connection.closed or dbapi_connection.broken
+        if not dead:
+            dead = bool(select.select([pgconn.socket], [], [], 0)[0])
+    except Exception:  # noqa: BLE001 - an unusable socket is a dead connection
+        dead = True
+    if dead:
+        raise DisconnectionError("the database closed this pooled connection")
+
+
 def init_app(app: Flask) -> None:
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", pre_ping_needed(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    if not options["pool_pre_ping"]:
+        with app.app_context():
+            for engine in db.engines.values():
+                if engine.dialect.name == "postgresql":
+                    event.listen(engine, "checkout", _drop_dead_connection)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
