@@ -7,7 +7,14 @@ import json
 import click
 from flask.cli import with_appcontext
 
-STATUS = {"interview": "约谈", "yellow_card": "黄牌警告", "rectification": "挂牌整治"}
+from .cli_text import CliError, say, text, translated
+from .errors import N_
+
+STATUS = {
+    "interview": N_("interview"),
+    "yellow_card": N_("yellow card"),
+    "rectification": N_("listed for rectification"),
+}
 
 
 @click.command("assessment")
@@ -30,27 +37,32 @@ def assessment(district_code: str, year: int, fmt: str) -> None:
     try:
         doc = annual_assessment(district_code, year)
     except EstimateRequestError as exc:
-        raise click.ClickException(exc.translated()) from None
+        raise CliError(translated(exc)) from None
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
-    click.echo(
-        f"{doc['district']} {doc['year']}: quarters "
-        + ", ".join(f"{q} ({w})" for q, w in doc["quarters"].items())
+    say(
+        N_("%(district)s %(year)s: quarters %(quarters)s"),
+        district=doc["district"],
+        year=doc["year"],
+        quarters=", ".join(f"{q} ({w})" for q, w in doc["quarters"].items()),
     )
+    points = text(N_("pts"))
     for s in doc["streets"]:
         rate = s["annual_rate"]
         score = s["annual_score"]
         quarters = " ".join(
-            f"{q[-2:]}:{STATUS.get(v, '-') if v else '-'}" for q, v in s["quarters"].items()
+            f"{q[-2:]}:{text(STATUS[v]) if v in STATUS else '-'}" for q, v in s["quarters"].items()
         )
-        verdict = "一票否决" if s["veto"] else ("取消评选资格" if s["disqualified"] else "")
-        if s["veto"] and s["disqualified"]:
-            verdict = "一票否决, 取消评选资格"
+        verdict = ", ".join(
+            text(word)
+            for word, applies in ((N_("veto"), s["veto"]), (N_("disqualified"), s["disqualified"]))
+            if applies
+        )
         click.echo(
             f"{s['code']} {s['name']}: "
             + (f"{rate['value']:.1%} " if rate else "- ")
-            + (f"{score['value']:.1f} pts " if score else "- ")
+            + (f"{score['value']:.1f} {points} " if score else "- ")
             + quarters
             + (f"  {verdict}" if verdict else "")
         )
@@ -78,7 +90,7 @@ def factors(survey_id: int, wave_code: str | None, question: str, fmt: str) -> N
         survey, wave = find_survey_and_wave(survey_id, wave_code)
         doc = shares_document(wave_factor_shares(survey, wave, question))
     except EstimateRequestError as exc:
-        raise click.ClickException(exc.translated()) from None
+        raise CliError(translated(exc)) from None
     if fmt == "json":
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
@@ -90,7 +102,7 @@ def factors(survey_id: int, wave_code: str | None, question: str, fmt: str) -> N
         return f"{e['value']:.1%} ({e['ci_low']:.1%}–{e['ci_high']:.1%}){mark}"
 
     for domain, rows in doc["domains"].items():
-        click.echo(f"{domain}: share of respondents | share of all factor mentions")
+        say(N_("%(domain)s: share of respondents | share of all factor mentions"), domain=domain)
         for r in rows["groups"] + rows["factors"]:
             click.echo(
                 f"  {r['name']}: {cell(r['among_respondents'])} | {cell(r['among_mentions'])}"

@@ -10,6 +10,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from .cli_text import CliError, fail, say, text, translated
+from .errors import N_, Text
+
 FORMATS = click.Choice(["text", "json"])
 
 
@@ -20,19 +23,22 @@ def _survey_wave(survey_id: int, code: str):
 
     survey = db.session.get(Survey, survey_id)
     if survey is None:
-        raise click.ClickException(f"no survey with id {survey_id} (see `surveyapp surveys list`)")
+        raise fail(N_("no survey with id %(id)s (see `surveyapp surveys list`)"), id=survey_id)
     for wave in survey.waves:
         if wave.code == code:
             return wave
-    raise click.ClickException(
-        f"survey {survey_id} has no wave '{code}'; its waves: "
-        + (", ".join(w.code for w in survey.waves) or "none")
+    raise fail(
+        N_("survey %(id)s has no wave '%(wave)s'; its waves: %(waves)s"),
+        id=survey_id,
+        wave=code,
+        waves=", ".join(w.code for w in survey.waves) or Text(N_("none")),
     )
 
 
 def _line(record: dict) -> str:
-    done = f" {record['completed']}/" if "completed" in record else " target "
-    state = " ended" if record["ended_at"] else ""
+    target, ended = text(N_("target")), text(N_("ended"))
+    done = f" {record['completed']}/" if "completed" in record else f" {target} "
+    state = f" {ended}" if record["ended_at"] else ""
     return (
         f"{record['id']:>5}  {record['wave']}  {record['enumerator']:<16} {record['mode']:<5} "
         f"{record['locality']} ({record['locality_name']}, {record['level']})"
@@ -78,13 +84,16 @@ def assignments_create(
         found, created = assign(wave, username, locality, mode, target, not fixed_locality)
     except AssignmentError as exc:
         db.session.rollback()
-        raise click.ClickException(exc.translated()) from exc
+        raise CliError(translated(exc)) from exc
     record = assignment_record(found)
     record["created"] = created
     if fmt == "json":
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
-        click.echo(("created " if created else "changed ") + _line(record).strip())
+        say(
+            N_("created %(assignment)s") if created else N_("changed %(assignment)s"),
+            assignment=_line(record).strip(),
+        )
 
 
 @assignments_group.command("import")
@@ -107,22 +116,24 @@ def assignments_import(file: Path, survey_id: int, wave_code: str, dry_run: bool
 
     wave = _survey_wave(survey_id, wave_code)
     try:
-        text = file.read_text(encoding="utf-8")
+        content = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{file}: cannot read the file as UTF-8 text ({exc})") from exc
+        raise fail(
+            N_("%(file)s: cannot read the file as UTF-8 text (%(error)s)"), file=file, error=exc
+        ) from exc
     try:
         if dry_run:
-            done = preview_upload(wave, text)
+            done = preview_upload(wave, content)
             db.session.rollback()
             if done.problems:
                 raise AssignmentImportError(done.problems)
         else:
-            done = import_assignments(wave, text)
+            done = import_assignments(wave, content)
     except AssignmentImportError as exc:
         db.session.rollback()
         for problem in exc.problems:
-            click.echo(f"{file}: {problem}", err=True)
-        click.echo("Nothing was stored.", err=True)
+            say(N_("%(where)s: %(message)s"), where=file, message=translated(problem), err=True)
+        say(N_("Nothing was stored."), err=True)
         sys.exit(1)
     if fmt == "json":
         rows = [assignment_record(r.stored) for r in done.rows if r.stored is not None]
@@ -139,8 +150,13 @@ def assignments_import(file: Path, survey_id: int, wave_code: str, dry_run: bool
             )
         )
     else:
-        verb = "would be" if dry_run else "were"
-        click.echo(f"{done.created} assignment(s) {verb} created, {done.changed} changed.")
+        say(
+            N_("%(created)s assignment(s) would be created, %(changed)s changed.")
+            if dry_run
+            else N_("%(created)s assignment(s) were created, %(changed)s changed."),
+            created=done.created,
+            changed=done.changed,
+        )
 
 
 @assignments_group.command("list")
@@ -158,6 +174,6 @@ def assignments_list(survey_id: int, wave_code: str, fmt: str) -> None:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
     if not records:
-        click.echo(f"wave {wave.code} has no assignments.")
+        say(N_("wave %(wave)s has no assignments."), wave=wave.code)
     for record in records:
         click.echo(_line(record))

@@ -9,6 +9,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .cli_text import CliError, fail, say, translated
+from .errors import N_
+
 DEFAULT_URL = "http://127.0.0.1:5000"
 
 
@@ -49,35 +52,55 @@ def users_odk(username: str, url: str | None, fmt: str, output: Path | None, rev
         try:
             count, user = revoke_passwords(username)
         except CredentialError as exc:
-            raise click.ClickException(exc.translated()) from exc
-        click.echo(f"Revoked {count} app password(s) of '{user.username}'.")
+            raise CliError(translated(exc)) from exc
+        say(
+            N_("Revoked %(count)s app password(s) of '%(username)s'."),
+            count=count,
+            username=user.username,
+        )
         return
     if output is not None and output.suffix.lower() != ".png":
-        raise click.BadParameter("the QR code is written as a .png file", param_hint="-o")
+        raise _usage(fail(N_("-o: the QR code is written as a .png file")))
     server = (url or current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     if not server:
         server = DEFAULT_URL
-        click.echo(
-            f"warning: no --url and no SURVEYAPP_PUBLIC_URL: using {server}, which only this "
-            "machine reaches",
+        say(
+            N_(
+                "warning: no --url and no SURVEYAPP_PUBLIC_URL: using %(url)s, which only this "
+                "machine reaches"
+            ),
+            url=server,
             err=True,
         )
     if not server.startswith(("http://", "https://")):
-        raise click.BadParameter("the URL starts with http:// or https://", param_hint="--url")
+        raise _usage(fail(N_("--url: the URL starts with http:// or https://")))
     try:
         password, user = issue_app_password(username)
     except CredentialError as exc:
-        raise click.ClickException(exc.translated()) from exc
+        raise CliError(translated(exc)) from exc
     if output is not None:
         settings = collect_settings(server, user.username, password, "surveyapp")
         output.write_bytes(collect_settings_png(settings))
     if fmt == "json":
         click.echo(json.dumps({"url": server, "username": user.username, "password": password}))
     else:
-        click.echo(f"url: {server}")
-        click.echo(f"username: {user.username}")
-        click.echo(f"password: {password}")
-    note = "The previous app password no longer works; this one is not stored."
+        # "key: value" lines, keyed as ODK Collect's settings (scripts read them): not words
+        for key, value in (("url", server), ("username", user.username), ("password", password)):
+            click.echo(f"{key}: {value}")
     if output is not None:
-        note += f" QR code: {output} (ODK Collect: Add project → scan)."
-    click.echo(note, err=True)
+        say(
+            N_(
+                "The previous app password no longer works; this one is not stored. QR code: "
+                "%(file)s (ODK Collect: Add project → scan)."
+            ),
+            file=output,
+            err=True,
+        )
+    else:
+        say(N_("The previous app password no longer works; this one is not stored."), err=True)
+
+
+def _usage(error: CliError) -> CliError:
+    """A bad option: exit status 2, as click's own."""
+    error.exit_code = 2
+    return error

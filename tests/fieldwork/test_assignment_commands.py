@@ -42,7 +42,7 @@ def test_create_then_list(demo, runner):
         args=[*args, "--user", "field02", "--locality", communities[0], "--mode", "door"]
         + ["--target", "40"]
     )
-    assert again.exit_code == 0 and again.stdout.startswith("changed")
+    assert again.exit_code == 0 and again.stdout.startswith("已修改")
     # A street by telephone.
     phone = runner.invoke(
         args=[*args, "--user", "field03", "--locality", street, "--mode", "phone", "--target", "9"]
@@ -128,7 +128,7 @@ def test_import_all_or_nothing(demo, runner, tmp_path):
         encoding="utf-8",
     )
     dry = runner.invoke(args=["assignments", "import", str(good), *args, "--dry-run"])
-    assert dry.exit_code == 0 and "2 assignment(s) would be created" in dry.stdout
+    assert dry.exit_code == 0 and "将创建 2 个任务" in dry.stdout
     assert _count(demo) == before
     done = runner.invoke(args=["assignments", "import", str(good), *args, "--format", "json"])
     assert done.exit_code == 0, done.output

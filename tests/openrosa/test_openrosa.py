@@ -100,7 +100,7 @@ def test_the_web_password_is_not_an_app_password(demo, client, odk):
 def test_a_new_app_password_revokes_the_previous(demo, client, runner, odk):
     again = runner.invoke(args=["users", "odk", "enumerator", "--format", "json"])
     assert again.exit_code == 0, again.output
-    assert "no --url" in again.stderr
+    assert "没有 --url" in again.stderr
     assert client.get("/formList", headers=basic(odk)).status_code == 401
     import json
 
@@ -108,7 +108,7 @@ def test_a_new_app_password_revokes_the_previous(demo, client, runner, odk):
     assert fresh["url"] == "http://127.0.0.1:5000" and fresh["username"] == "enumerator"
     assert client.get("/formList", headers=basic(fresh)).status_code == 200
     revoked = runner.invoke(args=["users", "odk", "enumerator", "--revoke"])
-    assert revoked.exit_code == 0 and "Revoked 1" in revoked.output
+    assert revoked.exit_code == 0 and "已撤销“enumerator”的 1 个应用密码" in revoked.output
     assert client.get("/formList", headers=basic(fresh)).status_code == 401
 
 
