@@ -17,7 +17,9 @@ Then, for each database:
    when the portal is not there). Kinds are functions in ``KINDS``: add one to extend the mix.
 
 Printed per phase and kind: requests, requests per second, p50/p95/p99 latency, errors (any
-status other than 2xx/3xx, or no answer); then the ratios of the mix to the baseline. Every
+status other than 2xx/3xx, or no answer), HTTP requests per second (an ``interview`` is two
+HTTP requests counted as one request of the mix); then the ratios of the mix to the baseline,
+by the mix's requests (the figure reported since November) and by HTTP requests. Every
 interview acknowledged with 201 must be stored exactly once (checked at the end).
 
 PostgreSQL runs through scripts/with-postgres (a throwaway server; fsync off), which this
@@ -204,6 +206,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     error_examples: list[str] = field(default_factory=list)
+    http: int = 0  # HTTP requests made (an ``interview`` is two: the page and its assignments)
 
 
 def run_phase(
@@ -234,6 +237,7 @@ def run_phase(
         while time.monotonic() < stop_at[0]:
             kind = rng.choice(kinds)
             began = time.perf_counter()
+            statuses = [0]
             try:
                 statuses = KINDS[kind](sessions[kind], world, rng)
                 bad = [s for s in statuses if not 200 <= s < 400]
@@ -244,6 +248,7 @@ def run_phase(
             with lock:
                 tally = tallies[kind]
                 tally.latencies.append(elapsed)
+                tally.http += len(statuses)
                 if problem:
                     tally.errors += 1
                     if len(tally.error_examples) < 3:
@@ -276,6 +281,7 @@ def summary(name: str, tallies: dict[str, Tally], wall: float) -> dict:
     every = Tally()
     for kind, t in tallies.items():
         every.latencies += t.latencies
+        every.http += t.http
         every.errors += t.errors
         every.error_examples += t.error_examples
         rows[kind] = t
@@ -283,7 +289,7 @@ def summary(name: str, tallies: dict[str, Tally], wall: float) -> dict:
     print(f"  {name} ({wall:.0f} s)")
     print(
         f"    {'kind':<10} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'p99 ms':>8} {'errors':>7}"
+        f"{'p99 ms':>8} {'errors':>7} {'HTTP/s':>8}"
     )
     out = {}
     for kind, t in rows.items():
@@ -295,11 +301,13 @@ def summary(name: str, tallies: dict[str, Tally], wall: float) -> dict:
             "p95": percentile(t.latencies, 95) * 1000,
             "p99": percentile(t.latencies, 99) * 1000,
             "errors": t.errors,
+            "http_rps": t.http / wall,
         }
         out[kind] = figures
         print(
             f"    {kind:<10} {n:>9} {figures['rps']:>8.1f} {figures['p50']:>8.1f} "
-            f"{figures['p95']:>8.1f} {figures['p99']:>8.1f} {t.errors:>7}"
+            f"{figures['p95']:>8.1f} {figures['p99']:>8.1f} {t.errors:>7} "
+            f"{figures['http_rps']:>8.1f}"
         )
     for example in every.error_examples[:5]:
         print(f"    error example: {example}")
@@ -478,7 +486,8 @@ def run_database(label: str, url: str, args, tmp: Path) -> dict:
     )
     b, m = baseline["all"], figures["all"]
     print(
-        f"    ratio mix/baseline: throughput {m['rps'] / b['rps']:.3f}, "
+        f"    ratio mix/baseline: throughput {m['rps'] / b['rps']:.3f} (the mix's kinds; "
+        f"{m['http_rps'] / b['http_rps']:.3f} in HTTP requests), "
         f"p50 {m['p50'] / b['p50']:.1f}x, p95 {m['p95'] / b['p95']:.1f}x, "
         f"p99 {m['p99'] / b['p99']:.1f}x",
         flush=True,
