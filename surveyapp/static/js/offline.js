@@ -52,14 +52,6 @@
     if (Array.isArray(v)) return v.length === 0;
     return String(v).trim() === "";
   }
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
   function show(nodes) {
     screen.textContent = "";
     nodes.forEach(function (n) { if (n) screen.appendChild(n); });
@@ -429,7 +421,7 @@
   }
 
   function begin(a, qv, lang, locality, gpsConsent, caseId) {
-    iv = {uuid: uuid4(), assignment: a.id, mode: caseId ? "phone" : a.mode, qv: qv, lang: lang,
+    iv = {uuid: SurveySync.uuid4(), assignment: a.id, mode: caseId ? "phone" : a.mode, qv: qv, lang: lang,
           locality: locality, answers: {}, group_seconds: {}, started_at: new Date().toISOString(),
           gps: null, caseId: caseId || null, errors: {}, versionId: a.questionnaire.version_id};
     if (gpsConsent) {

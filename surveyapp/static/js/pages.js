@@ -26,14 +26,6 @@
     try { return JSON.parse(window.localStorage.getItem(key) || "[]"); } catch (e) { return []; }
   }
   function write(key, list) { window.localStorage.setItem(key, JSON.stringify(list)); }
-  function uuid4() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
   function offline() { return navigator.onLine === false; }
 
   /* --- reloading the page ------------------------------------------------------------------
@@ -165,7 +157,7 @@
       new FormData(form).forEach(function (v, k) { if (k !== "csrf_token") fields[k] = String(v); });
       var csrf = form.querySelector('input[name="csrf_token"]').value;
       var outbox = read(OUTBOX);
-      outbox.push({id: uuid4(), caseId: heldCase, url: form.action, fields: fields, csrf: csrf,
+      outbox.push({id: SurveySync.uuid4(), caseId: heldCase, url: form.action, fields: fields, csrf: csrf,
                    at: new Date().toISOString()});
       write(OUTBOX, outbox);
       note.textContent = offline() ? M.outcomeQueuedOffline : M.sending;

@@ -148,6 +148,17 @@
     }).catch(function () { return false; /* the app still works online without it */ });
   }
 
+  /* A random (version 4) UUID: the id an interview or a call outcome keeps until the server
+     has stored it once (offline.js, pages.js). */
+  function uuid4() {
+    if (global.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
   global.SurveySync = {
     submissionsUrl: "/api/v1/submissions",
     serviceWorkerUrl: null,
@@ -164,6 +175,7 @@
     counts: counts,
     syncNow: syncNow,
     start: start,
-    onChange: function (fn) { listeners.push(fn); }
+    onChange: function (fn) { listeners.push(fn); },
+    uuid4: uuid4
   };
 })(window);
