@@ -26,9 +26,12 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     Integer,
+    String,
     Time,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -40,8 +43,9 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 
+from ..caching import BoundedCache
 from ..extensions import db
 from ..models import Answer, Assignment, Locality, Response, User, Wave
 from ..models.fieldwork import CallAttempt, CatiCase, Quota, ResponseParadata
@@ -50,6 +54,16 @@ from .dispositions import closing_code
 from .quality import ELIGIBILITY_QUESTIONS, FLAGS, MIN_POINTS, scales
 from .rates import DispositionCounts, aapor_rates
 from .settings import FieldworkSettings, settings_for
+
+#: What the figures read of a locality: not its outline (a GeoJSON geometry, parsed on load).
+_NAMES_ONLY = load_only(
+    Locality.id,
+    Locality.code,
+    Locality.parent_id,
+    Locality.level,
+    Locality.name_zh,
+    Locality.name_en,
+)
 
 #: Statements one request runs at most (tests/web/test_query_counts.py checks it).
 MAX_STATEMENTS = 16
@@ -115,10 +129,12 @@ def dashboard_data(wave: Wave, lang: str = "zh_CN") -> dict:
             sid = path["street"].id
             street_targets[sid] = street_targets.get(sid, 0) + int(total or 0)
     # The district's streets first: the quotas' streets are among them (no query each).
-    streets = sorted(
-        (loc for loc in wave.survey.district.children if loc.level == "street"),
-        key=lambda s: s.code,
-    )
+    streets = db.session.scalars(
+        select(Locality)
+        .options(_NAMES_ONLY)
+        .where(Locality.parent_id == wave.survey.district_id, Locality.level == "street")
+        .order_by(Locality.code)
+    ).all()
     quotas = _quota_progress(wave)
     for q in quotas:
         if not q["sex"] and not q["age_group"]:
@@ -148,8 +164,7 @@ def dashboard_data(wave: Wave, lang: str = "zh_CN") -> dict:
     )
 
     enumerator_rows = _per_enumerator_day(wave, local) if local else []
-    durations = _Durations(dialect)
-    medians = durations.medians(wave)
+    medians = _medians(wave, dialect)
     rates = _rates(wave)
     return {
         "wave": {"id": wave.id, "code": wave.code, "name": wave.name},
@@ -173,7 +188,7 @@ def dashboard_data(wave: Wave, lang: str = "zh_CN") -> dict:
         ],
         "per_enumerator_day": enumerator_rows,
         "median_minutes": {mode: round(m / 60, 1) for mode, m in sorted(medians["all"].items())},
-        "flags": _flags(wave, settings, durations, medians["eligible"], local),
+        "flags": _flags(wave, settings, dialect, medians["eligible"], local),
         "rates": {
             "cases": rates.counts.total,
             "e": _round(rates.e),
@@ -183,29 +198,56 @@ def dashboard_data(wave: Wave, lang: str = "zh_CN") -> dict:
     }
 
 
+# --- statements made once ------------------------------------------------------------------
+#
+# The queries below are the same for every request but for their values: each is built once
+# per shape (dialect, number of zone offsets, modes, answer scales) and kept, and a request
+# passes its values as bound parameters (building them took ~6 ms a request).
+
+_STATEMENTS: BoundedCache = BoundedCache(64)
+
+
+def _statement(key: tuple, make):
+    return _STATEMENTS.get_or_make(key, make)
+
+
+def _wave():
+    return bindparam("wave_id", type_=Integer)
+
+
 # --- time ---------------------------------------------------------------------------------
 
 
 class _LocalTime:
     """SQL for the local day and time of day of a stored (naive UTC) time, in ``zone``, for
-    times between ``lo`` and ``hi`` (the offsets in force over that span)."""
+    times between ``lo`` and ``hi``: the zone's offsets in force over that span are bound
+    parameters (``shape`` of them), the statements' shape depends only on their number."""
 
     #: The zone's offset is checked this often; daylight saving periods are months long.
     STEP = timedelta(days=7)
 
     def __init__(self, dialect: str, zone: tzinfo, lo: datetime, hi: datetime):
         self.dialect = dialect
-        self.pieces = _offsets(zone, lo, hi, self.STEP)
+        pieces = _offsets(zone, lo, hi, self.STEP)
+        self.shape = len(pieces)
+        self.params: dict = {f"offset_{i}": offset for i, (_, offset) in enumerate(pieces)}
+        self.params.update({f"since_{i}": since for i, (since, _) in enumerate(pieces) if i})
 
     def _offset(self, column):
-        """The zone's offset (seconds) at ``column``: a constant, or a CASE over periods."""
-        (_first, offset), *rest = self.pieces
-        if not rest:
-            return literal(offset, Integer)
-        whens = []
-        for (_, before), (since, _after) in zip(self.pieces, rest, strict=True):
-            whens.append((column < literal(since, DateTime), before))
-        return case(*whens, else_=self.pieces[-1][1])
+        """The zone's offset (seconds) at ``column``: one value, or a CASE over periods."""
+        last = bindparam(f"offset_{self.shape - 1}", type_=Integer)
+        if self.shape == 1:
+            return last
+        return case(
+            *(
+                (
+                    column < bindparam(f"since_{i}", type_=DateTime),
+                    bindparam(f"offset_{i - 1}", type_=Integer),
+                )
+                for i in range(1, self.shape)
+            ),
+            else_=last,
+        )
 
     def day(self, column):
         """The local date as text, ``YYYY-MM-DD``."""
@@ -214,23 +256,38 @@ class _LocalTime:
         shifted = column + self._offset(column) * literal_column("interval '1 second'")
         return func.to_char(cast(shifted, Date), "YYYY-MM-DD")
 
-    def within(self, column, start: time, end: time):
-        """Whether the local time of day of ``column`` lies in [start, end] (inclusive)."""
+    def within(self, column):
+        """Whether the local time of day of ``column`` lies in the calling hours (inclusive;
+        their values from :meth:`hours`)."""
         if self.dialect != "sqlite":
             shifted = column + self._offset(column) * literal_column("interval '1 second'")
             local = cast(shifted, Time)
-            return and_(local >= start, local <= end)
+            return and_(
+                local >= bindparam("start", type_=Time), local <= bindparam("end", type_=Time)
+            )
         # SQLite keeps times as text, 'YYYY-MM-DD HH:MM:SS.ffffff': the whole seconds are
         # shifted (offsets are whole seconds) and the microseconds compared as they are.
         seconds = func.strftime(
             "%H:%M:%S", func.substr(column, 1, 19), self._offset(column).op("||")(" seconds")
         )
         micro = cast(func.substr(column, 21), Integer)
-        s, e = start.strftime("%H:%M:%S"), end.strftime("%H:%M:%S")
+        start, start_us = bindparam("start", type_=String), bindparam("start_us", type_=Integer)
+        end, end_us = bindparam("end", type_=String), bindparam("end_us", type_=Integer)
         return and_(
-            or_(seconds > s, and_(seconds == s, micro >= start.microsecond)),
-            or_(seconds < e, and_(seconds == e, micro <= end.microsecond)),
+            or_(seconds > start, and_(seconds == start, micro >= start_us)),
+            or_(seconds < end, and_(seconds == end, micro <= end_us)),
         )
+
+    def hours(self, start: time, end: time) -> dict:
+        """The values of :meth:`within`'s parameters."""
+        if self.dialect != "sqlite":
+            return {"start": start, "end": end}
+        return {
+            "start": start.strftime("%H:%M:%S"),
+            "start_us": start.microsecond,
+            "end": end.strftime("%H:%M:%S"),
+            "end_us": end.microsecond,
+        }
 
 
 def _offsets(zone: tzinfo, lo: datetime, hi: datetime, step: timedelta) -> list:
@@ -262,12 +319,19 @@ def _offsets(zone: tzinfo, lo: datetime, hi: datetime, step: timedelta) -> list:
 
 def _per_enumerator_day(wave: Wave, local: _LocalTime) -> list[dict]:
     """Completed interviews per enumerator and local day (of starting, else of submitting)."""
-    day = local.day(func.coalesce(Response.started_at, Response.submitted_at)).label("day")
+
+    def make():
+        day = local.day(func.coalesce(Response.started_at, Response.submitted_at)).label("day")
+        return (
+            select(User.username, day, func.count(Response.id))
+            .join(User, User.id == Response.enumerator_id)
+            .where(Response.wave_id == _wave(), counted_response_filter())
+            .group_by(Response.enumerator_id, User.username, day)
+        )
+
     rows = db.session.execute(
-        select(User.username, day, func.count(Response.id))
-        .join(User, User.id == Response.enumerator_id)
-        .where(Response.wave_id == wave.id, counted_response_filter())
-        .group_by(Response.enumerator_id, User.username, day)
+        _statement(("per day", local.dialect, local.shape), make),
+        {"wave_id": wave.id, **local.params},
     ).all()
     return [
         {"enumerator": name, "day": d, "interviews": n}
@@ -278,41 +342,43 @@ def _per_enumerator_day(wave: Wave, local: _LocalTime) -> list[dict]:
 # --- durations and flags ------------------------------------------------------------------
 
 
-class _Durations:
+def _micros(dialect: str):
     """An interview's duration in whole microseconds, in SQL (None when a time is missing;
     negative when it ended before it started, which Python's rule also leaves out)."""
-
-    def __init__(self, dialect: str):
-        s, e = Response.started_at, Response.ended_at
-        if dialect == "sqlite":
-            whole = func.round(
-                (func.julianday(func.substr(e, 1, 19)) - func.julianday(func.substr(s, 1, 19)))
-                * 86400
-            )
-            micro = cast(func.substr(e, 21), Integer) - cast(func.substr(s, 21), Integer)
-            self.micros = cast(whole, Integer) * 1_000_000 + micro
-        else:
-            self.micros = cast(extract("epoch", e - s) * 1_000_000, BigInteger)
-
-    def medians(self, wave: Wave) -> dict[str, dict[str, float]]:
-        """The median duration (seconds) per mode of every interview ("all") and of the
-        eligible ones ("eligible", the speeding rule's), in one query: the one or two middle
-        values of each mode, found by the database."""
-        valid = and_(
-            Response.wave_id == wave.id,
-            Response.started_at.is_not(None),
-            Response.ended_at.is_not(None),
-            self.micros >= 0,
+    s, e = Response.started_at, Response.ended_at
+    if dialect == "sqlite":
+        whole = func.round(
+            (func.julianday(func.substr(e, 1, 19)) - func.julianday(func.substr(s, 1, 19))) * 86400
         )
+        micro = cast(func.substr(e, 21), Integer) - cast(func.substr(s, 21), Integer)
+        return cast(whole, Integer) * 1_000_000 + micro
+    return cast(extract("epoch", e - s) * 1_000_000, BigInteger)
+
+
+def _timed(dialect: str):
+    """Responses with a duration (both times, not ending before starting)."""
+    return and_(
+        Response.started_at.is_not(None),
+        Response.ended_at.is_not(None),
+        _micros(dialect) >= 0,
+    )
+
+
+def _medians(wave: Wave, dialect: str) -> dict[str, dict[str, float]]:
+    """The median duration (seconds) per mode of every interview ("all") and of the eligible
+    ones ("eligible", the speeding rule's), in one query: the one or two middle values of
+    each mode, found by the database."""
+
+    def make():
+        micros = _micros(dialect).label("d")
+        ours = and_(Response.wave_id == _wave(), _timed(dialect))
         both = (
-            select(literal_column("'all'").label("kind"), Response.mode, self.micros.label("d"))
-            .where(valid)
+            select(literal_column("'all'").label("kind"), Response.mode, micros)
+            .where(ours)
             .union_all(
-                select(
-                    literal_column("'eligible'").label("kind"),
-                    Response.mode,
-                    self.micros.label("d"),
-                ).where(valid, _eligible())
+                select(literal_column("'eligible'").label("kind"), Response.mode, micros).where(
+                    ours, _eligible()
+                )
             )
             .subquery()
         )
@@ -325,18 +391,22 @@ class _Durations:
             .label("rn"),
             func.count().over(partition_by=(both.c.kind, both.c.mode)).label("n"),
         ).subquery()
-        middle: dict[str, dict[str, list[float]]] = {"all": {}, "eligible": {}}
-        for kind, mode, d, _rn in db.session.execute(
-            select(ranked.c.kind, ranked.c.mode, ranked.c.d, ranked.c.rn)
+        return (
+            select(ranked.c.kind, ranked.c.mode, ranked.c.d)
             .where((ranked.c.rn * 2).in_((ranked.c.n, ranked.c.n + 1, ranked.c.n + 2)))
             .order_by(ranked.c.kind, ranked.c.mode, ranked.c.rn)
-        ):
-            middle[kind].setdefault(mode, []).append(int(d) / 1_000_000)
-        # statistics.median's arithmetic: the middle value, or the mean of the two.
-        return {
-            kind: {m: v[0] if len(v) == 1 else (v[0] + v[1]) / 2 for m, v in by_mode.items()}
-            for kind, by_mode in middle.items()
-        }
+        )
+
+    middle: dict[str, dict[str, list[float]]] = {"all": {}, "eligible": {}}
+    for kind, mode, d in db.session.execute(
+        _statement(("medians", dialect), make), {"wave_id": wave.id}
+    ):
+        middle[kind].setdefault(mode, []).append(int(d) / 1_000_000)
+    # statistics.median's arithmetic: the middle value, or the mean of the two.
+    return {
+        kind: {m: v[0] if len(v) == 1 else (v[0] + v[1]) / 2 for m, v in by_mode.items()}
+        for kind, by_mode in middle.items()
+    }
 
 
 def _eligible():
@@ -363,56 +433,77 @@ def _below(threshold: float) -> int:
 def _flags(
     wave: Wave,
     settings: FieldworkSettings,
-    durations: _Durations,
+    dialect: str,
     eligible_medians: dict[str, float],
     local: _LocalTime | None,
 ) -> dict[str, int]:
     """How many interviews carry each quality flag (``quality.wave_quality``'s rules), in one
     query: each flag is a count over the wave's responses."""
+    least = settings.straightlining_min_items
+    sets = tuple(
+        tuple(qids) for qids in scales(wave.questionnaire_version.schema) if len(qids) >= least
+    )
     # speeding: an eligible interview under a share of its mode's median (eligible ones).
     fast = [
-        and_(Response.mode == mode, durations.micros < _below(settings.speeding_share * m))
-        for mode, m in eligible_medians.items()
-        if m
+        (mode, _below(settings.speeding_share * m)) for mode, m in eligible_medians.items() if m
     ]
-    speeding = and_(
-        Response.started_at.is_not(None),
-        Response.ended_at.is_not(None),
-        durations.micros >= 0,
-        _eligible(),
-        or_(false(), *fast),
-    )
-    # out_of_hours: started outside the calling hours, local time.
-    start, end = settings.calling_hours
-    late = (
-        and_(Response.started_at.is_not(None), ~local.within(Response.started_at, start, end))
-        if local
-        else literal(False)
-    )
-    columns = [
-        func.coalesce(func.sum(case((speeding, 1), else_=0)), 0) if fast else literal(0),
-        _straightlined(wave, settings),
-        func.coalesce(func.sum(case((late, 1), else_=0)), 0),
-        _far_from_area(wave, settings),
-    ]
-    counts = db.session.execute(
-        select(*columns).select_from(Response).where(Response.wave_id == wave.id)
-    ).one()
+    params: dict = {"wave_id": wave.id, "least": least, "far_km": settings.far_from_area_km}
+    for i, (mode, below) in enumerate(fast):
+        params[f"mode_{i}"], params[f"below_{i}"] = mode, below
+    if local:
+        params.update(local.params)
+        params.update(local.hours(*settings.calling_hours))
+
+    def make():
+        micros = _micros(dialect)
+        speeding = and_(
+            _timed(dialect),
+            _eligible(),
+            or_(
+                false(),
+                *(
+                    and_(
+                        Response.mode == bindparam(f"mode_{i}", type_=String),
+                        micros < bindparam(f"below_{i}", type_=BigInteger),
+                    )
+                    for i in range(len(fast))
+                ),
+            ),
+        )
+        # out_of_hours: started outside the calling hours, local time.
+        late = (
+            and_(Response.started_at.is_not(None), ~local.within(Response.started_at))
+            if local
+            else false()
+        )
+        return (
+            select(
+                func.coalesce(func.sum(case((speeding, 1), else_=0)), 0) if fast else literal(0),
+                _straightlined(sets),
+                func.coalesce(func.sum(case((late, 1), else_=0)), 0),
+                _far_from_area(),
+            )
+            .select_from(Response)
+            .where(Response.wave_id == _wave())
+        )
+
+    key = ("flags", dialect, len(fast), local.shape if local else 0, sets)
+    counts = db.session.execute(_statement(key, make), params).one()
     found = dict(
         zip(("speeding", "straightlining", "out_of_hours", "out_of_area"), counts, strict=True)
     )
     return {f: int(found[f] or 0) for f in FLAGS}
 
 
-def _straightlined(wave: Wave, settings: FieldworkSettings):
-    """A scalar subquery: interviews with at least N answers on one answer scale, all the
-    same code (``quality.straightlines``). A scale's questions are single-choice ones asked
-    once: one answer row each. The answers are read in the index's order (by response), so
-    the grouping needs no sort; a scale with fewer than N questions can never count."""
-    least = settings.straightlining_min_items
-    sets = [qids for qids in scales(wave.questionnaire_version.schema) if len(qids) >= least]
+def _straightlined(sets: tuple[tuple[str, ...], ...]):
+    """A scalar subquery: interviews with at least N (``least``) answers on one answer scale
+    of ``sets``, all the same code (``quality.straightlines``). A scale's questions are
+    single-choice ones asked once: one answer row each. The answers are read in the index's
+    order (by response), so the grouping needs no sort; a scale with fewer than N questions
+    can never count (the caller leaves it out)."""
     if not sets:
         return literal(0)
+    least = bindparam("least", type_=Integer)
     if len(sets) == 1:
         same = and_(
             func.count(Answer.question) >= least,
@@ -420,7 +511,7 @@ def _straightlined(wave: Wave, settings: FieldworkSettings):
         )
     else:
 
-        def on(qids: list[str], what):
+        def on(qids: tuple[str, ...], what):
             return case((Answer.question.in_(qids), what))
 
         same = or_(
@@ -436,7 +527,7 @@ def _straightlined(wave: Wave, settings: FieldworkSettings):
     lines = (
         select(Answer.response_id)
         .where(
-            Answer.response_id.in_(select(ours.id).where(ours.wave_id == wave.id)),
+            Answer.response_id.in_(select(ours.id).where(ours.wave_id == _wave())),
             Answer.question.in_([q for qids in sets for q in qids]),
         )
         .group_by(Answer.response_id)
@@ -446,8 +537,8 @@ def _straightlined(wave: Wave, settings: FieldworkSettings):
     return select(func.count(lines.c.response_id)).scalar_subquery()
 
 
-def _far_from_area(wave: Wave, settings: FieldworkSettings):
-    """A scalar subquery: GPS points farther than the setting from the median point of their
+def _far_from_area():
+    """A scalar subquery: GPS points farther than ``far_km`` from the median point of their
     locality's points (localities with at least MIN_POINTS), by ``quality.km_between``'s
     haversine, written out in the same order of operations."""
     located = aliased(Response)  # not the enclosing query's responses
@@ -460,7 +551,7 @@ def _far_from_area(wave: Wave, settings: FieldworkSettings):
         .select_from(located)
         .join(ResponseParadata, ResponseParadata.response_id == located.id)
         .where(
-            located.wave_id == wave.id,
+            located.wave_id == _wave(),
             ResponseParadata.gps_lat.is_not(None),
             ResponseParadata.gps_lon.is_not(None),
         )
@@ -497,7 +588,7 @@ def _far_from_area(wave: Wave, settings: FieldworkSettings):
         .select_from(points)
         .join(lat_c, lat_c.c.loc == points.c.loc)
         .join(lon_c, lon_c.c.loc == points.c.loc)
-        .where(km > settings.far_from_area_km)
+        .where(km > bindparam("far_km", type_=Float))
         .scalar_subquery()
     )
 
@@ -579,5 +670,7 @@ def _load_with_ancestors(ids: set[int]) -> dict[int, Locality]:
         return {}
     up = select(Locality.id, Locality.parent_id).where(Locality.id.in_(ids)).cte(recursive=True)
     up = up.union(select(Locality.id, Locality.parent_id).where(Locality.id == up.c.parent_id))
-    rows = db.session.scalars(select(Locality).where(Locality.id.in_(select(up.c.id)))).all()
+    rows = db.session.scalars(
+        select(Locality).options(_NAMES_ONLY).where(Locality.id.in_(select(up.c.id)))
+    ).all()
     return {loc.id: loc for loc in rows}
