@@ -9,6 +9,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from .cli_text import CliError, fail, say, translated
+from .errors import N_
+
 
 @click.group("index")
 def index_group() -> None:
@@ -24,9 +27,11 @@ def _read(file: Path) -> str:
     try:
         return file.read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise click.ClickException(f"{file}: cannot read the file ({exc.strerror or exc})") from exc
+        raise fail(
+            N_("%(file)s: cannot read the file (%(error)s)"), file=file, error=exc.strerror or exc
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{file}: not UTF-8 text; save it as UTF-8") from exc
+        raise fail(N_("%(file)s: not UTF-8 text; save it as UTF-8"), file=file) from exc
 
 
 @definition_group.command("check")
@@ -40,7 +45,7 @@ def definition_check(file: Path) -> None:
         click.echo(str(problem))
     if problems:
         sys.exit(1)
-    click.echo(f"{file}: OK")
+    say(N_("%(file)s: OK"), file=file)
 
 
 @definition_group.command("import")
@@ -56,12 +61,18 @@ def definition_import(file: Path) -> None:
     except DefinitionError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        click.echo("Nothing was stored.", err=True)
+        say(N_("Nothing was stored."), err=True)
         sys.exit(1)
     except SafetyIndexError as exc:
-        raise click.ClickException(exc.translated()) from exc
-    state = "stored" if created else "already stored"
-    click.echo(f"{row.slug} v{row.version} (from {row.effective_from}) {state}.")
+        raise CliError(translated(exc)) from exc
+    say(
+        N_("%(slug)s v%(version)s (from %(month)s) stored.")
+        if created
+        else N_("%(slug)s v%(version)s (from %(month)s) already stored."),
+        slug=row.slug,
+        version=row.version,
+        month=row.effective_from,
+    )
 
 
 @index_group.group("data")
@@ -90,34 +101,53 @@ def data_import(file: Path, replace: bool, username: str | None, dry_run: bool) 
     if username:
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise click.ClickException(f"no user '{username}'")
+            raise fail(N_("no user '%(username)s'"), username=username)
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise click.ClickException(f"{file}: cannot read the file ({exc.strerror})") from exc
+        raise fail(
+            N_("%(file)s: cannot read the file (%(error)s)"), file=file, error=exc.strerror
+        ) from exc
     try:
         preview = check_upload(str(file), data, user, replace=replace)
     except SafetyIndexError as exc:
-        raise click.ClickException(exc.translated()) from exc
+        raise CliError(translated(exc)) from exc
     for problem in preview.problems:
-        click.echo(problem, err=True)
+        click.echo(translated(problem), err=True)
     if preview.problems:
-        click.echo(f"{len(preview.problems)} problem(s); nothing was stored.", err=True)
+        say(N_("%(count)s problem(s); nothing was stored."), count=len(preview.problems), err=True)
         sys.exit(1)
     summary = preview.summary()
-    click.echo(
-        f"{file}: {summary['rows']} values, {summary['streets']} streets, months "
-        f"{summary['months'][0]}..{summary['months'][-1]}, series {', '.join(summary['series'])}"
+    say(
+        N_(
+            "%(file)s: %(rows)s values, %(streets)s streets, months %(first)s..%(last)s, "
+            "series %(series)s"
+        ),
+        file=file,
+        rows=summary["rows"],
+        streets=summary["streets"],
+        first=summary["months"][0],
+        last=summary["months"][-1],
+        series=", ".join(summary["series"]),
     )
     for row, old in preview.replaced:
-        click.echo(
-            f"  correction: {row.series} {row.street.code} {row.month}: {old:g} -> {row.value:g}"
+        say(
+            N_("  correction: %(series)s %(street)s %(month)s: %(old)s -> %(new)s"),
+            series=row.series,
+            street=row.street.code,
+            month=row.month,
+            old=f"{old:g}",
+            new=f"{row.value:g}",
         )
     if dry_run:
-        click.echo("Dry run: nothing was stored.")
+        say(N_("Dry run: nothing was stored."))
         return
     result = import_upload(preview, user)
-    click.echo(f"{result['stored']} stored, {result['unchanged']} already stored unchanged.")
+    say(
+        N_("%(stored)s stored, %(unchanged)s already stored unchanged."),
+        stored=result["stored"],
+        unchanged=result["unchanged"],
+    )
 
 
 @index_group.command("compute")
@@ -134,7 +164,7 @@ def compute(district_code: str, month: str | None, fmt: str, lang: str) -> None:
     try:
         out = compute_index(district_by_code(district_code), month)
     except SafetyIndexError as exc:
-        raise click.ClickException(exc.translated()) from exc
+        raise CliError(translated(exc)) from exc
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -145,7 +175,7 @@ def compute(district_code: str, month: str | None, fmt: str, lang: str) -> None:
         )
         return
     r = out.result
-    note = "; ".join(part.translated() for part in r.survey_note)
+    note = "; ".join(translated(part) for part in r.survey_note)
     click.echo(f"{out.definition.title(lang)} {r.month} (v{r.definition_version}); {note}")
     for s in r.streets:
         change = "" if s.change is None else f"{s.change:+6.1f}"
@@ -154,7 +184,7 @@ def compute(district_code: str, month: str | None, fmt: str, lang: str) -> None:
             f"{s.index:6.1f} ({s.index_low:5.1f}-{s.index_high:5.1f}) {change}"
         )
     for line in r.definition_changes:
-        click.echo(f"definition change: {line}")
+        say(N_("definition change: %(change)s"), change=translated(line))
 
 
 @index_group.command("report")
@@ -173,9 +203,11 @@ def report(
     try:
         pdf = bulletin_pdf(district_by_code(district_code), month, lang, street_code)
     except SafetyIndexError as exc:
-        raise click.ClickException(exc.translated()) from exc
+        raise CliError(translated(exc)) from exc
     try:
         output.write_bytes(pdf)
     except OSError as exc:
-        raise click.ClickException(f"{output}: cannot write ({exc.strerror})") from exc
-    click.echo(f"{output}: {len(pdf)} bytes")
+        raise fail(
+            N_("%(file)s: cannot write the file (%(error)s)"), file=output, error=exc.strerror
+        ) from exc
+    say(N_("%(file)s: %(size)s bytes"), file=output, size=len(pdf))

@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-
-def _fail(message: str) -> None:
-    raise click.ClickException(message)
+from .cli_text import fail, say, text
+from .errors import N_
 
 
 @click.command("report")
@@ -66,40 +65,60 @@ def report(
 
     chosen = [x for x in (street, district, everything or None) if x]
     if len(chosen) != 1:
-        _fail("give exactly one of --street CODE, --district CODE or --all")
+        raise fail(N_("give exactly one of --street CODE, --district CODE or --all"))
     lang = report_language(lang)
     survey, wave_obj = find_survey_wave(survey_id, wave)
     if street:
         check_street_code(survey, street)
         _write(output, street_pdf(survey, wave_obj, street, lang))
-        click.echo(f"{output}: report of street {street}, wave {wave_obj.code}")
+        say(
+            N_("%(file)s: report of street %(street)s, wave %(wave)s"),
+            file=output,
+            street=street,
+            wave=wave_obj.code,
+        )
         return
     if district:
         if district != survey.district.code:
-            _fail(
-                f"district '{district}' is not the district of survey {survey_id} "
-                f"({survey.district.code})"
+            raise fail(
+                N_("district '%(district)s' is not the district of survey %(id)s (%(code)s)"),
+                district=district,
+                id=survey_id,
+                code=survey.district.code,
             )
         _write(output, district_pdf(survey, wave_obj, lang))
-        click.echo(f"{output}: district overview {district}, wave {wave_obj.code}")
+        say(
+            N_("%(file)s: district overview %(district)s, wave %(wave)s"),
+            file=output,
+            district=district,
+            wave=wave_obj.code,
+        )
         return
     if output.exists() and not output.is_dir():
-        _fail(f"{output} is a file: --all writes one PDF per street into a directory")
+        raise fail(
+            N_("%(file)s is a file: --all writes one PDF per street into a directory"), file=output
+        )
     output.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     cache = report_cache()
-    click.echo(f"Estimating wave {wave_obj.code} (cached when its data did not change)…", err=True)
+    say(
+        N_("Estimating wave %(wave)s (cached when its data did not change)…"),
+        wave=wave_obj.code,
+        err=True,
+    )
     bundle = report_bundle(survey, wave_obj, cache)
     targets = [s.code for s in survey_streets(survey)] + ["district"]
     with click.progressbar(
-        length=len(targets), label="Reports", file=sys.stderr, show_pos=True
+        length=len(targets), label=text(N_("Reports")), file=sys.stderr, show_pos=True
     ) as bar:
         for what, data in build_many(bundle, targets, lang, cache=cache, workers=workers):
             _write(output / report_filename(bundle, what, lang), data)
             bar.update(1)
-    click.echo(
-        f"{output}: {len(targets) - 1} street reports and the district overview "
-        f"in {time.perf_counter() - started:.1f} s"
+    say(
+        N_("%(file)s: %(count)s street reports and the district overview in %(seconds)s s"),
+        file=output,
+        count=len(targets) - 1,
+        seconds=f"{time.perf_counter() - started:.1f}",
     )
 
 
@@ -109,7 +128,9 @@ def _write(path: Path, data: bytes) -> None:
             path.parent.mkdir(parents=True)
         path.write_bytes(data)
     except OSError as exc:
-        raise click.ClickException(f"{path}: cannot write ({exc.strerror or exc})") from exc
+        raise fail(
+            N_("%(file)s: cannot write the file (%(error)s)"), file=path, error=exc.strerror or exc
+        ) from exc
 
 
 @click.command("export")
@@ -179,4 +200,12 @@ def export(
         username="(command line)",
         commit=True,
     )
-    click.echo(f"{output}: {what} of survey {survey_id} ({fmt}, {len(data)} bytes)")
+    say(
+        N_("%(file)s: responses of survey %(id)s (%(format)s, %(size)s bytes)")
+        if what == "responses"
+        else N_("%(file)s: estimates of survey %(id)s (%(format)s, %(size)s bytes)"),
+        file=output,
+        id=survey_id,
+        format=fmt,
+        size=len(data),
+    )

@@ -46,7 +46,7 @@ def test_report_street_district_and_all(demo, runner, tmp_path):
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in folder.iterdir())
     assert len(names) == 14 and "320106-district-2026-Q4.pdf" in names
-    assert "Reports" in result.output  # the progress bar's label
+    assert "报告" in result.output  # the progress bar's label
 
 
 def test_report_errors_name_the_problem(demo, runner, tmp_path):
@@ -54,8 +54,8 @@ def test_report_errors_name_the_problem(demo, runner, tmp_path):
     cases = [
         # the command line speaks the default language (Chinese)
         (["--street", "999"], "街道「999」不在调查 1 的区（320106）内"),
-        (["--district", "999999"], "district '999999' is not the district"),
-        (["--street", "320106001", "--all"], "exactly one of"),
+        (["--district", "999999"], "“999999”不是调查 1 的区县"),
+        (["--street", "320106001", "--all"], "请只给出"),
         (["--street", "320106001", "--lang", "fr"], "not 'fr'"),
         (["--street", "320106001", "--wave", "2030-Q1"], "没有调查期「2030-Q1」"),
     ]

@@ -99,13 +99,13 @@ def test_definition_check_and_import(demo, tmp_path) -> None:
     runner = demo.test_cli_runner()
     shipped = ROOT / "questionnaires" / "safety-index.yaml"
     result = runner.invoke(args=["index", "definition", "check", str(shipped)])
-    assert result.exit_code == 0 and result.output.strip().endswith("OK")
+    assert result.exit_code == 0 and result.output.strip().endswith("：没有问题")
     bad = tmp_path / "bad.yaml"
     bad.write_text(shipped.read_text(encoding="utf-8").replace("weight: 30", "weight: 31"))
     result = runner.invoke(args=["index", "definition", "check", str(bad)])
     assert result.exit_code == 1 and f"{bad}:" in result.output and "sum to 100" in result.output
     result = runner.invoke(args=["index", "definition", "import", str(shipped)])
-    assert result.exit_code == 0 and "already stored" in result.output
+    assert result.exit_code == 0 and "已经保存过" in result.output
     # the same version number with other content is refused; the next version is stored
     changed = shipped.read_text(encoding="utf-8").replace("weight: 30", "weight: 30.0")
     bad.write_text(changed)
@@ -114,7 +114,7 @@ def test_definition_check_and_import(demo, tmp_path) -> None:
     bad.write_text(changed.replace("version: 1", "version: 2").replace(
         "effective_from: 2025-01", "effective_from: 2030-01"))  # fmt: skip
     result = runner.invoke(args=["index", "definition", "import", str(bad)])
-    assert result.exit_code == 0 and "safety-index v2 (from 2030-01) stored" in result.output
+    assert result.exit_code == 0 and "safety-index 第 2 版（自 2030-01 起）已保存" in result.output
     # months before 2030 still use version 1
     assert compute_json(runner)["definition_version"] == 1
 
@@ -125,15 +125,15 @@ def test_data_import_command(demo, tmp_path) -> None:
     good.write_text("street,month,series,value,unit\n320106001,2031-01,theft_alerts,4,起\n",
                     encoding="utf-8")  # fmt: skip
     result = runner.invoke(args=["index", "data", "import", str(good), "--dry-run"])
-    assert result.exit_code == 0 and "nothing was stored" in result.output
+    assert result.exit_code == 0 and "未保存任何内容" in result.output
     result = runner.invoke(args=["index", "data", "import", str(good), "--user", "clerk"])
-    assert result.exit_code == 0 and "1 stored" in result.output
+    assert result.exit_code == 0 and "已保存 1 个" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("street,month,series,value,unit\n320106001,2031-02,theft_alerts,x,起\n",
                    encoding="utf-8")  # fmt: skip
     result = runner.invoke(args=["index", "data", "import", str(bad)])
     assert (
-        result.exit_code == 1 and "row 2" in result.output and "nothing was stored" in result.output
+        result.exit_code == 1 and "row 2" in result.output and "未保存任何内容" in result.output
     )
 
 
@@ -219,7 +219,7 @@ def test_each_month_uses_the_version_in_force_and_says_what_changed(demo, tmp_pa
 
     assert compute_json(runner, "--month", month_add(latest, -1))["definition_version"] == 1
     table = runner.invoke(args=["index", "compute", "--district", DISTRICT])
-    assert "definition change: 指标 群众安全感 权重：2 → 3" in table.output
+    assert "定义变更：指标 群众安全感 权重：2 → 3" in table.output
     assert "指标 群众安全感 标准化：target 0.9 [0.8, 1] → target 0.92 [0.8, 1]" in table.output
     pdf = tmp_path / "b.pdf"
     runner.invoke(args=["index", "report", "--district", DISTRICT, "-o", str(pdf)])
