@@ -8,12 +8,13 @@ through the sync API.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, request, session, url_for
-from flask_babel import get_locale, get_translations
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -65,6 +66,7 @@ def index():
 #: Stand-ins rendered into the cached page where each request's own values go.
 _MARK = secrets.token_hex(8)
 _CSRF, _USERNAME, _NAME = (f"{slot}-{_MARK}" for slot in ("csrf", "username", "name"))
+_SLOTS = re.compile(f"({_CSRF}|{_USERNAME}|{_NAME})")
 
 
 class _ShownUser:
@@ -94,35 +96,28 @@ def _shell_page() -> str:
     the CPU time of an enumerator's visit; it is the same for every enumerator but for the
     names, and the CSRF token of each session."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    pages: BoundedCache[str] = app.extensions.setdefault("offline_pages", BoundedCache(32))
-    role = current_user.role
-    key = (
-        get_translations(),
-        str(get_locale()),
-        select_locale(),
-        role,
-        request.method,
-        request.script_root,
-        request.full_path,
-    )
-    page = pages.get(key)
-    if page is None:
-        page = pages.put(
-            key,
-            render_template(
-                "offline/index.html",
-                messages=_translated_messages(),
-                current_user=_ShownUser(role),
-                csrf_token=lambda: _CSRF,
-            ),
+    pages = app.extensions.get("offline_pages")
+    if pages is None:
+        pages = app.extensions.setdefault("offline_pages", BoundedCache(32))
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    # The language is what Babel's locale and catalogue follow (i18n.select_locale).
+    key = (select_locale(), user.role, request.method, request.script_root, request.full_path)
+    parts = pages.get(key)
+    if parts is None:
+        page = render_template(
+            "offline/index.html",
+            messages=_translated_messages(),
+            current_user=_ShownUser(user.role),
+            csrf_token=lambda: _CSRF,
         )
-    username = str(escape(current_user.username))
-    name = str(escape(current_user.display_name or current_user.username))
-    return (
-        page.replace(_CSRF, str(escape(generate_csrf())))
-        .replace(_USERNAME, username)
-        .replace(_NAME, name)
-    )
+        parts = pages.put(key, _SLOTS.split(page))
+    values = {
+        _CSRF: escape(generate_csrf()),
+        _USERNAME: escape(user.username),
+        _NAME: escape(user.display_name or user.username),
+    }
+    # the stand-ins at the odd places of the split page
+    return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
 
 
 #: :func:`_messages` per catalogue (one per language): the same for every request, and asking
