@@ -29,13 +29,15 @@ MARKS = [
 def log_in(
     page, live_server: str, username: str = "enumerator", password: str | None = None
 ) -> None:
-    """Open the server's first page and log in through its form (the demo enumerator's
+    """Open the server's first page and log in through its form (with the demo user's
     password unless another is given)."""
-    from .fieldwork.conftest import ENUMERATOR_PASSWORD
+    from surveyapp.services.demo import DEMO_USERS
 
+    if password is None:
+        password = next(p for name, _role, p, *_ in DEMO_USERS if name == username)
     page.goto(live_server + "/")
     page.fill("#username", username)
-    page.fill("#password", password or ENUMERATOR_PASSWORD)
+    page.fill("#password", password)
     page.click("button[type=submit].primary")
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from surveyapp.extensions import db
 from surveyapp.models import QuestionnaireVersion
 
-from ..browser import MARKS
+from ..browser import MARKS, log_in
 
 pytestmark = MARKS
 
@@ -34,10 +34,7 @@ def test_design_question_with_skip_logic_preview_and_publish(live_server, browse
             else None
         ),
     )
-    page.goto(live_server + "/")
-    page.fill("#username", "manager")
-    page.fill("#password", "manager-demo-2026")
-    page.click("button[type=submit].primary")
+    log_in(page, live_server, "manager")
     page.goto(live_server + "/design/")
 
     page.fill("#slug", "night-walk")

@@ -9,14 +9,8 @@ from sqlalchemy import select
 from surveyapp.extensions import db
 from surveyapp.models import Assignment, Wave
 
+from ..browser import log_in
 from .test_offline_browser import context, pytestmark  # noqa: F401
-
-
-def _login(page, base: str) -> None:
-    page.goto(base + "/")
-    page.fill("#username", "manager")
-    page.fill("#password", "manager-demo-2026")
-    page.click("button[type=submit].primary")
 
 
 def test_picker_and_bulk_upload(live_server, context, demo, tmp_path):  # noqa: F811
@@ -32,7 +26,7 @@ def test_picker_and_bulk_upload(live_server, context, demo, tmp_path):  # noqa: 
         other = street.children[1].code
         street_code = street.code
     page = context.new_page()
-    _login(page, live_server)
+    log_in(page, live_server, "manager")
     page.goto(f"{live_server}/assignments/waves/{wave_id}")
 
     # The picker replaces the select: the tree shows the streets, not yet the communities.

@@ -11,6 +11,7 @@ from surveyapp.extensions import db
 from surveyapp.models import Locality, User, Wave
 from surveyapp.services.responses import Submission, submit_response
 
+from ..browser import log_in
 from .test_offline_browser import context, pytestmark  # noqa: F401
 
 
@@ -20,10 +21,7 @@ def test_dashboard_updates_in_place(live_server, context, demo):  # noqa: F811
         wave = db.session.scalar(select(Wave).where(Wave.code == "2026-Q4"))
         wave_id = wave.id
     page = context.new_page()
-    page.goto(live_server + "/")
-    page.fill("#username", "manager")
-    page.fill("#password", "manager-demo-2026")
-    page.click("button[type=submit].primary")
+    log_in(page, live_server, "manager")
     page.goto(f"{live_server}/dashboard/waves/{wave_id}")
     page.wait_for_selector("#dashboard[data-loaded]")
     before = int(page.locator("#dash-completed").inner_text())

@@ -21,6 +21,7 @@ from surveyapp.fieldwork import cati
 from surveyapp.models import Response, User, Wave
 from surveyapp.models.fieldwork import CallAttempt, CatiCase
 
+from ..browser import log_in
 from .test_offline_browser import answer_visible, context, pytestmark  # noqa: F401
 
 PHONES = ("13900002001", "13900002002", "13900002003")
@@ -80,10 +81,7 @@ def wait_until(check, timeout: float = 20.0) -> None:
 
 
 def login_and_install(page, live_server) -> None:
-    page.goto(live_server + "/")
-    page.fill("#username", "enumerator")
-    page.fill("#password", "enumerator-demo-2026")
-    page.click("button[type=submit].primary")
+    log_in(page, live_server)
     # After login the enumerator is on the offline-first app, not a server-rendered form.
     page.wait_for_selector("#offline-app[data-ready='1']")
     assert page.url.endswith("/offline/")

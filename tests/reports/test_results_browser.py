@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from ..browser import log_in
 from .conftest import pdftotext
 
 BASE = "/officials/surveys/1/waves/2026-Q4"
@@ -22,10 +23,7 @@ def test_an_official_reads_the_results_on_screen(live_server, browser):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/")
-    page.fill("#username", "official")
-    page.fill("#password", "official-demo-2026")
-    page.click("button[type=submit].primary")
+    log_in(page, live_server, "official")
     page.goto(live_server + BASE)
     page.click("#results-link")
     page.wait_for_selector("#league-table")

@@ -3,17 +3,14 @@ browser: Playwright driving Debian's chromium)."""
 
 from __future__ import annotations
 
-from ..browser import MARKS
+from ..browser import MARKS, log_in
 
 pytestmark = MARKS
 
 
 def test_official_reads_the_league_table_and_a_street(live_server, browser) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(live_server + "/")
-    page.fill("#username", "official")
-    page.fill("#password", "official-demo-2026")
-    page.click("button[type=submit].primary")
+    log_in(page, live_server, "official")
     page.click("nav >> text=平安指数")
     assert page.locator("#league tbody tr").count() == 13
     months = page.locator("select[name=month] option").all_inner_texts()

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from ..browser import MARKS
+from ..browser import MARKS, log_in
 
 pytestmark = [*MARKS, pytest.mark.slow]
 
 
-def _login(page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/auth/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit].primary")
-
-
 def test_admin_creates_an_account_that_changes_its_password(live_server, browser):
     admin = browser.new_context().new_page()
-    _login(admin, live_server, "admin", "admin-demo-2026")
+    log_in(admin, live_server, "admin")
     admin.click("text=账号管理")
     admin.click("text=新建账号")
     admin.fill("#username", "zhou")
@@ -31,7 +24,7 @@ def test_admin_creates_an_account_that_changes_its_password(live_server, browser
 
     context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True)
     tablet = context.new_page()
-    _login(tablet, live_server, "zhou", temporary)
+    log_in(tablet, live_server, "zhou", temporary)
     assert tablet.url.endswith("/account/password")
     assert "管理员重置" in tablet.content()
     tablet.goto(live_server + "/collect/")
@@ -61,5 +54,5 @@ def test_admin_creates_an_account_that_changes_its_password(live_server, browser
     admin.click("text=zhou")
     admin.click("button:has-text('停用')")
     assert "已停用" in admin.content()
-    _login(tablet, live_server, "zhou", "Plum-Blossom-Street-8")
+    log_in(tablet, live_server, "zhou", "Plum-Blossom-Street-8")
     assert "此账号已停用" in tablet.content()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..browser import MARKS
+from ..browser import MARKS, log_in
 
 pytestmark = MARKS
 
@@ -20,10 +20,7 @@ pytestmark = MARKS
 def test_interview_page_fits_the_tablet(live_server, browser, viewport):
     """No sideways scrolling, readable type and 44 px touch targets in both orientations."""
     page = browser.new_page(viewport=viewport, has_touch=True)
-    page.goto(live_server + "/")
-    page.fill("#username", "enumerator")
-    page.fill("#password", "enumerator-demo-2026")
-    page.click("button[type=submit].primary")
+    log_in(page, live_server)
     page.click("text=开始访问 >> nth=0")
     page.click("button.primary")
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
