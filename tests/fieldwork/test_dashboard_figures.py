@@ -17,11 +17,11 @@ import statistics
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from surveyapp.extensions import db
 from surveyapp.fieldwork.cati import quota_progress, wave_rates
-from surveyapp.fieldwork.dashboard import dashboard_data
+from surveyapp.fieldwork.dashboard import MAX_STATEMENTS, dashboard_data
 from surveyapp.fieldwork.quality import FLAGS, scales, wave_quality
 from surveyapp.fieldwork.settings import settings_for
 from surveyapp.localtime import to_local
@@ -270,13 +270,27 @@ def test_dashboard_figures_match_an_independent_reference(demo, client):
             db.session.remove()
     assert expected["en"]["streets"] != expected["zh_CN"]["streets"]  # names in English
 
-    # The endpoint sends the same, in the reader's language.
+    # The endpoint sends the same, in the reader's language, in a fixed number of statements
+    # (with quotas and telephone cases: the most it runs).
     login(client, *MANAGER)
+    with demo.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
     for lang in ("zh_CN", "en"):
         assert client.post(f"/auth/language/{lang}").status_code in (302, 303)
-        got = client.get(f"/dashboard/waves/{wave_id}/data.json").get_json()
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            got = client.get(f"/dashboard/waves/{wave_id}/data.json").get_json()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
         got.pop("generated_at")
         assert got == expected[lang], lang
+        assert len(statements) <= MAX_STATEMENTS, statements
 
     # Straightlining with N lowered to 3: every scale counts (each its own group).
     with demo.app_context():
