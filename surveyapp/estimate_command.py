@@ -15,15 +15,23 @@ from typing import Any
 
 import click
 
+from .cli_text import CliError, say, text, translated
+from .errors import N_, Text
+
 __all__ = ["estimate", "estimate_survey", "main_data"]
 
 EXIT_USAGE = 2
 
 
-class EstimateFailure(click.ClickException):
-    """A user-facing error: the message goes to stderr, the exit status is 2."""
+class EstimateFailure(CliError):
+    """A user-facing error: the message goes to stderr (错误：…), the exit status is 2."""
 
     exit_code = EXIT_USAGE
+
+    @classmethod
+    def worded(cls, template: str, /, **params: Any) -> EstimateFailure:
+        """The failure ``Text(template, **params)`` in the command line's language."""
+        return cls(text(template, **params))
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -107,7 +115,7 @@ def estimate(
 ) -> None:
     """Estimate a proportion or mean with confidence intervals, overall and by domain."""
     if (data is None) == (survey_id is None):
-        raise EstimateFailure("give either --data FILE.csv or --survey ID")
+        raise EstimateFailure.worded(N_("give either --data FILE.csv or --survey ID"))
     if data is not None:
         click.echo(
             _estimate_data(
@@ -139,8 +147,12 @@ def estimate(
         ("--rake", rake),
     ):
         if value:
-            raise EstimateFailure(
-                f"{option} is for --data; a survey's design and weighting come from its settings"
+            raise EstimateFailure.worded(
+                N_(
+                    "%(option)s is for --data; a survey's design and weighting come from its "
+                    "settings"
+                ),
+                option=option,
             )
     click.echo(_estimate_survey(survey_id, wave, by, method, level, fmt, indicators), nl=False)
 
@@ -165,12 +177,17 @@ def _estimate_data(
     from .reports.cells import neutral
 
     if not var:
-        raise EstimateFailure("--var is required with --data")
+        raise EstimateFailure.worded(N_("--var is required with --data"))
     if method is not None and positive is None:
-        raise EstimateFailure(
-            f"--method {method} is an interval method for proportions, but without --positive "
-            f"'{var}' is estimated as a numeric mean (t interval); give --positive CODES to "
-            "estimate the share of those answer codes, or leave out --method"
+        raise EstimateFailure.worded(
+            N_(
+                "--method %(method)s is an interval method for proportions, but without "
+                "--positive '%(var)s' is estimated as a numeric mean (t interval); give "
+                "--positive CODES to estimate the share of those answer codes, or leave out "
+                "--method"
+            ),
+            method=method,
+            var=var,
         )
     request = EstimateRequest(
         data=data,
@@ -187,17 +204,21 @@ def _estimate_data(
         lonely_psu=lonely_psu,
     )
     if positive is not None and not request.positive:
-        raise EstimateFailure("--positive needs at least one answer code, e.g. --positive 1,2")
+        raise EstimateFailure.worded(
+            N_("--positive needs at least one answer code, e.g. --positive 1,2")
+        )
 
     def warn(message: str) -> None:
-        click.echo(f"warning: {message}", err=True)
+        say(N_("warning: %(message)s"), message=translated(message), err=True)
 
     try:
         rows = estimate_csv(request, warn=warn)
     except EstimationError as exc:
         raise EstimateFailure(str(exc)) from None
     except MemoryError:
-        raise EstimateFailure(f"{data}: not enough memory to read the file") from None
+        raise EstimateFailure.worded(
+            N_("%(file)s: not enough memory to read the file"), file=data
+        ) from None
     return format_rows(rows, fmt, text_cell=neutral)
 
 
@@ -237,7 +258,7 @@ def _estimate_survey(
         with app.app_context():
             return run()
     except EstimateRequestError as exc:
-        raise EstimateFailure(exc.translated()) from None
+        raise EstimateFailure(translated(exc)) from None
 
 
 def main_data(argv: list[str]) -> int:
@@ -254,7 +275,7 @@ def main_data(argv: list[str]) -> int:
         exc.show()
         return EXIT_USAGE
     except click.exceptions.Abort:
-        click.echo("Aborted!", err=True)
+        say(N_("Aborted!"), err=True)
         return 1
     except BrokenPipeError:
         sys.stderr.close()
@@ -351,11 +372,27 @@ def estimate_survey(
         buf.writelines(f"# note: {n}\n" for n in notes)
         return buf.getvalue()
     lines = [
-        f"Survey {survey.id} {survey.name}, wave {wave_code}: {result.n} eligible responses",
-        f"Design: strata={settings['design'].get('strata')} "
-        f"PSU={settings['design'].get('cluster')}; weighting: {weighting.method} "
-        f"({', '.join(weighting.margins) or 'no margins'}), Kish deff {weighting.kish_deff:.2f}, "
-        f"effective n {weighting.effective_n:.0f}; CI: {ci_method} {lvl:.0%}",
+        text(
+            N_("Survey %(id)s %(name)s, wave %(wave)s: %(n)s eligible responses"),
+            id=survey.id,
+            name=survey.name,
+            wave=wave_code,
+            n=result.n,
+        ),
+        text(
+            N_(
+                "Design: strata=%(strata)s PSU=%(psu)s; weighting: %(method)s (%(margins)s), "
+                "Kish deff %(deff)s, effective n %(n)s; CI: %(ci)s %(level)s"
+            ),
+            strata=settings["design"].get("strata"),
+            psu=settings["design"].get("cluster"),
+            method=weighting.method,
+            margins=", ".join(weighting.margins) or Text(N_("no margins")),
+            deff=f"{weighting.kish_deff:.2f}",
+            n=f"{weighting.effective_n:.0f}",
+            ci=ci_method,
+            level=f"{lvl:.0%}",
+        ),
         "",
         f"{'indicator':<30} {'domain':<16} {'n':>6} {'estimate':>9} {'CI':>19} {'deff':>6}",
     ]
@@ -366,5 +403,5 @@ def estimate_survey(
             f"{r['indicator']:<30} {r['domain']:<16} {r['n']:>6} "
             f"{r['estimate']:>9.4f} {ci:>19} {deff:>6}"
         )
-    lines.extend(f"note: {n}" for n in notes)
+    lines.extend(text(N_("note: %(note)s"), note=translated(n)) for n in notes)
     return "\n".join(lines) + "\n"

@@ -175,7 +175,7 @@ def test_domain_without_interval_keeps_its_row(capsys, tmp_path: Path) -> None:
     b1 = by_domain["b1"]
     assert b1["n"] == 1 and b1["estimate"] == 1.0 and b1["fallback"] == "beta"
     assert math.isclose(b1["ci_low"], 0.025, rel_tol=1e-12) and b1["ci_high"] == 1.0
-    assert "warning: b1" in err and "Korn-Graubard" in err
+    assert "警告：b1" in err and "Korn-Graubard" in err
     assert by_domain["ALL"]["ci_low"] is not None
 
 
@@ -265,8 +265,8 @@ def test_lonely_psu_names_the_stratum(capsys) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([], "either --data"),
-        (["--data", "x.csv", "--survey", "1"], "either --data"),
+        ([], "或 --survey 编号，二者选一"),
+        (["--data", "x.csv", "--survey", "1"], "或 --survey 编号，二者选一"),
         (["--data", str(GENERATED)], "--var"),
         (["--data", str(GENERATED), "--var", "y", "--method", "exact"], "exact"),
         (["--data", str(GENERATED), "--var", "y", "--level", "1.5"], "level"),
@@ -307,7 +307,7 @@ def test_method_without_positive_is_refused(capsys) -> None:
     code, out, err = run(capsys, "--data", GENERATED, "--var", "score", *ONE_STAGE,
                          "--method", "beta")  # fmt: skip
     assert code == 2 and out == ""
-    assert "--method beta" in err and "--positive" in err and "'score'" in err
+    assert "--method beta" in err and "--positive" in err and "“score”" in err
     # Without --method the mean is estimated; with --positive the method applies.
     assert run(capsys, "--data", GENERATED, "--var", "score", *ONE_STAGE)[0] == 0
     rows = run_json(capsys, "--data", GENERATED, "--var", "y", "--positive", "1", *ONE_STAGE,

@@ -132,9 +132,7 @@ def test_data_import_command(demo, tmp_path) -> None:
     bad.write_text("street,month,series,value,unit\n320106001,2031-02,theft_alerts,x,起\n",
                    encoding="utf-8")  # fmt: skip
     result = runner.invoke(args=["index", "data", "import", str(bad)])
-    assert (
-        result.exit_code == 1 and "row 2" in result.output and "未保存任何内容" in result.output
-    )
+    assert result.exit_code == 1 and "row 2" in result.output and "未保存任何内容" in result.output
 
 
 def test_the_survey_part_uses_released_waves_only(demo) -> None:

@@ -104,7 +104,7 @@ def test_estimate_command_says_why(two_versions):
     )
     assert expected in out["notes"]
     assert not any(n.startswith("law_enforcement_satisfaction") for n in out["notes"])
-    assert f"note: {expected}" in table
+    assert f"注：{expected}" in table
     assert f"# note: {expected}" in csv_text
 
 
