@@ -73,6 +73,16 @@ def start_interview(page) -> None:
 
 
 def test_two_interviews_offline_are_sent_once_back_online(live_server, context, demo, tmp_path):
+    from flask import request
+
+    assignment_answers = []
+
+    @demo.after_request
+    def record(response):
+        if request.path == "/api/v1/assignments":
+            assignment_answers.append(response.status_code)
+        return response
+
     page = context.new_page()
     open_offline_app(page, live_server)
     # The service worker is installed and controls the page (so the app opens offline).
@@ -81,6 +91,10 @@ def test_two_interviews_offline_are_sent_once_back_online(live_server, context, 
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
     page.wait_for_selector("#offline-app[data-ready='1']")
     assert enumerator_responses(demo) == []
+    # Loaded again, the same assignment list is revalidated (its ETag): a 304, and the app
+    # shows it from the browser's copy.
+    assert assignment_answers[0] == 200 and 304 in assignment_answers
+    assert page.locator(".start-interview").count() >= 1
 
     context.set_offline(True)
     # Offline, the page itself comes from the service worker's cache.
