@@ -17,17 +17,53 @@ F = TypeVar("F", bound=Callable)
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    """The session's user, if the session is still theirs (see ``surveyapp.sessions``)."""
+    """The session's user, if the session is still theirs (see ``surveyapp.sessions``).
+
+    Every request of a logged-in user passes here, so it costs one plain query: the account's
+    row (its columns, no ORM loading), checked against the session, then made the session's
+    ``User`` as a query would have (persistent, its relationships loaded when used).
+    """
     from . import sessions
-    from .models import User
 
     try:
-        user = db.session.get(User, int(user_id))
+        row = db.session.execute(_account_row(), {"id": int(user_id)}).one_or_none()
     except ValueError:
-        user = None
-    if user is None or not sessions.is_current(user):
+        row = None
+    if row is None or not sessions.is_current(row):
         sessions.end()
         return None
+    return _as_user(row)
+
+
+_ACCOUNT_ROW = None
+
+
+def _account_row():
+    """``SELECT`` every column of ``user_account`` by ``:id`` (built once)."""
+    global _ACCOUNT_ROW
+    if _ACCOUNT_ROW is None:
+        from sqlalchemy import bindparam, select
+
+        from .models import User
+
+        table = User.__table__
+        _ACCOUNT_ROW = select(table).where(table.c.id == bindparam("id"))
+    return _ACCOUNT_ROW
+
+
+def _as_user(row):
+    """The ``User`` of an account row, in the request's database session as if queried."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import make_transient_to_detached
+
+    from .models import User
+
+    key = inspect(User).identity_key_from_primary_key((row.id,))
+    user = db.session.identity_map.get(key)
+    if user is None:
+        user = User(**row._mapping)
+        make_transient_to_detached(user)  # as loaded: no pending change, nothing to flush
+        db.session.add(user)
     return user
 
 

@@ -45,8 +45,9 @@ def end() -> None:
 
 
 def is_current(user) -> bool:
-    """Tell whether the session still belongs to ``user``: same generation, not too old, not
-    idle too long. Refreshes the idle timestamp when it is."""
+    """Tell whether the session still belongs to ``user`` (a ``User`` or its ``user_account``
+    row): same generation, account active, not too old, not idle too long. Refreshes the idle
+    timestamp when it is."""
     stamps = generation, login_at, seen_at = [
         session.get(k) for k in (GENERATION, LOGIN_AT, SEEN_AT)
     ]

@@ -193,3 +193,44 @@ def test_the_cookie_is_sent_again_only_when_the_session_changes(people, clock):
     # Idle for the limit since that timestamp: refused, though the cookie never expired.
     clock.advance(2 * 3600 + 1)
     assert _me(client) == 401
+
+
+def test_a_request_reads_the_account_once_and_its_user_is_the_sessions(people):
+    """The session check reads the account's row (one statement); ``current_user`` is then the
+    database session's own ``User``, as if queried: found again without a query, and a change
+    to it is saved."""
+    from flask_login import current_user
+    from sqlalchemy import event, inspect
+
+    from surveyapp.auth import roles_required
+
+    seen = {}
+
+    @roles_required("manager")
+    def probe():
+        user = current_user._get_current_object()
+        seen["persistent"] = inspect(user).persistent and not db.session.dirty
+        seen["same"] = db.session.get(User, user.id) is user
+        seen["locality"] = user.locality  # a relationship, loaded when used
+        user.display_name = "王芳芳"
+        db.session.commit()
+        return "ok"
+
+    people.add_url_rule("/probe", "probe", probe)
+    client = _login(people)
+    with people.app_context():
+        engine = db.engine
+    statements: list[str] = []
+    listener = lambda *a: statements.append(" ".join(a[2].split()))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/probe").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert seen == {"persistent": True, "same": True, "locality": None}
+    assert [s.split(" FROM ")[1].split()[0] for s in statements if s.startswith("SELECT")] == [
+        "user_account"
+    ]
+    assert sum(s.startswith("UPDATE user_account") for s in statements) == 1
+    with people.app_context():
+        assert _user("wang").display_name == "王芳芳"
