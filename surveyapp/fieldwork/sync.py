@@ -19,7 +19,14 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import N_, Text, UserError
 from ..extensions import db
-from ..models import Assignment, Locality, Response, Survey, User, Wave
+from ..models import (
+    Assignment,
+    Locality,
+    QuestionnaireVersion,
+    Response,
+    User,
+    Wave,
+)
 from ..models.fieldwork import CatiCase, ResponseParadata, ResponseReview
 from ..questionnaire import AnswerError
 from ..services.responses import Submission, SubmissionError, submit_responses
@@ -206,32 +213,40 @@ def _answers(item: dict) -> dict:
         )
     out = {}
     for key, value in answers.items():
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        if type(value) is str:  # the usual answer, without the general checks below
+            out[key] = value
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             # a repeat group: its instances, each an object question id -> answer
             out[key] = [_plain_answers(v, f"answers.{key}[{n}]") for n, v in enumerate(value, 1)]
         elif value is not None:
-            out[key] = _plain_answers({key: value}, "answers")[key]
+            _check_answer(key, value, "answers")
+            out[key] = value
     return out
 
 
 def _plain_answers(answers: dict, where: str) -> dict:
     for key, value in answers.items():
-        ok = value is None or isinstance(value, str | int | float) and not isinstance(value, bool)
-        if isinstance(value, list):
-            ok = all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)
-        if isinstance(value, float) and not math.isfinite(value):
-            ok = False
-        if not ok:
-            raise ItemError(
-                400,
-                "bad_request",
-                Text(
-                    N_("%(where)s.%(key)s: an answer is a text, a number or a list of codes"),
-                    where=where,
-                    key=str(key)[:80],
-                ),
-            )
+        _check_answer(key, value, where)
     return {k: v for k, v in answers.items() if v is not None}
+
+
+def _check_answer(key: Any, value: Any, where: str) -> None:
+    """Refuse an answer that is not a text, a number or a list of codes."""
+    ok = value is None or isinstance(value, str | int | float) and not isinstance(value, bool)
+    if isinstance(value, list):
+        ok = all(isinstance(v, str | int) and not isinstance(v, bool) for v in value)
+    if isinstance(value, float) and not math.isfinite(value):
+        ok = False
+    if not ok:
+        raise ItemError(
+            400,
+            "bad_request",
+            Text(
+                N_("%(where)s.%(key)s: an answer is a text, a number or a list of codes"),
+                where=where,
+                key=str(key)[:80],
+            ),
+        )
 
 
 def _number(value: Any, key: str, low: float, high: float) -> float:
@@ -338,14 +353,30 @@ class _Context:
         self._localities: dict[str, Locality | None] = {}
         self._chains: list[list[Locality]] = []
 
+    def _with_ancestors(self, statement, params: dict) -> list[Locality]:
+        """Load a locality and every locality above it in one recursive query.
+
+        The ancestors land in the session's identity map, so walking ``parent`` (the district,
+        street, community and grid of a response) needs no further query.
+        """
+        chain = list(db.session.scalars(statement, params).all())
+        # Held here: the session's identity map keeps only objects something refers to.
+        self._chains.append(chain)
+        return chain
+
     def locality(self, code: str) -> Locality | None:
         """The locality with ``code``, its ancestors loaded in the same query."""
         if code not in self._localities:
-            chain = _with_ancestors(code)
-            # Held here: the session's identity map keeps only objects something refers to.
-            self._chains.append(chain)
+            chain = self._with_ancestors(_WITH_ANCESTORS, {"code": code})
             self._localities[code] = next((loc for loc in chain if loc.code == code), None)
         return self._localities[code]
+
+    def locality_by_id(self, locality_id: int) -> Locality:
+        """An assignment's own locality, its ancestors loaded in the same query."""
+        chain = self._with_ancestors(_WITH_ANCESTORS_BY_ID, {"id": locality_id})
+        found = next(loc for loc in chain if loc.id == locality_id)
+        self._localities[found.code] = found
+        return found
 
 
 def _named_assignments(items: list[Any]) -> list[int] | None:
@@ -359,29 +390,37 @@ def _named_assignments(items: list[Any]) -> list[int] | None:
     return sorted(named)
 
 
-def _with_ancestors(code: str) -> list[Locality]:
-    """Load a locality and every locality above it in one recursive query.
-
-    The ancestors land in the session's identity map, so walking ``parent`` (the district,
-    street, community and grid of a response) needs no further query.
-    """
-    return list(db.session.scalars(_WITH_ANCESTORS, {"code": code}).all())
-
-
 # The statements of every batch, built once (building one and its cache key anew for each
 # request was a good part of a single interview's CPU time).
+_NAMED_ASSIGNMENTS = (
+    select(Assignment)
+    .where(
+        Assignment.enumerator_id == bindparam("user_id"),
+        Assignment.id.in_(bindparam("ids", expanding=True)),
+    )
+    .options(
+        # The assignment's locality and the survey's district are not joined: they are
+        # ancestors of the locality an interview is filed at, loaded with it (see
+        # _Context.locality), and found in the session from there.
+        joinedload(Assignment.wave).options(
+            # without its text (tens of kB): the parsed questionnaire is kept by content hash
+            joinedload(Wave.questionnaire_version).defer(QuestionnaireVersion.source_text),
+            joinedload(Wave.survey),
+        ),
+    )
+)
+# All of them, for items filed by wave: each candidate's locality may be named in a refusal.
 _ASSIGNMENTS = (
     select(Assignment)
     .where(Assignment.enumerator_id == bindparam("user_id"))
     .options(
         joinedload(Assignment.locality),
         joinedload(Assignment.wave).options(
-            joinedload(Wave.questionnaire_version),
-            joinedload(Wave.survey).joinedload(Survey.district),
+            joinedload(Wave.questionnaire_version).defer(QuestionnaireVersion.source_text),
+            joinedload(Wave.survey),
         ),
     )
 )
-_NAMED_ASSIGNMENTS = _ASSIGNMENTS.where(Assignment.id.in_(bindparam("ids", expanding=True)))
 _chain = (
     select(Locality.id, Locality.parent_id)
     .where(Locality.code == bindparam("code"))
@@ -391,6 +430,15 @@ _chain = _chain.union_all(
     select(Locality.id, Locality.parent_id).where(Locality.id == _chain.c.parent_id)
 )
 _WITH_ANCESTORS = select(Locality).where(Locality.id.in_(select(_chain.c.id)))
+_chain_by_id = (
+    select(Locality.id, Locality.parent_id)
+    .where(Locality.id == bindparam("id"))
+    .cte("chain", recursive=True)
+)
+_chain_by_id = _chain_by_id.union_all(
+    select(Locality.id, Locality.parent_id).where(Locality.id == _chain_by_id.c.parent_id)
+)
+_WITH_ANCESTORS_BY_ID = select(Locality).where(Locality.id.in_(select(_chain_by_id.c.id)))
 
 
 def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submission:
@@ -431,10 +479,15 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
         )
     wave: Wave = candidates[0].wave
     # Without a locality an item is filed under its assignment's own locality (documented).
-    code = _text(item, "locality", required=assignment is None) or assignment.locality.code
-    locality = ctx.locality(code)
-    if locality is None:
-        raise ItemError(400, "bad_request", Text(N_("no locality with code '%(code)s'"), code=code))
+    code = _text(item, "locality", required=assignment is None)
+    if code is None:
+        locality = ctx.locality_by_id(assignment.locality_id)
+    else:
+        locality = ctx.locality(code)
+        if locality is None:
+            raise ItemError(
+                400, "bad_request", Text(N_("no locality with code '%(code)s'"), code=code)
+            )
     mode = _text(item, "mode", required=assignment is None) or assignment.mode
     case_id = _integer(item, "cati_case")
     case = None

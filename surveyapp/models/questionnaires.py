@@ -41,6 +41,11 @@ def _parse(sha256: str, text: str, source: str) -> Questionnaire:  # noqa: ARG00
     return load_questionnaire_text(text, source=source)
 
 
+#: Parsed questionnaires by content hash and name, for published versions loaded without their
+#: text (see :attr:`QuestionnaireVersion.schema`): a published version never changes.
+_PUBLISHED: dict[tuple[str, str], Questionnaire] = {}
+
+
 class QuestionnaireVersion(db.Model):
     __tablename__ = "questionnaire_version"
     __table_args__ = (
@@ -73,7 +78,19 @@ class QuestionnaireVersion(db.Model):
         Raise :class:`~surveyapp.questionnaire.QuestionnaireError` for a draft that is not
         valid yet (a published version always is).
         """
-        return _parse(self.sha256, self.source_text, f"{self.slug}@v{self.version}")
+        source = f"{self.slug}@v{self.version}"
+        if "source_text" not in self.__dict__ and self.status == PUBLISHED:
+            # Loaded without its text (a deferred column; the sync API's assignments): a
+            # published version is frozen, so the version parsed under its hash is this one.
+            parsed = _PUBLISHED.get((self.sha256, source))
+            if parsed is not None:
+                return parsed
+        parsed = _parse(self.sha256, self.source_text, source)
+        if self.status == PUBLISHED:
+            if len(_PUBLISHED) >= 64:
+                _PUBLISHED.clear()
+            _PUBLISHED[(self.sha256, source)] = parsed
+        return parsed
 
 
 def _stored_status(connection, target: QuestionnaireVersion) -> str | None:
