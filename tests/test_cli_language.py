@@ -214,3 +214,30 @@ def test_estimate_from_a_file_refuses_in_the_language_without_the_app(tmp_path, 
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [expected, "[]"]  # no web app, Babel read directly
+
+
+@pytest.mark.parametrize(
+    ("required", "language", "expected"),
+    [
+        ("en", None, "zh.xlsx:1: languages: 表单没有英语（en）标签"),
+        ("en", "en", "zh.xlsx:1: languages: the form has no English (en) labels"),
+        ("ug", None, "维吾尔语（ug）必须是问卷语言之一"),
+        ("ug", "en", "Uyghur (ug) must be one of the languages"),
+    ],
+)
+def test_language_names_inside_messages_are_in_the_message_s_language(
+    tmp_path, monkeypatch, required, language, expected
+):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "survey"
+    book.active.append(["type", "name", "label::简体中文 (zh)"])
+    book.active.append(["integer", "age", "年龄"])
+    form = tmp_path / "zh.xlsx"
+    book.save(form)
+    monkeypatch.setenv("SURVEYAPP_PUBLISH_LANGUAGES", f"zh_CN,{required}")
+    # a Chinese-only XLSForm lacks English; the standard questionnaire (zh_CN, en) lacks Uyghur
+    result = _validate(form if required == "en" else STANDARD, language=language)
+    assert result.exit_code == 1
+    assert expected in result.output

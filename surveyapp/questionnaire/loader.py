@@ -44,6 +44,7 @@ from .model import (
     Questionnaire,
     Repeat,
     Text,
+    language_word,
 )
 from .problems import Problem, QuestionnaireError
 from .types import COMMON_QUESTION_KEYS, GROUP_KINDS, KINDS, REPEAT_KEYS, QuestionKind
@@ -651,7 +652,7 @@ class _Loader:
             )
         for code in self.required_languages:
             if code not in seen:
-                name = LANGUAGE_NAMES.get(code, code)
+                name = language_word(code)
                 self.report(
                     node,
                     "languages",

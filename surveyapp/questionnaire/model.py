@@ -15,6 +15,8 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ..errors import N_
+from ..errors import Text as Message
 from .conditions import Condition
 from .types import GROUP_KINDS, KINDS, GroupKind, QuestionKind
 
@@ -71,6 +73,27 @@ LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
         "ko": "한국어",
     }
 )
+#: The same languages as words of a message, in the message's language (Babel msgids): a
+#: Chinese message says 英语, an English one English.
+LANGUAGE_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "zh_CN": N_("Simplified Chinese"),
+        "zh_TW": N_("Traditional Chinese"),
+        "en": N_("English"),
+        "ug": N_("Uyghur"),
+        "bo": N_("Tibetan"),
+        "ko": N_("Korean"),
+    }
+)
+
+
+def language_word(code: str) -> Message | str:
+    """The language ``code`` named inside a message: a Text translated with the message when
+    the language is known here, else its own name (or the code)."""
+    word = LANGUAGE_WORDS.get(code)
+    return Message(word) if word is not None else LANGUAGE_NAMES.get(code, code)
+
+
 #: Languages written right to left unless a file says otherwise.
 RTL_LANGUAGES: frozenset[str] = frozenset({"ug", "ar", "fa", "he", "ur"})
 

@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING, Any, cast
 from ..errors import N_
 from ..errors import Text as Message
 from .export import dump_document, to_document, uses_builtin_labels
-from .model import DEFAULT_LANGUAGE, DEFAULT_TEXT_MAX_LENGTH, LANGUAGE_NAMES, Questionnaire, Text
+from .model import (
+    DEFAULT_LANGUAGE,
+    DEFAULT_TEXT_MAX_LENGTH,
+    LANGUAGE_NAMES,
+    Questionnaire,
+    Text,
+    language_word,
+)
 from .problems import Problem
 from .types import (
     KINDS,
@@ -693,7 +700,7 @@ def _document(
         reader.problems.append(Problem(reader.source, 1, "languages", str(text), text))
     for code in reader.required_languages:
         if code not in ordered and not reader.draft:
-            name = LANGUAGE_NAMES.get(code, code)
+            name = language_word(code)
             text = Message(
                 N_(
                     "the form has no %(name)s (%(code)s) labels: publishing requires "

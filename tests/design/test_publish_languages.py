@@ -51,14 +51,14 @@ def test_configured_languages_are_required_to_publish(app, runner, tmp_path):
     result = runner.invoke(args=["questionnaire", "import", str(form)])
     assert result.exit_code == 1
     assert (
-        "languages: 表单没有English（en）标签：发布需要 zh_CN, en（SURVEYAPP_PUBLISH_LANGUAGES）"
+        "languages: 表单没有英语（en）标签：发布需要 zh_CN, en（SURVEYAPP_PUBLISH_LANGUAGES）"
     ) in result.output
     assert "未导入任何数据。" in result.output
     # As a draft it is stored, and the designer and publishing ask for English.
     result = runner.invoke(args=["questionnaire", "import", str(form), "--draft"])
     assert result.exit_code == 0, result.output
     # in the operator's language (the default: Chinese)
-    assert "English（en）必须是问卷语言之一：发布要求包含 zh_CN, en" in result.output
+    assert "英语（en）必须是问卷语言之一：发布要求包含 zh_CN, en" in result.output
     with app.app_context():
         draft = design.draft_of("langs")
         problems = [p.message for p in design.draft_problems(draft)]
