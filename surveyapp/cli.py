@@ -227,19 +227,9 @@ def questionnaire_import(file: Path, draft: bool) -> None:
         ) from exc
     except OSError as exc:
         raise fail(N_("%(file)s: cannot read the file (%(error)s)"), file=file, error=exc) from exc
+    from .design_commands import say_stored
+
     say_stored(version, created)
-
-
-def say_stored(version, created: bool) -> None:
-    """Print that a questionnaire version was stored (or was already)."""
-    say(
-        N_("%(slug)s v%(version)s stored (id %(id)s).")
-        if created
-        else N_("%(slug)s v%(version)s already stored (id %(id)s)."),
-        slug=version.slug,
-        version=version.version,
-        id=version.id,
-    )
 
 
 # --- users ------------------------------------------------------------------------------

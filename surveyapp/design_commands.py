@@ -141,9 +141,19 @@ def import_xlsform_file(file: Path, draft: bool = False) -> None:
             click.echo(translated(problem.as_text()), err=True)
         say(N_("Nothing was imported."), err=True)
         sys.exit(1)
-    from .cli import say_stored
-
     say_stored(version, created)
+
+
+def say_stored(version, created: bool) -> None:
+    """Print that a questionnaire version was stored (or was already)."""
+    say(
+        N_("%(slug)s v%(version)s stored (id %(id)s).")
+        if created
+        else N_("%(slug)s v%(version)s already stored (id %(id)s)."),
+        slug=version.slug,
+        version=version.version,
+        id=version.id,
+    )
 
 
 def import_draft_text(text: str, file: Path) -> None:
