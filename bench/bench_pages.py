@@ -159,7 +159,7 @@ def main() -> None:
         call().close()
         event.remove(engine, "before_cursor_execute", listener)
         statements = len(counted)
-        profile = cProfile.Profile() if name == args.profile else None
+        profile = cProfile.Profile(time.process_time) if name == args.profile else None
         pg_began = tree_cpu(postgres) if postgres else 0.0
         began = time.process_time()
         if profile:

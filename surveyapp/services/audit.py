@@ -41,6 +41,9 @@ def record(
     return event
 
 
+_INSERT = insert(AuditEvent.__table__)
+
+
 def record_now(action: str, target: str = "", **detail) -> None:
     """Add an audit event and commit it at once, as one INSERT, by the current user.
 
@@ -55,15 +58,16 @@ def record_now(action: str, target: str = "", **detail) -> None:
     ip = (request.remote_addr or "") if has_request_context() else ""  # see record()
     session = db.session()
     session.connection().execute(
-        insert(AuditEvent.__table__).values(
-            at=datetime.utcnow(),
-            user_id=user.id if user else None,
-            username=user.username if user else str(detail.pop("username", "")),
-            action=action,
-            target=target[:200],
-            detail=detail,
-            ip=ip[:64],
-        )
+        _INSERT,
+        {
+            "at": datetime.utcnow(),
+            "user_id": user.id if user else None,
+            "username": user.username if user else str(detail.pop("username", "")),
+            "action": action,
+            "target": target[:200],
+            "detail": detail,
+            "ip": ip[:64],
+        },
     )
     expire = session.expire_on_commit
     session.expire_on_commit = False

@@ -320,3 +320,25 @@ def test_a_job_lost_with_its_process_is_failed_not_waited_for(demo, client, auth
     assert status["status"] == "failed" and "restarted" in status["reason"]
     assert status["message"] == "已中断（服务器曾重启）：请重新开始"  # the interface language
     assert 'http-equiv="refresh"' not in client.get("/officials/jobs/lost").get_data(as_text=True)
+
+
+def test_downloads_are_audited_by_one_insert(demo, client, auth):
+    """Each download leaves one audit row (who, what, format, address), written as one INSERT
+    whose commit leaves the request's objects loaded (issue 20: it reloaded them)."""
+    from surveyapp.models import AuditEvent, User
+
+    assert auth.login("official", PASSWORD).status_code == 302
+    assert client.get(f"{BASE}/estimates.csv").status_code == 200
+    assert client.get(f"{BASE}/streets/320106001.pdf?lang=en").status_code == 200
+    with demo.app_context():
+        official = db.session.scalar(select(User).where(User.username == "official"))
+        events = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(("export", "report")))
+            .order_by(AuditEvent.id)
+        ).all()
+        got = [(e.user_id, e.username, e.action, e.target, e.detail, e.ip) for e in events]
+    assert got == [
+        (official.id, "official", "export", "estimates:1:2026-Q4", {"format": "csv"}, "127.0.0.1"),
+        (official.id, "official", "report", "report:1:2026-Q4:320106001", {}, "127.0.0.1"),
+    ]
