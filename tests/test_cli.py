@@ -84,9 +84,16 @@ def test_users_create(runner, app):
         args=["users", "create", "zhao", "--role", "official", "--password", "long-enough-1"]
     )
     assert official.exit_code != 0 and "领导账号必须指定管辖地区" in official.output
+    # the displayed name's limit, as the web's form applies it (the column holds 120)
+    long_name = runner.invoke(
+        args=["users", "create", "zhou", "--role", "manager", "--password", "long-enough-1"]
+        + ["--name", "名" * 121]
+    )
+    assert long_name.exit_code == 1 and "显示名称最多 120 个字符" in long_name.output
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "wang"))
         assert user.check_password("long-enough-1") and user.password_hash != "long-enough-1"
+        assert db.session.scalar(select(User).where(User.username == "zhou")) is None
 
 
 def test_demo_is_idempotent_and_listed(runner, app, monkeypatch):

@@ -97,6 +97,21 @@ def check_role(role: str) -> None:
         raise AccountError(Text(N_("unknown role '%(role)s'"), role=role), "role")
 
 
+def check_username(username: str) -> None:
+    """Refuse (AccountError) a user name that is empty, longer than 64 characters or has
+    spaces around it."""
+    if not username or len(username) > 64 or username != username.strip():
+        raise AccountError(
+            Text(N_("a user name has 1 to 64 characters, without spaces around them")), "username"
+        )
+
+
+def check_display_name(display_name: str) -> None:
+    """Refuse (AccountError) a displayed name longer than 120 characters."""
+    if len(display_name) > 120:
+        raise AccountError(Text(N_("a displayed name has at most 120 characters")), "display_name")
+
+
 def unknown_locality(code: str) -> AccountError:
     """The refusal of a jurisdiction ``code`` that names no locality (to choose from)."""
     return AccountError(Text(N_("no locality with code '%(code)s'"), code=code), "unknown_locality")
@@ -131,10 +146,8 @@ def create_user(
 ) -> User:
     """Create an account; a ``temporary`` password must be changed at the first login."""
     check_role(role)
-    if not username or len(username) > 64 or username != username.strip():
-        raise AccountError(
-            Text(N_("a user name has 1 to 64 characters, without spaces around them")), "username"
-        )
+    check_username(username)
+    check_display_name(display_name)
     check_password(password, username)
     if db.session.scalar(select(User).where(User.username == username)):
         raise AccountError(
@@ -210,8 +223,7 @@ def _keep_an_admin(user: User, *, role: str, active: bool) -> None:
 def update_user(user: User, *, role: str, display_name: str, locality_code: str | None) -> User:
     """Change an account's role, jurisdiction and displayed name."""
     check_role(role)
-    if len(display_name) > 120:
-        raise AccountError(Text(N_("a displayed name has at most 120 characters")), "display_name")
+    check_display_name(display_name)
     locality = _locality(locality_code, role)
     _keep_an_admin(user, role=role, active=user.active)
     user.role = role

@@ -19,7 +19,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from .. import sessions
 from ..auth import roles_required
@@ -50,11 +50,6 @@ def _refusal_of(check, *args) -> None:
         raise ValidationError(exc.translated()) from exc
 
 
-def _no_surrounding_spaces(form, field) -> None:
-    if field.data and field.data != field.data.strip():
-        raise ValidationError(_("Remove the spaces before and after the user name."))
-
-
 def _locality_choices() -> list[tuple[str, str]]:
     """Jurisdictions to choose from: districts, streets and communities, by code."""
     lang = select_locale()
@@ -65,10 +60,7 @@ def _locality_choices() -> list[tuple[str, str]]:
 
 
 class AccountForm(FlaskForm):
-    display_name = StringField(
-        _l("Displayed name"),
-        validators=[Length(max=120, message=_l("At most %(max)d characters."))],
-    )
+    display_name = StringField(_l("Displayed name"))
     # The choices are checked below, with messages of our own.
     role = SelectField(_l("Role"), choices=[], validate_choice=False)
     locality = SelectField(_l("Jurisdiction"), choices=[], validate_choice=False)
@@ -77,6 +69,9 @@ class AccountForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.locality.choices = _locality_choices()
         self.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in ROLES]
+
+    def validate_display_name(self, field) -> None:
+        _refusal_of(accounts.check_display_name, field.data or "")
 
     def validate_role(self, field) -> None:
         _refusal_of(accounts.check_role, field.data)
@@ -88,14 +83,10 @@ class AccountForm(FlaskForm):
 
 
 class NewAccountForm(AccountForm):
-    username = StringField(
-        _l("User name"),
-        validators=[
-            DataRequired(message=_l("Enter a user name.")),
-            Length(max=64, message=_l("At most %(max)d characters.")),
-            _no_surrounding_spaces,
-        ],
-    )
+    username = StringField(_l("User name"))
+
+    def validate_username(self, field) -> None:
+        _refusal_of(accounts.check_username, field.data or "")
 
 
 def _new_password_validator(username_of):

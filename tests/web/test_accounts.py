@@ -114,9 +114,13 @@ def test_create_an_account_with_a_temporary_password_to_change(people):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"username": "", "role": "manager"}, "请输入用户名"),
-        ({"username": " zhao", "role": "manager"}, "空格"),
-        ({"username": "x" * 65, "role": "manager"}, "最多 64 个字符"),
+        ({"username": "", "role": "manager"}, "用户名为 1 至 64 个字符，前后不得有空格"),
+        ({"username": " zhao", "role": "manager"}, "用户名为 1 至 64 个字符，前后不得有空格"),
+        ({"username": "x" * 65, "role": "manager"}, "用户名为 1 至 64 个字符，前后不得有空格"),
+        (
+            {"username": "zhao", "role": "manager", "display_name": "名" * 121},
+            "显示名称最多 120 个字符",
+        ),
         ({"username": "zhao", "role": "official"}, "必须指定管辖地区"),
         ({"username": "zhao", "role": "king"}, "角色"),
         ({"username": "zhao", "role": "manager", "locality": "999"}, "没有代码为“999”的地区"),
