@@ -307,6 +307,35 @@ def test_dashboard_figures_match_an_independent_reference(demo, client):
         got.pop("generated_at")
         assert got == lowered
 
+    # A zone with daylight saving, interviews on both sides of its change (Berlin: CEST until
+    # 2026-10-25 01:00 UTC, then CET): local days and calling hours follow the offset in force.
+    with demo.app_context():
+        wave = db.session.get(Wave, wave_id)
+        rows = db.session.scalars(
+            select(Response).where(Response.wave_id == wave.id).order_by(Response.id)
+        ).all()
+        moments = [
+            datetime(2026, 10, 24, 22, 30),  # 00:30 on the 25th (CEST), 23:30 on the 24th in CET
+            datetime(2026, 10, 25, 0, 59, 59),  # 02:59:59 CEST
+            datetime(2026, 10, 25, 1, 0, 0),  # 02:00:00 CET
+            datetime(2026, 10, 25, 7, 0, 0),  # 08:00 CET: before 09:00
+            datetime(2026, 10, 24, 7, 0, 0),  # 09:00 CEST: in hours
+            datetime(2026, 10, 25, 20, 0, 0),  # 21:00 CET: the last minute
+        ]
+        for r, moment in zip(rows[1:], moments * 3, strict=False):
+            r.started_at, r.ended_at = moment, moment + timedelta(minutes=8)
+            r.status = "submitted"
+        wave.survey.settings = {
+            **(wave.survey.settings or {}),
+            "fieldwork": {"timezone": "Europe/Berlin"},
+        }
+        db.session.commit()
+        berlin = _reference(wave, "zh_CN")
+        assert {"2026-10-24", "2026-10-25"} <= {r["day"] for r in berlin["per_enumerator_day"]}
+        got = dashboard_data(wave, "zh_CN")
+        got.pop("generated_at")
+        assert got == berlin
+
 
 def test_dashboard_figures_of_an_empty_wave(demo):
     """No interviews, assignments, quotas or cases: zeros and empty lists, no error."""
