@@ -108,3 +108,21 @@ def test_the_fieldwork_menu_is_named_for_what_it_opens(demo, client, auth):
     auth.login("manager", "manager-demo-2026")
     html = client.get("/officials/").get_data(as_text=True)
     assert ">调查执行</a>" in html and "调查时间" not in html
+
+
+def test_template_texts_follow_the_locale_within_a_request(app):
+    """Templates look the catalog up once per request and locale (surveyapp.i18n): a locale
+    forced or refreshed in the middle of a request still changes the next text at once."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    with app.test_request_context():
+        assert render_template_string("{{ _('Log out') }}") == "退出"
+        with force_locale("en"):
+            assert render_template_string("{{ _('Log out') }}") == "Log out"
+        assert render_template_string("{{ _('Log out') }}") == "退出"
+        session["lang"] = "en"
+        refresh()
+        assert render_template_string("{{ _('Log out') }}") == "Log out"
+    with app.test_request_context():  # a new request: its own language
+        assert render_template_string("{{ _('My account') }}") == "我的账号"
