@@ -70,3 +70,21 @@ def submission(door: dict, answers: dict | None = None, **extra) -> dict:
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+def enumerators_answers(app, wait: float = 10.0) -> list[dict]:
+    """The answers of the demo enumerator's stored interviews, once there is one (a tablet
+    sends in the background: waits up to ``wait`` seconds)."""
+    import time
+
+    from surveyapp.models import Response
+
+    deadline = time.monotonic() + wait
+    while True:
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.username == "enumerator"))
+            rows = db.session.scalars(select(Response).where(Response.enumerator_id == user.id))
+            answers = [r.answer_dict() for r in rows]
+        if answers or time.monotonic() >= deadline:
+            return answers
+        time.sleep(0.2)

@@ -8,13 +8,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import select
-
-from surveyapp.extensions import db
-from surveyapp.models import Response, User
 
 from ..browser import MARKS, start_offline_interview
 from ..conftest import use_questionnaire
+from .conftest import enumerators_answers
 
 pytestmark = MARKS
 
@@ -43,13 +40,6 @@ groups:
 @pytest.fixture
 def schema(demo):
     return use_questionnaire(demo, QUESTIONNAIRE, "tablet-types.yaml")
-
-
-def _stored(app) -> list[dict]:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == "enumerator"))
-        rows = db.session.scalars(select(Response).where(Response.enumerator_id == user.id))
-        return [r.answer_dict() for r in rows]
 
 
 def test_decimal_time_geopoint_and_note_on_the_tablet(live_server, browser, schema, demo):
@@ -94,11 +84,9 @@ def test_decimal_time_geopoint_and_note_on_the_tablet(live_server, browser, sche
     page.wait_for_selector("#save-interview")
     page.click("#save-interview")
 
-    deadline = time.monotonic() + 10
-    while not _stored(demo) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    enumerators_answers(demo)  # waits until the tablet has sent the interview
     context.close()
-    [answers] = _stored(demo)
+    [answers] = enumerators_answers(demo)
     assert answers["height"] == 1.72
     assert answers["visit_time"] == "14:05"
     # as ODK stores it: latitude longitude altitude (0: unknown) accuracy

@@ -5,23 +5,10 @@ across a reload, and the server stores what the tablet sent, instance by instanc
 
 from __future__ import annotations
 
-import time
-
-from sqlalchemy import select
-
-from surveyapp.extensions import db
-from surveyapp.models import Response, User
-
 from ..browser import MARKS, start_offline_interview
+from .conftest import enumerators_answers
 
 pytestmark = MARKS
-
-
-def _stored(app) -> list[dict]:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == "enumerator"))
-        rows = db.session.scalars(select(Response).where(Response.enumerator_id == user.id))
-        return [r.answer_dict() for r in rows]
 
 
 def _slot(page, name: str):
@@ -77,11 +64,9 @@ def test_a_household_roster_on_the_tablet(live_server, browser, roster_survey, d
     page.wait_for_selector("#save-interview")
     assert "小明" in page.locator("#screen").inner_text()
     page.click("#save-interview")
-    deadline = time.monotonic() + 10
-    while not _stored(demo) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    enumerators_answers(demo)  # waits until the tablet has sent the interview
     context.close()
-    assert _stored(demo) == [
+    assert enumerators_answers(demo) == [
         {
             "household_size": 2,
             "members": [
