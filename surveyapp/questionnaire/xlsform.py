@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import N_
+from ..errors import N_, Worded
 from ..errors import Text as Message
 from .export import dump_document, to_document, uses_builtin_labels
 from .model import (
@@ -251,17 +251,22 @@ class _Reader:
             texts[self.language(language.strip() or "default")] = text
         return texts if set(texts) == set(parsed) else parsed
 
-    def where(self, name: str) -> str:
+    def where(self, name: str) -> str | Message:
         row = self.rows.get(name)
-        return f"survey row {row} ('{name}')" if row else f"'{name}'"
+        return (
+            Message(N_("survey row %(row)s ('%(name)s')"), row=row, name=name)
+            if row
+            else f"'{name}'"
+        )
 
     def problem(self, name: str, message: Message) -> None:
         self.problems.append(
             Problem(self.source, self.rows.get(name, 1), name, str(message), message)
         )
 
-    def warn(self, name: str, message: str) -> None:
-        self.warnings.append(f"{self.source}: {self.where(name)}: {message}")
+    def warn(self, name: str, message: Message) -> None:
+        where = Message(N_("%(where)s: %(place)s"), where=self.source, place=self.where(name))
+        self.warnings.append(_worded(where, message))
 
     def language(self, name: str) -> str:
         if name not in self.languages:
@@ -445,7 +450,10 @@ def xlsform_to_document(
     reader.has_form_id = has_form_id
     reader.draft = draft
     reader.required_languages = tuple(required_languages)
-    reader.warnings.extend(f"{source}: pyxform: {warning}" for warning in warnings)
+    reader.warnings.extend(
+        _worded(source, Message(N_("pyxform: %(warning)s"), warning=warning.strip()))
+        for warning in warnings
+    )
     document = _document(reader, texts, results)
     return XLSFormImport(
         document,
@@ -454,6 +462,15 @@ def xlsform_to_document(
         rows,
         _question_choice_rows(raw_survey, raw_choices),
     )
+
+
+def _worded(where: str | Message, message: Message) -> Worded:
+    """A warning: English as a ``str`` (what callers read), translated where it is shown."""
+    return Worded(Message(N_("%(where)s: %(message)s"), where=where, message=message))
+
+
+def _left_out(key: str, value: Any) -> Message:
+    return Message(N_("'%(key)s' is left out (%(value)s)"), key=key, value=_describe(value))
 
 
 _PYXFORM_ROW = re.compile(r"^\s*\[row\s*:\s*(\d+)\]\s*")
@@ -654,7 +671,10 @@ def _document(
             reader.loose_groups.append(group)
             reader.warn(
                 group["questions"][0]["id"],
-                f"questions outside any group are put in a group '{group['id']}' (one page)",
+                Message(
+                    N_("questions outside any group are put in a group '%(group)s' (one page)"),
+                    group=group["id"],
+                ),
             )
     codes = [code for code in reader.languages.values() if code != "default"]
     if "default" in reader.languages.values():
@@ -686,8 +706,15 @@ def _document(
         if DEFAULT_LANGUAGE not in ordered:
             ordered.insert(0, DEFAULT_LANGUAGE)
             reader.warnings.append(
-                f"{reader.source}: the form has no Chinese labels: translate every text into "
-                "简体中文 (zh_CN) in the designer before publishing"
+                _worded(
+                    reader.source,
+                    Message(
+                        N_(
+                            "the form has no Chinese labels: translate every text into "
+                            "简体中文 (zh_CN) in the designer before publishing"
+                        )
+                    ),
+                )
             )
     elif DEFAULT_LANGUAGE not in ordered:
         text = Message(
@@ -739,8 +766,17 @@ def _document(
         title[code] = form_title
     if untitled:
         reader.warnings.append(
-            f"{reader.source}: settings: form_title '{form_title}' is used as the title in "
-            f"{', '.join(untitled)} too: translate it in the designer"
+            _worded(
+                reader.source,
+                Message(
+                    N_(
+                        "settings: form_title '%(title)s' is used as the title in %(languages)s "
+                        "too: translate it in the designer"
+                    ),
+                    title=form_title,
+                    languages=", ".join(untitled),
+                ),
+            )
         )
     version_text = str(data.get("version") or "1").strip()
     version = (
@@ -748,8 +784,17 @@ def _document(
     )
     if version_text != str(version):
         reader.warnings.append(
-            f"{reader.source}: settings: version '{version_text}' is not a whole number from 1 "
-            f"to {_MAX_INT}: the questionnaire is version 1"
+            _worded(
+                reader.source,
+                Message(
+                    N_(
+                        "settings: version '%(version)s' is not a whole number from 1 to "
+                        "%(max)s: the questionnaire is version 1"
+                    ),
+                    version=version_text,
+                    max=_MAX_INT,
+                ),
+            )
         )
     document: dict[str, Any] = {
         "id": _slug(_form_id(reader, data)),
@@ -849,7 +894,14 @@ def _child(
         if parent is not None:
             reader.warn(
                 name,
-                f"group '{name}' is inside group '{parent['id']}': it becomes a page of its own",
+                Message(
+                    N_(
+                        "group '%(name)s' is inside group '%(parent)s': it becomes a page of "
+                        "its own"
+                    ),
+                    name=name,
+                    parent=parent["id"],
+                ),
             )
         title = reader.raw_text(reader.raw_survey.get(name), "label", child.get("label"))
         group: dict[str, Any] = {"id": name, "title": title}
@@ -866,21 +918,41 @@ def _child(
             _child(reader, item, groups, loose, group)
         if not group["questions"]:
             groups.remove(group)
-            reader.warn(name, f"group '{name}' has no question we can ask: left out")
+            reader.warn(
+                name,
+                Message(N_("group '%(name)s' has no question we can ask: left out"), name=name),
+            )
         return
     if kind in _PARADATA:
         reader.warn(
             name,
-            f"'{kind}' metadata is kept as the interview's paradata, not as a question "
-            f"(surveyapp records start and end times and the device of every interview)",
+            Message(
+                N_(
+                    "'%(kind)s' metadata is kept as the interview's paradata, not as a question "
+                    "(surveyapp records start and end times and the device of every interview)"
+                ),
+                kind=kind,
+            ),
         )
         return
     if kind in _METADATA:
-        reader.warn(name, f"'{kind}' metadata is left out (surveyapp does not record it)")
+        reader.warn(
+            name,
+            Message(
+                N_("'%(kind)s' metadata is left out (surveyapp does not record it)"), kind=kind
+            ),
+        )
         return
     if kind in _MEDIA:
         word = "image" if kind == "photo" else kind  # pyxform's name for image
-        reader.warn(name, f"{word} question '{name}' is left out (questionnaires store no files)")
+        reader.warn(
+            name,
+            Message(
+                N_("%(kind)s question '%(name)s' is left out (questionnaires store no files)"),
+                kind=word,
+                name=name,
+            ),
+        )
         reader.dropped.add(name)
         return
     if name in reader.or_other_texts:
@@ -893,8 +965,14 @@ def _child(
     if computed is not None and not computed.entered and not _parses(calculation):
         reader.warn(
             name,
-            f"calculation '{name}' is left out (its expression '{_describe(calculation)}' uses "
-            f"what the condition language has not; conditions that use it are reported)",
+            Message(
+                N_(
+                    "calculation '%(name)s' is left out (its expression '%(expression)s' uses "
+                    "what the condition language has not; conditions that use it are reported)"
+                ),
+                name=name,
+                expression=_describe(calculation),
+            ),
         )
         reader.dropped.add(name)
         return
@@ -956,7 +1034,7 @@ def _child(
         if message:
             question["constraint_message"] = message
     elif message:
-        reader.warn(name, "constraint_message without a constraint is left out")
+        reader.warn(name, Message(N_("constraint_message without a constraint is left out")))
     if str(child.get("surveyapp_max_length") or "").strip():
         question["max_length"] = _int(child["surveyapp_max_length"])
     for key in sorted(set(child) - _HARMLESS):
@@ -965,12 +1043,18 @@ def _child(
         if key == "control" and not child[key]:
             continue  # pyxform's empty control of a geopoint
         if key == "control" and isinstance(child[key], Mapping) and "appearance" in child[key]:
-            reader.warn(name, f"appearance '{child[key]['appearance']}' is left out")
+            reader.warn(
+                name,
+                Message(
+                    N_("appearance '%(appearance)s' is left out"),
+                    appearance=child[key]["appearance"],
+                ),
+            )
             continue
-        reader.warn(name, f"'{key}' is left out ({_describe(child[key])})")
+        reader.warn(name, _left_out(key, child[key]))
     handled = {"required", "relevant", "constraint", "jr:constraintMsg", "calculate"}
     for key in sorted(set(bind) - handled):
-        reader.warn(name, f"'{key}' is left out ({_describe(bind[key])})")
+        reader.warn(name, _left_out(key, bind[key]))
     if our_kind.listed:
         _choices(reader, child, question)
     codes = [choice["code"] for choice in question.get("choices", [])]

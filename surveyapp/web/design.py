@@ -27,7 +27,7 @@ from flask_login import current_user
 
 from .. import policy
 from ..auth import roles_required
-from ..errors import N_, Text
+from ..errors import N_, Text, Worded
 from ..models import QuestionnaireVersion, Survey
 from ..questionnaire import (
     QUESTION_TYPES,
@@ -1103,8 +1103,9 @@ def import_file():
     except BudgetExceeded as exc:
         flash(f"{name}: {_too_slow(exc)}", "error")
         return _stay(422, "design.index")
-    for warning in warnings[:FLASHED_PROBLEMS]:
-        flash(warning[:FLASHED_LENGTH], "warning")
+    for warning in warnings[:FLASHED_PROBLEMS]:  # in the interface's language
+        shown = warning.text.translated() if isinstance(warning, Worded) else warning
+        flash(shown[:FLASHED_LENGTH], "warning")
     flash(_("Imported as a draft: check it, then publish it."), "info")
     return redirect(url_for("design.edit", version_id=draft.id))
 

@@ -43,7 +43,7 @@ def test_import_xlsform(runner):
     )
     assert result.exit_code == 0, result.output
     assert "community-safety 第 3 版已保存（编号 1）。" in result.output
-    assert "'start' metadata is kept as the interview's paradata" in result.output
+    assert "“start”元数据作为访问的过程数据保存" in result.output
     result = runner.invoke(args=["questionnaire", "import", str(DATA / "unsupported.xlsx")])
     assert result.exit_code == 1
     # in the operator's language, Chinese by default
@@ -73,7 +73,7 @@ def test_validate_xlsform(runner):
     assert "kobo_police_uyghur.xlsx：没有问题" in result.output
     assert (
         "警告：" in result.output
-        and "'today' metadata is kept as the interview's paradata" in result.output
+        and "“today”元数据作为访问的过程数据保存" in result.output
     )
     result = runner.invoke(args=["questionnaire", "validate", str(DATA / "english_only.xlsx")])
     assert result.exit_code == 1

@@ -395,7 +395,7 @@ def test_import_upload_xlsform_starts_a_draft(manager):
     draft = _version("community-safety", 3)
     assert draft.status == "draft" and draft.schema.questions["age"].type == "integer"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "&#39;start&#39; metadata is kept as the interview&#39;s paradata" in page
+    assert "“start”元数据作为访问的过程数据保存" in page
     with open(DATA / "unsupported.xlsx", "rb") as handle:
         response = client.post(
             "/design/import",
