@@ -457,9 +457,9 @@ def _flags(
 
     def make():
         micros = _micros(dialect)
+        # The eligibility probes last: only the fast interviews need them.
         speeding = and_(
             _timed(dialect),
-            _eligible(),
             or_(
                 false(),
                 *(
@@ -470,6 +470,7 @@ def _flags(
                     for i in range(len(fast))
                 ),
             ),
+            _eligible(),
         )
         # out_of_hours: started outside the calling hours, local time.
         late = (
