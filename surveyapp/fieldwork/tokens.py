@@ -7,6 +7,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..errors import N_, Text, UserError
 from ..extensions import db
@@ -51,33 +53,46 @@ def issue_token(username: str, label: str = "", revoke_others: bool = False) -> 
     return token, user
 
 
-#: The user holding an unrevoked token, with the token's id and last use, in one query (every
-#: request of a tablet asks it); built once. The token itself is not loaded as an object.
+#: The account row of an unrevoked token's holder with the token's id and last use, in one
+#: plain query (every request of a tablet asks it; no ORM loading); built once.
+_users = User.__table__
+_tokens = ApiToken.__table__
 _TOKEN = (
-    select(User, ApiToken.id, ApiToken.last_used_at)
-    .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.token_hash == bindparam("hash"), ApiToken.revoked_at.is_(None))
+    select(_users, _tokens.c.id.label("token_id"), _tokens.c.last_used_at.label("token_used_at"))
+    .select_from(_users.join(_tokens, _tokens.c.user_id == _users.c.id))
+    .where(_tokens.c.token_hash == bindparam("hash"), _tokens.c.revoked_at.is_(None))
 )
 _TOUCH = (
-    update(ApiToken)
-    .where(ApiToken.id == bindparam("token_id"))
+    _tokens.update()
+    .where(_tokens.c.id == bindparam("token_id"))
     .values(last_used_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
 )
+_USER_COLUMNS = tuple(c.key for c in _users.c)
 
 
 def user_for_token(token: str) -> User | None:
     """Return the active user holding the unrevoked ``token``, or None."""
     if not token or len(token) > 200:
         return None
-    row = db.session.execute(_TOKEN, {"hash": token_hash(token)}).first()
-    if row is None:
-        return None
-    user, token_id, last_used_at = row
-    if not user.active:
+    connection = db.session.connection()
+    row = connection.execute(_TOKEN, {"hash": token_hash(token)}).first()
+    if row is None or not row.active:
         return None
     now = datetime.utcnow()
-    if last_used_at is None or now - last_used_at > _TOUCH_EVERY:
-        db.session.execute(_TOUCH, {"token_id": token_id, "now": now})
+    if row.token_used_at is None or now - row.token_used_at > _TOUCH_EVERY:
+        connection.execute(_TOUCH, {"token_id": row.token_id, "now": now})
         db.session.commit()
+    return _as_user(row)
+
+
+def _as_user(row) -> User:
+    """The ``User`` of an account row, in the request's database session as if queried
+    (persistent, no pending change, its relationships loaded when used)."""
+    key = sa_inspect(User).identity_key_from_primary_key((row.id,))
+    user = db.session.identity_map.get(key)
+    if user is None:
+        mapping = row._mapping
+        user = User(**{name: mapping[name] for name in _USER_COLUMNS})
+        make_transient_to_detached(user)
+        db.session.add(user)
     return user
