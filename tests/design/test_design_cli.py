@@ -71,10 +71,7 @@ def test_validate_xlsform(runner):
     )
     assert result.exit_code == 0, result.output
     assert "kobo_police_uyghur.xlsx：没有问题" in result.output
-    assert (
-        "警告：" in result.output
-        and "“today”元数据作为访问的过程数据保存" in result.output
-    )
+    assert "警告：" in result.output and "“today”元数据作为访问的过程数据保存" in result.output
     result = runner.invoke(args=["questionnaire", "validate", str(DATA / "english_only.xlsx")])
     assert result.exit_code == 1
     assert "english_only.xlsx:1: languages: 表单没有中文标签" in result.output
