@@ -165,7 +165,7 @@ def test_command_keeps_working(demo, runner, tmp_path):
         encoding="utf-8",
     )
     result = runner.invoke(args=["localities", "import", str(good)])
-    assert result.exit_code == 0 and "1 created" in result.output
+    assert result.exit_code == 0 and "新建 1 个" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("code,parent_code,level,name_zh\nC2,NOPE,street,x\n", encoding="utf-8")
     result = runner.invoke(args=["localities", "import", str(bad)])
