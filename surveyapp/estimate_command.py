@@ -214,7 +214,7 @@ def _estimate_data(
     try:
         rows = estimate_csv(request, warn=warn)
     except EstimationError as exc:
-        raise EstimateFailure(str(exc)) from None
+        raise EstimateFailure(translated(exc.args[0] if exc.args else str(exc))) from None
     except MemoryError:
         raise EstimateFailure.worded(
             N_("%(file)s: not enough memory to read the file"), file=data

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import N_, Text, Worded
 from .design import LONELY_PSU_RULES, Categorical, Design
 from .estimates import CI_METHODS, svyby, svyciprop, svymean
 from .types import DesignError, Estimate, EstimationError
@@ -44,7 +45,14 @@ _INT_POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
 class TabularError(EstimationError):
-    """A problem with an input file: the message names the file, row or column."""
+    """A problem with an input file: the message names the file, row or column.
+
+    Its message is the English ``str`` of a :class:`~surveyapp.errors.Text` (a
+    :class:`~surveyapp.errors.Worded`), translated where it is shown (the command line)."""
+
+    @classmethod
+    def worded(cls, template: str, /, **params: Any) -> TabularError:
+        return cls(Worded(Text(template, **params)))
 
 
 # ====================================================================== columns
@@ -72,8 +80,10 @@ class _LabelBuilder:
             try:
                 labels[code] = raw.decode("utf-8").strip()
             except UnicodeDecodeError:
-                raise TabularError(
-                    f"{path}: column '{name}' is not UTF-8 text; save the file as UTF-8"
+                raise TabularError.worded(
+                    N_("%(file)s: column '%(column)s' is not UTF-8 text; save the file as UTF-8"),
+                    file=path,
+                    column=name,
                 ) from None
         return LabelColumn(codes=codes, labels=labels)
 
@@ -111,16 +121,18 @@ def read_columns(
     try:
         header = next(csv.reader([header_line.decode("utf-8").rstrip("\r")]))
     except (UnicodeDecodeError, StopIteration):
-        raise TabularError(
-            f"{path}: the first line must be a UTF-8 header of column names"
+        raise TabularError.worded(
+            N_("%(file)s: the first line must be a UTF-8 header of column names"), file=path
         ) from None
     header = [h.strip() for h in header]
     wanted = list(dict.fromkeys([*numeric, *labels]))
     unknown = [c for c in wanted if c not in header]
     if unknown:
-        raise TabularError(
-            f"{path}: no column {', '.join(repr(c) for c in unknown)}; the columns are "
-            f"{', '.join(header)}"
+        raise TabularError.worded(
+            N_("%(file)s: no column %(missing)s; the columns are %(columns)s"),
+            file=path,
+            missing=", ".join(repr(c) for c in unknown),
+            columns=", ".join(header),
         )
     positions = {c: header.index(c) for c in wanted}
     kinds = {c: "numeric" for c in numeric} | {c: "label" for c in labels}
@@ -156,11 +168,15 @@ def _read_padded(path: Path) -> tuple[bytearray, int]:
                 got += k
             view.release()
     except FileNotFoundError:
-        raise TabularError(f"{path}: no such file") from None
+        raise TabularError.worded(N_("%(file)s: no such file"), file=path) from None
     except IsADirectoryError:
-        raise TabularError(f"{path}: is a directory, not a CSV file") from None
+        raise TabularError.worded(
+            N_("%(file)s: is a directory, not a CSV file"), file=path
+        ) from None
     except OSError as exc:
-        raise TabularError(f"{path}: cannot read the file ({exc.strerror})") from None
+        raise TabularError.worded(
+            N_("%(file)s: cannot read the file (%(error)s)"), file=path, error=exc.strerror
+        ) from None
     return raw, got
 
 
@@ -225,9 +241,15 @@ def _bad_row(
 ) -> None:
     per_line = np.diff(np.searchsorted(commas, np.concatenate([[-1], newlines])))
     bad = int(np.flatnonzero(per_line != n_fields - 1)[0])
-    raise TabularError(
-        f"{path}: row {row0 + bad + 1} (line {row0 + bad + 2}) has {int(per_line[bad]) + 1} "
-        f"fields, the header has {n_fields}"
+    raise TabularError.worded(
+        N_(
+            "%(file)s: row %(row)s (line %(line)s) has %(fields)s fields, the header has %(header)s"
+        ),
+        file=path,
+        row=row0 + bad + 1,
+        line=row0 + bad + 2,
+        fields=int(per_line[bad]) + 1,
+        header=n_fields,
     )
 
 
@@ -336,10 +358,24 @@ def _parse_numbers(
     if bad:
         i = bad[0]
         text = buf[lo[i] : hi[i]].tobytes().decode("utf-8", "replace")
-        more = f" (and {len(bad) - 1} more rows)" if len(bad) > 1 else ""
-        raise TabularError(
-            f"{path}: row {row0 + i + 1} (line {row0 + i + 2}): column '{name}' has "
-            f"'{text}', not a number{more}"
+        params = {"file": path, "row": row0 + i + 1, "line": row0 + i + 2, "column": name}
+        if len(bad) > 1:
+            raise TabularError.worded(
+                N_(
+                    "%(file)s: row %(row)s (line %(line)s): column '%(column)s' has '%(text)s', "
+                    "not a number (and %(more)s more rows)"
+                ),
+                text=text,
+                more=len(bad) - 1,
+                **params,
+            )
+        raise TabularError.worded(
+            N_(
+                "%(file)s: row %(row)s (line %(line)s): column '%(column)s' has "
+                "'%(text)s', not a number"
+            ),
+            text=text,
+            **params,
         )
     return out
 
@@ -390,14 +426,23 @@ def _read_quoted(
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise TabularError(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+        raise TabularError.worded(
+            N_("%(file)s: not UTF-8 text; save the file as UTF-8"), file=path
+        ) from None
     values: dict[str, list[str]] = {c: [] for c in positions}
     n = 0
     for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if len(row) != len(header):
-            raise TabularError(
-                f"{path}: row {n} (line {n + 1}) has {len(row)} fields, the header has "
-                f"{len(header)}"
+            raise TabularError.worded(
+                N_(
+                    "%(file)s: row %(row)s (line %(line)s) has %(fields)s fields, the header "
+                    "has %(header)s"
+                ),
+                file=path,
+                row=n,
+                line=n + 1,
+                fields=len(row),
+                header=len(header),
             )
         for c, j in positions.items():
             values[c].append(row[j])
@@ -412,8 +457,16 @@ def _read_quoted(
                 try:
                     out[i] = float(v)
                 except ValueError:
-                    raise TabularError(
-                        f"{path}: row {i + 1} (line {i + 2}): column '{c}' has '{v}', not a number"
+                    raise TabularError.worded(
+                        N_(
+                            "%(file)s: row %(row)s (line %(line)s): column '%(column)s' has "
+                            "'%(text)s', not a number"
+                        ),
+                        file=path,
+                        row=i + 1,
+                        line=i + 2,
+                        column=c,
+                        text=v,
                     ) from None
             columns[c] = out
         else:
@@ -466,9 +519,11 @@ def estimate_csv(
             f"{', '.join(LONELY_PSU_RULES)}"
         )
     if not 0 < request.level < 1:
-        raise TabularError(f"--level must be between 0 and 1, got {request.level}")
+        raise TabularError.worded(
+            N_("--level must be between 0 and 1, got %(level)s"), level=request.level
+        )
     if request.fpc and request.clusters and len(request.fpc) != len(request.clusters):
-        raise TabularError("give one --fpc column per --cluster column")
+        raise TabularError.worded(N_("give one --fpc column per --cluster column"))
     margins = _read_margins(request.rake) if request.rake else []
     numeric = [c for c in (request.weight, *request.fpc) if c]
     label_cols = [c for c in (request.strata, *request.clusters, request.by) if c]
@@ -481,12 +536,13 @@ def estimate_csv(
         n, cols = read_columns(request.data, numeric=numeric, labels=label_cols)
     except TabularError as exc:
         if request.positive is None and f"column '{request.var}' has" in str(exc):
-            raise TabularError(
-                f"{exc}; to estimate the share of some answer codes use --positive CODES"
+            raise TabularError.worded(
+                N_("%(error)s; to estimate the share of some answer codes use --positive CODES"),
+                error=exc.args[0],
             ) from None
         raise
     if n == 0:
-        raise TabularError(f"{request.data}: no data rows")
+        raise TabularError.worded(N_("%(file)s: no data rows"), file=request.data)
 
     weights = None
     if request.weight:
@@ -494,19 +550,32 @@ def estimate_csv(
         bad = ~np.isfinite(weights)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise TabularError(
-                f"{request.data}: row {i + 1} (line {i + 2}): weight column '{request.weight}' "
-                "is empty"
+            raise TabularError.worded(
+                N_("%(file)s: row %(row)s (line %(line)s): weight column '%(column)s' is empty"),
+                file=request.data,
+                row=i + 1,
+                line=i + 2,
+                column=request.weight,
             )
     for c in (request.strata, *request.clusters):
         if c and (cols[c].codes < 0).any():
             i = int(np.flatnonzero(cols[c].codes < 0)[0])
-            raise TabularError(f"{request.data}: row {i + 1} (line {i + 2}): column '{c}' is empty")
+            raise TabularError.worded(
+                N_("%(file)s: row %(row)s (line %(line)s): column '%(column)s' is empty"),
+                file=request.data,
+                row=i + 1,
+                line=i + 2,
+                column=c,
+            )
     for c in request.fpc:
         if np.isnan(cols[c]).any():
             i = int(np.flatnonzero(np.isnan(cols[c]))[0])
-            raise TabularError(
-                f"{request.data}: row {i + 1} (line {i + 2}): fpc column '{c}' is empty"
+            raise TabularError.worded(
+                N_("%(file)s: row %(row)s (line %(line)s): fpc column '%(column)s' is empty"),
+                file=request.data,
+                row=i + 1,
+                line=i + 2,
+                column=c,
             )
 
     design = Design.create(

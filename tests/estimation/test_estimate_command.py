@@ -189,7 +189,7 @@ def error_of(capsys, *args: str) -> str:
 
 def test_missing_file(capsys, tmp_path: Path) -> None:
     err = error_of(capsys, "--data", tmp_path / "nope.csv", "--var", "y")
-    assert "nope.csv" in err and "no such file" in err
+    assert "nope.csv：文件不存在" in err  # the command line's language: Chinese by default
 
 
 def test_unknown_column_is_named(capsys) -> None:
@@ -203,28 +203,28 @@ def test_non_numeric_weight_names_the_row(capsys, tmp_path: Path) -> None:
     data = tmp_path / "w.csv"
     data.write_text("y,w\n1,2\n0,1.5\n1,abc\n", encoding="utf-8")
     err = error_of(capsys, "--data", data, "--var", "y", "--positive", "1", "--weight", "w")
-    assert "row 3" in err and "line 4" in err and "'w'" in err and "abc" in err
+    assert "第 3 条记录（第 4 行）：列“w”的值“abc”不是数字" in err
 
 
 def test_empty_weight_names_the_row(capsys, tmp_path: Path) -> None:
     data = tmp_path / "w.csv"
     data.write_text("y,w\n1,2\n0,\n", encoding="utf-8")
     err = error_of(capsys, "--data", data, "--var", "y", "--positive", "1", "--weight", "w")
-    assert "row 2" in err and "'w'" in err
+    assert "第 2 条记录（第 3 行）：权重列“w”为空" in err
 
 
 def test_non_numeric_variable_without_positive(capsys, tmp_path: Path) -> None:
     data = tmp_path / "v.csv"
     data.write_text("y\n1\nyes\n", encoding="utf-8")
     err = error_of(capsys, "--data", data, "--var", "y")
-    assert "row 2" in err and "'yes'" in err and "'y'" in err
+    assert "第 2 条记录（第 3 行）：列“y”的值“yes”不是数字；如要估计某些答案代码的比例" in err
 
 
 def test_bad_row_length(capsys, tmp_path: Path) -> None:
     data = tmp_path / "r.csv"
     data.write_text("y,w\n1,2\n0,1,7\n1,1\n", encoding="utf-8")
     err = error_of(capsys, "--data", data, "--var", "y", "--positive", "1")
-    assert "row 2" in err and "3 fields" in err
+    assert "第 2 条记录（第 3 行）有 3 个字段" in err
 
 
 @pytest.mark.parametrize(
