@@ -442,9 +442,15 @@ class ReportCache:
     Files are written to a temporary name and renamed, so a reader never sees half a file.
     """
 
+    #: Kinds of files named by their content (PDFs, exports), sent again and again: what was
+    #: read or written is also kept in memory, by the file's path and its state on disk (a
+    #: replaced or removed file is read again, and a forged one refused as before).
+    CONTENT_KINDS = ("pdf", "exports")
+
     def __init__(self, root: str | Path, memory: int = 4, max_files: int = 5000):
         self.root = Path(root)
         self.memory: BoundedCache[Any] = BoundedCache(memory)
+        self.files: BoundedCache[bytes] = BoundedCache(64)
         self.max_files = max_files
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -479,10 +485,26 @@ class ReportCache:
         self.memory.put(key, bundle)
 
     def get_file(self, kind: str, key: str, suffix: str) -> bytes | None:
-        return disk_cache.read(self._path(kind, key, suffix), f"report-file:{kind}{suffix}")
+        path = self._path(kind, key, suffix)
+        if kind not in self.CONTENT_KINDS:
+            return disk_cache.read(path, f"report-file:{kind}{suffix}")
+        state = _file_state(path)
+        if state is None:
+            return None
+        hit = self.files.get(state)
+        if hit is not None:
+            return hit
+        data = disk_cache.read(path, f"report-file:{kind}{suffix}")
+        if data is not None and _file_state(path) == state:
+            self.files.put(state, data)
+        return data
 
     def put_file(self, kind: str, key: str, suffix: str, data: bytes) -> None:
-        self._write(self._path(kind, key, suffix), data, f"report-file:{kind}{suffix}")
+        path = self._path(kind, key, suffix)
+        self._write(path, data, f"report-file:{kind}{suffix}")
+        state = _file_state(path) if kind in self.CONTENT_KINDS else None
+        if state is not None:
+            self.files.put(state, data)
 
     def _write(self, path: Path, data: bytes, purpose: str) -> None:
         disk_cache.write(path, data, purpose)
@@ -495,6 +517,16 @@ class ReportCache:
         files.sort(key=lambda p: p.stat().st_mtime)
         for p in files[: len(files) - self.max_files]:
             p.unlink(missing_ok=True)
+
+
+def _file_state(path: Path) -> tuple | None:
+    """What tells a file on disk from the one read before: path, inode, size and change times
+    (None: no such file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 _caches: dict[str, ReportCache] = {}
