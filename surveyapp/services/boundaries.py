@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError, Worded
 from ..extensions import db
 from ..models import Locality
 from .audit import record
@@ -34,37 +34,46 @@ class BoundaryError(UserError, ValueError):
         self.problems = problems
 
 
+def _problem(template: str, /, **params: Any) -> Worded:
+    """A problem: its English as a ``str``, translated where it is shown (the command line)."""
+    return Worded(Text(template, **params))
+
+
 @dataclass
 class BoundaryReport:
     updated: list[str] = field(default_factory=list)
 
 
-def _check_ring(ring: Any) -> str | None:
+def _check_ring(ring: Any) -> Text | None:
     if not isinstance(ring, list) or len(ring) < 4:
-        return "a ring needs at least 4 positions (the first repeated at the end)"
+        return Text(N_("a ring needs at least 4 positions (the first repeated at the end)"))
     for p in ring:
         if (
             not isinstance(p, list | tuple)
             or len(p) < 2
             or not all(isinstance(x, int | float) and math.isfinite(x) for x in p[:2])
         ):
-            return f"position {str(p)[:40]} is not [longitude, latitude]"
+            return Text(
+                N_("position %(position)s is not [longitude, latitude]"), position=str(p)[:40]
+            )
         if not (-180 <= p[0] <= 180 and -90 <= p[1] <= 90):
-            return f"position {p[:2]} is outside longitude/latitude ranges"
+            return Text(
+                N_("position %(position)s is outside longitude/latitude ranges"), position=p[:2]
+            )
     return None
 
 
-def _check_geometry(geometry: Any) -> tuple[str | None, int]:
+def _check_geometry(geometry: Any) -> tuple[Text | None, int]:
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        return "the geometry must be a Polygon or a MultiPolygon", 0
+        return Text(N_("the geometry must be a Polygon or a MultiPolygon")), 0
     coords = geometry.get("coordinates")
     polygons = [coords] if geometry["type"] == "Polygon" else coords
     if not isinstance(polygons, list) or not polygons:
-        return "the geometry has no coordinates", 0
+        return Text(N_("the geometry has no coordinates")), 0
     points = 0
     for polygon in polygons:
         if not isinstance(polygon, list) or not polygon:
-            return "a polygon has no rings", points
+            return Text(N_("a polygon has no rings")), points
         for ring in polygon:
             problem = _check_ring(ring)
             if problem:
@@ -79,47 +88,75 @@ def import_boundaries(
     """Store the outline of every locality of the file; raise BoundaryError and store nothing
     if any feature is wrong."""
     if len(data) > MAX_BYTES:
-        raise BoundaryError([f"{source}: the file is larger than {MAX_BYTES // 1024 // 1024} MB"])
+        raise BoundaryError(
+            [
+                _problem(
+                    N_("%(file)s: the file is larger than %(mb)s MB"),
+                    file=source,
+                    mb=MAX_BYTES // 1024 // 1024,
+                )
+            ]
+        )
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BoundaryError([f"{source}: not a GeoJSON (JSON) file: {exc}"]) from None
+        raise BoundaryError(
+            [_problem(N_("%(file)s: not a GeoJSON (JSON) file: %(error)s"), file=source, error=exc)]
+        ) from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise BoundaryError([f"{source}: the file must be a GeoJSON FeatureCollection"])
+        raise BoundaryError(
+            [_problem(N_("%(file)s: the file must be a GeoJSON FeatureCollection"), file=source)]
+        )
     features = document.get("features")
     if not isinstance(features, list) or not features:
-        raise BoundaryError([f"{source}: the collection has no features"])
+        raise BoundaryError([_problem(N_("%(file)s: the collection has no features"), file=source)])
     if len(features) > MAX_FEATURES:
-        raise BoundaryError([f"{source}: more than {MAX_FEATURES} features"])
+        raise BoundaryError(
+            [_problem(N_("%(file)s: more than %(n)s features"), file=source, n=MAX_FEATURES)]
+        )
     problems: list[str] = []
     found: dict[str, dict] = {}
     points = 0
     codes = {loc.code: loc for loc in db.session.scalars(select(Locality))}
     for i, feature in enumerate(features, start=1):
-        where = f"{source}: feature {i}"
+        where: str | Text = Text(N_("%(file)s: feature %(n)s"), file=source, n=i)
         properties = feature.get("properties") if isinstance(feature, dict) else None
         code = None
         if isinstance(properties, dict):
             code = properties.get("code", properties.get("adcode"))
         if code is None:
-            problems.append(f"{where}: no properties.code (the locality's code)")
+            problems.append(
+                _problem(N_("%(where)s: no properties.code (the locality's code)"), where=where)
+            )
             continue
         code = str(code).strip()
-        where = f"{where} ({code})"
+        where = Text(N_("%(file)s: feature %(n)s (%(code)s)"), file=source, n=i, code=code)
         if code not in codes:
-            problems.append(f"{where}: there is no locality with this code")
+            problems.append(
+                _problem(N_("%(where)s: there is no locality with this code"), where=where)
+            )
             continue
         if code in found:
-            problems.append(f"{where}: the locality has a second outline in the file")
+            problems.append(
+                _problem(
+                    N_("%(where)s: the locality has a second outline in the file"), where=where
+                )
+            )
             continue
         problem, count = _check_geometry(feature.get("geometry"))
         points += count
         if problem:
-            problems.append(f"{where}: {problem}")
+            problems.append(_problem(N_("%(where)s: %(message)s"), where=where, message=problem))
             continue
         found[code] = feature["geometry"]
         if points > MAX_POINTS:
-            problems.append(f"{source}: more than {MAX_POINTS} positions: simplify the outlines")
+            problems.append(
+                _problem(
+                    N_("%(file)s: more than %(n)s positions: simplify the outlines"),
+                    file=source,
+                    n=MAX_POINTS,
+                )
+            )
             break
     if problems:
         raise BoundaryError(problems)

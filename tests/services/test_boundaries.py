@@ -65,7 +65,7 @@ def test_the_command(demo, runner, tmp_path):
     path = tmp_path / "bad.geojson"
     path.write_bytes(_file(_feature("123")))
     result = runner.invoke(args=["localities", "boundaries", str(path)])
-    assert result.exit_code == 1 and "there is no locality" in result.output
+    assert result.exit_code == 1 and "没有这个代码的地区" in result.output
     path.write_bytes(_file(_feature("320106004")))
     result = runner.invoke(args=["localities", "boundaries", str(path)])
     assert result.exit_code == 0 and "已保存 1 个边界。" in result.output
