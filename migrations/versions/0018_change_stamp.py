@@ -15,9 +15,31 @@ depends_on = None
 
 # Caches shared by several servers (the tablets' assignment lists) read the stamp in the same
 # statement as their other rows. Random, not a counter: a restored backup or an emptied table
-# never brings back a value that named other rows.
-SQLITE_NEW = "lower(hex(randomblob(16)))"
-POSTGRES_NEW = "md5(random()::text || clock_timestamp()::text)"
+# never brings back a value that named other rows. The statements are written out whole (no
+# SQL built at run time: tests/security/test_hardening.py).
+POSTGRES = (
+    "INSERT INTO change_stamp (name, stamp) "
+    "VALUES ('locality', md5(random()::text || clock_timestamp()::text))",
+    "CREATE FUNCTION change_stamp_locality() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN UPDATE change_stamp SET stamp = md5(random()::text || clock_timestamp()::text) "
+    "WHERE name = 'locality'; RETURN NULL; END $$",
+    "CREATE TRIGGER locality_change_stamp AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+    "ON locality FOR EACH STATEMENT EXECUTE PROCEDURE change_stamp_locality()",
+)
+SQLITE = (
+    "INSERT INTO change_stamp (name, stamp) VALUES ('locality', lower(hex(randomblob(16))))",
+    "CREATE TRIGGER locality_change_stamp_insert AFTER INSERT ON locality BEGIN "
+    "UPDATE change_stamp SET stamp = lower(hex(randomblob(16))) WHERE name = 'locality'; END",
+    "CREATE TRIGGER locality_change_stamp_update AFTER UPDATE ON locality BEGIN "
+    "UPDATE change_stamp SET stamp = lower(hex(randomblob(16))) WHERE name = 'locality'; END",
+    "CREATE TRIGGER locality_change_stamp_delete AFTER DELETE ON locality BEGIN "
+    "UPDATE change_stamp SET stamp = lower(hex(randomblob(16))) WHERE name = 'locality'; END",
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS locality_change_stamp_insert",
+    "DROP TRIGGER IF EXISTS locality_change_stamp_update",
+    "DROP TRIGGER IF EXISTS locality_change_stamp_delete",
+)
 
 
 def upgrade():
@@ -27,24 +49,9 @@ def upgrade():
         sa.Column('stamp', sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_change_stamp')),
     )
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute(f"INSERT INTO change_stamp (name, stamp) VALUES ('locality', {POSTGRES_NEW})")
-        op.execute(
-            "CREATE FUNCTION change_stamp_locality() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN UPDATE change_stamp SET stamp = {POSTGRES_NEW} WHERE name = 'locality'; "
-            "RETURN NULL; END $$"
-        )
-        op.execute(
-            "CREATE TRIGGER locality_change_stamp AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-            "ON locality FOR EACH STATEMENT EXECUTE PROCEDURE change_stamp_locality()"
-        )
-    else:
-        op.execute(f"INSERT INTO change_stamp (name, stamp) VALUES ('locality', {SQLITE_NEW})")
-        for event in ('insert', 'update', 'delete'):
-            op.execute(
-                f"CREATE TRIGGER locality_change_stamp_{event} AFTER {event.upper()} ON locality "
-                f"BEGIN UPDATE change_stamp SET stamp = {SQLITE_NEW} WHERE name = 'locality'; END"
-            )
+    postgres = op.get_bind().dialect.name == 'postgresql'
+    for statement in POSTGRES if postgres else SQLITE:
+        op.execute(statement)
 
 
 def downgrade():
@@ -52,6 +59,6 @@ def downgrade():
         op.execute("DROP TRIGGER IF EXISTS locality_change_stamp ON locality")
         op.execute("DROP FUNCTION IF EXISTS change_stamp_locality()")
     else:
-        for event in ('insert', 'update', 'delete'):
-            op.execute(f"DROP TRIGGER IF EXISTS locality_change_stamp_{event}")
+        for statement in SQLITE_DROP:
+            op.execute(statement)
     op.drop_table('change_stamp')

@@ -652,7 +652,7 @@ class _Loader:
             )
         for code in self.required_languages:
             if code not in seen:
-                name = language_word(code)
+                word = language_word(code)
                 self.report(
                     node,
                     "languages",
@@ -661,7 +661,7 @@ class _Loader:
                             "%(name)s (%(code)s) must be one of the languages: publishing requires "
                             "%(required)s (SURVEYAPP_PUBLISH_LANGUAGES)"
                         ),
-                        name=name,
+                        name=word,
                         code=code,
                         required=", ".join(self.required_languages),
                     ),
