@@ -5,9 +5,10 @@ cookie read and checked, the user loaded and the session checked against the dat
 (revocation), the forced password change, the interface language, the security headers, the
 session cookie written back. This script measures that work alone: it adds one trivial view
 to the application (``/bench/logged-in``: a role check and one translated word, no template,
-no query of its own) and times it with Flask's test client (``time.process_time`` over
-``--repeat`` requests, best of ``--rounds``) against the static file without a session
-(``bench_pages.py``'s baseline) and with a logged-in user's cookie.
+no query of its own), and a page that is only the layout every page extends (``base.html``:
+the menu, about a dozen translated words), and times them with Flask's test client
+(``time.process_time`` over ``--repeat`` requests, best of ``--rounds``) against the static
+file without a session (``bench_pages.py``'s baseline) and with a logged-in user's cookie.
 
 Usage: .venv/bin/python bench/bench_logged_in.py [--repeat 500] [--rounds 5] [--db URL]
        [--profile KIND] [--sql]
@@ -31,6 +32,7 @@ PASSWORD = "Kestrel-Harbour-42"
 
 
 def build(url: str):
+    from flask import render_template
     from flask_babel import gettext as _
     from sqlalchemy import text
 
@@ -47,7 +49,14 @@ def build(url: str):
     def logged_in_trivial():
         return _("Log out")
 
+    layout_only = app.jinja_env.from_string('{% extends "base.html" %}')
+
+    @roles_required("enumerator", "manager", "admin", "official", "clerk")
+    def logged_in_menu():
+        return render_template(layout_only)
+
     app.add_url_rule("/bench/logged-in", "bench_logged_in", logged_in_trivial)
+    app.add_url_rule("/bench/logged-in-menu", "bench_logged_in_menu", logged_in_menu)
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -83,6 +92,7 @@ def main() -> None:
         "static": lambda: anonymous.get("/static/css/app.css"),
         "static, logged in": lambda: user.get("/static/css/app.css"),
         "logged-in trivial": lambda: user.get("/bench/logged-in"),
+        "empty page (menu)": lambda: user.get("/bench/logged-in-menu"),
     }
     with app.app_context():
         engine = db.engine

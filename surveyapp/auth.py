@@ -85,6 +85,9 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
 
 def init_app(app: Flask) -> None:
+    from .sessions import CookieSessions
+
+    app.session_interface = CookieSessions()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")

@@ -234,3 +234,27 @@ def test_a_request_reads_the_account_once_and_its_user_is_the_sessions(people):
     assert sum(s.startswith("UPDATE user_account") for s in statements) == 1
     with people.app_context():
         assert _user("wang").display_name == "王芳芳"
+
+
+def test_a_remembered_cookie_still_expires_and_a_changed_one_is_refused(people, monkeypatch):
+    """Cookies verified once are remembered (sessions.CookieSessions), not trusted more: a
+    changed cookie is refused, and the remembered one ends when Flask's cookie age limit
+    (PERMANENT_SESSION_LIFETIME) passes, as a verified one does."""
+    import time
+    import types
+    from datetime import timedelta
+
+    import itsdangerous.timed
+
+    client = _login(people)
+    assert _me(client) == 200  # verified and remembered
+    assert _me(client) == 200  # from memory
+    cookie = client.get_cookie("session").value
+    changed = people.test_client()
+    changed.set_cookie("session", cookie[:-2] + ("AB" if cookie[-2:] != "AB" else "BA"))
+    assert _me(changed) == 401
+    people.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=60)
+    later = types.SimpleNamespace(time=lambda: time.time() + 61)
+    monkeypatch.setattr(itsdangerous.timed, "time", later)
+    monkeypatch.setattr(sessions, "time", later)
+    assert _me(client) == 401  # the server's own limits (2 h idle, 12 h) are not reached
