@@ -450,10 +450,7 @@ def xlsform_to_document(
     reader.has_form_id = has_form_id
     reader.draft = draft
     reader.required_languages = tuple(required_languages)
-    reader.warnings.extend(
-        _worded(source, Message(N_("pyxform: %(warning)s"), warning=warning.strip()))
-        for warning in warnings
-    )
+    reader.warnings.extend(_worded(source, _pyxform_warning(warning)) for warning in warnings)
     document = _document(reader, texts, results)
     return XLSFormImport(
         document,
@@ -467,6 +464,75 @@ def xlsform_to_document(
 def _worded(where: str | Message, message: Message) -> Worded:
     """A warning: English as a ``str`` (what callers read), translated where it is shown."""
     return Worded(Message(N_("%(where)s: %(message)s"), where=where, message=message))
+
+
+#: pyxform's frequent warnings, worded by msgids of ours; any other stays pyxform's English.
+_PYXFORM_WARNINGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"^The following language declarations do not contain valid machine-readable "
+            r"codes: (?P<languages>.*?)\.(?: Learn more: \S+)?$",
+            re.S,
+        ),
+        N_(
+            "The following language declarations do not contain valid machine-readable codes: "
+            "%(languages)s."
+        ),
+    ),
+    (
+        re.compile(
+            r"^This form uses or_other and translations, which is not recommended\..*$", re.S
+        ),
+        N_(
+            "This form uses or_other and translations, which is not recommended: the label of "
+            "the 'other' choice and of its question is not translated."
+        ),
+    ),
+    (
+        re.compile(
+            r"^On the 'choices' sheet, the 'label' value is invalid\. Choices should have a "
+            r"label\..*$",
+            re.S,
+        ),
+        N_("On the 'choices' sheet, the 'label' value is invalid. Choices should have a label."),
+    ),
+    (
+        re.compile(
+            r"^On the '(?P<sheet>\w+)' sheet, the 'name' value '(?P<name>[^']*)' is "
+            r"problematic\. The name is a case-insensitive match to another name\..*$",
+            re.S,
+        ),
+        N_(
+            "On the '%(sheet)s' sheet, the 'name' value '%(name)s' is problematic: it differs "
+            "from another name only in upper or lower case, which some data tools do not tell "
+            "apart."
+        ),
+    ),
+)
+
+
+def _pyxform_warning(text: str) -> Message:
+    """pyxform's warning with its sheet and row (when it names one), worded by us when it is
+    one of the frequent ones, else pyxform's English after our lead-in."""
+    text = text.strip()
+    match = _PYXFORM_ROW.match(text)
+    rest = text[match.end() :] if match else text
+    reason: str | Message = rest
+    for pattern, template in _PYXFORM_WARNINGS:
+        found = pattern.match(rest)
+        if found is not None:
+            reason = Message(template, **found.groupdict())
+            break
+    message = Message(N_("pyxform: %(warning)s"), warning=reason)
+    if match is None:
+        return message
+    sheet = _PYXFORM_SHEET.search(rest)
+    place = Message(
+        N_("%(sheet)s sheet, row %(row)s"),
+        sheet=sheet.group(1) if sheet else "survey",
+        row=int(match.group(1)),
+    )
+    return Message(N_("%(where)s: %(message)s"), where=place, message=message)
 
 
 def _left_out(key: str, value: Any) -> Message:

@@ -157,3 +157,23 @@ def test_an_unmapped_refusal_keeps_pyxform_s_text_after_the_chinese(chinese):
     assert whole.as_text().translated(cli_gettext) == (
         "f.xlsx:1: pyxform 拒绝此表单：A new kind of refusal."
     )
+
+
+def test_pyxform_s_warnings_in_chinese_with_sheet_and_row(chinese):
+    from surveyapp.questionnaire.xlsform import _pyxform_warning
+
+    data = Path(__file__).parent / "data" / "kobo_police_uyghur.xlsx"
+    result = CliRunner().invoke(cli, ["questionnaire", "validate", str(data)])
+    assert (
+        f"警告：{data}: pyxform：以下语言声明没有有效的机器可读代码：中文 (zh-CN)。"
+        in result.stderr
+    )
+    label = _pyxform_warning(
+        "[row : 5] On the 'choices' sheet, the 'label' value is invalid. Choices should have "
+        "a label. Learn more: https://xlsform.org/en/#setting-up-your-worksheets"
+    )
+    assert label.translated(cli_gettext) == (
+        "choices 工作表第 5 行: pyxform：“choices”工作表中的标签无效：选项应有标签（label）。"
+    )
+    other = _pyxform_warning("Something pyxform says now.")
+    assert other.translated(cli_gettext) == "pyxform：Something pyxform says now."
