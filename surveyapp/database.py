@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import select
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from flask import Flask
@@ -54,6 +56,51 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG00
         cursor.execute(_SYNCHRONOUS_PRAGMAS[sqlite_synchronous()])
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+        add_math_functions(dbapi_connection)
+
+
+def _math(function: Callable[..., float]) -> Callable[..., float | None]:
+    """``function`` as SQLite's own maths functions behave: NULL in, NULL out; NULL outside
+    its domain (``sqrt(-1)``, ``asin(2)``) instead of an error."""
+
+    def call(*args):
+        if any(a is None for a in args):
+            return None
+        try:
+            return function(*(float(a) for a in args))
+        except (ValueError, OverflowError, TypeError):
+            return None
+
+    return call
+
+
+#: The maths functions queries use (the dashboard's distance of an interview from its area),
+#: for a SQLite built without SQLITE_ENABLE_MATH_FUNCTIONS (Debian's has them; some Python
+#: builds bundle one without).
+MATH_FUNCTIONS: dict[str, tuple[int, Callable[..., float]]] = {
+    "sin": (1, math.sin),
+    "cos": (1, math.cos),
+    "asin": (1, math.asin),
+    "acos": (1, math.acos),
+    "sqrt": (1, math.sqrt),
+    "radians": (1, math.radians),
+    "degrees": (1, math.degrees),
+    "atan2": (2, math.atan2),
+    "power": (2, math.pow),
+}
+
+
+def add_math_functions(connection, force: bool = False) -> bool:
+    """Give a SQLite connection the maths functions it lacks; True if they were added."""
+    if not force:
+        try:
+            connection.execute("SELECT sin(0), sqrt(4), radians(180), asin(1)").fetchone()
+            return False
+        except sqlite3.OperationalError:
+            pass
+    for name, (arity, function) in MATH_FUNCTIONS.items():
+        connection.create_function(name, arity, _math(function), deterministic=True)
+    return True
 
 
 _write_locks: dict[str, tuple[threading.Lock, int, int]] = {}

@@ -12,13 +12,17 @@ and cell quotas, telephone cases closed and open.
 
 from __future__ import annotations
 
+import math
 import random
+import sqlite3
 import statistics
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import event, select
 
+from surveyapp import database
 from surveyapp.extensions import db
 from surveyapp.fieldwork.cati import quota_progress, wave_rates
 from surveyapp.fieldwork.dashboard import MAX_STATEMENTS, dashboard_data
@@ -357,3 +361,37 @@ def test_dashboard_figures_of_an_empty_wave(demo):
         assert got == expected
         assert got["totals"] == {"completed": 0, "rejected": 0, "target": 0}
         assert got["per_enumerator_day"] == [] and got["median_minutes"] == {}
+
+
+def test_dashboard_figures_on_a_sqlite_without_maths_functions(demo, monkeypatch):
+    """A SQLite built without its maths functions (some Python builds bundle one) gets them
+    from Python at connect: the out-of-area flag (a distance in SQL) is counted the same."""
+    with demo.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's connections only")
+    added = []
+    real = database.add_math_functions
+    monkeypatch.setattr(database, "add_math_functions", lambda c: added.append(real(c, force=True)))
+    with demo.app_context():
+        db.engine.dispose()  # new connections, through the forced fallback
+        wave = db.session.scalar(select(Wave).where(Wave.code == WAVE))
+        _vary(wave)
+        expected = _reference(wave, "zh_CN")
+        got = dashboard_data(wave, "zh_CN")
+        got.pop("generated_at")
+        assert added and all(added)
+        assert got == expected
+        assert got["flags"]["out_of_area"] > 0
+        db.session.remove()
+        db.engine.dispose()
+
+    # The fallback behaves as SQLite's own: NULL in, NULL out, NULL outside the domain.
+    plain = sqlite3.connect(":memory:")
+    real(plain, force=True)
+    row = plain.execute(
+        "SELECT sin(0.5), cos(0.5), asin(1), sqrt(2.25), radians(180), power(2, 10),"
+        " sqrt(-1), asin(2), sin(NULL), atan2(1, 1), sqrt('9')"
+    ).fetchone()
+    assert row[:6] == (math.sin(0.5), math.cos(0.5), math.pi / 2, 1.5, math.pi, 1024.0)
+    assert row[6:9] == (None, None, None) and row[9] == math.atan2(1, 1) and row[10] == 3.0
+    plain.close()
