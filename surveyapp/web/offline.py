@@ -112,12 +112,33 @@ def _shell_page() -> str:
         )
         parts = pages.put(key, _SLOTS.split(page))
     values = {
-        _CSRF: escape(generate_csrf()),
+        _CSRF: escape(_csrf_token()),
         _USERNAME: escape(user.username),
         _NAME: escape(user.display_name or user.username),
     }
     # the stand-ins at the odd places of the split page
     return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
+
+
+#: Signed CSRF tokens by the session's own token. Without a time limit (WTF_CSRF_TIME_LIMIT
+#: None, config.py) the time stamp in a signed token is never checked, so the token signed
+#: once for a session's token stays valid as long as the session's token: signing it again
+#: for every visit was the largest part of this view once the page was cached.
+_SIGNED: BoundedCache[str] = BoundedCache(4096)
+
+
+def _csrf_token() -> str:
+    """:func:`flask_wtf.csrf.generate_csrf`, signed once per session token and process."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    if config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or field not in session:
+        return generate_csrf()
+    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    token = _SIGNED.get((secret, field, session[field]))
+    if token is None:
+        token = generate_csrf()
+        token = _SIGNED.put((secret, field, session[field]), token)
+    return token
 
 
 #: :func:`_messages` per catalogue (one per language): the same for every request, and asking
