@@ -307,9 +307,9 @@ def demo(responses: int, seed: int, if_empty: bool) -> None:
         responses=responses,
         seed=seed,
         if_empty=if_empty,
-        progress=lambda msg: click.echo(msg, err=True),
+        progress=lambda msg: click.echo(translated(msg), err=True),
     )
-    click.echo(report)
+    click.echo(translated(report))
 
 
 # --- backup -----------------------------------------------------------------------------

@@ -128,7 +128,7 @@ def test_demo_is_idempotent_and_listed(runner, app, monkeypatch):
         survey_id = db.session.scalar(select(Survey.id))
     assert again == counts
     skipped = runner.invoke(args=["demo", "--if-empty"])
-    assert "already has data" in skipped.output
+    assert "数据库中已有数据" in skipped.output
 
     listed = runner.invoke(args=["surveys", "list", "--format", "json"])
     data = json.loads(listed.output)

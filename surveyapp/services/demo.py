@@ -19,6 +19,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, insert, select
 
+from ..errors import N_, Text, Worded
 from ..extensions import db
 from ..models import (
     Answer,
@@ -240,13 +241,13 @@ def load_demo(
     responses: int = 3000,
     seed: int = 20260901,
     if_empty: bool = False,
-    progress: Callable[[str], None] = lambda _msg: None,
+    progress: Callable[[Text], None] = lambda _msg: None,
 ) -> str:
     """Create (or complete) the demo data set and return what to print for the user."""
     if if_empty and db.session.scalar(select(func.count(User.id))):
-        return "The database already has data: the demo was not loaded."
+        return Worded(Text(N_("The database already has data: the demo was not loaded.")))
 
-    progress("Localities…")
+    progress(Text(N_("Localities…")))
     import_localities(
         (DATA_DIR / "demo-localities.csv").read_text(encoding="utf-8"), source="demo-localities.csv"
     )
@@ -255,13 +256,13 @@ def load_demo(
     )
     district = db.session.scalar(select(Locality).where(Locality.code == DISTRICT_CODE))
 
-    progress("Questionnaire…")
+    progress(Text(N_("Questionnaire…")))
     qdir = Path(current_app.config["QUESTIONNAIRE_DIR"])
     version, _ = store_questionnaire(
         (qdir / QUESTIONNAIRE_FILE).read_text(encoding="utf-8"), source=QUESTIONNAIRE_FILE
     )
 
-    progress("Users…")
+    progress(Text(N_("Users…")))
     created_users = []
     for spec in DEMO_USERS:
         user, created = _user(*spec)
@@ -340,19 +341,36 @@ def load_demo(
 
     added = _synthetic_responses(survey, version, streets, team, responses, seed, progress)
     port = os.environ.get("PORT") or "5000"  # `make run` serves on $PORT
-    lines = [f"Demo data ready: http://127.0.0.1:{port}", "", "Log in as (user name / password):"]
+    lines: list[str | Text] = [
+        Text(N_("Demo data ready: %(url)s"), url=f"http://127.0.0.1:{port}"),
+        "",
+        Text(N_("Log in as (user name / password):")),
+    ]
     for username, role, password, name, _loc in DEMO_USERS:
         lines.append(f"  {role:<11} {username:<16} {password:<22} {name}")
     lines.append("")
     lines.append(
-        f"Survey '{SURVEY_NAME}' (id {survey.id}), waves "
-        + ", ".join(w.code for w in survey.waves)
-        + f"; {added} synthetic responses added."
+        Text(
+            N_(
+                "Survey '%(name)s' (id %(id)s), waves %(waves)s; %(count)s synthetic "
+                "responses added."
+            ),
+            name=SURVEY_NAME,
+            id=survey.id,
+            waves=", ".join(w.code for w in survey.waves),
+            count=added,
+        )
     )
     from .safety_index_demo import load_demo_index  # the monthly safety index (平安指数)
 
     lines.append(load_demo_index(district))
-    return "\n".join(lines)
+    # One text of lines (its template is no msgid: each line is translated on its own).
+    return Worded(
+        Text(
+            "\n".join(f"%(l{i})s" for i in range(len(lines))),
+            **{f"l{i}": line for i, line in enumerate(lines)},
+        )
+    )
 
 
 def _synthetic_responses(
@@ -362,7 +380,7 @@ def _synthetic_responses(
     team: list[User],
     count: int,
     seed: int,
-    progress: Callable[[str], None],
+    progress: Callable[[Text], None],
 ) -> int:
     if count <= 0:
         return 0
@@ -436,7 +454,7 @@ def _synthetic_responses(
         added += 1
         if len(response_rows) >= 500:
             _flush(response_rows, answer_batches)
-            progress(f"  {added} responses…")
+            progress(Text(N_("  %(count)s responses…"), count=added))
     _flush(response_rows, answer_batches)
     return added
 

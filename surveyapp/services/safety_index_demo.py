@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from ..errors import N_, Text
 from ..extensions import db
 from ..models import Locality, User
 from ..models.safety_index import SafetyIndexDefinition, SafetyIndexValue
@@ -113,7 +114,7 @@ def demo_series_csv(streets: list[Locality], last_month: str, seed: int = 202611
     return buf.getvalue()
 
 
-def load_demo_index(district: Locality, today: date | None = None) -> str:
+def load_demo_index(district: Locality, today: date | None = None) -> Text:
     """Store the shipped definition and the demo series (once); return a line for the report."""
     today = today or date.today()
     clerk = db.session.scalar(select(User).where(User.username == "clerk"))
@@ -121,14 +122,20 @@ def load_demo_index(district: Locality, today: date | None = None) -> str:
         store_definition(DEFINITION_FILE.read_text(encoding="utf-8"), DEFINITION_FILE.name)
     streets = [s for s in district.children if s.level == "street"]
     if db.session.scalar(select(func.count(SafetyIndexValue.id))):
-        return "Safety index: already loaded."
+        return Text(N_("Safety index: already loaded."))
     last = month_add(f"{today.year:04d}-{today.month:02d}", -1)
     text = demo_series_csv(streets, last)
     preview = check_upload("demo-safety-index.csv", text.encode("utf-8"), clerk)
     if preview.problems:  # the shipped files disagree: a bug, say it loudly
         raise RuntimeError("\n".join(preview.problems[:20]))
     summary = import_upload(preview, clerk)
-    return (
-        f"Safety index: {summary['stored']} monthly values, {summary['months'][0]}.."
-        f"{summary['months'][-1]} (surveyapp index compute --district {district.code})."
+    return Text(
+        N_(
+            "Safety index: %(values)s monthly values, %(first)s..%(last)s (surveyapp index "
+            "compute --district %(district)s)."
+        ),
+        values=summary["stored"],
+        first=summary["months"][0],
+        last=summary["months"][-1],
+        district=district.code,
     )
