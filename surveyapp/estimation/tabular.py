@@ -52,6 +52,7 @@ class TabularError(EstimationError):
 
     @classmethod
     def worded(cls, template: str, /, **params: Any) -> TabularError:
+        """The error worded by ``template`` (an ``N_()`` msgid) with ``params`` filled in."""
         return cls(Worded(Text(template, **params)))
 
 
