@@ -442,15 +442,10 @@ class ReportCache:
     Files are written to a temporary name and renamed, so a reader never sees half a file.
     """
 
-    #: Kinds of files named by their content (PDFs, exports), sent again and again: what was
-    #: read or written is also kept in memory, by the file's path and its state on disk (a
-    #: replaced or removed file is read again, and a forged one refused as before).
-    CONTENT_KINDS = ("pdf", "exports")
-
     def __init__(self, root: str | Path, memory: int = 4, max_files: int = 5000):
         self.root = Path(root)
         self.memory: BoundedCache[Any] = BoundedCache(memory)
-        self.files: BoundedCache[bytes] = BoundedCache(64)
+        self.files: BoundedCache[bytes] = BoundedCache(64)  # see get_file
         self.max_files = max_files
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -485,9 +480,14 @@ class ReportCache:
         self.memory.put(key, bundle)
 
     def get_file(self, kind: str, key: str, suffix: str) -> bytes | None:
+        """The file's content, or None (no such file, or not sealed by this application).
+
+        What was read or written is also kept in memory, by the file's path and its state on
+        disk (inode, size, modification and change times): a file sent again and again is
+        not read nor its seal checked again while it is unchanged; a file replaced (every
+        write is a rename: a new inode), removed or forged is read, or refused, as before.
+        """
         path = self._path(kind, key, suffix)
-        if kind not in self.CONTENT_KINDS:
-            return disk_cache.read(path, f"report-file:{kind}{suffix}")
         state = _file_state(path)
         if state is None:
             return None
@@ -502,7 +502,7 @@ class ReportCache:
     def put_file(self, kind: str, key: str, suffix: str, data: bytes) -> None:
         path = self._path(kind, key, suffix)
         self._write(path, data, f"report-file:{kind}{suffix}")
-        state = _file_state(path) if kind in self.CONTENT_KINDS else None
+        state = _file_state(path)
         if state is not None:
             self.files.put(state, data)
 
