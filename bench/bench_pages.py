@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import json
 import pstats
 import random
@@ -145,6 +146,20 @@ def main() -> None:
         wave_path = world.official_path.rsplit("/", 1)[0]
         kinds["official pdf"] = lambda: official.get(f"{wave_path}/streets/{street}.pdf")
         kinds["official page"] = lambda: official.get(f"{wave_path}/results")
+    # bench_load.py's mix (interview=4, submit=4, official=2) one unit a call, interleaved as
+    # a worker meets them (what one kind leaves on a pooled connection meets the next kind);
+    # an interview unit is the offline page and the assignments.
+    units = itertools.cycle(["interview", "submit", "official", "interview", "submit"] * 2)
+    each = dict(kinds)
+
+    def mix_unit():
+        unit = next(units)
+        if unit == "interview":
+            each["offline page"]().close()
+            return each["assignments"]()
+        return each[unit]()
+
+    kinds["mix unit"] = mix_unit
     if args.kinds:
         wanted = [k.strip() for k in args.kinds.split(",")]
         kinds = {k: kinds[k] for k in wanted}

@@ -179,16 +179,64 @@ def _drop_dead_connection(dbapi_connection, connection_record, connection_proxy)
         raise DisconnectionError("the database closed this pooled connection")
 
 
+#: Set in a connection's ``info`` while its transaction has run anything but a SELECT.
+_WROTE = "surveyapp_wrote"
+
+
+def _transaction_begins(conn) -> None:
+    conn.info[_WROTE] = False
+
+
+def _note_writes(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ARG001
+    compiled = getattr(context, "compiled", None)
+    if compiled is None or not getattr(compiled.statement, "is_select", False):
+        conn.info[_WROTE] = True  # DML, DDL, a textual or driver-level statement: a write
+
+
+def _end_reading_transaction(exc: BaseException | None) -> None:
+    """End a request's transaction that only read with COMMIT rather than ROLLBACK.
+
+    The two are the same for a transaction that wrote nothing, but psycopg 3 forgets its
+    prepared statements at every ROLLBACK (and then sends DEALLOCATE ALL): since most requests
+    only read and Flask-SQLAlchemy ends them with a rollback, no statement stayed prepared and
+    PostgreSQL parsed and planned every statement of every request. Committed only when the
+    request raised nothing, the session holds no pending change and every statement the
+    transaction ran through SQLAlchemy was a SELECT (anything else, or an unknown connection:
+    the rollback as before). Writing through a raw DBAPI cursor is not seen here: such code
+    commits or rolls back itself. Runs before Flask-SQLAlchemy's ``session.remove()``.
+    """
+    if exc is not None or not db.session.registry.has():
+        return
+    session = db.session()
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    # Without expiring the instances, as the rollback in session.close() leaves them: objects
+    # loaded here and used after the request (detached) keep their attributes.
+    expire = session.expire_on_commit
+    try:
+        if not session.connection().info.get(_WROTE, True):
+            session.expire_on_commit = False
+            session.commit()
+    except Exception:  # noqa: BLE001 - session.remove() (next) rolls back whatever is left
+        return
+    finally:
+        session.expire_on_commit = expire
+
+
 def init_app(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options.setdefault("pool_pre_ping", pre_ping_needed(app.config["SQLALCHEMY_DATABASE_URI"]))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
-    if not options["pool_pre_ping"]:
-        with app.app_context():
-            for engine in db.engines.values():
-                if engine.dialect.name == "postgresql":
-                    event.listen(engine, "checkout", _drop_dead_connection)
+    with app.app_context():
+        psycopg = [e for e in db.engines.values() if e.dialect.driver == "psycopg"]
+    for engine in psycopg:
+        if not options["pool_pre_ping"]:
+            event.listen(engine, "checkout", _drop_dead_connection)
+        event.listen(engine, "begin", _transaction_begins)
+        event.listen(engine, "before_cursor_execute", _note_writes)
+    if psycopg:
+        app.teardown_appcontext(_end_reading_transaction)  # runs before the session's removal
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)

@@ -128,3 +128,56 @@ def test_after_a_postgresql_restart_every_pooled_connection_is_replaced(tmp_path
     finally:
         subprocess.run(_as_postgres([*pg_ctl[:3], "-m", "immediate", "stop"]), capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only (scripts/with-postgres)")
+def test_read_only_requests_keep_the_statements_psycopg_prepared(demo, client, auth):
+    """psycopg prepares a statement run five times on a connection, and forgets them all at a
+    ROLLBACK: requests that only read end with COMMIT, so their statements stay prepared."""
+    auth.login("official", "official-demo-2026")
+    for _ in range(8):
+        assert client.get("/officials/").status_code == 200
+    with demo.app_context():
+        prepared = db.session.execute(text("SELECT count(*) FROM pg_prepared_statements"))
+        assert prepared.scalar_one() > 0
+
+
+def _name(app) -> str:
+    from sqlalchemy import select
+
+    from surveyapp.models import User
+
+    with app.app_context():
+        return db.session.scalar(select(User.display_name).where(User.username == "official"))
+
+
+def test_changes_left_uncommitted_are_still_rolled_back(demo):
+    """Whatever way a request wrote without committing, its end discards it (only a
+    transaction that ran nothing but SELECTs is committed)."""
+    from sqlalchemy import select, update
+
+    from surveyapp.models import User
+
+    before = _name(demo)
+    official = select(User).where(User.username == "official")
+    writes = {
+        "flushed": lambda: (
+            setattr(db.session.scalar(official), "display_name", "x") or db.session.flush()
+        ),
+        "pending": lambda: setattr(db.session.scalar(official), "display_name", "x"),
+        "ORM statement": lambda: db.session.execute(
+            update(User).where(User.username == "official").values(display_name="x")
+        ),
+        "text": lambda: db.session.execute(
+            text("UPDATE user_account SET display_name = 'x' WHERE username = 'official'")
+        ),
+        "Core on the connection": lambda: db.session.connection().execute(
+            update(User.__table__).where(User.username == "official").values(display_name="x")
+        ),
+    }
+    for how, write in writes.items():
+        with demo.app_context():
+            db.session.scalar(official)  # a SELECT first, as a request would
+            write()
+            db.session.scalar(select(User.id))  # and another after the write
+        assert _name(demo) == before, how
