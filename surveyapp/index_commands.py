@@ -42,7 +42,7 @@ def definition_check(file: Path) -> None:
 
     problems = validate_definition_text(_read(file), str(file))
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(translated(problem.as_text()))
     if problems:
         sys.exit(1)
     say(N_("%(file)s: OK"), file=file)
@@ -60,7 +60,7 @@ def definition_import(file: Path) -> None:
         row, created = store_definition(_read(file), str(file))
     except DefinitionError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            click.echo(translated(problem.as_text()), err=True)
         say(N_("Nothing was stored."), err=True)
         sys.exit(1)
     except SafetyIndexError as exc:

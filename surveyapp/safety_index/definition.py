@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..errors import UserError
+from ..errors import N_, Text, UserError, Worded
 from ..yaml_limits import compose
 
 __all__ = [
@@ -75,6 +75,14 @@ class DefinitionProblem:
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
+
+    def as_text(self) -> Text:
+        """The problem with its place, translated where it is shown (the command line)."""
+        where: str | Text = f"{self.file}:{self.line}" if self.line > 0 else self.file
+        if self.field:
+            where = Text(N_("%(where)s: %(place)s"), where=where, place=self.field)
+        message = self.message.text if isinstance(self.message, Worded) else self.message
+        return Text(N_("%(where)s: %(message)s"), where=where, message=message)
 
 
 class DefinitionError(UserError):
@@ -207,10 +215,20 @@ def load_definition(path: str | PathLike[str]) -> Definition:
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise DefinitionError([DefinitionProblem(source, 0, "", f"cannot read: {exc}")]) from exc
+        raise DefinitionError(
+            [
+                DefinitionProblem(
+                    source, 0, "", Worded(Text(N_("cannot read: %(error)s"), error=exc))
+                )
+            ]
+        ) from exc
     except UnicodeDecodeError as exc:
         raise DefinitionError(
-            [DefinitionProblem(source, 0, "", "the file is not UTF-8 text; save it as UTF-8")]
+            [
+                DefinitionProblem(
+                    source, 0, "", Worded(Text(N_("the file is not UTF-8 text; save it as UTF-8")))
+                )
+            ]
         ) from exc
     return load_definition_text(text, source)
 
@@ -238,22 +256,27 @@ class _Loader:
         self.file = source
         self.problems: list[DefinitionProblem] = []
 
-    def report(self, node: Node | int, path: str, message: str) -> None:
+    def report(self, node: Node | int, path: str, message: str | Text) -> None:
         line = node if isinstance(node, int) else _line(node)
-        self.problems.append(DefinitionProblem(self.file, line, path, message))
+        worded = Worded(message) if isinstance(message, Text) else message
+        self.problems.append(DefinitionProblem(self.file, line, path, worded))
 
     def load(self) -> tuple[Definition | None, list[DefinitionProblem]]:
         try:
             root = compose(self.text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            self.report(mark.line + 1 if mark else 1, "", f"YAML syntax error: {exc.problem}")
+            self.report(
+                mark.line + 1 if mark else 1,
+                "",
+                Text(N_("YAML syntax error: %(problem)s"), problem=exc.problem),
+            )
             return None, self.problems
         except (yaml.YAMLError, RecursionError) as exc:
-            self.report(1, "", f"YAML syntax error: {exc}")
+            self.report(1, "", Text(N_("YAML syntax error: %(problem)s"), problem=exc))
             return None, self.problems
         if root is None:
-            self.report(1, "", "the file is empty")
+            self.report(1, "", Text(N_("the file is empty")))
             return None, self.problems
         definition = self.definition(root)
         self.problems = sorted(dict.fromkeys(self.problems), key=lambda p: p.line)
@@ -265,7 +288,7 @@ class _Loader:
         self, node: Node, path: str, required: tuple[str, ...], optional: tuple[str, ...]
     ) -> dict[str, Node] | None:
         if not isinstance(node, MappingNode):
-            self.report(node, path, "must be a mapping (key: value lines)")
+            self.report(node, path, Text(N_("must be a mapping (key: value lines)")))
             return None
         out: dict[str, Node] = {}
         for key, value in node.value:
@@ -273,23 +296,25 @@ class _Loader:
             where = f"{path}.{name}" if path else str(name)
             if name not in required + optional:
                 allowed = ", ".join(required + optional)
-                self.report(key, where, f"unknown key (allowed: {allowed})")
+                self.report(
+                    key, where, Text(N_("unknown key (allowed: %(allowed)s)"), allowed=allowed)
+                )
             elif name in out:
-                self.report(key, where, "appears twice")
+                self.report(key, where, Text(N_("appears twice")))
             else:
                 out[name] = value
         for name in required:
             if name not in out:
-                self.report(node, path, f"'{name}' is missing")
+                self.report(node, path, Text(N_("'%(name)s' is missing"), name=name))
         return out
 
     def text_value(self, node: Node, path: str) -> str | None:
         if not isinstance(node, ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            self.report(node, path, "must be a text")
+            self.report(node, path, Text(N_("must be a text")))
             return None
         value = node.value.strip()
         if not value:
-            self.report(node, path, "must not be empty")
+            self.report(node, path, Text(N_("must not be empty")))
             return None
         return value
 
@@ -303,19 +328,39 @@ class _Loader:
                 value = math.nan
             if math.isfinite(value):
                 if positive and value <= 0:
-                    self.report(node, path, f"must be greater than 0, not {node.value}")
+                    self.report(
+                        node,
+                        path,
+                        Text(N_("must be greater than 0, not %(value)s"), value=node.value),
+                    )
                     return None
                 if minimum is not None and value < minimum:
-                    self.report(node, path, f"must be at least {minimum:g}, not {node.value}")
+                    self.report(
+                        node,
+                        path,
+                        Text(
+                            N_("must be at least %(minimum)s, not %(value)s"),
+                            minimum=f"{minimum:g}",
+                            value=node.value,
+                        ),
+                    )
                     return None
                 return value
-        self.report(node, path, "must be a number")
+        self.report(node, path, Text(N_("must be a number")))
         return None
 
     def choice(self, node: Node, path: str, options: tuple[str, ...]) -> str | None:
         value = self.text_value(node, path)
         if value is not None and value not in options:
-            self.report(node, path, f"'{value}' is not one of: {', '.join(options)}")
+            self.report(
+                node,
+                path,
+                Text(
+                    N_("'%(value)s' is not one of: %(options)s"),
+                    value=value,
+                    options=", ".join(options),
+                ),
+            )
             return None
         return value
 
@@ -323,7 +368,12 @@ class _Loader:
         value = self.text_value(node, path)
         if value is not None and not _ID_RE.match(value):
             self.report(
-                node, path, f"'{value}' must be lower-case letters, digits and _ (a letter first)"
+                node,
+                path,
+                Text(
+                    N_("'%(value)s' must be lower-case letters, digits and _ (a letter first)"),
+                    value=value,
+                ),
             )
             return None
         return value
@@ -351,17 +401,19 @@ class _Loader:
         if "id" in keys:
             ident = self.text_value(keys["id"], "id")
             if ident is not None and not _SLUG_RE.match(ident):
-                self.report(keys["id"], "id", "must be lower-case letters, digits and -")
+                self.report(keys["id"], "id", Text(N_("must be lower-case letters, digits and -")))
                 ident = None
         if "version" in keys:
             v = self.number(keys["version"], "version", minimum=1)
             if v is not None and not v.is_integer():
-                self.report(keys["version"], "version", "must be a whole number")
+                self.report(keys["version"], "version", Text(N_("must be a whole number")))
             version = int(v) if v is not None and v.is_integer() else None
         if "effective_from" in keys:
             month = self.text_value(keys["effective_from"], "effective_from")
             if month is not None and not _MONTH_RE.match(month):
-                self.report(keys["effective_from"], "effective_from", "must be a month YYYY-MM")
+                self.report(
+                    keys["effective_from"], "effective_from", Text(N_("must be a month YYYY-MM"))
+                )
                 month = None
         if "title" in keys:
             title = self.names(keys["title"], "title")
@@ -376,14 +428,16 @@ class _Loader:
                     d = self.number(sim["draws"], "simulation.draws", minimum=100)
                     draws = int(d) if d is not None and d <= 100_000 else draws
                     if d is not None and d > 100_000:
-                        self.report(sim["draws"], "simulation.draws", "at most 100000")
+                        self.report(sim["draws"], "simulation.draws", Text(N_("at most 100000")))
                 if "seed" in sim:
                     s = self.number(sim["seed"], "simulation.seed", minimum=0)
                     seed = int(s) if s is not None else seed
                 if "level" in sim:
                     lv = self.number(sim["level"], "simulation.level", positive=True)
                     if lv is not None and not 0.5 <= lv < 1:
-                        self.report(sim["level"], "simulation.level", "must be in [0.5, 1)")
+                        self.report(
+                            sim["level"], "simulation.level", Text(N_("must be in [0.5, 1)"))
+                        )
                     elif lv is not None:
                         level = lv
         bottom, drop = 3, 3.0
@@ -418,7 +472,7 @@ class _Loader:
 
     def groups(self, node: Node) -> tuple[Group, ...] | None:
         if not isinstance(node, SequenceNode) or not node.value:
-            self.report(node, "groups", "must be a non-empty list of groups")
+            self.report(node, "groups", Text(N_("must be a non-empty list of groups")))
             return None
         groups: list[Group] = []
         seen_groups: set[str] = set()
@@ -433,7 +487,9 @@ class _Loader:
                 continue
             gid = self.identifier(keys["id"], f"{path}.id") if "id" in keys else None
             if gid in seen_groups:
-                self.report(keys["id"], f"{path}.id", f"group '{gid}' is defined twice")
+                self.report(
+                    keys["id"], f"{path}.id", Text(N_("group '%(gid)s' is defined twice"), gid=gid)
+                )
                 gid = None
             if gid:
                 seen_groups.add(gid)
@@ -446,14 +502,18 @@ class _Loader:
                 self.report(
                     gnode,
                     path,
-                    "'weight' is missing (only positive, negative and "
-                    "public have a default: 35, 35, 30)",
+                    Text(
+                        N_(
+                            "'weight' is missing (only positive, negative and public "
+                            "have a default: 35, 35, 30)"
+                        )
+                    ),
                 )
                 weight = None
             indicators = []
             inodes = keys.get("indicators")
             if inodes is not None and (not isinstance(inodes, SequenceNode) or not inodes.value):
-                self.report(inodes, f"{path}.indicators", "must be a non-empty list")
+                self.report(inodes, f"{path}.indicators", Text(N_("must be a non-empty list")))
                 inodes = None
             for ii, inode in enumerate(inodes.value if inodes is not None else ()):
                 ind = self.indicator(inode, f"{path}.indicators[{ii}]")
@@ -464,8 +524,11 @@ class _Loader:
                     self.report(
                         inode,
                         f"{path}.indicators[{ii}].id",
-                        f"indicator '{ind.id}' "
-                        f"is already defined on line {seen_indicators[ind.id]}",
+                        Text(
+                            N_("indicator '%(id)s' is already defined on line %(line)s"),
+                            id=ind.id,
+                            line=seen_indicators[ind.id],
+                        ),
                     )
                     ok = False
                     continue
@@ -476,15 +539,23 @@ class _Loader:
                         self.report(
                             inode,
                             f"{path}.indicators[{ii}].unit",
-                            f"series "
-                            f"'{ind.source.series}' has unit '{other[0]}' on line "
-                            f"{other[1]}; one series has one unit",
+                            Text(
+                                N_(
+                                    "series '%(series)s' has unit '%(unit)s' on line "
+                                    "%(line)s; one series has one unit"
+                                ),
+                                series=ind.source.series,
+                                unit=other[0],
+                                line=other[1],
+                            ),
                         )
                         ok = False
                     seen_series.setdefault(ind.source.series, (ind.unit, ind.line))
                 indicators.append(ind)
             if indicators and sum(i.weight for i in indicators) <= 0:
-                self.report(gnode, f"{path}.indicators", "the indicators' weights sum to 0")
+                self.report(
+                    gnode, f"{path}.indicators", Text(N_("the indicators' weights sum to 0"))
+                )
                 ok = False
             if gid is None or names is None or weight is None or not indicators:
                 ok = False
@@ -497,8 +568,14 @@ class _Loader:
                 self.report(
                     node,
                     "groups",
-                    f"the groups' weights must sum to 100 (the index's "
-                    f"points), not {weights} = {total:g}",
+                    Text(
+                        N_(
+                            "the groups' weights must sum to 100 (the index's "
+                            "points), not %(weights)s = %(total)s"
+                        ),
+                        weights=weights,
+                        total=f"{total:g}",
+                    ),
                 )
                 return None
         return tuple(groups) if ok else None
@@ -533,7 +610,13 @@ class _Loader:
             self.report(
                 keys["normalisation"],
                 f"{path}.normalisation.type",
-                f"'{norm.kind}' needs a monthly series; a survey indicator uses target or district",
+                Text(
+                    N_(
+                        "'%(kind)s' needs a monthly series; a survey indicator "
+                        "uses target or district"
+                    ),
+                    kind=norm.kind,
+                ),
             )
             return None
         return Indicator(
@@ -545,7 +628,9 @@ class _Loader:
         if keys is None:
             return None
         if "series" in keys and ("survey" in keys or "item" in keys):
-            self.report(node, path, "give either 'series' or 'survey' and 'item', not both")
+            self.report(
+                node, path, Text(N_("give either 'series' or 'survey' and 'item', not both"))
+            )
             return None
         if "series" in keys:
             series = self.identifier(keys["series"], f"{path}.series")
@@ -556,7 +641,7 @@ class _Loader:
                 self.report(
                     keys["survey"],
                     f"{path}.survey",
-                    "must be a questionnaire id (lower-case letters, digits and -)",
+                    Text(N_("must be a questionnaire id (lower-case letters, digits and -)")),
                 )
                 survey = None
             item = self.text_value(keys["item"], f"{path}.item")
@@ -564,8 +649,13 @@ class _Loader:
         self.report(
             node,
             path,
-            "needs 'series' (an administrative series) or 'survey' (a "
-            "questionnaire id) and 'item' (its indicator or composite score)",
+            Text(
+                N_(
+                    "needs 'series' (an administrative series) or 'survey' "
+                    "(a questionnaire id) and 'item' (its indicator or "
+                    "composite score)"
+                )
+            ),
         )
         return None
 
@@ -582,8 +672,13 @@ class _Loader:
                 self.report(
                     node,
                     path,
-                    "type target needs 'target' (the value that scores "
-                    "full for a positive indicator, the most tolerated for a negative one)",
+                    Text(
+                        N_(
+                            "type target needs 'target' (the value that scores full "
+                            "for a positive indicator, the most tolerated for a "
+                            "negative one)"
+                        )
+                    ),
                 )
                 return None
             target = self.number(keys["target"], f"{path}.target", positive=True)
@@ -593,29 +688,44 @@ class _Loader:
             self.report(
                 keys["target"],
                 f"{path}.target",
-                f"only type target uses a target (type {kind}: give the caps)",
+                Text(
+                    N_("only type target uses a target (type %(kind)s: give the caps)"), kind=kind
+                ),
             )
             return None
         caps = DEFAULT_CAPS.get((kind, direction))
         if "caps" in keys:
             cnode = keys["caps"]
             if not isinstance(cnode, SequenceNode) or len(cnode.value) != 2:
-                self.report(cnode, f"{path}.caps", "must be two numbers [low, high]")
+                self.report(cnode, f"{path}.caps", Text(N_("must be two numbers [low, high]")))
                 return None
             low = self.number(cnode.value[0], f"{path}.caps[0]")
             high = self.number(cnode.value[1], f"{path}.caps[1]")
             if low is None or high is None:
                 return None
             if not low < high:
-                self.report(cnode, f"{path}.caps", f"low ({low:g}) must be below high ({high:g})")
+                self.report(
+                    cnode,
+                    f"{path}.caps",
+                    Text(
+                        N_("low (%(low)s) must be below high (%(high)s)"),
+                        low=f"{low:g}",
+                        high=f"{high:g}",
+                    ),
+                )
                 return None
             caps = (low, high)
         if caps is None:
             self.report(
                 node,
                 path,
-                f"type {kind} needs 'caps: [low, high]' in residents' "
-                "rates per 10,000 (no default)",
+                Text(
+                    N_(
+                        "type %(kind)s needs 'caps: [low, high]' in residents' "
+                        "rates per 10,000 (no default)"
+                    ),
+                    kind=kind,
+                ),
             )
             return None
         return Normalisation(kind, caps, target)
