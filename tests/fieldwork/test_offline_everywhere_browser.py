@@ -85,9 +85,12 @@ def login_and_install(page, live_server) -> None:
     # After login the enumerator is on the offline-first app, not a server-rendered form.
     page.wait_for_selector("#offline-app[data-ready='1']")
     assert page.url.endswith("/offline/")
+    screen_top = page.locator("#screen").bounding_box()["y"]
     # The app says when it is on the device; from then on it opens without a network.
     page.wait_for_selector("#offline-app[data-offline-ready='1']", timeout=20000)
     assert page.locator("#offline-ready").is_visible()
+    # ... without moving the screen under the enumerator's finger (its line was kept).
+    assert page.locator("#screen").bounding_box()["y"] == screen_top
 
 
 def test_door_interview_survives_an_outage_on_every_page_a_reload_and_a_closed_tab(

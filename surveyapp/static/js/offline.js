@@ -745,7 +745,7 @@
       if (!ok) return;
       root.dataset.offlineReady = "1";
       var badge = document.getElementById("offline-ready");
-      if (badge) badge.hidden = false;
+      if (badge) badge.classList.remove("is-pending");
     });
     var caseId = params.get("case"), assignmentId = params.get("assignment");
     var a = assignmentId && data.assignments.filter(function (x) { return String(x.id) === assignmentId; })[0];
