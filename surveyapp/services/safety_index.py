@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from ..errors import N_, Text, UserError
+from ..errors import N_, Text, UserError, Worded
 from ..extensions import db
 from ..models import Locality, Survey, User, Wave
 from ..models.safety_index import SafetyIndexDefinition, SafetyIndexValue
@@ -151,14 +151,21 @@ def survey_source_problems(definition: Definition, source: str) -> list[Definiti
                 else None
             )
         known = items[slug]
-        where = f"indicator {ind.id}: source"
+        where = Worded(Text(N_("indicator %(id)s: source"), id=ind.id))
         if known is None:
-            problems.append(DefinitionProblem(source, ind.line, where, f"no questionnaire "
-                                              f"'{slug}' is stored"))  # fmt: skip
+            text = Text(N_("no questionnaire '%(slug)s' is stored"), slug=slug)
+            problems.append(DefinitionProblem(source, ind.line, where, Worded(text)))
         elif ind.source.item not in known:
-            problems.append(DefinitionProblem(
-                source, ind.line, where, f"questionnaire '{slug}' has no indicator or composite "
-                f"'{ind.source.item}' (it has: {', '.join(sorted(known))})"))  # fmt: skip
+            text = Text(
+                N_(
+                    "questionnaire '%(slug)s' has no indicator or composite '%(item)s' "
+                    "(it has: %(items)s)"
+                ),
+                slug=slug,
+                item=ind.source.item,
+                items=", ".join(sorted(known)),
+            )
+            problems.append(DefinitionProblem(source, ind.line, where, Worded(text)))
     return problems
 
 

@@ -189,13 +189,13 @@ def test_a_survey_source_must_name_a_stored_questionnaire_item(demo, tmp_path) -
     )
     result = runner.invoke(args=["index", "definition", "import", str(bad)])
     assert result.exit_code == 1
-    assert "has no indicator or composite 'securty'" in result.output and f"{bad}:" in result.output
+    assert "没有指标或综合得分“securty”" in result.output and f"{bad}:" in result.output
     nosuch = text.replace("version: 1", "version: 5")
     nosuch = nosuch.replace("survey: public-security-satisfaction, item: security}",
                             "survey: nosuch, item: security}")  # fmt: skip
     bad.write_text(nosuch)
     result = runner.invoke(args=["index", "definition", "import", str(bad)])
-    assert result.exit_code == 1 and "no questionnaire 'nosuch' is stored" in result.output
+    assert result.exit_code == 1 and "没有保存名为“nosuch”的问卷" in result.output
 
 
 def test_each_month_uses_the_version_in_force_and_says_what_changed(demo, tmp_path) -> None:
