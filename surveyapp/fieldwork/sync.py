@@ -384,10 +384,15 @@ def _named_assignments(items: list[Any]) -> list[int] | None:
     named = set()
     for item in items:
         value = item.get("assignment") if isinstance(item, dict) else None
-        if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**63:
-            return None  # refused with its message, or no id a database could hold
-        named.add(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None  # refused with its message
+        if 0 < value <= _LARGEST_ID:  # beyond, no row has it (PostgreSQL refuses to compare)
+            named.add(value)
     return sorted(named)
+
+
+#: The largest id an ``Integer`` primary key holds (PostgreSQL's ``integer``).
+_LARGEST_ID = 2**31 - 1
 
 
 # The statements of every batch, built once (building one and its cache key anew for each

@@ -269,6 +269,11 @@ def test_assignment_checks(demo, client, token, door):
     # An unknown locality code is a bad request, named.
     response = post(client, submission(door, locality="999"), token)
     assert response.status_code == 400 and "999" in response.get_json()["message"]
+    # Ids no assignment can have (beyond PostgreSQL's integer, zero, negative): refused as
+    # any unknown assignment, never a 500 (PostgreSQL refused to compare 2**31 with an id).
+    for impossible in (2**31, 2**40, 0, -1):
+        response = post(client, submission(door, assignment=impossible), token)
+        assert 400 <= response.status_code < 500, (impossible, response.get_json())
 
 
 def test_only_enumerators_submit(demo, client, runner, door):
