@@ -103,7 +103,11 @@ def test_definition_check_and_import(demo, tmp_path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(shipped.read_text(encoding="utf-8").replace("weight: 30", "weight: 31"))
     result = runner.invoke(args=["index", "definition", "check", str(bad)])
-    assert result.exit_code == 1 and f"{bad}:" in result.output and "各分组权重之和必须为 100" in result.output
+    assert (
+        result.exit_code == 1
+        and f"{bad}:" in result.output
+        and "各分组权重之和必须为 100" in result.output
+    )
     result = runner.invoke(args=["index", "definition", "import", str(shipped)])
     assert result.exit_code == 0 and "已经保存过" in result.output
     # the same version number with other content is refused; the next version is stored
