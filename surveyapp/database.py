@@ -103,6 +103,22 @@ def add_math_functions(connection, force: bool = False) -> bool:
     return True
 
 
+def commit_keeping_state() -> None:
+    """Commit the request's session without expiring the objects it loaded.
+
+    For writes whose rows the session already holds as written (a batch's new responses, their
+    ids back from the INSERT) or that touched no loaded object (an audit row): reading every
+    loaded locality, wave and survey again after the commit would only cost time.
+    """
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 _write_locks: dict[str, tuple[threading.Lock, int, int]] = {}
 _write_locks_guard = threading.Lock()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import N_, Text, UserError
@@ -426,24 +426,19 @@ _ASSIGNMENTS = (
         ),
     )
 )
-_chain = (
-    select(Locality.id, Locality.parent_id)
-    .where(Locality.code == bindparam("code"))
-    .cte("chain", recursive=True)
-)
-_chain = _chain.union_all(
-    select(Locality.id, Locality.parent_id).where(Locality.id == _chain.c.parent_id)
-)
-_WITH_ANCESTORS = select(Locality).where(Locality.id.in_(select(_chain.c.id)))
-_chain_by_id = (
-    select(Locality.id, Locality.parent_id)
-    .where(Locality.id == bindparam("id"))
-    .cte("chain", recursive=True)
-)
-_chain_by_id = _chain_by_id.union_all(
-    select(Locality.id, Locality.parent_id).where(Locality.id == _chain_by_id.c.parent_id)
-)
-_WITH_ANCESTORS_BY_ID = select(Locality).where(Locality.id.in_(select(_chain_by_id.c.id)))
+
+
+def _with_ancestors_of(start) -> Select:
+    """A locality (the one ``start`` selects) and every locality above it, in one statement."""
+    chain = select(Locality.id, Locality.parent_id).where(start).cte("chain", recursive=True)
+    chain = chain.union_all(
+        select(Locality.id, Locality.parent_id).where(Locality.id == chain.c.parent_id)
+    )
+    return select(Locality).where(Locality.id.in_(select(chain.c.id)))
+
+
+_WITH_ANCESTORS = _with_ancestors_of(Locality.code == bindparam("code"))
+_WITH_ANCESTORS_BY_ID = _with_ancestors_of(Locality.id == bindparam("id"))
 
 
 def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submission:

@@ -10,6 +10,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import insert, select
 
+from ..database import commit_keeping_state
 from ..extensions import db
 from ..models import AuditEvent, User
 from ..reports.cells import CsvWriter
@@ -56,8 +57,7 @@ def record_now(action: str, target: str = "", **detail) -> None:
     if has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
     ip = (request.remote_addr or "") if has_request_context() else ""  # see record()
-    session = db.session()
-    session.connection().execute(
+    db.session.connection().execute(
         _INSERT,
         {
             "at": datetime.utcnow(),
@@ -69,12 +69,7 @@ def record_now(action: str, target: str = "", **detail) -> None:
             "ip": ip[:64],
         },
     )
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
+    commit_keeping_state()
 
 
 def recent(limit: int = 200, action: str | None = None) -> list[AuditEvent]:

@@ -14,7 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
-from ..database import sqlite_write_lock
+from ..database import commit_keeping_state, sqlite_write_lock
 from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import Answer, Locality, Response, User, Wave
@@ -274,7 +274,7 @@ def submit_responses(subs: list[Submission], stored: set[str] | None = None) -> 
                     for row in batch
                 ]
             )
-            _commit_keeping_state()
+            commit_keeping_state()
     except IntegrityError:
         db.session.rollback()
         for i in checked:
@@ -381,22 +381,6 @@ def _insert_answer_rows(rows: list[tuple]) -> None:
         )
         return
     connection.exec_driver_sql(statement, rows)
-
-
-def _commit_keeping_state() -> None:
-    """Commit without expiring the session's objects.
-
-    The new responses hold exactly what was written (their ids came back with the INSERT), so
-    reading them again after the commit, and expiring every locality, wave and survey the
-    batch loaded, would only cost time.
-    """
-    session = db.session()
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
 
 
 def _resend(existing: Response, digest: str) -> tuple[Response, bool]:
