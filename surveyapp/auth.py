@@ -32,7 +32,9 @@ def load_user(user_id: str):
     if row is None or not sessions.is_current(row):
         sessions.end()
         return None
-    return _as_user(row)
+    from .models import User
+
+    return User.from_row(row)
 
 
 _ACCOUNT_ROW = None
@@ -49,22 +51,6 @@ def _account_row():
         table = User.__table__
         _ACCOUNT_ROW = select(table).where(table.c.id == bindparam("id"))
     return _ACCOUNT_ROW
-
-
-def _as_user(row):
-    """The ``User`` of an account row, in the request's database session as if queried."""
-    from sqlalchemy import inspect
-    from sqlalchemy.orm import make_transient_to_detached
-
-    from .models import User
-
-    key = inspect(User).identity_key_from_primary_key((row.id,))
-    user = db.session.identity_map.get(key)
-    if user is None:
-        user = User(**row._mapping)
-        make_transient_to_detached(user)  # as loaded: no pending change, nothing to flush
-        db.session.add(user)
-    return user
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -7,8 +7,6 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import make_transient_to_detached
 
 from ..errors import N_, Text, UserError
 from ..extensions import db
@@ -67,7 +65,6 @@ _TOUCH = (
     .where(_tokens.c.id == bindparam("token_id"))
     .values(last_used_at=bindparam("now"))
 )
-_USER_COLUMNS = tuple(c.key for c in _users.c)
 
 
 def user_for_token(token: str) -> User | None:
@@ -82,17 +79,4 @@ def user_for_token(token: str) -> User | None:
     if row.token_used_at is None or now - row.token_used_at > _TOUCH_EVERY:
         connection.execute(_TOUCH, {"token_id": row.token_id, "now": now})
         db.session.commit()
-    return _as_user(row)
-
-
-def _as_user(row) -> User:
-    """The ``User`` of an account row, in the request's database session as if queried
-    (persistent, no pending change, its relationships loaded when used)."""
-    key = sa_inspect(User).identity_key_from_primary_key((row.id,))
-    user = db.session.identity_map.get(key)
-    if user is None:
-        mapping = row._mapping
-        user = User(**{name: mapping[name] for name in _USER_COLUMNS})
-        make_transient_to_detached(user)
-        db.session.add(user)
-    return user
+    return User.from_row(row)

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Float, ForeignKey, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -44,6 +45,20 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.active
+
+    @classmethod
+    def from_row(cls, row) -> User:
+        """The ``User`` of a row holding every column of ``user_account`` (and maybe others),
+        in the database session as if queried: persistent, no pending change, relationships
+        loaded when used; the session's own object when it already holds this account."""
+        key = sa_inspect(cls).identity_key_from_primary_key((row.id,))
+        user = db.session.identity_map.get(key)
+        if user is None:
+            mapping = row._mapping
+            user = cls(**{column.key: mapping[column.key] for column in cls.__table__.c})
+            make_transient_to_detached(user)
+            db.session.add(user)
+        return user
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

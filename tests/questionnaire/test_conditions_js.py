@@ -50,6 +50,15 @@ class Browser:
             encoding="utf-8",
         )
 
+    def _ask(self, request: dict[str, Any]) -> Any:
+        """Send one request line to the node process and read its result line."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line, "node stopped"
+        return json.loads(line)["result"]
+
     def evaluate(self, condition: Any, answers: dict[str, Any], current: Any = None) -> bool:
         request = {
             "condition": condition,
@@ -57,34 +66,19 @@ class Browser:
             "current": current,
             "today": TODAY.isoformat(),
         }
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line, "node stopped"
-        return json.loads(line)["result"]
+        return self._ask(request)
 
     def repeat_count(self, expression: Any, answers: dict[str, Any]) -> int:
         """The number of instances the tablet makes for a repeat count (offline.js)."""
         request = {"condition": expression, "answers": answers, "repeat_count": True}
         request["today"] = TODAY.isoformat()
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line, "node stopped"
-        return json.loads(line)["result"]
+        return self._ask(request)
 
     def too_many(self, repeat: dict[str, Any], answers: dict[str, Any]) -> bool:
         """Whether the tablet finds a repeat group's count above its limit (``repeat``: the
         group's ``repeat`` in the questionnaire document)."""
         request = {"repeat": repeat, "answers": answers, "today": TODAY.isoformat()}
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request, allow_nan=False) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line, "node stopped"
-        return json.loads(line)["result"]
+        return self._ask(request)
 
     def close(self) -> None:
         assert self.process.stdin is not None
