@@ -14,6 +14,8 @@ from flask import current_app, session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
+from .caching import BoundedCache
+
 #: Keys this module keeps in the session, beside Flask-Login's own.
 GENERATION, LOGIN_AT, SEEN_AT = "_gen", "_login_at", "_seen_at"
 _FLASK_LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds")
@@ -83,11 +85,11 @@ class CookieSessions(SecureCookieSessionInterface):
     holding anything but plain values (flashed messages), goes through Flask's own path.
     """
 
-    #: Cookies remembered per process before the memory is emptied.
+    #: Cookies remembered per process (the least recently used go first).
     LIMIT = 4096
 
     def __init__(self) -> None:
-        self._verified: dict[tuple, tuple[dict, int]] = {}
+        self._verified: BoundedCache[tuple[dict, int]] = BoundedCache(self.LIMIT)
 
     def open_session(self, app, request):
         value = request.cookies.get(self.get_cookie_name(app))
@@ -109,7 +111,5 @@ class CookieSessions(SecureCookieSessionInterface):
         except BadSignature:
             return self.session_class()
         if isinstance(data, dict) and all(type(v) in _PLAIN for v in data.values()):
-            if len(self._verified) >= self.LIMIT:
-                self._verified.clear()
-            self._verified[(value, keys)] = (data, int(signed_at.timestamp()))
+            self._verified.put((value, keys), (data, int(signed_at.timestamp())))
         return self.session_class(data)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.attributes import get_history
 
+from ..caching import BoundedCache
 from ..extensions import db
 from ..questionnaire import Questionnaire, load_questionnaire_text
 
@@ -43,7 +44,7 @@ def _parse(sha256: str, text: str, source: str) -> Questionnaire:  # noqa: ARG00
 
 #: Parsed questionnaires by content hash and name, for published versions loaded without their
 #: text (see :attr:`QuestionnaireVersion.schema`): a published version never changes.
-_PUBLISHED: dict[tuple[str, str], Questionnaire] = {}
+_PUBLISHED: BoundedCache[Questionnaire] = BoundedCache(64)
 
 
 class QuestionnaireVersion(db.Model):
@@ -87,9 +88,7 @@ class QuestionnaireVersion(db.Model):
                 return parsed
         parsed = _parse(self.sha256, self.source_text, source)
         if self.status == PUBLISHED:
-            if len(_PUBLISHED) >= 64:
-                _PUBLISHED.clear()
-            _PUBLISHED[(self.sha256, source)] = parsed
+            _PUBLISHED.put((self.sha256, source), parsed)
         return parsed
 
 
