@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--profile", help="cProfile this kind and print the top functions")
     parser.add_argument("--sql", action="store_true", help="print the statements per request")
     parser.add_argument("--only", help="profile output: only functions whose path matches")
+    parser.add_argument(
+        "--sort", default="cumulative", help="profile order (cumulative, tottime, ncalls, ...)"
+    )
     parser.add_argument("--enumerators", type=int, default=0, help="grow the wave (see above)")
     parser.add_argument("--kinds", help="comma-separated kinds to run (default: all)")
     parser.add_argument(
@@ -205,7 +208,7 @@ def main() -> None:
             for statement in counted:
                 print("      " + " ".join(statement.split())[:150])
         if profile:
-            stats = pstats.Stats(profile).sort_stats("cumulative")
+            stats = pstats.Stats(profile).sort_stats(args.sort)
             if args.only:
                 stats.print_stats(args.only, 45)
             else:

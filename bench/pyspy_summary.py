@@ -45,6 +45,8 @@ def parse(path: str):
         if not line:
             continue
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():  # a frame whose text held a line break (a lambda's source)
+            continue
         frames = []
         for frame in stack.split(";"):
             match = FRAME.match(frame)
