@@ -17,10 +17,13 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
+from ..caching import BoundedCache
 from ..errors import N_, Text, UserError
 from ..extensions import db
 from ..models import (
+    LOCALITY_STAMP,
     Assignment,
+    ChangeStamp,
     Locality,
     QuestionnaireVersion,
     Response,
@@ -336,47 +339,122 @@ def parse_paradata(value: Any) -> Paradata:
 
 
 class _Context:
-    """What a batch needs from the database, loaded once: the sender's assignments."""
+    """What a batch needs from the database, loaded once: the sender's assignments (and the
+    locality table's stamp, read in the same statement)."""
 
     def __init__(self, user: User, items: list[Any]):
         self.user = user
-        # One query for the assignments with their waves, surveys, questionnaires and
-        # localities, instead of a lazy load of each when the first item touches it; only
-        # those the items name when every item names one (an item without one is filed under
-        # one of the wave's assignments).
+        # One query for the assignments with their waves, surveys and questionnaires,
+        # instead of a lazy load of each when the first item touches it; only those the items
+        # name when every item names one (an item without one is filed under one of the
+        # wave's assignments).
         named = _named_assignments(items)
         if named is None:
             query, params = _ASSIGNMENTS, {"user_id": user.id}
         else:
             query, params = _NAMED_ASSIGNMENTS, {"user_id": user.id, "ids": named}
-        self.assignments = db.session.scalars(query, params).unique().all()
-        self._localities: dict[str, Locality | None] = {}
+        rows = db.session.execute(query, params).unique().all()
+        self.assignments = [row[0] for row in rows]
+        # None without an assignment (or a stamp): then nothing is cached on it.
+        self.stamp: str | None = rows[0][1] if rows else None
+        self._localities: dict[str, Place | None] = {}
         self._chains: list[list[Locality]] = []
 
-    def _with_ancestors(self, statement, params: dict) -> list[Locality]:
-        """Load a locality and every locality above it in one recursive query.
+    def _place(self, key: tuple, statement, params: dict, found) -> Place | None:
+        """The place ``key`` names, from the cache while the locality table's stamp is the
+        one it was made at, else from one recursive query of it and its ancestors."""
+        if self.stamp is not None:
+            hit = _PLACES.get((self.stamp, *key))
+            if hit is not None:
+                return hit
+        place = _places(db.session.connection().execute(statement, params), found)
+        if place is not None and self.stamp is not None:
+            place = _PLACES.put((self.stamp, *key), place)
+        return place
 
-        The ancestors land in the session's identity map, so walking ``parent`` (the district,
-        street, community and grid of a response) needs no further query.
-        """
-        chain = list(db.session.scalars(statement, params).all())
-        # Held here: the session's identity map keeps only objects something refers to.
-        self._chains.append(chain)
-        return chain
-
-    def locality(self, code: str) -> Locality | None:
-        """The locality with ``code``, its ancestors loaded in the same query."""
+    def locality(self, code: str) -> Place | None:
+        """The locality with ``code`` and the localities above it."""
         if code not in self._localities:
-            chain = self._with_ancestors(_WITH_ANCESTORS, {"code": code})
-            self._localities[code] = next((loc for loc in chain if loc.code == code), None)
+            self._localities[code] = self._place(
+                ("code", code), _CHAIN, {"code": code}, lambda row: row.code == code
+            )
         return self._localities[code]
 
-    def locality_by_id(self, locality_id: int) -> Locality:
-        """An assignment's own locality, its ancestors loaded in the same query."""
-        chain = self._with_ancestors(_WITH_ANCESTORS_BY_ID, {"id": locality_id})
-        found = next(loc for loc in chain if loc.id == locality_id)
+    def locality_by_id(self, locality_id: int) -> Place:
+        """An assignment's own locality and the localities above it."""
+        found = self._place(
+            ("id", locality_id),
+            _CHAIN_BY_ID,
+            {"id": locality_id},
+            lambda row: row.id == locality_id,
+        )
+        assert found is not None  # an assignment's locality exists (a foreign key)
         self._localities[found.code] = found
         return found
+
+    def load_ancestors(self, place: Place) -> None:
+        """Load ``place`` and every locality above it into the session (one query), so that
+        the checks of a telephone interview, which walk its CATI case's and its assignment's
+        ``locality.parent``, find them there instead of querying each."""
+        chain = list(db.session.scalars(_WITH_ANCESTORS_BY_ID, {"id": place.id}).all())
+        # Held here: the session's identity map keeps only objects something refers to.
+        self._chains.append(chain)
+
+
+@dataclass(frozen=True, eq=False)
+class Place:
+    """A locality as the checks and the new response read it: id, code, level and the places
+    above it. Made from a row of one recursive query and shared, read-only, by every request
+    while the locality table's stamp (``change_stamp``, replaced by a trigger at any change of
+    a locality) stays the one it was read at; the methods are :class:`Locality`'s."""
+
+    id: int
+    code: str
+    level: str
+    parent: Place | None
+
+    @property
+    def parent_id(self) -> int | None:
+        return self.parent.id if self.parent is not None else None
+
+    def ancestors(self) -> list[Place]:
+        """The path from the root down to this place, inclusive."""
+        path: list[Place] = []
+        node: Place | None = self
+        while node is not None:
+            path.append(node)
+            node = node.parent
+        return list(reversed(path))
+
+    def path_by_level(self) -> dict[str, Place]:
+        return {loc.level: loc for loc in self.ancestors()}
+
+    def is_within(self, other: Place | Locality) -> bool:
+        """Tell whether this place is ``other`` or lies below it."""
+        return any(loc.id == other.id for loc in self.ancestors())
+
+
+def _places(rows, found) -> Place | None:
+    """The place of the row ``found`` accepts among ``rows`` (a locality and its ancestors:
+    id, code, level, parent_id), linked to the places above it; None when there is none."""
+    rows = list(rows)
+    by_id = {row.id: row for row in rows}
+    start = next((row for row in rows if found(row)), None)
+    if start is None:
+        return None
+    path = []
+    row = start
+    while row is not None:
+        path.append(row)
+        row = by_id.get(row.parent_id)
+    place = None
+    for row in reversed(path):
+        place = Place(row.id, row.code, row.level, place)
+    return place
+
+
+#: :class:`Place` chains by the locality table's stamp and ("code", code) or ("id", id).
+_PLACES: BoundedCache[Place] = BoundedCache(4096)
 
 
 def _named_assignments(items: list[Any]) -> list[int] | None:
@@ -397,8 +475,15 @@ _LARGEST_ID = 2**31 - 1
 
 # The statements of every batch, built once (building one and its cache key anew for each
 # request was a good part of a single interview's CPU time).
+#: The locality table's stamp, a column of the assignments' query (no statement of its own).
+_STAMP = (
+    select(ChangeStamp.stamp)
+    .where(ChangeStamp.name == LOCALITY_STAMP)
+    .scalar_subquery()
+    .label("localities_stamp")
+)
 _NAMED_ASSIGNMENTS = (
-    select(Assignment)
+    select(Assignment, _STAMP)
     .where(
         Assignment.enumerator_id == bindparam("user_id"),
         Assignment.id.in_(bindparam("ids", expanding=True)),
@@ -416,7 +501,7 @@ _NAMED_ASSIGNMENTS = (
 )
 # All of them, for items filed by wave: each candidate's locality may be named in a refusal.
 _ASSIGNMENTS = (
-    select(Assignment)
+    select(Assignment, _STAMP)
     .where(Assignment.enumerator_id == bindparam("user_id"))
     .options(
         joinedload(Assignment.locality),
@@ -437,8 +522,22 @@ def _with_ancestors_of(start) -> Select:
     return select(Locality).where(Locality.id.in_(select(chain.c.id)))
 
 
-_WITH_ANCESTORS = _with_ancestors_of(Locality.code == bindparam("code"))
 _WITH_ANCESTORS_BY_ID = _with_ancestors_of(Locality.id == bindparam("id"))
+
+
+def _chain_of(start) -> Select:
+    """The rows (id, code, level, parent_id) of a locality and of every locality above it."""
+    chain = select(Locality.id, Locality.parent_id).where(start).cte("chain", recursive=True)
+    chain = chain.union_all(
+        select(Locality.id, Locality.parent_id).where(Locality.id == chain.c.parent_id)
+    )
+    return select(Locality.id, Locality.code, Locality.level, Locality.parent_id).where(
+        Locality.id.in_(select(chain.c.id))
+    )
+
+
+_CHAIN = _chain_of(Locality.code == bindparam("code"))
+_CHAIN_BY_ID = _chain_of(Locality.id == bindparam("id"))
 
 
 def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submission:
@@ -508,6 +607,8 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
         case = db.session.scalar(
             select(CatiCase).where(CatiCase.wave_id == wave.id, CatiCase.response_uuid == key)
         )
+    if case is not None or mode == "phone":
+        ctx.load_ancestors(locality)
     try:
         if assignment is not None:
             check_filing(assignment, locality=locality, mode=mode, wave=wave, case=case, uuid=key)

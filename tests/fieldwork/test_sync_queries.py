@@ -1,16 +1,19 @@
 """One interview sent through the sync API runs a fixed number of SQL statements (issue 20):
-the token with its user, the sender's assignments, the locality with its ancestors, one read
+the token with its user, the sender's assignments (with the locality table's stamp), one read
 of the stored UUIDs (duplicate and sent-back checks), and one insert per table; none of them
-per row of data."""
+per row of data. The locality with its ancestors is read once per locality and state of the
+locality table, and a locality changed by anyone is seen by the next interview."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from surveyapp.extensions import db
-from surveyapp.models import Assignment, Locality, User, Wave
+from surveyapp.models import Assignment, Locality, Response, User, Wave
 
 from .conftest import bearer, full_answers, submission
+
+_CHAIN = "WITH RECURSIVE chain"
 
 
 def _statements(app, client, body: dict, token: str) -> list[str]:
@@ -65,9 +68,59 @@ def test_a_submission_runs_the_same_few_statements_whatever_the_data(demo, clien
                 )
             )
         db.session.commit()
+    # The localities changed: their stamp too, so the first interview reads the chain again.
+    again = _statements(demo, client, submission(door, answers), token)
+    assert sum(_CHAIN in s for s in again) == 1, again
     after = _statements(demo, client, submission(door, answers), token)
     assert len(after) == len(before), after
-    # the token with its user; assignments; locality and ancestors; which UUIDs are stored
-    # already and which of them were sent back (one read); response, paradata and answers
-    # inserted
-    assert len(after) <= 7, after
+    # the token with its user; assignments and the locality table's stamp; which UUIDs are
+    # stored already and which of them were sent back (one read); response, paradata and
+    # answers inserted
+    assert len(after) <= 6, after
+    assert not any(_CHAIN in s for s in after), after
+
+
+def _post(client, token, door, **extra):
+    return client.post("/api/v1/submissions", json=submission(door, **extra), headers=bearer(token))
+
+
+def test_a_moved_or_renamed_locality_is_seen_by_the_next_interview(demo, client, token, door):
+    """The localities of an interview are kept between requests only while the locality
+    table's stamp (replaced by database triggers at any change, whoever makes it: another
+    server, plain SQL) is the same."""
+    assert _post(client, token, door).status_code == 201
+    with demo.app_context():
+        grid = db.session.scalar(select(Locality).where(Locality.code == door["grid"]))
+        home, grid_id = grid.parent_id, grid.id
+        elsewhere = db.session.scalar(
+            select(Locality.id).where(
+                Locality.level == "community", Locality.code != door["community"]
+            )
+        )
+    assert _post(client, token, door).status_code == 201  # from the cache
+
+    def sql(statement: str, **params) -> None:
+        with demo.app_context():
+            db.session.execute(text(statement), params)
+            db.session.commit()
+
+    # Moved under another community: no longer part of the assignment.
+    sql("UPDATE locality SET parent_id = :p WHERE id = :g", p=elsewhere, g=grid_id)
+    moved = _post(client, token, door)
+    assert moved.status_code == 403, moved.get_json()
+    assert door["grid"] in moved.get_json()["message"]
+    # Back home: accepted again, filed under its community.
+    sql("UPDATE locality SET parent_id = :p WHERE id = :g", p=home, g=grid_id)
+    back = _post(client, token, door)
+    assert back.status_code == 201, back.get_json()
+    with demo.app_context():
+        stored = db.session.scalar(select(Response).where(Response.uuid == back.get_json()["uuid"]))
+        assert (stored.locality_id, stored.community_id) == (grid_id, home)
+    # Renamed: the old code is unknown, the new one accepted.
+    sql("UPDATE locality SET code = :c WHERE id = :g", c=door["grid"] + "-new", g=grid_id)
+    old = _post(client, token, door)
+    assert old.status_code == 400, old.get_json()
+    assert (old.get_json()["outcome"], door["grid"]) == ("bad_request", door["grid"])
+    assert door["grid"] in old.get_json()["message"]
+    renamed = _post(client, token, door, locality=door["grid"] + "-new")
+    assert renamed.status_code == 201, renamed.get_json()
