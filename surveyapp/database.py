@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -197,16 +197,115 @@ def _drop_dead_connection(dbapi_connection, connection_record, connection_proxy)
 
 #: Set in a connection's ``info`` while its transaction has run anything but a SELECT.
 _WROTE = "surveyapp_wrote"
+#: Set in a connection's ``info`` while this module, not SQLAlchemy, owns its psycopg
+#: ``autocommit`` (a web request's connection that opens its transaction at its first write).
+_LAZY = "surveyapp_lazy_transaction"
+#: Set in a connection's ``info`` inside :func:`one_statement_write`: True before its write,
+#: False after it.
+_ONE = "surveyapp_one_statement"
+
+
+def _reads_only(context) -> bool:
+    """Whether a statement SQLAlchemy compiled is a plain SELECT: no lock (``FOR UPDATE`` and
+    the like), no DML. A textual or driver-level statement counts as a write."""
+    compiled = getattr(context, "compiled", None)
+    if compiled is None:
+        return False
+    statement = compiled.statement
+    return bool(getattr(statement, "is_select", False)) and (
+        getattr(statement, "_for_update_arg", None) is None
+    )
+
+
+def _lazy_transactions_possible(dbapi_connection) -> bool:
+    """Whether a request's connection may read without a transaction: a web request, the
+    server's READ COMMITTED level (where every statement of a transaction takes its own
+    snapshot anyway) and no isolation level, read-only or deferrable mode chosen through
+    SQLAlchemy's execution options (services/backup.py reads in REPEATABLE READ)."""
+    from psycopg import IsolationLevel
+
+    return (
+        has_request_context()
+        and not dbapi_connection.autocommit
+        and dbapi_connection.isolation_level in (None, IsolationLevel.READ_COMMITTED)
+        and dbapi_connection.read_only is None
+        and dbapi_connection.deferrable is None
+        and dbapi_connection.pgconn.transaction_status == 0  # IDLE
+    )
 
 
 def _transaction_begins(conn) -> None:
-    conn.info[_WROTE] = False
+    """A SQLAlchemy transaction begins on a psycopg connection: in a web request, without
+    BEGIN (the connection in autocommit) until its first write (:func:`_note_writes`)."""
+    info = conn.info
+    info[_WROTE] = False
+    dbapi_connection = conn.connection.dbapi_connection
+    if info.get(_LAZY) or _lazy_transactions_possible(dbapi_connection):
+        # A transaction that began lazily and wrote ended with COMMIT or ROLLBACK: idle again.
+        if not dbapi_connection.autocommit:
+            dbapi_connection.autocommit = True
+        info[_LAZY] = True
 
 
 def _note_writes(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ARG001
-    compiled = getattr(context, "compiled", None)
-    if compiled is None or not getattr(compiled.statement, "is_select", False):
-        conn.info[_WROTE] = True  # DML, DDL, a textual or driver-level statement: a write
+    if _reads_only(context):
+        return
+    info = conn.info
+    info[_WROTE] = True  # DML, DDL, a lock, a textual or driver-level statement: a write
+    if info.get(_LAZY) and cursor.connection.autocommit:
+        one = info.get(_ONE)
+        if one is None:
+            # The transaction's first write: psycopg sends BEGIN before it, and every later
+            # statement of the transaction runs in it, up to its COMMIT or ROLLBACK.
+            cursor.connection.autocommit = False
+        elif one:
+            info[_ONE] = False  # the declared single statement: alone, atomic by itself
+        else:
+            raise RuntimeError(
+                "one_statement_write(): a second write; the first one is already committed"
+            )
+
+
+def _end_lazy_transaction(dbapi_connection, connection_record) -> None:
+    """On the way back to the pool (after the pool's rollback, which sends nothing when no
+    transaction is open): the connection starts its next transactions with BEGIN again, for
+    whoever takes it (a command, a job)."""
+    if connection_record is not None and connection_record.info.pop(_LAZY, False):
+        connection_record.info.pop(_ONE, None)
+        if dbapi_connection is not None and dbapi_connection.autocommit:
+            try:
+                dbapi_connection.autocommit = False
+            except Exception:  # noqa: BLE001 - still in a transaction: the pool must drop it
+                connection_record.invalidate()
+
+
+@contextlib.contextmanager
+def one_statement_write(connection) -> Iterator[None]:
+    """Run the one write statement inside the block on its own, without BEGIN and COMMIT.
+
+    For a request that only read and then writes one row it commits at once (the officials'
+    audit INSERT of a download): on PostgreSQL the statement runs in autocommit, atomic by
+    itself, which saves two round trips. Only when the transaction has written nothing yet
+    and the session holds no pending change (else a transaction as always); a second write
+    in the block raises RuntimeError (the first one is already committed, so this is a
+    programming error to catch in tests). The caller commits the session after the block, as
+    it would anyway. SQLite and other connections: no effect.
+    """
+    info = connection.info
+    session = db.session()
+    use = (
+        info.get(_LAZY)
+        and not info.get(_WROTE, True)
+        and not (session.new or session.dirty or session.deleted)
+    )
+    if not use:
+        yield
+        return
+    info[_ONE] = True
+    try:
+        yield
+    finally:
+        info.pop(_ONE, None)
 
 
 def _end_reading_transaction(exc: BaseException | None) -> None:
@@ -220,6 +319,8 @@ def _end_reading_transaction(exc: BaseException | None) -> None:
     transaction ran through SQLAlchemy was a SELECT (anything else, or an unknown connection:
     the rollback as before). Writing through a raw DBAPI cursor is not seen here: such code
     commits or rolls back itself. Runs before Flask-SQLAlchemy's ``session.remove()``.
+    A web request's reading transaction sent no BEGIN (:func:`_transaction_begins`): nothing
+    to end, the rollback of ``session.remove()`` sends nothing either.
     """
     if exc is not None or not db.session.registry.has():
         return
@@ -230,7 +331,10 @@ def _end_reading_transaction(exc: BaseException | None) -> None:
     # loaded here and used after the request (detached) keep their attributes.
     expire = session.expire_on_commit
     try:
-        if not session.connection().info.get(_WROTE, True):
+        connection = session.connection()
+        if connection.info.get(_LAZY) and connection.connection.dbapi_connection.autocommit:
+            return
+        if not connection.info.get(_WROTE, True):
             session.expire_on_commit = False
             session.commit()
     except Exception:  # noqa: BLE001 - session.remove() (next) rolls back whatever is left
@@ -251,6 +355,7 @@ def init_app(app: Flask) -> None:
             event.listen(engine, "checkout", _drop_dead_connection)
         event.listen(engine, "begin", _transaction_begins)
         event.listen(engine, "before_cursor_execute", _note_writes)
+        event.listen(engine, "checkin", _end_lazy_transaction)
     if psycopg:
         app.teardown_appcontext(_end_reading_transaction)  # runs before the session's removal
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

@@ -10,7 +10,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import insert, select
 
-from ..database import commit_keeping_state
+from ..database import commit_keeping_state, one_statement_write
 from ..extensions import db
 from ..models import AuditEvent, User
 from ..reports.cells import CsvWriter
@@ -51,24 +51,28 @@ def record_now(action: str, target: str = "", **detail) -> None:
     For a request that only reads (a download): :func:`record` with ``commit`` builds an ORM
     object (a flush) and its commit expires every object the request loaded, which are then
     read again if anything touches them. Here the session's objects stay as they are: they
-    were read in this transaction, and the request ends with it.
+    were read in this transaction, and the request ends with it. When nothing was written
+    before it, the INSERT is the transaction's only statement that writes: on PostgreSQL it
+    runs alone, without BEGIN and COMMIT (:func:`surveyapp.database.one_statement_write`).
     """
     user = None
     if has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
     ip = (request.remote_addr or "") if has_request_context() else ""  # see record()
-    db.session.connection().execute(
-        _INSERT,
-        {
-            "at": datetime.utcnow(),
-            "user_id": user.id if user else None,
-            "username": user.username if user else str(detail.pop("username", "")),
-            "action": action,
-            "target": target[:200],
-            "detail": detail,
-            "ip": ip[:64],
-        },
-    )
+    connection = db.session.connection()
+    with one_statement_write(connection):  # PostgreSQL: no BEGIN and COMMIT around it
+        connection.execute(
+            _INSERT,
+            {
+                "at": datetime.utcnow(),
+                "user_id": user.id if user else None,
+                "username": user.username if user else str(detail.pop("username", "")),
+                "action": action,
+                "target": target[:200],
+                "detail": detail,
+                "ip": ip[:64],
+            },
+        )
     commit_keeping_state()
 
 
