@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument(
         "--sort", default="cumulative", help="profile order (cumulative, tottime, ncalls, ...)"
     )
+    parser.add_argument("--dump", help="write the profile's pstats to this file")
     parser.add_argument("--enumerators", type=int, default=0, help="grow the wave (see above)")
     parser.add_argument("--kinds", help="comma-separated kinds to run (default: all)")
     parser.add_argument(
@@ -208,6 +209,8 @@ def main() -> None:
             for statement in counted:
                 print("      " + " ".join(statement.split())[:150])
         if profile:
+            if args.dump:
+                profile.dump_stats(args.dump)
             stats = pstats.Stats(profile).sort_stats(args.sort)
             if args.only:
                 stats.print_stats(args.only, 45)
