@@ -23,34 +23,36 @@ def load_user(user_id: str):
     row (its columns, no ORM loading), checked against the session, then made the session's
     ``User`` as a query would have (persistent, its relationships loaded when used).
     """
-    from . import sessions
-
+    statement, sessions, user_class = _LOADER or _loader()
     try:
-        row = db.session.execute(_account_row(), {"id": int(user_id)}).one_or_none()
+        account_id = int(user_id)
     except ValueError:
         row = None
+    else:
+        # Core on the session's connection (as the token check): the ORM's per-statement
+        # work is not needed for one plain row.
+        row = db.session.connection().execute(statement, {"id": account_id}).one_or_none()
     if row is None or not sessions.is_current(row):
         sessions.end()
         return None
+    return user_class.from_row(row)
+
+
+_LOADER: tuple | None = None
+
+
+def _loader() -> tuple:
+    """``SELECT`` every column of ``user_account`` by ``:id``, the session checks and
+    ``User``: imported and built at the first request, not at every one."""
+    global _LOADER
+    from sqlalchemy import bindparam, select
+
+    from . import sessions
     from .models import User
 
-    return User.from_row(row)
-
-
-_ACCOUNT_ROW = None
-
-
-def _account_row():
-    """``SELECT`` every column of ``user_account`` by ``:id`` (built once)."""
-    global _ACCOUNT_ROW
-    if _ACCOUNT_ROW is None:
-        from sqlalchemy import bindparam, select
-
-        from .models import User
-
-        table = User.__table__
-        _ACCOUNT_ROW = select(table).where(table.c.id == bindparam("id"))
-    return _ACCOUNT_ROW
+    table = User.__table__
+    _LOADER = (select(table).where(table.c.id == bindparam("id")), sessions, User)
+    return _LOADER
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -52,10 +52,13 @@ def is_current(user) -> bool:
     """Tell whether the session still belongs to ``user`` (a ``User`` or its ``user_account``
     row): same generation, account active, not too old, not idle too long. Refreshes the idle
     timestamp when it is."""
-    stamps = generation, login_at, seen_at = [
-        session.get(k) for k in (GENERATION, LOGIN_AT, SEEN_AT)
-    ]
-    if not all(type(v) is int for v in stamps):
+    current = session._get_current_object()  # type: ignore[attr-defined]  (once, not per key)
+    generation, login_at, seen_at = (
+        current.get(GENERATION),
+        current.get(LOGIN_AT),
+        current.get(SEEN_AT),
+    )
+    if not (type(generation) is int and type(login_at) is int and type(seen_at) is int):
         return False  # a session from before these checks, or not made by ``start``
     now = clock()
     config = current_app.config
@@ -67,7 +70,7 @@ def is_current(user) -> bool:
     ):
         return False
     if now - seen_at >= _SEEN_RESOLUTION:
-        session[SEEN_AT] = int(now)
+        current[SEEN_AT] = int(now)
     return True
 
 

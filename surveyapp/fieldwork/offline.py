@@ -7,6 +7,8 @@ the server checks every answer again on sync.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -190,11 +192,12 @@ _ASSIGNMENTS = (
 @dataclass(frozen=True)
 class _Places:
     """What the document says of an assignment's locality: its code and path, and the JSON
-    text of the localities it may file interviews under."""
+    of the localities it may file interviews under (UTF-8) with a digest of it."""
 
     code: str
     path: str
-    json: str
+    json: bytes
+    digest: bytes
 
 
 #: :class:`_Places` by language, locality, whether it may be changed and the stamp of the
@@ -259,9 +262,47 @@ def user_assignments(user: User) -> list[Assignment]:
     ).all()
 
 
-def assignments_json(user: User, lang: str, dumps: Callable[[Any], str]) -> str:
-    """Return ``{"assignments": [...]}`` as JSON text (``dumps`` encodes): ``user``'s
-    assignments with the localities they may file interviews under.
+#: Where each assignment's list of localities goes in the document made without them: a text
+#: that no JSON of this application's data holds (a NUL character and a random token).
+_SLOT = "\x00localities " + secrets.token_hex(8) + " %d\x00"
+
+
+@dataclass(frozen=True)
+class AssignmentsDocument:
+    """``{"assignments": [...]}`` as JSON: the document without the localities' lists (small,
+    made per request), cut where each list goes, and the lists (large, cached with their
+    digests)."""
+
+    pieces: tuple[bytes, ...]  # one more than ``places``
+    places: tuple[_Places, ...]
+
+    @property
+    def etag(self) -> str:
+        """A strong validator of :attr:`body`, from the small pieces and the lists' digests
+        (hashing the whole document again was a tenth of the request's time): the same
+        document on every server, another one whenever any of its bytes differ."""
+        digest = hashlib.blake2b(digest_size=16)
+        for piece, places in zip(self.pieces, self.places, strict=False):
+            digest.update(len(piece).to_bytes(8, "big"))
+            digest.update(piece)
+            digest.update(places.digest)
+        digest.update(self.pieces[-1])
+        return digest.hexdigest()
+
+    @property
+    def body(self) -> bytes:
+        """The document's bytes (UTF-8), the lists in their places."""
+        parts = [self.pieces[0]]
+        for places, piece in zip(self.places, self.pieces[1:], strict=True):
+            parts += (places.json, piece)
+        return b"".join(parts)
+
+
+def assignments_document(
+    user: User, lang: str, dumps: Callable[[Any], str], end: str = ""
+) -> AssignmentsDocument:
+    """``user``'s assignments with the localities they may file interviews under, as
+    ``{"assignments": [...]}`` encoded by ``dumps`` (then ``end``).
 
     One statement when the localities of every assignment are known for the locality
     table's current stamp; two more (plain rows, whatever the number of assignments and
@@ -270,12 +311,10 @@ def assignments_json(user: User, lang: str, dumps: Callable[[Any], str]) -> str:
     # (the largest part of this request's own time).
     rows = db.session.connection().execute(_ASSIGNMENTS, {"user_id": user.id}).all()
     places = _places(rows, lang, dumps)
-    fragments: dict[str, str] = {}
+    shown: list[_Places] = []
     out = []
     for a in rows:
         known = places[a.locality_id, bool(a.locality_editable)]
-        marker = f"\x00localities {len(fragments)}\x00"
-        fragments[dumps(marker)] = known.json
         out.append(
             {
                 "id": a.id,
@@ -295,14 +334,18 @@ def assignments_json(user: User, lang: str, dumps: Callable[[Any], str]) -> str:
                     "modes": [m for m in a.modes.split(",") if m],  # Survey.mode_list
                 },
                 "locality": {"code": known.code, "path": known.path},
-                "localities": marker,
+                "localities": _SLOT % len(shown),
                 "questionnaire": {"version_id": a.questionnaire_version_id, "sha256": a.sha256},
             }
         )
-    text = dumps({"assignments": out})
-    for marker, fragment in fragments.items():
-        text = text.replace(marker, fragment, 1)
-    return text
+        shown.append(known)
+    rest = dumps({"assignments": out}) + end
+    pieces = []
+    for i in range(len(shown)):
+        piece, _slot, rest = rest.partition(dumps(_SLOT % i))
+        pieces.append(piece.encode())
+    pieces.append(rest.encode())
+    return AssignmentsDocument(tuple(pieces), tuple(shown))
 
 
 def _places(rows: list, lang: str, dumps: Callable[[Any], str]) -> dict[tuple, _Places]:
@@ -327,10 +370,12 @@ def _places(rows: list, lang: str, dumps: Callable[[Any], str]) -> dict[tuple, _
         for row in db.session.execute(_BELOW, {"roots": editable_roots}):
             below[row.root].append(row)
     for root, editable in missing:
+        text = dumps(_filing_places(root, editable, above, below.get(root, []), lang)).encode()
         made = _Places(
             code=above[root].code,
             path=_root_path(root, above, lang),
-            json=dumps(_filing_places(root, editable, above, below.get(root, []), lang)),
+            json=text,
+            digest=hashlib.blake2b(text, digest_size=16).digest(),
         )
         if stamp is not None:
             made = _PLACES.put((stamp, lang, root, editable), made)

@@ -334,9 +334,11 @@ _OPEN_BEFORE_CHANGE = {"accounts.change_password", "auth.logout", "auth.set_lang
 @bp.before_app_request
 def require_password_change():
     """After an administrator's reset, the temporary password opens only the change page."""
-    if request.endpoint in _OPEN_BEFORE_CHANGE or request.endpoint is None:
+    endpoint = request.endpoint  # (every request passes here: each proxy read once)
+    if endpoint in _OPEN_BEFORE_CHANGE or endpoint is None:
         return None
-    if not current_user.is_authenticated or not current_user.must_change_password:
+    user = current_user._get_current_object()
+    if not user.is_authenticated or not user.must_change_password:
         return None
     if request.path.startswith("/api/"):
         response = jsonify(
