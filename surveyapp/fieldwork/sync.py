@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ..caching import BoundedCache
@@ -349,14 +349,17 @@ class _Context:
         # name when every item names one (an item without one is filed under one of the
         # wave's assignments).
         named = _named_assignments(items)
+        uuids = _item_uuids(items)
         if named is None:
-            query, params = _ASSIGNMENTS, {"user_id": user.id}
+            query, params = _ASSIGNMENTS, {"user_id": user.id, "uuids": uuids}
         else:
-            query, params = _NAMED_ASSIGNMENTS, {"user_id": user.id, "ids": named}
+            query, params = _NAMED_ASSIGNMENTS, {"user_id": user.id, "ids": named, "uuids": uuids}
         rows = db.session.execute(query, params).unique().all()
         self.assignments = [row[0] for row in rows]
         # None without an assignment (or a stamp): then nothing is cached on it.
         self.stamp: str | None = rows[0][1] if rows else None
+        # How many of the items' UUIDs are stored already (None: not known, no assignment).
+        self.stored: int | None = rows[0][2] if rows else None
         self._localities: dict[str, Place | None] = {}
         self._chains: list[list[Locality]] = []
 
@@ -457,6 +460,17 @@ def _places(rows, found) -> Place | None:
 _PLACES: BoundedCache[Place] = BoundedCache(4096)
 
 
+def _item_uuids(items: list[Any]) -> list[str]:
+    """The canonical form of every valid UUID the items carry (as :func:`_stored` reads
+    them)."""
+    keys = set()
+    for item in items:
+        value = item.get("uuid") if isinstance(item, dict) else None
+        if isinstance(value, str) and (key := _uuid_key(value.strip())) is not None:
+            keys.add(key)
+    return sorted(keys)
+
+
 def _named_assignments(items: list[Any]) -> list[int] | None:
     """The assignment ids the items name, or None if an item names none."""
     named = set()
@@ -482,8 +496,17 @@ _STAMP = (
     .scalar_subquery()
     .label("localities_stamp")
 )
+#: How many of the batch's UUIDs are stored already, also a column of that query: none, the
+#: usual case, spares the read of which ones (:func:`_stored`).
+_STORED_COUNT = (
+    select(func.count())
+    .select_from(Response.__table__)
+    .where(Response.__table__.c.uuid.in_(bindparam("uuids", expanding=True)))
+    .scalar_subquery()
+    .label("stored")
+)
 _NAMED_ASSIGNMENTS = (
-    select(Assignment, _STAMP)
+    select(Assignment, _STAMP, _STORED_COUNT)
     .where(
         Assignment.enumerator_id == bindparam("user_id"),
         Assignment.id.in_(bindparam("ids", expanding=True)),
@@ -501,7 +524,7 @@ _NAMED_ASSIGNMENTS = (
 )
 # All of them, for items filed by wave: each candidate's locality may be named in a refusal.
 _ASSIGNMENTS = (
-    select(Assignment, _STAMP)
+    select(Assignment, _STAMP, _STORED_COUNT)
     .where(Assignment.enumerator_id == bindparam("user_id"))
     .options(
         joinedload(Assignment.locality),
@@ -699,7 +722,7 @@ def submit_items(user: User, items: list[Any], hooks: Iterable[ItemHook] = ()) -
             pending.append((i, _submission(ctx, item, hooks)))
         except ItemError as exc:
             results[i] = ItemResult(i, uuid, exc.status, exc.outcome, exc.text or exc.message)
-    stored = _stored(user, pending)
+    stored = _stored(user, pending) if ctx.stored != 0 else {}
     pending = _corrections(user, pending, results, stored)
     outcomes = submit_responses([sub for _, sub in pending], stored=set(stored)) if pending else []
     for (i, sub), outcome in zip(pending, outcomes, strict=True):
