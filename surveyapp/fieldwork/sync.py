@@ -32,7 +32,13 @@ from ..models import (
 )
 from ..models.fieldwork import CatiCase, ResponseParadata, ResponseReview
 from ..questionnaire import AnswerError
-from ..services.responses import Submission, SubmissionError, submit_responses
+from ..services.responses import (
+    NewResponse,
+    Row,
+    Submission,
+    SubmissionError,
+    submit_responses,
+)
 from .assignments import FilingRefused, check_filing, filing_assignment
 
 #: Most submissions one request may carry.
@@ -66,7 +72,7 @@ class ItemResult:
     #: For people: a :class:`~surveyapp.errors.Text` the interface translates (or a text).
     message: str | Text = ""
     answer_errors: list[AnswerError] = field(default_factory=list)
-    response: Response | None = None
+    response: Response | NewResponse | None = None
 
 
 def read_body(data: bytes) -> tuple[list[Any], bool]:
@@ -276,18 +282,25 @@ class Paradata:
     saved_at: datetime | None = None
     gps: tuple[float, float, float | None] | None = None
 
-    def row(self, response: Response, channel: str) -> ResponseParadata:
+    def row(self, response: Response | NewResponse, channel: str) -> Row:
+        """The paradata row of ``response`` (stored, its id known)."""
         lat, lon, accuracy = self.gps or (None, None, None)
-        return ResponseParadata(
-            response=response,
-            channel=channel,
-            device=self.device,
-            group_seconds=self.group_seconds,
-            client_saved_at=self.saved_at,
-            gps_lat=lat,
-            gps_lon=lon,
-            gps_accuracy_m=accuracy,
+        return Row(
+            _PARADATA,
+            {
+                "response_id": response.id,
+                "channel": channel,
+                "device": self.device,
+                "group_seconds": self.group_seconds,
+                "client_saved_at": self.saved_at,
+                "gps_lat": lat,
+                "gps_lon": lon,
+                "gps_accuracy_m": accuracy,
+            },
         )
+
+
+_PARADATA = ResponseParadata.__table__
 
 
 def parse_paradata(value: Any) -> Paradata:
@@ -660,7 +673,7 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
                 Text(N_("'%(key)s' is in the future; check the clock"), key=name),
             )
     paradata = parse_paradata(item.get("paradata"))
-    extras: list[Callable[[Response], Iterable[object]]] = [
+    extras: list[Callable[[Response | NewResponse], Iterable[object]]] = [
         lambda response: [paradata.row(response, "api")]
     ]
     for hook in hooks:
@@ -684,7 +697,7 @@ def _submission(ctx: _Context, item: Any, hooks: Iterable[ItemHook]) -> Submissi
 
 #: A check on an item beyond the standard ones (e.g. its CATI case): returns a function giving
 #: rows to store with a newly created response, or None; raises :class:`ItemError` to refuse.
-ItemHook = Callable[[User, dict, Wave], Callable[[Response], Iterable[object]] | None]
+ItemHook = Callable[[User, dict, Wave], Callable[[Response | NewResponse], Iterable[object]] | None]
 
 
 def _refused(index: int, sub: Submission, error: SubmissionError) -> ItemResult:

@@ -8,11 +8,11 @@ import uuid as uuidlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
 
 from ..database import commit_keeping_state, sqlite_write_lock
 from ..errors import N_, Text, UserError
@@ -63,8 +63,10 @@ class Submission:
     ended_at: datetime | None = None
     paradata: dict = field(default_factory=dict)
     # Rows of other modules (fieldwork paradata, a CATI case's outcome) to store in the same
-    # transaction as a newly created response; not called for an identical resend.
-    extra_rows: Callable[[Response], Iterable[object]] | None = None
+    # transaction as a newly created response, given it (a :class:`NewResponse`, or the
+    # Response when stored alone): ORM objects or :class:`Row` s; not called for an
+    # identical resend.
+    extra_rows: Callable[[Any], Iterable[object]] | None = None
 
 
 def content_hash(sub: Submission, cleaned: dict) -> str:
@@ -196,15 +198,43 @@ def _new_response(sub: Submission, checked: CheckedSubmission) -> Response:
     response = Response(**response_values(sub, checked))
     response.answers = list(answer_rows(checked.cleaned))
     if sub.extra_rows is not None:
-        db.session.add_all(list(sub.extra_rows(response)))
+        db.session.add(response)
+        db.session.flush()  # the id a plain :class:`Row` refers to
+        extras = list(sub.extra_rows(response))
+        db.session.add_all([row for row in extras if not isinstance(row, Row)])
+        _bulk_insert([row for row in extras if isinstance(row, Row)])
     return response
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row for ``extra_rows`` to insert as it is: a table and its column values (an ORM
+    object costs more to build and to read back than the INSERT)."""
+
+    table: Table
+    values: dict
+
+
+@dataclass(frozen=True)
+class NewResponse:
+    """A response :func:`submit_responses` just inserted: what its callers and ``extra_rows``
+    read of it (no ORM object: building one and attaching it to the session cost more than
+    the INSERT)."""
+
+    id: int
+    uuid: str
+    submitted_at: datetime
+    content_hash: str  # a repeat of its UUID in the same batch is compared with it
 
 
 @dataclass
 class Outcome:
-    """What became of one submission of a batch: stored, recognised, or refused."""
+    """What became of one submission of a batch: stored, recognised, or refused.
 
-    response: Response | None = None
+    ``response`` is the stored Response, or a :class:`NewResponse` when this batch stored it
+    (both have ``id``, ``uuid`` and ``submitted_at``)."""
+
+    response: Response | NewResponse | None = None
     created: bool = False
     error: SubmissionError | None = None
 
@@ -262,7 +292,10 @@ def submit_responses(subs: list[Submission], stored: set[str] | None = None) -> 
             # One INSERT … RETURNING of the new ids for the batch, in the order of ``rows``
             # (Core: the ORM's bulk insert built an object from every returned row).
             ids = db.session.connection().execute(_INSERT_RESPONSES, rows).scalars().all()
-            stored = [_loaded(Response, row, id=id) for row, id in zip(rows, ids, strict=True)]
+            stored = [
+                NewResponse(id, row["uuid"], row["submitted_at"], row["content_hash"])
+                for row, id in zip(rows, ids, strict=True)
+            ]
             extras = []
             for i, response in zip(fresh, stored, strict=True):
                 outcomes[i].response, outcomes[i].created = response, True
@@ -324,26 +357,21 @@ _INSERT_RESPONSES = insert(Response.__table__).returning(
 )
 
 
-def _loaded(model: type, values: dict, **more):
-    """An object of ``model`` for a row just inserted with ``values``, attached to the session
-    as if loaded from it (no INSERT pending; a column not given is read when first used)."""
-    obj = model(**values, **more)
-    make_transient_to_detached(obj)
-    db.session.add(obj)
-    return obj
-
-
 def _bulk_insert(objects: list) -> None:
-    """Insert new ORM objects (paradata, call attempts) with one Core INSERT per table.
+    """Insert new ORM objects (call attempts) and :class:`Row` s (paradata) with one Core
+    INSERT per table and set of columns.
 
-    Their column values are read from the objects, and the keys of the many-to-one
+    An object's column values are read from it, and the keys of the many-to-one
     relationships they were given (``response=…``) from the related rows, which already have
     their ids; the objects themselves are not added to the session. Column defaults apply as
     for any INSERT (the ORM's bulk insert, used before, spent more on bookkeeping than the
     database on the rows).
     """
-    groups: dict[tuple[type, frozenset], list[dict]] = {}
+    groups: dict[tuple[object, frozenset], list[dict]] = {}
     for obj in objects:
+        if isinstance(obj, Row):
+            groups.setdefault((obj.table, frozenset(obj.values)), []).append(obj.values)
+            continue
         mapper = sa_inspect(type(obj))
         state = obj.__dict__
         values = {
@@ -360,10 +388,10 @@ def _bulk_insert(objects: list) -> None:
                     target, sa_inspect(type(target)).get_property_by_column(remote).key
                 )
         # One statement per table and set of columns given (an executemany needs the same).
-        groups.setdefault((type(obj), frozenset(values)), []).append(values)
+        groups.setdefault((type(obj).__table__, frozenset(values)), []).append(values)
     connection = db.session.connection() if groups else None
-    for (model, _columns), rows in groups.items():
-        connection.execute(insert(model.__table__), rows)
+    for (table, _columns), rows in groups.items():
+        connection.execute(insert(table), rows)
 
 
 def _insert_answer_rows(rows: list[tuple]) -> None:
@@ -385,7 +413,7 @@ def _insert_answer_rows(rows: list[tuple]) -> None:
     connection.exec_driver_sql(statement, rows)
 
 
-def _resend(existing: Response, digest: str) -> tuple[Response, bool]:
+def _resend(existing: Response | NewResponse, digest: str) -> tuple[Response | NewResponse, bool]:
     if existing.content_hash != digest:
         raise SubmissionError(
             Text(
