@@ -40,3 +40,38 @@ def test_every_migration_goes_down_and_up_again(demo):
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
         assert differences == [], "\n".join(str(d) for d in differences)
+
+
+def test_the_waves_change_stamps_go_down_and_up(demo):
+    """Migration 0019: every existing wave gets a stamp, the triggers replace it when one of
+    its responses changes; downgraded, the triggers and the waves' stamps are gone."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select, update
+
+    from surveyapp.models import ChangeStamp, Response, Wave, responses_stamp
+
+    def stamps() -> dict[str, str]:
+        rows = db.session.execute(select(ChangeStamp.name, ChangeStamp.stamp)).all()
+        return {name: stamp for name, stamp in rows if name.startswith("responses:")}
+
+    with demo.app_context():
+        waves = db.session.scalars(select(Wave.id)).all()
+        db.session.remove()
+        downgrade(revision="0018")
+        assert stamps() == {}
+        db.session.execute(update(Response).values(status="submitted"))
+        db.session.commit()
+        assert stamps() == {}  # no trigger left
+        upgrade()
+        db.session.remove()
+        first = stamps()
+        assert set(first) == {responses_stamp(w) for w in waves}
+        response = db.session.scalar(select(Response).order_by(Response.id))
+        response.status = "rejected"
+        db.session.commit()
+        now = stamps()
+        changed = responses_stamp(response.wave_id)
+        assert now[changed] != first[changed]
+        assert {k: v for k, v in now.items() if k != changed} == {
+            k: v for k, v in first.items() if k != changed
+        }

@@ -1,7 +1,15 @@
 """Database models: localities, users, questionnaires, surveys and waves, responses."""
 
 from .audit import AuditEvent
-from .localities import LEVELS, LOCALITY_STAMP, ChangeStamp, Locality, LocalityPopulation
+from .localities import (
+    LEVELS,
+    LOCALITY_STAMP,
+    RESPONSES_STAMP,
+    ChangeStamp,
+    Locality,
+    LocalityPopulation,
+    responses_stamp,
+)
 from .questionnaires import QuestionnaireVersion
 from .responses import Answer, Response
 from .surveys import Assignment, Survey, Wave
@@ -10,6 +18,7 @@ from .users import ROLES, LoginThrottle, User
 __all__ = [
     "LEVELS",
     "LOCALITY_STAMP",
+    "RESPONSES_STAMP",
     "ROLES",
     "Answer",
     "AuditEvent",
@@ -23,6 +32,7 @@ __all__ = [
     "Survey",
     "User",
     "Wave",
+    "responses_stamp",
 ]
 from . import (
     fieldwork,  # noqa: E402, F401  (API tokens, paradata, reviews, CATI: models/fieldwork.py)

@@ -74,17 +74,29 @@ class LocalityPopulation(db.Model):
 
 #: The :class:`ChangeStamp` that changes with any row of the locality table.
 LOCALITY_STAMP = "locality"
+#: The prefix of the :class:`ChangeStamp` rows of waves: ``responses:<wave id>`` changes with
+#: any response of that wave (migration 0019).
+RESPONSES_STAMP = "responses:"
+
+
+def responses_stamp(wave_id: int) -> str:
+    """The name of the :class:`ChangeStamp` of wave ``wave_id``'s responses."""
+    return f"{RESPONSES_STAMP}{wave_id}"
 
 
 class ChangeStamp(db.Model):
     """A random token that database triggers replace whenever a table changes (migration
     0018): a cheap version of that table for caches shared by every server, read in the same
     statement as what it guards. Rows: :data:`LOCALITY_STAMP` (any insert, update or delete of
-    a locality). A missing row means "unknown": nothing may be cached on it. A restored
-    backup brings the localities, whose inserts replace the stamp.
+    a locality) and, per wave, :func:`responses_stamp` (any insert, update or delete of one of
+    its responses, TRUNCATE of them all, the wave's creation; written at COMMIT on
+    PostgreSQL: migration 0019). A missing row means "unknown": nothing may be cached on it.
+    A restored backup brings the localities and responses, whose inserts replace the stamps.
 
-    On SQLite, a batch migration of ``locality`` (a copy of the table) drops its triggers:
-    create them again after one (tests/fieldwork/test_assignment_document.py fails otherwise).
+    On SQLite, a batch migration of ``locality``, ``response`` or ``wave`` (a copy of the
+    table) drops its triggers: create them again after one
+    (tests/fieldwork/test_assignment_document.py and tests/services/test_report_keys.py fail
+    otherwise).
     """
 
     __tablename__ = "change_stamp"

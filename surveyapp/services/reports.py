@@ -2,7 +2,8 @@
 
 Estimating a wave takes seconds (``wave_results``), a street's PDF a fraction of one, so the
 estimates and their report context (:class:`ReportBundle`) are computed once per *content*:
-the wave's responses (count, last id, last submission), those of the earlier waves, the
+the wave's responses and those of the earlier waves (each wave's change stamp, which the
+database replaces whenever one of its responses changes: migration 0019), the
 questionnaire version, the survey settings, the localities and their population counts, and
 the code that computes them. Each PDF is then cached under that key plus its street, language
 and the code that draws it. Nothing is recomputed until one of these changes; a change of any
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import String, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import contains_eager
 
 from ..caching import BoundedCache
@@ -41,7 +42,16 @@ from ..estimation.estimates import svyby, svyciprop
 from ..extensions import db
 from ..fieldwork.settings import settings_for
 from ..localtime import format_local
-from ..models import Locality, LocalityPopulation, QuestionnaireVersion, Response, Survey, Wave
+from ..models import (
+    ChangeStamp,
+    Locality,
+    LocalityPopulation,
+    QuestionnaireVersion,
+    Response,
+    Survey,
+    Wave,
+    responses_stamp,
+)
 from ..questionnaire import Indicator, Questionnaire
 from ..reports import (
     ReportError,
@@ -136,37 +146,53 @@ def code_version(part: str) -> str:
     return digest.hexdigest()[:16]
 
 
-#: The rows of :func:`_fingerprint_statement` that are not a wave's (wave ids are positive).
-_SHA_ROW, _PHONE_ROW = 0, -1
+#: The rows of :func:`_fingerprint_statement` that are not a wave's stamp.
+_SHA_ROW, _PHONE_ROW = "#questionnaire", "#phone"
 
 
 @lru_cache(maxsize=1)
 def _fingerprint_statement():
-    """The responses' aggregates by wave and status of the waves ``:waves``, then a row with
-    the content hash of questionnaire version ``:version`` and one with the number of
-    telephone cases of wave ``:wave`` (whether a report shows response rates)."""
+    """The change stamps ``:stamps`` (a wave's: :func:`~surveyapp.models.responses_stamp`,
+    replaced by the database whenever one of its responses changes), then a row with the
+    content hash of questionnaire version ``:version`` and one with the number of telephone
+    cases of wave ``:wave`` (whether a report shows response rates). Index look-ups only: its
+    cost does not grow with the responses."""
     from ..models.fieldwork import CatiCase
 
-    response = Response.__table__
+    stamp = ChangeStamp.__table__
     version = QuestionnaireVersion.__table__
     cases = CatiCase.__table__
-    counts = select(
-        response.c.wave_id,
-        response.c.status,
-        func.count(response.c.id),
-        func.max(response.c.id),
-        func.sum(response.c.id),
-        func.max(response.c.submitted_at),
-        func.max(response.c.revised_at),
-    ).where(response.c.wave_id.in_(bindparam("waves", expanding=True)))
-    counts = counts.group_by(response.c.wave_id, response.c.status)
-    sha = select(literal(_SHA_ROW), version.c.sha256, null(), null(), null(), null(), null()).where(
+    stamps = select(stamp.c.name, stamp.c.stamp, cast(null(), Integer)).where(
+        stamp.c.name.in_(bindparam("stamps", expanding=True))
+    )
+    sha = select(literal(_SHA_ROW), version.c.sha256, null()).where(
         version.c.id == bindparam("version")
     )
-    phone = select(
-        literal(_PHONE_ROW), null(), func.count(cases.c.id), null(), null(), null(), null()
-    ).where(cases.c.wave_id == bindparam("wave"))
-    return counts.union_all(sha, phone)  # the first select gives the columns' types
+    phone = select(literal(_PHONE_ROW), null(), func.count(cases.c.id)).where(
+        cases.c.wave_id == bindparam("wave")
+    )
+    return stamps.union_all(sha, phone)  # the first select gives the columns' types
+
+
+@lru_cache(maxsize=1)
+def _scan_statement():
+    """The responses' aggregates by wave and status of the waves ``:waves``: what identified
+    a wave's data before the stamps (migration 0019), read only for a wave without a stamp
+    (its row removed by hand)."""
+    response = Response.__table__
+    return (
+        select(
+            response.c.wave_id,
+            response.c.status,
+            func.count(response.c.id),
+            func.max(response.c.id),
+            func.sum(response.c.id),
+            func.max(response.c.submitted_at),
+            func.max(response.c.revised_at),
+        )
+        .where(response.c.wave_id.in_(bindparam("waves", expanding=True)))
+        .group_by(response.c.wave_id, response.c.status)
+    )
 
 
 def wave_fingerprints(
@@ -175,31 +201,40 @@ def wave_fingerprints(
     """The fingerprints of ``waves`` (see :func:`wave_fingerprint`), the content hash of
     questionnaire version ``version_id`` and the number of telephone cases of wave
     ``wave_id``, in one statement."""
-    by_wave: dict[int, list] = {w.id: [] for w in waves}
+    names = {responses_stamp(w.id): w.id for w in waves}
+    stamps: dict[int, Any] = {}
     sha, phone_cases = None, 0
     rows = db.session.connection().execute(
-        _fingerprint_statement(), {"waves": list(by_wave), "version": version_id, "wave": wave_id}
+        _fingerprint_statement(), {"stamps": list(names), "version": version_id, "wave": wave_id}
     )
-    for row_id, status, n, last, total, when, revised in rows:
-        if row_id == _SHA_ROW:
-            sha = status
-        elif row_id == _PHONE_ROW:
+    for name, value, n in rows:
+        if name == _SHA_ROW:
+            sha = value
+        elif name == _PHONE_ROW:
             phone_cases = n
         else:
-            by_wave[row_id].append([status, n, last, int(total or 0), str(when), str(revised)])
+            stamps[names[name]] = value
+    missing = [w.id for w in waves if w.id not in stamps]
+    if missing:
+        # Unknown (a stamp row removed by hand): the responses themselves identify the wave.
+        log.warning("waves %s have no change stamp: their responses are read instead", missing)
+        scanned: dict[int, list] = {i: [] for i in missing}
+        for row_id, status, n, last, total, when, revised in db.session.connection().execute(
+            _scan_statement(), {"waves": missing}
+        ):
+            scanned[row_id].append([status, n, last, int(total or 0), str(when), str(revised)])
+        stamps.update({i: ["scanned", *sorted(rows)] for i, rows in scanned.items()})
     return (
-        [
-            [w.id, w.code, w.name, str(w.starts_on), str(w.ends_on), *sorted(by_wave[w.id])]
-            for w in waves
-        ],
+        [[w.id, w.code, w.name, str(w.starts_on), str(w.ends_on), stamps[w.id]] for w in waves],
         sha,
         phone_cases,
     )
 
 
 def wave_fingerprint(wave: Wave) -> list:
-    """What identifies a wave's data: counts, ids, last submission and last correction of its
-    responses (a corrected sent-back interview keeps its id but gets ``revised_at``)."""
+    """What identifies a wave's data: the wave's dates and names and the stamp that the
+    database replaces whenever one of its responses is inserted, updated (reviewed,
+    corrected, moved to another wave) or deleted (migration 0019)."""
     return wave_fingerprints([wave])[0][0]
 
 
@@ -382,31 +417,27 @@ def street_boundaries(street_ids: Iterable[int]) -> dict[int, dict]:
     return {i: boundary for i, boundary in rows if boundary}
 
 
-def _key_parts(
-    survey: Survey, wave: Wave, localities: list | None = None, *, with_wave: bool = False
-) -> dict:
+def _key_parts(survey: Survey, wave: Wave, localities: list | None = None) -> dict:
     """What both of a wave's report keys depend on, computed once per request (see
-    :func:`report_bundle`): the earlier waves' fingerprints and the questionnaire's hash in
-    one statement (with ``with_wave`` the wave's own fingerprint too, under ``wave``), the
-    localities in another unless the caller read them (``localities``)."""
+    :func:`report_bundle`): the fingerprints of the wave (under ``wave``) and of the earlier
+    waves, and the questionnaire's hash, in one statement of index look-ups (the waves'
+    change stamps); the localities in another unless the caller read them
+    (``localities``)."""
     index = survey.waves.index(wave)
-    waves = survey.waves[: index + 1] if with_wave else survey.waves[:index]
     fingerprints, sha, phone_cases = wave_fingerprints(
-        waves, wave.questionnaire_version_id, wave.id
+        survey.waves[: index + 1], wave.questionnaire_version_id, wave.id
     )
-    parts = {
+    return {
         "code": code_version("results"),
         "settings": survey_settings(survey),
         # the hash only: the version's row carries the questionnaire's whole text
         "questionnaire": sha,
         "earlier": fingerprints[:index],
+        "wave": fingerprints[index],
         "localities": localities if localities is not None else _localities_fingerprint(survey),
         "released": wave.is_released,  # an unreleased wave's reports say so on every page
         "phone_cases": phone_cases,  # not part of the keys: whether to add response rates
     }
-    if with_wave:
-        parts["wave"] = fingerprints[index]
-    return parts
 
 
 def version_sha256(version_id: int) -> str | None:
@@ -418,14 +449,13 @@ def version_sha256(version_id: int) -> str | None:
 
 def bundle_key(survey: Survey, wave: Wave, parts: dict | None = None) -> str:
     """The content key of a wave's estimates and report context."""
-    parts = parts if parts is not None else _key_parts(survey, wave, with_wave=True)
-    own = parts["wave"] if "wave" in parts else wave_fingerprint(wave)
+    parts = parts if parts is not None else _key_parts(survey, wave)
     payload = {
         "code": parts["code"],
         "survey": [survey.id, survey.name, survey.modes],
         "settings": parts["settings"],
         "questionnaire": parts["questionnaire"],
-        "waves": [*parts["earlier"], own],
+        "waves": [*parts["earlier"], parts["wave"]],
         "localities": parts["localities"],
         "released": parts["released"],
     }
@@ -932,12 +962,9 @@ def report_bundle(
     cache = cache if cache is not None else report_cache()
     max_age = report_max_age() if wave.is_open else 0.0
     localities = scope.localities if scope is not None else None
-    # A closed wave's key needs its own fingerprint at once: read with the others.
-    parts = _key_parts(survey, wave, localities, with_wave=not max_age)
+    parts = _key_parts(survey, wave, localities)
     setting_key = _setting_key(survey, wave, parts)
-    # Within the freshness window the last bundle is served whatever arrived since, so its
-    # pointer is read first: the wave's own fingerprint (a scan of its responses, on every
-    # download) is needed only once the window has passed.
+    # Within the freshness window the last bundle is served whatever arrived since.
     if max_age:
         bundle = _recent_bundle(cache, setting_key, max_age)
         if bundle is not None:

@@ -7,10 +7,11 @@ SQL statements a request runs, counted with a SQLAlchemy event listener, must be
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 
 from surveyapp.extensions import db
 from surveyapp.fieldwork.dashboard import MAX_STATEMENTS
@@ -197,3 +198,33 @@ def test_the_officials_estimates_download_does_not_query_per_street(demo, client
     assert _statements(demo, client, f"{base}/streets/320106001.pdf") <= 5
     # the results page: the streets' outlines for its map instead of the audit row
     assert _statements(demo, client, f"{base}/results") <= 5
+
+
+def _reads_responses(app, client, url: str) -> list[str]:
+    """The statements of a (warm) request of ``url`` that read the response table."""
+    assert client.get(url).status_code == 200, url  # warm: the bundle is computed once
+    counter = Counter()
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    assert response.status_code == 200, url
+    return [s for s in counter.statements if re.search(r"\b(FROM|JOIN)\s+response\b", s)]
+
+
+def test_the_officials_downloads_do_not_read_the_responses(demo, client, auth):
+    """Whether a cached report still matches the waves' responses is one index look-up of
+    each wave's change stamp (migration 0019), whatever the number of responses: it was an
+    aggregate of every response of the wave and the earlier waves, on every download."""
+    assert auth.login("official", "official-demo-2026").status_code == 302
+    base = f"/officials/surveys/1/waves/{WAVE}"
+    for url in (f"{base}/estimates.csv", f"{base}/streets/320106001.pdf", f"{base}/results"):
+        assert _reads_responses(demo, client, url) == [], url
+    with demo.app_context():
+        db.session.execute(update(Wave).where(Wave.code == WAVE).values(is_open=False))
+        db.session.commit()
+    # a closed wave's key has its own responses' state too (no freshness window)
+    assert _reads_responses(demo, client, f"{base}/estimates.csv") == []
