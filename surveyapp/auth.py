@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from hashlib import sha512
 from typing import TypeVar
 
-from flask import Flask, abort
+from flask import Flask, abort, current_app, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
+from flask_login.config import EXEMPT_METHODS
 
 from .extensions import csrf, db, login_manager
 
@@ -60,9 +62,17 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 
     def decorator(view: F) -> F:
         @wraps(view)
-        @login_required
         def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
+            # Flask-Login's login_required, then the role, with current_user read once (every
+            # page of a logged-in user passes here).
+            user = current_user._get_current_object()
+            if (
+                request.method not in EXEMPT_METHODS
+                and not current_app.config.get("LOGIN_DISABLED")
+                and not user.is_authenticated
+            ):
+                return current_app.login_manager.unauthorized()
+            if user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
@@ -72,11 +82,27 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def session_identifier() -> str:
+    """Flask-Login's identifier of the client a session was opened by (``_create_identifier``:
+    a hash of its address and browser, compared on every request of a logged-in user), read
+    from the WSGI environment instead of through the request's header proxies: the same text
+    at a quarter of the cost (tests/web/test_sessions.py compares the two)."""
+    environ = request.environ
+    address = environ.get("HTTP_X_FORWARDED_FOR", environ.get("REMOTE_ADDR"))
+    if address is not None:
+        address = address.encode("utf-8").split(b",")[0].strip()
+    user_agent = environ.get("HTTP_USER_AGENT")
+    if user_agent is not None:
+        user_agent = user_agent.encode("utf-8")
+    return sha512(f"{address}|{user_agent}".encode()).hexdigest()
+
+
 def init_app(app: Flask) -> None:
     from .sessions import CookieSessions
 
     app.session_interface = CookieSessions()
     login_manager.init_app(app)
+    login_manager._session_identifier_generator = session_identifier
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to see this page.")
     csrf.init_app(app)

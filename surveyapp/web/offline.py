@@ -100,8 +100,9 @@ def _shell_page() -> str:
     if pages is None:
         pages = app.extensions.setdefault("offline_pages", BoundedCache(32))
     user = current_user._get_current_object()  # type: ignore[attr-defined]
+    req = request._get_current_object()  # type: ignore[attr-defined]
     # The language is what Babel's locale and catalogue follow (i18n.select_locale).
-    key = (select_locale(), user.role, request.method, request.script_root, request.full_path)
+    key = (select_locale(), user.role, req.method, req.script_root, req.full_path)
     parts = pages.get(key)
     if parts is None:
         page = render_template(
@@ -112,7 +113,7 @@ def _shell_page() -> str:
         )
         parts = pages.put(key, _SLOTS.split(page))
     values = {
-        _CSRF: escape(_csrf_token()),
+        _CSRF: escape(_csrf_token(app)),
         _USERNAME: escape(user.username),
         _NAME: escape(user.display_name or user.username),
     }
@@ -127,17 +128,17 @@ def _shell_page() -> str:
 _SIGNED: BoundedCache[str] = BoundedCache(4096)
 
 
-def _csrf_token() -> str:
+def _csrf_token(app) -> str:
     """:func:`flask_wtf.csrf.generate_csrf`, signed once per session token and process."""
-    config = current_app.config
+    config = app.config
     field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
-    if config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or field not in session:
+    current = session._get_current_object()  # type: ignore[attr-defined]
+    if config.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or field not in current:
         return generate_csrf()
-    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    token = _SIGNED.get((secret, field, session[field]))
+    key = (config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, field, current[field])
+    token = _SIGNED.get(key)
     if token is None:
-        token = generate_csrf()
-        token = _SIGNED.put((secret, field, session[field]), token)
+        token = _SIGNED.put(key, generate_csrf())
     return token
 
 

@@ -258,3 +258,28 @@ def test_a_remembered_cookie_still_expires_and_a_changed_one_is_refused(people, 
     monkeypatch.setattr(itsdangerous.timed, "time", later)
     monkeypatch.setattr(sessions, "time", later)
     assert _me(client) == 401  # the server's own limits (2 h idle, 12 h) are not reached
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"REMOTE_ADDR": "10.1.2.3", "HTTP_USER_AGENT": "Mozilla/5.0 (Linux; Android 13)"},
+        {"REMOTE_ADDR": "10.1.2.3"},
+        {"REMOTE_ADDR": "10.1.2.3", "HTTP_X_FORWARDED_FOR": " 192.0.2.7 , 10.0.0.1"},
+        {"HTTP_X_FORWARDED_FOR": "", "HTTP_USER_AGENT": "Tablette \xe9"},
+        {},
+    ],
+)
+def test_the_session_identifier_is_flask_logins(app, environ):
+    """Sessions opened before (and by Flask-Login's own code) keep their identifier."""
+    from flask_login.utils import _create_identifier
+
+    from surveyapp.auth import session_identifier
+
+    with app.test_request_context(environ_base=environ):
+        if "REMOTE_ADDR" not in environ:
+            from flask import request
+
+            request.environ.pop("REMOTE_ADDR", None)
+        assert session_identifier() == _create_identifier()
+        assert app.login_manager._session_identifier_generator is session_identifier
