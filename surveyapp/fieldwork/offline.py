@@ -147,12 +147,14 @@ _BELOW = (
     .order_by(_below.c.root, Locality.code)
 )
 
-#: How many interviews the user filed in each wave.
+#: How many interviews the user filed in the assignment's wave: counted in the index of the
+#: enumerator's interviews by wave (ix_response_enumerator_wave), for the assigned waves only
+#: (counting every interview the user ever filed, from the table, grew with each of them).
 _DONE = (
-    select(Response.wave_id, func.count(Response.id).label("n"))
-    .where(Response.enumerator_id == bindparam("user_id"))
-    .group_by(Response.wave_id)
-    .subquery("done")
+    select(func.count())
+    .select_from(Response)
+    .where(Response.enumerator_id == Assignment.enumerator_id, Response.wave_id == Wave.id)
+    .scalar_subquery()
 )
 
 #: The user's assignments with what the document shows of their waves and surveys, the
@@ -174,7 +176,7 @@ _ASSIGNMENTS = (
         Survey.id.label("survey_id"),
         Survey.name.label("survey_name"),
         Survey.modes,
-        func.coalesce(_DONE.c.n, 0).label("done"),
+        _DONE.label("done"),
         select(ChangeStamp.stamp)
         .where(ChangeStamp.name == LOCALITY_STAMP)
         .scalar_subquery()
@@ -183,7 +185,6 @@ _ASSIGNMENTS = (
     .join(Wave, Wave.id == Assignment.wave_id)
     .join(Survey, Survey.id == Wave.survey_id)
     .outerjoin(QuestionnaireVersion, QuestionnaireVersion.id == Wave.questionnaire_version_id)
-    .outerjoin(_DONE, _DONE.c.wave_id == Wave.id)
     .where(Assignment.enumerator_id == bindparam("user_id"))
     .order_by(Assignment.id)
 )

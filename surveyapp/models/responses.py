@@ -25,7 +25,7 @@ class Response(db.Model):
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     mode: Mapped[str] = mapped_column(String(16))
-    enumerator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    enumerator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     language: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
@@ -45,6 +45,9 @@ class Response(db.Model):
     # A wave's version, status, mode and localities: the estimates' check of a wave's stored
     # snapshot reads only this index, grouped in its order (migration 0008).
     __table_args__ = (
+        # An enumerator's interviews, by wave: the tablets' assignment list counts those of
+        # each assigned wave from this index alone (migration 0020).
+        Index("ix_response_enumerator_wave", "enumerator_id", "wave_id"),
         Index(
             "ix_response_wave_state",
             "wave_id",
