@@ -342,6 +342,13 @@ _INSERT_ANSWERS_QMARK = (
     "INSERT INTO answer (response_id, question, value, number, multiple, repeat_group, instance)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+#: PostgreSQL (psycopg): every row in one statement, each column an array (in their order).
+_INSERT_ANSWERS_UNNEST = (
+    "INSERT INTO answer (response_id, question, value, number, multiple, repeat_group, instance)"
+    " SELECT r, q, v, n, m, g, i FROM unnest(%s::integer[], %s::varchar[], %s::text[],"
+    " %s::float8[], %s::boolean[], %s::varchar[], %s::integer[])"
+    " WITH ORDINALITY AS t(r, q, v, n, m, g, i, o) ORDER BY o"
+)
 # The same constant statement in each driver's placeholder style (sqlite3: ?, psycopg: %s).
 _INSERT_ANSWERS = {
     "qmark": _INSERT_ANSWERS_QMARK,
@@ -404,6 +411,12 @@ def _insert_answer_rows(rows: list[tuple]) -> None:
     if not rows:
         return
     connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        # One statement whatever the number of rows: the columns as arrays (an executemany
+        # is one INSERT per row for the server to parse, plan and run).
+        columns = tuple(map(list, zip(*rows, strict=True)))
+        connection.exec_driver_sql(_INSERT_ANSWERS_UNNEST, columns)
+        return
     statement = _INSERT_ANSWERS.get(connection.dialect.paramstyle)
     if statement is None:
         db.session.execute(

@@ -136,3 +136,38 @@ def test_a_moved_or_renamed_locality_is_seen_by_the_next_interview(demo, client,
     assert door["grid"] in old.get_json()["message"]
     renamed = _post(client, token, door, locality=door["grid"] + "-new")
     assert renamed.status_code == 201, renamed.get_json()
+
+
+def test_the_answers_are_stored_in_the_order_of_the_questionnaire(demo, client, token, door):
+    """One INSERT of every answer (on PostgreSQL the columns as arrays): rows and their
+    order as the answers' own."""
+    from surveyapp.models import Answer
+    from surveyapp.questionnaire import clean_answers
+    from surveyapp.services.responses import answer_tuples
+
+    answers = full_answers(demo, seed=3)
+    body = submission(door, answers)
+    assert _post_body(client, token, body).status_code == 201
+    with demo.app_context():
+        wave = db.session.get(Wave, door["wave"])
+        cleaned, errors = clean_answers(wave.questionnaire_version.schema, answers)
+        assert not errors
+        response = db.session.scalar(select(Response).where(Response.uuid == body["uuid"]))
+        stored = db.session.execute(
+            select(
+                Answer.question,
+                Answer.value,
+                Answer.number,
+                Answer.multiple,
+                Answer.repeat_group,
+                Answer.instance,
+            )
+            .where(Answer.response_id == response.id)
+            .order_by(Answer.id)
+        ).all()
+    assert [tuple(row) for row in stored] == list(answer_tuples(cleaned))
+    assert len(stored) > 20
+
+
+def _post_body(client, token, body):
+    return client.post("/api/v1/submissions", json=body, headers=bearer(token))
