@@ -8,7 +8,7 @@ import os
 import select
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from flask import Flask, has_request_context
@@ -343,6 +343,88 @@ def _end_reading_transaction(exc: BaseException | None) -> None:
         session.expire_on_commit = expire
 
 
+class _DescribedResult:
+    """What psycopg's ``Column`` reads from a cursor, kept for one result."""
+
+    __slots__ = ("pgresult", "_encoding", "adapters")
+
+    def __init__(self, pgresult, encoding: str, adapters) -> None:
+        self.pgresult = pgresult
+        self._encoding = encoding
+        self.adapters = adapters
+
+
+class LazyDescription(Sequence):
+    """A psycopg cursor's ``description`` whose ``Column`` objects are made when first read.
+
+    psycopg builds the list anew at every access (a ``Column`` per column: its name decoded,
+    its type looked up: 8 µs for 12 columns), and SQLAlchemy reads it after every statement
+    that returns rows, but only uses it the first time a compiled statement runs: later runs
+    take the result's columns from the compiled statement's cache and only check that a
+    description exists. Same length, items and ``None`` when no rows, as psycopg's list.
+    """
+
+    __slots__ = ("_source", "_columns")
+
+    def __init__(self, source: _DescribedResult) -> None:
+        self._source = source
+        self._columns: list | None = None
+
+    def _built(self) -> list:
+        if self._columns is None:
+            from psycopg import Column
+
+            source = self._source
+            self._columns = [Column(source, i) for i in range(source.pgresult.nfields)]
+        return self._columns
+
+    def __len__(self) -> int:
+        return self._source.pgresult.nfields
+
+    def __getitem__(self, index):
+        return self._built()[index]
+
+    def __iter__(self):
+        return iter(self._built())
+
+    def __repr__(self) -> str:
+        return repr(self._built())
+
+
+def _lazy_description_cursor() -> type:
+    """psycopg's client cursor with a :class:`LazyDescription`, made once."""
+    global _LazyCursor
+    if _LazyCursor is None:
+        import psycopg
+        from psycopg import pq
+
+        rows = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
+
+        class Cursor(psycopg.Cursor):
+            __slots__ = ()
+            __module__ = __name__
+
+            @property
+            def description(self):
+                result = self.pgresult
+                if result and (result.nfields or result.status in rows):
+                    return LazyDescription(_DescribedResult(result, self._encoding, self.adapters))
+                return None
+
+        _LazyCursor = Cursor
+    return _LazyCursor
+
+
+_LazyCursor: type | None = None
+
+
+def _psycopg_connects(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    import psycopg
+
+    if dbapi_connection.cursor_factory is psycopg.Cursor:  # not one chosen in connect_args
+        dbapi_connection.cursor_factory = _lazy_description_cursor()
+
+
 def init_app(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options.setdefault("pool_pre_ping", pre_ping_needed(app.config["SQLALCHEMY_DATABASE_URI"]))
@@ -356,12 +438,51 @@ def init_app(app: Flask) -> None:
         event.listen(engine, "begin", _transaction_begins)
         event.listen(engine, "before_cursor_execute", _note_writes)
         event.listen(engine, "checkin", _end_lazy_transaction)
+        event.listen(engine, "connect", _psycopg_connects)
     if psycopg:
         app.teardown_appcontext(_end_reading_transaction)  # runs before the session's removal
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
     from . import models  # noqa: F401  (registers the tables with the metadata)
+
+
+_INSERT_ROWS: dict[tuple, str] = {}
+
+
+def insert_rows(connection, table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert ``rows`` (tuples of plain values in the order of ``columns``) into ``table``
+    (a SQLAlchemy Table) with one statement, in the connection's transaction.
+
+    PostgreSQL through psycopg: ``INSERT … SELECT * FROM unnest(%s::integer[], …)``, one array
+    per column. psycopg's ``executemany`` sends a Bind and an Execute per row and spends its
+    Python bookkeeping on each: 0.41 ms of CPU for an interview's 46 answers against 0.12 ms
+    for the arrays, and one statement for the server. Other databases: the driver's
+    ``executemany`` of one INSERT (sqlite3 runs it in C). Values are the driver's (no
+    SQLAlchemy type processing): plain numbers, text, booleans and None.
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    key = (table.name, tuple(columns), dialect.name, dialect.driver, dialect.paramstyle)
+    statement = _INSERT_ROWS.get(key)
+    if statement is None:
+        names = ", ".join(columns)
+        if dialect.driver == "psycopg":
+            arrays = ", ".join(
+                f"%s::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns
+            )
+            statement = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
+        else:
+            mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+            marks = ", ".join([mark] * len(columns))
+            statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+        _INSERT_ROWS[key] = statement
+    if dialect.driver == "psycopg":
+        arrays = tuple(list(column) for column in zip(*rows, strict=True))
+        connection.exec_driver_sql(statement, arrays)
+    else:
+        connection.exec_driver_sql(statement, list(rows))
 
 
 def out_of_range(error: Exception) -> bool:

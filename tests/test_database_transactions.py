@@ -48,7 +48,8 @@ class Statements:
         self.seen: list[tuple[str, bool]] = []
 
     def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        self.seen.append((statement.split()[0].upper(), bool(cursor.connection.autocommit)))
+        autocommit = getattr(cursor.connection, "autocommit", False)
+        self.seen.append((statement.split()[0].upper(), bool(autocommit)))
 
     def __enter__(self):
         event.listen(self.engine, "before_cursor_execute", self)
@@ -202,3 +203,79 @@ def test_connections_leave_requests_with_transactions_as_before(demo, client, au
                 assert connection.connection.dbapi_connection.autocommit is False
                 level = connection.execute(text("SHOW transaction_isolation")).scalar_one()
                 assert level == "repeatable read"
+
+
+@postgres_only
+def test_the_description_of_a_result_is_psycopgs_made_when_read(demo):
+    """The cursors describe their results as psycopg's own do, and a description read after
+    the cursor moved on still describes its own result."""
+    import psycopg
+
+    from surveyapp.database import LazyDescription
+
+    query = "SELECT 1 AS a, 'x'::varchar(5) AS b, now() AS c"
+    with demo.app_context():
+        dbapi = db.session.connection().connection.dbapi_connection
+        cursor = dbapi.cursor()
+        cursor.execute(query)
+        first = cursor.description
+        assert isinstance(first, LazyDescription) and len(first) == 3
+        cursor.execute("SELECT 2 AS z")
+        assert [c.name for c in cursor.description] == ["z"]
+        with psycopg.Cursor(dbapi) as plain:
+            plain.execute(query)
+            expected = plain.description
+        assert [tuple(c) for c in first] == [tuple(c) for c in expected]
+        assert first[1].type_display == expected[1].type_display == "varchar(5)"
+        cursor.execute("UPDATE user_account SET display_name = display_name WHERE false")
+        assert cursor.description is None
+        cursor.close()
+        db.session.rollback()
+
+
+def test_insert_rows_stores_what_an_executemany_stores(demo):
+    """database.insert_rows (one statement of arrays on PostgreSQL) stores the same rows as
+    one INSERT per row: NULLs, numbers, booleans, text with quotes and braces, a column
+    whose values are all NULL."""
+    from sqlalchemy import insert
+
+    from surveyapp.database import insert_rows
+    from surveyapp.models import Answer, Response
+
+    columns = ("response_id", "question", "value", "number", "multiple", "repeat_group", "instance")
+    with demo.app_context():
+        first, second = db.session.scalars(select(Response.id).order_by(Response.id).limit(2))
+        values = ["1", "it's {a, b}", 'say "NULL"', "", "中文", "NULL"]
+        numbers = [1.5, None, -2.0, 1e300, 0.0, None]
+
+        def rows(response_id, numbers=numbers):
+            return [
+                (response_id, f"q_test_{i}", v, n, i % 2 == 0, "", i)
+                for i, (v, n) in enumerate(zip(values, numbers, strict=True))
+            ]
+
+        connection = db.session.connection()
+        statements = Statements(db.engine)
+        with statements:
+            insert_rows(connection, Answer.__table__, columns, rows(first))
+            insert_rows(connection, Answer.__table__, columns, [])
+        assert len(statements.seen) == 1
+        nulls = rows(first, [None] * len(values))
+        insert_rows(
+            connection, Answer.__table__, columns, [(*r[:1], "null_" + r[1], *r[2:]) for r in nulls]
+        )
+        db.session.execute(
+            insert(Answer.__table__), [dict(zip(columns, r, strict=True)) for r in rows(second)]
+        )
+        stored = {}
+        for response_id in (first, second):
+            stored[response_id] = db.session.execute(
+                select(*(Answer.__table__.c[c] for c in columns[1:]))
+                .where(Answer.response_id == response_id, Answer.question.like("q_test_%"))
+                .order_by(Answer.question)
+            ).all()
+        assert stored[first] == stored[second] and len(stored[first]) == len(values)
+        assert db.session.scalars(
+            select(Answer.number).where(Answer.question.like("null_q_test_%"))
+        ).all() == [None] * len(values)
+        db.session.rollback()
