@@ -146,32 +146,53 @@ def code_version(part: str) -> str:
     return digest.hexdigest()[:16]
 
 
-#: The rows of :func:`_fingerprint_statement` that are not a wave's stamp.
-_SHA_ROW, _PHONE_ROW = "#questionnaire", "#phone"
-
-
-@lru_cache(maxsize=1)
-def _fingerprint_statement():
-    """The change stamps ``:stamps`` (a wave's: :func:`~surveyapp.models.responses_stamp`,
-    replaced by the database whenever one of its responses changes), then a row with the
-    content hash of questionnaire version ``:version`` and one with the number of telephone
-    cases of wave ``:wave`` (whether a report shows response rates). Index look-ups only: its
-    cost does not grow with the responses."""
+def _response_parts() -> list:
+    """Selects of plain rows, in the columns of :func:`_localities_statement` (``kind``, ``id``,
+    ``parent_id``, ``code``, ``name_zh``, ``name_en``, ``number``, ``content``), by kind: ``w``
+    the change stamps ``:stamps`` (a wave's: :func:`~surveyapp.models.responses_stamp`,
+    replaced by the database whenever one of its responses changes; its name in ``code``, the
+    stamp in ``content``), ``q`` the content hash of questionnaire version ``:version`` (in
+    ``content``) and ``p`` the number of telephone cases of wave ``:wave`` (in ``number``:
+    whether a report shows response rates). Index look-ups only: their cost does not grow
+    with the responses."""
     from ..models.fieldwork import CatiCase
 
     stamp = ChangeStamp.__table__
     version = QuestionnaireVersion.__table__
     cases = CatiCase.__table__
-    stamps = select(stamp.c.name, stamp.c.stamp, cast(null(), Integer)).where(
-        stamp.c.name.in_(bindparam("stamps", expanding=True))
-    )
-    sha = select(literal(_SHA_ROW), version.c.sha256, null()).where(
-        version.c.id == bindparam("version")
-    )
-    phone = select(literal(_PHONE_ROW), null(), func.count(cases.c.id)).where(
-        cases.c.wave_id == bindparam("wave")
-    )
-    return stamps.union_all(sha, phone)  # the first select gives the columns' types
+    number, text = cast(null(), Integer), cast(null(), String)
+    return [
+        select(
+            literal("w").label("kind"),
+            number.label("id"),
+            number.label("parent_id"),
+            stamp.c.name.label("code"),
+            text.label("name_zh"),
+            text.label("name_en"),
+            number.label("number"),
+            stamp.c.stamp.label("content"),
+        ).where(stamp.c.name.in_(bindparam("stamps", expanding=True))),
+        select(literal("q"), number, number, text, text, text, number, version.c.sha256).where(
+            version.c.id == bindparam("version")
+        ),
+        select(literal("p"), number, number, text, text, text, func.count(cases.c.id), text).where(
+            cases.c.wave_id == bindparam("wave")
+        ),
+    ]
+
+
+@lru_cache(maxsize=1)
+def _fingerprint_statement():
+    """The rows of :func:`_response_parts` alone."""
+    return union_all(*_response_parts())
+
+
+def _response_params(waves: Sequence[Wave], version_id: int | None, wave_id: int | None) -> dict:
+    return {
+        "stamps": [responses_stamp(w.id) for w in waves],
+        "version": version_id,
+        "wave": wave_id,
+    }
 
 
 @lru_cache(maxsize=1)
@@ -201,19 +222,25 @@ def wave_fingerprints(
     """The fingerprints of ``waves`` (see :func:`wave_fingerprint`), the content hash of
     questionnaire version ``version_id`` and the number of telephone cases of wave
     ``wave_id``, in one statement."""
+    rows = db.session.connection().execute(
+        _fingerprint_statement(), _response_params(waves, version_id, wave_id)
+    )
+    return _fingerprints(waves, rows)
+
+
+def _fingerprints(waves: Sequence[Wave], rows: Iterable) -> tuple[list[list], str | None, int]:
+    """What :func:`wave_fingerprints` returns, from the rows of :func:`_response_parts` among
+    ``rows`` (the others are left)."""
     names = {responses_stamp(w.id): w.id for w in waves}
     stamps: dict[int, Any] = {}
     sha, phone_cases = None, 0
-    rows = db.session.connection().execute(
-        _fingerprint_statement(), {"stamps": list(names), "version": version_id, "wave": wave_id}
-    )
-    for name, value, n in rows:
-        if name == _SHA_ROW:
-            sha = value
-        elif name == _PHONE_ROW:
-            phone_cases = n
-        else:
-            stamps[names[name]] = value
+    for row in rows:
+        if row.kind == "w":
+            stamps[names[row.code]] = row.content
+        elif row.kind == "q":
+            sha = row.content
+        elif row.kind == "p":
+            phone_cases = row.number
     missing = [w.id for w in waves if w.id not in stamps]
     if missing:
         # Unknown (a stamp row removed by hand): the responses themselves identify the wave.
@@ -223,7 +250,7 @@ def wave_fingerprints(
             _scan_statement(), {"waves": missing}
         ):
             scanned[row_id].append([status, n, last, int(total or 0), str(when), str(revised)])
-        stamps.update({i: ["scanned", *sorted(rows)] for i, rows in scanned.items()})
+        stamps.update({i: ["scanned", *sorted(found)] for i, found in scanned.items()})
     return (
         [[w.id, w.code, w.name, str(w.starts_on), str(w.ends_on), stamps[w.id]] for w in waves],
         sha,
@@ -271,6 +298,8 @@ class ReportScope:
     streets: tuple[StreetRow, ...]
     #: what the report keys hold of the localities (:func:`_localities_fingerprint`), if read
     localities: list | None
+    #: what :func:`wave_fingerprints` returns for ``wave`` and the waves before it, if read
+    responses: tuple[list[list], str | None, int] | None = None
 
 
 #: Separators of the localities' content aggregated into one text (:func:`_read_localities`):
@@ -278,12 +307,13 @@ class ReportScope:
 _UNIT, _RECORD = "\x1f", "\x1e"
 
 
-@lru_cache(maxsize=2)
-def _localities_statement(content: bool):
+@lru_cache(maxsize=3)
+def _localities_statement(content: bool, responses: bool = False):
     """Plain rows, by kind: ``u`` the district ``:district`` and the localities above it,
     ``s`` its streets, and with ``content`` one row ``x`` holding the streets' children and
     population counts as one text (aggregated by the database: hundreds of rows otherwise,
-    on every download, to see whether the cached reports still match)."""
+    on every download, to see whether the cached reports still match); with ``responses``
+    the rows of :func:`_response_parts` too (the other half of the report keys)."""
     loc = Locality.__table__
     pop = LocalityPopulation.__table__
     columns = (loc.c.id, loc.c.parent_id, loc.c.code, loc.c.name_zh, loc.c.name_en)
@@ -345,6 +375,8 @@ def _localities_statement(content: bool):
                 func.aggregate_strings(entries.c.entry, _RECORD),
             ).select_from(entries)
         )
+    if responses:
+        parts.extend(_response_parts())
     return union_all(*parts)
 
 
@@ -356,6 +388,13 @@ def _read_localities(district_id: int, content: bool) -> tuple[tuple[int, ...], 
         .execute(_localities_statement(content), {"district": district_id})
         .all()
     )
+    return _localities_from_rows(district_id, rows, content)
+
+
+def _localities_from_rows(
+    district_id: int, rows: Sequence, content: bool
+) -> tuple[tuple[int, ...], list, list | None]:
+    """What :func:`_read_localities` returns, from the rows of :func:`_localities_statement`."""
     chain = tuple(r.id for r in rows if r.kind == "u")
     streets = sorted((r for r in rows if r.kind == "s"), key=lambda r: r.code)
     if not content:
@@ -397,15 +436,25 @@ def _survey_statement():
 
 def report_scope(survey_id: int, wave_code: str, *, content: bool = False) -> ReportScope | None:
     """The survey ``survey_id`` with its waves, its wave ``wave_code`` (None if it has none of
-    that code), the district's chain and streets, and with ``content`` the localities'
-    fingerprint of the report keys: two statements. None when there is no such survey."""
+    that code), the district's chain and streets, and with ``content`` what the report keys
+    read of the database (the localities' fingerprint; the wave's and the earlier waves'
+    change stamps, the questionnaire's hash, the telephone cases): two statements. None when
+    there is no such survey."""
     survey = db.session.scalars(_survey_statement(), {"survey": survey_id}).unique().first()
     if survey is None:
         return None
     wave = next((w for w in survey.waves if w.code == wave_code), None)
-    chain, streets, localities = _read_localities(survey.district_id, content)
-    rows = tuple(StreetRow(r.id, r.code, r.name_zh, r.name_en, r.number) for r in streets)
-    return ReportScope(survey, wave, chain, rows, localities)
+    params: dict[str, Any] = {"district": survey.district_id}
+    waves = survey.waves[: survey.waves.index(wave) + 1] if content and wave is not None else []
+    if waves:
+        params.update(_response_params(waves, wave.questionnaire_version_id, wave.id))
+    rows = (
+        db.session.connection().execute(_localities_statement(content, bool(waves)), params).all()
+    )
+    chain, streets, localities = _localities_from_rows(survey.district_id, rows, content)
+    street_rows = tuple(StreetRow(r.id, r.code, r.name_zh, r.name_en, r.number) for r in streets)
+    responses = _fingerprints(waves, rows) if waves else None
+    return ReportScope(survey, wave, chain, street_rows, localities, responses)
 
 
 def street_boundaries(street_ids: Iterable[int]) -> dict[int, dict]:
@@ -417,16 +466,23 @@ def street_boundaries(street_ids: Iterable[int]) -> dict[int, dict]:
     return {i: boundary for i, boundary in rows if boundary}
 
 
-def _key_parts(survey: Survey, wave: Wave, localities: list | None = None) -> dict:
+def _key_parts(
+    survey: Survey,
+    wave: Wave,
+    localities: list | None = None,
+    responses: tuple[list[list], str | None, int] | None = None,
+) -> dict:
     """What both of a wave's report keys depend on, computed once per request (see
     :func:`report_bundle`): the fingerprints of the wave (under ``wave``) and of the earlier
     waves, and the questionnaire's hash, in one statement of index look-ups (the waves'
-    change stamps); the localities in another unless the caller read them
-    (``localities``)."""
+    change stamps) unless the caller read them (``responses``, from :func:`report_scope`);
+    the localities in another unless the caller read them (``localities``)."""
     index = survey.waves.index(wave)
-    fingerprints, sha, phone_cases = wave_fingerprints(
-        survey.waves[: index + 1], wave.questionnaire_version_id, wave.id
-    )
+    if responses is None:
+        responses = wave_fingerprints(
+            survey.waves[: index + 1], wave.questionnaire_version_id, wave.id
+        )
+    fingerprints, sha, phone_cases = responses
     return {
         "code": code_version("results"),
         "settings": survey_settings(survey),
@@ -957,12 +1013,13 @@ def report_bundle(
     still served while a background job computes the new one (with ``PREPARE_REPORTS``; not
     with ``stale_ok=False``, which the job itself uses), so that officials never wait for it.
     ``scope``: the request's :func:`report_scope` (read with ``content``), whose localities
-    are not read again.
+    and change stamps are not read again.
     """
     cache = cache if cache is not None else report_cache()
     max_age = report_max_age() if wave.is_open else 0.0
     localities = scope.localities if scope is not None else None
-    parts = _key_parts(survey, wave, localities)
+    responses = scope.responses if scope is not None and scope.wave is wave else None
+    parts = _key_parts(survey, wave, localities, responses)
     setting_key = _setting_key(survey, wave, parts)
     # Within the freshness window the last bundle is served whatever arrived since.
     if max_age:

@@ -97,13 +97,17 @@ def test_every_change_of_the_localities_gives_new_report_keys(demo):
 
 
 def test_the_portal_reads_the_localities_once(demo):
-    """report_scope(content=True) gives the key the same localities as reading them alone."""
+    """report_scope(content=True) gives the key the same localities and waves' stamps as
+    reading them alone."""
     with demo.app_context():
         survey, wave = reports.find_survey_wave(1, "2026-Q4")
         scope = reports.report_scope(1, "2026-Q4", content=True)
         assert scope.localities == reports._localities_fingerprint(survey)
         assert [s.code for s in scope.streets] == [s.code for s in reports.survey_streets(survey)]
-        parts = reports._key_parts(survey, wave, scope.localities)
+        assert scope.responses == reports.wave_fingerprints(
+            survey.waves[: survey.waves.index(wave) + 1], wave.questionnaire_version_id, wave.id
+        )
+        parts = reports._key_parts(survey, wave, scope.localities, scope.responses)
         assert reports.bundle_key(survey, wave, parts) == reports.bundle_key(survey, wave)
 
 

@@ -188,16 +188,17 @@ def test_the_officials_estimates_download_does_not_query_per_street(demo, client
     """Every download checks that the cached estimates still match the localities; that check
     loaded each street's populations and communities one street at a time. Then (14
     statements) the survey, its waves, its district and the localities above it one lazy load
-    each, the localities in three statements, the audit row through the ORM. Now: the user, the
-    survey with its waves, the localities (access and key) in one statement of plain rows, the
-    responses' fingerprints with the questionnaire's hash and the telephone cases, the audit
-    row."""
+    each, the localities in three statements, the audit row through the ORM. Then (5) the
+    user, the survey with its waves, the localities (access and key) in one statement of plain
+    rows, the responses' fingerprints with the questionnaire's hash and the telephone cases,
+    the audit row. Now (4) the waves' change stamps, the questionnaire's hash and the telephone
+    cases come with the localities."""
     assert auth.login("official", "official-demo-2026").status_code == 302
     base = f"/officials/surveys/1/waves/{WAVE}"
-    assert _statements(demo, client, f"{base}/estimates.csv") <= 5
-    assert _statements(demo, client, f"{base}/streets/320106001.pdf") <= 5
+    assert _statements(demo, client, f"{base}/estimates.csv") <= 4
+    assert _statements(demo, client, f"{base}/streets/320106001.pdf") <= 4
     # the results page: the streets' outlines for its map instead of the audit row
-    assert _statements(demo, client, f"{base}/results") <= 5
+    assert _statements(demo, client, f"{base}/results") <= 4
 
 
 def _reads_responses(app, client, url: str) -> list[str]:
