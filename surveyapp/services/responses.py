@@ -398,7 +398,14 @@ def _bulk_insert(objects: list) -> None:
         groups.setdefault((type(obj).__table__, frozenset(values)), []).append(values)
     connection = db.session.connection() if groups else None
     for (table, _columns), rows in groups.items():
-        connection.execute(insert(table), rows)
+        statement = _INSERTS.get(table)
+        if statement is None:  # built once per table: its cache key is not computed again
+            statement = _INSERTS.setdefault(table, insert(table))
+        connection.execute(statement, rows)
+
+
+#: A plain INSERT of each table :func:`_bulk_insert` has written to.
+_INSERTS: dict[Table, Any] = {}
 
 
 def _insert_answer_rows(rows: list[tuple]) -> None:

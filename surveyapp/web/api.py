@@ -15,7 +15,8 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, request, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import UserError
+from ..caching import BoundedCache
+from ..errors import Text, UserError
 from ..extensions import csrf
 from ..fieldwork import offline, sync
 from ..fieldwork.cati import cati_item_hook
@@ -175,13 +176,29 @@ def _json_params(params: Mapping) -> dict:
     return {k: dict(v) if isinstance(v, Mapping) else v for k, v in (params or {}).items()}
 
 
+#: The wording of a message without parameters ("stored") by interface language and msgid:
+#: the catalogs do not change while the process runs, and looking up the request's locale
+#: and catalog through Flask-Babel cost more than the rest of an interview's answer.
+_WORDINGS: BoundedCache[str] = BoundedCache(256)
+
+
+def _message(message: str | Text) -> str:
+    if not isinstance(message, Text) or message.params:
+        return translate(message)
+    key = (select_locale(), message.template)
+    wording = _WORDINGS.get(key)
+    if wording is None:
+        wording = _WORDINGS.put(key, translate(message))
+    return wording
+
+
 def _result_json(result: sync.ItemResult, schemas: dict) -> dict:
     body = {
         "index": result.index,
         "uuid": result.uuid,
         "status": result.status,
         "outcome": result.outcome,
-        "message": translate(result.message),
+        "message": _message(result.message),
     }
     if result.response is not None:
         body["submitted_at"] = result.response.submitted_at.isoformat(timespec="seconds") + "Z"
